@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+import { ForgeError } from '../errors/index.js';
+import { configToDocument, defaultConfig, loadConfigFile, parseConfig, type ConfigIssue } from './index.js';
+
+/** The example from the original project description, verbatim. */
+const SEED_EXAMPLE = `# plugin-manager.yaml
+plugin_manager:
+  plugin_directory: "/var/lib/forgeone/plugins"
+  temp_directory: "/tmp/forgeone/plugins"
+  max_plugins: 1000
+  default_timeout: 30s
+  
+  sandbox:
+    memory_limit: 512MB
+    cpu_limit: 2
+    file_descriptor_limit: 1024
+    network_access: restricted
+    
+  telemetry:
+    metrics_enabled: true
+    tracing_enabled: true
+    log_level: info
+    prometheus_endpoint: "/metrics"
+    
+  security:
+    verify_signatures: true
+    enforce_permissions: true
+    audit_logging: true
+    namespace_isolation: true
+`;
+
+const source = { name: 'plugin-manager.yaml', baseDir: '/etc/forgeone' };
+
+function issuesOf(text: string): ConfigIssue[] {
+  try {
+    parseConfig(text, source);
+  } catch (error) {
+    assert.ok(ForgeError.is(error, 'FO_CONFIG_INVALID'), String(error));
+    return error.details['issues'] as ConfigIssue[];
+  }
+  assert.fail('expected FO_CONFIG_INVALID');
+}
+
+describe('configuration', () => {
+  it('parses the original example with units normalised', () => {
+    const config = parseConfig(SEED_EXAMPLE, source);
+    assert.equal(config.plugin_directory, '/var/lib/forgeone/plugins');
+    assert.equal(config.default_timeout, 30_000);
+    assert.equal(config.sandbox.memory_limit, 512 * 1024 * 1024);
+    assert.equal(config.sandbox.cpu_limit, 2);
+    assert.equal(config.sandbox.network_access, 'restricted');
+    assert.equal(config.telemetry.prometheus_endpoint, '/metrics');
+    assert.equal(config.security.namespace_isolation, true);
+  });
+
+  it('uses the original example as its defaults', () => {
+    assert.deepEqual(parseConfig(SEED_EXAMPLE, source), defaultConfig());
+    assert.deepEqual(parseConfig('', source), defaultConfig());
+  });
+
+  it('resolves relative directories against the configuration file', () => {
+    const config = parseConfig('plugin_manager:\n  plugin_directory: plugins\n  temp_directory: ../tmp\n', source);
+    assert.equal(config.plugin_directory, '/etc/forgeone/plugins');
+    assert.equal(config.temp_directory, '/etc/tmp');
+  });
+
+  it('rejects unknown keys with their path and line', () => {
+    const issues = issuesOf('plugin_manager:\n  sandbox:\n    memory_limt: 1GB\n  colour: blue\nother: 1\n');
+    assert.deepEqual(
+      issues.map((issue) => [issue.path, issue.line]),
+      [
+        ['plugin_manager.sandbox.memory_limt', 3],
+        ['plugin_manager.colour', 4],
+        ['other', 5],
+      ],
+    );
+    assert.match(issues[0]!.expected, /known keys: memory_limit, cpu_limit/);
+  });
+
+  it('rejects every bad value in one error', () => {
+    const issues = issuesOf(`plugin_manager:
+  max_plugins: -3
+  default_timeout: 30
+  sandbox:
+    memory_limit: 8GB
+    network_access: open
+  telemetry:
+    metrics_enabled: yes
+    prometheus_endpoint: metrics
+`);
+    assert.deepEqual(
+      issues.map((issue) => issue.path),
+      [
+        'plugin_manager.max_plugins',
+        'plugin_manager.default_timeout',
+        'plugin_manager.sandbox.memory_limit',
+        'plugin_manager.sandbox.network_access',
+        'plugin_manager.telemetry.metrics_enabled',
+        'plugin_manager.telemetry.prometheus_endpoint',
+      ],
+    );
+    assert.equal(issues[4]!.found, '"yes"');
+  });
+
+  it('reports YAML syntax errors and duplicate keys with a line number', () => {
+    assert.throws(() => parseConfig('plugin_manager:\n  max_plugins: [1,\n', source), (error: unknown) => ForgeError.is(error, 'FO_CONFIG_SYNTAX'));
+    assert.throws(
+      () => parseConfig('plugin_manager:\n  max_plugins: 1\n  max_plugins: 2\n', source),
+      (error: unknown) => ForgeError.is(error, 'FO_CONFIG_SYNTAX') && /:3:/.test(error.message),
+    );
+  });
+
+  it('refuses alias bombs instead of expanding them', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 10; i += 1) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+    assert.throws(() => parseConfig(`${levels.join('\n')}\n`, source), (error: unknown) => ForgeError.is(error) && /alias|FO_CONFIG/.test(`${error.code} ${error.message}`));
+  });
+
+  it('writes a normalised document that parses back to the same configuration', () => {
+    const config = parseConfig(SEED_EXAMPLE, source);
+    const document = configToDocument(config);
+    assert.deepEqual((document.plugin_manager as { sandbox: unknown }).sandbox, {
+      memory_limit: '512MiB',
+      cpu_limit: 2,
+      file_descriptor_limit: 1024,
+      network_access: 'restricted',
+    });
+    assert.deepEqual(parseConfig(JSON.stringify(document), source), config);
+    assert.deepEqual(parseYaml(JSON.stringify(document)), document);
+  });
+
+  it('loads files and names a missing one with FO_CONFIG_NOT_FOUND', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'forge-config-'));
+    const file = join(dir, 'plugin-manager.yaml');
+    await writeFile(file, SEED_EXAMPLE);
+    assert.equal((await loadConfigFile(file)).max_plugins, 1000);
+    await assert.rejects(loadConfigFile(join(dir, 'absent.yaml')), (error: unknown) => ForgeError.is(error, 'FO_CONFIG_NOT_FOUND'));
+  });
+
+  it('refuses configuration files over 1 MiB', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'forge-config-'));
+    const file = join(dir, 'big.yaml');
+    await writeFile(file, `# ${'x'.repeat(1024 * 1024)}\n`);
+    await assert.rejects(loadConfigFile(file), (error: unknown) => ForgeError.is(error, 'FO_CONFIG_TOO_LARGE'));
+  });
+});

@@ -1,0 +1,136 @@
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { ForgeError, fromFsError } from '../errors/index.js';
+import { formatIssue, validate, type Issue } from '../schema/index.js';
+import { configFileSchema, pluginManagerSchema, type ForgeConfig } from './schema.js';
+
+/** Largest configuration file the loader reads. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/** Where a configuration text came from, for messages and relative paths. */
+export interface ConfigSource {
+  /** Shown in messages; usually the file path. */
+  readonly name: string;
+  /** Relative plugin_directory and temp_directory are resolved against this directory. */
+  readonly baseDir: string;
+}
+
+/** A configuration issue with the line and column where the offending key is, when known. */
+export interface ConfigIssue extends Issue {
+  readonly line?: number;
+  readonly column?: number;
+}
+
+/**
+ * Parses and validates the text of a plugin-manager.yaml.
+ *
+ * YAML is read with the 1.2 core schema (so `yes` is a string, not true), duplicate
+ * keys are errors, and aliases are capped to stop "billion laughs" expansion.
+ *
+ * @throws ForgeError FO_CONFIG_SYNTAX when the text is not YAML,
+ *   FO_CONFIG_INVALID with `details.issues` (every unknown key and bad value).
+ */
+export function parseConfig(text: string, source: ConfigSource): ForgeConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { schema: 'core', uniqueKeys: true, prettyErrors: false, lineCounter });
+  const syntax = doc.errors[0];
+  if (syntax !== undefined) {
+    const at = lineCounter.linePos(syntax.pos[0]);
+    throw new ForgeError('FO_CONFIG_SYNTAX', `${source.name}:${at.line}:${at.col}: ${syntax.message.split('\n')[0] ?? ''}`, {
+      details: { file: source.name, line: at.line, column: at.col },
+    });
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 64 });
+  } catch (error) {
+    throw new ForgeError('FO_CONFIG_SYNTAX', `${source.name}: ${(error as Error).message}`, { details: { file: source.name }, cause: error });
+  }
+  const result = validate(configFileSchema, data ?? {});
+  if (!result.ok) {
+    // In file order, so a user fixes them top to bottom; issues without a line go last.
+    const issues: ConfigIssue[] = result.issues
+      .map((issue) => ({ ...issue, ...locate(doc, lineCounter, issue.path) }))
+      .sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER));
+    const lines = issues.map((issue) => `  ${issue.line === undefined ? '' : `line ${issue.line}: `}${formatIssue(issue)}`);
+    throw new ForgeError('FO_CONFIG_INVALID', `${source.name} has ${issues.length} problem${issues.length === 1 ? '' : 's'}:\n${lines.join('\n')}`, {
+      details: { file: source.name, issues },
+    });
+  }
+  const config = result.value.plugin_manager;
+  return {
+    ...config,
+    plugin_directory: resolveFrom(source.baseDir, config.plugin_directory),
+    temp_directory: resolveFrom(source.baseDir, config.temp_directory),
+  };
+}
+
+/**
+ * Reads and validates a configuration file.
+ * @throws ForgeError FO_CONFIG_NOT_FOUND, FO_CONFIG_TOO_LARGE, FO_IO_* and the codes of {@link parseConfig}.
+ */
+export async function loadConfigFile(file: string): Promise<ForgeConfig> {
+  const absolute = resolve(file);
+  let text: string;
+  try {
+    const info = await stat(absolute);
+    if (info.size > MAX_CONFIG_BYTES) {
+      throw new ForgeError('FO_CONFIG_TOO_LARGE', `${file} is ${info.size} bytes; configuration files may be at most ${MAX_CONFIG_BYTES} bytes`, {
+        details: { file, size: info.size, limit: MAX_CONFIG_BYTES },
+      });
+    }
+    text = await readFile(absolute, 'utf8');
+  } catch (error) {
+    const wrapped = fromFsError(error, 'read the configuration', file);
+    if (wrapped.code === 'FO_IO_NOT_FOUND') {
+      throw new ForgeError('FO_CONFIG_NOT_FOUND', `configuration file ${file} does not exist`, { details: { file }, cause: error });
+    }
+    throw wrapped;
+  }
+  return parseConfig(text, { name: file, baseDir: dirname(absolute) });
+}
+
+/** The configuration with every default, as if the file were `plugin_manager: {}`. */
+export function defaultConfig(): ForgeConfig {
+  return parseConfig('plugin_manager: {}\n', { name: '(defaults)', baseDir: '/' });
+}
+
+/** The normalised configuration as a document that can be written back to a file. */
+export function configToDocument(config: ForgeConfig): { plugin_manager: unknown } {
+  return { plugin_manager: pluginManagerSchema.encode(config) };
+}
+
+function resolveFrom(baseDir: string, path: string): string {
+  return isAbsolute(path) ? path : resolve(baseDir, path);
+}
+
+const SEGMENT = /\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/gy;
+
+/** Finds the line and column of the node at an issue path, for friendlier messages. */
+function locate(doc: Document, lineCounter: LineCounter, path: string): { line?: number; column?: number } {
+  const segments: (string | number)[] = [];
+  SEGMENT.lastIndex = 0;
+  for (let match = SEGMENT.exec(path); match !== null; match = SEGMENT.exec(path)) {
+    if (match[1] !== undefined) segments.push(match[1]);
+    else if (match[2] !== undefined) segments.push(Number(match[2]));
+    else if (match[3] !== undefined) segments.push(JSON.parse(match[3]) as string);
+  }
+  // Walk as deep as the document goes: an unknown or missing key points at its parent.
+  let node: unknown = doc.contents;
+  let offset: number | undefined;
+  for (const segment of segments) {
+    if (isMap(node)) {
+      const pair = node.items.find((item) => (item.key as { value?: unknown } | null)?.value === segment);
+      if (pair === undefined) break;
+      offset = (pair.key as { range?: [number, number, number] }).range?.[0];
+      node = pair.value;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      node = node.items[segment];
+      offset = (node as { range?: [number, number, number] } | undefined)?.range?.[0];
+    } else break;
+  }
+  if (offset === undefined) return {};
+  const at = lineCounter.linePos(offset);
+  return { line: at.line, column: at.col };
+}

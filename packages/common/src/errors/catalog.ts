@@ -1,0 +1,26 @@
+import { CORE_CODES } from './codes/core.js';
+import { PACKAGE_CODES } from './codes/package.js';
+import type { ErrorSpec } from './spec.js';
+
+/**
+ * Every area's codes, in the order the reference documentation lists them.
+ * Each area owns one file under `codes/`; a code is never reused or renamed.
+ */
+export const ERROR_AREAS = [
+  { title: 'Core: CLI, configuration, files', codes: CORE_CODES },
+  { title: 'Manifests and packages', codes: PACKAGE_CODES },
+] as const;
+
+/** The one catalog of error codes: code -> kind and summary. */
+export const ERROR_CATALOG = {
+  ...CORE_CODES,
+  ...PACKAGE_CODES,
+} as const satisfies Record<string, ErrorSpec>;
+
+/** A stable error code, `FO_<AREA>_<REASON>`. */
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+/** True when `value` names a code in the catalog. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CATALOG, value);
+}

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { repoRoot } from '../test-support/repo.js';
+import {
+  ERROR_AREAS,
+  ERROR_CATALOG,
+  ERROR_KINDS,
+  EXIT_CODES,
+  ForgeError,
+  HTTP_STATUS,
+  fromFsError,
+  isErrorCode,
+  renderErrorReference,
+  toForgeError,
+  type ErrorCode,
+} from './index.js';
+
+// Compile-time: every code has the FO_<AREA>_<REASON> shape.
+type ShapeCheck = ErrorCode extends `FO_${string}_${string}` ? true : false;
+const shapeCheck: ShapeCheck = true;
+
+describe('error catalog', () => {
+  it('names every code FO_<AREA>_<REASON> in upper case', () => {
+    assert.equal(shapeCheck, true);
+    for (const code of Object.keys(ERROR_CATALOG)) assert.match(code, /^FO_[A-Z0-9]+_[A-Z0-9_]+$/, code);
+  });
+
+  it('gives every code a known kind and a one-line summary ending in a full stop', () => {
+    for (const [code, spec] of Object.entries(ERROR_CATALOG)) {
+      assert.ok((ERROR_KINDS as readonly string[]).includes(spec.kind), `${code} has unknown kind ${spec.kind}`);
+      assert.match(spec.summary, /^[A-Za-z`].*\.$/s, `${code} summary`);
+      assert.ok(!spec.summary.includes('\n'), `${code} summary is one line`);
+    }
+  });
+
+  it('never defines one code in two areas', () => {
+    const total = ERROR_AREAS.reduce((sum, area) => sum + Object.keys(area.codes).length, 0);
+    assert.equal(total, Object.keys(ERROR_CATALOG).length);
+  });
+
+  it('maps every kind to a distinct exit status and to an HTTP status', () => {
+    assert.deepEqual(Object.keys(EXIT_CODES).sort(), [...ERROR_KINDS].sort());
+    assert.deepEqual(Object.keys(HTTP_STATUS).sort(), [...ERROR_KINDS].sort());
+    assert.equal(new Set(Object.values(EXIT_CODES)).size, ERROR_KINDS.length);
+    assert.ok(!Object.values(EXIT_CODES).includes(0));
+  });
+
+  it('agrees with docs/reference/errors.md (run npm run gen:reference after changing it)', () => {
+    const onDisk = readFileSync(join(repoRoot(), 'docs/reference/errors.md'), 'utf8');
+    assert.equal(onDisk, renderErrorReference());
+    for (const code of Object.keys(ERROR_CATALOG)) assert.ok(onDisk.includes(`\`${code}\``), code);
+  });
+
+  it('recognises catalog codes and nothing else', () => {
+    assert.equal(isErrorCode('FO_CONFIG_INVALID'), true);
+    assert.equal(isErrorCode('FO_NOPE_NOPE'), false);
+    assert.equal(isErrorCode('toString'), false);
+    assert.equal(isErrorCode(42), false);
+  });
+});
+
+describe('ForgeError', () => {
+  it('takes its kind from the catalog', () => {
+    const error = new ForgeError('FO_CONFIG_INVALID', 'bad');
+    assert.equal(error.kind, 'invalid');
+    assert.equal(error.name, 'ForgeError');
+    assert.ok(error instanceof Error);
+  });
+
+  it('round-trips through JSON across a thread boundary', () => {
+    const error = new ForgeError('FO_PACKAGE_SYMLINK', 'no links', { details: { entry: 'a' } });
+    const copy = ForgeError.fromJSON(JSON.parse(JSON.stringify(error)));
+    assert.deepEqual(copy.toJSON(), error.toJSON());
+    assert.equal(copy.kind, 'invalid');
+  });
+
+  it('turns an unknown code from JSON into FO_INTERNAL_UNEXPECTED', () => {
+    const copy = ForgeError.fromJSON({ code: 'FO_MADE_UP', message: 'x' });
+    assert.equal(copy.code, 'FO_INTERNAL_UNEXPECTED');
+    assert.match(copy.message, /unrecognised error: x/);
+  });
+
+  it('wraps foreign errors as FO_INTERNAL_UNEXPECTED and passes ForgeErrors through', () => {
+    const original = new ForgeError('FO_IO_EXISTS', 'x');
+    assert.equal(toForgeError(original), original);
+    const wrapped = toForgeError(new RangeError('boom'));
+    assert.equal(wrapped.code, 'FO_INTERNAL_UNEXPECTED');
+    assert.ok(wrapped.cause instanceof RangeError);
+  });
+
+  it('maps file-system errno codes to IO codes naming the path', () => {
+    const enoent = Object.assign(new Error('x'), { code: 'ENOENT' });
+    const eacces = Object.assign(new Error('x'), { code: 'EACCES' });
+    const eio = Object.assign(new Error('disk on fire'), { code: 'EIO' });
+    assert.equal(fromFsError(enoent, 'read', '/a').code, 'FO_IO_NOT_FOUND');
+    assert.equal(fromFsError(eacces, 'read', '/a').code, 'FO_IO_PERMISSION');
+    const io = fromFsError(eio, 'read the file', '/a');
+    assert.equal(io.code, 'FO_IO_FAILED');
+    assert.match(io.message, /cannot read the file \(\/a\): disk on fire/);
+    assert.deepEqual(io.details, { path: '/a', errno: 'EIO' });
+  });
+});

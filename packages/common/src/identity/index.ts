@@ -1,0 +1,1 @@
+export { IdentityContext, type IdentityInit, type PluginIdentity } from './identity.js';

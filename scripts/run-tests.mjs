@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// Runs every test on the built output with node:test: packages/*/dist/**/*.test.js and
+// scripts/*.test.mjs. Usage: node scripts/run-tests.mjs [FILTER...]; a filter keeps the
+// test files whose path contains it. Node 20's --test takes no globs, hence this script.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function* walk(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) yield* walk(path);
+    else if (entry.isFile()) yield path;
+  }
+}
+
+const files = [];
+for (const pkg of readdirSync(join(root, 'packages'))) {
+  const dist = join(root, 'packages', pkg, 'dist');
+  if (!existsSync(dist)) continue;
+  for (const file of walk(dist)) if (file.endsWith('.test.js')) files.push(file);
+}
+for (const file of walk(join(root, 'scripts'))) if (file.endsWith('.test.mjs')) files.push(file);
+
+const filters = process.argv.slice(2);
+const selected = files
+  .map((file) => relative(root, file))
+  .filter((file) => filters.length === 0 || filters.some((filter) => file.includes(filter)))
+  .sort();
+if (selected.length === 0) {
+  console.error(`run-tests: no test files match ${filters.join(' ') || '(all)'}; did the build run?`);
+  process.exit(1);
+}
+const args = ['--test', '--test-reporter=spec', ...selected];
+const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+process.exit(result.status ?? 1);
