@@ -1,0 +1,10 @@
+/**
+ * forgeone: the `forge` CLI as a library, for embedding and tests. The executable is
+ * dist/bin.js.
+ */
+export { runCli } from './cli/main.js';
+export { COMMANDS } from './cli/commands/index.js';
+export { defineCommand, usageLine, type ArgSpec, type CliIo, type Command, type CommandInput, type FlagSpec } from './cli/command.js';
+export { renderCliReference } from './cli/reference.js';
+export { sanitizeForTerminal, toSafeJson } from './cli/terminal.js';
+export { FORGE_VERSION } from './version.js';

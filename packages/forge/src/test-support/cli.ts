@@ -1,0 +1,26 @@
+import { runCli } from '../cli/main.js';
+import type { Command } from '../cli/command.js';
+
+/** What one CLI run printed and returned. */
+export interface CliRun {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the CLI in-process with captured output. */
+export async function forge(argv: readonly string[], options: { cwd?: string; env?: Record<string, string>; commands?: readonly Command[] } = {}): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const status = await runCli(
+    argv,
+    {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+      cwd: options.cwd ?? process.cwd(),
+      env: options.env ?? {},
+    },
+    ...(options.commands === undefined ? [] : [options.commands]),
+  );
+  return { status, stdout, stderr };
+}
