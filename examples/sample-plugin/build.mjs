@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// Assembles plugin.wat into plugin.wasm with the wabt npm package (no native tools).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import wabtInit from 'wabt';
+
+const here = (name) => fileURLToPath(new URL(name, import.meta.url));
+const wabt = await wabtInit();
+const module = wabt.parseWat('plugin.wat', readFileSync(here('plugin.wat'), 'utf8'));
+module.validate();
+const { buffer } = module.toBinary({ write_debug_names: false });
+writeFileSync(here('plugin.wasm'), buffer);
+module.destroy();
+console.error(`built examples/sample-plugin/plugin.wasm (${buffer.length} bytes)`);

@@ -1,0 +1,171 @@
+#!/usr/bin/env node
+// Enforces the layering in docs/architecture.md:
+//   packages: common <- microkernel <- plugin-manager <- forge (imports point left only);
+//   inside plugin-manager/src: plugin, abi, attestation, loader <- runtime, syscall, sandbox
+//     <- lifecycle, extension, metrics <- registry, with no cycles between folders;
+//   workspace and npm imports are declared in the importing package's dependencies;
+//   relative imports stay inside their own package;
+//   process.env is read only by composition roots (forge, plugin-manager/src/registry);
+//   in plugin-manager/src/attestation only crypto.ts imports node:crypto.
+// Usage: node scripts/check-layers.mjs [--root DIR]. Exit status 1 lists every violation.
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const PACKAGE_ORDER = ['common', 'microkernel', 'plugin-manager', 'forge'];
+const FOLDER_RANK = {
+  plugin: 0,
+  abi: 0,
+  attestation: 0,
+  loader: 0,
+  runtime: 1,
+  syscall: 1,
+  sandbox: 1,
+  lifecycle: 2,
+  extension: 2,
+  metrics: 2,
+  registry: 3,
+};
+const ENV_ALLOWED = [/^packages\/forge\/src\//, /^packages\/plugin-manager\/src\/registry\//, /^packages\/common\/src\/testing\//];
+const CRYPTO_RULE = { folder: 'packages/plugin-manager/src/attestation/', allowed: 'packages/plugin-manager/src/attestation/crypto.ts' };
+
+const argRoot = process.argv.indexOf('--root');
+const root = resolve(argRoot === -1 ? fileURLToPath(new URL('..', import.meta.url)) : process.argv[argRoot + 1]);
+
+function* walk(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name !== 'node_modules' && entry.name !== 'dist') yield* walk(path);
+    } else if (entry.isFile() && path.endsWith('.ts') && !path.endsWith('.d.ts')) yield path;
+  }
+}
+
+const IMPORT = /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)|\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)/g;
+const builtins = new Set(builtinModules);
+
+function importsOf(text) {
+  const out = [];
+  // Blank out comments so documented examples are not taken for imports.
+  const code = text.replace(/\/\*[\s\S]*?\*\//g, (m) => m.replace(/[^\n]/g, ' ')).replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
+  for (const match of code.matchAll(IMPORT)) {
+    const specifier = match[1] ?? match[2] ?? match[3] ?? match[4];
+    const line = code.slice(0, match.index).split('\n').length + (match[0].startsWith('\n') ? 1 : 0);
+    out.push({ specifier, line });
+  }
+  return { imports: out, code };
+}
+
+const packages = new Map(); // npm name -> { dir, rank, deps }
+for (const dir of PACKAGE_ORDER) {
+  const manifestPath = join(root, 'packages', dir, 'package.json');
+  if (!existsSync(manifestPath)) continue;
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  packages.set(manifest.name, {
+    dir,
+    rank: PACKAGE_ORDER.indexOf(dir),
+    deps: new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]),
+  });
+}
+const rootManifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const devDeps = new Set(Object.keys(rootManifest.devDependencies ?? {}));
+
+const violations = [];
+const folderEdges = new Map(); // folder -> Map(folder -> example location)
+
+function packageName(specifier) {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}
+
+function pmFolder(file) {
+  const rel = relative(join(root, 'packages', 'plugin-manager', 'src'), file).split(sep);
+  return rel.length > 1 ? rel[0] : undefined; // undefined: a file at src/ (the package's entry)
+}
+
+for (const [, pkg] of packages) {
+  const srcDir = join(root, 'packages', pkg.dir, 'src');
+  if (!existsSync(srcDir)) continue;
+  for (const file of walk(srcDir)) {
+    const rel = relative(root, file).split(sep).join('/');
+    const isTest = /\.test\.ts$/.test(rel) || rel.includes('/test-support/');
+    const { imports, code } = importsOf(readFileSync(file, 'utf8'));
+    if (!isTest && /\bprocess\.env\b/.test(code) && !ENV_ALLOWED.some((pattern) => pattern.test(rel))) {
+      const line = code.slice(0, code.search(/\bprocess\.env\b/)).split('\n').length;
+      violations.push(`${rel}:${line}: reads process.env; only composition roots (forge, plugin-manager/src/registry) may`);
+    }
+    const fromFolder = pkg.dir === 'plugin-manager' ? pmFolder(file) : undefined;
+    if (fromFolder !== undefined && !(fromFolder in FOLDER_RANK) && fromFolder !== 'test-support') {
+      violations.push(`${rel}:1: folder plugin-manager/src/${fromFolder} has no layer; add it to scripts/check-layers.mjs and docs/architecture.md`);
+    }
+    for (const { specifier, line } of imports) {
+      const where = `${rel}:${line}`;
+      if (specifier.startsWith('node:') || builtins.has(specifier)) {
+        if (!specifier.startsWith('node:')) violations.push(`${where}: import Node built-ins with the node: prefix (${specifier})`);
+        if (specifier === 'node:crypto' && rel.startsWith(CRYPTO_RULE.folder) && rel !== CRYPTO_RULE.allowed && !isTest) {
+          violations.push(`${where}: only ${CRYPTO_RULE.allowed} may import node:crypto in attestation/`);
+        }
+        continue;
+      }
+      if (specifier.startsWith('.')) {
+        const target = resolve(dirname(file), specifier);
+        if (!target.startsWith(srcDir + sep)) {
+          violations.push(`${where}: relative import ${specifier} leaves packages/${pkg.dir}/src; import the package by name`);
+          continue;
+        }
+        if (fromFolder !== undefined) {
+          const toFolder = pmFolder(target);
+          if (toFolder === undefined) {
+            violations.push(`${where}: ${fromFolder}/ imports the package entry (${specifier}); import the folder that defines it`);
+          } else if (toFolder !== fromFolder && toFolder !== 'test-support') {
+            const fromRank = FOLDER_RANK[fromFolder];
+            const toRank = FOLDER_RANK[toFolder];
+            if (toRank === undefined) continue; // reported above for its own files
+            if (fromRank !== undefined && toRank > fromRank) {
+              violations.push(`${where}: upward import from ${fromFolder}/ (layer ${fromRank}) to ${toFolder}/ (layer ${toRank})`);
+            }
+            if (!folderEdges.has(fromFolder)) folderEdges.set(fromFolder, new Map());
+            if (!folderEdges.get(fromFolder).has(toFolder)) folderEdges.get(fromFolder).set(toFolder, where);
+          }
+        }
+        continue;
+      }
+      const name = packageName(specifier);
+      const target = packages.get(name);
+      if (target !== undefined) {
+        if (target.rank >= pkg.rank) {
+          violations.push(`${where}: upward import of ${name} from ${pkg.dir} (allowed: ${PACKAGE_ORDER.slice(0, pkg.rank).join(', ') || 'none'})`);
+        } else if (!pkg.deps.has(name)) {
+          violations.push(`${where}: imports ${name} but packages/${pkg.dir}/package.json does not depend on it`);
+        }
+        continue;
+      }
+      if (!pkg.deps.has(name) && !(isTest && devDeps.has(name))) {
+        violations.push(`${where}: imports ${name}, which packages/${pkg.dir}/package.json does not list in dependencies`);
+      }
+    }
+  }
+}
+
+// Cycles between plugin-manager folders (same-layer folders may import each other, but not in a loop).
+const state = new Map();
+function visit(folder, stack) {
+  state.set(folder, 'active');
+  for (const [next, where] of folderEdges.get(folder) ?? []) {
+    if (state.get(next) === 'active') {
+      const path = [...stack, folder];
+      const cycle = [...path.slice(path.indexOf(next)), next];
+      violations.push(`${where}: import cycle between plugin-manager folders: ${cycle.join(' -> ')}`);
+    } else if (!state.has(next)) visit(next, [...stack, folder]);
+  }
+  state.set(folder, 'done');
+}
+for (const folder of folderEdges.keys()) if (!state.has(folder)) visit(folder, []);
+
+if (violations.length > 0) {
+  console.error(`check-layers: ${violations.length} violation${violations.length === 1 ? '' : 's'}`);
+  for (const violation of violations) console.error(`  ${violation}`);
+  process.exit(1);
+}
+console.error('check-layers: ok');
