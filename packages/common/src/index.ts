@@ -7,4 +7,5 @@ export * from './schema/index.js';
 export * from './config/index.js';
 export * from './identity/index.js';
 export * from './telemetry/index.js';
+export * from './hostcall/index.js';
 export { canonicalJson } from './encoding/canonical-json.js';

@@ -3,3 +3,6 @@
  */
 export * from './plugin/index.js';
 export * from './loader/index.js';
+export * from './attestation/index.js';
+export * from './abi/index.js';
+export * from './runtime/index.js';

@@ -1,5 +1,9 @@
+import { ABI_CODES } from './codes/abi.js';
+import { ATTESTATION_CODES } from './codes/attestation.js';
 import { CORE_CODES } from './codes/core.js';
 import { PACKAGE_CODES } from './codes/package.js';
+import { RUNTIME_CODES } from './codes/runtime.js';
+import { WASI_CODES } from './codes/wasi.js';
 import type { ErrorSpec } from './spec.js';
 
 /**
@@ -9,12 +13,20 @@ import type { ErrorSpec } from './spec.js';
 export const ERROR_AREAS = [
   { title: 'Core: CLI, configuration, files', codes: CORE_CODES },
   { title: 'Manifests and packages', codes: PACKAGE_CODES },
+  { title: 'Attestation: signing, verification, trust', codes: ATTESTATION_CODES },
+  { title: 'Runtime: analysis, instrumentation, sandbox limits', codes: RUNTIME_CODES },
+  { title: 'ABI: forge/1 calls and host functions', codes: ABI_CODES },
+  { title: 'WASI preview1', codes: WASI_CODES },
 ] as const;
 
 /** The one catalog of error codes: code -> kind and summary. */
 export const ERROR_CATALOG = {
   ...CORE_CODES,
   ...PACKAGE_CODES,
+  ...ATTESTATION_CODES,
+  ...RUNTIME_CODES,
+  ...ABI_CODES,
+  ...WASI_CODES,
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A stable error code, `FO_<AREA>_<REASON>`. */

@@ -24,6 +24,7 @@ export function renderErrorReference(): string {
     lines.push(`| \`${kind}\` | ${EXIT_CODES[kind]} | ${HTTP_STATUS[kind]} | ${ERROR_KIND_MEANING[kind]} |`);
   }
   for (const area of ERROR_AREAS) {
+    if (Object.keys(area.codes).length === 0) continue;
     lines.push('', `## ${area.title}`, '', '| code | kind | meaning |', '| --- | --- | --- |');
     for (const [code, spec] of Object.entries(area.codes as Readonly<Record<string, ErrorSpec>>)) {
       lines.push(`| \`${code}\` | \`${spec.kind}\` | ${spec.summary.replaceAll('|', '\\|')} |`);

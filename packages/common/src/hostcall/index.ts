@@ -1,0 +1,1 @@
+export { ALLOW_ALL_GATE, type HostCallDenial, type HostCallGate } from './gate.js';

@@ -1,0 +1,2 @@
+export * from './wasm/index.js';
+export * from './wasi-p1/index.js';
