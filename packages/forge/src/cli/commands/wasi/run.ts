@@ -1,0 +1,122 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { fromFsError } from '@forgeone/common';
+import {
+  hostFdInput,
+  hostFdOutput,
+  runWasiCommand,
+  wasiLimitsFromConfig,
+  type WasiOptions,
+  type WasiOutput,
+} from '@forgeone/plugin-manager';
+import { CONFIG_FLAG, defineCommand, type CliIo } from '../../command.js';
+import { loadCliConfig } from '../../config.js';
+import { sanitizeForTerminal } from '../../terminal.js';
+import { parseDirFlag, parseEnvFlags } from './flags.js';
+import { runPolicy } from './policy.js';
+
+/** Highest exit status a process can report; larger guest codes are clamped to it, never wrapped to 0. */
+const MAX_EXIT_STATUS = 255;
+
+/** Output that reaches a non-process stream (tests, embedding) as text, decoded across write boundaries. */
+function textOutput(stream: CliIo['stdout']): WasiOutput & { flush(): void } {
+  const decoder = new TextDecoder();
+  return {
+    write: (bytes) => void stream.write(decoder.decode(bytes, { stream: true })),
+    flush: () => {
+      const rest = decoder.decode();
+      if (rest.length > 0) stream.write(rest);
+    },
+  };
+}
+
+/**
+ * The guest's stdio. Under the real `forge` process it is the process's own
+ * descriptors, written synchronously as the guest runs; a guest's output is its own
+ * and is passed through unchanged, as any program runner does. In-process callers get
+ * the output as text on their streams and an empty stdin.
+ */
+function guestStdio(io: CliIo): Pick<WasiOptions, 'stdin' | 'stdout' | 'stderr'> & { flush(): void } {
+  if (io.stdout === process.stdout) return { stdin: hostFdInput(0), stdout: hostFdOutput(1), stderr: hostFdOutput(2), flush: () => undefined };
+  const stdout = textOutput(io.stdout);
+  const stderr = textOutput(io.stderr);
+  return {
+    stdout,
+    stderr,
+    flush: () => {
+      stdout.flush();
+      stderr.flush();
+    },
+  };
+}
+
+/**
+ * The step between reading the module and compiling it. Instrumentation (fuel
+ * metering, memory caps) will rewrite the bytes here once its flags exist.
+ */
+function prepareModule(bytes: Uint8Array): Uint8Array {
+  return bytes;
+}
+
+/** `forge wasi run [--dir HOST::GUEST[:ro]]... [--env K=V]... MODULE.wasm [-- ARGS...]` */
+export const wasiRun = defineCommand({
+  path: ['wasi', 'run'],
+  summary: 'Run a WASI preview1 command module on ForgeOne\'s own WASI implementation.',
+  description:
+    'The guest gets exactly what the flags grant: the directories given with --dir, the\n' +
+    'variables given with --env, and MODULE followed by ARGS as its argv. Nothing is inherited\n' +
+    'from the host. Its stdin, stdout and stderr are forge\'s own. Paths never leave a --dir\n' +
+    'directory, and a read-only one (:ro) refuses every change with ENOTCAPABLE.\n' +
+    '\n' +
+    'The exit status is the guest\'s proc_exit code (0 when _start returns; codes above 255\n' +
+    'report 255), or 134 when the guest traps, with the trap on stderr. docs/wasi.md has the details.',
+  flags: [
+    { name: 'dir', type: 'strings', value: 'HOST::GUEST[:ro]', description: 'Preopen host directory HOST as GUEST (read-only with :ro). Repeatable; the first is fd 3.' },
+    { name: 'env', type: 'strings', value: 'NAME=VALUE', description: 'Set a variable in the guest\'s environment. Repeatable.' },
+    { name: 'policy', type: 'string', value: 'FILE', description: 'Cedar policies every call is checked against (docs/policy.md), on top of what the flags grant.' },
+    { name: 'audit-log', type: 'string', value: 'FILE', description: 'Record every policy decision in this audit log (level and checkpoint key from the configuration\'s audit table).' },
+    CONFIG_FLAG,
+  ],
+  args: [{ name: 'MODULE', description: 'The WASI command module (.wasm) to run.', required: true }],
+  passthrough: { name: 'ARGS', description: 'Arguments for the guest, after its argv[0] (MODULE).' },
+  examples: ['forge wasi run hello.wasm', 'forge wasi run --dir ./data::/data:ro --env LANG=C tool.wasm -- /data/input.txt'],
+  async run({ flags, args, rest }, io) {
+    const preopens = flags.dir.map((value) => parseDirFlag(value, io.cwd));
+    const env = parseEnvFlags(flags.env);
+    const { config } = await loadCliConfig(io, flags.config);
+    const file = resolve(io.cwd, args.MODULE);
+    const bytes = await readFile(file).catch((error: unknown) => {
+      throw fromFsError(error, 'read the module', file);
+    });
+    // Every call passes the same syscall bridge as an installed plugin's.
+    const policy = await runPolicy({
+      module: file,
+      bytes,
+      preopens,
+      config,
+      policyFile: flags.policy === undefined ? undefined : resolve(io.cwd, flags.policy),
+      auditLog: flags['audit-log'] === undefined ? undefined : resolve(io.cwd, flags['audit-log']),
+    });
+    const stdio = guestStdio(io);
+    let result;
+    try {
+      result = await runWasiCommand(bytes, {
+        ...wasiLimitsFromConfig(config.sandbox),
+        args: [args.MODULE, ...rest],
+        env,
+        preopens,
+        ...stdio,
+        gate: policy.gate,
+        prepare: prepareModule,
+      });
+    } finally {
+      stdio.flush();
+      await policy.audit?.close();
+    }
+    if (result.trap !== undefined) {
+      const frames = result.trap.frames.map((frame) => `\n    ${sanitizeForTerminal(frame)}`).join('');
+      io.stderr.write(`forge: the guest trapped: ${sanitizeForTerminal(result.trap.message)}${frames}\n`);
+    }
+    return Math.min(result.exitCode, MAX_EXIT_STATUS);
+  },
+});

@@ -1,0 +1,54 @@
+/**
+ * How the core reports a refused or failed operation: it throws a {@link WasiErrno}
+ * carrying the preview1 errno, and the marshalling adapter returns that number to the
+ * guest. Host file-system failures (Node's `ENOENT`, `EACCES`, ...) map to the errno
+ * of the same name. One instance per errno is made once and rethrown, so a refusal
+ * on a hot path allocates nothing.
+ */
+import { isNodeSystemError } from '@forgeone/common';
+import { ERRNO } from './abi.js';
+
+/** A preview1 errno raised inside the WASI core; never escapes to callers of the library. */
+export class WasiErrno extends Error {
+  constructor(readonly errno: number) {
+    super(`WASI errno ${errno}`);
+    this.name = 'WasiErrno';
+  }
+}
+
+const SHARED: readonly WasiErrno[] = Object.values(ERRNO).map((code) => new WasiErrno(code));
+
+/** Throws the errno `code`. */
+export function fail(code: number): never {
+  throw SHARED[code] ?? new WasiErrno(code);
+}
+
+/** Node error codes whose WASI name differs from the POSIX one. */
+const ALIASES: Readonly<Record<string, number>> = {
+  EOPNOTSUPP: ERRNO.ENOTSUP,
+  EWOULDBLOCK: ERRNO.EAGAIN,
+  ERR_FS_FILE_TOO_LARGE: ERRNO.EFBIG,
+  ERR_OUT_OF_RANGE: ERRNO.EINVAL,
+};
+
+const BY_NODE_CODE: ReadonlyMap<string, number> = new Map([
+  ...Object.entries(ERRNO).filter(([name]) => name !== 'SUCCESS' && name !== 'ENOTCAPABLE'),
+  ...Object.entries(ALIASES),
+]);
+
+/**
+ * The errno for something thrown while serving a call: a {@link WasiErrno} gives its
+ * own, a Node system error the errno of the same name (EIO when preview1 has none).
+ *
+ * @returns undefined when `error` is neither (a bug or a deliberate unwind), which
+ *   the caller must rethrow rather than hide behind an errno
+ */
+export function errnoOf(error: unknown): number | undefined {
+  if (error instanceof WasiErrno) return error.errno;
+  if (isNodeSystemError(error)) {
+    const mapped = BY_NODE_CODE.get(error.code);
+    if (mapped !== undefined) return mapped;
+    if (error.code.startsWith('E') && typeof (error as { errno?: unknown }).errno === 'number') return ERRNO.EIO;
+  }
+  return undefined;
+}
