@@ -1,0 +1,79 @@
+import { ForgeError, type HostCallGate, type Logger } from '@forgeone/common';
+import { forgeLog } from './forge-log.js';
+import { guestFailure } from './guest-memory.js';
+import { HOST_MODULE, HostFunctionRegistry } from './host-functions.js';
+import { AbiInstance } from './instance.js';
+import type { AbiLimits } from './limits.js';
+import { wasm, type WasmImports, type WasmModule } from './wasm-api.js';
+
+/** Options for {@link instantiateAbi}. */
+export interface InstantiateAbiOptions {
+  /** Decides every forge.* call. Required: there is no default policy. */
+  readonly gate: HostCallGate;
+  /** Receives forge.log records and host function failures (default: silent). */
+  readonly logger?: Logger;
+  /** The host functions offered (default: {@link defaultHostFunctions}, i.e. forge.log). */
+  readonly hostFunctions?: HostFunctionRegistry;
+  /** Other import modules (e.g. `wasi_snapshot_preview1`); must not contain `forge`. */
+  readonly imports?: WasmImports;
+  /** Size limits per call (defaults: DEFAULT_ABI_LIMITS). */
+  readonly limits?: Partial<AbiLimits>;
+}
+
+/** A registry holding the host functions this issue ships: forge.log. */
+export function defaultHostFunctions(): HostFunctionRegistry {
+  return new HostFunctionRegistry().define(forgeLog);
+}
+
+/**
+ * Instantiates a compiled plugin with its `forge` host functions and wraps it as an
+ * {@link AbiInstance}. Synchronous: the module is already compiled (and cached), and a
+ * worker can instantiate without a round trip through the event loop.
+ *
+ * Every import is resolved before instantiation, so a missing one is reported by name
+ * rather than as an engine LinkError. `_initialize`, when exported, runs on the first
+ * call, not here, so a caller can finish wiring other imports (WASI's memory) first.
+ *
+ * @throws ForgeError FO_ABI_HOST_FUNCTION_DEFINITION (`imports` holds `forge`),
+ *   FO_ABI_UNRESOLVED_IMPORT (details.missing lists `module.name` of each),
+ *   FO_ABI_HOST_CALL_IN_START, FO_ABI_GUEST_TRAP (the start function trapped), and
+ *   what {@link AbiInstance}'s constructor throws
+ */
+export function instantiateAbi(module: WasmModule, options: InstantiateAbiOptions): AbiInstance {
+  const imports = options.imports ?? {};
+  if (Object.hasOwn(imports, HOST_MODULE)) {
+    throw new ForgeError('FO_ABI_HOST_FUNCTION_DEFINITION', 'imports must not hold a "forge" module: define host functions in the HostFunctionRegistry', {
+      details: { module: HOST_MODULE },
+    });
+  }
+  const registry = options.hostFunctions ?? defaultHostFunctions();
+  const missing: string[] = [];
+  for (const entry of wasm.Module.imports(module)) {
+    const from = entry.module ?? '';
+    const resolved =
+      from === HOST_MODULE ? entry.kind === 'function' && registry.has(entry.name) : Object.hasOwn(imports, from) && imports[from]?.[entry.name] !== undefined;
+    if (!resolved) missing.push(`${from}.${entry.name}`);
+  }
+  if (missing.length > 0) {
+    throw new ForgeError('FO_ABI_UNRESOLVED_IMPORT', `the module imports what the host does not provide: ${missing.join(', ')}`, {
+      details: { missing, hostFunctions: registry.names().map((name) => `${HOST_MODULE}.${name}`) },
+    });
+  }
+  const binding = registry.bind({ gate: options.gate, ...(options.logger === undefined ? {} : { logger: options.logger }) });
+  let instance;
+  try {
+    instance = new wasm.Instance(module, { ...imports, [HOST_MODULE]: binding.imports });
+  } catch (error) {
+    if (error instanceof wasm.LinkError) {
+      throw new ForgeError('FO_ABI_UNRESOLVED_IMPORT', `the module's imports do not match what the host provides: ${error.message}`, {
+        details: { link: error.message },
+        cause: error,
+      });
+    }
+    throw guestFailure(error, "the module's start function");
+  }
+  return new AbiInstance(instance, {
+    hostBinding: binding,
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+  });
+}

@@ -1,0 +1,59 @@
+import { ForgeError, describeValue } from '@forgeone/common';
+import { MAX_REGION_BYTES } from './packed.js';
+
+/**
+ * Sizes the host enforces on every forge/1 call. Each is checked before any byte is
+ * copied, so a hostile plugin cannot make the host allocate more than these.
+ *
+ * The limits do not bound the plugin's own linear memory (the runtime clamps its
+ * maximum) nor the time a call takes (fuel and timeouts, in the runtime and sandbox).
+ */
+export interface AbiLimits {
+  /** Largest call input, in bytes (FO_ABI_INPUT_TOO_LARGE before anything is allocated). */
+  readonly maxInputBytes: number;
+  /** Largest output a call may return, in bytes (FO_ABI_OUTPUT_TOO_LARGE). */
+  readonly maxOutputBytes: number;
+  /** Largest error payload a call may return, in bytes (FO_ABI_OUTPUT_TOO_LARGE). */
+  readonly maxErrorBytes: number;
+}
+
+const MiB = 1024 * 1024;
+
+/** The limits used when a caller names none: 64 MiB in, 64 MiB out, 64 KiB of error payload. */
+export const DEFAULT_ABI_LIMITS: AbiLimits = Object.freeze({
+  maxInputBytes: 64 * MiB,
+  maxOutputBytes: 64 * MiB,
+  maxErrorBytes: 64 * 1024,
+});
+
+/**
+ * Fills unnamed limits from {@link DEFAULT_ABI_LIMITS} and checks the named ones: each
+ * must be an integer from 0 to 2^30 - 1 (the most a packed result can carry).
+ *
+ * @throws ForgeError FO_INTERNAL_UNEXPECTED when a limit is malformed: limits come from
+ *   validated configuration, so a bad one here is a bug in the caller.
+ */
+export function resolveAbiLimits(limits: Partial<AbiLimits> = {}): AbiLimits {
+  const resolved: AbiLimits = {
+    maxInputBytes: limits.maxInputBytes ?? DEFAULT_ABI_LIMITS.maxInputBytes,
+    maxOutputBytes: limits.maxOutputBytes ?? DEFAULT_ABI_LIMITS.maxOutputBytes,
+    maxErrorBytes: limits.maxErrorBytes ?? DEFAULT_ABI_LIMITS.maxErrorBytes,
+  };
+  for (const key of ['maxInputBytes', 'maxOutputBytes', 'maxErrorBytes'] as const) {
+    checkByteLimit(`ABI limit ${key}`, resolved[key]);
+  }
+  return Object.freeze(resolved);
+}
+
+/**
+ * Checks one byte-count limit: an integer from 0 to 2^30 - 1.
+ *
+ * @throws ForgeError FO_INTERNAL_UNEXPECTED otherwise (a bug in the caller)
+ */
+export function checkByteLimit(what: string, value: unknown): void {
+  if (!Number.isSafeInteger(value) || (value as number) < 0 || (value as number) > MAX_REGION_BYTES) {
+    throw new ForgeError('FO_INTERNAL_UNEXPECTED', `${what}: expected an integer from 0 to ${MAX_REGION_BYTES}, found ${describeValue(value)}`, {
+      details: { limit: what, actual: describeValue(value) },
+    });
+  }
+}
