@@ -1,0 +1,91 @@
+import { relative, resolve } from 'node:path';
+import { ERROR_CATALOG, EXIT_CODES } from '@forgeone/common';
+import { loadCheckpointVerifyKey, verifyAuditLog, type AuditRecordLocation, type AuditVerification, type CheckpointVerifyKey } from '@forgeone/microkernel';
+import { CONFIG_FLAG, JSON_FLAG, defineCommand, type CliIo } from '../../command.js';
+import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
+import { cliAuditPaths, keyFileExists } from './paths.js';
+
+function place(location: AuditRecordLocation, cwd: string): string {
+  const file = relative(cwd, location.file) || location.file;
+  return `${sanitizeForTerminal(file)} line ${location.line} (byte ${location.offset})`;
+}
+
+function report(result: AuditVerification, keys: readonly CheckpointVerifyKey[], io: CliIo): string {
+  const segments = result.segments.length;
+  const lines = [
+    `audit log ${sanitizeForTerminal(result.path)}: ${result.ok ? 'OK' : 'FAILED'}`,
+    `  records:      ${result.records}${result.records > 0 ? ` (up to seq ${result.last.seq})` : ''}${result.ok ? '' : ' good before the problem'} in ${segments} segment${segments === 1 ? '' : 's'}`,
+    `  checkpoints:  ${result.checkpoints}${
+      result.signatures === 'verified'
+        ? `, signatures verified with ${keys.map((key) => key.id.slice(0, 23)).join(', ')}…`
+        : result.signatures === 'unchecked'
+          ? ', signatures NOT checked (no --key)'
+          : ''
+    }`,
+    ...(result.lastCheckpoint === undefined ? [] : [`  last checkpoint: seq ${result.lastCheckpoint.seq}, ${place(result.lastCheckpoint.location, io.cwd)}`]),
+    `  state file:   ${
+      {
+        matched: 'the log reaches its checkpoint',
+        unmatched: 'does not match (see below)',
+        unreached: 'not reached (stopped at the problem below)',
+        absent: 'none',
+        skipped: 'not checked',
+      }[result.state]
+    }`,
+    ...result.recoveries.map(
+      (recovery) =>
+        `  recovery at seq ${recovery.seq}: ${sanitizeForTerminal(recovery.reason)}; ${recovery.cutBytes} bytes kept in ${sanitizeForTerminal(recovery.savedTo)}`,
+    ),
+  ];
+  if (result.problem !== undefined) {
+    lines.push('', `${result.problem.code}: ${sanitizeForTerminal(result.problem.message)}`);
+    if (result.problem.record !== undefined) lines.push(`first bad record: ${place(result.problem.record, io.cwd)}, where seq ${result.problem.record.seq} belongs`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** `forge audit verify [--log FILE] [--key PUB]... [--state FILE] [--partial] [--json]` */
+export const auditVerify = defineCommand({
+  path: ['audit', 'verify'],
+  summary: 'Check the audit log (hash chain, checkpoint signatures, truncation) and name the first bad record.',
+  description:
+    'Reads every segment of the log, checks that each record hashes to its hash and continues the\n' +
+    'record before it, that every checkpoint is signed by one of the keys, and that the log reaches\n' +
+    'the checkpoint recorded in the state file. On the first problem it prints the file, line, byte\n' +
+    'offset and seq of the first bad record and exits with the problem\'s status (5 for tampering).\n' +
+    '\n' +
+    'Without --key the public key next to the configured checkpoint key is used if it exists. A key\n' +
+    'kept on the same host proves less than a copy kept elsewhere; see docs/audit.md.',
+  flags: [
+    { name: 'log', type: 'string', value: 'FILE', description: 'The audit log (default: audit.path from the configuration); rotated segments next to it are checked too.' },
+    {
+      name: 'key',
+      type: 'strings',
+      value: 'PUB',
+      description: 'Ed25519 public key (PEM) the checkpoints are signed with; repeat it for keys used before a rotation.',
+    },
+    { name: 'state', type: 'string', value: 'FILE', description: 'Checkpoint state file to detect truncation with (default: LOG.checkpoint), e.g. a copy kept off the host.' },
+    { name: 'partial', type: 'boolean', description: 'Accept a log whose oldest segments were removed, checking from the first record present.' },
+    JSON_FLAG,
+    CONFIG_FLAG,
+  ],
+  args: [],
+  examples: ['forge audit verify', 'forge audit verify --log /var/lib/forgeone/audit/audit.log --key checkpoint-key.pub.pem --json'],
+  async run({ flags }, io) {
+    const paths = await cliAuditPaths(io, flags.config, flags.log);
+    const keyFiles = flags.key.length > 0 ? flags.key.map((file) => resolve(io.cwd, file)) : keyFileExists(paths.publicKey) ? [paths.publicKey] : [];
+    if (flags.key.length === 0 && keyFiles.length > 0) io.stderr.write(`using public key ${sanitizeForTerminal(paths.publicKey)}\n`);
+    const keys = await Promise.all(keyFiles.map((file) => loadCheckpointVerifyKey(file)));
+    const result = await verifyAuditLog({
+      path: paths.log,
+      keys,
+      ...(flags.state === undefined ? {} : { statePath: resolve(io.cwd, flags.state) }),
+      partial: flags.partial,
+    });
+    if (result.signatures === 'unchecked') io.stderr.write('warning: checkpoint signatures were not checked: no public key (pass --key)\n');
+    io.stdout.write(flags.json ? toSafeJson(result) : report(result, keys, io));
+    if (result.problem === undefined) return 0;
+    io.stderr.write(`forge: ${result.problem.code}: ${sanitizeForTerminal(result.problem.message)}\n`);
+    return EXIT_CODES[ERROR_CATALOG[result.problem.code].kind];
+  },
+});

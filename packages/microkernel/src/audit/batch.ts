@@ -1,0 +1,89 @@
+/**
+ * A batch: the records of one group commit, encoded straight into one Buffer. Each
+ * record's body is written as UTF-8 into the buffer, hashed in place (a view, not a
+ * copy), and closed with its hash, so the writer hands the kernel exactly the bytes
+ * that were hashed.
+ */
+import { HASH_OPEN, LINE_CLOSE, sha256Hex } from './format.js';
+
+// Buffer#utf8Write and #latin1Write are write(text, offset, encoding) without the
+// encoding lookup and argument checks (present in every supported Node, not in the
+// type definitions); the plain method is the fallback.
+interface FastWrites {
+  utf8Write?: (text: string, offset: number) => number;
+  latin1Write?: (text: string, offset: number) => number;
+}
+const { utf8Write, latin1Write } = Buffer.prototype as unknown as FastWrites;
+
+function writeUtf8(buf: Buffer, text: string, offset: number): number {
+  return utf8Write === undefined ? buf.write(text, offset, 'utf8') : utf8Write.call(buf, text, offset);
+}
+
+function writeLatin1(buf: Buffer, text: string, offset: number): number {
+  return latin1Write === undefined ? buf.write(text, offset, 'latin1') : latin1Write.call(buf, text, offset);
+}
+
+/** Where a checkpoint record sits in a batch, for the state file once the batch is durable. */
+export interface BatchCheckpoint {
+  readonly seq: number;
+  readonly hash: string;
+  /** Byte range of its line in the batch, newline excluded. */
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Records waiting for one write + fdatasync. */
+export class RecordBatch {
+  /** Encoded records, `used` bytes of it. */
+  buffer: Buffer;
+  used = 0;
+  records = 0;
+  firstSeq = 0;
+  lastSeq = 0;
+  /** Segment the batch is written to. */
+  readonly segment: number;
+  /** The last checkpoint in the batch. */
+  checkpoint: BatchCheckpoint | undefined;
+
+  /**
+   * @param segment index of the segment the records belong to
+   * @param capacity initial buffer size in bytes; it doubles when a record does not fit
+   */
+  constructor(segment: number, capacity: number) {
+    this.segment = segment;
+    this.buffer = Buffer.allocUnsafeSlow(capacity);
+  }
+
+  /**
+   * Appends one record: its body (everything before `,"hash":"`), then the hash field
+   * and the newline.
+   * @returns the record's hash, lowercase hex
+   */
+  push(seq: number, body: string): string {
+    // A UTF-16 code unit is at most 3 UTF-8 bytes; the tail is 75 bytes and a newline.
+    const worst = this.used + body.length * 3 + 76;
+    if (worst > this.buffer.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(worst, this.buffer.length * 2));
+      this.buffer.copy(grown, 0, 0, this.used);
+      this.buffer = grown;
+    }
+    const start = this.used;
+    const bodyEnd = start + writeUtf8(this.buffer, body, start);
+    const recordHash = sha256Hex(this.buffer.subarray(start, bodyEnd));
+    this.used = bodyEnd + writeLatin1(this.buffer, `${HASH_OPEN}${recordHash}${LINE_CLOSE}\n`, bodyEnd);
+    if (this.records === 0) this.firstSeq = seq;
+    this.records += 1;
+    this.lastSeq = seq;
+    return recordHash;
+  }
+
+  /** Marks the record just pushed as a checkpoint. */
+  markCheckpoint(seq: number, recordHash: string, start: number): void {
+    this.checkpoint = { seq, hash: recordHash, start, end: this.used - 1 };
+  }
+
+  /** The encoded bytes. */
+  bytes(): Buffer {
+    return this.buffer.subarray(0, this.used);
+  }
+}

@@ -1,0 +1,443 @@
+/**
+ * The audit log a host writes: `AuditLog.open` recovers the log, then `append` adds
+ * records synchronously (encode + hash into the open batch) and a group-commit writer
+ * makes them durable in batches. Signed checkpoints, rotation and the checkpoint state
+ * file are kept here. The byte format is in format.ts and docs/audit.md.
+ */
+import { constants } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { ForgeError, fromFsError, type IdentityContext } from '@forgeone/common';
+import { RecordBatch } from './batch.js';
+import type { ChainAnchor } from './chain.js';
+import { acquireLock, listSegments, statePathFor } from './files.js';
+import { bodyHead, formatTimestamp, jsonString } from './format.js';
+import { signCheckpoint } from './keys.js';
+import { auditLevelAdmits, type AuditEventClass, type AuditLevel } from './level.js';
+import { resolveLogOptions, type AuditLogOptions, type AuditLogStats, type AuditSink, type ResolvedLogOptions } from './options.js';
+import { encodeEventFields, encodeEventTail, encodeIdentityFields, parseAuditRecord, type AuditDecisionReport, type AuditEntry } from './record.js';
+import { recoverActiveSegment, type TornTail } from './recovery.js';
+import { readCheckpointState, writeCheckpointState } from './state.js';
+import { GroupCommitWriter, type DurableCheckpoint } from './writer.js';
+
+interface Waiter {
+  readonly seq: number;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * An open, writable audit log. One writer per log (a lock file enforces it).
+ *
+ * Appending is synchronous and never waits for the disk: the record gets its seq and
+ * hash at once and joins the open batch, which is written with one `writev` and one
+ * `fdatasync` when it holds {@link AuditLogOptions.batchRecords} records or is
+ * {@link AuditLogOptions.batchDelay} ms old. Await {@link durable}, {@link flush} or
+ * {@link appendDurable} to know a record is on disk. If the disk fails, the log stops:
+ * every later append throws FO_AUDIT_WRITE_FAILED and pending promises reject, so a
+ * caller that audits before allowing fails closed.
+ */
+export class AuditLog implements AuditSink {
+  /** Absolute path of the active segment. */
+  readonly path: string;
+  readonly level: AuditLevel;
+  private readonly options: ResolvedLogOptions;
+  private readonly statePath: string;
+  private readonly writer: GroupCommitWriter;
+  private readonly release: () => Promise<void>;
+  private readonly recordsAdmitted: readonly boolean[];
+
+  private seqValue: number;
+  private prev: string;
+  private durableSeqValue: number;
+  private segment: number;
+  private segmentBytes: number;
+  private sinceCheckpoint: number;
+  private pending = 0;
+  private current: RecordBatch | undefined;
+  private batchTimer: NodeJS.Timeout | undefined;
+  private checkpointTimer: NodeJS.Timeout | undefined;
+  private readonly waiters: Waiter[] = [];
+  private failure: ForgeError | undefined;
+  private closing: Promise<void> | undefined;
+  private stateNext: DurableCheckpoint | undefined;
+  private stateWriting: Promise<void> | undefined;
+  private lastMs = Number.NaN;
+  private lastTimestamp = '';
+  // Encoded identity fields per identity: a plugin's calls share one IdentityContext.
+  private readonly identities = new WeakMap<IdentityContext, string>();
+
+  private constructor(init: {
+    path: string;
+    options: ResolvedLogOptions;
+    head: ChainAnchor;
+    segment: number;
+    segmentBytes: number;
+    sinceCheckpoint: number;
+    writer: GroupCommitWriter;
+    release: () => Promise<void>;
+  }) {
+    this.path = init.path;
+    this.options = init.options;
+    this.level = init.options.level;
+    this.statePath = statePathFor(init.path);
+    this.writer = init.writer;
+    this.release = init.release;
+    this.recordsAdmitted = (['denial', 'decision', 'call'] as const).map((event) => auditLevelAdmits(this.level, event));
+    this.seqValue = init.head.seq;
+    this.prev = init.head.hash;
+    this.durableSeqValue = init.head.seq;
+    this.segment = init.segment;
+    this.segmentBytes = init.segmentBytes;
+    this.sinceCheckpoint = init.sinceCheckpoint;
+  }
+
+  /** Starts the checkpoint timer: only once the log is open, so a failed open leaves nothing running. */
+  private startCheckpointTimer(): void {
+    const { signingKey, checkpointInterval } = this.options;
+    if (signingKey === undefined || checkpointInterval === 0) return;
+    this.checkpointTimer = setInterval(() => {
+      if (this.sinceCheckpoint > 0 && this.failure === undefined && this.closing === undefined) this.writeCheckpoint();
+    }, checkpointInterval);
+    this.checkpointTimer.unref();
+  }
+
+  /**
+   * Opens (creating if needed) the log at `options.path` for writing: takes the lock,
+   * reads the checkpoint state, recovers the active segment (cutting a torn tail and
+   * recording that in a durable recovery record), and starts a new segment record when
+   * the active file is new after a rotation.
+   *
+   * @throws ForgeError FO_AUDIT_LOCKED, FO_AUDIT_CORRUPT, FO_AUDIT_TRUNCATED,
+   *   FO_AUDIT_STATE_INVALID, FO_AUDIT_OPTIONS_INVALID, FO_IO_*
+   */
+  static async open(options: AuditLogOptions): Promise<AuditLog> {
+    const resolved = resolveLogOptions(options);
+    const path = resolve(options.path);
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+      throw fromFsError(error, 'create the audit log directory', dirname(path));
+    });
+    const release = await acquireLock(path);
+    let handle;
+    try {
+      const state = await readCheckpointState(statePathFor(path));
+      handle = await open(path, constants.O_RDWR | constants.O_CREAT, 0o600).catch((error: unknown) => {
+        throw fromFsError(error, 'open the audit log', path);
+      });
+      const segments = await listSegments(path);
+      const recovered = await recoverActiveSegment(path, handle, segments, state, resolved.clock());
+      const writer = new GroupCommitWriter(path, handle, recovered.activeIndex, recovered.activeSize, {
+        durable: (lastSeq, bytes, checkpoint) => log.onDurable(lastSeq, bytes, checkpoint),
+        failed: (error) => log.fail(error),
+      });
+      const log: AuditLog = new AuditLog({
+        path,
+        options: resolved,
+        head: recovered.head,
+        segment: recovered.activeIndex,
+        segmentBytes: recovered.activeSize,
+        sinceCheckpoint: recovered.head.seq - recovered.lastCheckpointSeq,
+        writer,
+        release,
+      });
+      if (resolved.signingKey === undefined) resolved.logger.warn('audit log has no checkpoint key: no signed checkpoints, truncation of its tail cannot be detected', { path });
+      if (recovered.cut !== undefined) {
+        log.appendRecovery(recovered.cut);
+        resolved.logger.warn('audit log had a torn tail; cut and kept aside', { path, ...recovered.cut });
+      } else if (recovered.activeSize === 0 && recovered.activeIndex > 1) {
+        log.appendSegment();
+      }
+      await log.flush();
+      log.startCheckpointTimer();
+      return log;
+    } catch (error) {
+      await handle?.close().catch(() => undefined);
+      await release();
+      throw error;
+    }
+  }
+
+  /** Seq of the last record appended (0 for an empty log). */
+  get seq(): number {
+    return this.seqValue;
+  }
+
+  /** Seq of the last record known to be on disk. */
+  get durableSeq(): number {
+    return this.durableSeqValue;
+  }
+
+  /** Seq and hash of the last record appended. */
+  get head(): ChainAnchor {
+    return { seq: this.seqValue, hash: this.prev };
+  }
+
+  /** Bytes encoded and not yet durable. */
+  get pendingBytes(): number {
+    return this.pending;
+  }
+
+  shouldRecord(event: AuditEventClass): boolean {
+    return this.recordsAdmitted[event === 'denial' ? 0 : event === 'decision' ? 1 : 2] === true;
+  }
+
+  /**
+   * Appends an event record. Synchronous: it is encoded, hashed and queued, not yet
+   * durable. Does not consult the level (callers ask {@link shouldRecord}).
+   *
+   * @returns the record's seq
+   * @throws ForgeError FO_AUDIT_RECORD_INVALID (nothing is written), FO_AUDIT_CLOSED,
+   *   FO_AUDIT_WRITE_FAILED, FO_AUDIT_BACKLOG
+   */
+  append(entry: AuditEntry): number {
+    this.assertWritable();
+    const fields = encodeEventFields(entry);
+    const seq = this.seqValue + 1;
+    this.commit(seq, `${bodyHead(seq, this.timestamp(), this.prev, 'event')}${fields}`, false);
+    this.afterRecord();
+    return seq;
+  }
+
+  /**
+   * Records a decision the syscall bridge reports, so an AuditLog can be the bridge's
+   * audit port: `allowed` becomes `decision`, the identity becomes `principal` and
+   * `plugin` (encoded once per IdentityContext object).
+   *
+   * @throws ForgeError as {@link append}
+   */
+  record(report: AuditDecisionReport): void {
+    this.assertWritable();
+    const { identity } = report;
+    let who = this.identities.get(identity);
+    if (who === undefined) {
+      who = encodeIdentityFields(identity.principal, identity.plugin?.digest);
+      this.identities.set(identity, who);
+    }
+    const fields = `${who}${encodeEventTail(report.action, report.resource, report.allowed ? 'allow' : 'deny', report.reason, undefined)}`;
+    const seq = this.seqValue + 1;
+    this.commit(seq, `${bodyHead(seq, this.timestamp(), this.prev, 'event')}${fields}`, false);
+    this.afterRecord();
+  }
+
+  /**
+   * Appends and resolves once the record is durable.
+   * @throws ForgeError as {@link append}; rejects with FO_AUDIT_WRITE_FAILED
+   */
+  async appendDurable(entry: AuditEntry): Promise<number> {
+    const seq = this.append(entry);
+    await this.durable(seq);
+    return seq;
+  }
+
+  /**
+   * Resolves once record `seq` (and every record before it) is on disk; it waits for
+   * the batch's natural commit (at most {@link AuditLogOptions.batchDelay} ms). A seq
+   * not appended yet waits until it is. Rejects with FO_AUDIT_WRITE_FAILED if the log
+   * failed first.
+   */
+  durable(seq: number): Promise<void> {
+    if (seq <= this.durableSeqValue) return Promise.resolve();
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    return new Promise((resolveWaiter, rejectWaiter) => {
+      const waiter = { seq, resolve: resolveWaiter, reject: rejectWaiter };
+      const last = this.waiters.at(-1);
+      if (last === undefined || last.seq <= seq) this.waiters.push(waiter);
+      else this.waiters.splice(this.waiters.findIndex((other) => other.seq > seq), 0, waiter);
+    });
+  }
+
+  /** Writes the open batch now and resolves when everything appended so far is durable. */
+  flush(): Promise<void> {
+    this.seal();
+    return this.durable(this.seqValue);
+  }
+
+  /**
+   * Writes a checkpoint now (if a record was appended since the last one) and resolves
+   * with its seq once it is durable and in the state file; undefined without a key or
+   * without new records.
+   * @throws ForgeError FO_AUDIT_CLOSED, FO_AUDIT_WRITE_FAILED
+   */
+  async checkpoint(): Promise<number | undefined> {
+    this.assertWritable();
+    if (this.options.signingKey === undefined || this.sinceCheckpoint === 0) return undefined;
+    const seq = this.writeCheckpoint();
+    await this.flush();
+    while (this.stateWriting !== undefined) await this.stateWriting;
+    if (this.failure !== undefined) throw this.failure;
+    return seq;
+  }
+
+  /** The writer's counters and the queue. */
+  stats(): AuditLogStats {
+    return { ...this.writer.stats(), seq: this.seqValue, durableSeq: this.durableSeqValue, pendingBytes: this.pending };
+  }
+
+  /**
+   * Writes a final checkpoint (with a key, if anything was written since the last one),
+   * waits until everything is durable, closes the file and releases the lock. Later
+   * appends throw FO_AUDIT_CLOSED.
+   *
+   * @throws ForgeError FO_AUDIT_WRITE_FAILED when the log had failed (records were lost)
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.checkpointTimer !== undefined) clearInterval(this.checkpointTimer);
+    try {
+      if (this.failure === undefined) {
+        if (this.options.signingKey !== undefined && this.sinceCheckpoint > 0) this.writeCheckpoint();
+        this.seal();
+        await this.durable(this.seqValue).catch(() => undefined);
+        await this.writer.idle();
+        while (this.stateWriting !== undefined) await this.stateWriting;
+      }
+      await this.writer.close();
+    } finally {
+      if (this.batchTimer !== undefined) clearTimeout(this.batchTimer);
+      await this.release();
+    }
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private assertWritable(): void {
+    if (this.failure !== undefined) throw this.failure;
+    if (this.closing !== undefined) throw new ForgeError('FO_AUDIT_CLOSED', `audit log ${this.path} is closed`, { details: { path: this.path } });
+    if (this.pending > this.options.maxPendingBytes) {
+      throw new ForgeError('FO_AUDIT_BACKLOG', `audit log ${this.path}: ${this.pending} bytes wait for the disk, more than the ${this.options.maxPendingBytes} allowed`, {
+        details: { path: this.path, pendingBytes: this.pending, limit: this.options.maxPendingBytes },
+      });
+    }
+  }
+
+  private timestamp(): string {
+    const now = this.options.clock();
+    if (now !== this.lastMs) {
+      this.lastMs = now;
+      this.lastTimestamp = formatTimestamp(now);
+    }
+    return this.lastTimestamp;
+  }
+
+  /** Encodes one record into the open batch and makes it the head. */
+  private commit(seq: number, body: string, checkpoint: boolean): void {
+    let batch = this.current;
+    if (batch === undefined) {
+      batch = new RecordBatch(this.segment, Math.min(this.options.batchRecords, 1000) * 512);
+      this.current = batch;
+      this.batchTimer = setTimeout(() => {
+        this.batchTimer = undefined;
+        this.seal();
+      }, this.options.batchDelay);
+    }
+    const start = batch.used;
+    this.prev = batch.push(seq, body);
+    this.seqValue = seq;
+    if (checkpoint) batch.markCheckpoint(seq, this.prev, start);
+    const bytes = batch.used - start;
+    this.pending += bytes;
+    this.segmentBytes += bytes;
+    if (batch.records >= this.options.batchRecords) this.seal();
+  }
+
+  /** After a non-checkpoint record: checkpoint or rotate when due. */
+  private afterRecord(): void {
+    this.sinceCheckpoint += 1;
+    if (this.options.signingKey !== undefined && this.sinceCheckpoint >= this.options.checkpointEvery) this.writeCheckpoint();
+    if (this.segmentBytes >= this.options.rotateSize) this.rotate();
+  }
+
+  /** Appends a checkpoint signing the current head; returns its seq. */
+  private writeCheckpoint(): number {
+    const key = this.options.signingKey;
+    if (key === undefined) return this.seqValue;
+    const seq = this.seqValue + 1;
+    const sig = signCheckpoint(key, this.seqValue, this.prev);
+    this.commit(seq, `${bodyHead(seq, this.timestamp(), this.prev, 'checkpoint')},"key":"${key.id}","sig":"${sig}"`, true);
+    this.sinceCheckpoint = 0;
+    return seq;
+  }
+
+  /** Ends the active segment (after a final checkpoint) and starts the next with a segment record. */
+  private rotate(): void {
+    if (this.options.signingKey !== undefined && this.sinceCheckpoint > 0) this.writeCheckpoint();
+    this.seal();
+    this.segment += 1;
+    this.segmentBytes = 0;
+    this.appendSegment();
+  }
+
+  private appendSegment(): void {
+    const seq = this.seqValue + 1;
+    this.commit(seq, `${bodyHead(seq, this.timestamp(), this.prev, 'segment')},"segment":${this.segment}`, false);
+    this.sinceCheckpoint += 1;
+  }
+
+  private appendRecovery(cut: TornTail): void {
+    const seq = this.seqValue + 1;
+    const fields =
+      `,"reason":${jsonString(`torn tail cut on open: ${cut.reason}`)},"file":${jsonString(cut.file)}` +
+      `,"cut_offset":${cut.offset},"cut_bytes":${cut.bytes},"cut_sha256":"${cut.sha256}","saved_to":${jsonString(cut.savedTo)}`;
+    this.commit(seq, `${bodyHead(seq, this.timestamp(), this.prev, 'recovery')}${fields}`, false);
+    this.sinceCheckpoint += 1;
+  }
+
+  /** Hands the open batch to the writer. */
+  private seal(): void {
+    if (this.batchTimer !== undefined) {
+      clearTimeout(this.batchTimer);
+      this.batchTimer = undefined;
+    }
+    const batch = this.current;
+    if (batch === undefined) return;
+    this.current = undefined;
+    this.writer.enqueue(batch);
+  }
+
+  private onDurable(lastSeq: number, bytes: number, checkpoint: DurableCheckpoint | undefined): void {
+    this.durableSeqValue = lastSeq;
+    this.pending -= bytes;
+    let done = 0;
+    while (done < this.waiters.length && (this.waiters[done]?.seq ?? Infinity) <= lastSeq) done += 1;
+    for (const waiter of this.waiters.splice(0, done)) waiter.resolve();
+    if (checkpoint !== undefined) {
+      this.stateNext = checkpoint;
+      this.stateWriting ??= this.writeStates();
+    }
+  }
+
+  /** Writes the newest durable checkpoint to the state file, one write at a time. */
+  private async writeStates(): Promise<void> {
+    try {
+      for (let next = this.stateNext; next !== undefined && this.failure === undefined; next = this.stateNext) {
+        this.stateNext = undefined;
+        await writeCheckpointState(this.statePath, next);
+        try {
+          if (this.options.onCheckpoint !== undefined) this.options.onCheckpoint({ ...next, covers: { seq: next.seq - 1, hash: parseAuditRecord(next.record).prev } });
+        } catch (error) {
+          this.options.logger.error('audit onCheckpoint callback threw', { error: (error as Error).message });
+        }
+      }
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      this.stateWriting = undefined;
+    }
+  }
+
+  private fail(error: unknown): void {
+    if (this.failure !== undefined) return;
+    const reason = error instanceof Error ? error.message : String(error);
+    this.failure = new ForgeError('FO_AUDIT_WRITE_FAILED', `audit log ${this.path} could not be written (${reason}); it accepts no more records`, {
+      details: { path: this.path, durableSeq: this.durableSeqValue },
+      cause: error,
+    });
+    this.options.logger.error('audit log failed', { path: this.path, error: reason });
+    if (this.batchTimer !== undefined) clearTimeout(this.batchTimer);
+    if (this.checkpointTimer !== undefined) clearInterval(this.checkpointTimer);
+    for (const waiter of this.waiters.splice(0)) waiter.reject(this.failure);
+  }
+}

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { open, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { scanLines, type ScanOptions, type ScanResult } from './scan.js';
+import { tempDir } from './test-support/logs.js';
+
+async function scan(content: string, options: ScanOptions & { from?: number; stopAt?: string } = {}): Promise<{ lines: [string, number][]; result: ScanResult }> {
+  const file = join(await tempDir('forge-audit-scan-'), 'f');
+  await writeFile(file, content, 'latin1');
+  const handle = await open(file, 'r');
+  const lines: [string, number][] = [];
+  try {
+    const result = await scanLines(
+      handle,
+      options.from ?? 0,
+      (buf, start, end, offset) => {
+        const text = buf.toString('latin1', start, end);
+        if (text === options.stopAt) return false;
+        lines.push([text, offset]);
+        return true;
+      },
+      options,
+    );
+    return { lines, result };
+  } finally {
+    await handle.close();
+  }
+}
+
+describe('scanLines', () => {
+  it('visits every line with its file offset, whatever the chunk size', async () => {
+    const content = 'alpha\nbeta\n\ngamma-delta-epsilon\nz\n';
+    const expected: [string, number][] = [
+      ['alpha', 0],
+      ['beta', 6],
+      ['', 11],
+      ['gamma-delta-epsilon', 12],
+      ['z', 32],
+    ];
+    for (const chunkSize of [1, 2, 3, 5, 7, 64, 4096]) {
+      const { lines, result } = await scan(content, { chunkSize });
+      assert.deepEqual(lines, expected, `chunk ${chunkSize}`);
+      assert.deepEqual(result, { end: content.length, stop: undefined }, `chunk ${chunkSize}`);
+    }
+  });
+
+  it('does not visit an incomplete last line and says where it starts', async () => {
+    for (const chunkSize of [1, 4, 4096]) {
+      const { lines, result } = await scan('one\ntwo\nthr', { chunkSize });
+      assert.deepEqual(lines.map(([text]) => text), ['one', 'two']);
+      assert.deepEqual(result, { end: 8, stop: 'incomplete' });
+    }
+  });
+
+  it('stops at a line longer than maxLine, with or without its newline', async () => {
+    for (const chunkSize of [2, 3, 4096]) {
+      assert.deepEqual((await scan('ok\nthis-is-long\nok\n', { chunkSize, maxLine: 8 })).result, { end: 3, stop: 'overlong' }, `chunk ${chunkSize}`);
+      assert.deepEqual((await scan('ok\nthis-is-long-and-never-ends', { chunkSize, maxLine: 8 })).result, { end: 3, stop: 'overlong' }, `chunk ${chunkSize}`);
+    }
+  });
+
+  it('stops where the visitor refuses, and starts at a given offset', async () => {
+    const { lines, result } = await scan('a\nb\nc\nd\n', { chunkSize: 3, from: 2, stopAt: 'c' });
+    assert.deepEqual(lines, [['b', 2]]);
+    assert.deepEqual(result, { end: 4, stop: 'visitor' });
+  });
+
+  it('handles an empty file', async () => {
+    assert.deepEqual((await scan('')).result, { end: 0, stop: undefined });
+  });
+});
