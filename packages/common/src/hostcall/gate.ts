@@ -15,7 +15,15 @@
 export interface HostCallDenial {
   /** Human-readable reason, recorded in the audit log and shown to the operator. */
   readonly reason: string;
+  /**
+   * True when the call exceeds a capability the plugin holds (a write to a read-only
+   * volume) rather than being forbidden outright; WASI then answers ENOTCAPABLE, not EACCES.
+   */
+  readonly capability?: boolean;
 }
+
+/** Whether a call reads or changes what it touches, when the call name alone does not say (path_open). */
+export type HostCallAccess = 'read' | 'write';
 
 /**
  * Decides host calls.
@@ -25,10 +33,12 @@ export interface HostCallDenial {
  *   path calls (`/data/x.txt`), `fd:<n>` for fd calls, a host for network calls,
  *   `kv:<key>` for the key-value store; undefined when the call touches nothing
  *   nameable (clock_time_get, random_get)
+ * @param access for calls whose name does not fix it (path_open): whether this use
+ *   reads or writes; undefined means the call's own access class
  * @returns undefined to allow, a denial to refuse
  */
 export interface HostCallGate {
-  check(call: string, resource?: string): HostCallDenial | undefined;
+  check(call: string, resource?: string, access?: HostCallAccess): HostCallDenial | undefined;
 }
 
 /** Allows every call. For trusted contexts and tests only. */

@@ -1,1 +1,1 @@
-export { ALLOW_ALL_GATE, type HostCallDenial, type HostCallGate } from './gate.js';
+export { ALLOW_ALL_GATE, type HostCallAccess, type HostCallDenial, type HostCallGate } from './gate.js';

@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// Bridge overhead per allowed host call with a warm decision cache at the default
+// audit level (decisions), against a bare function call and against Cedar alone.
+// Run: npm run build && node bench/bridge.mjs
+import { IdentityContext } from '../packages/common/dist/index.js';
+import { AnomalyDetector, CedarPolicies, SyscallBridge, TrustContext } from '../packages/microkernel/dist/index.js';
+
+const host = new IdentityContext('bench');
+const plugin = { publisher: 'acme', name: 'bench', version: '1.0.0', digest: `sha256:${'b'.repeat(64)}`, attested: true };
+const identity = host.forPlugin(plugin);
+const ceiling = { filesystem: ['read'], network: [], allowed_hosts: [], syscalls: [], volumes: [{ name: 'data', path: '/data', mode: 'ro' }] };
+const policy = { networkAccess: 'restricted', grants: { bench: { volumes: { data: { host: '/srv', mode: 'ro' } } } } };
+
+function median(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Nanoseconds per call of fn, median of rounds. */
+function measure(fn, perRound = 200_000, rounds = 15) {
+  for (let i = 0; i < perRound; i += 1) fn(i);
+  const samples = [];
+  for (let round = 0; round < rounds; round += 1) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < perRound; i += 1) fn(i);
+    samples.push(Number(process.hrtime.bigint() - start) / perRound);
+  }
+  return median(samples);
+}
+
+function setup({ cedar = false, anomaly = false } = {}) {
+  const trust = new TrustContext(host, { policy });
+  if (cedar) trust.setPolicy({ ...policy, cedar: CedarPolicies.load('forbid(principal, action, resource is ForgeOne::Path) when { resource.path == "/data/secret" };', trust.catalog) });
+  const pluginTrust = trust.registerPlugin(plugin, ceiling);
+  let audited = 0;
+  const bridge = new SyscallBridge({
+    trust,
+    audit: { level: 'decisions', record: () => (audited += 1) },
+    ...(anomaly ? { anomaly: new AnomalyDetector(() => {}) } : {}),
+  });
+  return { gate: bridge.gateFor(pluginTrust, identity), trust, pluginTrust };
+}
+
+let sink = 0;
+const bare = measure((i) => {
+  sink += i & 1;
+});
+const plain = setup();
+const withAnomaly = setup({ anomaly: true });
+const withCedar = setup({ cedar: true, anomaly: true });
+const gatePlain = measure(() => plain.gate.check('wasi_snapshot_preview1.fd_read', 'fd:3'));
+const gateAnomaly = measure(() => withAnomaly.gate.check('wasi_snapshot_preview1.fd_read', 'fd:3'));
+const gateCedar = measure(() => withCedar.gate.check('wasi_snapshot_preview1.path_open', '/data/file.txt'));
+const cedarOnly = setup({ cedar: true });
+let n = 0;
+const cedarMiss = measure(
+  () => {
+    cedarOnly.trust.invalidate();
+    cedarOnly.pluginTrust.decide('wasi_snapshot_preview1.path_open', `/data/f${(n += 1)}`);
+  },
+  300,
+  7,
+);
+
+console.log(`bare function call                                ${bare.toFixed(1)} ns`);
+console.log(`gate.check, warm cache, audit=decisions          ${gatePlain.toFixed(1)} ns  (target <= 500 ns)`);
+console.log(`  + anomaly detection                            ${gateAnomaly.toFixed(1)} ns`);
+console.log(`  + Cedar policies configured (cache hit)        ${gateCedar.toFixed(1)} ns`);
+console.log(`decision with Cedar, cache miss                  ${(cedarMiss / 1000).toFixed(1)} us  (${(cedarMiss / gateCedar).toFixed(0)}x a cache hit)`);
+if (sink < 0) console.log(sink);

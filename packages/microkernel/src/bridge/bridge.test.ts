@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ForgeError, IdentityContext, object, required, string, type PluginIdentity } from '@forgeone/common';
+import { AnomalyDetector, type Anomaly } from '../anomaly/index.js';
+import { CedarPolicies, TrustContext, type Ceiling } from '../trust/index.js';
+import type { AuditLevel } from '../audit/index.js';
+import { SyscallBridge, type BridgeAuditEntry } from './index.js';
+
+const host = new IdentityContext('test-host');
+const plugin: PluginIdentity = { publisher: 'acme', name: 'weather', version: '2.0.0', digest: `sha256:${'3'.repeat(64)}`, attested: true };
+const identity = host.forPlugin(plugin);
+const ceiling: Ceiling = { filesystem: [], network: [], allowed_hosts: [], syscalls: ['forge.weather'], volumes: [] };
+
+function setup(level: AuditLevel = 'decisions') {
+  const trust = new TrustContext(host);
+  const pluginTrust = trust.registerPlugin(plugin, ceiling);
+  const entries: BridgeAuditEntry[] = [];
+  const anomalies: Anomaly[] = [];
+  const bridge = new SyscallBridge({
+    trust,
+    audit: { level, record: (entry) => entries.push(entry) },
+    anomaly: new AnomalyDetector((anomaly) => anomalies.push(anomaly), { denialBurst: 3, warmupMs: 1e9 }),
+  });
+  return { trust, pluginTrust, bridge, entries, anomalies, gate: bridge.gateFor(pluginTrust, identity) };
+}
+
+const weather = {
+  name: 'forge.weather',
+  description: 'Today\'s weather for a city',
+  args: object({ city: required(string({ minLength: 1, maxLength: 64 }), 'City name.') }),
+  resource: 'key' as const,
+  resourceOf: (args: { city: string }) => args.city,
+  handler: (args: { city: string }) => ({ city: args.city, sky: 'clear' }),
+};
+
+describe('syscall bridge', () => {
+  it('runs a registered host call that the manifest allows, and audits the decision', async () => {
+    const { bridge, entries } = setup();
+    bridge.register(weather);
+    assert.deepEqual(await bridge.executeSyscall('forge.weather', { city: 'Oslo' }, identity), { city: 'Oslo', sky: 'clear' });
+    assert.deepEqual(entries.map((e) => [e.action, e.resource, e.allowed]), [['forge.weather', 'Oslo', true]]);
+    assert.deepEqual(bridge.counters.get('forge.weather'), { allowed: 1, denied: 0, errors: 0 });
+  });
+
+  it('refuses a call policy forbids before its handler runs, with FO_TRUST_DENIED, and audits the denial', async () => {
+    const { bridge, trust, entries } = setup();
+    let ran = false;
+    bridge.register({ ...weather, handler: () => (ran = true) });
+    trust.setPolicy({ ...trust.policy, cedar: CedarPolicies.load('forbid(principal, action == ForgeOne::Action::"forge.weather", resource) when { resource.key == "Mordor" };', trust.catalog) });
+    await assert.rejects(bridge.executeSyscall('forge.weather', { city: 'Mordor' }, identity), (error: unknown) => ForgeError.is(error, 'FO_TRUST_DENIED') && /forbidden by Cedar policy/.test(error.message));
+    assert.equal(ran, false);
+    assert.deepEqual(entries.map((e) => e.allowed), [false]);
+  });
+
+  it('refuses invalid arguments with every problem, and unknown calls', async () => {
+    const { bridge } = setup();
+    bridge.register(weather);
+    await assert.rejects(bridge.executeSyscall('forge.weather', { town: 1 }, identity), (error: unknown) => ForgeError.is(error, 'FO_SYSCALL_INVALID_ARGS') && /town/.test(error.message) && /city/.test(error.message));
+    await assert.rejects(bridge.executeSyscall('forge.nope', {}, identity), (error: unknown) => ForgeError.is(error, 'FO_SYSCALL_UNKNOWN'));
+  });
+
+  it('refuses a second call with the same name and badly named calls', () => {
+    const { bridge } = setup();
+    bridge.register(weather);
+    assert.throws(() => bridge.register(weather), (error: unknown) => ForgeError.is(error, 'FO_TRUST_CALL_CONFLICT'));
+    assert.throws(() => bridge.register({ ...weather, name: 'forge.log' }), (error: unknown) => ForgeError.is(error, 'FO_TRUST_CALL_CONFLICT'));
+    assert.throws(() => bridge.register({ ...weather, name: 'env.abort' }), (error: unknown) => ForgeError.is(error, 'FO_SYSCALL_INVALID_NAME'));
+  });
+
+  it('gates WASI calls: allows and denies, audits denials always and decisions once at the default level', () => {
+    const { gate, entries } = setup('decisions');
+    for (let i = 0; i < 5; i += 1) assert.equal(gate.check('wasi_snapshot_preview1.clock_time_get'), undefined);
+    const denial = gate.check('wasi_snapshot_preview1.path_open', '/etc/passwd');
+    assert.match(denial?.reason ?? '', /needs permissions.filesystem/);
+    gate.check('wasi_snapshot_preview1.path_open', '/etc/passwd');
+    assert.deepEqual(entries.map((e) => [e.action, e.allowed]), [
+      ['wasi_snapshot_preview1.clock_time_get', true],
+      ['wasi_snapshot_preview1.path_open', false],
+      ['wasi_snapshot_preview1.path_open', false],
+    ]);
+  });
+
+  it('audits every call at level all and only denials at level denials', () => {
+    const all = setup('all');
+    for (let i = 0; i < 3; i += 1) all.gate.check('forge.log');
+    assert.equal(all.entries.length, 3);
+    const denials = setup('denials');
+    for (let i = 0; i < 3; i += 1) denials.gate.check('forge.log');
+    denials.gate.check('forge.kv_get', 'kv:x');
+    assert.deepEqual(denials.entries.map((e) => e.action), ['forge.kv_get']);
+  });
+
+  it('feeds decisions to anomaly detection', () => {
+    const { gate, anomalies } = setup();
+    for (let i = 0; i < 3; i += 1) gate.check('forge.kv_get', 'kv:x');
+    assert.deepEqual(anomalies.map((a) => a.kind), ['denial_burst']);
+  });
+});
+
+describe('syscall bridge when the audit log fails', () => {
+  it('fails closed: a call that must be audited and cannot be is refused', async () => {
+    const trust = new TrustContext(host);
+    const pluginTrust = trust.registerPlugin(plugin, ceiling);
+    const bridge = new SyscallBridge({
+      trust,
+      audit: {
+        level: 'all',
+        record: () => {
+          throw new ForgeError('FO_AUDIT_WRITE_FAILED', 'disk full');
+        },
+      },
+    });
+    const gate = bridge.gateFor(pluginTrust, identity);
+    assert.match(gate.check('wasi_snapshot_preview1.clock_time_get')?.reason ?? '', /fail closed/);
+    bridge.register(weather);
+    await assert.rejects(bridge.executeSyscall('forge.weather', { city: 'Oslo' }, identity), (error: unknown) => ForgeError.is(error, 'FO_TRUST_DENIED') && /audit log cannot record/.test(error.message));
+  });
+});

@@ -1,0 +1,36 @@
+import type { ForgeConfig } from '@forgeone/common';
+import type { AnomalyOptions } from '../anomaly/index.js';
+import type { CallCatalog } from './calls.js';
+import { CedarPolicies } from './cedar.js';
+import type { OperatorPolicy, PluginGrant } from './policy.js';
+
+/**
+ * The operator policy described by a normalised configuration. Pure: the caller (a
+ * composition root) reads the Cedar file named by `policy.cedar` and passes its text.
+ *
+ * @throws ForgeError FO_TRUST_POLICY_INVALID when the Cedar text does not validate
+ */
+export function operatorPolicyFromConfig(config: Pick<ForgeConfig, 'policy' | 'sandbox'>, catalog: CallCatalog, cedarText?: string): OperatorPolicy {
+  const grants: Record<string, PluginGrant> = {};
+  for (const [name, grant] of Object.entries(config.policy.grants)) {
+    grants[name] = {
+      ...(grant.syscalls === undefined ? {} : { syscalls: grant.syscalls }),
+      hosts: grant.hosts,
+      volumes: grant.volumes,
+    };
+  }
+  const cedar =
+    cedarText === undefined ? undefined : CedarPolicies.load(cedarText, catalog, config.policy.cedar_mode, config.policy.cedar ?? 'cedar policies');
+  return { networkAccess: config.sandbox.network_access, grants, ...(cedar === undefined ? {} : { cedar }) };
+}
+
+/** Anomaly-detector tuning from `policy.anomaly`. */
+export function anomalyOptionsFromConfig(config: Pick<ForgeConfig, 'policy'>): Partial<AnomalyOptions> {
+  const anomaly = config.policy.anomaly;
+  return {
+    spikeFactor: anomaly.spike_factor,
+    denialBurst: anomaly.denial_burst,
+    denialWindowMs: anomaly.denial_window,
+    warmupMs: anomaly.warmup,
+  };
+}
