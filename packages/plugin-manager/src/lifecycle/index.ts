@@ -1,0 +1,1 @@
+export { PluginState, TRANSITIONS, assertTransition, canTransition } from './state.js';
