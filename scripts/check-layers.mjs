@@ -9,7 +9,7 @@
 //   in plugin-manager/src/attestation only crypto.ts imports node:crypto.
 // Usage: node scripts/check-layers.mjs [--root DIR]. Exit status 1 lists every violation.
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
-import { builtinModules } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,19 +42,28 @@ function* walk(dir) {
   }
 }
 
-const IMPORT = /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)|\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)/g;
+// Imports are found with TypeScript's own pre-processor, so strings and comments that
+// look like imports never count.
+const require = createRequire(import.meta.url);
+const ts = require('typescript');
 const builtins = new Set(builtinModules);
 
 function importsOf(text) {
-  const out = [];
-  // Blank out comments so documented examples are not taken for imports.
-  const code = text.replace(/\/\*[\s\S]*?\*\//g, (m) => m.replace(/[^\n]/g, ' ')).replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
-  for (const match of code.matchAll(IMPORT)) {
-    const specifier = match[1] ?? match[2] ?? match[3] ?? match[4];
-    const line = code.slice(0, match.index).split('\n').length + (match[0].startsWith('\n') ? 1 : 0);
-    out.push({ specifier, line });
+  const info = ts.preProcessFile(text, true, true);
+  const lineOf = (pos) => text.slice(0, pos).split('\n').length;
+  return info.importedFiles.map((file) => ({ specifier: file.fileName, line: lineOf(file.pos) }));
+}
+
+/** The text without comments and string contents, for the process.env check. */
+function codeOnly(text) {
+  const scanner = ts.createScanner(ts.ScriptTarget.Latest, false, ts.LanguageVariant.Standard, text);
+  let out = '';
+  for (let kind = scanner.scan(); kind !== ts.SyntaxKind.EndOfFileToken; kind = scanner.scan()) {
+    const token = scanner.getTokenText();
+    const blank = kind === ts.SyntaxKind.SingleLineCommentTrivia || kind === ts.SyntaxKind.MultiLineCommentTrivia || kind === ts.SyntaxKind.StringLiteral || kind === ts.SyntaxKind.NoSubstitutionTemplateLiteral;
+    out += blank ? token.replace(/[^\n]/g, ' ') : token;
   }
-  return { imports: out, code };
+  return out;
 }
 
 const packages = new Map(); // npm name -> { dir, rank, deps }
@@ -90,7 +99,9 @@ for (const [, pkg] of packages) {
   for (const file of walk(srcDir)) {
     const rel = relative(root, file).split(sep).join('/');
     const isTest = /\.test\.ts$/.test(rel) || rel.includes('/test-support/');
-    const { imports, code } = importsOf(readFileSync(file, 'utf8'));
+    const text = readFileSync(file, 'utf8');
+    const imports = importsOf(text);
+    const code = /process\.env/.test(text) ? codeOnly(text) : '';
     if (!isTest && /\bprocess\.env\b/.test(code) && !ENV_ALLOWED.some((pattern) => pattern.test(rel))) {
       const line = code.slice(0, code.search(/\bprocess\.env\b/)).split('\n').length;
       violations.push(`${rel}:${line}: reads process.env; only composition roots (forge, plugin-manager/src/registry) may`);

@@ -1,9 +1,41 @@
-;; The sample plugin's module, in WebAssembly text. `node examples/sample-plugin/build.mjs`
-;; assembles it into plugin.wasm. It declares no imports, so it needs no permissions.
+;; The sample plugin's module, in WebAssembly text, speaking the forge/1 ABI
+;; (docs/reference/abi.md). `node examples/sample-plugin/build.mjs` assembles it into
+;; plugin.wasm. It imports nothing, so it needs no permissions.
 (module
   (memory (export "memory") 1 16)
-  (global $state (mut i32) (i32.const 0))
+
+  ;; A bump allocator: forge_alloc hands out 8-byte-aligned regions from $heap and grows
+  ;; the memory when needed; forge_free forgets nothing (this plugin's calls are short).
+  (global $heap (mut i32) (i32.const 1024))
+  (func $alloc (export "forge_alloc") (param $len i32) (result i32)
+    (local $ptr i32) (local $end i32)
+    (local.set $ptr (global.get $heap))
+    (local.set $end (i32.and (i32.add (i32.add (local.get $ptr) (local.get $len)) (i32.const 7)) (i32.const -8)))
+    ;; Grow to fit, or report out of memory with 0.
+    (if (i32.gt_u (local.get $end) (i32.mul (memory.size) (i32.const 65536)))
+      (then
+        (if (i32.eq
+              (memory.grow (i32.sub (i32.shr_u (i32.add (local.get $end) (i32.const 65535)) (i32.const 16)) (memory.size)))
+              (i32.const -1))
+          (then (return (i32.const 0))))))
+    (global.set $heap (local.get $end))
+    (local.get $ptr))
+  (func (export "forge_free") (param $ptr i32) (param $len i32))
+
+  ;; greet(name) -> "Hello, <name>!": copies the input after a prefix, one region out.
+  (data (i32.const 16) "Hello, ")
+  (func (export "greet") (param $ptr i32) (param $len i32) (result i64)
+    (local $out i32) (local $outLen i32)
+    (local.set $outLen (i32.add (local.get $len) (i32.const 8)))
+    (local.set $out (call $alloc (local.get $outLen)))
+    (memory.copy (local.get $out) (i32.const 16) (i32.const 7))
+    (memory.copy (i32.add (local.get $out) (i32.const 7)) (local.get $ptr) (local.get $len))
+    (i32.store8 (i32.add (i32.add (local.get $out) (i32.const 7)) (local.get $len)) (i32.const 33))
+    ;; Packed result: (ptr << 32) | len; the host copies it and calls forge_free.
+    (i64.or (i64.shl (i64.extend_i32_u (local.get $out)) (i64.const 32)) (i64.extend_i32_u (local.get $outLen))))
+
   ;; Lifecycle entry points named in plugin.toml; each returns 0 for success.
+  (global $state (mut i32) (i32.const 0))
   (func (export "plugin_init") (result i32)
     (global.set $state (i32.const 1))
     (i32.const 0))

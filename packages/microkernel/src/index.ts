@@ -1,6 +1,8 @@
 /**
  * @forgeone/microkernel: the zero-trust core. The syscall bridge, policy decisions,
- * the audit log and anomaly detection land here (see docs/architecture.md); until
- * then the package only fixes its place in the layering.
+ * the audit log and anomaly detection (see docs/architecture.md).
  */
-export const MICROKERNEL_API_VERSION = 1;
+export * from './audit/index.js';
+export * from './trust/index.js';
+export * from './anomaly/index.js';
+export * from './bridge/index.js';

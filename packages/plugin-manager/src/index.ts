@@ -6,3 +6,6 @@ export * from './loader/index.js';
 export * from './attestation/index.js';
 export * from './abi/index.js';
 export * from './runtime/index.js';
+export * from './syscall/index.js';
+export * from './lifecycle/index.js';
+export * from './registry/index.js';

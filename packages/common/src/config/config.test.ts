@@ -64,9 +64,16 @@ describe('configuration', () => {
   });
 
   it('resolves relative directories against the configuration file', () => {
-    const config = parseConfig('plugin_manager:\n  plugin_directory: plugins\n  temp_directory: ../tmp\n', source);
+    const config = parseConfig(
+      'plugin_manager:\n  plugin_directory: plugins\n  temp_directory: ../tmp\n  security:\n    trust_store: trust\n    signer_policy: policy.json\n  audit:\n    path: audit/audit.log\n    checkpoint_key: keys/ck.pem\n',
+      source,
+    );
     assert.equal(config.plugin_directory, '/etc/forgeone/plugins');
     assert.equal(config.temp_directory, '/etc/tmp');
+    assert.equal(config.security.trust_store, '/etc/forgeone/trust');
+    assert.equal(config.security.signer_policy, '/etc/forgeone/policy.json');
+    assert.equal(config.audit.path, '/etc/forgeone/audit/audit.log');
+    assert.equal(config.audit.checkpoint_key, '/etc/forgeone/keys/ck.pem');
   });
 
   it('rejects unknown keys with their path and line', () => {
@@ -147,5 +154,43 @@ describe('configuration', () => {
     const file = join(dir, 'big.yaml');
     await writeFile(file, `# ${'x'.repeat(1024 * 1024)}\n`);
     await assert.rejects(loadConfigFile(file), (error: unknown) => ForgeError.is(error, 'FO_CONFIG_TOO_LARGE'));
+  });
+});
+
+describe('configuration: policy', () => {
+  it('reads grants, Cedar and anomaly settings, resolving host paths against the file', () => {
+    const config = parseConfig(
+      `plugin_manager:
+  policy:
+    cedar: policies/ops.cedar
+    grants:
+      notes:
+        hosts: ["api.example.com"]
+        volumes:
+          data: { host: data/notes, mode: rw }
+        config:
+          greeting: hello
+    anomaly:
+      action: quarantine
+`,
+      source,
+    );
+    assert.equal(config.policy.cedar, '/etc/forgeone/policies/ops.cedar');
+    assert.equal(config.policy.cedar_mode, 'forbid-only');
+    assert.deepEqual(config.policy.grants['notes'], {
+      hosts: ['api.example.com'],
+      volumes: { data: { host: '/etc/forgeone/data/notes', mode: 'rw' } },
+      config: { greeting: 'hello' },
+    });
+    assert.equal(config.policy.anomaly.action, 'quarantine');
+    assert.equal(config.policy.anomaly.denial_window, 10_000);
+  });
+
+  it('refuses a volume mapping without a host directory and a malformed host', () => {
+    const issues = issuesOf('plugin_manager:\n  policy:\n    grants:\n      notes:\n        hosts: ["http://x"]\n        volumes:\n          data: { mode: rw }\n');
+    assert.deepEqual(
+      issues.map((issue) => issue.path),
+      ['plugin_manager.policy.grants.notes.hosts[0]', 'plugin_manager.policy.grants.notes.volumes.data.host'],
+    );
   });
 });

@@ -59,10 +59,26 @@ export function parseConfig(text: string, source: ConfigSource): ForgeConfig {
     });
   }
   const config = result.value.plugin_manager;
+  // Every path in the file is taken from the file's directory, so a configuration
+  // means the same thing whatever directory forge runs in.
+  const at = (path: string): string => resolveFrom(source.baseDir, path);
+  const { signer_policy: signerPolicy, ...security } = config.security;
   return {
     ...config,
-    plugin_directory: resolveFrom(source.baseDir, config.plugin_directory),
-    temp_directory: resolveFrom(source.baseDir, config.temp_directory),
+    plugin_directory: at(config.plugin_directory),
+    temp_directory: at(config.temp_directory),
+    security: { ...security, trust_store: at(security.trust_store), ...(signerPolicy === undefined ? {} : { signer_policy: at(signerPolicy) }) },
+    audit: { ...config.audit, path: at(config.audit.path), checkpoint_key: at(config.audit.checkpoint_key) },
+    policy: {
+      ...config.policy,
+      ...(config.policy.cedar === undefined ? {} : { cedar: at(config.policy.cedar) }),
+      grants: Object.fromEntries(
+        Object.entries(config.policy.grants).map(([name, grant]) => [
+          name,
+          { ...grant, volumes: Object.fromEntries(Object.entries(grant.volumes).map(([volume, mapped]) => [volume, { ...mapped, host: at(mapped.host) }])) },
+        ]),
+      ),
+    },
   };
 }
 

@@ -11,6 +11,10 @@ import {
   number,
   object,
   oneOf,
+  optional,
+  required,
+  array,
+  record,
   size,
   string,
   withDefault,
@@ -80,6 +84,15 @@ export const securitySchema = object({
     true,
     'Run plugins that use the process backend inside Linux namespaces.',
   ),
+  trust_store: withDefault(
+    path,
+    '/etc/forgeone/trust',
+    'Trust store: a directory of roots/, intermediates/, keys/, revocations.json and sigstore/trusted_root.json, or one PEM file of root certificates (docs/signing.md). A relative path is taken from the configuration file\'s directory.',
+  ),
+  signer_policy: optional(
+    path,
+    'Signer policy file (JSON: allowed publishers, keyless identities, threshold; docs/signing.md). Absent: one signature from any publisher the trust store trusts. A relative path is taken from the configuration file\'s directory.',
+  ),
 });
 
 /** `plugin_manager.package_limits`: hard limits applied while reading a .forgepkg. */
@@ -94,6 +107,57 @@ export const packageLimitsSchema = object({
     'Most bytes a package may unpack to per compressed byte; stops decompression bombs early.',
   ),
   max_manifest_size: withDefault(size(256, 16 * MiB), '1MB', 'Largest manifest.json or plugin.toml.'),
+});
+
+const callPattern = string({
+  pattern: /^(?:wasi_snapshot_preview1|forge)\.(?:[a-z0-9_]+|\*)$/,
+  expected: 'a host call like "forge.kv_get" or "forge.*"',
+});
+const hostPattern = string({
+  pattern: /^(?:\*\.)?[a-z0-9.-]+(?::\d{1,5})?$|^\[[0-9a-f:.]+\](?::\d{1,5})?$/,
+  maxLength: 261,
+  expected: 'a lower-case host name, "*.domain" or IP literal, with an optional ":port"',
+});
+
+/** `plugin_manager.policy.grants.<plugin>`: what the operator gives one plugin, within its manifest. */
+export const grantSchema = object({
+  syscalls: optional(array(callPattern, { unique: true }), 'Explicit host calls allowed; absent means every call the manifest lists in permissions.syscalls.'),
+  hosts: withDefault(array(hostPattern, { unique: true }), [], 'Hosts the plugin may reach (must also be in its allowed_hosts). Needed for any network use when sandbox.network_access is restricted.'),
+  volumes: withDefault(
+    record(
+      object({
+        host: required(path, 'Host directory backing the volume. A relative path is taken from the configuration file\'s directory.'),
+        mode: withDefault(oneOf(['ro', 'rw'] as const), 'ro', 'ro, or rw (only if the manifest also asks for rw).'),
+      }),
+      { key: string({ pattern: /^[a-z0-9](?:[a-z0-9._/-]{0,126}[a-z0-9])?$/, expected: 'a volume name from the plugin\'s manifest' }) },
+    ),
+    {},
+    'Host directories for the volumes the manifest declares, by volume name. A volume not mapped here is not available.',
+  ),
+  config: withDefault(record(string({ maxLength: 65_536 }), { maxEntries: 1024 }), {}, 'Values the plugin reads with forge.config_get.'),
+});
+
+/** `plugin_manager.policy`: operator policy on top of every plugin's signed manifest. */
+export const policySchema = object({
+  cedar: optional(path, 'A file of Cedar policies (docs/policy.md). A relative path is taken from the configuration file\'s directory.'),
+  cedar_mode: withDefault(
+    oneOf(['forbid-only', 'require-permit'] as const),
+    'forbid-only',
+    'forbid-only: Cedar policies can only take away (write forbid rules). require-permit: a call must also be permitted by a Cedar policy.',
+  ),
+  grants: withDefault(record(grantSchema, { maxEntries: 100_000 }), {}, 'Grants by plugin name.'),
+  anomaly: withDefault(
+    object({
+      enabled: withDefault(boolean(), true, 'Watch host-call rates and denials for anomalies.'),
+      action: withDefault(oneOf(['alert', 'quarantine'] as const), 'alert', 'alert: emit a security event and an audit record. quarantine: also quarantine the plugin.'),
+      spike_factor: withDefault(number({ min: 1.5, max: 10_000 }), 10, 'A call rate above this many times its baseline is a spike.'),
+      denial_burst: withDefault(integer({ min: 1, max: 1_000_000 }), 20, 'This many denials within denial_window is a burst.'),
+      denial_window: withDefault(duration(100, 3_600_000), '10s', 'Window for counting a denial burst.'),
+      warmup: withDefault(duration(0, 24 * 3_600_000), '60s', 'After this long, a call a plugin never made before is reported.'),
+    }),
+    {},
+    'Anomaly detection.',
+  ),
 });
 
 /** The `plugin_manager` table: the whole configuration. */
@@ -118,6 +182,39 @@ export const pluginManagerSchema = object({
   telemetry: withDefault(telemetrySchema, {}, 'Metrics, tracing and logging.'),
   security: withDefault(securitySchema, {}, 'Verification, enforcement and audit switches.'),
   package_limits: withDefault(packageLimitsSchema, {}, 'Limits applied while reading packages (not in the original example; added by ForgeOne).'),
+  policy: withDefault(policySchema, {}, 'Operator policy: grants per plugin, Cedar policies, anomaly detection (docs/policy.md).'),
+  audit: withDefault(
+    object({
+      path: withDefault(
+        path,
+        '/var/lib/forgeone/audit/audit.log',
+        'The active audit log file (JSON Lines). Rotated segments sit next to it as audit.log.000001, ..., the checkpoint state as audit.log.checkpoint. A relative path is taken from the configuration file\'s directory.',
+      ),
+      level: withDefault(
+        oneOf(['denials', 'decisions', 'all'] as const),
+        'decisions',
+        'denials: only refused operations. decisions: every policy decision (every denial, and every allow that was evaluated rather than answered from the decision cache), plus lifecycle events. all: every host call.',
+      ),
+      checkpoint_every: withDefault(
+        integer({ min: 1, max: 10_000_000 }),
+        10_000,
+        'Write a signed checkpoint after this many records.',
+      ),
+      checkpoint_interval: withDefault(
+        duration(1000, 24 * 3_600_000),
+        '60s',
+        'Also write one after this long, if any record was written since the last checkpoint. Records after the last checkpoint can be rewritten undetected by whoever can write the file.',
+      ),
+      rotate_size: withDefault(size(64 * 1024, 64 * GiB), '64MB', 'Start a new segment once the active file reaches this size; segments stay chained.'),
+      checkpoint_key: withDefault(
+        path,
+        '/var/lib/forgeone/audit/checkpoint-key.pem',
+        'Ed25519 private key (PKCS#8 PEM) that signs checkpoints; created with mode 0600 if absent, its public half written next to it as checkpoint-key.pub.pem. Keep a copy of the public key off this host to verify with. A relative path is taken from the configuration file\'s directory.',
+      ),
+    }),
+    {},
+    'The tamper-evident audit log (docs/audit.md); security.audit_logging turns it on or off.',
+  ),
 });
 
 /** The whole file: one top-level `plugin_manager` table. */
@@ -133,5 +230,9 @@ export type SandboxConfig = Infer<typeof sandboxSchema>;
 export type TelemetryConfig = Infer<typeof telemetrySchema>;
 /** `plugin_manager.security`, normalised. */
 export type SecurityConfig = Infer<typeof securitySchema>;
+/** `plugin_manager.policy`, normalised. */
+export type PolicyConfig = Infer<typeof policySchema>;
+/** `plugin_manager.policy.grants.<plugin>`, normalised. */
+export type GrantConfig = Infer<typeof grantSchema>;
 /** `plugin_manager.package_limits`, normalised. */
 export type PackageLimitsConfig = Infer<typeof packageLimitsSchema>;

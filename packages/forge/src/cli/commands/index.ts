@@ -1,7 +1,16 @@
 import type { Command } from '../command.js';
+import { auditTail } from './audit/tail.js';
+import { auditVerify } from './audit/verify.js';
+import { caInit } from './ca/init.js';
+import { caIssue } from './ca/issue.js';
+import { caRevoke } from './ca/revoke.js';
 import { configCheck } from './config/check.js';
+import { keygen } from './key/keygen.js';
 import { inspect } from './package/inspect.js';
 import { pack } from './package/pack.js';
+import { sign } from './package/sign.js';
+import { verify } from './package/verify.js';
+import { wasiRun } from './wasi/run.js';
 
 /** Every command, in the order `forge --help` lists them. */
-export const COMMANDS: readonly Command[] = [pack, inspect, configCheck];
+export const COMMANDS: readonly Command[] = [pack, inspect, sign, verify, keygen, caInit, caIssue, caRevoke, wasiRun, auditVerify, auditTail, configCheck];
