@@ -1,2 +1,3 @@
 export * from './wasm/index.js';
 export * from './wasi-p1/index.js';
+export * from './plugin/index.js';

@@ -23,6 +23,8 @@ export interface WasiRunOptions extends WasiOptions {
    * call passes its gate.
    */
   readonly imports?: WasmImports;
+  /** Called with the instance before `_start` runs (to read its fuel counter after a trap). */
+  readonly onInstance?: (instance: WasmInstance) => void;
 }
 
 const WASI_NAMES: ReadonlySet<string> = new Set(WASI_P1_FUNCTIONS);
@@ -84,6 +86,7 @@ export async function runWasiCommand(module: WasmModule | Uint8Array, options: W
       }
       return outcomeOf(error);
     }
+    options.onInstance?.(instance);
     return wasi.start(instance);
   } finally {
     wasi.close();

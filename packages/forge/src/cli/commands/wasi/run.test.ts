@@ -119,6 +119,30 @@ describe('forge wasi run', () => {
     ]);
   });
 
+  it('stops a runaway guest after --fuel units with FO_SANDBOX_CPU_LIMIT and exit 134', async () => {
+    const dir = await command('(loop $forever (br $forever))');
+    const run = await forge(['wasi', 'run', '--fuel', '100000', 'guest.wasm'], { cwd: dir, commands });
+    assert.equal(run.status, 134);
+    assert.match(run.stderr, /FO_SANDBOX_CPU_LIMIT: the guest used all 100000 units of fuel/);
+    const enough = await command('(call $exit (i32.const 3))');
+    assert.equal((await forge(['wasi', 'run', '--fuel', '100000', 'guest.wasm'], { cwd: enough, commands })).status, 3, 'a guest within its fuel runs normally');
+  });
+
+  it('caps memory with --max-memory so memory.grow past it returns -1', async () => {
+    const dir = await command('(call $exit (i32.add (memory.grow (i32.const 100)) (i32.const 2)))');
+    assert.equal((await forge(['wasi', 'run', 'guest.wasm'], { cwd: dir, commands })).status, 3, 'uncapped: grow returns the old size, 1');
+    assert.equal((await forge(['wasi', 'run', '--max-memory', '1MB', 'guest.wasm'], { cwd: dir, commands })).status, 1, 'capped at 16 pages: grow returns -1');
+  });
+
+  it('refuses malformed --fuel and --max-memory values', async () => {
+    const dir = await command('(call $exit (i32.const 0))');
+    for (const flags of [['--fuel', '-1'], ['--fuel', '1e9'], ['--max-memory', '1KB'], ['--max-memory', 'lots']]) {
+      const run = await forge(['wasi', 'run', ...flags, 'guest.wasm'], { cwd: dir, commands });
+      assert.equal(run.status, 2, flags.join(' '));
+      assert.match(run.stderr, /FO_CLI_FLAG_VALUE/);
+    }
+  });
+
   it('refuses a malformed --dir or --env as a usage error', async () => {
     const dir = await command('');
     for (const flags of [['--dir', '::/x'], ['--dir=data::'], ['--env', 'NOVALUE'], ['--env', '=x']]) {

@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { fromFsError } from '@forgeone/common';
+import { ForgeError, fromFsError, parseSize } from '@forgeone/common';
 import {
   hostFdInput,
   hostFdOutput,
+  instrumentModule,
+  isFuelExhausted,
   runWasiCommand,
   wasiLimitsFromConfig,
   type WasiOptions,
@@ -51,10 +53,35 @@ function guestStdio(io: CliIo): Pick<WasiOptions, 'stdin' | 'stdout' | 'stderr'>
 }
 
 /**
- * The step between reading the module and compiling it. Instrumentation (fuel
- * metering, memory caps) will rewrite the bytes here once its flags exist.
+ * The step between reading the module and compiling it: fuel metering (the whole run's
+ * budget is the counter's initial value) and the memory cap, when asked for.
  */
-function prepareModule(bytes: Uint8Array): Uint8Array {
+function preparer(fuel: bigint | undefined, maxMemoryBytes: number | undefined): (bytes: Uint8Array) => Uint8Array {
+  if (fuel === undefined && maxMemoryBytes === undefined) return (bytes) => bytes;
+  return (bytes) =>
+    instrumentModule(bytes, {
+      fuel: fuel !== undefined,
+      ...(fuel === undefined ? {} : { initialFuel: fuel }),
+      ...(maxMemoryBytes === undefined ? {} : { maxMemoryBytes }),
+    }).bytes;
+}
+
+function parseFuel(value: string | undefined): bigint | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,19}$/.test(value) || BigInt(value) > 2n ** 63n - 1n) {
+    throw new ForgeError('FO_CLI_FLAG_VALUE', `--fuel expects a whole number of fuel units from 0 to 2^63-1, found ${JSON.stringify(sanitizeForTerminal(value))}`, { details: { flag: 'fuel' } });
+  }
+  return BigInt(value);
+}
+
+function parseMaxMemory(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const bytes = parseSize(value);
+  if (bytes === undefined || bytes < 65536 || bytes > 4 * 1024 ** 3) {
+    throw new ForgeError('FO_CLI_FLAG_VALUE', `--max-memory expects a size from 64KiB to 4GiB like "16MB" or 1048576, found ${JSON.stringify(sanitizeForTerminal(value))}`, {
+      details: { flag: 'max-memory' },
+    });
+  }
   return bytes;
 }
 
@@ -73,6 +100,8 @@ export const wasiRun = defineCommand({
   flags: [
     { name: 'dir', type: 'strings', value: 'HOST::GUEST[:ro]', description: 'Preopen host directory HOST as GUEST (read-only with :ro). Repeatable; the first is fd 3.' },
     { name: 'env', type: 'strings', value: 'NAME=VALUE', description: 'Set a variable in the guest\'s environment. Repeatable.' },
+    { name: 'fuel', type: 'string', value: 'N', description: 'Stop the guest with FO_SANDBOX_CPU_LIMIT (exit 134) after N units of fuel (about one per instruction).' },
+    { name: 'max-memory', type: 'string', value: 'BYTES', description: 'Cap the guest\'s linear memory (e.g. 16MB); memory.grow past it returns -1.' },
     { name: 'policy', type: 'string', value: 'FILE', description: 'Cedar policies every call is checked against (docs/policy.md), on top of what the flags grant.' },
     { name: 'audit-log', type: 'string', value: 'FILE', description: 'Record every policy decision in this audit log (level and checkpoint key from the configuration\'s audit table).' },
     CONFIG_FLAG,
@@ -81,6 +110,8 @@ export const wasiRun = defineCommand({
   passthrough: { name: 'ARGS', description: 'Arguments for the guest, after its argv[0] (MODULE).' },
   examples: ['forge wasi run hello.wasm', 'forge wasi run --dir ./data::/data:ro --env LANG=C tool.wasm -- /data/input.txt'],
   async run({ flags, args, rest }, io) {
+    const fuel = parseFuel(flags.fuel);
+    const maxMemoryBytes = parseMaxMemory(flags['max-memory']);
     const preopens = flags.dir.map((value) => parseDirFlag(value, io.cwd));
     const env = parseEnvFlags(flags.env);
     const { config } = await loadCliConfig(io, flags.config);
@@ -99,6 +130,7 @@ export const wasiRun = defineCommand({
     });
     const stdio = guestStdio(io);
     let result;
+    let instance: Parameters<typeof isFuelExhausted>[0] | undefined;
     try {
       result = await runWasiCommand(bytes, {
         ...wasiLimitsFromConfig(config.sandbox),
@@ -107,15 +139,22 @@ export const wasiRun = defineCommand({
         preopens,
         ...stdio,
         gate: policy.gate,
-        prepare: prepareModule,
+        prepare: preparer(fuel, maxMemoryBytes),
+        onInstance: (created) => {
+          instance = created;
+        },
       });
     } finally {
       stdio.flush();
       await policy.audit?.close();
     }
     if (result.trap !== undefined) {
-      const frames = result.trap.frames.map((frame) => `\n    ${sanitizeForTerminal(frame)}`).join('');
-      io.stderr.write(`forge: the guest trapped: ${sanitizeForTerminal(result.trap.message)}${frames}\n`);
+      if (fuel !== undefined && instance !== undefined && isFuelExhausted(instance)) {
+        io.stderr.write(`forge: FO_SANDBOX_CPU_LIMIT: the guest used all ${fuel} units of fuel given by --fuel\n`);
+      } else {
+        const frames = result.trap.frames.map((frame) => `\n    ${sanitizeForTerminal(frame)}`).join('');
+        io.stderr.write(`forge: the guest trapped: ${sanitizeForTerminal(result.trap.message)}${frames}\n`);
+      }
     }
     return Math.min(result.exitCode, MAX_EXIT_STATUS);
   },

@@ -1,0 +1,52 @@
+import type { Permissions } from '../../plugin/index.js';
+import { CompileCache, analyzeModule, checkImports, instrumentModule, type CompiledModule, type ModuleInfo, type ModuleLimits } from '../wasm/index.js';
+import { importPolicy } from './import-policy.js';
+
+/** How to prepare a plugin's module. */
+export interface PrepareOptions {
+  /** The plugin's signed permissions: they decide which imports are allowed. */
+  readonly permissions: Permissions;
+  /** Inject fuel metering (default true). */
+  readonly fuel?: boolean;
+  /** Cap on linear memory, in bytes (from the manifest's limits, capped by sandbox.memory_limit). */
+  readonly maxMemoryBytes: number;
+  /** Cap on table sizes, in elements (default 100,000). */
+  readonly maxTableElements?: number;
+  /** Decoding limits (default DEFAULT_MODULE_LIMITS). */
+  readonly limits?: Partial<ModuleLimits>;
+}
+
+/** A module ready to instantiate: analysed, checked, instrumented and compiled (once per digest). */
+export interface PreparedModule {
+  readonly module: CompiledModule;
+  readonly info: ModuleInfo;
+  /** The fuel counter's export name, when metered. */
+  readonly fuelExport: string | undefined;
+  /** sha256 hex of the instrumented bytes: the compile cache key. */
+  readonly digest: string;
+}
+
+/** Default cap on table sizes, in elements. */
+export const DEFAULT_MAX_TABLE_ELEMENTS = 100_000;
+
+/**
+ * Turns a plugin's module bytes into a compiled module under its limits:
+ * analyse (refusing oversize modules) -> check imports against the permissions ->
+ * instrument (fuel, memory and table caps) -> compile, through `cache`, so every
+ * instance of the same plugin and limits shares one compiled module.
+ *
+ * @throws ForgeError FO_RUNTIME_* (malformed, unsupported, oversize, import denied,
+ *   memory or table over the cap, compile failed)
+ */
+export async function prepareModule(bytes: Uint8Array, options: PrepareOptions, cache: CompileCache): Promise<PreparedModule> {
+  const info = analyzeModule(bytes, options.limits);
+  checkImports(info, importPolicy(options.permissions));
+  const instrumented = instrumentModule(bytes, {
+    fuel: options.fuel ?? true,
+    maxMemoryBytes: options.maxMemoryBytes,
+    maxTableElements: options.maxTableElements ?? DEFAULT_MAX_TABLE_ELEMENTS,
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+  });
+  const module = await cache.compile(instrumented.bytes);
+  return { module, info, fuelExport: instrumented.fuelExport, digest: CompileCache.digest(instrumented.bytes) };
+}
