@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // `npm start`: the end-to-end demo until the daemon lands. Builds the sample plugin,
-// packs it twice to show the package is deterministic, then inspects it.
+// packs it twice to show the package is deterministic, signs it with a fresh
+// organisation CA, verifies it, inspects it, and shows policy and audit at work on a
+// WASI run.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const forge = join(root, 'packages/forge/dist/bin.js');
 const out = join(root, '.forge-demo');
+rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
 function step(title, command, args) {
@@ -31,5 +34,35 @@ step('Pack it again', process.execPath, [forge, 'pack', 'examples/sample-plugin'
 const same = digest(first) === digest(second);
 console.error(`\nboth packages have sha256 ${digest(first)}: ${same ? 'byte-identical' : 'DIFFERENT (a bug)'}`);
 if (!same) process.exit(1);
+step('Create an organisation CA', process.execPath, [forge, 'ca', 'init', '--out', join(out, 'ca'), '--name', 'Demo Root CA']);
+step('Make a publisher key', process.execPath, [forge, 'keygen', '--out', join(out, 'publisher')]);
+step('Issue the publisher certificate', process.execPath, [forge, 'ca', 'issue', '--ca', join(out, 'ca'), '--pub', join(out, 'publisher.pub'), '--name', 'Demo Publisher', '--out', join(out, 'publisher.pem')]);
+step('Sign the package', process.execPath, [forge, 'sign', first, '--key', join(out, 'publisher.key'), '--cert', join(out, 'publisher.pem')]);
+step('Verify it against the CA', process.execPath, [forge, 'verify', first, '--trust', join(out, 'ca', 'ca.pem')]);
 step('Inspect it', process.execPath, [forge, 'inspect', first]);
+
+// A tiny WASI program that tries to read two files; a Cedar policy forbids one.
+const wabt = await (await import('wabt')).default();
+const W = 'wasi_snapshot_preview1';
+const guest = wabt.parseWat('reader.wat', `(module
+  (import "${W}" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "${W}" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 64) "notes.txt") (data (i32.const 80) "secret.txt")
+  (func (export "_start")
+    (drop (call $open (i32.const 3) (i32.const 0) (i32.const 64) (i32.const 9) (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 32)))
+    (call $exit (call $open (i32.const 3) (i32.const 0) (i32.const 80) (i32.const 10) (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 32)))))`);
+writeFileSync(join(out, 'reader.wasm'), guest.toBinary({}).buffer);
+guest.destroy();
+mkdirSync(join(out, 'data'));
+writeFileSync(join(out, 'data', 'notes.txt'), 'hello\n');
+writeFileSync(join(out, 'data', 'secret.txt'), 'do not read\n');
+writeFileSync(join(out, 'policy.cedar'), 'forbid(principal, action, resource is ForgeOne::Path) when { resource.path == "/data/secret.txt" };\n');
+writeFileSync(join(out, 'plugin-manager.yaml'), 'plugin_manager:\n  audit:\n    path: audit/audit.log\n    checkpoint_key: audit/checkpoint-key.pem\n');
+const config = join(out, 'plugin-manager.yaml');
+console.error('\n== Run a WASI program under a Cedar policy, with an audit log (it exits with errno 2, EACCES, for the forbidden file)');
+const run = spawnSync(process.execPath, [forge, 'wasi', 'run', '--config', config, '--dir', `${join(out, 'data')}::/data:ro`, '--policy', join(out, 'policy.cedar'), '--audit-log', join(out, 'audit', 'audit.log'), join(out, 'reader.wasm')], { cwd: root, stdio: 'inherit' });
+console.error(`exit status ${run.status}`);
+step('Read the audit log', process.execPath, [forge, 'audit', 'tail', '--config', config]);
+step('Verify the audit log', process.execPath, [forge, 'audit', 'verify', '--config', config]);
 step('Check the configuration the demo runs with', process.execPath, [forge, 'config', 'check', 'examples/plugin-manager.yaml']);
