@@ -107,6 +107,16 @@ export class SyscallBridge {
     this.trust.invalidate();
   }
 
+  /** The definition of a call added with {@link register}, for adapters that expose it to plugins. */
+  definition(name: string): HostCallDefinition<unknown> | undefined {
+    return this.#calls.get(name)?.definition;
+  }
+
+  /** The names of the calls added with {@link register}, sorted. */
+  registeredNames(): string[] {
+    return [...this.#calls.keys()].sort();
+  }
+
   /** Removes a host call added with {@link register}. */
   unregister(name: string): void {
     if (this.#calls.delete(name)) {

@@ -10,6 +10,10 @@ export const SYSCALL_CODES = {
     kind: 'not_found',
     summary: 'No host call with that name is registered with the syscall bridge.',
   },
+  FO_SYSCALL_ASYNC_HANDLER: {
+    kind: 'internal',
+    summary: 'A host call a plugin made returned a promise; host calls plugins make must answer synchronously.',
+  },
   FO_SYSCALL_INVALID_ARGS: {
     kind: 'invalid',
     summary: 'A host call got arguments its schema refuses; details.issues lists every problem.',

@@ -1,0 +1,57 @@
+/**
+ * Host calls a host application registered with the syscall bridge
+ * (`SyscallBridge.register`), offered to plugins as forge/1 host functions: the request
+ * is the call's arguments as UTF-8 JSON, the response its result as UTF-8 JSON. Like
+ * Extism host functions, but every argument passes the call's schema and every call
+ * passes policy and the audit log (the gate the host functions are bound to).
+ */
+import { ForgeError, formatIssue, validate, type IdentityContext } from '@forgeone/common';
+import type { SyscallBridge } from '@forgeone/microkernel';
+import type { HostFunctionDefinition } from '../abi/index.js';
+import { decodeUtf8, utf8 } from './codec.js';
+
+function decoder(name: string, bridge: SyscallBridge): (request: Uint8Array) => unknown {
+  const definition = bridge.definition(name);
+  if (definition === undefined) throw new ForgeError('FO_SYSCALL_UNKNOWN', `no host call named ${name} is registered`);
+  return (request) => {
+    const text = decodeUtf8(request);
+    let json: unknown;
+    try {
+      json = text === undefined ? undefined : (JSON.parse(text) as unknown);
+    } catch {
+      json = undefined;
+    }
+    if (json === undefined) throw new ForgeError('FO_ABI_BAD_REQUEST', `${name}: expected the arguments as UTF-8 JSON`);
+    const checked = validate(definition.args, json);
+    if (!checked.ok) throw new ForgeError('FO_SYSCALL_INVALID_ARGS', `${name}: ${checked.issues.map(formatIssue).join('; ')}`, { details: { issues: checked.issues } });
+    return checked.value;
+  };
+}
+
+/**
+ * The forge/1 host functions for every call registered with `bridge`, acting for
+ * `identity`. Policy and audit happen in the gate the registry is bound to; this
+ * adapter validates arguments and runs the handler, which must answer synchronously.
+ *
+ * @throws (to the guest) FO_ABI_BAD_REQUEST, FO_SYSCALL_INVALID_ARGS, FO_SYSCALL_ASYNC_HANDLER,
+ *   or the handler's ForgeError
+ */
+export function registeredHostFunctions(bridge: SyscallBridge, identity: IdentityContext): HostFunctionDefinition[] {
+  return bridge.registeredNames().map((name): HostFunctionDefinition => {
+    const definition = bridge.definition(name);
+    const decode = decoder(name, bridge);
+    const resourceOf = definition?.resourceOf;
+    return {
+      name: name.slice('forge.'.length),
+      ...(resourceOf === undefined ? {} : { resource: (request: Uint8Array) => resourceOf(decode(request)) }),
+      handler: (request) => {
+        const result = definition?.handler(decode(request), identity);
+        if (result instanceof Promise) {
+          void result.catch(() => undefined);
+          throw new ForgeError('FO_SYSCALL_ASYNC_HANDLER', `${name}: the host's handler returned a promise; host calls plugins make must answer synchronously`);
+        }
+        return utf8(JSON.stringify(result ?? null));
+      },
+    };
+  });
+}
