@@ -1,0 +1,43 @@
+import { CONFIG_FLAG, JSON_FLAG, defineCommand } from '../../command.js';
+import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
+import { openCliStore, pluginJson } from './store.js';
+
+/** Pads every column but the last to its widest cell. */
+function table(rows: readonly (readonly string[])[]): string[] {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
+  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  '));
+}
+
+/** `forge list [--json]` */
+export const pluginList = defineCommand({
+  path: ['list'],
+  summary: 'List the installed plugins with version, publisher, previous version and install time.',
+  description: 'Reads the plugin store at plugin_directory. Takes no lock: it shows the store as of the last completed change.',
+  flags: [JSON_FLAG, CONFIG_FLAG],
+  args: [],
+  examples: ['forge list', 'forge list --json | jq -r ".plugins[].name"'],
+  async run({ flags }, io) {
+    const store = await openCliStore(io, flags, false);
+    const plugins = await store.list();
+    if (flags.json) {
+      io.stdout.write(toSafeJson({ directory: store.directory, plugins: plugins.map(pluginJson) }));
+      return;
+    }
+    if (plugins.length === 0) {
+      io.stderr.write(`no plugins installed in ${sanitizeForTerminal(store.directory)}\n`);
+      return;
+    }
+    const rows = [
+      ['NAME', 'VERSION', 'PREVIOUS', 'PUBLISHER', 'INSTALLED', 'DIGEST'],
+      ...plugins.map((plugin) => [
+        sanitizeForTerminal(plugin.name),
+        sanitizeForTerminal(plugin.version),
+        sanitizeForTerminal(plugin.previous?.version ?? '-'),
+        sanitizeForTerminal(plugin.identity.publisher) + (plugin.identity.attested ? '' : ' (not verified)'),
+        plugin.installedAt,
+        `${plugin.identity.digest.slice(0, 19)}...`,
+      ]),
+    ];
+    io.stdout.write(`${table(rows).join('\n')}\n`);
+  },
+});

@@ -1,0 +1,26 @@
+import { CONFIG_FLAG, JSON_FLAG, defineCommand } from '../../command.js';
+import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
+import { WAIT_FLAG, openCliStore, pluginJson } from './store.js';
+
+/** `forge rollback NAME [--json]` */
+export const pluginRollback = defineCommand({
+  path: ['rollback'],
+  summary: 'Switch an installed plugin back to the version its last upgrade replaced.',
+  description:
+    'Makes the kept previous version current and keeps the current one as previous, so running it\n' +
+    'twice returns to where you started. The previous version is checked first: its files against\n' +
+    'what was installed, and its signatures against the trust store as it is now (a revoked signer is\n' +
+    'refused). Its permissions were approved when it was installed. The data directory is not touched.',
+  flags: [WAIT_FLAG, JSON_FLAG, CONFIG_FLAG],
+  args: [{ name: 'NAME', description: 'The plugin to roll back.', required: true }],
+  examples: ['forge rollback hello'],
+  async run({ flags, args }, io) {
+    const store = await openCliStore(io, flags, true);
+    const plugin = await store.rollback(args.NAME);
+    if (flags.json) {
+      io.stdout.write(toSafeJson({ plugin: pluginJson(plugin) }));
+      return;
+    }
+    io.stdout.write(`rolled back ${sanitizeForTerminal(plugin.name)} ${sanitizeForTerminal(plugin.previous?.version ?? '')} -> ${sanitizeForTerminal(plugin.version)}\n`);
+  },
+});

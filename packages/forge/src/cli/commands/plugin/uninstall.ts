@@ -1,0 +1,25 @@
+import { CONFIG_FLAG, JSON_FLAG, defineCommand } from '../../command.js';
+import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
+import { WAIT_FLAG, openCliStore } from './store.js';
+
+/** `forge uninstall NAME [--json]` */
+export const pluginUninstall = defineCommand({
+  path: ['uninstall'],
+  summary: 'Remove an installed plugin: every kept version and its data directory.',
+  description:
+    'Removes the plugin atomically (it is moved out of place in one step, then deleted), including the\n' +
+    'version kept for rollback and the plugin\'s data directory. It does not check whether other\n' +
+    'installed plugins depend on it.',
+  flags: [WAIT_FLAG, JSON_FLAG, CONFIG_FLAG],
+  args: [{ name: 'NAME', description: 'The plugin to remove.', required: true }],
+  examples: ['forge uninstall hello'],
+  async run({ flags, args }, io) {
+    const store = await openCliStore(io, flags, false);
+    const result = await store.uninstall(args.NAME);
+    if (flags.json) {
+      io.stdout.write(toSafeJson({ uninstalled: result.name, version: result.version ?? null }));
+      return;
+    }
+    io.stdout.write(`uninstalled ${sanitizeForTerminal(result.name)}${result.version === undefined ? '' : ` ${sanitizeForTerminal(result.version)}`}\n`);
+  },
+});

@@ -1,0 +1,141 @@
+/**
+ * Reading the store without its lock: state files, version records and manifests,
+ * each checked as it is read. A change in another process ends in one rename, so a
+ * reader sees each plugin before or after it; when a change removed a version
+ * between reading state.json and that version's record, the state is read again.
+ */
+import { lstat, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ForgeError, fromFsError, isNodeSystemError } from '@forgeone/common';
+import { MANIFEST_JSON, sha256Digest } from '../../loader/index.js';
+import { parseManifestJson, type Manifest } from '../../plugin/index.js';
+import { listDirectory } from './durable.js';
+import { META_DIR, VERSION_ENTRIES, checkPluginName, isPluginName, type StoreLayout } from './layout.js';
+import { readStoreJson, recordSchema, stateSchema, type StateFile, type VersionRecord } from './records.js';
+import type { InstalledPlugin, InstalledVersion } from './types.js';
+
+/** How often {@link StoreReader.find} re-reads a state that a concurrent change outdated. */
+const READ_ATTEMPTS = 4;
+
+/** An FO_STORE_CORRUPT error about `path`. */
+export function corrupt(path: string, message: string, details: Record<string, unknown> = {}): ForgeError {
+  return new ForgeError('FO_STORE_CORRUPT', message, { details: { path, ...details } });
+}
+
+/** An FO_STORE_NOT_INSTALLED error. */
+export function notInstalled(name: string, root: string): ForgeError {
+  return new ForgeError('FO_STORE_NOT_INSTALLED', `expected a plugin named ${name} in ${root}, found none`, { details: { name } });
+}
+
+/** Reads one store's files. */
+export class StoreReader {
+  constructor(readonly layout: StoreLayout) {}
+
+  /**
+   * The plugin's state.json, or undefined when the plugin is not installed.
+   * @throws ForgeError FO_STORE_CORRUPT, FO_IO_*
+   */
+  async state(name: string): Promise<StateFile | undefined> {
+    const path = this.layout.state(name);
+    const state = await readStoreJson(path, stateSchema, 'plugin state');
+    if (state !== undefined && state.name !== name) throw corrupt(path, `expected ${path} to describe plugin ${name}, found ${state.name}`);
+    return state;
+  }
+
+  /**
+   * A version's record.json, or undefined when that version directory is gone.
+   * @throws ForgeError FO_STORE_CORRUPT, FO_IO_*
+   */
+  async record(name: string, version: string): Promise<VersionRecord | undefined> {
+    const path = join(this.layout.version(name, version), VERSION_ENTRIES.record);
+    const record = await readStoreJson(path, recordSchema, 'version record');
+    if (record !== undefined && (record.identity.name !== name || record.identity.version !== version)) {
+      throw corrupt(path, `expected the record of ${name} ${version}, found ${record.identity.name} ${record.identity.version}`);
+    }
+    return record;
+  }
+
+  /** A record as the public {@link InstalledVersion}. */
+  version(name: string, record: VersionRecord): InstalledVersion {
+    const dir = this.layout.version(name, record.identity.version);
+    return {
+      version: record.identity.version,
+      identity: { ...record.identity },
+      installedAt: record.installed_at,
+      packageSha256: record.package_sha256,
+      packageSize: record.package_size,
+      manifestDigest: record.manifest_digest,
+      files: record.files,
+      approvedEscalations: record.approval?.escalations,
+      paths: { dir, package: join(dir, VERSION_ENTRIES.package), files: join(dir, VERSION_ENTRIES.files) },
+    };
+  }
+
+  /**
+   * The manifest of an installed version, checked against the digest recorded at install.
+   * @throws ForgeError FO_STORE_CORRUPT, FO_MANIFEST_*
+   */
+  async manifest(version: InstalledVersion): Promise<Manifest> {
+    const path = join(version.paths.files, MANIFEST_JSON);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      throw corrupt(path, `expected the installed manifest at ${path}, found ${isNodeSystemError(error) ? error.code : String(error)}`);
+    }
+    if (sha256Digest(text) !== version.manifestDigest) {
+      throw corrupt(path, `expected ${path} to have the digest recorded at install (${version.manifestDigest}), found ${sha256Digest(text)}`);
+    }
+    return parseManifestJson(text, path);
+  }
+
+  /**
+   * The installed plugin `name`, or undefined when it is not installed.
+   * @throws ForgeError FO_STORE_INVALID_NAME, FO_STORE_CORRUPT, FO_IO_*
+   */
+  async find(name: string): Promise<InstalledPlugin | undefined> {
+    checkPluginName(name);
+    for (let attempt = 1; ; attempt += 1) {
+      const state = await this.state(name);
+      if (state === undefined) return undefined;
+      const current = await this.record(name, state.current);
+      const previous = state.previous === undefined ? undefined : await this.record(name, state.previous);
+      if (current !== undefined && (state.previous === undefined || previous !== undefined)) {
+        const installed = this.version(name, current);
+        const manifest = await this.manifest(installed);
+        return {
+          name,
+          version: state.current,
+          identity: installed.identity,
+          installedAt: installed.installedAt,
+          switchedAt: state.switched_at,
+          manifest,
+          current: installed,
+          previous: previous === undefined ? undefined : this.version(name, previous),
+          paths: { ...installed.paths, root: this.layout.plugin(name), data: this.layout.data(name), module: join(installed.paths.files, manifest.entry) },
+        };
+      }
+      if (attempt >= READ_ATTEMPTS) {
+        const missing = current === undefined ? state.current : (state.previous ?? '');
+        throw corrupt(this.layout.version(name, missing), `expected ${name} ${missing} under ${this.layout.versions(name)}, as state.json says, found no record`);
+      }
+    }
+  }
+
+  /**
+   * Names of the installed plugins, sorted: directories holding a state.json.
+   * @throws ForgeError FO_IO_*
+   */
+  async names(): Promise<string[]> {
+    const names: string[] = [];
+    for (const name of await listDirectory(this.layout.root)) {
+      if (name === META_DIR || !isPluginName(name)) continue;
+      try {
+        if ((await lstat(this.layout.state(name))).isFile()) names.push(name);
+      } catch (error) {
+        if (!isNodeSystemError(error, 'ENOENT') && !isNodeSystemError(error, 'ENOTDIR')) throw fromFsError(error, 'read', this.layout.state(name));
+      }
+    }
+    return names;
+  }
+}

@@ -1,0 +1,451 @@
+/**
+ * The plugin store: installed plugins under `plugin_directory` (layout in layout.ts,
+ * guarantees in docs/store.md). Every change (install, upgrade, uninstall, rollback)
+ * runs under the store lock, builds in staging and takes effect with one rename, so
+ * a process killed at any point leaves the old state or the new one; the next change
+ * (or open) removes what it left behind. Reading takes no lock.
+ */
+import { lstat, mkdir, open as openFile, readFile, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ForgeError, fromFsError, isNodeSystemError, silentLogger, type Logger } from '@forgeone/common';
+import { openVerifiedPackage, type OpenPackageOptions } from '../../attestation/index.js';
+import { DEFAULT_PACKAGE_LIMITS, type PackageLimits } from '../../loader/index.js';
+import {
+  makeDirectoryDurable,
+  removeTree,
+  renameDurable,
+  replaceFileAtomic,
+  syncDirectory,
+  transactionId,
+  writeNewFile,
+} from './durable.js';
+import { checkVersion, type IntegrityProblem } from './integrity.js';
+import { STORE_FORMAT, StoreLayout, checkPluginName, isVersionDirName } from './layout.js';
+import { StoreLock } from './lock.js';
+import { StoreReader, corrupt, notInstalled } from './reader.js';
+import { storeJson, type StateFile } from './records.js';
+import { recoverStore } from './recovery.js';
+import { DIRECTORY_MODE, stageVersion, type VersionInput } from './stage.js';
+import type { StoreOperation, StoreStep, StoreStepHook } from './steps.js';
+import type { InstallOptions, InstallResult, InstalledPlugin, UninstallResult } from './types.js';
+import { planUpgrade } from './upgrade-plan.js';
+
+/** How a store is opened; {@link storeOptionsFromConfig} builds it from plugin-manager.yaml. */
+export interface PluginStoreOptions {
+  /** `plugin_directory`, absolute. Created (mode 0755) when absent. */
+  readonly directory: string;
+  /** `max_plugins`: most plugins installed at once. Default 1000. */
+  readonly maxPlugins?: number;
+  /**
+   * How packages are verified (from `loadAttestationSettings`). Install and rollback
+   * need it; a store opened without it can list, get, verify and uninstall.
+   */
+  readonly verification?: OpenPackageOptions;
+  /** Limits for reading packages. Default: `verification.limits`, else the built-in defaults. */
+  readonly limits?: PackageLimits;
+  /** How long a change waits for another process's lock, in milliseconds. Default 0. */
+  readonly lockWaitMs?: number;
+  /** Clock for install times, in ms since the epoch. Default `Date.now`. */
+  readonly now?: () => number;
+  /** Receives recoveries and changes. Default: silent. */
+  readonly logger?: Logger;
+  /** Called at every named step of a change (steps.ts). For tests only. */
+  readonly onStep?: StoreStepHook;
+}
+
+/** Default `max_plugins`. */
+export const DEFAULT_MAX_PLUGINS = 1000;
+
+const STATE_MODE = 0o644;
+const DATA_MODE = 0o700;
+
+/**
+ * Reads a package file whole, refusing one above the size limit before reading it.
+ * @throws ForgeError FO_PACKAGE_TOO_LARGE, FO_IO_*
+ */
+async function readSource(source: string | Uint8Array, maxSize: number): Promise<Uint8Array> {
+  if (typeof source !== 'string') return source;
+  try {
+    const handle = await openFile(source, 'r');
+    try {
+      const { size } = await handle.stat();
+      if (size > maxSize) {
+        throw new ForgeError('FO_PACKAGE_TOO_LARGE', `package: expected at most ${maxSize} bytes, found ${size} bytes in ${source}`, {
+          details: { limit: maxSize, actual: size, path: source },
+        });
+      }
+      return await handle.readFile();
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    throw fromFsError(error, 'read the package', source);
+  }
+}
+
+/** The installed plugins under one `plugin_directory`. Create with {@link PluginStore.open}. */
+export class PluginStore {
+  readonly #layout: StoreLayout;
+  readonly #reader: StoreReader;
+  readonly #options: PluginStoreOptions;
+  readonly #limits: PackageLimits;
+  readonly #logger: Logger;
+  /** Changes through this object run one at a time instead of failing on its own lock. */
+  #tail: Promise<unknown> = Promise.resolve();
+  #recovered: readonly string[] = [];
+
+  private constructor(options: PluginStoreOptions) {
+    this.#layout = new StoreLayout(options.directory);
+    this.#reader = new StoreReader(this.#layout);
+    this.#options = options;
+    this.#limits = options.limits ?? options.verification?.limits ?? DEFAULT_PACKAGE_LIMITS;
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  /**
+   * Opens (creating if needed) the store at `options.directory` and, unless another
+   * process is changing it right now, removes what interrupted changes left behind.
+   *
+   * @throws ForgeError FO_STORE_CORRUPT when the directory holds a store of another
+   *   layout version, FO_IO_*
+   */
+  static async open(options: PluginStoreOptions): Promise<PluginStore> {
+    const store = new PluginStore(options);
+    await store.#prepare();
+    return store;
+  }
+
+  /** `plugin_directory`. */
+  get directory(): string {
+    return this.#layout.root;
+  }
+
+  /** The leftovers removed when this store was opened, as paths. */
+  get recovered(): readonly string[] {
+    return this.#recovered;
+  }
+
+  async #prepare(): Promise<void> {
+    const layout = this.#layout;
+    try {
+      await mkdir(layout.root, { recursive: true, mode: DIRECTORY_MODE });
+    } catch (error) {
+      throw fromFsError(error, 'create the plugin directory', layout.root);
+    }
+    for (const dir of [layout.meta, layout.staging, layout.trash]) {
+      try {
+        await makeDirectoryDurable(dir, DIRECTORY_MODE);
+      } catch (error) {
+        if (!ForgeError.is(error, 'FO_IO_EXISTS')) throw error;
+      }
+    }
+    const format = await readFile(layout.formatFile, 'utf8').catch((error: unknown) => {
+      if (isNodeSystemError(error, 'ENOENT')) return undefined;
+      throw fromFsError(error, 'read the store format', layout.formatFile);
+    });
+    if (format === undefined) {
+      await replaceFileAtomic(layout.formatFile, `${JSON.stringify({ format: STORE_FORMAT })}\n`, STATE_MODE);
+    } else if (!/^\{"format":1\}\s*$/.test(format)) {
+      throw corrupt(layout.formatFile, `expected a plugin store of layout format ${STORE_FORMAT} at ${layout.root}, found ${JSON.stringify(format.slice(0, 80))} in ${layout.formatFile}`);
+    }
+    // Recovery needs the lock; when someone holds it, their own change recovers first.
+    await this.#serial(async () => {
+      let lock: StoreLock;
+      try {
+        lock = await StoreLock.acquire(layout.lockFile, { operation: 'open' });
+      } catch (error) {
+        if (ForgeError.is(error, 'FO_STORE_LOCKED')) return;
+        throw error;
+      }
+      try {
+        await this.#recover();
+      } finally {
+        await lock.release();
+      }
+    });
+  }
+
+  async #recover(): Promise<void> {
+    const report = await recoverStore(this.#layout);
+    if (report.removed.length > 0) {
+      this.#recovered = [...this.#recovered, ...report.removed];
+      this.#logger.warn('removed leftovers of an interrupted store change', { removed: report.removed });
+    }
+    for (const path of report.corrupt) this.#logger.error('plugin directory has an unreadable state.json; uninstall it to remove it', { path });
+  }
+
+  #serial<T>(body: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(body, body);
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #step(operation: StoreOperation, step: StoreStep): Promise<void> {
+    await this.#options.onStep?.(operation, step);
+  }
+
+  /** Runs a change under the lock, after recovering from any interrupted one. */
+  #change<T>(operation: StoreOperation, label: string, body: () => Promise<T>): Promise<T> {
+    return this.#serial(async () => {
+      const lock = await StoreLock.acquire(this.#layout.lockFile, { operation: label, waitMs: this.#options.lockWaitMs ?? 0 });
+      try {
+        await this.#step(operation, 'locked');
+        await this.#recover();
+        await this.#step(operation, 'recovered');
+        return await body();
+      } finally {
+        await lock.release();
+      }
+    });
+  }
+
+  #verification(operation: string): OpenPackageOptions {
+    const verification = this.#options.verification;
+    if (verification === undefined) {
+      throw new ForgeError('FO_STORE_NO_VERIFIER', `${operation} needs verification settings (trust store, signer policy); the store was opened without them`, {
+        details: { operation },
+      });
+    }
+    return { ...verification, limits: this.#limits };
+  }
+
+  #now(): string {
+    return new Date((this.#options.now ?? Date.now)()).toISOString();
+  }
+
+  // ---- reading ------------------------------------------------------------------
+
+  /**
+   * The installed plugin `name`, or undefined when it is not installed.
+   * @throws ForgeError FO_STORE_INVALID_NAME, FO_STORE_CORRUPT, FO_IO_*
+   */
+  find(name: string): Promise<InstalledPlugin | undefined> {
+    return this.#reader.find(name);
+  }
+
+  /**
+   * The installed plugin `name`.
+   * @throws ForgeError FO_STORE_NOT_INSTALLED, FO_STORE_INVALID_NAME, FO_STORE_CORRUPT, FO_IO_*
+   */
+  async get(name: string): Promise<InstalledPlugin> {
+    const plugin = await this.find(name);
+    if (plugin === undefined) throw notInstalled(name, this.#layout.root);
+    return plugin;
+  }
+
+  /**
+   * Every installed plugin, by name. A plugin whose files are unreadable makes the
+   * whole listing fail with its path, rather than hiding it.
+   * @throws ForgeError FO_STORE_CORRUPT, FO_IO_*
+   */
+  async list(): Promise<InstalledPlugin[]> {
+    const plugins: InstalledPlugin[] = [];
+    for (const name of await this.#reader.names()) {
+      const plugin = await this.find(name);
+      // Uninstalled while listing.
+      if (plugin !== undefined) plugins.push(plugin);
+    }
+    return plugins;
+  }
+
+  /**
+   * Checks the current and previous versions of `name` byte for byte against what was
+   * installed: the package file, every unpacked file (no more, no fewer), the
+   * manifest digest and the content digest.
+   *
+   * @returns the plugin when intact
+   * @throws ForgeError FO_STORE_CORRUPT with `details.problems`, FO_STORE_NOT_INSTALLED, FO_IO_*
+   */
+  async verify(name: string): Promise<InstalledPlugin> {
+    const plugin = await this.get(name);
+    const problems: IntegrityProblem[] = [];
+    for (const version of [plugin.current, plugin.previous]) {
+      if (version === undefined) continue;
+      const record = await this.#reader.record(name, version.version);
+      if (record !== undefined) problems.push(...(await checkVersion(version.paths.dir, record)));
+    }
+    if (problems.length > 0) throw integrityError(name, problems);
+    return plugin;
+  }
+
+  // ---- changing -----------------------------------------------------------------
+
+  /**
+   * Installs a package: verifies it with the store's verification settings (so with
+   * `verify_signatures` on, an unsigned or unverifiable package never gets in), then
+   * installs it as a new plugin, or as a new version of an installed one, keeping the
+   * version it replaces for {@link rollback}.
+   *
+   * Installing the version that is already current with the same content changes
+   * nothing (`unchanged`); with other content it is refused, as a version names one
+   * package. An older version needs `allowDowngrade`, another publisher
+   * `allowPublisherChange`, and a version asking for permissions beyond the
+   * installed one's `approvePermissions`.
+   *
+   * @param source a .forgepkg path, or its bytes
+   * @throws ForgeError FO_STORE_NO_VERIFIER; every code of openVerifiedPackage
+   *   (FO_PACKAGE_*, FO_MANIFEST_*, FO_VERIFY_*, FO_SIGNER_*, ...); FO_STORE_FULL,
+   *   FO_STORE_VERSION_EXISTS, FO_STORE_DOWNGRADE, FO_STORE_PUBLISHER_CHANGED,
+   *   FO_STORE_APPROVAL_REQUIRED (with `details.diff`), FO_STORE_LOCKED,
+   *   FO_STORE_CORRUPT, FO_STORE_INVALID_NAME (a version too long to be a directory name), FO_IO_*
+   */
+  async install(source: string | Uint8Array, options: InstallOptions = {}): Promise<InstallResult> {
+    const verification = this.#verification('install');
+    // The bytes verified are the bytes stored: the file is read once.
+    const bytes = await readSource(source, this.#limits.maxPackageSize);
+    const opened = await openVerifiedPackage(bytes, verification);
+    const { contents, identity } = opened;
+    const { name, version } = identity;
+    if (!isVersionDirName(version)) {
+      throw new ForgeError('FO_STORE_INVALID_NAME', `expected a version of at most 200 characters, found ${version.length} characters`, { details: { name, version } });
+    }
+    return this.#change('install', `install ${name} ${version}`, async () => {
+      const state = await this.#reader.state(name);
+      const input = { bytes, contents, identity, installedAt: this.#now() };
+      const result = state === undefined ? await this.#installNew(name, input) : await this.#installOver(state, input, options);
+      this.#logger.info(`plugin ${result.action}`, { name, version, from: result.from, publisher: identity.publisher, digest: identity.digest });
+      return result;
+    });
+  }
+
+  async #installNew(name: string, input: VersionInput): Promise<InstallResult> {
+    const layout = this.#layout;
+    const limit = this.#options.maxPlugins ?? DEFAULT_MAX_PLUGINS;
+    const installed = (await this.#reader.names()).length;
+    if (installed >= limit) {
+      throw new ForgeError('FO_STORE_FULL', `expected fewer than max_plugins = ${limit} plugins installed to add ${name}, found ${installed}`, {
+        details: { name, limit, installed },
+      });
+    }
+    const target = layout.plugin(name);
+    const existing = await lstat(target).catch((error: unknown) => {
+      if (isNodeSystemError(error, 'ENOENT')) return undefined;
+      throw fromFsError(error, 'inspect', target);
+    });
+    if (existing !== undefined) {
+      throw corrupt(target, `expected no ${target} before installing ${name}, found one without state.json (not a plugin this store installed); move it away`);
+    }
+    const txn = join(layout.staging, transactionId());
+    const staged = join(txn, name);
+    await makeDirectoryDurable(txn, DIRECTORY_MODE);
+    await this.#step('install', 'staging');
+    await makeDirectoryDurable(staged, DIRECTORY_MODE);
+    await makeDirectoryDurable(join(staged, 'versions'), DIRECTORY_MODE);
+    await makeDirectoryDurable(join(staged, 'data'), DATA_MODE);
+    await stageVersion(join(staged, 'versions', input.identity.version), input, () => this.#step('install', 'file'));
+    const state: StateFile = { format: STORE_FORMAT, name, current: input.identity.version, switched_at: input.installedAt };
+    await writeNewFile(join(staged, 'state.json'), storeJson(state), STATE_MODE);
+    await syncDirectory(join(staged, 'versions'));
+    await syncDirectory(staged);
+    await this.#step('install', 'staged');
+    await renameDurable(staged, target);
+    await this.#step('install', 'committed');
+    await rmdir(txn).catch(() => undefined);
+    return { action: 'installed', plugin: await this.get(name), from: undefined, diff: undefined };
+  }
+
+  async #installOver(state: StateFile, input: VersionInput, options: InstallOptions): Promise<InstallResult> {
+    const { name, version } = input.identity;
+    const current = await this.get(name);
+    const plan = planUpgrade(current, { identity: input.identity, permissions: input.contents.manifest.permissions }, options);
+    if (plan.kind === 'unchanged') return { action: 'unchanged', plugin: current, from: undefined, diff: undefined };
+    const layout = this.#layout;
+    if (!plan.reusePrevious) {
+      const txn = join(layout.staging, transactionId());
+      await makeDirectoryDurable(txn, DIRECTORY_MODE);
+      await this.#step('install', 'staging');
+      const staged = join(txn, 'version');
+      const approval = plan.diff.widens ? { approvedAt: input.installedAt, escalations: plan.diff.escalations } : undefined;
+      await stageVersion(staged, approval === undefined ? input : { ...input, approval }, () => this.#step('install', 'file'));
+      await this.#step('install', 'staged');
+      await renameDurable(staged, layout.version(name, version));
+      await this.#step('install', 'committed');
+      await rmdir(txn).catch(() => undefined);
+    }
+    await this.#switch('install', { format: STORE_FORMAT, name, current: version, previous: current.version, switched_at: input.installedAt });
+    // The version before the previous one is no longer reachable.
+    if (state.previous !== undefined && state.previous !== version) await this.#discard('install', layout.version(name, state.previous));
+    return { action: plan.downgrade ? 'downgraded' : 'upgraded', plugin: await this.get(name), from: current.version, diff: plan.diff };
+  }
+
+  /** Replaces state.json: the one rename that makes an upgrade or rollback happen. */
+  async #switch(operation: StoreOperation, state: StateFile): Promise<void> {
+    await replaceFileAtomic(this.#layout.state(state.name), storeJson(state), STATE_MODE, () => this.#step(operation, 'state-written'));
+    await this.#step(operation, 'switched');
+  }
+
+  /** Moves a directory out of place into the trash, then deletes it. */
+  async #discard(operation: StoreOperation, path: string): Promise<void> {
+    const doomed = join(this.#layout.trash, transactionId());
+    await renameDurable(path, doomed);
+    await this.#step(operation, 'trashed');
+    await removeTree(doomed);
+    await this.#step(operation, 'cleaned');
+  }
+
+  /**
+   * Removes a plugin: every version and its data directory, in one rename (into the
+   * trash) followed by the deletion. A plugin whose state.json is unreadable can be
+   * uninstalled too.
+   *
+   * @throws ForgeError FO_STORE_NOT_INSTALLED, FO_STORE_INVALID_NAME, FO_STORE_LOCKED, FO_IO_*
+   */
+  async uninstall(name: string): Promise<UninstallResult> {
+    checkPluginName(name);
+    return this.#change('uninstall', `uninstall ${name}`, async () => {
+      let version: string | undefined;
+      try {
+        const state = await this.#reader.state(name);
+        if (state === undefined) throw notInstalled(name, this.#layout.root);
+        version = state.current;
+      } catch (error) {
+        if (!ForgeError.is(error, 'FO_STORE_CORRUPT')) throw error;
+      }
+      await this.#discard('uninstall', this.#layout.plugin(name));
+      this.#logger.info('plugin uninstalled', { name, version });
+      return { name, version };
+    });
+  }
+
+  /**
+   * Makes the kept previous version current again, and the current one the previous
+   * (so a second rollback undoes the first). The previous version is checked first:
+   * its files against its record, and its package against the store's verification
+   * settings as they are now (a signer revoked since is refused). Its permissions were
+   * approved when it was installed, so no approval is asked.
+   *
+   * @returns the plugin after the rollback
+   * @throws ForgeError FO_STORE_NO_VERIFIER, FO_STORE_NOT_INSTALLED, FO_STORE_NO_PREVIOUS,
+   *   FO_STORE_CORRUPT, FO_STORE_LOCKED, the verification codes of openVerifiedPackage, FO_IO_*
+   */
+  async rollback(name: string): Promise<InstalledPlugin> {
+    checkPluginName(name);
+    const verification = this.#verification('rollback');
+    return this.#change('rollback', `rollback ${name}`, async () => {
+      const plugin = await this.get(name);
+      const target = plugin.previous;
+      if (target === undefined) {
+        throw new ForgeError('FO_STORE_NO_PREVIOUS', `expected a previous version of ${name} to roll back to, found only ${plugin.version}`, {
+          details: { name, version: plugin.version },
+        });
+      }
+      const record = await this.#reader.record(name, target.version);
+      const problems = record === undefined ? [{ path: target.paths.dir, problem: 'expected a record, found none' }] : await checkVersion(target.paths.dir, record);
+      if (problems.length > 0) throw integrityError(name, problems);
+      const reopened = await openVerifiedPackage(await readSource(target.paths.package, this.#limits.maxPackageSize), verification);
+      if (reopened.identity.digest !== target.identity.digest) {
+        throw corrupt(target.paths.package, `expected ${target.paths.package} to hold content ${target.identity.digest}, found ${reopened.identity.digest}`);
+      }
+      await this.#switch('rollback', { format: STORE_FORMAT, name, current: target.version, previous: plugin.version, switched_at: this.#now() });
+      this.#logger.info('plugin rolled back', { name, from: plugin.version, to: target.version });
+      return this.get(name);
+    });
+  }
+}
+
+function integrityError(name: string, problems: readonly IntegrityProblem[]): ForgeError {
+  const shown = problems.slice(0, 5).map((p) => `  ${p.path}: ${p.problem}`);
+  return new ForgeError('FO_STORE_CORRUPT', `installed files of ${name} do not match what was installed (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${shown.join('\n')}`, {
+    details: { name, problems },
+  });
+}
