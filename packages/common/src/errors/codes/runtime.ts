@@ -65,4 +65,30 @@ export const RUNTIME_CODES = {
     kind: 'limit',
     summary: 'The guest used all its fuel (its CPU budget) and was stopped.',
   },
+  FO_SANDBOX_TIMEOUT: {
+    kind: 'limit',
+    summary:
+      "A call or lifecycle step ran past the plugin's wall-clock limit (timeoutMs); on the pool backend its worker thread was terminated and replaced.",
+  },
+  FO_SANDBOX_UNLOADED: {
+    kind: 'conflict',
+    summary: 'The plugin instance was unloaded (or its backend closed) before the call ran; the call did not run.',
+  },
+  FO_SANDBOX_WORKER_FAILED: {
+    kind: 'unavailable',
+    summary: 'The worker thread hosting the plugin exited unexpectedly during the call; the worker was replaced.',
+  },
+  FO_SANDBOX_RESTARTED: {
+    kind: 'unavailable',
+    summary:
+      "The plugin's worker was replaced after a neighbour's timeout or crash; the instance was re-created with fresh state and this queued call did not run.",
+  },
+  FO_SANDBOX_CLOSED: {
+    kind: 'conflict',
+    summary: 'The isolation backend is closed; it loads no more plugins.',
+  },
+  FO_SANDBOX_BAD_OPTION: {
+    kind: 'usage',
+    summary: 'An isolation backend option (pool size, slot size, wait budget) is out of range; details.problems lists every one.',
+  },
 } as const satisfies Record<string, ErrorSpec>;

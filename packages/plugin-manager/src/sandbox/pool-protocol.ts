@@ -1,0 +1,184 @@
+/**
+ * The wire between the pool's host thread and one worker: a SharedArrayBuffer slot
+ * (a header of 32-bit words and a data area) driven by Atomics.wait/notify, plus a
+ * MessagePort for what does not fit in the slot or is not on the call path.
+ *
+ * ```
+ * host thread                                   worker
+ *   write op, plugin, name, payload
+ *   STATE = REQUEST, notify          ->          wakes; runs the job
+ *                                                 (needs the host:) write request,
+ *   wakes; serves the host call      <-           STATE = HOST_REQUEST, notify; waits
+ *   write reply, STATE = HOST_REPLY  ->           wakes; STATE = BUSY; continues
+ *                                                 write status, output, fuel
+ *   wakes; settles the job; IDLE     <-           STATE = DONE, notify; waits for REQUEST
+ * ```
+ *
+ * While the worker waits for a host reply it also accepts a REQUEST: a nested job the
+ * host runs synchronously while serving (a plugin calling another plugin of the same
+ * worker through the host). Payloads up to the data area's size travel in the slot;
+ * larger ones as a transferred ArrayBuffer on the port, with LENGTH = -1. Everything
+ * the worker reports outside the call path (audit entries, logs, events, anomalies)
+ * goes on the port in batches posted before the worker moves to HOST_REQUEST or DONE,
+ * with FLAGS.MESSAGES set, so the host reads them before it acts on the state.
+ */
+import { ForgeError, type LogRecord } from '@forgeone/common';
+import type { Anomaly } from '@forgeone/microkernel';
+import type { MessagePort } from 'node:worker_threads';
+import type { PluginEvent } from '../syscall/index.js';
+import type { BackendAuditEntry } from './plugin-gate.js';
+import type { PluginSpec, PolicySpec } from './spec.js';
+
+/** Values of the STATE word. */
+export const STATE = Object.freeze({ IDLE: 0, REQUEST: 1, BUSY: 2, HOST_REQUEST: 3, HOST_REPLY: 4, DONE: 5, DEAD: 6 });
+
+/** Jobs the host gives a worker (the OP word with STATE = REQUEST). */
+export const OP = Object.freeze({ LOAD: 1, CALL: 2, LIFECYCLE: 3, UNLOAD: 4, POLICY: 5 });
+
+/** What a worker asks the host (the OP word with STATE = HOST_REQUEST). */
+export const HOST_OP = Object.freeze({ CALL: 1, RESOURCE: 2 });
+
+/** The STATUS word of a reply. */
+export const STATUS = Object.freeze({ OK: 0, ERROR: 1, NONE: 2 });
+
+/** Bits of the FLAGS word the worker sets. */
+export const FLAG = Object.freeze({ MESSAGES: 1, POISONED: 2 });
+
+/** Indices of the header's 32-bit words. */
+export const WORD = Object.freeze({
+  STATE: 0,
+  OP: 1,
+  /** The plugin's index in its worker. */
+  PLUGIN: 2,
+  /** The export name's id (CALL), the step's index (LIFECYCLE), the registered call's index (HOST_OP). */
+  NAME: 3,
+  /** Payload bytes in the data area; -1: the payload is a message on the port. */
+  LENGTH: 4,
+  STATUS: 5,
+  FLAGS: 6,
+  /** Set by the host (never cleared) once BackendHost.audit failed: the worker refuses audited calls. */
+  AUDIT_BROKEN: 7,
+  /** Time the worker spent on the job, in microseconds. */
+  ELAPSED_US: 8,
+  /** Set to 1 (and notified) by the worker once it is ready for jobs. */
+  READY: 9,
+});
+
+/** Index of the BigInt64 word holding the fuel a job used (bytes 48-55). */
+const FUEL_WORD = 6;
+
+/** Bytes before the data area. */
+export const HEADER_BYTES = 64;
+
+/** Default size of a slot's data area: 1 MiB. */
+export const DEFAULT_SLOT_BYTES = 1024 * 1024;
+
+/** Views over one slot. */
+export class Slot {
+  readonly buffer: SharedArrayBuffer;
+  readonly header: Int32Array;
+  readonly data: Uint8Array;
+  readonly #fuel: BigInt64Array;
+
+  constructor(buffer: SharedArrayBuffer) {
+    this.buffer = buffer;
+    this.header = new Int32Array(buffer, 0, HEADER_BYTES / 4);
+    this.#fuel = new BigInt64Array(buffer, 0, HEADER_BYTES / 8);
+    this.data = new Uint8Array(buffer, HEADER_BYTES);
+  }
+
+  /** A new slot buffer with a data area of `dataBytes`. */
+  static allocate(dataBytes: number): SharedArrayBuffer {
+    return new SharedArrayBuffer(HEADER_BYTES + dataBytes);
+  }
+
+  get fuel(): bigint {
+    return this.#fuel[FUEL_WORD] ?? 0n;
+  }
+
+  set fuel(value: bigint) {
+    this.#fuel[FUEL_WORD] = value;
+  }
+
+  get state(): number {
+    return Atomics.load(this.header, WORD.STATE);
+  }
+
+  /** Moves to `state` and wakes whoever waits on the STATE word. */
+  signal(state: number): void {
+    Atomics.store(this.header, WORD.STATE, state);
+    Atomics.notify(this.header, WORD.STATE);
+  }
+}
+
+/** An audit entry, log record, event or anomaly on its way to the host thread. */
+export type TelemetryItem =
+  | { readonly kind: 'audit'; readonly plugin: string; readonly entry: BackendAuditEntry }
+  | { readonly kind: 'log'; readonly plugin: string; readonly record: LogRecord }
+  | { readonly kind: 'event'; readonly plugin: string; readonly event: PluginEvent }
+  | { readonly kind: 'anomaly'; readonly plugin: string; readonly anomaly: Anomaly };
+
+/** Messages to a worker, posted just before the job (or reply) that needs them. */
+export type ToWorker =
+  | { readonly type: 'load'; readonly plugin: number; readonly spec: PluginSpec }
+  | { readonly type: 'name'; readonly plugin: number; readonly id: number; readonly name: string }
+  | { readonly type: 'policy'; readonly policy: PolicySpec }
+  | { readonly type: 'payload'; readonly bytes: Uint8Array };
+
+/** Messages to the host thread. */
+export type ToHost = { readonly type: 'telemetry'; readonly items: readonly TelemetryItem[] } | { readonly type: 'payload'; readonly bytes: Uint8Array };
+
+/** What a pool worker receives as workerData. */
+export interface PoolWorkerData {
+  readonly slot: SharedArrayBuffer;
+  readonly port: MessagePort;
+  /** How long the worker spins on its slot before parking, in microseconds. */
+  readonly spinUs: number;
+}
+
+/**
+ * Puts `bytes` where the other side will look for them: into the data area when they
+ * fit (returns the length), else on the port as a transferred copy (returns -1).
+ */
+export function writePayload(slot: Slot, post: (message: { type: 'payload'; bytes: Uint8Array }, transfer: ArrayBuffer[]) => void, bytes: Uint8Array): number {
+  if (bytes.length <= slot.data.length) {
+    slot.data.set(bytes);
+    return bytes.length;
+  }
+  const copy = bytes.slice();
+  post({ type: 'payload', bytes: copy }, [copy.buffer]);
+  return -1;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** UTF-8 bytes of `text`. */
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+/** Text from UTF-8 bytes (copied first: a decoder may refuse shared memory). */
+export function text(bytes: Uint8Array): string {
+  return decoder.decode(bytes.buffer instanceof SharedArrayBuffer ? bytes.slice() : bytes);
+}
+
+/** A ForgeError as UTF-8 JSON (its details dropped if they cannot be written as JSON). */
+export function errorBytes(error: ForgeError): Uint8Array {
+  try {
+    return utf8(JSON.stringify(error.toJSON()));
+  } catch {
+    return utf8(JSON.stringify({ code: error.code, kind: error.kind, message: error.message }));
+  }
+}
+
+/** The ForgeError {@link errorBytes} wrote. */
+export function errorFrom(bytes: Uint8Array): ForgeError {
+  let json: unknown;
+  try {
+    json = JSON.parse(text(bytes));
+  } catch {
+    json = { code: 'FO_INTERNAL_UNEXPECTED', message: 'a pool worker sent an unreadable error' };
+  }
+  return ForgeError.fromJSON(json);
+}

@@ -1,0 +1,347 @@
+/**
+ * The worker side of the pool: hosts many plugins and runs one job at a time from its
+ * slot (pool-protocol.ts). The thread never returns to its event loop: it blocks in
+ * Atomics.wait between jobs and reads its port synchronously, so a job starts within
+ * microseconds of the host's notify and nothing else runs between jobs.
+ */
+import { isMainThread, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { ForgeError, toForgeError } from '@forgeone/common';
+import { ENTRY_POINT_NAMES } from '../plugin/index.js';
+import { createIoBridge } from '../syscall/index.js';
+import { auditUnavailable } from './plugin-gate.js';
+import { HostedPlugin, type PluginSinks, type ThreadResources } from './hosted-plugin.js';
+import { PolicyCache, catalogWith, operatorPolicy } from './policy.js';
+import {
+  FLAG,
+  HOST_OP,
+  OP,
+  STATE,
+  STATUS,
+  Slot,
+  WORD,
+  errorBytes,
+  errorFrom,
+  text,
+  writePayload,
+  type PoolWorkerData,
+  type TelemetryItem,
+  type ToHost,
+  type ToWorker,
+} from './pool-protocol.js';
+import type { PluginSpec, PolicySpec } from './spec.js';
+
+/** Test hooks; production workers run without any. */
+export interface PoolWorkerHooks {
+  /** Runs before each call job, with the plugin's id and the export's name. */
+  readonly beforeCall?: (plugin: string, exportName: string) => void;
+}
+
+/** Batches of telemetry are posted once they hold this many items, even mid-call. */
+const TELEMETRY_BATCH = 256;
+
+const EMPTY = new Uint8Array(0);
+
+interface WorkerPlugin {
+  readonly plugin: HostedPlugin;
+  /** Export names by the id the host gave them. */
+  readonly names: string[];
+}
+
+/** The state of one pool worker. */
+class PoolWorker {
+  readonly #slot: Slot;
+  readonly #port: MessagePort;
+  readonly #hooks: PoolWorkerHooks;
+  readonly #resources: ThreadResources = { policies: new PolicyCache(), ioBridge: createIoBridge('forge-io-pool') };
+  readonly #plugins = new Map<number, WorkerPlugin>();
+  readonly #specs = new Map<number, PluginSpec>();
+  readonly #names: { plugin: number; id: number; name: string }[] = [];
+  readonly #payloads: Uint8Array[] = [];
+  readonly #spinMs: number;
+  #policy: PolicySpec | undefined;
+  #telemetry: TelemetryItem[] = [];
+  #posted = false;
+
+  constructor(data: PoolWorkerData, hooks: PoolWorkerHooks) {
+    this.#slot = new Slot(data.slot);
+    this.#port = data.port;
+    this.#spinMs = data.spinUs / 1000;
+    this.#hooks = hooks;
+  }
+
+  /** Serves jobs until the thread is terminated. */
+  serve(): never {
+    const header = this.#slot.header;
+    Atomics.store(header, WORD.READY, 1);
+    Atomics.notify(header, WORD.READY);
+    for (;;) {
+      const state = this.#spin(STATE.REQUEST, STATE.REQUEST);
+      if (state === STATE.REQUEST) this.#job();
+      else Atomics.wait(header, WORD.STATE, state);
+    }
+  }
+
+  /**
+   * Reads the STATE word until it is `a` or `b`, for at most the spin budget: the next
+   * request usually follows within microseconds, and a parked thread takes 10-20 us to
+   * wake on a virtual machine.
+   * @returns the last state read
+   */
+  #spin(a: number, b: number): number {
+    const header = this.#slot.header;
+    let state = Atomics.load(header, WORD.STATE);
+    if (state === a || state === b || this.#spinMs <= 0) return state;
+    const until = performance.now() + this.#spinMs;
+    for (let round = 1; state !== a && state !== b; round += 1) {
+      if ((round & 63) === 0 && performance.now() >= until) break;
+      state = Atomics.load(header, WORD.STATE);
+    }
+    return state;
+  }
+
+  /** Marks the slot dead so a host blocked on it wakes (best effort: not after a hard crash). */
+  died(): void {
+    this.#slot.signal(STATE.DEAD);
+  }
+
+  #job(): void {
+    const slot = this.#slot;
+    const header = slot.header;
+    this.#drain();
+    const op = header[WORD.OP] ?? 0;
+    const index = header[WORD.PLUGIN] ?? 0;
+    const name = header[WORD.NAME] ?? 0;
+    const length = header[WORD.LENGTH] ?? 0;
+    // Take the job's input before anything can fail, so a large one never stays queued
+    // to be mistaken for a later job's.
+    const input = length < 0 ? (this.#payloads.shift() ?? EMPTY) : slot.data.subarray(0, length);
+    const started = performance.now();
+    let status: number = STATUS.OK;
+    let flags = 0;
+    let reply = -2; // -2: nothing written yet
+    let target: WorkerPlugin | undefined;
+    try {
+      switch (op) {
+        case OP.LOAD:
+          this.#load(index);
+          reply = 0;
+          break;
+        case OP.CALL: {
+          target = this.#plugin(index);
+          const exportName = target.names[name] ?? '';
+          this.#hooks.beforeCall?.(target.plugin.spec.id, exportName);
+          // An output too large for the slot is posted only once the call has fully
+          // succeeded (forge_free may still trap after the output was read).
+          let large: Uint8Array | undefined;
+          reply = target.plugin.callWith(exportName, input, (output) => {
+            if (output.length <= slot.data.length) {
+              slot.data.set(output);
+              return output.length;
+            }
+            large = output.slice();
+            return -1;
+          });
+          if (large !== undefined) this.#post({ type: 'payload', bytes: large }, [large.buffer as ArrayBuffer]);
+          break;
+        }
+        case OP.LIFECYCLE: {
+          target = this.#plugin(index);
+          const step = ENTRY_POINT_NAMES[name];
+          if (step === undefined) throw new ForgeError('FO_INTERNAL_UNEXPECTED', `pool worker: no lifecycle step ${name}`);
+          if (!target.plugin.lifecycle(step)) status = STATUS.NONE;
+          reply = 0;
+          break;
+        }
+        case OP.UNLOAD:
+          this.#plugins.get(index)?.plugin.close();
+          this.#plugins.delete(index);
+          reply = 0;
+          break;
+        case OP.POLICY:
+          this.#setPolicy();
+          reply = 0;
+          break;
+        default:
+          throw new ForgeError('FO_INTERNAL_UNEXPECTED', `pool worker: unknown job ${op}`);
+      }
+    } catch (error) {
+      status = STATUS.ERROR;
+      reply = this.#payload(errorBytes(guestSafe(error)));
+      if (target?.plugin.fault !== undefined) flags |= FLAG.POISONED;
+    }
+    slot.fuel = target?.plugin.lastFuelUsed ?? 0n;
+    header[WORD.ELAPSED_US] = Math.min(2 ** 31 - 1, Math.round((performance.now() - started) * 1000));
+    header[WORD.STATUS] = status;
+    header[WORD.LENGTH] = reply === -2 ? 0 : reply;
+    // SECURITY: nothing a job was sent may outlive it (it would be read as the next one's).
+    this.#payloads.length = 0;
+    this.#finish(flags, STATE.DONE);
+  }
+
+  /** Posts pending telemetry, sets FLAGS and moves to `state`. */
+  #finish(flags: number, state: number): void {
+    this.#flush();
+    this.#slot.header[WORD.FLAGS] = flags | (this.#posted ? FLAG.MESSAGES : 0);
+    this.#posted = false;
+    this.#slot.signal(state);
+  }
+
+  /** Writes a job's output or error payload; returns the LENGTH word. */
+  #payload(bytes: Uint8Array): number {
+    return writePayload(this.#slot, (message, transfer) => this.#post(message, transfer), bytes);
+  }
+
+  #post(message: ToHost, transfer: ArrayBuffer[] = []): void {
+    this.#port.postMessage(message, transfer);
+    this.#posted = true;
+  }
+
+  #plugin(index: number): WorkerPlugin {
+    const found = this.#plugins.get(index);
+    if (found === undefined) throw new ForgeError('FO_SANDBOX_UNLOADED', `the plugin in slot ${index} of this worker was unloaded`, { details: { index } });
+    return found;
+  }
+
+  /** Applies every message the host posted for the job (or reply) at hand. */
+  #drain(): void {
+    for (let received = receiveMessageOnPort(this.#port); received !== undefined; received = receiveMessageOnPort(this.#port)) {
+      const message = received.message as ToWorker;
+      switch (message.type) {
+        case 'load':
+          this.#specs.set(message.plugin, message.spec);
+          break;
+        case 'name':
+          this.#names.push(message);
+          break;
+        case 'policy':
+          this.#policy = message.policy;
+          break;
+        case 'payload':
+          this.#payloads.push(message.bytes);
+          break;
+      }
+    }
+    for (const { plugin, id, name } of this.#names.splice(0)) {
+      const target = this.#plugins.get(plugin);
+      if (target !== undefined) target.names[id] = name;
+    }
+  }
+
+  #load(index: number): void {
+    const spec = this.#specs.get(index);
+    this.#specs.delete(index);
+    if (spec === undefined) throw new ForgeError('FO_INTERNAL_UNEXPECTED', `pool worker: no spec for plugin slot ${index}`);
+    this.#plugins.get(index)?.plugin.close();
+    const plugin = HostedPlugin.create(spec, this.#sinks(index, spec), this.#resources);
+    this.#plugins.set(index, { plugin, names: [] });
+  }
+
+  /** Switches every plugin to the posted policy, or none of them when it does not load for one. */
+  #setPolicy(): void {
+    const policy = this.#policy;
+    if (policy === undefined) throw new ForgeError('FO_INTERNAL_UNEXPECTED', 'pool worker: no policy was posted');
+    const checked = new Set<string>();
+    for (const { plugin } of this.#plugins.values()) {
+      const key = JSON.stringify(plugin.spec.hostCalls.registered);
+      if (checked.has(key)) continue;
+      checked.add(key);
+      operatorPolicy(policy, catalogWith(plugin.spec.hostCalls.registered));
+    }
+    for (const { plugin } of this.#plugins.values()) plugin.setPolicy(policy);
+  }
+
+  #sinks(index: number, spec: PluginSpec): PluginSinks {
+    const id = spec.id;
+    const header = this.#slot.header;
+    const registered = spec.hostCalls.registered.map((entry) => (typeof entry === 'string' ? entry : entry.name));
+    const nameIndex = (name: string): number => registered.indexOf(name);
+    return {
+      audit: (entry) => {
+        // SECURITY: entries reach the host after the call; once the host reports that
+        // its audit log failed, the bridge refuses every call it must audit.
+        if (Atomics.load(header, WORD.AUDIT_BROKEN) !== 0) throw auditUnavailable(id);
+        this.#queue({ kind: 'audit', plugin: id, entry });
+      },
+      anomaly: (anomaly) => this.#queue({ kind: 'anomaly', plugin: id, anomaly }),
+      log: (record) => this.#queue({ kind: 'log', plugin: id, record }),
+      event: (event) => this.#queue({ kind: 'event', plugin: id, event }),
+      call: (name, request) => this.#ask(HOST_OP.CALL, index, nameIndex(name), request) ?? EMPTY,
+      resource: (name, request) => {
+        const answer = this.#ask(HOST_OP.RESOURCE, index, nameIndex(name), request);
+        return answer === undefined ? undefined : text(answer);
+      },
+    };
+  }
+
+  #queue(item: TelemetryItem): void {
+    this.#telemetry.push(item);
+    if (this.#telemetry.length >= TELEMETRY_BATCH) this.#flush();
+  }
+
+  #flush(): void {
+    if (this.#telemetry.length === 0) return;
+    const items = this.#telemetry;
+    this.#telemetry = [];
+    try {
+      this.#post({ type: 'telemetry', items });
+    } catch {
+      // A record holding something that cannot be cloned (a function in a log field):
+      // send it as JSON-safe data rather than lose the batch.
+      this.#post({ type: 'telemetry', items: JSON.parse(JSON.stringify(items, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))) as TelemetryItem[] });
+    }
+  }
+
+  /**
+   * Asks the host thread and blocks until it answers. Nested jobs the host starts
+   * meanwhile run here.
+   * @returns the answer, or undefined for STATUS.NONE
+   * @throws ForgeError the host's refusal
+   */
+  #ask(op: number, index: number, name: number, request: Uint8Array): Uint8Array | undefined {
+    const slot = this.#slot;
+    const header = slot.header;
+    header[WORD.OP] = op;
+    header[WORD.PLUGIN] = index;
+    header[WORD.NAME] = name;
+    header[WORD.LENGTH] = this.#payload(request);
+    this.#finish(0, STATE.HOST_REQUEST);
+    for (;;) {
+      const state = this.#spin(STATE.HOST_REPLY, STATE.REQUEST);
+      if (state === STATE.HOST_REPLY) break;
+      if (state === STATE.REQUEST) this.#job();
+      else Atomics.wait(header, WORD.STATE, state);
+    }
+    this.#drain();
+    const length = header[WORD.LENGTH] ?? 0;
+    const status = header[WORD.STATUS];
+    const answer = length < 0 ? (this.#payloads.shift() ?? EMPTY) : slot.data.slice(0, length);
+    this.#payloads.length = 0;
+    Atomics.store(header, WORD.STATE, STATE.BUSY);
+    if (status === STATUS.ERROR) throw errorFrom(answer);
+    return status === STATUS.NONE ? undefined : answer;
+  }
+}
+
+/**
+ * What a failure looks like once it leaves the worker: ForgeErrors as they are,
+ * anything else (a bug) as FO_INTERNAL_UNEXPECTED without host details.
+ */
+function guestSafe(error: unknown): ForgeError {
+  if (error instanceof ForgeError) return error;
+  const forge = toForgeError(error);
+  return new ForgeError('FO_INTERNAL_UNEXPECTED', `a pool worker failed: ${forge.message}`);
+}
+
+/**
+ * Runs this thread as a pool worker. Never returns.
+ * @throws Error when not started by the pool
+ */
+export function runPoolWorker(hooks: PoolWorkerHooks = {}): void {
+  const data = workerData as Partial<PoolWorkerData> | undefined;
+  if (isMainThread || !(data?.slot instanceof SharedArrayBuffer) || data.port === undefined) {
+    throw new Error('runPoolWorker runs inside a worker started by the pool backend');
+  }
+  const worker = new PoolWorker(data as PoolWorkerData, hooks);
+  process.once('exit', () => worker.died());
+  worker.serve();
+}

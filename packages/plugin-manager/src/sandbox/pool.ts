@@ -1,0 +1,299 @@
+/**
+ * The pool backend: plugin instances on a fixed set of worker threads, many per
+ * worker, called through shared memory (pool-protocol.ts).
+ *
+ * - Workers start with the pool (default: one per core), so loading a plugin spawns
+ *   nothing: its compiled module is posted to a worker (compiled code is shared, not
+ *   recompiled) and instantiated there with its own gate, WASI and host functions.
+ * - A plugin goes to the regular worker with the fewest plugins; a plugin that keeps
+ *   exhausting its fuel, timing out or running long calls goes, when it is next
+ *   (re)loaded, to an isolation worker kept apart from the others (pool-placement.ts).
+ * - Each worker runs one call at a time; its queue takes one call per plugin in turn.
+ * - A trap or fuel exhaustion fails that call and poisons that instance only. A call
+ *   past its wall-clock limit, or a worker that dies, costs the worker: see pool-lane.ts.
+ * - Audit entries, logs, events and anomalies reach the {@link BackendHost} in batches,
+ *   before the promise of the call that produced them settles. A worker cannot wait for
+ *   the host's audit log to accept an entry, so a failing audit log is noticed after
+ *   the call that hit it; from then on every worker refuses calls it must audit.
+ */
+import { availableParallelism } from 'node:os';
+import type { ResourceLimits } from 'node:worker_threads';
+import { ForgeError, silentLogger, toForgeError, type Logger } from '@forgeone/common';
+import { ENTRY_POINT_NAMES, type EntryPointName } from '../plugin/index.js';
+import { HandleBook } from './handle-state.js';
+import { Lane, type LaneEnv } from './pool-lane.js';
+import { Job, LanePlugin } from './pool-job.js';
+import { HeatMap, pickLane } from './pool-placement.js';
+import { DEFAULT_SLOT_BYTES, OP } from './pool-protocol.js';
+import { catalogWith, operatorPolicy } from './policy.js';
+import type { BackendHost, HandleEvent, HandleState, HandleStats, IsolationBackend, PluginHandle, PluginSpec, PolicySpec } from './spec.js';
+
+/** Options for {@link PoolBackend}. */
+export interface PoolOptions {
+  /** Regular worker threads (default `os.availableParallelism()`); 1 to 256. */
+  readonly size?: number;
+  /**
+   * Bytes of each worker's shared slot (default 1 MiB, 4 KiB to 256 MiB): payloads up to
+   * this size cross in shared memory; larger ones as a transferred message.
+   */
+  readonly slotBytes?: number;
+  /**
+   * Longest time the host thread blocks waiting for a call whose plugin usually answers
+   * sooner, in microseconds (default 50; 0 to 10,000; 0 never blocks). Answers a small call
+   * in a few microseconds instead of a trip through the event loop (~50 us here).
+   */
+  readonly fastWaitUs?: number;
+  /**
+   * How long a worker spins on its slot after a job before parking, in microseconds
+   * (default 50; 0 to 10,000). The next call of a busy plugin then starts at once instead
+   * of after the 10-20 us a parked thread takes to wake; an idle worker costs nothing.
+   */
+  readonly workerSpinUs?: number;
+  /** Keep plugins that exhaust fuel, time out or run long calls on an isolation worker when they are (re)loaded (default true). */
+  readonly isolateBusy?: boolean;
+  /** A call at least this long makes its plugin warmer, in ms (default 10). */
+  readonly busyCallMs?: number;
+  /** Time for a plugin's heat to halve, in ms (default 600,000). */
+  readonly heatHalfLifeMs?: number;
+  /** V8 heap limits of each worker (default: Node's). */
+  readonly resourceLimits?: ResourceLimits;
+  /** Where the pool reports its own trouble (default: silent). */
+  readonly logger?: Logger;
+  /** The worker module (default: pool-worker.js). For tests that inject faults. */
+  readonly workerUrl?: URL;
+}
+
+/** Per-worker numbers, for benchmarks and diagnostics. */
+export interface PoolWorkerInfo {
+  readonly id: number;
+  readonly isolation: boolean;
+  readonly plugins: number;
+  readonly restarts: number;
+}
+
+/** The worker module every lane runs. */
+export const POOL_WORKER_URL = new URL('./pool-worker.js', import.meta.url);
+
+function checkOptions(options: PoolOptions): string[] {
+  const problems: string[] = [];
+  const integer = (name: string, value: number | undefined, min: number, max: number): void => {
+    if (value !== undefined && !(Number.isInteger(value) && value >= min && value <= max)) problems.push(`${name}: expected an integer from ${min} to ${max}, found ${String(value)}`);
+  };
+  integer('size', options.size, 1, 256);
+  integer('slotBytes', options.slotBytes, 4096, 256 * 1024 * 1024);
+  integer('fastWaitUs', options.fastWaitUs, 0, 10_000);
+  integer('workerSpinUs', options.workerSpinUs, 0, 10_000);
+  if (options.busyCallMs !== undefined && !(options.busyCallMs > 0)) problems.push(`busyCallMs: expected a positive number, found ${String(options.busyCallMs)}`);
+  if (options.heatHalfLifeMs !== undefined && !(options.heatHalfLifeMs > 0)) problems.push(`heatHalfLifeMs: expected a positive number, found ${String(options.heatHalfLifeMs)}`);
+  return problems;
+}
+
+/** Plugins on worker threads. See the module comment. */
+export class PoolBackend implements IsolationBackend {
+  readonly name = 'pool';
+  readonly #lanes: Lane[] = [];
+  #isolation: Lane | undefined;
+  readonly #env: LaneEnv;
+  readonly #heat: HeatMap;
+  readonly #isolateBusy: boolean;
+  readonly #handles = new Set<PoolHandle>();
+  #auditBroken = false;
+  #closed = false;
+
+  /**
+   * Starts the workers.
+   * @throws ForgeError FO_SANDBOX_BAD_OPTION listing every bad option
+   */
+  constructor(host: BackendHost, options: PoolOptions = {}) {
+    const problems = checkOptions(options);
+    if (problems.length > 0) throw new ForgeError('FO_SANDBOX_BAD_OPTION', `pool options: ${problems.join('; ')}`, { details: { problems } });
+    this.#heat = new HeatMap(options.heatHalfLifeMs ?? 600_000);
+    this.#isolateBusy = options.isolateBusy ?? true;
+    const auditBroken = (): boolean => this.#auditBroken;
+    this.#env = {
+      host,
+      logger: options.logger ?? silentLogger,
+      workerUrl: options.workerUrl ?? POOL_WORKER_URL,
+      slotBytes: options.slotBytes ?? DEFAULT_SLOT_BYTES,
+      fastWaitMs: (options.fastWaitUs ?? 50) / 1000,
+      workerSpinUs: options.workerSpinUs ?? 50,
+      busyCallUs: (options.busyCallMs ?? 10) * 1000,
+      resourceLimits: options.resourceLimits,
+      heat: (plugin, amount) => this.#heat.add(plugin.id, amount),
+      get auditBroken() {
+        return auditBroken();
+      },
+      auditFailed: () => {
+        this.#auditBroken = true;
+        for (const lane of this.#allLanes()) lane.markAuditBroken();
+      },
+    };
+    const size = options.size ?? availableParallelism();
+    for (let i = 0; i < size; i += 1) this.#lanes.push(new Lane(i, false, this.#env));
+  }
+
+  /**
+   * Places a plugin on a worker and instantiates it there.
+   * @throws ForgeError FO_SANDBOX_CLOSED, FO_SANDBOX_TIMEOUT, FO_SANDBOX_WORKER_FAILED,
+   *   and what instantiation throws (FO_ABI_*, FO_TRUST_POLICY_INVALID, FO_WASI_*, ...)
+   */
+  async load(spec: PluginSpec): Promise<PluginHandle> {
+    if (this.#closed) throw new ForgeError('FO_SANDBOX_CLOSED', `the pool backend is closed; cannot load ${spec.id}`, { details: { plugin: spec.id } });
+    const lane = this.#laneFor(spec.id);
+    const logger = this.#env.logger;
+    const record = lane.place((index) => new LanePlugin(index, spec, new HandleBook(spec.id, (error) => logger.warn('a plugin handle listener threw', { plugin: spec.id, error: toForgeError(error).message }))));
+    const job = new Job(OP.LOAD, { plugin: record, timeoutMs: record.loadTimeoutMs, what: `load of plugin ${spec.id}` });
+    lane.submit(job);
+    try {
+      await job.promise();
+    } catch (error) {
+      lane.forget(record);
+      throw toForgeError(error);
+    }
+    const handle = new PoolHandle(record, lane, (closed) => this.#handles.delete(closed));
+    this.#handles.add(handle);
+    return handle;
+  }
+
+  /**
+   * Replaces the policy of every plugin on every worker. The policy is checked here
+   * first (against each distinct set of registered calls), so a policy that does not
+   * load changes nothing anywhere.
+   * @throws ForgeError FO_TRUST_POLICY_INVALID
+   */
+  async updatePolicy(policy: PolicySpec): Promise<void> {
+    const checked = new Set<string>();
+    for (const handle of this.#handles) {
+      const registered = handle.record.spec.hostCalls.registered;
+      const key = JSON.stringify(registered);
+      if (checked.has(key)) continue;
+      checked.add(key);
+      operatorPolicy(policy, catalogWith(registered));
+    }
+    for (const handle of this.#handles) handle.record.spec = { ...handle.record.spec, policy };
+    const jobs = this.#allLanes().map((lane) => {
+      const job = new Job(OP.POLICY, { policy, timeoutMs: 60_000, what: 'policy update' });
+      lane.submit(job);
+      return job.promise();
+    });
+    await Promise.all(jobs);
+  }
+
+  /** Unloads every plugin and stops every worker. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const handle of this.#handles) handle.record.book.unload();
+    this.#handles.clear();
+    await Promise.all(this.#allLanes().map((lane) => lane.close()));
+  }
+
+  /** The workers and how many plugins each holds. */
+  workers(): PoolWorkerInfo[] {
+    return this.#allLanes().map((lane) => ({ id: lane.id, isolation: lane.isolation, plugins: lane.plugins.length, restarts: lane.restarts }));
+  }
+
+  /** The worker hosting `handle`'s plugin (an index into {@link workers}), or undefined for a handle of another backend. */
+  workerOf(handle: PluginHandle): number | undefined {
+    return handle instanceof PoolHandle ? handle.lane.id : undefined;
+  }
+
+  #allLanes(): Lane[] {
+    return this.#isolation === undefined ? [...this.#lanes] : [...this.#lanes, this.#isolation];
+  }
+
+  #laneFor(id: string): Lane {
+    if (this.#isolateBusy && this.#heat.hot(id)) {
+      this.#isolation ??= new Lane(this.#lanes.length, true, this.#env);
+      return this.#isolation;
+    }
+    const loads = this.#lanes.map((lane) => {
+      const plugins = lane.plugins;
+      return { plugins: plugins.length, hotPlugins: plugins.filter((plugin) => this.#heat.hot(plugin.id)).length };
+    });
+    return this.#lanes[pickLane(loads)] ?? (this.#lanes[0] as Lane);
+  }
+}
+
+/** A plugin on a pool worker. */
+class PoolHandle implements PluginHandle {
+  readonly record: LanePlugin;
+  readonly lane: Lane;
+  readonly #forget: (handle: PoolHandle) => void;
+
+  constructor(record: LanePlugin, lane: Lane, forget: (handle: PoolHandle) => void) {
+    this.record = record;
+    this.lane = lane;
+    this.#forget = forget;
+  }
+
+  get id(): string {
+    return this.record.id;
+  }
+
+  get state(): HandleState {
+    return this.record.book.state;
+  }
+
+  get fault(): ForgeError | undefined {
+    return this.record.book.fault;
+  }
+
+  call(exportName: string, input: Uint8Array): Promise<Uint8Array> {
+    const what = `call of ${JSON.stringify(exportName)} on plugin ${this.id}`;
+    try {
+      this.record.book.assertCallable(what);
+    } catch (error) {
+      return Promise.reject(toForgeError(error));
+    }
+    const job = new Job(OP.CALL, { plugin: this.record, exportName, input, timeoutMs: this.record.spec.timeoutMs, what });
+    this.lane.submit(job);
+    return job.promise<Uint8Array>();
+  }
+
+  /**
+   * Calls an export and blocks the host thread until it answers (see Lane.runSync).
+   * @throws ForgeError as {@link PluginHandle.call}
+   */
+  callSync(exportName: string, input: Uint8Array): Uint8Array {
+    const what = `call of ${JSON.stringify(exportName)} on plugin ${this.id}`;
+    this.record.book.assertCallable(what);
+    return this.lane.runSync<Uint8Array>(new Job(OP.CALL, { plugin: this.record, exportName, input, timeoutMs: this.record.spec.timeoutMs, what }));
+  }
+
+  lifecycle(step: EntryPointName): Promise<boolean> {
+    const what = `lifecycle step ${step} of plugin ${this.id}`;
+    try {
+      this.record.book.assertCallable(what);
+    } catch (error) {
+      return Promise.reject(toForgeError(error));
+    }
+    const job = new Job(OP.LIFECYCLE, { plugin: this.record, step: ENTRY_POINT_NAMES.indexOf(step), timeoutMs: this.record.spec.timeoutMs, what });
+    this.lane.submit(job);
+    return job.promise<boolean>();
+  }
+
+  async unload(): Promise<void> {
+    const record = this.record;
+    if (!record.book.unload()) return;
+    this.#forget(this);
+    this.lane.dropQueued(record, (job) => new ForgeError('FO_SANDBOX_UNLOADED', `the ${job.what} did not run: the plugin was unloaded`, { details: { plugin: record.id } }));
+    if (record.gone) return;
+    const job = new Job(OP.UNLOAD, { plugin: record, timeoutMs: record.spec.timeoutMs, what: `unload of plugin ${record.id}` });
+    this.lane.submit(job);
+    try {
+      await job.promise();
+    } catch {
+      // The worker was lost meanwhile; the instance went with it.
+    } finally {
+      this.lane.forget(record);
+    }
+  }
+
+  stats(): HandleStats {
+    return this.record.book.stats();
+  }
+
+  onEvent(listener: (event: HandleEvent) => void): () => void {
+    return this.record.book.onEvent(listener);
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * The contract between the registry and the isolation backends that host plugin
+ * instances (inline on the host thread, pooled on worker threads, confined processes).
+ *
+ * A {@link PluginSpec} is plain, structured-clonable data (plus a compiled
+ * `WebAssembly.Module`, which can be posted to a worker without recompiling): a backend
+ * rebuilds everything a plugin needs inside its own thread or process from it: the
+ * policy gate, the WASI context, the forge.* host functions, the fuel budget. What must
+ * stay on the host thread (the audit log, the host application's own host calls, event
+ * listeners, the logger, anomaly responses) is reached through {@link BackendHost}.
+ */
+import type { AuditDecisionReport, AuditLevel, CallSpec, Ceiling, CedarMode, PluginGrant } from '@forgeone/microkernel';
+import type { ForgeError, LogRecord, PluginIdentity } from '@forgeone/common';
+import type { AbiLimits, EntryPoints } from '../abi/index.js';
+import type { EntryPointName } from '../plugin/index.js';
+import type { CompiledModule } from '../runtime/index.js';
+import type { HostCallLimitsInput, PluginConfig, PluginEvent, VolumeMapping } from '../syscall/index.js';
+import type { Anomaly } from '@forgeone/microkernel';
+
+/** The operator policy as data: grants by plugin name, network access and Cedar source. */
+export interface PolicySpec {
+  readonly networkAccess: 'none' | 'restricted' | 'full';
+  readonly grants: Readonly<Record<string, PluginGrant>>;
+  readonly cedar?: { readonly text: string; readonly mode: CedarMode; readonly source: string };
+}
+
+/** Everything a backend needs to host one plugin instance. */
+export interface PluginSpec {
+  /** Unique among the plugins a registry has loaded. */
+  readonly id: string;
+  readonly identity: PluginIdentity;
+  /** The host identity's name (IdentityContext.host). */
+  readonly host: string;
+  /** The prepared (analysed, instrumented) module, compiled once. */
+  readonly module: CompiledModule;
+  /** The fuel counter's export, when the module is metered. */
+  readonly fuelExport: string | undefined;
+  /** True when the module imports any wasi_snapshot_preview1 function. */
+  readonly usesWasi: boolean;
+  readonly entryPoints: EntryPoints;
+  /** Fuel per call and per lifecycle step, in units. */
+  readonly fuelPerCall: bigint;
+  /** Wall-clock limit per call and lifecycle step, in ms (the last resort behind fuel). */
+  readonly timeoutMs: number;
+  /** The plugin's signed permissions. */
+  readonly ceiling: Ceiling;
+  readonly policy: PolicySpec;
+  readonly auditLevel: AuditLevel;
+  readonly wasi: {
+    readonly args: readonly string[];
+    readonly env: Readonly<Record<string, string>>;
+    readonly preopens: readonly { readonly host: string; readonly guest: string; readonly readOnly: boolean }[];
+    readonly maxOpenFiles: number;
+  };
+  readonly hostCalls: {
+    readonly config: PluginConfig;
+    /** `<plugin_directory>/<name>/data`; absent: no key-value store. */
+    readonly kvDirectory?: string;
+    readonly explicitHosts: readonly string[];
+    readonly volumes: readonly VolumeMapping[];
+    readonly limits?: HostCallLimitsInput;
+    /**
+     * Host calls served on the host thread by {@link BackendHost.hostCall}: the host
+     * application's and the registry's own. A name alone stands for a call already in
+     * the built-in catalog, or else one that needs listing in permissions.syscalls and
+     * touches nothing nameable (SyscallBridge.register's defaults); give the CallSpec
+     * (`registeredCallSpecs(bridge)`) when the call names a resource, so the backend's
+     * gate decides it like the host's would.
+     */
+    readonly registered: readonly (string | CallSpec)[];
+  };
+  readonly abiLimits?: Partial<AbiLimits>;
+}
+
+/**
+ * What a backend reaches on the host thread. From a worker or another process, `audit`,
+ * `log`, `event` and `anomaly` arrive in batches, after the plugin acted and before the
+ * promise of the call that produced them settles; `hostCall` and `hostCallResource`
+ * run while the plugin waits for them. A throwing `audit` makes the backend refuse every
+ * later call that must be audited (fail closed; see docs/sandbox.md).
+ */
+export interface BackendHost {
+  /** Records an audit decision (the bridge's AuditPort on the host thread). */
+  audit(entry: Omit<AuditDecisionReport, 'identity'> & { readonly plugin: string }): void;
+  /** A log record from the plugin (forge.log, WASI stdout/stderr lines, host-function failures). */
+  log(plugin: string, record: LogRecord): void;
+  /** An event the plugin emitted with forge.emit_event. */
+  event(plugin: string, event: PluginEvent): void;
+  /** An anomaly the plugin's detector found. */
+  anomaly(plugin: string, anomaly: Anomaly): void;
+  /**
+   * Runs a host call the host application registered, for `plugin`, synchronously from
+   * the plugin's point of view (a worker blocks until the host thread answers).
+   * @returns the UTF-8 JSON response bytes; throws a ForgeError to refuse
+   */
+  hostCall(plugin: string, name: string, request: Uint8Array): Uint8Array;
+  /**
+   * Names the resource a registered host call's request touches (`kv:<key>`, a plugin
+   * name), so the backend's gate can decide the call before {@link hostCall} runs it.
+   * Asked only for calls whose CallSpec has a resource kind other than `none`; absent,
+   * the gate decides without a resource. Throw a ForgeError to refuse a malformed
+   * request (the plugin receives it; the call does not run).
+   */
+  hostCallResource?(plugin: string, name: string, request: Uint8Array): string | undefined;
+}
+
+/** Counters a handle keeps. */
+export interface HandleStats {
+  /** Calls and lifecycle steps that ran (successful or not). */
+  readonly calls: number;
+  /** Of those, the ones that failed (the guest's own errors included). */
+  readonly failures: number;
+  /** Fuel the last call or step used, in units (0 when the module is not metered). */
+  readonly lastFuelUsed: bigint;
+  /** Times the instance was re-created because its worker was replaced (state lost each time). */
+  readonly restarts: number;
+}
+
+/**
+ * Where a handle stands. `poisoned`: a trap, fuel exhaustion or wall-clock timeout left
+ * the instance unusable; every later call rejects with FO_ABI_INSTANCE_POISONED, and the
+ * owner should unload it and load a fresh one (its restart policy). `unloaded`: freed.
+ */
+export type HandleState = 'ready' | 'poisoned' | 'unloaded';
+
+/**
+ * What happens to an instance outside the caller's view.
+ * - `poisoned`: the instance takes no more calls; `fault` says why.
+ * - `restarted`: the instance was re-created on a fresh worker because a neighbour's
+ *   timeout or crash took the old worker down. Its in-memory state is gone and no
+ *   lifecycle entry point ran on the new instance; calls that were queued for it were
+ *   rejected with FO_SANDBOX_RESTARTED. The owner decides what to re-run (init, start).
+ */
+export type HandleEvent = { readonly type: 'poisoned'; readonly fault: ForgeError } | { readonly type: 'restarted'; readonly reason: ForgeError };
+
+/** One plugin instance hosted by a backend. All methods may be called from the host thread only. */
+export interface PluginHandle {
+  readonly id: string;
+  /**
+   * Calls a forge/1 export. Rejects with FO_SANDBOX_CPU_LIMIT (fuel), FO_SANDBOX_TIMEOUT
+   * (wall clock; backends that cannot preempt the call log an overrun instead),
+   * FO_ABI_* (the guest's errors and traps; FO_ABI_INSTANCE_POISONED once poisoned),
+   * FO_SANDBOX_UNLOADED, FO_SANDBOX_WORKER_FAILED (the thread or process hosting the
+   * plugin died during the call), FO_SANDBOX_RESTARTED (queued when a neighbour's
+   * failure replaced the worker; the call did not run).
+   */
+  call(exportName: string, input: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Calls an export synchronously, blocking the calling thread until it answers: for
+   * forge.call_plugin, where one plugin's host call calls another. Optional: a backend
+   * that cannot answer synchronously leaves it out (the call is then refused).
+   */
+  callSync?(exportName: string, input: Uint8Array): Uint8Array;
+  /** Runs a lifecycle entry point if the manifest names one; false when it names none. */
+  lifecycle(step: EntryPointName): Promise<boolean>;
+  /** Frees the instance; later calls reject with FO_SANDBOX_UNLOADED. Idempotent. */
+  unload(): Promise<void>;
+  stats(): HandleStats;
+  readonly state: HandleState;
+  /** Why the instance is poisoned; undefined while it takes calls. */
+  readonly fault: ForgeError | undefined;
+  /**
+   * Subscribes to {@link HandleEvent}s, delivered on the host thread (a `restarted`
+   * event before any later call reaches the new instance). Returns an unsubscribe function.
+   */
+  onEvent(listener: (event: HandleEvent) => void): () => void;
+}
+
+/** A place plugin instances run: one interface, one shared conformance suite. */
+export interface IsolationBackend {
+  readonly name: 'inline' | 'pool' | 'process';
+  /** Instantiates a plugin. Rejects with the instantiation's ForgeError (missing exports, link errors). */
+  load(spec: PluginSpec): Promise<PluginHandle>;
+  /** Replaces the operator policy of every hosted plugin (all cached decisions are dropped). */
+  updatePolicy(policy: PolicySpec): Promise<void>;
+  /** Unloads everything and releases threads and processes. Idempotent. */
+  close(): Promise<void>;
+}
