@@ -9,3 +9,5 @@ export * from './runtime/index.js';
 export * from './syscall/index.js';
 export * from './lifecycle/index.js';
 export * from './registry/index.js';
+export * from './sandbox/index.js';
+export * from './metrics/index.js';

@@ -160,6 +160,31 @@ export const policySchema = object({
   ),
 });
 
+/** `plugin_manager.runtime`: where plugins run and what happens when they fail. */
+export const runtimeSchema = object({
+  backend: withDefault(
+    oneOf(['inline', 'pool'] as const),
+    'pool',
+    'inline: on the host thread (lowest latency, no preemption but fuel). pool: many plugins per worker thread.',
+  ),
+  pool_size: withDefault(integer({ min: 0, max: 1024 }), 0, 'Worker threads in the pool; 0 means one per CPU core.'),
+  fuel_per_call: withDefault(
+    integer({ min: 1000, max: Number.MAX_SAFE_INTEGER }),
+    1_000_000_000,
+    'Fuel (about one unit per wasm instruction) each call and lifecycle step may use, unless the plugin\'s limits ask for less.',
+  ),
+  restart: withDefault(
+    oneOf(['no', 'on-failure', 'always'] as const),
+    'on-failure',
+    'no: a failed plugin stays Failed. on-failure: restart a plugin that trapped or crashed, with exponential backoff. always: also restart one that stopped itself.',
+  ),
+  max_restarts: withDefault(integer({ min: 0, max: 1000 }), 5, 'Restarts tried before giving up (the plugin stays Failed).'),
+  restart_backoff: withDefault(duration(1, 3_600_000), '500ms', 'Delay before the first restart; it doubles after each, up to restart_backoff_max.'),
+  restart_backoff_max: withDefault(duration(1, 24 * 3_600_000), '30s', 'Longest delay between restarts.'),
+  quarantine_after: withDefault(integer({ min: 1, max: 1000 }), 5, 'Crashes within crash_window that quarantine the plugin.'),
+  crash_window: withDefault(duration(1000, 24 * 3_600_000), '10m', 'Window for counting crashes.'),
+});
+
 /** The `plugin_manager` table: the whole configuration. */
 export const pluginManagerSchema = object({
   plugin_directory: withDefault(
@@ -182,6 +207,7 @@ export const pluginManagerSchema = object({
   telemetry: withDefault(telemetrySchema, {}, 'Metrics, tracing and logging.'),
   security: withDefault(securitySchema, {}, 'Verification, enforcement and audit switches.'),
   package_limits: withDefault(packageLimitsSchema, {}, 'Limits applied while reading packages (not in the original example; added by ForgeOne).'),
+  runtime: withDefault(runtimeSchema, {}, 'Where plugins run (inline or a worker pool) and their restart policy.'),
   policy: withDefault(policySchema, {}, 'Operator policy: grants per plugin, Cedar policies, anomaly detection (docs/policy.md).'),
   audit: withDefault(
     object({
@@ -230,6 +256,8 @@ export type SandboxConfig = Infer<typeof sandboxSchema>;
 export type TelemetryConfig = Infer<typeof telemetrySchema>;
 /** `plugin_manager.security`, normalised. */
 export type SecurityConfig = Infer<typeof securitySchema>;
+/** `plugin_manager.runtime`, normalised. */
+export type RuntimeConfig = Infer<typeof runtimeSchema>;
 /** `plugin_manager.policy`, normalised. */
 export type PolicyConfig = Infer<typeof policySchema>;
 /** `plugin_manager.policy.grants.<plugin>`, normalised. */

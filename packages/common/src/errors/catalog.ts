@@ -2,6 +2,7 @@ import { ABI_CODES } from './codes/abi.js';
 import { ATTESTATION_CODES } from './codes/attestation.js';
 import { AUDIT_CODES } from './codes/audit.js';
 import { CORE_CODES } from './codes/core.js';
+import { LIFECYCLE_CODES } from './codes/lifecycle.js';
 import { PACKAGE_CODES } from './codes/package.js';
 import { REGISTRY_CODES } from './codes/registry.js';
 import { RUNTIME_CODES } from './codes/runtime.js';
@@ -25,6 +26,7 @@ export const ERROR_AREAS = [
   { title: 'Audit log', codes: AUDIT_CODES },
   { title: 'Syscall bridge and forge.* host calls', codes: SYSCALL_CODES },
   { title: 'Registry: dependencies, store, lifecycle', codes: REGISTRY_CODES },
+  { title: 'Registry, lifecycle and extensions', codes: LIFECYCLE_CODES },
 ] as const;
 
 /** The one catalog of error codes: code -> kind and summary. */
@@ -39,6 +41,7 @@ export const ERROR_CATALOG = {
   ...AUDIT_CODES,
   ...SYSCALL_CODES,
   ...REGISTRY_CODES,
+  ...LIFECYCLE_CODES,
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A stable error code, `FO_<AREA>_<REASON>`. */

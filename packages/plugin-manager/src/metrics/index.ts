@@ -1,0 +1,1 @@
+export { StartupTimer } from './startup-timer.js';

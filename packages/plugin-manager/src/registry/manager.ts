@@ -1,0 +1,74 @@
+/**
+ * PluginManager: the registration modes of the original design on top of a registry.
+ *
+ * - **Dynamic registration**: `register(plugin)` adds a native TypeScript plugin with the
+ *   same lifecycle as a wasm plugin.
+ * - **Static loading**: `loadInstalled()` loads every plugin installed in
+ *   plugin_directory (the store), verified again as it loads.
+ * - **Dynamic loading**: `load(path)` loads a `.forgepkg` at run time.
+ * - **Lazy initialisation**: any of them with `{ lazy: true }` initialises and starts the
+ *   plugin on its first call.
+ */
+import type { LoadOptions, PluginRegistry } from './registry.js';
+import type { NativePlugin } from './native.js';
+import { PluginState } from '../lifecycle/index.js';
+import { startOrder } from './resolver.js';
+import type { PluginStore } from './store/index.js';
+
+/** See the module comment. */
+export class PluginManager {
+  readonly registry: PluginRegistry;
+  readonly store: PluginStore | undefined;
+
+  constructor(registry: PluginRegistry, store?: PluginStore) {
+    this.registry = registry;
+    this.store = store;
+  }
+
+  /** Adds a native plugin. @returns its id @throws ForgeError FO_REGISTRY_* */
+  register(plugin: NativePlugin, options: LoadOptions = {}): string {
+    return this.registry.registerNative(plugin, options);
+  }
+
+  /** Loads a `.forgepkg` at run time. @returns its id */
+  load(source: string | Uint8Array, options: LoadOptions = {}): Promise<string> {
+    return this.registry.loadPlugin(source, this.registry.identity, this.registry.trust, options);
+  }
+
+  /**
+   * Loads every installed plugin (static loading at start-up), in dependency order.
+   * @returns their ids
+   * @throws ForgeError FO_DEPS_CYCLE, and the load codes of the first plugin that fails
+   */
+  async loadInstalled(options: LoadOptions = {}): Promise<string[]> {
+    if (this.store === undefined) return [];
+    const installed = await this.store.list();
+    const ordered = startOrder(installed.map((plugin) => ({ name: plugin.name, version: plugin.version, dependencies: plugin.manifest.dependencies, plugin })));
+    const ids: string[] = [];
+    for (const entry of ordered) ids.push(await this.load(entry.plugin.paths.package, options));
+    return ids;
+  }
+
+  /** Starts every loaded plugin that is not lazy, dependencies first. */
+  async startAll(): Promise<void> {
+    for (const info of this.registry.list()) {
+      if (info.lazy) continue;
+      const state = this.registry.get(info.id).state;
+      if (state !== PluginState.Running && state !== PluginState.Paused) await this.registry.startPlugin(info.id);
+    }
+  }
+
+  /** Stops every running plugin, dependents first. */
+  async stopAll(): Promise<void> {
+    const running = this.registry.list().filter((info) => info.state === PluginState.Running || info.state === PluginState.Paused);
+    for (const info of startOrder(running.map((plugin) => ({ name: plugin.id, version: plugin.version, dependencies: plugin.dependencies }))).reverse()) {
+      const state = this.registry.get(info.name).state;
+      if (state === PluginState.Running || state === PluginState.Paused) await this.registry.stopPlugin(info.name);
+    }
+  }
+
+  /** Stops and unloads everything and closes the registry. */
+  async close(): Promise<void> {
+    await this.registry.close();
+  }
+}

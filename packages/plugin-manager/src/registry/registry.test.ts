@@ -1,0 +1,221 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ForgeError, IdentityContext, type ErrorCode } from '@forgeone/common';
+import { TrustContext, readAuditTail } from '@forgeone/microkernel';
+import { StartupTimer } from '../metrics/index.js';
+import { PluginState } from '../lifecycle/index.js';
+import { PluginManager } from './manager.js';
+import { fields, read, signedPlugin, testRegistry, text } from './test-support/plugins.js';
+
+async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<ForgeError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(ForgeError.is(error, code), `expected ${code}, got ${String(error)}`);
+    return error;
+  }
+  assert.fail(`expected ${code}`);
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200; i += 1) {
+    if (check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+for (const backend of ['inline', 'pool'] as const) {
+  describe(`PluginRegistry on the ${backend} backend`, () => {
+    it('runs the original embedding flow: load, time, initialise, start, call, pause, resume, stop, unload', async () => {
+      const { registry, events, dir } = await testRegistry(backend);
+      try {
+        const identity = new IdentityContext('plugin-manager');
+        const trust = new TrustContext(identity);
+        const pluginId = await registry.loadPlugin(await signedPlugin('example-plugin'), identity, trust);
+        assert.equal(registry.get(pluginId).state, PluginState.Created);
+        assert.equal(registry.get(pluginId).publisher, 'Registry Test Publisher');
+        const timer = new StartupTimer(pluginId, 'example-plugin', '1.0.0');
+        await registry.initializePlugin(pluginId);
+        assert.ok(timer.stop() >= 0);
+        await registry.startPlugin(pluginId);
+        assert.equal(read(await registry.call(pluginId, 'echo', text('hi'))), 'hi');
+        await registry.pausePlugin(pluginId);
+        const waiting = registry.call(pluginId, 'echo', text('later'));
+        await registry.resumePlugin(pluginId);
+        assert.equal(read(await waiting), 'later');
+        assert.equal(read(await registry.call(pluginId, 'steps')), 'init,start,pause,resume,');
+        await registry.stopPlugin(pluginId);
+        await rejectsWith(registry.call(pluginId, 'echo', text('x')), 'FO_LIFECYCLE_NOT_RUNNING');
+        await registry.unloadPlugin(pluginId);
+        assert.deepEqual(registry.list(), []);
+        const lifecycle = events.filter((event) => event.name.startsWith('plugin.lifecycle.')).map((event) => event.name.slice('plugin.lifecycle.'.length));
+        assert.deepEqual(lifecycle, ['initializing', 'ready', 'running', 'paused', 'running', 'stopping', 'stopped', 'unloaded']);
+        assert.ok(events.some((event) => event.name === 'plugin.startup.duration' || event.name === 'plugin.loaded'));
+      } finally {
+        await registry.close();
+      }
+      const tail = await readAuditTail({ path: `${dir}/audit.log`, limit: 100 });
+      const actions = tail.records.flatMap((record) => ('action' in record && record.action.startsWith('plugin.lifecycle.') ? [record.action] : []));
+      assert.ok(actions.includes('plugin.lifecycle.start') && actions.includes('plugin.lifecycle.unload'), actions.join(' '));
+    });
+
+    it('stops a runaway call with FO_SANDBOX_CPU_LIMIT, then restarts the plugin per the restart policy', async () => {
+      const { registry } = await testRegistry(backend, '    fuel_per_call: 100000\n');
+      try {
+        const id = await registry.loadPlugin(await signedPlugin('spinner'));
+        await registry.startPlugin(id);
+        await rejectsWith(registry.call(id, 'spin'), 'FO_SANDBOX_CPU_LIMIT');
+        await until(() => registry.get(id).state === PluginState.Running, 'the restart');
+        assert.equal(registry.get(id).restarts, 1);
+        assert.equal(read(await registry.call(id, 'echo', text('back'))), 'back');
+        assert.equal(read(await registry.call(id, 'steps')), 'init,start,', 'a fresh instance, initialised again');
+      } finally {
+        await registry.close();
+      }
+    });
+  });
+}
+
+describe('PluginRegistry', () => {
+  it('refuses an unsigned package, a second plugin of the same name, an unknown id, and more than max_plugins', async () => {
+    const { registry } = await testRegistry('inline', '  max_plugins: 2\n');
+    try {
+      await rejectsWith(registry.loadPlugin(await signedPlugin('loose', '1.0.0', '', false)), 'FO_VERIFY_UNSIGNED');
+      await registry.loadPlugin(await signedPlugin('one'));
+      await rejectsWith(registry.loadPlugin(await signedPlugin('one', '1.0.1')), 'FO_REGISTRY_DUPLICATE');
+      await rejectsWith(registry.call('nope', 'echo'), 'FO_REGISTRY_NOT_FOUND');
+      await registry.loadPlugin(await signedPlugin('two'));
+      await rejectsWith(registry.loadPlugin(await signedPlugin('three')), 'FO_REGISTRY_FULL');
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it('starts dependencies first and stops dependents first', async () => {
+    const { registry, events } = await testRegistry();
+    try {
+      await registry.loadPlugin(await signedPlugin('lib', '1.4.0'));
+      const app = await registry.loadPlugin(await signedPlugin('app', '1.0.0', '[dependencies]\nlib = "^1.2.0"\n'));
+      await registry.startPlugin(app);
+      const running = events.filter((event) => event.name === 'plugin.lifecycle.running').map((event) => event.labels['plugin_id']);
+      assert.deepEqual(running, ['lib', 'app']);
+      await registry.stopPlugin('lib');
+      assert.equal(registry.get('app').state, PluginState.Stopped, 'stopping lib stopped app first');
+      const stopped = events.filter((event) => event.name === 'plugin.lifecycle.stopped').map((event) => event.labels['plugin_id']);
+      assert.deepEqual(stopped, ['app', 'lib']);
+      const orphan = await registry.loadPlugin(await signedPlugin('orphan', '1.0.0', '[dependencies]\nghost = "^1.0.0"\n'));
+      await rejectsWith(registry.startPlugin(orphan), 'FO_DEPS_MISSING');
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it('lists and invokes extension implementations, declared and registered at run time, and forgets them on unload', async () => {
+    const { registry } = await testRegistry();
+    try {
+      await registry.loadPlugin(await signedPlugin('host-app', '1.0.0', '[extension_points."text.format"]\ndescription = "formats text"\n'));
+      await registry.loadPlugin(await signedPlugin('upper', '1.0.0', '[[extensions]]\npoint = "text.format"\nexport = "echo"\n'));
+      const late = await registry.loadPlugin(await signedPlugin('late'));
+      for (const id of ['host-app', 'upper', late]) await registry.startPlugin(id);
+      assert.deepEqual(registry.extensions('text.format').map((entry) => [entry.plugin, entry.export, entry.source]), [['upper', 'echo', 'manifest']]);
+      await registry.call(late, 'register', fields('text.format', 'echo'));
+      assert.deepEqual(registry.extensions('text.format').map((entry) => [entry.plugin, entry.source]), [['upper', 'manifest'], ['late', 'runtime']]);
+      const results = await registry.invokeExtensions('text.format', text('x'));
+      assert.deepEqual(results.map((result) => [result.plugin, read(result.output ?? new Uint8Array())]), [['upper', 'x'], ['late', 'x']]);
+      await assert.rejects(registry.call(late, 'register', fields('no.such.point', 'echo')), (error: unknown) => ForgeError.is(error, 'FO_ABI_GUEST_ERROR') && error.details['guestCode'] === 'FO_EXTENSION_UNKNOWN_POINT');
+      await registry.unloadPlugin(late);
+      assert.deepEqual(registry.extensions('text.format').map((entry) => entry.plugin), ['upper']);
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it('lets a plugin call a declared and granted dependency through forge.call_plugin, and nothing else (importing it needs the grant)', async () => {
+    const { registry } = await testRegistry();
+    try {
+      await registry.loadPlugin(await signedPlugin('lib'));
+      await registry.loadPlugin(await signedPlugin('other'));
+      const app = await registry.loadPlugin(await signedPlugin('app', '1.0.0', '[dependencies]\nlib = "^1.0.0"\n\n[permissions]\nsyscalls = ["forge.call_plugin"]\n', true, true));
+      await rejectsWith(registry.loadPlugin(await signedPlugin('bare', '1.0.0', '[dependencies]\nlib = "^1.0.0"\n', true, true)), 'FO_RUNTIME_IMPORT_DENIED');
+      for (const id of ['other', app]) await registry.startPlugin(id);
+      assert.equal(read(await registry.call(app, 'relay', fields('lib', 'echo', text('through lib')))), 'through lib');
+      const guestCode = async (id: string, request: Uint8Array): Promise<unknown> => {
+        try {
+          await registry.call(id, 'relay', request);
+          return 'ok';
+        } catch (error) {
+          assert.ok(ForgeError.is(error, 'FO_ABI_GUEST_ERROR'), String(error));
+          return error.details['guestCode'];
+        }
+      };
+      assert.equal(await guestCode(app, fields('other', 'echo', text('x'))), 'FO_EXTENSION_NOT_DECLARED');
+      // Operator policy decides on the target's name: a Cedar forbid takes the call away.
+      await registry.setPolicy(
+        { ...registry.config, policy: { ...registry.config.policy, cedar: 'ops.cedar' } },
+        'forbid(principal, action == ForgeOne::Action::"forge.call_plugin", resource is ForgeOne::Target) when { resource.name == "lib" };',
+      );
+      assert.equal(await guestCode(app, fields('lib', 'echo', text('x'))), 'FO_ABI_HOST_DENIED');
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it('quarantines a plugin that keeps crashing', async () => {
+    const { registry } = await testRegistry('inline', '    quarantine_after: 3\n');
+    try {
+      const id = await registry.loadPlugin(await signedPlugin('crasher'));
+      await registry.startPlugin(id);
+      for (let crash = 0; crash < 3; crash += 1) {
+        await until(() => registry.get(id).state === PluginState.Running || registry.get(id).state === PluginState.Quarantined, 'running again');
+        if (registry.get(id).state === PluginState.Quarantined) break;
+        await rejectsWith(registry.call(id, 'trap'), 'FO_ABI_GUEST_TRAP');
+      }
+      await until(() => registry.get(id).state === PluginState.Quarantined, 'quarantine');
+      await rejectsWith(registry.call(id, 'echo'), 'FO_LIFECYCLE_NOT_RUNNING');
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it('initialises and starts a lazy plugin on its first call', async () => {
+    const { registry } = await testRegistry();
+    try {
+      const id = await registry.loadPlugin(await signedPlugin('sleepy'), registry.identity, registry.trust, { lazy: true });
+      assert.equal(registry.get(id).state, PluginState.Created);
+      assert.equal(read(await registry.call(id, 'echo', text('wake'))), 'wake');
+      assert.equal(registry.get(id).state, PluginState.Running);
+    } finally {
+      await registry.close();
+    }
+  });
+});
+
+describe('PluginManager', () => {
+  it('registers native plugins with the same lifecycle, ordered by dependencies with wasm plugins', async () => {
+    const { registry } = await testRegistry();
+    const manager = new PluginManager(registry);
+    const steps: string[] = [];
+    try {
+      await manager.load(await signedPlugin('lib'));
+      manager.register({
+        name: 'native-app',
+        version: '2.0.0',
+        dependencies: { lib: '^1.0.0' },
+        init: () => void steps.push('init'),
+        start: () => void steps.push('start'),
+        stop: () => void steps.push('stop'),
+        exports: { shout: (input) => text(read(input).toUpperCase()) },
+      });
+      await manager.startAll();
+      assert.equal(registry.get('lib').state, PluginState.Running);
+      assert.equal(read(await registry.call('native-app', 'shout', text('hey'))), 'HEY');
+      await manager.stopAll();
+      assert.deepEqual(steps, ['init', 'start', 'stop']);
+      assert.equal(registry.get('lib').state, PluginState.Stopped);
+      assert.throws(() => manager.register({ name: 'Bad Name', version: 'x' }), (error: unknown) => ForgeError.is(error, 'FO_REGISTRY_INVALID_PLUGIN'));
+    } finally {
+      await manager.close();
+    }
+  });
+});

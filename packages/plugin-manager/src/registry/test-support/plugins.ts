@@ -1,0 +1,126 @@
+/**
+ * Signed test plugins for the registry tests: a forge/1 guest (WAT, assembled with wabt)
+ * whose lifecycle steps count into globals, packed with any plugin.toml and signed by a
+ * test publisher, plus a registry on a fresh directory that trusts that publisher.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TelemetryBus, parseConfig, type TelemetryEvent } from '@forgeone/common';
+import { AuditLog } from '@forgeone/microkernel';
+import { signPackage } from '../../attestation/sign.js';
+import { TrustStore } from '../../attestation/trust-store.js';
+import { NOW, makeIssued, makePackage, makeRoot } from '../../attestation/test-support/pki.js';
+import { InlineBackend, PoolBackend } from '../../sandbox/index.js';
+import { PluginRegistry } from '../registry.js';
+
+const root = makeRoot('Registry Test Root');
+const publisher = makeIssued(root, 'Registry Test Publisher', false);
+export const trustStore = TrustStore.create({ roots: [root.certificate] });
+
+type Wabt = { parseWat(name: string, text: string): { toBinary(options: object): { buffer: Uint8Array }; destroy(): void } };
+let wabt: Promise<Wabt> | undefined;
+
+/**
+ * The test guest. Exports: echo (returns its input), trap, spin, steps (the lifecycle
+ * steps run so far, as "init,start,..."), register (forge.register_extension with
+ * field(point) field(export) as input) and, in the relay variant, relay
+ * (forge.call_plugin with its input; importing it needs forge.call_plugin granted).
+ */
+export const guest = (relay: boolean): string => `(module
+  (import "forge" "register_extension" (func $register (param i32 i32) (result i64)))
+  ${relay ? '(import "forge" "call_plugin" (func $call (param i32 i32) (result i64)))' : ''}
+  (memory (export "memory") 1)
+  (global $heap (mut i32) (i32.const 4096))
+  (global $log (mut i32) (i32.const 1024))
+  (func $alloc (export "forge_alloc") (param $len i32) (result i32) (local $p i32)
+    (local.set $p (global.get $heap)) (global.set $heap (i32.add (local.get $p) (local.get $len))) (local.get $p))
+  (func (export "forge_free") (param i32 i32))
+  ;; Appends a step name (at $ptr, $len bytes) and a comma to the step log at 1024.
+  (func $note (param $ptr i32) (param $len i32)
+    (memory.copy (global.get $log) (local.get $ptr) (local.get $len))
+    (global.set $log (i32.add (global.get $log) (local.get $len)))
+    (i32.store8 (global.get $log) (i32.const 44))
+    (global.set $log (i32.add (global.get $log) (i32.const 1))))
+  (data (i32.const 0) "init") (data (i32.const 8) "start") (data (i32.const 16) "stop") (data (i32.const 24) "pause") (data (i32.const 32) "resume") (data (i32.const 40) "unload")
+  (func (export "on_init") (result i32) (call $note (i32.const 0) (i32.const 4)) (i32.const 0))
+  (func (export "on_start") (result i32) (call $note (i32.const 8) (i32.const 5)) (i32.const 0))
+  (func (export "on_stop") (result i32) (call $note (i32.const 16) (i32.const 4)) (i32.const 0))
+  (func (export "on_pause") (result i32) (call $note (i32.const 24) (i32.const 5)) (i32.const 0))
+  (func (export "on_resume") (result i32) (call $note (i32.const 32) (i32.const 6)) (i32.const 0))
+  (func (export "on_unload") (result i32) (call $note (i32.const 40) (i32.const 6)) (i32.const 0))
+  (func (export "steps") (param i32 i32) (result i64)
+    ;; K flag: the host copies the log region and does not free it.
+    (i64.or (i64.or (i64.shl (i64.const 1024) (i64.const 32)) (i64.const 0x40000000)) (i64.extend_i32_u (i32.sub (global.get $log) (i32.const 1024)))))
+  (func (export "echo") (param $p i32) (param $len i32) (result i64)
+    (i64.or (i64.shl (i64.extend_i32_u (local.get $p)) (i64.const 32)) (i64.extend_i32_u (local.get $len))))
+  (func (export "trap") (param i32 i32) (result i64) (unreachable))
+  (func (export "spin") (param i32 i32) (result i64) (loop $l (br $l)) (i64.const 0))
+  (func (export "register") (param $p i32) (param $len i32) (result i64) (call $register (local.get $p) (local.get $len)))
+  ${relay ? '(func (export "relay") (param $p i32) (param $len i32) (result i64) (call $call (local.get $p) (local.get $len)))' : ''})`;
+
+const ENTRY_POINTS = `[entry_points]
+init = "on_init"
+start = "on_start"
+stop = "on_stop"
+pause = "on_pause"
+resume = "on_resume"
+unload = "on_unload"
+`;
+
+async function guestWasm(relay: boolean): Promise<Buffer> {
+  wabt ??= import('wabt').then((module) => module.default() as Promise<Wabt>);
+  const parsed = (await wabt).parseWat('guest.wat', guest(relay));
+  try {
+    return Buffer.from(parsed.toBinary({}).buffer);
+  } finally {
+    parsed.destroy();
+  }
+}
+
+/** A signed package of the test guest; `extra` is appended to plugin.toml (tables after [entry_points]). */
+export async function signedPlugin(name: string, version = '1.0.0', extra = '', signed = true, relay = false): Promise<Buffer> {
+  const toml = `[plugin]\nname = "${name}"\nversion = "${version}"\n\n${ENTRY_POINTS}\n${extra}\n`;
+  const bytes = makePackage({ toml, wasm: await guestWasm(relay) });
+  if (!signed) return bytes;
+  return (await signPackage(bytes, { key: publisher.key, certificate: publisher.certificate.der, now: NOW })).bytes;
+}
+
+/** A registry on a fresh directory, trusting the test publisher, recording telemetry. */
+export async function testRegistry(backend: 'inline' | 'pool' = 'inline', yaml = ''): Promise<{ registry: PluginRegistry; events: TelemetryEvent[]; dir: string; audit: AuditLog }> {
+  const dir = await mkdtemp(join(tmpdir(), 'forge-registry-'));
+  const config = parseConfig(
+    `plugin_manager:\n  plugin_directory: plugins\n  temp_directory: tmp\n  default_timeout: 5s\n  runtime:\n    restart_backoff: 5ms\n${yaml}`,
+    { name: 'test.yaml', baseDir: dir },
+  );
+  const telemetry = new TelemetryBus();
+  const events: TelemetryEvent[] = [];
+  telemetry.subscribe((event) => events.push(event));
+  const audit = await AuditLog.open({ path: join(dir, 'audit.log') });
+  const registry = await PluginRegistry.create(config, {
+    configDir: dir,
+    telemetry,
+    audit,
+    attestation: { verifySignatures: true, trustStore, now: NOW },
+    backend: (host) => (backend === 'inline' ? new InlineBackend(host) : new PoolBackend(host, { size: 1 })),
+  });
+  return { registry, events, dir, audit };
+}
+
+export const text = (value: string): Uint8Array => new TextEncoder().encode(value);
+export const read = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
+
+/** `field(a) field(b) rest` in the forge.* request encoding. */
+export function fields(...parts: (string | Uint8Array)[]): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  parts.forEach((part, index) => {
+    const bytes = typeof part === 'string' ? text(part) : part;
+    if (index < parts.length - 1 || typeof part === 'string') {
+      const length = new Uint8Array(4);
+      new DataView(length.buffer).setUint32(0, bytes.length, true);
+      chunks.push(length);
+    }
+    chunks.push(bytes);
+  });
+  return Buffer.concat(chunks);
+}
