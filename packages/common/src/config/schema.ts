@@ -176,7 +176,7 @@ export const runtimeSchema = object({
   restart: withDefault(
     oneOf(['no', 'on-failure', 'always'] as const),
     'on-failure',
-    'no: a failed plugin stays Failed. on-failure: restart a plugin that trapped or crashed, with exponential backoff. always: also restart one that stopped itself.',
+    'no: a failed plugin stays Failed. on-failure: restart a plugin that trapped, ran out of fuel or time, or lost its worker, with exponential backoff. always: also retry a plugin whose init or start step failed.',
   ),
   max_restarts: withDefault(integer({ min: 0, max: 1000 }), 5, 'Restarts tried before giving up (the plugin stays Failed).'),
   restart_backoff: withDefault(duration(1, 3_600_000), '500ms', 'Delay before the first restart; it doubles after each, up to restart_backoff_max.'),

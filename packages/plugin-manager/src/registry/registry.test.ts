@@ -191,6 +191,29 @@ describe('PluginRegistry', () => {
   });
 });
 
+describe('restart: always', () => {
+  it('retries a plugin whose start failed, until it runs', async () => {
+    const { registry } = await testRegistry('inline', '    restart: always\n');
+    let attempts = 0;
+    try {
+      registry.registerNative({
+        name: 'flaky',
+        version: '1.0.0',
+        start: () => {
+          attempts += 1;
+          if (attempts < 3) throw new ForgeError('FO_ABI_LIFECYCLE_FAILED', `start failed (attempt ${attempts})`);
+        },
+      });
+      await rejectsWith(registry.startPlugin('flaky'), 'FO_ABI_LIFECYCLE_FAILED');
+      await until(() => registry.get('flaky').state === PluginState.Running, 'the retried start');
+      assert.equal(attempts, 3);
+      assert.equal(registry.get('flaky').restarts, 2);
+    } finally {
+      await registry.close();
+    }
+  });
+});
+
 describe('PluginManager', () => {
   it('registers native plugins with the same lifecycle, ordered by dependencies with wasm plugins', async () => {
     const { registry } = await testRegistry();

@@ -332,9 +332,15 @@ export class PluginRegistry {
     const order = resolveDependencies({ [record.identity.name]: record.identity.version }, (name) => this.#candidates(name)).order;
     for (const candidate of order) {
       const target = this.#get(candidate.name);
-      const state = target.controller.state;
-      if (state === PluginState.Created || state === PluginState.Failed) await target.controller.initialize();
-      if (target.controller.state === PluginState.Ready || target.controller.state === PluginState.Stopped) await target.controller.start();
+      try {
+        const state = target.controller.state;
+        if (state === PluginState.Created || state === PluginState.Failed) await target.controller.initialize();
+        if (target.controller.state === PluginState.Ready || target.controller.state === PluginState.Stopped) await target.controller.start();
+      } catch (error) {
+        // With restart: always, a failed init or start is retried like a crash.
+        if (this.config.runtime.restart === 'always' && target.controller.state === PluginState.Failed) this.#scheduleRestart(target, toForgeError(error), true);
+        throw error;
+      }
       target.crashes.recovered();
     }
   }
@@ -527,19 +533,27 @@ export class PluginRegistry {
     const handle = record.handle;
     record.handle = undefined;
     void handle?.unload().catch(() => undefined);
-    const decision = record.crashes.decide(this.config.runtime, this.#clock());
+    if (wasRunning) this.#scheduleRestart(record, error, false);
+    else record.crashes.decide(this.config.runtime, this.#clock());
+  }
+
+  /** Applies the restart policy to a crash: restart after a delay, give up, or quarantine. */
+  #scheduleRestart(record: PluginRecord, error: ForgeError, stepFailed: boolean): void {
+    const decision = record.crashes.decide(this.config.runtime, this.#clock(), stepFailed);
     this.#logger.warn('plugin crashed', { plugin: record.id, code: error.code, action: decision.action });
     if (decision.action === 'quarantine') {
       record.controller.quarantine(new ForgeError('FO_LIFECYCLE_QUARANTINED', `plugin ${record.id} ${decision.reason}`));
       return;
     }
-    if (decision.action === 'give-up' || !wasRunning) return;
+    if (decision.action === 'give-up') return;
+    clearTimeout(record.restartTimer);
     record.restartTimer = setTimeout(() => {
       if (!this.#plugins.has(record.id) || record.controller.state !== PluginState.Failed) return;
       this.startPlugin(record.id).catch((restartError: unknown) => {
         const failure = toForgeError(restartError);
         this.#logger.warn('restarting a plugin failed', { plugin: record.id, code: failure.code });
-        if (record.controller.state === PluginState.Failed) this.#crashed(record, failure);
+        // A restart that fails is another crash (with restart: always, startPlugin already rescheduled it).
+        if (record.controller.state === PluginState.Failed && this.config.runtime.restart !== 'always') this.#scheduleRestart(record, failure, false);
       });
     }, decision.delayMs);
     record.restartTimer.unref();

@@ -30,7 +30,7 @@ describe('restart policy', () => {
     assert.equal(history.decide({ ...config, max_restarts: 100 }, 120_000).action, 'restart');
   });
 
-  it('honours restart: no, and restarts a plugin that stopped itself only with always', () => {
+  it('honours restart: no, and restarts a plugin whose lifecycle step failed only with always', () => {
     assert.equal(new CrashHistory().decide({ ...config, restart: 'no' }, 0).action, 'give-up');
     assert.equal(new CrashHistory().decide(config, 0, true).action, 'give-up');
     assert.equal(new CrashHistory().decide({ ...config, restart: 'always' }, 0, true).action, 'restart');

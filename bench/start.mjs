@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// An installed, signed plugin from stopped to Running in the pool (target <= 5 ms).
+// Run: npm run build && node bench/start.mjs
+//
+// Setup (not timed): a CA and publisher, the sample plugin packed, signed and installed
+// in a store; a registry on a one-worker pool. Timed, medians of repeated rounds:
+//  - load + start: openVerifiedPackage (warm trust store), prepareModule (compile-cache
+//    hit after the first), backend.load (instantiate in the worker), init, start;
+//  - stop -> start: the plugin is loaded and stopped; start runs its start entry point;
+//  - the first load + start of the process (cold: compiles the module, warms the worker).
+// Podman and crun cannot run side by side here (no container images can be fetched);
+// the issue measured `podman run --rm busybox /bin/true` at ~240 ms and `crun run` ~25 ms.
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseConfig } from '../packages/common/dist/index.js';
+import {
+  PluginRegistry,
+  PluginStore,
+  TrustStore,
+  createRootCa,
+  encodePem,
+  generateKeyPair,
+  issueCertificate,
+  packDirectory,
+  signPackage,
+  storeOptionsFromConfig,
+} from '../packages/plugin-manager/dist/index.js';
+
+const rounds = Number(process.argv[2] ?? 200);
+const dir = await mkdtemp(join(tmpdir(), 'forge-bench-start-'));
+const root = createRootCa({ name: 'Bench Root' });
+const publisher = generateKeyPair('ed25519');
+const { certificate } = issueCertificate({ certificate: root.certificate, key: root.key, chain: [] }, { publicKey: publisher.publicKey, name: 'Bench Publisher' });
+await writeFile(join(dir, 'trust.pem'), encodePem('CERTIFICATE', root.certificate.der));
+const packed = await packDirectory(fileURLToPath(new URL('../examples/sample-plugin', import.meta.url)));
+const signed = await signPackage(packed.bytes, { key: publisher, certificate: certificate.der });
+
+const config = parseConfig(
+  'plugin_manager:\n  plugin_directory: plugins\n  temp_directory: tmp\n  security:\n    trust_store: trust.pem\n  runtime:\n    backend: pool\n    pool_size: 1\n',
+  { name: 'bench.yaml', baseDir: dir },
+);
+const verification = { verifySignatures: true, trustStore: TrustStore.create({ roots: [root.certificate] }) };
+const store = await PluginStore.open(storeOptionsFromConfig(config, verification));
+const installed = (await store.install(signed.bytes)).plugin;
+const registry = await PluginRegistry.create(config, { configDir: dir, audit: false, attestation: verification });
+
+const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const p90 = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length * 0.9)];
+
+let start = process.hrtime.bigint();
+let id = await registry.loadPlugin(installed.paths.package);
+await registry.startPlugin(id);
+const cold = ms(start);
+
+const loadStart = [];
+const stopStart = [];
+for (let round = 0; round < rounds; round += 1) {
+  await registry.stopPlugin(id);
+  start = process.hrtime.bigint();
+  await registry.startPlugin(id);
+  stopStart.push(ms(start));
+  await registry.unloadPlugin(id);
+  start = process.hrtime.bigint();
+  id = await registry.loadPlugin(installed.paths.package);
+  await registry.startPlugin(id);
+  loadStart.push(ms(start));
+}
+await registry.close();
+
+console.log(`installed signed plugin to Running on a one-worker pool (node ${process.version}, ${rounds} rounds)`);
+console.log(`  first load + start in the process (cold compile)     ${cold.toFixed(2)} ms`);
+console.log(`  load + start (verify, prepare, instantiate, init)    median ${median(loadStart).toFixed(3)} ms, p90 ${p90(loadStart).toFixed(3)} ms  (target <= 5 ms)`);
+console.log(`  stopped -> Running (start entry point)               median ${median(stopStart).toFixed(3)} ms, p90 ${p90(stopStart).toFixed(3)} ms`);
+console.log('  reference, not run here: podman run --rm busybox /bin/true ~240 ms; crun run ~25 ms');
