@@ -4,8 +4,11 @@ import { ForgeError, IdentityContext, type ErrorCode } from '@forgeone/common';
 import { TrustContext, readAuditTail } from '@forgeone/microkernel';
 import { StartupTimer } from '../metrics/index.js';
 import { PluginState } from '../lifecycle/index.js';
+import { join } from 'node:path';
+import { NOW } from '../attestation/test-support/pki.js';
 import { PluginManager } from './manager.js';
-import { fields, read, signedPlugin, testRegistry, text } from './test-support/plugins.js';
+import { PluginStore } from './store/index.js';
+import { fields, read, signedPlugin, testRegistry, text, trustStore } from './test-support/plugins.js';
 
 async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<ForgeError> {
   try {
@@ -237,6 +240,24 @@ describe('PluginManager', () => {
       assert.deepEqual(steps, ['init', 'start', 'stop']);
       assert.equal(registry.get('lib').state, PluginState.Stopped);
       assert.throws(() => manager.register({ name: 'Bad Name', version: 'x' }), (error: unknown) => ForgeError.is(error, 'FO_REGISTRY_INVALID_PLUGIN'));
+    } finally {
+      await manager.close();
+    }
+  });
+
+  it('loads every installed plugin at start-up, dependencies first, then starts them', async () => {
+    const { registry, dir } = await testRegistry();
+    const store = await PluginStore.open({ directory: join(dir, 'plugins'), verification: { verifySignatures: true, trustStore, now: NOW }, now: () => NOW });
+    await store.install(await signedPlugin('zeta-app', '1.0.0', '[dependencies]\nalpha-lib = "^1.0.0"\n'));
+    await store.install(await signedPlugin('alpha-lib'));
+    const manager = new PluginManager(registry, store);
+    try {
+      assert.deepEqual(await manager.loadInstalled(), ['alpha-lib', 'zeta-app']);
+      await manager.startAll();
+      assert.deepEqual(registry.list().map((info) => [info.id, info.state]), [
+        ['alpha-lib', PluginState.Running],
+        ['zeta-app', PluginState.Running],
+      ]);
     } finally {
       await manager.close();
     }
