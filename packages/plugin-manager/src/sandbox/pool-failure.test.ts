@@ -4,11 +4,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { ForgeError, type ErrorCode } from '@forgeone/common';
+import { ForgeError } from '@forgeone/common';
 import { PoolBackend, type PoolOptions } from './pool.js';
 import type { HandleEvent, PluginHandle } from './spec.js';
 import { CORE_GUEST, RELAY_GUEST, TRAPPING_FREE_GUEST, WASI_GUEST, WEATHER_CALL, readI32, u32 } from './test-support/guests.js';
 import { RecordingHost, pluginSpec } from './test-support/specs.js';
+import { codeOf } from './test-support/conformance.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -19,17 +20,6 @@ function pool(t: TestContext, options: PoolOptions): { backend: PoolBackend; hos
   const backend = new PoolBackend(host, options);
   t.after(() => backend.close());
   return { backend, host };
-}
-
-/** Settles `promise` and returns its error code, or `ok`. */
-async function codeOf(promise: Promise<unknown>): Promise<ErrorCode | 'ok'> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    assert.ok(ForgeError.is(error), `expected a ForgeError, found ${String(error)}`);
-    return error.code;
-  }
 }
 
 function events(handle: PluginHandle): HandleEvent[] {

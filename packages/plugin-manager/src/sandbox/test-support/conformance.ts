@@ -33,8 +33,8 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const WASI_EACCES = 2;
 
-/** The code a promise rejects with. */
-async function codeOf(promise: Promise<unknown>): Promise<ErrorCode | 'ok'> {
+/** The code a promise rejects with, or `ok`. */
+export async function codeOf(promise: Promise<unknown>): Promise<ErrorCode | 'ok'> {
   try {
     await promise;
     return 'ok';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { forge, type CliRun } from '../../../test-support/cli.js';
+import { signingWorkspace } from '../../../test-support/workspace.js';
 import { caInit } from '../ca/init.js';
 import { caIssue } from '../ca/issue.js';
 import { keygen } from '../key/keygen.js';
@@ -22,15 +22,8 @@ async function ok(cwd: string, ...argv: string[]): Promise<CliRun> {
 }
 
 /** A workspace with a CA, a publisher and a store in ./plugins. */
-async function workspace(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'forge-deps-'));
-  await ok(dir, 'ca', 'init', '--out', 'root', '--name', 'Deps Root');
-  await ok(dir, 'keygen', '--out', 'publisher');
-  await ok(dir, 'ca', 'issue', '--ca', 'root', '--pub', 'publisher.pub', '--name', 'Deps Publisher', '--out', 'publisher.pem');
-  await mkdir(join(dir, 'trust', 'roots'), { recursive: true });
-  await copyFile(join(dir, 'root', 'ca.pem'), join(dir, 'trust', 'roots', 'root.pem'));
-  await writeFile(join(dir, 'plugin-manager.yaml'), 'plugin_manager:\n  plugin_directory: plugins\n  security:\n    trust_store: trust\n');
-  return dir;
+function workspace(): Promise<string> {
+  return signingWorkspace('forge-deps-');
 }
 
 async function install(dir: string, name: string, version: string, dependencies: Record<string, string> = {}): Promise<void> {

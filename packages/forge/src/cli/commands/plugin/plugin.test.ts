@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { forge, type CliRun } from '../../../test-support/cli.js';
+import { signingWorkspace } from '../../../test-support/workspace.js';
 import { caInit } from '../ca/init.js';
 import { caIssue } from '../ca/issue.js';
 import { keygen } from '../key/keygen.js';
@@ -45,15 +46,8 @@ async function plugin(dir: string, name: string, version: string, permissions = 
 }
 
 /** A workspace with a forge-made root CA in ./trust, a publisher, and a configuration using ./plugins. */
-async function workspace(maxPlugins = 10): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'forge-plugin-'));
-  await ok(dir, 'ca', 'init', '--out', 'root', '--name', 'ACME Root CA');
-  await ok(dir, 'keygen', '--out', 'publisher');
-  await ok(dir, 'ca', 'issue', '--ca', 'root', '--pub', 'publisher.pub', '--name', 'ACME Plugins', '--out', 'publisher.pem');
-  await mkdir(join(dir, 'trust', 'roots'), { recursive: true });
-  await copyFile(join(dir, 'root', 'ca.pem'), join(dir, 'trust', 'roots', 'acme.pem'));
-  await writeFile(join(dir, 'plugin-manager.yaml'), `plugin_manager:\n  plugin_directory: plugins\n  max_plugins: ${maxPlugins}\n  security:\n    trust_store: trust\n`);
-  return dir;
+function workspace(maxPlugins = 10): Promise<string> {
+  return signingWorkspace('forge-plugin-', `  max_plugins: ${maxPlugins}\n`);
 }
 
 describe('forge install, list, rollback and uninstall', () => {
