@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ForgeError, IdentityContext, type ErrorCode } from '@forgeone/common';
+import { ForgeError, IdentityContext, object, required, string, type ErrorCode } from '@forgeone/common';
 import { TrustContext, readAuditTail } from '@forgeone/microkernel';
 import { StartupTimer } from '../metrics/index.js';
 import { PluginState } from '../lifecycle/index.js';
@@ -61,6 +61,29 @@ for (const backend of ['inline', 'pool'] as const) {
       const tail = await readAuditTail({ path: `${dir}/audit.log`, limit: 100 });
       const actions = tail.records.flatMap((record) => ('action' in record && record.action.startsWith('plugin.lifecycle.') ? [record.action] : []));
       assert.ok(actions.includes('plugin.lifecycle.start') && actions.includes('plugin.lifecycle.unload'), actions.join(' '));
+    });
+
+    it('serves a host call the application registered, with its schema, policy and audit', async () => {
+      const { registry, dir } = await testRegistry(backend);
+      try {
+        registry.registerHostCall({
+          name: 'forge.weather',
+          description: 'The weather in a city',
+          args: object({ city: required(string({ minLength: 1 }), 'City.') }),
+          resource: 'key',
+          resourceOf: (args) => args.city,
+          handler: (args, who) => ({ city: args.city, sky: 'clear', asker: who.plugin?.name ?? null }),
+        });
+        const granted = await registry.loadPlugin(await signedPlugin('asker', '1.0.0', '[permissions]\nsyscalls = ["forge.weather"]\n', true, false, true));
+        await registry.startPlugin(granted);
+        assert.equal(read(await registry.call(granted, 'ask', text('{"city":"Oslo"}'))), '{"city":"Oslo","sky":"clear","asker":"asker"}');
+        await assert.rejects(registry.call(granted, 'ask', text('{"town":1}')), (error: unknown) => ForgeError.is(error, 'FO_ABI_GUEST_ERROR') && error.details['guestCode'] === 'FO_SYSCALL_INVALID_ARGS');
+        await rejectsWith(registry.loadPlugin(await signedPlugin('ungranted', '1.0.0', '', true, false, true)), 'FO_RUNTIME_IMPORT_DENIED');
+      } finally {
+        await registry.close();
+      }
+      const tail = await readAuditTail({ path: `${dir}/audit.log`, limit: 100 });
+      assert.ok(tail.records.some((record) => 'action' in record && record.action === 'forge.weather' && record.resource === 'Oslo'), 'the call was audited with its resource');
     });
 
     it('stops a runaway call with FO_SANDBOX_CPU_LIMIT, then restarts the plugin per the restart policy', async () => {

@@ -35,13 +35,14 @@ import {
   type PluginIdentity,
   type TelemetryBus,
 } from '@forgeone/common';
-import { TrustContext, anomalyResponder, openConfiguredAuditLog, type Anomaly, type AuditLog } from '@forgeone/microkernel';
+import { SyscallBridge, TrustContext, anomalyResponder, openConfiguredAuditLog, type Anomaly, type AuditLog, type HostCallDefinition } from '@forgeone/microkernel';
 import { openVerifiedPackage, loadAttestationSettings, type OpenPackageOptions } from '../attestation/index.js';
 import { LifecycleController, PluginState, type Transition } from '../lifecycle/index.js';
 import { packageLimitsFromConfig } from '../loader/index.js';
 import type { EntryPointName } from '../plugin/index.js';
 import { CompileCache, prepareModule } from '../runtime/index.js';
-import { InlineBackend, PoolBackend, type BackendHost, type IsolationBackend, type PluginHandle, type PluginSpec, type PolicySpec } from '../sandbox/index.js';
+import { registeredCallResource, runRegisteredCall } from '../syscall/index.js';
+import { InlineBackend, PoolBackend, registeredCallSpecs, type BackendHost, type IsolationBackend, type PluginHandle, type PluginSpec, type PolicySpec } from '../sandbox/index.js';
 import { ExtensionTable, decodeCallPlugin, decodeRegisterExtension, type ExtensionImplementation } from './extensions.js';
 import { nativeIdentity, runNativeStep, type NativePlugin } from './native.js';
 import { resolveDependencies, type Candidate } from './resolver.js';
@@ -126,6 +127,8 @@ export class PluginRegistry {
   readonly trust: TrustContext;
   readonly audit: AuditLog | undefined;
   readonly extensionsTable = new ExtensionTable();
+  /** Host calls the application added with {@link registerHostCall}; served on the host thread. */
+  readonly #hostCalls: SyscallBridge;
   readonly #backend: IsolationBackend;
   readonly #logger: Logger;
   readonly #telemetry: TelemetryBus;
@@ -159,6 +162,18 @@ export class PluginRegistry {
     this.#attestation = parts.attestation;
     this.#policy = parts.policy;
     this.#clock = parts.clock;
+    this.#hostCalls = new SyscallBridge({ trust: this.trust });
+  }
+
+  /**
+   * Adds a host call plugins can make as `forge.<name>` (arguments and result as UTF-8
+   * JSON), decided by policy like any call (the manifest must list it in
+   * permissions.syscalls unless `requires` says otherwise) and audited. Plugins loaded
+   * after this see it. The handler runs on the host thread and must answer synchronously.
+   * @throws ForgeError FO_SYSCALL_INVALID_NAME, FO_TRUST_CALL_CONFLICT
+   */
+  registerHostCall<A>(definition: HostCallDefinition<A>): void {
+    this.#hostCalls.register(definition);
   }
 
   /**
@@ -201,7 +216,7 @@ export class PluginRegistry {
       anomaly: (plugin, anomaly) => ready().#anomaly(plugin, anomaly),
       hostCall: (plugin, name, request) => ready().#hostCall(plugin, name, request),
       // The backend's gate decides forge.call_plugin on its target plugin's name.
-      hostCallResource: (_plugin, name, request) => (name === 'forge.call_plugin' ? decodeCallPlugin(request).plugin : undefined),
+      hostCallResource: (_plugin, name, request) => ready().#hostCallResource(name, request),
     };
     const backend = await (options.backend ?? configuredBackend)(host, config);
     const registry = new PluginRegistry({
@@ -247,7 +262,7 @@ export class PluginRegistry {
       config: this.config,
       policy: this.#policy,
       dataDirectory: join(this.config.plugin_directory, manifest.name, 'data'),
-      registered: [...REGISTRY_CALLS],
+      registered: [...REGISTRY_CALLS, ...registeredCallSpecs(this.#hostCalls)],
     });
     for (const context of new Set([this.trust, trust])) context.registerPlugin(opened.identity, manifest.permissions);
     this.#add(id, opened.identity, identity, 'wasm', manifest, limitsNow.timeoutMs, options.lazy === true, { spec });
@@ -606,7 +621,14 @@ export class PluginRegistry {
       // by the plugin's gate in its backend before this runs; the declaration is ours.
       return this.#callSync(target, exportName, input);
     }
-    throw new ForgeError('FO_SYSCALL_UNKNOWN', `no host call ${name} is served by the registry`);
+    return runRegisteredCall(this.#hostCalls, name, request, record.who);
+  }
+
+  /** The resource a host-thread call's request touches, for the plugin's gate. */
+  #hostCallResource(name: string, request: Uint8Array): string | undefined {
+    if (name === 'forge.call_plugin') return decodeCallPlugin(request).plugin;
+    if (name === 'forge.register_extension') return undefined;
+    return registeredCallResource(this.#hostCalls, name, request);
   }
 
   /** A synchronous call into another plugin, for forge.call_plugin. */

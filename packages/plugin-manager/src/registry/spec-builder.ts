@@ -5,7 +5,7 @@
  * the manifest and the operator's grant.
  */
 import type { ForgeConfig, PluginIdentity } from '@forgeone/common';
-import type { AuditLevel, PluginGrant } from '@forgeone/microkernel';
+import type { AuditLevel, CallSpec, PluginGrant } from '@forgeone/microkernel';
 import type { Manifest } from '../plugin/index.js';
 import type { PreparedModule } from '../runtime/index.js';
 import type { PluginSpec, PolicySpec } from '../sandbox/index.js';
@@ -62,7 +62,7 @@ export interface SpecInputs {
   /** Where the plugin keeps its own data (kv store); absent: none. */
   readonly dataDirectory: string | undefined;
   /** Host calls served on the host thread (the application's, and the registry's own). */
-  readonly registered: readonly string[];
+  readonly registered: readonly (string | CallSpec)[];
 }
 
 /** Builds the spec a backend hosts. */

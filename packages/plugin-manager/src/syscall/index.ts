@@ -26,4 +26,4 @@ export { SyncBridge, type SyncBridgeOptions } from './sync-bridge.js';
 export { bridgeData, serveSyncBridge, type SyncBridgeHandlers } from './sync-bridge-worker.js';
 export { IO_WORKER_URL, createIoBridge } from './io-bridge.js';
 export { TokenBucket } from './rate-limit.js';
-export { registeredHostFunctions } from './registered-calls.js';
+export { registeredCallResource, registeredHostFunctions, runRegisteredCall } from './registered-calls.js';

@@ -44,14 +44,32 @@ export function registeredHostFunctions(bridge: SyscallBridge, identity: Identit
     return {
       name: name.slice('forge.'.length),
       ...(resourceOf === undefined ? {} : { resource: (request: Uint8Array) => resourceOf(decode(request)) }),
-      handler: (request) => {
-        const result = definition?.handler(decode(request), identity);
-        if (result instanceof Promise) {
-          void result.catch(() => undefined);
-          throw new ForgeError('FO_SYSCALL_ASYNC_HANDLER', `${name}: the host's handler returned a promise; host calls plugins make must answer synchronously`);
-        }
-        return utf8(JSON.stringify(result ?? null));
-      },
+      handler: (request) => runRegisteredCall(bridge, name, request, identity),
     };
   });
+}
+
+/**
+ * Runs a registered call for `identity` from its forge/1 request (UTF-8 JSON), as the
+ * host thread does for plugins in other threads: arguments validated by the call's
+ * schema, handler run synchronously, result as UTF-8 JSON. Policy was decided by the
+ * plugin's gate before this runs.
+ * @throws ForgeError FO_SYSCALL_UNKNOWN, FO_ABI_BAD_REQUEST, FO_SYSCALL_INVALID_ARGS, FO_SYSCALL_ASYNC_HANDLER, the handler's
+ */
+export function runRegisteredCall(bridge: SyscallBridge, name: string, request: Uint8Array, identity: IdentityContext): Uint8Array {
+  const definition = bridge.definition(name);
+  if (definition === undefined) throw new ForgeError('FO_SYSCALL_UNKNOWN', `no host call named ${name} is registered`);
+  const result = definition.handler(decoder(name, bridge)(request), identity);
+  if (result instanceof Promise) {
+    void result.catch(() => undefined);
+    throw new ForgeError('FO_SYSCALL_ASYNC_HANDLER', `${name}: the host's handler returned a promise; host calls plugins make must answer synchronously`);
+  }
+  return utf8(JSON.stringify(result ?? null));
+}
+
+/** The resource a registered call's request touches, for the plugin's gate. @throws as {@link runRegisteredCall} */
+export function registeredCallResource(bridge: SyscallBridge, name: string, request: Uint8Array): string | undefined {
+  const definition = bridge.definition(name);
+  if (definition?.resourceOf === undefined) return undefined;
+  return definition.resourceOf(decoder(name, bridge)(request));
 }

@@ -27,9 +27,10 @@ let wabt: Promise<Wabt> | undefined;
  * field(point) field(export) as input) and, in the relay variant, relay
  * (forge.call_plugin with its input; importing it needs forge.call_plugin granted).
  */
-export const guest = (relay: boolean): string => `(module
+export const guest = (relay: boolean, weather = false): string => `(module
   (import "forge" "register_extension" (func $register (param i32 i32) (result i64)))
   ${relay ? '(import "forge" "call_plugin" (func $call (param i32 i32) (result i64)))' : ''}
+  ${weather ? '(import "forge" "weather" (func $weather (param i32 i32) (result i64)))' : ''}
   (memory (export "memory") 1)
   (global $heap (mut i32) (i32.const 4096))
   (global $log (mut i32) (i32.const 1024))
@@ -57,7 +58,8 @@ export const guest = (relay: boolean): string => `(module
   (func (export "trap") (param i32 i32) (result i64) (unreachable))
   (func (export "spin") (param i32 i32) (result i64) (loop $l (br $l)) (i64.const 0))
   (func (export "register") (param $p i32) (param $len i32) (result i64) (call $register (local.get $p) (local.get $len)))
-  ${relay ? '(func (export "relay") (param $p i32) (param $len i32) (result i64) (call $call (local.get $p) (local.get $len)))' : ''})`;
+  ${relay ? '(func (export "relay") (param $p i32) (param $len i32) (result i64) (call $call (local.get $p) (local.get $len)))' : ''}
+  ${weather ? '(func (export "ask") (param $p i32) (param $len i32) (result i64) (call $weather (local.get $p) (local.get $len)))' : ''})`;
 
 const ENTRY_POINTS = `[entry_points]
 init = "on_init"
@@ -68,9 +70,9 @@ resume = "on_resume"
 unload = "on_unload"
 `;
 
-async function guestWasm(relay: boolean): Promise<Buffer> {
+async function guestWasm(relay: boolean, weather: boolean): Promise<Buffer> {
   wabt ??= import('wabt').then((module) => module.default() as Promise<Wabt>);
-  const parsed = (await wabt).parseWat('guest.wat', guest(relay));
+  const parsed = (await wabt).parseWat('guest.wat', guest(relay, weather));
   try {
     return Buffer.from(parsed.toBinary({}).buffer);
   } finally {
@@ -79,9 +81,9 @@ async function guestWasm(relay: boolean): Promise<Buffer> {
 }
 
 /** A signed package of the test guest; `extra` is appended to plugin.toml (tables after [entry_points]). */
-export async function signedPlugin(name: string, version = '1.0.0', extra = '', signed = true, relay = false): Promise<Buffer> {
+export async function signedPlugin(name: string, version = '1.0.0', extra = '', signed = true, relay = false, weather = false): Promise<Buffer> {
   const toml = `[plugin]\nname = "${name}"\nversion = "${version}"\n\n${ENTRY_POINTS}\n${extra}\n`;
-  const bytes = makePackage({ toml, wasm: await guestWasm(relay) });
+  const bytes = makePackage({ toml, wasm: await guestWasm(relay, weather) });
   if (!signed) return bytes;
   return (await signPackage(bytes, { key: publisher.key, certificate: publisher.certificate.der, now: NOW })).bytes;
 }
