@@ -217,6 +217,27 @@ describe('PluginRegistry', () => {
   });
 });
 
+for (const backend of ['inline', 'pool'] as const) describe(`anomalies on the ${backend} backend`, () => {
+  it('quarantines a plugin whose denials burst, with the configured burst size and action quarantine', async () => {
+    const { registry, events } = await testRegistry(backend, '  policy:\n    anomaly:\n      action: quarantine\n      denial_burst: 2\n');
+    try {
+      const id = await registry.loadPlugin(await signedPlugin('prober'));
+      await registry.startPlugin(id);
+      await registry.setPolicy(
+        { ...registry.config, policy: { ...registry.config.policy, cedar: 'ops.cedar' } },
+        'forbid(principal, action == ForgeOne::Action::"forge.register_extension", resource);',
+      );
+      for (let i = 0; i < 2; i += 1) {
+        await assert.rejects(registry.call(id, 'register', fields('text.format', 'echo')), (error: unknown) => ForgeError.is(error, 'FO_ABI_GUEST_ERROR'));
+      }
+      await until(() => registry.get(id).state === PluginState.Quarantined, 'the quarantine');
+      assert.ok(events.some((event) => event.name === 'security.anomaly' && event.labels['kind'] === 'denial_burst'));
+    } finally {
+      await registry.close();
+    }
+  });
+});
+
 describe('restart: always', () => {
   it('retries a plugin whose start failed, until it runs', async () => {
     const { registry } = await testRegistry('inline', '    restart: always\n');

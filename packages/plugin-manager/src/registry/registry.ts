@@ -138,6 +138,7 @@ export class PluginRegistry {
   readonly #eventListeners: ((plugin: string, name: string, payload: Uint8Array) => void)[] = [];
   readonly #clock: () => number;
   #policy: PolicySpec;
+  #respond: ((anomaly: Anomaly) => void) | undefined;
   #closed = false;
 
   private constructor(parts: {
@@ -590,19 +591,20 @@ export class PluginRegistry {
     }
   }
 
+  /** Turns a plugin's anomaly into a security event, an audit record and, if configured, a quarantine. */
   #anomaly(plugin: string, anomaly: Anomaly): void {
-    const record = this.#plugins.get(plugin);
-    const respond = anomalyResponder({
+    this.#respond ??= anomalyResponder({
       telemetry: this.#telemetry,
       ...(this.audit === undefined ? {} : { audit: this.audit }),
       action: this.config.policy.anomaly.action,
-      principalOf: () => record?.who.principal ?? `plugin:${plugin}`,
-      quarantine: () => record?.controller.quarantine(new ForgeError('FO_LIFECYCLE_QUARANTINED', `plugin ${plugin} quarantined: ${anomaly.kind}: ${anomaly.detail}`)),
+      principalOf: (key) => this.#plugins.get(key)?.who.principal ?? `plugin:${key}`,
+      quarantine: (key, found) =>
+        this.#plugins.get(key)?.controller.quarantine(new ForgeError('FO_LIFECYCLE_QUARANTINED', `plugin ${key} quarantined: ${found.kind}: ${found.detail}`)),
     });
-    respond(anomaly);
+    this.#respond({ ...anomaly, plugin });
   }
 
-  /** The registry's own host calls (and, later, the application's), served on the host thread. */
+  /** Host calls served on the host thread: the registry's own and the application's. */
   #hostCall(plugin: string, name: string, request: Uint8Array): Uint8Array {
     const record = this.#get(plugin);
     if (name === 'forge.register_extension') {

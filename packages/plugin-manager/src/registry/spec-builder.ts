@@ -5,7 +5,7 @@
  * the manifest and the operator's grant.
  */
 import type { ForgeConfig, PluginIdentity } from '@forgeone/common';
-import type { AuditLevel, CallSpec, PluginGrant } from '@forgeone/microkernel';
+import { anomalyOptionsFromConfig, type AuditLevel, type CallSpec, type PluginGrant } from '@forgeone/microkernel';
 import type { Manifest } from '../plugin/index.js';
 import type { PreparedModule } from '../runtime/index.js';
 import type { PluginSpec, PolicySpec } from '../sandbox/index.js';
@@ -85,6 +85,7 @@ export function buildPluginSpec(inputs: SpecInputs): PluginSpec {
     ceiling: manifest.permissions,
     policy: inputs.policy,
     auditLevel,
+    anomaly: { enabled: config.policy.anomaly.enabled, options: anomalyOptionsFromConfig(config) },
     wasi: {
       args: [manifest.name],
       env: {},

@@ -47,11 +47,10 @@ export class PluginGate {
         sinks.audit({ plugin, action: entry.action, resource: entry.resource, allowed: entry.allowed, reason: entry.reason });
       },
     };
-    const anomaly = new AnomalyDetector((found) => {
-      sinks.anomaly(found);
-    });
-    anomaly.start(spec.identity.digest);
-    this.bridge = new SyscallBridge({ trust: this.trust, audit, anomaly });
+    const detection = spec.anomaly ?? { enabled: true, options: {} };
+    const anomaly = detection.enabled ? new AnomalyDetector((found) => sinks.anomaly(found), detection.options) : undefined;
+    anomaly?.start(spec.identity.digest);
+    this.bridge = new SyscallBridge({ trust: this.trust, audit, ...(anomaly === undefined ? {} : { anomaly }) });
     this.gate = this.bridge.gateFor(pluginTrust, this.identity);
   }
 

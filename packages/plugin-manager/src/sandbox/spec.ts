@@ -15,7 +15,7 @@ import type { AbiLimits, EntryPoints } from '../abi/index.js';
 import type { EntryPointName } from '../plugin/index.js';
 import type { CompiledModule } from '../runtime/index.js';
 import type { HostCallLimitsInput, PluginConfig, PluginEvent, VolumeMapping } from '../syscall/index.js';
-import type { Anomaly } from '@forgeone/microkernel';
+import type { Anomaly, AnomalyOptions } from '@forgeone/microkernel';
 
 /** The operator policy as data: grants by plugin name, network access and Cedar source. */
 export interface PolicySpec {
@@ -46,6 +46,8 @@ export interface PluginSpec {
   readonly ceiling: Ceiling;
   readonly policy: PolicySpec;
   readonly auditLevel: AuditLevel;
+  /** Anomaly detection for the plugin's calls (`policy.anomaly`); absent: on, with the defaults. */
+  readonly anomaly?: { readonly enabled: boolean; readonly options: Partial<AnomalyOptions> };
   readonly wasi: {
     readonly args: readonly string[];
     readonly env: Readonly<Record<string, string>>;
