@@ -213,7 +213,7 @@ export class AuditLog implements AuditSink {
       who = encodeIdentityFields(identity.principal, identity.plugin?.digest);
       this.identities.set(identity, who);
     }
-    const fields = `${who}${encodeEventTail(report.action, report.resource, report.allowed ? 'allow' : 'deny', report.reason, undefined)}`;
+    const fields = `${who}${encodeEventTail(report.action, report.resource, report.allowed ? 'allow' : 'deny', report.reason, report.requested === undefined ? undefined : { requested: report.requested })}`;
     const seq = this.seqValue + 1;
     this.commit(seq, `${bodyHead(seq, this.timestamp(), this.prev, 'event')}${fields}`, false);
     this.afterRecord();

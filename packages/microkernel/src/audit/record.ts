@@ -161,6 +161,11 @@ export interface AuditDecisionReport {
   readonly resource: string | undefined;
   readonly allowed: boolean;
   readonly reason: string;
+  /**
+   * What the plugin literally asked for, when it differs from `resource` (a raw path
+   * before links were followed and `..` resolved, a URL): recorded as `data.requested`.
+   */
+  readonly requested?: string | undefined;
 }
 
 /** Fields every record has. */

@@ -39,7 +39,6 @@ describe('syscall bridge', () => {
     bridge.register(weather);
     assert.deepEqual(await bridge.executeSyscall('forge.weather', { city: 'Oslo' }, identity), { city: 'Oslo', sky: 'clear' });
     assert.deepEqual(entries.map((e) => [e.action, e.resource, e.allowed]), [['forge.weather', 'Oslo', true]]);
-    assert.deepEqual(bridge.counters.get('forge.weather'), { allowed: 1, denied: 0, errors: 0 });
   });
 
   it('refuses a call policy forbids before its handler runs, with FO_TRUST_DENIED, and audits the denial', async () => {
@@ -93,6 +92,67 @@ describe('syscall bridge', () => {
   it('feeds decisions to anomaly detection', () => {
     const { gate, anomalies } = setup();
     for (let i = 0; i < 3; i += 1) gate.check('forge.kv_get', 'kv:x');
+    assert.deepEqual(anomalies.map((a) => a.kind), ['denial_burst']);
+  });
+});
+
+describe('the audit rule, the same on every path of the bridge', () => {
+  // Per level: [denial, evaluated allow (cache miss), cached allow (hit)] -> recorded?
+  const RULE: Readonly<Record<AuditLevel, readonly [boolean, boolean, boolean]>> = {
+    denials: [true, false, false],
+    decisions: [true, true, false],
+    all: [true, true, true],
+  };
+
+  for (const level of ['denials', 'decisions', 'all'] as const) {
+    const [denial, miss, hit] = RULE[level];
+
+    it(`gate.check at level ${level}: denial ${denial}, first allow ${miss}, cached allow ${hit}`, () => {
+      const { gate, entries } = setup(level);
+      gate.check('forge.kv_get', 'kv:x');
+      assert.equal(entries.length, denial ? 1 : 0);
+      entries.length = 0;
+      gate.check('wasi_snapshot_preview1.clock_time_get');
+      assert.equal(entries.length, miss ? 1 : 0);
+      entries.length = 0;
+      gate.check('wasi_snapshot_preview1.clock_time_get');
+      assert.equal(entries.length, hit ? 1 : 0);
+    });
+
+    it(`gate.refuse at level ${level}: always recorded as a denial with what was asked for`, () => {
+      const { gate, entries } = setup(level);
+      gate.refuse('wasi_snapshot_preview1.path_open', '/data', 'ENOTCAPABLE: the path leaves its directory', '../secret.txt');
+      assert.deepEqual(
+        entries.map((e) => [e.action, e.resource, e.allowed, e.reason, e.requested]),
+        [['wasi_snapshot_preview1.path_open', '/data', false, 'ENOTCAPABLE: the path leaves its directory', '../secret.txt']],
+      );
+    });
+
+    it(`executeSyscall at level ${level}: denial ${denial}, first allow ${miss}, cached allow ${hit}`, async () => {
+      const { bridge, trust, entries } = setup(level);
+      bridge.register(weather);
+      trust.setPolicy({ ...trust.policy, cedar: CedarPolicies.load('forbid(principal, action == ForgeOne::Action::"forge.weather", resource) when { resource.key == "Mordor" };', trust.catalog) });
+      await assert.rejects(bridge.executeSyscall('forge.weather', { city: 'Mordor' }, identity), (error: unknown) => ForgeError.is(error, 'FO_TRUST_DENIED'));
+      assert.equal(entries.length, denial ? 1 : 0);
+      entries.length = 0;
+      await bridge.executeSyscall('forge.weather', { city: 'Oslo' }, identity);
+      assert.equal(entries.length, miss ? 1 : 0);
+      entries.length = 0;
+      await bridge.executeSyscall('forge.weather', { city: 'Oslo' }, identity);
+      assert.equal(entries.length, hit ? 1 : 0);
+    });
+  }
+
+  it('records what was literally asked for beside the resource reached, only when they differ', () => {
+    const { gate, entries } = setup('all');
+    gate.check('forge.kv_get', 'kv:x', undefined, 'innocent');
+    gate.check('forge.kv_get', 'kv:x', undefined, 'kv:x');
+    assert.deepEqual(entries.map((e) => e.requested), ['innocent', undefined]);
+  });
+
+  it('counts refusals made outside policy towards a denial burst', () => {
+    const { gate, anomalies } = setup();
+    for (let i = 0; i < 3; i += 1) gate.refuse('wasi_snapshot_preview1.path_open', '/data', 'ENOTCAPABLE: escape', '../x');
     assert.deepEqual(anomalies.map((a) => a.kind), ['denial_burst']);
   });
 });

@@ -1,14 +1,17 @@
 /**
- * The syscall bridge: the one pipeline every host call of every plugin passes.
+ * The syscall bridge: every host call of every plugin passes it.
  *
- *   authorise (trust) -> audit -> dispatch -> metrics
+ *   decide (trust) -> observe (anomaly) -> audit -> dispatch
  *
- * Two entry points share it. {@link SyscallBridge.gateFor} returns the synchronous
- * {@link HostCallGate} that WASI preview1 and the forge/1 host functions call before
- * acting (they dispatch themselves, since they own guest memory). {@link
- * SyscallBridge.executeSyscall} runs a host call end to end, including calls a host
- * application registered with {@link SyscallBridge.register}: like Extism host
- * functions, but with an argument schema, a permission, policy and an audit trail.
+ * Three entry points share one pipeline (pipeline.ts), so the audit rule and the
+ * fail-closed rule are the same on each. {@link SyscallBridge.gateFor} returns the
+ * synchronous {@link HostCallGate} that WASI preview1 and the forge/1 host functions ask
+ * before acting (they dispatch themselves, since they own guest memory), and through
+ * which they report refusals made outside policy. {@link SyscallBridge.executeSyscall}
+ * runs a call a host application registered with {@link SyscallBridge.register} end to
+ * end: like Extism host functions, but with an argument schema ({@link
+ * SyscallBridge.parseArgs}, the one place arguments are validated), a permission,
+ * policy and an audit trail.
  */
 import {
   ForgeError,
@@ -21,33 +24,12 @@ import {
   type Schema,
 } from '@forgeone/common';
 import type { AnomalyDetector } from '../anomaly/index.js';
-import type { AuditDecisionReport, AuditLevel } from '../audit/index.js';
 import type { Requirement, ResourceKind } from '../trust/calls.js';
 import type { Decision } from '../trust/policy.js';
 import type { PluginTrust, TrustContext } from '../trust/trust-context.js';
+import { AUDIT_FAILED, pass, type AuditPort, type PipelinePorts } from './pipeline.js';
 
-/** One audit entry as the bridge hands it to the audit log. */
-export type BridgeAuditEntry = AuditDecisionReport;
-
-/**
- * Where the bridge writes audit entries: an {@link AuditLog} as it is, or a test
- * recorder. `record` may throw (backlog, write failure); the bridge then fails closed.
- */
-export interface AuditPort {
-  /** denials: only refusals; decisions: every evaluated decision (cache misses) and every refusal; all: every call. */
-  readonly level: AuditLevel;
-  record(entry: BridgeAuditEntry): void;
-}
-
-/** The denial returned when a decision could not be audited: no unaudited call runs. */
-const AUDIT_FAILED: HostCallDenial = Object.freeze({ reason: 'the audit log cannot record this call, so it is refused (fail closed)' });
-
-/** Per-call counters, read by the metrics exporter. */
-export interface CallCounters {
-  allowed: number;
-  denied: number;
-  errors: number;
-}
+export type { AuditPort, BridgeAuditEntry } from './pipeline.js';
 
 /** A host call a host application adds. */
 export interface HostCallDefinition<A> {
@@ -81,15 +63,12 @@ const HOST_CALL_NAME = /^forge\.[a-z][a-z0-9_]{0,63}$/;
 /** The syscall bridge. See the module comment. */
 export class SyscallBridge {
   readonly trust: TrustContext;
-  readonly #audit: AuditPort | undefined;
-  readonly #anomaly: AnomalyDetector | undefined;
+  readonly #ports: PipelinePorts;
   readonly #calls = new Map<string, Registered>();
-  readonly counters = new Map<string, CallCounters>();
 
   constructor(options: BridgeOptions) {
     this.trust = options.trust;
-    this.#audit = options.audit;
-    this.#anomaly = options.anomaly;
+    this.#ports = { audit: options.audit, anomaly: options.anomaly };
   }
 
   /**
@@ -126,80 +105,61 @@ export class SyscallBridge {
   }
 
   /**
-   * The gate for one plugin's WASI and forge/1 calls. Allowing a call whose decision
-   * is cached allocates nothing; denials return the (shared) decision as the denial.
-   */
-  gateFor(plugin: PluginTrust, identity: IdentityContext): HostCallGate {
-    const audit = this.#audit;
-    const level = audit?.level ?? 'denials';
-    const anomaly = this.#anomaly;
-    const key = plugin.identity.digest;
-    return {
-      check: (call: string, resource?: string, access?: HostCallAccess): HostCallDenial | undefined => {
-        const decision = plugin.decide(call, resource, access);
-        this.#count(call, decision.allowed);
-        anomaly?.observe(key, call, decision.allowed);
-        if (audit !== undefined && (!decision.allowed || level === 'all' || (level === 'decisions' && plugin.lastMiss))) {
-          try {
-            audit.record({ identity, action: call, resource, allowed: decision.allowed, reason: decision.reason });
-          } catch {
-            // SECURITY: a call that must be audited and cannot be is refused.
-            return AUDIT_FAILED;
-          }
-        }
-        return decision.allowed ? undefined : decision;
-      },
-    };
-  }
-
-  /**
-   * Runs a host call end to end for `identity`: validates the arguments, asks policy,
-   * audits, dispatches to the handler, counts.
+   * Validates the arguments of a registered call against its schema: the one place
+   * arguments of registered calls are checked, whichever way they arrive.
    *
-   * @throws ForgeError FO_SYSCALL_UNKNOWN (no such call), FO_SYSCALL_INVALID_ARGS
-   *   (every problem listed), FO_TRUST_DENIED (with the reason), or the handler's error
+   * @returns the definition and the normalised arguments
+   * @throws ForgeError FO_SYSCALL_UNKNOWN (no such call), FO_SYSCALL_INVALID_ARGS (every problem listed)
    */
-  async executeSyscall(name: string, args: unknown, identity: IdentityContext): Promise<unknown> {
+  parseArgs(name: string, args: unknown): { readonly definition: HostCallDefinition<unknown>; readonly args: unknown } {
     const registered = this.#calls.get(name);
     if (registered === undefined) {
-      throw new ForgeError('FO_SYSCALL_UNKNOWN', `no host call named ${JSON.stringify(name.slice(0, 80))} is registered`, { details: { call: name } });
+      throw new ForgeError('FO_SYSCALL_UNKNOWN', `no host call named ${JSON.stringify(name.slice(0, 80))} is registered`, { details: { call: name.slice(0, 80) } });
     }
     const { definition } = registered;
     const checked = validate(definition.args, args);
     if (!checked.ok) {
       throw new ForgeError('FO_SYSCALL_INVALID_ARGS', `${name}: ${checked.issues.map(formatIssue).join('; ')}`, { details: { call: name, issues: checked.issues } });
     }
-    const resource = definition.resourceOf?.(checked.value);
-    const decision = this.trust.evaluate(identity, name, resource);
-    this.#count(name, decision.allowed);
-    if (identity.plugin !== undefined) this.#anomaly?.observe(identity.plugin.digest, name, decision.allowed);
-    const audit = this.#audit;
-    if (audit !== undefined && (!decision.allowed || audit.level !== 'denials')) {
-      try {
-        audit.record({ identity, action: name, resource, allowed: decision.allowed, reason: decision.reason });
-      } catch (error) {
-        // SECURITY: fail closed; the audit log's own error says why it cannot write.
-        throw new ForgeError('FO_TRUST_DENIED', `${name} refused: the audit log cannot record it`, { details: { call: name }, cause: error });
-      }
-    }
-    if (!decision.allowed) throw denied(name, resource, decision);
-    try {
-      return await definition.handler(checked.value, identity);
-    } catch (error) {
-      const counters = this.counters.get(name);
-      if (counters !== undefined) counters.errors += 1;
-      throw error;
-    }
+    return { definition, args: checked.value };
   }
 
-  #count(call: string, allowed: boolean): void {
-    let counters = this.counters.get(call);
-    if (counters === undefined) {
-      counters = { allowed: 0, denied: 0, errors: 0 };
-      this.counters.set(call, counters);
-    }
-    if (allowed) counters.allowed += 1;
-    else counters.denied += 1;
+  /**
+   * The gate for one plugin's WASI and forge/1 calls. Allowing a call whose decision
+   * is cached allocates nothing; denials return the (shared) decision as the denial.
+   */
+  gateFor(plugin: PluginTrust, identity: IdentityContext): HostCallGate {
+    const ports = this.#ports;
+    const subject = plugin.identity.digest;
+    return {
+      check: (call: string, resource?: string, access?: HostCallAccess, requested?: string): HostCallDenial | undefined => {
+        const decision = plugin.decide(call, resource, access);
+        const outcome = pass(ports, identity, subject, call, resource, requested, decision, plugin.lastMiss);
+        return outcome === 'go' ? undefined : outcome === 'denied' ? decision : AUDIT_FAILED;
+      },
+      refuse: (call: string, resource: string | undefined, reason: string, requested?: string): void => {
+        pass(ports, identity, subject, call, resource, requested, { allowed: false, reason }, true);
+      },
+    };
+  }
+
+  /**
+   * Runs a host call end to end for `identity`: validates the arguments, asks policy,
+   * observes and audits through the pipeline, dispatches to the handler.
+   *
+   * @throws ForgeError FO_SYSCALL_UNKNOWN (no such call), FO_SYSCALL_INVALID_ARGS
+   *   (every problem listed), FO_TRUST_DENIED (with the reason, or because the audit
+   *   log cannot record the call), or the handler's error
+   */
+  async executeSyscall(name: string, args: unknown, identity: IdentityContext): Promise<unknown> {
+    const parsed = this.parseArgs(name, args);
+    const resource = parsed.definition.resourceOf?.(parsed.args);
+    const decision = this.trust.evaluate(identity, name, resource);
+    const evaluated = identity.plugin === undefined || this.trust.plugin(identity.plugin.digest)?.lastMiss !== false;
+    const outcome = pass(this.#ports, identity, identity.plugin?.digest, name, resource, undefined, decision, evaluated);
+    if (outcome === 'unaudited') throw new ForgeError('FO_TRUST_DENIED', `${name} refused: the audit log cannot record it`, { details: { call: name } });
+    if (outcome === 'denied') throw denied(name, resource, decision);
+    return await parsed.definition.handler(parsed.args, identity);
   }
 }
 

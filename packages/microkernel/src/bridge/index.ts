@@ -1,1 +1,2 @@
-export { SyscallBridge, type AuditPort, type BridgeAuditEntry, type BridgeOptions, type CallCounters, type HostCallDefinition } from './bridge.js';
+export { SyscallBridge, type BridgeOptions, type HostCallDefinition } from './bridge.js';
+export { auditClass, type AuditPort, type BridgeAuditEntry } from './pipeline.js';

@@ -578,7 +578,7 @@ export class PluginRegistry {
   #auditFromBackend(entry: Parameters<BackendHost['audit']>[0]): void {
     const record = this.#plugins.get(entry.plugin);
     if (record === undefined || this.audit === undefined) return;
-    this.audit.record({ identity: record.who, action: entry.action, resource: entry.resource, allowed: entry.allowed, reason: entry.reason });
+    this.audit.record({ identity: record.who, action: entry.action, resource: entry.resource, allowed: entry.allowed, reason: entry.reason, requested: entry.requested });
   }
 
   #emit(plugin: string, name: string, payload: Uint8Array): void {

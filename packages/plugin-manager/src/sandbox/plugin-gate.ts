@@ -44,7 +44,7 @@ export class PluginGate {
     const audit: AuditPort = {
       level: spec.auditLevel,
       record: (entry: BridgeAuditEntry) => {
-        sinks.audit({ plugin, action: entry.action, resource: entry.resource, allowed: entry.allowed, reason: entry.reason });
+        sinks.audit({ plugin, action: entry.action, resource: entry.resource, allowed: entry.allowed, reason: entry.reason, ...(entry.requested === undefined ? {} : { requested: entry.requested }) });
       },
     };
     const detection = spec.anomaly ?? { enabled: true, options: {} };

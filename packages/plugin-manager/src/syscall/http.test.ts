@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ForgeError } from '@forgeone/common';
+import { ALLOW_ALL_GATE, ForgeError } from '@forgeone/common';
 import type { PluginGrant } from '@forgeone/microkernel';
 import { createForgeHostFunctions } from './forge-host.js';
 import { exchangePinned } from './http-hop.js';
@@ -218,7 +218,7 @@ describe('forge.http_request', () => {
 
   it('refuses wildcards and malformed entries among the explicit hosts', () => {
     assert.throws(
-      () => createForgeHostFunctions({ plugin: 'p', gate: { check: () => undefined }, explicitHosts: ['*.corp', 'a b', '127.0.0.1:99999', 'db.internal', '[::1]:8080'] }),
+      () => createForgeHostFunctions({ plugin: 'p', gate: ALLOW_ALL_GATE, explicitHosts: ['*.corp', 'a b', '127.0.0.1:99999', 'db.internal', '[::1]:8080'] }),
       (error: unknown) => ForgeError.is(error, 'FO_SYSCALL_INVALID_OPTIONS') && (error.details['problems'] as string[]).length === 3,
     );
   });

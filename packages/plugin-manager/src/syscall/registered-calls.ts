@@ -5,14 +5,14 @@
  * Extism host functions, but every argument passes the call's schema and every call
  * passes policy and the audit log (the gate the host functions are bound to).
  */
-import { ForgeError, formatIssue, validate, type IdentityContext } from '@forgeone/common';
+import { ForgeError, type IdentityContext } from '@forgeone/common';
 import type { SyscallBridge } from '@forgeone/microkernel';
 import type { HostFunctionDefinition } from '../abi/index.js';
 import { decodeUtf8, utf8 } from './codec.js';
 
+/** Decodes a forge/1 request (UTF-8 JSON) and validates it with the bridge's schema for `name`. */
 function decoder(name: string, bridge: SyscallBridge): (request: Uint8Array) => unknown {
-  const definition = bridge.definition(name);
-  if (definition === undefined) throw new ForgeError('FO_SYSCALL_UNKNOWN', `no host call named ${name} is registered`);
+  if (bridge.definition(name) === undefined) throw new ForgeError('FO_SYSCALL_UNKNOWN', `no host call named ${name} is registered`);
   return (request) => {
     const text = decodeUtf8(request);
     let json: unknown;
@@ -22,9 +22,7 @@ function decoder(name: string, bridge: SyscallBridge): (request: Uint8Array) => 
       json = undefined;
     }
     if (json === undefined) throw new ForgeError('FO_ABI_BAD_REQUEST', `${name}: expected the arguments as UTF-8 JSON`);
-    const checked = validate(definition.args, json);
-    if (!checked.ok) throw new ForgeError('FO_SYSCALL_INVALID_ARGS', `${name}: ${checked.issues.map(formatIssue).join('; ')}`, { details: { issues: checked.issues } });
-    return checked.value;
+    return bridge.parseArgs(name, json).args;
   };
 }
 

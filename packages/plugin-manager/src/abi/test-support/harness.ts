@@ -7,9 +7,10 @@ import type { AbiInstance } from '../instance.js';
 import { instantiateAbi, type InstantiateAbiOptions } from '../instantiate.js';
 import { assemble } from './guests.js';
 
-/** A gate that records every check and denies what `deny` names a reason for. */
+/** A gate that records every check and refusal, and denies what `deny` names a reason for. */
 export class RecordingGate implements HostCallGate {
   readonly checks: { call: string; resource: string | undefined }[] = [];
+  readonly refusals: { call: string; resource: string | undefined; reason: string; requested: string | undefined }[] = [];
   readonly #deny: (call: string, resource: string | undefined) => string | undefined;
 
   constructor(deny: (call: string, resource: string | undefined) => string | undefined = () => undefined) {
@@ -20,6 +21,10 @@ export class RecordingGate implements HostCallGate {
     this.checks.push({ call, resource });
     const reason = this.#deny(call, resource);
     return reason === undefined ? undefined : { reason };
+  }
+
+  refuse(call: string, resource: string | undefined, reason: string, requested?: string): void {
+    this.refusals.push({ call, resource, reason, requested });
   }
 }
 

@@ -19,6 +19,7 @@ function recordingGate(deny = false): HostCallGate & { readonly checks: Check[] 
       checks.push({ call, resource, access });
       return deny ? { reason: 'denied by test' } : undefined;
     },
+    refuse: () => undefined,
   };
 }
 

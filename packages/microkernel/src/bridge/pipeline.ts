@@ -1,0 +1,96 @@
+/**
+ * The one pipeline every host-call decision passes after it was made, whichever entry
+ * point made it (a plugin's gate, a refusal reported outside policy, a host call run
+ * end to end):
+ *
+ *   observe (anomaly detection) -> audit (by level, failing closed) -> verdict
+ *
+ * The audit rule, the same on every path (docs/audit.md):
+ * - a denial is recorded at every level;
+ * - an allow that policy evaluated (a decision-cache miss, or a decision that is never
+ *   cached) is a `decision`, recorded at levels `decisions` and `all`;
+ * - an allow answered from the decision cache is a `call`, recorded at level `all` only.
+ *
+ * A passage that must be audited and cannot be is refused (fail closed).
+ */
+import type { HostCallDenial, IdentityContext } from '@forgeone/common';
+import type { AnomalyDetector } from '../anomaly/index.js';
+import { auditLevelAdmits, type AuditDecisionReport, type AuditEventClass, type AuditLevel } from '../audit/index.js';
+
+/** One audit entry as the bridge hands it to the audit log. */
+export type BridgeAuditEntry = AuditDecisionReport;
+
+/**
+ * Where the bridge writes audit entries: an `AuditLog` as it is, or a test recorder.
+ * `record` may throw (backlog, write failure); the bridge then fails closed.
+ */
+export interface AuditPort {
+  /** Which passages are recorded; see the module comment. */
+  readonly level: AuditLevel;
+  record(entry: BridgeAuditEntry): void;
+}
+
+/** What policy (or another refuser) said about one call. */
+export interface Verdict {
+  readonly allowed: boolean;
+  readonly reason: string;
+}
+
+/** How a passage ended. */
+export type Outcome = 'go' | 'denied' | 'unaudited';
+
+/** The ports a passage reports to. */
+export interface PipelinePorts {
+  readonly audit: AuditPort | undefined;
+  readonly anomaly: AnomalyDetector | undefined;
+}
+
+/** The verdict when a passage that must be audited could not be: refused, whatever policy said. */
+export const AUDIT_FAILED: HostCallDenial = Object.freeze({ reason: 'the audit log cannot record this call, so it is refused (fail closed)' });
+
+/** The audit class of a verdict. */
+export function auditClass(allowed: boolean, evaluated: boolean): AuditEventClass {
+  return !allowed ? 'denial' : evaluated ? 'decision' : 'call';
+}
+
+/**
+ * Runs one decided call through observation and audit. Positional, so that allowing a
+ * call whose decision was cached allocates nothing.
+ *
+ * @param subject the key anomaly detection tracks the caller under (its package
+ *   digest); undefined for the host itself
+ * @param requested what the caller literally asked for; recorded only when it differs from `resource`
+ * @param evaluated true when the verdict was evaluated now rather than read from a cache
+ * @returns `go` when the call may proceed, `denied` when the verdict refused it,
+ *   `unaudited` when it had to be audited and could not be (refused, fail closed)
+ */
+export function pass(
+  ports: PipelinePorts,
+  identity: IdentityContext,
+  subject: string | undefined,
+  call: string,
+  resource: string | undefined,
+  requested: string | undefined,
+  verdict: Verdict,
+  evaluated: boolean,
+): Outcome {
+  const allowed = verdict.allowed;
+  if (subject !== undefined) ports.anomaly?.observe(subject, call, allowed);
+  const audit = ports.audit;
+  if (audit !== undefined && auditLevelAdmits(audit.level, auditClass(allowed, evaluated))) {
+    try {
+      audit.record({
+        identity,
+        action: call,
+        resource,
+        allowed,
+        reason: verdict.reason,
+        ...(requested === undefined || requested === resource ? {} : { requested }),
+      });
+    } catch {
+      // SECURITY: a call that must be audited and cannot be is refused.
+      return 'unaudited';
+    }
+  }
+  return allowed ? 'go' : 'denied';
+}
