@@ -48,7 +48,7 @@ const WASI_CALLS: readonly (readonly [string, ResourceKind, Requirement])[] = [
   ['fd_fdstat_set_rights', 'fd', 'none'],
   ['fd_filestat_get', 'fd', 'none'],
   ['fd_filestat_set_size', 'fd', 'none'],
-  ['fd_filestat_set_times', 'fd', 'none'],
+  ['fd_filestat_set_times', 'path', 'fs-write'],
   ['fd_pread', 'fd', 'none'],
   ['fd_prestat_get', 'fd', 'none'],
   ['fd_prestat_dir_name', 'fd', 'none'],

@@ -8,7 +8,7 @@
  * handler error goes back to the guest as an error payload; nothing the guest sends can
  * make the host throw, except breaking its own memory or allocator (which poisons it).
  */
-import { ForgeError, silentLogger, type HostCallGate, type Logger } from '@forgeone/common';
+import { ForgeError, silentLogger, type HostCallAccess, type HostCallGate, type Logger } from '@forgeone/common';
 import { encodeErrorPayload } from './error-payload.js';
 import type { GuestMemory } from './guest-memory.js';
 import { checkByteLimit } from './limits.js';
@@ -29,6 +29,14 @@ export interface HostCallContext {
   readonly call: string;
   /** The logger the binding was given (usually a child carrying the plugin's identity). */
   readonly logger: Logger;
+  /**
+   * Asks policy about what the request really reaches when the handler learns it only
+   * while serving (the file a path leads to after links), as the gate asked about the
+   * resource named in the request. Returns when allowed.
+   * @param requested what the request named, when it differs from `resource`
+   * @throws ForgeError FO_ABI_HOST_DENIED when refused (the gate audited the denial)
+   */
+  decide(resource: string, access?: HostCallAccess, requested?: string): void;
 }
 
 /**
@@ -37,7 +45,10 @@ export interface HostCallContext {
  * @param request the guest's request, a copy the handler may keep
  * @returns the result bytes (possibly empty), copied into guest memory by the caller
  * @throws ForgeError to refuse: its code and message go to the guest in an error
- *   payload, so the message must not hold anything the plugin may not see. Anything
+ *   payload, so the message must not hold anything the plugin may not see. A refusal
+ *   of kind `denied` or `limit` is also reported to the gate (`HostCallGate.refuse`),
+ *   so it is audited: `denied` every time, `limit` once per run of refusals of the same
+ *   function (a guest looping on a rate limit must not flood the audit log). Anything
  *   else thrown is logged and reported to the guest as FO_INTERNAL_UNEXPECTED.
  */
 export type HostFunctionHandler = (request: Uint8Array, context: HostCallContext) => Uint8Array;
@@ -179,20 +190,29 @@ const EMPTY = new Uint8Array(0);
 
 /** The JavaScript function the guest imports as `forge.<name>`. */
 function hostImport(fn: Resolved, gate: HostCallGate, logger: Logger, target: () => GuestMemory | undefined): HostImport {
-  const context: HostCallContext = { call: fn.call, logger };
-
-  /** Asks the gate; a denial becomes FO_ABI_HOST_DENIED for the guest. */
-  const ask = (resource: string | undefined): void => {
-    const denial = gate.check(fn.call, resource);
-    if (denial === undefined) return;
-    logger.debug('host call denied', { call: fn.call, resource, reason: denial.reason });
+  /** Turns a denial into FO_ABI_HOST_DENIED for the guest. */
+  const refused = (resource: string | undefined, reason: string): ForgeError => {
+    logger.debug('host call denied', { call: fn.call, resource, reason });
     // SECURITY: the guest learns that policy refused, not why: reasons name policy
     // internals. The operator sees the reason through the gate's audit and the log.
-    throw new ForgeError('FO_ABI_HOST_DENIED', `host policy denied ${fn.call}`, { details: { call: fn.call } });
+    return new ForgeError('FO_ABI_HOST_DENIED', `host policy denied ${fn.call}`, { details: { call: fn.call, audited: true } });
   };
+
+  /** Asks the gate; a denial becomes FO_ABI_HOST_DENIED. */
+  const ask = (resource: string | undefined, access?: HostCallAccess, requested?: string): void => {
+    const denial = gate.check(fn.call, resource, access, requested);
+    if (denial !== undefined) throw refused(resource, denial.reason);
+  };
+
+  const context: HostCallContext = { call: fn.call, logger, decide: ask };
+  // The resource the request named (for the audit record of a refusal), and whether the
+  // last call of this function was refused by a limit (only the first of a run is audited).
+  let named: string | undefined;
+  let limited = false;
 
   /** Reads the request, asks the gate, runs the handler. Throws ForgeErrors meant for the guest. */
   const serve = (guest: GuestMemory, ptr: number, length: number): Uint8Array => {
+    named = undefined;
     if (fn.resource === undefined) ask(undefined);
     if (length > fn.maxRequestBytes) {
       throw new ForgeError('FO_ABI_INPUT_TOO_LARGE', `${fn.call} takes requests of at most ${fn.maxRequestBytes} bytes, found ${length}`, {
@@ -207,12 +227,33 @@ function hostImport(fn: Resolved, gate: HostCallGate, logger: Logger, target: ()
         { details: { call: fn.call, ptr, length, memoryBytes: guest.bytes().length } },
       );
     }
-    if (fn.resource !== undefined) ask(fn.resource(request));
+    if (fn.resource !== undefined) {
+      named = fn.resource(request);
+      ask(named);
+    }
     const result: unknown = fn.handler(request, context);
     if (!(result instanceof Uint8Array) || result.length > MAX_REGION_BYTES) {
       throw new TypeError(`${fn.call} handler returned ${result instanceof Uint8Array ? `${result.length} bytes` : typeof result}; expected a Uint8Array of at most ${MAX_REGION_BYTES} bytes`);
     }
     return result;
+  };
+
+  /**
+   * Reports a refusal the gate did not make (the handler's, a limit) to the gate, so it
+   * is audited. A handler may add `details.requested` (what the guest literally asked
+   * for, e.g. a URL) and `details.audit` (facts for the operator the guest must not see,
+   * e.g. the address a name resolved to); `details.audited` marks a refusal the gate
+   * already recorded.
+   */
+  const report = (refusal: ForgeError): void => {
+    const details = refusal.details;
+    if (details['audited'] === true) return;
+    if (refusal.kind === 'limit') {
+      if (limited) return;
+      limited = true;
+    } else if (refusal.kind !== 'denied') return;
+    const extra = typeof details['audit'] === 'string' ? ` (${details['audit']})` : '';
+    gate.refuse(fn.call, named, `${refusal.code}: ${refusal.message}${extra}`, typeof details['requested'] === 'string' ? details['requested'] : undefined);
   };
 
   return (rawPtr, rawLength) => {
@@ -242,8 +283,10 @@ function hostImport(fn: Resolved, gate: HostCallGate, logger: Logger, target: ()
     let flags = 0;
     try {
       result = serve(guest, rawPtr >>> 0, rawLength >>> 0);
+      limited = false;
     } catch (error) {
       const refusal = error instanceof ForgeError ? error : internalFailure(fn.call, error, logger);
+      report(refusal);
       result = encodeErrorPayload(refusal.code, refusal.message);
       flags = ERROR_FLAG;
     }

@@ -8,7 +8,7 @@ import type { HostClock } from './clock.js';
 import type { PluginEvent } from './events.js';
 import { FORGE_HOST_FUNCTION_NAMES, createForgeHostFunctions } from './forge-host.js';
 import { DEFAULT_HOST_CALL_LIMITS } from './limits.js';
-import { testPolicy } from './test-support/policy.js';
+import { recordingPolicy } from '@forgeone/microkernel/testing';
 import { bytes, emitEvent, fileWrite, httpRequest, kvList, kvSet, relayPlugin, u32 } from './test-support/plugin.js';
 
 const roots: string[] = [];
@@ -96,7 +96,18 @@ describe('forge.config_get', () => {
     assert.equal(plugin.code('config_get', new Uint8Array(0)), 'FO_ABI_BAD_REQUEST');
     assert.equal(plugin.code('config_get', Uint8Array.of(0xc0)), 'FO_ABI_BAD_REQUEST');
     assert.equal(plugin.code('config_get', bytes('x'.repeat(257))), 'FO_ABI_INPUT_TOO_LARGE');
-    assert.deepEqual(plugin.policy.audit.map((entry) => entry.resource), ['greeting', 'empty', 'missing'], 'the gate sees the key');
+    assert.deepEqual(
+      plugin.policy.audit.map((entry) => [entry.resource, entry.allowed]),
+      [
+        ['greeting', true],
+        ['empty', true],
+        ['missing', true],
+        // The oversized request was refused before its key could be read: a limit refusal, audited.
+        [undefined, false],
+      ],
+      'the gate sees the key',
+    );
+    assert.match(plugin.policy.audit[3]?.reason ?? '', /^FO_ABI_INPUT_TOO_LARGE: /);
   });
 });
 
@@ -135,6 +146,16 @@ describe('forge.emit_event', () => {
     time.advance(1);
     assert.equal(plugin.code('emit_event', emitEvent('tick')), 'ok');
     assert.equal(events.length, 4);
+    assert.equal(plugin.code('emit_event', emitEvent('tick')), 'FO_SYSCALL_RATE_LIMITED');
+    // A run of limit refusals is audited once (a looping guest cannot flood the audit log), and again after a success.
+    const refusals = plugin.policy.audit.filter((entry) => !entry.allowed);
+    assert.deepEqual(
+      refusals.map((entry) => [entry.action, entry.reason.split(':')[0]]),
+      [
+        ['forge.emit_event', 'FO_SYSCALL_RATE_LIMITED'],
+        ['forge.emit_event', 'FO_SYSCALL_RATE_LIMITED'],
+      ],
+    );
   });
 });
 
@@ -232,7 +253,7 @@ describe('createForgeHostFunctions', () => {
       () =>
         createForgeHostFunctions({
           plugin: '',
-          gate: testPolicy().gate,
+          gate: recordingPolicy().gate,
           config: { n: 1 as unknown as string },
           limits: { kv: { maxKeyBytes: 0, maxTotalBytes: -1 }, http: { defaultTimeoutMs: 1.5 }, rates: { log: { perSecond: 0, burst: 1 } } },
         }),

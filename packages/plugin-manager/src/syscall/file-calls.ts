@@ -13,8 +13,10 @@
  * The gate sees the guest path exactly as sent, so a path with `..` or NUL reaches
  * policy (which puts it in no volume and denies it, audited) before the call's own
  * check refuses it with FO_SYSCALL_FILE_BAD_PATH when a permissive gate let it pass.
- * Symbolic links are followed for reads only while they stay inside the volume; a
- * write never follows a link in its last component.
+ * Symbolic links are followed for reads only while they stay inside the volume, and
+ * policy is asked again about the file a link really leads to (and about the place a
+ * resolution fails at), so a link never carries a read past a Cedar forbid; a write
+ * never follows a link in its last component.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fdatasyncSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
@@ -105,16 +107,17 @@ export function fileReadHostFunction(volumes: VolumesAccess, limits: FileLimits)
     name: 'file_read',
     maxRequestBytes: MAX_GUEST_PATH_BYTES,
     resource: (request) => pathText('forge.file_read', request),
-    handler: (request: Uint8Array, context: HostCallContext): Uint8Array => reportEscapes(context, () => readFile(volumes, limits, request, context.call)),
+    handler: (request: Uint8Array, context: HostCallContext): Uint8Array => readFile(volumes, limits, request, context),
   };
 }
 
-function readFile(volumes: VolumesAccess, limits: FileLimits, request: Uint8Array, call: string): Uint8Array {
+function readFile(volumes: VolumesAccess, limits: FileLimits, request: Uint8Array, context: HostCallContext): Uint8Array {
+  const call = context.call;
   const path = pathText(call, request);
   const all = volumes();
   const located = all.locate(call, path);
   if (located.relative === '') throw notRegular(call, path, 'the root of a volume');
-  const target = all.resolve(call, path, located, true);
+  const target = all.resolve(call, path, located, true, (reached) => context.decide(reached, undefined, path));
   if (target.stat === undefined) {
     throw new ForgeError('FO_SYSCALL_FILE_NOT_FOUND', `${call}: ${path} does not exist`, { details: { call, path } });
   }
@@ -144,11 +147,12 @@ export function fileWriteHostFunction(volumes: VolumesAccess, limits: FileLimits
     name: 'file_write',
     maxRequestBytes: 4 + MAX_GUEST_PATH_BYTES + 4 + limits.maxWriteBytes + 4096,
     resource: (request) => readWriteRequest('forge.file_write', request).path,
-    handler: (request: Uint8Array, context: HostCallContext): Uint8Array => reportEscapes(context, () => writeFile(volumes, limits, request, context.call)),
+    handler: (request: Uint8Array, context: HostCallContext): Uint8Array => writeFile(volumes, limits, request, context),
   };
 }
 
-function writeFile(volumes: VolumesAccess, limits: FileLimits, request: Uint8Array, call: string): Uint8Array {
+function writeFile(volumes: VolumesAccess, limits: FileLimits, request: Uint8Array, context: HostCallContext): Uint8Array {
+  const call = context.call;
   const { path, mode, data } = readWriteRequest(call, request);
   if (data.length > limits.maxWriteBytes) throw tooLarge(call, path, limits.maxWriteBytes, data.length, 'data');
   const all = volumes();
@@ -159,7 +163,7 @@ function writeFile(volumes: VolumesAccess, limits: FileLimits, request: Uint8Arr
     });
   }
   if (located.relative === '') throw notRegular(call, path, 'the root of a volume');
-  const target = all.resolve(call, path, located, false);
+  const target = all.resolve(call, path, located, false, (reached) => context.decide(reached, undefined, path));
   if (target.stat?.isSymbolicLink() === true) throw notRegular(call, path, 'a symbolic link (file_write does not follow links)');
   if (target.stat !== undefined && !target.stat.isFile()) throw notRegular(call, path, target.stat.isDirectory() ? 'a directory' : 'a device, FIFO or socket');
   const name = target.name as string;
@@ -172,19 +176,6 @@ function writeFile(volumes: VolumesAccess, limits: FileLimits, request: Uint8Arr
     throw fileError(call, path, error);
   }
   return EMPTY;
-}
-
-/**
- * Runs a file call and logs a refused escape at warn level: policy allowed the path,
- * so the gate's audit does not show the attempt, and the operator should see it.
- */
-function reportEscapes(context: HostCallContext, work: () => Uint8Array): Uint8Array {
-  try {
-    return work();
-  } catch (error) {
-    if (ForgeError.is(error, 'FO_SYSCALL_FILE_ESCAPE')) context.logger.warn('a plugin file call tried to leave its volume', { call: context.call, path: error.details['path'] });
-    throw error;
-  }
 }
 
 /** Writes a temporary file in `directory`, syncs it and renames it over `host`. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ALLOW_ALL_GATE, ForgeError } from '@forgeone/common';
 import { createForgeHostFunctions } from './forge-host.js';
-import { testPolicy } from './test-support/policy.js';
+import { recordingPolicy } from '@forgeone/microkernel/testing';
 import { bytes, fileWrite, relayPlugin, type TestPlugin } from './test-support/plugin.js';
 
 const roots: string[] = [];
@@ -39,7 +39,10 @@ function layout(): Layout {
 }
 
 /** A relay plugin whose manifest declares both volumes and whose operator mapped them. */
-async function filePlugin(dirs: Layout, options: { limits?: { file?: { maxReadBytes?: number; maxWriteBytes?: number } }; permissive?: boolean } = {}): Promise<TestPlugin> {
+async function filePlugin(
+  dirs: Layout,
+  options: { limits?: { file?: { maxReadBytes?: number; maxWriteBytes?: number } }; permissive?: boolean; cedar?: string } = {},
+): Promise<TestPlugin> {
   const volumes = [
     { guest: '/data', host: dirs.data, mode: 'rw' as const },
     { guest: '/assets', host: dirs.assets, mode: 'ro' as const },
@@ -59,6 +62,7 @@ async function filePlugin(dirs: Layout, options: { limits?: { file?: { maxReadBy
         ],
       },
       grant: { volumes: { data: { host: dirs.data, mode: 'rw' }, assets: { host: dirs.assets, mode: 'ro' } } },
+      ...(options.cedar === undefined ? {} : { cedar: options.cedar }),
     },
   );
 }
@@ -127,15 +131,16 @@ describe('forge.file_read and file_write', () => {
       assert.doesNotMatch(failure.message, /outside\/secret|forge-files-/, 'the message names the guest path only');
     }
     assert.equal(plugin.code('file_write', fileWrite('/data/dir-out/secret.txt', 'pwned')), 'FO_SYSCALL_FILE_ESCAPE');
-    assert.deepEqual(
-      plugin.logs.filter((record) => record.level === 'warn').map((record) => [record.fields['call'], record.fields['path']]),
-      [
-        ['forge.file_read', '/data/relative-out'],
-        ['forge.file_read', '/data/absolute-out'],
-        ['forge.file_read', '/data/dir-out/secret.txt'],
-        ['forge.file_write', '/data/dir-out/secret.txt'],
-      ],
-      'policy allowed these paths, so the host log records each escape attempt',
+    // Policy allowed these paths; the resolver refused them: each refusal is audited.
+    assert.deepEqual(plugin.policy.denials(), [
+      ['forge.file_read', '/data/relative-out'],
+      ['forge.file_read', '/data/absolute-out'],
+      ['forge.file_read', '/data/dir-out/secret.txt'],
+      ['forge.file_write', '/data/dir-out/secret.txt'],
+    ]);
+    assert.ok(
+      plugin.policy.audit.filter((entry) => !entry.allowed).every((entry) => entry.reason.startsWith('FO_SYSCALL_FILE_ESCAPE: ')),
+      'each denial says what refused it',
     );
     assert.equal(plugin.code('file_write', fileWrite('/data/inside-link', 'x')), 'FO_SYSCALL_FILE_NOT_REGULAR', 'a write never follows a final link');
     assert.equal(readFileSync(join(dirs.outside, 'secret.txt'), 'utf8'), 'top secret');
@@ -173,7 +178,7 @@ describe('forge.file_read and file_write', () => {
   });
 
   it('refuses malformed volume mappings all at once, and a missing host directory', () => {
-    const gate = testPolicy().gate;
+    const gate = recordingPolicy().gate;
     assert.throws(
       () =>
         createForgeHostFunctions({
@@ -191,5 +196,48 @@ describe('forge.file_read and file_write', () => {
       () => createForgeHostFunctions({ plugin: 'p', gate, volumes: [{ guest: '/data', host: join(tmpdir(), 'forge-no-such-dir-for-test'), mode: 'rw' }] }),
       (error: unknown) => ForgeError.is(error, 'FO_SYSCALL_VOLUME_UNAVAILABLE'),
     );
+  });
+});
+
+describe('forge.file_read and file_write decide on the file a link really leads to', () => {
+  const FORBID_SUB = 'forbid(principal, action in ForgeOne::Action::"filesystem", resource is ForgeOne::Path) when { resource.path like "/data/sub*" };';
+
+  it('refuses a link to a forbidden file with FO_ABI_HOST_DENIED, audited on the file reached with the path asked for', async () => {
+    const dirs = layout();
+    const plugin = await filePlugin(dirs, { cedar: FORBID_SUB });
+    const failure = plugin.failure('file_read', bytes('/data/inside-link'));
+    assert.equal(failure.code, 'FO_ABI_HOST_DENIED');
+    assert.doesNotMatch(failure.message, /note/);
+    assert.deepEqual(
+      plugin.policy.audit.map((entry) => [entry.resource, entry.allowed, entry.requested]),
+      [
+        ['/data/inside-link', true, undefined],
+        ['/data/sub/note.txt', false, '/data/inside-link'],
+      ],
+    );
+    plugin.host.close();
+  });
+
+  it('refuses a directory link into a forbidden tree, for reads and writes', async () => {
+    const dirs = layout();
+    symlinkSync('sub', join(dirs.data, 'door'));
+    const plugin = await filePlugin(dirs, { cedar: FORBID_SUB });
+    assert.equal(plugin.code('file_read', bytes('/data/door/note.txt')), 'FO_ABI_HOST_DENIED');
+    assert.equal(plugin.code('file_write', fileWrite('/data/door/note.txt', 'pwned')), 'FO_ABI_HOST_DENIED');
+    assert.equal(readFileSync(join(dirs.data, 'sub', 'note.txt'), 'utf8'), 'note');
+    assert.deepEqual(plugin.policy.denials(), [
+      ['forge.file_read', '/data/sub/note.txt'],
+      ['forge.file_write', '/data/sub/note.txt'],
+    ]);
+    plugin.host.close();
+  });
+
+  it('answers FO_ABI_HOST_DENIED, not FO_SYSCALL_FILE_NOT_FOUND, for a missing name under a forbidden place reached through a link', async () => {
+    const dirs = layout();
+    symlinkSync('sub', join(dirs.data, 'door'));
+    const plugin = await filePlugin(dirs, { cedar: FORBID_SUB });
+    assert.equal(plugin.code('file_read', bytes('/data/door/missing/x')), 'FO_ABI_HOST_DENIED');
+    assert.deepEqual(plugin.policy.denials(), [['forge.file_read', '/data/sub/missing']]);
+    plugin.host.close();
   });
 });

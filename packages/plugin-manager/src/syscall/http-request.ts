@@ -218,17 +218,7 @@ export function httpRequestHostFunction(deps: HttpDeps): HostFunctionDefinition 
       if (bridge === undefined) {
         throw new ForgeError('FO_SYSCALL_NOT_CONFIGURED', `${context.call}: this host has no I/O bridge for outbound requests`, { details: { call: context.call } });
       }
-      let followed: { url: URL; result: HttpHopResult };
-      try {
-        followed = follow(spec, bridge, deps, context);
-      } catch (error) {
-        // Policy allowed the host, so the audit does not show this refusal: log it.
-        if (ForgeError.is(error, 'FO_SYSCALL_HTTP_PRIVATE_ADDRESS')) {
-          context.logger.warn('a plugin HTTP request to a non-public address was refused', { call: context.call, host: error.details['host'], range: error.details['range'], address: error.details['address'] });
-        }
-        throw error;
-      }
-      const { url, result } = followed;
+      const { url, result } = follow(spec, bridge, deps, context);
       const out = new ResponseWriter().u32(result.status).u32(result.headers.length / 2);
       for (const item of result.headers) out.text(item);
       return out.text(url.href).raw(result.body).finish();
@@ -244,10 +234,11 @@ function follow(spec: HttpRequestSpec, bridge: SyncBridge, deps: HttpDeps, { cal
   for (let hop = 0; ; hop += 1) {
     const host = hostResource(url);
     if (hop > 0) {
-      const denial = deps.gate.check(call, host);
+      const denial = deps.gate.check(call, host, undefined, url.href);
       if (denial !== undefined) {
+        // `audited`: the gate recorded this denial, with the redirect's URL.
         throw new ForgeError('FO_SYSCALL_HTTP_REDIRECT_DENIED', `${call}: a redirect to ${host} was not followed: host policy does not allow that host`, {
-          details: { call, host, hop },
+          details: { call, host, hop, audited: true },
         });
       }
     }
@@ -267,6 +258,11 @@ function follow(spec: HttpRequestSpec, bridge: SyncBridge, deps: HttpDeps, { cal
     try {
       result = bridge.call<HttpHopResult>('http.hop', job, left + BRIDGE_GRACE_MS);
     } catch (error) {
+      if (ForgeError.is(error, 'FO_SYSCALL_HTTP_PRIVATE_ADDRESS')) {
+        // Policy allowed the host; the address it resolved to was refused. The audit
+        // record (not the guest) gets the URL asked for and the address.
+        throw new ForgeError(error.code, error.message, { details: { ...error.details, requested: url.href, audit: `it resolved to ${String(error.details['address'])}` } });
+      }
       if (!ForgeError.is(error, 'FO_SYSCALL_BRIDGE_TIMEOUT')) throw error;
       logger.warn('the I/O worker did not finish an HTTP request in time and was replaced', { call, host });
       throw timeout(call, host, spec.timeoutMs);

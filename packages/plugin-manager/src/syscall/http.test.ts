@@ -7,7 +7,7 @@ import { exchangePinned } from './http-hop.js';
 import { createIoBridge } from './io-bridge.js';
 import type { SyncBridge } from './sync-bridge.js';
 import { startTestServer, type TestServer } from './test-support/http-server.js';
-import type { PolicySetup } from './test-support/policy.js';
+import type { RecordingPolicySetup } from '@forgeone/microkernel/testing';
 import { decodeHttp, httpRequest, relayPlugin, type TestPlugin } from './test-support/plugin.js';
 
 let server: TestServer;
@@ -27,7 +27,7 @@ after(async () => {
  * A plugin whose manifest allows 127.0.0.1 and localhost (any port) and whose operator
  * granted 127.0.0.1 (restricted network access) and named it as an explicit host.
  */
-async function httpPlugin(options: { grant?: PluginGrant; explicitHosts?: string[]; policy?: PolicySetup; limits?: Parameters<typeof createForgeHostFunctions>[0]['limits'] } = {}): Promise<TestPlugin> {
+async function httpPlugin(options: { grant?: PluginGrant; explicitHosts?: string[]; policy?: RecordingPolicySetup; limits?: Parameters<typeof createForgeHostFunctions>[0]['limits'] } = {}): Promise<TestPlugin> {
   return relayPlugin(
     { ioBridge: bridge, explicitHosts: options.explicitHosts ?? ['127.0.0.1'], ...(options.limits === undefined ? {} : { limits: options.limits }) },
     options.policy ?? {
@@ -101,6 +101,16 @@ describe('forge.http_request', () => {
       ['forge.http_request', 'example.net:80'],
       ['forge.http_request', `localhost:${server.port}`],
     ]);
+    // Each refused hop is audited once (by the gate), with the URL the redirect asked for.
+    assert.deepEqual(
+      plugin.policy.audit.filter((entry) => !entry.allowed).map((entry) => entry.requested),
+      ['http://example.net/steal', `http://localhost:${server.port}/hello`],
+    );
+    // Each refused hop is audited once (by the gate), with the URL the redirect asked for.
+    assert.deepEqual(
+      plugin.policy.audit.filter((entry) => !entry.allowed).map((entry) => entry.requested),
+      ['http://example.net/steal', `http://localhost:${server.port}/hello`],
+    );
   });
 
   it('returns a redirect as is when the plugin did not ask to follow', async () => {
@@ -122,12 +132,12 @@ describe('forge.http_request', () => {
     assert.equal(failure.code, 'FO_SYSCALL_HTTP_PRIVATE_ADDRESS');
     assert.match(failure.message, /a loopback address/);
     assert.doesNotMatch(failure.message, /127\.0\.0\.1(?!:)/, 'the guest learns the range, not the address it resolved to');
-    assert.deepEqual(plugin.policy.denials(), [], 'policy allowed it; the address rule refused it');
+    // Policy allowed the host; the address rule refused it: audited with the URL asked for and the address.
     assert.deepEqual(
-      plugin.logs.filter((record) => record.level === 'warn').map((record) => [record.fields['host'], record.fields['range'], record.fields['address']]),
-      [[`127.0.0.1:${server.port}`, 'loopback', '127.0.0.1']],
-      'the host log records the refusal with the address',
+      plugin.policy.audit.filter((entry) => !entry.allowed).map((entry) => [entry.action, entry.resource, entry.requested]),
+      [['forge.http_request', `127.0.0.1:${server.port}`, `${server.origin}/hello`]],
     );
+    assert.match(plugin.policy.audit.find((entry) => !entry.allowed)?.reason ?? '', /^FO_SYSCALL_HTTP_PRIVATE_ADDRESS: .*\(it resolved to 127\.0\.0\.1\)$/);
   });
 
   it('refuses a name that resolves to loopback when only the IP was granted explicitly', async () => {

@@ -14,7 +14,13 @@ import { ForgeError, isNodeSystemError } from '@forgeone/common';
 import { ERRNO } from '../runtime/wasi-p1/abi.js';
 import { errnoOf } from '../runtime/wasi-p1/errno.js';
 import { openPreopenDirectory, type OpenedDirectory } from '../runtime/wasi-p1/host-dir.js';
-import { resolvePath, type Resolution } from '../runtime/wasi-p1/resolve.js';
+import { PathFailure, resolvePath, type Resolution } from '../runtime/wasi-p1/resolve.js';
+
+/**
+ * Asks policy about the guest path a file call really reaches (after links), when it
+ * differs from the path the request named. Returns when allowed; throws to refuse.
+ */
+export type ReachedCheck = (reached: string) => void;
 
 /** One volume as the operator mapped it. */
 export interface VolumeMapping {
@@ -131,16 +137,23 @@ export class Volumes {
   }
 
   /**
-   * Resolves a located path inside its volume.
+   * Resolves a located path inside its volume and has policy decide on what it
+   * reaches: `check` is asked about the guest path of the object reached whenever it
+   * differs from `path` (a link was followed), and about the place a resolution failed
+   * at, so the guest learns nothing about what exists where it may not look.
    * @param follow follow a symbolic link in the last component (inside the volume only)
-   * @throws ForgeError as {@link fileError} maps the resolver's refusals
+   * @throws ForgeError as {@link fileError} maps the resolver's refusals, or what `check` throws
    */
-  resolve(call: string, path: string, located: Located, follow: boolean): Resolution {
+  resolve(call: string, path: string, located: Located, follow: boolean, check: ReachedCheck): Resolution {
+    let target: Resolution;
     try {
-      return resolvePath(located.volume.root, located.relative, { follow });
+      target = resolvePath({ root: located.volume.root, guestPath: located.volume.guest }, located.relative, { follow });
     } catch (error) {
+      if (error instanceof PathFailure && error.reached !== path) check(error.reached);
       throw fileError(call, path, error);
     }
+    if (target.guest !== path) check(target.guest);
+    return target;
   }
 
   /** Closes every host directory. Idempotent. */

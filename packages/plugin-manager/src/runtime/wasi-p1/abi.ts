@@ -61,6 +61,12 @@ export const WASI_P1_FUNCTIONS = [
 /** The name of one preview1 function. */
 export type WasiFunctionName = (typeof WASI_P1_FUNCTIONS)[number];
 
+/** `wasi_snapshot_preview1.<name>` for every function, made once so the gate's allow path allocates nothing. */
+export const CALL: Readonly<Record<WasiFunctionName, string>> = Object.fromEntries(WASI_P1_FUNCTIONS.map((name) => [name, `${WASI_MODULE}.${name}`])) as Record<
+  WasiFunctionName,
+  string
+>;
+
 /** `errno`: the value every preview1 function returns (0 is success). POSIX names. */
 export const ERRNO = {
   SUCCESS: 0,
@@ -187,6 +193,14 @@ export const RIGHTS = {
 
 /** Every right preview1 defines. */
 export const ALL_RIGHTS = (1 << 30) - 1;
+
+/** The names of the rights in `bits`, lower case as in witx (`fd_write, path_open`), for refusal reasons. */
+export function rightNames(bits: number): string {
+  return Object.entries(RIGHTS)
+    .filter(([, bit]) => (bits & bit) !== 0)
+    .map(([name]) => name.toLowerCase())
+    .join(', ');
+}
 
 /** `filetype`. */
 export const FILETYPE = {

@@ -8,14 +8,15 @@
  */
 import { fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, readSync, writeSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
-import { ADVICE_MAX, ALL_FDFLAGS, ERRNO, FDFLAGS, FILETYPE, RIGHTS, SIGNAL_MAX, WHENCE } from './abi.js';
+import type { HostCallGate } from '@forgeone/common';
+import { ADVICE_MAX, ALL_FDFLAGS, CALL, ERRNO, FDFLAGS, FILETYPE, RIGHTS, SIGNAL_MAX, WHENCE, rightNames } from './abi.js';
 import { WasiClock } from './clock.js';
-import { fail } from './errno.js';
+import { fail, refuse } from './errno.js';
 import { FdEntry, FdTable } from './fd-table.js';
 import { TimeShadow, type Filestat } from './filestat.js';
 import { openPreopenDirectory } from './host-dir.js';
 import type { NormalizedWasiOptions } from './options.js';
-import { PathOps } from './path-ops.js';
+import { PathOps, type PathPolicy } from './path-ops.js';
 import { entryAt, listingFor, type DirectoryEntry } from './readdir.js';
 import { DIRECTORY_INHERITING_RIGHTS, DIRECTORY_RIGHTS, STDIN_RIGHTS, STDOUT_RIGHTS, WRITE_RIGHTS } from './rights.js';
 import type { StdioFiletype, WasiInput, WasiOutput } from './stdio.js';
@@ -71,12 +72,24 @@ function toOffset(value: bigint): number {
   return Number(value);
 }
 
+/** Path policy over the host-call gate: a denial is EACCES, or ENOTCAPABLE beyond a capability. */
+function gatePolicy(gate: HostCallGate): PathPolicy {
+  return {
+    decide(call, reached, access, requested) {
+      const denial = gate.check(call, reached, access, requested);
+      // The gate audited the denial; a plain (shared) errno is not reported again.
+      if (denial !== undefined) fail(denial.capability === true ? ERRNO.ENOTCAPABLE : ERRNO.EACCES);
+    },
+  };
+}
+
 /** One guest's WASI state. */
 export class WasiCore {
   readonly table: FdTable;
   readonly clock = new WasiClock();
   readonly shadow = new TimeShadow();
   readonly paths: PathOps;
+  readonly policy: PathPolicy;
   readonly args: PackedStrings;
   readonly env: PackedStrings;
 
@@ -87,7 +100,8 @@ export class WasiCore {
    */
   constructor(options: NormalizedWasiOptions) {
     this.table = new FdTable(options.maxOpenFiles);
-    this.paths = new PathOps(this.table, this.shadow, this.clock);
+    this.policy = gatePolicy(options.gate);
+    this.paths = new PathOps(this.table, this.shadow, this.clock, this.policy);
     this.args = pack(options.args);
     this.env = pack(options.env.map(([name, value]) => `${name}=${value}`));
     this.table.place(0, stdinEntry(options.stdin));
@@ -181,10 +195,11 @@ export class WasiCore {
     entry.fdflags = flags;
   }
 
-  /** Narrows the rights of `fd`. @throws ENOTCAPABLE when asked to add any right */
+  /** Narrows the rights of `fd`. @throws WasiRefusal ENOTCAPABLE when asked to add any right */
   fdSetRights(fd: number, base: number, inheriting: number): void {
     const entry = this.table.get(fd);
-    if ((base & ~entry.rightsBase) !== 0 || (inheriting & ~entry.rightsInheriting) !== 0) fail(ERRNO.ENOTCAPABLE);
+    const added = (base & ~entry.rightsBase) | (inheriting & ~entry.rightsInheriting);
+    if (added !== 0) refuse(ERRNO.ENOTCAPABLE, `fd_fdstat_set_rights can only narrow rights; descriptor ${fd} asked to add ${rightNames(added)}`, this.table.resourceOf(fd));
     entry.rightsBase = base;
     entry.rightsInheriting = inheriting;
   }
@@ -205,10 +220,17 @@ export class WasiCore {
     ftruncateSync(entry.hostFd, toOffset(size));
   }
 
-  /** Sets access and modification times (nanoseconds) as `fstflags` says. @throws EBADF, ENOTCAPABLE, EINVAL */
+  /**
+   * Sets access and modification times (nanoseconds) as `fstflags` says. Changing a
+   * file's times is a write: besides the descriptor's right, policy decides it as a
+   * write on the file's guest path as it is now (so a descriptor opened for reading
+   * cannot touch a file policy keeps read-only).
+   * @throws EBADF, WasiRefusal ENOTCAPABLE, EACCES (policy), EINVAL
+   */
   fdSetTimes(fd: number, atim: bigint, mtim: bigint, fstflags: number): void {
     const entry = this.table.require(fd, RIGHTS.FD_FILESTAT_SET_TIMES);
     if (entry.hostFd < 0) fail(ERRNO.EBADF);
+    this.policy.decide(CALL.fd_filestat_set_times, entry.guestPath === '' ? this.table.resourceOf(fd) : entry.guestPath, 'write', this.table.resourceOf(fd));
     this.paths.setTimesByFd(entry.hostFd, atim, mtim, fstflags);
   }
 
@@ -274,7 +296,9 @@ export class WasiCore {
   fdSeek(fd: number, delta: bigint, whence: number): bigint {
     const entry = this.table.get(fd);
     const tellOnly = whence === WHENCE.CUR && delta === 0n;
-    if ((entry.rightsBase & RIGHTS.FD_SEEK) === 0 && !(tellOnly && (entry.rightsBase & RIGHTS.FD_TELL) !== 0)) fail(ERRNO.ENOTCAPABLE);
+    if ((entry.rightsBase & RIGHTS.FD_SEEK) === 0 && !(tellOnly && (entry.rightsBase & RIGHTS.FD_TELL) !== 0)) {
+      refuse(ERRNO.ENOTCAPABLE, `descriptor ${fd} lacks the right fd_seek`, this.table.resourceOf(fd));
+    }
     if (entry.kind !== 'file') fail(ERRNO.ESPIPE);
     let base: bigint;
     if (whence === WHENCE.SET) base = 0n;
@@ -291,7 +315,7 @@ export class WasiCore {
   /** The offset in bytes; the tell or seek right suffices. @throws EBADF, ENOTCAPABLE, ESPIPE */
   fdTell(fd: number): number {
     const entry = this.table.get(fd);
-    if ((entry.rightsBase & (RIGHTS.FD_TELL | RIGHTS.FD_SEEK)) === 0) fail(ERRNO.ENOTCAPABLE);
+    if ((entry.rightsBase & (RIGHTS.FD_TELL | RIGHTS.FD_SEEK)) === 0) refuse(ERRNO.ENOTCAPABLE, `descriptor ${fd} lacks the right fd_tell`, this.table.resourceOf(fd));
     if (entry.kind !== 'file') fail(ERRNO.ESPIPE);
     return entry.offset;
   }

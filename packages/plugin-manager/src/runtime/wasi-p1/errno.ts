@@ -16,6 +16,34 @@ export class WasiErrno extends Error {
   }
 }
 
+/**
+ * A refusal the host makes on its own rules rather than policy's or the OS's: a path
+ * that leaves its directory, a right the descriptor lacks, a full descriptor table.
+ * The adapter reports each one to the gate (`HostCallGate.refuse`), so it is audited
+ * with what the guest asked for. Made per refusal: refusals are not a hot path.
+ */
+export class WasiRefusal extends WasiErrno {
+  /**
+   * @param reason what was refused, for the audit log (`the path leaves /data`)
+   * @param resource the guest path (or `fd:<n>`) the refused operation would have touched, as far as known
+   * @param requested what the guest literally passed (a raw path)
+   */
+  constructor(
+    errno: number,
+    readonly reason: string,
+    readonly resource: string | undefined,
+    readonly requested: string | undefined,
+  ) {
+    super(errno);
+    this.name = 'WasiRefusal';
+  }
+}
+
+/** Throws a {@link WasiRefusal}. */
+export function refuse(code: number, reason: string, resource?: string, requested?: string): never {
+  throw new WasiRefusal(code, reason, resource, requested);
+}
+
 const SHARED: readonly WasiErrno[] = Object.values(ERRNO).map((code) => new WasiErrno(code));
 
 /** Throws the errno `code`. */

@@ -7,8 +7,8 @@
  * preopens; opening one more is EMFILE.
  */
 import { closeSync } from 'node:fs';
-import { ERRNO } from './abi.js';
-import { fail } from './errno.js';
+import { ERRNO, rightNames } from './abi.js';
+import { fail, refuse } from './errno.js';
 import { hasRights } from './rights.js';
 import type { WasiInput, WasiOutput } from './stdio.js';
 
@@ -52,7 +52,8 @@ export class FdEntry {
   readonly hostFd: number;
   readonly ownsHostFd: boolean;
   readonly root: string;
-  readonly guestPath: string;
+  /** The guest path it was opened under; kept current when the guest renames it or a directory above it. */
+  guestPath: string;
   readonly preopenName: Uint8Array | undefined;
   readonly input: WasiInput | undefined;
   readonly output: WasiOutput | undefined;
@@ -104,12 +105,25 @@ export class FdTable {
     return entry;
   }
 
-  /** The entry for `fd` when it holds every right in `rights`. @throws EBADF, ENOTCAPABLE */
+  /** The entry for `fd` when it holds every right in `rights`. @throws EBADF, WasiRefusal ENOTCAPABLE */
   require(fd: number, rights: number): FdEntry {
     const entry = this.#entries[fd];
     if (entry === undefined) fail(ERRNO.EBADF);
-    if (!hasRights(entry.rightsBase, rights)) fail(ERRNO.ENOTCAPABLE);
+    if (!hasRights(entry.rightsBase, rights)) refuse(ERRNO.ENOTCAPABLE, `descriptor ${fd} lacks the right ${rightNames(rights & ~entry.rightsBase)}`, this.resourceOf(fd));
     return entry;
+  }
+
+  /**
+   * Records that the guest renamed `from` to `to` (guest paths): every descriptor
+   * opened at `from` or below it is now known by the new path.
+   */
+  moved(from: string, to: string): void {
+    const prefix = from.endsWith('/') ? from : `${from}/`;
+    for (const entry of this.#entries) {
+      if (entry === undefined || entry.guestPath === '') continue;
+      if (entry.guestPath === from) entry.guestPath = to;
+      else if (entry.guestPath.startsWith(prefix)) entry.guestPath = `${to.endsWith('/') ? to : `${to}/`}${entry.guestPath.slice(prefix.length)}`;
+    }
   }
 
   /** True when `fd` is open. */
@@ -132,7 +146,7 @@ export class FdTable {
 
   /** Adds `entry` at the lowest free number from 3. @throws EMFILE */
   add(entry: FdEntry): number {
-    if (this.#count >= this.limit) fail(ERRNO.EMFILE);
+    if (this.#count >= this.limit) refuse(ERRNO.EMFILE, `the descriptor table is full (${this.limit} descriptors)`, entry.guestPath === '' ? undefined : entry.guestPath);
     let fd = 3;
     while (this.#entries[fd] !== undefined) fd += 1;
     this.#set(fd, entry);

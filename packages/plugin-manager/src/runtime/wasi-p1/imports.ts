@@ -3,21 +3,24 @@
  * It owns everything about guest memory (pointers, iovecs, struct layouts, errno
  * numbers) and nothing else; the core owns descriptors, rights, paths and time.
  *
- * Every one of the 46 functions passes `gate.check` before it acts (path_rename and
- * path_link once per path); a denial returns EACCES without doing anything, except
- * proc_exit, which has no errno and stops the guest with FO_WASI_CALL_DENIED.
+ * Every one of the 46 functions is made with one of the wrappers in serve.ts: it passes
+ * `gate.check` before it acts (path calls ask about the guest path they really reach,
+ * once per path), a denial returns EACCES without doing anything, and refusals the host
+ * makes on its own rules are reported to the gate. proc_exit, which has no errno, stops
+ * the guest with FO_WASI_CALL_DENIED when denied.
  */
 import { ForgeError } from '@forgeone/common';
-import { ERRNO, EVENTTYPE, LAYOUT, MAX_SUBSCRIPTIONS, SUBCLOCKFLAGS_ABSTIME, WASI_P1_FUNCTIONS, type WasiFunctionName } from './abi.js';
+import { CALL, ERRNO, EVENTTYPE, LAYOUT, MAX_SUBSCRIPTIONS, SUBCLOCKFLAGS_ABSTIME, WASI_P1_FUNCTIONS, type WasiFunctionName } from './abi.js';
 import type { PackedStrings } from './core.js';
 import { fail } from './errno.js';
 import { fdImports } from './imports-fd.js';
 import { pathImports } from './imports-path.js';
-import { CALL, errnoFor, type HostFunction, type ImportContext } from './marshal.js';
+import type { HostFunction, ImportContext } from './marshal.js';
 import { WasiExit } from './outcome.js';
 import { poll, type Subscription } from './poll.js';
+import { onFd, plain } from './serve.js';
 
-const { SUCCESS, EACCES, EINVAL } = ERRNO;
+const { SUCCESS, EINVAL } = ERRNO;
 
 /** args, env, clocks, random, poll, proc, sched and sock functions of one guest. */
 function processImports(ctx: ImportContext): Record<string, HostFunction> {
@@ -60,105 +63,50 @@ function processImports(ctx: ImportContext): Record<string, HostFunction> {
   };
 
   /** Every socket call answers EBADF or ENOTSOCK: there are no sockets. */
-  const sock =
-    (call: string) =>
-    (fd: number): number => {
-      const f = fd >>> 0;
-      if (gate.check(call, table.resourceOf(f)) !== undefined) return EACCES;
-      try {
-        return core.sock(f);
-      } catch (error) {
-        return errnoFor(error);
-      }
-    };
+  const sock = (name: WasiFunctionName): HostFunction => onFd(ctx, name, (f) => core.sock(f));
 
   return {
-    args_get(argv: number, buffer: number): number {
-      if (gate.check(CALL.args_get) !== undefined) return EACCES;
-      try {
-        return writeStrings(core.args, argv >>> 0, buffer >>> 0);
-      } catch (error) {
-        return errnoFor(error);
-      }
-    },
+    args_get: plain(ctx, 'args_get', (argv: number, buffer: number) => writeStrings(core.args, argv >>> 0, buffer >>> 0)),
+    args_sizes_get: plain(ctx, 'args_sizes_get', (count: number, size: number) => writeSizes(core.args, count >>> 0, size >>> 0)),
+    environ_get: plain(ctx, 'environ_get', (environ: number, buffer: number) => writeStrings(core.env, environ >>> 0, buffer >>> 0)),
+    environ_sizes_get: plain(ctx, 'environ_sizes_get', (count: number, size: number) => writeSizes(core.env, count >>> 0, size >>> 0)),
 
-    args_sizes_get(count: number, size: number): number {
-      if (gate.check(CALL.args_sizes_get) !== undefined) return EACCES;
-      try {
-        return writeSizes(core.args, count >>> 0, size >>> 0);
-      } catch (error) {
-        return errnoFor(error);
-      }
-    },
+    clock_res_get: plain(ctx, 'clock_res_get', (id: number, out: number) => {
+      memory.refresh();
+      memory.setU64(out >>> 0, core.clock.resolution(id >>> 0));
+      return SUCCESS;
+    }),
 
-    environ_get(environ: number, buffer: number): number {
-      if (gate.check(CALL.environ_get) !== undefined) return EACCES;
-      try {
-        return writeStrings(core.env, environ >>> 0, buffer >>> 0);
-      } catch (error) {
-        return errnoFor(error);
-      }
-    },
+    clock_time_get: plain(ctx, 'clock_time_get', (id: number, _precision: bigint, out: number) => {
+      memory.refresh();
+      memory.check(out >>> 0, 8);
+      memory.view.setBigUint64(out >>> 0, core.clock.now(id >>> 0), true);
+      return SUCCESS;
+    }),
 
-    environ_sizes_get(count: number, size: number): number {
-      if (gate.check(CALL.environ_sizes_get) !== undefined) return EACCES;
-      try {
-        return writeSizes(core.env, count >>> 0, size >>> 0);
-      } catch (error) {
-        return errnoFor(error);
-      }
-    },
+    poll_oneoff: plain(ctx, 'poll_oneoff', (input: number, output: number, count: number, nevents: number) => {
+      const n = count >>> 0;
+      if (n === 0 || n > MAX_SUBSCRIPTIONS) return EINVAL;
+      memory.refresh();
+      memory.check(input >>> 0, n * LAYOUT.SUBSCRIPTION_SIZE);
+      memory.check(output >>> 0, n * LAYOUT.EVENT_SIZE);
+      memory.check(nevents >>> 0, 4);
+      const events = poll(table, core.clock, decodeSubscriptions(input >>> 0, n));
+      const view = memory.view;
+      events.forEach((event, index) => {
+        const ptr = (output >>> 0) + index * LAYOUT.EVENT_SIZE;
+        memory.u8.fill(0, ptr, ptr + LAYOUT.EVENT_SIZE);
+        view.setBigUint64(ptr, event.userdata, true);
+        view.setUint16(ptr + 8, event.error, true);
+        view.setUint8(ptr + 10, event.type);
+        view.setBigUint64(ptr + 16, event.nbytes, true);
+        view.setUint16(ptr + 24, event.flags, true);
+      });
+      view.setUint32(nevents >>> 0, events.length, true);
+      return SUCCESS;
+    }),
 
-    clock_res_get(id: number, out: number): number {
-      if (gate.check(CALL.clock_res_get) !== undefined) return EACCES;
-      try {
-        memory.refresh();
-        memory.setU64(out >>> 0, core.clock.resolution(id >>> 0));
-        return SUCCESS;
-      } catch (error) {
-        return errnoFor(error);
-      }
-    },
-
-    clock_time_get(id: number, _precision: bigint, out: number): number {
-      if (gate.check(CALL.clock_time_get) !== undefined) return EACCES;
-      try {
-        memory.refresh();
-        memory.check(out >>> 0, 8);
-        memory.view.setBigUint64(out >>> 0, core.clock.now(id >>> 0), true);
-        return SUCCESS;
-      } catch (error) {
-        return errnoFor(error);
-      }
-    },
-
-    poll_oneoff(input: number, output: number, count: number, nevents: number): number {
-      if (gate.check(CALL.poll_oneoff) !== undefined) return EACCES;
-      try {
-        const n = count >>> 0;
-        if (n === 0 || n > MAX_SUBSCRIPTIONS) return EINVAL;
-        memory.refresh();
-        memory.check(input >>> 0, n * LAYOUT.SUBSCRIPTION_SIZE);
-        memory.check(output >>> 0, n * LAYOUT.EVENT_SIZE);
-        memory.check(nevents >>> 0, 4);
-        const events = poll(table, core.clock, decodeSubscriptions(input >>> 0, n));
-        const view = memory.view;
-        events.forEach((event, index) => {
-          const ptr = (output >>> 0) + index * LAYOUT.EVENT_SIZE;
-          memory.u8.fill(0, ptr, ptr + LAYOUT.EVENT_SIZE);
-          view.setBigUint64(ptr, event.userdata, true);
-          view.setUint16(ptr + 8, event.error, true);
-          view.setUint8(ptr + 10, event.type);
-          view.setBigUint64(ptr + 16, event.nbytes, true);
-          view.setUint16(ptr + 24, event.flags, true);
-        });
-        view.setUint32(nevents >>> 0, events.length, true);
-        return SUCCESS;
-      } catch (error) {
-        return errnoFor(error);
-      }
-    },
-
+    // proc_exit has no errno to answer with: a denial stops the guest.
     proc_exit(code: number): never {
       if (gate.check(CALL.proc_exit) !== undefined) {
         throw new ForgeError('FO_WASI_CALL_DENIED', `the host-call gate refused proc_exit(${code >>> 0}); the guest was stopped`, { details: { call: CALL.proc_exit } });
@@ -166,36 +114,20 @@ function processImports(ctx: ImportContext): Record<string, HostFunction> {
       throw new WasiExit(code >>> 0);
     },
 
-    proc_raise(signal: number): number {
-      if (gate.check(CALL.proc_raise) !== undefined) return EACCES;
-      try {
-        return core.procRaise(signal & 0xff);
-      } catch (error) {
-        return errnoFor(error);
-      }
-    },
+    proc_raise: plain(ctx, 'proc_raise', (signal: number) => core.procRaise(signal & 0xff)),
+    sched_yield: plain(ctx, 'sched_yield', () => SUCCESS),
 
-    sched_yield(): number {
-      if (gate.check(CALL.sched_yield) !== undefined) return EACCES;
+    random_get: plain(ctx, 'random_get', (buffer: number, length: number) => {
+      memory.refresh();
+      memory.check(buffer >>> 0, length >>> 0);
+      core.random(memory.u8, buffer >>> 0, length >>> 0);
       return SUCCESS;
-    },
+    }),
 
-    random_get(buffer: number, length: number): number {
-      if (gate.check(CALL.random_get) !== undefined) return EACCES;
-      try {
-        memory.refresh();
-        memory.check(buffer >>> 0, length >>> 0);
-        core.random(memory.u8, buffer >>> 0, length >>> 0);
-        return SUCCESS;
-      } catch (error) {
-        return errnoFor(error);
-      }
-    },
-
-    sock_accept: sock(CALL.sock_accept),
-    sock_recv: sock(CALL.sock_recv),
-    sock_send: sock(CALL.sock_send),
-    sock_shutdown: sock(CALL.sock_shutdown),
+    sock_accept: sock('sock_accept'),
+    sock_recv: sock('sock_recv'),
+    sock_send: sock('sock_send'),
+    sock_shutdown: sock('sock_shutdown'),
   };
 }
 

@@ -4,7 +4,7 @@
  * into an errno, and the writers for preview1's structs.
  */
 import { ForgeError, type HostCallGate } from '@forgeone/common';
-import { LAYOUT, WASI_MODULE, WASI_P1_FUNCTIONS, type WasiFunctionName } from './abi.js';
+import { LAYOUT } from './abi.js';
 import type { Fdstat, WasiCore } from './core.js';
 import { errnoOf } from './errno.js';
 import type { Filestat } from './filestat.js';
@@ -21,11 +21,6 @@ export interface ImportContext {
 /** A host function as wasm calls it: i32 as number, i64 as bigint. */
 export type HostFunction = (...args: never[]) => number | undefined;
 
-/** `wasi_snapshot_preview1.<name>` for every function, made once so the gate's allow path allocates nothing. */
-export const CALL: Readonly<Record<WasiFunctionName, string>> = Object.fromEntries(WASI_P1_FUNCTIONS.map((name) => [name, `${WASI_MODULE}.${name}`])) as Record<
-  WasiFunctionName,
-  string
->;
 
 /**
  * The errno for what a call threw. Anything that is not an errno or a Node system

@@ -1,11 +1,14 @@
 /**
  * The path_* operations of the core. Each one checks the directory descriptor's
  * rights, resolves its path(s) with {@link resolvePath} (never leaving that
- * directory), and only then acts on the host path it got, opening final components
- * with O_NOFOLLOW so a symlink is never followed unless the guest asked.
+ * directory), asks policy about the guest path each one really reaches (after links,
+ * never the name asked for), and only then acts on the host path it got, opening final
+ * components with O_NOFOLLOW so a symlink is never followed unless the guest asked.
  *
  * Errno choices (docs/wasi.md): leaving the directory and missing rights are
- * ENOTCAPABLE; everything else is what Linux would say for the same request.
+ * ENOTCAPABLE refusals (reported to the gate, so audited); a policy denial is EACCES
+ * (ENOTCAPABLE for a write beyond a read-only grant); everything else is what Linux
+ * would say for the same request.
  */
 import {
   closeSync,
@@ -25,15 +28,28 @@ import {
   unlinkSync,
   utimesSync,
 } from 'node:fs';
-import { posix } from 'node:path';
-import { ALL_FDFLAGS, ALL_OFLAGS, CLOCKID, ERRNO, FDFLAGS, FILETYPE, LOOKUPFLAGS, OFLAGS, RIGHTS } from './abi.js';
+import type { HostCallAccess } from '@forgeone/common';
+import { ALL_FDFLAGS, ALL_OFLAGS, CALL, CLOCKID, ERRNO, FDFLAGS, FILETYPE, LOOKUPFLAGS, OFLAGS, RIGHTS, rightNames } from './abi.js';
 import type { WasiClock } from './clock.js';
-import { fail } from './errno.js';
+import { fail, refuse } from './errno.js';
 import { FdEntry, type FdTable } from './fd-table.js';
 import { filetypeOf, type Filestat, type TimeShadow } from './filestat.js';
 import { directoryRoot } from './host-dir.js';
-import { resolvePath } from './resolve.js';
+import { PathFailure, resolvePath, type Resolution, type ResolveOptions } from './resolve.js';
 import { DIRECTORY_RIGHTS, FILE_RIGHTS, READ_MODE_RIGHTS, WRITE_MODE_RIGHTS } from './rights.js';
+
+/**
+ * Policy, as the path operations ask it: once per path, about the guest path the path
+ * really reaches. Implemented over the host-call gate by the adapter.
+ */
+export interface PathPolicy {
+  /**
+   * Decides `call` on `reached` (a guest path) for `access`; `requested` is the path
+   * the guest passed. Returns when allowed.
+   * @throws WasiErrno EACCES, or ENOTCAPABLE for a write beyond a read-only grant (the gate audited it)
+   */
+  decide(call: string, reached: string, access: HostCallAccess | undefined, requested: string): void;
+}
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK, O_SYNC, O_DSYNC } = constants;
 
@@ -51,49 +67,62 @@ function hostOpenFlags(rights: number, oflags: number, fdflags: number): number 
   return flags;
 }
 
-/** The guest path a call names, for policy: the directory's guest path joined with `path`, normalised. */
-export function guestPathOf(table: FdTable, fd: number, path: string): string {
-  if (path.startsWith('/') || !table.has(fd)) return path;
-  const entry = table.get(fd);
-  return entry.kind === 'directory' ? posix.join(entry.guestPath, path) : path;
-}
-
 /** Path operations over one descriptor table. */
 export class PathOps {
   constructor(
     private readonly table: FdTable,
     private readonly shadow: TimeShadow,
     private readonly clock: WasiClock,
+    private readonly policy: PathPolicy,
   ) {}
 
-  /** The directory `fd` when it holds `rights`. @throws EBADF, ENOTDIR, ENOTCAPABLE */
-  #directory(fd: number, rights: number): FdEntry {
+  /** The directory `fd` when it holds `rights`. @throws EBADF, ENOTDIR, WasiRefusal ENOTCAPABLE */
+  #directory(fd: number, rights: number, path: string): FdEntry {
     const entry = this.table.get(fd);
     if (entry.kind !== 'directory') fail(ERRNO.ENOTDIR);
-    if ((entry.rightsBase & rights) !== rights) fail(ERRNO.ENOTCAPABLE);
+    const missing = rights & ~entry.rightsBase;
+    if (missing !== 0) refuse(ERRNO.ENOTCAPABLE, `the directory descriptor ${fd} lacks the right ${rightNames(missing)}`, entry.guestPath, path);
     return entry;
+  }
+
+  /**
+   * Resolves `path` under `dir` and asks policy about what it reached. A resolution
+   * that fails on the way asks policy about the place it failed at first, so a denied
+   * place answers EACCES whether or not something exists there.
+   * @throws WasiRefusal (leaving the directory), EACCES/ENOTCAPABLE (policy), every resolution errno
+   */
+  #reach(call: string, dir: FdEntry, path: string, options: ResolveOptions, access?: HostCallAccess): Resolution {
+    let target: Resolution;
+    try {
+      target = resolvePath(dir, path, options);
+    } catch (error) {
+      if (error instanceof PathFailure) this.policy.decide(call, error.reached, access, path);
+      throw error;
+    }
+    this.policy.decide(call, target.guest, access, path);
+    return target;
   }
 
   /** mkdir. @throws ENOTDIR, ENOTCAPABLE, EEXIST, every resolution errno */
   createDirectory(fd: number, path: string): void {
-    const dir = this.#directory(fd, RIGHTS.PATH_CREATE_DIRECTORY);
-    const target = resolvePath(dir.root, path, { follow: false, entry: true });
+    const dir = this.#directory(fd, RIGHTS.PATH_CREATE_DIRECTORY, path);
+    const target = this.#reach(CALL.path_create_directory, dir, path, { follow: false, entry: true });
     if (target.name === undefined || target.stat !== undefined) fail(ERRNO.EEXIST);
     mkdirSync(target.host, 0o777);
   }
 
   /** stat, or lstat unless `symlink_follow`. @throws ENOTDIR, ENOTCAPABLE, ENOENT, every resolution errno */
   filestat(fd: number, lookupflags: number, path: string): Filestat {
-    const dir = this.#directory(fd, RIGHTS.PATH_FILESTAT_GET);
-    const target = resolvePath(dir.root, path, { follow: (lookupflags & LOOKUPFLAGS.SYMLINK_FOLLOW) !== 0 });
+    const dir = this.#directory(fd, RIGHTS.PATH_FILESTAT_GET, path);
+    const target = this.#reach(CALL.path_filestat_get, dir, path, { follow: (lookupflags & LOOKUPFLAGS.SYMLINK_FOLLOW) !== 0 });
     if (target.stat === undefined) fail(ERRNO.ENOENT);
     return this.shadow.filestat(target.stat);
   }
 
   /** utimensat: a symlink's own times unless `symlink_follow`. @throws ENOTDIR, ENOTCAPABLE, ENOENT, EINVAL, every resolution errno */
   setTimes(fd: number, lookupflags: number, path: string, atim: bigint, mtim: bigint, fstflags: number): void {
-    const dir = this.#directory(fd, RIGHTS.PATH_FILESTAT_SET_TIMES);
-    const target = resolvePath(dir.root, path, { follow: (lookupflags & LOOKUPFLAGS.SYMLINK_FOLLOW) !== 0 });
+    const dir = this.#directory(fd, RIGHTS.PATH_FILESTAT_SET_TIMES, path);
+    const target = this.#reach(CALL.path_filestat_set_times, dir, path, { follow: (lookupflags & LOOKUPFLAGS.SYMLINK_FOLLOW) !== 0 });
     if (target.stat === undefined) fail(ERRNO.ENOENT);
     const request = this.shadow.request(target.stat, atim, mtim, fstflags, this.clock.now(CLOCKID.REALTIME));
     // The final component is a symlink only when the guest did not ask to follow it.
@@ -121,13 +150,13 @@ export class PathOps {
    * reach; directories cannot be linked (EPERM, as on Linux).
    */
   link(oldFd: number, oldFlags: number, oldPath: string, newFd: number, newPath: string): void {
-    const from = this.#directory(oldFd, RIGHTS.PATH_LINK_SOURCE);
-    const to = this.#directory(newFd, RIGHTS.PATH_LINK_TARGET);
+    const from = this.#directory(oldFd, RIGHTS.PATH_LINK_SOURCE, oldPath);
+    const to = this.#directory(newFd, RIGHTS.PATH_LINK_TARGET, newPath);
     const follow = (oldFlags & LOOKUPFLAGS.SYMLINK_FOLLOW) !== 0;
-    const source = resolvePath(from.root, oldPath, { follow, entry: !follow });
+    const source = this.#reach(CALL.path_link, from, oldPath, { follow, entry: !follow });
     if (source.stat === undefined) fail(ERRNO.ENOENT);
     if (source.name === undefined || source.stat.isDirectory()) fail(ERRNO.EPERM);
-    const target = resolvePath(to.root, newPath, { follow: false, entry: true });
+    const target = this.#reach(CALL.path_link, to, newPath, { follow: false, entry: true });
     if (target.name === undefined || target.stat !== undefined) fail(ERRNO.EEXIST);
     linkSync(source.host, target.host);
   }
@@ -141,18 +170,24 @@ export class PathOps {
    * @returns the new descriptor
    */
   open(fd: number, lookupflags: number, path: string, oflags: number, rightsBase: number, rightsInheriting: number, fdflags: number): number {
-    const dir = this.#directory(fd, RIGHTS.PATH_OPEN);
+    const dir = this.#directory(fd, RIGHTS.PATH_OPEN, path);
     if ((oflags & ~ALL_OFLAGS) !== 0 || (fdflags & ~ALL_FDFLAGS) !== 0) fail(ERRNO.EINVAL);
     const create = (oflags & OFLAGS.CREAT) !== 0;
-    if (create && (dir.rightsBase & RIGHTS.PATH_CREATE_FILE) === 0) fail(ERRNO.ENOTCAPABLE);
-    if ((oflags & OFLAGS.TRUNC) !== 0 && (dir.rightsBase & RIGHTS.PATH_FILESTAT_SET_SIZE) === 0) fail(ERRNO.ENOTCAPABLE);
-    if ((rightsBase & WRITE_MODE_RIGHTS & ~dir.rightsInheriting) !== 0) fail(ERRNO.ENOTCAPABLE);
+    if (create && (dir.rightsBase & RIGHTS.PATH_CREATE_FILE) === 0) refuse(ERRNO.ENOTCAPABLE, `the directory descriptor ${fd} lacks the right path_create_file`, dir.guestPath, path);
+    if ((oflags & OFLAGS.TRUNC) !== 0 && (dir.rightsBase & RIGHTS.PATH_FILESTAT_SET_SIZE) === 0) {
+      refuse(ERRNO.ENOTCAPABLE, `the directory descriptor ${fd} lacks the right path_filestat_set_size (for O_TRUNC)`, dir.guestPath, path);
+    }
+    const withheld = rightsBase & WRITE_MODE_RIGHTS & ~dir.rightsInheriting;
+    if (withheld !== 0) refuse(ERRNO.ENOTCAPABLE, `the directory descriptor ${fd} cannot pass on the right ${rightNames(withheld)}`, dir.guestPath, path);
     // Refuse before creating anything, so a full table never leaves a new empty file behind.
-    if (this.table.size >= this.table.limit) fail(ERRNO.EMFILE);
+    if (this.table.size >= this.table.limit) refuse(ERRNO.EMFILE, `the descriptor table is full (${this.table.limit} descriptors)`, dir.guestPath, path);
 
-    const target = resolvePath(dir.root, path, { follow: (lookupflags & LOOKUPFLAGS.SYMLINK_FOLLOW) !== 0 });
+    // A use that can change the file is a write; fd_filestat_set_times, which needs no
+    // write mode, is decided as a write on the file's path when it is used.
+    const writes = (oflags & (OFLAGS.CREAT | OFLAGS.TRUNC)) !== 0 || (rightsBase & WRITE_MODE_RIGHTS) !== 0;
+    const target = this.#reach(CALL.path_open, dir, path, { follow: (lookupflags & LOOKUPFLAGS.SYMLINK_FOLLOW) !== 0 }, writes ? 'write' : 'read');
     const stat = target.stat;
-    const guestPath = posix.join(dir.guestPath, path);
+    const guestPath = target.guest;
     if (stat === undefined) {
       if (!create) fail(ERRNO.ENOENT);
       if ((oflags & OFLAGS.DIRECTORY) !== 0) fail(ERRNO.EINVAL);
@@ -215,8 +250,8 @@ export class PathOps {
 
   /** The contents of symlink `path`, all of it: the adapter truncates to the guest's buffer. */
   readlink(fd: number, path: string): Buffer {
-    const dir = this.#directory(fd, RIGHTS.PATH_READLINK);
-    const target = resolvePath(dir.root, path, { follow: false, entry: true });
+    const dir = this.#directory(fd, RIGHTS.PATH_READLINK, path);
+    const target = this.#reach(CALL.path_readlink, dir, path, { follow: false, entry: true });
     if (target.stat === undefined) fail(ERRNO.ENOENT);
     if (!target.stat.isSymbolicLink()) fail(ERRNO.EINVAL);
     return readlinkSync(target.host, 'buffer');
@@ -224,8 +259,8 @@ export class PathOps {
 
   /** rmdir. @throws ENOTDIR, ENOTCAPABLE, ENOENT, ENOTEMPTY, EINVAL (`.`), every resolution errno */
   removeDirectory(fd: number, path: string): void {
-    const dir = this.#directory(fd, RIGHTS.PATH_REMOVE_DIRECTORY);
-    const target = resolvePath(dir.root, path, { follow: false, entry: true });
+    const dir = this.#directory(fd, RIGHTS.PATH_REMOVE_DIRECTORY, path);
+    const target = this.#reach(CALL.path_remove_directory, dir, path, { follow: false, entry: true });
     if (target.name === undefined) fail(ERRNO.EINVAL);
     if (target.stat === undefined) fail(ERRNO.ENOENT);
     rmdirSync(target.host);
@@ -233,14 +268,17 @@ export class PathOps {
 
   /** rename, both paths resolved inside their directories. @throws ENOTDIR, ENOTCAPABLE, ENOENT, EINVAL, the host's rename errnos */
   rename(fd: number, oldPath: string, newFd: number, newPath: string): void {
-    const from = this.#directory(fd, RIGHTS.PATH_RENAME_SOURCE);
-    const to = this.#directory(newFd, RIGHTS.PATH_RENAME_TARGET);
-    const source = resolvePath(from.root, oldPath, { follow: false, entry: true });
+    const from = this.#directory(fd, RIGHTS.PATH_RENAME_SOURCE, oldPath);
+    const to = this.#directory(newFd, RIGHTS.PATH_RENAME_TARGET, newPath);
+    const source = this.#reach(CALL.path_rename, from, oldPath, { follow: false, entry: true });
     if (source.name === undefined) fail(ERRNO.EINVAL);
     if (source.stat === undefined) fail(ERRNO.ENOENT);
-    const target = resolvePath(to.root, newPath, { follow: false, entry: true });
+    const target = this.#reach(CALL.path_rename, to, newPath, { follow: false, entry: true });
     if (target.name === undefined) fail(ERRNO.EINVAL);
     renameSync(source.host, target.host);
+    // Descriptors opened at or below the old path now name the new one, so decisions
+    // and audit records about what is reached through them name the real file.
+    this.table.moved(source.guest, target.guest);
   }
 
   /**
@@ -250,24 +288,24 @@ export class PathOps {
    * led outside the tree.
    */
   symlink(contents: string, fd: number, path: string): void {
-    const dir = this.#directory(fd, RIGHTS.PATH_SYMLINK);
+    const dir = this.#directory(fd, RIGHTS.PATH_SYMLINK, path);
     if (contents.length === 0) fail(ERRNO.ENOENT);
-    if (contents.startsWith('/')) fail(ERRNO.ENOTCAPABLE);
-    const target = resolvePath(dir.root, path, { follow: false, entry: true });
+    if (contents.startsWith('/')) refuse(ERRNO.ENOTCAPABLE, 'a symbolic link to an absolute path names the host\'s file system', dir.guestPath, `${path} -> ${contents}`);
+    const target = this.#reach(CALL.path_symlink, dir, path, { follow: false, entry: true });
     if (target.name === undefined || target.stat !== undefined) fail(ERRNO.EEXIST);
     let depth = target.depth;
     for (const part of contents.split('/')) {
       if (part === '..') depth -= 1;
       else if (part !== '' && part !== '.') depth += 1;
-      if (depth < 0) fail(ERRNO.ENOTCAPABLE);
+      if (depth < 0) refuse(ERRNO.ENOTCAPABLE, `a symbolic link whose target climbs above ${dir.guestPath}`, target.guest, `${path} -> ${contents}`);
     }
     symlinkSync(contents, target.host);
   }
 
   /** unlink a file or symlink (never its target). @throws ENOTDIR, ENOTCAPABLE, ENOENT, EISDIR, every resolution errno */
   unlink(fd: number, path: string): void {
-    const dir = this.#directory(fd, RIGHTS.PATH_UNLINK_FILE);
-    const target = resolvePath(dir.root, path, { follow: false, entry: true });
+    const dir = this.#directory(fd, RIGHTS.PATH_UNLINK_FILE, path);
+    const target = this.#reach(CALL.path_unlink_file, dir, path, { follow: false, entry: true });
     if (target.name === undefined) fail(ERRNO.EISDIR);
     if (target.stat === undefined) fail(ERRNO.ENOENT);
     if (target.stat.isDirectory()) fail(ERRNO.EISDIR);

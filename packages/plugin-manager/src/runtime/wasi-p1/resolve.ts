@@ -17,7 +17,7 @@
  */
 import { lstatSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
 import { ERRNO } from './abi.js';
-import { fail } from './errno.js';
+import { WasiErrno, WasiRefusal, errnoOf, fail, refuse } from './errno.js';
 
 /** Most symbolic links one resolution follows before giving up with ELOOP. */
 export const MAX_SYMLINK_HOPS = 32;
@@ -34,10 +34,25 @@ export interface ResolveOptions {
   readonly entry?: boolean;
 }
 
+/** The directory a path is resolved in: its host root and its guest path. */
+export interface ResolveBase {
+  /** Host path resolution starts from (`/proc/self/fd/<n>` or a real path). */
+  readonly root: string;
+  /** The directory's guest path (`/data/sub`); guest paths of what is reached are built from it. */
+  readonly guestPath: string;
+}
+
 /** Where a path led. */
 export interface Resolution {
   /** Host path of the final object (of the starting directory when `name` is undefined). */
   readonly host: string;
+  /**
+   * Guest path of the final object as it really is: the base's guest path joined with
+   * the components actually walked after every symbolic link was spliced in and every
+   * `..` applied (`/data/secrets/key.txt` for `innocent` linking to `secrets/key.txt`).
+   * Policy decides on this, never on the name asked for.
+   */
+  readonly guest: string;
   /** The final component's name; undefined when the path names the start itself (`.`, `a/..`). */
   readonly name: string | undefined;
   /** lstat of the final object; undefined when it does not exist. */
@@ -46,6 +61,22 @@ export interface Resolution {
   readonly mustBeDirectory: boolean;
   /** How many directories below the root the final object's directory is (0: in the root). */
   readonly depth: number;
+}
+
+/**
+ * A resolution that failed on the way (a missing or unreadable component, a file used
+ * as a directory, a link loop). `reached` is the guest path of the component it failed
+ * at, so that policy can be asked about the place the guest was really probing: a
+ * guest must not learn what exists where policy forbids it to look.
+ */
+export class PathFailure extends WasiErrno {
+  constructor(
+    errno: number,
+    readonly reached: string,
+  ) {
+    super(errno);
+    this.name = 'PathFailure';
+  }
 }
 
 function lstatOrMissing(path: string): BigIntStats | undefined {
@@ -57,69 +88,91 @@ function components(path: string): string[] {
   return path.split('/').filter((part) => part !== '');
 }
 
+/** `base` joined with `parts` (base is absolute in guest terms, parts are plain names). */
+function guestJoin(base: string, parts: readonly string[]): string {
+  if (parts.length === 0) return base;
+  return `${base.endsWith('/') ? base : `${base}/`}${parts.join('/')}`;
+}
+
 /**
- * Resolves `path` relative to the directory whose host path is `root`.
+ * Resolves `path` relative to the directory `base`.
  *
  * @param path a guest path: relative, UTF-8, without NUL (the adapter checks these)
- * @throws WasiErrno ENOENT (empty path, missing directory on the way), ENOTCAPABLE
- *   (absolute path, `..` above the root, symlink leaving it), ELOOP (more than 32
- *   links), ENOTDIR (a file used as a directory), or the errno of a failing lstat
+ * @throws WasiRefusal ENOTCAPABLE (absolute path, `..` above the base, a symlink
+ *   leaving it; reported to the gate as refusals); PathFailure ENOENT (missing
+ *   directory on the way), ELOOP (more than 32 links), ENOTDIR (a file used as a
+ *   directory) or the errno of a failing lstat; WasiErrno ENOENT for an empty path
  */
-export function resolvePath(root: string, path: string, options: ResolveOptions): Resolution {
+export function resolvePath(base: ResolveBase, path: string, options: ResolveOptions): Resolution {
   if (path.length === 0) fail(ERRNO.ENOENT);
-  if (path.startsWith('/')) fail(ERRNO.ENOTCAPABLE);
+  if (path.startsWith('/')) refuse(ERRNO.ENOTCAPABLE, 'an absolute path names the host\'s file system, not the guest\'s', base.guestPath, path);
   const entryOperation = options.entry === true;
   let mustBeDirectory = path.endsWith('/');
   // Components still to walk, last one first, so pop() takes the next.
   const pending = components(path).reverse();
-  const directories = [root];
+  const directories = [base.root];
+  // The guest names of `directories` below the root, kept in step with it.
+  const walked: string[] = [];
   let hops = 0;
+  let part = '';
 
-  while (pending.length > 0) {
-    const part = pending.pop() as string;
-    const last = pending.length === 0;
-    const here = directories[directories.length - 1] as string;
-    if (part === '.' || part === '..') {
-      if (part === '..') {
-        if (directories.length === 1) fail(ERRNO.ENOTCAPABLE);
-        directories.pop();
-      }
-      if (last) mustBeDirectory = true;
-      continue;
-    }
-    const host = `${here}/${part}`;
-    const stat = lstatOrMissing(host);
-    if (stat === undefined) {
-      if (!last) fail(ERRNO.ENOENT);
-      return { host: mustBeDirectory ? `${host}/` : host, name: part, stat: undefined, mustBeDirectory, depth: directories.length - 1 };
-    }
-    if (stat.isSymbolicLink()) {
-      const followLink = !last || (!entryOperation && (options.follow || mustBeDirectory));
-      if (followLink) {
-        hops += 1;
-        if (hops > MAX_SYMLINK_HOPS) fail(ERRNO.ELOOP);
-        const target = readlinkSync(host, 'utf8');
-        if (target.length === 0) fail(ERRNO.ENOENT);
-        // SECURITY: an absolute target names the host's file system, never the guest's.
-        if (target.startsWith('/')) fail(ERRNO.ENOTCAPABLE);
-        if (last && target.endsWith('/')) mustBeDirectory = true;
-        const spliced = components(target);
-        for (let index = spliced.length - 1; index >= 0; index -= 1) pending.push(spliced[index] as string);
-        // A target of only `.` components leaves nothing pending: the link names its own directory.
+  try {
+    while (pending.length > 0) {
+      part = pending.pop() as string;
+      const last = pending.length === 0;
+      const here = directories[directories.length - 1] as string;
+      if (part === '.' || part === '..') {
+        if (part === '..') {
+          if (directories.length === 1) {
+            refuse(ERRNO.ENOTCAPABLE, hops === 0 ? `the path climbs above ${base.guestPath}` : `a symbolic link on the way leads above ${base.guestPath}`, base.guestPath, path);
+          }
+          directories.pop();
+          walked.pop();
+        }
+        if (last) mustBeDirectory = true;
         continue;
       }
-      if (last && mustBeDirectory) fail(ERRNO.ENOTDIR);
-      return { host, name: part, stat, mustBeDirectory, depth: directories.length - 1 };
+      const host = `${here}/${part}`;
+      const stat = lstatOrMissing(host);
+      if (stat === undefined) {
+        if (!last) fail(ERRNO.ENOENT);
+        const guest = guestJoin(base.guestPath, [...walked, part]);
+        return { host: mustBeDirectory ? `${host}/` : host, guest, name: part, stat: undefined, mustBeDirectory, depth: directories.length - 1 };
+      }
+      if (stat.isSymbolicLink()) {
+        const followLink = !last || (!entryOperation && (options.follow || mustBeDirectory));
+        if (followLink) {
+          hops += 1;
+          if (hops > MAX_SYMLINK_HOPS) fail(ERRNO.ELOOP);
+          const target = readlinkSync(host, 'utf8');
+          if (target.length === 0) fail(ERRNO.ENOENT);
+          // SECURITY: an absolute target names the host's file system, never the guest's.
+          if (target.startsWith('/')) refuse(ERRNO.ENOTCAPABLE, 'a symbolic link on the way points to an absolute path', base.guestPath, path);
+          if (last && target.endsWith('/')) mustBeDirectory = true;
+          const spliced = components(target);
+          for (let index = spliced.length - 1; index >= 0; index -= 1) pending.push(spliced[index] as string);
+          // A target of only `.` components leaves nothing pending: the link names its own directory.
+          continue;
+        }
+        if (last && mustBeDirectory) fail(ERRNO.ENOTDIR);
+        return { host, guest: guestJoin(base.guestPath, [...walked, part]), name: part, stat, mustBeDirectory, depth: directories.length - 1 };
+      }
+      if (!last) {
+        if (!stat.isDirectory()) fail(ERRNO.ENOTDIR);
+        directories.push(host);
+        walked.push(part);
+        continue;
+      }
+      if (mustBeDirectory && !stat.isDirectory()) fail(ERRNO.ENOTDIR);
+      return { host: mustBeDirectory ? `${host}/` : host, guest: guestJoin(base.guestPath, [...walked, part]), name: part, stat, mustBeDirectory, depth: directories.length - 1 };
     }
-    if (!last) {
-      if (!stat.isDirectory()) fail(ERRNO.ENOTDIR);
-      directories.push(host);
-      continue;
-    }
-    if (mustBeDirectory && !stat.isDirectory()) fail(ERRNO.ENOTDIR);
-    return { host: mustBeDirectory ? `${host}/` : host, name: part, stat, mustBeDirectory, depth: directories.length - 1 };
+  } catch (error) {
+    if (error instanceof WasiRefusal) throw error;
+    const errno = errnoOf(error);
+    if (errno === undefined) throw error;
+    throw new PathFailure(errno, guestJoin(base.guestPath, part === '' || part === '.' || part === '..' ? walked : [...walked, part]));
   }
   // The path named a directory already on the stack (`.`, `a/..`, or a link to one).
   const here = directories[directories.length - 1] as string;
-  return { host: here, name: undefined, stat: statSync(here, { bigint: true }), mustBeDirectory: true, depth: directories.length - 1 };
+  return { host: here, guest: guestJoin(base.guestPath, walked), name: undefined, stat: statSync(here, { bigint: true }), mustBeDirectory: true, depth: directories.length - 1 };
 }

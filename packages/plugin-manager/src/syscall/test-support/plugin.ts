@@ -8,13 +8,13 @@ import { instantiateAbi, type AbiInstance } from '../../abi/index.js';
 import { recordingLogger } from '../../abi/test-support/harness.js';
 import { createForgeHostFunctions, type ForgeHostFunctions, type ForgeHostOptions } from '../forge-host.js';
 import { relayModule } from './guests.js';
-import { testPolicy, type Policy, type PolicySetup } from './policy.js';
+import { recordingPolicy, type RecordingPolicy, type RecordingPolicySetup } from '@forgeone/microkernel/testing';
 
 /** A running relay plugin. */
 export interface TestPlugin {
   readonly instance: AbiInstance;
   readonly host: ForgeHostFunctions;
-  readonly policy: Policy;
+  readonly policy: RecordingPolicy;
   readonly logs: LogRecord[];
   /** Calls forge.<name> through the guest; returns the result bytes. */
   call(name: string, request?: Uint8Array): Uint8Array;
@@ -28,8 +28,8 @@ export interface TestPlugin {
  * Starts a relay plugin with host functions built from `options` and the policy from
  * `policy`; `options.gate`, when given, replaces the policy's gate everywhere.
  */
-export async function relayPlugin(options: Partial<ForgeHostOptions> = {}, policy: PolicySetup = {}): Promise<TestPlugin> {
-  const built = testPolicy(policy);
+export async function relayPlugin(options: Partial<ForgeHostOptions> = {}, policy: RecordingPolicySetup = {}): Promise<TestPlugin> {
+  const built = recordingPolicy(policy);
   const gate = options.gate ?? built.gate;
   const { logger, records } = recordingLogger();
   const host = createForgeHostFunctions({ plugin: 'acme/tester@1.0.0', ...options, gate });
