@@ -200,6 +200,19 @@ describe('AuditLog: levels and the bridge port', () => {
     assert.equal(allowed?.decision, 'allow');
     assert.equal(allowed?.resource, undefined);
   });
+
+  it('records what the plugin literally asked for as data.requested, verified like any field', async () => {
+    const path = join(await tempDir(), 'audit.log');
+    const log = await AuditLog.open({ path });
+    const identity = new IdentityContext('host').forPlugin({ publisher: 'acme', name: 'demo', version: '1.0.0', digest: `sha256:${'c'.repeat(64)}`, attested: true });
+    log.record({ identity, action: 'wasi_snapshot_preview1.path_open', resource: '/data', allowed: false, reason: 'ENOTCAPABLE: the path climbs above /data', requested: '../secret\u202e.txt' });
+    log.record({ identity, action: 'wasi_snapshot_preview1.path_open', resource: '/data/a', allowed: true, reason: 'allowed' });
+    await log.close();
+    const [refused, plain] = (await records(path)) as AuditEventRecord[];
+    assert.deepEqual([refused?.resource, refused?.data], ['/data', { requested: '../secret\u202e.txt' }]);
+    assert.equal(plain?.data, undefined);
+    assert.ok(!(await readFile(path, 'utf8')).includes('\u202e'), 'a bidi character a plugin sent is escaped in the file');
+  });
 });
 
 describe('AuditLog: signed checkpoints', () => {
