@@ -2,7 +2,8 @@
 // Enforces the layering in docs/architecture.md:
 //   packages: common <- microkernel <- plugin-manager <- forge (imports point left only);
 //   inside plugin-manager/src: plugin, abi, attestation, loader <- runtime, syscall, sandbox
-//     <- lifecycle, extension, metrics <- registry, with no cycles between folders;
+//     <- lifecycle, extension, metrics <- registry; inside microkernel/src: audit, trust
+//     <- anomaly <- bridge <- testing; with no cycles between folders of a package;
 //   workspace and npm imports are declared in the importing package's dependencies;
 //   relative imports stay inside their own package;
 //   process.env is read only by composition roots (forge, plugin-manager/src/registry);
@@ -14,18 +15,28 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const PACKAGE_ORDER = ['common', 'microkernel', 'plugin-manager', 'forge'];
-const FOLDER_RANK = {
-  plugin: 0,
-  abi: 0,
-  attestation: 0,
-  loader: 0,
-  runtime: 1,
-  syscall: 1,
-  sandbox: 1,
-  lifecycle: 2,
-  extension: 2,
-  metrics: 2,
-  registry: 3,
+// The ranked folders of each package's src/: a folder may import its own rank and below.
+const FOLDER_RANKS = {
+  'plugin-manager': {
+    plugin: 0,
+    abi: 0,
+    attestation: 0,
+    loader: 0,
+    runtime: 1,
+    syscall: 1,
+    sandbox: 1,
+    lifecycle: 2,
+    extension: 2,
+    metrics: 2,
+    registry: 3,
+  },
+  microkernel: {
+    audit: 0,
+    trust: 0,
+    anomaly: 1,
+    bridge: 2,
+    testing: 3,
+  },
 };
 const ENV_ALLOWED = [/^packages\/forge\/src\//, /^packages\/plugin-manager\/src\/registry\//, /^packages\/common\/src\/testing\//];
 const CRYPTO_RULE = { folder: 'packages/plugin-manager/src/attestation/', allowed: 'packages/plugin-manager/src/attestation/crypto.ts' };
@@ -88,9 +99,10 @@ function packageName(specifier) {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
 
-function pmFolder(file) {
-  const rel = relative(join(root, 'packages', 'plugin-manager', 'src'), file).split(sep);
-  return rel.length > 1 ? rel[0] : undefined; // undefined: a file at src/ (the package's entry)
+/** The folder of `file` directly under packages/<dir>/src; undefined for a file at src/ (the package's entry). */
+function srcFolder(dir, file) {
+  const rel = relative(join(root, 'packages', dir, 'src'), file).split(sep);
+  return rel.length > 1 ? rel[0] : undefined;
 }
 
 for (const [, pkg] of packages) {
@@ -106,9 +118,10 @@ for (const [, pkg] of packages) {
       const line = code.slice(0, code.search(/\bprocess\.env\b/)).split('\n').length;
       violations.push(`${rel}:${line}: reads process.env; only composition roots (forge, plugin-manager/src/registry) may`);
     }
-    const fromFolder = pkg.dir === 'plugin-manager' ? pmFolder(file) : undefined;
-    if (fromFolder !== undefined && !(fromFolder in FOLDER_RANK) && fromFolder !== 'test-support') {
-      violations.push(`${rel}:1: folder plugin-manager/src/${fromFolder} has no layer; add it to scripts/check-layers.mjs and docs/architecture.md`);
+    const ranks = FOLDER_RANKS[pkg.dir];
+    const fromFolder = ranks === undefined ? undefined : srcFolder(pkg.dir, file);
+    if (fromFolder !== undefined && !(fromFolder in ranks) && fromFolder !== 'test-support') {
+      violations.push(`${rel}:1: folder ${pkg.dir}/src/${fromFolder} has no layer; add it to scripts/check-layers.mjs and docs/architecture.md`);
     }
     for (const { specifier, line } of imports) {
       const where = `${rel}:${line}`;
@@ -126,18 +139,20 @@ for (const [, pkg] of packages) {
           continue;
         }
         if (fromFolder !== undefined) {
-          const toFolder = pmFolder(target);
+          const toFolder = srcFolder(pkg.dir, target);
           if (toFolder === undefined) {
             violations.push(`${where}: ${fromFolder}/ imports the package entry (${specifier}); import the folder that defines it`);
           } else if (toFolder !== fromFolder && toFolder !== 'test-support') {
-            const fromRank = FOLDER_RANK[fromFolder];
-            const toRank = FOLDER_RANK[toFolder];
+            const fromRank = ranks[fromFolder];
+            const toRank = ranks[toFolder];
             if (toRank === undefined) continue; // reported above for its own files
             if (fromRank !== undefined && toRank > fromRank) {
               violations.push(`${where}: upward import from ${fromFolder}/ (layer ${fromRank}) to ${toFolder}/ (layer ${toRank})`);
             }
-            if (!folderEdges.has(fromFolder)) folderEdges.set(fromFolder, new Map());
-            if (!folderEdges.get(fromFolder).has(toFolder)) folderEdges.get(fromFolder).set(toFolder, where);
+            const from = `${pkg.dir}/${fromFolder}`;
+            const to = `${pkg.dir}/${toFolder}`;
+            if (!folderEdges.has(from)) folderEdges.set(from, new Map());
+            if (!folderEdges.get(from).has(to)) folderEdges.get(from).set(to, where);
           }
         }
         continue;
@@ -159,7 +174,7 @@ for (const [, pkg] of packages) {
   }
 }
 
-// Cycles between plugin-manager folders (same-layer folders may import each other, but not in a loop).
+// Cycles between the folders of a package (same-layer folders may import each other, but not in a loop).
 const state = new Map();
 function visit(folder, stack) {
   state.set(folder, 'active');
@@ -167,7 +182,7 @@ function visit(folder, stack) {
     if (state.get(next) === 'active') {
       const path = [...stack, folder];
       const cycle = [...path.slice(path.indexOf(next)), next];
-      violations.push(`${where}: import cycle between plugin-manager folders: ${cycle.join(' -> ')}`);
+      violations.push(`${where}: import cycle between folders: ${cycle.join(' -> ')}`);
     } else if (!state.has(next)) visit(next, [...stack, folder]);
   }
   state.set(folder, 'done');

@@ -80,7 +80,22 @@ describe('check-layers', () => {
       }),
     );
     assert.equal(result.status, 1);
-    assert.match(result.stderr, /import cycle between plugin-manager folders: (plugin -> loader -> plugin|loader -> plugin -> loader)/);
+    assert.match(result.stderr, /import cycle between folders: (plugin-manager\/plugin -> plugin-manager\/loader -> plugin-manager\/plugin|plugin-manager\/loader -> plugin-manager\/plugin -> plugin-manager\/loader)/);
+  });
+
+  it('ranks the folders of microkernel too: the audit log may not import the bridge, and a new folder needs a layer', () => {
+    const result = check(
+      repo({
+        'packages/microkernel/src/audit/log.ts': "import { b } from '../bridge/bridge.js';\n",
+        'packages/microkernel/src/bridge/bridge.ts': "import { a } from '../audit/log.js';\nimport { t } from '../trust/t.js';\n",
+        'packages/microkernel/src/trust/t.ts': 'export const t = 1;\n',
+        'packages/microkernel/src/misc/m.ts': 'export const m = 1;\n',
+      }),
+    );
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /audit\/log\.ts:1: upward import from audit\/ \(layer 0\) to bridge\/ \(layer 2\)/);
+    assert.match(result.stderr, /folder microkernel\/src\/misc has no layer/);
+    assert.doesNotMatch(result.stderr, /bridge\.ts:\d+: upward import/, 'the bridge importing the audit log and trust points down');
   });
 
   it('fails on process.env outside composition roots, relative escapes and undeclared dependencies', () => {

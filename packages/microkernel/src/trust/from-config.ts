@@ -1,5 +1,4 @@
 import type { ForgeConfig } from '@forgeone/common';
-import type { AnomalyOptions } from '../anomaly/index.js';
 import type { CallCatalog } from './calls.js';
 import { CedarPolicies } from './cedar.js';
 import type { OperatorPolicy, PluginGrant } from './policy.js';
@@ -22,15 +21,4 @@ export function operatorPolicyFromConfig(config: Pick<ForgeConfig, 'policy' | 's
   const cedar =
     cedarText === undefined ? undefined : CedarPolicies.load(cedarText, catalog, config.policy.cedar_mode, config.policy.cedar ?? 'cedar policies');
   return { networkAccess: config.sandbox.network_access, grants, ...(cedar === undefined ? {} : { cedar }) };
-}
-
-/** Anomaly-detector tuning from `policy.anomaly`. */
-export function anomalyOptionsFromConfig(config: Pick<ForgeConfig, 'policy'>): Partial<AnomalyOptions> {
-  const anomaly = config.policy.anomaly;
-  return {
-    spikeFactor: anomaly.spike_factor,
-    denialBurst: anomaly.denial_burst,
-    denialWindowMs: anomaly.denial_window,
-    warmupMs: anomaly.warmup,
-  };
 }
