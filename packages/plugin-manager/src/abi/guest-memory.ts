@@ -15,12 +15,88 @@ export function guestFailure(error: unknown, where: string): ForgeError {
 }
 
 /**
- * A guest's linear memory and allocator, seen from the host, and whether they can
- * still be trusted.
+ * A guest's linear memory seen from the host: the one view class every host-side
+ * binding uses (the forge/1 ABI through {@link GuestHeap}, WASI through its own
+ * subclass). The memory may be bound after construction (WASI imports exist before
+ * their instance does).
  *
- * Every access re-reads `memory.buffer`: `memory.grow` (by the guest, or by its
- * allocator when the host asks for space) replaces the buffer and detaches the old one,
- * so a view kept across any guest call could read nothing or a stale copy.
+ * `memory.grow` (by the guest, or by its allocator when the host asks for space)
+ * replaces the buffer and detaches the old one, so a view kept across any guest call
+ * could read nothing or a stale copy: {@link refresh} (or {@link bytes}) re-reads
+ * `memory.buffer` and rebuilds the views only when it changed.
+ */
+export class GuestMemory {
+  #memory: Pick<WasmMemory, 'buffer'> | undefined;
+  #buffer: ArrayBufferLike | undefined;
+  /** Bytes of guest memory; valid after {@link refresh}. */
+  u8: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
+  /** The same bytes as a DataView; valid after {@link refresh}. */
+  view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+
+  /** @param memory the guest's exported `memory`, or none yet (see {@link bind}) */
+  constructor(memory?: Pick<WasmMemory, 'buffer'>) {
+    if (memory !== undefined) this.bind(memory);
+  }
+
+  /** True once a memory is bound. */
+  get bound(): boolean {
+    return this.#memory !== undefined;
+  }
+
+  /** Binds the instance's memory. */
+  bind(memory: Pick<WasmMemory, 'buffer'>): void {
+    this.#memory = memory;
+    this.#buffer = undefined;
+    this.refresh();
+  }
+
+  /** The current buffer behind the memory (for identity checks; may change after any guest call). */
+  get buffer(): ArrayBufferLike | undefined {
+    return this.#memory?.buffer;
+  }
+
+  /**
+   * Makes {@link u8} and {@link view} current. Call at the start of every host call:
+   * any call into the guest may have grown its memory.
+   * @returns false when no memory is bound yet (the views are then empty)
+   */
+  refresh(): boolean {
+    const memory = this.#memory;
+    if (memory === undefined) return false;
+    const buffer = memory.buffer;
+    if (buffer !== this.#buffer) {
+      this.#buffer = buffer;
+      this.u8 = new Uint8Array(buffer);
+      this.view = new DataView(buffer);
+    }
+    return true;
+  }
+
+  /** A view of the whole memory as it is now. Do not keep it across a guest call. */
+  bytes(): Uint8Array {
+    this.refresh();
+    return this.u8;
+  }
+
+  /** True when `[ptr, ptr + length)` lies inside the memory as it is now. */
+  inBounds(ptr: number, length: number): boolean {
+    // ptr < 2^32 and length < 2^32, so the sum is exact in a double.
+    return ptr + length <= this.bytes().length;
+  }
+
+  /**
+   * Copies `[ptr, ptr + length)` out with one bulk copy.
+   * @returns the copy, or undefined when the range is outside the memory
+   */
+  read(ptr: number, length: number): Uint8Array | undefined {
+    const bytes = this.bytes();
+    return ptr + length <= bytes.length ? bytes.slice(ptr, ptr + length) : undefined;
+  }
+}
+
+/**
+ * A guest's linear memory with its forge/1 allocator, seen from the host, and whether
+ * they can still be trusted.
  *
  * Once a fault is recorded ({@link poison}) the guest is done: its memory or allocator
  * broke an invariant, or it trapped mid-update. SECURITY: a fault is recorded *before*
@@ -28,12 +104,9 @@ export function guestFailure(error: unknown, where: string): ForgeError {
  * exception handling can catch JavaScript exceptions) and returns normally is still
  * refused: callers check {@link fault} after every guest call.
  */
-export class GuestMemory {
-  readonly #memory: WasmMemory;
+export class GuestHeap extends GuestMemory {
   readonly #alloc: (length: number) => unknown;
   readonly #free: (ptr: number, length: number) => unknown;
-  #buffer: ArrayBufferLike;
-  #bytes: Uint8Array;
   #allocating = false;
   #fault: ForgeError | undefined;
 
@@ -43,26 +116,9 @@ export class GuestMemory {
    * @param free its `forge_free(ptr: i32, len: i32)`
    */
   constructor(memory: WasmMemory, alloc: (length: number) => unknown, free: (ptr: number, length: number) => unknown) {
-    this.#memory = memory;
+    super(memory);
     this.#alloc = alloc;
     this.#free = free;
-    this.#buffer = memory.buffer;
-    this.#bytes = new Uint8Array(this.#buffer);
-  }
-
-  /** The current buffer behind the memory (for identity checks; may change after any guest call). */
-  get buffer(): ArrayBufferLike {
-    return this.#memory.buffer;
-  }
-
-  /** A view of the whole memory as it is now. Do not keep it across a guest call. */
-  bytes(): Uint8Array {
-    const buffer = this.#memory.buffer;
-    if (buffer !== this.#buffer) {
-      this.#buffer = buffer;
-      this.#bytes = new Uint8Array(buffer);
-    }
-    return this.#bytes;
   }
 
   /** True while the host is running the guest's forge_alloc or forge_free. */
@@ -81,20 +137,6 @@ export class GuestMemory {
     return error;
   }
 
-  /** True when `[ptr, ptr + length)` lies inside the memory as it is now. */
-  inBounds(ptr: number, length: number): boolean {
-    // ptr < 2^32 and length < 2^30, so the sum is exact in a double.
-    return ptr + length <= this.bytes().length;
-  }
-
-  /**
-   * Copies `[ptr, ptr + length)` out with one bulk copy.
-   * @returns the copy, or undefined when the range is outside the memory
-   */
-  read(ptr: number, length: number): Uint8Array | undefined {
-    const bytes = this.bytes();
-    return ptr + length <= bytes.length ? bytes.slice(ptr, ptr + length) : undefined;
-  }
 
   /**
    * Asks the guest's forge_alloc for `length` bytes (length > 0) and checks the answer.
@@ -151,7 +193,7 @@ export class GuestMemory {
    */
   write(data: Uint8Array): number {
     // A view over this very memory would be detached if forge_alloc grows it.
-    const source = data.buffer === this.#memory.buffer ? data.slice() : data;
+    const source = data.buffer === this.buffer ? data.slice() : data;
     const ptr = this.allocate(source.length);
     this.bytes().set(source, ptr);
     return ptr;

@@ -10,7 +10,7 @@
  */
 import { ForgeError, silentLogger, type HostCallAccess, type HostCallGate, type Logger } from '@forgeone/common';
 import { encodeErrorPayload } from './error-payload.js';
-import type { GuestMemory } from './guest-memory.js';
+import type { GuestHeap } from './guest-memory.js';
 import { checkByteLimit } from './limits.js';
 import { ERROR_FLAG, MAX_REGION_BYTES, packResult } from './packed.js';
 
@@ -93,7 +93,7 @@ export interface HostBinding {
    * once, after checking the exports; a call before it (from the module's start
    * function) is refused with FO_ABI_HOST_CALL_IN_START.
    */
-  attach(guest: GuestMemory): void;
+  attach(guest: GuestHeap): void;
 }
 
 interface Resolved {
@@ -169,14 +169,14 @@ export class HostFunctionRegistry {
       throw new ForgeError('FO_INTERNAL_UNEXPECTED', 'host functions need a gate: expected an object with a check method, found none');
     }
     const logger = options.logger ?? silentLogger;
-    let guest: GuestMemory | undefined;
+    let guest: GuestHeap | undefined;
     const imports: Record<string, HostImport> = Object.create(null) as Record<string, HostImport>;
     for (const fn of this.#functions.values()) {
       imports[fn.name] = hostImport(fn, gate, logger, () => guest);
     }
     return {
       imports: Object.freeze(imports),
-      attach(target: GuestMemory): void {
+      attach(target: GuestHeap): void {
         if (guest !== undefined && guest !== target) {
           throw new ForgeError('FO_INTERNAL_UNEXPECTED', 'a host binding serves one instance; it is already attached to another');
         }
@@ -189,7 +189,7 @@ export class HostFunctionRegistry {
 const EMPTY = new Uint8Array(0);
 
 /** The JavaScript function the guest imports as `forge.<name>`. */
-function hostImport(fn: Resolved, gate: HostCallGate, logger: Logger, target: () => GuestMemory | undefined): HostImport {
+function hostImport(fn: Resolved, gate: HostCallGate, logger: Logger, target: () => GuestHeap | undefined): HostImport {
   /** Turns a denial into FO_ABI_HOST_DENIED for the guest. */
   const refused = (resource: string | undefined, reason: string): ForgeError => {
     logger.debug('host call denied', { call: fn.call, resource, reason });
@@ -211,7 +211,7 @@ function hostImport(fn: Resolved, gate: HostCallGate, logger: Logger, target: ()
   let limited = false;
 
   /** Reads the request, asks the gate, runs the handler. Throws ForgeErrors meant for the guest. */
-  const serve = (guest: GuestMemory, ptr: number, length: number): Uint8Array => {
+  const serve = (guest: GuestHeap, ptr: number, length: number): Uint8Array => {
     named = undefined;
     if (fn.resource === undefined) ask(undefined);
     if (length > fn.maxRequestBytes) {
@@ -304,7 +304,7 @@ function internalFailure(call: string, error: unknown, logger: Logger): ForgeErr
  * Copies a result into guest memory. When the guest cannot allocate it, the guest gets
  * an error result without a payload (error flag, length 0): there is no room for one.
  */
-function deliver(guest: GuestMemory, bytes: Uint8Array, flags: number): bigint {
+function deliver(guest: GuestHeap, bytes: Uint8Array, flags: number): bigint {
   if (bytes.length === 0) return packResult(0, 0, flags);
   let ptr: number;
   try {

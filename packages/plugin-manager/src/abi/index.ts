@@ -23,4 +23,4 @@ export {
   type ErrorPayload,
 } from './error-payload.js';
 export { FORGE_LOG_LEVELS, FORGE_LOG_MAX_MESSAGE_BYTES, forgeLog } from './forge-log.js';
-export { GuestMemory, guestFailure } from './guest-memory.js';
+export { GuestHeap, GuestMemory, guestFailure } from './guest-memory.js';

@@ -6,7 +6,7 @@
 import { ForgeError } from '@forgeone/common';
 import type { EntryPointName } from '../plugin/index.js';
 import { decodeErrorPayload } from './error-payload.js';
-import { GuestMemory, guestFailure } from './guest-memory.js';
+import { GuestHeap, guestFailure } from './guest-memory.js';
 import type { HostBinding } from './host-functions.js';
 import { resolveAbiLimits, type AbiLimits } from './limits.js';
 import { unpackResult } from './packed.js';
@@ -73,7 +73,7 @@ export class AbiInstance {
    */
   readonly instance: WasmInstance;
   readonly #exports: Readonly<Record<string, unknown>>;
-  readonly #guest: GuestMemory;
+  readonly #guest: GuestHeap;
   readonly #limits: AbiLimits;
   readonly #initialize: ExportedFunction | undefined;
   #initialized = false;
@@ -121,7 +121,7 @@ export class AbiInstance {
       );
     }
     this.#initialize = initialize as ExportedFunction | undefined;
-    this.#guest = new GuestMemory(memory, alloc, free);
+    this.#guest = new GuestHeap(memory, alloc, free);
     options.hostBinding?.attach(this.#guest);
   }
 

@@ -1,11 +1,12 @@
 /**
- * Guest linear memory as the marshalling adapter sees it: cached views that are
- * rebuilt only when the memory grew (its buffer changed), bounds checks that turn a
- * bad pointer into EFAULT instead of touching anything, and decoding of guest strings.
+ * Guest memory as the WASI marshalling adapter sees it: the host's one
+ * {@link GuestMemory} view (bound once the instance exists, views rebuilt only when the
+ * memory grew), with bounds checks that turn a bad pointer into EFAULT instead of
+ * touching anything, and decoding of guest strings with WASI's errnos.
  */
 import { ForgeError } from '@forgeone/common';
+import { GuestMemory } from '../../abi/index.js';
 import { ERRNO } from './abi.js';
-import type { WasmMemory } from './engine.js';
 import { fail } from './errno.js';
 
 /** Longest path a guest may pass, in bytes (Linux's PATH_MAX). */
@@ -13,46 +14,22 @@ export const MAX_PATH_BYTES = 4096;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** A guest's memory, bound once its instance exists. */
-export class GuestMemory {
-  #memory: WasmMemory | undefined;
-  #buffer: ArrayBufferLike | undefined;
-  /** Bytes of guest memory; valid after {@link refresh}. */
-  u8: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
-  /** The same bytes as a DataView; valid after {@link refresh}. */
-  view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
-
-  /** True once a memory is bound. */
-  get bound(): boolean {
-    return this.#memory !== undefined;
-  }
-
-  /** Binds the instance's memory. */
-  bind(memory: WasmMemory): void {
-    this.#memory = memory;
-    this.#buffer = undefined;
-  }
-
+/** A WASI guest's memory. */
+export class WasiMemory extends GuestMemory {
   /**
-   * Makes `u8` and `view` current. Call at the start of every host call: any call
-   * into the guest may have grown its memory.
+   * Makes `u8` and `view` current. Call at the start of every host call: any call into
+   * the guest may have grown its memory.
    *
    * @throws ForgeError FO_WASI_NO_MEMORY when no memory is bound yet
    */
-  refresh(): void {
-    const memory = this.#memory;
-    if (memory === undefined) {
+  override refresh(): boolean {
+    if (!super.refresh()) {
       throw new ForgeError('FO_WASI_NO_MEMORY', 'a WASI function was called before the module\'s memory was bound (a start function calling WASI?)');
     }
-    const buffer = memory.buffer;
-    if (buffer !== this.#buffer) {
-      this.#buffer = buffer;
-      this.u8 = new Uint8Array(buffer);
-      this.view = new DataView(buffer);
-    }
+    return true;
   }
 
-  /** Checks that [ptr, ptr + length) lies inside memory. @throws EFAULT */
+  /** Checks that [ptr, ptr + length) lies inside memory (as of the last refresh). @throws EFAULT */
   check(ptr: number, length: number): void {
     if (ptr + length > this.u8.length) fail(ERRNO.EFAULT);
   }

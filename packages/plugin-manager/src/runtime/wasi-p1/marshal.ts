@@ -8,13 +8,13 @@ import { LAYOUT } from './abi.js';
 import type { Fdstat, WasiCore } from './core.js';
 import { errnoOf } from './errno.js';
 import type { Filestat } from './filestat.js';
-import type { GuestMemory } from './guest-memory.js';
+import type { WasiMemory } from './guest-memory.js';
 import { WasiExit } from './outcome.js';
 
 /** What every host function of one guest uses. */
 export interface ImportContext {
   readonly core: WasiCore;
-  readonly memory: GuestMemory;
+  readonly memory: WasiMemory;
   readonly gate: HostCallGate;
 }
 
@@ -56,7 +56,7 @@ export function hasUnknownRights(value: bigint): boolean {
 }
 
 /** Writes an `fdstat` at `ptr` (bounds checked by the caller). */
-export function writeFdstat(memory: GuestMemory, ptr: number, stat: Fdstat): void {
+export function writeFdstat(memory: WasiMemory, ptr: number, stat: Fdstat): void {
   const view = memory.view;
   memory.u8.fill(0, ptr, ptr + LAYOUT.FDSTAT_SIZE);
   view.setUint8(ptr, stat.filetype);
@@ -66,7 +66,7 @@ export function writeFdstat(memory: GuestMemory, ptr: number, stat: Fdstat): voi
 }
 
 /** Writes a `filestat` at `ptr` (bounds checked by the caller). */
-export function writeFilestat(memory: GuestMemory, ptr: number, stat: Filestat): void {
+export function writeFilestat(memory: WasiMemory, ptr: number, stat: Filestat): void {
   const view = memory.view;
   memory.u8.fill(0, ptr, ptr + LAYOUT.FILESTAT_SIZE);
   view.setBigUint64(ptr, stat.dev, true);

@@ -8,7 +8,7 @@ import { ForgeError } from '@forgeone/common';
 import { WASI_MODULE, type WasiFunctionName } from './abi.js';
 import { WasiCore } from './core.js';
 import { isWasmMemory, type WasmImports, type WasmInstance } from './engine.js';
-import { GuestMemory } from './guest-memory.js';
+import { WasiMemory } from './guest-memory.js';
 import { createImports } from './imports.js';
 import type { HostFunction } from './marshal.js';
 import { normalizeWasiOptions, type WasiOptions } from './options.js';
@@ -17,7 +17,7 @@ import { outcomeOf, type WasiRunResult } from './outcome.js';
 /** A WASI preview1 context serving one instance. */
 export class WasiPreview1 {
   readonly #core: WasiCore;
-  readonly #memory = new GuestMemory();
+  readonly #memory = new WasiMemory();
   #instance: WasmInstance | undefined;
   #started = false;
   /** The 46 `wasi_snapshot_preview1` functions, bound to this context. */
