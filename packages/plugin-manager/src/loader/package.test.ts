@@ -136,7 +136,11 @@ describe('reading packages', () => {
 
   it('names the disagreeing fields when plugin.toml and manifest.json differ', async () => {
     const bytes = writeArchive([manifestFile(), { path: 'plugin.toml', data: Buffer.from(TOML.replace('1.2.3', '1.2.4')) }, { path: 'plugin.wasm', data: WASM }]);
-    await assert.rejects(readPackage(bytes), /version: plugin\.toml has "1\.2\.4", manifest\.json has "1\.2\.3"/);
+    await assert.rejects(readPackage(bytes), (error: unknown) => {
+      assert.ok(ForgeError.is(error, 'FO_PACKAGE_MANIFEST_MISMATCH'), String(error));
+      assert.deepEqual(error.details['differences'], [{ path: 'version', left: '"1.2.4"', right: '"1.2.3"' }]);
+      return true;
+    });
   });
 
   it('refuses a manifest over max_manifest_size before reading it', async () => {
