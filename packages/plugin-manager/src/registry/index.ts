@@ -2,7 +2,7 @@ export { resolveDependencies, startOrder, type Candidate, type CandidateSource, 
 export { CrashHistory, type RestartDecision } from './restart.js';
 export { NATIVE_PUBLISHER, nativeIdentity, type NativePlugin, type NativeStep } from './native.js';
 export { ExtensionTable, type ExtensionImplementation } from './extensions.js';
-export { buildPluginSpec, effectiveLimits, grantedVolumes, policySpecFromConfig, type SpecInputs } from './spec-builder.js';
+export { buildPluginSpec, effectiveLimits, grantedVolumes, operatorGrant, policySpecFromConfig, type SpecInputs } from './spec-builder.js';
 export { PluginRegistry, configuredBackend, type BackendFactory, type LoadOptions, type PluginInfo, type RegistryOptions } from './registry.js';
 export * from './store/index.js';
 export { PluginManager } from './manager.js';

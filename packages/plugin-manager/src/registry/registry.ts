@@ -19,7 +19,7 @@
  * passes the syscall bridge inside the backend.
  */
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import {
   ForgeError,
   IdentityContext,
@@ -47,6 +47,7 @@ import { ExtensionTable, decodeCallPlugin, decodeRegisterExtension, type Extensi
 import { nativeIdentity, runNativeStep, type NativePlugin } from './native.js';
 import { resolveDependencies, type Candidate } from './resolver.js';
 import { CrashHistory } from './restart.js';
+import { prepareDataDirectory } from './store/data.js';
 import { buildPluginSpec, effectiveLimits, policySpecFromConfig } from './spec-builder.js';
 
 /** Errors after which a plugin's instance cannot be trusted and must be re-created. */
@@ -254,6 +255,11 @@ export class PluginRegistry {
     const limitsNow = effectiveLimits(manifest, this.config);
     const prepared = await prepareModule(wasm, { permissions: manifest.permissions, maxMemoryBytes: limitsNow.memoryBytes }, this.#cache);
     const id = manifest.name;
+    // Data is keyed by identity (publisher + name): a same-name package from another
+    // publisher gets a directory of its own. Only a module that can reach the kv store
+    // gets one, so loading a plugin leaves nothing on disk otherwise.
+    const usesKv = prepared.info.imports.some((entry) => entry.module === 'forge' && entry.name.startsWith('kv_'));
+    const dataDirectory = usesKv ? await prepareDataDirectory(this.config.plugin_directory, opened.identity) : undefined;
     const spec = buildPluginSpec({
       id,
       manifest,
@@ -262,7 +268,7 @@ export class PluginRegistry {
       prepared,
       config: this.config,
       policy: this.#policy,
-      dataDirectory: join(this.config.plugin_directory, manifest.name, 'data'),
+      dataDirectory,
       registered: [...REGISTRY_CALLS, ...registeredCallSpecs(this.#hostCalls)],
     });
     for (const context of new Set([this.trust, trust])) context.registerPlugin(opened.identity, manifest.permissions);

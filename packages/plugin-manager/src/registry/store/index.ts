@@ -17,5 +17,6 @@ export {
 } from './permission-diff.js';
 export { STORE_STEPS, type StoreOperation, type StoreStep, type StoreStepHook } from './steps.js';
 export { STORE_FORMAT } from './layout.js';
+export { dataDirectory, publisherKey, type DataOwner } from './data.js';
 export type { StoreLockOwner } from './lock.js';
 export type { IntegrityProblem } from './integrity.js';
