@@ -36,7 +36,7 @@ import {
   type TelemetryBus,
 } from '@forgeone/common';
 import { SyscallBridge, TrustContext, anomalyResponder, openConfiguredAuditLog, type Anomaly, type AuditLog, type HostCallDefinition } from '@forgeone/microkernel';
-import { openVerifiedPackage, loadAttestationSettings, type OpenPackageOptions } from '../attestation/index.js';
+import { openVerifiedPackage, loadAttestationSettings, type OpenPackageOptions, type OpenedPackage } from '../attestation/index.js';
 import { LifecycleController, PluginState, type Transition } from '../lifecycle/index.js';
 import { packageLimitsFromConfig } from '../loader/index.js';
 import type { EntryPointName } from '../plugin/index.js';
@@ -47,7 +47,9 @@ import { ExtensionTable, decodeCallPlugin, decodeRegisterExtension, type Extensi
 import { nativeIdentity, runNativeStep, type NativePlugin } from './native.js';
 import { resolveDependencies, type Candidate } from './resolver.js';
 import { CrashHistory } from './restart.js';
+import { LoadAttempt, auditRefusal } from './load-refusal.js';
 import { prepareDataDirectory } from './store/data.js';
+import { readPackageSource } from './store/source.js';
 import { buildPluginSpec, effectiveLimits, policySpecFromConfig } from './spec-builder.js';
 
 /** Errors after which a plugin's instance cannot be trusted and must be re-created. */
@@ -241,13 +243,34 @@ export class PluginRegistry {
    * Loads a `.forgepkg` at runtime: verifies it, prepares its module, and registers it
    * in state Created. `identity` and `trust` default to the registry's own; a given
    * trust context also learns the plugin's ceiling, so the host can ask it about the
-   * plugin too.
+   * plugin too. A refused load leaves an audit denial record (load-refusal.ts).
    * @throws ForgeError the package, verification and runtime codes; FO_REGISTRY_DUPLICATE, FO_REGISTRY_FULL
    */
   async loadPlugin(source: string | Uint8Array, identity: IdentityContext = this.identity, trust: TrustContext = this.trust, options: LoadOptions = {}): Promise<string> {
     this.#open();
+    const attempt = new LoadAttempt(source);
+    try {
+      return await this.#load(attempt, identity, trust, options);
+    } catch (error) {
+      const refusal = toForgeError(error);
+      auditRefusal({ audit: this.audit, principal: identity.principal, action: 'plugin.load', logger: this.#logger }, attempt, refusal);
+      throw refusal;
+    }
+  }
+
+  async #load(attempt: LoadAttempt, identity: IdentityContext, trust: TrustContext, options: LoadOptions): Promise<string> {
     const limits = packageLimitsFromConfig(this.config.package_limits);
-    const opened = await openVerifiedPackage(source, { ...this.#attestation, limits });
+    // Read once: the bytes verified are the bytes the refusal record describes.
+    const bytes = await readPackageSource(attempt.source, limits.maxPackageSize);
+    attempt.bytes = bytes;
+    let opened: OpenedPackage;
+    try {
+      opened = await openVerifiedPackage(bytes, { ...this.#attestation, limits });
+    } catch (error) {
+      await attempt.readClaim(toForgeError(error), limits);
+      throw error;
+    }
+    attempt.verified(opened.identity);
     const manifest = opened.contents.manifest;
     this.#admit(manifest.name);
     const wasm = opened.contents.read(manifest.entry);

@@ -7,13 +7,15 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ForgeError, fromFsError, isNodeSystemError, silentLogger, type Logger, type PluginIdentity } from '@forgeone/common';
+import { ForgeError, fromFsError, isNodeSystemError, silentLogger, toForgeError, type Logger, type PluginIdentity } from '@forgeone/common';
 import { openVerifiedPackage, type OpenPackageOptions } from '../../attestation/index.js';
 import { DEFAULT_PACKAGE_LIMITS, type PackageLimits } from '../../loader/index.js';
+import { DEFAULT_MAX_PLUGINS, type PluginStoreOptions } from './options.js';
+import { LoadAttempt, auditRefusal } from '../load-refusal.js';
 import { migrateLegacyData } from './data.js';
 import { makeDirectoryDurable, removeTree, renameDurable, replaceFileAtomic, transactionId } from './durable.js';
 import { STATE_MODE, installNew, installOver, type InstallContext } from './install.js';
-import { checkVersion, type IntegrityProblem } from './integrity.js';
+import { checkVersion, integrityError, type IntegrityProblem } from './integrity.js';
 import { STORE_FORMAT, StoreLayout, checkPluginName, isVersionDirName } from './layout.js';
 import { StoreLock } from './lock.js';
 import { StoreReader, corrupt, notInstalled } from './reader.js';
@@ -21,34 +23,8 @@ import { storeJson, type StateFile } from './records.js';
 import { recoverStore } from './recovery.js';
 import { readPackageSource } from './source.js';
 import { DIRECTORY_MODE } from './stage.js';
-import type { StoreOperation, StoreStep, StoreStepHook } from './steps.js';
+import type { StoreOperation, StoreStep } from './steps.js';
 import type { InstallOptions, InstallResult, InstalledPlugin, UninstallResult } from './types.js';
-
-/** How a store is opened; {@link storeOptionsFromConfig} builds it from plugin-manager.yaml. */
-export interface PluginStoreOptions {
-  /** `plugin_directory`, absolute. Created (mode 0755) when absent. */
-  readonly directory: string;
-  /** `max_plugins`: most plugins installed at once. Default 1000. */
-  readonly maxPlugins?: number;
-  /**
-   * How packages are verified (from `loadAttestationSettings`). Install and rollback
-   * need it; a store opened without it can list, get, verify and uninstall.
-   */
-  readonly verification?: OpenPackageOptions;
-  /** Limits for reading packages. Default: `verification.limits`, else the built-in defaults. */
-  readonly limits?: PackageLimits;
-  /** How long a change waits for another process's lock, in milliseconds. Default 0. */
-  readonly lockWaitMs?: number;
-  /** Clock for install times, in ms since the epoch. Default `Date.now`. */
-  readonly now?: () => number;
-  /** Receives recoveries and changes. Default: silent. */
-  readonly logger?: Logger;
-  /** Called at every named step of a change (steps.ts). For tests only. */
-  readonly onStep?: StoreStepHook;
-}
-
-/** Default `max_plugins`. */
-export const DEFAULT_MAX_PLUGINS = 1000;
 
 /** The installed plugins under one `plugin_directory`. Create with {@link PluginStore.open}. */
 export class PluginStore {
@@ -273,10 +249,24 @@ export class PluginStore {
    *   FO_STORE_CORRUPT, FO_STORE_INVALID_NAME (a version too long to be a directory name), FO_IO_*
    */
   async install(source: string | Uint8Array, options: InstallOptions = {}): Promise<InstallResult> {
+    const attempt = new LoadAttempt(source);
+    try {
+      return await this.#install(attempt, options);
+    } catch (error) {
+      throw this.#refused('store.install', attempt, error);
+    }
+  }
+
+  async #install(attempt: LoadAttempt, options: InstallOptions): Promise<InstallResult> {
     const verification = this.#verification('install');
     // The bytes verified are the bytes stored: the file is read once.
-    const bytes = await readPackageSource(source, this.#limits.maxPackageSize);
-    const opened = await openVerifiedPackage(bytes, verification);
+    const bytes = await readPackageSource(attempt.source, this.#limits.maxPackageSize);
+    attempt.bytes = bytes;
+    const opened = await openVerifiedPackage(bytes, verification).catch(async (error: unknown) => {
+      await attempt.readClaim(toForgeError(error), this.#limits);
+      throw error;
+    });
+    attempt.verified(opened.identity);
     const { contents, identity } = opened;
     const { name, version } = identity;
     if (!isVersionDirName(version)) {
@@ -290,6 +280,14 @@ export class PluginStore {
       this.#logger.info(`plugin ${result.action}`, { name, version, from: result.from, publisher: identity.publisher, digest: identity.digest });
       return result;
     });
+  }
+
+  /** Audits a refused install or rollback; returns the refusal to throw. */
+  #refused(action: string, attempt: LoadAttempt, error: unknown): ForgeError {
+    const refusal = toForgeError(error);
+    const audit = this.#options.audit;
+    if (audit !== undefined) auditRefusal({ audit: audit.log, principal: audit.principal, action, logger: this.#logger }, attempt, refusal);
+    return refusal;
   }
 
   #installContext(): InstallContext {
@@ -356,6 +354,15 @@ export class PluginStore {
    */
   async rollback(name: string): Promise<InstalledPlugin> {
     checkPluginName(name);
+    const attempt = new LoadAttempt(name);
+    try {
+      return await this.#rollback(name, attempt);
+    } catch (error) {
+      throw this.#refused('store.rollback', attempt, error);
+    }
+  }
+
+  async #rollback(name: string, attempt: LoadAttempt): Promise<InstalledPlugin> {
     const verification = this.#verification('rollback');
     return this.#change('rollback', `rollback ${name}`, async () => {
       const plugin = await this.get(name);
@@ -365,6 +372,7 @@ export class PluginStore {
           details: { name, version: plugin.version },
         });
       }
+      attempt.verified(target.identity);
       const record = await this.#reader.record(name, target.version);
       const problems = record === undefined ? [{ path: target.paths.dir, problem: 'expected a record, found none' }] : await checkVersion(target.paths.dir, record);
       if (problems.length > 0) throw integrityError(name, problems);
@@ -377,11 +385,4 @@ export class PluginStore {
       return this.get(name);
     });
   }
-}
-
-function integrityError(name: string, problems: readonly IntegrityProblem[]): ForgeError {
-  const shown = problems.slice(0, 5).map((p) => `  ${p.path}: ${p.problem}`);
-  return new ForgeError('FO_STORE_CORRUPT', `installed files of ${name} do not match what was installed (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${shown.join('\n')}`, {
-    details: { name, problems },
-  });
 }

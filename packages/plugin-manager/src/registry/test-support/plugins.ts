@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TelemetryBus, parseConfig, type TelemetryEvent } from '@forgeone/common';
 import { AuditLog } from '@forgeone/microkernel';
+import type { OpenPackageOptions } from '../../attestation/index.js';
+import { createRevocationList } from '../../attestation/revocation.js';
 import { signPackage } from '../../attestation/sign.js';
 import { TrustStore } from '../../attestation/trust-store.js';
 import { NOW, makeIssued, makePackage, makeRoot } from '../../attestation/test-support/pki.js';
@@ -18,6 +20,8 @@ const root = makeRoot('Registry Test Root');
 const publisher = makeIssued(root, 'Registry Test Publisher', false);
 /** A second publisher the same root vouches for: another signer, not another trust level. */
 const otherPublisher = makeIssued(root, 'Other Test Publisher', false);
+/** A publisher under a root the test trust store does not hold. */
+const stranger = makeIssued(makeRoot('Stranger Root'), 'Stranger', false);
 /** The publisher names the two test signers get from verification. */
 export const PUBLISHERS = { test: 'Registry Test Publisher', other: 'Other Test Publisher' } as const;
 export const trustStore = TrustStore.create({ roots: [root.certificate] });
@@ -102,8 +106,8 @@ export interface PluginPackageSpec {
   readonly version?: string;
   /** Appended to plugin.toml after [entry_points]. */
   readonly toml?: string;
-  /** Who signs it: the test publisher (default), the other one, or nobody. */
-  readonly signer?: keyof typeof PUBLISHERS | null;
+  /** Who signs it: the test publisher (default), the other one, a stranger (untrusted root), or nobody. */
+  readonly signer?: keyof typeof PUBLISHERS | 'stranger' | null;
   /** forge.* calls the guest forwards, as `call_<name>` exports. */
   readonly forwards?: readonly string[];
 }
@@ -113,12 +117,22 @@ export async function packagedPlugin(spec: PluginPackageSpec): Promise<Buffer> {
   const toml = `[plugin]\nname = "${spec.name}"\nversion = "${spec.version ?? '1.0.0'}"\n\n${ENTRY_POINTS}\n${spec.toml ?? ''}\n`;
   const bytes = makePackage({ toml, wasm: await guestWasm(false, false, spec.forwards ?? []) });
   if (spec.signer === null) return bytes;
-  const signer = spec.signer === 'other' ? otherPublisher : publisher;
+  const signer = spec.signer === 'other' ? otherPublisher : spec.signer === 'stranger' ? stranger : publisher;
   return (await signPackage(bytes, { key: signer.key, certificate: signer.certificate.der, now: NOW })).bytes;
 }
 
+/** A trust store holding the test root, with `digests` revoked (signed by the root). */
+export function revokingTrustStore(digests: readonly string[]): TrustStore {
+  const text = createRevocationList({ serials: [], key_ids: [], digests: [...digests] }, root.key, NOW);
+  return TrustStore.create({ roots: [root.certificate], revocations: { text, source: 'test revocations' } });
+}
+
 /** A registry on a fresh directory, trusting the test publisher, recording telemetry. */
-export async function testRegistry(backend: 'inline' | 'pool' = 'inline', yaml = ''): Promise<{ registry: PluginRegistry; events: TelemetryEvent[]; dir: string; audit: AuditLog }> {
+export async function testRegistry(
+  backend: 'inline' | 'pool' = 'inline',
+  yaml = '',
+  attestation: OpenPackageOptions = { verifySignatures: true, trustStore, now: NOW },
+): Promise<{ registry: PluginRegistry; events: TelemetryEvent[]; dir: string; audit: AuditLog }> {
   const dir = await mkdtemp(join(tmpdir(), 'forge-registry-'));
   const config = parseConfig(
     `plugin_manager:\n  plugin_directory: plugins\n  temp_directory: tmp\n  default_timeout: 5s\n  runtime:\n    restart_backoff: 5ms\n${yaml}`,
@@ -132,7 +146,7 @@ export async function testRegistry(backend: 'inline' | 'pool' = 'inline', yaml =
     configDir: dir,
     telemetry,
     audit,
-    attestation: { verifySignatures: true, trustStore, now: NOW },
+    attestation,
     backend: (host) => (backend === 'inline' ? new InlineBackend(host) : new PoolBackend(host, { size: 1 })),
   });
   return { registry, events, dir, audit };
