@@ -85,7 +85,7 @@ const CASES: readonly Case[] = [
 
 async function refuse(registry: PluginRegistry, source: string, code: ErrorCode, identity: IdentityContext): Promise<ForgeError> {
   try {
-    await registry.loadPlugin(source, identity);
+    await registry.loadPlugin(source, { identity });
   } catch (error) {
     assert.ok(ForgeError.is(error, code), `expected ${code}, got ${String(error)}`);
     return error;

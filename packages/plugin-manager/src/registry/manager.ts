@@ -9,7 +9,7 @@
  * - **Lazy initialisation**: any of them with `{ lazy: true }` initialises and starts the
  *   plugin on its first call.
  */
-import type { LoadOptions, PluginRegistry } from './registry.js';
+import type { LoadOptions, NativeOptions, PluginRegistry } from './registry.js';
 import type { NativePlugin } from './native.js';
 import { PluginState } from '../lifecycle/index.js';
 import { startOrder } from './resolver.js';
@@ -26,13 +26,13 @@ export class PluginManager {
   }
 
   /** Adds a native plugin. @returns its id @throws ForgeError FO_REGISTRY_* */
-  register(plugin: NativePlugin, options: LoadOptions = {}): string {
+  register(plugin: NativePlugin, options: NativeOptions = {}): string {
     return this.registry.registerNative(plugin, options);
   }
 
   /** Loads a `.forgepkg` at run time. @returns its id */
   load(source: string | Uint8Array, options: LoadOptions = {}): Promise<string> {
-    return this.registry.loadPlugin(source, this.registry.identity, this.registry.trust, options);
+    return this.registry.loadPlugin(source, options);
   }
 
   /**

@@ -35,7 +35,7 @@ for (const backend of ['inline', 'pool'] as const) {
       try {
         const identity = new IdentityContext('plugin-manager');
         const trust = new TrustContext(identity);
-        const pluginId = await registry.loadPlugin(await signedPlugin('example-plugin'), identity, trust);
+        const pluginId = await registry.loadPlugin(await signedPlugin('example-plugin'), { identity, trust });
         assert.equal(registry.get(pluginId).state, PluginState.Created);
         assert.equal(registry.get(pluginId).publisher, 'Registry Test Publisher');
         const timer = new StartupTimer(pluginId, 'example-plugin', '1.0.0');
@@ -207,7 +207,7 @@ describe('PluginRegistry', () => {
   it('initialises and starts a lazy plugin on its first call', async () => {
     const { registry } = await testRegistry();
     try {
-      const id = await registry.loadPlugin(await signedPlugin('sleepy'), registry.identity, registry.trust, { lazy: true });
+      const id = await registry.loadPlugin(await signedPlugin('sleepy'), { lazy: true });
       assert.equal(registry.get(id).state, PluginState.Created);
       assert.equal(read(await registry.call(id, 'echo', text('wake'))), 'wake');
       assert.equal(registry.get(id).state, PluginState.Running);
