@@ -12,8 +12,10 @@ import { readAuditTail, type AuditEventRecord } from '@forgeone/microkernel';
 import type { OpenPackageOptions } from '../attestation/index.js';
 import { NOW, rewrite } from '../attestation/test-support/pki.js';
 import { readPackage } from '../loader/index.js';
+import { PluginManager } from './manager.js';
 import type { PluginRegistry } from './registry.js';
-import { PUBLISHERS, packagedPlugin, revokingTrustStore, testRegistry } from './test-support/plugins.js';
+import { PluginStore } from './store/index.js';
+import { PUBLISHERS, packagedPlugin, revokingTrustStore, testRegistry, trustStore } from './test-support/plugins.js';
 
 /** The plugin.load denials in a registry's audit log, after it was closed. */
 async function loadDenials(dir: string): Promise<AuditEventRecord[]> {
@@ -122,6 +124,23 @@ describe('refused package loads are audited', () => {
       assert.equal(record?.data?.['publisher'], test.publisherKnown ? PUBLISHERS.test : undefined);
     });
   }
+
+  it('records a denial when loadInstalled meets an installed plugin revoked since its install, naming the installed package', async () => {
+    const bytes = await packagedPlugin({ name: 'wallet' });
+    const { digest } = await readPackage(bytes);
+    const { registry, dir } = await testRegistry('inline', '', { verifySignatures: true, trustStore: revokingTrustStore([digest]), now: NOW });
+    const store = await PluginStore.open({ directory: join(dir, 'plugins'), verification: { verifySignatures: true, trustStore, now: NOW } });
+    const { plugin } = await store.install(bytes);
+    const manager = new PluginManager(registry, store);
+    try {
+      await assert.rejects(manager.loadInstalled(), (error: unknown) => ForgeError.is(error, 'FO_REVOKED_PACKAGE'));
+    } finally {
+      await manager.close();
+    }
+    const [record, ...others] = await loadDenials(dir);
+    assert.deepEqual(others, []);
+    assert.deepEqual([record?.resource, record?.plugin, record?.reason?.split(':')[0], record?.data?.['name']], [plugin.paths.package, digest, 'FO_REVOKED_PACKAGE', 'wallet']);
+  });
 
   it('names a package given as bytes by its sha256, and records nothing for a load that succeeds', async () => {
     const { registry, dir } = await testRegistry();
