@@ -28,7 +28,7 @@ try {
   const trust = new TrustContext(identity);
 
   // Load a plugin: the package is verified against the trust store first.
-  const pluginId = await registry.loadPlugin(workspace.package, identity, trust);
+  const pluginId = await registry.loadPlugin(workspace.package, { identity, trust });
   const info = registry.get(pluginId);
   say(`loaded ${info.name} ${info.version} signed by ${info.publisher} (${info.digest.slice(0, 19)}...), state ${info.state}`);
 

@@ -8,6 +8,7 @@ export * from './abi/index.js';
 export * from './runtime/index.js';
 export * from './syscall/index.js';
 export * from './lifecycle/index.js';
+export type { ExtensionImplementation, InvocationResult } from './extension/index.js';
 export * from './registry/index.js';
 export * from './sandbox/index.js';
 export * from './metrics/index.js';

@@ -178,12 +178,26 @@ describe('configuration: policy', () => {
     assert.equal(config.policy.cedar, '/etc/forgeone/policies/ops.cedar');
     assert.equal(config.policy.cedar_mode, 'forbid-only');
     assert.deepEqual(config.policy.grants['notes'], {
+      publisher: '*',
       hosts: ['api.example.com'],
       volumes: { data: { host: '/etc/forgeone/data/notes', mode: 'rw' } },
       config: { greeting: 'hello' },
     });
     assert.equal(config.policy.anomaly.action, 'quarantine');
     assert.equal(config.policy.anomaly.denial_window, 10_000);
+  });
+
+  it('scopes a grant to the publisher it names, shows "*" (any publisher) where it names none, and refuses a malformed publisher', () => {
+    const config = parseConfig('plugin_manager:\n  policy:\n    grants:\n      wallet:\n        publisher: "Acme Corp <ops@acme.example>"\n      notes: {}\n', source);
+    assert.equal(config.policy.grants['wallet']?.publisher, 'Acme Corp <ops@acme.example>');
+    assert.equal(config.policy.grants['notes']?.publisher, '*');
+    const shown = configToDocument(config) as { plugin_manager: { policy: { grants: Record<string, { publisher: string }> } } };
+    assert.equal(shown.plugin_manager.policy.grants['notes']?.publisher, '*', 'forge config check shows who a grant applies to');
+    const issues = issuesOf('plugin_manager:\n  policy:\n    grants:\n      a:\n        publisher: ""\n      b:\n        publisher: "evil\\u001b[2J"\n      c:\n        publisher: 7\n');
+    assert.deepEqual(
+      issues.map((issue) => issue.path),
+      ['plugin_manager.policy.grants.a.publisher', 'plugin_manager.policy.grants.b.publisher', 'plugin_manager.policy.grants.c.publisher'],
+    );
   });
 
   it('refuses a volume mapping without a host directory and a malformed host', () => {

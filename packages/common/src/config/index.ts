@@ -1,5 +1,6 @@
 export {
   configFileSchema,
+  ANY_PUBLISHER,
   grantSchema,
   policySchema,
   runtimeSchema,

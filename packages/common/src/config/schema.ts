@@ -119,8 +119,27 @@ const hostPattern = string({
   expected: 'a lower-case host name, "*.domain" or IP literal, with an optional ":port"',
 });
 
-/** `plugin_manager.policy.grants.<plugin>`: what the operator gives one plugin, within its manifest. */
+/** A grant's `publisher` that gives it to a plugin of the name from any publisher. */
+export const ANY_PUBLISHER = '*';
+
+/**
+ * `plugin_manager.policy.grants.<plugin>`: what the operator gives one plugin, within its
+ * manifest. A grant is found by the plugin's name and given only when `publisher` is
+ * {@link ANY_PUBLISHER} or the plugin's verified publisher (docs/policy.md).
+ */
 export const grantSchema = object({
+  publisher: withDefault(
+    string({
+      minLength: 1,
+      maxLength: 1024,
+      // No control or format characters: the value is compared with a certificate's
+      // subject and printed to terminals; such a character can only be a mistake or a trick.
+      pattern: /^[^\p{Cc}\p{Cf}]+$/u,
+      expected: 'a publisher as `forge list` shows it, or "*"',
+    }),
+    ANY_PUBLISHER,
+    'Whose plugin of this name gets this grant: the publisher as verification reports it (the signing certificate\'s subject name; `unsigned` for packages not verified). "*" (the default) gives it to a plugin of this name from any publisher the trust store trusts: anyone who can sign a package called this gets these volumes, hosts and config values. Name the publisher whenever the grant holds secrets or data.',
+  ),
   syscalls: optional(array(callPattern, { unique: true }), 'Explicit host calls allowed; absent means every call the manifest lists in permissions.syscalls.'),
   hosts: withDefault(array(hostPattern, { unique: true }), [], 'Hosts the plugin may reach (must also be in its allowed_hosts). Needed for any network use when sandbox.network_access is restricted.'),
   volumes: withDefault(
@@ -145,7 +164,7 @@ export const policySchema = object({
     'forbid-only',
     'forbid-only: Cedar policies can only take away (write forbid rules). require-permit: a call must also be permitted by a Cedar policy.',
   ),
-  grants: withDefault(record(grantSchema, { maxEntries: 100_000 }), {}, 'Grants by plugin name.'),
+  grants: withDefault(record(grantSchema, { maxEntries: 100_000 }), {}, 'Grants by plugin name, each for the publisher it names (docs/policy.md).'),
   anomaly: withDefault(
     object({
       enabled: withDefault(boolean(), true, 'Watch host-call rates and denials for anomalies.'),

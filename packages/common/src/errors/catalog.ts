@@ -2,32 +2,57 @@ import { ABI_CODES } from './codes/abi.js';
 import { ATTESTATION_CODES } from './codes/attestation.js';
 import { AUDIT_CODES } from './codes/audit.js';
 import { CORE_CODES } from './codes/core.js';
+import { DEPS_CODES } from './codes/deps.js';
+import { EXTENSION_CODES } from './codes/extension.js';
 import { LIFECYCLE_CODES } from './codes/lifecycle.js';
 import { PACKAGE_CODES } from './codes/package.js';
 import { REGISTRY_CODES } from './codes/registry.js';
 import { RUNTIME_CODES } from './codes/runtime.js';
+import { STORE_CODES } from './codes/store.js';
 import { SYSCALL_CODES } from './codes/syscall.js';
 import { TRUST_CODES } from './codes/trust.js';
 import { WASI_CODES } from './codes/wasi.js';
 import type { ErrorSpec } from './spec.js';
+
+/** One area of the catalog: the file under `codes/` that owns it and the `FO_<PREFIX>_` prefixes it owns. */
+export interface ErrorArea {
+  readonly title: string;
+  /** `codes/<file>.ts`. */
+  readonly file: string;
+  /**
+   * The prefixes of its codes. A prefix belongs to one area only; an area owns the
+   * prefix named like its file and, where one file groups a few closely related
+   * prefixes (attestation's signing, chain and revocation codes), those too.
+   */
+  readonly prefixes: readonly string[];
+  readonly codes: Readonly<Record<string, ErrorSpec>>;
+}
 
 /**
  * Every area's codes, in the order the reference documentation lists them.
  * Each area owns one file under `codes/`; a code is never reused or renamed.
  */
 export const ERROR_AREAS = [
-  { title: 'Core: CLI, configuration, files', codes: CORE_CODES },
-  { title: 'Manifests and packages', codes: PACKAGE_CODES },
-  { title: 'Attestation: signing, verification, trust', codes: ATTESTATION_CODES },
-  { title: 'Runtime: analysis, instrumentation, sandbox limits', codes: RUNTIME_CODES },
-  { title: 'ABI: forge/1 calls and host functions', codes: ABI_CODES },
-  { title: 'WASI preview1', codes: WASI_CODES },
-  { title: 'Trust: policy decisions and anomaly detection', codes: TRUST_CODES },
-  { title: 'Audit log', codes: AUDIT_CODES },
-  { title: 'Syscall bridge and forge.* host calls', codes: SYSCALL_CODES },
-  { title: 'Registry: dependencies, store, lifecycle', codes: REGISTRY_CODES },
-  { title: 'Registry, lifecycle and extensions', codes: LIFECYCLE_CODES },
-] as const;
+  { title: 'Core: CLI, configuration, files', file: 'core', prefixes: ['CORE', 'CLI', 'CONFIG', 'IDENTITY', 'INTERNAL', 'IO', 'TELEMETRY'], codes: CORE_CODES },
+  { title: 'Manifests and packages', file: 'package', prefixes: ['PACKAGE', 'PACK', 'MANIFEST'], codes: PACKAGE_CODES },
+  {
+    title: 'Attestation: signing, verification, trust',
+    file: 'attestation',
+    prefixes: ['ATTESTATION', 'BUNDLE', 'CA', 'CERT', 'CHAIN', 'KEYLESS', 'KEY', 'REVOCATION', 'REVOKED', 'SIGNER', 'SIGN', 'TRUSTSTORE', 'VERIFY'],
+    codes: ATTESTATION_CODES,
+  },
+  { title: 'Runtime: analysis, instrumentation, sandbox limits', file: 'runtime', prefixes: ['RUNTIME', 'SANDBOX'], codes: RUNTIME_CODES },
+  { title: 'ABI: forge/1 calls and host functions', file: 'abi', prefixes: ['ABI'], codes: ABI_CODES },
+  { title: 'WASI preview1', file: 'wasi', prefixes: ['WASI'], codes: WASI_CODES },
+  { title: 'Trust: policy decisions and anomaly detection', file: 'trust', prefixes: ['TRUST'], codes: TRUST_CODES },
+  { title: 'Audit log', file: 'audit', prefixes: ['AUDIT'], codes: AUDIT_CODES },
+  { title: 'Syscall bridge and forge.* host calls', file: 'syscall', prefixes: ['SYSCALL'], codes: SYSCALL_CODES },
+  { title: 'Dependencies', file: 'deps', prefixes: ['DEPS'], codes: DEPS_CODES },
+  { title: 'Plugin store', file: 'store', prefixes: ['STORE'], codes: STORE_CODES },
+  { title: 'Lifecycle', file: 'lifecycle', prefixes: ['LIFECYCLE'], codes: LIFECYCLE_CODES },
+  { title: 'Registry', file: 'registry', prefixes: ['REGISTRY'], codes: REGISTRY_CODES },
+  { title: 'Extension points and calls between plugins', file: 'extension', prefixes: ['EXTENSION'], codes: EXTENSION_CODES },
+] as const satisfies readonly ErrorArea[];
 
 /** The one catalog of error codes: code -> kind and summary. */
 export const ERROR_CATALOG = {
@@ -40,8 +65,11 @@ export const ERROR_CATALOG = {
   ...TRUST_CODES,
   ...AUDIT_CODES,
   ...SYSCALL_CODES,
-  ...REGISTRY_CODES,
+  ...DEPS_CODES,
+  ...STORE_CODES,
   ...LIFECYCLE_CODES,
+  ...REGISTRY_CODES,
+  ...EXTENSION_CODES,
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A stable error code, `FO_<AREA>_<REASON>`. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoRoot } from '../test-support/repo.js';
@@ -38,6 +38,32 @@ describe('error catalog', () => {
   it('never defines one code in two areas', () => {
     const total = ERROR_AREAS.reduce((sum, area) => sum + Object.keys(area.codes).length, 0);
     assert.equal(total, Object.keys(ERROR_CATALOG).length);
+  });
+
+  it('keeps every code in the file that owns its prefix: codes/<file>.ts defines exactly its area\'s codes, each FO_<PREFIX>_ of one area', () => {
+    const codesDir = join(repoRoot(), 'packages/common/src/errors/codes');
+    assert.deepEqual(
+      readdirSync(codesDir).filter((name) => name.endsWith('.ts')).map((name) => name.slice(0, -3)).sort(),
+      ERROR_AREAS.map((area) => area.file).sort(),
+      'every file under codes/ is one area',
+    );
+    const owner = new Map<string, string>();
+    for (const area of ERROR_AREAS) {
+      assert.ok((area.prefixes as readonly string[]).includes(area.file.toUpperCase()), `codes/${area.file}.ts owns FO_${area.file.toUpperCase()}_`);
+      for (const prefix of area.prefixes) {
+        assert.equal(owner.get(prefix), undefined, `FO_${prefix}_ is claimed by codes/${owner.get(prefix) ?? ''}.ts and codes/${area.file}.ts`);
+        owner.set(prefix, area.file);
+      }
+    }
+    for (const area of ERROR_AREAS) {
+      const text = readFileSync(join(codesDir, `${area.file}.ts`), 'utf8');
+      const defined = [...text.matchAll(/^ {2}(FO_[A-Z0-9_]+): \{/gm)].map((match) => match[1] ?? '');
+      assert.deepEqual(defined, Object.keys(area.codes), `codes/${area.file}.ts defines the codes of its area`);
+      for (const code of defined) {
+        const prefix = code.split('_')[1] ?? '';
+        assert.equal(owner.get(prefix), area.file, `${code} is in codes/${area.file}.ts but FO_${prefix}_ belongs in codes/${owner.get(prefix) ?? `${prefix.toLowerCase()}`}.ts`);
+      }
+    }
   });
 
   it('maps every kind to a distinct exit status and to an HTTP status', () => {

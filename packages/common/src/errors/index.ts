@@ -1,6 +1,6 @@
 export { ERROR_KINDS, ERROR_KIND_MEANING, EXIT_CODES, HTTP_STATUS, type ErrorKind } from './kinds.js';
 export type { ErrorSpec } from './spec.js';
-export { ERROR_AREAS, ERROR_CATALOG, isErrorCode, type ErrorCode } from './catalog.js';
+export { ERROR_AREAS, ERROR_CATALOG, isErrorCode, type ErrorArea, type ErrorCode } from './catalog.js';
 export {
   ForgeError,
   toForgeError,

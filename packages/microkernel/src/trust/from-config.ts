@@ -1,4 +1,4 @@
-import type { ForgeConfig } from '@forgeone/common';
+import { ANY_PUBLISHER, type ForgeConfig } from '@forgeone/common';
 import type { CallCatalog } from './calls.js';
 import { CedarPolicies } from './cedar.js';
 import type { OperatorPolicy, PluginGrant } from './policy.js';
@@ -13,6 +13,7 @@ export function operatorPolicyFromConfig(config: Pick<ForgeConfig, 'policy' | 's
   const grants: Record<string, PluginGrant> = {};
   for (const [name, grant] of Object.entries(config.policy.grants)) {
     grants[name] = {
+      ...(grant.publisher === ANY_PUBLISHER ? {} : { publisher: grant.publisher }),
       ...(grant.syscalls === undefined ? {} : { syscalls: grant.syscalls }),
       hosts: grant.hosts,
       volumes: grant.volumes,

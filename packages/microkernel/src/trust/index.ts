@@ -4,6 +4,7 @@ export { CedarPolicies, cedarSchema, type CedarAnswer, type CedarMode, type Ceda
 export {
   DEFAULT_OPERATOR_POLICY,
   decide,
+  grantFor,
   type DecidedBy,
   type Decision,
   type DecisionInput,

@@ -17,6 +17,11 @@ import { matchesCallPattern, matchesHostPattern, volumeOf, type Ceiling } from '
 
 /** How the operator narrows one plugin (config `policy.grants.<plugin name>`). */
 export interface PluginGrant {
+  /**
+   * The publisher whose plugin of this name the grant is for; absent: any publisher's.
+   * A plugin of the name from another publisher is treated as having no grant.
+   */
+  readonly publisher?: string;
   /** Explicit calls allowed (exact names or `module.*`); absent means whatever the manifest declares. */
   readonly syscalls?: readonly string[];
   /** Hosts allowed (patterns); needed for any network use when network_access is `restricted`. */
@@ -29,7 +34,7 @@ export interface PluginGrant {
 export interface OperatorPolicy {
   /** `none`: no plugin uses the network; `restricted`: only granted hosts; `full`: the manifest's allowed_hosts. */
   readonly networkAccess: 'none' | 'restricted' | 'full';
-  /** Grants by plugin name. A plugin without an entry gets no volumes and, when restricted, no hosts. */
+  /** Grants by plugin name ({@link grantFor}). A plugin without one gets no volumes and, when restricted, no hosts. */
   readonly grants: Readonly<Record<string, PluginGrant>>;
   /** Cedar policies, if any. */
   readonly cedar?: CedarPolicies;
@@ -68,11 +73,21 @@ export interface DecisionInput {
   readonly policy: OperatorPolicy;
 }
 
+/**
+ * The operator's grant for a plugin: the one under its name, when it names no publisher
+ * or the plugin's. SECURITY: a package that takes an installed plugin's name but was
+ * signed by someone else never receives that plugin's volumes or hosts.
+ */
+export function grantFor(grants: Readonly<Record<string, PluginGrant>>, principal: Pick<CedarPrincipal, 'name' | 'publisher'>): PluginGrant | undefined {
+  const grant = Object.hasOwn(grants, principal.name) ? grants[principal.name] : undefined;
+  return grant?.publisher === undefined || grant.publisher === principal.publisher ? grant : undefined;
+}
+
 /** Decides one call. Pure: the same input always gives the same decision. */
 export function decide(input: DecisionInput): Decision {
   const { spec, call, resource, ceiling, policy, principal } = input;
   if (spec === undefined) return deny('catalog', `${call} is not a known host call`);
-  const grant = policy.grants[principal.name];
+  const grant = grantFor(policy.grants, principal);
   const write = spec.requires === 'fs-write' || input.access === 'write';
 
   switch (spec.requires) {

@@ -98,6 +98,28 @@ describe('TrustContext decisions', () => {
     assert.equal(narrowed.evaluate(identity, 'forge.kv_set', 'kv:a').by, 'grant');
   });
 
+  it('gives a grant that names a publisher only to that publisher\'s plugin of the name: no volumes, hosts or call list for another', () => {
+    const scoped = { ...grants.grants['notes'], syscalls: ['forge.kv_get'], publisher: 'acme' };
+    const policy: OperatorPolicy = { networkAccess: 'restricted', grants: { notes: scoped } };
+    assert.equal(allowed(context(policy), 'wasi_snapshot_preview1.path_open', '/data/x'), true);
+    assert.equal(allowed(context(policy), 'forge.http_request', 'api.example.com'), true);
+    // Same name, same ceiling, another (trusted) signer.
+    const foreign: PluginIdentity = { ...plugin, publisher: 'mallory', digest: `sha256:${'3'.repeat(64)}` };
+    const trust = new TrustContext(host, { policy });
+    trust.registerPlugin(foreign, ceiling);
+    const as = host.forPlugin(foreign);
+    const volume = trust.evaluate(as, 'wasi_snapshot_preview1.path_open', '/data/x');
+    assert.deepEqual([volume.allowed, volume.by, volume.reason], [false, 'grant', 'the operator has not mapped volume data']);
+    const network = trust.evaluate(as, 'forge.http_request', 'api.example.com');
+    assert.deepEqual([network.allowed, network.by], [false, 'grant']);
+    // Without the grant, its call list does not narrow the foreign plugin either: it gets what an ungranted plugin gets.
+    assert.equal(trust.evaluate(as, 'forge.kv_set', 'kv:a').allowed, true);
+    // A grant without a publisher is given to any publisher's plugin of the name.
+    const open = new TrustContext(host, { policy: grants });
+    open.registerPlugin(foreign, ceiling);
+    assert.equal(open.evaluate(as, 'wasi_snapshot_preview1.path_open', '/data/x').allowed, true);
+  });
+
   it('lets the host act for itself and denies plugins it does not know', () => {
     const trust = context();
     assert.equal(trust.evaluate(host, 'forge.kv_delete').allowed, true);

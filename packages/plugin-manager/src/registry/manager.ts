@@ -9,7 +9,7 @@
  * - **Lazy initialisation**: any of them with `{ lazy: true }` initialises and starts the
  *   plugin on its first call.
  */
-import type { LoadOptions, PluginRegistry } from './registry.js';
+import type { LoadOptions, NativeOptions, PluginRegistry } from './registry.js';
 import type { NativePlugin } from './native.js';
 import { PluginState } from '../lifecycle/index.js';
 import { startOrder } from './resolver.js';
@@ -25,20 +25,29 @@ export class PluginManager {
     this.store = store;
   }
 
-  /** Adds a native plugin. @returns its id @throws ForgeError FO_REGISTRY_* */
-  register(plugin: NativePlugin, options: LoadOptions = {}): string {
+  /**
+   * Adds a native plugin.
+   * @returns its id
+   * @throws ForgeError FO_REGISTRY_CLOSED, FO_REGISTRY_INVALID_PLUGIN, FO_REGISTRY_DUPLICATE, FO_REGISTRY_FULL
+   */
+  register(plugin: NativePlugin, options: NativeOptions = {}): string {
     return this.registry.registerNative(plugin, options);
   }
 
-  /** Loads a `.forgepkg` at run time. @returns its id */
+  /**
+   * Loads a `.forgepkg` at run time (`registry.loadPlugin`; a refusal is audited).
+   * @returns its id
+   * @throws ForgeError the codes of `PluginRegistry.loadPlugin`
+   */
   load(source: string | Uint8Array, options: LoadOptions = {}): Promise<string> {
-    return this.registry.loadPlugin(source, this.registry.identity, this.registry.trust, options);
+    return this.registry.loadPlugin(source, options);
   }
 
   /**
    * Loads every installed plugin (static loading at start-up), in dependency order.
    * @returns their ids
-   * @throws ForgeError FO_DEPS_CYCLE, and the load codes of the first plugin that fails
+   * @throws ForgeError FO_DEPS_CYCLE, FO_STORE_CORRUPT, FO_IO_*, and the load codes of the
+   *   first plugin that fails (its refusal is audited; the plugins loaded before it stay loaded)
    */
   async loadInstalled(options: LoadOptions = {}): Promise<string[]> {
     if (this.store === undefined) return [];
@@ -49,7 +58,10 @@ export class PluginManager {
     return ids;
   }
 
-  /** Starts every loaded plugin that is not lazy, dependencies first. */
+  /**
+   * Starts every loaded plugin that is not lazy, dependencies first.
+   * @throws ForgeError the codes of `PluginRegistry.startPlugin` for the first that fails
+   */
   async startAll(): Promise<void> {
     for (const info of this.registry.list()) {
       if (info.lazy) continue;
@@ -58,7 +70,10 @@ export class PluginManager {
     }
   }
 
-  /** Stops every running plugin, dependents first. */
+  /**
+   * Stops every running plugin, dependents first.
+   * @throws ForgeError the codes of `PluginRegistry.stopPlugin` for the first that fails
+   */
   async stopAll(): Promise<void> {
     const running = this.registry.list().filter((info) => info.state === PluginState.Running || info.state === PluginState.Paused);
     for (const info of startOrder(running.map((plugin) => ({ name: plugin.id, version: plugin.version, dependencies: plugin.dependencies }))).reverse()) {
@@ -67,7 +82,7 @@ export class PluginManager {
     }
   }
 
-  /** Stops and unloads everything and closes the registry. */
+  /** Stops and unloads everything and closes the registry; a plugin failing to unload is logged, not thrown. */
   async close(): Promise<void> {
     await this.registry.close();
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ForgeError, IdentityContext, object, required, string, type ErrorCode } from '@forgeone/common';
+import { ForgeError, IdentityContext, defaultTelemetryBus, object, required, string, type ErrorCode, type TelemetryEvent } from '@forgeone/common';
 import { TrustContext, readAuditTail } from '@forgeone/microkernel';
 import { StartupTimer } from '../metrics/index.js';
 import { PluginState } from '../lifecycle/index.js';
@@ -35,12 +35,23 @@ for (const backend of ['inline', 'pool'] as const) {
       try {
         const identity = new IdentityContext('plugin-manager');
         const trust = new TrustContext(identity);
-        const pluginId = await registry.loadPlugin(await signedPlugin('example-plugin'), identity, trust);
+        const pluginId = await registry.loadPlugin(await signedPlugin('example-plugin'), { identity, trust });
         assert.equal(registry.get(pluginId).state, PluginState.Created);
         assert.equal(registry.get(pluginId).publisher, 'Registry Test Publisher');
         const timer = new StartupTimer(pluginId, 'example-plugin', '1.0.0');
         await registry.initializePlugin(pluginId);
-        assert.ok(timer.stop() >= 0);
+        const durations: TelemetryEvent[] = [];
+        const unsubscribe = defaultTelemetryBus.subscribe((event) => {
+          if (event.name === 'plugin.startup.duration' && event.labels['plugin_id'] === pluginId) durations.push(event);
+        });
+        const elapsed = timer.stop();
+        assert.equal(timer.stop(), elapsed, 'stopping again answers the same duration');
+        unsubscribe();
+        assert.deepEqual(
+          durations.map((event) => [event.value, event.labels['plugin_name'], event.labels['version']]),
+          [[elapsed, 'example-plugin', '1.0.0']],
+          'one observation of the measured duration, on the default bus',
+        );
         await registry.startPlugin(pluginId);
         assert.equal(read(await registry.call(pluginId, 'echo', text('hi'))), 'hi');
         await registry.pausePlugin(pluginId);
@@ -54,7 +65,10 @@ for (const backend of ['inline', 'pool'] as const) {
         assert.deepEqual(registry.list(), []);
         const lifecycle = events.filter((event) => event.name.startsWith('plugin.lifecycle.')).map((event) => event.name.slice('plugin.lifecycle.'.length));
         assert.deepEqual(lifecycle, ['initializing', 'ready', 'running', 'paused', 'running', 'stopping', 'stopped', 'unloaded']);
-        assert.ok(events.some((event) => event.name === 'plugin.startup.duration' || event.name === 'plugin.loaded'));
+        assert.deepEqual(
+          events.filter((event) => event.name === 'plugin.loaded').map((event) => [event.labels['plugin_id'], event.labels['plugin_name'], event.labels['kind']]),
+          [[pluginId, 'example-plugin', 'wasm']],
+        );
       } finally {
         await registry.close();
       }
@@ -150,8 +164,14 @@ describe('PluginRegistry', () => {
       const results = await registry.invokeExtensions('text.format', text('x'));
       assert.deepEqual(results.map((result) => [result.plugin, read(result.output ?? new Uint8Array())]), [['upper', 'x'], ['late', 'x']]);
       await assert.rejects(registry.call(late, 'register', fields('no.such.point', 'echo')), (error: unknown) => ForgeError.is(error, 'FO_ABI_GUEST_ERROR') && error.details['guestCode'] === 'FO_EXTENSION_UNKNOWN_POINT');
+      registry.declareExtensionPoint('host.hook');
+      await registry.call(late, 'register', fields('host.hook', 'echo'));
+      assert.deepEqual(registry.extensions('host.hook').map((entry) => [entry.plugin, entry.source]), [['late', 'runtime']]);
+      assert.deepEqual(registry.hostExtensionPoints(), ['host.hook']);
+      assert.equal('extensionsTable' in registry, false, 'the table is not public');
       await registry.unloadPlugin(late);
       assert.deepEqual(registry.extensions('text.format').map((entry) => entry.plugin), ['upper']);
+      assert.deepEqual(registry.extensions('host.hook'), []);
     } finally {
       await registry.close();
     }
@@ -207,7 +227,7 @@ describe('PluginRegistry', () => {
   it('initialises and starts a lazy plugin on its first call', async () => {
     const { registry } = await testRegistry();
     try {
-      const id = await registry.loadPlugin(await signedPlugin('sleepy'), registry.identity, registry.trust, { lazy: true });
+      const id = await registry.loadPlugin(await signedPlugin('sleepy'), { lazy: true });
       assert.equal(registry.get(id).state, PluginState.Created);
       assert.equal(read(await registry.call(id, 'echo', text('wake'))), 'wake');
       assert.equal(registry.get(id).state, PluginState.Running);

@@ -4,7 +4,7 @@
  * plugin asks for and what the operator allows, and every grant is the intersection of
  * the manifest and the operator's grant.
  */
-import type { ForgeConfig, PluginIdentity } from '@forgeone/common';
+import { ANY_PUBLISHER, type ForgeConfig, type GrantConfig, type PluginIdentity } from '@forgeone/common';
 import { anomalyOptionsFromConfig, type AuditLevel, type CallSpec, type PluginGrant } from '@forgeone/microkernel';
 import type { Manifest } from '../plugin/index.js';
 import type { PreparedModule } from '../runtime/index.js';
@@ -26,7 +26,12 @@ export function effectiveLimits(manifest: Manifest, config: ForgeConfig): { memo
 export function policySpecFromConfig(config: ForgeConfig, cedarText: string | undefined): PolicySpec {
   const grants: Record<string, PluginGrant> = {};
   for (const [name, grant] of Object.entries(config.policy.grants)) {
-    grants[name] = { ...(grant.syscalls === undefined ? {} : { syscalls: grant.syscalls }), hosts: grant.hosts, volumes: grant.volumes };
+    grants[name] = {
+      ...(grant.publisher === ANY_PUBLISHER ? {} : { publisher: grant.publisher }),
+      ...(grant.syscalls === undefined ? {} : { syscalls: grant.syscalls }),
+      hosts: grant.hosts,
+      volumes: grant.volumes,
+    };
   }
   return {
     networkAccess: config.sandbox.network_access,
@@ -36,11 +41,23 @@ export function policySpecFromConfig(config: ForgeConfig, cedarText: string | un
 }
 
 /**
- * The volumes a plugin gets: those its manifest declares AND the operator mapped, each
- * read-only unless both the manifest and the mapping say rw.
+ * The operator's grant for a plugin (`policy.grants.<name>`), when it is for any
+ * publisher or names the plugin's; the same rule the policy decision applies
+ * (microkernel `grantFor`). SECURITY: the volumes, hosts and config values (secrets)
+ * of a grant naming a publisher never reach a same-name plugin of another publisher.
  */
-export function grantedVolumes(manifest: Manifest, config: ForgeConfig): VolumeMapping[] {
-  const mapped = config.policy.grants[manifest.name]?.volumes ?? {};
+export function operatorGrant(config: Pick<ForgeConfig, 'policy'>, identity: Pick<PluginIdentity, 'name' | 'publisher'>): GrantConfig | undefined {
+  const grant = Object.hasOwn(config.policy.grants, identity.name) ? config.policy.grants[identity.name] : undefined;
+  return grant !== undefined && (grant.publisher === ANY_PUBLISHER || grant.publisher === identity.publisher) ? grant : undefined;
+}
+
+/**
+ * The volumes a plugin gets: those its manifest declares AND its grant
+ * ({@link operatorGrant}) maps, each read-only unless both the manifest and the
+ * mapping say rw.
+ */
+export function grantedVolumes(manifest: Manifest, grant: GrantConfig | undefined): VolumeMapping[] {
+  const mapped = grant?.volumes ?? {};
   const out: VolumeMapping[] = [];
   for (const volume of manifest.permissions.volumes) {
     const mapping = mapped[volume.name];
@@ -59,7 +76,7 @@ export interface SpecInputs {
   readonly prepared: PreparedModule;
   readonly config: ForgeConfig;
   readonly policy: PolicySpec;
-  /** Where the plugin keeps its own data (kv store); absent: none. */
+  /** Where the plugin keeps its own data (kv store), keyed by its identity (store/data.ts); absent: none. */
   readonly dataDirectory: string | undefined;
   /** Host calls served on the host thread (the application's, and the registry's own). */
   readonly registered: readonly (string | CallSpec)[];
@@ -69,8 +86,8 @@ export interface SpecInputs {
 export function buildPluginSpec(inputs: SpecInputs): PluginSpec {
   const { manifest, config } = inputs;
   const limits = effectiveLimits(manifest, config);
-  const volumes = grantedVolumes(manifest, config);
-  const grant = config.policy.grants[manifest.name];
+  const grant = operatorGrant(config, inputs.identity);
+  const volumes = grantedVolumes(manifest, grant);
   const auditLevel: AuditLevel = config.audit.level;
   return {
     id: inputs.id,

@@ -1,6 +1,6 @@
 import type { ErrorSpec } from '../spec.js';
 
-/** Codes for the registry's plugins, their lifecycle steps, calls by state, and extension points. */
+/** Codes for lifecycle steps and for calls by state (`FO_LIFECYCLE_*`). */
 export const LIFECYCLE_CODES = {
   FO_LIFECYCLE_TIMEOUT: {
     kind: 'limit',
@@ -18,32 +18,8 @@ export const LIFECYCLE_CODES = {
     kind: 'denied',
     summary: 'The plugin is quarantined (repeated crashes or an anomaly) and runs nothing until an operator unloads it.',
   },
-  FO_REGISTRY_INVALID_PLUGIN: {
-    kind: 'invalid',
-    summary: 'A native plugin given to PluginManager.register has a bad name, version, dependency range or extension.',
-  },
-  FO_REGISTRY_DUPLICATE: {
+  FO_LIFECYCLE_BAD_TRANSITION: {
     kind: 'conflict',
-    summary: 'A plugin with that name is already loaded in this registry.',
-  },
-  FO_REGISTRY_NOT_FOUND: {
-    kind: 'not_found',
-    summary: 'No loaded plugin has that id or name.',
-  },
-  FO_REGISTRY_FULL: {
-    kind: 'limit',
-    summary: 'The registry already holds max_plugins plugins.',
-  },
-  FO_REGISTRY_CLOSED: {
-    kind: 'unavailable',
-    summary: 'The registry was closed.',
-  },
-  FO_EXTENSION_UNKNOWN_POINT: {
-    kind: 'not_found',
-    summary: 'No running plugin offers that extension point.',
-  },
-  FO_EXTENSION_NOT_DECLARED: {
-    kind: 'denied',
-    summary: 'A plugin used forge.call_plugin or forge.register_extension for something its manifest does not declare.',
+    summary: 'A plugin was asked to move between lifecycle states that are not connected (e.g. created to running).',
   },
 } as const satisfies Record<string, ErrorSpec>;

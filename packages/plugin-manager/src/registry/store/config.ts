@@ -6,7 +6,7 @@
 import type { ForgeConfig } from '@forgeone/common';
 import type { OpenPackageOptions } from '../../attestation/index.js';
 import { packageLimitsFromConfig } from '../../loader/index.js';
-import type { PluginStoreOptions } from './store.js';
+import type { PluginStoreOptions } from './options.js';
 
 /**
  * Store options from the normalised configuration: `plugin_directory`,

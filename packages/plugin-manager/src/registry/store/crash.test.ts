@@ -6,9 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
-import { readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { publisherKey } from './data.js';
 import type { PluginStore } from './store.js';
 import { LiveChild, runChild } from './test-support/children.js';
 import { NOW, makeSigned, openStore, tempDir, writeTrustDir } from './test-support/fixtures.js';
@@ -27,7 +28,12 @@ interface Scenario {
   readonly after: Expected;
   /** The first step at which the change has taken effect. */
   readonly commitStep: string;
+  /** Before the change, a plugin loaded before its install left data under `hello/data/`. */
+  readonly leftData?: boolean;
 }
+
+/** The data a plugin loaded before its install leaves: `hello/data/<key>/note`. */
+const LEFT_DATA = join('hello', 'data', publisherKey({ publisher: 'Store Publisher', attested: true }), 'note');
 
 const ASSETS = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`part-${i}.bin`, Buffer.alloc(4096, i)]));
 
@@ -40,6 +46,15 @@ const SCENARIOS: Record<string, Scenario> = {
     before: { current: '2.0.0', previous: '1.0.0' },
     after: { current: '3.0.0', previous: '2.0.0' },
     commitStep: 'install:switched',
+  },
+  'an install over the data of a plugin loaded before': {
+    operation: 'install',
+    installed: [],
+    installs: '1.0.0',
+    before: null,
+    after: { current: '1.0.0', previous: undefined },
+    commitStep: 'install:switched',
+    leftData: true,
   },
   'an uninstall': { operation: 'uninstall', installed: ['1.0.0', '2.0.0'], before: { current: '2.0.0', previous: '1.0.0' }, after: null, commitStep: 'uninstall:trashed' },
   'a rollback': {
@@ -77,6 +92,10 @@ async function prepare(base: World, scenario: Scenario): Promise<World> {
   const directory = `${base.directory}-${counter}`;
   const store = await openStore({ directory });
   for (const version of scenario.installed) await store.install(base.packages.get(version)!);
+  if (scenario.leftData === true) {
+    await mkdir(dirname(join(directory, LEFT_DATA)), { recursive: true, mode: 0o700 });
+    await writeFile(join(directory, LEFT_DATA), 'kept');
+  }
   return { ...base, directory };
 }
 
@@ -105,10 +124,14 @@ async function stepsOf(base: World, scenario: Scenario): Promise<string[]> {
 }
 
 /** Opens the store again and checks it is exactly at `expected`, intact and clean. */
-async function assertConsistent(directory: string, expected: Expected, label: string): Promise<PluginStore> {
+async function assertConsistent(directory: string, expected: Expected, label: string, leftData = false): Promise<PluginStore> {
   const store = await openStore({ directory });
   const plugin = await store.find('hello');
-  if (expected === null) {
+  if (leftData) assert.equal(await readFile(join(directory, LEFT_DATA), 'utf8'), 'kept', `${label}: the data is kept`);
+  if (expected === null && leftData) {
+    assert.equal(plugin, undefined, `${label}: not installed`);
+    assert.deepEqual(await readdir(join(directory, 'hello')), ['data'], `${label}: nothing but the data`);
+  } else if (expected === null) {
     assert.equal(plugin, undefined, `${label}: not installed`);
     assert.deepEqual(await readdir(directory), ['.store'], `${label}: nothing under the plugin directory`);
   } else {
@@ -149,7 +172,7 @@ describe('store changes killed at every step', () => {
         const end = runChild(jobFor(w, scenario, { crashAt: step }));
         assert.equal(end.signal, 'SIGKILL', `the child reached ${step} and died there (${end.stderr}${JSON.stringify(end.outcome)})`);
         const expected = index < commitAt ? scenario.before : scenario.after;
-        const store = await assertConsistent(w.directory, expected, `killed at ${step}`);
+        const store = await assertConsistent(w.directory, expected, `killed at ${step}`, scenario.leftData);
         await assertUsable(store, w, scenario, `killed at ${step}`);
       }
       t.diagnostic(`${name}: killed at ${steps.length} steps: ${steps.join(' ')}`);

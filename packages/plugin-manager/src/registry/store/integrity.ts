@@ -5,7 +5,7 @@
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { isNodeSystemError } from '@forgeone/common';
+import { ForgeError, isNodeSystemError } from '@forgeone/common';
 import { MANIFEST_JSON, contentDigest, sha256Digest } from '../../loader/index.js';
 import { VERSION_ENTRIES } from './layout.js';
 import type { VersionRecord } from './records.js';
@@ -67,4 +67,12 @@ export async function checkVersion(dir: string, record: VersionRecord): Promise<
     problems.push({ path: join(dir, VERSION_ENTRIES.record), problem: `expected the files to give the identity's digest ${record.identity.digest}, found ${digest}` });
   }
   return problems;
+}
+
+/** The FO_STORE_CORRUPT error listing (the first five of) `problems` in `name`'s installed files. */
+export function integrityError(name: string, problems: readonly IntegrityProblem[]): ForgeError {
+  const shown = problems.slice(0, 5).map((p) => `  ${p.path}: ${p.problem}`);
+  return new ForgeError('FO_STORE_CORRUPT', `installed files of ${name} do not match what was installed (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${shown.join('\n')}`, {
+    details: { name, problems },
+  });
 }

@@ -14,7 +14,7 @@
  *       package.forgepkg         the package exactly as verified
  *       files/...                its files, unpacked
  *       record.json              identity, digests, install time, approval
- *     data/                      the plugin's own data (kv store); upgrades never touch it
+ *     data/<publisher key>/      each publisher's data (kv store), see data.ts; upgrades never touch it
  * ```
  *
  * staging/ and trash/ are on the same file system as the plugin directories, which is
@@ -64,6 +64,7 @@ export class StoreLayout {
   version(name: string, version: string): string {
     return join(this.root, name, 'versions', version);
   }
+  /** `<root>/<name>/data`: every publisher's data for plugins of this name (data.ts). */
   data(name: string): string {
     return join(this.root, name, 'data');
   }

@@ -2,9 +2,9 @@
  * Cleaning up after a change that was interrupted (the process killed, the machine
  * stopped). Every change builds in staging and commits with one rename, so whatever
  * it leaves behind is outside what readers follow: staging and trash entries,
- * temporary state files, lock candidates, and version directories that state.json
- * does not name. Runs only under the store lock, so it never removes the work of a
- * live change.
+ * temporary state files, lock candidates, version directories that state.json
+ * does not name, and versions/ in a plugin directory without state.json. Runs only
+ * under the store lock, so it never removes the work of a live change.
  */
 import { join } from 'node:path';
 import { ForgeError } from '@forgeone/common';
@@ -68,7 +68,17 @@ export async function recoverStore(layout: StoreLayout): Promise<RecoveryReport>
       corrupt.push(layout.plugin(name));
       continue;
     }
-    if (state === undefined) continue;
+    if (state === undefined) {
+      // versions/ without state.json: an install over a plugin's data, killed before
+      // its commit (install.ts). The data stays; the half-installed versions go.
+      if ((await listDirectory(layout.plugin(name))).includes('versions')) {
+        const doomed = join(layout.trash, `${transactionId()}-${name}`);
+        await renameDurable(layout.versions(name), doomed);
+        await removeTree(doomed);
+        removed.push(layout.versions(name));
+      }
+      continue;
+    }
     const kept = new Set([state.current, ...(state.previous === undefined ? [] : [state.previous])]);
     for (const version of await listDirectory(layout.versions(name))) {
       if (kept.has(version)) continue;

@@ -5,83 +5,26 @@
  * a process killed at any point leaves the old state or the new one; the next change
  * (or open) removes what it left behind. Reading takes no lock.
  */
-import { lstat, mkdir, open as openFile, readFile, rmdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ForgeError, fromFsError, isNodeSystemError, silentLogger, type Logger } from '@forgeone/common';
+import { ForgeError, fromFsError, isNodeSystemError, silentLogger, toForgeError, type Logger, type PluginIdentity } from '@forgeone/common';
 import { openVerifiedPackage, type OpenPackageOptions } from '../../attestation/index.js';
 import { DEFAULT_PACKAGE_LIMITS, type PackageLimits } from '../../loader/index.js';
-import {
-  makeDirectoryDurable,
-  removeTree,
-  renameDurable,
-  replaceFileAtomic,
-  syncDirectory,
-  transactionId,
-  writeNewFile,
-} from './durable.js';
-import { checkVersion, type IntegrityProblem } from './integrity.js';
+import { DEFAULT_MAX_PLUGINS, type PluginStoreOptions } from './options.js';
+import { LoadAttempt, auditRefusal } from '../load-refusal.js';
+import { migrateLegacyData } from './data.js';
+import { makeDirectoryDurable, removeTree, renameDurable, replaceFileAtomic, transactionId } from './durable.js';
+import { STATE_MODE, installNew, installOver, type InstallContext } from './install.js';
+import { checkVersion, integrityError, type IntegrityProblem } from './integrity.js';
 import { STORE_FORMAT, StoreLayout, checkPluginName, isVersionDirName } from './layout.js';
 import { StoreLock } from './lock.js';
 import { StoreReader, corrupt, notInstalled } from './reader.js';
 import { storeJson, type StateFile } from './records.js';
 import { recoverStore } from './recovery.js';
-import { DIRECTORY_MODE, stageVersion, type VersionInput } from './stage.js';
-import type { StoreOperation, StoreStep, StoreStepHook } from './steps.js';
+import { readPackageSource } from './source.js';
+import { DIRECTORY_MODE } from './stage.js';
+import type { StoreOperation, StoreStep } from './steps.js';
 import type { InstallOptions, InstallResult, InstalledPlugin, UninstallResult } from './types.js';
-import { planUpgrade } from './upgrade-plan.js';
-
-/** How a store is opened; {@link storeOptionsFromConfig} builds it from plugin-manager.yaml. */
-export interface PluginStoreOptions {
-  /** `plugin_directory`, absolute. Created (mode 0755) when absent. */
-  readonly directory: string;
-  /** `max_plugins`: most plugins installed at once. Default 1000. */
-  readonly maxPlugins?: number;
-  /**
-   * How packages are verified (from `loadAttestationSettings`). Install and rollback
-   * need it; a store opened without it can list, get, verify and uninstall.
-   */
-  readonly verification?: OpenPackageOptions;
-  /** Limits for reading packages. Default: `verification.limits`, else the built-in defaults. */
-  readonly limits?: PackageLimits;
-  /** How long a change waits for another process's lock, in milliseconds. Default 0. */
-  readonly lockWaitMs?: number;
-  /** Clock for install times, in ms since the epoch. Default `Date.now`. */
-  readonly now?: () => number;
-  /** Receives recoveries and changes. Default: silent. */
-  readonly logger?: Logger;
-  /** Called at every named step of a change (steps.ts). For tests only. */
-  readonly onStep?: StoreStepHook;
-}
-
-/** Default `max_plugins`. */
-export const DEFAULT_MAX_PLUGINS = 1000;
-
-const STATE_MODE = 0o644;
-const DATA_MODE = 0o700;
-
-/**
- * Reads a package file whole, refusing one above the size limit before reading it.
- * @throws ForgeError FO_PACKAGE_TOO_LARGE, FO_IO_*
- */
-async function readSource(source: string | Uint8Array, maxSize: number): Promise<Uint8Array> {
-  if (typeof source !== 'string') return source;
-  try {
-    const handle = await openFile(source, 'r');
-    try {
-      const { size } = await handle.stat();
-      if (size > maxSize) {
-        throw new ForgeError('FO_PACKAGE_TOO_LARGE', `package: expected at most ${maxSize} bytes, found ${size} bytes in ${source}`, {
-          details: { limit: maxSize, actual: size, path: source },
-        });
-      }
-      return await handle.readFile();
-    } finally {
-      await handle.close();
-    }
-  } catch (error) {
-    throw fromFsError(error, 'read the package', source);
-  }
-}
 
 /** The installed plugins under one `plugin_directory`. Create with {@link PluginStore.open}. */
 export class PluginStore {
@@ -93,6 +36,7 @@ export class PluginStore {
   /** Changes through this object run one at a time instead of failing on its own lock. */
   #tail: Promise<unknown> = Promise.resolve();
   #recovered: readonly string[] = [];
+  #migrated: readonly string[] = [];
 
   private constructor(options: PluginStoreOptions) {
     this.#layout = new StoreLayout(options.directory);
@@ -123,6 +67,11 @@ export class PluginStore {
   /** The leftovers removed when this store was opened, as paths. */
   get recovered(): readonly string[] {
     return this.#recovered;
+  }
+
+  /** The data directories that data from before data was kept per publisher was moved into when this store was opened. */
+  get migrated(): readonly string[] {
+    return this.#migrated;
   }
 
   async #prepare(): Promise<void> {
@@ -159,10 +108,20 @@ export class PluginStore {
       }
       try {
         await this.#recover();
+        await this.#migrate();
       } finally {
         await lock.release();
       }
     });
+  }
+
+  /** Moves data written before data was kept per publisher (data.ts); at open only, under the lock. */
+  async #migrate(): Promise<void> {
+    for (const name of await this.#reader.names()) {
+      const ownerOf = async (): Promise<PluginIdentity> => (await this.get(name)).identity;
+      const moved = await migrateLegacyData(this.#layout, name, ownerOf, this.#logger);
+      this.#migrated = [...this.#migrated, ...moved];
+    }
   }
 
   async #recover(): Promise<void> {
@@ -290,10 +249,24 @@ export class PluginStore {
    *   FO_STORE_CORRUPT, FO_STORE_INVALID_NAME (a version too long to be a directory name), FO_IO_*
    */
   async install(source: string | Uint8Array, options: InstallOptions = {}): Promise<InstallResult> {
+    const attempt = new LoadAttempt(source);
+    try {
+      return await this.#install(attempt, options);
+    } catch (error) {
+      throw this.#refused('store.install', attempt, error);
+    }
+  }
+
+  async #install(attempt: LoadAttempt, options: InstallOptions): Promise<InstallResult> {
     const verification = this.#verification('install');
     // The bytes verified are the bytes stored: the file is read once.
-    const bytes = await readSource(source, this.#limits.maxPackageSize);
-    const opened = await openVerifiedPackage(bytes, verification);
+    const bytes = await readPackageSource(attempt.source, this.#limits.maxPackageSize);
+    attempt.bytes = bytes;
+    const opened = await openVerifiedPackage(bytes, verification).catch(async (error: unknown) => {
+      await attempt.readClaim(toForgeError(error), this.#limits);
+      throw error;
+    });
+    attempt.verified(opened.identity);
     const { contents, identity } = opened;
     const { name, version } = identity;
     if (!isVersionDirName(version)) {
@@ -302,70 +275,31 @@ export class PluginStore {
     return this.#change('install', `install ${name} ${version}`, async () => {
       const state = await this.#reader.state(name);
       const input = { bytes, contents, identity, installedAt: this.#now() };
-      const result = state === undefined ? await this.#installNew(name, input) : await this.#installOver(state, input, options);
+      const context = this.#installContext();
+      const result = state === undefined ? await installNew(context, name, input) : await installOver(context, state, input, options);
       this.#logger.info(`plugin ${result.action}`, { name, version, from: result.from, publisher: identity.publisher, digest: identity.digest });
       return result;
     });
   }
 
-  async #installNew(name: string, input: VersionInput): Promise<InstallResult> {
-    const layout = this.#layout;
-    const limit = this.#options.maxPlugins ?? DEFAULT_MAX_PLUGINS;
-    const installed = (await this.#reader.names()).length;
-    if (installed >= limit) {
-      throw new ForgeError('FO_STORE_FULL', `expected fewer than max_plugins = ${limit} plugins installed to add ${name}, found ${installed}`, {
-        details: { name, limit, installed },
-      });
-    }
-    const target = layout.plugin(name);
-    const existing = await lstat(target).catch((error: unknown) => {
-      if (isNodeSystemError(error, 'ENOENT')) return undefined;
-      throw fromFsError(error, 'inspect', target);
-    });
-    if (existing !== undefined) {
-      throw corrupt(target, `expected no ${target} before installing ${name}, found one without state.json (not a plugin this store installed); move it away`);
-    }
-    const txn = join(layout.staging, transactionId());
-    const staged = join(txn, name);
-    await makeDirectoryDurable(txn, DIRECTORY_MODE);
-    await this.#step('install', 'staging');
-    await makeDirectoryDurable(staged, DIRECTORY_MODE);
-    await makeDirectoryDurable(join(staged, 'versions'), DIRECTORY_MODE);
-    await makeDirectoryDurable(join(staged, 'data'), DATA_MODE);
-    await stageVersion(join(staged, 'versions', input.identity.version), input, () => this.#step('install', 'file'));
-    const state: StateFile = { format: STORE_FORMAT, name, current: input.identity.version, switched_at: input.installedAt };
-    await writeNewFile(join(staged, 'state.json'), storeJson(state), STATE_MODE);
-    await syncDirectory(join(staged, 'versions'));
-    await syncDirectory(staged);
-    await this.#step('install', 'staged');
-    await renameDurable(staged, target);
-    await this.#step('install', 'committed');
-    await rmdir(txn).catch(() => undefined);
-    return { action: 'installed', plugin: await this.get(name), from: undefined, diff: undefined };
+  /** Audits a refused install or rollback; returns the refusal to throw. */
+  #refused(action: string, attempt: LoadAttempt, error: unknown): ForgeError {
+    const refusal = toForgeError(error);
+    const audit = this.#options.audit;
+    if (audit !== undefined) auditRefusal({ audit: audit.log, principal: audit.principal, action, logger: this.#logger }, attempt, refusal);
+    return refusal;
   }
 
-  async #installOver(state: StateFile, input: VersionInput, options: InstallOptions): Promise<InstallResult> {
-    const { name, version } = input.identity;
-    const current = await this.get(name);
-    const plan = planUpgrade(current, { identity: input.identity, permissions: input.contents.manifest.permissions }, options);
-    if (plan.kind === 'unchanged') return { action: 'unchanged', plugin: current, from: undefined, diff: undefined };
-    const layout = this.#layout;
-    if (!plan.reusePrevious) {
-      const txn = join(layout.staging, transactionId());
-      await makeDirectoryDurable(txn, DIRECTORY_MODE);
-      await this.#step('install', 'staging');
-      const staged = join(txn, 'version');
-      const approval = plan.diff.widens ? { approvedAt: input.installedAt, escalations: plan.diff.escalations } : undefined;
-      await stageVersion(staged, approval === undefined ? input : { ...input, approval }, () => this.#step('install', 'file'));
-      await this.#step('install', 'staged');
-      await renameDurable(staged, layout.version(name, version));
-      await this.#step('install', 'committed');
-      await rmdir(txn).catch(() => undefined);
-    }
-    await this.#switch('install', { format: STORE_FORMAT, name, current: version, previous: current.version, switched_at: input.installedAt });
-    // The version before the previous one is no longer reachable.
-    if (state.previous !== undefined && state.previous !== version) await this.#discard('install', layout.version(name, state.previous));
-    return { action: plan.downgrade ? 'downgraded' : 'upgraded', plugin: await this.get(name), from: current.version, diff: plan.diff };
+  #installContext(): InstallContext {
+    return {
+      layout: this.#layout,
+      reader: this.#reader,
+      maxPlugins: this.#options.maxPlugins ?? DEFAULT_MAX_PLUGINS,
+      step: (step) => this.#step('install', step),
+      get: (name) => this.get(name),
+      switchState: (state) => this.#switch('install', state),
+      discard: (path) => this.#discard('install', path),
+    };
   }
 
   /** Replaces state.json: the one rename that makes an upgrade or rollback happen. */
@@ -420,6 +354,15 @@ export class PluginStore {
    */
   async rollback(name: string): Promise<InstalledPlugin> {
     checkPluginName(name);
+    const attempt = new LoadAttempt(name);
+    try {
+      return await this.#rollback(name, attempt);
+    } catch (error) {
+      throw this.#refused('store.rollback', attempt, error);
+    }
+  }
+
+  async #rollback(name: string, attempt: LoadAttempt): Promise<InstalledPlugin> {
     const verification = this.#verification('rollback');
     return this.#change('rollback', `rollback ${name}`, async () => {
       const plugin = await this.get(name);
@@ -429,10 +372,11 @@ export class PluginStore {
           details: { name, version: plugin.version },
         });
       }
+      attempt.verified(target.identity);
       const record = await this.#reader.record(name, target.version);
       const problems = record === undefined ? [{ path: target.paths.dir, problem: 'expected a record, found none' }] : await checkVersion(target.paths.dir, record);
       if (problems.length > 0) throw integrityError(name, problems);
-      const reopened = await openVerifiedPackage(await readSource(target.paths.package, this.#limits.maxPackageSize), verification);
+      const reopened = await openVerifiedPackage(await readPackageSource(target.paths.package, this.#limits.maxPackageSize), verification);
       if (reopened.identity.digest !== target.identity.digest) {
         throw corrupt(target.paths.package, `expected ${target.paths.package} to hold content ${target.identity.digest}, found ${reopened.identity.digest}`);
       }
@@ -441,11 +385,4 @@ export class PluginStore {
       return this.get(name);
     });
   }
-}
-
-function integrityError(name: string, problems: readonly IntegrityProblem[]): ForgeError {
-  const shown = problems.slice(0, 5).map((p) => `  ${p.path}: ${p.problem}`);
-  return new ForgeError('FO_STORE_CORRUPT', `installed files of ${name} do not match what was installed (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${shown.join('\n')}`, {
-    details: { name, problems },
-  });
 }

@@ -61,7 +61,10 @@ export interface InstalledPlugin {
   readonly paths: VersionPaths & {
     /** `<plugin_directory>/<name>`. */
     readonly root: string;
-    /** The plugin's own data directory (mode 0700); upgrades and rollbacks never touch it. */
+    /**
+     * `<name>/data` (mode 0700): what plugins of this name keep, one directory per
+     * publisher (`dataDirectory`); upgrades and rollbacks never touch it.
+     */
     readonly data: string;
     /** The current version's entry module. */
     readonly module: string;

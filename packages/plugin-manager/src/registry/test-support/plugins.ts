@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TelemetryBus, parseConfig, type TelemetryEvent } from '@forgeone/common';
 import { AuditLog } from '@forgeone/microkernel';
+import type { OpenPackageOptions } from '../../attestation/index.js';
+import { createRevocationList } from '../../attestation/revocation.js';
 import { signPackage } from '../../attestation/sign.js';
 import { TrustStore } from '../../attestation/trust-store.js';
 import { NOW, makeIssued, makePackage, makeRoot } from '../../attestation/test-support/pki.js';
@@ -16,6 +18,12 @@ import { PluginRegistry } from '../registry.js';
 
 const root = makeRoot('Registry Test Root');
 const publisher = makeIssued(root, 'Registry Test Publisher', false);
+/** A second publisher the same root vouches for: another signer, not another trust level. */
+const otherPublisher = makeIssued(root, 'Other Test Publisher', false);
+/** A publisher under a root the test trust store does not hold. */
+const stranger = makeIssued(makeRoot('Stranger Root'), 'Stranger', false);
+/** The publisher names the two test signers get from verification. */
+export const PUBLISHERS = { test: 'Registry Test Publisher', other: 'Other Test Publisher' } as const;
 export const trustStore = TrustStore.create({ roots: [root.certificate] });
 
 type Wabt = { parseWat(name: string, text: string): { toBinary(options: object): { buffer: Uint8Array }; destroy(): void } };
@@ -26,9 +34,12 @@ let wabt: Promise<Wabt> | undefined;
  * steps run so far, as "init,start,..."), register (forge.register_extension with
  * field(point) field(export) as input) and, in the relay variant, relay
  * (forge.call_plugin with its input; importing it needs forge.call_plugin granted).
+ * Each name in `forwards` (a forge.* call such as `kv_get`) is imported and exported as
+ * `call_<name>`, which passes its input to the call and returns the call's answer.
  */
-export const guest = (relay: boolean, weather = false): string => `(module
+export const guest = (relay: boolean, weather = false, forwards: readonly string[] = []): string => `(module
   (import "forge" "register_extension" (func $register (param i32 i32) (result i64)))
+  ${forwards.map((name) => `(import "forge" "${name}" (func $fwd_${name} (param i32 i32) (result i64)))`).join('\n  ')}
   ${relay ? '(import "forge" "call_plugin" (func $call (param i32 i32) (result i64)))' : ''}
   ${weather ? '(import "forge" "weather" (func $weather (param i32 i32) (result i64)))' : ''}
   (memory (export "memory") 1)
@@ -59,7 +70,8 @@ export const guest = (relay: boolean, weather = false): string => `(module
   (func (export "spin") (param i32 i32) (result i64) (loop $l (br $l)) (i64.const 0))
   (func (export "register") (param $p i32) (param $len i32) (result i64) (call $register (local.get $p) (local.get $len)))
   ${relay ? '(func (export "relay") (param $p i32) (param $len i32) (result i64) (call $call (local.get $p) (local.get $len)))' : ''}
-  ${weather ? '(func (export "ask") (param $p i32) (param $len i32) (result i64) (call $weather (local.get $p) (local.get $len)))' : ''})`;
+  ${weather ? '(func (export "ask") (param $p i32) (param $len i32) (result i64) (call $weather (local.get $p) (local.get $len)))' : ''}
+  ${forwards.map((name) => `(func (export "call_${name}") (param $p i32) (param $len i32) (result i64) (call $fwd_${name} (local.get $p) (local.get $len)))`).join('\n  ')})`;
 
 const ENTRY_POINTS = `[entry_points]
 init = "on_init"
@@ -70,9 +82,9 @@ resume = "on_resume"
 unload = "on_unload"
 `;
 
-async function guestWasm(relay: boolean, weather: boolean): Promise<Buffer> {
+async function guestWasm(relay: boolean, weather: boolean, forwards: readonly string[] = []): Promise<Buffer> {
   wabt ??= import('wabt').then((module) => module.default() as Promise<Wabt>);
-  const parsed = (await wabt).parseWat('guest.wat', guest(relay, weather));
+  const parsed = (await wabt).parseWat('guest.wat', guest(relay, weather, forwards));
   try {
     return Buffer.from(parsed.toBinary({}).buffer);
   } finally {
@@ -88,8 +100,39 @@ export async function signedPlugin(name: string, version = '1.0.0', extra = '', 
   return (await signPackage(bytes, { key: publisher.key, certificate: publisher.certificate.der, now: NOW })).bytes;
 }
 
+/** What {@link packagedPlugin} builds. */
+export interface PluginPackageSpec {
+  readonly name: string;
+  readonly version?: string;
+  /** Appended to plugin.toml after [entry_points]. */
+  readonly toml?: string;
+  /** Who signs it: the test publisher (default), the other one, a stranger (untrusted root), or nobody. */
+  readonly signer?: keyof typeof PUBLISHERS | 'stranger' | null;
+  /** forge.* calls the guest forwards, as `call_<name>` exports. */
+  readonly forwards?: readonly string[];
+}
+
+/** A package of the test guest, signed by the publisher `spec.signer` names. */
+export async function packagedPlugin(spec: PluginPackageSpec): Promise<Buffer> {
+  const toml = `[plugin]\nname = "${spec.name}"\nversion = "${spec.version ?? '1.0.0'}"\n\n${ENTRY_POINTS}\n${spec.toml ?? ''}\n`;
+  const bytes = makePackage({ toml, wasm: await guestWasm(false, false, spec.forwards ?? []) });
+  if (spec.signer === null) return bytes;
+  const signer = spec.signer === 'other' ? otherPublisher : spec.signer === 'stranger' ? stranger : publisher;
+  return (await signPackage(bytes, { key: signer.key, certificate: signer.certificate.der, now: NOW })).bytes;
+}
+
+/** A trust store holding the test root, with `digests` revoked (signed by the root). */
+export function revokingTrustStore(digests: readonly string[]): TrustStore {
+  const text = createRevocationList({ serials: [], key_ids: [], digests: [...digests] }, root.key, NOW);
+  return TrustStore.create({ roots: [root.certificate], revocations: { text, source: 'test revocations' } });
+}
+
 /** A registry on a fresh directory, trusting the test publisher, recording telemetry. */
-export async function testRegistry(backend: 'inline' | 'pool' = 'inline', yaml = ''): Promise<{ registry: PluginRegistry; events: TelemetryEvent[]; dir: string; audit: AuditLog }> {
+export async function testRegistry(
+  backend: 'inline' | 'pool' = 'inline',
+  yaml = '',
+  attestation: OpenPackageOptions = { verifySignatures: true, trustStore, now: NOW },
+): Promise<{ registry: PluginRegistry; events: TelemetryEvent[]; dir: string; audit: AuditLog }> {
   const dir = await mkdtemp(join(tmpdir(), 'forge-registry-'));
   const config = parseConfig(
     `plugin_manager:\n  plugin_directory: plugins\n  temp_directory: tmp\n  default_timeout: 5s\n  runtime:\n    restart_backoff: 5ms\n${yaml}`,
@@ -103,7 +146,7 @@ export async function testRegistry(backend: 'inline' | 'pool' = 'inline', yaml =
     configDir: dir,
     telemetry,
     audit,
-    attestation: { verifySignatures: true, trustStore, now: NOW },
+    attestation,
     backend: (host) => (backend === 'inline' ? new InlineBackend(host) : new PoolBackend(host, { size: 1 })),
   });
   return { registry, events, dir, audit };

@@ -9,7 +9,8 @@ import { signPackage } from '../../../attestation/sign.js';
 import { TrustStore } from '../../../attestation/trust-store.js';
 import { encodePem } from '../../../attestation/pem.js';
 import { NOW, WASM, makeIssued, makePackage, makeRoot, type Issued } from '../../../attestation/test-support/pki.js';
-import { PluginStore, type PluginStoreOptions } from '../store.js';
+import type { PluginStoreOptions } from '../options.js';
+import { PluginStore } from '../store.js';
 
 export { NOW };
 

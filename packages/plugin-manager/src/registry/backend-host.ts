@@ -1,0 +1,111 @@
+/**
+ * The registry's side of the isolation backend: which backend hosts the plugins, and
+ * the host services the backend calls back into (audit records of the plugins' gates,
+ * plugin logs and events, anomalies, and the host calls served on the host thread).
+ */
+import { ForgeError, toForgeError, type ForgeConfig, type Logger, type TelemetryBus } from '@forgeone/common';
+import { anomalyResponder, type Anomaly, type AuditLog } from '@forgeone/microkernel';
+import { InlineBackend, PoolBackend, type BackendHost, type IsolationBackend } from '../sandbox/index.js';
+import type { HostCallRouter } from './host-calls.js';
+import type { PluginRecord } from './record.js';
+
+/** Creates the isolation backend the registry hosts plugins on. */
+export type BackendFactory = (host: BackendHost, config: ForgeConfig) => IsolationBackend | Promise<IsolationBackend>;
+
+/** The backend `runtime.backend` names: a worker pool of `runtime.pool_size` (0: one per core), or the host thread. */
+export const configuredBackend: BackendFactory = (host, config) =>
+  config.runtime.backend === 'inline' ? new InlineBackend(host) : new PoolBackend(host, config.runtime.pool_size === 0 ? {} : { size: config.runtime.pool_size });
+
+/** A listener for events plugins emit with forge.emit_event. */
+export type EventListener = (plugin: string, name: string, payload: Uint8Array) => void;
+
+/** What {@link HostServices} reaches. */
+export interface HostServicesParts {
+  /** A loaded plugin by id, if loaded. */
+  readonly lookup: (id: string) => PluginRecord | undefined;
+  readonly audit: AuditLog | undefined;
+  readonly logger: Logger;
+  readonly telemetry: TelemetryBus;
+  /** `policy.anomaly.action`. */
+  readonly anomalyAction: ForgeConfig['policy']['anomaly']['action'];
+  readonly router: HostCallRouter;
+}
+
+/** The services a backend's plugins reach on the host thread. */
+export class HostServices {
+  readonly #parts: HostServicesParts;
+  readonly #listeners: EventListener[] = [];
+  #respond: ((anomaly: Anomaly) => void) | undefined;
+
+  constructor(parts: HostServicesParts) {
+    this.#parts = parts;
+  }
+
+  /** The host calls served on the host thread. */
+  get router(): HostCallRouter {
+    return this.#parts.router;
+  }
+
+  /** Records a gate's decision as the plugin's identity (the loader's, for this plugin). */
+  audit(entry: Parameters<BackendHost['audit']>[0]): void {
+    const record = this.#parts.lookup(entry.plugin);
+    const audit = this.#parts.audit;
+    if (record === undefined || audit === undefined) return;
+    audit.record({ identity: record.who, action: entry.action, resource: entry.resource, allowed: entry.allowed, reason: entry.reason, requested: entry.requested });
+  }
+
+  /** A plugin's log record, to the registry's logger with the plugin's id. */
+  log(plugin: string, record: Parameters<BackendHost['log']>[1]): void {
+    this.#parts.logger.child({ plugin })[record.level](record.message, record.fields);
+  }
+
+  /** Subscribes to events plugins emit; returns an unsubscribe function. */
+  onEvent(listener: EventListener): () => void {
+    this.#listeners.push(listener);
+    return () => {
+      const at = this.#listeners.indexOf(listener);
+      if (at !== -1) this.#listeners.splice(at, 1);
+    };
+  }
+
+  /** Hands a plugin's event to every listener; a listener that throws is logged, not fatal. */
+  event(plugin: string, name: string, payload: Uint8Array): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(plugin, name, payload);
+      } catch (error) {
+        this.#parts.logger.warn('an event listener threw', { plugin, event: name, error: toForgeError(error).message });
+      }
+    }
+  }
+
+  /** Turns a plugin's anomaly into a security event, an audit record and, if configured, a quarantine. */
+  anomaly(plugin: string, anomaly: Anomaly): void {
+    const { lookup, audit } = this.#parts;
+    this.#respond ??= anomalyResponder({
+      telemetry: this.#parts.telemetry,
+      ...(audit === undefined ? {} : { audit }),
+      action: this.#parts.anomalyAction,
+      principalOf: (key) => lookup(key)?.who.principal ?? `plugin:${key}`,
+      quarantine: (key, found) => lookup(key)?.controller.quarantine(new ForgeError('FO_LIFECYCLE_QUARANTINED', `plugin ${key} quarantined: ${found.kind}: ${found.detail}`)),
+    });
+    this.#respond({ ...anomaly, plugin });
+  }
+}
+
+/**
+ * The BackendHost a backend is created with, before the registry (and so its services)
+ * exists: each callback asks `services()` when it is called.
+ * @param services throws FO_REGISTRY_CLOSED until the registry is ready
+ */
+export function backendHost(services: () => HostServices): BackendHost {
+  return {
+    audit: (entry) => services().audit(entry),
+    log: (plugin, record) => services().log(plugin, record),
+    event: (plugin, event) => services().event(plugin, event.name, event.payload),
+    anomaly: (plugin, anomaly) => services().anomaly(plugin, anomaly),
+    hostCall: (plugin, name, request) => services().router.hostCall(plugin, name, request),
+    // The backend's gate decides forge.call_plugin on its target plugin's name.
+    hostCallResource: (_plugin, name, request) => services().router.hostCallResource(name, request),
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * The registry's table of loaded plugins: admission (one plugin per name, at most
+ * `max_plugins`), the record of each with its lifecycle controller wired to the
+ * observer and the supervisor, and the creation of a plugin's instance on the backend
+ * when its first lifecycle step runs.
+ */
+import { ForgeError, type IdentityContext, type PluginIdentity } from '@forgeone/common';
+import type { DeclaredExtensions, ExtensionPoints } from '../extension/index.js';
+import { LifecycleController, type LifecycleObserver, type Supervisor } from '../lifecycle/index.js';
+import type { EntryPointName } from '../plugin/index.js';
+import type { IsolationBackend } from '../sandbox/index.js';
+import { runNativeStep } from './native.js';
+import type { PluginRecord } from './record.js';
+import type { Candidate } from './resolver.js';
+
+/** What a new plugin is made of. */
+export interface NewPlugin extends Pick<PluginRecord, 'id' | 'identity' | 'kind' | 'dependencies' | 'lazy' | 'timeoutMs' | 'spec' | 'native'> {
+  /** The loader's identity; the plugin's host calls act as it, for this plugin. */
+  readonly loader: IdentityContext;
+  readonly declared: DeclaredExtensions;
+}
+
+/** What the table wires each plugin to. */
+export interface PluginTableParts {
+  readonly backend: IsolationBackend;
+  readonly supervisor: Supervisor;
+  readonly observer: LifecycleObserver;
+  readonly extensions: ExtensionPoints;
+  /** `max_plugins`. */
+  readonly maxPlugins: number;
+}
+
+/** See the module comment. */
+export class PluginTable {
+  readonly #parts: PluginTableParts;
+  readonly #plugins = new Map<string, PluginRecord>();
+
+  constructor(parts: PluginTableParts) {
+    this.#parts = parts;
+  }
+
+  /**
+   * Refuses a plugin the registry cannot take.
+   * @throws ForgeError FO_REGISTRY_DUPLICATE, FO_REGISTRY_FULL
+   */
+  admit(name: string): void {
+    if (this.#plugins.has(name)) throw new ForgeError('FO_REGISTRY_DUPLICATE', `a plugin named ${name} is already loaded`, { details: { plugin: name } });
+    const limit = this.#parts.maxPlugins;
+    if (this.#plugins.size >= limit) throw new ForgeError('FO_REGISTRY_FULL', `the registry already holds max_plugins (${limit}) plugins`, { details: { limit } });
+  }
+
+  /** The plugin loaded as `id`, if any. */
+  find(id: string): PluginRecord | undefined {
+    return this.#plugins.get(id);
+  }
+
+  /**
+   * The plugin loaded as `id`.
+   * @throws ForgeError FO_REGISTRY_NOT_FOUND
+   */
+  get(id: string): PluginRecord {
+    const record = this.#plugins.get(id);
+    if (record === undefined) throw new ForgeError('FO_REGISTRY_NOT_FOUND', `no plugin ${JSON.stringify(id.slice(0, 80))} is loaded`, { details: { plugin: id } });
+    return record;
+  }
+
+  /** Every loaded plugin, in load order. */
+  values(): PluginRecord[] {
+    return [...this.#plugins.values()];
+  }
+
+  /** The versions of `name` available to the dependency resolver: the loaded one, if any. */
+  candidates(name: string): Candidate[] {
+    const record = this.#plugins.get(name);
+    return record === undefined ? [] : [{ name, version: record.identity.version, dependencies: record.dependencies }];
+  }
+
+  /** Adds an admitted plugin, in state Created. */
+  add(plugin: NewPlugin): PluginRecord {
+    const { supervisor, observer } = this.#parts;
+    const identity: PluginIdentity = plugin.identity;
+    const record: PluginRecord = {
+      id: plugin.id,
+      identity,
+      who: plugin.loader.forPlugin(identity),
+      kind: plugin.kind,
+      dependencies: plugin.dependencies,
+      crashes: supervisor.history(),
+      lazy: plugin.lazy,
+      timeoutMs: plugin.timeoutMs,
+      handle: undefined,
+      restartTimer: undefined,
+      ...(plugin.spec === undefined ? {} : { spec: plugin.spec }),
+      ...(plugin.native === undefined ? {} : { native: plugin.native }),
+      controller: new LifecycleController(plugin.id, { lifecycle: (step) => this.#step(record, step) }, { timeoutMs: plugin.timeoutMs, observer: (transition) => observer.transition(record, transition) }),
+    };
+    this.#plugins.set(record.id, record);
+    this.#parts.extensions.add(record.id, plugin.declared);
+    observer.loaded(record, record.kind);
+    return record;
+  }
+
+  /** Removes an unloaded plugin and what it offered, declared and registered. */
+  remove(record: PluginRecord): void {
+    if (this.#plugins.get(record.id) !== record) return;
+    this.#parts.extensions.remove(record.id);
+    this.#plugins.delete(record.id);
+  }
+
+  /** Runs a lifecycle step on the plugin's instance, creating the instance first if needed. */
+  async #step(record: PluginRecord, step: EntryPointName): Promise<boolean> {
+    if (record.native !== undefined) return runNativeStep(record.native, step);
+    if (record.spec === undefined) return false;
+    if (record.handle === undefined) {
+      const handle = await this.#parts.backend.load(record.spec);
+      record.handle = handle;
+      // A poisoned instance or a worker restart (state lost) is a crash of this plugin.
+      handle.onEvent((event) => {
+        if (record.handle !== handle) return;
+        this.#parts.supervisor.crashed(record, event.type === 'poisoned' ? event.fault : event.reason);
+      });
+    }
+    return record.handle.lifecycle(step);
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Hostile tests: every install and rollback the store refuses leaves an audit denial
+ * record naming the package (and its publisher once verified) and the refusal.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ForgeError } from '@forgeone/common';
+import { AuditLog, readAuditTail } from '@forgeone/microkernel';
+import { createRevocationList } from '../../attestation/revocation.js';
+import { TrustStore } from '../../attestation/trust-store.js';
+import { readPackage } from '../../loader/index.js';
+import { NOW, makeSigned, openStore, otherPublisher, root, tempDir } from './test-support/fixtures.js';
+
+async function refusedWith(promise: Promise<unknown>, code: string): Promise<void> {
+  const error = await promise.then(() => undefined, (failure: unknown) => failure);
+  assert.ok(ForgeError.is(error), `expected ${code}, got ${String(error)}`);
+  assert.equal(error.code, code, error.message);
+}
+
+describe('PluginStore refusals in the audit log', () => {
+  it('records every refused install and rollback with the package, the publisher once verified, and the code', async () => {
+    const dir = await tempDir();
+    const log = await AuditLog.open({ path: join(dir, 'audit.log') });
+    const audit = { log, principal: 'user:alice' };
+    const store = await openStore({ directory: join(dir, 'plugins'), audit, maxPlugins: 1 });
+    const unsigned = await makeSigned({ signer: null });
+    await refusedWith(store.install(unsigned), 'FO_VERIFY_UNSIGNED');
+    await store.install(await makeSigned({ version: '1.0.0' }));
+    await refusedWith(store.install(await makeSigned({ version: '1.1.0', signer: otherPublisher })), 'FO_STORE_PUBLISHER_CHANGED');
+    await refusedWith(store.install(await makeSigned({ version: '1.2.0', permissions: 'filesystem = ["read", "write"]' })), 'FO_STORE_APPROVAL_REQUIRED');
+    await refusedWith(store.install(await makeSigned({ name: 'second' })), 'FO_STORE_FULL');
+    await store.install(await makeSigned({ version: '2.0.0' }));
+    const previous = (await store.get('hello')).previous;
+    const revoking = await openStore({
+      directory: store.directory,
+      audit,
+      verification: {
+        verifySignatures: true,
+        trustStore: TrustStore.create({ roots: [root.certificate], revocations: { text: createRevocationList({ serials: [], key_ids: [], digests: [previous?.identity.digest ?? ''] }, root.key, NOW), source: 'test' } }),
+        now: NOW,
+      },
+    });
+    await refusedWith(revoking.rollback('hello'), 'FO_REVOKED_PACKAGE');
+    await log.close();
+    const tail = await readAuditTail({ path: join(dir, 'audit.log'), limit: 100 });
+    const records = tail.records.flatMap((record) => (record.type === 'event' ? [record] : []));
+    assert.deepEqual(
+      records.map((record) => [record.action, record.decision, record.principal, record.reason?.split(':')[0], record.data?.['name'], record.data?.['version'], record.data?.['publisher']]),
+      [
+        ['store.install', 'deny', 'user:alice', 'FO_VERIFY_UNSIGNED', 'hello', '1.0.0', undefined],
+        ['store.install', 'deny', 'user:alice', 'FO_STORE_PUBLISHER_CHANGED', 'hello', '1.1.0', 'Other Publisher'],
+        ['store.install', 'deny', 'user:alice', 'FO_STORE_APPROVAL_REQUIRED', 'hello', '1.2.0', 'Store Publisher'],
+        ['store.install', 'deny', 'user:alice', 'FO_STORE_FULL', 'second', '1.0.0', 'Store Publisher'],
+        ['store.rollback', 'deny', 'user:alice', 'FO_REVOKED_PACKAGE', 'hello', '1.0.0', 'Store Publisher'],
+      ],
+    );
+    assert.equal(records[0]?.resource, `package:sha256:${createHash('sha256').update(unsigned).digest('hex')}`);
+    assert.equal(records[0]?.plugin, (await readPackage(unsigned)).digest);
+    assert.equal(records[4]?.resource, 'hello');
+    assert.equal(records[4]?.plugin, previous?.identity.digest);
+  });
+});
