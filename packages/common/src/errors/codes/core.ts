@@ -26,6 +26,10 @@ export const CORE_CODES = {
     kind: 'usage',
     summary: 'A flag is missing its value, repeated when it may not be, or has a malformed value.',
   },
+  FO_CLI_NOT_BUILT: {
+    kind: 'unavailable',
+    summary: 'The forge command was run before `npm run build` made the CLI it launches (packages/forge/dist).',
+  },
   FO_IO_NOT_FOUND: {
     kind: 'not_found',
     summary: 'A file or directory does not exist.',
