@@ -35,7 +35,7 @@ export const CORE_CODES = {
     summary: 'A file or directory does not exist.',
   },
   FO_IO_PERMISSION: {
-    kind: 'denied',
+    kind: 'permission',
     summary: 'The operating system refused access to a file or directory.',
   },
   FO_IO_EXISTS: {
