@@ -67,6 +67,10 @@ export const CORE_CODES = {
     summary:
       'The configuration has unknown keys or bad values; details.issues lists every one with its key path.',
   },
+  FO_CONFIG_NO_STATE_DIRECTORY: {
+    kind: 'invalid',
+    summary: 'A default path is needed for a user other than root, but neither XDG_STATE_HOME nor HOME is an absolute path.',
+  },
   FO_CONFIG_TOO_LARGE: {
     kind: 'limit',
     summary: 'The configuration file is larger than the 1 MiB the loader accepts.',
