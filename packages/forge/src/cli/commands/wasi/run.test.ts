@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { EXIT_CODES } from '@forgeone/common';
+import { EXIT_CODES, ForgeError } from '@forgeone/common';
 import { forge } from '../../../test-support/cli.js';
 import { wasiCommand } from '../../../test-support/wasi-command.js';
 import { parseDirFlag, parseEnvFlags } from './flags.js';
@@ -150,6 +150,23 @@ describe('forge wasi run flags', () => {
     assert.deepEqual(parseDirFlag('data::/data:ro', '/work'), { host: '/work/data', guest: '/data', readOnly: true });
     assert.deepEqual(parseDirFlag('/srv/x::/x:rw', '/work'), { host: '/srv/x', guest: '/x', readOnly: false });
     assert.deepEqual(parseDirFlag('.', '/work'), { host: '/work', guest: '.', readOnly: false });
+  });
+
+  it('refuses a single colon (the Docker spelling) and suggests HOST::GUEST', () => {
+    for (const [typed, suggested] of [
+      ['data:/data', 'data::/data'],
+      ['data:/data:ro', 'data::/data:ro'],
+      ['/srv/x:/x:rw', '/srv/x::/x:rw'],
+    ]) {
+      assert.throws(
+        () => parseDirFlag(typed!, '/work'),
+        (error: unknown) =>
+          ForgeError.is(error, 'FO_CLI_FLAG_VALUE') && error.message === `--dir expects HOST::GUEST[:ro] (two colons between the host directory and the guest path), found "${typed}" (did you mean "${suggested}"?)`,
+        typed,
+      );
+    }
+    assert.deepEqual(parseDirFlag('data:ro', '/work'), { host: '/work/data', guest: 'data', readOnly: true });
+    assert.deepEqual(parseDirFlag('a:b::a:b', '/work'), { host: '/work/a:b', guest: 'a:b', readOnly: false });
   });
 
   it('keeps = inside --env values', () => {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ForgeError, fromFsError, parseSize } from '@forgeone/common';
+import { fromFsError, parseSize } from '@forgeone/common';
 import {
   hostFdInput,
   hostFdOutput,
@@ -14,6 +14,7 @@ import {
 } from '@forgeone/plugin-manager';
 import { CONFIG_FLAG, defineCommand, type CliIo } from '../../command.js';
 import { loadCliConfig } from '../../config.js';
+import { badFlagValue } from '../../flag-value.js';
 import { sanitizeForTerminal } from '../../terminal.js';
 import { DenialReport, reportingGate } from './denials.js';
 import { parseDirFlag, parseEnvFlags } from './flags.js';
@@ -71,7 +72,7 @@ function preparer(fuel: bigint | undefined, maxMemoryBytes: number | undefined):
 function parseFuel(value: string | undefined): bigint | undefined {
   if (value === undefined) return undefined;
   if (!/^\d{1,19}$/.test(value) || BigInt(value) > 2n ** 63n - 1n) {
-    throw new ForgeError('FO_CLI_FLAG_VALUE', `--fuel expects a whole number of fuel units from 0 to 2^63-1, found ${JSON.stringify(sanitizeForTerminal(value))}`, { details: { flag: 'fuel' } });
+    throw badFlagValue('fuel', 'a whole number of fuel units from 0 to 2^63-1', value);
   }
   return BigInt(value);
 }
@@ -80,9 +81,7 @@ function parseMaxMemory(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const bytes = parseSize(value);
   if (bytes === undefined || bytes < 65536 || bytes > 4 * 1024 ** 3) {
-    throw new ForgeError('FO_CLI_FLAG_VALUE', `--max-memory expects a size from 64KiB to 4GiB like "16MB" or 1048576, found ${JSON.stringify(sanitizeForTerminal(value))}`, {
-      details: { flag: 'max-memory' },
-    });
+    throw badFlagValue('max-memory', 'a size from 64KiB to 4GiB like "16MB" or 1048576', value);
   }
   return bytes;
 }
