@@ -10,27 +10,50 @@
 // instead of a second tsc build: the build is not what is tested here, the link is.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, cpSync, existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { accessSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ERROR_CATALOG, EXIT_CODES } from '../packages/common/dist/index.js';
 import { inCi } from '../packages/common/dist/testing/index.js';
+import { giveTo } from '../packages/forge/dist/test-support/unprivileged.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** The environment without what `npm test` sets (npm_config_*, INIT_CWD), which would point npx back at this tree. */
+/**
+ * The environment without what `npm test` sets (npm_config_*, INIT_CWD), which would
+ * point npx back at this tree, and without XDG_STATE_HOME, so state goes under HOME.
+ */
 function cleanEnv() {
   const env = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (!/^npm_/i.test(key) && key !== 'INIT_CWD' && value !== undefined) env[key] = value;
+    if (!/^npm_/i.test(key) && key !== 'INIT_CWD' && key !== 'XDG_STATE_HOME' && value !== undefined) env[key] = value;
   }
   return env;
 }
 
-function run(command, args, cwd) {
-  return spawnSync(command, args, { cwd, env: cleanEnv(), encoding: 'utf8', timeout: 120_000 });
+function run(command, args, cwd, options = {}) {
+  return spawnSync(command, args, { cwd, env: { ...cleanEnv(), ...options.env }, encoding: 'utf8', timeout: 120_000, ...options.user });
+}
+
+/**
+ * The README's CLI section: the sh block under "## Use the CLI", one command per line,
+ * each with the exit status its comment announces ("exits N"), else 0.
+ */
+function readmeCommands(readme) {
+  const section = readme.slice(readme.indexOf('## Use the CLI'));
+  const block = /```sh\n([\s\S]*?)```/.exec(section);
+  assert.ok(block, 'README has a sh block under "## Use the CLI"');
+  return block[1]
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => ({ line, status: Number(/#\s*exits (\d+)\b/.exec(line)?.[1] ?? 0) }));
+}
+
+/** A script that runs each command as written and reports its status on stderr. */
+function statusScript(commands) {
+  return ['set -o pipefail', ...commands.map(({ line }, index) => `${line}\necho "readme-status ${index} $?" >&2`)].join('\n');
 }
 
 /** Why this test cannot run here, or undefined. */
@@ -99,5 +122,46 @@ describe('a fresh clone, as the README says', () => {
     const version = run('npx', ['--no-install', 'forge', '--version'], join(repo, 'examples'));
     assert.equal(version.status, 0, version.stderr);
     assert.match(version.stdout, /^forge \d+\.\d+\.\d+/);
+  });
+
+  it('runs the README\'s CLI section as written, as a user other than root, and leaves git status clean', (t) => {
+    if (reason !== undefined) {
+      if (inCi()) throw new Error(`${reason}; CI runs from a clone with npm`);
+      t.skip(reason);
+      return;
+    }
+    if (spawnSync('jq', ['--version']).status !== 0) {
+      if (inCi()) throw new Error('jq is not installed; CI must install it (.ci/run)');
+      t.skip('jq is not installed (the README pipes JSON to it)');
+      return;
+    }
+    // The rest of `npm run build`: the sample plugin's module (dist/ was copied above).
+    const build = run(process.execPath, ['examples/sample-plugin/build.mjs'], repo);
+    assert.equal(build.status, 0, build.stderr);
+    // As root the README would write /var/lib/forgeone on this machine; a new user is
+    // not root anyway. Everything belongs to that user, as in their own clone.
+    const asRoot = process.geteuid?.() === 0;
+    const user = asRoot ? { uid: 65534, gid: 65534 } : {};
+    const home = join(dir, 'home');
+    mkdirSync(home);
+    if (asRoot) giveTo({ uid: 65534, gid: 65534 }, dir);
+    const env = { HOME: home, npm_config_cache: join(home, '.npm'), npm_config_update_notifier: 'false' };
+
+    const commands = readmeCommands(readFileSync(join(repo, 'README.md'), 'utf8'));
+    assert.ok(commands.length >= 15, `${commands.length} commands`);
+    const result = run('bash', ['-c', statusScript(commands)], repo, { env, user });
+    const statuses = [...result.stderr.matchAll(/^readme-status (\d+) (\d+)$/gm)].map((match) => [Number(match[1]), Number(match[2])]);
+    const log = `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
+    assert.deepEqual(
+      statuses.map(([index, status]) => [commands[index].line, status]),
+      commands.map(({ line, status }) => [line, status]),
+      log,
+    );
+    assert.match(result.stderr, /forge: denied wasi_snapshot_preview1\.path_open on "\/data\/secret\.txt"/, log);
+    assert.ok(existsSync(join(home, '.local', 'state', 'forgeone', 'audit', 'checkpoint-key.pem')), 'the audit key went to the state directory');
+
+    const status = run('git', ['status', '--porcelain', '--untracked-files=all'], repo, { env, user });
+    assert.equal(status.status, 0, status.stderr);
+    assert.equal(status.stdout, '', 'git status after the README\'s commands');
   });
 });

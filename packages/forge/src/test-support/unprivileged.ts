@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chownSync, lstatSync, readdirSync } from 'node:fs';
+import { chownSync, lchownSync, lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +41,10 @@ export function giveTo(user: TestUser, dir: string): void {
   chownSync(dir, user.uid, user.gid);
   for (const entry of readdirSync(dir)) {
     const path = join(dir, entry);
-    if (lstatSync(path).isDirectory()) giveTo(user, path);
+    const info = lstatSync(path);
+    if (info.isDirectory()) giveTo(user, path);
+    // A link itself, never what it points to, which may be outside the tree.
+    else if (info.isSymbolicLink()) lchownSync(path, user.uid, user.gid);
     else chownSync(path, user.uid, user.gid);
   }
 }
