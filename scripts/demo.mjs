@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const forge = join(root, 'packages/forge/dist/bin.js');
+const forge = join(root, 'packages/forge/bin/forge.js');
 const out = join(root, '.forge-demo');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
@@ -41,17 +41,9 @@ step('Sign the package', process.execPath, [forge, 'sign', first, '--key', join(
 step('Verify it against the CA', process.execPath, [forge, 'verify', first, '--trust', join(out, 'ca', 'ca.pem')]);
 step('Inspect it', process.execPath, [forge, 'inspect', first]);
 
-// A tiny WASI program that tries to read two files; a Cedar policy forbids one.
+// The README's WASI program: it prints notes.txt and tries secret.txt, which a Cedar policy forbids.
 const wabt = await (await import('wabt')).default();
-const W = 'wasi_snapshot_preview1';
-const guest = wabt.parseWat('reader.wat', `(module
-  (import "${W}" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
-  (import "${W}" "proc_exit" (func $exit (param i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 64) "notes.txt") (data (i32.const 80) "secret.txt")
-  (func (export "_start")
-    (drop (call $open (i32.const 3) (i32.const 0) (i32.const 64) (i32.const 9) (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 32)))
-    (call $exit (call $open (i32.const 3) (i32.const 0) (i32.const 80) (i32.const 10) (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 32)))))`);
+const guest = wabt.parseWat('reader.wat', readFileSync(join(root, 'examples/wasi/reader.wat'), 'utf8'));
 writeFileSync(join(out, 'reader.wasm'), guest.toBinary({}).buffer);
 guest.destroy();
 mkdirSync(join(out, 'data'));
@@ -60,7 +52,7 @@ writeFileSync(join(out, 'data', 'secret.txt'), 'do not read\n');
 writeFileSync(join(out, 'policy.cedar'), 'forbid(principal, action, resource is ForgeOne::Path) when { resource.path == "/data/secret.txt" };\n');
 writeFileSync(join(out, 'plugin-manager.yaml'), 'plugin_manager:\n  audit:\n    path: audit/audit.log\n    checkpoint_key: audit/checkpoint-key.pem\n');
 const config = join(out, 'plugin-manager.yaml');
-console.error('\n== Run a WASI program under a Cedar policy, with an audit log (it exits with errno 2, EACCES, for the forbidden file)');
+console.error('\n== Run a WASI program under a Cedar policy, with an audit log (it prints notes.txt, then exits with errno 2, EACCES, for the forbidden secret.txt)');
 const run = spawnSync(process.execPath, [forge, 'wasi', 'run', '--config', config, '--dir', `${join(out, 'data')}::/data:ro`, '--policy', join(out, 'policy.cedar'), '--audit-log', join(out, 'audit', 'audit.log'), join(out, 'reader.wasm')], { cwd: root, stdio: 'inherit' });
 console.error(`exit status ${run.status}`);
 step('Read the audit log', process.execPath, [forge, 'audit', 'tail', '--config', config]);

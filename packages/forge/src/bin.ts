@@ -16,4 +16,5 @@ process.exitCode = await runCli(process.argv.slice(2), {
   stderr: process.stderr,
   cwd: process.cwd(),
   env: process.env,
+  uid: process.geteuid?.(),
 });

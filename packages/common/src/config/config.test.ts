@@ -89,6 +89,24 @@ describe('configuration', () => {
     assert.match(issues[0]!.expected, /known keys: memory_limit, cpu_limit/);
   });
 
+  it('suggests the closest known key for a misspelt one, and nothing for a key far from all', () => {
+    const text = 'plugin_manager:\n  plugin_directroy: x\n  sandbox:\n    memory_limt: 1GB\n  policy:\n    grants:\n      notes:\n        hostz: []\n  colour: blue\n';
+    const issues = issuesOf(text);
+    assert.deepEqual(
+      issues.map((issue) => [issue.path, issue.suggestion]),
+      [
+        ['plugin_manager.plugin_directroy', 'plugin_directory'],
+        ['plugin_manager.sandbox.memory_limt', 'memory_limit'],
+        ['plugin_manager.policy.grants.notes.hostz', 'hosts'],
+        ['plugin_manager.colour', undefined],
+      ],
+    );
+    assert.throws(
+      () => parseConfig(text, source),
+      (error: unknown) => ForgeError.is(error) && /line 2: plugin_manager\.plugin_directroy: .*\(did you mean plugin_directory\?\)$/m.test(error.message),
+    );
+  });
+
   it('rejects every bad value in one error', () => {
     const issues = issuesOf(`plugin_manager:
   max_plugins: -3

@@ -25,6 +25,9 @@ export {
   loadConfigFile,
   parseConfig,
   type ConfigIssue,
+  type ConfigOptions,
   type ConfigSource,
 } from './load.js';
+export { SYSTEM_STATE_DIRECTORY, stateDirectory, statePaths, type StateDirectory, type StatePaths } from './paths.js';
+export { closestWord } from './suggest.js';
 export { renderConfigReference } from './reference.js';

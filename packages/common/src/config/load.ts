@@ -2,8 +2,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { ForgeError, fromFsError } from '../errors/index.js';
-import { formatIssue, validate, type Issue } from '../schema/index.js';
+import { formatIssue, validate, type Issue, type SchemaDoc } from '../schema/index.js';
+import { withStateDefaults, type StatePaths } from './paths.js';
 import { configFileSchema, pluginManagerSchema, type ForgeConfig } from './schema.js';
+import { closestWord } from './suggest.js';
 
 /** Largest configuration file the loader reads. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -20,6 +22,18 @@ export interface ConfigSource {
 export interface ConfigIssue extends Issue {
   readonly line?: number;
   readonly column?: number;
+  /** For an unknown key: the known key closest to it, when one is within two edits. */
+  readonly suggestion?: string;
+}
+
+/** How absent keys are filled. */
+export interface ConfigOptions {
+  /**
+   * Defaults for plugin_directory, temp_directory, audit.path and audit.checkpoint_key
+   * (see `stateDirectory`, `statePaths`). Absent: the schema's system defaults under
+   * /var/lib/forgeone.
+   */
+  readonly statePaths?: StatePaths;
 }
 
 /**
@@ -29,9 +43,10 @@ export interface ConfigIssue extends Issue {
  * keys are errors, and aliases are capped to stop "billion laughs" expansion.
  *
  * @throws ForgeError FO_CONFIG_SYNTAX when the text is not YAML,
- *   FO_CONFIG_INVALID with `details.issues` (every unknown key and bad value).
+ *   FO_CONFIG_INVALID with `details.issues` (every unknown key, with the closest known
+ *   one, and bad value).
  */
-export function parseConfig(text: string, source: ConfigSource): ForgeConfig {
+export function parseConfig(text: string, source: ConfigSource, options: ConfigOptions = {}): ForgeConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { schema: 'core', uniqueKeys: true, prettyErrors: false, lineCounter });
   const syntax = doc.errors[0];
@@ -47,13 +62,15 @@ export function parseConfig(text: string, source: ConfigSource): ForgeConfig {
   } catch (error) {
     throw new ForgeError('FO_CONFIG_SYNTAX', `${source.name}: ${(error as Error).message}`, { details: { file: source.name }, cause: error });
   }
-  const result = validate(configFileSchema, data ?? {});
+  const result = validate(configFileSchema, options.statePaths === undefined ? (data ?? {}) : withStateDefaults(data ?? {}, options.statePaths));
   if (!result.ok) {
     // In file order, so a user fixes them top to bottom; issues without a line go last.
     const issues: ConfigIssue[] = result.issues
-      .map((issue) => ({ ...issue, ...locate(doc, lineCounter, issue.path) }))
+      .map((issue) => ({ ...issue, ...locate(doc, lineCounter, issue.path), ...suggest(issue) }))
       .sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER));
-    const lines = issues.map((issue) => `  ${issue.line === undefined ? '' : `line ${issue.line}: `}${formatIssue(issue)}`);
+    const lines = issues.map(
+      (issue) => `  ${issue.line === undefined ? '' : `line ${issue.line}: `}${formatIssue(issue)}${issue.suggestion === undefined ? '' : ` (did you mean ${issue.suggestion}?)`}`,
+    );
     throw new ForgeError('FO_CONFIG_INVALID', `${source.name} has ${issues.length} problem${issues.length === 1 ? '' : 's'}:\n${lines.join('\n')}`, {
       details: { file: source.name, issues },
     });
@@ -86,7 +103,7 @@ export function parseConfig(text: string, source: ConfigSource): ForgeConfig {
  * Reads and validates a configuration file.
  * @throws ForgeError FO_CONFIG_NOT_FOUND, FO_CONFIG_TOO_LARGE, FO_IO_* and the codes of {@link parseConfig}.
  */
-export async function loadConfigFile(file: string): Promise<ForgeConfig> {
+export async function loadConfigFile(file: string, options: ConfigOptions = {}): Promise<ForgeConfig> {
   const absolute = resolve(file);
   let text: string;
   try {
@@ -104,12 +121,12 @@ export async function loadConfigFile(file: string): Promise<ForgeConfig> {
     }
     throw wrapped;
   }
-  return parseConfig(text, { name: file, baseDir: dirname(absolute) });
+  return parseConfig(text, { name: file, baseDir: dirname(absolute) }, options);
 }
 
 /** The configuration with every default, as if the file were `plugin_manager: {}`. */
-export function defaultConfig(): ForgeConfig {
-  return parseConfig('plugin_manager: {}\n', { name: '(defaults)', baseDir: '/' });
+export function defaultConfig(options: ConfigOptions = {}): ForgeConfig {
+  return parseConfig('plugin_manager: {}\n', { name: '(defaults)', baseDir: '/' }, options);
 }
 
 /** The normalised configuration as a document that can be written back to a file. */
@@ -121,10 +138,34 @@ function resolveFrom(baseDir: string, path: string): string {
   return isAbsolute(path) ? path : resolve(baseDir, path);
 }
 
+/** Known keys of the table an unknown key sits in, from the schema's self-description. */
+function knownKeysAt(segments: readonly (string | number)[]): string[] {
+  let doc: SchemaDoc = configFileSchema.doc();
+  for (const segment of segments) {
+    if (doc.type === 'object') {
+      const field = doc.fields.find((candidate) => candidate.key === segment);
+      if (field === undefined) return [];
+      doc = field.schema;
+    } else if (doc.type === 'record' || doc.type === 'array') doc = doc.type === 'record' ? doc.value : doc.item;
+    else return [];
+  }
+  return doc.type === 'object' ? doc.fields.map((field) => field.key) : [];
+}
+
+/** The closest known key to an unknown one (`no such key` issues only). */
+function suggest(issue: Issue): { suggestion?: string } {
+  if (!issue.expected.startsWith('no such key')) return {};
+  const segments = pathSegments(issue.path);
+  const typed = segments.at(-1);
+  if (typeof typed !== 'string') return {};
+  const match = closestWord(typed, knownKeysAt(segments.slice(0, -1)));
+  return match === undefined ? {} : { suggestion: match };
+}
+
 const SEGMENT = /\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/gy;
 
-/** Finds the line and column of the node at an issue path, for friendlier messages. */
-function locate(doc: Document, lineCounter: LineCounter, path: string): { line?: number; column?: number } {
+/** An issue path (`a.b[0]["c d"]`) as its keys and indexes. */
+function pathSegments(path: string): (string | number)[] {
   const segments: (string | number)[] = [];
   SEGMENT.lastIndex = 0;
   for (let match = SEGMENT.exec(path); match !== null; match = SEGMENT.exec(path)) {
@@ -132,6 +173,12 @@ function locate(doc: Document, lineCounter: LineCounter, path: string): { line?:
     else if (match[2] !== undefined) segments.push(Number(match[2]));
     else if (match[3] !== undefined) segments.push(JSON.parse(match[3]) as string);
   }
+  return segments;
+}
+
+/** Finds the line and column of the node at an issue path, for friendlier messages. */
+function locate(doc: Document, lineCounter: LineCounter, path: string): { line?: number; column?: number } {
+  const segments = pathSegments(path);
   // Walk as deep as the document goes: an unknown or missing key points at its parent.
   let node: unknown = doc.contents;
   let offset: number | undefined;

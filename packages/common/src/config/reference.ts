@@ -18,6 +18,12 @@ once), never silently ignored.
 - **Durations** are a number with a unit, \`ms\`, \`s\`, \`m\`, \`h\` or \`d\`, optionally
   compound (\`1m30s\`). A bare number is refused because it would be ambiguous.
 - **Paths** that are relative are taken from the directory of the configuration file.
+- **State paths** (\`plugin_directory\`, \`temp_directory\`, \`audit.path\`,
+  \`audit.checkpoint_key\`): the defaults below, under \`/var/lib/forgeone\`, are root's.
+  For any other user, \`forge\` puts an absent one under the user's state directory,
+  \`$XDG_STATE_HOME/forgeone\` (else \`~/.local/state/forgeone\`): \`plugins/\`, \`tmp/\`,
+  \`audit/audit.log\`, \`audit/checkpoint-key.pem\`. \`forge config check\` names the directory
+  in use. An unknown key's error suggests the closest known one.
 - YAML is read with the 1.2 core schema: \`yes\`/\`no\` are strings, booleans are \`true\`/\`false\`.
   Duplicate keys are errors.
 

@@ -116,6 +116,17 @@ describe('ForgeError', () => {
     assert.ok(wrapped.cause instanceof RangeError);
   });
 
+  it('gives an operating-system refusal (EACCES, EPERM) the kind permission, apart from the policy kind denied', () => {
+    for (const errno of ['EACCES', 'EPERM']) {
+      const error = fromFsError(Object.assign(new Error('x'), { code: errno }), 'create the directory', '/var/lib/x');
+      assert.deepEqual([error.code, error.kind, error.details], ['FO_IO_PERMISSION', 'permission', { path: '/var/lib/x', errno }]);
+      assert.match(error.message, /cannot create the directory: permission denied on \/var\/lib\/x/);
+    }
+    // A file the host cannot open is the operator's to fix, not the client's: 500, not 403.
+    assert.deepEqual([EXIT_CODES.permission, HTTP_STATUS.permission], [11, 500]);
+    assert.deepEqual([EXIT_CODES.denied, HTTP_STATUS.denied], [4, 403]);
+  });
+
   it('maps file-system errno codes to IO codes naming the path', () => {
     const enoent = Object.assign(new Error('x'), { code: 'ENOENT' });
     const eacces = Object.assign(new Error('x'), { code: 'EACCES' });

@@ -3,7 +3,9 @@
  *
  * Every error code in the catalog has exactly one kind. The CLI turns a kind into a
  * process exit status and the daemon into an HTTP status, so callers can react to
- * the class of failure without knowing every code.
+ * the class of failure without knowing every code. `denied` is ForgeOne's policy
+ * saying no; `permission` is the operating system saying no (file modes, owners), which
+ * a user fixes in a different place.
  */
 export const ERROR_KINDS = [
   'usage',
@@ -15,6 +17,7 @@ export const ERROR_KINDS = [
   'limit',
   'unavailable',
   'unauthenticated',
+  'permission',
   'internal',
 ] as const;
 
@@ -26,6 +29,7 @@ export const ERROR_KIND_MEANING: Readonly<Record<ErrorKind, string>> = {
   usage: 'the command line or API call was malformed',
   invalid: 'an input (file, manifest, package, argument) is well formed but breaks a rule',
   denied: 'policy refused the operation; the input itself may be fine',
+  permission: 'the operating system refused access to a file or directory (EACCES, EPERM): check its owner and mode, or choose another path',
   integrity: 'bytes are corrupt, truncated or do not match what was signed or promised',
   not_found: 'a named thing (file, plugin, key) does not exist',
   conflict: 'the operation clashes with current state (already exists, wrong state)',
@@ -47,6 +51,7 @@ export const EXIT_CODES: Readonly<Record<ErrorKind, number>> = {
   limit: 8,
   unavailable: 9,
   unauthenticated: 10,
+  permission: 11,
 };
 
 /** HTTP status per kind, used by the daemon's API. */
@@ -60,5 +65,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorKind, number>> = {
   limit: 429,
   unavailable: 503,
   unauthenticated: 401,
+  // The host could not use its own files: the operator's to fix, not the client's, so a
+  // server error rather than 403 (which would tell the client it lacks a right).
+  permission: 500,
   internal: 500,
 };

@@ -18,8 +18,9 @@ export function isNodeSystemError(error: unknown, code?: string): error is NodeS
 
 /**
  * Turns a file-system failure into a ForgeError that names the file and what was
- * being done: ENOENT -> FO_IO_NOT_FOUND, EACCES/EPERM -> FO_IO_PERMISSION,
- * EEXIST -> FO_IO_EXISTS, anything else -> FO_IO_FAILED. A ForgeError passes through.
+ * being done: ENOENT -> FO_IO_NOT_FOUND, EACCES/EPERM -> FO_IO_PERMISSION (kind
+ * `permission`, never the policy kind `denied`), EEXIST -> FO_IO_EXISTS, anything else
+ * -> FO_IO_FAILED. A ForgeError passes through.
  *
  * @param action what was being attempted, e.g. "read the package"
  */

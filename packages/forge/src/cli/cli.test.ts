@@ -44,6 +44,24 @@ describe('forge help', () => {
     assert.match(run.stdout, /config check/);
   });
 
+  it('prints the help for a bare forge as for a bare group, with the usage status: the command is incomplete', async () => {
+    const bare = await forge([]);
+    const group = await forge(['ca']);
+    assert.deepEqual([bare.status, group.status], [EXIT_CODES.usage, EXIT_CODES.usage]);
+    assert.equal(bare.stdout, (await forge(['--help'])).stdout);
+    assert.equal(group.stdout, (await forge(['ca', '--help'])).stdout);
+    assert.match(group.stdout, /forge ca <command>/);
+    assert.equal((await forge(['help'])).status, 0, 'asking for help is no error');
+  });
+
+  it('names only the unknown word of an unknown command, with the closest command', async () => {
+    const typo = await forge(['instal', 'x.forgepkg']);
+    assert.equal(typo.status, EXIT_CODES.usage);
+    assert.equal(typo.stderr, "forge: FO_CLI_UNKNOWN_COMMAND: unknown command \"instal\" (did you mean install?); run 'forge --help' for the list\n");
+    const inGroup = await forge(['ca', 'inti', '--out', 'x']);
+    assert.match(inGroup.stderr, /unknown command "ca inti" \(did you mean ca init\?\)/);
+  });
+
   it('prints the version, equal to the package version', async () => {
     const run = await forge(['--version']);
     assert.equal(run.stdout, `forge ${FORGE_VERSION}\n`);

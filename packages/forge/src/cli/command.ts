@@ -31,6 +31,11 @@ export interface CliIo {
   /** The working directory relative paths are resolved against. */
   readonly cwd: string;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * The effective user id, which picks where state goes by default (0: /var/lib/forgeone,
+   * others: their XDG state directory). Undefined where the platform has none.
+   */
+  readonly uid?: number | undefined;
 }
 
 type FlagValue<F extends FlagSpec> = F['type'] extends 'boolean' ? boolean : F['type'] extends 'strings' ? string[] : string | undefined;
@@ -73,7 +78,7 @@ export const CONFIG_FLAG = {
   name: 'config',
   type: 'string',
   value: 'FILE',
-  description: 'Configuration file (default: $FORGE_CONFIG, else ./plugin-manager.yaml if present, else built-in defaults).',
+  description: 'Configuration file (default: $FORGE_CONFIG, else ./plugin-manager.yaml if present, else built-in defaults). Paths it leaves out go under the state directory (forge --help).',
 } as const;
 
 /** The usage line of a command: `forge pack DIR [-o FILE]`. */

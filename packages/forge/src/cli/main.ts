@@ -25,19 +25,25 @@ function unknownCommand(argv: readonly string[], commands: readonly Command[]): 
   const nouns = [...new Set(commands.map((command) => command.path[0] ?? ''))];
   const first = words[0] ?? '';
   const group = commands.filter((command) => command.path[0] === first && command.path.length > 1);
-  const typed = sanitizeForTerminal(words.slice(0, 2).join(' '));
+  // The second word is part of the command only after a group noun (`ca inti`); after an
+  // unknown first word it is an argument (`instal x.forgepkg`) and is not echoed back.
+  const typedWords = group.length > 0 ? words.slice(0, 2) : words.slice(0, 1);
+  const typed = sanitizeForTerminal(typedWords.join(' '));
   const hint =
     group.length > 0
       ? suggestion(words[1] ?? '', group.map((command) => command.path[1] ?? ''), `${first} `)
       : suggestion(first, nouns);
   return new ForgeError('FO_CLI_UNKNOWN_COMMAND', `unknown command "${typed}"${hint}; run 'forge --help' for the list`, {
-    details: { command: words.slice(0, 2) },
+    details: { command: typedWords },
   });
 }
 
 /**
  * Runs the `forge` CLI: resolves the command, parses its flags, runs it and maps any
  * failure to an exit status by error kind (docs/reference/cli.md). Never throws.
+ * A command line without its command (bare `forge`, bare `forge ca`) prints the help
+ * and exits with the usage status, 2: it is incomplete, and a script that ran it by
+ * mistake must not succeed. Asking for help (`--help`, `help`) exits 0.
  *
  * @returns the process exit status
  */
@@ -47,7 +53,7 @@ export async function runCli(argv: readonly string[], io: CliIo, commands: reado
     const first = argv[0];
     if (first === undefined || first === '--help' || first === '-h' || (first === 'help' && argv.length === 1)) {
       io.stdout.write(renderRootHelp(commands, FORGE_VERSION));
-      return 0;
+      return first === undefined ? EXIT_CODES.usage : 0;
     }
     if (first === '--version' || first === '-V' || first === 'version') {
       io.stdout.write(json ? toSafeJson({ version: FORGE_VERSION }) : `forge ${FORGE_VERSION}\n`);

@@ -1,40 +1,13 @@
-import { ForgeError } from '@forgeone/common';
+import { ForgeError, closestWord } from '@forgeone/common';
 import type { Command, CommandInput, FlagSpec } from './command.js';
 import { sanitizeForTerminal } from './terminal.js';
 
 /** Flags every command accepts. */
 export const HELP_FLAG: FlagSpec = { name: 'help', short: 'h', type: 'boolean', description: 'Show help for the command.' };
 
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of candidates) {
-    const distance = editDistance(word, candidate);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i += 1) {
-    let previous = row[0] ?? 0;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j += 1) {
-      const current = row[j] ?? 0;
-      row[j] = Math.min(current + 1, (row[j - 1] ?? 0) + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length] ?? 0;
-}
-
 /** Suggests a close match: `did you mean --json?`. */
 export function suggestion(word: string, candidates: readonly string[], prefix = ''): string {
-  const match = closest(word, candidates);
+  const match = closestWord(word, candidates);
   return match === undefined ? '' : ` (did you mean ${prefix}${match}?)`;
 }
 

@@ -15,7 +15,13 @@ to stdout. Text that comes from packages (names, descriptions, file names) is pr
 with control and bidirectional characters escaped.
 
 Flags take their value as \`--flag value\` or \`--flag=value\`; \`--\` ends the flags.
-\`forge help <command>\` and \`forge <command> --help\` print the same help.
+\`forge help <command>\` and \`forge <command> --help\` print the same help and exit 0;
+\`forge\` alone, or a group alone (\`forge ca\`), prints the help too but exits 2 (usage),
+since the command line is incomplete.
+
+Without a configuration file naming them, installed plugins and the audit log live
+under the state directory: \`$XDG_STATE_HOME/forgeone\` (else \`~/.local/state/forgeone\`),
+or \`/var/lib/forgeone\` for root. \`forge config check\` prints the one in use.
 
 ## Exit status
 
@@ -25,7 +31,9 @@ The exit status is set by the kind of the error (see [errors.md](errors.md)):
 | --- | --- |
 ${exitStatusRows().map(([status, meaning]) => `| ${status} | ${meaning} |`).join('\n')}
 
-Set \`FORGE_DEBUG=1\` to print a stack trace with internal errors.
+Set \`FORGE_DEBUG=1\` to print a stack trace with internal errors. In a checkout where
+\`npm run build\` has not run yet, the \`forge\` command npm links (packages/forge/bin/forge.js)
+exits 9 with \`FO_CLI_NOT_BUILT\`.
 
 ${sections.join('\n')}`;
 }

@@ -8,8 +8,11 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** Runs the CLI in-process with captured output. */
-export async function forge(argv: readonly string[], options: { cwd?: string; env?: Record<string, string>; commands?: readonly Command[] } = {}): Promise<CliRun> {
+/**
+ * Runs the CLI in-process with captured output, as the user the tests run as (like
+ * bin.ts) unless `uid` says otherwise.
+ */
+export async function forge(argv: readonly string[], options: { cwd?: string; env?: Record<string, string>; uid?: number; commands?: readonly Command[] } = {}): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const status = await runCli(
@@ -19,6 +22,7 @@ export async function forge(argv: readonly string[], options: { cwd?: string; en
       stderr: { write: (text: string) => (stderr += text) },
       cwd: options.cwd ?? process.cwd(),
       env: options.env ?? {},
+      uid: options.uid ?? process.geteuid?.(),
     },
     ...(options.commands === undefined ? [] : [options.commands]),
   );

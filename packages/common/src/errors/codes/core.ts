@@ -26,12 +26,16 @@ export const CORE_CODES = {
     kind: 'usage',
     summary: 'A flag is missing its value, repeated when it may not be, or has a malformed value.',
   },
+  FO_CLI_NOT_BUILT: {
+    kind: 'unavailable',
+    summary: 'The forge command was run before `npm run build` made the CLI it launches (packages/forge/dist).',
+  },
   FO_IO_NOT_FOUND: {
     kind: 'not_found',
     summary: 'A file or directory does not exist.',
   },
   FO_IO_PERMISSION: {
-    kind: 'denied',
+    kind: 'permission',
     summary: 'The operating system refused access to a file or directory.',
   },
   FO_IO_EXISTS: {
@@ -62,6 +66,10 @@ export const CORE_CODES = {
     kind: 'invalid',
     summary:
       'The configuration has unknown keys or bad values; details.issues lists every one with its key path.',
+  },
+  FO_CONFIG_NO_STATE_DIRECTORY: {
+    kind: 'invalid',
+    summary: 'A default path is needed for a user other than root, but neither XDG_STATE_HOME nor HOME is an absolute path.',
   },
   FO_CONFIG_TOO_LARGE: {
     kind: 'limit',

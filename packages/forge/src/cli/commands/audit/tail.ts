@@ -1,6 +1,7 @@
-import { ForgeError, parseDuration } from '@forgeone/common';
+import { parseDuration } from '@forgeone/common';
 import { readAuditTail, type AuditRecord } from '@forgeone/microkernel';
 import { CONFIG_FLAG, JSON_FLAG, defineCommand } from '../../command.js';
+import { badFlagValue } from '../../flag-value.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
 import { cliAuditPaths } from './paths.js';
 
@@ -15,9 +16,7 @@ export function parseSince(text: string, now: number): number {
   if (ago !== undefined) return now - ago;
   const at = ISO_DATE.test(text.trim()) ? Date.parse(text.trim()) : Number.NaN;
   if (Number.isNaN(at)) {
-    throw new ForgeError('FO_CLI_FLAG_VALUE', `--since expects a duration like 10m or an ISO time like 2025-01-02T03:04:05Z, found ${JSON.stringify(sanitizeForTerminal(text.slice(0, 80)))}`, {
-      details: { flag: 'since' },
-    });
+    throw badFlagValue('since', 'a duration like 10m or an ISO time like 2025-01-02T03:04:05Z', text);
   }
   return at;
 }
@@ -26,9 +25,7 @@ function parseLines(text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
   const count = /^\d{1,7}$/.test(text) ? Number(text) : Number.NaN;
   if (!(count >= 1)) {
-    throw new ForgeError('FO_CLI_FLAG_VALUE', `--lines expects a whole number from 1 to 9999999, found ${JSON.stringify(sanitizeForTerminal(text.slice(0, 80)))}`, {
-      details: { flag: 'lines' },
-    });
+    throw badFlagValue('lines', 'a whole number from 1 to 9999999', text);
   }
   return count;
 }

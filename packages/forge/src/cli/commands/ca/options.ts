@@ -4,6 +4,7 @@
  */
 import { ForgeError } from '@forgeone/common';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '@forgeone/plugin-manager';
+import { badFlagValue } from '../../flag-value.js';
 
 /** The `--algorithm` flag of keygen and ca init. */
 export const ALGORITHM_FLAG = {
@@ -21,9 +22,7 @@ export function wholeNumber(flag: string, value: string | undefined, min: number
   if (value === undefined) return undefined;
   const parsed = /^\d{1,9}$/.test(value) ? Number(value) : Number.NaN;
   if (!(parsed >= min && parsed <= max)) {
-    throw new ForgeError('FO_CLI_FLAG_VALUE', `--${flag} expects a whole number from ${min} to ${max}, found ${JSON.stringify(value.slice(0, 40))}`, {
-      details: { flag },
-    });
+    throw badFlagValue(flag, `a whole number from ${min} to ${max}`, value);
   }
   return parsed;
 }
@@ -35,9 +34,7 @@ export function wholeNumber(flag: string, value: string | undefined, min: number
 export function algorithm(value: string | undefined): SigningAlgorithm {
   if (value === undefined) return 'ed25519';
   if ((SIGNING_ALGORITHMS as readonly string[]).includes(value)) return value as SigningAlgorithm;
-  throw new ForgeError('FO_CLI_FLAG_VALUE', `--algorithm expects ${SIGNING_ALGORITHMS.join(' or ')}, found ${JSON.stringify(value.slice(0, 40))}`, {
-    details: { flag: 'algorithm' },
-  });
+  throw badFlagValue('algorithm', SIGNING_ALGORITHMS.join(' or '), value);
 }
 
 /**

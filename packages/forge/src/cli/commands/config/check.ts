@@ -1,8 +1,8 @@
 import { configToDocument } from '@forgeone/common';
 import { stringify } from 'yaml';
 import { JSON_FLAG, defineCommand } from '../../command.js';
-import { loadCliConfig } from '../../config.js';
-import { toSafeJson } from '../../terminal.js';
+import { describeStateDirectory, loadCliConfig } from '../../config.js';
+import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
 
 /** `forge config check [FILE] [--json]` */
 export const configCheck = defineCommand({
@@ -11,18 +11,22 @@ export const configCheck = defineCommand({
   description:
     'Without FILE, checks $FORGE_CONFIG, else ./plugin-manager.yaml, else prints the built-in defaults.\n' +
     'The normalised form fills every default, writes sizes and durations in canonical units\n' +
-    'and makes paths absolute; it is itself a valid configuration file.',
+    'and makes paths absolute; it is itself a valid configuration file.\n\n' +
+    'It also names the state directory: where plugin_directory, temp_directory and the audit\n' +
+    'paths go when the file leaves them out. That is /var/lib/forgeone for root, and for other\n' +
+    'users $XDG_STATE_HOME/forgeone, else ~/.local/state/forgeone.',
   flags: [JSON_FLAG],
   args: [{ name: 'FILE', description: 'The configuration file to check.' }],
   examples: ['forge config check /etc/forgeone/plugin-manager.yaml', 'forge config check --json'],
   async run({ flags, args }, io) {
-    const { config, file } = await loadCliConfig(io, args.FILE);
+    const { config, file, state } = await loadCliConfig(io, args.FILE);
     const document = configToDocument(config);
     if (flags.json) {
-      io.stdout.write(toSafeJson({ file: file ?? null, valid: true, config: document }));
+      io.stdout.write(toSafeJson({ file: file ?? null, valid: true, stateDirectory: state, config: document }));
       return;
     }
-    io.stderr.write(file === undefined ? 'no configuration file found; these are the built-in defaults\n' : `${file}: valid\n`);
+    io.stderr.write(file === undefined ? 'no configuration file found; these are the built-in defaults\n' : `${sanitizeForTerminal(file)}: valid\n`);
+    io.stderr.write(`state directory for paths the configuration leaves out: ${sanitizeForTerminal(describeStateDirectory(state))}\n`);
     io.stdout.write(stringify(document));
   },
 });

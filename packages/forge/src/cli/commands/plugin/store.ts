@@ -4,7 +4,7 @@
  * terminal (every plugin-supplied value sanitised).
  */
 import { dirname } from 'node:path';
-import { ForgeError, parseDuration } from '@forgeone/common';
+import { parseDuration } from '@forgeone/common';
 import {
   PluginStore,
   loadAttestationSettings,
@@ -16,6 +16,7 @@ import {
 } from '@forgeone/plugin-manager';
 import type { CliIo } from '../../command.js';
 import { loadCliConfig } from '../../config.js';
+import { badFlagValue } from '../../flag-value.js';
 import { sanitizeForTerminal } from '../../terminal.js';
 
 /** `--wait DURATION` for the commands that change the store. */
@@ -37,9 +38,7 @@ export async function openCliStore(io: CliIo, flags: { readonly config: string |
   if (flags.wait !== undefined) {
     const parsed = parseDuration(flags.wait);
     if (parsed === undefined) {
-      throw new ForgeError('FO_CLI_FLAG_VALUE', `--wait expects a duration like "30s" or "500ms", found ${JSON.stringify(sanitizeForTerminal(flags.wait))}`, {
-        details: { flag: 'wait', value: flags.wait },
-      });
+      throw badFlagValue('wait', 'a duration like "30s" or "500ms"', flags.wait);
     }
     lockWaitMs = parsed;
   }

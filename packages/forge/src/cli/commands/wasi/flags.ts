@@ -3,18 +3,17 @@
  * malformed value is a usage error that names the flag and what was expected.
  */
 import { isAbsolute, resolve } from 'node:path';
-import { ForgeError } from '@forgeone/common';
 import type { WasiPreopen } from '@forgeone/plugin-manager';
-import { sanitizeForTerminal } from '../../terminal.js';
+import { badFlagValue, showValue } from '../../flag-value.js';
 
-function badValue(flag: string, expected: string, value: string): ForgeError {
-  return new ForgeError('FO_CLI_FLAG_VALUE', `--${flag} expects ${expected}, found ${JSON.stringify(sanitizeForTerminal(value))}`, { details: { flag, value } });
-}
+const DIR_SYNTAX = 'HOST::GUEST[:ro] (two colons between the host directory and the guest path)';
 
 /**
  * `--dir HOST::GUEST[:ro]`, or `--dir DIR[:ro]` for the same name on both sides.
  * HOST is resolved against `cwd`; `:ro` makes the preopen read-only (`:rw`, the
- * default, may be written out).
+ * default, may be written out). A single colon (`data:/data`, the Docker spelling) is
+ * refused with the `::` form suggested rather than taken as one odd directory name; a
+ * directory whose name holds a colon is written on both sides (`a:b::a:b`).
  *
  * @throws ForgeError FO_CLI_FLAG_VALUE
  */
@@ -26,10 +25,15 @@ export function parseDirFlag(value: string, cwd: string): WasiPreopen {
     spec = spec.slice(0, -3);
   }
   const split = spec.indexOf('::');
+  if (split === -1 && spec.includes(':')) {
+    const colon = spec.indexOf(':');
+    const suggested = `${spec.slice(0, colon)}::${spec.slice(colon + 1)}${value.slice(spec.length)}`;
+    throw badFlagValue('dir', DIR_SYNTAX, value, ` (did you mean ${showValue(suggested)}?)`);
+  }
   const host = split === -1 ? spec : spec.slice(0, split);
   const guest = split === -1 ? spec : spec.slice(split + 2);
   if (host.length === 0 || guest.length === 0 || host.includes('\0') || guest.includes('\0')) {
-    throw badValue('dir', 'HOST::GUEST[:ro] with a non-empty host directory and guest path', value);
+    throw badFlagValue('dir', `${DIR_SYNTAX} with a non-empty host directory and guest path`, value);
   }
   return { host: isAbsolute(host) ? host : resolve(cwd, host), guest, readOnly };
 }
@@ -42,7 +46,7 @@ export function parseEnvFlags(values: readonly string[]): Record<string, string>
   const env: Record<string, string> = {};
   for (const value of values) {
     const split = value.indexOf('=');
-    if (split <= 0 || value.includes('\0')) throw badValue('env', 'NAME=VALUE with a non-empty NAME', value);
+    if (split <= 0 || value.includes('\0')) throw badFlagValue('env', 'NAME=VALUE with a non-empty NAME', value);
     env[value.slice(0, split)] = value.slice(split + 1);
   }
   return env;

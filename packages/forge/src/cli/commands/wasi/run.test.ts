@@ -1,41 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { EXIT_CODES } from '@forgeone/common';
-import wabtInit from 'wabt';
+import { EXIT_CODES, ForgeError } from '@forgeone/common';
 import { forge } from '../../../test-support/cli.js';
+import { wasiCommand } from '../../../test-support/wasi-command.js';
 import { parseDirFlag, parseEnvFlags } from './flags.js';
 import { wasiRun } from './run.js';
 
 const commands = [wasiRun];
-const W = 'wasi_snapshot_preview1';
-const IMPORTS = `
-  (import "${W}" "proc_exit" (func $exit (param i32)))
-  (import "${W}" "fd_write" (func $write (param i32 i32 i32 i32) (result i32)))
-  (import "${W}" "args_sizes_get" (func $args_sizes (param i32 i32) (result i32)))
-  (import "${W}" "args_get" (func $args (param i32 i32) (result i32)))
-  (import "${W}" "environ_sizes_get" (func $env_sizes (param i32 i32) (result i32)))
-  (import "${W}" "environ_get" (func $env (param i32 i32) (result i32)))
-  (import "${W}" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
-  (import "${W}" "fd_read" (func $read (param i32 i32 i32 i32) (result i32)))
-  (memory (export "memory") 1)
-  ;; $print(ptr, len): writes memory[ptr, ptr+len) to stdout through an iovec at 0.
-  (func $print (param i32 i32) (i32.store (i32.const 0) (local.get 0)) (i32.store (i32.const 4) (local.get 1))
-    (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))`;
-
-let wabt: ReturnType<typeof wabtInit> | undefined;
-
-/** Writes a WASI command whose _start is `body` into a fresh directory; returns the directory. */
-async function command(body: string, data = ''): Promise<string> {
-  wabt ??= wabtInit();
-  const parsed = (await wabt).parseWat('guest.wat', `(module ${IMPORTS} ${data} (func (export "_start") ${body}))`);
-  const dir = await mkdtemp(join(tmpdir(), 'forge-wasi-run-'));
-  await writeFile(join(dir, 'guest.wasm'), parsed.toBinary({}).buffer);
-  parsed.destroy();
-  return dir;
-}
+const command = wasiCommand;
 
 describe('forge wasi run', () => {
   it('exits 0 when _start returns and passes the guest\'s stdout through', async () => {
@@ -176,6 +150,23 @@ describe('forge wasi run flags', () => {
     assert.deepEqual(parseDirFlag('data::/data:ro', '/work'), { host: '/work/data', guest: '/data', readOnly: true });
     assert.deepEqual(parseDirFlag('/srv/x::/x:rw', '/work'), { host: '/srv/x', guest: '/x', readOnly: false });
     assert.deepEqual(parseDirFlag('.', '/work'), { host: '/work', guest: '.', readOnly: false });
+  });
+
+  it('refuses a single colon (the Docker spelling) and suggests HOST::GUEST', () => {
+    for (const [typed, suggested] of [
+      ['data:/data', 'data::/data'],
+      ['data:/data:ro', 'data::/data:ro'],
+      ['/srv/x:/x:rw', '/srv/x::/x:rw'],
+    ]) {
+      assert.throws(
+        () => parseDirFlag(typed!, '/work'),
+        (error: unknown) =>
+          ForgeError.is(error, 'FO_CLI_FLAG_VALUE') && error.message === `--dir expects HOST::GUEST[:ro] (two colons between the host directory and the guest path), found "${typed}" (did you mean "${suggested}"?)`,
+        typed,
+      );
+    }
+    assert.deepEqual(parseDirFlag('data:ro', '/work'), { host: '/work/data', guest: 'data', readOnly: true });
+    assert.deepEqual(parseDirFlag('a:b::a:b', '/work'), { host: '/work/a:b', guest: 'a:b', readOnly: false });
   });
 
   it('keeps = inside --env values', () => {

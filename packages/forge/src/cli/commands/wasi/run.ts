@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ForgeError, fromFsError, parseSize } from '@forgeone/common';
+import { fromFsError, parseSize } from '@forgeone/common';
 import {
   hostFdInput,
   hostFdOutput,
@@ -13,7 +14,9 @@ import {
 } from '@forgeone/plugin-manager';
 import { CONFIG_FLAG, defineCommand, type CliIo } from '../../command.js';
 import { loadCliConfig } from '../../config.js';
+import { badFlagValue } from '../../flag-value.js';
 import { sanitizeForTerminal } from '../../terminal.js';
+import { DenialReport, reportingGate } from './denials.js';
 import { parseDirFlag, parseEnvFlags } from './flags.js';
 import { runPolicy } from './policy.js';
 
@@ -69,7 +72,7 @@ function preparer(fuel: bigint | undefined, maxMemoryBytes: number | undefined):
 function parseFuel(value: string | undefined): bigint | undefined {
   if (value === undefined) return undefined;
   if (!/^\d{1,19}$/.test(value) || BigInt(value) > 2n ** 63n - 1n) {
-    throw new ForgeError('FO_CLI_FLAG_VALUE', `--fuel expects a whole number of fuel units from 0 to 2^63-1, found ${JSON.stringify(sanitizeForTerminal(value))}`, { details: { flag: 'fuel' } });
+    throw badFlagValue('fuel', 'a whole number of fuel units from 0 to 2^63-1', value);
   }
   return BigInt(value);
 }
@@ -78,9 +81,7 @@ function parseMaxMemory(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const bytes = parseSize(value);
   if (bytes === undefined || bytes < 65536 || bytes > 4 * 1024 ** 3) {
-    throw new ForgeError('FO_CLI_FLAG_VALUE', `--max-memory expects a size from 64KiB to 4GiB like "16MB" or 1048576, found ${JSON.stringify(sanitizeForTerminal(value))}`, {
-      details: { flag: 'max-memory' },
-    });
+    throw badFlagValue('max-memory', 'a size from 64KiB to 4GiB like "16MB" or 1048576', value);
   }
   return bytes;
 }
@@ -96,7 +97,9 @@ export const wasiRun = defineCommand({
     'directory, and a read-only one (:ro) refuses every change with ENOTCAPABLE.\n' +
     '\n' +
     'The exit status is the guest\'s proc_exit code (0 when _start returns; codes above 255\n' +
-    'report 255), or 134 when the guest traps, with the trap on stderr. docs/wasi.md has the details.',
+    'report 255), or 134 when the guest traps, with the trap on stderr. A call that --policy (or a\n' +
+    'missing --dir) refuses returns an errno to the guest, and forge names it on stderr after the\n' +
+    'run, one line per distinct refusal. docs/wasi.md has the details.',
   flags: [
     { name: 'dir', type: 'strings', value: 'HOST::GUEST[:ro]', description: 'Preopen host directory HOST as GUEST (read-only with :ro). Repeatable; the first is fd 3.' },
     { name: 'env', type: 'strings', value: 'NAME=VALUE', description: 'Set a variable in the guest\'s environment. Repeatable.' },
@@ -119,6 +122,8 @@ export const wasiRun = defineCommand({
     const bytes = await readFile(file).catch((error: unknown) => {
       throw fromFsError(error, 'read the module', file);
     });
+    const auditLog = flags['audit-log'] === undefined ? undefined : resolve(io.cwd, flags['audit-log']);
+    const keyExisted = existsSync(config.audit.checkpoint_key);
     // Every call passes the same syscall bridge as an installed plugin's.
     const policy = await runPolicy({
       module: file,
@@ -126,8 +131,12 @@ export const wasiRun = defineCommand({
       preopens,
       config,
       policyFile: flags.policy === undefined ? undefined : resolve(io.cwd, flags.policy),
-      auditLog: flags['audit-log'] === undefined ? undefined : resolve(io.cwd, flags['audit-log']),
+      auditLog,
     });
+    if (auditLog !== undefined && !keyExisted) {
+      io.stderr.write(`forge: created the audit checkpoint key ${sanitizeForTerminal(config.audit.checkpoint_key)} (audit.checkpoint_key); forge audit verify uses its public half\n`);
+    }
+    const denials = new DenialReport();
     const stdio = guestStdio(io);
     let result;
     let instance: Parameters<typeof isFuelExhausted>[0] | undefined;
@@ -138,7 +147,7 @@ export const wasiRun = defineCommand({
         env,
         preopens,
         ...stdio,
-        gate: policy.gate,
+        gate: reportingGate(policy.gate, denials),
         prepare: preparer(fuel, maxMemoryBytes),
         onInstance: (created) => {
           instance = created;
@@ -148,6 +157,7 @@ export const wasiRun = defineCommand({
       stdio.flush();
       await policy.audit?.close();
     }
+    for (const line of denials.lines()) io.stderr.write(line);
     if (result.trap !== undefined) {
       if (fuel !== undefined && instance !== undefined && isFuelExhausted(instance)) {
         io.stderr.write(`forge: FO_SANDBOX_CPU_LIMIT: the guest used all ${fuel} units of fuel given by --fuel\n`);
