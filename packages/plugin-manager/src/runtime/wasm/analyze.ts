@@ -104,7 +104,7 @@ const memoryInfo = (limits: Limits, imported: boolean): MemoryInfo => ({
  * @throws ForgeError the codes of {@link decodeModule}: FO_RUNTIME_MALFORMED_MODULE,
  *   FO_RUNTIME_UNSUPPORTED_FEATURE, FO_RUNTIME_MODULE_TOO_LARGE,
  *   FO_RUNTIME_TOO_MANY_FUNCTIONS, FO_RUNTIME_FUNCTION_TOO_LARGE,
- *   FO_RUNTIME_TOO_MANY_LOCALS, FO_RUNTIME_BAD_OPTION.
+ *   FO_RUNTIME_TOO_MANY_LOCALS, FO_LIMIT_INVALID.
  */
 export function analyzeModule(bytes: Uint8Array, limits: Partial<ModuleLimits> = {}): ModuleInfo {
   let largestBodyBytes = 0;

@@ -46,7 +46,7 @@ const MAGIC = [0x00, 0x61, 0x73, 0x6d];
  *   problem; FO_RUNTIME_UNSUPPORTED_FEATURE for exception handling, GC, function
  *   references, custom page sizes or a component; FO_RUNTIME_MODULE_TOO_LARGE,
  *   FO_RUNTIME_TOO_MANY_FUNCTIONS, FO_RUNTIME_FUNCTION_TOO_LARGE or
- *   FO_RUNTIME_TOO_MANY_LOCALS past the limits; FO_RUNTIME_BAD_OPTION for a bad limit.
+ *   FO_RUNTIME_TOO_MANY_LOCALS past the limits; FO_LIMIT_INVALID for a bad limit.
  */
 export function decodeModule(bytes: Uint8Array, options: DecodeOptions = {}): DecodeResult {
   const limits = resolveModuleLimits(options.limits);

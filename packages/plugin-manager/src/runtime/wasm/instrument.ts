@@ -60,7 +60,8 @@ export interface InstrumentResult {
  *   the module already exports {@link FUEL_EXPORT}; FO_RUNTIME_MEMORY_LIMIT or
  *   FO_RUNTIME_TABLE_LIMIT when a minimum is above its cap; FO_RUNTIME_FUNCTION_TOO_LARGE
  *   when a body with fuel checks would pass the engine's size limit;
- *   FO_RUNTIME_BAD_OPTION for a malformed option.
+ *   FO_LIMIT_INVALID for a malformed limit; FO_RUNTIME_BAD_OPTION for a malformed
+ *   initialFuel.
  */
 export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions): InstrumentResult {
   const initialFuel = checkOptions(options);
