@@ -1,5 +1,5 @@
 import type { Permissions } from '../../plugin/index.js';
-import { CompileCache, analyzeModule, checkImports, instrumentModule, type CompiledModule, type ModuleInfo, type ModuleLimits } from '../wasm/index.js';
+import { CompileCache, analyzeModule, checkImports, checkThreads, instrumentModule, type CompiledModule, type ModuleInfo, type ModuleLimits } from '../wasm/index.js';
 import { importPolicy } from './import-policy.js';
 
 /** How to prepare a plugin's module. */
@@ -31,15 +31,18 @@ export const DEFAULT_MAX_TABLE_ELEMENTS = 100_000;
 
 /**
  * Turns a plugin's module bytes into a compiled module under its limits:
- * analyse (refusing oversize modules) -> check imports against the permissions ->
+ * analyse (refusing oversize modules) -> refuse shared memories and atomic waits unless
+ * permissions.threads grants them -> check imports against the permissions ->
  * instrument (fuel, memory and table caps) -> compile, through `cache`, so every
  * instance of the same plugin and limits shares one compiled module.
  *
  * @throws ForgeError FO_RUNTIME_* (malformed, unsupported, oversize, import denied,
- *   memory or table over the cap, compile failed)
+ *   memory or table over the cap, compile failed); FO_RUNTIME_SHARED_MEMORY_DENIED and
+ *   FO_RUNTIME_ATOMIC_WAIT_DENIED without permissions.threads
  */
 export async function prepareModule(bytes: Uint8Array, options: PrepareOptions, cache: CompileCache): Promise<PreparedModule> {
   const info = analyzeModule(bytes, options.limits);
+  checkThreads(info, options.permissions.threads === true);
   checkImports(info, importPolicy(options.permissions));
   const instrumented = instrumentModule(bytes, {
     fuel: options.fuel ?? true,

@@ -1,4 +1,5 @@
 import { decodeModule } from './decode.js';
+import { WAIT_OPS } from './instructions.js';
 import type { ModuleLimits } from './limits.js';
 import { SectionId, VALTYPE_NAMES, importCounts, type DecodedModule, type ExternKind, type FuncType, type Limits, type ValType } from './model.js';
 import { decodeNameSection } from './names.js';
@@ -30,6 +31,13 @@ export interface TableInfo {
   readonly min: number;
   readonly max?: number;
   readonly table64: boolean;
+}
+
+/** Where an atomic wait is: its instruction, the function (by index, imports first) and the byte offset in the module. */
+export interface AtomicWaitSite {
+  readonly instruction: 'memory.atomic.wait32' | 'memory.atomic.wait64';
+  readonly function: number;
+  readonly offset: number;
 }
 
 /** A global's type. */
@@ -80,6 +88,11 @@ export interface ModuleInfo {
   readonly mostLocals: number;
   /** Post-MVP features the module uses, e.g. `simd`, `bulk-memory`, `tail-calls`. */
   readonly features: readonly string[];
+  /**
+   * The module's memory.atomic.wait32 and wait64 instructions, which can block the
+   * thread running them when their memory is shared: how many, and the first.
+   */
+  readonly atomicWaits: { readonly count: number; readonly first?: AtomicWaitSite };
   /** The module's name from the name section, if any. */
   readonly moduleName?: string;
   /** Function names from the name section, by function index. */
@@ -109,11 +122,20 @@ const memoryInfo = (limits: Limits, imported: boolean): MemoryInfo => ({
 export function analyzeModule(bytes: Uint8Array, limits: Partial<ModuleLimits> = {}): ModuleInfo {
   let largestBodyBytes = 0;
   let mostLocals = 0;
+  let waitCount = 0;
+  let firstWait: AtomicWaitSite | undefined;
   const { module, features } = decodeModule(bytes, {
     limits,
-    onBody: (_index, body) => {
+    onBody: (index, body, regions, decoded) => {
       largestBodyBytes = Math.max(largestBodyBytes, body.size);
       mostLocals = Math.max(mostLocals, body.localCount);
+      if (regions.waits.length === 0) return;
+      waitCount += regions.waits.length / 2;
+      firstWait ??= {
+        instruction: WAIT_OPS[regions.waits[1] as number] ?? 'memory.atomic.wait32',
+        function: importCounts(decoded).functions + index,
+        offset: regions.waits[0] as number,
+      };
     },
   });
   const names = findNames(module);
@@ -149,6 +171,7 @@ export function analyzeModule(bytes: Uint8Array, limits: Partial<ModuleLimits> =
     largestBodyBytes,
     mostLocals,
     features: FEATURE_NAMES.filter(([bit]) => (features & bit) !== 0).map(([, featureName]) => featureName),
+    atomicWaits: firstWait === undefined ? { count: waitCount } : { count: waitCount, first: firstWait },
     ...(names?.module === undefined ? {} : { moduleName: names.module }),
     functionNames: names?.functions ?? new Map(),
   };

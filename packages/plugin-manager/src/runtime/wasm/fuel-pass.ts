@@ -1,4 +1,4 @@
-import { RELOAD, SYNC, type Regions } from './instructions.js';
+import { BULK_MEMORY, RELOAD, SYNC, type Regions } from './instructions.js';
 import { checkLimit } from './limits.js';
 import type { DecodedModule, FunctionBody, LocalGroup } from './model.js';
 import { Op } from './opcodes.js';
@@ -66,6 +66,7 @@ export class FuelRewriter {
     let copied = 0;
     for (let event = 0; event < events.length; event += 2) {
       const what = events[event + 1] as number;
+      if (what <= BULK_MEMORY) continue;
       const cost = what >= 0 ? (costs[what] as number) : 0;
       // Nothing to insert for a free region (except loading the local on entry), nor
       // for a sync or reload while the count lives in the global.

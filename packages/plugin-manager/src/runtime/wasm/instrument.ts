@@ -2,10 +2,13 @@ import { ForgeError, describeValue } from '@forgeone/common';
 import { capMemories, capTables } from './caps.js';
 import { decodeModule } from './decode.js';
 import { encodeModule } from './encode.js';
+import type { AtomicWaitSite } from './analyze.js';
 import { FuelRewriter } from './fuel-pass.js';
+import { WAIT_OPS } from './instructions.js';
 import { checkCount, type ModuleLimits } from './limits.js';
 import { SECTION_ORDER, SectionId, importCounts, type DecodedModule, type KnownSectionId } from './model.js';
 import { Op } from './opcodes.js';
+import { MAY_BLOCK_SECTION, describeWaits } from './threads.js';
 import { ByteWriter } from './writer.js';
 
 /** The export name of the fuel counter global that instrumentation adds. */
@@ -66,18 +69,21 @@ export interface InstrumentResult {
 export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions): InstrumentResult {
   const initialFuel = checkOptions(options);
   let rewriter: FuelRewriter | undefined;
+  let waitCount = 0;
+  let firstWait: AtomicWaitSite | undefined;
   const { module } = decodeModule(bytes, {
     ...(options.limits === undefined ? {} : { limits: options.limits }),
-    ...(options.fuel
-      ? {
-          onBody: (index, body, regions, decoded) => {
-            rewriter ??= new FuelRewriter(importCounts(decoded).globals + decoded.globals.length, bytes.length);
-            rewriter.rewrite(decoded, index, body, regions);
-          },
-        }
-      : {}),
+    onBody: (index, body, regions, decoded) => {
+      if (regions.waits.length > 0) {
+        waitCount += regions.waits.length / 2;
+        firstWait ??= { instruction: WAIT_OPS[regions.waits[1] as number] ?? 'memory.atomic.wait32', function: importCounts(decoded).functions + index, offset: regions.waits[0] as number };
+      }
+      if (!options.fuel) return;
+      rewriter ??= new FuelRewriter(importCounts(decoded).globals + decoded.globals.length, bytes.length);
+      rewriter.rewrite(decoded, index, body, regions);
+    },
   });
-  let changed = false;
+  let changed = firstWait !== undefined && markIfBlocking(module, describeWaits(firstWait, waitCount));
   if (options.maxMemoryBytes !== undefined) changed = capMemories(module, options.maxMemoryBytes) || changed;
   if (options.maxTableElements !== undefined) changed = capTables(module, options.maxTableElements) || changed;
   if (!options.fuel) return { bytes: changed ? encodeModule(module) : bytes };
@@ -96,6 +102,23 @@ function checkOptions(options: InstrumentOptions): bigint {
     });
   }
   return fuel;
+}
+
+/**
+ * Appends the {@link MAY_BLOCK_SECTION} custom section when some memory is shared (the
+ * module also waits: `waits` describes where), so a backend that cannot preempt its
+ * thread can refuse the compiled module.
+ * @returns true when the section was added
+ */
+function markIfBlocking(module: DecodedModule, waits: string): boolean {
+  const limits = [...module.imports.flatMap((entry) => (entry.desc.kind === 'memory' ? [entry.desc.limits] : [])), ...module.memories];
+  const shared = limits.findIndex((memory) => memory.shared);
+  if (shared === -1) return false;
+  const text = new TextEncoder().encode(`memory ${shared} is shared and the module uses ${waits}`);
+  const contents = new ByteWriter(text.length + 32).name(MAY_BLOCK_SECTION).bytes(text).finish();
+  const raw = new ByteWriter(contents.length + 8).section(SectionId.custom, contents).finish();
+  module.sections.push({ id: 0, custom: { name: MAY_BLOCK_SECTION, raw, contentSize: text.length } });
+  return true;
 }
 
 /** Appends the fuel counter global and its export, adding either section if absent. */

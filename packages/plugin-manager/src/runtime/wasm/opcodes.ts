@@ -50,9 +50,11 @@ export const Feature = {
   threads: 1 << 8,
   multiMemory: 1 << 9,
   memory64: 1 << 10,
+  /** Not a proposal: the module uses memory.atomic.wait32 or wait64 (part of threads). */
+  atomicWait: 1 << 11,
 } as const;
 
-/** Names of {@link Feature} bits, as reported by analysis. */
+/** Names of {@link Feature} bits, as reported by analysis (`atomicWait` is reported as `threads`). */
 export const FEATURE_NAMES: readonly (readonly [number, string])[] = [
   [Feature.signExtension, 'sign-extension'],
   [Feature.saturatingConversions, 'saturating-float-to-int'],
