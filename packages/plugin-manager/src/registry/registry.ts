@@ -252,7 +252,8 @@ export class PluginRegistry {
     const wasm = opened.contents.read(manifest.entry);
     if (wasm === undefined) throw new ForgeError('FO_PACKAGE_MISSING_MODULE', `the package lacks ${manifest.entry}`);
     const limitsNow = effectiveLimits(manifest, this.config);
-    const prepared = await prepareModule(wasm, { permissions: manifest.permissions, maxMemoryBytes: limitsNow.memoryBytes }, this.#cache);
+    const { max_tables: maxTables, max_table_elements: maxTotalTableElements } = this.config.sandbox;
+    const prepared = await prepareModule(wasm, { permissions: manifest.permissions, maxMemoryBytes: limitsNow.memoryBytes, maxTables, maxTotalTableElements }, this.#cache);
     const id = manifest.name;
     const spec = buildPluginSpec({
       id,

@@ -38,11 +38,21 @@ export const RUNTIME_CODES = {
   },
   FO_RUNTIME_MEMORY_LIMIT: {
     kind: 'limit',
-    summary: "A memory's minimum size is already above the configured memory limit.",
+    summary:
+      "A memory's minimum size is already above the memory limit, or above what the module's tables leave of it (details.tableBytes), or the tables alone pass it.",
   },
   FO_RUNTIME_TABLE_LIMIT: {
     kind: 'limit',
     summary: "A table's minimum size is already above the configured table element limit.",
+  },
+  FO_RUNTIME_TOO_MANY_TABLES: {
+    kind: 'limit',
+    summary: 'The module imports and defines more tables together than the limit (sandbox.max_tables); details.actual and details.limit say how many.',
+  },
+  FO_RUNTIME_TABLE_ELEMENTS_LIMIT: {
+    kind: 'limit',
+    summary:
+      "The module's tables together, each counted at its maximum after clamping, hold more elements than the limit (sandbox.max_table_elements).",
   },
   FO_RUNTIME_SHARED_MEMORY_DENIED: {
     kind: 'denied',

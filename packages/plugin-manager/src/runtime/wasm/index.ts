@@ -3,7 +3,13 @@
  * compile cache. See docs/runtime.md.
  */
 export { analyzeModule, type AtomicWaitSite, type ExportInfo, type FunctionSignature, type GlobalInfo, type ImportInfo, type MemoryInfo, type ModuleInfo, type TableInfo, type ValueTypeName } from './analyze.js';
-export { PAGE_BYTES as WASM_PAGE_BYTES } from './caps.js';
+export {
+  DEFAULT_MAX_TABLES,
+  DEFAULT_MAX_TABLE_ELEMENTS,
+  DEFAULT_MAX_TOTAL_TABLE_ELEMENTS,
+  PAGE_BYTES as WASM_PAGE_BYTES,
+  TABLE_ELEMENT_BYTES,
+} from './caps.js';
 export { CompileCache, type CompileCacheOptions, type CompileCacheStats } from './compile-cache.js';
 export { decodeModule, type DecodeOptions, type DecodeResult } from './decode.js';
 export { encodeModule } from './encode.js';
