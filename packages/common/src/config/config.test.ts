@@ -141,11 +141,11 @@ describe('configuration', () => {
     const document = configToDocument(config);
     assert.deepEqual((document.plugin_manager as { sandbox: unknown }).sandbox, {
       memory_limit: '512MiB',
-      max_tables: 100,
-      max_table_elements: 1_000_000,
       cpu_limit: 2,
       file_descriptor_limit: 1024,
       network_access: 'restricted',
+      max_tables: 100,
+      max_table_elements: 1_000_000,
     });
     assert.deepEqual(parseConfig(JSON.stringify(document), source), config);
     assert.deepEqual(parseYaml(JSON.stringify(document)), document);
