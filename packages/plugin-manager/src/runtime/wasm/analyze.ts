@@ -1,5 +1,5 @@
 import { decodeModule } from './decode.js';
-import { WAIT_OPS } from './instructions.js';
+import { WaitCollector } from './threads.js';
 import type { ModuleLimits } from './limits.js';
 import { SectionId, VALTYPE_NAMES, importCounts, type DecodedModule, type ExternKind, type FuncType, type Limits, type ValType } from './model.js';
 import { decodeNameSection } from './names.js';
@@ -122,20 +122,13 @@ const memoryInfo = (limits: Limits, imported: boolean): MemoryInfo => ({
 export function analyzeModule(bytes: Uint8Array, limits: Partial<ModuleLimits> = {}): ModuleInfo {
   let largestBodyBytes = 0;
   let mostLocals = 0;
-  let waitCount = 0;
-  let firstWait: AtomicWaitSite | undefined;
+  const waits = new WaitCollector();
   const { module, features } = decodeModule(bytes, {
     limits,
     onBody: (index, body, regions, decoded) => {
       largestBodyBytes = Math.max(largestBodyBytes, body.size);
       mostLocals = Math.max(mostLocals, body.localCount);
-      if (regions.waits.length === 0) return;
-      waitCount += regions.waits.length / 2;
-      firstWait ??= {
-        instruction: WAIT_OPS[regions.waits[1] as number] ?? 'memory.atomic.wait32',
-        function: importCounts(decoded).functions + index,
-        offset: regions.waits[0] as number,
-      };
+      waits.add(index, regions, decoded);
     },
   });
   const names = findNames(module);
@@ -171,7 +164,7 @@ export function analyzeModule(bytes: Uint8Array, limits: Partial<ModuleLimits> =
     largestBodyBytes,
     mostLocals,
     features: FEATURE_NAMES.filter(([bit]) => (features & bit) !== 0).map(([, featureName]) => featureName),
-    atomicWaits: firstWait === undefined ? { count: waitCount } : { count: waitCount, first: firstWait },
+    atomicWaits: waits.summary,
     ...(names?.module === undefined ? {} : { moduleName: names.module }),
     functionNames: names?.functions ?? new Map(),
   };

@@ -2,13 +2,11 @@ import { ForgeError, describeValue } from '@forgeone/common';
 import { DEFAULT_MAX_TABLE_ELEMENTS, capMemories, capTables } from './caps.js';
 import { decodeModule } from './decode.js';
 import { encodeModule } from './encode.js';
-import type { AtomicWaitSite } from './analyze.js';
 import { FuelRewriter } from './fuel-pass.js';
-import { WAIT_OPS } from './instructions.js';
 import { checkCount, type ModuleLimits } from './limits.js';
 import { SECTION_ORDER, SectionId, importCounts, type DecodedModule, type KnownSectionId } from './model.js';
 import { Op } from './opcodes.js';
-import { MAY_BLOCK_SECTION, describeWaits } from './threads.js';
+import { MAY_BLOCK_SECTION, WaitCollector, describeWaits } from './threads.js';
 import { ByteWriter } from './writer.js';
 
 /** The export name of the fuel counter global that instrumentation adds. */
@@ -90,21 +88,18 @@ export interface InstrumentResult {
 export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions): InstrumentResult {
   const initialFuel = checkOptions(options);
   let rewriter: FuelRewriter | undefined;
-  let waitCount = 0;
-  let firstWait: AtomicWaitSite | undefined;
+  const waits = new WaitCollector();
   const { module } = decodeModule(bytes, {
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     onBody: (index, body, regions, decoded) => {
-      if (regions.waits.length > 0) {
-        waitCount += regions.waits.length / 2;
-        firstWait ??= { instruction: WAIT_OPS[regions.waits[1] as number] ?? 'memory.atomic.wait32', function: importCounts(decoded).functions + index, offset: regions.waits[0] as number };
-      }
+      waits.add(index, regions, decoded);
       if (!options.fuel) return;
       rewriter ??= new FuelRewriter(importCounts(decoded).globals + decoded.globals.length, bytes.length);
       rewriter.rewrite(decoded, index, body, regions);
     },
   });
-  let changed = firstWait !== undefined && markIfBlocking(module, describeWaits(firstWait, waitCount));
+  const { count, first } = waits.summary;
+  let changed = first !== undefined && markIfBlocking(module, describeWaits(first, count));
   const budget = options.memoryBudgetBytes;
   const perTable = options.maxTableElements ?? (budget === undefined ? undefined : DEFAULT_MAX_TABLE_ELEMENTS);
   let tableBytes = 0;

@@ -1,6 +1,8 @@
 import { ForgeError } from '@forgeone/common';
 import type { AtomicWaitSite, ModuleInfo } from './analyze.js';
 import { engine, type CompiledModule } from './engine.js';
+import { WAIT_OPS, type Regions } from './instructions.js';
+import { importCounts, type DecodedModule } from './model.js';
 
 /**
  * Threads (shared memories and atomic waits) are the one way a guest can stop its own
@@ -45,6 +47,28 @@ export function checkThreads(info: Pick<ModuleInfo, 'memories' | 'atomicWaits'>,
       `instructions: expected no atomic wait (permissions.threads is not granted), found ${describeWaits(first, info.atomicWaits.count)}`,
       { details: { instruction: first.instruction, function: first.function, offset: first.offset, count: info.atomicWaits.count } },
     );
+  }
+}
+
+/** Gathers the atomic waits of a module's bodies as the decoder hands them over (its `onBody`). */
+export class WaitCollector {
+  #count = 0;
+  #first: AtomicWaitSite | undefined;
+
+  /** Records the waits of body `index` (defined functions only) from its scan. */
+  add(index: number, regions: Regions, module: DecodedModule): void {
+    if (regions.waits.length === 0) return;
+    this.#count += regions.waits.length / 2;
+    this.#first ??= {
+      instruction: WAIT_OPS[regions.waits[1] as number] ?? 'memory.atomic.wait32',
+      function: importCounts(module).functions + index,
+      offset: regions.waits[0] as number,
+    };
+  }
+
+  /** How many waits, and the first. */
+  get summary(): ModuleInfo['atomicWaits'] {
+    return this.#first === undefined ? { count: this.#count } : { count: this.#count, first: this.#first };
   }
 }
 
