@@ -8,6 +8,8 @@
 //       until the engine has tiered it up, then rounds alternate original and instrumented
 //       calls so machine noise falls on both alike; a figure is the median over rounds,
 //       and the ratio is instrumented / original (1.00 = no overhead).
+//       Two memcpy-heavy WAT kernels show what charging bulk operations by their length
+//       (one unit per byte) costs in time: memory.copy of 64-byte and of 64 KiB blocks.
 //   (2) instrumentation throughput (decode, rewrite, encode) and analysis throughput on the
 //       largest compiled program, in MB/s (1 MB = 10^6 bytes).
 // Without clang, (1) runs the WAT loop only and (2) uses a generated module.
@@ -37,6 +39,26 @@ const XORSHIFT = `(module (func (export "xorshift") (param $n i32) (result i64) 
     (local.set $s (i64.add (local.get $s) (local.get $x)))
     (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
   (local.get $s)))`;
+
+// Copies 64-byte blocks (copy64) or 64 KiB blocks (copy64k) from the first MiB to the
+// second, n times, and sums a word of each destination so the copies cannot be elided.
+const MEMCPY = `(module (memory (export "memory") 64 64)
+  (data (i32.const 0) "\\01\\02\\03\\04\\05\\06\\07\\08")
+  (data (i32.const 196608) "\\11\\12\\13\\14\\15\\16\\17\\18")
+  (func (export "copy64") (param $n i32) (result i64) (local $i i32) (local $d i32) (local $s i64)
+    (loop $l
+      (local.set $d (i32.add (i32.const 1048576) (i32.and (i32.mul (local.get $i) (i32.const 64)) (i32.const 0xffc0))))
+      (memory.copy (local.get $d) (i32.and (i32.mul (local.get $i) (i32.const 72)) (i32.const 0x3ffc0)) (i32.const 64))
+      (local.set $s (i64.add (local.get $s) (i64.load (local.get $d))))
+      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+    (local.get $s))
+  (func (export "copy64k") (param $n i32) (result i64) (local $i i32) (local $d i32) (local $s i64)
+    (loop $l
+      (local.set $d (i32.add (i32.const 1048576) (i32.mul (i32.and (local.get $i) (i32.const 7)) (i32.const 65536))))
+      (memory.copy (local.get $d) (i32.mul (i32.and (i32.add (local.get $i) (i32.const 3)) (i32.const 15)) (i32.const 65536)) (i32.const 65536))
+      (local.set $s (i64.add (local.get $s) (i64.load (local.get $d))))
+      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+    (local.get $s)))`;
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -113,6 +135,7 @@ function throughput(bytes) {
 
 const notes = [];
 const rows = await measureKernels(await wat(XORSHIFT), [['xorshift', 20_000_000]], false);
+const copies = await measureKernels(await wat(MEMCPY), [['copy64', 2_000_000], ['copy64k', 2_000]], false);
 let largest;
 let dir;
 try {
@@ -133,7 +156,7 @@ largest ??= { name: 'generated module (seed 1, 40 helpers)', bytes: await wat(ge
 const loops = rows.filter((row) => row.kernel !== 'fib');
 const geomean = Math.exp(loops.reduce((sum, row) => sum + Math.log(row.ratio), 0) / loops.length);
 const speed = { program: largest.name, ...throughput(largest.bytes) };
-const report = { node: process.version, rounds: ROUNDS, kernels: rows, loopGeomeanRatio: geomean, target: TARGET, throughput: speed, notes };
+const report = { node: process.version, rounds: ROUNDS, kernels: rows, memcpyKernels: copies, loopGeomeanRatio: geomean, target: TARGET, throughput: speed, notes };
 
 if (asJson) {
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -143,6 +166,8 @@ if (asJson) {
   process.stdout.write(`${line('kernel', 'original ms', 'fuel ms', 'ratio', 'fuel units')}\n`);
   for (const row of rows) process.stdout.write(`${line(row.kernel, row.originalMs.toFixed(3), row.instrumentedMs.toFixed(3), row.ratio.toFixed(3), row.fuel)}\n`);
   process.stdout.write(`loop kernels, geometric mean ratio: ${geomean.toFixed(3)} (target <= ${TARGET}; fib, a call-bound kernel, is left out)\n`);
+  process.stdout.write(`memcpy kernels (bulk operations charged by length):\n`);
+  for (const row of copies) process.stdout.write(`${line(row.kernel, row.originalMs.toFixed(3), row.instrumentedMs.toFixed(3), row.ratio.toFixed(3), row.fuel)}\n`);
   process.stdout.write(`instrumentation of ${speed.program} (${speed.bytes} bytes): ${speed.instrumentMs.toFixed(2)} ms, ${speed.instrumentMBps.toFixed(1)} MB/s; analysis ${speed.analyzeMs.toFixed(2)} ms, ${speed.analyzeMBps.toFixed(1)} MB/s\n`);
   for (const note of notes) process.stderr.write(`note: ${note}\n`);
 }

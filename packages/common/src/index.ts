@@ -8,4 +8,5 @@ export * from './config/index.js';
 export * from './identity/index.js';
 export * from './telemetry/index.js';
 export * from './hostcall/index.js';
+export * from './limits/index.js';
 export { canonicalJson } from './encoding/canonical-json.js';

@@ -58,6 +58,14 @@ describe('configuration', () => {
     assert.equal(config.security.namespace_isolation, true);
   });
 
+  it('caps tables by default (threat B: thousands of tables exhaust the host heap) and refuses nonsense table limits', () => {
+    const config = parseConfig(SEED_EXAMPLE, source);
+    assert.equal(config.sandbox.max_tables, 100);
+    assert.equal(config.sandbox.max_table_elements, 1_000_000);
+    const issues = issuesOf('plugin_manager:\n  sandbox:\n    max_tables: -1\n    max_table_elements: 1.5\n');
+    assert.deepEqual(issues.map((issue) => issue.path), ['plugin_manager.sandbox.max_tables', 'plugin_manager.sandbox.max_table_elements']);
+  });
+
   it('uses the original example as its defaults', () => {
     assert.deepEqual(parseConfig(SEED_EXAMPLE, source), defaultConfig());
     assert.deepEqual(parseConfig('', source), defaultConfig());
@@ -154,6 +162,8 @@ describe('configuration', () => {
       cpu_limit: 2,
       file_descriptor_limit: 1024,
       network_access: 'restricted',
+      max_tables: 100,
+      max_table_elements: 1_000_000,
     });
     assert.deepEqual(parseConfig(JSON.stringify(document), source), config);
     assert.deepEqual(parseYaml(JSON.stringify(document)), document);

@@ -31,7 +31,7 @@ export const sandboxSchema = object({
   memory_limit: withDefault(
     size(64 * 1024, 4 * GiB),
     '512MB',
-    'Largest linear memory a plugin may grow to. The module\'s memory maximum is clamped to it, so memory.grow past it returns -1. At most 4GiB (the wasm32 address space).',
+    'A plugin\'s memory budget: its tables first (40 bytes per funcref element, 16 per externref, at each table\'s maximum after clamping: what V8 keeps for them), then its linear memory, whose maximum is clamped to what remains, so memory.grow past it returns -1. At most 4GiB (the wasm32 address space).',
   ),
   cpu_limit: withDefault(
     number({ min: 0.01, max: 1024 }),
@@ -47,6 +47,16 @@ export const sandboxSchema = object({
     oneOf(['none', 'restricted', 'full'] as const),
     'restricted',
     'none: no plugin may use the network. restricted: only the hosts in a plugin\'s signed allowed_hosts that the operator also grants. full: every host in a plugin\'s signed allowed_hosts.',
+  ),
+  max_tables: withDefault(
+    integer({ min: 0, max: 100_000 }),
+    100,
+    'Most tables a plugin\'s module may import and define together; a module with more is refused when it is prepared. Compilers emit one; V8 allows 100000.',
+  ),
+  max_table_elements: withDefault(
+    integer({ min: 0, max: 100_000_000 }),
+    1_000_000,
+    'Most elements of all a module\'s tables together, each table counted at its maximum (a table without one, or with a larger one, is clamped to 100000 or to this value, whichever is smaller); a module with more is refused when it is prepared. The elements are also charged to memory_limit.',
   ),
 });
 

@@ -69,7 +69,8 @@ describe('ABI limits', () => {
   });
 
   it('refuses a limit the packed result cannot carry', () => {
-    assert.throws(() => resolveAbiLimits({ maxOutputBytes: MAX_REGION_BYTES + 1 }), hasCode('FO_INTERNAL_UNEXPECTED'));
-    assert.throws(() => resolveAbiLimits({ maxInputBytes: 1.5 }), hasCode('FO_INTERNAL_UNEXPECTED'));
+    assert.throws(() => resolveAbiLimits({ maxOutputBytes: MAX_REGION_BYTES + 1 }), hasCode('FO_LIMIT_INVALID'));
+    assert.throws(() => resolveAbiLimits({ maxInputBytes: 1.5 }), hasCode('FO_LIMIT_INVALID'));
+    assert.throws(() => resolveAbiLimits({ maxErrorBytes: -1 }), hasCode('FO_LIMIT_INVALID'));
   });
 });

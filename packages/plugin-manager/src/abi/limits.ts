@@ -1,4 +1,4 @@
-import { ForgeError, describeValue } from '@forgeone/common';
+import { checkLimitOption } from '@forgeone/common';
 import { MAX_REGION_BYTES } from './packed.js';
 
 /**
@@ -30,8 +30,7 @@ export const DEFAULT_ABI_LIMITS: AbiLimits = Object.freeze({
  * Fills unnamed limits from {@link DEFAULT_ABI_LIMITS} and checks the named ones: each
  * must be an integer from 0 to 2^30 - 1 (the most a packed result can carry).
  *
- * @throws ForgeError FO_INTERNAL_UNEXPECTED when a limit is malformed: limits come from
- *   validated configuration, so a bad one here is a bug in the caller.
+ * @throws ForgeError FO_LIMIT_INVALID when a limit is malformed
  */
 export function resolveAbiLimits(limits: Partial<AbiLimits> = {}): AbiLimits {
   const resolved: AbiLimits = {
@@ -48,12 +47,8 @@ export function resolveAbiLimits(limits: Partial<AbiLimits> = {}): AbiLimits {
 /**
  * Checks one byte-count limit: an integer from 0 to 2^30 - 1.
  *
- * @throws ForgeError FO_INTERNAL_UNEXPECTED otherwise (a bug in the caller)
+ * @throws ForgeError FO_LIMIT_INVALID otherwise
  */
 export function checkByteLimit(what: string, value: unknown): void {
-  if (!Number.isSafeInteger(value) || (value as number) < 0 || (value as number) > MAX_REGION_BYTES) {
-    throw new ForgeError('FO_INTERNAL_UNEXPECTED', `${what}: expected an integer from 0 to ${MAX_REGION_BYTES}, found ${describeValue(value)}`, {
-      details: { limit: what, actual: describeValue(value) },
-    });
-  }
+  checkLimitOption(what, value, { max: MAX_REGION_BYTES });
 }

@@ -6,6 +6,7 @@
 import {
   INVALID,
   array,
+  boolean,
   duration,
   integer,
   object,
@@ -100,6 +101,10 @@ export const permissionsSchema = object({
     ),
     [],
     'Directories the plugin asks to see; the operator decides which host directory backs each.',
+  ),
+  threads: optional(
+    boolean(),
+    'true lets the module declare shared memories and use memory.atomic.wait32/wait64, which can block the thread running it; such a module runs only on the pool backend, whose call timeout replaces a stuck worker. Absent means false: both are refused when the module is prepared.',
   ),
 });
 

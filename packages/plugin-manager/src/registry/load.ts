@@ -68,7 +68,8 @@ export async function preparePlugin(attempt: LoadAttempt, host: string, parts: L
   const wasm = opened.contents.read(manifest.entry);
   if (wasm === undefined) throw new ForgeError('FO_PACKAGE_MISSING_MODULE', `the package lacks ${manifest.entry}`);
   const limitsNow = effectiveLimits(manifest, config);
-  const prepared = await prepareModule(wasm, { permissions: manifest.permissions, maxMemoryBytes: limitsNow.memoryBytes }, parts.cache);
+  const { max_tables: maxTables, max_table_elements: maxTotalTableElements } = config.sandbox;
+  const prepared = await prepareModule(wasm, { permissions: manifest.permissions, maxMemoryBytes: limitsNow.memoryBytes, maxTables, maxTotalTableElements }, parts.cache);
   // Data is keyed by identity (publisher + name): a same-name package from another
   // publisher gets a directory of its own. Only a module that can reach the kv store
   // gets one, so loading a plugin leaves nothing on disk otherwise.

@@ -13,9 +13,14 @@
  * result: its effects (key-value writes, files, events) have happened, so refusing the
  * result would only hide them from the caller. The overrun is logged as a warning for
  * the plugin instead. Hosts that need wall-clock limits use the pool backend.
+ *
+ * For the same reason it refuses a module that can block its thread by itself (a shared
+ * memory and memory.atomic.wait32/wait64, which permissions.threads allows): such a
+ * wait spends no fuel, and on this backend it would hold the host thread.
  */
 import { ForgeError, silentLogger, toForgeError, type Logger, type LogRecord } from '@forgeone/common';
 import type { EntryPointName } from '../plugin/index.js';
+import { threadBlockingReason } from '../runtime/index.js';
 import { createIoBridge } from '../syscall/index.js';
 import { auditUnavailable } from './plugin-gate.js';
 import { HandleBook } from './handle-state.js';
@@ -48,11 +53,19 @@ export class InlineBackend implements IsolationBackend {
 
   /**
    * Instantiates a plugin on the host thread.
-   * @throws ForgeError FO_SANDBOX_CLOSED, and what instantiation throws (see HostedPlugin.create)
+   * @throws ForgeError FO_SANDBOX_CLOSED, FO_SANDBOX_INLINE_MAY_BLOCK (a module that can
+   *   block its thread), and what instantiation throws (see HostedPlugin.create)
    */
   load(spec: PluginSpec): Promise<PluginHandle> {
     try {
       if (this.#closed) throw new ForgeError('FO_SANDBOX_CLOSED', `the inline backend is closed; cannot load ${spec.id}`, { details: { plugin: spec.id } });
+      const blocking = threadBlockingReason(spec.module);
+      if (blocking !== undefined) {
+        // SECURITY: nothing can preempt a wait on the host thread; the pool's timeout can.
+        throw new ForgeError('FO_SANDBOX_INLINE_MAY_BLOCK', `plugin ${spec.id}: expected a module that cannot block the host thread, found one that can (${blocking}); host it on the pool backend, whose call timeout replaces a stuck worker`, {
+          details: { plugin: spec.id, reason: blocking },
+        });
+      }
       const plugin = HostedPlugin.create(spec, this.#sinks(spec.id), this.#resources);
       const handle = new InlineHandle(plugin, this.#host, this.#logger, (closed) => this.#handles.delete(closed));
       this.#handles.add(handle);

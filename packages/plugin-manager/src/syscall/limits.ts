@@ -3,7 +3,7 @@
  * durations milliseconds, rates calls per second. Each limit answers with a stable
  * code when reached (listed with the limit); none of them traps the guest.
  */
-import { ForgeError, describeValue } from '@forgeone/common';
+import { ForgeError, describeValue, invalidLimits, limitProblem, positiveLimitProblem } from '@forgeone/common';
 import { MAX_REGION_BYTES } from '../abi/index.js';
 
 /** Limits of the key-value store. */
@@ -91,12 +91,12 @@ const MAX_STORE_BYTES = 2 ** 48;
 /**
  * Fills defaults and checks every limit.
  *
- * @throws ForgeError FO_SYSCALL_INVALID_OPTIONS listing every malformed limit
+ * @throws ForgeError FO_LIMIT_INVALID listing every malformed limit
  */
 export function resolveHostCallLimits(input: HostCallLimitsInput = {}): HostCallLimits {
   const problems: string[] = [];
   const limits = collectHostCallLimits(input, problems);
-  if (problems.length > 0) throw invalidOptions(problems);
+  if (problems.length > 0) throw invalidLimits(problems);
   return limits;
 }
 
@@ -105,14 +105,20 @@ export function collectHostCallLimits(input: HostCallLimitsInput, problems: stri
   const d = DEFAULT_HOST_CALL_LIMITS;
   const size = (path: string, value: number | undefined, fallback: number, max = MAX_REGION_BYTES, min = 0): number => {
     const v = value ?? fallback;
-    if (!Number.isSafeInteger(v) || v < min || v > max) problems.push(`limits.${path}: expected an integer from ${min} to ${max}, found ${describeValue(v)}`);
+    const problem = limitProblem(`limits.${path}`, v, { min, max });
+    if (problem !== undefined) problems.push(problem);
     return v;
   };
   const rate = (call: RateLimitedCall): RateLimit | 'off' => {
     const value = input.rates?.[call] ?? d.rates[call];
     if (value === 'off') return value;
-    const ok = typeof value === 'object' && Number.isFinite(value.perSecond) && value.perSecond > 0 && Number.isSafeInteger(value.burst) && value.burst >= 1;
-    if (!ok) problems.push(`limits.rates.${call}: expected "off" or { perSecond > 0, burst >= 1 (integer) }, found ${describeValue(value)}`);
+    if (typeof value !== 'object' || value === null) {
+      problems.push(`limits.rates.${call}: expected "off" or { perSecond > 0, burst >= 1 (integer) }, found ${describeValue(value)}`);
+      return Object.freeze({ perSecond: 0, burst: 0 });
+    }
+    for (const problem of [positiveLimitProblem(`limits.rates.${call}.perSecond`, value.perSecond), limitProblem(`limits.rates.${call}.burst`, value.burst, { min: 1 })]) {
+      if (problem !== undefined) problems.push(problem);
+    }
     return Object.freeze({ perSecond: value.perSecond, burst: value.burst });
   };
   const kv = input.kv ?? {};

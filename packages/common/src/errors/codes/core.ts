@@ -75,4 +75,9 @@ export const CORE_CODES = {
     kind: 'limit',
     summary: 'The configuration file is larger than the 1 MiB the loader accepts.',
   },
+  FO_LIMIT_INVALID: {
+    kind: 'usage',
+    summary:
+      'A limit given to a component as an option (a size, a count, a ratio) is malformed: not a safe integer within its range, or not a positive number; details.problems lists every one.',
+  },
 } as const satisfies Record<string, ErrorSpec>;

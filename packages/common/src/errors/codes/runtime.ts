@@ -38,11 +38,31 @@ export const RUNTIME_CODES = {
   },
   FO_RUNTIME_MEMORY_LIMIT: {
     kind: 'limit',
-    summary: "A memory's minimum size is already above the configured memory limit.",
+    summary:
+      "A memory's minimum size is already above the memory limit, or above what the module's tables leave of it (details.tableBytes), or the tables alone pass it.",
   },
   FO_RUNTIME_TABLE_LIMIT: {
     kind: 'limit',
     summary: "A table's minimum size is already above the configured table element limit.",
+  },
+  FO_RUNTIME_TOO_MANY_TABLES: {
+    kind: 'limit',
+    summary: 'The module imports and defines more tables together than the limit (sandbox.max_tables); details.actual and details.limit say how many.',
+  },
+  FO_RUNTIME_TABLE_ELEMENTS_LIMIT: {
+    kind: 'limit',
+    summary:
+      "The module's tables together, each counted at its maximum after clamping, hold more elements than the limit (sandbox.max_table_elements).",
+  },
+  FO_RUNTIME_SHARED_MEMORY_DENIED: {
+    kind: 'denied',
+    summary:
+      "The module declares or imports a shared memory and its manifest does not grant permissions.threads; details.memory is the memory's index, details.imported says whether it is imported.",
+  },
+  FO_RUNTIME_ATOMIC_WAIT_DENIED: {
+    kind: 'denied',
+    summary:
+      'The module uses memory.atomic.wait32 or wait64, which can block the thread running it, and its manifest does not grant permissions.threads; details.instruction, details.function and details.offset locate the first, details.count counts them.',
   },
   FO_RUNTIME_BAD_OPTION: {
     kind: 'usage',
@@ -64,6 +84,11 @@ export const RUNTIME_CODES = {
   FO_SANDBOX_CPU_LIMIT: {
     kind: 'limit',
     summary: 'The guest used all its fuel (its CPU budget) and was stopped.',
+  },
+  FO_SANDBOX_INLINE_MAY_BLOCK: {
+    kind: 'denied',
+    summary:
+      'The inline backend refuses a module that can block its thread (a shared memory and an atomic wait, allowed by permissions.threads): it cannot preempt the host thread. Host the plugin on the pool backend, whose call timeout replaces a stuck worker.',
   },
   FO_SANDBOX_TIMEOUT: {
     kind: 'limit',

@@ -1,4 +1,4 @@
-import { ForgeError, describeValue } from '@forgeone/common';
+import { checkLimitOption, checkPositiveLimit } from '@forgeone/common';
 
 /**
  * Hard limits applied while a package is read. Every one is checked as the stream
@@ -39,8 +39,7 @@ export const DEFAULT_ARCHIVE_LIMITS: ArchiveLimits = Object.freeze({
  * Fills unnamed limits from {@link DEFAULT_ARCHIVE_LIMITS} and checks the named ones.
  * Sizes and counts must be non-negative safe integers; the ratio a positive finite number.
  *
- * @throws ForgeError FO_INTERNAL_UNEXPECTED when a limit is malformed: limits come from
- *   validated configuration, so a bad one here is a bug in the caller.
+ * @throws ForgeError FO_LIMIT_INVALID when a limit is malformed
  */
 export function resolveLimits(limits: Partial<ArchiveLimits> = {}): ArchiveLimits {
   // Only the archive's own keys: callers may pass a wider object (the package limits).
@@ -51,19 +50,7 @@ export function resolveLimits(limits: Partial<ArchiveLimits> = {}): ArchiveLimit
     maxFileSize: limits.maxFileSize ?? DEFAULT_ARCHIVE_LIMITS.maxFileSize,
     maxCompressionRatio: limits.maxCompressionRatio ?? DEFAULT_ARCHIVE_LIMITS.maxCompressionRatio,
   };
-  for (const key of ['maxPackageSize', 'maxUnpackedSize', 'maxEntries', 'maxFileSize'] as const) {
-    const value: unknown = resolved[key];
-    if (!Number.isSafeInteger(value) || (value as number) < 0) {
-      throw new ForgeError('FO_INTERNAL_UNEXPECTED', `archive limit ${key}: expected a non-negative integer, found ${describeValue(value)}`, {
-        details: { limit: key, actual: describeValue(value) },
-      });
-    }
-  }
-  const ratio: unknown = resolved.maxCompressionRatio;
-  if (typeof ratio !== 'number' || !Number.isFinite(ratio) || ratio <= 0) {
-    throw new ForgeError('FO_INTERNAL_UNEXPECTED', `archive limit maxCompressionRatio: expected a positive number, found ${describeValue(ratio)}`, {
-      details: { limit: 'maxCompressionRatio', actual: describeValue(ratio) },
-    });
-  }
+  for (const key of ['maxPackageSize', 'maxUnpackedSize', 'maxEntries', 'maxFileSize'] as const) checkLimitOption(`archive limit ${key}`, resolved[key]);
+  checkPositiveLimit('archive limit maxCompressionRatio', resolved.maxCompressionRatio);
   return resolved;
 }

@@ -43,8 +43,8 @@ describe('readArchive', () => {
     ['maxCompressionRatio', 0],
     ['maxCompressionRatio', Number.NaN],
   ] as const) {
-    it(`refuses a malformed ${limit} of ${value} as a bug in the caller`, async () => {
-      await assert.rejects(readArchive(validPackage(), new MemorySink(), { [limit]: value }), hasCode('FO_INTERNAL_UNEXPECTED'));
+    it(`refuses a malformed ${limit} of ${value} with FO_LIMIT_INVALID`, async () => {
+      await assert.rejects(readArchive(validPackage(), new MemorySink(), { [limit]: value }), hasCode('FO_LIMIT_INVALID'));
     });
   }
 

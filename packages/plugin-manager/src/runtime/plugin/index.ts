@@ -1,3 +1,3 @@
 export { importPolicy } from './import-policy.js';
-export { DEFAULT_MAX_TABLE_ELEMENTS, prepareModule, type PrepareOptions, type PreparedModule } from './prepare.js';
+export { prepareModule, type PrepareOptions, type PreparedModule } from './prepare.js';
 export { DEFAULT_FUEL_PER_CALL, PluginInstance, type PluginInstanceOptions } from './plugin-instance.js';

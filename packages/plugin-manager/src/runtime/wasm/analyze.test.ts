@@ -132,4 +132,15 @@ describe('checkImports', () => {
     const many = analyzeModule(await wat(`(module ${Array.from({ length: 14 }, (_, i) => `(import "m" "f${i}" (func))`).join(' ')})`));
     assert.throws(() => checkImports(many, () => false), (error: unknown) => hasCode('FO_RUNTIME_IMPORT_DENIED')(error) && /found 14 not granted: .* and 4 more$/.test((error as Error).message));
   });
+
+  it('counts atomic waits and locates the first, leaving notify out', async () => {
+    const info = analyzeModule(await wat(`(module (memory 1 1 shared)
+      (func (drop (memory.atomic.notify (i32.const 0) (i32.const 1))))
+      (func (drop (memory.atomic.wait64 (i32.const 0) (i64.const 0) (i64.const 0))) (drop (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const 0))))
+      (func (drop (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const 0)))))`));
+    assert.equal(info.atomicWaits.count, 3);
+    assert.equal(info.atomicWaits.first?.instruction, 'memory.atomic.wait64');
+    assert.equal(info.atomicWaits.first?.function, 1);
+    assert.deepEqual(analyzeModule(await wat('(module (memory 1) (func (drop (memory.atomic.notify (i32.const 0) (i32.const 1)))))')).atomicWaits, { count: 0 });
+  });
 });

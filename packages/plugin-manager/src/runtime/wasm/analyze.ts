@@ -1,4 +1,5 @@
 import { decodeModule } from './decode.js';
+import { WaitCollector } from './threads.js';
 import type { ModuleLimits } from './limits.js';
 import { SectionId, VALTYPE_NAMES, importCounts, type DecodedModule, type ExternKind, type FuncType, type Limits, type ValType } from './model.js';
 import { decodeNameSection } from './names.js';
@@ -30,6 +31,13 @@ export interface TableInfo {
   readonly min: number;
   readonly max?: number;
   readonly table64: boolean;
+}
+
+/** Where an atomic wait is: its instruction, the function (by index, imports first) and the byte offset in the module. */
+export interface AtomicWaitSite {
+  readonly instruction: 'memory.atomic.wait32' | 'memory.atomic.wait64';
+  readonly function: number;
+  readonly offset: number;
 }
 
 /** A global's type. */
@@ -80,6 +88,11 @@ export interface ModuleInfo {
   readonly mostLocals: number;
   /** Post-MVP features the module uses, e.g. `simd`, `bulk-memory`, `tail-calls`. */
   readonly features: readonly string[];
+  /**
+   * The module's memory.atomic.wait32 and wait64 instructions, which can block the
+   * thread running them when their memory is shared: how many, and the first.
+   */
+  readonly atomicWaits: { readonly count: number; readonly first?: AtomicWaitSite };
   /** The module's name from the name section, if any. */
   readonly moduleName?: string;
   /** Function names from the name section, by function index. */
@@ -104,16 +117,18 @@ const memoryInfo = (limits: Limits, imported: boolean): MemoryInfo => ({
  * @throws ForgeError the codes of {@link decodeModule}: FO_RUNTIME_MALFORMED_MODULE,
  *   FO_RUNTIME_UNSUPPORTED_FEATURE, FO_RUNTIME_MODULE_TOO_LARGE,
  *   FO_RUNTIME_TOO_MANY_FUNCTIONS, FO_RUNTIME_FUNCTION_TOO_LARGE,
- *   FO_RUNTIME_TOO_MANY_LOCALS, FO_RUNTIME_BAD_OPTION.
+ *   FO_RUNTIME_TOO_MANY_LOCALS, FO_LIMIT_INVALID.
  */
 export function analyzeModule(bytes: Uint8Array, limits: Partial<ModuleLimits> = {}): ModuleInfo {
   let largestBodyBytes = 0;
   let mostLocals = 0;
+  const waits = new WaitCollector();
   const { module, features } = decodeModule(bytes, {
     limits,
-    onBody: (_index, body) => {
+    onBody: (index, body, regions, decoded) => {
       largestBodyBytes = Math.max(largestBodyBytes, body.size);
       mostLocals = Math.max(mostLocals, body.localCount);
+      waits.add(index, regions, decoded);
     },
   });
   const names = findNames(module);
@@ -149,6 +164,7 @@ export function analyzeModule(bytes: Uint8Array, limits: Partial<ModuleLimits> =
     largestBodyBytes,
     mostLocals,
     features: FEATURE_NAMES.filter(([bit]) => (features & bit) !== 0).map(([, featureName]) => featureName),
+    atomicWaits: waits.summary,
     ...(names?.module === undefined ? {} : { moduleName: names.module }),
     functionNames: names?.functions ?? new Map(),
   };

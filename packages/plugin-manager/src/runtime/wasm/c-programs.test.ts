@@ -10,6 +10,7 @@ import { encodeModule } from './encode.js';
 import { engine, type WasmImports, type WasmInstance } from './engine.js';
 import { instrumentModule } from './instrument.js';
 import { FuelMeter } from './fuel-meter.js';
+import { BULK_MEMORY_SHIFT } from './opcodes.js';
 import { C_PROGRAMS, KERNEL_ARGS, clangArgs, compileProgram, programDir, writeProbe, type CProgram } from './test-support/c-programs.js';
 import { fn, hasCode } from './test-support/instances.js';
 import { runWasi } from './test-support/wasi-run.js';
@@ -20,6 +21,7 @@ const RUNS: readonly { readonly program: CProgram; readonly args: readonly strin
   { program: 'strings', args: ['12', '0x10', 'word'] },
   { program: 'memory', args: [], env: { FORGE_TEST: 'yes' } },
   { program: 'simd', args: [] },
+  { program: 'copies', args: [] },
 ];
 
 let dir = '';
@@ -107,6 +109,23 @@ describe('real compiled C programs (clang --target=wasm32-wasi)', () => {
       assert.equal(value, fn(original, kernel)(small), kernel);
       assert.ok(used > 0n);
     }
+  });
+
+  it('charges the copies program at least one unit per 2^BULK_MEMORY_SHIFT bytes it copies, moves and sets', async (t) => {
+    const bytes = program(t, 'copies');
+    if (bytes === undefined) return;
+    assert.ok(analyzeModule(bytes).features.includes('bulk-memory'));
+    const module = await engine.compile(instrumentModule(bytes, { fuel: true, maxMemoryBytes: 64 * 1024 * 1024 }).bytes);
+    const few = await runWasi(module, { args: ['4'], fuel: 10n ** 12n });
+    const many = await runWasi(module, { args: ['40'], fuel: 10n ** 12n });
+    // The lengths rounds 4 to 39 pass to memcpy, memmove and memset (see the program).
+    const half = (1 << 20) / 2;
+    let charged = 0n;
+    for (let round = 4; round < 40; round += 1) {
+      const length = (round * 7919 + 1) % half;
+      for (const part of [length, Math.floor(length / 2), Math.floor(length / 3)]) charged += BigInt(Math.ceil(part / 2 ** BULK_MEMORY_SHIFT));
+    }
+    assert.ok((many.used ?? 0n) - (few.used ?? 0n) >= charged, `${few.used} then ${many.used}: at least ${charged} more`);
   });
 
   it('reports the WASI imports and the proposals clang used', (t) => {

@@ -122,8 +122,8 @@ describe('CompileCache', () => {
     assert.deepEqual([cache.stats.entries, cache.stats.bytes, cache.stats.misses], [0, 0, 2]);
   });
 
-  it('refuses malformed bounds as FO_RUNTIME_BAD_OPTION', () => {
-    assert.throws(() => new CompileCache({ maxEntries: -1 }), hasCode('FO_RUNTIME_BAD_OPTION'));
-    assert.throws(() => new CompileCache({ maxBytes: Infinity }), hasCode('FO_RUNTIME_BAD_OPTION'));
+  it('refuses malformed bounds as FO_LIMIT_INVALID', () => {
+    assert.throws(() => new CompileCache({ maxEntries: -1 }), hasCode('FO_LIMIT_INVALID'));
+    assert.throws(() => new CompileCache({ maxBytes: Infinity }), hasCode('FO_LIMIT_INVALID'));
   });
 });

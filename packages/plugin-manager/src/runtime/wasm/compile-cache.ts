@@ -57,7 +57,7 @@ export class CompileCache {
   #failures = 0;
   #evictions = 0;
 
-  /** @throws ForgeError FO_RUNTIME_BAD_OPTION when a bound is not a non-negative integer */
+  /** @throws ForgeError FO_LIMIT_INVALID when a bound is not a non-negative integer */
   constructor(options: CompileCacheOptions = {}) {
     this.#maxEntries = options.maxEntries ?? 64;
     this.#maxBytes = options.maxBytes ?? 256 * MiB;

@@ -72,9 +72,9 @@ describe('decodeModule enforces size limits', () => {
     assert.throws(() => decodeModule(split, { limits: { maxLocalsPerFunction: 5 } }), refusedWith('FO_RUNTIME_TOO_MANY_LOCALS', { actual: 6 }));
   });
 
-  it('refuses a malformed limit as FO_RUNTIME_BAD_OPTION', () => {
-    assert.throws(() => decodeModule(moduleOf(), { limits: { maxFunctions: -1 } }), refusedWith('FO_RUNTIME_BAD_OPTION'));
-    assert.throws(() => decodeModule(moduleOf(), { limits: { maxModuleBytes: 1.5 } }), refusedWith('FO_RUNTIME_BAD_OPTION'));
+  it('refuses a malformed limit as FO_LIMIT_INVALID', () => {
+    assert.throws(() => decodeModule(moduleOf(), { limits: { maxFunctions: -1 } }), refusedWith('FO_LIMIT_INVALID'));
+    assert.throws(() => decodeModule(moduleOf(), { limits: { maxModuleBytes: 1.5 } }), refusedWith('FO_LIMIT_INVALID'));
   });
 });
 

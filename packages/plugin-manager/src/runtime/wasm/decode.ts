@@ -46,7 +46,7 @@ const MAGIC = [0x00, 0x61, 0x73, 0x6d];
  *   problem; FO_RUNTIME_UNSUPPORTED_FEATURE for exception handling, GC, function
  *   references, custom page sizes or a component; FO_RUNTIME_MODULE_TOO_LARGE,
  *   FO_RUNTIME_TOO_MANY_FUNCTIONS, FO_RUNTIME_FUNCTION_TOO_LARGE or
- *   FO_RUNTIME_TOO_MANY_LOCALS past the limits; FO_RUNTIME_BAD_OPTION for a bad limit.
+ *   FO_RUNTIME_TOO_MANY_LOCALS past the limits; FO_LIMIT_INVALID for a bad limit.
  */
 export function decodeModule(bytes: Uint8Array, options: DecodeOptions = {}): DecodeResult {
   const limits = resolveModuleLimits(options.limits);
@@ -208,9 +208,11 @@ function readCode(reader: ByteReader, module: DecodedModule, limits: ModuleLimit
   const count = reader.u32('the number of function bodies');
   if (count !== module.functions.length) reader.fail(`${module.functions.length} function bodies (the function section's count)`, String(count), at);
   const counts = importCounts(module);
-  const memory64 = module.memories.some((m) => m.index64) || module.imports.some((i) => i.desc.kind === 'memory' && i.desc.limits.index64);
+  const memories64 = [...module.imports.flatMap((i) => (i.desc.kind === 'memory' ? [i.desc.limits.index64] : [])), ...module.memories.map((m) => m.index64)];
+  const tables64 = [...module.imports.flatMap((i) => (i.desc.kind === 'table' ? [i.desc.type.limits.index64] : [])), ...module.tables.map((t) => t.limits.index64)];
+  const memory64 = memories64.includes(true);
   const globalCount = counts.globals + module.globals.length;
-  const regions: Regions = { costs: [], events: [] };
+  const regions: Regions = { costs: [], events: [], waits: [] };
   const sectionEnd = reader.end;
   let features = 0;
   const bodies: FunctionBody[] = [];
@@ -235,7 +237,7 @@ function readCode(reader: ByteReader, module: DecodedModule, limits: ModuleLimit
       features |= valTypeFeature(type);
       locals.push({ count: localsInGroup, type });
     }
-    const context: ScanContext = { localCount: params + localCount, globalCount, typeCount: module.types.length, memory64 };
+    const context: ScanContext = { localCount: params + localCount, globalCount, typeCount: module.types.length, memory64, memories64, tables64 };
     const codeStart = reader.pos;
     features |= scanBody(reader, context, regions);
     const body: FunctionBody = { locals, localCount, size, code: reader.bytes.subarray(codeStart, bodyEnd), offset: codeStart };

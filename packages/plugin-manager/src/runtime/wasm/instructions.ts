@@ -24,12 +24,28 @@ export interface ScanContext {
   readonly typeCount: number;
   /** True when some memory is 64-bit, so memarg offsets are u64. */
   readonly memory64: boolean;
+  /** Whether each memory (imports first) is 64-bit, by index; absent means 32-bit. */
+  readonly memories64: readonly boolean[];
+  /** Whether each table (imports first) is 64-bit, by index; absent means 32-bit. */
+  readonly tables64: readonly boolean[];
 }
 
 /** Event code: write a fuel count kept in a local back to the global (before calls, returns, exits). */
 export const SYNC = -1;
 /** Event code: reload the fuel count from the global into the local (after a call returns). */
 export const RELOAD = -2;
+/**
+ * Event code: a bulk memory operation (memory.init, memory.copy, memory.fill) whose
+ * length, an i32, is on top of the operand stack; it is charged by its length.
+ */
+export const BULK_MEMORY = -3;
+/** Event code: a bulk table operation (table.init, table.copy, table.fill), i32 length on top. */
+export const BULK_TABLE = -4;
+/** Event code: a bulk operation whose length is an i64 (on a 64-bit memory or table). */
+export const BULK_WIDE = -5;
+
+/** memory.atomic.wait32 and memory.atomic.wait64: the 0xfe sub-opcodes that can block a thread. */
+export const WAIT_OPS: Readonly<Record<number, 'memory.atomic.wait32' | 'memory.atomic.wait64'>> = { 1: 'memory.atomic.wait32', 2: 'memory.atomic.wait64' };
 
 /**
  * The fuel regions of one body and the places around which fuel accounting matters.
@@ -41,11 +57,16 @@ export const RELOAD = -2;
  * order (ties in the order they happen): code `i >= 0` marks where region i starts (the
  * first instruction, or the one after a loop's block type); {@link SYNC} marks a call,
  * `return`, tail call, branch to the function's own label or the final `end`;
- * {@link RELOAD} marks the point just after a call. Reused across bodies.
+ * {@link RELOAD} marks the point just after a call; {@link BULK_MEMORY},
+ * {@link BULK_TABLE} and {@link BULK_WIDE} mark a bulk operation (at its prefix byte).
+ *
+ * `waits` lists (absolute byte offset, sub-opcode) pairs of the body's atomic waits
+ * (see {@link WAIT_OPS}). Reused across bodies.
  */
 export interface Regions {
   costs: number[];
   events: number[];
+  waits: number[];
 }
 
 /** Reads a block type; returns the feature bit it implies (multi-value for a type index). */
@@ -95,8 +116,12 @@ export function scanBody(reader: ByteReader, context: ScanContext, regions: Regi
   const bytes = reader.bytes;
   const costs = regions.costs;
   const events = regions.events;
+  const waits = regions.waits;
+  // The index immediates of the last prefixed instruction (memory or table indices).
+  const indices: number[] = [];
   costs.length = 0;
   events.length = 0;
+  waits.length = 0;
   costs.push(0);
   events.push(reader.pos, 0);
   // frames[i] is the fuel region inside the i-th open block; the function body is frame 0.
@@ -146,10 +171,19 @@ export function scanBody(reader: ByteReader, context: ScanContext, regions: Regi
       }
       case Op.prefixFC:
       case Op.prefixFD:
-      case Op.prefixFE:
-        features |= readPrefixed(reader, op, at, memory64);
+      case Op.prefixFE: {
+        const sub = reader.u32('a sub-opcode');
+        features |= readPrefixed(reader, op, sub, at, memory64, indices);
         cost += PREFIXED_COST;
+        if (op === Op.prefixFE && WAIT_OPS[sub] !== undefined) {
+          waits.push(at, sub);
+          features |= Feature.atomicWait;
+        } else if (op === Op.prefixFC) {
+          const bulk = bulkEvent(sub, indices, context);
+          if (bulk !== 0) events.push(at, bulk);
+        }
         continue;
+      }
       default:
         break;
     }
@@ -237,9 +271,36 @@ export function scanBody(reader: ByteReader, context: ScanContext, regions: Regi
   }
 }
 
-/** Reads a 0xfc, 0xfd or 0xfe instruction after its prefix byte; returns its feature bits. */
-function readPrefixed(reader: ByteReader, prefix: number, at: number, memory64: boolean): number {
-  const sub = reader.u32('a sub-opcode');
+/**
+ * The event of a 0xfc instruction that moves or fills a length of bytes or elements
+ * given at run time, or 0 for any other. `indices` holds its memory or table indices.
+ * The length is an i64 only when every memory (or table) it names is 64-bit;
+ * memory.init and table.init always take an i32.
+ */
+function bulkEvent(sub: number, indices: readonly number[], context: ScanContext): number {
+  const wide = (flags: readonly boolean[]) => indices.every((index) => flags[index] === true);
+  switch (sub) {
+    case 8: // memory.init
+      return BULK_MEMORY;
+    case 10: // memory.copy
+    case 11: // memory.fill
+      return wide(context.memories64) ? BULK_WIDE : BULK_MEMORY;
+    case 12: // table.init
+      return BULK_TABLE;
+    case 14: // table.copy
+    case 17: // table.fill
+      return wide(context.tables64) ? BULK_WIDE : BULK_TABLE;
+    default:
+      return 0;
+  }
+}
+
+/**
+ * Reads a 0xfc, 0xfd or 0xfe instruction's immediates after its sub-opcode; returns
+ * its feature bits. The memory or table indices it names are left in `indices`.
+ */
+function readPrefixed(reader: ByteReader, prefix: number, sub: number, at: number, memory64: boolean, indices: number[]): number {
+  indices.length = 0;
   const imm = prefix === Op.prefixFC ? IMM_FC[sub] : prefix === Op.prefixFD ? IMM_FD[sub] : IMM_FE[sub];
   let features = prefix === Op.prefixFC ? (FEATURE_FC[sub] ?? 0) : prefix === Op.prefixFD ? (sub >= 0x100 ? Feature.relaxedSimd : Feature.simd) : Feature.threads;
   switch (imm as number) {
@@ -260,16 +321,20 @@ function readPrefixed(reader: ByteReader, prefix: number, at: number, memory64: 
       break;
     case Imm.data:
     case Imm.elem:
-    case Imm.memory:
-    case Imm.table:
       reader.u32('an index');
       break;
+    case Imm.memory:
+    case Imm.table:
+      indices.push(reader.u32('an index'));
+      break;
     case Imm.dataMemory:
-    case Imm.memoryMemory:
     case Imm.elemTable:
+      reader.u32('an index');
+      indices.push(reader.u32('an index'));
+      break;
+    case Imm.memoryMemory:
     case Imm.tableTable:
-      reader.u32('an index');
-      reader.u32('an index');
+      indices.push(reader.u32('an index'), reader.u32('an index'));
       break;
     case Imm.fence: {
       const flagAt = reader.pos;

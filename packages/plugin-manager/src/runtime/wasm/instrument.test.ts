@@ -175,10 +175,10 @@ describe('instrumentModule: fuel accounting', () => {
     assert.equal(instrumentModule(bytes, { fuel: false }).fuelExport, undefined);
   });
 
-  it('refuses malformed options as FO_RUNTIME_BAD_OPTION', async () => {
+  it('refuses malformed limits as FO_LIMIT_INVALID and a malformed fuel amount as FO_RUNTIME_BAD_OPTION', async () => {
     const bytes = await wat(COUNTER);
-    assert.throws(() => instrumentModule(bytes, { fuel: false, maxMemoryBytes: -1 }), hasCode('FO_RUNTIME_BAD_OPTION'));
-    assert.throws(() => instrumentModule(bytes, { fuel: false, maxTableElements: Number.NaN }), hasCode('FO_RUNTIME_BAD_OPTION'));
+    assert.throws(() => instrumentModule(bytes, { fuel: false, maxMemoryBytes: -1 }), hasCode('FO_LIMIT_INVALID'));
+    assert.throws(() => instrumentModule(bytes, { fuel: false, maxTableElements: Number.NaN }), hasCode('FO_LIMIT_INVALID'));
     assert.throws(() => instrumentModule(bytes, { fuel: true, initialFuel: 2n ** 63n }), hasCode('FO_RUNTIME_BAD_OPTION'));
   });
 });

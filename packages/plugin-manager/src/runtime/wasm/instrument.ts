@@ -1,11 +1,12 @@
 import { ForgeError, describeValue } from '@forgeone/common';
-import { capMemories, capTables } from './caps.js';
+import { DEFAULT_MAX_TABLE_ELEMENTS, capMemories, capTables } from './caps.js';
 import { decodeModule } from './decode.js';
 import { encodeModule } from './encode.js';
 import { FuelRewriter } from './fuel-pass.js';
 import { checkCount, type ModuleLimits } from './limits.js';
 import { SECTION_ORDER, SectionId, importCounts, type DecodedModule, type KnownSectionId } from './model.js';
 import { Op } from './opcodes.js';
+import { MAY_BLOCK_SECTION, WaitCollector, describeWaits } from './threads.js';
 import { ByteWriter } from './writer.js';
 
 /** The export name of the fuel counter global that instrumentation adds. */
@@ -29,8 +30,23 @@ export interface InstrumentOptions {
   readonly initialFuel?: bigint;
   /** Cap on every memory's size, in bytes, rounded down to 64 KiB pages. Default: no cap. */
   readonly maxMemoryBytes?: number;
+  /**
+   * The plugin's memory budget, in bytes: its tables are charged against it first (each
+   * element at {@link TABLE_ELEMENT_BYTES}, counted at the table's clamped maximum), and
+   * every memory is capped to what remains (and to `maxMemoryBytes`, if also given).
+   * Tables are then capped at {@link DEFAULT_MAX_TABLE_ELEMENTS} each unless
+   * `maxTableElements` says otherwise. Default: no budget.
+   */
+  readonly memoryBudgetBytes?: number;
   /** Cap on every table's size, in elements. Default: no cap. */
   readonly maxTableElements?: number;
+  /** Most tables, imported and defined (FO_RUNTIME_TOO_MANY_TABLES). Default: no limit. */
+  readonly maxTables?: number;
+  /**
+   * Most elements of all tables together, each at its clamped maximum
+   * (FO_RUNTIME_TABLE_ELEMENTS_LIMIT). Default: no limit.
+   */
+  readonly maxTotalTableElements?: number;
   /** Decoding limits; unnamed ones take {@link DEFAULT_MODULE_LIMITS}. */
   readonly limits?: Partial<ModuleLimits>;
 }
@@ -51,34 +67,58 @@ export interface InstrumentResult {
  *   at every function entry and loop header (see docs/runtime.md for what each
  *   instruction costs); an instance traps with `unreachable` once the counter goes
  *   below zero, and {@link FuelMeter} turns that trap into FO_SANDBOX_CPU_LIMIT;
- * - memory and table caps: clamps every maximum, imported or defined.
+ * - memory and table caps: clamps every maximum, imported or defined, caps the number
+ *   of tables and their elements together, and charges the tables' elements to the
+ *   memory budget before capping memories to what remains;
+ * - a module that can block its thread (a shared memory and an atomic wait) gets the
+ *   {@link MAY_BLOCK_SECTION} custom section.
  *
  * The output of a valid module is valid; an invalid one that the decoder lets through
  * stays invalid for the engine.
  *
  * @throws ForgeError the codes of {@link decodeModule}; FO_RUNTIME_RESERVED_EXPORT when
  *   the module already exports {@link FUEL_EXPORT}; FO_RUNTIME_MEMORY_LIMIT or
- *   FO_RUNTIME_TABLE_LIMIT when a minimum is above its cap; FO_RUNTIME_FUNCTION_TOO_LARGE
+ *   FO_RUNTIME_TABLE_LIMIT when a minimum is above its cap (FO_RUNTIME_MEMORY_LIMIT also
+ *   when the tables alone pass the memory budget); FO_RUNTIME_TOO_MANY_TABLES and
+ *   FO_RUNTIME_TABLE_ELEMENTS_LIMIT past the table limits; FO_RUNTIME_FUNCTION_TOO_LARGE
  *   when a body with fuel checks would pass the engine's size limit;
- *   FO_RUNTIME_BAD_OPTION for a malformed option.
+ *   FO_LIMIT_INVALID for a malformed limit; FO_RUNTIME_BAD_OPTION for a malformed
+ *   initialFuel.
  */
 export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions): InstrumentResult {
   const initialFuel = checkOptions(options);
   let rewriter: FuelRewriter | undefined;
+  const waits = new WaitCollector();
   const { module } = decodeModule(bytes, {
     ...(options.limits === undefined ? {} : { limits: options.limits }),
-    ...(options.fuel
-      ? {
-          onBody: (index, body, regions, decoded) => {
-            rewriter ??= new FuelRewriter(importCounts(decoded).globals + decoded.globals.length, bytes.length);
-            rewriter.rewrite(decoded, index, body, regions);
-          },
-        }
-      : {}),
+    onBody: (index, body, regions, decoded) => {
+      waits.add(index, regions, decoded);
+      if (!options.fuel) return;
+      rewriter ??= new FuelRewriter(importCounts(decoded).globals + decoded.globals.length, bytes.length);
+      rewriter.rewrite(decoded, index, body, regions);
+    },
   });
-  let changed = false;
-  if (options.maxMemoryBytes !== undefined) changed = capMemories(module, options.maxMemoryBytes) || changed;
-  if (options.maxTableElements !== undefined) changed = capTables(module, options.maxTableElements) || changed;
+  const { count, first } = waits.summary;
+  let changed = first !== undefined && markIfBlocking(module, describeWaits(first, count));
+  const budget = options.memoryBudgetBytes;
+  const perTable = options.maxTableElements ?? (budget === undefined ? undefined : DEFAULT_MAX_TABLE_ELEMENTS);
+  let tableBytes = 0;
+  if (perTable !== undefined || options.maxTables !== undefined || options.maxTotalTableElements !== undefined) {
+    const tables = capTables(module, {
+      maxElements: perTable ?? Number.MAX_SAFE_INTEGER,
+      ...(options.maxTables === undefined ? {} : { maxTables: options.maxTables }),
+      ...(options.maxTotalTableElements === undefined ? {} : { maxTotalElements: options.maxTotalTableElements }),
+    });
+    changed = tables.changed || changed;
+    tableBytes = tables.bytes;
+  }
+  const memoryCap = budget === undefined ? options.maxMemoryBytes : Math.min(budget - tableBytes, options.maxMemoryBytes ?? Number.MAX_SAFE_INTEGER);
+  if (budget !== undefined && memoryCap !== undefined && memoryCap < 0) {
+    throw new ForgeError('FO_RUNTIME_MEMORY_LIMIT', `tables: expected them to fit in the memory budget of ${budget} bytes, found they may take ${tableBytes} bytes`, {
+      details: { limitBytes: budget, tableBytes },
+    });
+  }
+  if (memoryCap !== undefined) changed = capMemories(module, memoryCap, budget === undefined ? 0 : tableBytes) || changed;
   if (!options.fuel) return { bytes: changed ? encodeModule(module) : bytes };
   addFuelGlobal(module, initialFuel);
   if (rewriter !== undefined) module.code = rewriter.finish();
@@ -86,8 +126,9 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
 }
 
 function checkOptions(options: InstrumentOptions): bigint {
-  if (options.maxMemoryBytes !== undefined) checkCount('maxMemoryBytes', options.maxMemoryBytes);
-  if (options.maxTableElements !== undefined) checkCount('maxTableElements', options.maxTableElements);
+  for (const key of ['maxMemoryBytes', 'memoryBudgetBytes', 'maxTableElements', 'maxTables', 'maxTotalTableElements'] as const) {
+    if (options[key] !== undefined) checkCount(key, options[key]);
+  }
   const fuel: unknown = options.initialFuel ?? 0n;
   if (typeof fuel !== 'bigint' || fuel < I64_MIN || fuel > I64_MAX) {
     throw new ForgeError('FO_RUNTIME_BAD_OPTION', `initialFuel: expected a bigint within the i64 range, found ${describeValue(fuel)}`, {
@@ -95,6 +136,23 @@ function checkOptions(options: InstrumentOptions): bigint {
     });
   }
   return fuel;
+}
+
+/**
+ * Appends the {@link MAY_BLOCK_SECTION} custom section when some memory is shared (the
+ * module also waits: `waits` describes where), so a backend that cannot preempt its
+ * thread can refuse the compiled module.
+ * @returns true when the section was added
+ */
+function markIfBlocking(module: DecodedModule, waits: string): boolean {
+  const limits = [...module.imports.flatMap((entry) => (entry.desc.kind === 'memory' ? [entry.desc.limits] : [])), ...module.memories];
+  const shared = limits.findIndex((memory) => memory.shared);
+  if (shared === -1) return false;
+  const text = new TextEncoder().encode(`memory ${shared} is shared and the module uses ${waits}`);
+  const contents = new ByteWriter(text.length + 32).name(MAY_BLOCK_SECTION).bytes(text).finish();
+  const raw = new ByteWriter(contents.length + 8).section(SectionId.custom, contents).finish();
+  module.sections.push({ id: 0, custom: { name: MAY_BLOCK_SECTION, raw, contentSize: text.length } });
+  return true;
 }
 
 /** Appends the fuel counter global and its export, adding either section if absent. */

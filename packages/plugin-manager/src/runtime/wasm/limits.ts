@@ -1,4 +1,4 @@
-import { ForgeError, describeValue } from '@forgeone/common';
+import { ForgeError, checkLimitOption } from '@forgeone/common';
 
 /**
  * Size limits checked while a module is decoded, before anything is compiled. The
@@ -38,7 +38,7 @@ export const DEFAULT_MODULE_LIMITS: ModuleLimits = Object.freeze({
 
 /**
  * Fills unnamed limits from {@link DEFAULT_MODULE_LIMITS} and checks the named ones.
- * @throws ForgeError FO_RUNTIME_BAD_OPTION when a limit is not a non-negative safe integer.
+ * @throws ForgeError FO_LIMIT_INVALID when a limit is not a non-negative safe integer.
  */
 export function resolveModuleLimits(limits: Partial<ModuleLimits> = {}): ModuleLimits {
   const resolved: ModuleLimits = {
@@ -52,15 +52,11 @@ export function resolveModuleLimits(limits: Partial<ModuleLimits> = {}): ModuleL
 }
 
 /**
- * Checks that an option is a non-negative safe integer.
- * @throws ForgeError FO_RUNTIME_BAD_OPTION naming the option and the value found
+ * Checks that an option is a non-negative safe integer (the shared limit check).
+ * @throws ForgeError FO_LIMIT_INVALID naming the option and the value found
  */
 export function checkCount(name: string, value: unknown): void {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new ForgeError('FO_RUNTIME_BAD_OPTION', `${name}: expected a non-negative integer, found ${describeValue(value)}`, {
-      details: { option: name, actual: describeValue(value) },
-    });
-  }
+  checkLimitOption(name, value);
 }
 
 /** Throws the limit error `code` when `actual` exceeds `limit`. */

@@ -50,9 +50,11 @@ export const Feature = {
   threads: 1 << 8,
   multiMemory: 1 << 9,
   memory64: 1 << 10,
+  /** Not a proposal: the module uses memory.atomic.wait32 or wait64 (part of threads). */
+  atomicWait: 1 << 11,
 } as const;
 
-/** Names of {@link Feature} bits, as reported by analysis. */
+/** Names of {@link Feature} bits, as reported by analysis (`atomicWait` is reported as `threads`). */
 export const FEATURE_NAMES: readonly (readonly [number, string])[] = [
   [Feature.signExtension, 'sign-extension'],
   [Feature.saturatingConversions, 'saturating-float-to-int'],
@@ -90,7 +92,11 @@ export const Op = {
   i32Const: 0x41,
   i64Const: 0x42,
   i64LtS: 0x53,
+  i64Add: 0x7c,
   i64Sub: 0x7d,
+  i64Mul: 0x7e,
+  i64ShrU: 0x88,
+  i64ExtendI32U: 0xad,
   prefixFC: 0xfc,
   prefixFD: 0xfd,
   prefixFE: 0xfe,
@@ -217,3 +223,18 @@ export const IMM_FE: Uint8Array = table(0x4f, Imm.unknown, [
 
 /** Fuel cost of an instruction charged at a region's entry; see {@link COST_PLAIN}. */
 export const PREFIXED_COST = 1;
+
+/**
+ * Bulk memory operations (memory.fill, memory.copy, memory.init) are also charged by
+ * their length, right before they run: one unit per 2^BULK_MEMORY_SHIFT bytes, rounded
+ * up. Calibrated with bench/fuel-calibrate.mjs so a unit of bulk work takes about as
+ * long as a unit of ordinary code (docs/runtime.md has the figures): 1 byte per unit.
+ */
+export const BULK_MEMORY_SHIFT: number = 0;
+
+/**
+ * Bulk table operations (table.fill, table.copy, table.init) are charged this many units
+ * per element, right before they run: V8 spends 17-22 ns on each element, several
+ * hundred units of ordinary code (bench/fuel-calibrate.mjs).
+ */
+export const BULK_TABLE_UNITS: number = 512;

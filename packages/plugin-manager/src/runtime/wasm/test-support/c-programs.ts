@@ -183,6 +183,35 @@ int main(void) {
 }
 `,
   },
+  copies: {
+    // memcpy, memmove and memset compile to memory.copy and memory.fill with bulk memory.
+    flags: ['-O2', '-mbulk-memory'],
+    source: String.raw`
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int main(int argc, char **argv) {
+  unsigned rounds = argc > 1 ? (unsigned)strtoul(argv[1], 0, 10) : 40;
+  size_t size = 1 << 20;
+  uint8_t *a = malloc(size), *b = malloc(size);
+  for (size_t i = 0; i < size; i++) a[i] = (uint8_t)(i * 131 + (i >> 9));
+  uint64_t check = 0;
+  for (unsigned r = 0; r < rounds; r++) {
+    size_t length = ((size_t)r * 7919 + 1) % (size / 2);
+    size_t from = ((size_t)r * 104729) % (size - length), to = ((size_t)r * 15485863) % (size - length);
+    memcpy(b + to, a + from, length);
+    memmove(a + (from / 2), a + from, length / 2);
+    memset(b + (to / 3), (int)r, length / 3);
+    for (size_t i = 0; i < size; i += 4093) check = check * 1099511628211u + b[i] + a[i];
+  }
+  printf("rounds %u check %llu\n", rounds, (unsigned long long)check);
+  free(a); free(b);
+  return 0;
+}
+`,
+  },
   kernels: {
     // A reactor: no main; each kernel is an export the host calls (bench/fuel.mjs times them).
     flags: ['-O2', '-mexec-model=reactor'],

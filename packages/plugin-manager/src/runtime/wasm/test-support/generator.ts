@@ -5,7 +5,8 @@ import { Random } from './random.js';
  * for property tests of the decoder, encoder and instrumentation. Every module
  * terminates and never traps: loops count down from small constants, helpers only call
  * helpers with lower indices (directly or through the table), divisions use non-zero
- * divisors that cannot overflow, memory addresses are masked into the first page, and
+ * divisors that cannot overflow, memory addresses are masked into the first page, bulk
+ * memory and table operations stay in bounds (lengths up to 511 bytes or 7 elements), and
  * floats reach integers only through saturating truncation (no NaN bit patterns leak).
  *
  * The module exports `main (param i32) (result i64)`, which runs every helper and folds
@@ -189,9 +190,7 @@ function statement(c: FnContext, depth: number): string {
       return `(${type}.${op} offset=${rng.int(256)} ${address(c)} ${expr(c, type)})`;
     }
     case 4:
-      return rng.chance(0.5)
-        ? `(memory.fill (i32.and ${expr(c, 'i32')} (i32.const 0x3ff0)) ${expr(c, 'i32')} (i32.const ${rng.int(512)}))`
-        : `(memory.copy (i32.and ${expr(c, 'i32')} (i32.const 0x3ff0)) (i32.and ${expr(c, 'i32')} (i32.const 0x3ff0)) (i32.const ${rng.int(512)}))`;
+      return bulk(c);
     case 5: {
       // A loop counting down from a small constant, with an optional early exit.
       const counter = `$n${c.fresh++}`;
@@ -230,6 +229,30 @@ function statement(c: FnContext, depth: number): string {
   }
 }
 
+/**
+ * A bulk memory or table operation, in bounds: lengths are constants or masked
+ * expressions, so fuel is charged for lengths only known at run time too. Table
+ * operations work on `$bulk`, which no call_indirect uses.
+ */
+function bulk(c: FnContext): string {
+  const { rng } = c;
+  const small = (mask: number) => (rng.chance(0.5) ? `(i32.const ${rng.int(mask + 1)})` : `(i32.and ${expr(c, 'i32')} (i32.const ${mask}))`);
+  switch (rng.int(6)) {
+    case 0:
+      return `(memory.fill (i32.and ${expr(c, 'i32')} (i32.const 0x3ff0)) ${expr(c, 'i32')} ${rng.chance(0.5) ? `(i32.const ${rng.int(512)})` : `(i32.and ${expr(c, 'i32')} (i32.const 511))`})`;
+    case 1:
+      return `(memory.copy (i32.and ${expr(c, 'i32')} (i32.const 0x3ff0)) (i32.and ${expr(c, 'i32')} (i32.const 0x3ff0)) ${rng.chance(0.5) ? `(i32.const ${rng.int(512)})` : `(i32.and ${expr(c, 'i32')} (i32.const 511))`})`;
+    case 2: // the passive segment holds 32 bytes
+      return `(memory.init $bytes (i32.and ${expr(c, 'i32')} (i32.const 0x3ff0)) ${small(15)} ${small(15)})`;
+    case 3: // $bulk holds 16 elements
+      return `(table.fill $bulk ${small(7)} (ref.func $f0) ${small(7)})`;
+    case 4:
+      return `(table.copy $bulk $bulk ${small(7)} ${small(7)} ${small(7)})`;
+    default: // the passive segment holds 3 functions
+      return `(table.init $bulk $funcs ${small(7)} ${small(1)} ${small(1)})`;
+  }
+}
+
 function statements(c: FnContext, depth: number, count: number): string {
   return Array.from({ length: count }, () => statement(c, depth)).join(' ');
 }
@@ -262,7 +285,10 @@ export function generateModule(seed: number, helpers?: number): string {
   (type $helper (func (param i32 i32) (result i32)))
   (memory 1 3)
   (table ${count} funcref)
+  (table $bulk 16 funcref)
   (elem (i32.const 0) ${Array.from({ length: count }, (_, index) => `$f${index}`).join(' ')})
+  (elem $funcs funcref (ref.func $f0) (ref.func $f1) (ref.func $f2))
+  (data $bytes "${Array.from({ length: 32 }, () => `\\${rng.int(256).toString(16).padStart(2, '0')}`).join('')}")
   (global $g32 (mut i32) (i32.const ${rng.i32()}))
   (global $g64 (mut i64) (i64.const ${rng.i32()}))
   (global $gf32 (mut f32) (f32.const ${rng.next().toFixed(4)}))
@@ -279,6 +305,11 @@ export function generateModule(seed: number, helpers?: number): string {
     (loop $sum
       (local.set $acc (i64.add (i64.rotl (local.get $acc) (i64.const 7)) (i64.load (local.get $i))))
       (br_if $sum (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 8))) (i32.const 32768))))
+    ;; And which elements of $bulk the bulk table operations set.
+    (local.set $i (i32.const 0))
+    (loop $elements
+      (local.set $acc (i64.add (i64.shl (local.get $acc) (i64.const 1)) (i64.extend_i32_u (ref.is_null (table.get $bulk (local.get $i))))))
+      (br_if $elements (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 16))))
     (i64.add (local.get $acc) (i64.extend_i32_u (memory.size))))
 )`;
 }

@@ -1,0 +1,1 @@
+export { checkLimitOption, checkPositiveLimit, invalidLimits, limitProblem, positiveLimitProblem, type LimitRange } from './limit-option.js';
