@@ -33,7 +33,7 @@ export interface ErrorArea {
  * Each area owns one file under `codes/`; a code is never reused or renamed.
  */
 export const ERROR_AREAS = [
-  { title: 'Core: CLI, configuration, files', file: 'core', prefixes: ['CORE', 'CLI', 'CONFIG', 'IDENTITY', 'INTERNAL', 'IO', 'TELEMETRY'], codes: CORE_CODES },
+  { title: 'Core: CLI, configuration, files, limits', file: 'core', prefixes: ['CORE', 'CLI', 'CONFIG', 'IDENTITY', 'INTERNAL', 'IO', 'LIMIT', 'TELEMETRY'], codes: CORE_CODES },
   { title: 'Manifests and packages', file: 'package', prefixes: ['PACKAGE', 'PACK', 'MANIFEST'], codes: PACKAGE_CODES },
   {
     title: 'Attestation: signing, verification, trust',
