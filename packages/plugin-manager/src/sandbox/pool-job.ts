@@ -49,6 +49,35 @@ export class LanePlugin {
   }
 }
 
+/** The plugins placed on one worker, by their index in it. */
+export class PluginTable {
+  readonly #byIndex = new Map<number, LanePlugin>();
+  #next = 1;
+
+  /** Every plugin placed and not forgotten. */
+  all(): LanePlugin[] {
+    return [...this.#byIndex.values()];
+  }
+
+  get(index: number): LanePlugin | undefined {
+    return this.#byIndex.get(index);
+  }
+
+  /** Places the plugin `make` builds with a new index. */
+  place(make: (index: number) => LanePlugin): LanePlugin {
+    const plugin = make(this.#next);
+    this.#next += 1;
+    this.#byIndex.set(plugin.index, plugin);
+    return plugin;
+  }
+
+  /** Forgets a plugin: it takes no more jobs. */
+  forget(plugin: LanePlugin): void {
+    plugin.gone = true;
+    this.#byIndex.delete(plugin.index);
+  }
+}
+
 /** What a job carries besides its kind. */
 export interface JobInit {
   readonly plugin?: LanePlugin;

@@ -73,7 +73,28 @@ export const HEADER_BYTES = 64;
 /** Default size of a slot's data area: 1 MiB. */
 export const DEFAULT_SLOT_BYTES = 1024 * 1024;
 
-/** Views over one slot. */
+/** The words of a request: a job (host to worker) or a host request (worker to host). */
+export interface RequestWords {
+  readonly op: number;
+  /** The plugin's index in its worker (0 for jobs of no plugin). */
+  readonly plugin: number;
+  /** See {@link WORD}.NAME. */
+  readonly name: number;
+  /** Payload bytes in the data area; -1: the payload is a message on the port. */
+  readonly length: number;
+}
+
+/** The words of an answer: a finished job (worker to host) or a host reply (host to worker). */
+export interface AnswerWords {
+  readonly status: number;
+  /** As {@link RequestWords.length}. */
+  readonly length: number;
+}
+
+/**
+ * Views over one slot. Every write to a header word goes through a method here that
+ * names it, so the two sides cannot disagree on which word means what.
+ */
 export class Slot {
   readonly buffer: SharedArrayBuffer;
   readonly header: Int32Array;
@@ -92,6 +113,7 @@ export class Slot {
     return new SharedArrayBuffer(HEADER_BYTES + dataBytes);
   }
 
+  /** Fuel the finished job used, in units (written by the worker before DONE). */
   get fuel(): bigint {
     return this.#fuel[FUEL_WORD] ?? 0n;
   }
@@ -108,6 +130,76 @@ export class Slot {
   signal(state: number): void {
     Atomics.store(this.header, WORD.STATE, state);
     Atomics.notify(this.header, WORD.STATE);
+  }
+
+  /** Moves to `state` without waking anyone (the side that moves is the one that waits next). */
+  settle(state: number): void {
+    Atomics.store(this.header, WORD.STATE, state);
+  }
+
+  /** Writes the OP, PLUGIN, NAME and LENGTH words of a request (before signalling it). */
+  writeRequest(words: RequestWords): void {
+    const header = this.header;
+    header[WORD.OP] = words.op;
+    header[WORD.PLUGIN] = words.plugin;
+    header[WORD.NAME] = words.name;
+    header[WORD.LENGTH] = words.length;
+  }
+
+  /** The request the other side wrote. */
+  readRequest(): RequestWords {
+    const header = this.header;
+    return { op: header[WORD.OP] ?? 0, plugin: header[WORD.PLUGIN] ?? 0, name: header[WORD.NAME] ?? 0, length: header[WORD.LENGTH] ?? 0 };
+  }
+
+  /** Writes the STATUS and LENGTH words of an answer (before signalling it). */
+  writeAnswer(words: AnswerWords): void {
+    this.header[WORD.STATUS] = words.status;
+    this.header[WORD.LENGTH] = words.length;
+  }
+
+  /** The answer the other side wrote. */
+  readAnswer(): AnswerWords {
+    return { status: this.header[WORD.STATUS] ?? STATUS.OK, length: this.header[WORD.LENGTH] ?? 0 };
+  }
+
+  /** The FLAGS word (bits of {@link FLAG}). */
+  get flags(): number {
+    return this.header[WORD.FLAGS] ?? 0;
+  }
+
+  set flags(value: number) {
+    this.header[WORD.FLAGS] = value;
+  }
+
+  /** Time the worker spent on the finished job, in microseconds (capped at 2^31 - 1). */
+  get elapsedUs(): number {
+    return this.header[WORD.ELAPSED_US] ?? 0;
+  }
+
+  set elapsedUs(value: number) {
+    this.header[WORD.ELAPSED_US] = Math.min(2 ** 31 - 1, Math.round(value));
+  }
+
+  /** True once the host has said that BackendHost.audit failed. */
+  get auditBroken(): boolean {
+    return Atomics.load(this.header, WORD.AUDIT_BROKEN) !== 0;
+  }
+
+  /** Tells the worker that BackendHost.audit failed (never undone). */
+  markAuditBroken(): void {
+    Atomics.store(this.header, WORD.AUDIT_BROKEN, 1);
+  }
+
+  /** True once the worker is ready for jobs. */
+  get ready(): boolean {
+    return Atomics.load(this.header, WORD.READY) !== 0;
+  }
+
+  /** The worker says it is ready for jobs and wakes whoever waits for that. */
+  markReady(): void {
+    Atomics.store(this.header, WORD.READY, 1);
+    Atomics.notify(this.header, WORD.READY);
   }
 }
 

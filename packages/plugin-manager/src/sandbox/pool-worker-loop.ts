@@ -72,8 +72,7 @@ class PoolWorker {
   /** Serves jobs until the thread is terminated. */
   serve(): never {
     const header = this.#slot.header;
-    Atomics.store(header, WORD.READY, 1);
-    Atomics.notify(header, WORD.READY);
+    this.#slot.markReady();
     for (;;) {
       const state = this.#spin(STATE.REQUEST, STATE.REQUEST);
       if (state === STATE.REQUEST) this.#job();
@@ -106,12 +105,8 @@ class PoolWorker {
 
   #job(): void {
     const slot = this.#slot;
-    const header = slot.header;
     this.#drain();
-    const op = header[WORD.OP] ?? 0;
-    const index = header[WORD.PLUGIN] ?? 0;
-    const name = header[WORD.NAME] ?? 0;
-    const length = header[WORD.LENGTH] ?? 0;
+    const { op, plugin: index, name, length } = slot.readRequest();
     // Take the job's input before anything can fail, so a large one never stays queued
     // to be mistaken for a later job's.
     const input = length < 0 ? (this.#payloads.shift() ?? EMPTY) : slot.data.subarray(0, length);
@@ -170,9 +165,8 @@ class PoolWorker {
       if (target?.plugin.fault !== undefined) flags |= FLAG.POISONED;
     }
     slot.fuel = target?.plugin.lastFuelUsed ?? 0n;
-    header[WORD.ELAPSED_US] = Math.min(2 ** 31 - 1, Math.round((performance.now() - started) * 1000));
-    header[WORD.STATUS] = status;
-    header[WORD.LENGTH] = reply === -2 ? 0 : reply;
+    slot.elapsedUs = (performance.now() - started) * 1000;
+    slot.writeAnswer({ status, length: reply === -2 ? 0 : reply });
     // SECURITY: nothing a job was sent may outlive it (it would be read as the next one's).
     this.#payloads.length = 0;
     this.#finish(flags, STATE.DONE);
@@ -181,7 +175,7 @@ class PoolWorker {
   /** Posts pending telemetry, sets FLAGS and moves to `state`. */
   #finish(flags: number, state: number): void {
     this.#flush();
-    this.#slot.header[WORD.FLAGS] = flags | (this.#posted ? FLAG.MESSAGES : 0);
+    this.#slot.flags = flags | (this.#posted ? FLAG.MESSAGES : 0);
     this.#posted = false;
     this.#slot.signal(state);
   }
@@ -252,14 +246,14 @@ class PoolWorker {
 
   #sinks(index: number, spec: PluginSpec): PluginSinks {
     const id = spec.id;
-    const header = this.#slot.header;
+    const slot = this.#slot;
     const registered = spec.hostCalls.registered.map((entry) => (typeof entry === 'string' ? entry : entry.name));
     const nameIndex = (name: string): number => registered.indexOf(name);
     return {
       audit: (entry) => {
         // SECURITY: entries reach the host after the call; once the host reports that
         // its audit log failed, the bridge refuses every call it must audit.
-        if (Atomics.load(header, WORD.AUDIT_BROKEN) !== 0) throw auditUnavailable(id);
+        if (slot.auditBroken) throw auditUnavailable(id);
         this.#queue({ kind: 'audit', plugin: id, entry });
       },
       anomaly: (anomaly) => this.#queue({ kind: 'anomaly', plugin: id, anomaly }),
@@ -300,10 +294,7 @@ class PoolWorker {
   #ask(op: number, index: number, name: number, request: Uint8Array): Uint8Array | undefined {
     const slot = this.#slot;
     const header = slot.header;
-    header[WORD.OP] = op;
-    header[WORD.PLUGIN] = index;
-    header[WORD.NAME] = name;
-    header[WORD.LENGTH] = this.#payload(request);
+    slot.writeRequest({ op, plugin: index, name, length: this.#payload(request) });
     this.#finish(0, STATE.HOST_REQUEST);
     for (;;) {
       const state = this.#spin(STATE.HOST_REPLY, STATE.REQUEST);
@@ -312,11 +303,10 @@ class PoolWorker {
       else Atomics.wait(header, WORD.STATE, state);
     }
     this.#drain();
-    const length = header[WORD.LENGTH] ?? 0;
-    const status = header[WORD.STATUS];
+    const { status, length } = slot.readAnswer();
     const answer = length < 0 ? (this.#payloads.shift() ?? EMPTY) : slot.data.slice(0, length);
     this.#payloads.length = 0;
-    Atomics.store(header, WORD.STATE, STATE.BUSY);
+    slot.settle(STATE.BUSY);
     if (status === STATUS.ERROR) throw errorFrom(answer);
     return status === STATUS.NONE ? undefined : answer;
   }

@@ -10,7 +10,7 @@
  *   (re)loaded, to an isolation worker kept apart from the others (pool-placement.ts).
  * - Each worker runs one call at a time; its queue takes one call per plugin in turn.
  * - A trap or fuel exhaustion fails that call and poisons that instance only. A call
- *   past its wall-clock limit, or a worker that dies, costs the worker: see pool-lane.ts.
+ *   past its wall-clock limit, or a worker that dies, costs the worker: see pool-recovery.ts.
  * - Audit entries, logs, events and anomalies reach the {@link BackendHost} in batches,
  *   before the promise of the call that produced them settles. A worker cannot wait for
  *   the host's audit log to accept an entry, so a failing audit log is noticed after
