@@ -46,6 +46,7 @@ import { InlineBackend, PoolBackend, registeredCallSpecs, type BackendHost, type
 import { ExtensionTable, decodeCallPlugin, decodeRegisterExtension, type ExtensionImplementation } from './extensions.js';
 import { nativeIdentity, runNativeStep, type NativePlugin } from './native.js';
 import { resolveDependencies, type Candidate } from './resolver.js';
+import { replay, replaySteps } from './replay.js';
 import { CrashHistory } from './restart.js';
 import { buildPluginSpec, effectiveLimits, policySpecFromConfig } from './spec-builder.js';
 
@@ -137,6 +138,8 @@ export class PluginRegistry {
   readonly #plugins = new Map<string, PluginRecord>();
   readonly #eventListeners: ((plugin: string, name: string, payload: Uint8Array) => void)[] = [];
   readonly #clock: () => number;
+  /** Instances whose lifecycle steps are being re-run after their backend re-created them. */
+  readonly #replays = new WeakMap<PluginHandle, Promise<unknown>>();
   #policy: PolicySpec;
   #respond: ((anomaly: Anomaly) => void) | undefined;
   #closed = false;
@@ -328,10 +331,12 @@ export class PluginRegistry {
     if (record.handle === undefined) {
       const handle = await this.#backend.load(record.spec);
       record.handle = handle;
-      // A poisoned instance or a worker restart (state lost) is a crash of this plugin.
+      // A poisoned instance is a crash of this plugin; an instance its backend re-created
+      // through no fault of the plugin (a neighbour replaced their worker) is not (replay.ts).
       handle.onEvent((event) => {
         if (record.handle !== handle) return;
-        this.#crashed(record, event.type === 'poisoned' ? event.fault : event.reason);
+        if (event.type === 'poisoned') this.#crashed(record, event.fault);
+        else this.#replay(record, handle);
       });
     }
     return record.handle.lifecycle(step);
@@ -575,6 +580,16 @@ export class PluginRegistry {
     record.restartTimer.unref();
   }
 
+  /** Re-runs the entry points that brought the plugin to its state on a re-created instance; a failure of its own is a crash. */
+  #replay(record: PluginRecord, handle: PluginHandle): void {
+    const replaying = replay(handle, replaySteps(record.controller.state));
+    this.#replays.set(handle, replaying);
+    void replaying.then((failure) => {
+      if (this.#replays.get(handle) === replaying) this.#replays.delete(handle);
+      if (failure !== undefined && record.handle === handle) this.#crashed(record, failure);
+    });
+  }
+
   #auditFromBackend(entry: Parameters<BackendHost['audit']>[0]): void {
     const record = this.#plugins.get(entry.plugin);
     if (record === undefined || this.audit === undefined) return;
@@ -644,6 +659,9 @@ export class PluginRegistry {
       return result;
     }
     const handle = record.handle;
+    if (handle !== undefined && this.#replays.has(handle)) {
+      throw new ForgeError('FO_SANDBOX_RESTARTED', `plugin ${target}'s instance was re-created and its lifecycle steps are running again; the call did not run`, { details: { plugin: target } });
+    }
     if (handle?.callSync === undefined) {
       throw new ForgeError('FO_SYSCALL_ASYNC_HANDLER', `plugin ${target} runs on a backend that cannot be called synchronously from another plugin`);
     }

@@ -3,11 +3,14 @@
  * job it held, and re-creating the other plugins on a fresh worker.
  *
  * The plugin whose code was running (the innermost active job's) is the culprit: it is
- * poisoned and dropped. Every other plugin of the worker is re-created from its spec on
- * a fresh worker, before any other job runs there, and its handle emits `restarted`: its
- * in-memory state is lost, and jobs that were queued for it reject with
- * FO_SANDBOX_RESTARTED. A worker that keeps dying before it finishes a single job is not
- * replaced again.
+ * poisoned and dropped, and only its job fails with the cause (FO_SANDBOX_TIMEOUT,
+ * FO_SANDBOX_WORKER_FAILED), the codes a restart policy counts as crashes. Every other
+ * plugin of the worker is re-created from its spec on a fresh worker, before any other
+ * job runs there, and its handle emits `restarted`: its in-memory state is lost, jobs
+ * that were queued for it reject with FO_SANDBOX_RESTARTED, and a job of it that was
+ * running (waiting for the host, which ran the culprit's job nested) with
+ * FO_SANDBOX_WORKER_REPLACED. Neither is its failure. A worker that keeps dying before
+ * it finishes a single job is not replaced again.
  */
 import { ForgeError } from '@forgeone/common';
 import { Job, type LanePlugin } from './pool-job.js';
@@ -40,17 +43,28 @@ export interface RecoveringLane {
   requeue(job: Job, urgent: boolean): void;
 }
 
+/** FO_SANDBOX_WORKER_REPLACED for a job that was running, not by fault of its plugin, when the worker was lost. */
+function replacedDuring(worker: number, job: Job, cause: ForgeError): ForgeError {
+  return new ForgeError(
+    'FO_SANDBOX_WORKER_REPLACED',
+    `the ${job.what} was running when another plugin's failure (${cause.code}) made pool worker ${worker} be replaced; it may have had effects before it stopped. The plugin's instance was re-created with fresh state; the call can be retried`,
+    { details: { worker, cause: cause.code } },
+  );
+}
+
 /**
  * The worker is lost: settle what it held, drop the culprit, re-create the others on a
- * new worker. Every active job rejects with `error`; with nested jobs, the outer ones
- * never finish either.
+ * new worker. The culprit's job rejects with `error`; the jobs that were waiting for it
+ * (with nested jobs, the outer ones) with FO_SANDBOX_WORKER_REPLACED.
  */
 export function recoverLane(lane: RecoveringLane, error: ForgeError): void {
   const active = lane.takeActive();
   const culprit = active.at(-1)?.plugin;
   for (const job of active) {
     clearTimeout(job.timer);
-    job.reject(error);
+    // An outer job (its plugin was waiting for the host, which ran the culprit's job
+    // nested) is not its plugin's failure: a code the restart policy does not count.
+    job.reject(job.plugin === culprit ? error : replacedDuring(lane.id, job, error));
   }
   const bootFailures = lane.countBootFailure();
   if (culprit !== undefined) {

@@ -131,7 +131,10 @@ export type HandleState = 'ready' | 'poisoned' | 'unloaded';
  * - `restarted`: the instance was re-created on a fresh worker because a neighbour's
  *   timeout or crash took the old worker down. Its in-memory state is gone and no
  *   lifecycle entry point ran on the new instance; calls that were queued for it were
- *   rejected with FO_SANDBOX_RESTARTED. The owner decides what to re-run (init, start).
+ *   rejected with FO_SANDBOX_RESTARTED, and a call of it that was running (waiting for
+ *   the host while the neighbour's call ran nested) with FO_SANDBOX_WORKER_REPLACED.
+ *   Not the plugin's failure: an owner that keeps a crash count must not count it. The
+ *   owner decides what to re-run (init, start).
  */
 export type HandleEvent = { readonly type: 'poisoned'; readonly fault: ForgeError } | { readonly type: 'restarted'; readonly reason: ForgeError };
 
@@ -144,7 +147,9 @@ export interface PluginHandle {
    * FO_ABI_* (the guest's errors and traps; FO_ABI_INSTANCE_POISONED once poisoned),
    * FO_SANDBOX_UNLOADED, FO_SANDBOX_WORKER_FAILED (the thread or process hosting the
    * plugin died during the call), FO_SANDBOX_RESTARTED (queued when a neighbour's
-   * failure replaced the worker; the call did not run).
+   * failure replaced the worker; the call did not run), FO_SANDBOX_WORKER_REPLACED
+   * (running, waiting for the host, when a neighbour's failure replaced the worker; it
+   * may have had effects). The last two are not failures of this plugin.
    */
   call(exportName: string, input: Uint8Array): Promise<Uint8Array>;
   /**

@@ -11,7 +11,7 @@ import { AuditLog } from '@forgeone/microkernel';
 import { signPackage } from '../../attestation/sign.js';
 import { TrustStore } from '../../attestation/trust-store.js';
 import { NOW, makeIssued, makePackage, makeRoot } from '../../attestation/test-support/pki.js';
-import { InlineBackend, PoolBackend } from '../../sandbox/index.js';
+import { InlineBackend, PoolBackend, type PoolOptions } from '../../sandbox/index.js';
 import { PluginRegistry } from '../registry.js';
 
 const root = makeRoot('Registry Test Root');
@@ -88,8 +88,8 @@ export async function signedPlugin(name: string, version = '1.0.0', extra = '', 
   return (await signPackage(bytes, { key: publisher.key, certificate: publisher.certificate.der, now: NOW })).bytes;
 }
 
-/** A registry on a fresh directory, trusting the test publisher, recording telemetry. */
-export async function testRegistry(backend: 'inline' | 'pool' = 'inline', yaml = ''): Promise<{ registry: PluginRegistry; events: TelemetryEvent[]; dir: string; audit: AuditLog }> {
+/** A registry on a fresh directory, trusting the test publisher, recording telemetry; `pool` adds to the pool's options (`size: 1`). */
+export async function testRegistry(backend: 'inline' | 'pool' = 'inline', yaml = '', pool: PoolOptions = {}): Promise<{ registry: PluginRegistry; events: TelemetryEvent[]; dir: string; audit: AuditLog }> {
   const dir = await mkdtemp(join(tmpdir(), 'forge-registry-'));
   const config = parseConfig(
     `plugin_manager:\n  plugin_directory: plugins\n  temp_directory: tmp\n  default_timeout: 5s\n  runtime:\n    restart_backoff: 5ms\n${yaml}`,
@@ -104,7 +104,7 @@ export async function testRegistry(backend: 'inline' | 'pool' = 'inline', yaml =
     telemetry,
     audit,
     attestation: { verifySignatures: true, trustStore, now: NOW },
-    backend: (host) => (backend === 'inline' ? new InlineBackend(host) : new PoolBackend(host, { size: 1 })),
+    backend: (host) => (backend === 'inline' ? new InlineBackend(host) : new PoolBackend(host, { size: 1, ...pool })),
   });
   return { registry, events, dir, audit };
 }
