@@ -42,7 +42,7 @@ import { packageLimitsFromConfig } from '../loader/index.js';
 import type { EntryPointName } from '../plugin/index.js';
 import { CompileCache, prepareModule } from '../runtime/index.js';
 import { registeredCallResource, runRegisteredCall } from '../syscall/index.js';
-import { InlineBackend, PoolBackend, registeredCallSpecs, type BackendHost, type IsolationBackend, type PluginHandle, type PluginSpec, type PolicySpec } from '../sandbox/index.js';
+import { InlineBackend, PoolBackend, registeredCallSpecs, type BackendHost, type CallerFuel, type IsolationBackend, type PluginHandle, type PluginSpec, type PolicySpec } from '../sandbox/index.js';
 import { ExtensionTable, decodeCallPlugin, decodeRegisterExtension, type ExtensionImplementation } from './extensions.js';
 import { nativeIdentity, runNativeStep, type NativePlugin } from './native.js';
 import { resolveDependencies, type Candidate } from './resolver.js';
@@ -218,7 +218,7 @@ export class PluginRegistry {
       log: (plugin, record) => ready().#logger.child({ plugin })[record.level](record.message, record.fields),
       event: (plugin, event) => ready().#emit(plugin, event.name, event.payload),
       anomaly: (plugin, anomaly) => ready().#anomaly(plugin, anomaly),
-      hostCall: (plugin, name, request) => ready().#hostCall(plugin, name, request),
+      hostCall: (plugin, name, request, fuel) => ready().#hostCall(plugin, name, request, fuel),
       // The backend's gate decides forge.call_plugin on its target plugin's name.
       hostCallResource: (_plugin, name, request) => ready().#hostCallResource(name, request),
     };
@@ -619,8 +619,8 @@ export class PluginRegistry {
     this.#respond({ ...anomaly, plugin });
   }
 
-  /** Host calls served on the host thread: the registry's own and the application's. */
-  #hostCall(plugin: string, name: string, request: Uint8Array): Uint8Array {
+  /** Host calls served on the host thread: the registry's own and the application's. `fuel`: the caller's, lent to a plugin it calls. */
+  #hostCall(plugin: string, name: string, request: Uint8Array, fuel?: CallerFuel): Uint8Array {
     const record = this.#get(plugin);
     if (name === 'forge.register_extension') {
       const { point, export: exportName } = decodeRegisterExtension(request);
@@ -636,7 +636,7 @@ export class PluginRegistry {
       }
       // Policy (manifest grant, operator grants, Cedar on the target's name) was decided
       // by the plugin's gate in its backend before this runs; the declaration is ours.
-      return this.#callSync(target, exportName, input);
+      return this.#callSync(target, exportName, input, fuel);
     }
     return runRegisteredCall(this.#hostCalls, name, request, record.who);
   }
@@ -648,8 +648,8 @@ export class PluginRegistry {
     return registeredCallResource(this.#hostCalls, name, request);
   }
 
-  /** A synchronous call into another plugin, for forge.call_plugin. */
-  #callSync(target: string, exportName: string, input: Uint8Array): Uint8Array {
+  /** A synchronous call into another plugin, for forge.call_plugin, on the caller's fuel (the callee's own budget at most). */
+  #callSync(target: string, exportName: string, input: Uint8Array, fuel?: CallerFuel): Uint8Array {
     const record = this.#get(target);
     if (record.controller.state !== PluginState.Running) throw new ForgeError('FO_LIFECYCLE_NOT_RUNNING', `plugin ${target} is ${record.controller.state}, not running`);
     if (record.native !== undefined) {
@@ -665,7 +665,7 @@ export class PluginRegistry {
     if (handle?.callSync === undefined) {
       throw new ForgeError('FO_SYSCALL_ASYNC_HANDLER', `plugin ${target} runs on a backend that cannot be called synchronously from another plugin`);
     }
-    return handle.callSync(exportName, input);
+    return handle.callSync(exportName, input, fuel);
   }
 }
 

@@ -1,13 +1,13 @@
 /**
  * One job across the slot, seen from the host thread: writing it for the worker
  * (posting first what the worker needs to read it: a spec, an export name, a policy, a
- * payload too large for the slot), and settling it from the worker's answer (the
- * plugin's counters, its heat, poisoning it when the worker says its instance is
- * unusable).
+ * payload too large for the slot, the fuel a caller lends it), and settling it from the
+ * worker's answer (the plugin's counters, its heat, poisoning it when the worker says
+ * its instance is unusable, a `restarted` event when the worker re-created it).
  */
 import { HEAT } from './pool-placement.js';
 import type { Job, LanePlugin } from './pool-job.js';
-import { FLAG, OP, STATE, STATUS, errorFrom, writePayload, type ToWorker } from './pool-protocol.js';
+import { FLAG, NO_FUEL, OP, STATE, STATUS, errorFrom, writePayload, type ToWorker } from './pool-protocol.js';
 import type { WorkerHandle } from './pool-worker-handle.js';
 
 /** What settling a job needs from the pool. */
@@ -52,7 +52,7 @@ export function dispatchJob(worker: WorkerHandle, job: Job): void {
       if (job.policy !== undefined) post({ type: 'policy', policy: job.policy });
       break;
   }
-  slot.writeRequest({ op: job.op, plugin: plugin?.index ?? 0, name, length });
+  slot.writeRequest({ op: job.op, plugin: plugin?.index ?? 0, name, length, fuel: job.lent ?? NO_FUEL });
   job.startedAt = performance.now();
   slot.signal(STATE.REQUEST);
 }
@@ -64,21 +64,23 @@ export function dispatchJob(worker: WorkerHandle, job: Job): void {
 export function settleJob(worker: WorkerHandle, job: Job | undefined, env: SettleEnv): void {
   const slot = worker.slot;
   worker.drainIfFlagged();
-  const { status, length } = slot.readAnswer();
+  const { status, length, fuel, charge } = slot.readAnswer();
   const flags = slot.flags;
   const elapsedUs = slot.elapsedUs;
-  const fuel = slot.fuel;
   const payload = worker.takePayload(length);
   slot.settle(STATE.IDLE);
   if (job === undefined) return;
   clearTimeout(job.timer);
+  job.spent = charge;
   const plugin = job.plugin;
   const error = status === STATUS.ERROR ? errorFrom(payload) : undefined;
   if (plugin !== undefined && (job.op === OP.CALL || job.op === OP.LIFECYCLE)) {
     plugin.book.ran(error === undefined, fuel);
     plugin.meanUs = plugin.meanUs === 0 ? elapsedUs : plugin.meanUs * 0.8 + elapsedUs * 0.2;
     if (elapsedUs >= env.busyCallUs) env.heat(plugin, HEAT.slowCall);
-    if (error?.code === 'FO_SANDBOX_CPU_LIMIT') env.heat(plugin, HEAT.fault);
+    // Running out of lent fuel is the caller's budget running out: no heat, no poison.
+    if (error !== undefined && (flags & FLAG.RECREATED) !== 0) plugin.book.restarted(error);
+    else if (error?.code === 'FO_SANDBOX_CPU_LIMIT') env.heat(plugin, HEAT.fault);
     if (error !== undefined && (flags & FLAG.POISONED) !== 0) plugin.book.poison(error);
   }
   if (plugin !== undefined && job.op === OP.LOAD && error === undefined) plugin.loaded = true;

@@ -6,9 +6,9 @@
  */
 import { ForgeError, type Logger } from '@forgeone/common';
 import type { LanePlugin } from './pool-job.js';
-import { HOST_OP, STATE, STATUS, errorBytes, utf8, writePayload, type TelemetryItem } from './pool-protocol.js';
+import { HOST_OP, NO_FUEL, STATE, STATUS, errorBytes, utf8, writePayload, type TelemetryItem } from './pool-protocol.js';
 import type { WorkerHandle } from './pool-worker-handle.js';
-import type { BackendHost } from './spec.js';
+import type { BackendHost, CallerFuel } from './spec.js';
 
 /** What serving needs from the pool. */
 export interface HostServiceEnv {
@@ -27,12 +27,16 @@ export interface HostRequest {
   /** The registered call's name; undefined when the worker named a call the plugin was not given. */
   readonly name: string | undefined;
   readonly request: Uint8Array;
+  /** The asking plugin's fuel left, in units; undefined when it is not metered. */
+  readonly fuel: bigint | undefined;
 }
 
 /** The answer for the worker: a STATUS word and its payload. */
 export interface HostAnswer {
   readonly status: number;
   readonly answer: Uint8Array;
+  /** Fuel the plugins the request called used, in units: taken from the asking plugin. */
+  readonly charge: bigint;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -45,30 +49,50 @@ export function readHostRequest(worker: WorkerHandle, pluginAt: (index: number) 
   worker.drainIfFlagged();
   const words = worker.slot.readRequest();
   const plugin = pluginAt(words.plugin);
-  return { op: words.op, plugin: plugin?.id, name: plugin?.registered[words.name], request: worker.takePayload(words.length) };
+  return { op: words.op, plugin: plugin?.id, name: plugin?.registered[words.name], request: worker.takePayload(words.length), fuel: words.fuel === NO_FUEL ? undefined : words.fuel };
 }
 
 /** Writes the answer into the worker's slot and wakes it. */
 export function replyToHostRequest(worker: WorkerHandle, answer: HostAnswer): void {
   const slot = worker.slot;
-  slot.writeAnswer({ status: answer.status, length: writePayload(slot, (message, transfer) => worker.post(message, transfer), answer.answer) });
+  slot.writeAnswer({ status: answer.status, length: writePayload(slot, (message, transfer) => worker.post(message, transfer), answer.answer), charge: answer.charge });
   slot.signal(STATE.HOST_REPLY);
 }
 
 /** Runs a host request on the host thread. Never throws: a refusal is an answer with STATUS.ERROR. */
 export function answerHostRequest(env: HostServiceEnv, request: HostRequest): HostAnswer {
   const { plugin, name } = request;
+  const fuel = request.fuel === undefined ? undefined : new FuelLedger(request.fuel);
   try {
     if (plugin === undefined || name === undefined) throw new ForgeError('FO_SYSCALL_UNKNOWN', 'a pool worker asked for a host call this plugin was not given');
     if (request.op === HOST_OP.CALL) {
-      const result: unknown = env.host.hostCall(plugin, name, request.request);
+      const result: unknown = env.host.hostCall(plugin, name, request.request, fuel);
       if (!(result instanceof Uint8Array)) throw new TypeError(`BackendHost.hostCall returned ${typeof result}; expected a Uint8Array`);
-      return { status: STATUS.OK, answer: result };
+      return { status: STATUS.OK, answer: result, charge: fuel?.charged ?? 0n };
     }
     const resource = env.host.hostCallResource?.(plugin, name, request.request);
-    return resource === undefined ? { status: STATUS.NONE, answer: EMPTY } : { status: STATUS.OK, answer: utf8(resource) };
+    return resource === undefined ? { status: STATUS.NONE, answer: EMPTY, charge: 0n } : { status: STATUS.OK, answer: utf8(resource), charge: 0n };
   } catch (error) {
-    return { status: STATUS.ERROR, answer: errorBytes(forGuest(env.logger, error, plugin, name)) };
+    // A plugin it called may have run (and run out) before the refusal: it is charged all the same.
+    return { status: STATUS.ERROR, answer: errorBytes(forGuest(env.logger, error, plugin, name)), charge: fuel?.charged ?? 0n };
+  }
+}
+
+/** The asking plugin's fuel on the host thread: what the worker said it had left, less what the calls made for it used. */
+class FuelLedger implements CallerFuel {
+  readonly #left: bigint;
+  charged = 0n;
+
+  constructor(left: bigint) {
+    this.#left = left;
+  }
+
+  get remaining(): bigint {
+    return this.#left - this.charged;
+  }
+
+  charge(units: bigint): void {
+    this.charged += units;
   }
 }
 

@@ -85,6 +85,8 @@ export interface JobInit {
   readonly exportName?: string;
   /** CALL: the input. */
   readonly input?: Uint8Array;
+  /** CALL: fuel its caller lends it, in units (forge.call_plugin); absent: its own budget. */
+  readonly lent?: bigint;
   /** LIFECYCLE: the step's index in ENTRY_POINT_NAMES. */
   readonly step?: number;
   /** POLICY: the new policy. */
@@ -104,12 +106,15 @@ export class Job {
   readonly plugin: LanePlugin | undefined;
   readonly exportName: string;
   readonly input: Uint8Array | undefined;
+  readonly lent: bigint | undefined;
   readonly step: number;
   readonly policy: PolicySpec | undefined;
   readonly timeoutMs: number;
   readonly what: string;
-  /** performance.now() at dispatch. */
+  /** performance.now() at dispatch; 0 until then. */
   startedAt = 0;
+  /** Fuel the job used with its overshoot, in units, once the worker answered (what a lender is charged). */
+  spent: bigint | undefined;
   timer: NodeJS.Timeout | undefined;
   #done = false;
   #ok = false;
@@ -123,6 +128,7 @@ export class Job {
     this.plugin = init.plugin;
     this.exportName = init.exportName ?? '';
     this.input = init.input;
+    this.lent = init.lent;
     this.step = init.step ?? 0;
     this.policy = init.policy;
     this.timeoutMs = init.timeoutMs;

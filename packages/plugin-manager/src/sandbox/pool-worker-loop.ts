@@ -14,6 +14,7 @@ import { PolicyCache, catalogWith, operatorPolicy } from './policy.js';
 import {
   FLAG,
   HOST_OP,
+  NO_FUEL,
   OP,
   STATE,
   STATUS,
@@ -28,7 +29,7 @@ import {
   type ToHost,
   type ToWorker,
 } from './pool-protocol.js';
-import type { PluginSpec, PolicySpec } from './spec.js';
+import type { CallerFuel, PluginSpec, PolicySpec } from './spec.js';
 
 /** Test hooks; production workers run without any. */
 export interface PoolWorkerHooks {
@@ -106,7 +107,8 @@ class PoolWorker {
   #job(): void {
     const slot = this.#slot;
     this.#drain();
-    const { op, plugin: index, name, length } = slot.readRequest();
+    const { op, plugin: index, name, length, fuel: lentWord } = slot.readRequest();
+    const lent = lentWord === NO_FUEL ? undefined : lentWord;
     // Take the job's input before anything can fail, so a large one never stays queued
     // to be mistaken for a later job's.
     const input = length < 0 ? (this.#payloads.shift() ?? EMPTY) : slot.data.subarray(0, length);
@@ -115,6 +117,8 @@ class PoolWorker {
     let flags = 0;
     let reply = -2; // -2: nothing written yet
     let target: WorkerPlugin | undefined;
+    // The instance that ran (target.plugin changes when a re-creation replaces it).
+    let ran: HostedPlugin | undefined;
     try {
       switch (op) {
         case OP.LOAD:
@@ -123,24 +127,31 @@ class PoolWorker {
           break;
         case OP.CALL: {
           target = this.#plugin(index);
+          ran = target.plugin;
           const exportName = target.names[name] ?? '';
           this.#hooks.beforeCall?.(target.plugin.spec.id, exportName);
           // An output too large for the slot is posted only once the call has fully
           // succeeded (forge_free may still trap after the output was read).
           let large: Uint8Array | undefined;
-          reply = target.plugin.callWith(exportName, input, (output) => {
-            if (output.length <= slot.data.length) {
-              slot.data.set(output);
-              return output.length;
-            }
-            large = output.slice();
-            return -1;
-          });
+          reply = ran.callWith(
+            exportName,
+            input,
+            (output) => {
+              if (output.length <= slot.data.length) {
+                slot.data.set(output);
+                return output.length;
+              }
+              large = output.slice();
+              return -1;
+            },
+            lent,
+          );
           if (large !== undefined) this.#post({ type: 'payload', bytes: large }, [large.buffer as ArrayBuffer]);
           break;
         }
         case OP.LIFECYCLE: {
           target = this.#plugin(index);
+          ran = target.plugin;
           const step = ENTRY_POINT_NAMES[name];
           if (step === undefined) throw new ForgeError('FO_INTERNAL_UNEXPECTED', `pool worker: no lifecycle step ${name}`);
           if (!target.plugin.lifecycle(step)) status = STATUS.NONE;
@@ -162,11 +173,10 @@ class PoolWorker {
     } catch (error) {
       status = STATUS.ERROR;
       reply = this.#payload(errorBytes(guestSafe(error)));
-      if (target?.plugin.fault !== undefined) flags |= FLAG.POISONED;
+      if (ran?.fault !== undefined && target !== undefined) flags |= ran.ranOutOfLentFuel && this.#recreate(index, target) ? FLAG.RECREATED : FLAG.POISONED;
     }
-    slot.fuel = target?.plugin.lastFuelUsed ?? 0n;
     slot.elapsedUs = (performance.now() - started) * 1000;
-    slot.writeAnswer({ status, length: reply === -2 ? 0 : reply });
+    slot.writeAnswer({ status, length: reply === -2 ? 0 : reply, fuel: ran?.lastFuelUsed ?? 0n, charge: ran?.lastFuelSpent ?? 0n });
     // SECURITY: nothing a job was sent may outlive it (it would be read as the next one's).
     this.#payloads.length = 0;
     this.#finish(flags, STATE.DONE);
@@ -230,6 +240,24 @@ class PoolWorker {
     this.#plugins.set(index, { plugin, names: [] });
   }
 
+  /**
+   * Re-creates a plugin whose instance ran out of the fuel its caller lent it (the
+   * caller's budget ran out, not the plugin's), keeping its export names.
+   * @returns false when that failed: the old instance stays, poisoned
+   */
+  #recreate(index: number, entry: WorkerPlugin): boolean {
+    const spec = entry.plugin.spec;
+    let fresh: HostedPlugin;
+    try {
+      fresh = HostedPlugin.create(spec, this.#sinks(index, spec), this.#resources);
+    } catch {
+      return false;
+    }
+    entry.plugin.close();
+    this.#plugins.set(index, { plugin: fresh, names: entry.names });
+    return true;
+  }
+
   /** Switches every plugin to the posted policy, or none of them when it does not load for one. */
   #setPolicy(): void {
     const policy = this.#policy;
@@ -259,7 +287,7 @@ class PoolWorker {
       anomaly: (anomaly) => this.#queue({ kind: 'anomaly', plugin: id, anomaly }),
       log: (record) => this.#queue({ kind: 'log', plugin: id, record }),
       event: (event) => this.#queue({ kind: 'event', plugin: id, event }),
-      call: (name, request) => this.#ask(HOST_OP.CALL, index, nameIndex(name), request) ?? EMPTY,
+      call: (name, request, fuel) => this.#ask(HOST_OP.CALL, index, nameIndex(name), request, fuel) ?? EMPTY,
       resource: (name, request) => {
         const answer = this.#ask(HOST_OP.RESOURCE, index, nameIndex(name), request);
         return answer === undefined ? undefined : text(answer);
@@ -287,14 +315,15 @@ class PoolWorker {
 
   /**
    * Asks the host thread and blocks until it answers. Nested jobs the host starts
-   * meanwhile run here.
+   * meanwhile run here. With `fuel` (the asking plugin's), the host may lend it to the
+   * plugins the request calls; what they used is taken from it when the answer comes.
    * @returns the answer, or undefined for STATUS.NONE
    * @throws ForgeError the host's refusal
    */
-  #ask(op: number, index: number, name: number, request: Uint8Array): Uint8Array | undefined {
+  #ask(op: number, index: number, name: number, request: Uint8Array, fuel?: CallerFuel): Uint8Array | undefined {
     const slot = this.#slot;
     const header = slot.header;
-    slot.writeRequest({ op, plugin: index, name, length: this.#payload(request) });
+    slot.writeRequest({ op, plugin: index, name, length: this.#payload(request), fuel: fuel?.remaining ?? NO_FUEL });
     this.#finish(0, STATE.HOST_REQUEST);
     for (;;) {
       const state = this.#spin(STATE.HOST_REPLY, STATE.REQUEST);
@@ -303,10 +332,11 @@ class PoolWorker {
       else Atomics.wait(header, WORD.STATE, state);
     }
     this.#drain();
-    const { status, length } = slot.readAnswer();
+    const { status, length, charge } = slot.readAnswer();
     const answer = length < 0 ? (this.#payloads.shift() ?? EMPTY) : slot.data.slice(0, length);
     this.#payloads.length = 0;
     slot.settle(STATE.BUSY);
+    if (charge !== 0n) fuel?.charge(charge);
     if (status === STATUS.ERROR) throw errorFrom(answer);
     return status === STATUS.NONE ? undefined : answer;
   }

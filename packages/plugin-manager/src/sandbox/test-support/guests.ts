@@ -99,6 +99,33 @@ export const RELAY_GUEST = `(module
 )`;
 
 /**
+ * A guest that calls another plugin through the host: it imports only the registered
+ * call forge.weather (the conformance suite's host answers it by calling another
+ * plugin with callSync, as the registry's forge.call_plugin does).
+ * - `relay`: one forge.weather call with its input; returns the host's packed result.
+ * - `relay_n`: input `[u32 n][request]`: n forge.weather calls with the request, the
+ *   answers ignored; returns n (u32). Each iteration costs the guest a few units of
+ *   fuel of its own.
+ */
+export const CALLER_GUEST = `(module
+  (import "forge" "weather" (func $weather (param i32 i32) (result i64)))
+  (memory (export "memory") 1)
+  ${BUMP_ALLOCATOR}
+  ${PACK}
+  ${U32}
+  (func (export "relay") (param $p i32) (param $len i32) (result i64) (call $weather (local.get $p) (local.get $len)))
+  (func (export "relay_n") (param $p i32) (param $len i32) (result i64)
+    (local $n i32) (local $i i32)
+    (local.set $n (i32.load (local.get $p)))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (drop (call $weather (i32.add (local.get $p) (i32.const 4)) (i32.sub (local.get $len) (i32.const 4))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))
+    (call $u32 (local.get $i)))
+)`;
+
+/**
  * A WASI guest.
  * - `open`: path_open on fd 3 (the first preopen) of the path in its input, for
  *   reading; returns the errno (u32).
