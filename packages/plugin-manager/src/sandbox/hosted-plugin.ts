@@ -10,11 +10,12 @@
  */
 import { ForgeError, createLogger, type LogRecord } from '@forgeone/common';
 import type { Anomaly } from '@forgeone/microkernel';
-import { instantiateAbi, type AbiInstance, type OutputReceiver } from '../abi/index.js';
+import { HostFunctionRegistry, instantiateAbi, type AbiInstance, type OutputReceiver } from '../abi/index.js';
 import type { EntryPointName } from '../plugin/index.js';
-import { WasiPreview1, lineOutput, type FlushableOutput } from '../runtime/index.js';
-import { createForgeHostFunctions, type ForgeHostFunctions, type PluginEvent, type SyncBridge } from '../syscall/index.js';
+import { WasiPreview1 } from '../runtime/index.js';
+import { createForgeHostFunctions, resolveHostCallLimits, type ForgeHostFunctions, type PluginEvent, type SyncBridge } from '../syscall/index.js';
 import { CallFuel } from './call-fuel.js';
+import { GuestLog } from './guest-log.js';
 import { PluginGate, type BackendAuditEntry } from './plugin-gate.js';
 import type { PolicyCache } from './policy.js';
 import { registeredHostFunctions, type RegisteredCallPort } from './registered.js';
@@ -43,7 +44,7 @@ export class HostedPlugin {
   readonly abi: AbiInstance;
   readonly #fuel: CallFuel | undefined;
   readonly #wasi: WasiPreview1 | undefined;
-  readonly #stdio: readonly FlushableOutput[];
+  readonly #log: GuestLog;
   readonly #host: ForgeHostFunctions;
   readonly #resources: ThreadResources;
   #policyKey: string;
@@ -54,13 +55,13 @@ export class HostedPlugin {
   #busy = false;
   #closed = false;
 
-  private constructor(spec: PluginSpec, parts: { gate: PluginGate; abi: AbiInstance; fuel: CallFuel | undefined; wasi: WasiPreview1 | undefined; stdio: FlushableOutput[]; host: ForgeHostFunctions; resources: ThreadResources; policyKey: string }) {
+  private constructor(spec: PluginSpec, parts: { gate: PluginGate; abi: AbiInstance; fuel: CallFuel | undefined; wasi: WasiPreview1 | undefined; log: GuestLog; host: ForgeHostFunctions; resources: ThreadResources; policyKey: string }) {
     this.spec = spec;
     this.gate = parts.gate;
     this.abi = parts.abi;
     this.#fuel = parts.fuel;
     this.#wasi = parts.wasi;
-    this.#stdio = parts.stdio;
+    this.#log = parts.log;
     this.#host = parts.host;
     this.#resources = parts.resources;
     this.#policyKey = parts.policyKey;
@@ -78,6 +79,10 @@ export class HostedPlugin {
     try {
       const gate = new PluginGate(spec, policy, sinks);
       const logger = createLogger((record) => sinks.log(record), 'trace');
+      // forge.log and WASI stdout/stderr share one budget (guest-log.ts); the forge.*
+      // functions get their own forge.log unlimited, and it is replaced below.
+      const limits = resolveHostCallLimits(spec.hostCalls.limits);
+      const log = new GuestLog(logger, limits.rates.log);
       const host = createForgeHostFunctions({
         plugin: spec.id,
         gate: gate.gate,
@@ -87,22 +92,22 @@ export class HostedPlugin {
         explicitHosts: spec.hostCalls.explicitHosts,
         volumes: spec.hostCalls.volumes,
         events: (event) => sinks.event(event),
-        ...(spec.hostCalls.limits === undefined ? {} : { limits: spec.hostCalls.limits }),
+        limits: { ...spec.hostCalls.limits, rates: { ...spec.hostCalls.limits?.rates, log: 'off' } },
       });
       opened.host = host;
-      const registry = host.registry();
+      const registry = new HostFunctionRegistry();
+      for (const definition of host.definitions) registry.define(definition.name === 'log' ? log.forgeLog() : definition);
       // A registered call runs with the plugin's fuel as the account of the plugins it calls.
       for (const definition of registeredHostFunctions(spec.hostCalls.registered, policy.catalog, sinks, () => opened.fuel?.account())) registry.define(definition);
-      // WASI stdout and stderr become log records, one per line.
-      const stdio = spec.usesWasi ? [lineOutput((line) => logger.info(line, { source: 'stdout' })), lineOutput((line) => logger.warn(line, { source: 'stderr' }))] : [];
+      // WASI stdout and stderr become log records, one per line, within the log budget.
       const wasi = spec.usesWasi
         ? new WasiPreview1({
             args: spec.wasi.args,
             env: spec.wasi.env,
             preopens: spec.wasi.preopens,
             maxOpenFiles: spec.wasi.maxOpenFiles,
-            ...(stdio[0] === undefined ? {} : { stdout: stdio[0] }),
-            ...(stdio[1] === undefined ? {} : { stderr: stdio[1] }),
+            stdout: log.output('stdout'),
+            stderr: log.output('stderr'),
             gate: gate.gate,
           })
         : undefined;
@@ -117,7 +122,7 @@ export class HostedPlugin {
       wasi?.bind(abi.instance);
       const fuel = spec.fuelExport === undefined ? undefined : CallFuel.of(abi.instance, spec.fuelExport);
       if (fuel !== undefined) opened.fuel = fuel;
-      return new HostedPlugin(spec, { gate, abi, fuel, wasi, stdio, host, resources, policyKey: key });
+      return new HostedPlugin(spec, { gate, abi, fuel, wasi, log, host, resources, policyKey: key });
     } catch (error) {
       opened.wasi?.close();
       opened.host?.close();
@@ -182,7 +187,12 @@ export class HostedPlugin {
    * @throws ForgeError as {@link call}, and FO_ABI_LIFECYCLE_FAILED
    */
   lifecycle(step: EntryPointName): boolean {
-    return this.#metered(() => this.abi.runLifecycle(step, this.spec.entryPoints));
+    try {
+      return this.#metered(() => this.abi.runLifecycle(step, this.spec.entryPoints));
+    } finally {
+      // The plugin stops: the host learns of the output it dropped.
+      if (step === 'stop') this.#log.reportSuppressed();
+    }
   }
 
   /**
@@ -197,11 +207,11 @@ export class HostedPlugin {
     this.spec = { ...this.spec, policy };
   }
 
-  /** Flushes unterminated stdout/stderr lines and closes descriptors, the key-value store and volumes. Idempotent. */
+  /** Flushes unterminated stdout/stderr lines (and reports dropped ones), closes descriptors, the key-value store and volumes. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const output of this.#stdio) output.flush();
+    this.#log.close();
     this.#wasi?.close();
     this.#host.close();
     this.#resources.policies.release(this.#policyKey);

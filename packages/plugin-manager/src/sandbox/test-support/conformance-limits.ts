@@ -1,14 +1,14 @@
 /**
  * Conformance cases for limits that hostile plugins try to get around: fuel across
- * plugin-to-plugin calls, and floods of guest output. Part of the one suite every
+ * plugin-to-plugin calls, and floods of guest output (WASI stdout and stderr). Part of the one suite every
  * backend runs ({@link describeBackendConformance} calls {@link describeLimitEvasions}).
  */
 import assert from 'node:assert/strict';
 import { it, type TestContext } from 'node:test';
 import { ForgeError } from '@forgeone/common';
 import type { IsolationBackend } from '../spec.js';
-import { CALLER_GUEST, CORE_GUEST, WEATHER_CALL, readI32, u32 } from './guests.js';
-import { codeOf, events } from './outcomes.js';
+import { CALLER_GUEST, CORE_GUEST, WASI_GUEST, WEATHER_CALL, readI32, u32 } from './guests.js';
+import { codeOf, events, guestCodeOf } from './outcomes.js';
 import { pluginSpec, type RecordingHost } from './specs.js';
 
 const encoder = new TextEncoder();
@@ -72,5 +72,39 @@ export function describeLimitEvasions(setup: Setup): void {
     assert.equal(await codeOf(a.call('relay_n', new Uint8Array([...u32(20_000), ...encoder.encode('{}')]))), 'FO_SANDBOX_CPU_LIMIT');
     assert.ok(host.served.length < 2 * 20_000, `the chain stopped on A's budget (after ${host.served.length} host calls)`);
     assert.ok(reentries.length > 0 && reentries.every((code) => code === 'FO_ABI_REENTRANT_CALL' || code === 'FO_SANDBOX_CPU_LIMIT'), reentries.slice(0, 5).join(' '));
+  });
+
+  it("holds guest stdout to forge.log's rate limit: 100,000 writes make at most burst + rate x elapsed records, and one summary counts the rest", async (t) => {
+    const { backend, host } = await setup(t);
+    // 50 lines at once, then one every 100 s: the bucket stays empty for the whole test.
+    const handle = await backend.load(await pluginSpec(WASI_GUEST, { hostCallLimits: { rates: { log: { perSecond: 0.01, burst: 50 } } } }));
+    const started = performance.now();
+    const errno = readI32(await handle.call('print', new Uint8Array([...u32(100_000), ...u32(1), ...encoder.encode('flood\n')])));
+    assert.equal(errno, 0, "every fd_write succeeded: the guest is not told to retry (it would spin)");
+    // forge.log draws on the same bucket, now empty.
+    assert.equal(await guestCodeOf(handle.call('log', new Uint8Array([2, ...encoder.encode('and me?')]))), 'FO_SYSCALL_RATE_LIMITED');
+    await handle.unload();
+    const elapsedS = (performance.now() - started) / 1000;
+    const lines = host.messagesOf(handle.id, 'stdout');
+    assert.ok(lines.length <= 50 + 0.01 * elapsedS, `${lines.length} stdout records for 100,000 lines`);
+    assert.ok(lines.every((line) => line === 'flood'));
+    const summaries = host.logs.filter((entry) => entry.plugin === handle.id && entry.record.fields['source'] === 'stdio');
+    assert.equal(summaries.length, 1, 'one summary, when the plugin stopped');
+    assert.equal(lines.length + Number(summaries[0]?.record.fields['suppressed']), 100_000, 'every line is either logged or counted');
+  });
+
+  it('cuts a line written without a newline: 100 MiB of it make one record of at most 4 KiB that says it was cut', async (t) => {
+    const { backend, host } = await setup(t);
+    const handle = await backend.load(await pluginSpec(WASI_GUEST, { maxMemoryBytes: 8 << 20 }));
+    const chunk = new Uint8Array(65_536).fill(0x61);
+    // 1,600 writes of 64 KiB: 100 MiB, not one newline.
+    assert.equal(readI32(await handle.call('print', new Uint8Array([...u32(1600), ...u32(2), ...chunk]))), 0);
+    await handle.unload();
+    const records = host.logs.filter((entry) => entry.plugin === handle.id && entry.record.fields['source'] === 'stderr');
+    assert.equal(records.length, 1, `one record for the whole line (found ${records.length})`);
+    const record = records[0]?.record;
+    assert.equal(record?.fields['truncated'], true);
+    assert.ok((record?.message.length ?? Infinity) <= 4096 + 64, `the record holds at most the line's first 4 KiB (${record?.message.length} characters)`);
+    assert.ok(record?.message.startsWith('a'.repeat(4096)));
   });
 }

@@ -16,7 +16,7 @@ import { ForgeError } from '@forgeone/common';
 import type { BackendHost, IsolationBackend } from '../spec.js';
 import { describeLimitEvasions } from './conformance-limits.js';
 import { CORE_GUEST, NOT_A_PLUGIN, RELAY_GUEST, WASI_GUEST, WEATHER_CALL, readI32, u32 } from './guests.js';
-import { codeOf, events } from './outcomes.js';
+import { codeOf, events, guestCodeOf } from './outcomes.js';
 import { RecordingHost, TEST_POLICY, pluginSpec } from './specs.js';
 
 export { codeOf } from './outcomes.js';
@@ -36,17 +36,6 @@ export type BackendFactory = (host: BackendHost) => IsolationBackend | Promise<I
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const WASI_EACCES = 2;
-
-/** The code the guest relayed from a host refusal (FO_ABI_GUEST_ERROR's guestCode), or `ok`. */
-async function guestCodeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    assert.ok(ForgeError.is(error, 'FO_ABI_GUEST_ERROR'), `expected the guest to relay a host error, found ${String(error)}`);
-    return String(error.details['guestCode']);
-  }
-}
 
 /** Runs every conformance test against the backend `makeBackend` creates. */
 export function describeBackendConformance(name: string, makeBackend: BackendFactory, options: ConformanceOptions): void {

@@ -17,6 +17,17 @@ export async function codeOf(promise: Promise<unknown>): Promise<ErrorCode | 'ok
   }
 }
 
+/** The code the guest relayed from a host refusal (FO_ABI_GUEST_ERROR's guestCode), or `ok`. */
+export async function guestCodeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'ok';
+  } catch (error) {
+    assert.ok(ForgeError.is(error, 'FO_ABI_GUEST_ERROR'), `expected the guest to relay a host error, found ${String(error)}`);
+    return String(error.details['guestCode']);
+  }
+}
+
 /** Every event `handle` emits from now on, in order. */
 export function events(handle: PluginHandle): HandleEvent[] {
   const seen: HandleEvent[] = [];

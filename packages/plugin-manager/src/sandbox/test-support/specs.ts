@@ -6,7 +6,7 @@ import { ForgeError, type LogRecord, type PluginIdentity } from '@forgeone/commo
 import type { Anomaly, AuditLevel, CallSpec, Ceiling } from '@forgeone/microkernel';
 import type { EntryPoints } from '../../abi/index.js';
 import { CompileCache, prepareModule, type PrepareOptions } from '../../runtime/index.js';
-import type { PluginEvent } from '../../syscall/index.js';
+import type { HostCallLimitsInput, PluginEvent } from '../../syscall/index.js';
 import type { BackendAuditEntry } from '../plugin-gate.js';
 import type { BackendHost, CallerFuel, PluginSpec, PolicySpec } from '../spec.js';
 import { watBytes } from './guests.js';
@@ -33,6 +33,8 @@ export interface SpecOptions {
   readonly kvDirectory?: string;
   /** Plugin name in the identity (grants are keyed by it). Default `tester`. */
   readonly name?: string;
+  /** Limits of its host calls (rates of forge.log, which WASI stdout and stderr share). Default: the defaults. */
+  readonly hostCallLimits?: HostCallLimitsInput;
 }
 
 /** The default operator policy of test specs: restricted network, no grants, no Cedar. */
@@ -89,6 +91,7 @@ export async function pluginSpec(wat: string, options: SpecOptions = {}): Promis
       explicitHosts: [],
       volumes: [],
       registered: options.registered ?? [],
+      ...(options.hostCallLimits === undefined ? {} : { limits: options.hostCallLimits }),
     },
   };
 }
