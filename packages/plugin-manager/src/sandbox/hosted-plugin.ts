@@ -1,8 +1,10 @@
 /**
  * One plugin instance as a backend thread hosts it, built from a {@link PluginSpec}:
  * its gate (plugin-gate.ts), WASI preview1 when the module imports it, the forge.*
- * host functions and the host's registered calls, the forge/1 ABI and a fuel budget per
- * call. The inline backend runs these on the host thread; each pool worker runs many.
+ * host functions and the host's registered calls, the forge/1 ABI, a fuel budget per
+ * call that a caller may lend (call-fuel.ts), and one log budget for forge.log and
+ * stdout/stderr (guest-log.ts). The inline backend runs these on the host thread; each
+ * pool worker runs many.
  *
  * It is the runtime's PluginInstance assembled from a spec rather than from a
  * PreparedModule, with {@link HostedPlugin.callWith} so a worker can copy a call's output
