@@ -104,7 +104,7 @@ export function backendHost(services: () => HostServices): BackendHost {
     log: (plugin, record) => services().log(plugin, record),
     event: (plugin, event) => services().event(plugin, event.name, event.payload),
     anomaly: (plugin, anomaly) => services().anomaly(plugin, anomaly),
-    hostCall: (plugin, name, request) => services().router.hostCall(plugin, name, request),
+    hostCall: (plugin, name, request, fuel) => services().router.hostCall(plugin, name, request, fuel),
     // The backend's gate decides forge.call_plugin on its target plugin's name.
     hostCallResource: (_plugin, name, request) => services().router.hostCallResource(name, request),
   };

@@ -10,6 +10,7 @@ import { ForgeError } from '@forgeone/common';
 import type { SyscallBridge } from '@forgeone/microkernel';
 import { PluginState } from '../lifecycle/index.js';
 import { decodeCallPlugin, decodeRegisterExtension, type ExtensionPoints } from '../extension/index.js';
+import type { CallerFuel, PluginHandle } from '../sandbox/index.js';
 import { registeredCallResource, runRegisteredCall } from '../syscall/index.js';
 import type { PluginRecord } from './record.js';
 
@@ -23,6 +24,8 @@ export interface HostCallRouterParts {
   readonly extensions: ExtensionPoints;
   /** The host calls the application registered. */
   readonly hostCalls: SyscallBridge;
+  /** True while an instance's lifecycle steps are re-run after its backend re-created it. */
+  readonly replaying: (handle: PluginHandle) => boolean;
 }
 
 /** See the module comment. */
@@ -30,19 +33,22 @@ export class HostCallRouter {
   readonly #get: (id: string) => PluginRecord;
   readonly #extensions: ExtensionPoints;
   readonly #hostCalls: SyscallBridge;
+  readonly #replaying: (handle: PluginHandle) => boolean;
 
   constructor(parts: HostCallRouterParts) {
     this.#get = parts.get;
     this.#extensions = parts.extensions;
     this.#hostCalls = parts.hostCalls;
+    this.#replaying = parts.replaying;
   }
 
   /**
    * Host calls served on the host thread: the registry's own and the application's.
+   * `fuel` is the caller's, lent to a plugin it calls (docs/runtime.md).
    * @throws ForgeError FO_REGISTRY_NOT_FOUND, FO_ABI_BAD_REQUEST, FO_EXTENSION_UNKNOWN_POINT,
    *   FO_EXTENSION_NOT_DECLARED, the target's codes for forge.call_plugin, the handler's codes
    */
-  hostCall(plugin: string, name: string, request: Uint8Array): Uint8Array {
+  hostCall(plugin: string, name: string, request: Uint8Array, fuel?: CallerFuel): Uint8Array {
     const record = this.#get(plugin);
     if (name === 'forge.register_extension') {
       const { point, export: exportName } = decodeRegisterExtension(request);
@@ -56,7 +62,7 @@ export class HostCallRouter {
       }
       // Policy (manifest grant, operator grants, Cedar on the target's name) was decided
       // by the plugin's gate in its backend before this runs; the declaration is ours.
-      return this.#callSync(target, exportName, input);
+      return this.#callSync(target, exportName, input, fuel);
     }
     return runRegisteredCall(this.#hostCalls, name, request, record.who);
   }
@@ -71,8 +77,8 @@ export class HostCallRouter {
     return registeredCallResource(this.#hostCalls, name, request);
   }
 
-  /** A synchronous call into another plugin, for forge.call_plugin. */
-  #callSync(target: string, exportName: string, input: Uint8Array): Uint8Array {
+  /** A synchronous call into another plugin, for forge.call_plugin, on the caller's fuel (the callee's own budget at most). */
+  #callSync(target: string, exportName: string, input: Uint8Array, fuel?: CallerFuel): Uint8Array {
     const record = this.#get(target);
     if (record.controller.state !== PluginState.Running) throw new ForgeError('FO_LIFECYCLE_NOT_RUNNING', `plugin ${target} is ${record.controller.state}, not running`);
     if (record.native !== undefined) {
@@ -82,9 +88,12 @@ export class HostCallRouter {
       return result;
     }
     const handle = record.handle;
+    if (handle !== undefined && this.#replaying(handle)) {
+      throw new ForgeError('FO_SANDBOX_RESTARTED', `plugin ${target}'s instance was re-created and its lifecycle steps are running again; the call did not run`, { details: { plugin: target } });
+    }
     if (handle?.callSync === undefined) {
       throw new ForgeError('FO_SYSCALL_ASYNC_HANDLER', `plugin ${target} runs on a backend that cannot be called synchronously from another plugin`);
     }
-    return handle.callSync(exportName, input);
+    return handle.callSync(exportName, input, fuel);
   }
 }

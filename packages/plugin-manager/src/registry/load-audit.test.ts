@@ -100,7 +100,7 @@ describe('refused package loads are audited', () => {
     it(`records a denial for a package ${test.kind} (${test.code})`, async () => {
       const bytes = await test.offered();
       const claim = test.claimKnown ? await readPackage(bytes) : undefined;
-      const { registry, dir } = await testRegistry('inline', test.yaml ?? '', test.attestation?.((await readPackage(bytes)).digest));
+      const { registry, dir } = await testRegistry('inline', test.yaml ?? '', { attestation: test.attestation?.((await readPackage(bytes)).digest) });
       const source = join(dir, 'offered.forgepkg');
       await writeFile(source, bytes);
       const operator = new IdentityContext({ host: 'plugin-manager', user: 'alice' });
@@ -128,7 +128,7 @@ describe('refused package loads are audited', () => {
   it('records a denial when loadInstalled meets an installed plugin revoked since its install, naming the installed package', async () => {
     const bytes = await packagedPlugin({ name: 'wallet' });
     const { digest } = await readPackage(bytes);
-    const { registry, dir } = await testRegistry('inline', '', { verifySignatures: true, trustStore: revokingTrustStore([digest]), now: NOW });
+    const { registry, dir } = await testRegistry('inline', '', { attestation: { verifySignatures: true, trustStore: revokingTrustStore([digest]), now: NOW } });
     const store = await PluginStore.open({ directory: join(dir, 'plugins'), verification: { verifySignatures: true, trustStore, now: NOW } });
     const { plugin } = await store.install(bytes);
     const manager = new PluginManager(registry, store);

@@ -8,9 +8,10 @@ import { ForgeError, type IdentityContext, type PluginIdentity } from '@forgeone
 import type { DeclaredExtensions, ExtensionPoints } from '../extension/index.js';
 import { LifecycleController, type LifecycleObserver, type Supervisor } from '../lifecycle/index.js';
 import type { EntryPointName } from '../plugin/index.js';
-import type { IsolationBackend } from '../sandbox/index.js';
+import type { IsolationBackend, PluginHandle } from '../sandbox/index.js';
 import { runNativeStep } from './native.js';
 import type { PluginRecord } from './record.js';
+import { replay, replaySteps } from './replay.js';
 import type { Candidate } from './resolver.js';
 
 /** What a new plugin is made of. */
@@ -34,6 +35,8 @@ export interface PluginTableParts {
 export class PluginTable {
   readonly #parts: PluginTableParts;
   readonly #plugins = new Map<string, PluginRecord>();
+  /** Instances whose lifecycle steps are being re-run after their backend re-created them. */
+  readonly #replays = new WeakMap<PluginHandle, Promise<unknown>>();
 
   constructor(parts: PluginTableParts) {
     this.#parts = parts;
@@ -107,6 +110,11 @@ export class PluginTable {
     this.#plugins.delete(record.id);
   }
 
+  /** True while `handle`'s lifecycle steps are being re-run on a re-created instance (calls into it are refused meanwhile). */
+  replaying(handle: PluginHandle): boolean {
+    return this.#replays.has(handle);
+  }
+
   /** Runs a lifecycle step on the plugin's instance, creating the instance first if needed. */
   async #step(record: PluginRecord, step: EntryPointName): Promise<boolean> {
     if (record.native !== undefined) return runNativeStep(record.native, step);
@@ -114,12 +122,24 @@ export class PluginTable {
     if (record.handle === undefined) {
       const handle = await this.#parts.backend.load(record.spec);
       record.handle = handle;
-      // A poisoned instance or a worker restart (state lost) is a crash of this plugin.
+      // A poisoned instance is a crash of this plugin; an instance its backend re-created
+      // through no fault of the plugin (a neighbour replaced their worker) is not (replay.ts).
       handle.onEvent((event) => {
         if (record.handle !== handle) return;
-        this.#parts.supervisor.crashed(record, event.type === 'poisoned' ? event.fault : event.reason);
+        if (event.type === 'poisoned') this.#parts.supervisor.crashed(record, event.fault);
+        else this.#replay(record, handle);
       });
     }
     return record.handle.lifecycle(step);
+  }
+
+  /** Re-runs the entry points that brought the plugin to its state on a re-created instance; a failure of its own is a crash. */
+  #replay(record: PluginRecord, handle: PluginHandle): void {
+    const replaying = replay(handle, replaySteps(record.controller.state));
+    this.#replays.set(handle, replaying);
+    void replaying.then((failure) => {
+      if (this.#replays.get(handle) === replaying) this.#replays.delete(handle);
+      if (failure !== undefined && record.handle === handle) this.#parts.supervisor.crashed(record, failure);
+    });
   }
 }

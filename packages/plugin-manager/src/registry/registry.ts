@@ -78,7 +78,7 @@ export class PluginRegistry {
       logger: parts.logger,
       telemetry: parts.telemetry,
       anomalyAction: parts.config.policy.anomaly.action,
-      router: new HostCallRouter({ get: (id) => this.#get(id), extensions: this.#extensions, hostCalls: this.#hostCalls }),
+      router: new HostCallRouter({ get: (id) => this.#get(id), extensions: this.#extensions, hostCalls: this.#hostCalls, replaying: (handle) => this.#plugins.replaying(handle) }),
     });
     this.#supervisor = new Supervisor({
       settings: parts.config.runtime,

@@ -1,8 +1,10 @@
 /**
  * One plugin instance as a backend thread hosts it, built from a {@link PluginSpec}:
  * its gate (plugin-gate.ts), WASI preview1 when the module imports it, the forge.*
- * host functions and the host's registered calls, the forge/1 ABI and a fuel budget per
- * call. The inline backend runs these on the host thread; each pool worker runs many.
+ * host functions and the host's registered calls, the forge/1 ABI, a fuel budget per
+ * call that a caller may lend (call-fuel.ts), and one log budget for forge.log and
+ * stdout/stderr (guest-log.ts). The inline backend runs these on the host thread; each
+ * pool worker runs many.
  *
  * It is the runtime's PluginInstance assembled from a spec rather than from a
  * PreparedModule, with {@link HostedPlugin.callWith} so a worker can copy a call's output
@@ -10,10 +12,12 @@
  */
 import { ForgeError, createLogger, type LogRecord } from '@forgeone/common';
 import type { Anomaly } from '@forgeone/microkernel';
-import { instantiateAbi, type AbiInstance, type OutputReceiver } from '../abi/index.js';
+import { HostFunctionRegistry, instantiateAbi, type AbiInstance, type OutputReceiver } from '../abi/index.js';
 import type { EntryPointName } from '../plugin/index.js';
-import { FuelMeter, WasiPreview1, lineOutput, type FlushableOutput } from '../runtime/index.js';
-import { createForgeHostFunctions, type ForgeHostFunctions, type PluginEvent, type SyncBridge } from '../syscall/index.js';
+import { WasiPreview1 } from '../runtime/index.js';
+import { createForgeHostFunctions, resolveHostCallLimits, type ForgeHostFunctions, type PluginEvent, type SyncBridge } from '../syscall/index.js';
+import { CallFuel } from './call-fuel.js';
+import { GuestLog } from './guest-log.js';
 import { PluginGate, type BackendAuditEntry } from './plugin-gate.js';
 import type { PolicyCache } from './policy.js';
 import { registeredHostFunctions, type RegisteredCallPort } from './registered.js';
@@ -36,25 +40,30 @@ export interface ThreadResources {
 
 /** A plugin instance with its gate, host functions and fuel. Not thread-safe: one call at a time. */
 export class HostedPlugin {
-  readonly spec: PluginSpec;
+  /** The spec it was built from, with the newest policy (what re-creating it builds from). */
+  spec: PluginSpec;
   readonly gate: PluginGate;
   readonly abi: AbiInstance;
-  readonly #meter: FuelMeter | undefined;
+  readonly #fuel: CallFuel | undefined;
   readonly #wasi: WasiPreview1 | undefined;
-  readonly #stdio: readonly FlushableOutput[];
+  readonly #log: GuestLog;
   readonly #host: ForgeHostFunctions;
   readonly #resources: ThreadResources;
   #policyKey: string;
   #lastFuelUsed = 0n;
+  #lastFuelSpent = 0n;
+  #ranOutOfLentFuel = false;
+  /** True while a call or step runs: a call reaching the instance again is refused untouched. */
+  #busy = false;
   #closed = false;
 
-  private constructor(spec: PluginSpec, parts: { gate: PluginGate; abi: AbiInstance; meter: FuelMeter | undefined; wasi: WasiPreview1 | undefined; stdio: FlushableOutput[]; host: ForgeHostFunctions; resources: ThreadResources; policyKey: string }) {
+  private constructor(spec: PluginSpec, parts: { gate: PluginGate; abi: AbiInstance; fuel: CallFuel | undefined; wasi: WasiPreview1 | undefined; log: GuestLog; host: ForgeHostFunctions; resources: ThreadResources; policyKey: string }) {
     this.spec = spec;
     this.gate = parts.gate;
     this.abi = parts.abi;
-    this.#meter = parts.meter;
+    this.#fuel = parts.fuel;
     this.#wasi = parts.wasi;
-    this.#stdio = parts.stdio;
+    this.#log = parts.log;
     this.#host = parts.host;
     this.#resources = parts.resources;
     this.#policyKey = parts.policyKey;
@@ -68,10 +77,14 @@ export class HostedPlugin {
    */
   static create(spec: PluginSpec, sinks: PluginSinks, resources: ThreadResources): HostedPlugin {
     const { key, value: policy } = resources.policies.retain(spec.policy, spec.hostCalls.registered);
-    const opened: { host?: ForgeHostFunctions; wasi?: WasiPreview1 } = {};
+    const opened: { host?: ForgeHostFunctions; wasi?: WasiPreview1; fuel?: CallFuel } = {};
     try {
       const gate = new PluginGate(spec, policy, sinks);
       const logger = createLogger((record) => sinks.log(record), 'trace');
+      // forge.log and WASI stdout/stderr share one budget (guest-log.ts); the forge.*
+      // functions get their own forge.log unlimited, and it is replaced below.
+      const limits = resolveHostCallLimits(spec.hostCalls.limits);
+      const log = new GuestLog(logger, limits.rates.log);
       const host = createForgeHostFunctions({
         plugin: spec.id,
         gate: gate.gate,
@@ -81,21 +94,22 @@ export class HostedPlugin {
         explicitHosts: spec.hostCalls.explicitHosts,
         volumes: spec.hostCalls.volumes,
         events: (event) => sinks.event(event),
-        ...(spec.hostCalls.limits === undefined ? {} : { limits: spec.hostCalls.limits }),
+        limits: { ...spec.hostCalls.limits, rates: { ...spec.hostCalls.limits?.rates, log: 'off' } },
       });
       opened.host = host;
-      const registry = host.registry();
-      for (const definition of registeredHostFunctions(spec.hostCalls.registered, policy.catalog, sinks)) registry.define(definition);
-      // WASI stdout and stderr become log records, one per line.
-      const stdio = spec.usesWasi ? [lineOutput((line) => logger.info(line, { source: 'stdout' })), lineOutput((line) => logger.warn(line, { source: 'stderr' }))] : [];
+      const registry = new HostFunctionRegistry();
+      for (const definition of host.definitions) registry.define(definition.name === 'log' ? log.forgeLog() : definition);
+      // A registered call runs with the plugin's fuel as the account of the plugins it calls.
+      for (const definition of registeredHostFunctions(spec.hostCalls.registered, policy.catalog, sinks, () => opened.fuel?.account())) registry.define(definition);
+      // WASI stdout and stderr become log records, one per line, within the log budget.
       const wasi = spec.usesWasi
         ? new WasiPreview1({
             args: spec.wasi.args,
             env: spec.wasi.env,
             preopens: spec.wasi.preopens,
             maxOpenFiles: spec.wasi.maxOpenFiles,
-            ...(stdio[0] === undefined ? {} : { stdout: stdio[0] }),
-            ...(stdio[1] === undefined ? {} : { stderr: stdio[1] }),
+            stdout: log.output('stdout'),
+            stderr: log.output('stderr'),
             gate: gate.gate,
           })
         : undefined;
@@ -108,8 +122,9 @@ export class HostedPlugin {
         ...(spec.abiLimits === undefined ? {} : { limits: spec.abiLimits }),
       });
       wasi?.bind(abi.instance);
-      const meter = spec.fuelExport === undefined ? undefined : FuelMeter.of(abi.instance, spec.fuelExport);
-      return new HostedPlugin(spec, { gate, abi, meter, wasi, stdio, host, resources, policyKey: key });
+      const fuel = spec.fuelExport === undefined ? undefined : CallFuel.of(abi.instance, spec.fuelExport);
+      if (fuel !== undefined) opened.fuel = fuel;
+      return new HostedPlugin(spec, { gate, abi, fuel, wasi, log, host, resources, policyKey: key });
     } catch (error) {
       opened.wasi?.close();
       opened.host?.close();
@@ -118,9 +133,23 @@ export class HostedPlugin {
     }
   }
 
-  /** Fuel the last call or lifecycle step used, in units (0 when not metered). */
+  /** Fuel the last call or lifecycle step used, in units, at most its budget (0 when not metered). */
   get lastFuelUsed(): bigint {
     return this.#lastFuelUsed;
+  }
+
+  /** Fuel the last call used, in units, with the overshoot of its last fuel check: what a caller that lent it fuel is charged. */
+  get lastFuelSpent(): bigint {
+    return this.#lastFuelSpent;
+  }
+
+  /**
+   * True when the last call ran out of fuel its caller lent it (less than its own
+   * budget): the caller's budget ran out, not the plugin's. If that left the instance
+   * poisoned, re-create it rather than count it a crash of this plugin.
+   */
+  get ranOutOfLentFuel(): boolean {
+    return this.#ranOutOfLentFuel;
   }
 
   /** Why the instance is poisoned (a trap, fuel exhaustion, a broken ABI invariant), or undefined. */
@@ -129,20 +158,29 @@ export class HostedPlugin {
   }
 
   /**
-   * Calls an export under a fresh fuel budget; returns a copy of its output.
+   * Calls an export under a fresh fuel budget (its own, or `lent` units when a caller
+   * lends less); returns a copy of its output.
    * @throws ForgeError FO_SANDBOX_CPU_LIMIT, and the ABI's codes
    */
-  call(name: string, input: Uint8Array): Uint8Array {
-    return this.#metered(() => this.abi.call(name, input));
+  call(name: string, input: Uint8Array, lent?: bigint): Uint8Array {
+    return this.#metered(() => this.abi.call(name, input), lent);
   }
 
   /**
-   * Calls an export under a fresh fuel budget, handing its output to `receive` as a
-   * view into guest memory (valid only while `receive` runs).
+   * Calls an export as {@link call}, handing its output to `receive` as a view into
+   * guest memory (valid only while `receive` runs).
    * @throws ForgeError FO_SANDBOX_CPU_LIMIT, and the ABI's codes
    */
-  callWith<T>(name: string, input: Uint8Array, receive: OutputReceiver<T>): T {
-    return this.#metered(() => this.abi.callWith(name, input, receive));
+  callWith<T>(name: string, input: Uint8Array, receive: OutputReceiver<T>, lent?: bigint): T {
+    return this.#metered(() => this.abi.callWith(name, input, receive), lent);
+  }
+
+  /**
+   * Takes `units` from the fuel of the call in progress (what a plugin it called used,
+   * when the account is settled after the host call returned, as on a pool worker).
+   */
+  chargeFuel(units: bigint): void {
+    this.#fuel?.charge(units);
   }
 
   /**
@@ -151,7 +189,12 @@ export class HostedPlugin {
    * @throws ForgeError as {@link call}, and FO_ABI_LIFECYCLE_FAILED
    */
   lifecycle(step: EntryPointName): boolean {
-    return this.#metered(() => this.abi.runLifecycle(step, this.spec.entryPoints));
+    try {
+      return this.#metered(() => this.abi.runLifecycle(step, this.spec.entryPoints));
+    } finally {
+      // The plugin stops: the host learns of the output it dropped.
+      if (step === 'stop') this.#log.reportSuppressed();
+    }
   }
 
   /**
@@ -163,33 +206,54 @@ export class HostedPlugin {
     this.gate.setPolicy(value.policy);
     this.#resources.policies.release(this.#policyKey);
     this.#policyKey = key;
+    this.spec = { ...this.spec, policy };
   }
 
-  /** Flushes unterminated stdout/stderr lines and closes descriptors, the key-value store and volumes. Idempotent. */
+  /** Flushes unterminated stdout/stderr lines (and reports dropped ones), closes descriptors, the key-value store and volumes. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const output of this.#stdio) output.flush();
+    this.#log.close();
     this.#wasi?.close();
     this.#host.close();
     this.#resources.policies.release(this.#policyKey);
   }
 
-  #metered<T>(run: () => T): T {
-    const meter = this.#meter;
-    if (meter === undefined) return run();
-    const fuel = this.spec.fuelPerCall;
-    meter.remaining = fuel;
-    try {
+  #metered<T>(run: () => T, lent?: bigint): T {
+    const fuel = this.#fuel;
+    if (this.#busy || fuel === undefined) {
+      // SECURITY: a call reaching a busy instance again (a chain of plugin calls back to
+      // it) is refused by the ABI; its fuel counter must not be reset on the way, or the
+      // chain would refill the running call's budget.
+      this.#lastFuelUsed = 0n;
+      this.#lastFuelSpent = 0n;
       return run();
+    }
+    this.#busy = true;
+    this.#ranOutOfLentFuel = false;
+    const budget = fuel.start(this.spec.fuelPerCall, lent);
+    try {
+      const value = run();
+      // A plugin it called took the counter below zero after the guest's last fuel check.
+      if (fuel.exhausted) throw this.#cpuLimit(budget, undefined);
+      return value;
     } catch (error) {
-      // The ABI reports the trap; the meter says whether fuel caused it.
-      if (meter.exhausted && ForgeError.is(error, 'FO_ABI_GUEST_TRAP')) {
-        throw new ForgeError('FO_SANDBOX_CPU_LIMIT', `the plugin used all ${fuel} units of fuel it was given for the call`, { details: { budget: fuel.toString() }, cause: error });
-      }
+      // The ABI reports the trap; the counter says whether fuel caused it.
+      if (fuel.exhausted && ForgeError.is(error, 'FO_ABI_GUEST_TRAP')) throw this.#cpuLimit(budget, error);
       throw error;
     } finally {
-      this.#lastFuelUsed = meter.exhausted ? fuel : fuel - meter.remaining;
+      this.#busy = false;
+      this.#ranOutOfLentFuel = fuel.exhausted && fuel.lent;
+      this.#lastFuelUsed = fuel.used;
+      this.#lastFuelSpent = fuel.spent;
     }
+  }
+
+  #cpuLimit(budget: bigint, trap: ForgeError | undefined): ForgeError {
+    const lent = this.#fuel?.lent === true;
+    const message = lent
+      ? `the plugin used all ${budget} units of fuel its caller had left to lend it`
+      : `the plugin used all ${budget} units of fuel it was given for the call (calls it made into other plugins included)`;
+    return new ForgeError('FO_SANDBOX_CPU_LIMIT', message, { details: { budget: budget.toString(), lent }, ...(trap === undefined ? {} : { cause: trap }) });
   }
 }

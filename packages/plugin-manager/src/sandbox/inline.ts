@@ -22,11 +22,12 @@ import { ForgeError, silentLogger, toForgeError, type Logger, type LogRecord } f
 import type { EntryPointName } from '../plugin/index.js';
 import { threadBlockingReason } from '../runtime/index.js';
 import { createIoBridge } from '../syscall/index.js';
+import { lentFuel } from './call-fuel.js';
 import { auditUnavailable } from './plugin-gate.js';
 import { HandleBook } from './handle-state.js';
 import { HostedPlugin, type PluginSinks, type ThreadResources } from './hosted-plugin.js';
 import { PolicyCache, catalogWith, operatorPolicy } from './policy.js';
-import type { BackendHost, HandleEvent, HandleState, HandleStats, IsolationBackend, PluginHandle, PluginSpec, PolicySpec } from './spec.js';
+import type { BackendHost, CallerFuel, HandleEvent, HandleState, HandleStats, IsolationBackend, PluginHandle, PluginSpec, PolicySpec } from './spec.js';
 
 /** Options for {@link InlineBackend}. */
 export interface InlineBackendOptions {
@@ -66,8 +67,10 @@ export class InlineBackend implements IsolationBackend {
           details: { plugin: spec.id, reason: blocking },
         });
       }
-      const plugin = HostedPlugin.create(spec, this.#sinks(spec.id), this.#resources);
-      const handle = new InlineHandle(plugin, this.#host, this.#logger, (closed) => this.#handles.delete(closed));
+      const sinks = this.#sinks(spec.id);
+      const plugin = HostedPlugin.create(spec, sinks, this.#resources);
+      const recreate = (current: HostedPlugin): HostedPlugin => HostedPlugin.create(current.spec, sinks, this.#resources);
+      const handle = new InlineHandle(plugin, recreate, this.#host, this.#logger, (closed) => this.#handles.delete(closed));
       this.#handles.add(handle);
       return Promise.resolve(handle);
     } catch (error) {
@@ -125,7 +128,7 @@ export class InlineBackend implements IsolationBackend {
       log: (record) => this.#quietly('log', plugin, () => host.log(plugin, record)),
       // An event sink's failure reaches the plugin as FO_INTERNAL_UNEXPECTED (EventSink's contract).
       event: (event) => host.event(plugin, event),
-      call: (name, request) => host.hostCall(plugin, name, request),
+      call: (name, request, fuel) => host.hostCall(plugin, name, request, fuel),
       resource: (name, request) => host.hostCallResource?.(plugin, name, request),
     };
   }
@@ -133,13 +136,16 @@ export class InlineBackend implements IsolationBackend {
 
 /** A plugin on the host thread. */
 class InlineHandle implements PluginHandle {
-  readonly plugin: HostedPlugin;
+  /** The instance; replaced when it runs out of fuel a caller lent it. */
+  plugin: HostedPlugin;
+  readonly #recreate: (current: HostedPlugin) => HostedPlugin;
   readonly #book: HandleBook;
   readonly #host: BackendHost;
   readonly #forget: (handle: InlineHandle) => void;
 
-  constructor(plugin: HostedPlugin, host: BackendHost, logger: Logger, forget: (handle: InlineHandle) => void) {
+  constructor(plugin: HostedPlugin, recreate: (current: HostedPlugin) => HostedPlugin, host: BackendHost, logger: Logger, forget: (handle: InlineHandle) => void) {
     this.plugin = plugin;
+    this.#recreate = recreate;
     this.#host = host;
     this.#forget = forget;
     this.#book = new HandleBook(plugin.spec.id, (error) => logger.warn('a plugin handle listener threw', { plugin: plugin.spec.id, error: toForgeError(error).message }));
@@ -166,16 +172,25 @@ class InlineHandle implements PluginHandle {
   }
 
   /**
-   * Calls an export synchronously on the host thread.
+   * Calls an export synchronously on the host thread, on fuel its caller lends (see
+   * {@link PluginHandle.callSync}).
    * @throws ForgeError as {@link PluginHandle.call}
    */
-  callSync(exportName: string, input: Uint8Array): Uint8Array {
-    return this.#run(`call of ${JSON.stringify(exportName)}`, () => this.plugin.call(exportName, input));
+  callSync(exportName: string, input: Uint8Array, fuel?: CallerFuel): Uint8Array {
+    const what = `call of ${JSON.stringify(exportName)}`;
+    const lent = lentFuel(fuel, `${what} on plugin ${this.id}`);
+    return this.#run(what, (plugin) => {
+      try {
+        return plugin.call(exportName, input, lent);
+      } finally {
+        fuel?.charge(plugin.lastFuelSpent);
+      }
+    });
   }
 
   lifecycle(step: EntryPointName): Promise<boolean> {
     try {
-      return Promise.resolve(this.#run(`lifecycle step ${step}`, () => this.plugin.lifecycle(step)));
+      return Promise.resolve(this.#run(`lifecycle step ${step}`, (plugin) => plugin.lifecycle(step)));
     } catch (error) {
       return Promise.reject(toForgeError(error));
     }
@@ -197,22 +212,44 @@ class InlineHandle implements PluginHandle {
     return this.#book.onEvent(listener);
   }
 
-  #run<T>(what: string, run: () => T): T {
+  #run<T>(what: string, run: (plugin: HostedPlugin) => T): T {
     this.#book.assertCallable(what);
+    const plugin = this.plugin;
     const started = performance.now();
     let ok = false;
     try {
-      const value = run();
+      const value = run(plugin);
       ok = true;
       return value;
     } catch (error) {
-      const fault = this.plugin.fault;
-      if (fault !== undefined) this.#book.poison(ForgeError.is(error) && error.code === 'FO_SANDBOX_CPU_LIMIT' ? error : fault);
+      const fault = plugin.fault;
+      if (fault !== undefined) {
+        const reason = ForgeError.is(error, 'FO_SANDBOX_CPU_LIMIT') ? error : fault;
+        if (plugin.ranOutOfLentFuel) this.#replace(plugin, reason);
+        else this.#book.poison(reason);
+      }
       throw error;
     } finally {
-      this.#book.ran(ok, this.plugin.lastFuelUsed);
+      this.#book.ran(ok, plugin.lastFuelUsed);
       this.#overrun(what, performance.now() - started);
     }
+  }
+
+  /**
+   * Re-creates an instance that ran out of the fuel its caller lent it: the caller's
+   * budget ran out, not the plugin's, so it is not poisoned (a `restarted` event).
+   */
+  #replace(plugin: HostedPlugin, reason: ForgeError): void {
+    let fresh: HostedPlugin;
+    try {
+      fresh = this.#recreate(plugin);
+    } catch (error) {
+      this.#book.poison(toForgeError(error));
+      return;
+    }
+    plugin.close();
+    this.plugin = fresh;
+    this.#book.restarted(reason);
   }
 
   /** Logs a call that ran past the wall-clock limit, which the inline backend cannot enforce. */

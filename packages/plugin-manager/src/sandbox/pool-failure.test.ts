@@ -90,6 +90,26 @@ describe('the pool backend', () => {
     assert.equal(crasher.state, 'unloaded');
   });
 
+  it("fails a neighbour's call that was in flight when another plugin's timeout replaced the worker with FO_SANDBOX_WORKER_REPLACED, not the culprit's code", async (t) => {
+    const { backend, host } = pool(t, { size: 1 });
+    const neighbour = await backend.load(await pluginSpec(RELAY_GUEST, { permissions: { syscalls: [WEATHER_CALL] }, registered: [WEATHER_CALL] }));
+    const culprit = await backend.load(await pluginSpec(WASI_GUEST, { timeoutMs: 300 }));
+    assert.equal(backend.workerOf(neighbour), backend.workerOf(culprit));
+    const seen = events(neighbour);
+    // The neighbour's call asks the host, which calls the culprit on the same worker (nested); the culprit hangs.
+    host.answer = () => decoder.decode(culprit.callSync?.('sleep', u32(60_000)) ?? NOTHING);
+    assert.equal(await codeOf(neighbour.call('weather', encoder.encode('{"city":"Oslo"}'))), 'FO_SANDBOX_WORKER_REPLACED');
+    assert.equal(culprit.state, 'poisoned');
+    assert.equal(culprit.fault?.code, 'FO_SANDBOX_TIMEOUT', 'only the culprit carries the timeout');
+    assert.equal(neighbour.state, 'ready', 'the neighbour is not poisoned');
+    assert.deepEqual(
+      seen.map((event) => (event.type === 'restarted' ? ['restarted', event.reason.code] : [event.type])),
+      [['restarted', 'FO_SANDBOX_TIMEOUT']],
+    );
+    host.answer = (_plugin, _name, request) => request;
+    assert.equal(decoder.decode(await neighbour.call('weather', encoder.encode('{"city":"Rome"}'))), '{"city":"Rome"}', 'the re-created neighbour answers');
+  });
+
   it('loads a plugin that ran out of fuel onto an isolation worker when it is loaded again', async (t) => {
     const { backend } = pool(t, { size: 2 });
     const good = await backend.load(await pluginSpec(CORE_GUEST, { id: 'good' }));

@@ -49,6 +49,35 @@ export class LanePlugin {
   }
 }
 
+/** The plugins placed on one worker, by their index in it. */
+export class PluginTable {
+  readonly #byIndex = new Map<number, LanePlugin>();
+  #next = 1;
+
+  /** Every plugin placed and not forgotten. */
+  all(): LanePlugin[] {
+    return [...this.#byIndex.values()];
+  }
+
+  get(index: number): LanePlugin | undefined {
+    return this.#byIndex.get(index);
+  }
+
+  /** Places the plugin `make` builds with a new index. */
+  place(make: (index: number) => LanePlugin): LanePlugin {
+    const plugin = make(this.#next);
+    this.#next += 1;
+    this.#byIndex.set(plugin.index, plugin);
+    return plugin;
+  }
+
+  /** Forgets a plugin: it takes no more jobs. */
+  forget(plugin: LanePlugin): void {
+    plugin.gone = true;
+    this.#byIndex.delete(plugin.index);
+  }
+}
+
 /** What a job carries besides its kind. */
 export interface JobInit {
   readonly plugin?: LanePlugin;
@@ -56,6 +85,8 @@ export interface JobInit {
   readonly exportName?: string;
   /** CALL: the input. */
   readonly input?: Uint8Array;
+  /** CALL: fuel its caller lends it, in units (forge.call_plugin); absent: its own budget. */
+  readonly lent?: bigint;
   /** LIFECYCLE: the step's index in ENTRY_POINT_NAMES. */
   readonly step?: number;
   /** POLICY: the new policy. */
@@ -75,12 +106,15 @@ export class Job {
   readonly plugin: LanePlugin | undefined;
   readonly exportName: string;
   readonly input: Uint8Array | undefined;
+  readonly lent: bigint | undefined;
   readonly step: number;
   readonly policy: PolicySpec | undefined;
   readonly timeoutMs: number;
   readonly what: string;
-  /** performance.now() at dispatch. */
+  /** performance.now() at dispatch; 0 until then. */
   startedAt = 0;
+  /** Fuel the job used with its overshoot, in units, once the worker answered (what a lender is charged). */
+  spent: bigint | undefined;
   timer: NodeJS.Timeout | undefined;
   #done = false;
   #ok = false;
@@ -94,6 +128,7 @@ export class Job {
     this.plugin = init.plugin;
     this.exportName = init.exportName ?? '';
     this.input = init.input;
+    this.lent = init.lent;
     this.step = init.step ?? 0;
     this.policy = init.policy;
     this.timeoutMs = init.timeoutMs;

@@ -5,12 +5,16 @@
  *
  * ```
  * host thread                                   worker
- *   write op, plugin, name, payload
+ *   write op, plugin, name, payload,
+ *     fuel lent (forge.call_plugin)
  *   STATE = REQUEST, notify          ->          wakes; runs the job
- *                                                 (needs the host:) write request,
+ *                                                 (needs the host:) write request and
+ *                                                 the asking plugin's fuel left,
  *   wakes; serves the host call      <-           STATE = HOST_REQUEST, notify; waits
- *   write reply, STATE = HOST_REPLY  ->           wakes; STATE = BUSY; continues
- *                                                 write status, output, fuel
+ *   write reply and the fuel the
+ *     plugins it called used,
+ *     STATE = HOST_REPLY             ->           wakes; takes that fuel; STATE = BUSY
+ *                                                 write status, output, fuel used
  *   wakes; settles the job; IDLE     <-           STATE = DONE, notify; waits for REQUEST
  * ```
  *
@@ -41,8 +45,12 @@ export const HOST_OP = Object.freeze({ CALL: 1, RESOURCE: 2 });
 /** The STATUS word of a reply. */
 export const STATUS = Object.freeze({ OK: 0, ERROR: 1, NONE: 2 });
 
-/** Bits of the FLAGS word the worker sets. */
-export const FLAG = Object.freeze({ MESSAGES: 1, POISONED: 2 });
+/**
+ * Bits of the FLAGS word the worker sets. POISONED: the job's instance is unusable.
+ * RECREATED: the job's instance ran out of fuel its caller lent it and was re-created
+ * (not the plugin's failure).
+ */
+export const FLAG = Object.freeze({ MESSAGES: 1, POISONED: 2, RECREATED: 4 });
 
 /** Indices of the header's 32-bit words. */
 export const WORD = Object.freeze({
@@ -64,8 +72,20 @@ export const WORD = Object.freeze({
   READY: 9,
 });
 
-/** Index of the BigInt64 word holding the fuel a job used (bytes 48-55). */
-const FUEL_WORD = 6;
+/** Indices of the header's 64-bit words (bytes 48-55 and 56-63), read and written as bigints. */
+const BIG = Object.freeze({
+  /**
+   * REQUEST: fuel the caller lends the job (it runs on at most that), {@link NO_FUEL}
+   * for its own budget. HOST_REQUEST: fuel the asking plugin has left, NO_FUEL when it
+   * is not metered. DONE: fuel the job used, at most its budget.
+   */
+  FUEL: 6,
+  /** DONE: fuel the job used with its overshoot (what a lender is charged). HOST_REPLY: fuel to take from the asking plugin. */
+  CHARGE: 7,
+});
+
+/** The FUEL word's "none": no fuel lent, or a plugin that is not metered. */
+export const NO_FUEL = -(2n ** 63n);
 
 /** Bytes before the data area. */
 export const HEADER_BYTES = 64;
@@ -73,31 +93,50 @@ export const HEADER_BYTES = 64;
 /** Default size of a slot's data area: 1 MiB. */
 export const DEFAULT_SLOT_BYTES = 1024 * 1024;
 
-/** Views over one slot. */
+/** The words of a request: a job (host to worker) or a host request (worker to host). */
+export interface RequestWords {
+  readonly op: number;
+  /** The plugin's index in its worker (0 for jobs of no plugin). */
+  readonly plugin: number;
+  /** See {@link WORD}.NAME. */
+  readonly name: number;
+  /** Payload bytes in the data area; -1: the payload is a message on the port. */
+  readonly length: number;
+  /** See BIG.FUEL; default {@link NO_FUEL}. */
+  readonly fuel?: bigint;
+}
+
+/** The words of an answer: a finished job (worker to host) or a host reply (host to worker). */
+export interface AnswerWords {
+  readonly status: number;
+  /** As {@link RequestWords.length}. */
+  readonly length: number;
+  /** DONE: fuel the job used, at most its budget. Not written when absent. */
+  readonly fuel?: bigint;
+  /** See BIG.CHARGE; default 0. */
+  readonly charge?: bigint;
+}
+
+/**
+ * Views over one slot. Every write to a header word goes through a method here that
+ * names it, so the two sides cannot disagree on which word means what.
+ */
 export class Slot {
   readonly buffer: SharedArrayBuffer;
   readonly header: Int32Array;
   readonly data: Uint8Array;
-  readonly #fuel: BigInt64Array;
+  readonly #big: BigInt64Array;
 
   constructor(buffer: SharedArrayBuffer) {
     this.buffer = buffer;
     this.header = new Int32Array(buffer, 0, HEADER_BYTES / 4);
-    this.#fuel = new BigInt64Array(buffer, 0, HEADER_BYTES / 8);
+    this.#big = new BigInt64Array(buffer, 0, HEADER_BYTES / 8);
     this.data = new Uint8Array(buffer, HEADER_BYTES);
   }
 
   /** A new slot buffer with a data area of `dataBytes`. */
   static allocate(dataBytes: number): SharedArrayBuffer {
     return new SharedArrayBuffer(HEADER_BYTES + dataBytes);
-  }
-
-  get fuel(): bigint {
-    return this.#fuel[FUEL_WORD] ?? 0n;
-  }
-
-  set fuel(value: bigint) {
-    this.#fuel[FUEL_WORD] = value;
   }
 
   get state(): number {
@@ -108,6 +147,79 @@ export class Slot {
   signal(state: number): void {
     Atomics.store(this.header, WORD.STATE, state);
     Atomics.notify(this.header, WORD.STATE);
+  }
+
+  /** Moves to `state` without waking anyone (the side that moves is the one that waits next). */
+  settle(state: number): void {
+    Atomics.store(this.header, WORD.STATE, state);
+  }
+
+  /** Writes the OP, PLUGIN, NAME, LENGTH and FUEL words of a request (before signalling it). */
+  writeRequest(words: RequestWords): void {
+    const header = this.header;
+    header[WORD.OP] = words.op;
+    header[WORD.PLUGIN] = words.plugin;
+    header[WORD.NAME] = words.name;
+    header[WORD.LENGTH] = words.length;
+    this.#big[BIG.FUEL] = words.fuel ?? NO_FUEL;
+  }
+
+  /** The request the other side wrote. */
+  readRequest(): Required<RequestWords> {
+    const header = this.header;
+    return { op: header[WORD.OP] ?? 0, plugin: header[WORD.PLUGIN] ?? 0, name: header[WORD.NAME] ?? 0, length: header[WORD.LENGTH] ?? 0, fuel: this.#big[BIG.FUEL] ?? NO_FUEL };
+  }
+
+  /** Writes the STATUS, LENGTH, FUEL (when given) and CHARGE words of an answer (before signalling it). */
+  writeAnswer(words: AnswerWords): void {
+    this.header[WORD.STATUS] = words.status;
+    this.header[WORD.LENGTH] = words.length;
+    if (words.fuel !== undefined) this.#big[BIG.FUEL] = words.fuel;
+    this.#big[BIG.CHARGE] = words.charge ?? 0n;
+  }
+
+  /** The answer the other side wrote. */
+  readAnswer(): Required<AnswerWords> {
+    return { status: this.header[WORD.STATUS] ?? STATUS.OK, length: this.header[WORD.LENGTH] ?? 0, fuel: this.#big[BIG.FUEL] ?? 0n, charge: this.#big[BIG.CHARGE] ?? 0n };
+  }
+
+  /** The FLAGS word (bits of {@link FLAG}). */
+  get flags(): number {
+    return this.header[WORD.FLAGS] ?? 0;
+  }
+
+  set flags(value: number) {
+    this.header[WORD.FLAGS] = value;
+  }
+
+  /** Time the worker spent on the finished job, in microseconds (capped at 2^31 - 1). */
+  get elapsedUs(): number {
+    return this.header[WORD.ELAPSED_US] ?? 0;
+  }
+
+  set elapsedUs(value: number) {
+    this.header[WORD.ELAPSED_US] = Math.min(2 ** 31 - 1, Math.round(value));
+  }
+
+  /** True once the host has said that BackendHost.audit failed. */
+  get auditBroken(): boolean {
+    return Atomics.load(this.header, WORD.AUDIT_BROKEN) !== 0;
+  }
+
+  /** Tells the worker that BackendHost.audit failed (never undone). */
+  markAuditBroken(): void {
+    Atomics.store(this.header, WORD.AUDIT_BROKEN, 1);
+  }
+
+  /** True once the worker is ready for jobs. */
+  get ready(): boolean {
+    return Atomics.load(this.header, WORD.READY) !== 0;
+  }
+
+  /** The worker says it is ready for jobs and wakes whoever waits for that. */
+  markReady(): void {
+    Atomics.store(this.header, WORD.READY, 1);
+    Atomics.notify(this.header, WORD.READY);
   }
 }
 

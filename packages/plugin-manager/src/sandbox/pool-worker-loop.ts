@@ -14,6 +14,7 @@ import { PolicyCache, catalogWith, operatorPolicy } from './policy.js';
 import {
   FLAG,
   HOST_OP,
+  NO_FUEL,
   OP,
   STATE,
   STATUS,
@@ -28,7 +29,7 @@ import {
   type ToHost,
   type ToWorker,
 } from './pool-protocol.js';
-import type { PluginSpec, PolicySpec } from './spec.js';
+import type { CallerFuel, PluginSpec, PolicySpec } from './spec.js';
 
 /** Test hooks; production workers run without any. */
 export interface PoolWorkerHooks {
@@ -72,8 +73,7 @@ class PoolWorker {
   /** Serves jobs until the thread is terminated. */
   serve(): never {
     const header = this.#slot.header;
-    Atomics.store(header, WORD.READY, 1);
-    Atomics.notify(header, WORD.READY);
+    this.#slot.markReady();
     for (;;) {
       const state = this.#spin(STATE.REQUEST, STATE.REQUEST);
       if (state === STATE.REQUEST) this.#job();
@@ -106,12 +106,9 @@ class PoolWorker {
 
   #job(): void {
     const slot = this.#slot;
-    const header = slot.header;
     this.#drain();
-    const op = header[WORD.OP] ?? 0;
-    const index = header[WORD.PLUGIN] ?? 0;
-    const name = header[WORD.NAME] ?? 0;
-    const length = header[WORD.LENGTH] ?? 0;
+    const { op, plugin: index, name, length, fuel: lentWord } = slot.readRequest();
+    const lent = lentWord === NO_FUEL ? undefined : lentWord;
     // Take the job's input before anything can fail, so a large one never stays queued
     // to be mistaken for a later job's.
     const input = length < 0 ? (this.#payloads.shift() ?? EMPTY) : slot.data.subarray(0, length);
@@ -120,6 +117,8 @@ class PoolWorker {
     let flags = 0;
     let reply = -2; // -2: nothing written yet
     let target: WorkerPlugin | undefined;
+    // The instance that ran (target.plugin changes when a re-creation replaces it).
+    let ran: HostedPlugin | undefined;
     try {
       switch (op) {
         case OP.LOAD:
@@ -128,24 +127,31 @@ class PoolWorker {
           break;
         case OP.CALL: {
           target = this.#plugin(index);
+          ran = target.plugin;
           const exportName = target.names[name] ?? '';
           this.#hooks.beforeCall?.(target.plugin.spec.id, exportName);
           // An output too large for the slot is posted only once the call has fully
           // succeeded (forge_free may still trap after the output was read).
           let large: Uint8Array | undefined;
-          reply = target.plugin.callWith(exportName, input, (output) => {
-            if (output.length <= slot.data.length) {
-              slot.data.set(output);
-              return output.length;
-            }
-            large = output.slice();
-            return -1;
-          });
+          reply = ran.callWith(
+            exportName,
+            input,
+            (output) => {
+              if (output.length <= slot.data.length) {
+                slot.data.set(output);
+                return output.length;
+              }
+              large = output.slice();
+              return -1;
+            },
+            lent,
+          );
           if (large !== undefined) this.#post({ type: 'payload', bytes: large }, [large.buffer as ArrayBuffer]);
           break;
         }
         case OP.LIFECYCLE: {
           target = this.#plugin(index);
+          ran = target.plugin;
           const step = ENTRY_POINT_NAMES[name];
           if (step === undefined) throw new ForgeError('FO_INTERNAL_UNEXPECTED', `pool worker: no lifecycle step ${name}`);
           if (!target.plugin.lifecycle(step)) status = STATUS.NONE;
@@ -167,12 +173,10 @@ class PoolWorker {
     } catch (error) {
       status = STATUS.ERROR;
       reply = this.#payload(errorBytes(guestSafe(error)));
-      if (target?.plugin.fault !== undefined) flags |= FLAG.POISONED;
+      if (ran?.fault !== undefined && target !== undefined) flags |= ran.ranOutOfLentFuel && this.#recreate(index, target) ? FLAG.RECREATED : FLAG.POISONED;
     }
-    slot.fuel = target?.plugin.lastFuelUsed ?? 0n;
-    header[WORD.ELAPSED_US] = Math.min(2 ** 31 - 1, Math.round((performance.now() - started) * 1000));
-    header[WORD.STATUS] = status;
-    header[WORD.LENGTH] = reply === -2 ? 0 : reply;
+    slot.elapsedUs = (performance.now() - started) * 1000;
+    slot.writeAnswer({ status, length: reply === -2 ? 0 : reply, fuel: ran?.lastFuelUsed ?? 0n, charge: ran?.lastFuelSpent ?? 0n });
     // SECURITY: nothing a job was sent may outlive it (it would be read as the next one's).
     this.#payloads.length = 0;
     this.#finish(flags, STATE.DONE);
@@ -181,7 +185,7 @@ class PoolWorker {
   /** Posts pending telemetry, sets FLAGS and moves to `state`. */
   #finish(flags: number, state: number): void {
     this.#flush();
-    this.#slot.header[WORD.FLAGS] = flags | (this.#posted ? FLAG.MESSAGES : 0);
+    this.#slot.flags = flags | (this.#posted ? FLAG.MESSAGES : 0);
     this.#posted = false;
     this.#slot.signal(state);
   }
@@ -236,6 +240,24 @@ class PoolWorker {
     this.#plugins.set(index, { plugin, names: [] });
   }
 
+  /**
+   * Re-creates a plugin whose instance ran out of the fuel its caller lent it (the
+   * caller's budget ran out, not the plugin's), keeping its export names.
+   * @returns false when that failed: the old instance stays, poisoned
+   */
+  #recreate(index: number, entry: WorkerPlugin): boolean {
+    const spec = entry.plugin.spec;
+    let fresh: HostedPlugin;
+    try {
+      fresh = HostedPlugin.create(spec, this.#sinks(index, spec), this.#resources);
+    } catch {
+      return false;
+    }
+    entry.plugin.close();
+    this.#plugins.set(index, { plugin: fresh, names: entry.names });
+    return true;
+  }
+
   /** Switches every plugin to the posted policy, or none of them when it does not load for one. */
   #setPolicy(): void {
     const policy = this.#policy;
@@ -252,20 +274,20 @@ class PoolWorker {
 
   #sinks(index: number, spec: PluginSpec): PluginSinks {
     const id = spec.id;
-    const header = this.#slot.header;
+    const slot = this.#slot;
     const registered = spec.hostCalls.registered.map((entry) => (typeof entry === 'string' ? entry : entry.name));
     const nameIndex = (name: string): number => registered.indexOf(name);
     return {
       audit: (entry) => {
         // SECURITY: entries reach the host after the call; once the host reports that
         // its audit log failed, the bridge refuses every call it must audit.
-        if (Atomics.load(header, WORD.AUDIT_BROKEN) !== 0) throw auditUnavailable(id);
+        if (slot.auditBroken) throw auditUnavailable(id);
         this.#queue({ kind: 'audit', plugin: id, entry });
       },
       anomaly: (anomaly) => this.#queue({ kind: 'anomaly', plugin: id, anomaly }),
       log: (record) => this.#queue({ kind: 'log', plugin: id, record }),
       event: (event) => this.#queue({ kind: 'event', plugin: id, event }),
-      call: (name, request) => this.#ask(HOST_OP.CALL, index, nameIndex(name), request) ?? EMPTY,
+      call: (name, request, fuel) => this.#ask(HOST_OP.CALL, index, nameIndex(name), request, fuel) ?? EMPTY,
       resource: (name, request) => {
         const answer = this.#ask(HOST_OP.RESOURCE, index, nameIndex(name), request);
         return answer === undefined ? undefined : text(answer);
@@ -293,17 +315,15 @@ class PoolWorker {
 
   /**
    * Asks the host thread and blocks until it answers. Nested jobs the host starts
-   * meanwhile run here.
+   * meanwhile run here. With `fuel` (the asking plugin's), the host may lend it to the
+   * plugins the request calls; what they used is taken from it when the answer comes.
    * @returns the answer, or undefined for STATUS.NONE
    * @throws ForgeError the host's refusal
    */
-  #ask(op: number, index: number, name: number, request: Uint8Array): Uint8Array | undefined {
+  #ask(op: number, index: number, name: number, request: Uint8Array, fuel?: CallerFuel): Uint8Array | undefined {
     const slot = this.#slot;
     const header = slot.header;
-    header[WORD.OP] = op;
-    header[WORD.PLUGIN] = index;
-    header[WORD.NAME] = name;
-    header[WORD.LENGTH] = this.#payload(request);
+    slot.writeRequest({ op, plugin: index, name, length: this.#payload(request), fuel: fuel?.remaining ?? NO_FUEL });
     this.#finish(0, STATE.HOST_REQUEST);
     for (;;) {
       const state = this.#spin(STATE.HOST_REPLY, STATE.REQUEST);
@@ -312,11 +332,11 @@ class PoolWorker {
       else Atomics.wait(header, WORD.STATE, state);
     }
     this.#drain();
-    const length = header[WORD.LENGTH] ?? 0;
-    const status = header[WORD.STATUS];
+    const { status, length, charge } = slot.readAnswer();
     const answer = length < 0 ? (this.#payloads.shift() ?? EMPTY) : slot.data.slice(0, length);
     this.#payloads.length = 0;
-    Atomics.store(header, WORD.STATE, STATE.BUSY);
+    slot.settle(STATE.BUSY);
+    if (charge !== 0n) fuel?.charge(charge);
     if (status === STATUS.ERROR) throw errorFrom(answer);
     return status === STATUS.NONE ? undefined : answer;
   }

@@ -10,7 +10,7 @@
  *   (re)loaded, to an isolation worker kept apart from the others (pool-placement.ts).
  * - Each worker runs one call at a time; its queue takes one call per plugin in turn.
  * - A trap or fuel exhaustion fails that call and poisons that instance only. A call
- *   past its wall-clock limit, or a worker that dies, costs the worker: see pool-lane.ts.
+ *   past its wall-clock limit, or a worker that dies, costs the worker: see pool-recovery.ts.
  * - Audit entries, logs, events and anomalies reach the {@link BackendHost} in batches,
  *   before the promise of the call that produced them settles. A worker cannot wait for
  *   the host's audit log to accept an entry, so a failing audit log is noticed after
@@ -20,13 +20,14 @@ import { availableParallelism } from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
 import { ForgeError, silentLogger, toForgeError, type Logger } from '@forgeone/common';
 import { ENTRY_POINT_NAMES, type EntryPointName } from '../plugin/index.js';
+import { lentFuel } from './call-fuel.js';
 import { HandleBook } from './handle-state.js';
 import { Lane, type LaneEnv } from './pool-lane.js';
 import { Job, LanePlugin } from './pool-job.js';
 import { HeatMap, pickLane } from './pool-placement.js';
 import { DEFAULT_SLOT_BYTES, OP } from './pool-protocol.js';
 import { catalogWith, operatorPolicy } from './policy.js';
-import type { BackendHost, HandleEvent, HandleState, HandleStats, IsolationBackend, PluginHandle, PluginSpec, PolicySpec } from './spec.js';
+import type { BackendHost, CallerFuel, HandleEvent, HandleState, HandleStats, IsolationBackend, PluginHandle, PluginSpec, PolicySpec } from './spec.js';
 
 /** Options for {@link PoolBackend}. */
 export interface PoolOptions {
@@ -251,13 +252,21 @@ class PoolHandle implements PluginHandle {
   }
 
   /**
-   * Calls an export and blocks the host thread until it answers (see Lane.runSync).
+   * Calls an export and blocks the host thread until it answers (see Lane.runSync), on
+   * fuel its caller lends (see {@link PluginHandle.callSync}).
    * @throws ForgeError as {@link PluginHandle.call}
    */
-  callSync(exportName: string, input: Uint8Array): Uint8Array {
+  callSync(exportName: string, input: Uint8Array, fuel?: CallerFuel): Uint8Array {
     const what = `call of ${JSON.stringify(exportName)} on plugin ${this.id}`;
     this.record.book.assertCallable(what);
-    return this.lane.runSync<Uint8Array>(new Job(OP.CALL, { plugin: this.record, exportName, input, timeoutMs: this.record.spec.timeoutMs, what }));
+    const lent = lentFuel(fuel, what);
+    const job = new Job(OP.CALL, { plugin: this.record, exportName, input, timeoutMs: this.record.spec.timeoutMs, what, ...(lent === undefined ? {} : { lent }) });
+    try {
+      return this.lane.runSync<Uint8Array>(job);
+    } finally {
+      // What it used; all it was lent when its worker was lost mid-call; nothing when it never started.
+      fuel?.charge(job.spent ?? (job.startedAt > 0 ? (lent ?? 0n) : 0n));
+    }
   }
 
   lifecycle(step: EntryPointName): Promise<boolean> {

@@ -75,6 +75,24 @@ export interface PluginSpec {
 }
 
 /**
+ * The fuel of a plugin that calls another plugin through a host call
+ * (forge.call_plugin), in units: what it has left, and the account the nested call is
+ * charged to. A nested call runs on at most min(its own fuelPerCall, remaining), and
+ * what it used is taken from the caller, so a chain of plugin calls never uses more fuel
+ * than its first caller was given (plus the bounded overshoot of each fuel check).
+ */
+export interface CallerFuel {
+  /** Fuel the caller has left, in units; 0 or less: none (a nested call is refused). */
+  readonly remaining: bigint;
+  /**
+   * Takes `units` (what a nested call used) from the caller. It may take the caller below
+   * zero: the caller then stops with FO_SANDBOX_CPU_LIMIT at its next fuel check, or when
+   * its call returns.
+   */
+  charge(units: bigint): void;
+}
+
+/**
  * What a backend reaches on the host thread. From a worker or another process, `audit`,
  * `log`, `event` and `anomaly` arrive in batches, after the plugin acted and before the
  * promise of the call that produced them settles; `hostCall` and `hostCallResource`
@@ -93,9 +111,12 @@ export interface BackendHost {
   /**
    * Runs a host call the host application registered, for `plugin`, synchronously from
    * the plugin's point of view (a worker blocks until the host thread answers).
+   * @param fuel the calling plugin's fuel, when it is metered: pass it to
+   *   {@link PluginHandle.callSync} for a call into another plugin made for this request
+   *   (forge.call_plugin), so that the callee draws on it; valid only until this returns
    * @returns the UTF-8 JSON response bytes; throws a ForgeError to refuse
    */
-  hostCall(plugin: string, name: string, request: Uint8Array): Uint8Array;
+  hostCall(plugin: string, name: string, request: Uint8Array, fuel?: CallerFuel): Uint8Array;
   /**
    * Names the resource a registered host call's request touches (`kv:<key>`, a plugin
    * name), so the backend's gate can decide the call before {@link hostCall} runs it.
@@ -114,7 +135,10 @@ export interface HandleStats {
   readonly failures: number;
   /** Fuel the last call or step used, in units (0 when the module is not metered). */
   readonly lastFuelUsed: bigint;
-  /** Times the instance was re-created because its worker was replaced (state lost each time). */
+  /**
+   * Times the instance was re-created through no fault of its own (state lost each
+   * time): its worker was replaced, or it ran out of fuel a caller lent it.
+   */
   readonly restarts: number;
 }
 
@@ -128,10 +152,15 @@ export type HandleState = 'ready' | 'poisoned' | 'unloaded';
 /**
  * What happens to an instance outside the caller's view.
  * - `poisoned`: the instance takes no more calls; `fault` says why.
- * - `restarted`: the instance was re-created on a fresh worker because a neighbour's
- *   timeout or crash took the old worker down. Its in-memory state is gone and no
- *   lifecycle entry point ran on the new instance; calls that were queued for it were
- *   rejected with FO_SANDBOX_RESTARTED. The owner decides what to re-run (init, start).
+ * - `restarted`: the instance was re-created through no fault of the plugin, and `reason`
+ *   says what happened: a neighbour's timeout or crash took the old worker down (the
+ *   instance is on a fresh worker; calls that were queued for it were rejected with
+ *   FO_SANDBOX_RESTARTED, and a call of it that was running, waiting for the host while
+ *   the neighbour's call ran nested, with FO_SANDBOX_WORKER_REPLACED), or the call it
+ *   ran out of fuel its caller lent it (FO_SANDBOX_CPU_LIMIT; see
+ *   {@link PluginHandle.callSync}). Its in-memory state is gone and no lifecycle entry
+ *   point ran on the new instance. An owner that keeps a crash count must not count it;
+ *   it decides what to re-run (init, start).
  */
 export type HandleEvent = { readonly type: 'poisoned'; readonly fault: ForgeError } | { readonly type: 'restarted'; readonly reason: ForgeError };
 
@@ -144,15 +173,26 @@ export interface PluginHandle {
    * FO_ABI_* (the guest's errors and traps; FO_ABI_INSTANCE_POISONED once poisoned),
    * FO_SANDBOX_UNLOADED, FO_SANDBOX_WORKER_FAILED (the thread or process hosting the
    * plugin died during the call), FO_SANDBOX_RESTARTED (queued when a neighbour's
-   * failure replaced the worker; the call did not run).
+   * failure replaced the worker; the call did not run), FO_SANDBOX_WORKER_REPLACED
+   * (running, waiting for the host, when a neighbour's failure replaced the worker; it
+   * may have had effects). The last two are not failures of this plugin.
    */
   call(exportName: string, input: Uint8Array): Promise<Uint8Array>;
   /**
    * Calls an export synchronously, blocking the calling thread until it answers: for
    * forge.call_plugin, where one plugin's host call calls another. Optional: a backend
    * that cannot answer synchronously leaves it out (the call is then refused).
+   *
+   * With `fuel` (the caller's, from {@link BackendHost.hostCall}), the call runs on at
+   * most min(fuelPerCall, fuel.remaining) units and what it used is charged to `fuel`
+   * (all it was lent when its worker was lost mid-call). A caller with nothing left gets
+   * FO_SANDBOX_CPU_LIMIT and the call does not run. A call that runs out of fuel its
+   * caller capped (less than its own budget) fails with FO_SANDBOX_CPU_LIMIT too, but it
+   * was the caller's budget that ran out: the instance is re-created (a `restarted`
+   * event), not poisoned.
+   * @throws ForgeError as {@link call}
    */
-  callSync?(exportName: string, input: Uint8Array): Uint8Array;
+  callSync?(exportName: string, input: Uint8Array, fuel?: CallerFuel): Uint8Array;
   /** Runs a lifecycle entry point if the manifest names one; false when it names none. */
   lifecycle(step: EntryPointName): Promise<boolean>;
   /** Frees the instance; later calls reject with FO_SANDBOX_UNLOADED. Idempotent. */

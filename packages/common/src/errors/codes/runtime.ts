@@ -108,6 +108,11 @@ export const RUNTIME_CODES = {
     summary:
       "The plugin's worker was replaced after a neighbour's timeout or crash; the instance was re-created with fresh state and this queued call did not run.",
   },
+  FO_SANDBOX_WORKER_REPLACED: {
+    kind: 'unavailable',
+    summary:
+      "The call was running when another plugin's timeout or crash replaced its worker; it may have had effects before it stopped. Not the plugin's failure: its instance was re-created with fresh state, and the call can be retried.",
+  },
   FO_SANDBOX_CLOSED: {
     kind: 'conflict',
     summary: 'The isolation backend is closed; it loads no more plugins.',

@@ -13,7 +13,7 @@ import { createRevocationList } from '../../attestation/revocation.js';
 import { signPackage } from '../../attestation/sign.js';
 import { TrustStore } from '../../attestation/trust-store.js';
 import { NOW, makeIssued, makePackage, makeRoot } from '../../attestation/test-support/pki.js';
-import { InlineBackend, PoolBackend } from '../../sandbox/index.js';
+import { InlineBackend, PoolBackend, type PoolOptions } from '../../sandbox/index.js';
 import { PluginRegistry } from '../registry.js';
 
 const root = makeRoot('Registry Test Root');
@@ -127,12 +127,16 @@ export function revokingTrustStore(digests: readonly string[]): TrustStore {
   return TrustStore.create({ roots: [root.certificate], revocations: { text, source: 'test revocations' } });
 }
 
-/** A registry on a fresh directory, trusting the test publisher, recording telemetry. */
+/**
+ * A registry on a fresh directory, trusting the test publisher, recording telemetry.
+ * `options.pool` adds to the pool's options (`size: 1`).
+ */
 export async function testRegistry(
   backend: 'inline' | 'pool' = 'inline',
   yaml = '',
-  attestation: OpenPackageOptions = { verifySignatures: true, trustStore, now: NOW },
+  options: { readonly attestation?: OpenPackageOptions | undefined; readonly pool?: PoolOptions } = {},
 ): Promise<{ registry: PluginRegistry; events: TelemetryEvent[]; dir: string; audit: AuditLog }> {
+  const attestation = options.attestation ?? { verifySignatures: true, trustStore, now: NOW };
   const dir = await mkdtemp(join(tmpdir(), 'forge-registry-'));
   const config = parseConfig(
     `plugin_manager:\n  plugin_directory: plugins\n  temp_directory: tmp\n  default_timeout: 5s\n  runtime:\n    restart_backoff: 5ms\n${yaml}`,
@@ -147,7 +151,7 @@ export async function testRegistry(
     telemetry,
     audit,
     attestation,
-    backend: (host) => (backend === 'inline' ? new InlineBackend(host) : new PoolBackend(host, { size: 1 })),
+    backend: (host) => (backend === 'inline' ? new InlineBackend(host) : new PoolBackend(host, { size: 1, ...options.pool })),
   });
   return { registry, events, dir, audit };
 }

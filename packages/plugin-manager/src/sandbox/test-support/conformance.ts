@@ -12,10 +12,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { ForgeError, type ErrorCode } from '@forgeone/common';
-import type { BackendHost, HandleEvent, IsolationBackend, PluginHandle } from '../spec.js';
+import { ForgeError } from '@forgeone/common';
+import type { BackendHost, IsolationBackend } from '../spec.js';
+import { describeLimitEvasions } from './conformance-limits.js';
 import { CORE_GUEST, NOT_A_PLUGIN, RELAY_GUEST, WASI_GUEST, WEATHER_CALL, readI32, u32 } from './guests.js';
+import { codeOf, events, guestCodeOf } from './outcomes.js';
 import { RecordingHost, TEST_POLICY, pluginSpec } from './specs.js';
+
+export { codeOf } from './outcomes.js';
 
 /** What differs between backends, stated rather than skipped. */
 export interface ConformanceOptions {
@@ -32,34 +36,6 @@ export type BackendFactory = (host: BackendHost) => IsolationBackend | Promise<I
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const WASI_ENOTCAPABLE = 76;
-
-/** The code a promise rejects with, or `ok`. */
-export async function codeOf(promise: Promise<unknown>): Promise<ErrorCode | 'ok'> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    assert.ok(ForgeError.is(error), `expected a ForgeError, found ${String(error)}`);
-    return error.code;
-  }
-}
-
-/** The code the guest relayed from a host refusal (FO_ABI_GUEST_ERROR's guestCode), or `ok`. */
-async function guestCodeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    assert.ok(ForgeError.is(error, 'FO_ABI_GUEST_ERROR'), `expected the guest to relay a host error, found ${String(error)}`);
-    return String(error.details['guestCode']);
-  }
-}
-
-function events(handle: PluginHandle): HandleEvent[] {
-  const seen: HandleEvent[] = [];
-  handle.onEvent((event) => seen.push(event));
-  return seen;
-}
 
 /** Runs every conformance test against the backend `makeBackend` creates. */
 export function describeBackendConformance(name: string, makeBackend: BackendFactory, options: ConformanceOptions): void {
@@ -286,6 +262,8 @@ export function describeBackendConformance(name: string, makeBackend: BackendFac
       assert.equal(readI32(await handle.call('count', new Uint8Array(0))), 2);
       assert.throws(() => handle.callSync?.('trap', new Uint8Array(0)), (error: unknown) => ForgeError.is(error, 'FO_ABI_GUEST_TRAP'));
     });
+
+    describeLimitEvasions(setup);
 
     if (options.preemptsTimeouts) {
       it('stops a call blocked past its wall-clock limit with FO_SANDBOX_TIMEOUT', async (t) => {

@@ -99,16 +99,48 @@ export const RELAY_GUEST = `(module
 )`;
 
 /**
+ * A guest that calls another plugin through the host: it imports only the registered
+ * call forge.weather (the conformance suite's host answers it by calling another
+ * plugin with callSync, as the registry's forge.call_plugin does).
+ * - `relay`: one forge.weather call with its input; returns the host's packed result.
+ * - `relay_n`: input `[u32 n][request]`: n forge.weather calls with the request, the
+ *   answers ignored; returns n (u32). Each iteration costs the guest a few units of
+ *   fuel of its own.
+ */
+export const CALLER_GUEST = `(module
+  (import "forge" "weather" (func $weather (param i32 i32) (result i64)))
+  (memory (export "memory") 1)
+  ${BUMP_ALLOCATOR}
+  ${PACK}
+  ${U32}
+  (func (export "relay") (param $p i32) (param $len i32) (result i64) (call $weather (local.get $p) (local.get $len)))
+  (func (export "relay_n") (param $p i32) (param $len i32) (result i64)
+    (local $n i32) (local $i i32)
+    (local.set $n (i32.load (local.get $p)))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (drop (call $weather (i32.add (local.get $p) (i32.const 4)) (i32.sub (local.get $len) (i32.const 4))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))
+    (call $u32 (local.get $i)))
+)`;
+
+/**
  * A WASI guest.
  * - `open`: path_open on fd 3 (the first preopen) of the path in its input, for
  *   reading; returns the errno (u32).
  * - `sleep`: poll_oneoff on one monotonic clock subscription of u32-input
  *   milliseconds; returns the errno (u32). It burns no fuel while it sleeps.
+ * - `print`: input `[u32 n][u32 fd][bytes]`: n fd_write calls of the bytes to fd;
+ *   returns the first non-zero errno, or 0 (u32).
+ * - `log`: forge.log with its input as the request, relaying the host's result.
  */
 export const WASI_GUEST = `(module
   (import "wasi_snapshot_preview1" "path_open"
     (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "forge" "log" (func $log (param i32 i32) (result i64)))
   (memory (export "memory") 1)
   ${BUMP_ALLOCATOR}
   ${PACK}
@@ -123,6 +155,21 @@ export const WASI_GUEST = `(module
     (i64.store (i32.const 288) (i64.const 0))
     (i32.store16 (i32.const 296) (i32.const 0))
     (call $u32 (call $poll (i32.const 256) (i32.const 512) (i32.const 1) (i32.const 600))))
+  (func (export "print") (param $p i32) (param $len i32) (result i64)
+    (local $n i32) (local $i i32) (local $errno i32)
+    (local.set $n (i32.load (local.get $p)))
+    ;; one iovec at 320 over the bytes after the two u32 words; nwritten at 328
+    (i32.store (i32.const 320) (i32.add (local.get $p) (i32.const 8)))
+    (i32.store (i32.const 324) (i32.sub (local.get $len) (i32.const 8)))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $errno (call $fd_write (i32.load offset=4 (local.get $p)) (i32.const 320) (i32.const 1) (i32.const 328)))
+      (br_if $done (local.get $errno))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))
+    (call $u32 (local.get $errno)))
+  (func (export "log") (param $p i32) (param $len i32) (result i64)
+    (call $log (local.get $p) (local.get $len)))
 )`;
 
 /** A module that is not a forge/1 plugin: it exports no forge_alloc. */

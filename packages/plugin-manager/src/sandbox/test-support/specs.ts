@@ -6,9 +6,9 @@ import { ForgeError, type LogRecord, type PluginIdentity } from '@forgeone/commo
 import type { Anomaly, AuditLevel, CallSpec, Ceiling } from '@forgeone/microkernel';
 import type { EntryPoints } from '../../abi/index.js';
 import { CompileCache, prepareModule, type PrepareOptions } from '../../runtime/index.js';
-import type { PluginEvent } from '../../syscall/index.js';
+import type { HostCallLimitsInput, PluginEvent } from '../../syscall/index.js';
 import type { BackendAuditEntry } from '../plugin-gate.js';
-import type { BackendHost, PluginSpec, PolicySpec } from '../spec.js';
+import type { BackendHost, CallerFuel, PluginSpec, PolicySpec } from '../spec.js';
 import { watBytes } from './guests.js';
 
 /** What a test sets; everything else has a safe default. */
@@ -33,6 +33,8 @@ export interface SpecOptions {
   readonly kvDirectory?: string;
   /** Plugin name in the identity (grants are keyed by it). Default `tester`. */
   readonly name?: string;
+  /** Limits of its host calls (rates of forge.log, which WASI stdout and stderr share). Default: the defaults. */
+  readonly hostCallLimits?: HostCallLimitsInput;
 }
 
 /** The default operator policy of test specs: restricted network, no grants, no Cedar. */
@@ -89,6 +91,7 @@ export async function pluginSpec(wat: string, options: SpecOptions = {}): Promis
       explicitHosts: [],
       volumes: [],
       registered: options.registered ?? [],
+      ...(options.hostCallLimits === undefined ? {} : { limits: options.hostCallLimits }),
     },
   };
 }
@@ -110,8 +113,8 @@ export class RecordingHost implements BackendHost {
   readonly resources: ServedCall[] = [];
   /** When set, audit() throws this (an audit log that stopped). */
   auditFailure: Error | undefined;
-  /** Answers registered calls; default: `{"echo":<request>}` as JSON. */
-  answer: (plugin: string, name: string, request: string) => string = (_plugin, _name, request) => JSON.stringify({ echo: request });
+  /** Answers registered calls, with the calling plugin's fuel when it is metered; default: `{"echo":<request>}` as JSON. */
+  answer: (plugin: string, name: string, request: string, fuel: CallerFuel | undefined) => string = (_plugin, _name, request) => JSON.stringify({ echo: request });
   /** Names the resource of a registered call's request; default: its `city` field. */
   resourceOf: (plugin: string, name: string, request: string) => string | undefined = (_plugin, _name, request) => {
     const parsed = JSON.parse(request) as { city?: unknown };
@@ -136,10 +139,10 @@ export class RecordingHost implements BackendHost {
     this.anomalies.push({ plugin, anomaly });
   }
 
-  hostCall(plugin: string, name: string, request: Uint8Array): Uint8Array {
+  hostCall(plugin: string, name: string, request: Uint8Array, fuel?: CallerFuel): Uint8Array {
     const text = new TextDecoder().decode(request);
     this.served.push({ plugin, name, request: text });
-    return new TextEncoder().encode(this.answer(plugin, name, text));
+    return new TextEncoder().encode(this.answer(plugin, name, text, fuel));
   }
 
   hostCallResource(plugin: string, name: string, request: Uint8Array): string | undefined {

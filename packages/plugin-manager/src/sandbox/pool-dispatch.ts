@@ -1,0 +1,92 @@
+/**
+ * One job across the slot, seen from the host thread: writing it for the worker
+ * (posting first what the worker needs to read it: a spec, an export name, a policy, a
+ * payload too large for the slot, the fuel a caller lends it), and settling it from the
+ * worker's answer (the plugin's counters, its heat, poisoning it when the worker says
+ * its instance is unusable, a `restarted` event when the worker re-created it).
+ */
+import { HEAT } from './pool-placement.js';
+import type { Job, LanePlugin } from './pool-job.js';
+import { FLAG, NO_FUEL, OP, STATE, STATUS, errorFrom, writePayload, type ToWorker } from './pool-protocol.js';
+import type { WorkerHandle } from './pool-worker-handle.js';
+
+/** What settling a job needs from the pool. */
+export interface SettleEnv {
+  /** A job at least this long, in microseconds, makes its plugin warmer. */
+  readonly busyCallUs: number;
+  /** Adds heat to a plugin (placement). */
+  heat(plugin: LanePlugin, amount: number): void;
+  /** Forgets a plugin whose instance the worker unloaded. */
+  forget(plugin: LanePlugin): void;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Writes `job` into the worker's slot and wakes the worker. */
+export function dispatchJob(worker: WorkerHandle, job: Job): void {
+  const slot = worker.slot;
+  const plugin = job.plugin;
+  const post = (message: ToWorker, transfer: ArrayBuffer[] = []): void => worker.post(message, transfer);
+  let length = 0;
+  let name = 0;
+  switch (job.op) {
+    case OP.LOAD:
+      if (plugin !== undefined) post({ type: 'load', plugin: plugin.index, spec: plugin.spec });
+      break;
+    case OP.CALL: {
+      if (plugin === undefined) break;
+      let id = plugin.names.get(job.exportName);
+      if (id === undefined) {
+        id = plugin.names.size;
+        plugin.names.set(job.exportName, id);
+        post({ type: 'name', plugin: plugin.index, id, name: job.exportName });
+      }
+      name = id;
+      length = writePayload(slot, post, job.input ?? EMPTY);
+      break;
+    }
+    case OP.LIFECYCLE:
+      name = job.step;
+      break;
+    case OP.POLICY:
+      if (job.policy !== undefined) post({ type: 'policy', policy: job.policy });
+      break;
+  }
+  slot.writeRequest({ op: job.op, plugin: plugin?.index ?? 0, name, length, fuel: job.lent ?? NO_FUEL });
+  job.startedAt = performance.now();
+  slot.signal(STATE.REQUEST);
+}
+
+/**
+ * Reads the finished job's answer from the slot, hands the slot back (IDLE), and
+ * settles `job` (undefined: an answer nobody waits for any more).
+ */
+export function settleJob(worker: WorkerHandle, job: Job | undefined, env: SettleEnv): void {
+  const slot = worker.slot;
+  worker.drainIfFlagged();
+  const { status, length, fuel, charge } = slot.readAnswer();
+  const flags = slot.flags;
+  const elapsedUs = slot.elapsedUs;
+  const payload = worker.takePayload(length);
+  slot.settle(STATE.IDLE);
+  if (job === undefined) return;
+  clearTimeout(job.timer);
+  job.spent = charge;
+  const plugin = job.plugin;
+  const error = status === STATUS.ERROR ? errorFrom(payload) : undefined;
+  if (plugin !== undefined && (job.op === OP.CALL || job.op === OP.LIFECYCLE)) {
+    plugin.book.ran(error === undefined, fuel);
+    plugin.meanUs = plugin.meanUs === 0 ? elapsedUs : plugin.meanUs * 0.8 + elapsedUs * 0.2;
+    if (elapsedUs >= env.busyCallUs) env.heat(plugin, HEAT.slowCall);
+    // Running out of lent fuel is the caller's budget running out: no heat, no poison.
+    if (error !== undefined && (flags & FLAG.RECREATED) !== 0) plugin.book.restarted(error);
+    else if (error?.code === 'FO_SANDBOX_CPU_LIMIT') env.heat(plugin, HEAT.fault);
+    if (error !== undefined && (flags & FLAG.POISONED) !== 0) plugin.book.poison(error);
+  }
+  if (plugin !== undefined && job.op === OP.LOAD && error === undefined) plugin.loaded = true;
+  if (plugin !== undefined && job.op === OP.UNLOAD) env.forget(plugin);
+  if (error !== undefined) job.reject(error);
+  else if (job.op === OP.CALL) job.resolve(payload);
+  else if (job.op === OP.LIFECYCLE) job.resolve(status !== STATUS.NONE);
+  else job.resolve(undefined);
+}

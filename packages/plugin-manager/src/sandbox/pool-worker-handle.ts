@@ -1,0 +1,189 @@
+/**
+ * The host's handle on one pool worker thread: starting it with its shared slot and its
+ * port, knowing when it is ready, reading what it posted (telemetry, payloads too large
+ * for the slot), keeping the event loop alive only while work is pending, and
+ * terminating it. It knows nothing of jobs or plugins (pool-lane.ts does).
+ */
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort, type ResourceLimits } from 'node:worker_threads';
+import { FLAG, STATE, Slot, WORD, type PoolWorkerData, type TelemetryItem, type ToHost, type ToWorker } from './pool-protocol.js';
+
+/** Atomics.waitAsync (ES2024; in Node since 16), typed locally: the workspace builds against ES2023. */
+type WaitAsyncResult = { readonly async: false; readonly value: 'not-equal' | 'timed-out' } | { readonly async: true; readonly value: Promise<'ok' | 'timed-out'> };
+const atomics = Atomics as unknown as { waitAsync(this: void, array: Int32Array, index: number, value: number): WaitAsyncResult };
+
+const waitAsync = atomics.waitAsync;
+
+const EMPTY = new Uint8Array(0);
+
+/** How to start a worker. */
+export interface WorkerStart {
+  readonly url: URL;
+  /** The thread's name (`forge-pool-<lane>`). */
+  readonly name: string;
+  readonly slotBytes: number;
+  /** How long the worker spins for its next request before parking, in microseconds. */
+  readonly spinUs: number;
+  readonly resourceLimits: ResourceLimits | undefined;
+  /** True when BackendHost.audit already failed: the new worker refuses audited calls from the start. */
+  readonly auditBroken: boolean;
+}
+
+/** What the worker tells its owner, on the host thread. */
+export interface WorkerEvents {
+  /** The thread raised an error or exited; `why` is the Error or the exit code. */
+  died(why: unknown): void;
+  /** The worker is ready for jobs. */
+  ready(): void;
+  /** Audit entries, logs, events and anomalies the worker batched. */
+  telemetry(items: readonly TelemetryItem[]): void;
+}
+
+/** One worker thread and its slot. See the module comment. */
+export class WorkerHandle {
+  readonly slot: Slot;
+  readonly #worker: Worker;
+  readonly #port: MessagePort;
+  readonly #events: WorkerEvents;
+  /** Payloads the worker posted (LENGTH = -1), oldest first. */
+  readonly #payloads: Uint8Array[] = [];
+  /** True once the worker has loaded its modules and waits for jobs: job timers start then. */
+  ready = false;
+  /** True while an asynchronous wait is registered on the STATE word. */
+  #waiting = false;
+  #referenced = false;
+  #stopped = false;
+
+  /** Starts the thread. Nothing runs on it before {@link WorkerEvents.ready}. */
+  constructor(start: WorkerStart, events: WorkerEvents) {
+    this.#events = events;
+    const { port1, port2 } = new MessageChannel();
+    this.slot = new Slot(Slot.allocate(start.slotBytes));
+    if (start.auditBroken) this.slot.markAuditBroken();
+    this.#worker = new Worker(start.url, {
+      name: start.name,
+      workerData: { slot: this.slot.buffer, port: port2, spinUs: start.spinUs } satisfies PoolWorkerData,
+      transferList: [port2],
+      ...(start.resourceLimits === undefined ? {} : { resourceLimits: start.resourceLimits }),
+    });
+    this.#port = port1;
+    // Without listeners an 'error' event would crash the host.
+    this.#worker.on('error', (error) => events.died(error));
+    this.#worker.on('exit', (code) => events.died(code));
+    port1.on('message', (message: ToHost) => this.#receive(message));
+    // An idle pool must not keep the process alive; a pending job's timer does.
+    this.#worker.unref();
+    port1.unref();
+    // Booting a worker (loading its modules) takes tens of milliseconds; no job and no
+    // timer starts before it is ready.
+    const booted = waitAsync(this.slot.header, WORD.READY, 0);
+    const ready = (): void => {
+      this.ready = true;
+      if (!this.#stopped) events.ready();
+    };
+    if (booted.async) void booted.value.then(ready);
+    else ready();
+  }
+
+  /** Posts a message the worker reads before the job or reply that needs it. */
+  post(message: ToWorker, transfer: ArrayBuffer[] = []): void {
+    this.#port.postMessage(message, transfer);
+  }
+
+  /** Blocks until the worker is ready, or `deadline` (performance.now() ms) passes, or it is stopped. */
+  awaitReady(deadline: number): boolean {
+    while (!this.slot.ready) {
+      const left = deadline - performance.now();
+      if (left <= 0 || this.#stopped) return false;
+      Atomics.wait(this.slot.header, WORD.READY, 0, left);
+    }
+    this.ready = true;
+    return true;
+  }
+
+  /**
+   * Keeps the event loop alive while work is pending (Atomics.waitAsync alone does
+   * not), and lets an idle pool go.
+   */
+  reference(busy: boolean): void {
+    if (busy === this.#referenced) return;
+    this.#referenced = busy;
+    if (busy) this.#worker.ref();
+    else this.#worker.unref();
+  }
+
+  /**
+   * Reads the STATE word until it shows something for the host (a host request, a
+   * finished job, a dead worker) or `until` (performance.now() ms) passes.
+   * @returns the last state read
+   */
+  spinForHost(until: number): number {
+    const header = this.slot.header;
+    let state = Atomics.load(header, WORD.STATE);
+    for (let round = 0; state !== STATE.HOST_REQUEST && state !== STATE.DONE && state !== STATE.DEAD; round += 1) {
+      if ((round & 63) === 0 && performance.now() >= until) break;
+      state = Atomics.load(header, WORD.STATE);
+    }
+    return state;
+  }
+
+  /**
+   * Calls `wake` once the STATE word shows something for the host (at once if it does
+   * already), without blocking the event loop. One wait at a time: a call while one is
+   * registered does nothing. A stopped worker wakes nobody.
+   */
+  whenChanged(wake: () => void): void {
+    if (this.#waiting) return;
+    const state = this.slot.state;
+    if (state === STATE.HOST_REQUEST || state === STATE.DONE || state === STATE.DEAD) {
+      wake();
+      return;
+    }
+    const waited = waitAsync(this.slot.header, WORD.STATE, state);
+    if (!waited.async) {
+      wake();
+      return;
+    }
+    this.#waiting = true;
+    void waited.value.then(() => {
+      this.#waiting = false;
+      if (!this.#stopped) wake();
+    });
+  }
+
+  /** Reads what the worker posted (telemetry, large payloads), when it says it did. */
+  drainIfFlagged(): void {
+    if ((this.slot.flags & FLAG.MESSAGES) === 0) return;
+    for (let received = receiveMessageOnPort(this.#port); received !== undefined; received = receiveMessageOnPort(this.#port)) {
+      this.#receive(received.message as ToHost);
+    }
+  }
+
+  /**
+   * The payload of the request or answer at hand: from the data area, or the message
+   * the worker posted for it (LENGTH = -1). Forgets every other posted payload.
+   */
+  takePayload(length: number): Uint8Array {
+    const payload = length < 0 ? (this.#payloads.shift() ?? EMPTY) : this.slot.data.slice(0, length);
+    // SECURITY: nothing the worker sent may outlive the request it came with.
+    this.#payloads.length = 0;
+    return payload;
+  }
+
+  /** Terminates the thread; waiters on its slot wake and find it stopped. @returns when it is gone */
+  stop(): Promise<void> {
+    this.#stopped = true;
+    this.#payloads.length = 0;
+    this.#port.close();
+    // Wakes host-side waiters on the old slot; their owner sees the worker replaced, so they stop.
+    Atomics.notify(this.slot.header, WORD.STATE);
+    return this.#worker.terminate().then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  #receive(message: ToHost): void {
+    if (message.type === 'payload') this.#payloads.push(message.bytes);
+    else this.#events.telemetry(message.items);
+  }
+}
