@@ -41,6 +41,18 @@ describe('diffPermissions', () => {
     ]);
   });
 
+  it('counts turning threads on as a widening (a plugin that can block its thread), and off as a narrowing', () => {
+    const on = diffPermissions(NONE, perms({ threads: true }));
+    assert.equal(on.widens, true);
+    assert.deepEqual(on.escalations, ['threads: true']);
+    assert.deepEqual(renderPermissionDiff(on), ['+ threads']);
+    const off = diffPermissions(perms({ threads: true }), NONE);
+    assert.equal(off.widens, false);
+    assert.equal(off.unchanged, false);
+    assert.deepEqual(renderPermissionDiff(off), ['- threads']);
+    assert.equal(diffPermissions(perms({ threads: false }), NONE).unchanged, true, 'false and absent are the same');
+  });
+
   it('treats removals as narrowing, never as needing approval', () => {
     const diff = diffPermissions(perms({ filesystem: ['read', 'write'], network: ['connect'], allowed_hosts: ['x.io'], volumes: [{ name: 'v', path: '/v', mode: 'rw' }] }), perms({ filesystem: ['read'] }));
     assert.equal(diff.widens, false);

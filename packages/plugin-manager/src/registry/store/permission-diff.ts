@@ -7,7 +7,8 @@
  * already covered by an installed `forge.*`, and `api.example.com` by
  * `*.example.com`, with the same matching rules the trust layer applies at call time
  * (microkernel trust/ceiling.ts). A new entry that nothing installed covers is a
- * widening; so is a new volume, or a volume going from ro to rw. A volume moving to
+ * widening; so is a new volume, a volume going from ro to rw, or `threads` turning on
+ * (shared memories and atomic waits: a plugin that can block its thread). A volume moving to
  * another guest path is shown but is not a widening: the operator maps volumes by
  * name, so the plugin sees the same host directory with the same rights.
  */
@@ -40,6 +41,8 @@ export interface PermissionDiff {
     readonly removed: readonly VolumeRequest[];
     readonly changed: readonly PermissionVolumeChange[];
   };
+  /** `permissions.threads` (absent means false) in the old and the new version. */
+  readonly threads: { readonly from: boolean; readonly to: boolean };
   /** True when the new permissions allow anything the old ones did not. */
   readonly widens: boolean;
   /** One line per widening, e.g. `network: connect`, `volume data (/data): ro -> rw`. */
@@ -104,6 +107,7 @@ export function diffPermissions(before: Permissions, after: Permissions): Permis
       return from !== undefined && (from.mode !== to.mode || from.path !== to.path) ? [{ name: to.name, from, to }] : [];
     }),
   };
+  const threads = { from: before.threads === true, to: after.threads === true };
   const escalations = [
     ...filesystem.added.map((mode) => `filesystem: ${mode}`),
     ...network.added.map((mode) => `network: ${mode}`),
@@ -111,14 +115,16 @@ export function diffPermissions(before: Permissions, after: Permissions): Permis
     ...syscalls.added.map((call) => `syscalls: ${call}`),
     ...volumes.added.map((volume) => `volume ${volume.name} (${volume.path}, ${volume.mode})`),
     ...volumes.changed.filter((change) => change.from.mode === 'ro' && change.to.mode === 'rw').map((change) => `volume ${change.name} (${change.to.path}): ro -> rw`),
+    ...(threads.to && !threads.from ? ['threads: true'] : []),
   ];
   const lists = [filesystem, network, allowedHosts, syscalls];
   const unchanged =
     lists.every((list) => list.added.length === 0 && list.removed.length === 0) &&
     volumes.added.length === 0 &&
     volumes.removed.length === 0 &&
-    volumes.changed.length === 0;
-  return { filesystem, network, allowed_hosts: allowedHosts, syscalls, volumes, widens: escalations.length > 0, escalations, unchanged };
+    volumes.changed.length === 0 &&
+    threads.from === threads.to;
+  return { filesystem, network, allowed_hosts: allowedHosts, syscalls, volumes, threads, widens: escalations.length > 0, escalations, unchanged };
 }
 
 /**
@@ -143,5 +149,6 @@ export function renderPermissionDiff(diff: PermissionDiff): string[] {
     const parts = [...(from.mode === to.mode ? [] : [`${from.mode} -> ${to.mode}`]), ...(from.path === to.path ? [] : [`path ${from.path} -> ${to.path}`])];
     lines.push(`${widening ? '+' : '~'} volume ${name}: ${parts.join(', ')}`);
   }
+  if (diff.threads.from !== diff.threads.to) lines.push(`${diff.threads.to ? '+' : '-'} threads`);
   return lines;
 }

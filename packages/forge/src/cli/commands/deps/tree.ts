@@ -1,6 +1,6 @@
 import { resolveDependencies, type Candidate } from '@forgeone/plugin-manager';
 import { CONFIG_FLAG, JSON_FLAG, defineCommand } from '../../command.js';
-import { openCliStore } from '../plugin/store.js';
+import { withCliStore } from '../plugin/store.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
 
 /** One node of a dependency tree. */
@@ -45,10 +45,8 @@ export const depsTree = defineCommand({
   args: [{ name: 'NAME', description: 'An installed plugin.', required: true }],
   examples: ['forge deps tree my-app', 'forge deps tree my-app --json'],
   async run({ flags, args }, io) {
-    const store = await openCliStore(io, { config: flags.config }, false);
-    const installed = await store.list();
+    const { installed, root } = await withCliStore(io, { config: flags.config }, false, async (store) => ({ installed: await store.list(), root: await store.get(args.NAME) }));
     const candidates = new Map(installed.map((plugin) => [plugin.name, { name: plugin.name, version: plugin.version, dependencies: plugin.manifest.dependencies }]));
-    const root = await store.get(args.NAME);
     const resolution = resolveDependencies({ [root.name]: root.version }, (name) => {
       const candidate = candidates.get(name);
       return candidate === undefined ? [] : [candidate];

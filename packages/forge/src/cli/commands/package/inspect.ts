@@ -82,6 +82,7 @@ export const inspect = defineCommand({
       `  allowed_hosts: ${list(p.allowed_hosts)}`,
       `  syscalls:      ${list(p.syscalls)}`,
       `  volumes:       ${list(p.volumes.map((v) => `${v.name} at ${v.path} (${v.mode})`))}`,
+      `  threads:       ${p.threads === true ? 'yes (shared memory and atomic waits)' : 'no'}`,
       `Dependencies:    ${list(Object.entries(manifest.dependencies).map(([name, range]) => `${name} ${range}`))}`,
       `Entry points:    ${list(Object.entries(manifest.entry_points).map(([step, name]) => `${step}=${name}`))}`,
       `Limits:          ${list(Object.entries(limitsSchema.encode(manifest.limits) as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`))}`,

@@ -3,7 +3,7 @@ import { ForgeError } from '@forgeone/common';
 import type { PermissionDiff } from '@forgeone/plugin-manager';
 import { CONFIG_FLAG, JSON_FLAG, defineCommand } from '../../command.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
-import { WAIT_FLAG, diffLines, openCliStore, permissionLines, pluginJson } from './store.js';
+import { WAIT_FLAG, diffLines, permissionLines, pluginJson, withCliStore } from './store.js';
 
 /** `forge install PKG [--approve-permissions] [--allow-downgrade] [--allow-publisher-change] [--json]` */
 export const pluginInstall = defineCommand({
@@ -29,14 +29,15 @@ export const pluginInstall = defineCommand({
   args: [{ name: 'PKG', description: 'The .forgepkg to install.', required: true }],
   examples: ['forge install hello-1.0.0.forgepkg', 'forge install hello-1.1.0.forgepkg --approve-permissions --json'],
   async run({ flags, args }, io) {
-    const store = await openCliStore(io, flags, true);
     let result;
     try {
-      result = await store.install(resolve(io.cwd, args.PKG), {
-        approvePermissions: flags['approve-permissions'],
-        allowDowngrade: flags['allow-downgrade'],
-        allowPublisherChange: flags['allow-publisher-change'],
-      });
+      result = await withCliStore(io, flags, true, (store) =>
+        store.install(resolve(io.cwd, args.PKG), {
+          approvePermissions: flags['approve-permissions'],
+          allowDowngrade: flags['allow-downgrade'],
+          allowPublisherChange: flags['allow-publisher-change'],
+        }),
+      );
     } catch (error) {
       if (ForgeError.is(error, 'FO_STORE_APPROVAL_REQUIRED') && !flags.json) {
         const { name, installed, version, diff } = error.details as { name: string; installed: string; version: string; diff: PermissionDiff };

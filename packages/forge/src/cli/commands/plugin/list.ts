@@ -1,6 +1,6 @@
 import { CONFIG_FLAG, JSON_FLAG, defineCommand } from '../../command.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
-import { openCliStore, pluginJson } from './store.js';
+import { pluginJson, withCliStore } from './store.js';
 
 /** Pads every column but the last to its widest cell. */
 function table(rows: readonly (readonly string[])[]): string[] {
@@ -17,14 +17,13 @@ export const pluginList = defineCommand({
   args: [],
   examples: ['forge list', 'forge list --json | jq -r ".plugins[].name"'],
   async run({ flags }, io) {
-    const store = await openCliStore(io, flags, false);
-    const plugins = await store.list();
+    const { directory, plugins } = await withCliStore(io, flags, false, async (store) => ({ directory: store.directory, plugins: await store.list() }));
     if (flags.json) {
-      io.stdout.write(toSafeJson({ directory: store.directory, plugins: plugins.map(pluginJson) }));
+      io.stdout.write(toSafeJson({ directory: directory, plugins: plugins.map(pluginJson) }));
       return;
     }
     if (plugins.length === 0) {
-      io.stderr.write(`no plugins installed in ${sanitizeForTerminal(store.directory)}\n`);
+      io.stderr.write(`no plugins installed in ${sanitizeForTerminal(directory)}\n`);
       return;
     }
     const rows = [

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { forge, type CliRun } from '../../../test-support/cli.js';
@@ -8,6 +8,7 @@ import { signingWorkspace } from '../../../test-support/workspace.js';
 import { caInit } from '../ca/init.js';
 import { caIssue } from '../ca/issue.js';
 import { keygen } from '../key/keygen.js';
+import { auditVerify } from '../audit/verify.js';
 import { pack } from '../package/pack.js';
 import { sign } from '../package/sign.js';
 import { pluginInstall } from './install.js';
@@ -16,7 +17,7 @@ import { pluginRollback } from './rollback.js';
 import { pluginUninstall } from './uninstall.js';
 
 const PLUGIN_COMMANDS = [pluginInstall, pluginUninstall, pluginList, pluginRollback];
-const commands = [pack, keygen, caInit, caIssue, sign, ...PLUGIN_COMMANDS];
+const commands = [pack, keygen, caInit, caIssue, sign, auditVerify, ...PLUGIN_COMMANDS];
 const WASM = Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
 
 async function cli(cwd: string, ...argv: string[]): Promise<CliRun> {
@@ -114,6 +115,27 @@ describe('forge install, list, rollback and uninstall', () => {
     assert.equal(run.status, 4, run.stderr);
     assert.equal(jsonError(run).code, 'FO_VERIFY_UNSIGNED');
     assert.deepEqual((JSON.parse(await ok(dir, 'list', '--json')) as { plugins: unknown[] }).plugins, []);
+  });
+
+  it('records every refused install and rollback in the configured audit log, with who asked and what', async () => {
+    const dir = await workspace();
+    const unsigned = await plugin(dir, 'hello', '1.0.0', undefined, true);
+    assert.equal((await cli(dir, 'install', unsigned)).status, 4);
+    assert.equal((await cli(dir, 'rollback', 'hello')).status, 6);
+    const records = (await readFile(join(dir, 'audit', 'audit.log'), 'utf8'))
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { type: string; action?: string; decision?: string; principal?: string; resource?: string; reason?: string });
+    const refusals = records.filter((record) => record.type === 'event');
+    assert.deepEqual(
+      refusals.map((record) => [record.action, record.decision, record.principal, record.reason?.split(':')[0]]),
+      [
+        ['store.install', 'deny', `user:${userInfo().username}`, 'FO_VERIFY_UNSIGNED'],
+        ['store.rollback', 'deny', `user:${userInfo().username}`, 'FO_STORE_NOT_INSTALLED'],
+      ],
+    );
+    assert.equal(refusals[0]?.resource, join(dir, unsigned));
+    assert.equal((await cli(dir, 'audit', 'verify', '--log', 'audit/audit.log')).status, 0, 'the chain verifies');
   });
 
   it('maps store refusals to their exit codes: full 8, downgrade 7, not installed 6, locked 9, bad name 2', async () => {

@@ -1,6 +1,6 @@
 import { CONFIG_FLAG, JSON_FLAG, defineCommand } from '../../command.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
-import { WAIT_FLAG, openCliStore, pluginJson } from './store.js';
+import { WAIT_FLAG, pluginJson, withCliStore } from './store.js';
 
 /** `forge rollback NAME [--json]` */
 export const pluginRollback = defineCommand({
@@ -15,8 +15,7 @@ export const pluginRollback = defineCommand({
   args: [{ name: 'NAME', description: 'The plugin to roll back.', required: true }],
   examples: ['forge rollback hello'],
   async run({ flags, args }, io) {
-    const store = await openCliStore(io, flags, true);
-    const plugin = await store.rollback(args.NAME);
+    const plugin = await withCliStore(io, flags, true, (store) => store.rollback(args.NAME));
     if (flags.json) {
       io.stdout.write(toSafeJson({ plugin: pluginJson(plugin) }));
       return;

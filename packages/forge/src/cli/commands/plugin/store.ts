@@ -3,8 +3,10 @@
  * the `--wait` flag, and rendering installed plugins and permission diffs for a
  * terminal (every plugin-supplied value sanitised).
  */
+import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { parseDuration } from '@forgeone/common';
+import { openConfiguredAuditLog, type AuditLog } from '@forgeone/microkernel';
 import {
   PluginStore,
   loadAttestationSettings,
@@ -27,13 +29,30 @@ export const WAIT_FLAG = {
   description: 'Wait up to this long (e.g. 30s) while another forge process changes the store (default: fail at once with FO_STORE_LOCKED).',
 } as const;
 
+/** The principal the CLI acts as in audit records: the operating-system user running it. */
+function cliPrincipal(): string {
+  try {
+    return `user:${userInfo().username}`;
+  } catch {
+    return `user:uid-${process.geteuid?.() ?? 'unknown'}`;
+  }
+}
+
 /**
- * Opens the store at the configuration's plugin_directory.
- * @param verify load the trust store and signer policy (install, rollback)
+ * Runs `work` on the store at the configuration's plugin_directory. With `verify`
+ * (install, rollback) the trust store and signer policy are loaded and, when
+ * security.audit_logging is on, the configured audit log is opened so that every
+ * refused install, upgrade or rollback leaves a denial record; the log is flushed and
+ * closed when `work` ends, whatever happened.
  * @throws ForgeError FO_CLI_FLAG_VALUE for a bad --wait; the codes of loadCliConfig,
- *   loadAttestationSettings and PluginStore.open
+ *   loadAttestationSettings, the audit log's and PluginStore.open; what `work` throws
  */
-export async function openCliStore(io: CliIo, flags: { readonly config: string | undefined; readonly wait?: string | undefined }, verify: boolean): Promise<PluginStore> {
+export async function withCliStore<T>(
+  io: CliIo,
+  flags: { readonly config: string | undefined; readonly wait?: string | undefined },
+  verify: boolean,
+  work: (store: PluginStore) => Promise<T>,
+): Promise<T> {
   let lockWaitMs = 0;
   if (flags.wait !== undefined) {
     const parsed = parseDuration(flags.wait);
@@ -43,8 +62,15 @@ export async function openCliStore(io: CliIo, flags: { readonly config: string |
     lockWaitMs = parsed;
   }
   const { config, file } = await loadCliConfig(io, flags.config);
-  const verification = verify ? await loadAttestationSettings(config.security, file === undefined ? io.cwd : dirname(file)) : undefined;
-  return PluginStore.open(storeOptionsFromConfig(config, verification, { lockWaitMs }));
+  const configDir = file === undefined ? io.cwd : dirname(file);
+  const verification = verify ? await loadAttestationSettings(config.security, configDir) : undefined;
+  const log: AuditLog | undefined = verify && config.security.audit_logging ? await openConfiguredAuditLog(config.audit, configDir) : undefined;
+  try {
+    const store = await PluginStore.open(storeOptionsFromConfig(config, verification, { lockWaitMs, ...(log === undefined ? {} : { audit: { log, principal: cliPrincipal() } }) }));
+    return await work(store);
+  } finally {
+    await log?.close();
+  }
 }
 
 /** An installed plugin as JSON for `--json`. */

@@ -1,6 +1,6 @@
 import { CONFIG_FLAG, JSON_FLAG, defineCommand } from '../../command.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
-import { WAIT_FLAG, openCliStore } from './store.js';
+import { WAIT_FLAG, withCliStore } from './store.js';
 
 /** `forge uninstall NAME [--json]` */
 export const pluginUninstall = defineCommand({
@@ -14,8 +14,7 @@ export const pluginUninstall = defineCommand({
   args: [{ name: 'NAME', description: 'The plugin to remove.', required: true }],
   examples: ['forge uninstall hello'],
   async run({ flags, args }, io) {
-    const store = await openCliStore(io, flags, false);
-    const result = await store.uninstall(args.NAME);
+    const result = await withCliStore(io, flags, false, (store) => store.uninstall(args.NAME));
     if (flags.json) {
       io.stdout.write(toSafeJson({ uninstalled: result.name, version: result.version ?? null }));
       return;
