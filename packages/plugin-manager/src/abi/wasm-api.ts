@@ -69,3 +69,8 @@ export function isWasmMemory(value: unknown): value is WasmMemory {
 export function isWasmGlobal(value: unknown): value is WasmGlobal {
   return value instanceof wasm.Global;
 }
+
+/** True when `value` is a compiled `WebAssembly.Module`. */
+export function isWasmModule(value: unknown): value is WasmModule {
+  return value instanceof wasm.Module;
+}

@@ -1,56 +1,5 @@
 /**
- * The slice of the engine's `WebAssembly` namespace WASI uses, typed here: the
- * workspace builds without the DOM library, so TypeScript knows no `WebAssembly`
- * global, and a global declaration would clash with other folders. The types are
- * structural, so instances and modules from the runtime's own engine module fit.
+ * The engine's `WebAssembly` namespace for WASI. The typing lives once, in the ABI
+ * layer below (abi/wasm-api.ts); this module only gives WASI its names.
  */
-
-/** A compiled module (`WebAssembly.Module`). */
-export type WasmModule = object;
-
-/** A linear memory (`WebAssembly.Memory`); growth replaces `buffer`. */
-export interface WasmMemory {
-  readonly buffer: ArrayBuffer | SharedArrayBuffer;
-}
-
-/** An instance (`WebAssembly.Instance`). */
-export interface WasmInstance {
-  readonly exports: Readonly<Record<string, unknown>>;
-}
-
-/** An import object: module name to field name to value. */
-export type WasmImports = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
-
-/** One import or export, as `WebAssembly.Module.imports/exports` describe it. */
-export interface WasmExternDescriptor {
-  readonly module?: string;
-  readonly name: string;
-  readonly kind: string;
-}
-
-interface ModuleStatics {
-  imports(module: WasmModule): WasmExternDescriptor[];
-  exports(module: WasmModule): WasmExternDescriptor[];
-}
-
-interface WasmNamespace {
-  readonly Module: (abstract new (...args: never[]) => WasmModule) & ModuleStatics;
-  readonly Memory: abstract new (...args: never[]) => WasmMemory;
-  readonly LinkError: abstract new (...args: never[]) => Error;
-  readonly RuntimeError: abstract new (...args: never[]) => Error;
-  compile(bytes: Uint8Array): Promise<WasmModule>;
-  instantiate(module: WasmModule, imports?: WasmImports): Promise<WasmInstance>;
-}
-
-/** The engine's `WebAssembly` namespace, narrowed to what WASI uses. */
-export const wasm: WasmNamespace = (globalThis as unknown as { WebAssembly: WasmNamespace }).WebAssembly;
-
-/** True when `value` is a `WebAssembly.Memory`. */
-export function isWasmMemory(value: unknown): value is WasmMemory {
-  return value instanceof wasm.Memory;
-}
-
-/** True when `value` is a compiled `WebAssembly.Module`. */
-export function isWasmModule(value: unknown): value is WasmModule {
-  return value instanceof wasm.Module;
-}
+export { isWasmMemory, isWasmModule, wasm, type WasmImports, type WasmInstance, type WasmMemory, type WasmModule } from '../../abi/wasm-api.js';
