@@ -8,6 +8,7 @@ import { LIFECYCLE_CODES } from './codes/lifecycle.js';
 import { PACKAGE_CODES } from './codes/package.js';
 import { REGISTRY_CODES } from './codes/registry.js';
 import { RUNTIME_CODES } from './codes/runtime.js';
+import { SANDBOX_CODES } from './codes/sandbox.js';
 import { STORE_CODES } from './codes/store.js';
 import { SYSCALL_CODES } from './codes/syscall.js';
 import { TRUST_CODES } from './codes/trust.js';
@@ -41,7 +42,8 @@ export const ERROR_AREAS = [
     prefixes: ['ATTESTATION', 'BUNDLE', 'CA', 'CERT', 'CHAIN', 'KEYLESS', 'KEY', 'REVOCATION', 'REVOKED', 'SIGNER', 'SIGN', 'TRUSTSTORE', 'VERIFY'],
     codes: ATTESTATION_CODES,
   },
-  { title: 'Runtime: analysis, instrumentation, sandbox limits', file: 'runtime', prefixes: ['RUNTIME', 'SANDBOX'], codes: RUNTIME_CODES },
+  { title: 'Runtime: analysis and instrumentation', file: 'runtime', prefixes: ['RUNTIME'], codes: RUNTIME_CODES },
+  { title: 'Sandbox: isolation backends, CPU and time limits', file: 'sandbox', prefixes: ['SANDBOX'], codes: SANDBOX_CODES },
   { title: 'ABI: forge/1 calls and host functions', file: 'abi', prefixes: ['ABI'], codes: ABI_CODES },
   { title: 'WASI preview1', file: 'wasi', prefixes: ['WASI'], codes: WASI_CODES },
   { title: 'Trust: policy decisions and anomaly detection', file: 'trust', prefixes: ['TRUST'], codes: TRUST_CODES },
@@ -60,6 +62,7 @@ export const ERROR_CATALOG = {
   ...PACKAGE_CODES,
   ...ATTESTATION_CODES,
   ...RUNTIME_CODES,
+  ...SANDBOX_CODES,
   ...ABI_CODES,
   ...WASI_CODES,
   ...TRUST_CODES,
