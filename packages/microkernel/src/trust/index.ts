@@ -12,4 +12,4 @@ export {
   type PluginGrant,
 } from './policy.js';
 export { MAX_CACHED_DECISIONS, PluginTrust, TrustContext, type CacheStats, type SyscallArgs, type TrustOptions } from './trust-context.js';
-export { operatorPolicyFromConfig } from './from-config.js';
+export { grantsFromConfig, operatorPolicyFromConfig } from './from-config.js';

@@ -5,7 +5,7 @@
  * the manifest and the operator's grant.
  */
 import { ANY_PUBLISHER, type ForgeConfig, type GrantConfig, type PluginIdentity } from '@forgeone/common';
-import { anomalyOptionsFromConfig, type AuditLevel, type CallSpec, type PluginGrant } from '@forgeone/microkernel';
+import { anomalyOptionsFromConfig, grantsFromConfig, type AuditLevel, type CallSpec } from '@forgeone/microkernel';
 import type { Manifest } from '../plugin/index.js';
 import type { PreparedModule } from '../runtime/index.js';
 import type { PluginSpec, PolicySpec } from '../sandbox/index.js';
@@ -24,18 +24,9 @@ export function effectiveLimits(manifest: Manifest, config: ForgeConfig): { memo
 
 /** The operator policy as data, for backends to rebuild in their own threads. */
 export function policySpecFromConfig(config: ForgeConfig, cedarText: string | undefined): PolicySpec {
-  const grants: Record<string, PluginGrant> = {};
-  for (const [name, grant] of Object.entries(config.policy.grants)) {
-    grants[name] = {
-      ...(grant.publisher === ANY_PUBLISHER ? {} : { publisher: grant.publisher }),
-      ...(grant.syscalls === undefined ? {} : { syscalls: grant.syscalls }),
-      hosts: grant.hosts,
-      volumes: grant.volumes,
-    };
-  }
   return {
     networkAccess: config.sandbox.network_access,
-    grants,
+    grants: grantsFromConfig(config),
     ...(cedarText === undefined ? {} : { cedar: { text: cedarText, mode: config.policy.cedar_mode, source: config.policy.cedar ?? 'cedar policies' } }),
   };
 }
