@@ -1,1 +1,1 @@
-export { checkLimitOption, checkPositiveLimit, invalidLimits, limitProblem, positiveLimitProblem, type LimitRange } from './limit-option.js';
+export { checkLimitOption, checkPositiveLimit, invalidLimits, limitProblem, positiveLimitProblem, resolveLimits, type LimitRange, type LimitRule } from './limit-option.js';

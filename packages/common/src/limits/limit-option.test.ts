@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ForgeError } from '../errors/forge-error.js';
-import { checkLimitOption, checkPositiveLimit, invalidLimits, limitProblem, positiveLimitProblem } from './limit-option.js';
+import { checkLimitOption, checkPositiveLimit, invalidLimits, limitProblem, positiveLimitProblem, resolveLimits } from './limit-option.js';
 
 const refused = (run: () => unknown): ForgeError => {
   try {
@@ -45,5 +45,18 @@ describe('limit options', () => {
     assert.equal(error.code, 'FO_LIMIT_INVALID');
     assert.deepEqual(error.details['problems'], ['a: x', 'b: y']);
     assert.equal(error.message, 'a: x; b: y');
+  });
+
+  it('resolve a set of limits: defaults fill the gaps, only known keys are kept, every malformed one is listed', () => {
+    const defaults = { maxBytes: 10, maxItems: 5, ratio: 2 };
+    const resolved = resolveLimits('test limit', defaults, { maxItems: 7, extra: 1 } as Partial<typeof defaults>, { ratio: 'positive', maxItems: { min: 1, max: 8 } });
+    assert.deepEqual(resolved, { maxBytes: 10, maxItems: 7, ratio: 2 });
+    assert.ok(Object.isFrozen(resolved));
+    const error = refused(() => resolveLimits('test limit', defaults, { maxBytes: -1, maxItems: 9, ratio: 0 }, { ratio: 'positive', maxItems: { min: 1, max: 8 } }));
+    assert.deepEqual(error.details['problems'], [
+      'test limit maxBytes: expected a non-negative integer, found -1',
+      'test limit maxItems: expected an integer from 1 to 8, found 9',
+      'test limit ratio: expected a positive number, found 0',
+    ]);
   });
 });

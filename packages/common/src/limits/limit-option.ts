@@ -68,3 +68,36 @@ export function checkPositiveLimit(name: string, value: unknown): number {
   if (problem !== undefined) throw invalidLimits([problem]);
   return value as number;
 }
+
+/** How one limit is checked: an integer range, or `positive` (a finite number above 0, a ratio or a rate). */
+export type LimitRule = LimitRange | 'positive';
+
+/**
+ * The one limits resolver: fills the limits a caller left out from `defaults` and
+ * checks every value by its rule (default: a non-negative safe integer), reporting
+ * every malformed one at once. Only the keys of `defaults` are taken, so a caller may
+ * pass a wider object.
+ *
+ * @param prefix names the limits in messages (`archive limit` gives `archive limit maxEntries: ...`)
+ * @returns a frozen object with exactly the keys of `defaults`
+ * @throws ForgeError FO_LIMIT_INVALID listing every malformed limit
+ */
+export function resolveLimits<T extends { readonly [K in keyof T]: number }>(
+  prefix: string,
+  defaults: T,
+  given: Partial<Record<keyof T, unknown>> = {},
+  rules: Partial<Record<keyof T, LimitRule>> = {},
+): T {
+  const resolved: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const key of Object.keys(defaults) as (keyof T & string)[]) {
+    const value = given[key] ?? defaults[key];
+    const rule = rules[key] ?? {};
+    const name = `${prefix} ${key}`;
+    const problem = rule === 'positive' ? positiveLimitProblem(name, value) : limitProblem(name, value, rule);
+    if (problem !== undefined) problems.push(problem);
+    resolved[key] = value;
+  }
+  if (problems.length > 0) throw invalidLimits(problems);
+  return Object.freeze(resolved) as T;
+}

@@ -1,4 +1,4 @@
-import { checkLimitOption } from '@forgeone/common';
+import { checkLimitOption, resolveLimits } from '@forgeone/common';
 import { MAX_REGION_BYTES } from './packed.js';
 
 /**
@@ -33,15 +33,8 @@ export const DEFAULT_ABI_LIMITS: AbiLimits = Object.freeze({
  * @throws ForgeError FO_LIMIT_INVALID when a limit is malformed
  */
 export function resolveAbiLimits(limits: Partial<AbiLimits> = {}): AbiLimits {
-  const resolved: AbiLimits = {
-    maxInputBytes: limits.maxInputBytes ?? DEFAULT_ABI_LIMITS.maxInputBytes,
-    maxOutputBytes: limits.maxOutputBytes ?? DEFAULT_ABI_LIMITS.maxOutputBytes,
-    maxErrorBytes: limits.maxErrorBytes ?? DEFAULT_ABI_LIMITS.maxErrorBytes,
-  };
-  for (const key of ['maxInputBytes', 'maxOutputBytes', 'maxErrorBytes'] as const) {
-    checkByteLimit(`ABI limit ${key}`, resolved[key]);
-  }
-  return Object.freeze(resolved);
+  const bytes = { max: MAX_REGION_BYTES };
+  return resolveLimits('ABI limit', DEFAULT_ABI_LIMITS, limits, { maxInputBytes: bytes, maxOutputBytes: bytes, maxErrorBytes: bytes });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { checkLimitOption, checkPositiveLimit } from '@forgeone/common';
+import { resolveLimits as resolveLimitsOf } from '@forgeone/common';
 
 /**
  * Hard limits applied while a package is read. Every one is checked as the stream
@@ -42,15 +42,6 @@ export const DEFAULT_ARCHIVE_LIMITS: ArchiveLimits = Object.freeze({
  * @throws ForgeError FO_LIMIT_INVALID when a limit is malformed
  */
 export function resolveLimits(limits: Partial<ArchiveLimits> = {}): ArchiveLimits {
-  // Only the archive's own keys: callers may pass a wider object (the package limits).
-  const resolved: ArchiveLimits = {
-    maxPackageSize: limits.maxPackageSize ?? DEFAULT_ARCHIVE_LIMITS.maxPackageSize,
-    maxUnpackedSize: limits.maxUnpackedSize ?? DEFAULT_ARCHIVE_LIMITS.maxUnpackedSize,
-    maxEntries: limits.maxEntries ?? DEFAULT_ARCHIVE_LIMITS.maxEntries,
-    maxFileSize: limits.maxFileSize ?? DEFAULT_ARCHIVE_LIMITS.maxFileSize,
-    maxCompressionRatio: limits.maxCompressionRatio ?? DEFAULT_ARCHIVE_LIMITS.maxCompressionRatio,
-  };
-  for (const key of ['maxPackageSize', 'maxUnpackedSize', 'maxEntries', 'maxFileSize'] as const) checkLimitOption(`archive limit ${key}`, resolved[key]);
-  checkPositiveLimit('archive limit maxCompressionRatio', resolved.maxCompressionRatio);
-  return resolved;
+  // Only the archive's own keys are taken: callers may pass a wider object (the package limits).
+  return resolveLimitsOf('archive limit', DEFAULT_ARCHIVE_LIMITS, limits, { maxCompressionRatio: 'positive' });
 }

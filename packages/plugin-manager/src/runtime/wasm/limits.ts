@@ -1,4 +1,4 @@
-import { ForgeError, checkLimitOption } from '@forgeone/common';
+import { ForgeError, checkLimitOption, resolveLimits } from '@forgeone/common';
 
 /**
  * Size limits checked while a module is decoded, before anything is compiled. The
@@ -41,14 +41,7 @@ export const DEFAULT_MODULE_LIMITS: ModuleLimits = Object.freeze({
  * @throws ForgeError FO_LIMIT_INVALID when a limit is not a non-negative safe integer.
  */
 export function resolveModuleLimits(limits: Partial<ModuleLimits> = {}): ModuleLimits {
-  const resolved: ModuleLimits = {
-    maxModuleBytes: limits.maxModuleBytes ?? DEFAULT_MODULE_LIMITS.maxModuleBytes,
-    maxFunctions: limits.maxFunctions ?? DEFAULT_MODULE_LIMITS.maxFunctions,
-    maxFunctionBodyBytes: limits.maxFunctionBodyBytes ?? DEFAULT_MODULE_LIMITS.maxFunctionBodyBytes,
-    maxLocalsPerFunction: limits.maxLocalsPerFunction ?? DEFAULT_MODULE_LIMITS.maxLocalsPerFunction,
-  };
-  for (const [key, value] of Object.entries(resolved)) checkCount(`module limit ${key}`, value);
-  return resolved;
+  return resolveLimits('module limit', DEFAULT_MODULE_LIMITS, limits);
 }
 
 /**
