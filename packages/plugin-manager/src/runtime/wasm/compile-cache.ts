@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { ForgeError } from '@forgeone/common';
+import { ForgeError, checkLimitOption } from '@forgeone/common';
 import { engine, type CompiledModule } from './engine.js';
-import { checkCount } from './limits.js';
 
 /** Options for {@link CompileCache}. */
 export interface CompileCacheOptions {
@@ -61,8 +60,8 @@ export class CompileCache {
   constructor(options: CompileCacheOptions = {}) {
     this.#maxEntries = options.maxEntries ?? 64;
     this.#maxBytes = options.maxBytes ?? 256 * MiB;
-    checkCount('compile cache maxEntries', this.#maxEntries);
-    checkCount('compile cache maxBytes', this.#maxBytes);
+    checkLimitOption('compile cache maxEntries', this.#maxEntries);
+    checkLimitOption('compile cache maxBytes', this.#maxBytes);
     this.#compile = options.compile ?? ((bytes) => engine.compile(bytes));
   }
 

@@ -1,9 +1,9 @@
-import { ForgeError, describeValue } from '@forgeone/common';
+import { ForgeError, checkLimitOption, describeValue } from '@forgeone/common';
 import { DEFAULT_MAX_TABLE_ELEMENTS, capMemories, capTables } from './caps.js';
 import { decodeModule } from './decode.js';
 import { encodeModule } from './encode.js';
 import { FuelRewriter } from './fuel-pass.js';
-import { checkCount, type ModuleLimits } from './limits.js';
+import type { ModuleLimits } from './limits.js';
 import { SECTION_ORDER, SectionId, importCounts, type DecodedModule, type KnownSectionId } from './model.js';
 import { Op } from './opcodes.js';
 import { MAY_BLOCK_SECTION, WaitCollector, describeWaits } from './threads.js';
@@ -127,7 +127,7 @@ export function instrumentModule(bytes: Uint8Array, options: InstrumentOptions):
 
 function checkOptions(options: InstrumentOptions): bigint {
   for (const key of ['maxMemoryBytes', 'memoryBudgetBytes', 'maxTableElements', 'maxTables', 'maxTotalTableElements'] as const) {
-    if (options[key] !== undefined) checkCount(key, options[key]);
+    if (options[key] !== undefined) checkLimitOption(key, options[key]);
   }
   const fuel: unknown = options.initialFuel ?? 0n;
   if (typeof fuel !== 'bigint' || fuel < I64_MIN || fuel > I64_MAX) {

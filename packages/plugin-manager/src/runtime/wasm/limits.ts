@@ -1,4 +1,4 @@
-import { ForgeError, checkLimitOption, resolveLimits } from '@forgeone/common';
+import { ForgeError, resolveLimits } from '@forgeone/common';
 
 /**
  * Size limits checked while a module is decoded, before anything is compiled. The
@@ -42,14 +42,6 @@ export const DEFAULT_MODULE_LIMITS: ModuleLimits = Object.freeze({
  */
 export function resolveModuleLimits(limits: Partial<ModuleLimits> = {}): ModuleLimits {
   return resolveLimits('module limit', DEFAULT_MODULE_LIMITS, limits);
-}
-
-/**
- * Checks that an option is a non-negative safe integer (the shared limit check).
- * @throws ForgeError FO_LIMIT_INVALID naming the option and the value found
- */
-export function checkCount(name: string, value: unknown): void {
-  checkLimitOption(name, value);
 }
 
 /** Throws the limit error `code` when `actual` exceeds `limit`. */
