@@ -4,6 +4,7 @@ import { CONFIG_FLAG, JSON_FLAG, defineCommand } from '../../command.js';
 import { badFlagValue } from '../../flag-value.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
 import { cliAuditPaths } from './paths.js';
+import { text } from '../../help-text.js';
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 
@@ -53,11 +54,12 @@ export function formatRecord(record: AuditRecord): string {
 export const auditTail = defineCommand({
   path: ['audit', 'tail'],
   summary: 'Show the newest audit records, optionally of one plugin or since a time.',
-  description:
-    'Prints the newest records of the audit log, oldest first: time, seq, decision, principal,\n' +
-    'action, resource and reason. Text that came from plugins is escaped. Without --since the last\n' +
-    '20 records are shown (change it with -n); with --since, every record since then. tail reads,\n' +
-    'it does not verify: run forge audit verify for that.',
+  description: text`
+    Prints the newest records of the audit log, oldest first: time, seq, decision, principal,
+    action, resource and reason. Text that came from plugins is escaped. Without --since the last
+    20 records are shown (change it with -n); with --since, every record since then. tail reads,
+    it does not verify: run forge audit verify for that.
+  `,
   flags: [
     { name: 'plugin', type: 'string', value: 'X', description: 'Only records of this plugin: its name, publisher/name, publisher/name@version, or package digest sha256:....' },
     { name: 'since', type: 'string', value: 'T', description: 'Only records from this time on: a duration back from now (10m, 2h) or an ISO time.' },

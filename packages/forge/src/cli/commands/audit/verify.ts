@@ -4,6 +4,7 @@ import { loadCheckpointVerifyKey, verifyAuditLog, type AuditRecordLocation, type
 import { CONFIG_FLAG, JSON_FLAG, defineCommand, type CliIo } from '../../command.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
 import { cliAuditPaths, keyFileExists } from './paths.js';
+import { text } from '../../help-text.js';
 
 function place(location: AuditRecordLocation, cwd: string): string {
   const file = relative(cwd, location.file) || location.file;
@@ -48,14 +49,15 @@ function report(result: AuditVerification, keys: readonly CheckpointVerifyKey[],
 export const auditVerify = defineCommand({
   path: ['audit', 'verify'],
   summary: 'Check the audit log (hash chain, checkpoint signatures, truncation) and name the first bad record.',
-  description:
-    'Reads every segment of the log, checks that each record hashes to its hash and continues the\n' +
-    'record before it, that every checkpoint is signed by one of the keys, and that the log reaches\n' +
-    'the checkpoint recorded in the state file. On the first problem it prints the file, line, byte\n' +
-    'offset and seq of the first bad record and exits with the problem\'s status (5 for tampering).\n' +
-    '\n' +
-    'Without --key the public key next to the configured checkpoint key is used if it exists. A key\n' +
-    'kept on the same host proves less than a copy kept elsewhere; see docs/audit.md.',
+  description: text`
+    Reads every segment of the log, checks that each record hashes to its hash and continues the
+    record before it, that every checkpoint is signed by one of the keys, and that the log reaches
+    the checkpoint recorded in the state file. On the first problem it prints the file, line, byte
+    offset and seq of the first bad record and exits with the problem's status (5 for tampering).
+
+    Without --key the public key next to the configured checkpoint key is used if it exists. A key
+    kept on the same host proves less than a copy kept elsewhere; see docs/audit.md.
+  `,
   flags: [
     { name: 'log', type: 'string', value: 'FILE', description: 'The audit log (default: audit.path from the configuration); rotated segments next to it are checked too.' },
     {

@@ -4,16 +4,18 @@ import { ForgeError } from '@forgeone/common';
 import { JSON_FLAG, defineCommand } from '../../command.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
 import { requiredFlag, wholeNumber } from './options.js';
+import { text } from '../../help-text.js';
 
 /** `forge ca issue --ca DIR --pub FILE --name PUBLISHER [--days N] [--intermediate [--path-len N]] --out FILE` */
 export const caIssue = defineCommand({
   path: ['ca', 'issue'],
   summary: 'Issue a publisher (code-signing) certificate or an intermediate CA for a public key.',
-  description:
-    'A publisher certificate is not a CA, may only sign (keyUsage digitalSignature) and lists the codeSigning\n' +
-    'extended key usage; PUBLISHER becomes the plugin identity\'s publisher. With --intermediate, the\n' +
-    'certificate is a CA (keyCertSign); make a CA directory of it (ca.pem, ca.key, and chain.pem holding\n' +
-    'the certificates above it) to issue from it. Validity ends no later than the issuing CA\'s.',
+  description: text`
+    A publisher certificate is not a CA, may only sign (keyUsage digitalSignature) and lists the codeSigning
+    extended key usage; PUBLISHER becomes the plugin identity's publisher. With --intermediate, the
+    certificate is a CA (keyCertSign); make a CA directory of it (ca.pem, ca.key, and chain.pem holding
+    the certificates above it) to issue from it. Validity ends no later than the issuing CA's.
+  `,
   flags: [
     { name: 'ca', type: 'string', value: 'DIR', description: 'The issuing CA directory (ca.pem, ca.key, optional chain.pem).', required: true },
     { name: 'pub', type: 'string', value: 'FILE', description: 'The subject\'s public key (PEM), e.g. from forge keygen.', required: true },

@@ -4,6 +4,7 @@ import { createRevocationList, loadCertificateAuthority, parseRevocationList, re
 import { JSON_FLAG, defineCommand } from '../../command.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
 import { requiredFlag, wholeNumber } from './options.js';
+import { text } from '../../help-text.js';
 
 const DAY = 86_400_000;
 
@@ -11,11 +12,12 @@ const DAY = 86_400_000;
 export const caRevoke = defineCommand({
   path: ['ca', 'revoke'],
   summary: 'Write a signed revocation list naming certificate serials, key ids or package digests.',
-  description:
-    'The list is signed with the root CA\'s key and takes effect when copied to a trust store as\n' +
-    'revocations.json. When FILE exists, its entries are kept (after checking it was signed by this\n' +
-    'CA) and the new ones added. Serials are hex, as forge ca issue and openssl x509 -serial print them;\n' +
-    'key ids are what forge keygen prints; digests are package content digests (forge inspect).',
+  description: text`
+    The list is signed with the root CA's key and takes effect when copied to a trust store as
+    revocations.json. When FILE exists, its entries are kept (after checking it was signed by this
+    CA) and the new ones added. Serials are hex, as forge ca issue and openssl x509 -serial print them;
+    key ids are what forge keygen prints; digests are package content digests (forge inspect).
+  `,
   flags: [
     { name: 'ca', type: 'string', value: 'DIR', description: 'The root CA directory whose key signs the list.', required: true },
     { name: 'out', short: 'o', type: 'string', value: 'FILE', description: 'The revocation list to write or extend.', required: true },

@@ -2,6 +2,7 @@ import { resolveDependencies, type Candidate } from '@forgeone/plugin-manager';
 import { CONFIG_FLAG, JSON_FLAG, defineCommand } from '../../command.js';
 import { withCliStore } from '../plugin/store.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
+import { text } from '../../help-text.js';
 
 /** One node of a dependency tree. */
 interface TreeNode {
@@ -36,11 +37,12 @@ function render(node: TreeNode, prefix: string, last: boolean, root: boolean, li
 export const depsTree = defineCommand({
   path: ['deps', 'tree'],
   summary: 'Show the dependency tree of an installed plugin, resolved across installed plugins.',
-  description:
-    'Resolves NAME\'s dependencies (semver ranges from the manifests) against the plugins installed in\n' +
-    'plugin_directory and prints the versions chosen, with the range each parent asked for. A cycle is\n' +
-    'reported with its path (exit 7), a conflict as a derivation ("a 1.2.0 needs b ^2.0.0, but c 1.0.0\n' +
-    'needs b ^1.0.0", exit 7), a missing plugin with what exists (exit 6).',
+  description: text`
+    Resolves NAME's dependencies (semver ranges from the manifests) against the plugins installed in
+    plugin_directory and prints the versions chosen, with the range each parent asked for. A cycle is
+    reported with its path (exit 7), a conflict as a derivation ("a 1.2.0 needs b ^2.0.0, but c 1.0.0
+    needs b ^1.0.0", exit 7), a missing plugin with what exists (exit 6).
+  `,
   flags: [JSON_FLAG, CONFIG_FLAG],
   args: [{ name: 'NAME', description: 'An installed plugin.', required: true }],
   examples: ['forge deps tree my-app', 'forge deps tree my-app --json'],

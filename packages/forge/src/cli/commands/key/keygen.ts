@@ -3,15 +3,17 @@ import { generateKeyPair, writeKeyPair } from '@forgeone/plugin-manager';
 import { JSON_FLAG, defineCommand } from '../../command.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
 import { ALGORITHM_FLAG, algorithm, requiredFlag } from '../ca/options.js';
+import { text } from '../../help-text.js';
 
 /** `forge keygen [--algorithm ed25519|ecdsa-p256] --out PREFIX` */
 export const keygen = defineCommand({
   path: ['keygen'],
   summary: 'Generate a signing key pair: PREFIX.key (private, mode 0600) and PREFIX.pub.',
-  description:
-    'PREFIX.key is a PKCS#8 PEM private key created with mode 0600; PREFIX.pub is its SPKI PEM public key.\n' +
-    'Neither file may exist already. Prints the key id (sha256 of the public key) to stdout: it names\n' +
-    'the attestation a package gets when signed with this key, and the key in revocation lists.',
+  description: text`
+    PREFIX.key is a PKCS#8 PEM private key created with mode 0600; PREFIX.pub is its SPKI PEM public key.
+    Neither file may exist already. Prints the key id (sha256 of the public key) to stdout: it names
+    the attestation a package gets when signed with this key, and the key in revocation lists.
+  `,
   flags: [
     { name: 'out', short: 'o', type: 'string', value: 'PREFIX', description: 'Path prefix of the two files to write.', required: true },
     ALGORITHM_FLAG,

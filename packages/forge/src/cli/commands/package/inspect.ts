@@ -5,6 +5,7 @@ import { fromFsError } from '@forgeone/common';
 import { CONFIG_FLAG, JSON_FLAG, defineCommand } from '../../command.js';
 import { loadCliConfig } from '../../config.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
+import { text } from '../../help-text.js';
 
 interface SignatureSummary {
   readonly path: string;
@@ -34,9 +35,10 @@ function list(values: readonly string[]): string {
 export const inspect = defineCommand({
   path: ['inspect'],
   summary: 'Show a package\'s manifest, every file with its sha256, and the signatures present.',
-  description:
-    'Reads the package under the configured package limits and checks its structure (the same\n' +
-    'checks as installing), but does not verify signatures: use forge verify for that.',
+  description: text`
+    Reads the package under the configured package limits and checks its structure (the same
+    checks as installing), but does not verify signatures: use forge verify for that.
+  `,
   flags: [JSON_FLAG, CONFIG_FLAG],
   args: [{ name: 'FILE', description: 'The .forgepkg to inspect.', required: true }],
   examples: ['forge inspect sample.forgepkg', 'forge inspect sample.forgepkg --json | jq .files'],

@@ -3,15 +3,17 @@ import { defaultPackageName, packDirectory, packageLimitsFromConfig, writeFileAt
 import { CONFIG_FLAG, JSON_FLAG, defineCommand } from '../../command.js';
 import { loadCliConfig } from '../../config.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
+import { text } from '../../help-text.js';
 
 /** `forge pack DIR [-o FILE]` */
 export const pack = defineCommand({
   path: ['pack'],
   summary: 'Build a deterministic .forgepkg from a plugin directory.',
-  description:
-    'Reads DIR/plugin.toml, validates it, writes the canonical manifest.json and packs it with the\n' +
-    'entry module (plugin.wasm by default) and DIR/assets/. Other files in DIR are not packed.\n' +
-    'The same inputs always give a byte-identical package. Prints the package path to stdout.',
+  description: text`
+    Reads DIR/plugin.toml, validates it, writes the canonical manifest.json and packs it with the
+    entry module (plugin.wasm by default) and DIR/assets/. Other files in DIR are not packed.
+    The same inputs always give a byte-identical package. Prints the package path to stdout.
+  `,
   flags: [
     { name: 'out', short: 'o', type: 'string', value: 'FILE', description: 'Where to write the package (default: ./<name>-<version>.forgepkg).' },
     JSON_FLAG,

@@ -13,17 +13,19 @@ import { CONFIG_FLAG, JSON_FLAG, defineCommand } from '../../command.js';
 import { loadCliConfig } from '../../config.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
 import { requiredFlag } from '../ca/options.js';
+import { text } from '../../help-text.js';
 
 /** `forge sign PKG --key KEY [--cert CERT] [--chain FILE] [--out FILE]` */
 export const sign = defineCommand({
   path: ['sign'],
   summary: 'Sign a package: add attestations/<keyid>.sigstore.json (Sigstore bundle, DSSE, in-toto).',
-  description:
-    'Signs an in-toto statement naming every file of the package with its sha256, the manifest digest, name,\n' +
-    'version, ABI and permissions. With --cert, the bundle carries the publisher certificate (and --chain\n' +
-    'intermediates); without it, a hint naming the key, which verifiers must list in their trust store\'s keys/.\n' +
-    'Other signatures in the package are kept; signing again with the same key replaces its own. The package\n' +
-    'is rewritten in place (atomically) unless --out is given. Prints the package path to stdout.',
+  description: text`
+    Signs an in-toto statement naming every file of the package with its sha256, the manifest digest, name,
+    version, ABI and permissions. With --cert, the bundle carries the publisher certificate (and --chain
+    intermediates); without it, a hint naming the key, which verifiers must list in their trust store's keys/.
+    Other signatures in the package are kept; signing again with the same key replaces its own. The package
+    is rewritten in place (atomically) unless --out is given. Prints the package path to stdout.
+  `,
   flags: [
     { name: 'key', type: 'string', value: 'KEY', description: 'The private key (PEM), e.g. from forge keygen.', required: true },
     { name: 'cert', type: 'string', value: 'CERT', description: 'The publisher certificate (PEM) for the key, e.g. from forge ca issue.' },

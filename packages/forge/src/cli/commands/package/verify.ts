@@ -5,18 +5,20 @@ import { DEFAULT_SIGNER_POLICY, TrustStore, loadSignerPolicy, packageLimitsFromC
 import { CONFIG_FLAG, JSON_FLAG, defineCommand } from '../../command.js';
 import { loadCliConfig } from '../../config.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
+import { text } from '../../help-text.js';
 
 /** `forge verify PKG --trust PATH [--policy FILE] [--json]` */
 export const verify = defineCommand({
   path: ['verify'],
   summary: 'Verify a package\'s signatures against a trust store and signer policy, and print who signed it.',
-  description:
-    'Checks every attestation: the Sigstore bundle, the signer\'s certificate chain to a trust-store root\n' +
-    '(validity now, CA flags, pathLen, key usage, codeSigning) or trusted key, revocation, the DSSE signature,\n' +
-    'and that the signed statement names exactly the package\'s files and manifest; then the signer policy\n' +
-    '(allowed publishers, threshold). Keyless Sigstore bundles are verified offline against the trust store\'s\n' +
-    'sigstore/trusted_root.json. Exit status 5 means the package or a signature is broken (integrity);\n' +
-    '4 means it is intact but not trusted (untrusted or revoked signer, policy).',
+  description: text`
+    Checks every attestation: the Sigstore bundle, the signer's certificate chain to a trust-store root
+    (validity now, CA flags, pathLen, key usage, codeSigning) or trusted key, revocation, the DSSE signature,
+    and that the signed statement names exactly the package's files and manifest; then the signer policy
+    (allowed publishers, threshold). Keyless Sigstore bundles are verified offline against the trust store's
+    sigstore/trusted_root.json. Exit status 5 means the package or a signature is broken (integrity);
+    4 means it is intact but not trusted (untrusted or revoked signer, policy).
+  `,
   flags: [
     { name: 'trust', type: 'string', value: 'PATH', description: 'Trust store directory or PEM file of roots (default: security.trust_store).' },
     { name: 'policy', type: 'string', value: 'FILE', description: 'Signer policy JSON (default: security.signer_policy, else any trusted publisher).' },

@@ -4,20 +4,23 @@ import type { PermissionDiff } from '@forgeone/plugin-manager';
 import { CONFIG_FLAG, JSON_FLAG, defineCommand } from '../../command.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
 import { WAIT_FLAG, diffLines, permissionLines, pluginJson, withCliStore } from './store.js';
+import { text } from '../../help-text.js';
 
 /** `forge install PKG [--approve-permissions] [--allow-downgrade] [--allow-publisher-change] [--json]` */
 export const pluginInstall = defineCommand({
   path: ['install'],
   summary: 'Verify a package and install it into the plugin store, or upgrade the installed version.',
-  description:
-    'Verifies PKG with the configured trust store and signer policy (security.verify_signatures), then\n' +
-    'installs it under plugin_directory atomically: a process killed at any point leaves the old version\n' +
-    'or the new one, never a mix. Installing a newer version keeps the one it replaces for forge rollback;\n' +
-    'the plugin\'s data directory is never touched.\n\n' +
-    'An upgrade that asks for permissions beyond the installed version\'s is refused (exit 4) and the\n' +
-    'permission diff is printed until you pass --approve-permissions. An older version needs\n' +
-    '--allow-downgrade, and a version signed by another publisher --allow-publisher-change.\n' +
-    'Installing the current version again with the same content changes nothing.',
+  description: text`
+    Verifies PKG with the configured trust store and signer policy (security.verify_signatures), then
+    installs it under plugin_directory atomically: a process killed at any point leaves the old version
+    or the new one, never a mix. Installing a newer version keeps the one it replaces for forge rollback;
+    the plugin's data directory is never touched.
+
+    An upgrade that asks for permissions beyond the installed version's is refused (exit 4) and the
+    permission diff is printed until you pass --approve-permissions. An older version needs
+    --allow-downgrade, and a version signed by another publisher --allow-publisher-change.
+    Installing the current version again with the same content changes nothing.
+  `,
   flags: [
     { name: 'approve-permissions', type: 'boolean', description: 'Accept the permissions an upgrade asks for beyond the installed version\'s.' },
     { name: 'allow-downgrade', type: 'boolean', description: 'Accept a version older than the installed one.' },

@@ -19,6 +19,7 @@ import { sanitizeForTerminal } from '../../terminal.js';
 import { DenialReport, reportingGate } from './denials.js';
 import { parseDirFlag, parseEnvFlags } from './flags.js';
 import { runPolicy } from './policy.js';
+import { text } from '../../help-text.js';
 
 /** Highest exit status a process can report; larger guest codes are clamped to it, never wrapped to 0. */
 const MAX_EXIT_STATUS = 255;
@@ -90,16 +91,17 @@ function parseMaxMemory(value: string | undefined): number | undefined {
 export const wasiRun = defineCommand({
   path: ['wasi', 'run'],
   summary: 'Run a WASI preview1 command module on ForgeOne\'s own WASI implementation.',
-  description:
-    'The guest gets exactly what the flags grant: the directories given with --dir, the\n' +
-    'variables given with --env, and MODULE followed by ARGS as its argv. Nothing is inherited\n' +
-    'from the host. Its stdin, stdout and stderr are forge\'s own. Paths never leave a --dir\n' +
-    'directory, and a read-only one (:ro) refuses every change with ENOTCAPABLE.\n' +
-    '\n' +
-    'The exit status is the guest\'s proc_exit code (0 when _start returns; codes above 255\n' +
-    'report 255), or 134 when the guest traps, with the trap on stderr. A call that --policy (or a\n' +
-    'missing --dir) refuses returns an errno to the guest, and forge names it on stderr after the\n' +
-    'run, one line per distinct refusal. docs/wasi.md has the details.',
+  description: text`
+    The guest gets exactly what the flags grant: the directories given with --dir, the
+    variables given with --env, and MODULE followed by ARGS as its argv. Nothing is inherited
+    from the host. Its stdin, stdout and stderr are forge's own. Paths never leave a --dir
+    directory, and a read-only one (:ro) refuses every change with ENOTCAPABLE.
+
+    The exit status is the guest's proc_exit code (0 when _start returns; codes above 255
+    report 255), or 134 when the guest traps, with the trap on stderr. A call that --policy (or a
+    missing --dir) refuses returns an errno to the guest, and forge names it on stderr after the
+    run, one line per distinct refusal. docs/wasi.md has the details.
+  `,
   flags: [
     { name: 'dir', type: 'strings', value: 'HOST::GUEST[:ro]', description: 'Preopen host directory HOST as GUEST (read-only with :ro). Repeatable; the first is fd 3.' },
     { name: 'env', type: 'strings', value: 'NAME=VALUE', description: 'Set a variable in the guest\'s environment. Repeatable.' },
