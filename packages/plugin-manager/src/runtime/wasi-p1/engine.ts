@@ -3,23 +3,17 @@
  * workspace builds without the DOM library, so TypeScript knows no `WebAssembly`
  * global, and a global declaration would clash with other folders. The types are
  * structural, so instances and modules from the runtime's own engine module fit.
+ * Modules, instances and import objects, which the public `runWasiCommand` takes and
+ * gives, share the ABI layer's typing (abi/wasm-api.ts), so one name means one type.
  */
+import type { WasmImports, WasmInstance, WasmModule } from '../../abi/wasm-api.js';
 
-/** A compiled module (`WebAssembly.Module`). */
-export type WasmModule = object;
+export type { WasmImports, WasmInstance, WasmModule };
 
 /** A linear memory (`WebAssembly.Memory`); growth replaces `buffer`. */
 export interface WasmMemory {
   readonly buffer: ArrayBuffer | SharedArrayBuffer;
 }
-
-/** An instance (`WebAssembly.Instance`). */
-export interface WasmInstance {
-  readonly exports: Readonly<Record<string, unknown>>;
-}
-
-/** An import object: module name to field name to value. */
-export type WasmImports = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 
 /** One import or export, as `WebAssembly.Module.imports/exports` describe it. */
 export interface WasmExternDescriptor {
