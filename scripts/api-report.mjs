@@ -96,6 +96,11 @@ export async function readApi(root) {
   for (const entry of entries) {
     const file = program.getSourceFile(entry.types);
     if (file === undefined) throw new Error(`${entry.specifier}: ${entry.types} does not exist (run the build first)`);
+    // An entry point names what it exports; `export *` would let internals leak in
+    // unnoticed, so it is refused here rather than reported.
+    if (file.statements.some((statement) => ts.isExportDeclaration(statement) && statement.exportClause === undefined)) {
+      problems.push(`${entry.specifier}: ${relative(root, entry.types)} re-exports a whole module (export *); list the names`);
+    }
     const moduleSymbol = checker.getSymbolAtLocation(file);
     const exported = moduleSymbol === undefined ? [] : checker.getExportsOfModule(moduleSymbol);
     const runtime = new Set(Object.keys(await import(pathToFileURL(entry.js).href)));
