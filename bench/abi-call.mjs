@@ -25,7 +25,8 @@ import { fileURLToPath } from 'node:url';
 import createPlugin from '@extism/extism';
 import wabtInit from 'wabt';
 import { ALLOW_ALL_GATE } from '@forgeone/common';
-import { HostFunctionRegistry, instantiateAbi } from '@forgeone/plugin-manager';
+// Internals, by built path: not part of the public API (bench/README.md).
+import { HostFunctionRegistry, instantiateAbi } from '../packages/plugin-manager/dist/abi/index.js';
 
 const quick = process.argv.includes('--quick');
 const asJson = process.argv.includes('--json');

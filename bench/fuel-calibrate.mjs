@@ -17,7 +17,8 @@
 // Usage: npm run build && node bench/fuel-calibrate.mjs [--json]
 import { rmSync } from 'node:fs';
 import { WASI } from 'node:wasi';
-import { FuelMeter, instrumentModule } from '@forgeone/plugin-manager';
+// Internals, by built path: not part of the public API (bench/README.md).
+import { FuelMeter, instrumentModule } from '../packages/plugin-manager/dist/runtime/index.js';
 import { KERNEL_ARGS, compileProgram, programDir } from '../packages/plugin-manager/dist/runtime/wasm/test-support/c-programs.js';
 import { wat } from '../packages/plugin-manager/dist/runtime/wasm/test-support/wat.js';
 

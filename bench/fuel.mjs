@@ -17,7 +17,8 @@
 // Usage: npm run build && node bench/fuel.mjs [--quick] [--json]
 import { rmSync } from 'node:fs';
 import { WASI } from 'node:wasi';
-import { FuelMeter, analyzeModule, instrumentModule } from '@forgeone/plugin-manager';
+// Internals, by built path: not part of the public API (bench/README.md).
+import { FuelMeter, analyzeModule, instrumentModule } from '../packages/plugin-manager/dist/runtime/index.js';
 import { C_PROGRAMS, KERNEL_ARGS, compileProgram, programDir } from '../packages/plugin-manager/dist/runtime/wasm/test-support/c-programs.js';
 import { generateModule } from '../packages/plugin-manager/dist/runtime/wasm/test-support/generator.js';
 import { wat } from '../packages/plugin-manager/dist/runtime/wasm/test-support/wat.js';

@@ -40,7 +40,8 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import createPlugin from '@extism/extism';
 import wabtInit from 'wabt';
-import { InlineBackend, PoolBackend } from '@forgeone/plugin-manager';
+// Internals, by built path: not part of the public API (bench/README.md).
+import { InlineBackend, PoolBackend } from '../packages/plugin-manager/dist/sandbox/index.js';
 import { CORE_GUEST, u32 } from '../packages/plugin-manager/dist/sandbox/test-support/guests.js';
 import { RecordingHost, pluginSpec } from '../packages/plugin-manager/dist/sandbox/test-support/specs.js';
 

@@ -15,18 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../packages/common/dist/index.js';
-import {
-  PluginRegistry,
-  PluginStore,
-  TrustStore,
-  createRootCa,
-  encodePem,
-  generateKeyPair,
-  issueCertificate,
-  packDirectory,
-  signPackage,
-  storeOptionsFromConfig,
-} from '../packages/plugin-manager/dist/index.js';
+import { PluginRegistry, PluginStore, storeOptionsFromConfig } from '../packages/plugin-manager/dist/index.js';
+import { TrustStore, createRootCa, encodePem, generateKeyPair, issueCertificate, packDirectory, signPackage } from '../packages/plugin-manager/dist/signing.js';
 
 const rounds = Number(process.argv[2] ?? 200);
 const dir = await mkdtemp(join(tmpdir(), 'forge-bench-start-'));

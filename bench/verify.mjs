@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 
-const pm = await import('../packages/plugin-manager/dist/index.js');
+const pm = { ...(await import('../packages/plugin-manager/dist/index.js')), ...(await import('../packages/plugin-manager/dist/signing.js')) };
 
 const args = process.argv.slice(2);
 const iterations = Number(args[args.indexOf('--iterations') + 1]) || 200;

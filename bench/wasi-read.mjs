@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { WASI } from 'node:wasi';
 import wabtInit from 'wabt';
 import { ALLOW_ALL_GATE } from '../packages/common/dist/index.js';
-import { runWasiCommand } from '../packages/plugin-manager/dist/index.js';
+import { runWasiCommand } from '../packages/plugin-manager/dist/wasi.js';
 
 function option(name, fallback) {
   const at = process.argv.indexOf(`--${name}`);

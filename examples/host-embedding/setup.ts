@@ -7,7 +7,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRootCa, encodePem, generateKeyPair, issueCertificate, packDirectory, signPackage } from '@forgeone/plugin-manager';
+import { createRootCa, encodePem, generateKeyPair, issueCertificate, packDirectory, signPackage } from '@forgeone/plugin-manager/signing';
 
 /** Where the example's files are. */
 export interface Workspace {

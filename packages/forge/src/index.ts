@@ -4,7 +4,7 @@
  */
 export { runCli } from './cli/main.js';
 export { COMMANDS } from './cli/commands/index.js';
-export { defineCommand, usageLine, type ArgSpec, type CliIo, type Command, type CommandInput, type FlagSpec } from './cli/command.js';
+export { defineCommand, usageLine, type ArgSpec, type ArgValue, type CliIo, type Command, type CommandInput, type FlagSpec, type FlagValue } from './cli/command.js';
 export { renderCliReference } from './cli/reference.js';
 export { sanitizeForTerminal, toSafeJson } from './cli/terminal.js';
 export { FORGE_VERSION } from './version.js';

@@ -1,14 +1,68 @@
 /**
  * @forgeone/plugin-manager: load, verify, sandbox and run WASI plugins.
+ *
+ * This entry point is the embedding facade (docs/architecture.md, "Public API"): the
+ * registry and the manager that run plugins, the store that installs them, the
+ * manifest a plugin declares itself with, and the types these take and return.
+ * Packing, signing and verifying packages is `@forgeone/plugin-manager/signing`;
+ * running a WASI command module is `@forgeone/plugin-manager/wasi`. Every name is
+ * listed here on purpose: the folders' index.ts files are internal barrels, and
+ * docs/reference/api.md records the surface.
  */
-export * from './plugin/index.js';
-export * from './loader/index.js';
-export * from './attestation/index.js';
-export * from './abi/index.js';
-export * from './runtime/index.js';
-export * from './syscall/index.js';
-export * from './lifecycle/index.js';
+
+// The errors and identities an embedder meets, from @forgeone/common, so that one import
+// is enough to load plugins and tell their failures apart.
+export { ForgeError, IdentityContext, type ErrorCode, type ErrorKind, type PluginIdentity } from '@forgeone/common';
+
+// Running plugins: the registry, the manager over it, native plugins, events.
+export { PluginRegistry, type LoadOptions, type NativeOptions, type PluginInfo, type RegistryOptions } from './registry/index.js';
+export { PluginManager } from './registry/index.js';
+export { NATIVE_PUBLISHER, type NativePlugin, type NativeStep } from './registry/index.js';
+export type { PluginEventListener } from './registry/index.js';
+export { PluginState } from './lifecycle/index.js';
 export type { ExtensionImplementation, InvocationResult } from './extension/index.js';
-export * from './registry/index.js';
-export * from './sandbox/index.js';
-export * from './metrics/index.js';
+export { StartupTimer } from './metrics/index.js';
+
+// Dependencies between plugins.
+export { resolveDependencies, startOrder, type Candidate, type CandidateSource, type Resolution, type ResolveOptions } from './registry/index.js';
+
+// Installing plugins: the store and what its API takes and returns.
+export {
+  DEFAULT_MAX_PLUGINS,
+  PluginStore,
+  diffPermissions,
+  renderPermissionDiff,
+  storeOptionsFromConfig,
+  type InstallOptions,
+  type InstallResult,
+  type InstalledPlugin,
+  type InstalledVersion,
+  type IntegrityProblem,
+  type PermissionDiff,
+  type PermissionListChange,
+  type PermissionVolumeChange,
+  type PluginStoreOptions,
+  type StoreLockOwner,
+  type UninstallResult,
+  type VersionPaths,
+} from './registry/index.js';
+export type { PackageFile } from './loader/index.js';
+
+// The manifest: plugin.toml and manifest.json.
+export {
+  ENTRY_POINT_NAMES,
+  limitsSchema,
+  manifestSchema,
+  parseManifestJson,
+  parsePluginToml,
+  permissionsSchema,
+  pluginTomlSchema,
+  renderManifestReference,
+  serializeManifest,
+  validateManifest,
+  type EntryPointName,
+  type Manifest,
+  type ManifestLimits,
+  type Permissions,
+  type PluginToml,
+} from './plugin/index.js';

@@ -359,10 +359,14 @@ export function withDefault<T>(schema: Schema<T>, written: unknown, description:
   return { schema, mode: 'default', defaultValue: decoded, defaultText: JSON.stringify(written), description };
 }
 
-type AnyField = Field<unknown, FieldMode>;
-type Shape = Record<string, AnyField>;
-type Simplify<T> = { [K in keyof T]: T[K] } & {};
-type FieldValue<F> = F extends Field<infer T, FieldMode> ? T : never;
+/** A field of any value type and mode. */
+export type AnyField = Field<unknown, FieldMode>;
+/** An object schema's fields, by key. */
+export type Shape = Record<string, AnyField>;
+/** `T` with its intersections flattened, so editors show one object type. */
+export type Simplify<T> = { [K in keyof T]: T[K] } & {};
+/** The value type of a field. */
+export type FieldValue<F> = F extends Field<infer T, FieldMode> ? T : never;
 
 /** The output type of an object shape: optional fields become optional properties. */
 export type ObjectOf<S extends Shape> = Simplify<

@@ -38,8 +38,10 @@ export interface CliIo {
   readonly uid?: number | undefined;
 }
 
-type FlagValue<F extends FlagSpec> = F['type'] extends 'boolean' ? boolean : F['type'] extends 'strings' ? string[] : string | undefined;
-type ArgValue<A extends ArgSpec> = A['variadic'] extends true ? string[] : A['required'] extends true ? string : string | undefined;
+/** The parsed value of a flag: a boolean, every value of a repeatable flag, or the value given. */
+export type FlagValue<F extends FlagSpec> = F['type'] extends 'boolean' ? boolean : F['type'] extends 'strings' ? string[] : string | undefined;
+/** The parsed value of an argument: every value of a variadic one, or the value given. */
+export type ArgValue<A extends ArgSpec> = A['variadic'] extends true ? string[] : A['required'] extends true ? string : string | undefined;
 
 /** Parsed command line: flags by name, arguments by name, and what followed `--`. */
 export interface CommandInput<F extends readonly FlagSpec[] = readonly FlagSpec[], A extends readonly ArgSpec[] = readonly ArgSpec[]> {

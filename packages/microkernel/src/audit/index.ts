@@ -5,6 +5,7 @@ export {
   auditIdentity,
   parseAuditRecord,
   type AuditCheckpointRecord,
+  type AuditRecordBase,
   type AuditData,
   type AuditDecisionReport,
   type AuditDecision,
@@ -31,6 +32,8 @@ export { listSegments, segmentPath, statePathFor, type SegmentFile } from './fil
 export { STATE_FORMAT, readCheckpointState, type CheckpointState } from './state.js';
 export { AuditLog } from './log.js';
 export type { AuditCheckpointNotice, AuditLogOptions, AuditLogStats, AuditSink } from './options.js';
+export type { ChainAnchor } from './chain.js';
+export type { DurableCheckpoint, WriterStats } from './writer.js';
 export {
   defaultVerifyThreads,
   verifyAuditLog,

@@ -169,7 +169,7 @@ export interface AuditDecisionReport {
 }
 
 /** Fields every record has. */
-interface RecordBase {
+export interface AuditRecordBase {
   /** 1 for the first record, then +1 per record across every segment. */
   readonly seq: number;
   /** ISO-8601 UTC with milliseconds. */
@@ -179,12 +179,12 @@ interface RecordBase {
 }
 
 /** A host or plugin operation. */
-export interface AuditEventRecord extends RecordBase, AuditEntry {
+export interface AuditEventRecord extends AuditRecordBase, AuditEntry {
   readonly type: 'event';
 }
 
 /** A signed checkpoint: `sig` signs (seq - 1, prev), see {@link checkpointStatement}. */
-export interface AuditCheckpointRecord extends RecordBase {
+export interface AuditCheckpointRecord extends AuditRecordBase {
   readonly type: 'checkpoint';
   /** Key id: `sha256:<hex>` of the Ed25519 public key in SPKI DER form. */
   readonly key: string;
@@ -193,7 +193,7 @@ export interface AuditCheckpointRecord extends RecordBase {
 }
 
 /** Written on open when a torn tail was cut: says what was cut and where the bytes were kept. */
-export interface AuditRecoveryRecord extends RecordBase {
+export interface AuditRecoveryRecord extends AuditRecordBase {
   readonly type: 'recovery';
   readonly reason: string;
   /** Segment file the bytes were cut from (its name at the time). */
@@ -206,7 +206,7 @@ export interface AuditRecoveryRecord extends RecordBase {
 }
 
 /** First record of every segment after the first: the log was rotated. */
-export interface AuditSegmentRecord extends RecordBase {
+export interface AuditSegmentRecord extends AuditRecordBase {
   readonly type: 'segment';
   /** 1-based index of the segment this record starts. */
   readonly segment: number;

@@ -97,6 +97,6 @@ export {
   type VerifyPackageOptions,
 } from './verify.js';
 export { checkSigningCertificate, signPackage, type SignPackageOptions, type SignedPackage } from './sign.js';
-export { UNSIGNED_PUBLISHER, openVerifiedPackage, type OpenPackageOptions, type OpenedPackage } from './open.js';
+export { UNSIGNED_PUBLISHER, openVerifiedPackage, type OpenPackageBaseOptions, type OpenPackageOptions, type OpenedPackage } from './open.js';
 export { loadAttestationSettings } from './settings.js';
 export { MAX_SMALL_FILE_BYTES, readSmallFile, writeKeyPair, writeNewFile, type WriteNewFileOptions } from './files.js';

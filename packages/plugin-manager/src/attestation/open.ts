@@ -14,9 +14,11 @@ import { verifyPackage, type PackageVerification } from './verify.js';
 /** The publisher of a plugin whose package was not verified. */
 export const UNSIGNED_PUBLISHER = 'unsigned';
 
-interface CommonOpenOptions {
+/** What every {@link OpenPackageOptions} may set, whether or not signatures are required. */
+export interface OpenPackageBaseOptions {
   /** Default: one signature from any publisher the trust store trusts. */
   readonly policy?: SignerPolicy;
+  /** Limits for reading the package. Default: the built-in package limits. */
   readonly limits?: PackageLimits;
   /** Verification time, ms since the epoch. Default: now. */
   readonly now?: number;
@@ -29,8 +31,8 @@ interface CommonOpenOptions {
  * `verificationError`.
  */
 export type OpenPackageOptions =
-  | (CommonOpenOptions & { readonly verifySignatures: true; readonly trustStore: TrustStore })
-  | (CommonOpenOptions & { readonly verifySignatures: false; readonly trustStore?: TrustStore });
+  | (OpenPackageBaseOptions & { readonly verifySignatures: true; readonly trustStore: TrustStore })
+  | (OpenPackageBaseOptions & { readonly verifySignatures: false; readonly trustStore?: TrustStore });
 
 /** An opened package and the plugin identity that everything after it uses. */
 export interface OpenedPackage {

@@ -198,7 +198,10 @@ export class TrustStore {
     return verifyCertificateSignature(child, key);
   }
 
-  /** What chain validation needs, with `extra` intermediates (from a bundle) added to the store's. */
+  /**
+   * What chain validation needs, with `extra` intermediates (from a bundle) added to the store's.
+   * @internal The verification pipeline's view of the store; not in the declarations.
+   */
   chainContext(extra: readonly Certificate[], now: number): ChainContext {
     return {
       roots: this.roots,

@@ -21,4 +21,4 @@ export {
   type PackageLimits,
   type UnpackedPackage,
 } from './package.js';
-export { defaultPackageName, packDirectory, writeFileAtomic, type PackResult } from './pack.js';
+export { defaultPackageName, packDirectory, type PackResult } from './pack.js';

@@ -1,5 +1,5 @@
-import { lstat, open, readFile, readdir, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { lstat, readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ForgeError, describeValue, fromFsError } from '@forgeone/common';
 import { parsePluginToml, serializeManifest, type Manifest } from '../plugin/index.js';
 import { writeArchive, type ArchiveFile } from './archive/index.js';
@@ -108,29 +108,6 @@ export async function packDirectory(dir: string, limits: PackageLimits = DEFAULT
   const bytes = writeArchive(files);
   const contents = await readPackage(bytes, limits);
   return { bytes, fileDigest: sha256Digest(bytes), contents };
-}
-
-/**
- * Writes bytes to `file` atomically: a temporary file in the same directory, flushed,
- * then renamed over the target, so readers see the old file or the new one, never
- * half of one.
- * @throws ForgeError FO_IO_*
- */
-export async function writeFileAtomic(file: string, bytes: Uint8Array): Promise<void> {
-  const temporary = join(dirname(file), `.${basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    const handle = await open(temporary, 'wx', 0o644);
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temporary, file);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw fromFsError(error, 'write the package', file);
-  }
 }
 
 /** The default output name for a packed plugin: `<name>-<version>.forgepkg`. */

@@ -17,7 +17,7 @@ export const configuredBackend: BackendFactory = (host, config) =>
   config.runtime.backend === 'inline' ? new InlineBackend(host) : new PoolBackend(host, config.runtime.pool_size === 0 ? {} : { size: config.runtime.pool_size });
 
 /** A listener for events plugins emit with forge.emit_event. */
-export type EventListener = (plugin: string, name: string, payload: Uint8Array) => void;
+export type PluginEventListener = (plugin: string, name: string, payload: Uint8Array) => void;
 
 /** What {@link HostServices} reaches. */
 export interface HostServicesParts {
@@ -34,7 +34,7 @@ export interface HostServicesParts {
 /** The services a backend's plugins reach on the host thread. */
 export class HostServices {
   readonly #parts: HostServicesParts;
-  readonly #listeners: EventListener[] = [];
+  readonly #listeners: PluginEventListener[] = [];
   #respond: ((anomaly: Anomaly) => void) | undefined;
 
   constructor(parts: HostServicesParts) {
@@ -60,7 +60,7 @@ export class HostServices {
   }
 
   /** Subscribes to events plugins emit; returns an unsubscribe function. */
-  onEvent(listener: EventListener): () => void {
+  onEvent(listener: PluginEventListener): () => void {
     this.#listeners.push(listener);
     return () => {
       const at = this.#listeners.indexOf(listener);

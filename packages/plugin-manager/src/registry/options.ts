@@ -13,7 +13,11 @@ import { policySpecFromConfig } from './spec-builder.js';
 
 /** Options for `PluginRegistry.create`. */
 export interface RegistryOptions {
-  /** How plugins are hosted (default `configuredBackend`: as `runtime.backend` says). */
+  /**
+   * How plugins are hosted (default `configuredBackend`: as `runtime.backend` says).
+   * @internal The isolation backend contract is internal: `runtime.backend` chooses one,
+   *   and only this package's tests inject their own here. Not in the declarations.
+   */
   readonly backend?: BackendFactory;
   /** The host's identity (default `plugin-manager`). */
   readonly identity?: IdentityContext;

@@ -28,7 +28,7 @@ import { ExtensionPoints, invokeEach, type ExtensionImplementation, type Invocat
 import { LifecycleObserver, PluginState, Supervisor } from '../lifecycle/index.js';
 import { CompileCache } from '../runtime/index.js';
 import { registeredCallSpecs, type IsolationBackend, type PolicySpec } from '../sandbox/index.js';
-import { HostServices, backendHost, configuredBackend, type EventListener } from './backend-host.js';
+import { HostServices, backendHost, configuredBackend, type PluginEventListener } from './backend-host.js';
 import { registryParts, type LoadOptions, type NativeOptions, type RegistryOptions, type RegistryParts } from './options.js';
 import { PluginTable } from './plugin-table.js';
 import { HostCallRouter, REGISTRY_CALLS } from './host-calls.js';
@@ -39,7 +39,7 @@ import { pluginInfo, type PluginInfo, type PluginRecord } from './record.js';
 import { resolveDependencies } from './resolver.js';
 import { policySpecFromConfig } from './spec-builder.js';
 
-export { configuredBackend, type BackendFactory } from './backend-host.js';
+export { configuredBackend, type BackendFactory, type PluginEventListener } from './backend-host.js';
 export type { LoadOptions, NativeOptions, RegistryOptions } from './options.js';
 export type { PluginInfo } from './record.js';
 
@@ -296,7 +296,7 @@ export class PluginRegistry {
   }
 
   /** Subscribes to events plugins emit with forge.emit_event; returns an unsubscribe function. */
-  onEvent(listener: EventListener): () => void {
+  onEvent(listener: PluginEventListener): () => void {
     return this.#services.onEvent(listener);
   }
 

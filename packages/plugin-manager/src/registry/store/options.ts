@@ -28,7 +28,10 @@ export interface PluginStoreOptions {
   readonly now?: () => number;
   /** Receives recoveries and changes. Default: silent. */
   readonly logger?: Logger;
-  /** Called at every named step of a change (steps.ts). For tests only. */
+  /**
+   * Called at every named step of a change (steps.ts).
+   * @internal For this package's crash tests only; not in the declarations.
+   */
   readonly onStep?: StoreStepHook;
   /**
    * Where refused installs and rollbacks are recorded (a `deny` record each, naming the

@@ -32,4 +32,5 @@ export {
 } from './stdio.js';
 export { TRAP_EXIT_CODE, WasiExit, outcomeOf as wasiOutcomeOf, type WasiRunResult, type WasiTrap } from './outcome.js';
 export { WasiPreview1 } from './wasi.js';
+export type { WasmImports, WasmInstance, WasmModule } from './engine.js';
 export { runWasiCommand, type WasiRunOptions } from './run.js';

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fromFsError } from '@forgeone/common';
-import { CA_FILES, DEFAULT_ROOT_DAYS, createRootCa, encodePem, privateKeyPem, writeNewFile } from '@forgeone/plugin-manager';
+import { CA_FILES, DEFAULT_ROOT_DAYS, createRootCa, encodePem, privateKeyPem, writeNewFile } from '@forgeone/plugin-manager/signing';
 import { JSON_FLAG, defineCommand } from '../../command.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
 import { ALGORITHM_FLAG, algorithm, requiredFlag, wholeNumber } from './options.js';

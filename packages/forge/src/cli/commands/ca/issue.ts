@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { DEFAULT_ISSUED_DAYS, encodePem, importPublicKey, issueCertificate, loadCertificateAuthority, readSmallFile, writeNewFile } from '@forgeone/plugin-manager';
+import { DEFAULT_ISSUED_DAYS, encodePem, importPublicKey, issueCertificate, loadCertificateAuthority, readSmallFile, writeNewFile } from '@forgeone/plugin-manager/signing';
 import { ForgeError } from '@forgeone/common';
 import { JSON_FLAG, defineCommand } from '../../command.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';

@@ -3,7 +3,7 @@
  * key algorithm, each refused with FO_CLI_FLAG_VALUE naming the flag.
  */
 import { ForgeError } from '@forgeone/common';
-import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '@forgeone/plugin-manager';
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '@forgeone/plugin-manager/signing';
 import { badFlagValue } from '../../flag-value.js';
 
 /** The `--algorithm` flag of keygen and ca init. */

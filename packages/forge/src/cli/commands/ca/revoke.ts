@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { ForgeError } from '@forgeone/common';
-import { createRevocationList, loadCertificateAuthority, parseRevocationList, readSmallFile, revocationEntries, writeNewFile, type RevocationEntries } from '@forgeone/plugin-manager';
+import { createRevocationList, loadCertificateAuthority, parseRevocationList, readSmallFile, revocationEntries, writeNewFile, type RevocationEntries } from '@forgeone/plugin-manager/signing';
 import { JSON_FLAG, defineCommand } from '../../command.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
 import { requiredFlag, wholeNumber } from './options.js';

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { generateKeyPair, writeKeyPair } from '@forgeone/plugin-manager';
+import { generateKeyPair, writeKeyPair } from '@forgeone/plugin-manager/signing';
 import { JSON_FLAG, defineCommand } from '../../command.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
 import { ALGORITHM_FLAG, algorithm, requiredFlag } from '../ca/options.js';

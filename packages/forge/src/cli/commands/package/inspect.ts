@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { limitsSchema, manifestSchema, packageLimitsFromConfig, readPackage, sha256Digest, type PackageInMemory } from '@forgeone/plugin-manager';
+import { limitsSchema, manifestSchema } from '@forgeone/plugin-manager';
+import { packageLimitsFromConfig, readPackage, sha256Digest, type PackageInMemory } from '@forgeone/plugin-manager/signing';
 import { readFile } from 'node:fs/promises';
 import { fromFsError } from '@forgeone/common';
 import { CONFIG_FLAG, JSON_FLAG, defineCommand } from '../../command.js';

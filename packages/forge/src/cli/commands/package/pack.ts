@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { defaultPackageName, packDirectory, packageLimitsFromConfig, writeFileAtomic } from '@forgeone/plugin-manager';
+import { defaultPackageName, packDirectory, packageLimitsFromConfig, writeNewFile } from '@forgeone/plugin-manager/signing';
 import { CONFIG_FLAG, JSON_FLAG, defineCommand } from '../../command.js';
 import { loadCliConfig } from '../../config.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
@@ -26,7 +26,7 @@ export const pack = defineCommand({
     const result = await packDirectory(resolve(io.cwd, args.DIR), packageLimitsFromConfig(config.package_limits));
     const { manifest, digest, files } = result.contents;
     const file = resolve(io.cwd, flags.out ?? defaultPackageName(manifest));
-    await writeFileAtomic(file, result.bytes);
+    await writeNewFile(file, result.bytes, { overwrite: true });
     if (flags.json) {
       io.stdout.write(toSafeJson({ file, size: result.bytes.length, fileDigest: result.fileDigest, digest, name: manifest.name, version: manifest.version, files }));
       return;

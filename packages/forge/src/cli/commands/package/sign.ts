@@ -1,14 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fromFsError } from '@forgeone/common';
-import {
-  certificatesFromPem,
-  importPrivateKey,
-  packageLimitsFromConfig,
-  readSmallFile,
-  signPackage,
-  writeFileAtomic,
-} from '@forgeone/plugin-manager';
+import { certificatesFromPem, importPrivateKey, packageLimitsFromConfig, readSmallFile, signPackage, writeNewFile } from '@forgeone/plugin-manager/signing';
 import { CONFIG_FLAG, JSON_FLAG, defineCommand } from '../../command.js';
 import { loadCliConfig } from '../../config.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
@@ -62,7 +55,7 @@ export const sign = defineCommand({
       ...(certificates === undefined && chain === undefined ? {} : { chain: [...(certificates?.slice(1) ?? []), ...(chain ?? [])] }),
     });
     const out = flags.out === undefined ? file : resolve(io.cwd, flags.out);
-    await writeFileAtomic(out, signed.bytes);
+    await writeNewFile(out, signed.bytes, { overwrite: true });
     const { contents } = signed;
     if (flags.json) {
       io.stdout.write(

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { requireTool } from '@forgeone/common/testing';
-import { readPackage, writeArchive } from '@forgeone/plugin-manager';
+import { readPackage, writeArchive } from '@forgeone/plugin-manager/signing';
 import { forge } from '../../../test-support/cli.js';
 import { caInit } from '../ca/init.js';
 import { caIssue } from '../ca/issue.js';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fromFsError } from '@forgeone/common';
-import { DEFAULT_SIGNER_POLICY, TrustStore, loadSignerPolicy, packageLimitsFromConfig, readPackage, verifyPackage } from '@forgeone/plugin-manager';
+import { DEFAULT_SIGNER_POLICY, TrustStore, loadSignerPolicy, packageLimitsFromConfig, readPackage, verifyPackage } from '@forgeone/plugin-manager/signing';
 import { CONFIG_FLAG, JSON_FLAG, defineCommand } from '../../command.js';
 import { loadCliConfig } from '../../config.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';

@@ -7,15 +7,8 @@ import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { parseDuration } from '@forgeone/common';
 import { openConfiguredAuditLog, type AuditLog } from '@forgeone/microkernel';
-import {
-  PluginStore,
-  loadAttestationSettings,
-  renderPermissionDiff,
-  storeOptionsFromConfig,
-  type InstalledPlugin,
-  type PermissionDiff,
-  type Permissions,
-} from '@forgeone/plugin-manager';
+import { PluginStore, renderPermissionDiff, storeOptionsFromConfig, type InstalledPlugin, type PermissionDiff, type Permissions } from '@forgeone/plugin-manager';
+import { loadAttestationSettings } from '@forgeone/plugin-manager/signing';
 import type { CliIo } from '../../command.js';
 import { loadCliConfig } from '../../config.js';
 import { badFlagValue } from '../../flag-value.js';

@@ -3,7 +3,7 @@
  * malformed value is a usage error that names the flag and what was expected.
  */
 import { isAbsolute, resolve } from 'node:path';
-import type { WasiPreopen } from '@forgeone/plugin-manager';
+import type { WasiPreopen } from '@forgeone/plugin-manager/wasi';
 import { badFlagValue, showValue } from '../../flag-value.js';
 
 const DIR_SYNTAX = 'HOST::GUEST[:ro] (two colons between the host directory and the guest path)';

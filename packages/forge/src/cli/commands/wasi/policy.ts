@@ -17,7 +17,7 @@ import {
   type Ceiling,
   type PluginGrant,
 } from '@forgeone/microkernel';
-import type { WasiPreopen } from '@forgeone/plugin-manager';
+import type { WasiPreopen } from '@forgeone/plugin-manager/wasi';
 
 /** The engine a run goes through, and what must be closed after it. */
 export interface RunPolicy {

@@ -2,16 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fromFsError, parseSize } from '@forgeone/common';
-import {
-  hostFdInput,
-  hostFdOutput,
-  instrumentModule,
-  isFuelExhausted,
-  runWasiCommand,
-  wasiLimitsFromConfig,
-  type WasiOptions,
-  type WasiOutput,
-} from '@forgeone/plugin-manager';
+import { hostFdInput, hostFdOutput, instrumentModule, isFuelExhausted, runWasiCommand, wasiLimitsFromConfig, type WasiOptions, type WasiOutput } from '@forgeone/plugin-manager/wasi';
 import { CONFIG_FLAG, defineCommand, type CliIo } from '../../command.js';
 import { loadCliConfig } from '../../config.js';
 import { badFlagValue } from '../../flag-value.js';
