@@ -5,6 +5,7 @@ import { forgeLog } from '../forge-log.js';
 import { HostFunctionRegistry } from '../host-functions.js';
 import type { AbiInstance } from '../instance.js';
 import { instantiateAbi, type InstantiateAbiOptions } from '../instantiate.js';
+import type { WatFeatures } from '../../test-support/wat.js';
 import { assemble } from './guests.js';
 
 /** A gate that records every check and refusal, and denies what `deny` names a reason for. */
@@ -73,7 +74,7 @@ export async function load(
   name: string,
   text: string,
   options: Partial<InstantiateAbiOptions> = {},
-  features: Record<string, boolean> = {},
+  features: WatFeatures = {},
 ): Promise<AbiInstance> {
   return instantiateAbi(await assemble(name, text, features), { gate: ALLOW_ALL_GATE, ...options });
 }

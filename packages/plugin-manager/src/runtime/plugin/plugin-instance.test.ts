@@ -4,20 +4,8 @@ import { ALLOW_ALL_GATE, ForgeError, type ErrorCode } from '@forgeone/common';
 import { parsePluginToml, type Permissions } from '../../plugin/index.js';
 import { collectOutput } from '../wasi-p1/index.js';
 import { CompileCache } from '../wasm/index.js';
+import { assembleWat } from '../../test-support/wat.js';
 import { PluginInstance, importPolicy, prepareModule } from './index.js';
-
-type Wabt = { parseWat(name: string, text: string): { toBinary(options: object): { buffer: Uint8Array }; destroy(): void } };
-let wabt: Promise<Wabt> | undefined;
-
-async function wat(text: string): Promise<Uint8Array> {
-  wabt ??= import('wabt').then((module) => module.default() as Promise<Wabt>);
-  const parsed = (await wabt).parseWat('guest.wat', text);
-  try {
-    return parsed.toBinary({}).buffer;
-  } finally {
-    parsed.destroy();
-  }
-}
 
 /** A forge/1 guest: bump allocator, no-op free, plus `body` (exports). */
 const guest = (imports: string, body: string, memory = '(memory (export "memory") 1)') => `(module ${imports} ${memory}
@@ -51,7 +39,7 @@ const u32 = (value: number) => new Uint8Array(new Uint32Array([value]).buffer);
 const read = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getInt32(0, true);
 
 async function instance(text: string, options: { fuel?: bigint; maxMemoryBytes?: number; permissions?: Permissions; cache?: CompileCache } = {}) {
-  const prepared = await prepareModule(await wat(text), { permissions: options.permissions ?? NO_PERMISSIONS, maxMemoryBytes: options.maxMemoryBytes ?? 1 << 20 }, options.cache ?? new CompileCache());
+  const prepared = await prepareModule(await assembleWat(text), { permissions: options.permissions ?? NO_PERMISSIONS, maxMemoryBytes: options.maxMemoryBytes ?? 1 << 20 }, options.cache ?? new CompileCache());
   return PluginInstance.create(prepared, { gate: ALLOW_ALL_GATE, ...(options.fuel === undefined ? {} : { fuelPerCall: options.fuel }) });
 }
 
@@ -131,7 +119,7 @@ describe('plugin instances', () => {
          (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
          (i64.const 0))`,
     );
-    const prepared = await prepareModule(await wat(text), { permissions: NO_PERMISSIONS, maxMemoryBytes: 1 << 20 }, new CompileCache());
+    const prepared = await prepareModule(await assembleWat(text), { permissions: NO_PERMISSIONS, maxMemoryBytes: 1 << 20 }, new CompileCache());
     const plugin = PluginInstance.create(prepared, { gate: ALLOW_ALL_GATE, wasi: { stdout } });
     plugin.call('hello', new Uint8Array(0));
     plugin.close();

@@ -6,13 +6,14 @@ import { wasm } from './engine.js';
 import { TRAP_EXIT_CODE } from './outcome.js';
 import { runWasiCommand } from './run.js';
 import { collectOutput } from './stdio.js';
-import { Guest, assemble } from './test-support/guest.js';
+import { assembleWat } from '../../test-support/wat.js';
+import { Guest } from './test-support/guest.js';
 import { WasiPreview1 } from './wasi.js';
 
 const EXIT = `(import "${WASI_MODULE}" "proc_exit" (func $exit (param i32)))`;
 
 async function module(body: string): Promise<Uint8Array> {
-  return assemble(`(module ${body})`);
+  return assembleWat(`(module ${body})`);
 }
 
 async function refusal(bytes: Uint8Array, code: ErrorCode, options = {}): Promise<void> {
@@ -70,7 +71,7 @@ describe('runWasiCommand', () => {
     const g = new Guest();
     g.must(g.call('fd_write', 1, g.iovec(g.bytes(Buffer.from('real')), 4), 1, g.buf(4))).exit(0);
     const fake = { [WASI_MODULE]: { fd_write: () => 0 } };
-    await runWasiCommand(await assemble(g.wat()), { imports: fake, stdout });
+    await runWasiCommand(await assembleWat(g.wat()), { imports: fake, stdout });
     assert.equal(stdout.text(), 'real');
   });
 
@@ -133,7 +134,7 @@ describe('WasiPreview1', () => {
       (func (export "hello") (result i32) (if (result i32) (global.get $ready) (then (call $write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 8))) (else (i32.const -1)))))`;
     const stdout = collectOutput();
     const wasi = new WasiPreview1({ stdout });
-    const instance = await wasm.instantiate(await wasm.compile(await assemble(g)), wasi.importObject);
+    const instance = await wasm.instantiate(await wasm.compile(await assembleWat(g)), wasi.importObject);
     assert.equal(wasi.initialize(instance), undefined);
     assert.equal((instance.exports['hello'] as () => number)(), 0);
     assert.equal(stdout.text(), 'ok');
