@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ALLOW_ALL_GATE, ForgeError, type ErrorCode } from '@forgeone/common';
+import { ALLOW_ALL_GATE } from '@forgeone/common';
+import { codeOfSync, rejectsWithCode } from '@forgeone/common/testing';
 import { parsePluginToml, type Permissions } from '../../plugin/index.js';
 import { collectOutput } from '../wasi-p1/index.js';
 import { CompileCache } from '../wasm/index.js';
@@ -43,16 +44,6 @@ async function instance(text: string, options: { fuel?: bigint; maxMemoryBytes?:
   return PluginInstance.create(prepared, { gate: ALLOW_ALL_GATE, ...(options.fuel === undefined ? {} : { fuelPerCall: options.fuel }) });
 }
 
-function code(run: () => unknown): ErrorCode {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(ForgeError.is(error), String(error));
-    return error.code;
-  }
-  assert.fail('expected a ForgeError');
-}
-
 describe('plugin instances', () => {
   it('runs calls through the ABI under a fuel budget and reports the fuel used', async () => {
     const plugin = await instance(WORKER);
@@ -69,9 +60,9 @@ describe('plugin instances', () => {
     const runaway = await instance(WORKER, { fuel: 100_000n, cache });
     const neighbour = await instance(WORKER, { fuel: 100_000n, cache });
     assert.equal(read(neighbour.call('sum', u32(50))), 1225);
-    assert.equal(code(() => runaway.call('spin', new Uint8Array(0))), 'FO_SANDBOX_CPU_LIMIT');
+    assert.equal(codeOfSync(() => runaway.call('spin', new Uint8Array(0))), 'FO_SANDBOX_CPU_LIMIT');
     assert.equal(read(neighbour.call('sum', u32(50))), 1225);
-    assert.equal(code(() => neighbour.call('sum', u32(1_000_000))), 'FO_SANDBOX_CPU_LIMIT', 'the budget applies per call');
+    assert.equal(codeOfSync(() => neighbour.call('sum', u32(1_000_000))), 'FO_SANDBOX_CPU_LIMIT', 'the budget applies per call');
     assert.equal(cache.stats.hits, 1, 'both instances share one compiled module');
   });
 
@@ -83,7 +74,7 @@ describe('plugin instances', () => {
   });
 
   it('refuses a module whose minimum memory is over the cap', async () => {
-    await assert.rejects(instance(guest('', '', '(memory (export "memory") 8)'), { maxMemoryBytes: 4 * 65536 }), (error: unknown) => ForgeError.is(error, 'FO_RUNTIME_MEMORY_LIMIT'));
+    await rejectsWithCode(instance(guest('', '', '(memory (export "memory") 8)'), { maxMemoryBytes: 4 * 65536 }), 'FO_RUNTIME_MEMORY_LIMIT');
   });
 
   it('refuses imports the manifest does not grant, listing every one', async () => {
@@ -91,12 +82,9 @@ describe('plugin instances', () => {
       (import "forge" "kv_get" (func (param i32 i32) (result i64)))
       (import "env" "abort" (func))
       (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32)))`;
-    await assert.rejects(instance(guest(imports, '')), (error: unknown) => {
-      assert.ok(ForgeError.is(error, 'FO_RUNTIME_IMPORT_DENIED'), String(error));
-      const denied = (error.details['denied'] as { module: string; name: string }[]).map((entry) => `${entry.module}.${entry.name}`);
-      assert.deepEqual(denied, ['wasi_snapshot_preview1.path_open', 'forge.kv_get', 'env.abort']);
-      return true;
-    });
+    const error = await rejectsWithCode(instance(guest(imports, '')), 'FO_RUNTIME_IMPORT_DENIED');
+    const denied = (error.details['denied'] as { module: string; name: string }[]).map((entry) => `${entry.module}.${entry.name}`);
+    assert.deepEqual(denied, ['wasi_snapshot_preview1.path_open', 'forge.kv_get', 'env.abort']);
   });
 
   it('lets the manifest\'s permissions unlock imports', () => {
