@@ -1,17 +1,24 @@
 /**
  * The code a guest relayed from a host refusal. A relay guest returns the host's packed
  * error as its own result, so the host's refusal reaches the caller as
- * FO_ABI_GUEST_ERROR with the host's code in `details.guestCode`; these read that code.
+ * FO_ABI_GUEST_ERROR with the host's code in `details.guestCode` (and its message in
+ * `details.guestMessage`); these read them.
  * Shared by the ABI, host-call, backend and registry tests.
  */
 import assert from 'node:assert/strict';
 import type { ForgeError } from '@forgeone/common';
 import { forgeErrorOf, forgeErrorOfSync, type Attempt } from '@forgeone/common/testing';
 
-function relayed(error: ForgeError | undefined): string {
-  if (error === undefined) return 'ok';
+/** What the guest relayed: the host's code and message; `ok` and an empty message when the call succeeded. */
+export interface RelayedFailure {
+  readonly code: string;
+  readonly message: string;
+}
+
+function relayed(error: ForgeError | undefined): RelayedFailure {
+  if (error === undefined) return { code: 'ok', message: '' };
   assert.equal(error.code, 'FO_ABI_GUEST_ERROR', `expected the guest to relay a host error, found ${error.code}: ${error.message}`);
-  return String(error.details['guestCode']);
+  return { code: String(error.details['guestCode']), message: String(error.details['guestMessage']) };
 }
 
 /**
@@ -19,7 +26,7 @@ function relayed(error: ForgeError | undefined): string {
  * @throws AssertionError when the call fails otherwise than with FO_ABI_GUEST_ERROR
  */
 export async function guestCodeOf(attempt: Attempt): Promise<string> {
-  return relayed(await forgeErrorOf(attempt));
+  return relayed(await forgeErrorOf(attempt)).code;
 }
 
 /**
@@ -27,5 +34,13 @@ export async function guestCodeOf(attempt: Attempt): Promise<string> {
  * @throws AssertionError when the call fails otherwise than with FO_ABI_GUEST_ERROR
  */
 export function guestCodeOfSync(run: () => unknown): string {
+  return guestFailureOfSync(run).code;
+}
+
+/**
+ * The host's code and message the guest relayed, or `ok` when the synchronous call returns.
+ * @throws AssertionError when the call fails otherwise than with FO_ABI_GUEST_ERROR
+ */
+export function guestFailureOfSync(run: () => unknown): RelayedFailure {
   return relayed(forgeErrorOfSync(run));
 }
