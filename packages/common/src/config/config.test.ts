@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { ForgeError } from '../errors/index.js';
+import { rejectsWithCode, throwsCode } from '../testing/error-codes.js';
 import { configToDocument, defaultConfig, loadConfigFile, parseConfig, type ConfigIssue } from './index.js';
 
 /** The example from the original project description, verbatim. */
@@ -36,14 +37,9 @@ plugin_manager:
 
 const source = { name: 'plugin-manager.yaml', baseDir: '/etc/forgeone' };
 
+/** The issues of the FO_CONFIG_INVALID that `text` must raise. */
 function issuesOf(text: string): ConfigIssue[] {
-  try {
-    parseConfig(text, source);
-  } catch (error) {
-    assert.ok(ForgeError.is(error, 'FO_CONFIG_INVALID'), String(error));
-    return error.details['issues'] as ConfigIssue[];
-  }
-  assert.fail('expected FO_CONFIG_INVALID');
+  return throwsCode(() => parseConfig(text, source), 'FO_CONFIG_INVALID').details['issues'] as ConfigIssue[];
 }
 
 describe('configuration', () => {
@@ -141,11 +137,8 @@ describe('configuration', () => {
   });
 
   it('reports YAML syntax errors and duplicate keys with a line number', () => {
-    assert.throws(() => parseConfig('plugin_manager:\n  max_plugins: [1,\n', source), (error: unknown) => ForgeError.is(error, 'FO_CONFIG_SYNTAX'));
-    assert.throws(
-      () => parseConfig('plugin_manager:\n  max_plugins: 1\n  max_plugins: 2\n', source),
-      (error: unknown) => ForgeError.is(error, 'FO_CONFIG_SYNTAX') && /:3:/.test(error.message),
-    );
+    throwsCode(() => parseConfig('plugin_manager:\n  max_plugins: [1,\n', source), 'FO_CONFIG_SYNTAX');
+    assert.match(throwsCode(() => parseConfig('plugin_manager:\n  max_plugins: 1\n  max_plugins: 2\n', source), 'FO_CONFIG_SYNTAX').message, /:3:/);
   });
 
   it('refuses alias bombs instead of expanding them', () => {
@@ -174,14 +167,14 @@ describe('configuration', () => {
     const file = join(dir, 'plugin-manager.yaml');
     await writeFile(file, SEED_EXAMPLE);
     assert.equal((await loadConfigFile(file)).max_plugins, 1000);
-    await assert.rejects(loadConfigFile(join(dir, 'absent.yaml')), (error: unknown) => ForgeError.is(error, 'FO_CONFIG_NOT_FOUND'));
+    await rejectsWithCode(loadConfigFile(join(dir, 'absent.yaml')), 'FO_CONFIG_NOT_FOUND');
   });
 
   it('refuses configuration files over 1 MiB', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'forge-config-'));
     const file = join(dir, 'big.yaml');
     await writeFile(file, `# ${'x'.repeat(1024 * 1024)}\n`);
-    await assert.rejects(loadConfigFile(file), (error: unknown) => ForgeError.is(error, 'FO_CONFIG_TOO_LARGE'));
+    await rejectsWithCode(loadConfigFile(file), 'FO_CONFIG_TOO_LARGE');
   });
 });
 

@@ -1,17 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ForgeError } from '../errors/forge-error.js';
+import type { ForgeError } from '../errors/forge-error.js';
+import { throwsCode } from '../testing/error-codes.js';
 import { checkLimitOption, checkPositiveLimit, invalidLimits, limitProblem, positiveLimitProblem, resolveLimits } from './limit-option.js';
 
-const refused = (run: () => unknown): ForgeError => {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(ForgeError.is(error, 'FO_LIMIT_INVALID'), String(error));
-    return error;
-  }
-  assert.fail('expected FO_LIMIT_INVALID');
-};
+const refused = (run: () => unknown): ForgeError => throwsCode(run, 'FO_LIMIT_INVALID');
 
 describe('limit options', () => {
   it('accept non-negative safe integers by default and return them', () => {

@@ -5,6 +5,17 @@
 import { spawnSync } from 'node:child_process';
 import type { TestContext } from 'node:test';
 
+export {
+  codeOf,
+  codeOfSync,
+  forgeErrorOf,
+  forgeErrorOfSync,
+  hasCode,
+  rejectsWithCode,
+  throwsCode,
+  type Attempt,
+} from './error-codes.js';
+
 /** True when running under CI (`CI=true`), where every probe must succeed. */
 export function inCi(): boolean {
   return process.env['CI'] === 'true';

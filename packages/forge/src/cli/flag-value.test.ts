@@ -3,7 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { forge } from '../test-support/cli.js';
+import { forge, jsonError } from '../test-support/cli.js';
 import { badFlagValue, MAX_SHOWN_VALUE } from './flag-value.js';
 
 /** Moves the cursor, retitles the window, recolours (C1 CSI) and reverses the text (RLO). */
@@ -38,7 +38,7 @@ describe('bad flag values', () => {
       const cwd = await mkdtemp(join(tmpdir(), 'forge-flag-value-'));
       const run = await forge([...argv, '--json'], { cwd });
       assert.equal(run.status, 2, run.stderr);
-      const { error } = JSON.parse(run.stdout) as { error: { code: string; message: string; details: Record<string, unknown> } };
+      const error = jsonError(run);
       assert.equal(error.code, 'FO_CLI_FLAG_VALUE');
       assert.doesNotMatch(error.message, UNSAFE, 'the message a JSON consumer prints');
       assert.doesNotMatch(JSON.stringify(error.details), UNSAFE);

@@ -1,7 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import wabtInit from 'wabt';
+import { assembleWat } from '@forgeone/plugin-manager/testing';
 
 const W = 'wasi_snapshot_preview1';
 
@@ -20,14 +20,10 @@ export const WASI_IMPORTS = `
   (func $print (param i32 i32) (i32.store (i32.const 0) (local.get 0)) (i32.store (i32.const 4) (local.get 1))
     (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))`;
 
-let wabt: ReturnType<typeof wabtInit> | undefined;
-
 /** Writes a WASI command whose _start is `body` as guest.wasm into a fresh directory; returns the directory. */
 export async function wasiCommand(body: string, data = ''): Promise<string> {
-  wabt ??= wabtInit();
-  const parsed = (await wabt).parseWat('guest.wat', `(module ${WASI_IMPORTS} ${data} (func (export "_start") ${body}))`);
+  const bytes = await assembleWat(`(module ${WASI_IMPORTS} ${data} (func (export "_start") ${body}))`);
   const dir = await mkdtemp(join(tmpdir(), 'forge-wasi-run-'));
-  await writeFile(join(dir, 'guest.wasm'), parsed.toBinary({}).buffer);
-  parsed.destroy();
+  await writeFile(join(dir, 'guest.wasm'), bytes);
   return dir;
 }

@@ -1,11 +1,10 @@
-import assert from 'node:assert/strict';
 import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { caInit } from '../cli/commands/ca/init.js';
 import { caIssue } from '../cli/commands/ca/issue.js';
 import { keygen } from '../cli/commands/key/keygen.js';
-import { forge } from './cli.js';
+import { cliFor } from './cli.js';
 
 /**
  * A directory with a forge-made root CA (`root/`), a publisher key and certificate
@@ -15,15 +14,10 @@ import { forge } from './cli.js';
  */
 export async function signingWorkspace(prefix: string, extraYaml = ''): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
-  const commands = [caInit, caIssue, keygen];
-  for (const argv of [
-    ['ca', 'init', '--out', 'root', '--name', 'ACME Root CA'],
-    ['keygen', '--out', 'publisher'],
-    ['ca', 'issue', '--ca', 'root', '--pub', 'publisher.pub', '--name', 'ACME Plugins', '--out', 'publisher.pem'],
-  ]) {
-    const run = await forge(argv, { cwd: dir, commands });
-    assert.equal(run.status, 0, `forge ${argv.join(' ')}: ${run.stderr}`);
-  }
+  const { ok } = cliFor([caInit, caIssue, keygen]);
+  await ok(dir, 'ca', 'init', '--out', 'root', '--name', 'ACME Root CA');
+  await ok(dir, 'keygen', '--out', 'publisher');
+  await ok(dir, 'ca', 'issue', '--ca', 'root', '--pub', 'publisher.pub', '--name', 'ACME Plugins', '--out', 'publisher.pem');
   await mkdir(join(dir, 'trust', 'roots'), { recursive: true });
   await copyFile(join(dir, 'root', 'ca.pem'), join(dir, 'trust', 'roots', 'acme.pem'));
   // The audit log stays in the workspace, never in the state directory of the user running the tests.

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { hasCode } from '@forgeone/common/testing';
 import { ECHO_GUEST, STATIC_ERROR } from './test-support/guests.js';
-import { globalOf, hasCode, load, pattern, text, utf8 } from './test-support/harness.js';
+import { globalOf, load, pattern, text, utf8 } from './test-support/harness.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { hasCode } from '@forgeone/common/testing';
 import { MAX_HOST_ERROR_MESSAGE_BYTES, decodeErrorPayload, encodeErrorPayload } from './error-payload.js';
 import { DEFAULT_ABI_LIMITS, resolveAbiLimits } from './limits.js';
 import { ERROR_FLAG, KEEP_FLAG, MAX_REGION_BYTES, packResult, unpackResult } from './packed.js';
-import { hasCode, text, utf8 } from './test-support/harness.js';
+import { text, utf8 } from './test-support/harness.js';
 
 describe('packed results', () => {
   it('puts the pointer in the high word and length and flags in the low word', () => {

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ALLOW_ALL_GATE, ForgeError } from '@forgeone/common';
+import { hasCode } from '@forgeone/common/testing';
 import { FORGE_LOG_MAX_MESSAGE_BYTES, forgeLog } from './forge-log.js';
 import { HostFunctionRegistry } from './host-functions.js';
 import { defaultHostFunctions } from './instantiate.js';
 import { clientGuest } from './test-support/guests.js';
-import { RecordingGate, globalOf, hasCode, load, pattern, recordingLogger, testHostFunctions, utf8 } from './test-support/harness.js';
+import { RecordingGate, globalOf, load, pattern, recordingLogger, testHostFunctions, utf8 } from './test-support/harness.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

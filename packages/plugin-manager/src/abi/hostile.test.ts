@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ALLOW_ALL_GATE, type ForgeError } from '@forgeone/common';
+import { hasCode } from '@forgeone/common/testing';
 import type { HostBinding, HostFunctionRegistry } from './host-functions.js';
 import { AbiInstance } from './instance.js';
 import { instantiateAbi } from './instantiate.js';
@@ -16,7 +17,7 @@ import {
   assemble,
   hostileAllocatorGuest,
 } from './test-support/guests.js';
-import { hasCode, load, recordingLogger, setGlobal, testHostFunctions, text, utf8 } from './test-support/harness.js';
+import { load, recordingLogger, setGlobal, testHostFunctions, text, utf8 } from './test-support/harness.js';
 import { wasm } from './wasm-api.js';
 
 const PAGE = 65_536;

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { hasCode } from '@forgeone/common/testing';
 import { repoFile } from './test-support/repo.js';
-import { RecordingGate, hasCode, load, recordingLogger, text, utf8 } from './test-support/harness.js';
+import { RecordingGate, load, recordingLogger, text, utf8 } from './test-support/harness.js';
 
 /** The first ```wat block of docs/reference/abi.md: the complete example plugin. */
 function referenceExample(): string {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ForgeError, type ErrorCode } from '@forgeone/common';
+import type { ErrorCode } from '@forgeone/common';
+import { rejectsWithCode, throwsCode } from '@forgeone/common/testing';
 import { readPackage } from '../loader/index.js';
 import { DEFAULT_SIGNER_POLICY, parseSignerPolicy, ruleFor, type SignerPolicy } from './policy.js';
 import { signPackage } from './sign.js';
@@ -28,15 +29,10 @@ async function run(bytes: Buffer, signerPolicy: SignerPolicy): Promise<PackageVe
   return verifyPackage(await readPackage(bytes), { trustStore: store, policy: signerPolicy, now: NOW });
 }
 
-async function refused(bytes: Buffer, signerPolicy: SignerPolicy): Promise<ErrorCode> {
-  try {
-    await run(bytes, signerPolicy);
-  } catch (error) {
-    assert.ok(error instanceof ForgeError, String(error));
-    assert.equal(error.kind, 'denied');
-    return error.code;
-  }
-  assert.fail('expected a policy refusal');
+/** Asserts that verification under `signerPolicy` refuses the package with `code`, as a denial. */
+async function refused(bytes: Buffer, signerPolicy: SignerPolicy, code: ErrorCode): Promise<void> {
+  const error = await rejectsWithCode(run(bytes, signerPolicy), code);
+  assert.equal(error.kind, 'denied');
 }
 
 describe('signer policy', () => {
@@ -47,17 +43,17 @@ describe('signer policy', () => {
   });
 
   it('refuses a verified publisher the policy does not list with FO_SIGNER_NOT_ALLOWED (kind denied)', async () => {
-    assert.equal(await refused(await signedBy(bob), policy({ publishers: ['Alice Plugins'] })), 'FO_SIGNER_NOT_ALLOWED');
+    await refused(await signedBy(bob), policy({ publishers: ['Alice Plugins'] }), 'FO_SIGNER_NOT_ALLOWED');
     assert.equal((await run(await signedBy(alice), policy({ publishers: ['Alice Plugins'] }))).identity.publisher, 'Alice Plugins');
   });
 
   it('needs the threshold of distinct allowed publishers, refusing fewer with FO_SIGNER_THRESHOLD', async () => {
     const twoOf = policy({ threshold: 2, publishers: ['Alice Plugins', 'Bob Security'] });
-    assert.equal(await refused(await signedBy(alice), twoOf), 'FO_SIGNER_THRESHOLD');
+    await refused(await signedBy(alice), twoOf, 'FO_SIGNER_THRESHOLD');
     const both = await run(await signedBy(alice, bob), twoOf);
     assert.deepEqual(both.accepted.map((signature) => signature.publisher).sort(), ['Alice Plugins', 'Bob Security']);
     // Two keys of one publisher are one publisher.
-    assert.equal(await refused(await signedBy(alice, alice2), twoOf), 'FO_SIGNER_THRESHOLD');
+    await refused(await signedBy(alice, alice2), twoOf, 'FO_SIGNER_THRESHOLD');
   });
 
   it('counts only allowed publishers toward the threshold and reports the others as rejected', async () => {
@@ -71,7 +67,7 @@ describe('signer policy', () => {
     const perPlugin = policy({ publishers: ['Alice Plugins', 'Bob Security'], plugins: { payments: { threshold: 2 } } });
     assert.deepEqual(ruleFor(perPlugin, 'payments'), { threshold: 2, publishers: ['Alice Plugins', 'Bob Security'], keyless: [] });
     assert.deepEqual(ruleFor(perPlugin, 'other'), { threshold: 1, publishers: ['Alice Plugins', 'Bob Security'], keyless: [] });
-    assert.equal(await refused(await signedBy(alice), perPlugin), 'FO_SIGNER_THRESHOLD');
+    await refused(await signedBy(alice), perPlugin, 'FO_SIGNER_THRESHOLD');
     assert.equal(ruleFor(perPlugin, 'constructor').threshold, 1, 'prototype names are not plugin entries');
   });
 
@@ -89,25 +85,18 @@ describe('signer policy', () => {
       { path: 'attestations/a.sigstore.json', data: Buffer.from('{') },
       { path: 'attestations/b.sigstore.json', data: Buffer.from('[]') },
     ]);
-    try {
-      await run(junk, DEFAULT_SIGNER_POLICY);
-      assert.fail('expected a refusal');
-    } catch (error) {
-      assert.ok(ForgeError.is(error, 'FO_BUNDLE_MALFORMED'), String(error));
-      assert.equal((error.details['rejected'] as unknown[]).length, 2);
-      assert.match(error.message, /and 1 more attestation failed/);
-    }
+    const error = await rejectsWithCode(run(junk, DEFAULT_SIGNER_POLICY), 'FO_BUNDLE_MALFORMED');
+    assert.equal((error.details['rejected'] as unknown[]).length, 2);
+    assert.match(error.message, /and 1 more attestation failed/);
   });
 
   it('refuses a malformed policy file with FO_SIGNER_POLICY_INVALID listing every problem', () => {
-    try {
-      parseSignerPolicy(JSON.stringify({ version: 2, threshold: 0, publishers: ['a', 'a'], keyless: [{ san: 'x' }], extra: true }), 'policy.json');
-      assert.fail('expected FO_SIGNER_POLICY_INVALID');
-    } catch (error) {
-      assert.ok(ForgeError.is(error, 'FO_SIGNER_POLICY_INVALID'), String(error));
-      const paths = (error.details['issues'] as { path: string }[]).map((issue) => issue.path).sort();
-      assert.deepEqual(paths, ['extra', 'keyless[0].issuer', 'publishers[1]', 'threshold', 'version']);
-    }
-    assert.throws(() => parseSignerPolicy('{', 'policy.json'), (error: unknown) => ForgeError.is(error, 'FO_SIGNER_POLICY_INVALID'));
+    const error = throwsCode(
+      () => parseSignerPolicy(JSON.stringify({ version: 2, threshold: 0, publishers: ['a', 'a'], keyless: [{ san: 'x' }], extra: true }), 'policy.json'),
+      'FO_SIGNER_POLICY_INVALID',
+    );
+    const paths = (error.details['issues'] as { path: string }[]).map((issue) => issue.path).sort();
+    assert.deepEqual(paths, ['extra', 'keyless[0].issuer', 'publishers[1]', 'threshold', 'version']);
+    throwsCode(() => parseSignerPolicy('{', 'policy.json'), 'FO_SIGNER_POLICY_INVALID');
   });
 });

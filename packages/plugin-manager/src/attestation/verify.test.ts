@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ForgeError, IdentityContext, type ErrorCode } from '@forgeone/common';
+import { ForgeError, IdentityContext, type ErrorCode, type ErrorKind } from '@forgeone/common';
+import { rejectsWithCode } from '@forgeone/common/testing';
 import { readPackage, writeArchive } from '../loader/index.js';
 import { parsePluginToml, serializeManifest } from '../plugin/index.js';
 import { generateKeyPair } from './crypto.js';
@@ -43,19 +44,9 @@ async function verify(bytes: Uint8Array, trustStore: TrustStore = store, now = N
   return verifyPackage(await readPackage(bytes), { trustStore, now });
 }
 
-async function refusal(bytes: Uint8Array, trustStore: TrustStore = store, now = NOW): Promise<ForgeError> {
-  try {
-    await verify(bytes, trustStore, now);
-  } catch (error) {
-    assert.ok(error instanceof ForgeError, String(error));
-    return error;
-  }
-  assert.fail('expected verification to fail');
-}
-
-async function assertRefused(bytes: Uint8Array, code: ErrorCode, kind: 'integrity' | 'denied' | 'limit' | 'unavailable' | 'invalid', trustStore?: TrustStore): Promise<ForgeError> {
-  const error = await refusal(bytes, trustStore);
-  assert.equal(error.code, code, error.message);
+/** Asserts that verification refuses `bytes` with `code` of `kind`; returns the error. */
+async function assertRefused(bytes: Uint8Array, code: ErrorCode, kind: ErrorKind, trustStore: TrustStore = store): Promise<ForgeError> {
+  const error = await rejectsWithCode(verify(bytes, trustStore), code);
   assert.equal(error.kind, kind);
   return error;
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate, createPublicKey } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { ForgeError } from '@forgeone/common';
+import { throwsCode } from '@forgeone/common/testing';
 import { createRootCa, issueCertificate } from './ca.js';
 import { generateKeyPair } from './crypto.js';
 import { DerError, der, readSingle, timeValue } from './der.js';
@@ -10,14 +11,9 @@ import { certificatesFromPem, encodePem } from './pem.js';
 import { NOW, makeIssued, makeRoot } from './test-support/pki.js';
 import { parseCertificate, publisherOf, serialHex, verifyCertificateSignature } from './x509.js';
 
+/** Asserts that parsing `bytes` as a certificate fails with FO_CERT_INVALID; returns the error. */
 function refusedAsCertificate(bytes: Buffer): ForgeError {
-  try {
-    parseCertificate(bytes, 'test certificate');
-  } catch (error) {
-    assert.ok(ForgeError.is(error, 'FO_CERT_INVALID'), String(error));
-    return error;
-  }
-  assert.fail('expected FO_CERT_INVALID');
+  return throwsCode(() => parseCertificate(bytes, 'test certificate'), 'FO_CERT_INVALID');
 }
 
 describe('X.509 issuing and parsing', () => {
@@ -70,7 +66,7 @@ describe('X.509 issuing and parsing', () => {
     const blocks = certificatesFromPem(pem, 'chain.pem');
     assert.equal(blocks.length, 2);
     assert.ok(blocks[1]?.equals(intermediate.der));
-    assert.throws(() => certificatesFromPem('no certificates here', 'x.pem'), (error: unknown) => ForgeError.is(error, 'FO_CERT_INVALID'));
+    throwsCode(() => certificatesFromPem('no certificates here', 'x.pem'), 'FO_CERT_INVALID');
   });
 
   it('clamps an issued certificate to end with its CA', () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ForgeError, type Issue } from '@forgeone/common';
+import type { Issue } from '@forgeone/common';
+import { throwsCode } from '@forgeone/common/testing';
 import { diffManifests, parseManifestJson, parsePluginToml, serializeManifest, validateManifest } from './index.js';
 
 /** The plugin.toml example from the original project description, verbatim. */
@@ -26,14 +27,9 @@ start = "plugin_start"
 stop = "plugin_stop"
 `;
 
+/** The issues of the FO_MANIFEST_INVALID that `run` must throw. */
 function issuesOf(run: () => unknown): Issue[] {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(ForgeError.is(error, 'FO_MANIFEST_INVALID'), String(error));
-    return error.details['issues'] as Issue[];
-  }
-  assert.fail('expected FO_MANIFEST_INVALID');
+  return throwsCode(run, 'FO_MANIFEST_INVALID').details['issues'] as Issue[];
 }
 
 describe('plugin.toml', () => {
@@ -125,10 +121,7 @@ volumes = [{ name = "data", path = "/data", mode = "rw" }]
   });
 
   it('reports TOML syntax errors with line and column', () => {
-    assert.throws(
-      () => parsePluginToml('[plugin]\nname = "x\n'),
-      (error: unknown) => ForgeError.is(error, 'FO_MANIFEST_SYNTAX') && /^plugin\.toml:2:\d+: not valid TOML/.test(error.message),
-    );
+    assert.match(throwsCode(() => parsePluginToml('[plugin]\nname = "x\n'), 'FO_MANIFEST_SYNTAX').message, /^plugin\.toml:2:\d+: not valid TOML/);
   });
 });
 
@@ -149,7 +142,7 @@ describe('manifest.json', () => {
   });
 
   it('reports JSON syntax errors as FO_MANIFEST_SYNTAX', () => {
-    assert.throws(() => parseManifestJson('{"name":'), (error: unknown) => ForgeError.is(error, 'FO_MANIFEST_SYNTAX'));
+    throwsCode(() => parseManifestJson('{"name":'), 'FO_MANIFEST_SYNTAX');
   });
 
   it('lists the differences between two manifests by path', () => {

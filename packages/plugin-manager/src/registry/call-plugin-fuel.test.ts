@@ -1,16 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ForgeError } from '@forgeone/common';
+import { rejectsWithCode } from '@forgeone/common/testing';
 import { PluginState } from '../lifecycle/index.js';
 import { fields, read, signedPlugin, testRegistry, text } from './test-support/plugins.js';
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400; i += 1) {
-    if (check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+import { until } from './test-support/until.js';
 
 for (const backend of ['inline', 'pool'] as const) {
   describe(`forge.call_plugin fuel on the ${backend} backend`, () => {
@@ -20,7 +13,7 @@ for (const backend of ['inline', 'pool'] as const) {
         await registry.loadPlugin(await signedPlugin('lib'));
         const app = await registry.loadPlugin(await signedPlugin('app', '1.0.0', '[dependencies]\nlib = "^1.0.0"\n\n[permissions]\nsyscalls = ["forge.call_plugin"]\n', true, true));
         await registry.startPlugin(app);
-        await assert.rejects(registry.call(app, 'relay', fields('lib', 'spin', text(''))), (error: unknown) => ForgeError.is(error, 'FO_SANDBOX_CPU_LIMIT'));
+        await rejectsWithCode(registry.call(app, 'relay', fields('lib', 'spin', text(''))), 'FO_SANDBOX_CPU_LIMIT');
         await until(() => registry.get(app).state === PluginState.Running, "the caller's restart");
         assert.equal(registry.get(app).restarts, 1, 'the caller is charged');
         assert.equal(registry.get('lib').state, PluginState.Running);

@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ForgeError } from '@forgeone/common';
+import { guestCodeOf } from '../abi/test-support/guest-code.js';
 import { NOW } from '../attestation/test-support/pki.js';
 import { PluginManager } from './manager.js';
 import type { PluginRegistry } from './registry.js';
@@ -22,12 +22,11 @@ const VAULT_TOML = '[permissions]\nfilesystem = ["read"]\nvolumes = [{ name = "v
 
 /** The output of a call, or the guest-visible code of its refusal. */
 async function outcome(registry: PluginRegistry, id: string, exportName: string, input: Uint8Array): Promise<string> {
-  try {
-    return `ok:${read(await registry.call(id, exportName, input))}`;
-  } catch (error) {
-    assert.ok(ForgeError.is(error, 'FO_ABI_GUEST_ERROR'), String(error));
-    return String(error.details['guestCode']);
-  }
+  let output = '';
+  const code = await guestCodeOf(async () => {
+    output = read(await registry.call(id, exportName, input));
+  });
+  return code === 'ok' ? `ok:${output}` : code;
 }
 
 function openStore(dir: string): Promise<PluginStore> {

@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ForgeError, IdentityContext, type ErrorCode } from '@forgeone/common';
+import { IdentityContext, type ErrorCode, type ForgeError } from '@forgeone/common';
+import { rejectsWithCode } from '@forgeone/common/testing';
 import { readAuditTail, type AuditEventRecord } from '@forgeone/microkernel';
 import type { OpenPackageOptions } from '../attestation/index.js';
 import { NOW, rewrite } from '../attestation/test-support/pki.js';
 import { readPackage } from '../loader/index.js';
 import { PluginManager } from './manager.js';
-import type { PluginRegistry } from './registry.js';
 import { PluginStore } from './store/index.js';
 import { PUBLISHERS, packagedPlugin, revokingTrustStore, testRegistry, trustStore } from './test-support/plugins.js';
 
@@ -85,16 +85,6 @@ const CASES: readonly Case[] = [
   },
 ];
 
-async function refuse(registry: PluginRegistry, source: string, code: ErrorCode, identity: IdentityContext): Promise<ForgeError> {
-  try {
-    await registry.loadPlugin(source, { identity });
-  } catch (error) {
-    assert.ok(ForgeError.is(error, code), `expected ${code}, got ${String(error)}`);
-    return error;
-  }
-  assert.fail(`expected ${code}`);
-}
-
 describe('refused package loads are audited', () => {
   for (const test of CASES) {
     it(`records a denial for a package ${test.kind} (${test.code})`, async () => {
@@ -107,7 +97,7 @@ describe('refused package loads are audited', () => {
       let error: ForgeError;
       try {
         for (const earlier of test.before ?? []) await registry.loadPlugin(await earlier());
-        error = await refuse(registry, source, test.code, operator);
+        error = await rejectsWithCode(registry.loadPlugin(source, { identity: operator }), test.code);
       } finally {
         await registry.close();
       }
@@ -133,7 +123,7 @@ describe('refused package loads are audited', () => {
     const { plugin } = await store.install(bytes);
     const manager = new PluginManager(registry, store);
     try {
-      await assert.rejects(manager.loadInstalled(), (error: unknown) => ForgeError.is(error, 'FO_REVOKED_PACKAGE'));
+      await rejectsWithCode(manager.loadInstalled(), 'FO_REVOKED_PACKAGE');
     } finally {
       await manager.close();
     }
@@ -147,7 +137,7 @@ describe('refused package loads are audited', () => {
     const bytes = await packagedPlugin({ name: 'loose', signer: null });
     try {
       await registry.loadPlugin(await packagedPlugin({ name: 'fine' }));
-      await assert.rejects(registry.loadPlugin(bytes), (error: unknown) => ForgeError.is(error, 'FO_VERIFY_UNSIGNED'));
+      await rejectsWithCode(registry.loadPlugin(bytes), 'FO_VERIFY_UNSIGNED');
     } finally {
       await registry.close();
     }

@@ -1,16 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ForgeError } from '@forgeone/common';
+import { rejectsWithCode } from '@forgeone/common/testing';
 import { PluginState } from '../lifecycle/index.js';
 import { read, signedPlugin, testRegistry, text } from './test-support/plugins.js';
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1000; i += 1) {
-    if (check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+import { until } from './test-support/until.js';
 
 describe('crash charges on the pool backend', () => {
   it("charges a worker replacement to the plugin that hung, never to its neighbour: the culprit is quarantined, the neighbour keeps running with no restart", async () => {
@@ -25,7 +18,7 @@ describe('crash charges on the pool backend', () => {
       for (;;) {
         await until(() => registry.get(hanger).state === PluginState.Running || registry.get(hanger).state === PluginState.Quarantined, 'the hanger to run again or be quarantined');
         if (registry.get(hanger).state === PluginState.Quarantined) break;
-        await assert.rejects(registry.call(hanger, 'spin'), (error: unknown) => ForgeError.is(error, 'FO_SANDBOX_TIMEOUT'));
+        await rejectsWithCode(registry.call(hanger, 'spin'), 'FO_SANDBOX_TIMEOUT');
         hangs += 1;
       }
       // Three crashes quarantine it (a restart's init that times out while the new worker

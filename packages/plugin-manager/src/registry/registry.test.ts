@@ -1,32 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ForgeError, IdentityContext, defaultTelemetryBus, object, required, string, type ErrorCode, type TelemetryEvent } from '@forgeone/common';
+import { ForgeError, IdentityContext, defaultTelemetryBus, object, required, string, type TelemetryEvent } from '@forgeone/common';
+import { rejectsWithCode, throwsCode } from '@forgeone/common/testing';
 import { TrustContext, readAuditTail } from '@forgeone/microkernel';
 import { StartupTimer } from '../metrics/index.js';
 import { PluginState } from '../lifecycle/index.js';
 import { join } from 'node:path';
+import { guestCodeOf } from '../abi/test-support/guest-code.js';
 import { NOW } from '../attestation/test-support/pki.js';
 import { PluginManager } from './manager.js';
 import { PluginStore } from './store/index.js';
 import { fields, read, signedPlugin, testRegistry, text, trustStore } from './test-support/plugins.js';
-
-async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<ForgeError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(ForgeError.is(error, code), `expected ${code}, got ${String(error)}`);
-    return error;
-  }
-  assert.fail(`expected ${code}`);
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i += 1) {
-    if (check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+import { until } from './test-support/until.js';
 
 for (const backend of ['inline', 'pool'] as const) {
   describe(`PluginRegistry on the ${backend} backend`, () => {
@@ -60,7 +45,7 @@ for (const backend of ['inline', 'pool'] as const) {
         assert.equal(read(await waiting), 'later');
         assert.equal(read(await registry.call(pluginId, 'steps')), 'init,start,pause,resume,');
         await registry.stopPlugin(pluginId);
-        await rejectsWith(registry.call(pluginId, 'echo', text('x')), 'FO_LIFECYCLE_NOT_RUNNING');
+        await rejectsWithCode(registry.call(pluginId, 'echo', text('x')), 'FO_LIFECYCLE_NOT_RUNNING');
         await registry.unloadPlugin(pluginId);
         assert.deepEqual(registry.list(), []);
         const lifecycle = events.filter((event) => event.name.startsWith('plugin.lifecycle.')).map((event) => event.name.slice('plugin.lifecycle.'.length));
@@ -91,8 +76,8 @@ for (const backend of ['inline', 'pool'] as const) {
         const granted = await registry.loadPlugin(await signedPlugin('asker', '1.0.0', '[permissions]\nsyscalls = ["forge.weather"]\n', true, false, true));
         await registry.startPlugin(granted);
         assert.equal(read(await registry.call(granted, 'ask', text('{"city":"Oslo"}'))), '{"city":"Oslo","sky":"clear","asker":"asker"}');
-        await assert.rejects(registry.call(granted, 'ask', text('{"town":1}')), (error: unknown) => ForgeError.is(error, 'FO_ABI_GUEST_ERROR') && error.details['guestCode'] === 'FO_SYSCALL_INVALID_ARGS');
-        await rejectsWith(registry.loadPlugin(await signedPlugin('ungranted', '1.0.0', '', true, false, true)), 'FO_RUNTIME_IMPORT_DENIED');
+        assert.equal(await guestCodeOf(registry.call(granted, 'ask', text('{"town":1}'))), 'FO_SYSCALL_INVALID_ARGS');
+        await rejectsWithCode(registry.loadPlugin(await signedPlugin('ungranted', '1.0.0', '', true, false, true)), 'FO_RUNTIME_IMPORT_DENIED');
       } finally {
         await registry.close();
       }
@@ -105,7 +90,7 @@ for (const backend of ['inline', 'pool'] as const) {
       try {
         const id = await registry.loadPlugin(await signedPlugin('spinner'));
         await registry.startPlugin(id);
-        await rejectsWith(registry.call(id, 'spin'), 'FO_SANDBOX_CPU_LIMIT');
+        await rejectsWithCode(registry.call(id, 'spin'), 'FO_SANDBOX_CPU_LIMIT');
         await until(() => registry.get(id).state === PluginState.Running, 'the restart');
         assert.equal(registry.get(id).restarts, 1);
         assert.equal(read(await registry.call(id, 'echo', text('back'))), 'back');
@@ -121,12 +106,12 @@ describe('PluginRegistry', () => {
   it('refuses an unsigned package, a second plugin of the same name, an unknown id, and more than max_plugins', async () => {
     const { registry } = await testRegistry('inline', '  max_plugins: 2\n');
     try {
-      await rejectsWith(registry.loadPlugin(await signedPlugin('loose', '1.0.0', '', false)), 'FO_VERIFY_UNSIGNED');
+      await rejectsWithCode(registry.loadPlugin(await signedPlugin('loose', '1.0.0', '', false)), 'FO_VERIFY_UNSIGNED');
       await registry.loadPlugin(await signedPlugin('one'));
-      await rejectsWith(registry.loadPlugin(await signedPlugin('one', '1.0.1')), 'FO_REGISTRY_DUPLICATE');
-      await rejectsWith(registry.call('nope', 'echo'), 'FO_REGISTRY_NOT_FOUND');
+      await rejectsWithCode(registry.loadPlugin(await signedPlugin('one', '1.0.1')), 'FO_REGISTRY_DUPLICATE');
+      await rejectsWithCode(registry.call('nope', 'echo'), 'FO_REGISTRY_NOT_FOUND');
       await registry.loadPlugin(await signedPlugin('two'));
-      await rejectsWith(registry.loadPlugin(await signedPlugin('three')), 'FO_REGISTRY_FULL');
+      await rejectsWithCode(registry.loadPlugin(await signedPlugin('three')), 'FO_REGISTRY_FULL');
     } finally {
       await registry.close();
     }
@@ -145,7 +130,7 @@ describe('PluginRegistry', () => {
       const stopped = events.filter((event) => event.name === 'plugin.lifecycle.stopped').map((event) => event.labels['plugin_id']);
       assert.deepEqual(stopped, ['app', 'lib']);
       const orphan = await registry.loadPlugin(await signedPlugin('orphan', '1.0.0', '[dependencies]\nghost = "^1.0.0"\n'));
-      await rejectsWith(registry.startPlugin(orphan), 'FO_DEPS_MISSING');
+      await rejectsWithCode(registry.startPlugin(orphan), 'FO_DEPS_MISSING');
     } finally {
       await registry.close();
     }
@@ -163,7 +148,7 @@ describe('PluginRegistry', () => {
       assert.deepEqual(registry.extensions('text.format').map((entry) => [entry.plugin, entry.source]), [['upper', 'manifest'], ['late', 'runtime']]);
       const results = await registry.invokeExtensions('text.format', text('x'));
       assert.deepEqual(results.map((result) => [result.plugin, read(result.output ?? new Uint8Array())]), [['upper', 'x'], ['late', 'x']]);
-      await assert.rejects(registry.call(late, 'register', fields('no.such.point', 'echo')), (error: unknown) => ForgeError.is(error, 'FO_ABI_GUEST_ERROR') && error.details['guestCode'] === 'FO_EXTENSION_UNKNOWN_POINT');
+      assert.equal(await guestCodeOf(registry.call(late, 'register', fields('no.such.point', 'echo'))), 'FO_EXTENSION_UNKNOWN_POINT');
       registry.declareExtensionPoint('host.hook');
       await registry.call(late, 'register', fields('host.hook', 'echo'));
       assert.deepEqual(registry.extensions('host.hook').map((entry) => [entry.plugin, entry.source]), [['late', 'runtime']]);
@@ -183,25 +168,16 @@ describe('PluginRegistry', () => {
       await registry.loadPlugin(await signedPlugin('lib'));
       await registry.loadPlugin(await signedPlugin('other'));
       const app = await registry.loadPlugin(await signedPlugin('app', '1.0.0', '[dependencies]\nlib = "^1.0.0"\n\n[permissions]\nsyscalls = ["forge.call_plugin"]\n', true, true));
-      await rejectsWith(registry.loadPlugin(await signedPlugin('bare', '1.0.0', '[dependencies]\nlib = "^1.0.0"\n', true, true)), 'FO_RUNTIME_IMPORT_DENIED');
+      await rejectsWithCode(registry.loadPlugin(await signedPlugin('bare', '1.0.0', '[dependencies]\nlib = "^1.0.0"\n', true, true)), 'FO_RUNTIME_IMPORT_DENIED');
       for (const id of ['other', app]) await registry.startPlugin(id);
       assert.equal(read(await registry.call(app, 'relay', fields('lib', 'echo', text('through lib')))), 'through lib');
-      const guestCode = async (id: string, request: Uint8Array): Promise<unknown> => {
-        try {
-          await registry.call(id, 'relay', request);
-          return 'ok';
-        } catch (error) {
-          assert.ok(ForgeError.is(error, 'FO_ABI_GUEST_ERROR'), String(error));
-          return error.details['guestCode'];
-        }
-      };
-      assert.equal(await guestCode(app, fields('other', 'echo', text('x'))), 'FO_EXTENSION_NOT_DECLARED');
+      assert.equal(await guestCodeOf(registry.call(app, 'relay', fields('other', 'echo', text('x')))), 'FO_EXTENSION_NOT_DECLARED');
       // Operator policy decides on the target's name: a Cedar forbid takes the call away.
       await registry.setPolicy(
         { ...registry.config, policy: { ...registry.config.policy, cedar: 'ops.cedar' } },
         'forbid(principal, action == ForgeOne::Action::"forge.call_plugin", resource is ForgeOne::Target) when { resource.name == "lib" };',
       );
-      assert.equal(await guestCode(app, fields('lib', 'echo', text('x'))), 'FO_ABI_HOST_DENIED');
+      assert.equal(await guestCodeOf(registry.call(app, 'relay', fields('lib', 'echo', text('x')))), 'FO_ABI_HOST_DENIED');
     } finally {
       await registry.close();
     }
@@ -215,10 +191,10 @@ describe('PluginRegistry', () => {
       for (let crash = 0; crash < 3; crash += 1) {
         await until(() => registry.get(id).state === PluginState.Running || registry.get(id).state === PluginState.Quarantined, 'running again');
         if (registry.get(id).state === PluginState.Quarantined) break;
-        await rejectsWith(registry.call(id, 'trap'), 'FO_ABI_GUEST_TRAP');
+        await rejectsWithCode(registry.call(id, 'trap'), 'FO_ABI_GUEST_TRAP');
       }
       await until(() => registry.get(id).state === PluginState.Quarantined, 'quarantine');
-      await rejectsWith(registry.call(id, 'echo'), 'FO_LIFECYCLE_NOT_RUNNING');
+      await rejectsWithCode(registry.call(id, 'echo'), 'FO_LIFECYCLE_NOT_RUNNING');
     } finally {
       await registry.close();
     }
@@ -248,7 +224,7 @@ for (const backend of ['inline', 'pool'] as const) describe(`anomalies on the ${
         'forbid(principal, action == ForgeOne::Action::"forge.register_extension", resource);',
       );
       for (let i = 0; i < 2; i += 1) {
-        await assert.rejects(registry.call(id, 'register', fields('text.format', 'echo')), (error: unknown) => ForgeError.is(error, 'FO_ABI_GUEST_ERROR'));
+        await rejectsWithCode(registry.call(id, 'register', fields('text.format', 'echo')), 'FO_ABI_GUEST_ERROR');
       }
       await until(() => registry.get(id).state === PluginState.Quarantined, 'the quarantine');
       assert.ok(events.some((event) => event.name === 'security.anomaly' && event.labels['kind'] === 'denial_burst'));
@@ -271,7 +247,7 @@ describe('restart: always', () => {
           if (attempts < 3) throw new ForgeError('FO_ABI_LIFECYCLE_FAILED', `start failed (attempt ${attempts})`);
         },
       });
-      await rejectsWith(registry.startPlugin('flaky'), 'FO_ABI_LIFECYCLE_FAILED');
+      await rejectsWithCode(registry.startPlugin('flaky'), 'FO_ABI_LIFECYCLE_FAILED');
       await until(() => registry.get('flaky').state === PluginState.Running, 'the retried start');
       assert.equal(attempts, 3);
       assert.equal(registry.get('flaky').restarts, 2);
@@ -303,7 +279,7 @@ describe('PluginManager', () => {
       await manager.stopAll();
       assert.deepEqual(steps, ['init', 'start', 'stop']);
       assert.equal(registry.get('lib').state, PluginState.Stopped);
-      assert.throws(() => manager.register({ name: 'Bad Name', version: 'x' }), (error: unknown) => ForgeError.is(error, 'FO_REGISTRY_INVALID_PLUGIN'));
+      throwsCode(() => manager.register({ name: 'Bad Name', version: 'x' }), 'FO_REGISTRY_INVALID_PLUGIN');
     } finally {
       await manager.close();
     }

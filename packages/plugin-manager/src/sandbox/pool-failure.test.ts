@@ -5,11 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { ForgeError } from '@forgeone/common';
+import { codeOf } from '@forgeone/common/testing';
+import { guestCodeOf } from '../abi/test-support/guest-code.js';
 import { PoolBackend, type PoolOptions } from './pool.js';
-import type { HandleEvent, PluginHandle } from './spec.js';
+import type { PluginHandle } from './spec.js';
 import { CORE_GUEST, RELAY_GUEST, TRAPPING_FREE_GUEST, WASI_GUEST, WEATHER_CALL, readI32, u32 } from './test-support/guests.js';
+import { events } from './test-support/outcomes.js';
 import { RecordingHost, pluginSpec } from './test-support/specs.js';
-import { codeOf } from './test-support/conformance.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -20,12 +22,6 @@ function pool(t: TestContext, options: PoolOptions): { backend: PoolBackend; hos
   const backend = new PoolBackend(host, options);
   t.after(() => backend.close());
   return { backend, host };
-}
-
-function events(handle: PluginHandle): HandleEvent[] {
-  const seen: HandleEvent[] = [];
-  handle.onEvent((event) => seen.push(event));
-  return seen;
 }
 
 describe('the pool backend', () => {
@@ -160,7 +156,7 @@ describe('the pool backend', () => {
     assert.equal(readI32(target.callSync?.('count', NOTHING) ?? NOTHING), 1);
     // The relay's own instance is busy with the call that asked: the ABI refuses re-entry.
     host.answer = () => decoder.decode(relay.callSync?.('time_now', NOTHING) ?? NOTHING);
-    await assert.rejects(relay.call('weather', encoder.encode('{"city":"Oslo"}')), (error: unknown) => ForgeError.is(error, 'FO_ABI_GUEST_ERROR') && error.details['guestCode'] === 'FO_ABI_REENTRANT_CALL');
+    assert.equal(await guestCodeOf(relay.call('weather', encoder.encode('{"city":"Oslo"}'))), 'FO_ABI_REENTRANT_CALL');
     assert.equal(relay.state, 'ready');
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { ForgeError } from '@forgeone/common';
+import { codeOf, rejectsWithCode } from '@forgeone/common/testing';
 import { BUMP_ALLOCATOR, PACK } from '../abi/test-support/guests.js';
 import type { Permissions } from '../plugin/index.js';
 import { CompileCache, prepareModule, threadBlockingReason } from '../runtime/index.js';
@@ -8,7 +8,6 @@ import { wat } from '../runtime/wasm/test-support/wat.js';
 import { InlineBackend } from './inline.js';
 import { PoolBackend } from './pool.js';
 import type { IsolationBackend, PluginSpec } from './spec.js';
-import { codeOf } from './test-support/conformance.js';
 import { CORE_GUEST } from './test-support/guests.js';
 import { RecordingHost, pluginSpec } from './test-support/specs.js';
 
@@ -56,12 +55,9 @@ describe('threads on the isolation backends', () => {
   it('inline: refuses to host a module that can wait on a shared memory, with FO_SANDBOX_INLINE_MAY_BLOCK', async (t) => {
     const backend = backendFor(t, (host) => new InlineBackend(host));
     const spec = await waiterSpec(1000);
-    await assert.rejects(backend.load(spec), (error: unknown) => {
-      assert.ok(ForgeError.is(error, 'FO_SANDBOX_INLINE_MAY_BLOCK'), String(error));
-      assert.equal(error.details['plugin'], spec.id);
-      assert.match(error.message, /memory\.atomic\.wait32/);
-      return true;
-    });
+    const error = await rejectsWithCode(backend.load(spec), 'FO_SANDBOX_INLINE_MAY_BLOCK');
+    assert.equal(error.details['plugin'], spec.id);
+    assert.match(error.message, /memory\.atomic\.wait32/);
     const neighbour = await backend.load(await pluginSpec(CORE_GUEST));
     assert.deepEqual(await neighbour.call('echo', Uint8Array.of(7)), Uint8Array.of(7));
   });

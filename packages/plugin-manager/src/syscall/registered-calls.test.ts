@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ForgeError, IdentityContext, object, required, string, type PluginIdentity } from '@forgeone/common';
+import { IdentityContext, object, required, string, type PluginIdentity } from '@forgeone/common';
 import { SyscallBridge, TrustContext, type BridgeAuditEntry, type Ceiling } from '@forgeone/microkernel';
 import { HostFunctionRegistry, forgeLog, instantiateAbi } from '../abi/index.js';
-import { assemble } from '../abi/test-support/guests.js';
+import { guestCodeOfSync } from '../abi/test-support/guest-code.js';
+import { BUMP_ALLOCATOR, assemble } from '../abi/test-support/guests.js';
 import { registeredHostFunctions } from './registered-calls.js';
 
 const plugin: PluginIdentity = { publisher: 'acme', name: 'weather-app', version: '1.0.0', digest: `sha256:${'7'.repeat(64)}`, attested: true };
@@ -14,10 +15,7 @@ const identity = host.forPlugin(plugin);
 const RELAY = `(module
   (import "forge" "weather" (func $weather (param i32 i32) (result i64)))
   (memory (export "memory") 1)
-  (global $heap (mut i32) (i32.const 1024))
-  (func (export "forge_alloc") (param $len i32) (result i32) (local $p i32)
-    (local.set $p (global.get $heap)) (global.set $heap (i32.add (local.get $p) (local.get $len))) (local.get $p))
-  (func (export "forge_free") (param i32 i32))
+  ${BUMP_ALLOCATOR}
   (func (export "ask") (param $p i32) (param $len i32) (result i64) (call $weather (local.get $p) (local.get $len))))`;
 
 async function setup(syscalls: string[], handler: (args: { city: string }) => unknown = (args) => ({ city: args.city, sky: 'clear' })) {
@@ -42,16 +40,6 @@ async function setup(syscalls: string[], handler: (args: { city: string }) => un
   return { ask, audit, bridge };
 }
 
-function guestCode(run: () => unknown): string {
-  try {
-    run();
-    return 'ok';
-  } catch (error) {
-    assert.ok(ForgeError.is(error, 'FO_ABI_GUEST_ERROR'), String(error));
-    return String(error.details['guestCode']);
-  }
-}
-
 describe('host calls registered by the host application', () => {
   it('lets a plugin whose manifest lists the call invoke it with JSON, through policy and audit', async () => {
     const { ask, audit } = await setup(['forge.weather']);
@@ -61,19 +49,19 @@ describe('host calls registered by the host application', () => {
 
   it('refuses the call when the manifest does not list it, and audits the denial', async () => {
     const { ask, audit } = await setup([]);
-    assert.equal(guestCode(() => ask('{"city":"Oslo"}')), 'FO_ABI_HOST_DENIED');
+    assert.equal(guestCodeOfSync(() => ask('{"city":"Oslo"}')), 'FO_ABI_HOST_DENIED');
     assert.deepEqual(audit.map((entry) => entry.allowed), [false]);
   });
 
   it('refuses arguments the schema rejects, and malformed JSON, before policy', async () => {
     const { ask, audit } = await setup(['forge.weather']);
-    assert.equal(guestCode(() => ask('{"town":"Oslo"}')), 'FO_SYSCALL_INVALID_ARGS');
-    assert.equal(guestCode(() => ask('{city')), 'FO_ABI_BAD_REQUEST');
+    assert.equal(guestCodeOfSync(() => ask('{"town":"Oslo"}')), 'FO_SYSCALL_INVALID_ARGS');
+    assert.equal(guestCodeOfSync(() => ask('{city')), 'FO_ABI_BAD_REQUEST');
     assert.equal(audit.length, 0);
   });
 
   it('refuses a handler that answers asynchronously', async () => {
     const { ask } = await setup(['forge.weather'], () => Promise.resolve({}));
-    assert.equal(guestCode(() => ask('{"city":"Oslo"}')), 'FO_SYSCALL_ASYNC_HANDLER');
+    assert.equal(guestCodeOfSync(() => ask('{"city":"Oslo"}')), 'FO_SYSCALL_ASYNC_HANDLER');
   });
 });

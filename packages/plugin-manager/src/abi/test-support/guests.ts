@@ -1,32 +1,16 @@
 /**
- * Guest programs for the ABI tests, one behaviour each, in WebAssembly text and
- * assembled at test time with the npm `wabt` package.
+ * Guest programs for the ABI tests, one behaviour each, in WebAssembly text
+ * (assembled by test-support/wat.ts).
  */
+import { assembleWat, type WatFeatures } from '../../test-support/wat.js';
 import { wasm, type WasmModule } from '../wasm-api.js';
 
-interface WabtModule {
-  parseWat(
-    filename: string,
-    text: string,
-    features?: Record<string, boolean>,
-  ): { validate(): void; toBinary(options: object): { buffer: Uint8Array }; destroy(): void };
-}
-
-let wabt: Promise<WabtModule> | undefined;
-
 /**
- * Assembles WAT into a compiled module.
+ * Assembles WAT (test-support/wat.ts) and compiles it.
  * @param features wabt feature switches (`{ exceptions: true }`)
  */
-export async function assemble(name: string, text: string, features: Record<string, boolean> = {}): Promise<WasmModule> {
-  wabt ??= import('wabt').then((module) => module.default() as Promise<WabtModule>);
-  const parsed = (await wabt).parseWat(`${name}.wat`, text, features);
-  try {
-    parsed.validate();
-    return new wasm.Module(parsed.toBinary({}).buffer);
-  } finally {
-    parsed.destroy();
-  }
+export async function assemble(name: string, text: string, features: WatFeatures = {}): Promise<WasmModule> {
+  return new wasm.Module(await assembleWat(text, { name, features }));
 }
 
 /** `$pack(ptr, lengthAndFlags) -> i64`: `(ptr << 32) | lengthAndFlags`. */

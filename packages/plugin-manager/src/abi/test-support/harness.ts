@@ -1,10 +1,10 @@
-/** Shared pieces for the ABI tests: loading guests, a recording gate and logger, error matchers. */
-import assert from 'node:assert/strict';
-import { ALLOW_ALL_GATE, ForgeError, createLogger, type ErrorCode, type HostCallDenial, type HostCallGate, type LogRecord } from '@forgeone/common';
+/** Shared pieces for the ABI tests: loading guests, a recording gate and logger. */
+import { ALLOW_ALL_GATE, createLogger, type HostCallDenial, type HostCallGate, type LogRecord } from '@forgeone/common';
 import { forgeLog } from '../forge-log.js';
 import { HostFunctionRegistry } from '../host-functions.js';
 import type { AbiInstance } from '../instance.js';
 import { instantiateAbi, type InstantiateAbiOptions } from '../instantiate.js';
+import type { WatFeatures } from '../../test-support/wat.js';
 import { assemble } from './guests.js';
 
 /** A gate that records every check and refusal, and denies what `deny` names a reason for. */
@@ -73,7 +73,7 @@ export async function load(
   name: string,
   text: string,
   options: Partial<InstantiateAbiOptions> = {},
-  features: Record<string, boolean> = {},
+  features: WatFeatures = {},
 ): Promise<AbiInstance> {
   return instantiateAbi(await assemble(name, text, features), { gate: ALLOW_ALL_GATE, ...options });
 }
@@ -86,16 +86,6 @@ export function globalOf(plugin: AbiInstance, name: string): number {
 /** Sets an exported mutable i32 global of the plugin. */
 export function setGlobal(plugin: AbiInstance, name: string, value: number): void {
   (plugin.instance.exports[name] as { value: number }).value = value;
-}
-
-/** An assert.throws matcher for a ForgeError with `code`, optionally checking details. */
-export function hasCode(code: ErrorCode, details: Record<string, unknown> = {}) {
-  return (error: unknown): boolean => {
-    assert.ok(error instanceof ForgeError, `expected a ForgeError ${code}, found ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    for (const [key, value] of Object.entries(details)) assert.deepEqual(error.details[key], value, `details.${key}`);
-    return true;
-  };
 }
 
 /** Bytes 0..n-1, byte i being (i * 7 + 3) mod 256: a pattern no bug reproduces by accident. */

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { ForgeError, type ErrorCode } from '@forgeone/common';
+import { ForgeError } from '@forgeone/common';
+import { hasCode } from '@forgeone/common/testing';
 import { validPackage, withHeaderFields } from '../test-support/hostile.js';
 import { gunzip, type GunzipOptions } from './gunzip.js';
 
@@ -17,7 +18,6 @@ function* pieces(bytes: Uint8Array, size: number): Generator<Uint8Array> {
   for (let offset = 0; offset < bytes.length; offset += size) yield bytes.subarray(offset, offset + size);
 }
 
-const hasCode = (code: ErrorCode) => (error: unknown): boolean => ForgeError.is(error, code);
 
 describe("Node's own Gunzip (why the reader frames gzip itself)", () => {
   const member = gzipSync(Buffer.from('one'));

@@ -4,16 +4,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
-import { ForgeError, type ErrorCode } from '@forgeone/common';
+import { ForgeError } from '@forgeone/common';
+import { hasCode } from '@forgeone/common/testing';
 import { BOMB_BYTES, ESCAPE_NAME, HOSTILE_CASES, MANY_ENTRIES, bomb, entry, file, manyEntries, tgz } from '../test-support/hostile.js';
 import { createSandbox } from '../test-support/sandbox.js';
 import { DEFAULT_ARCHIVE_LIMITS, DirectorySink, MemorySink, readArchive, type EntrySink } from './index.js';
-
-const hasCode = (code: ErrorCode) => (error: unknown): boolean => {
-  assert.ok(error instanceof ForgeError, `expected a ForgeError, found ${String(error)}`);
-  assert.equal(error.code, code, error.message);
-  return true;
-};
 
 /** A MemorySink that counts what reaches it and whether it was aborted. */
 class CountingSink extends MemorySink {

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ForgeError, type ErrorCode } from '@forgeone/common';
+import { ForgeError } from '@forgeone/common';
+import { hasCode } from '@forgeone/common/testing';
 import { TAR_END, file, validPackage, withHeaderFields } from '../test-support/hostile.js';
 import { createSandbox } from '../test-support/sandbox.js';
 import { DEFAULT_ARCHIVE_LIMITS, MemorySink, readArchive } from './index.js';
 import { gzipSync } from 'node:zlib';
 
-const hasCode = (code: ErrorCode) => (error: unknown): boolean => ForgeError.is(error, code);
 
 describe('readArchive', () => {
   it('has the documented default limits', () => {

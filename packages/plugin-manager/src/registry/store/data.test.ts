@@ -6,19 +6,13 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ForgeError } from '@forgeone/common';
+import { rejectsWithCode, throwsCode } from '@forgeone/common/testing';
 import { dataDirectory, prepareDataDirectory, publisherKey } from './data.js';
 import { PluginStore } from './store.js';
 import { makeSigned, openStore, otherPublisher } from './test-support/fixtures.js';
 
 async function entries(dir: string): Promise<string[]> {
   return (await readdir(dir)).sort();
-}
-
-async function refusedWith(promise: Promise<unknown>, code: string): Promise<void> {
-  const error = await promise.then(() => undefined, (failure: unknown) => failure);
-  assert.ok(ForgeError.is(error), `expected ${code}, got ${String(error)}`);
-  assert.equal(error.code, code, error.message);
 }
 
 describe('PluginStore and plugin data kept per publisher', () => {
@@ -30,7 +24,7 @@ describe('PluginStore and plugin data kept per publisher', () => {
     assert.notEqual(key, otherKey);
     assert.notEqual(publisherKey({ publisher: 'unsigned', attested: false }), publisherKey({ publisher: 'unsigned', attested: true }));
     assert.equal(dataDirectory('/srv/plugins', { name: 'hello', publisher: 'Store Publisher', attested: true }), join('/srv/plugins', 'hello', 'data', key));
-    assert.throws(() => dataDirectory('/srv/plugins', { name: '../etc', publisher: 'x', attested: true }), (error: unknown) => ForgeError.is(error, 'FO_STORE_INVALID_NAME'));
+    throwsCode(() => dataDirectory('/srv/plugins', { name: '../etc', publisher: 'x', attested: true }), 'FO_STORE_INVALID_NAME');
   });
 
   it('installs over a directory holding only data a plugin left before its install, keeping that data', async () => {
@@ -50,7 +44,7 @@ describe('PluginStore and plugin data kept per publisher', () => {
     const store = await openStore();
     await mkdir(join(store.directory, 'hello', 'data'), { recursive: true });
     await writeFile(join(store.directory, 'hello', 'data', 'kv.sqlite'), 'whose?');
-    await refusedWith(store.install(await makeSigned()), 'FO_STORE_CORRUPT');
+    await rejectsWithCode(store.install(await makeSigned()), 'FO_STORE_CORRUPT');
     assert.equal(await readFile(join(store.directory, 'hello', 'data', 'kv.sqlite'), 'utf8'), 'whose?');
     assert.deepEqual(await store.list(), []);
   });

@@ -5,7 +5,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { ForgeError } from '@forgeone/common';
+import { rejectsWithCode } from '@forgeone/common/testing';
 import { StoreLock, isOwnerAlive, type StoreLockOwner } from './lock.js';
 import { LiveChild, runChild } from './test-support/children.js';
 import { NOW, makeSigned, openStore, tempDir, writeTrustDir } from './test-support/fixtures.js';
@@ -25,21 +25,11 @@ function deadPid(): number {
   return Number(child.stdout);
 }
 
-async function lockedError(promise: Promise<unknown>): Promise<ForgeError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(ForgeError.is(error, 'FO_STORE_LOCKED'), String(error));
-    return error;
-  }
-  assert.fail('expected FO_STORE_LOCKED');
-}
-
 describe('StoreLock', () => {
   it('is exclusive: a second acquisition fails with the holder in the details, and works after release', async () => {
     const path = await lockPath();
     const first = await StoreLock.acquire(path, { operation: 'install a' });
-    const error = await lockedError(StoreLock.acquire(path, { operation: 'install b' }));
+    const error = await rejectsWithCode(StoreLock.acquire(path, { operation: 'install b' }), 'FO_STORE_LOCKED');
     const holder = error.details['holder'] as StoreLockOwner;
     assert.equal(holder.pid, process.pid);
     assert.equal(holder.operation, 'install a');
@@ -78,9 +68,9 @@ describe('StoreLock', () => {
   it('never breaks the lock of a live process, nor one taken on another host', async () => {
     const path = await lockPath();
     await writeFile(path, JSON.stringify(owner({ pid: process.pid })));
-    await lockedError(StoreLock.acquire(path, { operation: 'x' }));
+    await rejectsWithCode(StoreLock.acquire(path, { operation: 'x' }), 'FO_STORE_LOCKED');
     await writeFile(path, JSON.stringify(owner({ pid: deadPid(), host: `not-${hostname()}` })));
-    await lockedError(StoreLock.acquire(path, { operation: 'x' }));
+    await rejectsWithCode(StoreLock.acquire(path, { operation: 'x' }), 'FO_STORE_LOCKED');
   });
 
   it('treats a holder from another boot, or whose process id now names a process started later, as dead', async (t: TestContext) => {
@@ -124,7 +114,7 @@ describe('PluginStore under concurrent use', () => {
     });
     const installing = slow.install(await makeSigned());
     await reachedStaged;
-    const error = await lockedError(first.install(await makeSigned({ name: 'other' })));
+    const error = await rejectsWithCode(first.install(await makeSigned({ name: 'other' })), 'FO_STORE_LOCKED');
     assert.equal((error.details['holder'] as StoreLockOwner).operation, 'install hello 1.0.0');
     assert.deepEqual(await first.list(), [], 'nothing is visible before the commit');
     resume();
@@ -147,7 +137,7 @@ describe('PluginStore under concurrent use', () => {
     await writeFile(file, await makeSigned());
     const child = new LiveChild({ directory: store.directory, trust, now: NOW, operation: 'install', target: file, pauseAt: 'install:staged' });
     await child.line('paused install:staged');
-    const error = await lockedError(store.install(await makeSigned({ name: 'other' })));
+    const error = await rejectsWithCode(store.install(await makeSigned({ name: 'other' })), 'FO_STORE_LOCKED');
     assert.equal((error.details['holder'] as StoreLockOwner).pid, child.process.pid);
     assert.deepEqual(await store.list(), []);
     assert.equal((await child.kill()).signal, 'SIGKILL');

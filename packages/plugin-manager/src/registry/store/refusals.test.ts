@@ -6,18 +6,12 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ForgeError } from '@forgeone/common';
+import { rejectsWithCode } from '@forgeone/common/testing';
 import { AuditLog, readAuditTail } from '@forgeone/microkernel';
 import { createRevocationList } from '../../attestation/revocation.js';
 import { TrustStore } from '../../attestation/trust-store.js';
 import { readPackage } from '../../loader/index.js';
 import { NOW, makeSigned, openStore, otherPublisher, root, tempDir } from './test-support/fixtures.js';
-
-async function refusedWith(promise: Promise<unknown>, code: string): Promise<void> {
-  const error = await promise.then(() => undefined, (failure: unknown) => failure);
-  assert.ok(ForgeError.is(error), `expected ${code}, got ${String(error)}`);
-  assert.equal(error.code, code, error.message);
-}
 
 describe('PluginStore refusals in the audit log', () => {
   it('records every refused install and rollback with the package, the publisher once verified, and the code', async () => {
@@ -26,11 +20,11 @@ describe('PluginStore refusals in the audit log', () => {
     const audit = { log, principal: 'user:alice' };
     const store = await openStore({ directory: join(dir, 'plugins'), audit, maxPlugins: 1 });
     const unsigned = await makeSigned({ signer: null });
-    await refusedWith(store.install(unsigned), 'FO_VERIFY_UNSIGNED');
+    await rejectsWithCode(store.install(unsigned), 'FO_VERIFY_UNSIGNED');
     await store.install(await makeSigned({ version: '1.0.0' }));
-    await refusedWith(store.install(await makeSigned({ version: '1.1.0', signer: otherPublisher })), 'FO_STORE_PUBLISHER_CHANGED');
-    await refusedWith(store.install(await makeSigned({ version: '1.2.0', permissions: 'filesystem = ["read", "write"]' })), 'FO_STORE_APPROVAL_REQUIRED');
-    await refusedWith(store.install(await makeSigned({ name: 'second' })), 'FO_STORE_FULL');
+    await rejectsWithCode(store.install(await makeSigned({ version: '1.1.0', signer: otherPublisher })), 'FO_STORE_PUBLISHER_CHANGED');
+    await rejectsWithCode(store.install(await makeSigned({ version: '1.2.0', permissions: 'filesystem = ["read", "write"]' })), 'FO_STORE_APPROVAL_REQUIRED');
+    await rejectsWithCode(store.install(await makeSigned({ name: 'second' })), 'FO_STORE_FULL');
     await store.install(await makeSigned({ version: '2.0.0' }));
     const previous = (await store.get('hello')).previous;
     const revoking = await openStore({
@@ -42,7 +36,7 @@ describe('PluginStore refusals in the audit log', () => {
         now: NOW,
       },
     });
-    await refusedWith(revoking.rollback('hello'), 'FO_REVOKED_PACKAGE');
+    await rejectsWithCode(revoking.rollback('hello'), 'FO_REVOKED_PACKAGE');
     await log.close();
     const tail = await readAuditTail({ path: join(dir, 'audit.log'), limit: 100 });
     const records = tail.records.flatMap((record) => (record.type === 'event' ? [record] : []));

@@ -2,29 +2,13 @@ import assert from 'node:assert/strict';
 import { chmod, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ForgeError, type ErrorCode } from '@forgeone/common';
+import { rejectsWithCode } from '@forgeone/common/testing';
 import { createRevocationList } from '../../attestation/revocation.js';
 import { TrustStore } from '../../attestation/trust-store.js';
 import { readPackage } from '../../loader/index.js';
 import { PluginStore } from './store.js';
 import { rewrite } from '../../attestation/test-support/pki.js';
 import { NOW, makeSigned, openStore, otherPublisher, root, tempDir, trustStore } from './test-support/fixtures.js';
-
-async function refusal(promise: Promise<unknown>): Promise<ForgeError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(ForgeError.is(error), String(error));
-    return error;
-  }
-  assert.fail('expected the operation to be refused');
-}
-
-async function refusedWith(promise: Promise<unknown>, code: ErrorCode): Promise<ForgeError> {
-  const error = await refusal(promise);
-  assert.equal(error.code, code, error.message);
-  return error;
-}
 
 async function entries(dir: string): Promise<string[]> {
   return (await readdir(dir)).sort();
@@ -58,18 +42,18 @@ describe('PluginStore install', () => {
 
   it('never lets an unsigned or tampered package in when signatures are required, and writes nothing', async () => {
     const store = await openStore();
-    await refusedWith(store.install(await makeSigned({ signer: null })), 'FO_VERIFY_UNSIGNED');
+    await rejectsWithCode(store.install(await makeSigned({ signer: null })), 'FO_VERIFY_UNSIGNED');
     const tampered = await rewrite(await makeSigned(), (files) =>
       files.map((file) => (file.path === 'assets/readme.txt' ? { path: file.path, data: Buffer.from('evil') } : file)),
     );
-    await refusedWith(store.install(tampered), 'FO_VERIFY_DIGEST_MISMATCH');
+    await rejectsWithCode(store.install(tampered), 'FO_VERIFY_DIGEST_MISMATCH');
     assert.deepEqual(await entries(store.directory), ['.store']);
     assert.deepEqual(await store.list(), []);
   });
 
   it('refuses a package whose signer the trust store does not trust', async () => {
     const store = await openStore({ verification: { verifySignatures: true, trustStore: TrustStore.create({}), now: NOW } });
-    await refusedWith(store.install(await makeSigned()), 'FO_SIGNER_UNTRUSTED');
+    await rejectsWithCode(store.install(await makeSigned()), 'FO_SIGNER_UNTRUSTED');
   });
 
   it('installs an unsigned package as publisher "unsigned" when signatures are not required', async () => {
@@ -86,7 +70,7 @@ describe('PluginStore install', () => {
     const store = await openStore();
     assert.equal((await store.install(file)).action, 'installed');
     const small = await openStore({ limits: { maxPackageSize: 64, maxUnpackedSize: 1 << 20, maxEntries: 10, maxFileSize: 1 << 20, maxCompressionRatio: 100, maxManifestSize: 1 << 16 } });
-    await refusedWith(small.install(file), 'FO_PACKAGE_TOO_LARGE');
+    await rejectsWithCode(small.install(file), 'FO_PACKAGE_TOO_LARGE');
   });
 
   it('treats the same version with the same content as unchanged, and other content under that version as a conflict', async () => {
@@ -96,22 +80,22 @@ describe('PluginStore install', () => {
     const again = await later.install(await makeSigned());
     assert.equal(again.action, 'unchanged');
     assert.equal(again.plugin.installedAt, new Date(NOW).toISOString(), 'nothing was rewritten');
-    const error = await refusedWith(later.install(await makeSigned({ variant: 1 })), 'FO_STORE_VERSION_EXISTS');
+    const error = await rejectsWithCode(later.install(await makeSigned({ variant: 1 })), 'FO_STORE_VERSION_EXISTS');
     assert.equal(error.details['slot'], 'current');
   });
 
   it('needs verification settings to install', async () => {
     const store = await PluginStore.open({ directory: join(await tempDir(), 'plugins') });
-    await refusedWith(store.install(await makeSigned()), 'FO_STORE_NO_VERIFIER');
-    await refusedWith(store.rollback('hello'), 'FO_STORE_NO_VERIFIER');
+    await rejectsWithCode(store.install(await makeSigned()), 'FO_STORE_NO_VERIFIER');
+    await rejectsWithCode(store.rollback('hello'), 'FO_STORE_NO_VERIFIER');
   });
 
   it('refuses hostile plugin names before they reach the file system', async () => {
     const store = await openStore();
     for (const name of ['../etc', 'a/b', '.store', '', 'A', '..', 'x'.repeat(65)]) {
-      await refusedWith(store.get(name), 'FO_STORE_INVALID_NAME');
-      await refusedWith(store.uninstall(name), 'FO_STORE_INVALID_NAME');
-      await refusedWith(store.rollback(name), 'FO_STORE_INVALID_NAME');
+      await rejectsWithCode(store.get(name), 'FO_STORE_INVALID_NAME');
+      await rejectsWithCode(store.uninstall(name), 'FO_STORE_INVALID_NAME');
+      await rejectsWithCode(store.rollback(name), 'FO_STORE_INVALID_NAME');
     }
   });
 
@@ -119,7 +103,7 @@ describe('PluginStore install', () => {
     const store = await openStore();
     await mkdir(join(store.directory, 'hello'));
     await writeFile(join(store.directory, 'hello', 'mine.txt'), 'keep');
-    await refusedWith(store.install(await makeSigned()), 'FO_STORE_CORRUPT');
+    await rejectsWithCode(store.install(await makeSigned()), 'FO_STORE_CORRUPT');
     assert.equal(await readFile(join(store.directory, 'hello', 'mine.txt'), 'utf8'), 'keep');
     assert.deepEqual(await store.list(), []);
   });
@@ -127,7 +111,7 @@ describe('PluginStore install', () => {
   it('refuses a directory holding a store of another layout format', async () => {
     const store = await openStore();
     await writeFile(join(store.directory, '.store', 'format.json'), '{"format":2}\n');
-    await refusedWith(PluginStore.open({ directory: store.directory }), 'FO_STORE_CORRUPT');
+    await rejectsWithCode(PluginStore.open({ directory: store.directory }), 'FO_STORE_CORRUPT');
   });
 });
 
@@ -153,7 +137,7 @@ describe('PluginStore upgrade, downgrade and rollback', () => {
   it('refuses a downgrade unless asked for, then keeps the newer version as previous', async () => {
     const store = await openStore();
     await store.install(await makeSigned({ version: '2.0.0' }));
-    const error = await refusedWith(store.install(await makeSigned({ version: '1.0.0' })), 'FO_STORE_DOWNGRADE');
+    const error = await rejectsWithCode(store.install(await makeSigned({ version: '1.0.0' })), 'FO_STORE_DOWNGRADE');
     assert.deepEqual([error.details['installed'], error.details['version']], ['2.0.0', '1.0.0']);
     assert.equal((await store.get('hello')).version, '2.0.0');
     const down = await store.install(await makeSigned({ version: '1.0.0' }), { allowDowngrade: true });
@@ -166,7 +150,7 @@ describe('PluginStore upgrade, downgrade and rollback', () => {
     const store = await openStore();
     await store.install(await makeSigned({ version: '1.0.0' }));
     await store.install(await makeSigned({ version: '2.0.0' }));
-    await refusedWith(store.install(await makeSigned({ version: '1.0.0', variant: 3 }), { allowDowngrade: true }), 'FO_STORE_VERSION_EXISTS');
+    await rejectsWithCode(store.install(await makeSigned({ version: '1.0.0', variant: 3 }), { allowDowngrade: true }), 'FO_STORE_VERSION_EXISTS');
     const back = await store.install(await makeSigned({ version: '1.0.0' }), { allowDowngrade: true });
     assert.equal(back.plugin.version, '1.0.0');
     assert.equal(back.plugin.previous?.version, '2.0.0');
@@ -190,9 +174,9 @@ describe('PluginStore upgrade, downgrade and rollback', () => {
 
   it('has nothing to roll back to after a first install, and no plugin to roll back when none is installed', async () => {
     const store = await openStore();
-    await refusedWith(store.rollback('hello'), 'FO_STORE_NOT_INSTALLED');
+    await rejectsWithCode(store.rollback('hello'), 'FO_STORE_NOT_INSTALLED');
     await store.install(await makeSigned());
-    await refusedWith(store.rollback('hello'), 'FO_STORE_NO_PREVIOUS');
+    await rejectsWithCode(store.rollback('hello'), 'FO_STORE_NO_PREVIOUS');
   });
 
   it('refuses to roll back to a version whose files were altered or whose package is now revoked', async () => {
@@ -207,13 +191,13 @@ describe('PluginStore upgrade, downgrade and rollback', () => {
       directory: store.directory,
       verification: { verifySignatures: true, trustStore: TrustStore.create({ roots: [root.certificate], revocations: { text: revocations, source: 'test' } }), now: NOW },
     });
-    await refusedWith(revoking.rollback('hello'), 'FO_REVOKED_PACKAGE');
+    await rejectsWithCode(revoking.rollback('hello'), 'FO_REVOKED_PACKAGE');
     assert.equal((await store.get('hello')).version, '1.1.0');
 
     const readme = join(previous.paths.files, 'assets', 'readme.txt');
     await chmod(readme, 0o644);
     await writeFile(readme, 'evil');
-    const error = await refusedWith(store.rollback('hello'), 'FO_STORE_CORRUPT');
+    const error = await rejectsWithCode(store.rollback('hello'), 'FO_STORE_CORRUPT');
     assert.match(error.message, /readme\.txt/);
     assert.equal((await store.get('hello')).version, '1.1.0');
   });
@@ -221,7 +205,7 @@ describe('PluginStore upgrade, downgrade and rollback', () => {
   it('refuses an upgrade signed by another publisher unless the change is allowed', async () => {
     const store = await openStore();
     await store.install(await makeSigned({ version: '1.0.0' }));
-    const error = await refusedWith(store.install(await makeSigned({ version: '1.1.0', signer: otherPublisher })), 'FO_STORE_PUBLISHER_CHANGED');
+    const error = await rejectsWithCode(store.install(await makeSigned({ version: '1.1.0', signer: otherPublisher })), 'FO_STORE_PUBLISHER_CHANGED');
     assert.deepEqual([error.details['installedPublisher'], error.details['publisher']], ['Store Publisher', 'Other Publisher']);
     const allowed = await store.install(await makeSigned({ version: '1.1.0', signer: otherPublisher }), { allowPublisherChange: true });
     assert.equal(allowed.plugin.identity.publisher, 'Other Publisher');
@@ -236,7 +220,7 @@ describe('PluginStore permission re-approval', () => {
       version: '1.1.0',
       permissions: 'filesystem = ["read", "write"]\nnetwork = ["connect"]\nallowed_hosts = ["api.example.com"]\nsyscalls = ["forge.kv_get", "forge.http_request"]',
     });
-    const error = await refusedWith(store.install(wider), 'FO_STORE_APPROVAL_REQUIRED');
+    const error = await rejectsWithCode(store.install(wider), 'FO_STORE_APPROVAL_REQUIRED');
     assert.equal(error.kind, 'denied');
     assert.deepEqual(error.details['escalations'], ['filesystem: write', 'network: connect', 'allowed_hosts: api.example.com', 'syscalls: forge.http_request']);
     const diff = error.details['diff'] as { widens: boolean; allowed_hosts: { added: string[] } };
@@ -264,12 +248,12 @@ describe('PluginStore permission re-approval', () => {
     const store = await openStore();
     const base = 'filesystem = ["read", "write"]\nvolumes = [{ name = "data", path = "/data", mode = "ro" }]';
     await store.install(await makeSigned({ version: '1.0.0', permissions: base }));
-    const rw = await refusedWith(
+    const rw = await rejectsWithCode(
       store.install(await makeSigned({ version: '1.1.0', permissions: 'filesystem = ["read", "write"]\nvolumes = [{ name = "data", path = "/data", mode = "rw" }]' })),
       'FO_STORE_APPROVAL_REQUIRED',
     );
     assert.deepEqual(rw.details['escalations'], ['volume data (/data): ro -> rw']);
-    const added = await refusedWith(
+    const added = await rejectsWithCode(
       store.install(await makeSigned({ version: '1.1.0', permissions: `${base.split('\n')[0]}\nvolumes = [{ name = "data", path = "/data", mode = "ro" }, { name = "cache", path = "/cache", mode = "ro" }]` })),
       'FO_STORE_APPROVAL_REQUIRED',
     );
@@ -285,7 +269,7 @@ describe('PluginStore limits, uninstall and verification', () => {
     const store = await openStore({ maxPlugins: 2 });
     await store.install(await makeSigned({ name: 'one' }));
     await store.install(await makeSigned({ name: 'two' }));
-    const error = await refusedWith(store.install(await makeSigned({ name: 'three' })), 'FO_STORE_FULL');
+    const error = await rejectsWithCode(store.install(await makeSigned({ name: 'three' })), 'FO_STORE_FULL');
     assert.equal(error.kind, 'limit');
     assert.deepEqual([error.details['limit'], error.details['installed']], [2, 2]);
     assert.equal((await store.install(await makeSigned({ name: 'two', version: '1.0.1' }))).action, 'upgraded');
@@ -302,16 +286,16 @@ describe('PluginStore limits, uninstall and verification', () => {
     assert.deepEqual(await store.uninstall('hello'), { name: 'hello', version: '1.1.0' });
     assert.deepEqual(await entries(store.directory), ['.store']);
     assert.deepEqual(await entries(join(store.directory, '.store', 'trash')), []);
-    await refusedWith(store.get('hello'), 'FO_STORE_NOT_INSTALLED');
+    await rejectsWithCode(store.get('hello'), 'FO_STORE_NOT_INSTALLED');
     assert.equal(await store.find('hello'), undefined);
-    await refusedWith(store.uninstall('hello'), 'FO_STORE_NOT_INSTALLED');
+    await rejectsWithCode(store.uninstall('hello'), 'FO_STORE_NOT_INSTALLED');
   });
 
   it('uninstalls a plugin whose state.json is unreadable', async () => {
     const store = await openStore();
     await store.install(await makeSigned());
     await writeFile(join(store.directory, 'hello', 'state.json'), '{ broken');
-    await refusedWith(store.get('hello'), 'FO_STORE_CORRUPT');
+    await rejectsWithCode(store.get('hello'), 'FO_STORE_CORRUPT');
     assert.deepEqual(await store.uninstall('hello'), { name: 'hello', version: undefined });
     assert.deepEqual(await store.list(), []);
   });
@@ -324,7 +308,7 @@ describe('PluginStore limits, uninstall and verification', () => {
     await writeFile(module, Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 9]));
     await writeFile(join(plugin.paths.files, 'assets', 'extra.txt'), 'not from the package');
     await rm(join(plugin.paths.files, 'assets', 'readme.txt'));
-    const error = await refusedWith(store.verify('hello'), 'FO_STORE_CORRUPT');
+    const error = await rejectsWithCode(store.verify('hello'), 'FO_STORE_CORRUPT');
     const problems = (error.details['problems'] as { path: string; problem: string }[]).map((problem) => [problem.path, problem.problem.split(',')[0]]);
     assert.deepEqual(problems, [
       [join(plugin.paths.files, 'assets', 'readme.txt'), 'expected a file of 5 bytes'],
@@ -339,9 +323,9 @@ describe('PluginStore limits, uninstall and verification', () => {
     const statePath = join(store.directory, 'hello', 'state.json');
     const state = JSON.parse(await readFile(statePath, 'utf8')) as Record<string, unknown>;
     await writeFile(statePath, JSON.stringify({ ...state, name: 'other' }));
-    await refusedWith(store.get('hello'), 'FO_STORE_CORRUPT');
+    await rejectsWithCode(store.get('hello'), 'FO_STORE_CORRUPT');
     await writeFile(statePath, JSON.stringify({ ...state, current: '9.9.9' }));
-    const error = await refusedWith(store.get('hello'), 'FO_STORE_CORRUPT');
+    const error = await rejectsWithCode(store.get('hello'), 'FO_STORE_CORRUPT');
     assert.match(error.message, /9\.9\.9/);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Signed test plugins for the registry tests: a forge/1 guest (WAT, assembled with wabt)
+ * Signed test plugins for the registry tests: a forge/1 guest (WAT, test-support/wat.ts)
  * whose lifecycle steps count into globals, packed with any plugin.toml and signed by a
  * test publisher, plus a registry on a fresh directory that trusts that publisher.
  */
@@ -14,6 +14,7 @@ import { signPackage } from '../../attestation/sign.js';
 import { TrustStore } from '../../attestation/trust-store.js';
 import { NOW, makeIssued, makePackage, makeRoot } from '../../attestation/test-support/pki.js';
 import { InlineBackend, PoolBackend, type PoolOptions } from '../../sandbox/index.js';
+import { assembleWat } from '../../test-support/wat.js';
 import { PluginRegistry } from '../registry.js';
 
 const root = makeRoot('Registry Test Root');
@@ -25,9 +26,6 @@ const stranger = makeIssued(makeRoot('Stranger Root'), 'Stranger', false);
 /** The publisher names the two test signers get from verification. */
 export const PUBLISHERS = { test: 'Registry Test Publisher', other: 'Other Test Publisher' } as const;
 export const trustStore = TrustStore.create({ roots: [root.certificate] });
-
-type Wabt = { parseWat(name: string, text: string): { toBinary(options: object): { buffer: Uint8Array }; destroy(): void } };
-let wabt: Promise<Wabt> | undefined;
 
 /**
  * The test guest. Exports: echo (returns its input), trap, spin, steps (the lifecycle
@@ -83,13 +81,7 @@ unload = "on_unload"
 `;
 
 async function guestWasm(relay: boolean, weather: boolean, forwards: readonly string[] = []): Promise<Buffer> {
-  wabt ??= import('wabt').then((module) => module.default() as Promise<Wabt>);
-  const parsed = (await wabt).parseWat('guest.wat', guest(relay, weather, forwards));
-  try {
-    return Buffer.from(parsed.toBinary({}).buffer);
-  } finally {
-    parsed.destroy();
-  }
+  return Buffer.from(await assembleWat(guest(relay, weather, forwards)));
 }
 
 /** A signed package of the test guest; `extra` is appended to plugin.toml (tables after [entry_points]). */

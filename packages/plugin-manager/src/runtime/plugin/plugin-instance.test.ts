@@ -1,23 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ALLOW_ALL_GATE, ForgeError, type ErrorCode } from '@forgeone/common';
+import { ALLOW_ALL_GATE } from '@forgeone/common';
+import { codeOfSync, rejectsWithCode } from '@forgeone/common/testing';
 import { parsePluginToml, type Permissions } from '../../plugin/index.js';
 import { collectOutput } from '../wasi-p1/index.js';
 import { CompileCache } from '../wasm/index.js';
+import { assembleWat } from '../../test-support/wat.js';
 import { PluginInstance, importPolicy, prepareModule } from './index.js';
-
-type Wabt = { parseWat(name: string, text: string): { toBinary(options: object): { buffer: Uint8Array }; destroy(): void } };
-let wabt: Promise<Wabt> | undefined;
-
-async function wat(text: string): Promise<Uint8Array> {
-  wabt ??= import('wabt').then((module) => module.default() as Promise<Wabt>);
-  const parsed = (await wabt).parseWat('guest.wat', text);
-  try {
-    return parsed.toBinary({}).buffer;
-  } finally {
-    parsed.destroy();
-  }
-}
 
 /** A forge/1 guest: bump allocator, no-op free, plus `body` (exports). */
 const guest = (imports: string, body: string, memory = '(memory (export "memory") 1)') => `(module ${imports} ${memory}
@@ -51,18 +40,8 @@ const u32 = (value: number) => new Uint8Array(new Uint32Array([value]).buffer);
 const read = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getInt32(0, true);
 
 async function instance(text: string, options: { fuel?: bigint; maxMemoryBytes?: number; permissions?: Permissions; cache?: CompileCache } = {}) {
-  const prepared = await prepareModule(await wat(text), { permissions: options.permissions ?? NO_PERMISSIONS, maxMemoryBytes: options.maxMemoryBytes ?? 1 << 20 }, options.cache ?? new CompileCache());
+  const prepared = await prepareModule(await assembleWat(text), { permissions: options.permissions ?? NO_PERMISSIONS, maxMemoryBytes: options.maxMemoryBytes ?? 1 << 20 }, options.cache ?? new CompileCache());
   return PluginInstance.create(prepared, { gate: ALLOW_ALL_GATE, ...(options.fuel === undefined ? {} : { fuelPerCall: options.fuel }) });
-}
-
-function code(run: () => unknown): ErrorCode {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(ForgeError.is(error), String(error));
-    return error.code;
-  }
-  assert.fail('expected a ForgeError');
 }
 
 describe('plugin instances', () => {
@@ -81,9 +60,9 @@ describe('plugin instances', () => {
     const runaway = await instance(WORKER, { fuel: 100_000n, cache });
     const neighbour = await instance(WORKER, { fuel: 100_000n, cache });
     assert.equal(read(neighbour.call('sum', u32(50))), 1225);
-    assert.equal(code(() => runaway.call('spin', new Uint8Array(0))), 'FO_SANDBOX_CPU_LIMIT');
+    assert.equal(codeOfSync(() => runaway.call('spin', new Uint8Array(0))), 'FO_SANDBOX_CPU_LIMIT');
     assert.equal(read(neighbour.call('sum', u32(50))), 1225);
-    assert.equal(code(() => neighbour.call('sum', u32(1_000_000))), 'FO_SANDBOX_CPU_LIMIT', 'the budget applies per call');
+    assert.equal(codeOfSync(() => neighbour.call('sum', u32(1_000_000))), 'FO_SANDBOX_CPU_LIMIT', 'the budget applies per call');
     assert.equal(cache.stats.hits, 1, 'both instances share one compiled module');
   });
 
@@ -95,7 +74,7 @@ describe('plugin instances', () => {
   });
 
   it('refuses a module whose minimum memory is over the cap', async () => {
-    await assert.rejects(instance(guest('', '', '(memory (export "memory") 8)'), { maxMemoryBytes: 4 * 65536 }), (error: unknown) => ForgeError.is(error, 'FO_RUNTIME_MEMORY_LIMIT'));
+    await rejectsWithCode(instance(guest('', '', '(memory (export "memory") 8)'), { maxMemoryBytes: 4 * 65536 }), 'FO_RUNTIME_MEMORY_LIMIT');
   });
 
   it('refuses imports the manifest does not grant, listing every one', async () => {
@@ -103,12 +82,9 @@ describe('plugin instances', () => {
       (import "forge" "kv_get" (func (param i32 i32) (result i64)))
       (import "env" "abort" (func))
       (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32)))`;
-    await assert.rejects(instance(guest(imports, '')), (error: unknown) => {
-      assert.ok(ForgeError.is(error, 'FO_RUNTIME_IMPORT_DENIED'), String(error));
-      const denied = (error.details['denied'] as { module: string; name: string }[]).map((entry) => `${entry.module}.${entry.name}`);
-      assert.deepEqual(denied, ['wasi_snapshot_preview1.path_open', 'forge.kv_get', 'env.abort']);
-      return true;
-    });
+    const error = await rejectsWithCode(instance(guest(imports, '')), 'FO_RUNTIME_IMPORT_DENIED');
+    const denied = (error.details['denied'] as { module: string; name: string }[]).map((entry) => `${entry.module}.${entry.name}`);
+    assert.deepEqual(denied, ['wasi_snapshot_preview1.path_open', 'forge.kv_get', 'env.abort']);
   });
 
   it('lets the manifest\'s permissions unlock imports', () => {
@@ -131,7 +107,7 @@ describe('plugin instances', () => {
          (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))
          (i64.const 0))`,
     );
-    const prepared = await prepareModule(await wat(text), { permissions: NO_PERMISSIONS, maxMemoryBytes: 1 << 20 }, new CompileCache());
+    const prepared = await prepareModule(await assembleWat(text), { permissions: NO_PERMISSIONS, maxMemoryBytes: 1 << 20 }, new CompileCache());
     const plugin = PluginInstance.create(prepared, { gate: ALLOW_ALL_GATE, wasi: { stdout } });
     plugin.call('hello', new Uint8Array(0));
     plugin.close();

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { hasCode } from '@forgeone/common/testing';
 import { parsePluginToml, type Permissions } from '../../plugin/index.js';
 import { CompileCache, DEFAULT_MAX_TABLES, DEFAULT_MAX_TOTAL_TABLE_ELEMENTS, TABLE_ELEMENT_BYTES, analyzeModule, instrumentModule, type CompiledModule } from '../wasm/index.js';
 import { moduleOf, name, section, uleb, vec } from '../wasm/test-support/binary.js';
-import { hasCode } from '../wasm/test-support/instances.js';
 import { wat } from '../wasm/test-support/wat.js';
 import { engine, type WasmMemory } from '../wasm/engine.js';
 import { prepareModule, type PrepareOptions } from './index.js';

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ALLOW_ALL_GATE, ForgeError } from '@forgeone/common';
+import { hasCode } from '@forgeone/common/testing';
 import { parsePluginToml, type Permissions } from '../../plugin/index.js';
 import { engine } from '../wasm/engine.js';
 import { CompileCache, threadBlockingReason } from '../wasm/index.js';
 import { body, moduleOf, name, section, vec } from '../wasm/test-support/binary.js';
-import { hasCode } from '../wasm/test-support/instances.js';
 import { wat } from '../wasm/test-support/wat.js';
 import { PluginInstance, prepareModule } from './index.js';
 

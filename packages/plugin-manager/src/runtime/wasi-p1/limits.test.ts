@@ -2,19 +2,16 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ForgeError, type ErrorCode } from '@forgeone/common';
+import type { ErrorCode, ForgeError } from '@forgeone/common';
+import { throwsCode } from '@forgeone/common/testing';
 import { ERRNO } from './abi.js';
 import type { WasiOptions } from './options.js';
 import { Guest, runGuest, scratch } from './test-support/guest.js';
 import { OFLAGS, RIGHTS, open, openCall, preopened, rights } from './test-support/setup.js';
 import { WasiPreview1 } from './wasi.js';
 
-function refusedWith(code: ErrorCode, options: WasiOptions): void {
-  assert.throws(
-    () => new WasiPreview1(options),
-    (error: unknown) => ForgeError.is(error, code),
-  );
-}
+/** Asserts that a context with `options` is refused with `code`. */
+const refusedWith = (code: ErrorCode, options: WasiOptions): ForgeError => throwsCode(() => new WasiPreview1(options), code);
 
 describe('WASI open-file limit', () => {
   it('opens files until the limit, counting stdio and preopens, then answers EMFILE', async () => {
@@ -85,10 +82,7 @@ describe('WASI options', () => {
   });
 
   it('list every problem at once', () => {
-    assert.throws(
-      () => new WasiPreview1({ args: ['\0'], maxOpenFiles: 1 }),
-      (error: unknown) => ForgeError.is(error, 'FO_WASI_INVALID_OPTIONS') && (error.details['problems'] as unknown[]).length === 2,
-    );
+    assert.equal((refusedWith('FO_WASI_INVALID_OPTIONS', { args: ['\0'], maxOpenFiles: 1 }).details['problems'] as unknown[]).length, 2);
   });
 
   it('refuse a missing preopen with FO_WASI_PREOPEN_NOT_FOUND and a file with FO_WASI_PREOPEN_NOT_DIRECTORY', async () => {

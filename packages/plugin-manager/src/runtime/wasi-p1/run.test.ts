@@ -1,22 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ForgeError, type ErrorCode } from '@forgeone/common';
+import { hasCode, rejectsWithCode, throwsCode } from '@forgeone/common/testing';
 import { WASI_MODULE, WASI_P1_FUNCTIONS } from './abi.js';
 import { wasm } from './engine.js';
 import { TRAP_EXIT_CODE } from './outcome.js';
 import { runWasiCommand } from './run.js';
 import { collectOutput } from './stdio.js';
-import { Guest, assemble } from './test-support/guest.js';
+import { assembleWat } from '../../test-support/wat.js';
+import { Guest } from './test-support/guest.js';
 import { WasiPreview1 } from './wasi.js';
 
 const EXIT = `(import "${WASI_MODULE}" "proc_exit" (func $exit (param i32)))`;
 
 async function module(body: string): Promise<Uint8Array> {
-  return assemble(`(module ${body})`);
-}
-
-async function refusal(bytes: Uint8Array, code: ErrorCode, options = {}): Promise<void> {
-  await assert.rejects(runWasiCommand(bytes, options), (error: unknown) => ForgeError.is(error, code));
+  return assembleWat(`(module ${body})`);
 }
 
 describe('runWasiCommand', () => {
@@ -48,14 +45,13 @@ describe('runWasiCommand', () => {
     assert.equal(result.exitCode, TRAP_EXIT_CODE);
   });
 
-  it('refuses bytes that are not a module with FO_WASI_MODULE_INVALID', () => refusal(new Uint8Array([0, 97, 115, 109, 9, 9]), 'FO_WASI_MODULE_INVALID'));
+  it('refuses bytes that are not a module with FO_WASI_MODULE_INVALID', async () => {
+    await rejectsWithCode(runWasiCommand(new Uint8Array([0, 97, 115, 109, 9, 9])), 'FO_WASI_MODULE_INVALID');
+  });
 
   it('refuses a module importing what nobody provides with FO_WASI_UNRESOLVED_IMPORT, listing it', async () => {
     const bytes = await module('(import "env" "secret" (func)) (import "wasi_snapshot_preview1" "sock_open" (func)) (memory (export "memory") 1) (func (export "_start"))');
-    await assert.rejects(
-      runWasiCommand(bytes),
-      (error: unknown) => ForgeError.is(error, 'FO_WASI_UNRESOLVED_IMPORT') && JSON.stringify(error.details['imports']) === '["env.secret (function)","wasi_snapshot_preview1.sock_open (function)"]',
-    );
+    await assert.rejects(runWasiCommand(bytes), hasCode('FO_WASI_UNRESOLVED_IMPORT', { imports: ['env.secret (function)', 'wasi_snapshot_preview1.sock_open (function)'] }));
   });
 
   it('links imports the host supplies besides WASI', async () => {
@@ -70,19 +66,23 @@ describe('runWasiCommand', () => {
     const g = new Guest();
     g.must(g.call('fd_write', 1, g.iovec(g.bytes(Buffer.from('real')), 4), 1, g.buf(4))).exit(0);
     const fake = { [WASI_MODULE]: { fd_write: () => 0 } };
-    await runWasiCommand(await assemble(g.wat()), { imports: fake, stdout });
+    await runWasiCommand(await assembleWat(g.wat()), { imports: fake, stdout });
     assert.equal(stdout.text(), 'real');
   });
 
-  it('refuses a module without _start with FO_WASI_NOT_A_COMMAND', async () => refusal(await module('(memory (export "memory") 1) (func (export "main"))'), 'FO_WASI_NOT_A_COMMAND'));
+  it('refuses a module without _start with FO_WASI_NOT_A_COMMAND', async () => {
+    await rejectsWithCode(runWasiCommand(await module('(memory (export "memory") 1) (func (export "main"))')), 'FO_WASI_NOT_A_COMMAND');
+  });
 
-  it('refuses a module without an exported memory with FO_WASI_NO_MEMORY', async () => refusal(await module('(memory 1) (func (export "_start"))'), 'FO_WASI_NO_MEMORY'));
+  it('refuses a module without an exported memory with FO_WASI_NO_MEMORY', async () => {
+    await rejectsWithCode(runWasiCommand(await module('(memory 1) (func (export "_start"))')), 'FO_WASI_NO_MEMORY');
+  });
 
   it('refuses a WASI call made before the memory is bound with FO_WASI_NO_MEMORY', async () => {
     const bytes = await module(
       `(import "${WASI_MODULE}" "random_get" (func $random (param i32 i32) (result i32))) (memory (export "memory") 1) (func $init (drop (call $random (i32.const 0) (i32.const 4)))) (start $init) (func (export "_start"))`,
     );
-    await refusal(bytes, 'FO_WASI_NO_MEMORY');
+    await rejectsWithCode(runWasiCommand(bytes), 'FO_WASI_NO_MEMORY');
   });
 
   it('runs the bytes the prepare step returns', async () => {
@@ -120,9 +120,9 @@ describe('WasiPreview1', () => {
     const wasi = new WasiPreview1();
     const instance = await wasm.instantiate(compiled, wasi.importObject);
     assert.deepEqual(wasi.start(instance), { exitCode: 0 });
-    assert.throws(() => wasi.start(instance), (error: unknown) => ForgeError.is(error, 'FO_WASI_ALREADY_BOUND'));
+    throwsCode(() => wasi.start(instance), 'FO_WASI_ALREADY_BOUND');
     const other = await wasm.instantiate(compiled, wasi.importObject);
-    assert.throws(() => wasi.bind(other), (error: unknown) => ForgeError.is(error, 'FO_WASI_ALREADY_BOUND'));
+    throwsCode(() => wasi.bind(other), 'FO_WASI_ALREADY_BOUND');
   });
 
   it('initializes a reactor through _initialize and lets the host call its exports', async () => {
@@ -133,7 +133,7 @@ describe('WasiPreview1', () => {
       (func (export "hello") (result i32) (if (result i32) (global.get $ready) (then (call $write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 8))) (else (i32.const -1)))))`;
     const stdout = collectOutput();
     const wasi = new WasiPreview1({ stdout });
-    const instance = await wasm.instantiate(await wasm.compile(await assemble(g)), wasi.importObject);
+    const instance = await wasm.instantiate(await wasm.compile(await assembleWat(g)), wasi.importObject);
     assert.equal(wasi.initialize(instance), undefined);
     assert.equal((instance.exports['hello'] as () => number)(), 0);
     assert.equal(stdout.text(), 'ok');

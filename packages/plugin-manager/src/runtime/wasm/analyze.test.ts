@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { hasCode } from '@forgeone/common/testing';
 import { analyzeModule } from './analyze.js';
 import { checkImports } from './imports.js';
 import { name, section } from './test-support/binary.js';
-import { hasCode } from './test-support/instances.js';
 import { wat } from './test-support/wat.js';
 
 const SOURCE = `(module $demo

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { hasCode } from '@forgeone/common/testing';
 import { analyzeModule } from './analyze.js';
 import { decodeModule } from './decode.js';
 import type { WasmMemory } from './engine.js';
 import { instrumentModule } from './instrument.js';
 import { BULK_MEMORY_SHIFT, BULK_TABLE_UNITS } from './opcodes.js';
 import { body, moduleOf, name, section, vec } from './test-support/binary.js';
-import { fn, hasCode, metered } from './test-support/instances.js';
+import { fn, metered } from './test-support/instances.js';
 import { wat } from './test-support/wat.js';
 
 /**

@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { WASI } from 'node:wasi';
-import { requireTool } from '@forgeone/common/testing';
+import { hasCode, requireTool } from '@forgeone/common/testing';
 import { analyzeModule } from './analyze.js';
 import { decodeModule } from './decode.js';
 import { encodeModule } from './encode.js';
@@ -12,7 +12,7 @@ import { instrumentModule } from './instrument.js';
 import { FuelMeter } from './fuel-meter.js';
 import { BULK_MEMORY_SHIFT } from './opcodes.js';
 import { C_PROGRAMS, KERNEL_ARGS, clangArgs, compileProgram, programDir, writeProbe, type CProgram } from './test-support/c-programs.js';
-import { fn, hasCode } from './test-support/instances.js';
+import { fn } from './test-support/instances.js';
 import { runWasi } from './test-support/wasi-run.js';
 
 const RUNS: readonly { readonly program: CProgram; readonly args: readonly string[]; readonly env?: Readonly<Record<string, string>> }[] = [

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { hasCode } from '@forgeone/common/testing';
 import { CompileCache } from './compile-cache.js';
 import { engine, type CompiledModule } from './engine.js';
-import { fn, hasCode } from './test-support/instances.js';
+import { fn } from './test-support/instances.js';
 import { wat } from './test-support/wat.js';
 
 const answer = (n: number) => wat(`(module (func (export "answer") (result i32) (i32.const ${n})))`);

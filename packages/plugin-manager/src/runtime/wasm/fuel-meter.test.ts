@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ForgeError } from '@forgeone/common';
+import { hasCode } from '@forgeone/common/testing';
 import { FuelMeter, classifyTrap, isFuelExhausted } from './fuel-meter.js';
-import { fn, hasCode, instantiate, metered } from './test-support/instances.js';
+import { fn, instantiate, metered } from './test-support/instances.js';
 import { wat } from './test-support/wat.js';
 
 const GUEST = `(module

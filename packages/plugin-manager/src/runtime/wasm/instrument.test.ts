@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { hasCode } from '@forgeone/common/testing';
 import { analyzeModule } from './analyze.js';
 import { decodeModule } from './decode.js';
 import { engine } from './engine.js';
 import { FUEL_EXPORT, instrumentModule } from './instrument.js';
 import { body, moduleOf, section, vec } from './test-support/binary.js';
-import { fn, hasCode, instantiate, metered } from './test-support/instances.js';
+import { fn, instantiate, metered } from './test-support/instances.js';
 import { wat } from './test-support/wat.js';
 
 /**

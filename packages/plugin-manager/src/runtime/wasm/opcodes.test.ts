@@ -4,7 +4,7 @@ import { ForgeError } from '@forgeone/common';
 import { decodeModule } from './decode.js';
 import { IMM_FC, IMM_FD, IMM_FE, IMM_PLAIN, Imm } from './opcodes.js';
 import { body, moduleOf, section, uleb, vec } from './test-support/binary.js';
-import { toText } from './test-support/wat.js';
+import { disassembleWasm } from '../../test-support/wat.js';
 
 /** Canonical immediates for each immediate shape. */
 const IMMEDIATES: Readonly<Record<number, readonly number[]>> = {
@@ -57,7 +57,7 @@ function moduleWith(instruction: readonly number[]): Uint8Array {
 
 /** The instructions wabt reads in the module's function, one per line. */
 async function wabtInstructions(bytes: Uint8Array): Promise<string[]> {
-  const text = await toText(bytes);
+  const text = await disassembleWasm(bytes);
   const lines = text.split('\n').map((line) => line.trim());
   const start = lines.findIndex((line) => line.startsWith('(func'));
   const out: string[] = [];

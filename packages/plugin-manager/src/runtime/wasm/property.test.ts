@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { hasCode } from '@forgeone/common/testing';
 import { decodeModule } from './decode.js';
 import { encodeModule } from './encode.js';
 import { engine } from './engine.js';
 import { FuelMeter } from './fuel-meter.js';
 import { instrumentModule } from './instrument.js';
 import { generateModule } from './test-support/generator.js';
-import { fn, hasCode, instantiate } from './test-support/instances.js';
+import { fn, instantiate } from './test-support/instances.js';
 import { wat } from './test-support/wat.js';
 
 /** Seeds to try; FORGE_PROPERTY_SEEDS=N widens the search locally. */

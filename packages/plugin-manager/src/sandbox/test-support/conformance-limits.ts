@@ -6,9 +6,11 @@
 import assert from 'node:assert/strict';
 import { it, type TestContext } from 'node:test';
 import { ForgeError } from '@forgeone/common';
+import { codeOf } from '@forgeone/common/testing';
+import { guestCodeOf } from '../../abi/test-support/guest-code.js';
 import type { IsolationBackend } from '../spec.js';
 import { CALLER_GUEST, CORE_GUEST, WASI_GUEST, WEATHER_CALL, readI32, u32 } from './guests.js';
-import { codeOf, events, guestCodeOf } from './outcomes.js';
+import { events } from './outcomes.js';
 import { pluginSpec, type RecordingHost } from './specs.js';
 
 const encoder = new TextEncoder();

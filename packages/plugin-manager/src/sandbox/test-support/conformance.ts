@@ -13,13 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { ForgeError } from '@forgeone/common';
+import { codeOf, hasCode } from '@forgeone/common/testing';
+import { guestCodeOf } from '../../abi/test-support/guest-code.js';
 import type { BackendHost, IsolationBackend } from '../spec.js';
 import { describeLimitEvasions } from './conformance-limits.js';
 import { CORE_GUEST, NOT_A_PLUGIN, RELAY_GUEST, WASI_GUEST, WEATHER_CALL, readI32, u32 } from './guests.js';
-import { codeOf, events, guestCodeOf } from './outcomes.js';
+import { events } from './outcomes.js';
 import { RecordingHost, TEST_POLICY, pluginSpec } from './specs.js';
 
-export { codeOf } from './outcomes.js';
 
 /** What differs between backends, stated rather than skipped. */
 export interface ConformanceOptions {
@@ -260,7 +261,7 @@ export function describeBackendConformance(name: string, makeBackend: BackendFac
       assert.equal(decoder.decode(handle.callSync('echo', encoder.encode('sync'))), 'sync');
       assert.equal(readI32(handle.callSync('count', new Uint8Array(0))), 1);
       assert.equal(readI32(await handle.call('count', new Uint8Array(0))), 2);
-      assert.throws(() => handle.callSync?.('trap', new Uint8Array(0)), (error: unknown) => ForgeError.is(error, 'FO_ABI_GUEST_TRAP'));
+      assert.throws(() => handle.callSync?.('trap', new Uint8Array(0)), hasCode('FO_ABI_GUEST_TRAP'));
     });
 
     describeLimitEvasions(setup);

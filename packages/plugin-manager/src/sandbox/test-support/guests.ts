@@ -1,28 +1,10 @@
 /**
  * Guest programs for the backend conformance suite and the pool's tests and
- * benchmarks, in WebAssembly text, assembled at test time with the npm `wabt` package.
+ * benchmarks, in WebAssembly text (assembled by test-support/wat.ts).
  * Every guest speaks forge/1 with the ABI tests' bump allocator (which grows memory on
  * demand and hands back the newest region on forge_free).
  */
 import { BUMP_ALLOCATOR, PACK } from '../../abi/test-support/guests.js';
-
-interface Wabt {
-  parseWat(name: string, text: string): { validate(): void; toBinary(options: object): { buffer: Uint8Array }; destroy(): void };
-}
-
-let wabt: Promise<Wabt> | undefined;
-
-/** Assembles WAT into module bytes. */
-export async function watBytes(name: string, text: string): Promise<Uint8Array> {
-  wabt ??= import('wabt').then((module) => module.default() as Promise<Wabt>);
-  const parsed = (await wabt).parseWat(`${name}.wat`, text);
-  try {
-    parsed.validate();
-    return parsed.toBinary({}).buffer;
-  } finally {
-    parsed.destroy();
-  }
-}
 
 /** `$u32(value) -> i64`: a fresh 4-byte region holding `value`, packed as a result. */
 const U32 = `

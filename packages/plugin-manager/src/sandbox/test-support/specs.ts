@@ -7,9 +7,9 @@ import type { Anomaly, AuditLevel, CallSpec, Ceiling } from '@forgeone/microkern
 import type { EntryPoints } from '../../abi/index.js';
 import { CompileCache, prepareModule, type PrepareOptions } from '../../runtime/index.js';
 import type { HostCallLimitsInput, PluginEvent } from '../../syscall/index.js';
+import { assembleWat } from '../../test-support/wat.js';
 import type { BackendAuditEntry } from '../plugin-gate.js';
 import type { BackendHost, CallerFuel, PluginSpec, PolicySpec } from '../spec.js';
-import { watBytes } from './guests.js';
 
 /** What a test sets; everything else has a safe default. */
 export interface SpecOptions {
@@ -59,7 +59,7 @@ function digestFor(id: string): string {
 export async function pluginSpec(wat: string, options: SpecOptions = {}): Promise<PluginSpec> {
   let bytes = bytesByText.get(wat);
   if (bytes === undefined) {
-    bytes = watBytes('guest', wat);
+    bytes = assembleWat(wat);
     bytesByText.set(wat, bytes);
   }
   const permissions: Ceiling = { filesystem: [], network: [], allowed_hosts: [], syscalls: [], volumes: [], ...options.permissions };

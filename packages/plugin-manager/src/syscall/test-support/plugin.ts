@@ -3,8 +3,9 @@
  * policy (policy.ts), and request builders in the documented encodings.
  */
 import assert from 'node:assert/strict';
-import { ForgeError, type LogRecord } from '@forgeone/common';
+import type { LogRecord } from '@forgeone/common';
 import { instantiateAbi, type AbiInstance } from '../../abi/index.js';
+import { guestFailureOfSync, type RelayedFailure } from '../../abi/test-support/guest-code.js';
 import { recordingLogger } from '../../abi/test-support/harness.js';
 import { createForgeHostFunctions, type ForgeHostFunctions, type ForgeHostOptions } from '../forge-host.js';
 import { relayModule } from './guests.js';
@@ -21,7 +22,7 @@ export interface TestPlugin {
   /** Calls forge.<name> through the guest and returns the error code the guest got (`ok` when none). */
   code(name: string, request?: Uint8Array): string;
   /** Like {@link code}, with the message. */
-  failure(name: string, request?: Uint8Array): { code: string; message: string };
+  failure(name: string, request?: Uint8Array): RelayedFailure;
 }
 
 /**
@@ -34,15 +35,7 @@ export async function relayPlugin(options: Partial<ForgeHostOptions> = {}, polic
   const { logger, records } = recordingLogger();
   const host = createForgeHostFunctions({ plugin: 'acme/tester@1.0.0', ...options, gate });
   const instance = instantiateAbi(await relayModule(), { gate, logger, hostFunctions: host.registry() });
-  const failure = (name: string, request: Uint8Array = new Uint8Array(0)): { code: string; message: string } => {
-    try {
-      instance.call(name, request);
-      return { code: 'ok', message: '' };
-    } catch (error) {
-      assert.ok(ForgeError.is(error, 'FO_ABI_GUEST_ERROR'), `expected the guest to relay a host error, found ${String(error)}`);
-      return { code: String(error.details['guestCode']), message: String(error.details['guestMessage']) };
-    }
-  };
+  const failure = (name: string, request: Uint8Array = new Uint8Array(0)): RelayedFailure => guestFailureOfSync(() => instance.call(name, request));
   return {
     instance,
     host,

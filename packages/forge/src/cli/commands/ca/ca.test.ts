@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { requireTool } from '@forgeone/common/testing';
-import { forge } from '../../../test-support/cli.js';
+import { cliFor, forge } from '../../../test-support/cli.js';
 import { keygen } from '../key/keygen.js';
 import { caInit } from './init.js';
 import { caIssue } from './issue.js';
@@ -13,15 +13,7 @@ import { caRevoke } from './revoke.js';
 
 const commands = [keygen, caInit, caIssue, caRevoke];
 
-async function cli(cwd: string, ...argv: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  return forge(argv, { cwd, commands });
-}
-
-async function ok(cwd: string, ...argv: string[]): Promise<string> {
-  const run = await cli(cwd, ...argv);
-  assert.equal(run.status, 0, `forge ${argv.join(' ')}: ${run.stderr}`);
-  return run.stdout;
-}
+const { cli, ok } = cliFor(commands);
 
 function openssl(cwd: string, ...args: string[]): { status: number | null; output: string } {
   const run = spawnSync('openssl', args, { cwd, encoding: 'utf8' });

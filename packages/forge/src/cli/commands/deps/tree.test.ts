@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { forge, type CliRun } from '../../../test-support/cli.js';
+import { cliFor } from '../../../test-support/cli.js';
 import { signingWorkspace } from '../../../test-support/workspace.js';
 import { caInit } from '../ca/init.js';
 import { caIssue } from '../ca/issue.js';
@@ -15,11 +15,7 @@ import { depsTree } from './tree.js';
 const commands = [pack, keygen, caInit, caIssue, sign, pluginInstall, depsTree];
 const WASM = Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
 
-async function ok(cwd: string, ...argv: string[]): Promise<CliRun> {
-  const run = await forge(argv, { cwd, commands });
-  assert.equal(run.status, 0, `forge ${argv.join(' ')}: ${run.stderr}`);
-  return run;
-}
+const { cli, ok } = cliFor(commands);
 
 /** A workspace with a CA, a publisher and a store in ./plugins. */
 function workspace(): Promise<string> {
@@ -43,10 +39,11 @@ describe('forge deps tree', () => {
     await install(dir, 'log', '1.3.0');
     await install(dir, 'db', '2.4.0', { log: '^1.2.0' });
     await install(dir, 'app', '1.0.0', { db: '^2.0.0', log: '^1.0.0' });
-    const run = await ok(dir, 'deps', 'tree', 'app');
+    const run = await cli(dir, 'deps', 'tree', 'app');
+    assert.equal(run.status, 0, run.stderr);
     assert.equal(run.stdout, 'app 1.0.0\n├── db 2.4.0 (^2.0.0)\n│   └── log 1.3.0 (^1.2.0)\n└── log 1.3.0 (^1.0.0)\n');
     assert.equal(run.stderr, 'start order: log@1.3.0, db@2.4.0, app@1.0.0\n');
-    const json = JSON.parse((await ok(dir, 'deps', 'tree', 'app', '--json')).stdout) as { startOrder: string[]; tree: { dependencies: { name: string }[] } };
+    const json = JSON.parse(await ok(dir, 'deps', 'tree', 'app', '--json')) as { startOrder: string[]; tree: { dependencies: { name: string }[] } };
     assert.deepEqual(json.startOrder, ['log@1.3.0', 'db@2.4.0', 'app@1.0.0']);
     assert.deepEqual(json.tree.dependencies.map((node) => node.name), ['db', 'log']);
   });
@@ -56,11 +53,11 @@ describe('forge deps tree', () => {
     await install(dir, 'b', '1.4.0');
     await install(dir, 'c', '1.0.0', { b: '^1.0.0' });
     await install(dir, 'a', '1.2.0', { b: '^2.0.0', c: '1.0.0' });
-    const conflict = await forge(['deps', 'tree', 'a'], { cwd: dir, commands });
+    const conflict = await cli(dir, 'deps', 'tree', 'a');
     assert.equal(conflict.status, 6, conflict.stderr);
     assert.match(conflict.stderr, /FO_DEPS_MISSING: a 1\.2\.0 needs b \^2\.0\.0, but the available versions are 1\.4\.0/);
     await install(dir, 'x', '1.0.0', { ghost: '^1.0.0' });
-    const missing = await forge(['deps', 'tree', 'x'], { cwd: dir, commands });
+    const missing = await cli(dir, 'deps', 'tree', 'x');
     assert.equal(missing.status, 6);
     assert.match(missing.stderr, /x 1\.0\.0 needs ghost \^1\.0\.0, but no version of ghost is available/);
   });

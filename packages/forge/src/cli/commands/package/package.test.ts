@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { forge } from '../../../test-support/cli.js';
+import { forge, jsonError } from '../../../test-support/cli.js';
 
 const WASM = Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
 
@@ -71,6 +71,6 @@ describe('forge pack and forge inspect', () => {
     await writeFile(join(dir, 'x.forgepkg'), 'plain text');
     const run = await forge(['inspect', 'x.forgepkg', '--json'], { cwd: dir });
     assert.equal(run.status, 3);
-    assert.equal((JSON.parse(run.stdout) as { error: { code: string } }).error.code, 'FO_PACKAGE_NOT_GZIP');
+    assert.equal(jsonError(run).code, 'FO_PACKAGE_NOT_GZIP');
   });
 });

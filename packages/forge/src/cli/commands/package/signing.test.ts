@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { requireTool } from '@forgeone/common/testing';
 import { readPackage, writeArchive } from '@forgeone/plugin-manager/signing';
-import { forge } from '../../../test-support/cli.js';
+import { cliFor, forge, jsonError } from '../../../test-support/cli.js';
 import { caInit } from '../ca/init.js';
 import { caIssue } from '../ca/issue.js';
 import { caRevoke } from '../ca/revoke.js';
@@ -19,21 +19,7 @@ import { verify } from './verify.js';
 const commands = [pack, inspect, keygen, caInit, caIssue, caRevoke, sign, verify];
 const WASM = Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
 
-type Run = { status: number; stdout: string; stderr: string };
-
-async function cli(cwd: string, ...argv: string[]): Promise<Run> {
-  return forge(argv, { cwd, commands });
-}
-
-async function ok(cwd: string, ...argv: string[]): Promise<string> {
-  const run = await cli(cwd, ...argv);
-  assert.equal(run.status, 0, `forge ${argv.join(' ')}: ${run.stderr}`);
-  return run.stdout;
-}
-
-function errorCode(run: Run): string {
-  return (JSON.parse(run.stdout) as { error: { code: string } }).error.code;
-}
+const { cli, ok } = cliFor(commands);
 
 /** A workspace with a packed plugin (hello.forgepkg) and a forge-made PKI trusted by ./trust. */
 async function workspace(): Promise<string> {
@@ -95,20 +81,20 @@ describe('forge sign and forge verify', () => {
     await writeFile(join(dir, 'tampered.forgepkg'), writeArchive(files));
     const tampered = await cli(dir, 'verify', 'tampered.forgepkg', '--trust', 'trust', '--json');
     assert.equal(tampered.status, 5, tampered.stderr);
-    assert.equal(errorCode(tampered), 'FO_VERIFY_DIGEST_MISMATCH');
+    assert.equal(jsonError(tampered).code, 'FO_VERIFY_DIGEST_MISMATCH');
 
     await ok(dir, 'ca', 'init', '--out', 'other', '--name', 'Other Root');
     await mkdir(join(dir, 'other-trust', 'roots'), { recursive: true });
     await copyFile(join(dir, 'other', 'ca.pem'), join(dir, 'other-trust', 'roots', 'other.pem'));
     const untrusted = await cli(dir, 'verify', 'signed.forgepkg', '--trust', 'other-trust', '--json');
     assert.equal(untrusted.status, 4, untrusted.stderr);
-    assert.equal(errorCode(untrusted), 'FO_SIGNER_UNTRUSTED');
+    assert.equal(jsonError(untrusted).code, 'FO_SIGNER_UNTRUSTED');
 
     const serial = (JSON.parse(await ok(dir, 'verify', 'signed.forgepkg', '--trust', 'trust', '--json')) as { accepted: { serial: string }[] }).accepted[0]?.serial ?? '';
     await ok(dir, 'ca', 'revoke', '--ca', 'root', '--serial', serial, '--out', join('trust', 'revocations.json'));
     const revoked = await cli(dir, 'verify', 'signed.forgepkg', '--trust', 'trust', '--json');
     assert.equal(revoked.status, 4, revoked.stderr);
-    assert.equal(errorCode(revoked), 'FO_REVOKED_CERTIFICATE');
+    assert.equal(jsonError(revoked).code, 'FO_REVOKED_CERTIFICATE');
 
     const unsigned = await cli(dir, 'verify', 'hello.forgepkg', '--trust', 'trust');
     assert.equal(unsigned.status, 4);
@@ -123,7 +109,7 @@ describe('forge sign and forge verify', () => {
     await ok(dir, 'sign', 'hello.forgepkg', '--key', 'publisher.key', '--cert', 'publisher.pem', '--chain', 'inter.pem');
     const one = await cli(dir, 'verify', 'hello.forgepkg', '--trust', 'trust', '--policy', 'policy.json', '--json');
     assert.equal(one.status, 4);
-    assert.equal(errorCode(one), 'FO_SIGNER_THRESHOLD');
+    assert.equal(jsonError(one).code, 'FO_SIGNER_THRESHOLD');
     await ok(dir, 'sign', 'hello.forgepkg', '--key', 'second.key', '--cert', 'second.pem');
     const two = JSON.parse(await ok(dir, 'verify', 'hello.forgepkg', '--trust', 'trust', '--policy', 'policy.json', '--json')) as { accepted: unknown[] };
     assert.equal(two.accepted.length, 2);
@@ -146,7 +132,7 @@ describe('forge sign and forge verify', () => {
     await writeFile(join(dir, 'plugin-manager.yaml'), 'plugin_manager:\n  security:\n    trust_store: trust\n    signer_policy: policy.json\n');
     const refused = await cli(join(dir, 'src'), 'verify', join(dir, 'hello.forgepkg'), '--config', join(dir, 'plugin-manager.yaml'), '--json');
     assert.equal(refused.status, 4, refused.stderr);
-    assert.equal(errorCode(refused), 'FO_SIGNER_NOT_ALLOWED');
+    assert.equal(jsonError(refused).code, 'FO_SIGNER_NOT_ALLOWED');
   });
 
   it('refuses to sign with a key that does not match the certificate (exit 3)', async () => {
@@ -229,7 +215,7 @@ extendedKeyUsage = serverAuth
     await ok(dir, 'sign', 'hello.forgepkg', '--key', 'odeep.key', '--cert', 'odeep.pem', '--chain', 'chain.pem');
     const run = await cli(dir, 'verify', 'hello.forgepkg', '--trust', 'otrust', '--json');
     assert.equal(run.status, 5, run.stderr);
-    assert.equal(errorCode(run), 'FO_CHAIN_PATH_LENGTH');
+    assert.equal(jsonError(run).code, 'FO_CHAIN_PATH_LENGTH');
     const check = spawnSync('openssl', ['verify', '-CAfile', 'oroot.pem', '-untrusted', 'chain.pem', 'odeep.pem'], { cwd: dir, encoding: 'utf8' });
     assert.notEqual(check.status, 0);
     assert.match(`${check.stdout}${check.stderr}`, /path length constraint exceeded/);

@@ -3,7 +3,7 @@ import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { forge, type CliRun } from '../../../test-support/cli.js';
+import { cliFor, forge, jsonError } from '../../../test-support/cli.js';
 import { signingWorkspace } from '../../../test-support/workspace.js';
 import { caInit } from '../ca/init.js';
 import { caIssue } from '../ca/issue.js';
@@ -20,19 +20,7 @@ const PLUGIN_COMMANDS = [pluginInstall, pluginUninstall, pluginList, pluginRollb
 const commands = [pack, keygen, caInit, caIssue, sign, auditVerify, ...PLUGIN_COMMANDS];
 const WASM = Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
 
-async function cli(cwd: string, ...argv: string[]): Promise<CliRun> {
-  return forge(argv, { cwd, commands });
-}
-
-async function ok(cwd: string, ...argv: string[]): Promise<string> {
-  const run = await cli(cwd, ...argv);
-  assert.equal(run.status, 0, `forge ${argv.join(' ')}: ${run.stderr}`);
-  return run.stdout;
-}
-
-function jsonError(run: CliRun): { code: string; details: Record<string, unknown> } {
-  return (JSON.parse(run.stdout) as { error: { code: string; details: Record<string, unknown> } }).error;
-}
+const { cli, ok } = cliFor(commands);
 
 /** Packs (and unless `unsigned`, signs with the workspace's publisher) a plugin as NAME-VERSION.forgepkg. */
 async function plugin(dir: string, name: string, version: string, permissions = 'filesystem = ["read"]', unsigned = false): Promise<string> {

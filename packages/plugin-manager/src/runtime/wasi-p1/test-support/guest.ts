@@ -1,6 +1,6 @@
 /**
- * Small WASI guest programs for tests, written in WAT and assembled with the npm
- * `wabt` package at test time. A {@link Guest} builds the `_start` of one program:
+ * Small WASI guest programs for tests, written in WAT and assembled at test time
+ * (test-support/wat.ts). A {@link Guest} builds the `_start` of one program:
  * strings and buffers are placed in memory from offset 1024, calls are written as
  * `g.call('path_open', 3, 0, g.str('a.txt'), ...)`, `g.must(...)` stops the program
  * with exit code 1000 + errno when a setup step fails, and `g.exit(...)` ends it with
@@ -10,7 +10,7 @@
 import { lstat, mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import wabtInit from 'wabt';
+import { assembleWat } from '../../../test-support/wat.js';
 import { WASI_MODULE, WASI_P1_FUNCTIONS, type WasiFunctionName } from '../abi.js';
 import { wasm, type WasmInstance } from '../engine.js';
 import type { WasiOptions } from '../options.js';
@@ -166,21 +166,6 @@ export class Guest {
   }
 }
 
-let wabt: ReturnType<typeof wabtInit> | undefined;
-
-/** Assembles WAT text into module bytes. */
-export async function assemble(wat: string): Promise<Uint8Array> {
-  wabt ??= wabtInit();
-  const module = (await wabt).parseWat('guest.wat', wat);
-  try {
-    module.resolveNames();
-    module.validate();
-    return module.toBinary({}).buffer;
-  } finally {
-    module.destroy();
-  }
-}
-
 /** What one guest run left behind. */
 export interface GuestRun {
   readonly exitCode: number;
@@ -198,7 +183,7 @@ export interface GuestRun {
  * (stdout and stderr are collected unless given).
  */
 export async function runGuest(guest: Guest | string, options: WasiOptions = {}): Promise<GuestRun> {
-  const bytes = await assemble(typeof guest === 'string' ? guest : guest.wat());
+  const bytes = await assembleWat(typeof guest === 'string' ? guest : guest.wat());
   const stdout = collectOutput();
   const stderr = collectOutput();
   const wasi = new WasiPreview1({ stdout, stderr, ...options });

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { ForgeError, type ErrorCode } from '@forgeone/common';
 import { engine, type WasmImports, type WasmInstance } from '../engine.js';
 import { FuelMeter } from '../fuel-meter.js';
 import { instrumentModule, type InstrumentOptions } from '../instrument.js';
@@ -27,10 +26,3 @@ export async function metered(
   const instance = await instantiate(instrumented.bytes, imports);
   return { instance, meter: FuelMeter.of(instance), bytes: instrumented.bytes };
 }
-
-/** An assert.throws/rejects matcher for a ForgeError with `code` (and optionally details). */
-export const hasCode = (code: ErrorCode, details: Readonly<Record<string, unknown>> = {}) => (error: unknown): boolean => {
-  assert.ok(ForgeError.is(error, code), `expected ${code}, found ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
-  for (const [key, value] of Object.entries(details)) assert.deepEqual(error.details[key], value, `details.${key} in: ${error.message}`);
-  return true;
-};
