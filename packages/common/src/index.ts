@@ -66,7 +66,9 @@ export { renderSchemaTables } from './schema/index.js';
 export {
   ANY_PUBLISHER,
   configFileSchema,
+  daemonSchema,
   grantSchema,
+  isLoopbackListen,
   packageLimitsSchema,
   pluginManagerSchema,
   policySchema,
@@ -74,6 +76,7 @@ export {
   sandboxSchema,
   securitySchema,
   telemetrySchema,
+  type DaemonConfig,
   type ForgeConfig,
   type GrantConfig,
   type PackageLimitsConfig,

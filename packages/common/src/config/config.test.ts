@@ -178,6 +178,29 @@ describe('configuration', () => {
   });
 });
 
+describe('configuration: the daemon and its listeners', () => {
+  it('keeps every listener on the loopback interface (no TLS is spoken) or off', () => {
+    const config = parseConfig('plugin_manager:\n  daemon:\n    listen: 127.0.0.1:7420\n  telemetry:\n    prometheus_listen: off\n', source);
+    assert.equal(config.daemon.listen, '127.0.0.1:7420');
+    assert.equal(config.telemetry.prometheus_listen, 'off');
+    for (const bad of ['0.0.0.0:7420', '192.168.1.5:80', 'example.com:443', '127.0.0.1:0', '127.0.0.1:70000', '127.0.0.1', ':7420', '[::]:80']) {
+      const issues = issuesOf(`plugin_manager:\n  daemon:\n    listen: "${bad}"\n`);
+      assert.deepEqual(
+        issues.map((issue) => [issue.path, issue.expected]),
+        [['plugin_manager.daemon.listen', 'off, or HOST:PORT on the loopback interface (127.0.0.1:PORT, [::1]:PORT, localhost:PORT)']],
+        bad,
+      );
+    }
+    for (const good of ['localhost:1', '[::1]:65535', '127.1.2.3:80']) assert.equal(parseConfig(`plugin_manager:\n  daemon:\n    listen: "${good}"\n`, source).daemon.listen, good);
+  });
+
+  it('takes the socket and the database from the configuration file\'s directory', () => {
+    const config = parseConfig('plugin_manager:\n  daemon:\n    socket: run/forge.sock\n    database: db/daemon.db\n', source);
+    assert.equal(config.daemon.socket, join(source.baseDir, 'run', 'forge.sock'));
+    assert.equal(config.daemon.database, join(source.baseDir, 'db', 'daemon.db'));
+  });
+});
+
 describe('configuration: policy', () => {
   it('reads grants, Cedar and anomaly settings, resolving host paths against the file', () => {
     const config = parseConfig(

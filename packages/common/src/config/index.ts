@@ -1,6 +1,8 @@
 export {
   configFileSchema,
   ANY_PUBLISHER,
+  daemonSchema,
+  isLoopbackListen,
   grantSchema,
   policySchema,
   runtimeSchema,
@@ -9,6 +11,7 @@ export {
   sandboxSchema,
   securitySchema,
   telemetrySchema,
+  type DaemonConfig,
   type ForgeConfig,
   type GrantConfig,
   type PolicyConfig,

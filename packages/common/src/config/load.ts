@@ -86,6 +86,7 @@ export function parseConfig(text: string, source: ConfigSource, options: ConfigO
     temp_directory: at(config.temp_directory),
     security: { ...security, trust_store: at(security.trust_store), ...(signerPolicy === undefined ? {} : { signer_policy: at(signerPolicy) }) },
     audit: { ...config.audit, path: at(config.audit.path), checkpoint_key: at(config.audit.checkpoint_key) },
+    daemon: { ...config.daemon, socket: at(config.daemon.socket), database: at(config.daemon.database) },
     policy: {
       ...config.policy,
       ...(config.policy.cedar === undefined ? {} : { cedar: at(config.policy.cedar) }),

@@ -36,6 +36,8 @@ describe('state directory', () => {
       temp_directory: defaults.temp_directory,
       audit_path: defaults.audit.path,
       checkpoint_key: defaults.audit.checkpoint_key,
+      daemon_socket: defaults.daemon.socket,
+      daemon_database: defaults.daemon.database,
     });
   });
 });

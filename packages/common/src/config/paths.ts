@@ -1,6 +1,6 @@
 /**
  * Where ForgeOne keeps its state (installed plugins, the audit log and its checkpoint
- * key) when the configuration does not say. The schema's defaults are the system ones,
+ * key, the daemon's socket and database) when the configuration does not say. The schema's defaults are the system ones,
  * under /var/lib/forgeone, which only root can create; a normal user gets a per-user
  * directory instead, following the XDG base-directory convention for state, so that
  * `forge list` or `forge wasi run --audit-log` work without a configuration and without
@@ -27,6 +27,8 @@ export interface StatePaths {
   readonly temp_directory: string;
   readonly audit_path: string;
   readonly checkpoint_key: string;
+  readonly daemon_socket: string;
+  readonly daemon_database: string;
 }
 
 /**
@@ -68,6 +70,8 @@ export function statePaths(state: StateDirectory): StatePaths {
     temp_directory: state.source === 'system' ? '/tmp/forgeone/plugins' : join(state.path, 'tmp'),
     audit_path: join(state.path, 'audit', 'audit.log'),
     checkpoint_key: join(state.path, 'audit', 'checkpoint-key.pem'),
+    daemon_socket: join(state.path, 'daemon', 'forge.sock'),
+    daemon_database: join(state.path, 'daemon', 'daemon.db'),
   };
 }
 
@@ -87,6 +91,7 @@ export function withStateDefaults(data: unknown, paths: StatePaths): unknown {
   const manager = or(data['plugin_manager'], {});
   if (!isTable(manager)) return data;
   const audit = or(manager['audit'], {});
+  const daemon = or(manager['daemon'], {});
   return {
     ...data,
     plugin_manager: {
@@ -94,6 +99,7 @@ export function withStateDefaults(data: unknown, paths: StatePaths): unknown {
       plugin_directory: or(manager['plugin_directory'], paths.plugin_directory),
       temp_directory: or(manager['temp_directory'], paths.temp_directory),
       audit: isTable(audit) ? { ...audit, path: or(audit['path'], paths.audit_path), checkpoint_key: or(audit['checkpoint_key'], paths.checkpoint_key) } : audit,
+      daemon: isTable(daemon) ? { ...daemon, socket: or(daemon['socket'], paths.daemon_socket), database: or(daemon['database'], paths.daemon_database) } : daemon,
     },
   };
 }

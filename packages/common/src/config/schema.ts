@@ -15,6 +15,7 @@ import {
   required,
   array,
   record,
+  refine,
   size,
   string,
   withDefault,
@@ -22,6 +23,25 @@ import {
 } from '../schema/index.js';
 
 const path = string({ minLength: 1, maxLength: 4096, expected: 'a file system path' });
+
+/**
+ * True for `off` or `HOST:PORT` on this host's loopback interface (127.x.x.x, [::1] or
+ * localhost, port 1-65535). Listeners speak no TLS, so nothing else is accepted: put a
+ * TLS-terminating proxy in front for remote access.
+ */
+export function isLoopbackListen(value: string): boolean {
+  if (value === 'off') return true;
+  const colon = value.lastIndexOf(':');
+  const host = value.slice(0, colon);
+  const port = value.slice(colon + 1);
+  if (!/^[1-9]\d{0,4}$/.test(port) || Number(port) > 65_535) return false;
+  return host === 'localhost' || host === '[::1]' || /^127\.(?:\d{1,3}\.){2}\d{1,3}$/.test(host);
+}
+
+/** An address to listen on (loopback only), or `off`. */
+function listenOrOff(fallback: string, doc: string) {
+  return withDefault(refine(string({ maxLength: 64 }), 'off, or HOST:PORT on the loopback interface (127.0.0.1:PORT, [::1]:PORT, localhost:PORT)', isLoopbackListen), fallback, doc);
+}
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
@@ -74,6 +94,36 @@ export const telemetrySchema = object({
     '/metrics',
     'Path under which the daemon serves Prometheus metrics.',
   ),
+  prometheus_listen: listenOrOff(
+    '127.0.0.1:9464',
+    'Where the daemon serves Prometheus metrics (its own listener, apart from the API): HOST:PORT on the loopback interface, or off. Scrapes need no token; keep the address local.',
+  ),
+  otlp_endpoint: withDefault(
+    string({ pattern: /^https?:\/\/[\x21-\x7e]+$/, maxLength: 2048, expected: 'an http(s) URL' }),
+    'http://127.0.0.1:4318/v1/traces',
+    'Where the daemon sends OpenTelemetry spans (OTLP over HTTP, JSON) when tracing_enabled is true. Failed exports are dropped and logged, never retried without bound.',
+  ),
+});
+
+/** `plugin_manager.daemon`: `forge daemon`, the host as a service (docs/daemon.md). */
+export const daemonSchema = object({
+  socket: withDefault(
+    path,
+    '/var/lib/forgeone/daemon/forge.sock',
+    'The unix socket the API listens on, created with mode 0600 in a directory of mode 0700: only the daemon\'s own user (and root) can connect, as admin. A relative path is taken from the configuration file\'s directory.',
+  ),
+  listen: listenOrOff(
+    'off',
+    'Also serve the API (and the dashboard at /ui) over TCP at HOST:PORT on the loopback interface, or off. Every TCP request needs a bearer token (forge token create).',
+  ),
+  database: withDefault(
+    path,
+    '/var/lib/forgeone/daemon/daemon.db',
+    'The daemon\'s own SQLite database: API tokens (hashed), which plugins should be running, pending upgrades. A relative path is taken from the configuration file\'s directory.',
+  ),
+  max_request_size: withDefault(size(1024, 4 * GiB), '64MB', 'Largest API request body (an uploaded package, a call\'s input); a larger one is refused with FO_DAEMON_BODY_TOO_LARGE before it is read.'),
+  request_timeout: withDefault(duration(100, 3_600_000), '60s', 'Longest an API request may take to arrive and be answered (streams of logs and events excepted).'),
+  log_buffer: withDefault(integer({ min: 0, max: 1_000_000 }), 1000, 'Log records kept per plugin for forge logs and the dashboard.'),
 });
 
 /** `plugin_manager.security`. */
@@ -238,6 +288,7 @@ export const pluginManagerSchema = object({
   package_limits: withDefault(packageLimitsSchema, {}, 'Limits applied while reading packages (not in the original example; added by ForgeOne).'),
   runtime: withDefault(runtimeSchema, {}, 'Where plugins run (inline or a worker pool) and their restart policy.'),
   policy: withDefault(policySchema, {}, 'Operator policy: grants per plugin, Cedar policies, anomaly detection (docs/policy.md).'),
+  daemon: withDefault(daemonSchema, {}, 'forge daemon: the API socket, an optional loopback TCP listener, its database (not in the original example; added by ForgeOne).'),
   audit: withDefault(
     object({
       path: withDefault(
@@ -283,6 +334,8 @@ export type ForgeConfig = Infer<typeof pluginManagerSchema>;
 export type SandboxConfig = Infer<typeof sandboxSchema>;
 /** `plugin_manager.telemetry`, normalised. */
 export type TelemetryConfig = Infer<typeof telemetrySchema>;
+/** `plugin_manager.daemon`, normalised. */
+export type DaemonConfig = Infer<typeof daemonSchema>;
 /** `plugin_manager.security`, normalised. */
 export type SecurityConfig = Infer<typeof securitySchema>;
 /** `plugin_manager.runtime`, normalised. */
