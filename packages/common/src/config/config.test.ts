@@ -183,7 +183,7 @@ describe('configuration: the daemon and its listeners', () => {
     const config = parseConfig('plugin_manager:\n  daemon:\n    listen: 127.0.0.1:7420\n  telemetry:\n    prometheus_listen: off\n', source);
     assert.equal(config.daemon.listen, '127.0.0.1:7420');
     assert.equal(config.telemetry.prometheus_listen, 'off');
-    for (const bad of ['0.0.0.0:7420', '192.168.1.5:80', 'example.com:443', '127.0.0.1:0', '127.0.0.1:70000', '127.0.0.1', ':7420', '[::]:80']) {
+    for (const bad of ['0.0.0.0:7420', '192.168.1.5:80', 'example.com:443', '127.0.0.1:00', '127.0.0.1:70000', '127.0.0.1', ':7420', '[::]:80']) {
       const issues = issuesOf(`plugin_manager:\n  daemon:\n    listen: "${bad}"\n`);
       assert.deepEqual(
         issues.map((issue) => [issue.path, issue.expected]),
@@ -191,7 +191,7 @@ describe('configuration: the daemon and its listeners', () => {
         bad,
       );
     }
-    for (const good of ['localhost:1', '[::1]:65535', '127.1.2.3:80']) assert.equal(parseConfig(`plugin_manager:\n  daemon:\n    listen: "${good}"\n`, source).daemon.listen, good);
+    for (const good of ['localhost:1', '[::1]:65535', '127.1.2.3:80', '127.0.0.1:0']) assert.equal(parseConfig(`plugin_manager:\n  daemon:\n    listen: "${good}"\n`, source).daemon.listen, good);
   });
 
   it('takes the socket and the database from the configuration file\'s directory', () => {

@@ -26,7 +26,7 @@ const path = string({ minLength: 1, maxLength: 4096, expected: 'a file system pa
 
 /**
  * True for `off` or `HOST:PORT` on this host's loopback interface (127.x.x.x, [::1] or
- * localhost, port 1-65535). Listeners speak no TLS, so nothing else is accepted: put a
+ * localhost, port 0-65535; 0 takes a free port, which the daemon reports). Listeners speak no TLS, so nothing else is accepted: put a
  * TLS-terminating proxy in front for remote access.
  */
 export function isLoopbackListen(value: string): boolean {
@@ -34,7 +34,7 @@ export function isLoopbackListen(value: string): boolean {
   const colon = value.lastIndexOf(':');
   const host = value.slice(0, colon);
   const port = value.slice(colon + 1);
-  if (!/^[1-9]\d{0,4}$/.test(port) || Number(port) > 65_535) return false;
+  if (!/^(?:0|[1-9]\d{0,4})$/.test(port) || Number(port) > 65_535) return false;
   return host === 'localhost' || host === '[::1]' || /^127\.(?:\d{1,3}\.){2}\d{1,3}$/.test(host);
 }
 

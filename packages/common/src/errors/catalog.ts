@@ -10,6 +10,7 @@ import { REGISTRY_CODES } from './codes/registry.js';
 import { RUNTIME_CODES } from './codes/runtime.js';
 import { SANDBOX_CODES } from './codes/sandbox.js';
 import { STORE_CODES } from './codes/store.js';
+import { DAEMON_CODES } from './codes/daemon.js';
 import { SYSCALL_CODES } from './codes/syscall.js';
 import { TRUST_CODES } from './codes/trust.js';
 import { WASI_CODES } from './codes/wasi.js';
@@ -51,6 +52,7 @@ export const ERROR_AREAS = [
   { title: 'Syscall bridge and forge.* host calls', file: 'syscall', prefixes: ['SYSCALL'], codes: SYSCALL_CODES },
   { title: 'Dependencies', file: 'deps', prefixes: ['DEPS'], codes: DEPS_CODES },
   { title: 'Plugin store', file: 'store', prefixes: ['STORE'], codes: STORE_CODES },
+  { title: 'Daemon and its API', file: 'daemon', prefixes: ['DAEMON'], codes: DAEMON_CODES },
   { title: 'Lifecycle', file: 'lifecycle', prefixes: ['LIFECYCLE'], codes: LIFECYCLE_CODES },
   { title: 'Registry', file: 'registry', prefixes: ['REGISTRY'], codes: REGISTRY_CODES },
   { title: 'Extension points and calls between plugins', file: 'extension', prefixes: ['EXTENSION'], codes: EXTENSION_CODES },
@@ -70,6 +72,7 @@ export const ERROR_CATALOG = {
   ...SYSCALL_CODES,
   ...DEPS_CODES,
   ...STORE_CODES,
+  ...DAEMON_CODES,
   ...LIFECYCLE_CODES,
   ...REGISTRY_CODES,
   ...EXTENSION_CODES,

@@ -5,6 +5,7 @@ import { caInit } from './ca/init.js';
 import { caIssue } from './ca/issue.js';
 import { caRevoke } from './ca/revoke.js';
 import { configCheck } from './config/check.js';
+import { daemonRun } from './daemon/run.js';
 import { depsTree } from './deps/tree.js';
 import { keygen } from './key/keygen.js';
 import { inspect } from './package/inspect.js';
@@ -18,4 +19,23 @@ import { verify } from './package/verify.js';
 import { wasiRun } from './wasi/run.js';
 
 /** Every command, in the order `forge --help` lists them. */
-export const COMMANDS: readonly Command[] = [pack, inspect, sign, verify, pluginInstall, pluginList, pluginUninstall, pluginRollback, depsTree, keygen, caInit, caIssue, caRevoke, wasiRun, auditVerify, auditTail, configCheck];
+export const COMMANDS: readonly Command[] = [
+  daemonRun,
+  pack,
+  inspect,
+  sign,
+  verify,
+  pluginInstall,
+  pluginList,
+  pluginUninstall,
+  pluginRollback,
+  depsTree,
+  keygen,
+  caInit,
+  caIssue,
+  caRevoke,
+  wasiRun,
+  auditVerify,
+  auditTail,
+  configCheck,
+];

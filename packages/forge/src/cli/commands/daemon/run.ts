@@ -1,0 +1,59 @@
+import { userInfo } from 'node:os';
+import { dirname } from 'node:path';
+import { createLogger, type LogRecord } from '@forgeone/common';
+import { startDaemon } from '../../../daemon/daemon.js';
+import { FORGE_VERSION } from '../../../version.js';
+import { CONFIG_FLAG, defineCommand } from '../../command.js';
+import { loadCliConfig } from '../../config.js';
+import { text } from '../../help-text.js';
+import { sanitizeForTerminal } from '../../terminal.js';
+
+/** The principal of socket callers: the user the daemon runs as. */
+function socketUser(): string {
+  try {
+    return `user:${userInfo().username}`;
+  } catch {
+    return `user:uid-${process.geteuid?.() ?? 'unknown'}`;
+  }
+}
+
+/** `forge daemon [--config FILE]` */
+export const daemonRun = defineCommand({
+  path: ['daemon'],
+  summary: 'Run the host as a service: the plugin store and its plugins behind an authenticated, audited HTTP API.',
+  description: text`
+    Serves the API on the unix socket daemon.socket (mode 0600: the daemon's own user is admin there)
+    and, when daemon.listen names a loopback HOST:PORT, over TCP with bearer tokens (forge token create).
+    Every request is authorised by role (viewer, operator, admin) and audited. At start the daemon
+    loads every installed plugin and brings back those that were running when it stopped.
+
+    Stops on SIGTERM or SIGINT: no new requests, the ones in flight finish, plugins stop (dependents
+    first), the audit log is flushed and checkpointed, and forge exits 0. A second daemon on the same
+    state is refused (FO_DAEMON_RUNNING, exit 7). Logs are JSON lines on stderr. docs/daemon.md has the rest.
+  `,
+  flags: [CONFIG_FLAG],
+  args: [],
+  examples: ['forge daemon', 'forge daemon --config /etc/forgeone/plugin-manager.yaml'],
+  async run({ flags }, io) {
+    const { config, file } = await loadCliConfig(io, flags.config);
+    const sink = (record: LogRecord): void => {
+      io.stderr.write(`${JSON.stringify({ time: new Date(record.time).toISOString(), level: record.level, msg: record.message, ...record.fields })}\n`);
+    };
+    const logger = createLogger(sink, config.telemetry.log_level);
+    const daemon = await startDaemon({ config, configDir: file === undefined ? io.cwd : dirname(file), logger, version: FORGE_VERSION, socketUser: socketUser() });
+    io.stderr.write(`forge daemon: serving ${sanitizeForTerminal(daemon.socket)}${daemon.url === undefined ? '' : ` and ${daemon.url}`}\n`);
+    await new Promise<void>((resolve) => {
+      const stop = (): void => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    io.stderr.write('forge daemon: stopping\n');
+    await daemon.close();
+    io.stderr.write('forge daemon: stopped\n');
+    return 0;
+  },
+});

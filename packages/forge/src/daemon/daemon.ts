@@ -1,0 +1,215 @@
+/**
+ * `forge daemon`'s composition root: one store (plugin_directory) and one registry for
+ * this host, served over a unix socket (mode 0600) and, if configured, a loopback TCP
+ * listener; every request authorised and audited (http/access.ts).
+ *
+ * Start: take the daemon lock (a second daemon on the same state is refused), open the
+ * audit log, the store, the registry and the daemon's database, listen, then bring back
+ * the plugins that were running (readiness answers once that is done).
+ * Stop (`close`): refuse new requests, let the ones in flight finish, stop the plugins
+ * (dependents first; their desired state is kept, so the next start brings them back),
+ * flush and checkpoint the audit log, release the lock.
+ */
+import { existsSync, mkdirSync, rmSync, chmodSync } from 'node:fs';
+import { connect } from 'node:net';
+import { dirname } from 'node:path';
+import { ForgeError, fromFsError, toForgeError, type ForgeConfig, type LogRecord, type Logger } from '@forgeone/common';
+import { openConfiguredAuditLog, type AuditLog } from '@forgeone/microkernel';
+import { PluginManager, PluginRegistry, PluginStore, storeOptionsFromConfig } from '@forgeone/plugin-manager';
+import { loadAttestationSettings } from '@forgeone/plugin-manager/signing';
+import type { FastifyInstance } from 'fastify';
+import { buildApi } from './http/api.js';
+import type { Route } from './http/route.js';
+import { takeDaemonLock, type DaemonLock } from './lock.js';
+import { PluginLogs } from './logs.js';
+import { DAEMON_ROUTES } from './routes/index.js';
+import type { DaemonServices } from './routes/services.js';
+import { PluginService } from './service.js';
+import { DaemonState } from './state.js';
+import { Tokens } from './tokens.js';
+
+/** What the daemon is started with. */
+export interface DaemonOptions {
+  readonly config: ForgeConfig;
+  /** The configuration file's directory, for relative paths (trust store, policies). */
+  readonly configDir: string;
+  /** Where the daemon's own records go; plugin records pass through it too, tagged with `plugin`. */
+  readonly logger: Logger;
+  /** Receives every record of the registry's logger (plugin logs among them), besides `logger`. */
+  readonly onLog?: (record: LogRecord) => void;
+  readonly version: string;
+  /** The principal of socket callers: `user:<the daemon's user>`. */
+  readonly socketUser: string;
+  /** Extra routes (the dashboard's, tests'), served like the table's. */
+  readonly routes?: readonly Route<DaemonServices>[];
+}
+
+/** A running daemon. */
+export interface RunningDaemon {
+  /** The unix socket path. */
+  readonly socket: string;
+  /** `http://HOST:PORT` of the TCP listener (the port resolved when 0 was asked), or undefined. */
+  readonly url: string | undefined;
+  readonly services: DaemonServices;
+  /** Resolves when the plugins that should run have been brought back (or failed to). */
+  readonly restored: Promise<void>;
+  /** Stops everything (see the module comment). Idempotent. */
+  close(): Promise<void>;
+}
+
+/** True when something answers on the unix socket at `path`. */
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(path);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Starts the daemon.
+ * @throws ForgeError FO_DAEMON_RUNNING, FO_DAEMON_STATE_INVALID, the audit log's, store's,
+ *   trust store's and registry's codes, FO_IO_* (the socket or the TCP port cannot be used)
+ */
+export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
+  const { config, logger } = options;
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const undo = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        logger.warn('cleaning up after a failed start failed', { error: toForgeError(error).message });
+      }
+    }
+  };
+  try {
+    mkdirSync(dirname(config.daemon.database), { recursive: true, mode: 0o700 });
+    const lock: DaemonLock = takeDaemonLock(`${config.daemon.database}.lock`);
+    cleanups.push(() => lock.release());
+    if (lock.tookOverFrom !== undefined) logger.warn('took over the lock of a daemon that is no longer running', { pid: lock.tookOverFrom });
+
+    const audit: AuditLog | undefined = config.security.audit_logging ? await openConfiguredAuditLog(config.audit, options.configDir, { logger }) : undefined;
+    if (audit !== undefined) cleanups.push(() => audit.close());
+    const attestation = await loadAttestationSettings(config.security, options.configDir);
+    const store = await PluginStore.open(storeOptionsFromConfig(config, attestation, audit === undefined ? {} : { audit: { log: audit, principal: options.socketUser } }));
+    const logs = new PluginLogs(config.daemon.log_buffer);
+    const registryLogger = teeLogger(logger, (record) => {
+      logs.accept(record);
+      options.onLog?.(record);
+    });
+    const registry = await PluginRegistry.create(config, { audit: audit ?? false, logger: registryLogger, configDir: options.configDir, attestation });
+    const manager = new PluginManager(registry, store);
+    const state = DaemonState.open(config.daemon.database);
+    const plugins = new PluginService({ manager, store, state, logs, logger });
+    cleanups.push(async () => {
+      await plugins.close();
+      state.close();
+    });
+
+    let ready = false;
+    let draining = false;
+    const services: DaemonServices = {
+      plugins,
+      tokens: new Tokens(state.db),
+      logs,
+      audit,
+      about: { version: options.version, startedAt: new Date().toISOString(), pid: process.pid },
+      ready: () => ready && !draining,
+    };
+    const routes = [...DAEMON_ROUTES, ...(options.routes ?? [])];
+    const api = (transport: 'socket' | 'tcp'): FastifyInstance =>
+      buildApi({
+        transport,
+        routes,
+        services,
+        access: { tokens: services.tokens, audit, socketUser: options.socketUser },
+        logger,
+        maxBodyBytes: config.daemon.max_request_size,
+        requestTimeoutMs: config.daemon.request_timeout,
+        draining: () => draining,
+      });
+
+    const socket = config.daemon.socket;
+    mkdirSync(dirname(socket), { recursive: true, mode: 0o700 });
+    chmodSync(dirname(socket), 0o700);
+    if (existsSync(socket)) {
+      // We hold the lock, so whatever answers there is not a daemon of this state.
+      if (await answers(socket)) throw new ForgeError('FO_DAEMON_RUNNING', `something already answers on ${socket}`, { details: { socket } });
+      rmSync(socket, { force: true });
+    }
+    const socketServer = api('socket');
+    await socketServer.listen({ path: socket }).catch((error: unknown) => {
+      throw fromFsError(error, 'listen on the daemon socket', socket);
+    });
+    chmodSync(socket, 0o600);
+    const servers: FastifyInstance[] = [socketServer];
+    cleanups.push(async () => {
+      draining = true;
+      await Promise.all(servers.map((server) => server.close()));
+      rmSync(socket, { force: true });
+    });
+    let url: string | undefined;
+    if (config.daemon.listen !== 'off') {
+      const tcp = api('tcp');
+      const colon = config.daemon.listen.lastIndexOf(':');
+      const host = config.daemon.listen.slice(0, colon).replace(/^\[|\]$/g, '');
+      await tcp.listen({ host, port: Number(config.daemon.listen.slice(colon + 1)) });
+      servers.push(tcp);
+      const address = tcp.server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : Number(config.daemon.listen.slice(colon + 1));
+      url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    }
+
+    const restored = plugins.restore().then(
+      (outcome) => {
+        ready = true;
+        logger.info('plugins brought back', { started: outcome.started.length, failed: outcome.failed.length });
+      },
+      (error: unknown) => {
+        ready = true;
+        logger.error('bringing plugins back failed', { error: toForgeError(error).message });
+      },
+    );
+    let closing: Promise<void> | undefined;
+    return {
+      socket,
+      url,
+      services,
+      restored,
+      close: () => {
+        closing ??= (async () => {
+          draining = true;
+          await restored;
+          await undo();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await undo();
+    throw error;
+  }
+}
+
+/** A logger that also hands every record it writes to `tap`. */
+function teeLogger(logger: Logger, tap: (record: LogRecord) => void, base: Readonly<Record<string, unknown>> = {}): Logger {
+  const emit =
+    (level: 'trace' | 'debug' | 'info' | 'warn' | 'error') =>
+    (message: string, fields: Readonly<Record<string, unknown>> = {}): void => {
+      const all = { ...base, ...fields };
+      logger[level](message, all);
+      tap({ level, message, fields: all, time: Date.now() });
+    };
+  return {
+    trace: emit('trace'),
+    debug: emit('debug'),
+    info: emit('info'),
+    warn: emit('warn'),
+    error: emit('error'),
+    child: (fields) => teeLogger(logger, tap, { ...base, ...fields }),
+  };
+}

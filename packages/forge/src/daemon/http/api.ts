@@ -1,0 +1,117 @@
+/**
+ * The API server for one transport (the unix socket, or the loopback TCP listener):
+ * fastify with every route of the table, schemas validated at the edge, the access
+ * check and its audit record before anything is read or run, one error shape for every
+ * failure, and limits on body size and request time so a slow or hostile client cannot
+ * hold the daemon.
+ */
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { ForgeError, type Logger } from '@forgeone/common';
+import { decideAccess, type AccessParts } from './access.js';
+import { apiError, errorBody, statusOf } from './errors.js';
+import type { Principal, Route } from './route.js';
+
+/** Options of {@link buildApi}. */
+export interface ApiOptions<S> {
+  readonly transport: 'socket' | 'tcp';
+  readonly routes: readonly Route<S>[];
+  readonly services: S;
+  readonly access: AccessParts;
+  readonly logger: Logger;
+  /** Largest request body, in bytes (daemon.max_request_size). */
+  readonly maxBodyBytes: number;
+  /** Longest a request may take to arrive and be answered, in ms (daemon.request_timeout). */
+  readonly requestTimeoutMs: number;
+  /** True once the daemon stops taking requests. */
+  readonly draining: () => boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+/** The route a request was matched to (undefined for unknown routes). */
+function routeOf<S>(request: FastifyRequest): Route<S> | undefined {
+  return (request.routeOptions.config as { route?: Route<S> } | undefined)?.route;
+}
+
+/** Builds the server; the caller listens. */
+export function buildApi<S>(options: ApiOptions<S>): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: options.maxBodyBytes,
+    requestTimeout: options.requestTimeoutMs,
+    connectionTimeout: options.requestTimeoutMs,
+    keepAliveTimeout: 5000,
+    // Request ids are recorded in the audit log: make them unique across restarts.
+    genReqId: () => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+  });
+
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  app.addHook('onRequest', (request, _reply, done) => {
+    try {
+      if (options.draining()) throw new ForgeError('FO_DAEMON_SHUTTING_DOWN', 'the daemon is stopping and takes no new requests');
+      const route = routeOf<S>(request);
+      if (route !== undefined) request.principal = decideAccess(request, route, options.transport, options.access);
+      done();
+    } catch (error) {
+      done(error as Error);
+    }
+  });
+
+  app.setErrorHandler((error, _request, reply) => {
+    const refusal = apiError(error, options.logger);
+    void reply.status(statusOf(refusal)).type('application/json').send(errorBody(refusal));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const refusal = new ForgeError('FO_DAEMON_NO_ROUTE', `no API operation is ${request.method} ${request.url.split('?')[0]?.slice(0, 200) ?? ''}`);
+    void reply.status(statusOf(refusal)).type('application/json').send(errorBody(refusal));
+  });
+
+  for (const route of options.routes) {
+    app.route({
+      method: route.method,
+      url: route.url,
+      config: { route },
+      schema: {
+        ...(route.params === undefined ? {} : { params: route.params }),
+        ...(route.query === undefined ? {} : { querystring: route.query }),
+        ...(route.body === undefined || route.body === 'binary' ? {} : { body: route.body }),
+      },
+      handler: async (request: FastifyRequest, reply: FastifyReply) => serve(route, request, reply, options),
+    });
+  }
+  return app;
+}
+
+async function serve<S>(route: Route<S>, request: FastifyRequest, reply: FastifyReply, options: ApiOptions<S>): Promise<unknown> {
+  const principal = request.principal;
+  if (principal === undefined) throw new ForgeError('FO_INTERNAL_UNEXPECTED', 'an API request reached its handler without an access decision');
+  let body: unknown = request.body;
+  if (route.body === 'binary') {
+    // No body at all is an empty input; a body of another type was parsed as something else.
+    if (body === undefined || body === null) body = Buffer.alloc(0);
+    else if (!(body instanceof Buffer)) throw new ForgeError('FO_DAEMON_UNSUPPORTED_MEDIA', `${route.operation} takes its body as application/octet-stream`);
+  }
+  const result = await route.handler({
+    params: request.params as Record<string, string>,
+    query: (request.query ?? {}) as Record<string, unknown>,
+    body,
+    principal,
+    services: options.services,
+    request,
+    reply,
+  });
+  if (reply.sent) return reply;
+  const { status, content } = route.response;
+  void reply.status(status);
+  if (content === 'none') return reply.send();
+  if (content === 'binary') return reply.type('application/octet-stream').send(result);
+  if (content === 'html') return reply.type('text/html; charset=utf-8').send(result);
+  return reply.type('application/json').send(result);
+}

@@ -1,0 +1,21 @@
+/**
+ * What route handlers reach: the parts of a running daemon. One object, built by the
+ * daemon's composition root (daemon.ts) and handed to every route.
+ */
+import type { AuditLog } from '@forgeone/microkernel';
+import type { PluginLogs } from '../logs.js';
+import type { PluginService } from '../service.js';
+import type { Tokens } from '../tokens.js';
+
+/** See the module comment. */
+export interface DaemonServices {
+  readonly plugins: PluginService;
+  readonly tokens: Tokens;
+  readonly logs: PluginLogs;
+  /** The audit log (undefined with security.audit_logging off). */
+  readonly audit: AuditLog | undefined;
+  /** The daemon's version and when it started. */
+  readonly about: { readonly version: string; readonly startedAt: string; readonly pid: number };
+  /** True once every plugin desired running was brought back at start-up. */
+  readonly ready: () => boolean;
+}
