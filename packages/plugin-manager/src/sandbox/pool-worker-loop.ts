@@ -8,6 +8,7 @@ import { isMainThread, receiveMessageOnPort, workerData, type MessagePort } from
 import { ForgeError, toForgeError } from '@forgeone/common';
 import { ENTRY_POINT_NAMES } from '../plugin/index.js';
 import { createIoBridge } from '../syscall/index.js';
+import type { HostCallRecorder } from './host-call-trace.js';
 import { auditUnavailable } from './plugin-gate.js';
 import { HostedPlugin, type PluginSinks, type ThreadResources } from './hosted-plugin.js';
 import { PolicyCache, catalogWith, operatorPolicy } from './policy.js';
@@ -28,6 +29,7 @@ import {
   type TelemetryItem,
   type ToHost,
   type ToWorker,
+  type TraceMessage,
 } from './pool-protocol.js';
 import type { CallerFuel, PluginSpec, PolicySpec } from './spec.js';
 
@@ -39,6 +41,9 @@ export interface PoolWorkerHooks {
 
 /** Batches of telemetry are posted once they hold this many items, even mid-call. */
 const TELEMETRY_BATCH = 256;
+
+/** Host-call counts are shipped at most this often while jobs keep coming, in ms (and whenever the worker parks). */
+const COUNTS_INTERVAL_MS = 1000;
 
 const EMPTY = new Uint8Array(0);
 
@@ -62,6 +67,7 @@ class PoolWorker {
   #policy: PolicySpec | undefined;
   #telemetry: TelemetryItem[] = [];
   #posted = false;
+  #countsShippedAt = 0;
 
   constructor(data: PoolWorkerData, hooks: PoolWorkerHooks) {
     this.#slot = new Slot(data.slot);
@@ -77,8 +83,34 @@ class PoolWorker {
     for (;;) {
       const state = this.#spin(STATE.REQUEST, STATE.REQUEST);
       if (state === STATE.REQUEST) this.#job();
-      else Atomics.wait(header, WORD.STATE, state);
+      else {
+        // Going idle: the host gets the counts of the last calls now, not at the next call.
+        this.#shipCounts(true, performance.now());
+        Atomics.wait(header, WORD.STATE, state);
+      }
     }
+  }
+
+  /**
+   * Posts each plugin's host-call counts since the last shipment (as telemetry the host
+   * reads asynchronously). Outside `idle`, at most once per {@link COUNTS_INTERVAL_MS}.
+   */
+  #shipCounts(idle: boolean, now: number): void {
+    if (!idle && now - this.#countsShippedAt < COUNTS_INTERVAL_MS) return;
+    this.#countsShippedAt = now;
+    for (const { plugin } of this.#plugins.values()) this.#queueCounts(plugin);
+    if (idle && this.#telemetry.length > 0) {
+      this.#flush();
+      // Posted outside a job: the host reads it from its event loop, or with the next answer.
+      this.#posted = false;
+    }
+  }
+
+  /** Queues `plugin`'s host-call counts since its last report, if any. */
+  #queueCounts(plugin: HostedPlugin): void {
+    const counts = plugin.gate.counts;
+    if (counts === undefined || !counts.changed) return;
+    this.#queue({ kind: 'counts', plugin: plugin.spec.id, counts: counts.takeDeltas() });
   }
 
   /**
@@ -107,7 +139,7 @@ class PoolWorker {
   #job(): void {
     const slot = this.#slot;
     this.#drain();
-    const { op, plugin: index, name, length, fuel: lentWord } = slot.readRequest();
+    const { op, plugin: index, name, length, fuel: lentWord, trace } = slot.readRequest();
     const lent = lentWord === NO_FUEL ? undefined : lentWord;
     // Take the job's input before anything can fail, so a large one never stays queued
     // to be mistaken for a later job's.
@@ -133,19 +165,25 @@ class PoolWorker {
           // An output too large for the slot is posted only once the call has fully
           // succeeded (forge_free may still trap after the output was read).
           let large: Uint8Array | undefined;
-          reply = ran.callWith(
-            exportName,
-            input,
-            (output) => {
-              if (output.length <= slot.data.length) {
-                slot.data.set(output);
-                return output.length;
-              }
-              large = output.slice();
-              return -1;
-            },
-            lent,
-          );
+          const recorder = trace ? ran.gate.recorder : undefined;
+          recorder?.begin();
+          try {
+            reply = ran.callWith(
+              exportName,
+              input,
+              (output) => {
+                if (output.length <= slot.data.length) {
+                  slot.data.set(output);
+                  return output.length;
+                }
+                large = output.slice();
+                return -1;
+              },
+              lent,
+            );
+          } finally {
+            if (recorder !== undefined) this.#postTrace(recorder);
+          }
           if (large !== undefined) this.#post({ type: 'payload', bytes: large }, [large.buffer as ArrayBuffer]);
           break;
         }
@@ -158,11 +196,14 @@ class PoolWorker {
           reply = 0;
           break;
         }
-        case OP.UNLOAD:
-          this.#plugins.get(index)?.plugin.close();
+        case OP.UNLOAD: {
+          const leaving = this.#plugins.get(index)?.plugin;
+          if (leaving !== undefined) this.#queueCounts(leaving);
+          leaving?.close();
           this.#plugins.delete(index);
           reply = 0;
           break;
+        }
         case OP.POLICY:
           this.#setPolicy();
           reply = 0;
@@ -175,11 +216,21 @@ class PoolWorker {
       reply = this.#payload(errorBytes(guestSafe(error)));
       if (ran?.fault !== undefined && target !== undefined) flags |= ran.ranOutOfLentFuel && this.#recreate(index, target) ? FLAG.RECREATED : FLAG.POISONED;
     }
-    slot.elapsedUs = (performance.now() - started) * 1000;
+    const finished = performance.now();
+    slot.elapsedUs = (finished - started) * 1000;
+    if (ran !== undefined) slot.memoryBytes = ran.memoryBytes;
+    this.#shipCounts(false, finished);
     slot.writeAnswer({ status, length: reply === -2 ? 0 : reply, fuel: ran?.lastFuelUsed ?? 0n, charge: ran?.lastFuelSpent ?? 0n });
     // SECURITY: nothing a job was sent may outlive it (it would be read as the next one's).
     this.#payloads.length = 0;
     this.#finish(flags, STATE.DONE);
+  }
+
+  /** Posts the host calls a traced call recorded, for the host to read with its answer. */
+  #postTrace(recorder: HostCallRecorder): void {
+    const trace = { hostCalls: [] as TraceMessage['records'], droppedHostCalls: 0 };
+    recorder.finish(trace);
+    this.#post({ type: 'trace', records: trace.hostCalls, dropped: trace.droppedHostCalls });
   }
 
   /** Posts pending telemetry, sets FLAGS and moves to `state`. */
