@@ -46,6 +46,9 @@ export const CALL_SECONDS_BUCKETS: readonly number[] = [
   1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
 
+/** prom-client's default gauges whose `_total` suffix breaks Prometheus conventions: left out. */
+const MISNAMED_DEFAULT_METRICS = ['forgeone_nodejs_active_handles_total', 'forgeone_nodejs_active_requests_total', 'forgeone_nodejs_active_resources_total'];
+
 /**
  * The registry's metrics as `telemetry` says: undefined when metrics_enabled is false
  * (nothing is collected; the daemon opens no metrics listener), else metrics that
@@ -136,7 +139,11 @@ export class PluginMetrics {
         if (stats !== undefined) this.set(Math.max(0, (clock() - (stats.lastCheckpointAt ?? stats.openedAt)) / 1000));
       },
     });
-    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'forgeone_' });
+    if (options.processMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry, prefix: 'forgeone_' });
+      // Gauges named like counters, which Prometheus conventions (and promtool) reject.
+      for (const name of MISNAMED_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
+    }
     this.#unsubscribe = source.observe({
       call: (report) => this.#call(report),
       transition: (plugin, transition) => {
