@@ -37,7 +37,7 @@ import { PluginTable } from './plugin-table.js';
 import { HostCallRouter, REGISTRY_CALLS } from './host-calls.js';
 import { preparePlugin } from './load.js';
 import { LoadAttempt, auditRefusal } from './load-refusal.js';
-import { nativeIdentity, type NativePlugin } from './native.js';
+import { callNative, nativeIdentity, type NativePlugin } from './native.js';
 import { pluginInfo, type PluginInfo, type PluginRecord } from './record.js';
 import { resolveDependencies } from './resolver.js';
 import { policySpecFromConfig } from './spec-builder.js';
@@ -293,35 +293,22 @@ export class PluginRegistry {
     return this.#watch.run(record, exportName, undefined, options, (probe) => this.#invoke(record, exportName, input, probe));
   }
 
-  /**
-   * Subscribes to what the registry reports: every plugin call (from the API, host code,
-   * or another plugin), lifecycle transition, anomaly, and the host calls plugins made
-   * (metrics/observer.ts). Returns an unsubscribe function.
-   */
+  /** Subscribes to every plugin call, transition, anomaly and host-call count (metrics/observer.ts); returns an unsubscribe function. */
   observe(observer: RegistryObserver): () => void {
     return this.#observers.add(observer);
   }
 
-  /**
-   * Asks the backend to report the host calls counted so far to the observers now
-   * (the inline backend does at once; pool workers report on their own, at least once
-   * a second while busy and whenever they go idle).
-   */
+  /** Asks the backend to report its host-call counts to the observers now (inline: at once; pool workers report once a second while busy, and when idle). */
   flushHostCallCounts(): void {
     this.#backend.flushCounts?.();
   }
 
   async #invoke(record: PluginRecord, exportName: string, input: Uint8Array, probe: CallProbe | undefined): Promise<Uint8Array> {
-    const id = record.id;
-    if (record.lazy && record.controller.state === PluginState.Created) await this.startPlugin(id);
+    if (record.lazy && record.controller.state === PluginState.Created) await this.startPlugin(record.id);
     await record.controller.callable(record.timeoutMs);
     try {
-      if (record.native !== undefined) {
-        const fn = record.native.exports?.[exportName];
-        if (fn === undefined) throw new ForgeError('FO_ABI_NO_SUCH_EXPORT', `native plugin ${id} has no export ${exportName}`);
-        return await fn.call(record.native, input);
-      }
-      if (record.handle === undefined) throw new ForgeError('FO_LIFECYCLE_NOT_RUNNING', `plugin ${id} has no instance`);
+      if (record.native !== undefined) return await callNative(record.native, record.id, exportName, input);
+      if (record.handle === undefined) throw new ForgeError('FO_LIFECYCLE_NOT_RUNNING', `plugin ${record.id} has no instance`);
       return await record.handle.call(exportName, input, probe);
     } catch (error) {
       const failure = toForgeError(error);

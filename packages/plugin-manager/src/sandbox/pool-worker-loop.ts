@@ -8,10 +8,10 @@ import { isMainThread, receiveMessageOnPort, workerData, type MessagePort } from
 import { ForgeError, toForgeError } from '@forgeone/common';
 import { ENTRY_POINT_NAMES } from '../plugin/index.js';
 import { createIoBridge } from '../syscall/index.js';
-import type { HostCallRecorder } from './host-call-trace.js';
 import { auditUnavailable } from './plugin-gate.js';
 import { HostedPlugin, type PluginSinks, type ThreadResources } from './hosted-plugin.js';
 import { PolicyCache, catalogWith, operatorPolicy } from './policy.js';
+import { WorkerOutbox } from './pool-worker-outbox.js';
 import {
   FLAG,
   HOST_OP,
@@ -26,10 +26,7 @@ import {
   text,
   writePayload,
   type PoolWorkerData,
-  type TelemetryItem,
-  type ToHost,
   type ToWorker,
-  type TraceMessage,
 } from './pool-protocol.js';
 import type { CallerFuel, PluginSpec, PolicySpec } from './spec.js';
 
@@ -39,11 +36,6 @@ export interface PoolWorkerHooks {
   readonly beforeCall?: (plugin: string, exportName: string) => void;
 }
 
-/** Batches of telemetry are posted once they hold this many items, even mid-call. */
-const TELEMETRY_BATCH = 256;
-
-/** Host-call counts are shipped at most this often while jobs keep coming, in ms (and whenever the worker parks). */
-const COUNTS_INTERVAL_MS = 1000;
 
 const EMPTY = new Uint8Array(0);
 
@@ -65,13 +57,14 @@ class PoolWorker {
   readonly #payloads: Uint8Array[] = [];
   readonly #spinMs: number;
   #policy: PolicySpec | undefined;
-  #telemetry: TelemetryItem[] = [];
-  #posted = false;
-  #countsShippedAt = 0;
+  readonly #outbox: WorkerOutbox;
+  /** The instances this worker hosts (made only when counts are shipped). */
+  readonly #hosted = (): HostedPlugin[] => [...this.#plugins.values()].map(({ plugin }) => plugin);
 
   constructor(data: PoolWorkerData, hooks: PoolWorkerHooks) {
     this.#slot = new Slot(data.slot);
     this.#port = data.port;
+    this.#outbox = new WorkerOutbox(data.port);
     this.#spinMs = data.spinUs / 1000;
     this.#hooks = hooks;
   }
@@ -85,32 +78,10 @@ class PoolWorker {
       if (state === STATE.REQUEST) this.#job();
       else {
         // Going idle: the host gets the counts of the last calls now, not at the next call.
-        this.#shipCounts(true, performance.now());
+        this.#outbox.shipCounts(this.#hosted, true, performance.now());
         Atomics.wait(header, WORD.STATE, state);
       }
     }
-  }
-
-  /**
-   * Posts each plugin's host-call counts since the last shipment (as telemetry the host
-   * reads asynchronously). Outside `idle`, at most once per {@link COUNTS_INTERVAL_MS}.
-   */
-  #shipCounts(idle: boolean, now: number): void {
-    if (!idle && now - this.#countsShippedAt < COUNTS_INTERVAL_MS) return;
-    this.#countsShippedAt = now;
-    for (const { plugin } of this.#plugins.values()) this.#queueCounts(plugin);
-    if (idle && this.#telemetry.length > 0) {
-      this.#flush();
-      // Posted outside a job: the host reads it from its event loop, or with the next answer.
-      this.#posted = false;
-    }
-  }
-
-  /** Queues `plugin`'s host-call counts since its last report, if any. */
-  #queueCounts(plugin: HostedPlugin): void {
-    const counts = plugin.gate.counts;
-    if (counts === undefined || !counts.changed) return;
-    this.#queue({ kind: 'counts', plugin: plugin.spec.id, counts: counts.takeDeltas() });
   }
 
   /**
@@ -182,9 +153,9 @@ class PoolWorker {
               lent,
             );
           } finally {
-            if (recorder !== undefined) this.#postTrace(recorder);
+            if (recorder !== undefined) this.#outbox.postTrace(recorder);
           }
-          if (large !== undefined) this.#post({ type: 'payload', bytes: large }, [large.buffer as ArrayBuffer]);
+          if (large !== undefined) this.#outbox.post({ type: 'payload', bytes: large }, [large.buffer as ArrayBuffer]);
           break;
         }
         case OP.LIFECYCLE: {
@@ -198,7 +169,7 @@ class PoolWorker {
         }
         case OP.UNLOAD: {
           const leaving = this.#plugins.get(index)?.plugin;
-          if (leaving !== undefined) this.#queueCounts(leaving);
+          if (leaving !== undefined) this.#outbox.queueCounts(leaving);
           leaving?.close();
           this.#plugins.delete(index);
           reply = 0;
@@ -218,37 +189,27 @@ class PoolWorker {
     }
     const finished = performance.now();
     slot.elapsedUs = (finished - started) * 1000;
-    if (ran !== undefined) slot.memoryBytes = ran.memoryBytes;
-    this.#shipCounts(false, finished);
+    if (ran !== undefined) {
+      slot.memoryBytes = ran.memoryBytes;
+      this.#outbox.jobDone(ran);
+    }
+    this.#outbox.shipCounts(this.#hosted, false, finished);
     slot.writeAnswer({ status, length: reply === -2 ? 0 : reply, fuel: ran?.lastFuelUsed ?? 0n, charge: ran?.lastFuelSpent ?? 0n });
     // SECURITY: nothing a job was sent may outlive it (it would be read as the next one's).
     this.#payloads.length = 0;
     this.#finish(flags, STATE.DONE);
   }
 
-  /** Posts the host calls a traced call recorded, for the host to read with its answer. */
-  #postTrace(recorder: HostCallRecorder): void {
-    const trace = { hostCalls: [] as TraceMessage['records'], droppedHostCalls: 0 };
-    recorder.finish(trace);
-    this.#post({ type: 'trace', records: trace.hostCalls, dropped: trace.droppedHostCalls });
-  }
-
   /** Posts pending telemetry, sets FLAGS and moves to `state`. */
   #finish(flags: number, state: number): void {
-    this.#flush();
-    this.#slot.flags = flags | (this.#posted ? FLAG.MESSAGES : 0);
-    this.#posted = false;
+    this.#outbox.flush();
+    this.#slot.flags = flags | (this.#outbox.takePosted() ? FLAG.MESSAGES : 0);
     this.#slot.signal(state);
   }
 
   /** Writes a job's output or error payload; returns the LENGTH word. */
   #payload(bytes: Uint8Array): number {
-    return writePayload(this.#slot, (message, transfer) => this.#post(message, transfer), bytes);
-  }
-
-  #post(message: ToHost, transfer: ArrayBuffer[] = []): void {
-    this.#port.postMessage(message, transfer);
-    this.#posted = true;
+    return writePayload(this.#slot, (message, transfer) => this.#outbox.post(message, transfer), bytes);
   }
 
   #plugin(index: number): WorkerPlugin {
@@ -333,35 +294,17 @@ class PoolWorker {
         // SECURITY: entries reach the host after the call; once the host reports that
         // its audit log failed, the bridge refuses every call it must audit.
         if (slot.auditBroken) throw auditUnavailable(id);
-        this.#queue({ kind: 'audit', plugin: id, entry });
+        this.#outbox.queue({ kind: 'audit', plugin: id, entry });
       },
-      anomaly: (anomaly) => this.#queue({ kind: 'anomaly', plugin: id, anomaly }),
-      log: (record) => this.#queue({ kind: 'log', plugin: id, record }),
-      event: (event) => this.#queue({ kind: 'event', plugin: id, event }),
+      anomaly: (anomaly) => this.#outbox.queue({ kind: 'anomaly', plugin: id, anomaly }),
+      log: (record) => this.#outbox.queue({ kind: 'log', plugin: id, record }),
+      event: (event) => this.#outbox.queue({ kind: 'event', plugin: id, event }),
       call: (name, request, fuel) => this.#ask(HOST_OP.CALL, index, nameIndex(name), request, fuel) ?? EMPTY,
       resource: (name, request) => {
         const answer = this.#ask(HOST_OP.RESOURCE, index, nameIndex(name), request);
         return answer === undefined ? undefined : text(answer);
       },
     };
-  }
-
-  #queue(item: TelemetryItem): void {
-    this.#telemetry.push(item);
-    if (this.#telemetry.length >= TELEMETRY_BATCH) this.#flush();
-  }
-
-  #flush(): void {
-    if (this.#telemetry.length === 0) return;
-    const items = this.#telemetry;
-    this.#telemetry = [];
-    try {
-      this.#post({ type: 'telemetry', items });
-    } catch {
-      // A record holding something that cannot be cloned (a function in a log field):
-      // send it as JSON-safe data rather than lose the batch.
-      this.#post({ type: 'telemetry', items: JSON.parse(JSON.stringify(items, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))) as TelemetryItem[] });
-    }
   }
 
   /**
