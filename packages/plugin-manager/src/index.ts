@@ -19,7 +19,8 @@ export { PluginRegistry, type CallOptions, type LoadOptions, type NativeOptions,
 export { PluginManager } from './registry/index.js';
 export { NATIVE_PUBLISHER, type NativePlugin, type NativeStep } from './registry/index.js';
 export type { PluginEventListener } from './registry/index.js';
-export { PluginState } from './lifecycle/index.js';
+export { PluginState, type Transition } from './lifecycle/index.js';
+export type { HostCallRecord } from './sandbox/index.js';
 export type { ExtensionImplementation, InvocationResult } from './extension/index.js';
 export { StartupTimer } from './metrics/index.js';
 // Observability: what the daemon wires (docs/observability.md).

@@ -14,7 +14,7 @@
  * signed package that wrote it. A plugin's text is a JSON string value: a newline or a
  * quote in it cannot start a line or a field of its own.
  */
-import { LOG_LEVELS, type LogFields, type Logger, type TelemetryConfig } from '@forgeone/common';
+import type { LOG_LEVELS, LogFields, Logger, TelemetryConfig } from '@forgeone/common';
 import { pino, type DestinationStream, type Logger as Pino } from 'pino';
 
 /** Options for {@link createJsonLogger}. */

@@ -203,7 +203,8 @@ export class PluginMetrics {
     const perPlugin = [this.#calls, this.#errors, this.#seconds, this.#fuel, this.#memory, this.#hostCalls, this.#anomalies, this.#quarantines];
     for (const metric of perPlugin) {
       for (const value of (await metric.get()).values) {
-        const { le: _bucket, ...labels } = value.labels as Partial<Record<string, string | number>>;
+        const labels: Partial<Record<string, string | number>> = { ...value.labels };
+        delete labels['le']; // a histogram's bucket label: its series are removed as one
         if (gone.has(String(labels['plugin']))) (metric as { remove(labels: Partial<Record<string, string | number>>): void }).remove(labels);
       }
     }

@@ -61,7 +61,7 @@ function flatten(span: Record<string, unknown>): ReceivedSpan {
   return {
     traceId: String(span['traceId']),
     spanId: String(span['spanId']),
-    parentSpanId: String(span['parentSpanId'] ?? ''),
+    parentSpanId: typeof span['parentSpanId'] === 'string' ? span['parentSpanId'] : '',
     name: String(span['name']),
     start: BigInt(String(span['startTimeUnixNano'])),
     end: BigInt(String(span['endTimeUnixNano'])),
