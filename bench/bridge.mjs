@@ -29,6 +29,31 @@ function measure(fn, perRound = 200_000, rounds = 15) {
   return median(samples);
 }
 
+/** Nanoseconds per call of a and of b, rounds interleaved (so JIT state and machine noise hit both alike). */
+function measurePair(a, b, perRound = 200_000, rounds = 21) {
+  for (let i = 0; i < perRound; i += 1) {
+    a(i);
+    b(i);
+  }
+  const samplesA = [];
+  const samplesB = [];
+  const time = (fn) => {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < perRound; i += 1) fn(i);
+    return Number(process.hrtime.bigint() - start) / perRound;
+  };
+  for (let round = 0; round < rounds; round += 1) {
+    if (round % 2 === 0) {
+      samplesA.push(time(a));
+      samplesB.push(time(b));
+    } else {
+      samplesB.push(time(b));
+      samplesA.push(time(a));
+    }
+  }
+  return [median(samplesA), median(samplesB)];
+}
+
 function setup({ cedar = false, anomaly = false, counts = false } = {}) {
   const trust = new TrustContext(host, { policy });
   if (cedar) trust.setPolicy({ ...policy, cedar: CedarPolicies.load('forbid(principal, action, resource is ForgeOne::Path) when { resource.path == "/data/secret" };', trust.catalog) });
@@ -53,7 +78,10 @@ const withCedar = setup({ cedar: true, anomaly: true });
 const withCounts = setup({ anomaly: true, counts: true });
 const gatePlain = measure(() => plain.gate.check('wasi_snapshot_preview1.fd_read', 'fd:3'));
 const gateAnomaly = measure(() => withAnomaly.gate.check('wasi_snapshot_preview1.fd_read', 'fd:3'));
-const gateCounts = measure(() => withCounts.gate.check('wasi_snapshot_preview1.fd_read', 'fd:3'));
+const [anomalyAgain, gateCounts] = measurePair(
+  () => withAnomaly.gate.check('wasi_snapshot_preview1.fd_read', 'fd:3'),
+  () => withCounts.gate.check('wasi_snapshot_preview1.fd_read', 'fd:3'),
+);
 const gateCedar = measure(() => withCedar.gate.check('wasi_snapshot_preview1.path_open', '/data/file.txt'));
 const cedarOnly = setup({ cedar: true });
 let n = 0;
@@ -69,7 +97,7 @@ const cedarMiss = measure(
 console.log(`bare function call                                ${bare.toFixed(1)} ns`);
 console.log(`gate.check, warm cache, audit=decisions          ${gatePlain.toFixed(1)} ns  (target <= 500 ns)`);
 console.log(`  + anomaly detection                            ${gateAnomaly.toFixed(1)} ns`);
-console.log(`  + host-call counts (metrics)                   ${gateCounts.toFixed(1)} ns`);
+console.log(`  + host-call counts (metrics)                   ${gateCounts.toFixed(1)} ns  (interleaved with anomaly alone: ${anomalyAgain.toFixed(1)} ns)`);
 console.log(`  + Cedar policies configured (cache hit)        ${gateCedar.toFixed(1)} ns`);
 console.log(`decision with Cedar, cache miss                  ${(cedarMiss / 1000).toFixed(1)} us  (${(cedarMiss / gateCedar).toFixed(0)}x a cache hit)`);
 if (sink < 0) console.log(sink);
