@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Bridge overhead per allowed host call with a warm decision cache at the default
-// audit level (decisions), against a bare function call and against Cedar alone.
+// audit level (decisions), against a bare function call and against Cedar alone, and
+// with the per-gate host-call counts metrics use (DecisionCounts).
 // Run: npm run build && node bench/bridge.mjs
 import { IdentityContext } from '../packages/common/dist/index.js';
-import { AnomalyDetector, CedarPolicies, SyscallBridge, TrustContext } from '../packages/microkernel/dist/index.js';
+import { AnomalyDetector, CedarPolicies, DecisionCounts, SyscallBridge, TrustContext } from '../packages/microkernel/dist/index.js';
 
 const host = new IdentityContext('bench');
 const plugin = { publisher: 'acme', name: 'bench', version: '1.0.0', digest: `sha256:${'b'.repeat(64)}`, attested: true };
@@ -28,7 +29,32 @@ function measure(fn, perRound = 200_000, rounds = 15) {
   return median(samples);
 }
 
-function setup({ cedar = false, anomaly = false } = {}) {
+/** Nanoseconds per call of a and of b, rounds interleaved (so JIT state and machine noise hit both alike). */
+function measurePair(a, b, perRound = 200_000, rounds = 21) {
+  for (let i = 0; i < perRound; i += 1) {
+    a(i);
+    b(i);
+  }
+  const samplesA = [];
+  const samplesB = [];
+  const time = (fn) => {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < perRound; i += 1) fn(i);
+    return Number(process.hrtime.bigint() - start) / perRound;
+  };
+  for (let round = 0; round < rounds; round += 1) {
+    if (round % 2 === 0) {
+      samplesA.push(time(a));
+      samplesB.push(time(b));
+    } else {
+      samplesB.push(time(b));
+      samplesA.push(time(a));
+    }
+  }
+  return [median(samplesA), median(samplesB)];
+}
+
+function setup({ cedar = false, anomaly = false, counts = false } = {}) {
   const trust = new TrustContext(host, { policy });
   if (cedar) trust.setPolicy({ ...policy, cedar: CedarPolicies.load('forbid(principal, action, resource is ForgeOne::Path) when { resource.path == "/data/secret" };', trust.catalog) });
   const pluginTrust = trust.registerPlugin(plugin, ceiling);
@@ -37,6 +63,7 @@ function setup({ cedar = false, anomaly = false } = {}) {
     trust,
     audit: { level: 'decisions', record: () => (audited += 1) },
     ...(anomaly ? { anomaly: new AnomalyDetector(() => {}) } : {}),
+    ...(counts ? { counts: new DecisionCounts() } : {}),
   });
   return { gate: bridge.gateFor(pluginTrust, identity), trust, pluginTrust };
 }
@@ -48,8 +75,13 @@ const bare = measure((i) => {
 const plain = setup();
 const withAnomaly = setup({ anomaly: true });
 const withCedar = setup({ cedar: true, anomaly: true });
+const withCounts = setup({ anomaly: true, counts: true });
 const gatePlain = measure(() => plain.gate.check('wasi_snapshot_preview1.fd_read', 'fd:3'));
 const gateAnomaly = measure(() => withAnomaly.gate.check('wasi_snapshot_preview1.fd_read', 'fd:3'));
+const [anomalyAgain, gateCounts] = measurePair(
+  () => withAnomaly.gate.check('wasi_snapshot_preview1.fd_read', 'fd:3'),
+  () => withCounts.gate.check('wasi_snapshot_preview1.fd_read', 'fd:3'),
+);
 const gateCedar = measure(() => withCedar.gate.check('wasi_snapshot_preview1.path_open', '/data/file.txt'));
 const cedarOnly = setup({ cedar: true });
 let n = 0;
@@ -65,6 +97,7 @@ const cedarMiss = measure(
 console.log(`bare function call                                ${bare.toFixed(1)} ns`);
 console.log(`gate.check, warm cache, audit=decisions          ${gatePlain.toFixed(1)} ns  (target <= 500 ns)`);
 console.log(`  + anomaly detection                            ${gateAnomaly.toFixed(1)} ns`);
+console.log(`  + host-call counts (metrics)                   ${gateCounts.toFixed(1)} ns  (interleaved with anomaly alone: ${anomalyAgain.toFixed(1)} ns)`);
 console.log(`  + Cedar policies configured (cache hit)        ${gateCedar.toFixed(1)} ns`);
 console.log(`decision with Cedar, cache miss                  ${(cedarMiss / 1000).toFixed(1)} us  (${(cedarMiss / gateCedar).toFixed(0)}x a cache hit)`);
 if (sink < 0) console.log(sink);

@@ -18,7 +18,7 @@ export { DEFAULT_OPERATOR_POLICY, grantsFromConfig, operatorPolicyFromConfig, ty
 export { PluginTrust, TrustContext, type CacheStats, type SyscallArgs, type TrustOptions } from './trust/index.js';
 
 // The bridge every host call passes.
-export { SyscallBridge, type AuditPort, type BridgeAuditEntry, type BridgeOptions, type HostCallDefinition } from './bridge/index.js';
+export { DecisionCounts, SyscallBridge, type AuditPort, type BridgeAuditEntry, type BridgeOptions, type HostCallCount, type HostCallDefinition } from './bridge/index.js';
 
 // The audit log: writing, reading, verifying, checkpoint keys.
 export { AuditLog, type AuditCheckpointNotice, type AuditLogOptions, type AuditLogStats, type AuditSink } from './audit/index.js';

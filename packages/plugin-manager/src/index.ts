@@ -15,13 +15,32 @@
 export { ForgeError, IdentityContext, type ErrorCode, type ErrorKind, type PluginIdentity } from '@forgeone/common';
 
 // Running plugins: the registry, the manager over it, native plugins, events.
-export { PluginRegistry, type LoadOptions, type NativeOptions, type PluginInfo, type RegistryOptions } from './registry/index.js';
+export { PluginRegistry, type CallOptions, type LoadOptions, type NativeOptions, type PluginInfo, type RegistryOptions } from './registry/index.js';
 export { PluginManager } from './registry/index.js';
 export { NATIVE_PUBLISHER, type NativePlugin, type NativeStep } from './registry/index.js';
 export type { PluginEventListener } from './registry/index.js';
-export { PluginState } from './lifecycle/index.js';
+export { PluginState, type Transition } from './lifecycle/index.js';
+export type { HostCallRecord } from './sandbox/index.js';
 export type { ExtensionImplementation, InvocationResult } from './extension/index.js';
 export { StartupTimer } from './metrics/index.js';
+// Observability: what the daemon wires (docs/observability.md).
+export {
+  CALL_SECONDS_BUCKETS,
+  PluginMetrics,
+  Tracing,
+  createJsonLogger,
+  createMetrics,
+  createTracing,
+  type CallReport,
+  type JsonLoggerOptions,
+  type MetricsOptions,
+  type MetricsSource,
+  type ObservedAnomaly,
+  type ObservedPlugin,
+  type RegistryObserver,
+  type TraceParent,
+  type TracingOptions,
+} from './metrics/index.js';
 
 // Dependencies between plugins.
 export { resolveDependencies, startOrder, type Candidate, type CandidateSource, type Resolution, type ResolveOptions } from './registry/index.js';

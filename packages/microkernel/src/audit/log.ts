@@ -63,6 +63,9 @@ export class AuditLog implements AuditSink {
   private stateNext: DurableCheckpoint | undefined;
   private stateWriting: Promise<void> | undefined;
   private lastMs = Number.NaN;
+  private appended = 0;
+  private lastCheckpointAt: number | undefined;
+  private readonly openedAt: number;
   private lastTimestamp = '';
   // Encoded identity fields per identity: a plugin's calls share one IdentityContext.
   private readonly identities = new WeakMap<IdentityContext, string>();
@@ -90,6 +93,7 @@ export class AuditLog implements AuditSink {
     this.segment = init.segment;
     this.segmentBytes = init.segmentBytes;
     this.sinceCheckpoint = init.sinceCheckpoint;
+    this.openedAt = init.options.clock();
   }
 
   /** Starts the checkpoint timer: only once the log is open, so a failed open leaves nothing running. */
@@ -270,7 +274,8 @@ export class AuditLog implements AuditSink {
 
   /** The writer's counters and the queue. */
   stats(): AuditLogStats {
-    return { ...this.writer.stats(), seq: this.seqValue, durableSeq: this.durableSeqValue, pendingBytes: this.pending };
+    const { appended, openedAt, lastCheckpointAt } = this;
+    return { ...this.writer.stats(), seq: this.seqValue, durableSeq: this.durableSeqValue, pendingBytes: this.pending, appended, openedAt, lastCheckpointAt };
   }
 
   /**
@@ -336,6 +341,7 @@ export class AuditLog implements AuditSink {
     const start = batch.used;
     this.prev = batch.push(seq, body);
     this.seqValue = seq;
+    this.appended += 1;
     if (checkpoint) batch.markCheckpoint(seq, this.prev, start);
     const bytes = batch.used - start;
     this.pending += bytes;
@@ -358,6 +364,7 @@ export class AuditLog implements AuditSink {
     const sig = signCheckpoint(key, this.seqValue, this.prev);
     this.commit(seq, `${bodyHead(seq, this.timestamp(), this.prev, 'checkpoint')},"key":"${key.id}","sig":"${sig}"`, true);
     this.sinceCheckpoint = 0;
+    this.lastCheckpointAt = this.options.clock();
     return seq;
   }
 

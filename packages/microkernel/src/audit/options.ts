@@ -60,6 +60,12 @@ export interface AuditLogStats extends WriterStats {
   readonly durableSeq: number;
   /** Bytes encoded but not yet durable. */
   readonly pendingBytes: number;
+  /** Records this log object appended since it was opened (checkpoints included), for metrics. */
+  readonly appended: number;
+  /** When the log was opened, in ms of its clock. */
+  readonly openedAt: number;
+  /** When this log object last appended a signed checkpoint, in ms of its clock; undefined before its first. */
+  readonly lastCheckpointAt: number | undefined;
 }
 
 /** {@link AuditLogOptions} with every default filled in and every value checked. */

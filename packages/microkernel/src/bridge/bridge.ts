@@ -27,6 +27,7 @@ import type { AnomalyDetector } from '../anomaly/index.js';
 import type { Requirement, ResourceKind } from '../trust/calls.js';
 import type { Decision } from '../trust/policy.js';
 import type { PluginTrust, TrustContext } from '../trust/trust-context.js';
+import type { DecisionCounts } from './counts.js';
 import { AUDIT_FAILED, pass, type AuditPort, type PipelinePorts } from './pipeline.js';
 
 export type { AuditPort, BridgeAuditEntry } from './pipeline.js';
@@ -56,6 +57,8 @@ export interface BridgeOptions {
   readonly trust: TrustContext;
   readonly audit?: AuditPort;
   readonly anomaly?: AnomalyDetector;
+  /** Counts every decision by call name and outcome, for metrics (default: not counted). */
+  readonly counts?: DecisionCounts;
 }
 
 const HOST_CALL_NAME = /^forge\.[a-z][a-z0-9_]{0,63}$/;
@@ -68,7 +71,7 @@ export class SyscallBridge {
 
   constructor(options: BridgeOptions) {
     this.trust = options.trust;
-    this.#ports = { audit: options.audit, anomaly: options.anomaly };
+    this.#ports = { audit: options.audit, anomaly: options.anomaly, counts: options.counts };
   }
 
   /**

@@ -3,7 +3,7 @@
  * point made it (a plugin's gate, a refusal reported outside policy, a host call run
  * end to end):
  *
- *   observe (anomaly detection) -> audit (by level, failing closed) -> verdict
+ *   count (metrics) -> observe (anomaly detection) -> audit (by level, failing closed) -> verdict
  *
  * The audit rule, the same on every path (docs/audit.md):
  * - a denial is recorded at every level;
@@ -16,6 +16,7 @@
 import type { HostCallDenial, IdentityContext } from '@forgeone/common';
 import type { AnomalyDetector } from '../anomaly/index.js';
 import { auditLevelAdmits, type AuditDecisionReport, type AuditEventClass, type AuditLevel } from '../audit/index.js';
+import type { DecisionCounts } from './counts.js';
 
 /** One audit entry as the bridge hands it to the audit log. */
 export type BridgeAuditEntry = AuditDecisionReport;
@@ -43,6 +44,8 @@ export type Outcome = 'go' | 'denied' | 'unaudited';
 export interface PipelinePorts {
   readonly audit: AuditPort | undefined;
   readonly anomaly: AnomalyDetector | undefined;
+  /** Counts every passage by call and decision (counts.ts); undefined: not counted. */
+  readonly counts: DecisionCounts | undefined;
 }
 
 /** The verdict when a passage that must be audited could not be: refused, whatever policy said. */
@@ -75,6 +78,7 @@ export function pass(
   evaluated: boolean,
 ): Outcome {
   const allowed = verdict.allowed;
+  ports.counts?.count(call, allowed);
   if (subject !== undefined) ports.anomaly?.observe(subject, call, allowed);
   const audit = ports.audit;
   if (audit !== undefined && auditLevelAdmits(audit.level, auditClass(allowed, evaluated))) {

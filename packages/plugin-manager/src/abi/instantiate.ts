@@ -18,6 +18,11 @@ export interface InstantiateAbiOptions {
   readonly imports?: WasmImports;
   /** Size limits per call (defaults: DEFAULT_ABI_LIMITS). */
   readonly limits?: Partial<AbiLimits>;
+  /**
+   * Wraps every imported function (forge.* and the other modules') before linking, e.g.
+   * to time host calls for tracing. Default: imports are bound as they are.
+   */
+  readonly wrapImport?: (fn: (...args: never[]) => unknown) => (...args: never[]) => unknown;
 }
 
 /** A registry holding the host functions this issue ships: forge.log. */
@@ -62,7 +67,8 @@ export function instantiateAbi(module: WasmModule, options: InstantiateAbiOption
   const binding = registry.bind({ gate: options.gate, ...(options.logger === undefined ? {} : { logger: options.logger }) });
   let instance;
   try {
-    instance = new wasm.Instance(module, { ...imports, [HOST_MODULE]: binding.imports });
+    const linked: WasmImports = { ...imports, [HOST_MODULE]: binding.imports };
+    instance = new wasm.Instance(module, options.wrapImport === undefined ? linked : wrapImports(linked, options.wrapImport));
   } catch (error) {
     if (error instanceof wasm.LinkError) {
       throw new ForgeError('FO_ABI_UNRESOLVED_IMPORT', `the module's imports do not match what the host provides: ${error.message}`, {
@@ -76,4 +82,15 @@ export function instantiateAbi(module: WasmModule, options: InstantiateAbiOption
     hostBinding: binding,
     ...(options.limits === undefined ? {} : { limits: options.limits }),
   });
+}
+
+/** `imports` with every function wrapped by `wrap` (other values, such as a memory, as they are). */
+function wrapImports(imports: WasmImports, wrap: NonNullable<InstantiateAbiOptions['wrapImport']>): WasmImports {
+  const wrapped: Record<string, Record<string, unknown>> = {};
+  for (const [module, members] of Object.entries(imports)) {
+    const out: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(members)) out[name] = typeof value === 'function' ? wrap(value as (...args: never[]) => unknown) : value;
+    wrapped[module] = out;
+  }
+  return wrapped;
 }

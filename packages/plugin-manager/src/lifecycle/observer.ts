@@ -21,6 +21,8 @@ export interface LifecycleObserverOptions {
   readonly audit: AuditLog | undefined;
   /** The host's principal, the actor of lifecycle records. */
   readonly principal: string;
+  /** Also receives every transition (the registry's observers). */
+  readonly forward?: (plugin: ObservedPlugin, transition: Transition) => void;
 }
 
 /** See the module comment. */
@@ -43,6 +45,7 @@ export class LifecycleObserver {
     this.#options.telemetry.record(
       new TelemetryEvent(`plugin.lifecycle.${transition.to}`, MetricType.Counter, 1, { plugin_id: plugin.id, plugin_name: identity.name, version: identity.version, from: transition.from }),
     );
+    this.#options.forward?.(plugin, transition);
     const audit = this.#options.audit;
     if (audit !== undefined && audit.shouldRecord(transition.error === undefined ? 'decision' : 'denial')) {
       audit.append({

@@ -4,9 +4,10 @@
  * plugin logs and events, anomalies, and the host calls served on the host thread).
  */
 import { ForgeError, toForgeError, type ForgeConfig, type Logger, type TelemetryBus } from '@forgeone/common';
-import { anomalyResponder, type Anomaly, type AuditLog } from '@forgeone/microkernel';
+import { anomalyResponder, type Anomaly, type AuditLog, type HostCallCount } from '@forgeone/microkernel';
 import { InlineBackend, PoolBackend, type BackendHost, type IsolationBackend } from '../sandbox/index.js';
 import type { HostCallRouter } from './host-calls.js';
+import type { RegistryObservers } from './observers.js';
 import type { PluginRecord } from './record.js';
 
 /** Creates the isolation backend the registry hosts plugins on. */
@@ -29,12 +30,15 @@ export interface HostServicesParts {
   /** `policy.anomaly.action`. */
   readonly anomalyAction: ForgeConfig['policy']['anomaly']['action'];
   readonly router: HostCallRouter;
+  readonly observers: RegistryObservers;
 }
 
 /** The services a backend's plugins reach on the host thread. */
 export class HostServices {
   readonly #parts: HostServicesParts;
   readonly #listeners: PluginEventListener[] = [];
+  /** Each plugin's logger, tagged with its identity (made on its first record). */
+  readonly #loggers = new WeakMap<PluginRecord, Logger>();
   #respond: ((anomaly: Anomaly) => void) | undefined;
 
   constructor(parts: HostServicesParts) {
@@ -54,9 +58,25 @@ export class HostServices {
     audit.record({ identity: record.who, action: entry.action, resource: entry.resource, allowed: entry.allowed, reason: entry.reason, requested: entry.requested });
   }
 
-  /** A plugin's log record, to the registry's logger with the plugin's id. */
+  /**
+   * A plugin's log record, to the registry's logger tagged with the plugin's identity
+   * (`plugin: { id, publisher, name, version, digest }`), so a record names the signed
+   * package that wrote it, not only a name any publisher could reuse.
+   */
   log(plugin: string, record: Parameters<BackendHost['log']>[1]): void {
-    this.#parts.logger.child({ plugin })[record.level](record.message, record.fields);
+    const found = this.#parts.lookup(plugin);
+    let logger = found === undefined ? undefined : this.#loggers.get(found);
+    if (logger === undefined) {
+      logger = this.#parts.logger.child({ plugin: found === undefined ? { id: plugin } : { ...found.observed } });
+      if (found !== undefined) this.#loggers.set(found, logger);
+    }
+    logger[record.level](record.message, record.fields);
+  }
+
+  /** Host calls a plugin's gate decided, to the registry's observers. */
+  hostCallCounts(plugin: string, counts: readonly HostCallCount[]): void {
+    const found = this.#parts.lookup(plugin);
+    if (found !== undefined) this.#parts.observers.hostCalls(found.observed, counts);
   }
 
   /** Subscribes to events plugins emit; returns an unsubscribe function. */
@@ -89,6 +109,8 @@ export class HostServices {
       principalOf: (key) => lookup(key)?.who.principal ?? `plugin:${key}`,
       quarantine: (key, found) => lookup(key)?.controller.quarantine(new ForgeError('FO_LIFECYCLE_QUARANTINED', `plugin ${key} quarantined: ${found.kind}: ${found.detail}`)),
     });
+    const found = lookup(plugin);
+    if (found !== undefined) this.#parts.observers.anomaly(found.observed, { kind: anomaly.kind, call: anomaly.call, detail: anomaly.detail });
     this.#respond({ ...anomaly, plugin });
   }
 }
@@ -107,5 +129,6 @@ export function backendHost(services: () => HostServices): BackendHost {
     hostCall: (plugin, name, request, fuel) => services().router.hostCall(plugin, name, request, fuel),
     // The backend's gate decides forge.call_plugin on its target plugin's name.
     hostCallResource: (_plugin, name, request) => services().router.hostCallResource(name, request),
+    hostCallCounts: (plugin, counts) => services().hostCallCounts(plugin, counts),
   };
 }

@@ -10,8 +10,9 @@ import { ForgeError } from '@forgeone/common';
 import type { SyscallBridge } from '@forgeone/microkernel';
 import { PluginState } from '../lifecycle/index.js';
 import { decodeCallPlugin, decodeRegisterExtension, type ExtensionPoints } from '../extension/index.js';
-import type { CallerFuel, PluginHandle } from '../sandbox/index.js';
+import type { CallProbe, CallerFuel, PluginHandle } from '../sandbox/index.js';
 import { registeredCallResource, runRegisteredCall } from '../syscall/index.js';
+import type { CallWatch } from './call-watch.js';
 import type { PluginRecord } from './record.js';
 
 /** The registry's own host calls, served on the host thread. */
@@ -26,6 +27,8 @@ export interface HostCallRouterParts {
   readonly hostCalls: SyscallBridge;
   /** True while an instance's lifecycle steps are re-run after its backend re-created it. */
   readonly replaying: (handle: PluginHandle) => boolean;
+  /** Reports calls between plugins to the registry's observers. */
+  readonly watch: CallWatch;
 }
 
 /** See the module comment. */
@@ -34,12 +37,14 @@ export class HostCallRouter {
   readonly #extensions: ExtensionPoints;
   readonly #hostCalls: SyscallBridge;
   readonly #replaying: (handle: PluginHandle) => boolean;
+  readonly #watch: CallWatch;
 
   constructor(parts: HostCallRouterParts) {
     this.#get = parts.get;
     this.#extensions = parts.extensions;
     this.#hostCalls = parts.hostCalls;
     this.#replaying = parts.replaying;
+    this.#watch = parts.watch;
   }
 
   /**
@@ -62,7 +67,9 @@ export class HostCallRouter {
       }
       // Policy (manifest grant, operator grants, Cedar on the target's name) was decided
       // by the plugin's gate in its backend before this runs; the declaration is ours.
-      return this.#callSync(target, exportName, input, fuel);
+      const callee = this.#get(target);
+      const call = (probe?: CallProbe): Uint8Array => this.#callSync(callee, exportName, input, fuel, probe);
+      return this.#watch.active ? this.#watch.runSync(callee, exportName, record.id, call) : call();
     }
     return runRegisteredCall(this.#hostCalls, name, request, record.who);
   }
@@ -78,8 +85,8 @@ export class HostCallRouter {
   }
 
   /** A synchronous call into another plugin, for forge.call_plugin, on the caller's fuel (the callee's own budget at most). */
-  #callSync(target: string, exportName: string, input: Uint8Array, fuel?: CallerFuel): Uint8Array {
-    const record = this.#get(target);
+  #callSync(record: PluginRecord, exportName: string, input: Uint8Array, fuel: CallerFuel | undefined, probe: CallProbe | undefined): Uint8Array {
+    const target = record.id;
     if (record.controller.state !== PluginState.Running) throw new ForgeError('FO_LIFECYCLE_NOT_RUNNING', `plugin ${target} is ${record.controller.state}, not running`);
     if (record.native !== undefined) {
       const result = record.native.exports?.[exportName]?.call(record.native, input);
@@ -94,6 +101,6 @@ export class HostCallRouter {
     if (handle?.callSync === undefined) {
       throw new ForgeError('FO_SYSCALL_ASYNC_HANDLER', `plugin ${target} runs on a backend that cannot be called synchronously from another plugin`);
     }
-    return handle.callSync(exportName, input, fuel);
+    return handle.callSync(exportName, input, fuel, probe);
   }
 }

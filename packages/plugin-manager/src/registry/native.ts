@@ -65,3 +65,13 @@ export async function runNativeStep(plugin: NativePlugin, step: EntryPointName):
   await fn.call(plugin);
   return true;
 }
+
+/**
+ * Calls an export of a native plugin registered as `id`.
+ * @throws ForgeError FO_ABI_NO_SUCH_EXPORT, and what the export throws
+ */
+export async function callNative(plugin: NativePlugin, id: string, exportName: string, input: Uint8Array): Promise<Uint8Array> {
+  const fn = plugin.exports?.[exportName];
+  if (fn === undefined) throw new ForgeError('FO_ABI_NO_SUCH_EXPORT', `native plugin ${id} has no export ${exportName}`);
+  return await fn.call(plugin, input);
+}

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { IdentityContext, defaultTelemetryBus, fromFsError, silentLogger, type ForgeConfig, type Logger, type TelemetryBus } from '@forgeone/common';
 import { TrustContext, openConfiguredAuditLog, type AuditLog } from '@forgeone/microkernel';
 import { loadAttestationSettings, type OpenPackageOptions } from '../attestation/index.js';
+import type { Tracing } from '../metrics/index.js';
 import type { PolicySpec } from '../sandbox/index.js';
 import type { BackendFactory } from './backend-host.js';
 import { policySpecFromConfig } from './spec-builder.js';
@@ -32,6 +33,12 @@ export interface RegistryOptions {
   /** Package verification settings (default: from security.*). */
   readonly attestation?: OpenPackageOptions;
   readonly clock?: () => number;
+  /**
+   * Traces lifecycle steps and calls, with a child span per host call (metrics/tracing.ts;
+   * `createTracing(config.telemetry, ...)`, undefined when tracing_enabled is false).
+   * Default: no spans, and host calls are not timed.
+   */
+  readonly tracing?: Tracing | undefined;
 }
 
 /** Options for `PluginRegistry.loadPlugin`. */
@@ -61,6 +68,7 @@ export interface RegistryParts {
   readonly attestation: OpenPackageOptions;
   readonly policy: PolicySpec;
   readonly clock: () => number;
+  readonly tracing: Tracing | undefined;
 }
 
 /**
@@ -83,5 +91,5 @@ export async function registryParts(config: ForgeConfig, options: RegistryOption
   const audit = options.audit === false ? undefined : (options.audit ?? (config.security.audit_logging ? await openConfiguredAuditLog(config.audit, configDir) : undefined));
   const logger = options.logger ?? silentLogger;
   const telemetry = options.telemetry ?? defaultTelemetryBus;
-  return { config, identity, trust, audit, logger, telemetry, attestation, policy, clock: options.clock ?? Date.now };
+  return { config, identity, trust, audit, logger, telemetry, attestation, policy, clock: options.clock ?? Date.now, tracing: options.tracing };
 }

@@ -8,7 +8,9 @@ import { ForgeError, type IdentityContext, type PluginIdentity } from '@forgeone
 import type { DeclaredExtensions, ExtensionPoints } from '../extension/index.js';
 import { LifecycleController, type LifecycleObserver, type Supervisor } from '../lifecycle/index.js';
 import type { EntryPointName } from '../plugin/index.js';
+import type { Tracing } from '../metrics/index.js';
 import type { IsolationBackend, PluginHandle } from '../sandbox/index.js';
+import { observedPlugin } from './observers.js';
 import { runNativeStep } from './native.js';
 import type { PluginRecord } from './record.js';
 import { replay, replaySteps } from './replay.js';
@@ -29,6 +31,8 @@ export interface PluginTableParts {
   readonly extensions: ExtensionPoints;
   /** `max_plugins`. */
   readonly maxPlugins: number;
+  /** Puts each lifecycle step in a span, when tracing. */
+  readonly tracing: Tracing | undefined;
 }
 
 /** See the module comment. */
@@ -85,6 +89,7 @@ export class PluginTable {
     const record: PluginRecord = {
       id: plugin.id,
       identity,
+      observed: observedPlugin(plugin.id, identity),
       who: plugin.loader.forPlugin(identity),
       kind: plugin.kind,
       dependencies: plugin.dependencies,
@@ -115,8 +120,14 @@ export class PluginTable {
     return this.#replays.has(handle);
   }
 
+  /** Runs a lifecycle step, in a span when tracing. */
+  #step(record: PluginRecord, step: EntryPointName): Promise<boolean> {
+    const tracing = this.#parts.tracing;
+    return tracing === undefined ? this.#runStep(record, step) : tracing.lifecycle(record.observed, step, () => this.#runStep(record, step));
+  }
+
   /** Runs a lifecycle step on the plugin's instance, creating the instance first if needed. */
-  async #step(record: PluginRecord, step: EntryPointName): Promise<boolean> {
+  async #runStep(record: PluginRecord, step: EntryPointName): Promise<boolean> {
     if (record.native !== undefined) return runNativeStep(record.native, step);
     if (record.spec === undefined) return false;
     if (record.handle === undefined) {

@@ -4,6 +4,7 @@
 import type { IdentityContext, PluginIdentity } from '@forgeone/common';
 import type { CrashHistory, LifecycleController, PluginState } from '../lifecycle/index.js';
 import type { PluginHandle, PluginSpec } from '../sandbox/index.js';
+import type { ObservedPlugin } from '../metrics/index.js';
 import type { NativePlugin } from './native.js';
 
 /** What the registry reports about a plugin. */
@@ -25,6 +26,8 @@ export interface PluginInfo {
 export interface PluginRecord {
   readonly id: string;
   readonly identity: PluginIdentity;
+  /** Its id and identity as observers see them (made once). */
+  readonly observed: ObservedPlugin;
   /** The identity its host calls act as (the loader's IdentityContext, for this plugin). */
   readonly who: IdentityContext;
   readonly kind: 'wasm' | 'native';

@@ -27,20 +27,24 @@ import type { OpenPackageOptions } from '../attestation/index.js';
 import { ExtensionPoints, invokeEach, type ExtensionImplementation, type InvocationResult } from '../extension/index.js';
 import { LifecycleObserver, PluginState, Supervisor } from '../lifecycle/index.js';
 import { CompileCache } from '../runtime/index.js';
-import { registeredCallSpecs, type IsolationBackend, type PolicySpec } from '../sandbox/index.js';
+import { registeredCallSpecs, type CallProbe, type IsolationBackend, type PolicySpec } from '../sandbox/index.js';
+import type { RegistryObserver } from '../metrics/index.js';
 import { HostServices, backendHost, configuredBackend, type PluginEventListener } from './backend-host.js';
+import { CallWatch, type CallOptions } from './call-watch.js';
+import { RegistryObservers, observedPlugin } from './observers.js';
 import { registryParts, type LoadOptions, type NativeOptions, type RegistryOptions, type RegistryParts } from './options.js';
 import { PluginTable } from './plugin-table.js';
 import { HostCallRouter, REGISTRY_CALLS } from './host-calls.js';
 import { preparePlugin } from './load.js';
 import { LoadAttempt, auditRefusal } from './load-refusal.js';
-import { nativeIdentity, type NativePlugin } from './native.js';
+import { callNative, nativeIdentity, type NativePlugin } from './native.js';
 import { pluginInfo, type PluginInfo, type PluginRecord } from './record.js';
 import { resolveDependencies } from './resolver.js';
 import { policySpecFromConfig } from './spec-builder.js';
 
 export { configuredBackend, type BackendFactory, type PluginEventListener } from './backend-host.js';
 export type { LoadOptions, NativeOptions, RegistryOptions } from './options.js';
+export type { CallOptions } from './call-watch.js';
 export type { PluginInfo } from './record.js';
 
 /** See the module comment. */
@@ -59,6 +63,10 @@ export class PluginRegistry {
   readonly #plugins: PluginTable;
   readonly #services: HostServices;
   readonly #supervisor: Supervisor;
+  readonly #observers: RegistryObservers;
+  readonly #watch: CallWatch;
+  /** What every loaded plugin's spec adds: host-call counting (metrics) and timing (tracing). */
+  readonly #instrument: { readonly countHostCalls: boolean; readonly traceHostCalls: boolean };
   #policy: PolicySpec;
   #closed = false;
 
@@ -72,13 +80,17 @@ export class PluginRegistry {
     this.#attestation = parts.attestation;
     this.#policy = parts.policy;
     this.#hostCalls = new SyscallBridge({ trust: this.trust });
+    this.#observers = new RegistryObservers(parts.logger);
+    this.#watch = new CallWatch(this.#observers, parts.tracing);
+    this.#instrument = { countHostCalls: parts.config.telemetry.metrics_enabled, traceHostCalls: parts.tracing !== undefined };
     this.#services = new HostServices({
       lookup: (id) => this.#plugins.find(id),
       audit: parts.audit,
       logger: parts.logger,
       telemetry: parts.telemetry,
       anomalyAction: parts.config.policy.anomaly.action,
-      router: new HostCallRouter({ get: (id) => this.#get(id), extensions: this.#extensions, hostCalls: this.#hostCalls, replaying: (handle) => this.#plugins.replaying(handle) }),
+      router: new HostCallRouter({ get: (id) => this.#get(id), extensions: this.#extensions, hostCalls: this.#hostCalls, replaying: (handle) => this.#plugins.replaying(handle), watch: this.#watch }),
+      observers: this.#observers,
     });
     this.#supervisor = new Supervisor({
       settings: parts.config.runtime,
@@ -90,9 +102,15 @@ export class PluginRegistry {
     this.#plugins = new PluginTable({
       backend: parts.backend,
       supervisor: this.#supervisor,
-      observer: new LifecycleObserver({ telemetry: parts.telemetry, audit: parts.audit, principal: parts.identity.principal }),
+      observer: new LifecycleObserver({
+        telemetry: parts.telemetry,
+        audit: parts.audit,
+        principal: parts.identity.principal,
+        forward: (plugin, transition) => this.#observers.transition(observedPlugin(plugin.id, plugin.identity), transition),
+      }),
       extensions: this.#extensions,
       maxPlugins: parts.config.max_plugins,
+      tracing: parts.tracing,
     });
   }
 
@@ -159,7 +177,8 @@ export class PluginRegistry {
       const { manifest } = prepared;
       for (const context of new Set([this.trust, options.trust ?? this.trust])) context.registerPlugin(prepared.identity, manifest.permissions);
       const declared = { offers: Object.keys(manifest.extension_points), implements: manifest.extensions };
-      const { timeoutMs, spec } = prepared;
+      const { timeoutMs } = prepared;
+      const spec = { ...prepared.spec, ...this.#instrument };
       this.#plugins.add({ id: manifest.name, identity: prepared.identity, loader: identity, kind: 'wasm', dependencies: manifest.dependencies, declared, timeoutMs, lazy: options.lazy === true, spec });
       return manifest.name;
     } catch (error) {
@@ -262,22 +281,35 @@ export class PluginRegistry {
   /**
    * Calls an export of a Running plugin (lazily starting a plugin loaded with `lazy`).
    * A call to a Paused plugin waits for resume up to the plugin's time limit. A call that
-   * crashes the instance hands the plugin to the supervisor.
+   * crashes the instance hands the plugin to the supervisor. Observers (see
+   * {@link observe}) get a report of it; with tracing, it is a `plugin.call` span under
+   * `options.traceparent` (or `options.context`).
    * @throws ForgeError FO_REGISTRY_NOT_FOUND, FO_REGISTRY_CLOSED, FO_LIFECYCLE_NOT_RUNNING, FO_LIFECYCLE_PAUSED,
    *   FO_ABI_NO_SUCH_EXPORT, and the call's own codes (FO_ABI_*, FO_SANDBOX_CPU_LIMIT, FO_SANDBOX_TIMEOUT, ...)
    */
-  async call(id: string, exportName: string, input: Uint8Array = new Uint8Array(0)): Promise<Uint8Array> {
+  async call(id: string, exportName: string, input: Uint8Array = new Uint8Array(0), options?: CallOptions): Promise<Uint8Array> {
     const record = this.#get(id);
-    if (record.lazy && record.controller.state === PluginState.Created) await this.startPlugin(id);
+    if (!this.#watch.active) return this.#invoke(record, exportName, input, undefined);
+    return this.#watch.run(record, exportName, undefined, options, (probe) => this.#invoke(record, exportName, input, probe));
+  }
+
+  /** Subscribes to every plugin call, transition, anomaly and host-call count (metrics/observer.ts); returns an unsubscribe function. */
+  observe(observer: RegistryObserver): () => void {
+    return this.#observers.add(observer);
+  }
+
+  /** Asks the backend to report its host-call counts to the observers now (inline: at once; pool workers report once a second while busy, and when idle). */
+  flushHostCallCounts(): void {
+    this.#backend.flushCounts?.();
+  }
+
+  async #invoke(record: PluginRecord, exportName: string, input: Uint8Array, probe: CallProbe | undefined): Promise<Uint8Array> {
+    if (record.lazy && record.controller.state === PluginState.Created) await this.startPlugin(record.id);
     await record.controller.callable(record.timeoutMs);
     try {
-      if (record.native !== undefined) {
-        const fn = record.native.exports?.[exportName];
-        if (fn === undefined) throw new ForgeError('FO_ABI_NO_SUCH_EXPORT', `native plugin ${id} has no export ${exportName}`);
-        return await fn.call(record.native, input);
-      }
-      if (record.handle === undefined) throw new ForgeError('FO_LIFECYCLE_NOT_RUNNING', `plugin ${id} has no instance`);
-      return await record.handle.call(exportName, input);
+      if (record.native !== undefined) return await callNative(record.native, record.id, exportName, input);
+      if (record.handle === undefined) throw new ForgeError('FO_LIFECYCLE_NOT_RUNNING', `plugin ${record.id} has no instance`);
+      return await record.handle.call(exportName, input, probe);
     } catch (error) {
       const failure = toForgeError(error);
       if (this.#supervisor.isCrash(failure)) this.#supervisor.crashed(record, failure);

@@ -14,6 +14,7 @@ export class HandleBook {
   #failures = 0;
   #restarts = 0;
   #lastFuelUsed = 0n;
+  #memoryBytes = 0;
   readonly #listeners = new Set<(event: HandleEvent) => void>();
   /** Reports a listener's exception; listeners must not break the backend. */
   readonly #onListenerError: (error: unknown) => void;
@@ -32,14 +33,15 @@ export class HandleBook {
   }
 
   stats(): HandleStats {
-    return { calls: this.#calls, failures: this.#failures, lastFuelUsed: this.#lastFuelUsed, restarts: this.#restarts };
+    return { calls: this.#calls, failures: this.#failures, lastFuelUsed: this.#lastFuelUsed, restarts: this.#restarts, memoryBytes: this.#memoryBytes };
   }
 
-  /** Counts a call or step that ran. */
-  ran(ok: boolean, fuelUsed: bigint): void {
+  /** Counts a call or step that ran; `memoryBytes`: the instance's memory after it, when the backend reports it. */
+  ran(ok: boolean, fuelUsed: bigint, memoryBytes?: number): void {
     this.#calls += 1;
     if (!ok) this.#failures += 1;
     this.#lastFuelUsed = fuelUsed;
+    if (memoryBytes !== undefined) this.#memoryBytes = memoryBytes;
   }
 
   /**

@@ -120,6 +120,7 @@ export class HostedPlugin {
         hostFunctions: registry,
         ...(wasi === undefined ? {} : { imports: wasi.importObject }),
         ...(spec.abiLimits === undefined ? {} : { limits: spec.abiLimits }),
+        ...(gate.recorder === undefined ? {} : { wrapImport: (fn: (...args: never[]) => unknown) => gate.recorder?.wrap(fn) ?? fn }),
       });
       wasi?.bind(abi.instance);
       const fuel = spec.fuelExport === undefined ? undefined : CallFuel.of(abi.instance, spec.fuelExport);
@@ -150,6 +151,13 @@ export class HostedPlugin {
    */
   get ranOutOfLentFuel(): boolean {
     return this.#ranOutOfLentFuel;
+  }
+
+  /** The instance's linear memory now, in bytes (0 when it exports none). */
+  get memoryBytes(): number {
+    // The ABI checked that `memory` is a memory; a guest cannot replace an export.
+    const memory = this.abi.instance.exports['memory'] as { readonly buffer?: ArrayBufferLike } | undefined;
+    return memory?.buffer?.byteLength ?? 0;
   }
 
   /** Why the instance is poisoned (a trap, fuel exhaustion, a broken ABI invariant), or undefined. */

@@ -27,7 +27,7 @@ import { auditUnavailable } from './plugin-gate.js';
 import { HandleBook } from './handle-state.js';
 import { HostedPlugin, type PluginSinks, type ThreadResources } from './hosted-plugin.js';
 import { PolicyCache, catalogWith, operatorPolicy } from './policy.js';
-import type { BackendHost, CallerFuel, HandleEvent, HandleState, HandleStats, IsolationBackend, PluginHandle, PluginSpec, PolicySpec } from './spec.js';
+import type { BackendHost, CallProbe, CallerFuel, HandleEvent, HandleState, HandleStats, IsolationBackend, PluginHandle, PluginSpec, PolicySpec } from './spec.js';
 
 /** Options for {@link InlineBackend}. */
 export interface InlineBackendOptions {
@@ -91,6 +91,11 @@ export class InlineBackend implements IsolationBackend {
     } catch (error) {
       return Promise.reject(toForgeError(error));
     }
+  }
+
+  /** Hands every plugin's host-call counts since the last flush to BackendHost.hostCallCounts (on the host thread, at once). */
+  flushCounts(): void {
+    for (const handle of this.#handles) handle.flushCounts();
   }
 
   /** Unloads every plugin and stops the I/O worker. Idempotent. */
@@ -163,9 +168,9 @@ class InlineHandle implements PluginHandle {
     return this.#book.fault;
   }
 
-  call(exportName: string, input: Uint8Array): Promise<Uint8Array> {
+  call(exportName: string, input: Uint8Array, probe?: CallProbe): Promise<Uint8Array> {
     try {
-      return Promise.resolve(this.callSync(exportName, input));
+      return Promise.resolve(this.callSync(exportName, input, undefined, probe));
     } catch (error) {
       return Promise.reject(toForgeError(error));
     }
@@ -176,16 +181,29 @@ class InlineHandle implements PluginHandle {
    * {@link PluginHandle.callSync}).
    * @throws ForgeError as {@link PluginHandle.call}
    */
-  callSync(exportName: string, input: Uint8Array, fuel?: CallerFuel): Uint8Array {
+  callSync(exportName: string, input: Uint8Array, fuel?: CallerFuel, probe?: CallProbe): Uint8Array {
     const what = `call of ${JSON.stringify(exportName)}`;
     const lent = lentFuel(fuel, `${what} on plugin ${this.id}`);
     return this.#run(what, (plugin) => {
+      const recorder = probe?.traceHostCalls === true ? plugin.gate.recorder : undefined;
+      recorder?.begin();
       try {
         return plugin.call(exportName, input, lent);
       } finally {
         fuel?.charge(plugin.lastFuelSpent);
+        if (probe !== undefined) {
+          recorder?.finish(probe);
+          probe.fuelUsed = plugin.lastFuelUsed;
+          probe.memoryBytes = plugin.memoryBytes;
+        }
       }
     });
+  }
+
+  /** Hands the plugin's host-call counts since the last flush to the host. */
+  flushCounts(): void {
+    const deltas = this.plugin.gate.counts?.takeDeltas();
+    if (deltas !== undefined && deltas.length > 0) this.#host.hostCallCounts?.(this.id, deltas);
   }
 
   lifecycle(step: EntryPointName): Promise<boolean> {
@@ -198,6 +216,7 @@ class InlineHandle implements PluginHandle {
 
   unload(): Promise<void> {
     if (this.#book.unload()) {
+      this.flushCounts();
       this.plugin.close();
       this.#forget(this);
     }
@@ -205,7 +224,8 @@ class InlineHandle implements PluginHandle {
   }
 
   stats(): HandleStats {
-    return this.#book.stats();
+    // The memory as it is now: reading it after every call would cost the calls nobody observes.
+    return { ...this.#book.stats(), memoryBytes: this.#book.state === 'unloaded' ? 0 : this.plugin.memoryBytes };
   }
 
   onEvent(listener: (event: HandleEvent) => void): () => void {
@@ -247,6 +267,7 @@ class InlineHandle implements PluginHandle {
       this.#book.poison(toForgeError(error));
       return;
     }
+    this.flushCounts();
     plugin.close();
     this.plugin = fresh;
     this.#book.restarted(reason);

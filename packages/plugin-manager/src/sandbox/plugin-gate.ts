@@ -2,10 +2,13 @@
  * The policy gate of one hosted plugin, built inside the backend's thread: its own
  * TrustContext (the host identity, the operator policy, the plugin's signed ceiling),
  * a SyscallBridge whose audit port and anomaly detector report to the host, and the
- * {@link HostCallGate} every WASI and forge.* call of the plugin passes once.
+ * {@link HostCallGate} every WASI and forge.* call of the plugin passes once. When the
+ * spec asks, the bridge counts the plugin's host calls by decision (metrics) and the
+ * gate reports each decision to a {@link HostCallRecorder} (tracing).
  */
 import { ForgeError, IdentityContext, type HostCallGate } from '@forgeone/common';
-import { AnomalyDetector, SyscallBridge, TrustContext, type Anomaly, type AuditPort, type BridgeAuditEntry, type OperatorPolicy } from '@forgeone/microkernel';
+import { AnomalyDetector, DecisionCounts, SyscallBridge, TrustContext, type Anomaly, type AuditPort, type BridgeAuditEntry, type OperatorPolicy } from '@forgeone/microkernel';
+import { HostCallRecorder } from './host-call-trace.js';
 import type { ThreadPolicy } from './policy.js';
 import type { BackendHost, PluginSpec } from './spec.js';
 
@@ -31,6 +34,10 @@ export class PluginGate {
   readonly gate: HostCallGate;
   readonly trust: TrustContext;
   readonly bridge: SyscallBridge;
+  /** The plugin's host calls by call and decision; undefined unless the spec has countHostCalls. */
+  readonly counts: DecisionCounts | undefined;
+  /** Records the host calls of traced calls; undefined unless the spec has traceHostCalls. */
+  readonly recorder: HostCallRecorder | undefined;
 
   /**
    * @throws ForgeError FO_IDENTITY_INVALID when the spec's identity is malformed
@@ -50,8 +57,12 @@ export class PluginGate {
     const detection = spec.anomaly ?? { enabled: true, options: {} };
     const anomaly = detection.enabled ? new AnomalyDetector((found) => sinks.anomaly(found), detection.options) : undefined;
     anomaly?.start(spec.identity.digest);
-    this.bridge = new SyscallBridge({ trust: this.trust, audit, ...(anomaly === undefined ? {} : { anomaly }) });
-    this.gate = this.bridge.gateFor(pluginTrust, this.identity);
+    this.counts = spec.countHostCalls === true ? new DecisionCounts() : undefined;
+    this.bridge = new SyscallBridge({ trust: this.trust, audit, ...(anomaly === undefined ? {} : { anomaly }), ...(this.counts === undefined ? {} : { counts: this.counts }) });
+    const gate = this.bridge.gateFor(pluginTrust, this.identity);
+    const catalog = policy.catalog;
+    this.recorder = spec.traceHostCalls === true ? new HostCallRecorder((call) => catalog.get(call)?.resource ?? 'none') : undefined;
+    this.gate = this.recorder === undefined ? gate : this.recorder.gate(gate);
   }
 
   /** Replaces the operator policy; every cached decision of the plugin is dropped. */

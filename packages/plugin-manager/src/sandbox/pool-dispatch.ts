@@ -2,7 +2,7 @@
  * One job across the slot, seen from the host thread: writing it for the worker
  * (posting first what the worker needs to read it: a spec, an export name, a policy, a
  * payload too large for the slot, the fuel a caller lends it), and settling it from the
- * worker's answer (the plugin's counters, its heat, poisoning it when the worker says
+ * worker's answer (the plugin's counters, the caller's probe, its heat, poisoning it when the worker says
  * its instance is unusable, a `restarted` event when the worker re-created it).
  */
 import { HEAT } from './pool-placement.js';
@@ -52,7 +52,7 @@ export function dispatchJob(worker: WorkerHandle, job: Job): void {
       if (job.policy !== undefined) post({ type: 'policy', policy: job.policy });
       break;
   }
-  slot.writeRequest({ op: job.op, plugin: plugin?.index ?? 0, name, length, fuel: job.lent ?? NO_FUEL });
+  slot.writeRequest({ op: job.op, plugin: plugin?.index ?? 0, name, length, fuel: job.lent ?? NO_FUEL, trace: job.probe?.traceHostCalls === true });
   job.startedAt = performance.now();
   slot.signal(STATE.REQUEST);
 }
@@ -67,7 +67,10 @@ export function settleJob(worker: WorkerHandle, job: Job | undefined, env: Settl
   const { status, length, fuel, charge } = slot.readAnswer();
   const flags = slot.flags;
   const elapsedUs = slot.elapsedUs;
+  const memoryBytes = slot.memoryBytes;
   const payload = worker.takePayload(length);
+  // Taken whatever happens, so a trace never outlives the answer it came with.
+  const trace = worker.takeTrace();
   slot.settle(STATE.IDLE);
   if (job === undefined) return;
   clearTimeout(job.timer);
@@ -75,7 +78,16 @@ export function settleJob(worker: WorkerHandle, job: Job | undefined, env: Settl
   const plugin = job.plugin;
   const error = status === STATUS.ERROR ? errorFrom(payload) : undefined;
   if (plugin !== undefined && (job.op === OP.CALL || job.op === OP.LIFECYCLE)) {
-    plugin.book.ran(error === undefined, fuel);
+    plugin.book.ran(error === undefined, fuel, memoryBytes);
+    const probe = job.probe;
+    if (probe !== undefined) {
+      probe.fuelUsed = fuel;
+      probe.memoryBytes = memoryBytes;
+      if (trace !== undefined) {
+        probe.hostCalls = trace.records;
+        probe.droppedHostCalls = trace.dropped;
+      }
+    }
     plugin.meanUs = plugin.meanUs === 0 ? elapsedUs : plugin.meanUs * 0.8 + elapsedUs * 0.2;
     if (elapsedUs >= env.busyCallUs) env.heat(plugin, HEAT.slowCall);
     // Running out of lent fuel is the caller's budget running out: no heat, no poison.

@@ -2,7 +2,7 @@
  * What the host thread does for a pool worker besides running its jobs: answering its
  * host requests (a registered host call, or the resource such a call touches) through
  * the {@link BackendHost}, and handing the telemetry it batched (audit entries, logs,
- * events, anomalies) to the host.
+ * events, anomalies, host-call counts) to the host.
  */
 import { ForgeError, type Logger } from '@forgeone/common';
 import type { LanePlugin } from './pool-job.js';
@@ -121,6 +121,9 @@ export function deliverTelemetry(env: HostServiceEnv, items: readonly TelemetryI
           break;
         case 'anomaly':
           host.anomaly(item.plugin, item.anomaly);
+          break;
+        case 'counts':
+          host.hostCallCounts?.(item.plugin, item.counts);
           break;
       }
     } catch (error) {

@@ -5,7 +5,7 @@
 import { ForgeError } from '@forgeone/common';
 import type { HandleBook } from './handle-state.js';
 import { OP } from './pool-protocol.js';
-import type { PluginSpec, PolicySpec } from './spec.js';
+import type { CallProbe, PluginSpec, PolicySpec } from './spec.js';
 
 /**
  * The least time a worker gets to instantiate a plugin, in ms: instantiation is not a
@@ -87,6 +87,8 @@ export interface JobInit {
   readonly input?: Uint8Array;
   /** CALL: fuel its caller lends it, in units (forge.call_plugin); absent: its own budget. */
   readonly lent?: bigint;
+  /** CALL: filled in with what the worker reports about the call (fuel, memory, traced host calls). */
+  readonly probe?: CallProbe | undefined;
   /** LIFECYCLE: the step's index in ENTRY_POINT_NAMES. */
   readonly step?: number;
   /** POLICY: the new policy. */
@@ -107,6 +109,7 @@ export class Job {
   readonly exportName: string;
   readonly input: Uint8Array | undefined;
   readonly lent: bigint | undefined;
+  readonly probe: CallProbe | undefined;
   readonly step: number;
   readonly policy: PolicySpec | undefined;
   readonly timeoutMs: number;
@@ -129,6 +132,7 @@ export class Job {
     this.exportName = init.exportName ?? '';
     this.input = init.input;
     this.lent = init.lent;
+    this.probe = init.probe;
     this.step = init.step ?? 0;
     this.policy = init.policy;
     this.timeoutMs = init.timeoutMs;

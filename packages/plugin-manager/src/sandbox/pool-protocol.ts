@@ -27,11 +27,11 @@
  * with FLAGS.MESSAGES set, so the host reads them before it acts on the state.
  */
 import { ForgeError, type LogRecord } from '@forgeone/common';
-import type { Anomaly } from '@forgeone/microkernel';
+import type { Anomaly, HostCallCount } from '@forgeone/microkernel';
 import type { MessagePort } from 'node:worker_threads';
 import type { PluginEvent } from '../syscall/index.js';
 import type { BackendAuditEntry } from './plugin-gate.js';
-import type { PluginSpec, PolicySpec } from './spec.js';
+import type { HostCallRecord, PluginSpec, PolicySpec } from './spec.js';
 
 /** Values of the STATE word. */
 export const STATE = Object.freeze({ IDLE: 0, REQUEST: 1, BUSY: 2, HOST_REQUEST: 3, HOST_REPLY: 4, DONE: 5, DEAD: 6 });
@@ -70,7 +70,14 @@ export const WORD = Object.freeze({
   ELAPSED_US: 8,
   /** Set to 1 (and notified) by the worker once it is ready for jobs. */
   READY: 9,
+  /** REQUEST (CALL): 1 to record the host calls the call makes (tracing), else 0. */
+  TRACE: 10,
+  /** DONE (CALL, LIFECYCLE): the instance's linear memory after the job, in 64 KiB pages. */
+  MEMORY_PAGES: 11,
 });
+
+/** Bytes of a wasm page. */
+const PAGE_BYTES = 65_536;
 
 /** Indices of the header's 64-bit words (bytes 48-55 and 56-63), read and written as bigints. */
 const BIG = Object.freeze({
@@ -104,6 +111,8 @@ export interface RequestWords {
   readonly length: number;
   /** See BIG.FUEL; default {@link NO_FUEL}. */
   readonly fuel?: bigint;
+  /** See {@link WORD}.TRACE; default false. */
+  readonly trace?: boolean;
 }
 
 /** The words of an answer: a finished job (worker to host) or a host reply (host to worker). */
@@ -161,13 +170,21 @@ export class Slot {
     header[WORD.PLUGIN] = words.plugin;
     header[WORD.NAME] = words.name;
     header[WORD.LENGTH] = words.length;
+    header[WORD.TRACE] = words.trace === true ? 1 : 0;
     this.#big[BIG.FUEL] = words.fuel ?? NO_FUEL;
   }
 
   /** The request the other side wrote. */
   readRequest(): Required<RequestWords> {
     const header = this.header;
-    return { op: header[WORD.OP] ?? 0, plugin: header[WORD.PLUGIN] ?? 0, name: header[WORD.NAME] ?? 0, length: header[WORD.LENGTH] ?? 0, fuel: this.#big[BIG.FUEL] ?? NO_FUEL };
+    return {
+      op: header[WORD.OP] ?? 0,
+      plugin: header[WORD.PLUGIN] ?? 0,
+      name: header[WORD.NAME] ?? 0,
+      length: header[WORD.LENGTH] ?? 0,
+      fuel: this.#big[BIG.FUEL] ?? NO_FUEL,
+      trace: header[WORD.TRACE] === 1,
+    };
   }
 
   /** Writes the STATUS, LENGTH, FUEL (when given) and CHARGE words of an answer (before signalling it). */
@@ -201,6 +218,15 @@ export class Slot {
     this.header[WORD.ELAPSED_US] = Math.min(2 ** 31 - 1, Math.round(value));
   }
 
+  /** The instance's linear memory after the finished job, in bytes (a whole number of pages). */
+  get memoryBytes(): number {
+    return (this.header[WORD.MEMORY_PAGES] ?? 0) * PAGE_BYTES;
+  }
+
+  set memoryBytes(bytes: number) {
+    this.header[WORD.MEMORY_PAGES] = Math.floor(bytes / PAGE_BYTES);
+  }
+
   /** True once the host has said that BackendHost.audit failed. */
   get auditBroken(): boolean {
     return Atomics.load(this.header, WORD.AUDIT_BROKEN) !== 0;
@@ -228,7 +254,15 @@ export type TelemetryItem =
   | { readonly kind: 'audit'; readonly plugin: string; readonly entry: BackendAuditEntry }
   | { readonly kind: 'log'; readonly plugin: string; readonly record: LogRecord }
   | { readonly kind: 'event'; readonly plugin: string; readonly event: PluginEvent }
-  | { readonly kind: 'anomaly'; readonly plugin: string; readonly anomaly: Anomaly };
+  | { readonly kind: 'anomaly'; readonly plugin: string; readonly anomaly: Anomaly }
+  | { readonly kind: 'counts'; readonly plugin: string; readonly counts: readonly HostCallCount[] };
+
+/** The host calls a traced call made (posted just before its DONE). */
+export interface TraceMessage {
+  readonly type: 'trace';
+  readonly records: readonly HostCallRecord[];
+  readonly dropped: number;
+}
 
 /** Messages to a worker, posted just before the job (or reply) that needs them. */
 export type ToWorker =
@@ -238,7 +272,7 @@ export type ToWorker =
   | { readonly type: 'payload'; readonly bytes: Uint8Array };
 
 /** Messages to the host thread. */
-export type ToHost = { readonly type: 'telemetry'; readonly items: readonly TelemetryItem[] } | { readonly type: 'payload'; readonly bytes: Uint8Array };
+export type ToHost = { readonly type: 'telemetry'; readonly items: readonly TelemetryItem[] } | { readonly type: 'payload'; readonly bytes: Uint8Array } | TraceMessage;
 
 /** What a pool worker receives as workerData. */
 export interface PoolWorkerData {

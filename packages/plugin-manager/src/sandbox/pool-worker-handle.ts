@@ -5,7 +5,7 @@
  * terminating it. It knows nothing of jobs or plugins (pool-lane.ts does).
  */
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort, type ResourceLimits } from 'node:worker_threads';
-import { FLAG, STATE, Slot, WORD, type PoolWorkerData, type TelemetryItem, type ToHost, type ToWorker } from './pool-protocol.js';
+import { FLAG, STATE, Slot, WORD, type PoolWorkerData, type TelemetryItem, type ToHost, type ToWorker, type TraceMessage } from './pool-protocol.js';
 
 /** Atomics.waitAsync (ES2024; in Node since 16), typed locally: the workspace builds against ES2023. */
 type WaitAsyncResult = { readonly async: false; readonly value: 'not-equal' | 'timed-out' } | { readonly async: true; readonly value: Promise<'ok' | 'timed-out'> };
@@ -46,6 +46,8 @@ export class WorkerHandle {
   readonly #events: WorkerEvents;
   /** Payloads the worker posted (LENGTH = -1), oldest first. */
   readonly #payloads: Uint8Array[] = [];
+  /** The host calls of the traced call that finished last, until its answer is settled. */
+  #trace: TraceMessage | undefined;
   /** True once the worker has loaded its modules and waits for jobs: job timers start then. */
   ready = false;
   /** True while an asynchronous wait is registered on the STATE word. */
@@ -169,6 +171,13 @@ export class WorkerHandle {
     return payload;
   }
 
+  /** The host calls the finished call recorded (when it was traced), and forgets them. */
+  takeTrace(): TraceMessage | undefined {
+    const trace = this.#trace;
+    this.#trace = undefined;
+    return trace;
+  }
+
   /** Terminates the thread; waiters on its slot wake and find it stopped. @returns when it is gone */
   stop(): Promise<void> {
     this.#stopped = true;
@@ -184,6 +193,7 @@ export class WorkerHandle {
 
   #receive(message: ToHost): void {
     if (message.type === 'payload') this.#payloads.push(message.bytes);
+    else if (message.type === 'trace') this.#trace = message;
     else this.#events.telemetry(message.items);
   }
 }

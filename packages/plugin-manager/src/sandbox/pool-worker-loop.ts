@@ -11,6 +11,7 @@ import { createIoBridge } from '../syscall/index.js';
 import { auditUnavailable } from './plugin-gate.js';
 import { HostedPlugin, type PluginSinks, type ThreadResources } from './hosted-plugin.js';
 import { PolicyCache, catalogWith, operatorPolicy } from './policy.js';
+import { WorkerOutbox } from './pool-worker-outbox.js';
 import {
   FLAG,
   HOST_OP,
@@ -25,8 +26,6 @@ import {
   text,
   writePayload,
   type PoolWorkerData,
-  type TelemetryItem,
-  type ToHost,
   type ToWorker,
 } from './pool-protocol.js';
 import type { CallerFuel, PluginSpec, PolicySpec } from './spec.js';
@@ -37,8 +36,6 @@ export interface PoolWorkerHooks {
   readonly beforeCall?: (plugin: string, exportName: string) => void;
 }
 
-/** Batches of telemetry are posted once they hold this many items, even mid-call. */
-const TELEMETRY_BATCH = 256;
 
 const EMPTY = new Uint8Array(0);
 
@@ -60,12 +57,14 @@ class PoolWorker {
   readonly #payloads: Uint8Array[] = [];
   readonly #spinMs: number;
   #policy: PolicySpec | undefined;
-  #telemetry: TelemetryItem[] = [];
-  #posted = false;
+  readonly #outbox: WorkerOutbox;
+  /** The instances this worker hosts (made only when counts are shipped). */
+  readonly #hosted = (): HostedPlugin[] => [...this.#plugins.values()].map(({ plugin }) => plugin);
 
   constructor(data: PoolWorkerData, hooks: PoolWorkerHooks) {
     this.#slot = new Slot(data.slot);
     this.#port = data.port;
+    this.#outbox = new WorkerOutbox(data.port);
     this.#spinMs = data.spinUs / 1000;
     this.#hooks = hooks;
   }
@@ -77,7 +76,11 @@ class PoolWorker {
     for (;;) {
       const state = this.#spin(STATE.REQUEST, STATE.REQUEST);
       if (state === STATE.REQUEST) this.#job();
-      else Atomics.wait(header, WORD.STATE, state);
+      else {
+        // Going idle: the host gets the counts of the last calls now, not at the next call.
+        this.#outbox.shipCounts(this.#hosted, true, performance.now());
+        Atomics.wait(header, WORD.STATE, state);
+      }
     }
   }
 
@@ -107,7 +110,7 @@ class PoolWorker {
   #job(): void {
     const slot = this.#slot;
     this.#drain();
-    const { op, plugin: index, name, length, fuel: lentWord } = slot.readRequest();
+    const { op, plugin: index, name, length, fuel: lentWord, trace } = slot.readRequest();
     const lent = lentWord === NO_FUEL ? undefined : lentWord;
     // Take the job's input before anything can fail, so a large one never stays queued
     // to be mistaken for a later job's.
@@ -133,20 +136,26 @@ class PoolWorker {
           // An output too large for the slot is posted only once the call has fully
           // succeeded (forge_free may still trap after the output was read).
           let large: Uint8Array | undefined;
-          reply = ran.callWith(
-            exportName,
-            input,
-            (output) => {
-              if (output.length <= slot.data.length) {
-                slot.data.set(output);
-                return output.length;
-              }
-              large = output.slice();
-              return -1;
-            },
-            lent,
-          );
-          if (large !== undefined) this.#post({ type: 'payload', bytes: large }, [large.buffer as ArrayBuffer]);
+          const recorder = trace ? ran.gate.recorder : undefined;
+          recorder?.begin();
+          try {
+            reply = ran.callWith(
+              exportName,
+              input,
+              (output) => {
+                if (output.length <= slot.data.length) {
+                  slot.data.set(output);
+                  return output.length;
+                }
+                large = output.slice();
+                return -1;
+              },
+              lent,
+            );
+          } finally {
+            if (recorder !== undefined) this.#outbox.postTrace(recorder);
+          }
+          if (large !== undefined) this.#outbox.post({ type: 'payload', bytes: large }, [large.buffer as ArrayBuffer]);
           break;
         }
         case OP.LIFECYCLE: {
@@ -158,11 +167,14 @@ class PoolWorker {
           reply = 0;
           break;
         }
-        case OP.UNLOAD:
-          this.#plugins.get(index)?.plugin.close();
+        case OP.UNLOAD: {
+          const leaving = this.#plugins.get(index)?.plugin;
+          if (leaving !== undefined) this.#outbox.queueCounts(leaving);
+          leaving?.close();
           this.#plugins.delete(index);
           reply = 0;
           break;
+        }
         case OP.POLICY:
           this.#setPolicy();
           reply = 0;
@@ -175,7 +187,13 @@ class PoolWorker {
       reply = this.#payload(errorBytes(guestSafe(error)));
       if (ran?.fault !== undefined && target !== undefined) flags |= ran.ranOutOfLentFuel && this.#recreate(index, target) ? FLAG.RECREATED : FLAG.POISONED;
     }
-    slot.elapsedUs = (performance.now() - started) * 1000;
+    const finished = performance.now();
+    slot.elapsedUs = (finished - started) * 1000;
+    if (ran !== undefined) {
+      slot.memoryBytes = ran.memoryBytes;
+      this.#outbox.jobDone(ran);
+    }
+    this.#outbox.shipCounts(this.#hosted, false, finished);
     slot.writeAnswer({ status, length: reply === -2 ? 0 : reply, fuel: ran?.lastFuelUsed ?? 0n, charge: ran?.lastFuelSpent ?? 0n });
     // SECURITY: nothing a job was sent may outlive it (it would be read as the next one's).
     this.#payloads.length = 0;
@@ -184,20 +202,14 @@ class PoolWorker {
 
   /** Posts pending telemetry, sets FLAGS and moves to `state`. */
   #finish(flags: number, state: number): void {
-    this.#flush();
-    this.#slot.flags = flags | (this.#posted ? FLAG.MESSAGES : 0);
-    this.#posted = false;
+    this.#outbox.flush();
+    this.#slot.flags = flags | (this.#outbox.takePosted() ? FLAG.MESSAGES : 0);
     this.#slot.signal(state);
   }
 
   /** Writes a job's output or error payload; returns the LENGTH word. */
   #payload(bytes: Uint8Array): number {
-    return writePayload(this.#slot, (message, transfer) => this.#post(message, transfer), bytes);
-  }
-
-  #post(message: ToHost, transfer: ArrayBuffer[] = []): void {
-    this.#port.postMessage(message, transfer);
-    this.#posted = true;
+    return writePayload(this.#slot, (message, transfer) => this.#outbox.post(message, transfer), bytes);
   }
 
   #plugin(index: number): WorkerPlugin {
@@ -282,35 +294,17 @@ class PoolWorker {
         // SECURITY: entries reach the host after the call; once the host reports that
         // its audit log failed, the bridge refuses every call it must audit.
         if (slot.auditBroken) throw auditUnavailable(id);
-        this.#queue({ kind: 'audit', plugin: id, entry });
+        this.#outbox.queue({ kind: 'audit', plugin: id, entry });
       },
-      anomaly: (anomaly) => this.#queue({ kind: 'anomaly', plugin: id, anomaly }),
-      log: (record) => this.#queue({ kind: 'log', plugin: id, record }),
-      event: (event) => this.#queue({ kind: 'event', plugin: id, event }),
+      anomaly: (anomaly) => this.#outbox.queue({ kind: 'anomaly', plugin: id, anomaly }),
+      log: (record) => this.#outbox.queue({ kind: 'log', plugin: id, record }),
+      event: (event) => this.#outbox.queue({ kind: 'event', plugin: id, event }),
       call: (name, request, fuel) => this.#ask(HOST_OP.CALL, index, nameIndex(name), request, fuel) ?? EMPTY,
       resource: (name, request) => {
         const answer = this.#ask(HOST_OP.RESOURCE, index, nameIndex(name), request);
         return answer === undefined ? undefined : text(answer);
       },
     };
-  }
-
-  #queue(item: TelemetryItem): void {
-    this.#telemetry.push(item);
-    if (this.#telemetry.length >= TELEMETRY_BATCH) this.#flush();
-  }
-
-  #flush(): void {
-    if (this.#telemetry.length === 0) return;
-    const items = this.#telemetry;
-    this.#telemetry = [];
-    try {
-      this.#post({ type: 'telemetry', items });
-    } catch {
-      // A record holding something that cannot be cloned (a function in a log field):
-      // send it as JSON-safe data rather than lose the batch.
-      this.#post({ type: 'telemetry', items: JSON.parse(JSON.stringify(items, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))) as TelemetryItem[] });
-    }
   }
 
   /**

@@ -27,7 +27,7 @@ import { Job, LanePlugin } from './pool-job.js';
 import { HeatMap, pickLane } from './pool-placement.js';
 import { DEFAULT_SLOT_BYTES, OP } from './pool-protocol.js';
 import { catalogWith, operatorPolicy } from './policy.js';
-import type { BackendHost, CallerFuel, HandleEvent, HandleState, HandleStats, IsolationBackend, PluginHandle, PluginSpec, PolicySpec } from './spec.js';
+import type { BackendHost, CallProbe, CallerFuel, HandleEvent, HandleState, HandleStats, IsolationBackend, PluginHandle, PluginSpec, PolicySpec } from './spec.js';
 
 /** Options for {@link PoolBackend}. */
 export interface PoolOptions {
@@ -239,14 +239,14 @@ class PoolHandle implements PluginHandle {
     return this.record.book.fault;
   }
 
-  call(exportName: string, input: Uint8Array): Promise<Uint8Array> {
+  call(exportName: string, input: Uint8Array, probe?: CallProbe): Promise<Uint8Array> {
     const what = `call of ${JSON.stringify(exportName)} on plugin ${this.id}`;
     try {
       this.record.book.assertCallable(what);
     } catch (error) {
       return Promise.reject(toForgeError(error));
     }
-    const job = new Job(OP.CALL, { plugin: this.record, exportName, input, timeoutMs: this.record.spec.timeoutMs, what });
+    const job = new Job(OP.CALL, { plugin: this.record, exportName, input, timeoutMs: this.record.spec.timeoutMs, what, probe });
     this.lane.submit(job);
     return job.promise<Uint8Array>();
   }
@@ -256,11 +256,11 @@ class PoolHandle implements PluginHandle {
    * fuel its caller lends (see {@link PluginHandle.callSync}).
    * @throws ForgeError as {@link PluginHandle.call}
    */
-  callSync(exportName: string, input: Uint8Array, fuel?: CallerFuel): Uint8Array {
+  callSync(exportName: string, input: Uint8Array, fuel?: CallerFuel, probe?: CallProbe): Uint8Array {
     const what = `call of ${JSON.stringify(exportName)} on plugin ${this.id}`;
     this.record.book.assertCallable(what);
     const lent = lentFuel(fuel, what);
-    const job = new Job(OP.CALL, { plugin: this.record, exportName, input, timeoutMs: this.record.spec.timeoutMs, what, ...(lent === undefined ? {} : { lent }) });
+    const job = new Job(OP.CALL, { plugin: this.record, exportName, input, timeoutMs: this.record.spec.timeoutMs, what, ...(lent === undefined ? {} : { lent }), probe });
     try {
       return this.lane.runSync<Uint8Array>(job);
     } finally {

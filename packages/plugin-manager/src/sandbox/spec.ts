@@ -9,7 +9,7 @@
  * stay on the host thread (the audit log, the host application's own host calls, event
  * listeners, the logger, anomaly responses) is reached through {@link BackendHost}.
  */
-import type { AuditDecisionReport, AuditLevel, CallSpec, Ceiling, CedarMode, PluginGrant } from '@forgeone/microkernel';
+import type { AuditDecisionReport, AuditLevel, CallSpec, Ceiling, CedarMode, HostCallCount, PluginGrant } from '@forgeone/microkernel';
 import type { ForgeError, LogRecord, PluginIdentity } from '@forgeone/common';
 import type { AbiLimits, EntryPoints } from '../abi/index.js';
 import type { EntryPointName } from '../plugin/index.js';
@@ -72,6 +72,56 @@ export interface PluginSpec {
     readonly registered: readonly (string | CallSpec)[];
   };
   readonly abiLimits?: Partial<AbiLimits>;
+  /**
+   * Build the instance so that its host calls can be recorded for tracing (a
+   * {@link CallProbe} with `traceHostCalls`): each import is wrapped to time it.
+   * Default false: imports are bound as they are and no call records host calls.
+   */
+  readonly traceHostCalls?: boolean;
+  /**
+   * Count the plugin's host calls by call and decision, reported through
+   * {@link BackendHost.hostCallCounts} (telemetry.metrics_enabled). Default false.
+   */
+  readonly countHostCalls?: boolean;
+}
+
+/** Host calls recorded per call at most; later ones are only counted ({@link CallProbe.droppedHostCalls}). */
+export const MAX_TRACED_HOST_CALLS = 64;
+
+/** One host call a plugin made during a traced call. */
+export interface HostCallRecord {
+  /** The import's name, `wasi_snapshot_preview1.fd_write` or `forge.kv_get`. */
+  readonly call: string;
+  /** What the gate decided (`deny` also for a refusal made outside policy). */
+  readonly decision: 'allow' | 'deny';
+  /** The kind of resource the call touches in the policy catalog (`path`, `host`, `kv`, `plugin`, `none`). */
+  readonly resourceKind: string;
+  /** When the host call started and ended, in ms since the epoch (fractional). */
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * What a backend reports about one call when its caller asks: pass a probe to
+ * {@link PluginHandle.call} and read it once the call settled (fulfilled or rejected).
+ * Without a probe a call costs nothing more.
+ */
+export interface CallProbe {
+  /** Set by the caller: record the host calls the plugin makes (needs a spec built with traceHostCalls). */
+  readonly traceHostCalls: boolean;
+  /** Fuel the call used, in units, at most its budget (0 when not metered). */
+  fuelUsed: bigint;
+  /** The plugin's linear memory after the call, in bytes (0 when unknown: the call did not run). */
+  memoryBytes: number;
+  /** The first {@link MAX_TRACED_HOST_CALLS} host calls, in order, when traced. */
+  hostCalls: readonly HostCallRecord[];
+  /** Host calls made beyond those recorded. */
+  droppedHostCalls: number;
+}
+
+/** A fresh probe. */
+export function callProbe(traceHostCalls = false): CallProbe {
+  return { traceHostCalls, fuelUsed: 0n, memoryBytes: 0, hostCalls: [], droppedHostCalls: 0 };
 }
 
 /**
@@ -125,6 +175,12 @@ export interface BackendHost {
    * request (the plugin receives it; the call does not run).
    */
   hostCallResource?(plugin: string, name: string, request: Uint8Array): string | undefined;
+  /**
+   * Host calls the plugin's gate decided since the last report, by call and decision
+   * (increments). Backends report them at least once a second while the plugin is
+   * called, and when {@link IsolationBackend.flushCounts} asks.
+   */
+  hostCallCounts?(plugin: string, counts: readonly HostCallCount[]): void;
 }
 
 /** Counters a handle keeps. */
@@ -140,6 +196,8 @@ export interface HandleStats {
    * time): its worker was replaced, or it ran out of fuel a caller lent it.
    */
   readonly restarts: number;
+  /** The plugin's linear memory after its last call or step, in bytes (0 before the first). */
+  readonly memoryBytes: number;
 }
 
 /**
@@ -176,8 +234,10 @@ export interface PluginHandle {
    * failure replaced the worker; the call did not run), FO_SANDBOX_WORKER_REPLACED
    * (running, waiting for the host, when a neighbour's failure replaced the worker; it
    * may have had effects). The last two are not failures of this plugin.
+   * With a `probe`, the backend fills it in (fuel, memory, traced host calls) before the
+   * promise settles.
    */
-  call(exportName: string, input: Uint8Array): Promise<Uint8Array>;
+  call(exportName: string, input: Uint8Array, probe?: CallProbe): Promise<Uint8Array>;
   /**
    * Calls an export synchronously, blocking the calling thread until it answers: for
    * forge.call_plugin, where one plugin's host call calls another. Optional: a backend
@@ -190,9 +250,10 @@ export interface PluginHandle {
    * caller capped (less than its own budget) fails with FO_SANDBOX_CPU_LIMIT too, but it
    * was the caller's budget that ran out: the instance is re-created (a `restarted`
    * event), not poisoned.
+   * @param probe as {@link call}'s
    * @throws ForgeError as {@link call}
    */
-  callSync?(exportName: string, input: Uint8Array, fuel?: CallerFuel): Uint8Array;
+  callSync?(exportName: string, input: Uint8Array, fuel?: CallerFuel, probe?: CallProbe): Uint8Array;
   /** Runs a lifecycle entry point if the manifest names one; false when it names none. */
   lifecycle(step: EntryPointName): Promise<boolean>;
   /** Frees the instance; later calls reject with FO_SANDBOX_UNLOADED. Idempotent. */
@@ -215,6 +276,12 @@ export interface IsolationBackend {
   load(spec: PluginSpec): Promise<PluginHandle>;
   /** Replaces the operator policy of every hosted plugin (all cached decisions are dropped). */
   updatePolicy(policy: PolicySpec): Promise<void>;
+  /**
+   * Hands the host-call counts gathered so far to {@link BackendHost.hostCallCounts}.
+   * Backends whose threads report on their own schedule (the pool: at least once a
+   * second while busy, and when a worker goes idle) may report what they have received.
+   */
+  flushCounts?(): void;
   /** Unloads everything and releases threads and processes. Idempotent. */
   close(): Promise<void>;
 }

@@ -15,7 +15,7 @@ import { TrustStore } from '../../attestation/trust-store.js';
 import { NOW, makeIssued, makePackage, makeRoot } from '../../attestation/test-support/pki.js';
 import { InlineBackend, PoolBackend, type PoolOptions } from '../../sandbox/index.js';
 import { assembleWat } from '../../test-support/wat.js';
-import { PluginRegistry } from '../registry.js';
+import { PluginRegistry, type RegistryOptions } from '../registry.js';
 
 const root = makeRoot('Registry Test Root');
 const publisher = makeIssued(root, 'Registry Test Publisher', false);
@@ -127,6 +127,7 @@ export async function testRegistry(
   backend: 'inline' | 'pool' = 'inline',
   yaml = '',
   options: { readonly attestation?: OpenPackageOptions | undefined; readonly pool?: PoolOptions } = {},
+  registryOptions: Pick<RegistryOptions, 'tracing' | 'logger'> = {},
 ): Promise<{ registry: PluginRegistry; events: TelemetryEvent[]; dir: string; audit: AuditLog }> {
   const attestation = options.attestation ?? { verifySignatures: true, trustStore, now: NOW };
   const dir = await mkdtemp(join(tmpdir(), 'forge-registry-'));
@@ -144,6 +145,7 @@ export async function testRegistry(
     audit,
     attestation,
     backend: (host) => (backend === 'inline' ? new InlineBackend(host) : new PoolBackend(host, { size: 1, ...options.pool })),
+    ...registryOptions,
   });
   return { registry, events, dir, audit };
 }
