@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfigFile, silentLogger } from '@forgeone/common';
 import { codeOf } from '@forgeone/common/testing';
+import { otlpReceiver } from '@forgeone/plugin-manager/testing';
 import { signedSample, testDaemon, type TestDaemon, type TestDaemonOptions } from '../test-support/daemon.js';
 import { call, send, type DaemonTarget } from './client.js';
 import { startDaemon } from './daemon.js';
@@ -159,3 +160,52 @@ async function sendBytes(target: DaemonTarget, path: string, input: string): Pro
   assert.equal(response.status, 200, response.body.toString());
   return response.body.toString('utf8');
 }
+
+describe('forge daemon: metrics and figures', () => {
+  it('serves Prometheus metrics on their own listener, and per-plugin figures at /v1/stats, after real calls', async () => {
+    const d = await daemon();
+    await call(d.socket, { method: 'POST', path: '/v1/plugins?start=true', bytes: await readFile(await signedSample(d.dir)) });
+    for (let i = 0; i < 3; i += 1) await sendBytes(d.socket, '/v1/plugins/sample-plugin/call/greet', `n${i}`);
+    const metricsUrl = d.daemon.metricsUrl;
+    assert.ok(metricsUrl !== undefined && /^http:\/\/127\.0\.0\.1:\d+\/metrics$/.test(metricsUrl), String(metricsUrl));
+    const scrape = await fetch(metricsUrl);
+    assert.equal(scrape.status, 200);
+    const text = await scrape.text();
+    assert.match(text, /^forgeone_plugin_calls_total\{plugin="sample-plugin"\} 3$/m);
+    assert.match(text, /^forgeone_plugins\{state="running"\} 1$/m);
+    assert.equal((await fetch(metricsUrl.replace('/metrics', '/other'))).status, 404, 'nothing but the endpoint');
+    const stats = await call<{ plugins: { name: string; calls: number; errors: number; p99Seconds: number | null; memoryBytes: number | null; fuelTotal: number }[] }>(d.socket, {
+      method: 'GET',
+      path: '/v1/stats',
+    });
+    const sample = stats.plugins.find((entry) => entry.name === 'sample-plugin');
+    assert.deepEqual([sample?.calls, sample?.errors], [3, 0]);
+    assert.ok(sample !== undefined && sample.p99Seconds !== null && sample.p99Seconds > 0 && sample.memoryBytes === 65_536 && sample.fuelTotal > 0, JSON.stringify(sample));
+  });
+
+  it('opens no metrics listener when metrics are off', async () => {
+    const d = await daemon({ telemetryYaml: '    tracing_enabled: false\n    metrics_enabled: false\n' });
+    assert.equal(d.daemon.metricsUrl, undefined);
+  });
+});
+
+describe('forge daemon: traces', () => {
+  it('joins a plugin call to the trace named by the API request\'s traceparent, and exports it over OTLP', async () => {
+    const receiver = await otlpReceiver();
+    try {
+      const d = await testDaemon({ telemetryYaml: `    tracing_enabled: true\n    otlp_endpoint: ${receiver.url}\n    prometheus_listen: 127.0.0.1:0\n` });
+      await call(d.socket, { method: 'POST', path: '/v1/plugins?start=true', bytes: await readFile(await signedSample(d.dir)) });
+      const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+      const parent = '00f067aa0ba902b7';
+      const response = await send(d.socket, { method: 'POST', path: '/v1/plugins/sample-plugin/call/greet', bytes: new TextEncoder().encode('trace'), headers: { traceparent: `00-${traceId}-${parent}-01` } });
+      assert.equal(response.status, 200);
+      await d.close();
+      const span = receiver.spans.find((candidate) => candidate.name === 'plugin.call');
+      assert.ok(span !== undefined, `spans received: ${receiver.spans.map((candidate) => candidate.name).join(', ')}`);
+      assert.deepEqual([span.traceId, span.parentSpanId], [traceId, parent]);
+      assert.equal(span.attributes['forgeone.plugin'], 'sample-plugin');
+    } finally {
+      await receiver.close();
+    }
+  });
+});

@@ -15,17 +15,19 @@ import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { ForgeError, fromFsError, toForgeError, type ForgeConfig, type LogRecord, type Logger } from '@forgeone/common';
 import { openConfiguredAuditLog, type AuditLog } from '@forgeone/microkernel';
-import { PluginManager, PluginRegistry, PluginStore, storeOptionsFromConfig } from '@forgeone/plugin-manager';
+import { PluginManager, PluginRegistry, PluginStore, createMetrics, createTracing, storeOptionsFromConfig } from '@forgeone/plugin-manager';
 import { loadAttestationSettings } from '@forgeone/plugin-manager/signing';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from './http/api.js';
 import type { Route } from './http/route.js';
 import { takeDaemonLock, type DaemonLock } from './lock.js';
 import { PluginLogs } from './logs.js';
+import { serveMetrics } from './metrics-listener.js';
 import { DAEMON_ROUTES } from './routes/index.js';
 import type { DaemonServices } from './routes/services.js';
 import { PluginService } from './service.js';
 import { DaemonState } from './state.js';
+import { DaemonStats } from './stats.js';
 import { Tokens } from './tokens.js';
 
 /** What the daemon is started with. */
@@ -50,6 +52,8 @@ export interface RunningDaemon {
   readonly socket: string;
   /** `http://HOST:PORT` of the TCP listener (the port resolved when 0 was asked), or undefined. */
   readonly url: string | undefined;
+  /** `http://HOST:PORT/<endpoint>` of the Prometheus listener, or undefined (metrics off, or prometheus_listen off). */
+  readonly metricsUrl: string | undefined;
   readonly services: DaemonServices;
   /** Resolves when the plugins that should run have been brought back (or failed to). */
   readonly restored: Promise<void>;
@@ -101,12 +105,18 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       logs.accept(record);
       options.onLog?.(record);
     });
-    const registry = await PluginRegistry.create(config, { audit: audit ?? false, logger: registryLogger, configDir: options.configDir, attestation });
+    const tracing = createTracing(config.telemetry, { serviceName: 'forge-daemon', serviceVersion: options.version, logger });
+    if (tracing !== undefined) cleanups.push(() => tracing.shutdown());
+    const registry = await PluginRegistry.create(config, { audit: audit ?? false, logger: registryLogger, configDir: options.configDir, attestation, ...(tracing === undefined ? {} : { tracing }) });
     const manager = new PluginManager(registry, store);
+    const stats = new DaemonStats(registry);
+    const metrics = createMetrics(config.telemetry, registry);
     const state = DaemonState.open(config.daemon.database);
     const plugins = new PluginService({ manager, store, state, logs, logger });
     cleanups.push(async () => {
       await plugins.close();
+      stats.close();
+      metrics?.close();
       state.close();
     });
 
@@ -116,6 +126,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       plugins,
       tokens: new Tokens(state.db),
       logs,
+      stats,
       audit,
       about: { version: options.version, startedAt: new Date().toISOString(), pid: process.pid },
       ready: () => ready && !draining,
@@ -164,6 +175,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     }
 
+    let metricsUrl: string | undefined;
+    if (metrics !== undefined && config.telemetry.prometheus_listen !== 'off') {
+      const listener = await serveMetrics(metrics, config.telemetry.prometheus_listen, config.telemetry.prometheus_endpoint, logger);
+      cleanups.push(() => listener.close());
+      metricsUrl = listener.url;
+    }
+
     const restored = plugins.restore().then(
       (outcome) => {
         ready = true;
@@ -178,6 +196,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     return {
       socket,
       url,
+      metricsUrl,
       services,
       restored,
       close: () => {

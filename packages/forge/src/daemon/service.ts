@@ -9,7 +9,7 @@
  * ones desired running or paused are started in dependency order.
  */
 import { toForgeError, type ForgeError, type Logger } from '@forgeone/common';
-import { PluginState, type InstallOptions, type InstalledPlugin, type PermissionDiff, type PluginManager, type PluginInfo, type PluginStore, type PluginRegistry } from '@forgeone/plugin-manager';
+import { PluginState, type CallOptions, type InstallOptions, type InstalledPlugin, type PermissionDiff, type PluginManager, type PluginInfo, type PluginStore, type PluginRegistry } from '@forgeone/plugin-manager';
 import type { PluginLogs } from './logs.js';
 import { Serial } from './serial.js';
 import type { DaemonState, DesiredState } from './state.js';
@@ -168,11 +168,11 @@ export class PluginService {
   }
 
   /**
-   * Calls an export of a running plugin.
+   * Calls an export of a running plugin; `options` carries the caller's W3C trace context.
    * @throws ForgeError FO_REGISTRY_NOT_FOUND (not loaded), FO_LIFECYCLE_NOT_RUNNING, the call's codes
    */
-  call(name: string, exportName: string, input: Uint8Array): Promise<Uint8Array> {
-    return this.#registry.call(name, exportName, input);
+  call(name: string, exportName: string, input: Uint8Array, options: CallOptions = {}): Promise<Uint8Array> {
+    return this.#registry.call(name, exportName, input, options);
   }
 
   /**

@@ -49,6 +49,8 @@ export interface TestDaemonOptions {
   readonly yaml?: string;
   /** Lines inside its daemon table, e.g. `    max_request_size: 2KB\n`. */
   readonly daemonYaml?: string;
+  /** Lines inside its telemetry table (default: tracing off, metrics on a free loopback port). */
+  readonly telemetryYaml?: string;
   /** Reuse this workspace (a restart) instead of making one. */
   readonly dir?: string;
 }
@@ -56,7 +58,8 @@ export interface TestDaemonOptions {
 /** Starts a daemon (see the module comment). */
 export async function testDaemon(options: TestDaemonOptions = {}): Promise<TestDaemon> {
   const daemonTable = `  daemon:\n    socket: run/forge.sock\n    database: run/daemon.db\n    listen: 127.0.0.1:0\n${options.daemonYaml ?? ''}`;
-  const workspace = options.dir ?? (await signingWorkspace('forge-daemon-', `${daemonTable}${options.yaml ?? ''}`));
+  const telemetryTable = `  telemetry:\n${options.telemetryYaml ?? '    tracing_enabled: false\n    prometheus_listen: 127.0.0.1:0\n'}`;
+  const workspace = options.dir ?? (await signingWorkspace('forge-daemon-', `${daemonTable}${telemetryTable}${options.yaml ?? ''}`));
   const config = await loadConfigFile(join(workspace, 'plugin-manager.yaml'));
   const logs: LogRecord[] = [];
   const daemon = await startDaemon({

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { codeOf } from '@forgeone/common/testing';
 import { createTracing } from '../metrics/index.js';
 import { fields, read, signedPlugin, testRegistry, text } from './test-support/plugins.js';
-import { otlpReceiver, type ReceivedSpan } from './test-support/otlp.js';
+import { otlpReceiver, type ReceivedSpan } from '../test-support/otlp.js';
 
 const APP_TOML = '[dependencies]\nlib = "^1.0.0"\n\n[permissions]\nsyscalls = ["forge.call_plugin"]\n';
 const FORBID_LIB = 'forbid(principal, action == ForgeOne::Action::"forge.call_plugin", resource is ForgeOne::Target) when { resource.name == "lib" };';

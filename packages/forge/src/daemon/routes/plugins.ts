@@ -178,6 +178,12 @@ export const PLUGIN_ROUTES: readonly Route<DaemonServices>[] = [
     body: 'binary',
     resource: byName,
     response: { status: 200, content: 'binary', description: 'The call\'s output bytes.' },
-    handler: ({ services, params, body }) => services.plugins.call(params['name'] as string, params['export'] as string, body instanceof Buffer ? new Uint8Array(body) : new Uint8Array(0)),
+    handler: ({ services, params, body, request }) => {
+      const { traceparent, tracestate } = request.headers;
+      return services.plugins.call(params['name'] as string, params['export'] as string, body instanceof Buffer ? new Uint8Array(body) : new Uint8Array(0), {
+        ...(typeof traceparent === 'string' ? { traceparent } : {}),
+        ...(typeof tracestate === 'string' ? { tracestate } : {}),
+      });
+    },
   }),
 ];

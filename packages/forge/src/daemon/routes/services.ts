@@ -5,6 +5,7 @@
 import type { AuditLog } from '@forgeone/microkernel';
 import type { PluginLogs } from '../logs.js';
 import type { PluginService } from '../service.js';
+import type { DaemonStats } from '../stats.js';
 import type { Tokens } from '../tokens.js';
 
 /** See the module comment. */
@@ -12,6 +13,8 @@ export interface DaemonServices {
   readonly plugins: PluginService;
   readonly tokens: Tokens;
   readonly logs: PluginLogs;
+  /** Per-plugin call figures (GET /v1/stats). */
+  readonly stats: DaemonStats;
   /** The audit log (undefined with security.audit_logging off). */
   readonly audit: AuditLog | undefined;
   /** The daemon's version and when it started. */

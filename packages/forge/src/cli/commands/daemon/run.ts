@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
-import { createLogger, type LogRecord } from '@forgeone/common';
+import { createJsonLogger } from '@forgeone/plugin-manager';
 import { startDaemon } from '../../../daemon/daemon.js';
 import { FORGE_VERSION } from '../../../version.js';
 import { CONFIG_FLAG, defineCommand } from '../../command.js';
@@ -36,12 +36,10 @@ export const daemonRun = defineCommand({
   examples: ['forge daemon', 'forge daemon --config /etc/forgeone/plugin-manager.yaml'],
   async run({ flags }, io) {
     const { config, file } = await loadCliConfig(io, flags.config);
-    const sink = (record: LogRecord): void => {
-      io.stderr.write(`${JSON.stringify({ time: new Date(record.time).toISOString(), level: record.level, msg: record.message, ...record.fields })}\n`);
-    };
-    const logger = createLogger(sink, config.telemetry.log_level);
+    // JSON lines (pino) on stderr; stdout stays free for what a supervisor may parse.
+    const logger = createJsonLogger(config.telemetry, { destination: 2, base: { service: 'forge-daemon' } });
     const daemon = await startDaemon({ config, configDir: file === undefined ? io.cwd : dirname(file), logger, version: FORGE_VERSION, socketUser: socketUser() });
-    io.stderr.write(`forge daemon: serving ${sanitizeForTerminal(daemon.socket)}${daemon.url === undefined ? '' : ` and ${daemon.url}`}\n`);
+    io.stderr.write(`forge daemon: serving ${sanitizeForTerminal(daemon.socket)}${daemon.url === undefined ? '' : ` and ${daemon.url}`}${daemon.metricsUrl === undefined ? '' : `; metrics at ${daemon.metricsUrl}`}\n`);
     await new Promise<void>((resolve) => {
       const stop = (): void => {
         process.off('SIGINT', stop);

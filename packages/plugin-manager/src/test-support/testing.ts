@@ -1,0 +1,6 @@
+/**
+ * `@forgeone/plugin-manager/testing`: helpers other packages' tests use. Not a stable API;
+ * not published (test-support folders are left out of the package).
+ */
+export { ALL_FEATURES, assembleWat, disassembleWasm, type AssembleOptions, type WatFeatures } from './wat.js';
+export { otlpReceiver, type ReceivedSpan } from './otlp.js';
