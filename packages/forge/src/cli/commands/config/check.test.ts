@@ -24,6 +24,20 @@ describe('forge config check', () => {
     assert.match(run.stderr, /pm\.yaml: valid/);
   });
 
+  it('warns about grants that hand secrets, volumes or hosts to a name without naming its publisher', async () => {
+    const grants =
+      'plugin_manager:\n  policy:\n    grants:\n      wallet:\n        config:\n          api_key: s3cret\n      bound:\n        publisher: ACME\n        config:\n          api_key: s3cret\n      empty: {}\n';
+    const dir = await dirWith({ 'pm.yaml': grants });
+    const run = await forge(['config', 'check', 'pm.yaml'], { cwd: dir });
+    assert.equal(run.status, 0, run.stderr);
+    const warnings = run.stderr.split('\n').filter((line) => line.startsWith('warning: '));
+    assert.deepEqual(warnings, [
+      'warning: policy.grants.wallet names no publisher, so a plugin called wallet from any trusted publisher gets its config values, volumes and hosts; add publisher: "<the publisher>"',
+    ]);
+    const json = JSON.parse((await forge(['config', 'check', 'pm.yaml', '--json'], { cwd: dir })).stdout) as { warnings: string[] };
+    assert.equal(json.warnings.length, 1);
+  });
+
   it('finds ./plugin-manager.yaml, then $FORGE_CONFIG, else prints the defaults', async () => {
     const dir = await dirWith({ 'plugin-manager.yaml': 'plugin_manager:\n  max_plugins: 7\n', 'other.yaml': 'plugin_manager:\n  max_plugins: 9\n' });
     const local = await forge(['config', 'check', '--json'], { cwd: dir });
