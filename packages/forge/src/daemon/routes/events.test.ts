@@ -93,6 +93,19 @@ describe('GET /v1/events', () => {
     stream.close();
   });
 
+  it('keeps a quiet stream open past daemon.request_timeout, which bounds ordinary requests only', async () => {
+    const d = await daemon({ daemonYaml: '    request_timeout: 200ms\n' });
+    const viewer = d.tcp(d.daemon.services.tokens.create('watcher', 'viewer').token);
+    const stream = await openStream(viewer, '/v1/events?types=audit');
+    // Five request timeouts of silence: an idle-timed-out connection would be gone by now.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.equal(d.daemon.services.streams.size, 1);
+    await call(d.socket, { method: 'POST', path: '/v1/tokens', json: { name: 'later', role: 'viewer' } });
+    const text = await stream.until((received) => received.includes('"action":"api.tokens.create"'), 'the audit event after the silence');
+    assert.equal(sseEvents(text)[0]?.event, 'audit');
+    stream.close();
+  });
+
   it('ends the stream of a client that falls 1,000 events behind with event: overflow, and keeps serving everyone else', async () => {
     // Every request is audited at level all: each one is an audit event for the stream.
     const d = await daemon({ auditYaml: '    level: all\n' });
@@ -109,7 +122,8 @@ describe('GET /v1/events', () => {
     const text = await stalled.resume();
     const overflow = /event: overflow\ndata: ([^\n]*)\n\n/.exec(text);
     assert.ok(overflow !== null, `no overflow event at the end: ${text.slice(-300)}`);
-    assert.equal((JSON.parse(overflow[1] as string) as { error: { code: string } }).error.code, 'FO_DAEMON_STREAM_OVERFLOW');
+    const { error } = JSON.parse(overflow[1] as string) as { error: { code: string; details: { queued: number } } };
+    assert.deepEqual([error.code, error.details.queued], ['FO_DAEMON_STREAM_OVERFLOW', 1001], 'the 1,001st waiting event ends it');
     assert.match(text.slice(overflow.index + overflow[0].length), /^\r\n(?:0\r\n\r\n)?$/, 'the overflow event is the last thing sent');
     assert.ok(text.includes('event: audit\n'), 'the client got the events that fit before it fell behind');
     assert.equal(reader.status, 200);

@@ -98,7 +98,9 @@ describe('GET /v1/plugins/:name/logs', () => {
     const body = text.slice(text.indexOf('\r\n\r\n') + 4);
     const last = /\{"error":\{[^\n]*\}\}\n/.exec(body);
     assert.ok(last !== null, `no error line in the stream's end: ${body.slice(-300)}`);
-    assert.equal((JSON.parse(last[0]) as { error: { code: string } }).error.code, 'FO_DAEMON_STREAM_OVERFLOW');
+    const { error } = JSON.parse(last[0]) as { error: { code: string; details: { queued: number; queuedBytes: number } } };
+    assert.equal(error.code, 'FO_DAEMON_STREAM_OVERFLOW');
+    assert.ok(error.details.queuedBytes > 4 * 1024 * 1024 && error.details.queued < 1000, `the byte bound ended it: ${JSON.stringify(error.details)}`);
     assert.match(body.slice(last.index + last[0].length), /^\r\n(?:0\r\n\r\n)?$/, 'nothing follows the error line but the end of the chunked body');
     assert.deepEqual(await call(d.socket, { method: 'GET', path: '/v1/health' }), { status: 'ok' });
   });
