@@ -17,6 +17,8 @@ const outputs = {
   'docs/reference/config.md': common.renderConfigReference(),
   ...(pm.renderManifestReference ? { 'docs/reference/manifest.md': pm.renderManifestReference() } : {}),
   ...(forge.renderCliReference ? { 'docs/reference/cli.md': forge.renderCliReference() } : {}),
+  ...(forge.renderHttpReference ? { 'docs/reference/http-api.md': forge.renderHttpReference() } : {}),
+  ...(forge.daemonOpenApi ? { 'docs/reference/openapi.json': `${JSON.stringify(forge.daemonOpenApi(), null, 2)}\n` } : {}),
   'docs/reference/api.md': renderApiReport(await readApi(root)),
 };
 

@@ -21,7 +21,7 @@ export { PluginTrust, TrustContext, type CacheStats, type SyscallArgs, type Trus
 export { DecisionCounts, SyscallBridge, type AuditPort, type BridgeAuditEntry, type BridgeOptions, type HostCallCount, type HostCallDefinition } from './bridge/index.js';
 
 // The audit log: writing, reading, verifying, checkpoint keys.
-export { AuditLog, type AuditCheckpointNotice, type AuditLogOptions, type AuditLogStats, type AuditSink } from './audit/index.js';
+export { AuditLog, type AuditCheckpointNotice, type AuditEventNotice, type AuditLogOptions, type AuditLogStats, type AuditObserver, type AuditSink } from './audit/index.js';
 export type { ChainAnchor, DurableCheckpoint, WriterStats } from './audit/index.js';
 export { AUDIT_LEVELS, DEFAULT_AUDIT_LEVEL, type AuditEventClass, type AuditLevel } from './audit/index.js';
 export type {

@@ -12,23 +12,28 @@
  */
 import { existsSync, mkdirSync, rmSync, chmodSync } from 'node:fs';
 import { connect } from 'node:net';
-import { dirname } from 'node:path';
-import { ForgeError, fromFsError, toForgeError, type ForgeConfig, type LogRecord, type Logger } from '@forgeone/common';
-import { openConfiguredAuditLog, type AuditLog } from '@forgeone/microkernel';
+import { dirname, join } from 'node:path';
+import { ForgeError, TelemetryBus, fromFsError, toForgeError, type ForgeConfig, type LogRecord, type Logger } from '@forgeone/common';
+import { auditPathsFromConfig, openConfiguredAuditLog, type AuditLog } from '@forgeone/microkernel';
 import { PluginManager, PluginRegistry, PluginStore, createMetrics, createTracing, storeOptionsFromConfig } from '@forgeone/plugin-manager';
 import { loadAttestationSettings } from '@forgeone/plugin-manager/signing';
 import type { FastifyInstance } from 'fastify';
+import { AuditReader } from './audit-reader.js';
+import { EventHub } from './events.js';
 import { buildApi } from './http/api.js';
 import type { Route } from './http/route.js';
 import { takeDaemonLock, type DaemonLock } from './lock.js';
 import { PluginLogs } from './logs.js';
 import { serveMetrics } from './metrics-listener.js';
+import { PendingUpgrades } from './pending.js';
 import { DAEMON_ROUTES } from './routes/index.js';
 import type { DaemonServices } from './routes/services.js';
 import { PluginService } from './service.js';
 import { DaemonState } from './state.js';
 import { DaemonStats } from './stats.js';
+import { Streams, type StreamLimits } from './streams.js';
 import { Tokens } from './tokens.js';
+import { Upgrades } from './upgrades.js';
 
 /** What the daemon is started with. */
 export interface DaemonOptions {
@@ -44,6 +49,8 @@ export interface DaemonOptions {
   readonly socketUser: string;
   /** Extra routes (the dashboard's, tests'), served like the table's. */
   readonly routes?: readonly Route<DaemonServices>[];
+  /** Bounds of log follows and event streams (streams.ts; defaults: 64 open, 1,000 queued, a heartbeat every 15 s). */
+  readonly streams?: Partial<StreamLimits>;
 }
 
 /** A running daemon. */
@@ -107,7 +114,16 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     });
     const tracing = createTracing(config.telemetry, { serviceName: 'forge-daemon', serviceVersion: options.version, logger });
     if (tracing !== undefined) cleanups.push(() => tracing.shutdown());
-    const registry = await PluginRegistry.create(config, { audit: audit ?? false, logger: registryLogger, configDir: options.configDir, attestation, ...(tracing === undefined ? {} : { tracing }) });
+    // The registry's own bus (not the process-wide one): lifecycle events for /v1/events.
+    const telemetry = new TelemetryBus((error, event) => logger.warn('a telemetry listener threw', { event: event.name, error: toForgeError(error).message }));
+    const registry = await PluginRegistry.create(config, {
+      audit: audit ?? false,
+      logger: registryLogger,
+      configDir: options.configDir,
+      attestation,
+      telemetry,
+      ...(tracing === undefined ? {} : { tracing }),
+    });
     const manager = new PluginManager(registry, store);
     const stats = new DaemonStats(registry);
     const metrics = createMetrics(config.telemetry, registry);
@@ -119,6 +135,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       metrics?.close();
       state.close();
     });
+    const upgrades = new Upgrades(PendingUpgrades.open(state.db, join(dirname(config.daemon.database), 'pending')), plugins, logger);
+    const events = new EventHub({ telemetry, registry, audit });
+    const streams = new Streams(options.streams);
 
     let ready = false;
     let draining = false;
@@ -128,6 +147,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       logs,
       stats,
       audit,
+      auditReader: new AuditReader(auditPathsFromConfig(config.audit, options.configDir), audit),
+      events,
+      streams,
+      upgrades,
       about: { version: options.version, startedAt: new Date().toISOString(), pid: process.pid },
       ready: () => ready && !draining,
     };
@@ -162,6 +185,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       draining = true;
       await Promise.all(servers.map((server) => server.close()));
       rmSync(socket, { force: true });
+    });
+    // Runs before the servers close (cleanups run in reverse): an open stream would hold its server open.
+    cleanups.push(() => {
+      events.close();
+      streams.closeAll();
     });
     let url: string | undefined;
     if (config.daemon.listen !== 'off') {

@@ -65,6 +65,13 @@ export class PluginLogs {
     };
   }
 
+  /** Live subscribers, every plugin together. */
+  get subscribers(): number {
+    let count = 0;
+    for (const set of this.#subscribers.values()) count += set.size;
+    return count;
+  }
+
   /** Drops what is kept of `plugin` (uninstalled). */
   forget(plugin: string): void {
     this.#buffers.delete(plugin);

@@ -4,7 +4,9 @@
  *
  * - `tokens`: API bearer tokens, the secret stored only as its sha256 (tokens.ts);
  * - `desired`: the state each plugin should be in (running, paused, stopped), written
- *   after every lifecycle change the API makes, read at start-up to bring plugins back.
+ *   after every lifecycle change the API makes, read at start-up to bring plugins back;
+ * - `pending`: upgrades refused for want of permission approval, kept for an admin to
+ *   approve or discard (pending.ts; the packages themselves are files beside the database).
  *
  * Durability: WAL with `synchronous = FULL`, so a change the API reported is on disk. The
  * schema version is `PRAGMA user_version`; a database written by a newer version is
@@ -16,7 +18,7 @@ import Database from 'better-sqlite3';
 import { ForgeError, fromFsError } from '@forgeone/common';
 
 /** The schema this code writes. */
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE tokens (
@@ -33,6 +35,18 @@ const MIGRATIONS: readonly string[] = [
      plugin TEXT PRIMARY KEY,
      state TEXT NOT NULL CHECK (state IN ('running', 'paused', 'stopped')),
      updated_at TEXT NOT NULL
+   );`,
+  `CREATE TABLE pending (
+     id TEXT PRIMARY KEY,
+     sha256 TEXT NOT NULL UNIQUE,
+     name TEXT NOT NULL,
+     from_version TEXT NOT NULL,
+     to_version TEXT NOT NULL,
+     publisher TEXT NOT NULL,
+     diff TEXT NOT NULL,
+     options TEXT NOT NULL,
+     received_at TEXT NOT NULL,
+     received_by TEXT NOT NULL
    );`,
 ];
 

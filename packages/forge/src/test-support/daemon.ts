@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createLogger, loadConfigFile, type LogRecord } from '@forgeone/common';
 import { send, type ApiRequest, type ApiResponse, type DaemonTarget } from '../daemon/client.js';
 import { startDaemon, type RunningDaemon } from '../daemon/daemon.js';
+import type { StreamLimits } from '../daemon/streams.js';
 import { pack } from '../cli/commands/package/pack.js';
 import { sign } from '../cli/commands/package/sign.js';
 import { cliFor } from './cli.js';
@@ -51,15 +52,19 @@ export interface TestDaemonOptions {
   readonly daemonYaml?: string;
   /** Lines inside its telemetry table (default: tracing off, metrics on a free loopback port). */
   readonly telemetryYaml?: string;
+  /** Lines inside its audit table, e.g. `    level: all\n`. */
+  readonly auditYaml?: string;
   /** Reuse this workspace (a restart) instead of making one. */
   readonly dir?: string;
+  /** Bounds of streams other than the defaults (a short heartbeat). */
+  readonly streams?: Partial<StreamLimits>;
 }
 
 /** Starts a daemon (see the module comment). */
 export async function testDaemon(options: TestDaemonOptions = {}): Promise<TestDaemon> {
   const daemonTable = `  daemon:\n    socket: run/forge.sock\n    database: run/daemon.db\n    listen: 127.0.0.1:0\n${options.daemonYaml ?? ''}`;
   const telemetryTable = `  telemetry:\n${options.telemetryYaml ?? '    tracing_enabled: false\n    prometheus_listen: 127.0.0.1:0\n'}`;
-  const workspace = options.dir ?? (await signingWorkspace('forge-daemon-', `${daemonTable}${telemetryTable}${options.yaml ?? ''}`));
+  const workspace = options.dir ?? (await signingWorkspace('forge-daemon-', `${daemonTable}${telemetryTable}${options.yaml ?? ''}`, options.auditYaml));
   const config = await loadConfigFile(join(workspace, 'plugin-manager.yaml'));
   const logs: LogRecord[] = [];
   const daemon = await startDaemon({
@@ -68,6 +73,7 @@ export async function testDaemon(options: TestDaemonOptions = {}): Promise<TestD
     logger: createLogger((record) => logs.push(record), 'debug'),
     version: 'test',
     socketUser: 'user:tester',
+    ...(options.streams === undefined ? {} : { streams: options.streams }),
   });
   await daemon.restored;
   const url = daemon.url;

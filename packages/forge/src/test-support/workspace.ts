@@ -10,9 +10,9 @@ import { cliFor } from './cli.js';
  * A directory with a forge-made root CA (`root/`), a publisher key and certificate
  * (`publisher.key`, `publisher.pem`), the root in a trust store (`trust/roots/`), and
  * `plugin-manager.yaml` using `plugins/`, that trust store and an audit log in `audit/`,
- * plus `extraYaml` (lines inside the plugin_manager table).
+ * plus `extraYaml` (lines inside the plugin_manager table) and `auditYaml` (lines inside its audit table).
  */
-export async function signingWorkspace(prefix: string, extraYaml = ''): Promise<string> {
+export async function signingWorkspace(prefix: string, extraYaml = '', auditYaml = ''): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   const { ok } = cliFor([caInit, caIssue, keygen]);
   await ok(dir, 'ca', 'init', '--out', 'root', '--name', 'ACME Root CA');
@@ -21,7 +21,7 @@ export async function signingWorkspace(prefix: string, extraYaml = ''): Promise<
   await mkdir(join(dir, 'trust', 'roots'), { recursive: true });
   await copyFile(join(dir, 'root', 'ca.pem'), join(dir, 'trust', 'roots', 'acme.pem'));
   // The audit log stays in the workspace, never in the state directory of the user running the tests.
-  const audit = '  audit:\n    path: audit/audit.log\n    checkpoint_key: audit/checkpoint-key.pem\n';
+  const audit = `  audit:\n    path: audit/audit.log\n    checkpoint_key: audit/checkpoint-key.pem\n${auditYaml}`;
   await writeFile(join(dir, 'plugin-manager.yaml'), `plugin_manager:\n  plugin_directory: plugins\n  security:\n    trust_store: trust\n${audit}${extraYaml}`);
   return dir;
 }

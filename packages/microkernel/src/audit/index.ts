@@ -31,6 +31,7 @@ export {
 export { listSegments, segmentPath, statePathFor, type SegmentFile } from './files.js';
 export { STATE_FORMAT, readCheckpointState, type CheckpointState } from './state.js';
 export { AuditLog } from './log.js';
+export type { AuditEventNotice, AuditObserver } from './observers.js';
 export type { AuditCheckpointNotice, AuditLogOptions, AuditLogStats, AuditSink } from './options.js';
 export type { ChainAnchor } from './chain.js';
 export type { DurableCheckpoint, WriterStats } from './writer.js';

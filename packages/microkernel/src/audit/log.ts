@@ -13,9 +13,10 @@ import type { ChainAnchor } from './chain.js';
 import { acquireLock, listSegments, statePathFor } from './files.js';
 import { bodyHead, formatTimestamp, jsonString } from './format.js';
 import { signCheckpoint } from './keys.js';
+import { AuditObservers, type AuditObserver } from './observers.js';
 import { auditLevelAdmits, type AuditEventClass, type AuditLevel } from './level.js';
 import { resolveLogOptions, type AuditLogOptions, type AuditLogStats, type AuditSink, type ResolvedLogOptions } from './options.js';
-import { encodeEventFields, encodeEventTail, encodeIdentityFields, parseAuditRecord, type AuditDecisionReport, type AuditEntry } from './record.js';
+import { bounded, encodeEventFields, encodeEventTail, encodeIdentityFields, parseAuditRecord, type AuditDecisionReport, type AuditEntry } from './record.js';
 import { recoverActiveSegment, type TornTail } from './recovery.js';
 import { readCheckpointState, writeCheckpointState } from './state.js';
 import { GroupCommitWriter, type DurableCheckpoint } from './writer.js';
@@ -69,6 +70,7 @@ export class AuditLog implements AuditSink {
   private lastTimestamp = '';
   // Encoded identity fields per identity: a plugin's calls share one IdentityContext.
   private readonly identities = new WeakMap<IdentityContext, string>();
+  private readonly observers: AuditObservers;
 
   private constructor(init: {
     path: string;
@@ -94,6 +96,7 @@ export class AuditLog implements AuditSink {
     this.segmentBytes = init.segmentBytes;
     this.sinceCheckpoint = init.sinceCheckpoint;
     this.openedAt = init.options.clock();
+    this.observers = new AuditObservers(init.options.logger);
   }
 
   /** Starts the checkpoint timer: only once the log is open, so a failed open leaves nothing running. */
@@ -197,8 +200,10 @@ export class AuditLog implements AuditSink {
     this.assertWritable();
     const fields = encodeEventFields(entry);
     const seq = this.seqValue + 1;
-    this.commit(seq, `${bodyHead(seq, this.timestamp(), this.prev, 'event')}${fields}`, false);
+    const ts = this.timestamp();
+    this.commit(seq, `${bodyHead(seq, ts, this.prev, 'event')}${fields}`, false);
     this.afterRecord();
+    if (this.observers.active) this.notify(seq, ts, entry.principal, entry.plugin, entry.action, entry.resource, entry.decision, entry.reason);
     return seq;
   }
 
@@ -219,8 +224,19 @@ export class AuditLog implements AuditSink {
     }
     const fields = `${who}${encodeEventTail(report.action, report.resource, report.allowed ? 'allow' : 'deny', report.reason, report.requested === undefined ? undefined : { requested: report.requested })}`;
     const seq = this.seqValue + 1;
-    this.commit(seq, `${bodyHead(seq, this.timestamp(), this.prev, 'event')}${fields}`, false);
+    const ts = this.timestamp();
+    this.commit(seq, `${bodyHead(seq, ts, this.prev, 'event')}${fields}`, false);
     this.afterRecord();
+    if (this.observers.active) this.notify(seq, ts, identity.principal, identity.plugin?.digest, report.action, report.resource, report.allowed ? 'allow' : 'deny', report.reason);
+  }
+
+  /**
+   * Calls `observer` with every event record appended from now on (not checkpoints,
+   * segment or recovery records), synchronously, once it has its seq; the record may
+   * not be durable yet. Returns the function that stops it.
+   */
+  observe(observer: AuditObserver): () => void {
+    return this.observers.add(observer);
   }
 
   /**
@@ -433,6 +449,19 @@ export class AuditLog implements AuditSink {
     } finally {
       this.stateWriting = undefined;
     }
+  }
+
+  private notify(seq: number, ts: string, principal: string, plugin: string | undefined, action: string, resource: string | undefined, decision: 'allow' | 'deny', reason: string | undefined): void {
+    this.observers.notify({
+      seq,
+      ts,
+      principal,
+      ...(plugin === undefined ? {} : { plugin }),
+      action,
+      ...(resource === undefined ? {} : { resource: bounded(resource) }),
+      decision,
+      ...(reason === undefined ? {} : { reason: bounded(reason) }),
+    });
   }
 
   private fail(error: unknown): void {

@@ -56,7 +56,8 @@ function invalid(message: string, field: string): ForgeError {
 /** Longest string `data` value kept whole. */
 const MAX_DATA_TEXT = 1024;
 
-function bounded(text: string, max = MAX_TEXT): string {
+/** `text`, cut as a record's resource or reason is cut (at `max` characters, with a `…[+N]` marker). */
+export function bounded(text: string, max = MAX_TEXT): string {
   return text.length <= max ? text : `${text.slice(0, max)}…[+${text.length - max}]`;
 }
 

@@ -1,6 +1,7 @@
 /**
  * What the outside world learns of a plugin's lifecycle: every load and transition is a
- * telemetry event (`plugin.loaded`, `plugin.lifecycle.<state>`), and every transition an
+ * telemetry event (`plugin.loaded`, `plugin.lifecycle.<state>` labelled with the plugin,
+ * the state it left, the step that moved it and the code of a failure), and every transition an
  * audit record `plugin.lifecycle.<step>` (a failure or quarantine as `deny`, recorded at
  * every audit level; the rest at `decisions` and above).
  */
@@ -43,7 +44,15 @@ export class LifecycleObserver {
   transition(plugin: ObservedPlugin, transition: Transition): void {
     const { identity } = plugin;
     this.#options.telemetry.record(
-      new TelemetryEvent(`plugin.lifecycle.${transition.to}`, MetricType.Counter, 1, { plugin_id: plugin.id, plugin_name: identity.name, version: identity.version, from: transition.from }),
+      new TelemetryEvent(`plugin.lifecycle.${transition.to}`, MetricType.Counter, 1, {
+        plugin_id: plugin.id,
+        plugin_name: identity.name,
+        version: identity.version,
+        from: transition.from,
+        // Both bounded sets (the entry points, the error catalog): labels stay low-cardinality.
+        ...(transition.step === undefined ? {} : { step: transition.step }),
+        ...(transition.error === undefined ? {} : { error_code: transition.error.code }),
+      }),
     );
     this.#options.forward?.(plugin, transition);
     const audit = this.#options.audit;

@@ -51,6 +51,11 @@ for (const backend of ['inline', 'pool'] as const) {
         const lifecycle = events.filter((event) => event.name.startsWith('plugin.lifecycle.')).map((event) => event.name.slice('plugin.lifecycle.'.length));
         assert.deepEqual(lifecycle, ['initializing', 'ready', 'running', 'paused', 'running', 'stopping', 'stopped', 'unloaded']);
         assert.deepEqual(
+          events.filter((event) => event.name.startsWith('plugin.lifecycle.')).map((event) => [event.labels['step'], event.labels['error_code']]),
+          [['init'], ['init'], ['start'], ['pause'], ['resume'], ['stop'], ['stop'], ['unload']].map(([step]) => [step, undefined]),
+          'each transition names the step that caused it, and no error',
+        );
+        assert.deepEqual(
           events.filter((event) => event.name === 'plugin.loaded').map((event) => [event.labels['plugin_id'], event.labels['plugin_name'], event.labels['kind']]),
           [[pluginId, 'example-plugin', 'wasm']],
         );
@@ -236,7 +241,7 @@ for (const backend of ['inline', 'pool'] as const) describe(`anomalies on the ${
 
 describe('restart: always', () => {
   it('retries a plugin whose start failed, until it runs', async () => {
-    const { registry } = await testRegistry('inline', '    restart: always\n');
+    const { registry, events } = await testRegistry('inline', '    restart: always\n');
     let attempts = 0;
     try {
       registry.registerNative({
@@ -248,6 +253,8 @@ describe('restart: always', () => {
         },
       });
       await rejectsWithCode(registry.startPlugin('flaky'), 'FO_ABI_LIFECYCLE_FAILED');
+      const failed = events.find((event) => event.name === 'plugin.lifecycle.failed');
+      assert.deepEqual([failed?.labels['plugin_id'], failed?.labels['step'], failed?.labels['error_code']], ['flaky', 'start', 'FO_ABI_LIFECYCLE_FAILED']);
       await until(() => registry.get('flaky').state === PluginState.Running, 'the retried start');
       assert.equal(attempts, 3);
       assert.equal(registry.get('flaky').restarts, 2);

@@ -54,6 +54,22 @@ export const DAEMON_CODES = {
     kind: 'not_found',
     summary: 'No API token has that id.',
   },
+  FO_DAEMON_TOO_MANY_STREAMS: {
+    kind: 'limit',
+    summary: 'The daemon already serves its most open streams (log follows and event streams together); close one, or retry later.',
+  },
+  FO_DAEMON_STREAM_OVERFLOW: {
+    kind: 'limit',
+    summary: 'A stream\'s client fell too far behind (1,000 events or 4 MiB not yet sent); the daemon ended the stream rather than buffer more. Reconnect and read faster.',
+  },
+  FO_DAEMON_UPGRADE_NOT_FOUND: {
+    kind: 'not_found',
+    summary: 'No pending upgrade has that id (it was approved, discarded, or pushed out by newer ones).',
+  },
+  FO_DAEMON_UPGRADE_STALE: {
+    kind: 'conflict',
+    summary: 'A pending upgrade was offered over another installed version than the one installed now, so its permission diff no longer holds; upload the package again.',
+  },
   FO_DAEMON_STATE_INVALID: {
     kind: 'integrity',
     summary: 'The daemon\'s database holds something this version cannot read (a newer schema, or a damaged row); details name the table.',

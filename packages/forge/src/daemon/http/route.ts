@@ -50,7 +50,13 @@ export interface Route<S> {
   /** A JSON body's schema, or `binary` for `application/octet-stream` (a package, a call's input). */
   readonly body?: JsonSchema | 'binary';
   /** The success status and what it returns: a JSON schema, raw bytes, a stream, or nothing (204). */
-  readonly response: { readonly status: number; readonly content: JsonSchema | 'binary' | 'ndjson' | 'event-stream' | 'html' | 'none'; readonly description: string };
+  readonly response: {
+    readonly status: number;
+    readonly content: JsonSchema | 'binary' | 'ndjson' | 'event-stream' | 'html' | 'none';
+    readonly description: string;
+    /** For `ndjson`, the schema of one line; for `event-stream`, of one event's data. */
+    readonly items?: JsonSchema;
+  };
   /** What the request touches, for the audit record (usually the plugin name). */
   readonly resource?: (params: Readonly<Record<string, string>>) => string | undefined;
   /**

@@ -42,7 +42,8 @@ const INSTALL_QUERY: JsonSchema = {
   additionalProperties: false,
 };
 
-const INSTALL_OUTCOME: JsonSchema = {
+/** What an install did. */
+export const INSTALL_OUTCOME: JsonSchema = {
   type: 'object',
   properties: {
     action: { type: 'string', enum: ['installed', 'upgraded', 'downgraded', 'unchanged'] },
@@ -102,25 +103,28 @@ export const PLUGIN_ROUTES: readonly Route<DaemonServices>[] = [
     description:
       'The body is the .forgepkg (application/octet-stream), or empty with ?path= naming a package on the daemon\'s host. ' +
       'The package is verified, installed atomically and loaded; a plugin that was running runs the new version. An upgrade that ' +
-      'asks for more permissions is refused with FO_STORE_APPROVAL_REQUIRED (403) and the permission diff in details until approve_permissions is set.',
+      'asks for more permissions is refused with FO_STORE_APPROVAL_REQUIRED (403) and the permission diff in details until approve_permissions is set; ' +
+      'an uploaded package so refused is kept as a pending upgrade (details.pendingUpgrade, see /v1/upgrades) for an admin to approve.',
     role: 'admin',
     mutates: true,
     query: INSTALL_QUERY,
     body: 'binary',
     resource: () => undefined,
     response: { status: 200, content: INSTALL_OUTCOME, description: 'What the install did.' },
-    handler: ({ services, query, body }) => {
+    handler: async ({ services, query, body, principal }) => {
       const path = query['path'] as string | undefined;
-      const bytes = body instanceof Buffer ? body : undefined;
-      if ((path === undefined) === (bytes === undefined || bytes.length === 0)) {
-        return Promise.reject(new ForgeError('FO_DAEMON_BAD_REQUEST', 'expected either a package as the request body or ?path=, not both and not neither'));
+      // No body arrives as an empty one (http/api.ts).
+      const bytes = body instanceof Buffer && body.length > 0 ? body : undefined;
+      if ((path === undefined) === (bytes === undefined)) {
+        throw new ForgeError('FO_DAEMON_BAD_REQUEST', 'expected either a package as the request body or ?path=, not both and not neither');
       }
-      return services.plugins.install(path ?? (bytes as Buffer), {
-        approvePermissions: query['approve_permissions'] === true,
-        allowDowngrade: query['allow_downgrade'] === true,
-        allowPublisherChange: query['allow_publisher_change'] === true,
-        start: query['start'] === true,
-      });
+      const held = { allowDowngrade: query['allow_downgrade'] === true, allowPublisherChange: query['allow_publisher_change'] === true, start: query['start'] === true };
+      try {
+        return await services.plugins.install(bytes ?? (path as string), { approvePermissions: query['approve_permissions'] === true, ...held });
+      } catch (error) {
+        if (bytes === undefined || !ForgeError.is(error, 'FO_STORE_APPROVAL_REQUIRED')) throw error;
+        throw await services.upgrades.hold(bytes, error, principal.name, held);
+      }
     },
   }),
   route<DaemonServices>({

@@ -223,6 +223,8 @@ describe('PluginStore permission re-approval', () => {
     const error = await rejectsWithCode(store.install(wider), 'FO_STORE_APPROVAL_REQUIRED');
     assert.equal(error.kind, 'denied');
     assert.deepEqual(error.details['escalations'], ['filesystem: write', 'network: connect', 'allowed_hosts: api.example.com', 'syscalls: forge.http_request']);
+    assert.deepEqual([error.details['name'], error.details['installed'], error.details['version'], error.details['publisher']], ['hello', '1.0.0', '1.1.0', 'Store Publisher']);
+    assert.match(String(error.details['digest']), /^sha256:[0-9a-f]{64}$/);
     const diff = error.details['diff'] as { widens: boolean; allowed_hosts: { added: string[] } };
     assert.equal(diff.widens, true);
     assert.deepEqual(diff.allowed_hosts.added, ['api.example.com']);

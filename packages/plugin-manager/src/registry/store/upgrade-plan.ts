@@ -33,7 +33,8 @@ function versionExists(name: string, version: string, installed: string, found: 
 /**
  * Plans installing `offered` over `installed`.
  * @throws ForgeError FO_STORE_VERSION_EXISTS, FO_STORE_DOWNGRADE,
- *   FO_STORE_PUBLISHER_CHANGED, FO_STORE_APPROVAL_REQUIRED (details: escalations, diff)
+ *   FO_STORE_PUBLISHER_CHANGED, FO_STORE_APPROVAL_REQUIRED (details: name, installed,
+ *   version, publisher, digest of the offered package, escalations, diff)
  */
 export function planUpgrade(installed: InstalledPlugin, offered: { readonly identity: PluginIdentity; readonly permissions: Permissions }, options: InstallOptions): UpgradePlan {
   const { name, version, publisher, digest } = offered.identity;
@@ -63,7 +64,7 @@ export function planUpgrade(installed: InstalledPlugin, offered: { readonly iden
     throw new ForgeError(
       'FO_STORE_APPROVAL_REQUIRED',
       `expected ${name} ${version} to ask for no permissions beyond the installed ${installed.version}'s, found ${diff.escalations.length} more (${diff.escalations.join('; ')}); approve them to install`,
-      { details: { name, installed: installed.version, version, escalations: diff.escalations, diff } },
+      { details: { name, installed: installed.version, version, publisher, digest, escalations: diff.escalations, diff } },
     );
   }
   return { kind: 'switch', downgrade, diff, reusePrevious: previous?.version === version };
