@@ -34,6 +34,7 @@ if (selected.length === 0) {
   console.error(`run-tests: no test files match ${filters.join(' ') || '(all)'}; did the build run?`);
   process.exit(1);
 }
-const args = ['--test', '--test-reporter=spec', ...selected];
+// A test that hangs fails after five minutes instead of holding the whole run (CI's hard limit is 90).
+const args = ['--test', '--test-reporter=spec', '--test-timeout=300000', ...selected];
 const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
 process.exit(result.status ?? 1);

@@ -28,10 +28,15 @@ export class PluginLogs {
     this.#capacity = capacity;
   }
 
-  /** Takes a record from the registry's logger; records without a `plugin` field are not a plugin's. */
+  /**
+   * Takes a record from the registry's logger. A plugin's records carry `plugin`: its
+   * identity (`{ id, publisher, name, version, digest }`), or its id; records without
+   * one are not a plugin's.
+   */
   accept(record: LogRecord): void {
-    const { plugin, ...fields } = record.fields as { plugin?: unknown } & Record<string, unknown>;
-    if (typeof plugin !== 'string') return;
+    const { plugin: tag, ...fields } = record.fields as { plugin?: unknown } & Record<string, unknown>;
+    const plugin = typeof tag === 'string' ? tag : typeof tag === 'object' && tag !== null && typeof (tag as { id?: unknown }).id === 'string' ? (tag as { id: string }).id : undefined;
+    if (plugin === undefined) return;
     const entry: PluginLogRecord = { plugin, time: new Date(record.time).toISOString(), level: record.level, message: record.message, fields };
     if (this.#capacity > 0) {
       let buffer = this.#buffers.get(plugin);
