@@ -9,6 +9,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { ForgeError, type Logger } from '@forgeone/common';
 import { decideAccess, type AccessParts } from './access.js';
 import { apiError, errorBody, statusOf } from './errors.js';
+import { answerClientError, capConnections, serverLimits } from './limits.js';
 import type { Principal, Route } from './route.js';
 
 /** Options of {@link buildApi}. */
@@ -22,6 +23,8 @@ export interface ApiOptions<S> {
   readonly maxBodyBytes: number;
   /** Longest a request may take to arrive and be answered, in ms (daemon.request_timeout). */
   readonly requestTimeoutMs: number;
+  /** Connections held open at once (daemon.max_connections); more are closed when accepted. */
+  readonly maxConnections: number;
   /** True once the daemon stops taking requests. */
   readonly draining: () => boolean;
 }
@@ -39,16 +42,18 @@ function routeOf<S>(request: FastifyRequest): Route<S> | undefined {
 
 /** Builds the server; the caller listens. */
 export function buildApi<S>(options: ApiOptions<S>): FastifyInstance {
+  const limits = { requestTimeoutMs: options.requestTimeoutMs, maxConnections: options.maxConnections };
   const app = Fastify({
     logger: false,
     bodyLimit: options.maxBodyBytes,
-    requestTimeout: options.requestTimeoutMs,
-    connectionTimeout: options.requestTimeoutMs,
-    keepAliveTimeout: 5000,
+    ...serverLimits(limits),
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, limits, options.logger),
     // Request ids are recorded in the audit log: make them unique across restarts.
     genReqId: () => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
   });
+
+  capConnections(app.server, limits, options.logger, options.transport);
 
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
@@ -63,13 +68,15 @@ export function buildApi<S>(options: ApiOptions<S>): FastifyInstance {
     }
   });
 
-  app.setErrorHandler((error, _request, reply) => {
+  app.setErrorHandler((error, request, reply) => {
     const refusal = apiError(error, options.logger);
+    closeIfUnread(request, reply);
     void reply.status(statusOf(refusal)).type('application/json').send(errorBody(refusal));
   });
 
   app.setNotFoundHandler((request, reply) => {
     const refusal = new ForgeError('FO_DAEMON_NO_ROUTE', `no API operation is ${request.method} ${request.url.split('?')[0]?.slice(0, 200) ?? ''}`);
+    closeIfUnread(request, reply);
     void reply.status(statusOf(refusal)).type('application/json').send(errorBody(refusal));
   });
 
@@ -87,6 +94,15 @@ export function buildApi<S>(options: ApiOptions<S>): FastifyInstance {
     });
   }
   return app;
+}
+
+/**
+ * A request refused before its body was read (no token, a role too low, a body too
+ * large) closes its connection: otherwise Node would read and discard the rest of the
+ * body to keep the connection alive, up to a gigabyte for one unauthenticated client.
+ */
+function closeIfUnread(request: FastifyRequest, reply: FastifyReply): void {
+  if (!request.raw.complete) void reply.header('connection', 'close');
 }
 
 async function serve<S>(route: Route<S>, request: FastifyRequest, reply: FastifyReply, options: ApiOptions<S>): Promise<unknown> {

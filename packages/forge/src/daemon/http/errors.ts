@@ -12,6 +12,7 @@ const STATUS_OVERRIDES: Readonly<Partial<Record<string, number>>> = {
   FO_DAEMON_BODY_TOO_LARGE: 413,
   FO_DAEMON_UNSUPPORTED_MEDIA: 415,
   FO_DAEMON_TIMEOUT: 408,
+  FO_DAEMON_HEADERS_TOO_LARGE: 431,
 };
 
 /** The HTTP status for `error`. */
