@@ -21,6 +21,11 @@ export interface SampleVariant {
   readonly version: string;
   /** Plugin name to semver range, written to plugin.toml's [dependencies]. */
   readonly dependencies?: Readonly<Record<string, string>>;
+  /**
+   * [limits] timeout, for each lifecycle step and call. Default 10s, not the sample's 1s:
+   * a loaded test machine can take longer than that to start a plugin in a fresh daemon.
+   */
+  readonly timeout?: string;
 }
 
 /**
@@ -35,7 +40,7 @@ export async function signedVariant(dir: string, variant: SampleVariant): Promis
     .join('\n');
   await writeFile(
     join(src, 'plugin.toml'),
-    `[plugin]\nname = "${variant.name}"\nversion = "${variant.version}"\n\n[entry_points]\ninit = "plugin_init"\nstart = "plugin_start"\nstop = "plugin_stop"\n\n[limits]\nmemory = "1MB"\ntimeout = "1s"\n\n[dependencies]\n${dependencies}\n`,
+    `[plugin]\nname = "${variant.name}"\nversion = "${variant.version}"\n\n[entry_points]\ninit = "plugin_init"\nstart = "plugin_start"\nstop = "plugin_stop"\n\n[limits]\nmemory = "1MB"\ntimeout = "${variant.timeout ?? '10s'}"\n\n[dependencies]\n${dependencies}\n`,
   );
   await copyFile(join(SAMPLE_PLUGIN_DIR, 'plugin.wasm'), join(src, 'plugin.wasm'));
   const file = `${variant.name}-${variant.version}.forgepkg`;
