@@ -149,3 +149,32 @@ async function flood(flooded: TestDaemon, token: string): Promise<void> {
     [['warn', 'tcp', MAX_CONNECTIONS]],
   );
 }
+
+describe('forge daemon stopping while slow clients are connected', () => {
+  it('cuts the connections whose request is still arriving, a body with FO_DAEMON_SHUTTING_DOWN (503), instead of waiting request_timeout for them', { timeout: 60_000 }, async () => {
+    // Two minutes of request_timeout: without the cut, close() would wait that long and the test time out.
+    const stopping = await testDaemon({ daemonYaml: '    request_timeout: 120s\n' });
+    const token = stopping.daemon.services.tokens.create('operator', 'operator').token;
+    await call(stopping.socket, { method: 'POST', path: '/v1/plugins?start=true', bytes: await readFile(await signedSample(stopping.dir)) });
+    const arriving: { name: string; connection: RawConnection; answered: boolean }[] = [];
+    for (const [name, target, auth] of [
+      ['socket', { socket: stopping.daemon.socket }, ''],
+      ['tcp', { url: stopping.daemon.url as string }, `Authorization: Bearer ${token}\r\n`],
+    ] as const) {
+      const head = await RawConnection.open(target);
+      await head.write(`GET /v1/plugins HTTP/1.1\r\nHost: forge\r\n${auth}X-Half: `);
+      arriving.push({ name: `${name}: half a head`, connection: head, answered: false });
+      const body = await RawConnection.open(target);
+      await body.write(`POST /v1/plugins/sample-plugin/call/greet HTTP/1.1\r\nHost: forge\r\n${auth}Content-Type: application/octet-stream\r\nContent-Length: 100\r\n\r\n0123456789`);
+      arriving.push({ name: `${name}: half a body`, connection: body, answered: true });
+      arriving.push({ name: `${name}: nothing yet`, connection: await RawConnection.open(target), answered: false });
+    }
+    // Every connection is accepted and its bytes read before the stop begins.
+    await greet(stopping.socket, 'before the stop');
+    await stopping.close();
+    for (const { name, connection, answered } of arriving) {
+      await connection.closed;
+      assert.equal(codeOfResponse(connection.response()), answered ? 'FO_DAEMON_SHUTTING_DOWN' : 'no response', name);
+    }
+  });
+});

@@ -9,7 +9,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { ForgeError, type Logger } from '@forgeone/common';
 import { decideAccess, type AccessParts } from './access.js';
 import { apiError, errorBody, statusOf } from './errors.js';
-import { answerClientError, capConnections, serverLimits } from './limits.js';
+import { answerClientError, capConnections, cutArrivingOnClose, serverLimits } from './limits.js';
 import type { Principal, Route } from './route.js';
 
 /** Options of {@link buildApi}. */
@@ -54,6 +54,7 @@ export function buildApi<S>(options: ApiOptions<S>): FastifyInstance {
   });
 
   capConnections(app.server, limits, options.logger, options.transport);
+  cutArrivingOnClose(app);
 
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 

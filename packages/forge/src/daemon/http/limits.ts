@@ -9,9 +9,10 @@
  * one check interval); a flood of connections costs at most max_connections sockets per
  * listener, so the unix socket (the admin's way in) keeps serving while TCP is flooded.
  */
-import { STATUS_CODES, type Server, type ServerOptions } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerOptions } from 'node:http';
 import type { Socket } from 'node:net';
 import { ForgeError, type Logger } from '@forgeone/common';
+import type { FastifyInstance } from 'fastify';
 import { errorBody, statusOf } from './errors.js';
 
 /** Largest request head (request line and headers), in bytes: Node's default, stated. */
@@ -92,6 +93,11 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket, 
   }
   const refusal = clientRefusal(error, limits);
   logger.debug('API client refused by the HTTP layer', { code: refusal.code, reason: error.code, remote: socket.remoteAddress ?? 'socket' });
+  refuseAndClose(socket, refusal);
+}
+
+/** Writes `refusal` as a whole HTTP response straight to `socket` (unless a response is under way there), then closes it. */
+function refuseAndClose(socket: Socket, refusal: ForgeError): void {
   const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (!socket.writable || inFlight?.headersSent === true) {
     socket.destroy();
@@ -106,6 +112,40 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket, 
   socket.write(head + body, () => {
     clearTimeout(fallback);
     socket.destroy();
+  });
+}
+
+/**
+ * When the server closes, cuts every connection whose request is still arriving: Node
+ * stops checking request deadlines at close, so such a client (one that dribbles, or a
+ * slow upload) would hold the stop until its connection went silent for longer than
+ * the idle timeout, and systemd past its stop timeout to SIGKILL. A request whose body
+ * is arriving is answered FO_DAEMON_SHUTTING_DOWN (503); a connection that has not sent
+ * a whole head yet (or sits idle between requests) is closed. Requests received whole
+ * are in flight: they finish.
+ */
+export function cutArrivingOnClose(app: FastifyInstance): void {
+  const sockets = new Set<Socket>();
+  const serving = new WeakMap<Socket, IncomingMessage>();
+  app.server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  app.addHook('onRequest', (request, _reply, done) => {
+    serving.set(request.raw.socket, request.raw);
+    done();
+  });
+  app.addHook('onResponse', (request, _reply, done) => {
+    if (serving.get(request.raw.socket) === request.raw) serving.delete(request.raw.socket);
+    done();
+  });
+  app.addHook('preClose', (done) => {
+    for (const socket of sockets) {
+      const request = serving.get(socket);
+      if (request === undefined) socket.destroy();
+      else if (!request.complete) refuseAndClose(socket, new ForgeError('FO_DAEMON_SHUTTING_DOWN', 'the daemon is stopping and does not wait for the rest of this request'));
+    }
+    done();
   });
 }
 
