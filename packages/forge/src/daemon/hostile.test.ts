@@ -114,6 +114,15 @@ describe('forge daemon under hostile clients: routes, tokens and roles', () => {
     await assertServing();
   });
 
+  it('answers a path the router cannot take (a bad escape, an overlong segment) with FO_DAEMON_BAD_REQUEST (400) in the daemon\'s error body', async () => {
+    for (const target of [d.socket, d.tcp(), d.tcp(viewer)]) {
+      for (const path of ['/v1/plugins/%ff', '/v1/plugins/%E0%A4%A', `/v1/plugins/${'a'.repeat(150)}`, `/v1/plugins/${'a'.repeat(150)}/call/greet`]) {
+        assert.deepEqual(await codeFor(target, { method: path.endsWith('greet') ? 'POST' : 'GET', path }), [400, 'FO_DAEMON_BAD_REQUEST'], path.slice(0, 40));
+      }
+    }
+    await assertServing();
+  });
+
   it('refuses wrong, forged, expired, revoked and malformed tokens alike with FO_DAEMON_UNAUTHENTICATED (401), and keeps serving', async () => {
     const tokens = d.daemon.services.tokens;
     const expired = tokens.create('expired', 'admin', -1).token;

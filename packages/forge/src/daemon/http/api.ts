@@ -48,6 +48,8 @@ export function buildApi<S>(options: ApiOptions<S>): FastifyInstance {
     bodyLimit: options.maxBodyBytes,
     ...serverLimits(limits),
     clientErrorHandler: (error, socket) => answerClientError(error, socket, limits, options.logger),
+    // The router's own refusals (a bad escape, a path segment over 100 characters) get the one error body too.
+    frameworkErrors: (error, request, reply) => refuse(error, request, reply, options.logger),
     // Request ids are recorded in the audit log: make them unique across restarts.
     genReqId: () => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
@@ -69,11 +71,7 @@ export function buildApi<S>(options: ApiOptions<S>): FastifyInstance {
     }
   });
 
-  app.setErrorHandler((error, request, reply) => {
-    const refusal = apiError(error, options.logger);
-    closeIfUnread(request, reply);
-    void reply.status(statusOf(refusal)).type('application/json').send(errorBody(refusal));
-  });
+  app.setErrorHandler((error, request, reply) => refuse(error, request, reply, options.logger));
 
   app.setNotFoundHandler((request, reply) => {
     const refusal = new ForgeError('FO_DAEMON_NO_ROUTE', `no API operation is ${request.method} ${request.url.split('?')[0]?.slice(0, 200) ?? ''}`);
@@ -95,6 +93,13 @@ export function buildApi<S>(options: ApiOptions<S>): FastifyInstance {
     });
   }
   return app;
+}
+
+/** Answers `error` with the daemon's error body and the status of its code. */
+function refuse(error: unknown, request: FastifyRequest, reply: FastifyReply, logger: Logger): void {
+  const refusal = apiError(error, logger);
+  closeIfUnread(request, reply);
+  void reply.status(statusOf(refusal)).type('application/json').send(errorBody(refusal));
 }
 
 /**
