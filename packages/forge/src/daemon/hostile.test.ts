@@ -191,12 +191,15 @@ describe('forge daemon under hostile clients: header floods', () => {
     await assertServing();
   });
 
-  it('answers a request that is not HTTP with FO_DAEMON_BAD_REQUEST (400) and closes the connection', async () => {
+  it('answers a request that is not HTTP, or smuggles a second body, with FO_DAEMON_BAD_REQUEST (400) and closes the connection', async () => {
     for (const { name, target, auth } of transports(admin)) {
       const garbage = [
         '\u0016\u0003\u0001\u0002\u0000\u0001\u0000\u0001\u00fc\u0003\u0003',
         'GET /v1/health HTTP/1.1\r\nHost forge\r\n\r\n',
         `POST /v1/plugins HTTP/1.1\r\nHost: forge\r\n${auth}Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n`,
+        // Smuggling: two lengths, or a length and chunks, for one body.
+        `POST /v1/plugins HTTP/1.1\r\nHost: forge\r\n${auth}Content-Type: application/octet-stream\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\nabcd`,
+        `POST /v1/plugins HTTP/1.1\r\nHost: forge\r\n${auth}Content-Type: application/octet-stream\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
       ];
       for (const request of garbage) {
         const connection = await RawConnection.open(target);
