@@ -199,3 +199,39 @@ describe('forge daemon killed with SIGKILL mid-install', () => {
     assert.ok(outcomes.some((outcome) => outcome.endsWith(': old')) && outcomes.some((outcome) => outcome.endsWith(': new')), outcomes.join('\n'));
   });
 });
+
+describe('forge daemon killed with SIGKILL right after answering', () => {
+  it('has the audit record of every plugin call and lifecycle action it answered already on disk', { timeout: 300_000 }, async () => {
+    const dir = await signingWorkspace('forge-crash-audit-', daemonTable());
+    let daemon = await spawnDaemon(dir);
+    await call({ socket: daemon.socket }, { method: 'POST', path: '/v1/plugins?start=true', bytes: await readFile(await signedVariant(dir, { name: 'alpha', version: '1.0.0' })) });
+    const requests = [
+      { action: 'api.plugins.call', head: 'POST /v1/plugins/alpha/call/greet', body: 'audited' },
+      { action: 'api.plugins.pause', head: 'POST /v1/plugins/alpha/pause', body: '' },
+      { action: 'api.plugins.resume', head: 'POST /v1/plugins/alpha/resume', body: '' },
+      { action: 'api.plugins.call', head: 'POST /v1/plugins/alpha/call/greet', body: 'audited again' },
+    ];
+    try {
+      for (const { action, head, body } of requests) {
+        const connection = await RawConnection.open({ socket: daemon.socket });
+        await connection.write(`${head} HTTP/1.1\r\nHost: forge\r\nContent-Type: application/octet-stream\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+        const response = await connection.nextResponse();
+        daemon.child.kill('SIGKILL');
+        await daemon.exited;
+        connection.destroy();
+        assert.equal(response?.status, 200, `${head}: ${response?.body.toString('utf8') ?? 'no answer'}`);
+        const records = (await readFile(join(dir, 'audit', 'audit.log'), 'utf8'))
+          .split('\n')
+          .filter((line) => line.includes(`"action":"${action}"`) && line.includes('"decision":"allow"'));
+        const expected = requests.slice(0, requests.findIndex((request) => request.head === head && request.body === body) + 1).filter((request) => request.action === action).length;
+        assert.equal(records.length, expected, `${head}: the answered request's audit record outlived the process`);
+        daemon = await spawnDaemon(dir);
+      }
+    } finally {
+      daemon.child.kill('SIGTERM');
+      await daemon.exited;
+    }
+    const audit = await verifyWorkspaceAudit(dir);
+    assert.deepEqual([audit.ok, audit.problem], [true, undefined]);
+  });
+});

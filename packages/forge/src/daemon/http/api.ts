@@ -60,15 +60,17 @@ export function buildApi<S>(options: ApiOptions<S>): FastifyInstance {
 
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
-  app.addHook('onRequest', (request, _reply, done) => {
-    try {
-      if (options.draining()) throw new ForgeError('FO_DAEMON_SHUTTING_DOWN', 'the daemon is stopping and takes no new requests');
-      const route = routeOf<S>(request);
-      if (route !== undefined) request.principal = decideAccess(request, route, options.transport, options.access);
-      done();
-    } catch (error) {
-      done(error as Error);
-    }
+  app.addHook('onRequest', async (request) => {
+    if (options.draining()) throw new ForgeError('FO_DAEMON_SHUTTING_DOWN', 'the daemon is stopping and takes no new requests');
+    const route = routeOf<S>(request);
+    if (route === undefined) return;
+    request.principal = decideAccess(request, route, options.transport, options.access);
+    // SECURITY: write-ahead audit. A change runs only once its allow record is on disk, so a
+    // daemon killed at any moment after (even right after answering) leaves the record;
+    // the log's group commit alone kept records up to 10 ms in memory, and a SIGKILL lost
+    // them. Concurrent requests share one write and sync. A log that cannot write refuses.
+    const audit = options.access.audit;
+    if (route.mutates && audit?.shouldRecord('decision') === true) await audit.flush();
   });
 
   app.setErrorHandler((error, request, reply) => refuse(error, request, reply, options.logger));
