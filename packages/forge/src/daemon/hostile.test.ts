@@ -50,7 +50,7 @@ function transports(token: string): { readonly name: string; readonly target: Ra
 describe('forge daemon under hostile clients: bodies', () => {
   it('answers malformed JSON, a prototype-pollution body and a nesting bomb with FO_DAEMON_BAD_REQUEST (400), and keeps serving', async () => {
     const json = { 'content-type': 'application/json' };
-    const bodies = ['{"broken":', '{"__proto__":{"role":"admin"}}', '['.repeat(200_000), '\u0000\u00ff'];
+    const bodies = ['{"broken":', '{"__proto__":{"role":"admin"}}', '{"constructor":{"prototype":{"role":"admin"}}}', '['.repeat(200_000), '\u0000\u00ff'];
     for (const body of bodies) {
       assert.deepEqual(await codeFor(d.socket, { method: 'POST', path: '/v1/plugins', bytes: Buffer.from(body), headers: json }), [400, 'FO_DAEMON_BAD_REQUEST'], body.slice(0, 30));
       assert.deepEqual(await codeFor(d.tcp(admin), { method: 'POST', path: '/v1/plugins', bytes: Buffer.from(body), headers: json }), [400, 'FO_DAEMON_BAD_REQUEST'], body.slice(0, 30));
