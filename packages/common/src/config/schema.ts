@@ -124,6 +124,11 @@ export const daemonSchema = object({
   max_request_size: withDefault(size(1024, 4 * GiB), '64MB', 'Largest API request body (an uploaded package, a call\'s input); a larger one is refused with FO_DAEMON_BODY_TOO_LARGE before it is read.'),
   request_timeout: withDefault(duration(100, 3_600_000), '60s', 'Longest an API request may take to arrive and be answered (streams of logs and events excepted).'),
   log_buffer: withDefault(integer({ min: 0, max: 1_000_000 }), 1000, 'Log records kept per plugin for forge logs and the dashboard.'),
+  max_connections: withDefault(
+    integer({ min: 1, max: 1_000_000 }),
+    256,
+    'Most connections each API listener (the socket, the TCP listener) holds open at once; one more is closed as soon as it is accepted, without an answer. Each listener counts its own, so a flood of TCP connections never locks the socket\'s admin out.',
+  ),
 });
 
 /** `plugin_manager.security`. */

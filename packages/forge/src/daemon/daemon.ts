@@ -164,6 +164,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         logger,
         maxBodyBytes: config.daemon.max_request_size,
         requestTimeoutMs: config.daemon.request_timeout,
+        maxConnections: config.daemon.max_connections,
         draining: () => draining,
       });
 

@@ -42,6 +42,10 @@ export const DAEMON_CODES = {
     kind: 'unavailable',
     summary: 'An API request did not arrive, or was not answered, within daemon.request_timeout.',
   },
+  FO_DAEMON_HEADERS_TOO_LARGE: {
+    kind: 'limit',
+    summary: 'An API request\'s request line and headers are larger than 16 KiB (too long, or too many); it was refused and its connection closed.',
+  },
   FO_DAEMON_STARTING: {
     kind: 'unavailable',
     summary: 'The daemon is still bringing back the plugins that should be running; readiness answers this until it is done.',

@@ -12,6 +12,7 @@ const STATUS_OVERRIDES: Readonly<Partial<Record<string, number>>> = {
   FO_DAEMON_BODY_TOO_LARGE: 413,
   FO_DAEMON_UNSUPPORTED_MEDIA: 415,
   FO_DAEMON_TIMEOUT: 408,
+  FO_DAEMON_HEADERS_TOO_LARGE: 431,
 };
 
 /** The HTTP status for `error`. */
@@ -53,7 +54,9 @@ export function apiError(error: unknown, logger: Logger): ForgeError {
       return new ForgeError('FO_DAEMON_BAD_REQUEST', `the request body cannot be read: ${fastify.message}`);
     case 'FST_ERR_BAD_URL':
     case 'FST_ERR_ASYNC_CONSTRAINT':
-      return new ForgeError('FO_DAEMON_BAD_REQUEST', `the request cannot be routed: ${fastify.message}`);
+      return new ForgeError('FO_DAEMON_BAD_REQUEST', `the request cannot be routed: ${fastify.message.slice(0, 300)}`);
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new ForgeError('FO_DAEMON_BAD_REQUEST', 'the request cannot be routed: expected path segments of at most 100 characters, found a longer one');
     case undefined:
     default:
       break;
