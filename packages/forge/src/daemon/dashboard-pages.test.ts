@@ -278,7 +278,7 @@ describe('the dashboard\'s parsers and formatters, run in the browser where they
         long: plain('x'.repeat(600)).length,
         json: plain({ k: '<b>' }),
         payload: [payloadText(btoa('hi <b>')), payloadText(btoa(String.fromCharCode(255, 0, 1))), payloadText('%%%')],
-        figures: [seconds(0), seconds(0.0000005), seconds(0.0125), seconds(3), bytes(512), bytes(1572864), compact(0), compact(12.345), compact(12345)],
+        figures: [seconds(0), seconds(0.0000005), seconds(0.0125), seconds(3), bytes(512), bytes(1572864), compact(0), compact(0.004), compact(12.345), compact(12345)],
         ceilings: [niceCeiling(0), niceCeiling(3), niceCeiling(101), niceCeiling(0.3)],
         path: chartPaths([1, Number.NaN, 2, 4], 4).line,
         diff: diffLines({ threads: { from: false, to: true }, volumes: { added: [{ name: 'v', path: '/v', mode: 'rw' }] }, network: { added: 'not a list' } }),
@@ -296,7 +296,7 @@ describe('the dashboard\'s parsers and formatters, run in the browser where they
     assert.equal(result['long'], 500);
     assert.equal(result['json'], '{"k":"<b>"}');
     assert.deepEqual(result['payload'], ['hi <b>', '(3 bytes of binary data)', '(payload is not base64)']);
-    assert.deepEqual(result['figures'], ['0', '0.5 \u00b5s', '12.5 ms', '3 s', '512 B', '1.50 MiB', '0', '12.3', '12.3k']);
+    assert.deepEqual(result['figures'], ['0', '0.5 \u00b5s', '12.5 ms', '3 s', '512 B', '1.50 MiB', '0', '<0.01', '12.3', '12.3k']);
     assert.deepEqual(result['ceilings'], [1, 5, 200, 0.5]);
     assert.equal(result['path'], 'M0.0,46.5 M160.0,32.0 L240.0,3.0');
     assert.deepEqual(result['diff'], ['+ volume v (/v, rw)', '+ threads']);

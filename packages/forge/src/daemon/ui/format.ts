@@ -24,7 +24,7 @@ export function num(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
-/** A count or rate with at most three significant digits: 0, 0.25, 12.5, 1.2k, 3.4M. */
+/** A count or rate with at most three significant digits: 0, <0.01, 0.25, 12.5, 1.2k, 3.4M. */
 export function compact(value: number | undefined): string {
   if (value === undefined) return '\u2013';
   const abs = Math.abs(value);
@@ -32,6 +32,7 @@ export function compact(value: number | undefined): string {
   if (abs >= 1e6) return `${(value / 1e6).toPrecision(3)}M`;
   if (abs >= 1e4) return `${(value / 1e3).toPrecision(3)}k`;
   if (abs >= 100 || value === 0) return String(Math.round(value));
+  if (abs < 0.01) return value > 0 ? '<0.01' : '>-0.01';
   return String(Number(value.toPrecision(3)));
 }
 
