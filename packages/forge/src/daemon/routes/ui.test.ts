@@ -32,6 +32,8 @@ describe('the dashboard\'s files (GET /ui, /ui/:file)', () => {
     assert.equal(page.headers['content-security-policy'], CSP);
     for (const [name, value] of Object.entries(UI_HEADERS)) assert.equal(page.headers[name], value, name);
     assert.match(page.body, /<script type="module" src="\/ui\/main\.js"><\/script>/);
+    const slash = await get('/ui/');
+    assert.deepEqual([slash.status, slash.headers['content-type'], slash.headers['content-security-policy'], slash.body], [200, 'text/html; charset=utf-8', CSP, page.body], '/ui/ is the page too');
     await get('/v1/health');
     assert.equal((await d.request(d.socket, { method: 'GET', path: '/v1/info' })).status, 200);
     const records = await d.auditEvents();

@@ -125,19 +125,21 @@ export const UI_ROUTES: readonly Route<DaemonServices>[] = [
     operation: 'ui.file',
     method: 'GET',
     url: '/ui/:file',
-    summary: 'A script, style sheet or image of the web dashboard.',
+    summary: 'A script, style sheet or image of the web dashboard (`/ui/` alone is the page).',
     description: 'Served with its own media type (text/javascript, text/css, image/svg+xml) and the page\'s security headers.',
     role: 'public',
     mutates: false,
     params: {
       type: 'object',
-      properties: { file: { type: 'string', pattern: FILE_NAME, description: 'The file\'s name.' } },
+      // Empty: `/ui/` is the page too.
+      properties: { file: { type: 'string', pattern: `${FILE_NAME}|^$`, description: 'The file\'s name (empty: the page).' } },
       required: ['file'],
       additionalProperties: false,
     },
     response: { status: 200, content: 'binary', description: 'The file.' },
     handler: async ({ params, request, reply }) => {
-      writeFile(request, reply, await file(params['file'] as string));
+      const name = params['file'] as string;
+      writeFile(request, reply, await file(name === '' ? 'index.html' : name));
       return undefined;
     },
   }),
