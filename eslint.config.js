@@ -24,6 +24,22 @@ export default tseslint.config(
     },
   },
   {
+    // The web dashboard runs in a browser and shows plugin-supplied text: it never parses markup
+    // (packages/forge/src/daemon/ui/dom.ts), so plugin text cannot become script or elements.
+    files: ['packages/forge/src/daemon/ui/**/*.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'createContextualFragment', 'write', 'writeln', 'setHTMLUnsafe', 'parseHTMLUnsafe'].map((property) => ({
+          property,
+          message: 'Put text into the page with textContent (dom.ts h/setText), never as markup.',
+        })),
+      ],
+      'no-restricted-globals': ['error', { name: 'DOMParser', message: 'The dashboard never parses markup.' }, { name: 'eval', message: 'No eval.' }],
+      'no-implied-eval': 'error',
+    },
+  },
+  {
     files: ['**/*.test.ts', '**/test-support/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

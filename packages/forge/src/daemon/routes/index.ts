@@ -8,6 +8,7 @@ import { STATS_ROUTES } from './stats.js';
 import { SYSTEM_ROUTES } from './system.js';
 import { TOKEN_ROUTES } from './tokens.js';
 import { UPGRADE_ROUTES } from './upgrades.js';
+import { UI_ROUTES } from './ui.js';
 
 export type { DaemonServices } from './services.js';
 
@@ -21,4 +22,5 @@ export const DAEMON_ROUTES: readonly Route<DaemonServices>[] = [
   ...TOKEN_ROUTES,
   ...UPGRADE_ROUTES,
   ...STATS_ROUTES,
+  ...UI_ROUTES,
 ];

@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// The web dashboard with 1,000 plugins, in headless Chromium (/usr/bin/chromium, driven
+// by playwright-core). Run: npm run build && node bench/dashboard.mjs [PLUGINS] [ROUNDS]
+//
+// A daemon with 1,000 plugins installed takes long to set up, so the page is served by
+// the stand-in API the browser tests use (packages/forge/src/test-support/dashboard-api.ts):
+// the real dashboard files and headers, the real server and token check, and a
+// GET /v1/plugins answering PLUGINS entries (default 1000), GET /v1/stats figures for each.
+// The event stream is left out, so the page polls the plugin list every 3 s (as it does
+// against a daemon without events); every other panel is served.
+//
+// Measured in the page (User Timing measures the dashboard records, read with a
+// PerformanceObserver installed before the page's own script), medians over ROUNDS fresh
+// tabs (default 5):
+//  - first contentful paint (the page's frame, before any data);
+//  - the full table's first paint: from navigation start to the frame that shows all
+//    PLUGINS rows (login with the token from the URL fragment, GET /v1/info,
+//    GET /v1/plugins, building the rows, style, layout, paint);
+//  - building the rows (script time only) for that first paint;
+//  - a full table update: every plugin's state changed, the next poll patches every row
+//    (script time, and until painted);
+//  - a poll where nothing changed (every row compared, none written);
+//  - applying one GET /v1/stats sample to every row (calls/s and p99 cells).
+import { fakeDashboardApi } from '../packages/forge/dist/test-support/dashboard-api.js';
+import { launchChromium } from '../packages/forge/dist/test-support/browser.js';
+
+const count = Number(process.argv[2] ?? 1000);
+const rounds = Number(process.argv[3] ?? 5);
+const names = Array.from({ length: count }, (_, i) => `plugin-${String(i).padStart(4, '0')}`);
+const plugins = (state) => names.map((name, i) => ({ name, state: typeof state === 'function' ? state(i) : state, version: `1.${i % 10}.0`, publisher: `Publisher ${i % 17}` }));
+
+const api = await fakeDashboardApi({ plugins: plugins((i) => (i % 5 === 0 ? 'stopped' : 'running')), missing: ['events'] });
+const browser = await launchChromium();
+
+/** Runs in the page before its script: keeps every measure the dashboard records. */
+/* global window */
+const observe = () => {
+  window.__measures = [];
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) window.__measures.push({ name: entry.name, start: entry.startTime, duration: entry.duration });
+  }).observe({ entryTypes: ['measure'] });
+};
+
+const measures = (page) => page.evaluate('window.__measures');
+/** Waits for the `n`-th measure called `name` (1-based) and returns it. */
+async function nth(page, name, n) {
+  for (let waited = 0; waited < 30_000; waited += 50) {
+    const found = (await measures(page)).filter((entry) => entry.name === name);
+    if (found.length >= n) return found[n - 1];
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`bench: no measure ${name} #${n} after 30 s`);
+}
+
+const results = { fcp: [], firstTable: [], firstBuild: [], fullUpdate: [], fullUpdatePainted: [], unchanged: [], stats: [] };
+for (let round = 0; round < rounds; round += 1) {
+  api.setPlugins(plugins((i) => (i % 5 === 0 ? 'stopped' : 'running')));
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const page = await context.newPage();
+  await page.addInitScript(observe);
+  await page.goto(`${api.url}/ui#token=${api.tokens.operator}`);
+  await page.locator('#plugin-count').filter({ hasText: new RegExp(`^${count}$`) }).waitFor();
+  const painted = await nth(page, 'forge.plugins.update.painted', 1);
+  results.firstTable.push(painted.start + painted.duration);
+  results.firstBuild.push((await nth(page, 'forge.plugins.update', 1)).duration);
+  results.fcp.push(await page.evaluate(`performance.getEntriesByName('first-contentful-paint')[0]?.startTime`));
+  if ((await page.locator('#plugin-rows tr').count()) !== count) throw new Error('bench: the table does not have every plugin');
+
+  // The next poll finds nothing changed; the one after that, every state changed.
+  results.unchanged.push((await nth(page, 'forge.plugins.update', 2)).duration);
+  api.setPlugins(plugins('paused'));
+  results.fullUpdate.push((await nth(page, 'forge.plugins.update', 3)).duration);
+  results.fullUpdatePainted.push((await nth(page, 'forge.plugins.update.painted', 3)).duration);
+  await page.locator(`#plugin-rows tr[data-name="${names[0]}"] .state`).filter({ hasText: /^paused$/ }).waitFor();
+  const stats = (await measures(page)).filter((entry) => entry.name === 'forge.stats.update').map((entry) => entry.duration);
+  results.stats.push(...stats.slice(1));
+  await context.close();
+}
+await browser.close();
+await api.close();
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const ms = (value) => `${value.toFixed(1)} ms`;
+console.log(`dashboard with ${count} plugins, headless Chromium ${browser.version?.() ?? ''}, medians of ${rounds} tabs`);
+console.log(`  first contentful paint (page frame)        ${ms(median(results.fcp))}`);
+console.log(`  full table first painted (from navigation) ${ms(median(results.firstTable))}`);
+console.log(`    of which building the rows (script)      ${ms(median(results.firstBuild))}`);
+console.log(`  full table update, every row changed       ${ms(median(results.fullUpdate))} script, ${ms(median(results.fullUpdatePainted))} until painted`);
+console.log(`  poll with nothing changed                  ${ms(median(results.unchanged))}`);
+console.log(`  one stats sample applied to every row      ${ms(median(results.stats))} (${results.stats.length} samples)`);
