@@ -10,9 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { createLogger, loadConfigFile, type LogRecord } from '@forgeone/common';
 import { send, type ApiRequest, type ApiResponse, type DaemonTarget } from '../daemon/client.js';
 import { startDaemon, type RunningDaemon } from '../daemon/daemon.js';
+import type { Route } from '../daemon/http/route.js';
+import type { DaemonServices } from '../daemon/routes/index.js';
 import { pack } from '../cli/commands/package/pack.js';
 import { sign } from '../cli/commands/package/sign.js';
 import { cliFor } from './cli.js';
+import { pendingRoutes } from './pending-routes.js';
 import { signingWorkspace } from './workspace.js';
 
 /** The repository's sample plugin. */
@@ -51,6 +54,8 @@ export interface TestDaemonOptions {
   readonly daemonYaml?: string;
   /** Reuse this workspace (a restart) instead of making one. */
   readonly dir?: string;
+  /** Extra routes, served like the table's (startDaemon's `routes`). */
+  readonly routes?: readonly Route<DaemonServices>[];
 }
 
 /** Starts a daemon (see the module comment). */
@@ -65,6 +70,7 @@ export async function testDaemon(options: TestDaemonOptions = {}): Promise<TestD
     logger: createLogger((record) => logs.push(record), 'debug'),
     version: 'test',
     socketUser: 'user:tester',
+    ...(options.routes === undefined ? {} : { routes: options.routes }),
   });
   await daemon.restored;
   const url = daemon.url;
@@ -90,4 +96,9 @@ export async function testDaemon(options: TestDaemonOptions = {}): Promise<TestD
     },
     close: () => daemon.close(),
   };
+}
+
+/** A test daemon that also serves the stand-ins of the operations still being built (pending-routes.ts), for the CLI's tests. */
+export function clientDaemon(options: Omit<TestDaemonOptions, 'routes'> = {}): Promise<TestDaemon> {
+  return testDaemon({ ...options, routes: pendingRoutes() });
 }

@@ -58,4 +58,12 @@ export const DAEMON_CODES = {
     kind: 'integrity',
     summary: 'The daemon\'s database holds something this version cannot read (a newer schema, or a damaged row); details name the table.',
   },
+  FO_DAEMON_TARGET_INVALID: {
+    kind: 'usage',
+    summary: 'FORGE_DAEMON names no daemon the CLI may use: expected off, unix:PATH, or http://HOST:PORT on the loopback interface (a token must not cross the network in clear).',
+  },
+  FO_DAEMON_STREAM_OVERFLOW: {
+    kind: 'limit',
+    summary: 'A client read a live stream (forge events) more slowly than the daemon produced it; the daemon dropped it rather than buffer without bound. Events after that point were not received.',
+  },
 } as const satisfies Record<string, ErrorSpec>;

@@ -1,12 +1,8 @@
 import { CONFIG_FLAG, JSON_FLAG, defineCommand } from '../../command.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
+import { table } from '../../table.js';
 import { pluginJson, withCliStore } from './store.js';
 
-/** Pads every column but the last to its widest cell. */
-function table(rows: readonly (readonly string[])[]): string[] {
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  '));
-}
 
 /** `forge list [--json]` */
 export const pluginList = defineCommand({
