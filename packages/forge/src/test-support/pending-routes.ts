@@ -20,6 +20,7 @@ import type { Role } from '../daemon/tokens.js';
 function stream(request: FastifyRequest, reply: FastifyReply, contentType: string): { write(text: string): void; end(): void; onClose(stop: () => void): void } {
   reply.hijack();
   reply.raw.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+  reply.raw.flushHeaders();
   return {
     write: (text) => void reply.raw.write(text),
     end: () => reply.raw.end(),
