@@ -27,13 +27,17 @@ export function payloadText(base64: string): string {
   }
 }
 
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value) ?? '';
+}
+
 function errorText(error: unknown): string {
   if (error === undefined || error === null) return '';
   if (typeof error === 'object') {
     const { code, message } = error as { code?: unknown; message?: unknown };
-    return `  error: ${String(code ?? '')}${message === undefined ? '' : `: ${String(message)}`}`;
+    return `  error: ${text(code ?? '')}${message === undefined ? '' : `: ${text(message)}`}`;
   }
-  return `  error: ${String(error)}`;
+  return `  error: ${text(error)}`;
 }
 
 /** One event as a line (without its newline). */

@@ -39,7 +39,7 @@ function stderrSink(io: CliIo): (record: LogRecord) => void {
   return (record) => {
     const plugin = record.fields['plugin'];
     if (typeof plugin === 'string') {
-      const { plugin: _omitted, ...fields } = record.fields;
+      const fields = Object.fromEntries(Object.entries(record.fields).filter(([key]) => key !== 'plugin'));
       io.stderr.write(`${formatLogRecord({ plugin, time: new Date(record.time).toISOString(), level: record.level, message: record.message, fields }, true)}\n`);
     } else if (record.level === 'warn' || record.level === 'error') {
       io.stderr.write(`${formatLogRecord({ plugin: 'forge', time: new Date(record.time).toISOString(), level: record.level, message: record.message, fields: record.fields }, true)}\n`);
