@@ -155,13 +155,29 @@ describe('a daemon that misbehaves', () => {
     assert.deepEqual([tooLong.status, jsonError(tooLong).code], [9, 'FO_DAEMON_UNREACHABLE']);
     assert.match(jsonError(tooLong).message, /longer than 1048576 characters/);
 
-    const overflow = await impostor((_request, response) => {
-      response.writeHead(200, { 'content-type': 'text/event-stream' });
-      response.write(': ping\n\nevent: plugin\ndata: {"time":"t","plugin":"p","name":"n","payload":""}\n\nevent: overflow\ndata: {}\n\n');
+    const overflowBody = JSON.stringify({ error: { code: 'FO_DAEMON_STREAM_OVERFLOW', kind: 'limit', message: 'fell behind \u001b[2J' } });
+    const overflow = await impostor((request, response) => {
+      if (request.url?.startsWith('/v1/events') === true) {
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        // The stream stays open after the overflow: forge must stop reading on its own.
+        response.write(`: ping\n\nevent: plugin\ndata: {"time":"t","plugin":"p","name":"n","payload":""}\n\nevent: overflow\ndata: ${overflowBody}\n\n`);
+      } else {
+        response.writeHead(200, { 'content-type': 'application/x-ndjson' });
+        response.write(`{}\n{"plugin":"p","time":"t","level":"info","message":"m","fields":{}}\n${overflowBody}\n`);
+      }
     });
     const dropped = await run(overflow.dir, overflow.env, 'events');
     assert.equal(dropped.status, 8);
     assert.equal(dropped.stdout, 't  plugin  p  n  ""\n', 'the events before the overflow were printed');
-    assert.match(dropped.stderr, /^forge: FO_DAEMON_STREAM_OVERFLOW: /);
+    assert.equal(dropped.stderr, 'forge: FO_DAEMON_STREAM_OVERFLOW: fell behind \\u{1b}[2J\n');
+    const bareOverflow = await impostor((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.write('event: overflow\n\n');
+    });
+    assert.equal((await run(bareOverflow.dir, bareOverflow.env, 'events')).status, 8, 'an overflow that says nothing more');
+    const logs = await run(overflow.dir, overflow.env, 'logs', '-f', 'p');
+    assert.equal(logs.status, 8);
+    assert.equal(logs.stdout, 't  INFO   m\n', 'the records before it, the keep-alive skipped');
+    assert.equal(logs.stderr, 'forge: FO_DAEMON_STREAM_OVERFLOW: fell behind \\u{1b}[2J\n');
   });
 });

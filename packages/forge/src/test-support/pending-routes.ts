@@ -5,9 +5,9 @@
  *
  * Each stand-in is served only when the daemon's table has no operation with its method
  * and URL: once the real operation exists, the same tests drive it instead. Deliberately
- * small: the lifecycle and audit event types are not produced, the audit log is
- * verified without checkpoint keys, and the figures of /v1/stats are those of plugins
- * that were never called.
+ * small: the lifecycle and audit event types are not produced, follow streams have no
+ * keep-alive or overflow, the audit log is verified without checkpoint keys, and the
+ * figures of /v1/stats are those of plugins that were never called.
  */
 import { ForgeError, parseDuration } from '@forgeone/common';
 import { readAuditTail, verifyAuditLog, type AuditLog } from '@forgeone/microkernel';
@@ -46,7 +46,7 @@ export function pendingRoutes(): Route<DaemonServices>[] {
       role: 'viewer',
       mutates: false,
       params: PLUGIN_NAME_PARAMS,
-      query: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, default: 100 }, follow: { type: 'boolean', default: false } }, additionalProperties: false },
+      query: { type: 'object', properties: { limit: { type: 'integer', minimum: 0, maximum: 10_000, default: 100 }, follow: { type: 'boolean', default: false } }, additionalProperties: false },
       response: { status: 200, content: 'ndjson', description: 'stand-in' },
       handler: async ({ services, params, query, request, reply }) => {
         const name = params['name'] as string;
@@ -117,11 +117,14 @@ export function pendingRoutes(): Route<DaemonServices>[] {
       response: { status: 200, content: { type: 'object' }, description: 'stand-in' },
       handler: async ({ services }) => {
         const result = await verifyAuditLog({ path: (await auditLog(services)).path });
+        const { problem } = result;
         return {
           ok: result.ok,
           records: result.records,
           checkpoints: result.checkpoints,
-          ...(result.problem === undefined ? {} : { firstBad: { seq: result.problem.record?.seq ?? result.records + 1, reason: `${result.problem.code}: ${result.problem.message}` } }),
+          signatures: result.signatures,
+          ...(problem?.record === undefined ? {} : { firstBad: { seq: problem.record.seq, reason: `${problem.code}: ${problem.message}` } }),
+          ...(problem === undefined ? {} : { problem: { code: problem.code, message: problem.message } }),
         };
       },
     }),
@@ -175,9 +178,7 @@ export function pendingRoutes(): Route<DaemonServices>[] {
       response: { status: 200, content: { type: 'object' }, description: 'stand-in' },
       handler: async ({ services }) => ({
         time: new Date().toISOString(),
-        plugins: (await services.plugins.list())
-          .filter((plugin) => plugin.state !== 'not-loaded')
-          .map((plugin) => ({ name: plugin.name, calls: 0, errors: 0, callsPerSecond: 0, p50Seconds: null, p99Seconds: null, memoryBytes: null, fuelTotal: null })),
+        plugins: (await services.plugins.list()).map((plugin) => ({ name: plugin.name, calls: 0, errors: 0, callsPerSecond: 0, p50Seconds: null, p99Seconds: null, memoryBytes: null, fuelTotal: 0 })),
       }),
     }),
   ];

@@ -54,6 +54,10 @@ export const DAEMON_CODES = {
     kind: 'not_found',
     summary: 'No API token has that id.',
   },
+  FO_DAEMON_STREAM_OVERFLOW: {
+    kind: 'limit',
+    summary: 'A stream\'s client fell too far behind (1,000 events or 4 MiB not yet sent); the daemon ended the stream rather than buffer more. Reconnect and read faster.',
+  },
   FO_DAEMON_STATE_INVALID: {
     kind: 'integrity',
     summary: 'The daemon\'s database holds something this version cannot read (a newer schema, or a damaged row); details name the table.',
@@ -61,9 +65,5 @@ export const DAEMON_CODES = {
   FO_DAEMON_TARGET_INVALID: {
     kind: 'usage',
     summary: 'FORGE_DAEMON names no daemon the CLI may use: expected off, unix:PATH, or http://HOST:PORT on the loopback interface (a token must not cross the network in clear).',
-  },
-  FO_DAEMON_STREAM_OVERFLOW: {
-    kind: 'limit',
-    summary: 'A client read a live stream (forge events) more slowly than the daemon produced it; the daemon dropped it rather than buffer without bound. Events after that point were not received.',
   },
 } as const satisfies Record<string, ErrorSpec>;

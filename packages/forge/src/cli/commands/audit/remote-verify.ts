@@ -13,15 +13,30 @@ export interface DaemonVerification {
   readonly ok: boolean;
   readonly records: number;
   readonly checkpoints: number;
+  /** Whether the checkpoint signatures were checked (with the daemon's own public key). */
+  readonly signatures?: 'verified' | 'unchecked' | 'none';
   /** Seconds since the last checkpoint was written. */
   readonly lastCheckpointAge?: number;
   readonly firstBad?: { readonly seq: number; readonly reason: string };
+  readonly problem?: { readonly code: string; readonly message: string };
 }
 
-/** The exit status of a failed verification: the kind of the code its reason starts with, else integrity. */
-export function failureStatus(reason: string): number {
-  const code = /^FO_[A-Z0-9_]+/.exec(reason)?.[0];
+/** The exit status of a failed verification: the kind of its problem's code (or the code its reason starts with), else integrity. */
+export function failureStatus(result: Pick<DaemonVerification, 'firstBad' | 'problem'>): number {
+  const code = result.problem?.code ?? /^FO_[A-Z0-9_]+/.exec(String(result.firstBad?.reason ?? ''))?.[0];
   return code !== undefined && isErrorCode(code) ? EXIT_CODES[ERROR_CATALOG[code].kind] : EXIT_CODES.integrity;
+}
+
+function signatureNote(result: DaemonVerification, age: string): string {
+  if (result.checkpoints === 0) return ' (none written yet)';
+  switch (result.signatures) {
+    case 'verified':
+      return `${age}, signatures verified by the daemon with its own key`;
+    case 'unchecked':
+      return `${age}, signatures NOT checked (the daemon has no public key beside its checkpoint key)`;
+    default:
+      return age;
+  }
 }
 
 /**
@@ -37,13 +52,13 @@ export async function verifyThroughDaemon(io: CliIo, link: DaemonLink, json: boo
     const lines = [
       `audit log of the daemon at ${sanitizeForTerminal(link.address)}: ${result.ok ? 'OK' : 'FAILED'}`,
       `  records:      ${sanitizeLine(String(result.records))}${result.ok ? '' : ' good before the problem'}`,
-      `  checkpoints:  ${sanitizeLine(String(result.checkpoints))}${result.checkpoints === 0 ? ' (none written yet)' : `${age}, signatures verified by the daemon with its own key`}`,
+      `  checkpoints:  ${sanitizeLine(String(result.checkpoints))}${signatureNote(result, age)}`,
     ];
     if (result.firstBad !== undefined) lines.push(`first bad record: seq ${sanitizeLine(String(result.firstBad.seq))}: ${sanitizeLine(String(result.firstBad.reason))}`);
     io.stdout.write(`${lines.join('\n')}\n`);
   }
   if (result.ok) return 0;
-  const reason = String(result.firstBad?.reason ?? 'the daemon reports the log does not verify');
+  const reason = result.problem !== undefined ? `${String(result.problem.code)}: ${String(result.problem.message)}` : String(result.firstBad?.reason ?? 'the daemon reports that its audit log does not verify');
   io.stderr.write(`forge: ${sanitizeLine(reason)}\n`);
-  return failureStatus(reason);
+  return failureStatus(result);
 }

@@ -70,8 +70,8 @@ export const auditTail = defineCommand({
     it does not verify: run forge audit verify for that.
 
     While a daemon runs it writes the log, so tail asks it (GET /v1/audit) unless --log names a
-    file; through the daemon, --since without -n shows at most the newest 100 records, and --json
-    prints {"records"} only (no "log" or "unreadable").
+    file; through the daemon, -n is at most 10000, --since without -n shows at most the newest 100
+    records, and --json prints {"records"} only (no "log" or "unreadable").
   `}\n\n${DAEMON_HELP}`,
   flags: [
     { name: 'plugin', type: 'string', value: 'X', description: 'Only records of this plugin: its name, publisher/name, publisher/name@version, or package digest sha256:....' },

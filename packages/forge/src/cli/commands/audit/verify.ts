@@ -63,8 +63,8 @@ export const auditVerify = defineCommand({
 
     While a daemon runs it writes the log, so verify asks it (GET /v1/audit/verify) unless --log,
     --key, --state or --partial is given: the daemon checks the log with its own key and answers
-    {"ok", "records", "checkpoints", "lastCheckpointAge", "firstBad": {"seq", "reason"}}, which is
-    what --json prints then. With those flags the files are read here even while a daemon runs (the
+    {"ok", "records", "checkpoints", "signatures", "lastCheckpointAge", "firstBad": {"seq", "reason"},
+    "problem": {"code", "message"}}, which is what --json prints then. With those flags the files are read here even while a daemon runs (the
     record being written may then show as a torn tail). To check against a key kept off the host,
     pass --key.
   `}\n\n${DAEMON_HELP}`,

@@ -66,10 +66,14 @@ export const daemonEvents = defineCommand({
       throw error;
     }
     for await (const { event, data } of serverEvents(stream.lines)) {
-      if (event === 'overflow') {
-        throw new ForgeError('FO_DAEMON_STREAM_OVERFLOW', 'this reader fell too far behind the daemon\'s events and the daemon closed the stream; events after that point were lost', { details: { stream: 'events' } });
-      }
       const parsed = parseData(event, data);
+      if (event === 'overflow') {
+        // The daemon's data is its error body; what it says is escaped when printed, like every refusal.
+        const { error } = parsed as { error?: unknown };
+        throw typeof error === 'object' && error !== null
+          ? ForgeError.fromJSON(error)
+          : new ForgeError('FO_DAEMON_STREAM_OVERFLOW', 'this reader fell too far behind the daemon\'s events and the daemon ended the stream; events after that point were lost', { details: { stream: 'events' } });
+      }
       io.stdout.write(flags.json ? toSafeJsonLine({ event, data: parsed }) : `${formatEvent(event, parsed)}\n`);
     }
     if (!aborted()) io.stderr.write('forge: the daemon ended the event stream\n');

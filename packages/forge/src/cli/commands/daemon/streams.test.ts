@@ -100,7 +100,7 @@ describe('forge logs', () => {
     const d = await hostileDaemon();
     const unknown = await cli(d.dir, 'logs', 'nothing', '--json');
     assert.deepEqual([unknown.status, jsonError(unknown).code], [6, 'FO_STORE_NOT_INSTALLED']);
-    const badLines = await cli(d.dir, 'logs', '-n', '0', 'hostile', '--json');
+    const badLines = await cli(d.dir, 'logs', '-n', '10001', 'hostile', '--json');
     assert.deepEqual([badLines.status, jsonError(badLines).code], [2, 'FO_CLI_FLAG_VALUE']);
     await d.close();
     const none = await cli(d.dir, 'logs', 'hostile');

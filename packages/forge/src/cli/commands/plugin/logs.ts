@@ -7,17 +7,21 @@ import { badFlagValue } from '../../flag-value.js';
 import { text } from '../../help-text.js';
 import { formatLogRecord, logRecordJson, type PluginLogRecord } from './log-format.js';
 
-/** Most records one request may ask for (daemon.log_buffer's own maximum). */
-const MAX_LINES = 1_000_000;
+/** Most records one request may ask for (the API's bound). */
+const MAX_LINES = 10_000;
 
 function parseLimit(value: string | undefined): number {
   if (value === undefined) return 100;
-  const count = /^\d{1,7}$/.test(value) ? Number(value) : Number.NaN;
-  if (!(count >= 1 && count <= MAX_LINES)) throw badFlagValue('lines', `a whole number from 1 to ${MAX_LINES}`, value);
+  const count = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(count >= 0 && count <= MAX_LINES)) throw badFlagValue('lines', `a whole number from 0 to ${MAX_LINES}`, value);
   return count;
 }
 
-/** One NDJSON line of the daemon's answer: a record, or undefined for a keep-alive (`{}`). */
+/**
+ * One NDJSON line of the daemon's answer: a record, or undefined for a keep-alive (`{}`).
+ * @throws ForgeError the error a last line carries (FO_DAEMON_STREAM_OVERFLOW when this
+ *   reader fell behind), FO_DAEMON_UNREACHABLE for a line that is no record
+ */
 function parseRecord(line: string): PluginLogRecord | undefined {
   let parsed: unknown;
   try {
@@ -28,7 +32,10 @@ function parseRecord(line: string): PluginLogRecord | undefined {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ForgeError('FO_DAEMON_UNREACHABLE', 'the daemon sent a log line that is not a record', { details: { reason: 'malformed log stream' } });
   }
-  return Object.keys(parsed).length === 0 ? undefined : (parsed as PluginLogRecord);
+  if (Object.keys(parsed).length === 0) return undefined;
+  const { error } = parsed as { error?: unknown };
+  if (typeof error === 'object' && error !== null) throw ForgeError.fromJSON(error);
+  return parsed as PluginLogRecord;
 }
 
 /** `forge logs [-f] [-n N] NAME [--json]` */
@@ -42,11 +49,12 @@ export const pluginLogs = defineCommand({
     line of JSON: {"plugin", "time", "level", "message", "fields"}.
 
     With -f it keeps printing records as the plugin writes them until interrupted (Ctrl-C), or
-    until the daemon stops.
+    until the daemon stops. A reader that falls too far behind is dropped by the daemon: forge then
+    fails with FO_DAEMON_STREAM_OVERFLOW (exit 8), since records were lost.
   `}\n\n${DAEMON_ONLY_HELP}`,
   flags: [
     { name: 'follow', short: 'f', type: 'boolean', description: 'Keep printing new records as they come.' },
-    { name: 'lines', short: 'n', type: 'string', value: 'N', description: 'Show the newest N records first (default 100).' },
+    { name: 'lines', short: 'n', type: 'string', value: 'N', description: 'Show the newest N records first, 0 to 10000 (default 100; with -f, 0 shows only new ones).' },
     JSON_FLAG,
     CONFIG_FLAG,
   ],

@@ -24,7 +24,7 @@ export const tokenCreate = defineCommand({
   flags: [
     { name: 'name', type: 'string', value: 'N', description: 'Who or what uses the token: 1-64 printable ASCII characters; audit records name it token:N.', required: true },
     { name: 'role', type: 'string', value: 'R', description: 'viewer, operator or admin.', required: true },
-    { name: 'expires', type: 'string', value: 'DURATION', description: 'Make the token expire this long from now, e.g. 30d or 12h (default: never; revoke it with forge token revoke).' },
+    { name: 'expires', type: 'string', value: 'DURATION', description: 'Make the token expire this long from now, 1s to 3650d, e.g. 30d or 12h (default: never; revoke it with forge token revoke).' },
     JSON_FLAG,
     CONFIG_FLAG,
   ],

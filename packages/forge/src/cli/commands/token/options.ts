@@ -13,6 +13,10 @@ export function parseRole(value: string): Role {
   return value as Role;
 }
 
+/** Shortest and longest token lifetime, in ms (1 s, 3650 days), as the API takes them. */
+const MIN_LIFETIME_MS = 1000;
+const MAX_LIFETIME_MS = 3650 * 86_400_000;
+
 /**
  * `--expires 30d` in ms (undefined: never).
  * @throws ForgeError FO_CLI_FLAG_VALUE
@@ -20,7 +24,7 @@ export function parseRole(value: string): Role {
 export function parseExpires(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ms = parseDuration(value);
-  if (ms === undefined || ms <= 0) throw badFlagValue('expires', 'a duration like 30d, 12h or 90m', value);
+  if (ms === undefined || ms < MIN_LIFETIME_MS || ms > MAX_LIFETIME_MS) throw badFlagValue('expires', 'a duration from 1s to 3650d, like 30d, 12h or 90m', value);
   return ms;
 }
 

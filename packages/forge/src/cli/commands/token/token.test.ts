@@ -100,6 +100,7 @@ describe('forge token', () => {
       ['--name', 'x', '--role', 'root'],
       ['--name', 'x', '--role', 'viewer', '--expires', 'soon'],
       ['--name', 'x', '--role', 'viewer', '--expires', '0s'],
+      ['--name', 'x', '--role', 'viewer', '--expires', '3651d'],
     ]) {
       const run = await cli(d.dir, 'token', 'create', ...argv, '--json');
       assert.deepEqual([run.status, jsonError(run).code], [2, 'FO_CLI_FLAG_VALUE'], argv.join(' '));
