@@ -29,14 +29,9 @@ export function failureStatus(result: Pick<DaemonVerification, 'firstBad' | 'pro
 
 function signatureNote(result: DaemonVerification, age: string): string {
   if (result.checkpoints === 0) return ' (none written yet)';
-  switch (result.signatures) {
-    case 'verified':
-      return `${age}, signatures verified by the daemon with its own key`;
-    case 'unchecked':
-      return `${age}, signatures NOT checked (the daemon has no public key beside its checkpoint key)`;
-    default:
-      return age;
-  }
+  if (result.signatures === 'verified') return `${age}, signatures verified by the daemon with its own key`;
+  if (result.signatures === 'unchecked') return `${age}, signatures NOT checked (the daemon has no public key beside its checkpoint key)`;
+  return age;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { CONFIG_FLAG, JSON_FLAG, defineCommand } from '../../command.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
+import { text } from '../../help-text.js';
 import { table } from '../../table.js';
 import { pluginJson, withCliStore } from './store.js';
 
@@ -8,7 +9,11 @@ import { pluginJson, withCliStore } from './store.js';
 export const pluginList = defineCommand({
   path: ['list'],
   summary: 'List the installed plugins with version, publisher, previous version and install time.',
-  description: 'Reads the plugin store at plugin_directory. Takes no lock: it shows the store as of the last completed change.',
+  description: text`
+    Reads the plugin store at plugin_directory. Takes no lock: it shows the store as of the last
+    completed change. It reads the files whether or not a daemon runs (a daemon changes the store
+    atomically too), so its output is the same either way; forge ps shows what the daemon runs.
+  `,
   flags: [JSON_FLAG, CONFIG_FLAG],
   args: [],
   examples: ['forge list', 'forge list --json | jq -r ".plugins[].name"'],
