@@ -34,11 +34,19 @@ async function withDependencies(store: PluginStore, name: string): Promise<Insta
   return ordered;
 }
 
+/** The plugin a record is tagged with: its id, or an identity object carrying it. */
+function pluginOf(record: LogRecord): string | undefined {
+  const tag = record.fields['plugin'];
+  if (typeof tag === 'string') return tag;
+  const id = typeof tag === 'object' && tag !== null ? (tag as { id?: unknown }).id : undefined;
+  return typeof id === 'string' ? id : undefined;
+}
+
 /** Writes the plugins' log records to stderr, escaped; the host's own records only from warn up. */
 function stderrSink(io: CliIo): (record: LogRecord) => void {
   return (record) => {
-    const plugin = record.fields['plugin'];
-    if (typeof plugin === 'string') {
+    const plugin = pluginOf(record);
+    if (plugin !== undefined) {
       const fields = Object.fromEntries(Object.entries(record.fields).filter(([key]) => key !== 'plugin'));
       io.stderr.write(`${formatLogRecord({ plugin, time: new Date(record.time).toISOString(), level: record.level, message: record.message, fields }, true)}\n`);
     } else if (record.level === 'warn' || record.level === 'error') {
