@@ -31,7 +31,7 @@ describe('forge help', () => {
 
   it('offers --json on every command that reads data', () => {
     for (const command of COMMANDS) {
-      if (['pack', 'inspect', 'config'].includes(command.path[0] ?? '')) {
+      if (['pack', 'inspect', 'config', 'ps', 'list', 'install', 'call', 'logs', 'events', 'stats', 'token', 'audit', 'start', 'stop', 'pause', 'resume', 'restart', 'unload'].includes(command.path[0] ?? '')) {
         assert.ok(command.flags.some((flag) => flag.name === 'json'), command.path.join(' '));
       }
     }

@@ -26,8 +26,13 @@ export interface ArgSpec {
 
 /** Where a command writes and what it sees of its environment. */
 export interface CliIo {
-  readonly stdout: { write(text: string): unknown };
-  readonly stderr: { write(text: string): unknown };
+  /**
+   * Data. Takes bytes too, for output that is not text (`forge call`). `isTTY`: true when
+   * it is a terminal, so plugin output is escaped rather than written raw.
+   */
+  readonly stdout: { write(chunk: string | Uint8Array): unknown; readonly isTTY?: boolean | undefined };
+  /** Diagnostics. `isTTY`: true when it is a terminal, the only place progress is shown. */
+  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean | undefined };
   /** The working directory relative paths are resolved against. */
   readonly cwd: string;
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -36,6 +41,12 @@ export interface CliIo {
    * others: their XDG state directory). Undefined where the platform has none.
    */
   readonly uid?: number | undefined;
+  /**
+   * Ends commands that follow a stream (`forge logs -f`, `forge events`): once aborted
+   * they stop reading and exit 0. Without it they run until the stream ends or the
+   * process is interrupted.
+   */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** The parsed value of a flag: a boolean, every value of a repeatable flag, or the value given. */

@@ -11,6 +11,8 @@ import { createLogger, loadConfigFile, type LogRecord } from '@forgeone/common';
 import { send, type ApiRequest, type ApiResponse, type DaemonTarget } from '../daemon/client.js';
 import { startDaemon, type RunningDaemon } from '../daemon/daemon.js';
 import type { StreamLimits } from '../daemon/streams.js';
+import type { Route } from '../daemon/http/route.js';
+import type { DaemonServices } from '../daemon/routes/index.js';
 import { pack } from '../cli/commands/package/pack.js';
 import { sign } from '../cli/commands/package/sign.js';
 import { cliFor } from './cli.js';
@@ -58,6 +60,8 @@ export interface TestDaemonOptions {
   readonly dir?: string;
   /** Bounds of streams other than the defaults (a short heartbeat). */
   readonly streams?: Partial<StreamLimits>;
+  /** Extra routes, served like the table's (startDaemon's `routes`). */
+  readonly routes?: readonly Route<DaemonServices>[];
 }
 
 /** Starts a daemon (see the module comment). */
@@ -74,6 +78,7 @@ export async function testDaemon(options: TestDaemonOptions = {}): Promise<TestD
     version: 'test',
     socketUser: 'user:tester',
     ...(options.streams === undefined ? {} : { streams: options.streams }),
+    ...(options.routes === undefined ? {} : { routes: options.routes }),
   });
   await daemon.restored;
   const url = daemon.url;

@@ -54,10 +54,9 @@ export function forgeAs(user: TestUser, argv: readonly string[], options: { cwd:
   const run = spawnSync(process.execPath, [FORGE_BIN, ...argv], {
     cwd: options.cwd,
     env: { PATH: process.env['PATH'] ?? '', ...options.env },
-    encoding: 'utf8',
     timeout: 60_000,
     ...(user.uid === undefined ? {} : { uid: user.uid, gid: user.gid }),
   });
   if (run.error !== undefined) throw run.error;
-  return { status: run.status ?? -1, stdout: run.stdout, stderr: run.stderr };
+  return { status: run.status ?? -1, stdout: run.stdout.toString('utf8'), stderr: run.stderr.toString('utf8'), stdoutBytes: run.stdout };
 }

@@ -78,4 +78,8 @@ export const DAEMON_CODES = {
     kind: 'integrity',
     summary: 'The daemon\'s database holds something this version cannot read (a newer schema, or a damaged row); details name the table.',
   },
+  FO_DAEMON_TARGET_INVALID: {
+    kind: 'usage',
+    summary: 'FORGE_DAEMON names no daemon the CLI may use: expected off, unix:PATH, or http://HOST:PORT on the loopback interface (a token must not cross the network in clear).',
+  },
 } as const satisfies Record<string, ErrorSpec>;

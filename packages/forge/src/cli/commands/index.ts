@@ -5,17 +5,26 @@ import { caInit } from './ca/init.js';
 import { caIssue } from './ca/issue.js';
 import { caRevoke } from './ca/revoke.js';
 import { configCheck } from './config/check.js';
+import { daemonEvents } from './daemon/events.js';
 import { daemonRun } from './daemon/run.js';
+import { daemonStats } from './daemon/stats.js';
 import { depsTree } from './deps/tree.js';
 import { keygen } from './key/keygen.js';
 import { inspect } from './package/inspect.js';
+import { pluginCall } from './plugin/call.js';
 import { pluginInstall } from './plugin/install.js';
+import { LIFECYCLE_COMMANDS } from './plugin/lifecycle.js';
 import { pluginList } from './plugin/list.js';
+import { pluginLogs } from './plugin/logs.js';
+import { pluginPs } from './plugin/ps.js';
 import { pluginRollback } from './plugin/rollback.js';
-import { pluginUninstall } from './plugin/uninstall.js';
+import { pluginRm, pluginUninstall } from './plugin/uninstall.js';
 import { pack } from './package/pack.js';
 import { sign } from './package/sign.js';
 import { verify } from './package/verify.js';
+import { tokenCreate } from './token/create.js';
+import { tokenList } from './token/list.js';
+import { tokenRevoke } from './token/revoke.js';
 import { wasiRun } from './wasi/run.js';
 
 /** Every command, in the order `forge --help` lists them. */
@@ -26,9 +35,19 @@ export const COMMANDS: readonly Command[] = [
   sign,
   verify,
   pluginInstall,
+  pluginPs,
   pluginList,
   pluginUninstall,
+  pluginRm,
   pluginRollback,
+  ...LIFECYCLE_COMMANDS,
+  pluginCall,
+  pluginLogs,
+  daemonEvents,
+  daemonStats,
+  tokenCreate,
+  tokenList,
+  tokenRevoke,
   depsTree,
   keygen,
   caInit,

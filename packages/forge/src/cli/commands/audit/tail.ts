@@ -1,8 +1,11 @@
 import { parseDuration } from '@forgeone/common';
 import { readAuditTail, type AuditRecord } from '@forgeone/microkernel';
+import { call } from '../../../daemon/client.js';
 import { CONFIG_FLAG, JSON_FLAG, defineCommand } from '../../command.js';
+import { loadCliConfig } from '../../config.js';
+import { DAEMON_HELP, findDaemon } from '../../daemon-link.js';
 import { badFlagValue } from '../../flag-value.js';
-import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
+import { sanitizeLine, toSafeJson } from '../../terminal.js';
 import { cliAuditPaths } from './paths.js';
 import { text } from '../../help-text.js';
 
@@ -31,22 +34,28 @@ function parseLines(text: string | undefined, fallback: number): number {
   return count;
 }
 
-/** One record as a line for people; every field that came from the log is sanitised. */
+/** Untrusted text (or a value that should have been a number) for one line. */
+const safe = (value: unknown): string => sanitizeLine(String(value));
+
+/** One record as a line for people; every field that came from the log is sanitised, newlines included. */
 export function formatRecord(record: AuditRecord): string {
-  const head = `${sanitizeForTerminal(record.ts)}  #${record.seq}`;
+  const head = `${safe(record.ts)}  #${safe(record.seq)}`;
   switch (record.type) {
     case 'event': {
-      const parts = [head, record.decision === 'deny' ? 'DENY ' : 'allow', sanitizeForTerminal(record.principal), sanitizeForTerminal(record.action)];
-      if (record.resource !== undefined) parts.push(sanitizeForTerminal(record.resource));
-      if (record.reason !== undefined && record.reason !== '') parts.push(`(${sanitizeForTerminal(record.reason)})`);
+      const parts = [head, record.decision === 'deny' ? 'DENY ' : 'allow', safe(record.principal), safe(record.action)];
+      if (record.resource !== undefined) parts.push(safe(record.resource));
+      if (record.reason !== undefined && record.reason !== '') parts.push(`(${safe(record.reason)})`);
       return parts.join('  ');
     }
     case 'checkpoint':
-      return `${head}  checkpoint  signed by ${sanitizeForTerminal(record.key)}`;
+      return `${head}  checkpoint  signed by ${safe(record.key)}`;
     case 'recovery':
-      return `${head}  recovery  ${sanitizeForTerminal(record.reason)}; ${record.cut_bytes} bytes kept in ${sanitizeForTerminal(record.saved_to)}`;
+      return `${head}  recovery  ${safe(record.reason)}; ${safe(record.cut_bytes)} bytes kept in ${safe(record.saved_to)}`;
     case 'segment':
-      return `${head}  segment ${record.segment} begins`;
+      return `${head}  segment ${safe(record.segment)} begins`;
+    default:
+      // A record type this version does not know (from a newer daemon): shown whole, escaped.
+      return `${head}  ${safe(JSON.stringify(record))}`;
   }
 }
 
@@ -54,12 +63,16 @@ export function formatRecord(record: AuditRecord): string {
 export const auditTail = defineCommand({
   path: ['audit', 'tail'],
   summary: 'Show the newest audit records, optionally of one plugin or since a time.',
-  description: text`
+  description: `${text`
     Prints the newest records of the audit log, oldest first: time, seq, decision, principal,
     action, resource and reason. Text that came from plugins is escaped. Without --since the last
     20 records are shown (change it with -n); with --since, every record since then. tail reads,
     it does not verify: run forge audit verify for that.
-  `,
+
+    While a daemon runs it writes the log, so tail asks it (GET /v1/audit) unless --log names a
+    file; through the daemon, -n is at most 10000, --since without -n shows at most the newest 100
+    records, and --json prints {"records"} only (no "log" or "unreadable").
+  `}\n\n${DAEMON_HELP}`,
   flags: [
     { name: 'plugin', type: 'string', value: 'X', description: 'Only records of this plugin: its name, publisher/name, publisher/name@version, or package digest sha256:....' },
     { name: 'since', type: 'string', value: 'T', description: 'Only records from this time on: a duration back from now (10m, 2h) or an ISO time.' },
@@ -73,6 +86,21 @@ export const auditTail = defineCommand({
   async run({ flags }, io) {
     const since = flags.since === undefined ? undefined : parseSince(flags.since, Date.now());
     const limit = parseLines(flags.lines, since === undefined ? 20 : Number.POSITIVE_INFINITY);
+    if (flags.log === undefined) {
+      const { config } = await loadCliConfig(io, flags.config);
+      const link = await findDaemon(io, config);
+      if (link !== undefined) {
+        const query = new URLSearchParams();
+        if (Number.isFinite(limit)) query.set('limit', String(limit));
+        if (since !== undefined) query.set('since', new Date(since).toISOString());
+        if (flags.plugin !== undefined) query.set('plugin', flags.plugin);
+        const { records } = await call<{ records: AuditRecord[] }>(link.target, { method: 'GET', path: `/v1/audit${query.size === 0 ? '' : `?${query.toString()}`}` });
+        if (flags.json) io.stdout.write(toSafeJson({ records }));
+        else if (records.length === 0) io.stderr.write('no matching records\n');
+        else io.stdout.write(`${records.map(formatRecord).join('\n')}\n`);
+        return;
+      }
+    }
     const paths = await cliAuditPaths(io, flags.config, flags.log);
     const tail = await readAuditTail({
       path: paths.log,

@@ -3,8 +3,11 @@ import { ERROR_CATALOG, EXIT_CODES } from '@forgeone/common';
 import { loadCheckpointVerifyKey, verifyAuditLog, type AuditRecordLocation, type AuditVerification, type CheckpointVerifyKey } from '@forgeone/microkernel';
 import { CONFIG_FLAG, JSON_FLAG, defineCommand, type CliIo } from '../../command.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
-import { cliAuditPaths, keyFileExists } from './paths.js';
+import { loadCliConfig } from '../../config.js';
+import { DAEMON_HELP, findDaemon } from '../../daemon-link.js';
 import { text } from '../../help-text.js';
+import { cliAuditPaths, keyFileExists } from './paths.js';
+import { verifyThroughDaemon } from './remote-verify.js';
 
 function place(location: AuditRecordLocation, cwd: string): string {
   const file = relative(cwd, location.file) || location.file;
@@ -49,7 +52,7 @@ function report(result: AuditVerification, keys: readonly CheckpointVerifyKey[],
 export const auditVerify = defineCommand({
   path: ['audit', 'verify'],
   summary: 'Check the audit log (hash chain, checkpoint signatures, truncation) and name the first bad record.',
-  description: text`
+  description: `${text`
     Reads every segment of the log, checks that each record hashes to its hash and continues the
     record before it, that every checkpoint is signed by one of the keys, and that the log reaches
     the checkpoint recorded in the state file. On the first problem it prints the file, line, byte
@@ -57,7 +60,14 @@ export const auditVerify = defineCommand({
 
     Without --key the public key next to the configured checkpoint key is used if it exists. A key
     kept on the same host proves less than a copy kept elsewhere; see docs/audit.md.
-  `,
+
+    While a daemon runs it writes the log, so verify asks it (GET /v1/audit/verify) unless --log,
+    --key, --state or --partial is given: the daemon checks the log with its own key and answers
+    {"ok", "records", "checkpoints", "signatures", "lastCheckpointAge", "firstBad": {"seq", "reason"},
+    "problem": {"code", "message"}}, which is what --json prints then. With those flags the files are read here even while a daemon runs (the
+    record being written may then show as a torn tail). To check against a key kept off the host,
+    pass --key.
+  `}\n\n${DAEMON_HELP}`,
   flags: [
     { name: 'log', type: 'string', value: 'FILE', description: 'The audit log (default: audit.path from the configuration); rotated segments next to it are checked too.' },
     {
@@ -74,6 +84,11 @@ export const auditVerify = defineCommand({
   args: [],
   examples: ['forge audit verify', 'forge audit verify --log /var/lib/forgeone/audit/audit.log --key checkpoint-key.pub.pem --json'],
   async run({ flags }, io) {
+    if (flags.log === undefined && flags.key.length === 0 && flags.state === undefined && !flags.partial) {
+      const { config } = await loadCliConfig(io, flags.config);
+      const link = await findDaemon(io, config);
+      if (link !== undefined) return verifyThroughDaemon(io, link, flags.json);
+    }
     const paths = await cliAuditPaths(io, flags.config, flags.log);
     const keyFiles = flags.key.length > 0 ? flags.key.map((file) => resolve(io.cwd, file)) : keyFileExists(paths.publicKey) ? [paths.publicKey] : [];
     if (flags.key.length === 0 && keyFiles.length > 0) io.stderr.write(`using public key ${sanitizeForTerminal(paths.publicKey)}\n`);

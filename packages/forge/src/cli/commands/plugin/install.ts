@@ -1,16 +1,67 @@
 import { resolve } from 'node:path';
 import { ForgeError } from '@forgeone/common';
 import type { PermissionDiff } from '@forgeone/plugin-manager';
-import { CONFIG_FLAG, JSON_FLAG, defineCommand } from '../../command.js';
-import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
-import { WAIT_FLAG, diffLines, permissionLines, pluginJson, withCliStore } from './store.js';
+import { call } from '../../../daemon/client.js';
+import type { InstallOutcome } from '../../../daemon/service.js';
+import { CONFIG_FLAG, JSON_FLAG, defineCommand, type CliIo } from '../../command.js';
+import { loadCliConfig } from '../../config.js';
+import { DAEMON_HELP, findDaemon, type DaemonLink } from '../../daemon-link.js';
 import { text } from '../../help-text.js';
+import { uploadProgress } from '../../progress.js';
+import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
+import { installLines, readPackage, type InstallSummary } from './install-output.js';
+import { WAIT_FLAG, diffLines, pluginJson, withCliStore } from './store.js';
+
+interface InstallFlags {
+  readonly 'approve-permissions': boolean;
+  readonly 'allow-downgrade': boolean;
+  readonly 'allow-publisher-change': boolean;
+  readonly json: boolean;
+}
+
+/** Uploads the package to the daemon, with progress on a terminal. */
+async function installThrough(link: DaemonLink, io: CliIo, file: string, maxSize: number, flags: InstallFlags): Promise<{ json: unknown; summary: InstallSummary }> {
+  const bytes = await readPackage(file, maxSize);
+  const query = new URLSearchParams();
+  if (flags['approve-permissions']) query.set('approve_permissions', 'true');
+  if (flags['allow-downgrade']) query.set('allow_downgrade', 'true');
+  if (flags['allow-publisher-change']) query.set('allow_publisher_change', 'true');
+  const progress = uploadProgress(io, `uploading ${file}`, 'the daemon verifies and installs it', flags.json);
+  let outcome: InstallOutcome;
+  try {
+    outcome = await call<InstallOutcome>(link.target, {
+      method: 'POST',
+      path: `/v1/plugins${query.size === 0 ? '' : `?${query.toString()}`}`,
+      bytes,
+      onUploadProgress: (sent, total) => progress.update(sent, total),
+    });
+  } finally {
+    progress.done();
+  }
+  const { plugin } = outcome;
+  return {
+    json: outcome,
+    summary: {
+      action: outcome.action,
+      from: outcome.from,
+      diff: outcome.diff,
+      name: plugin.name,
+      version: plugin.version,
+      publisher: plugin.publisher,
+      attested: plugin.attested,
+      digest: plugin.digest,
+      path: undefined,
+      permissions: plugin.permissions,
+      previous: plugin.previousVersion,
+    },
+  };
+}
 
 /** `forge install PKG [--approve-permissions] [--allow-downgrade] [--allow-publisher-change] [--json]` */
 export const pluginInstall = defineCommand({
   path: ['install'],
   summary: 'Verify a package and install it into the plugin store, or upgrade the installed version.',
-  description: text`
+  description: `${text`
     Verifies PKG with the configured trust store and signer policy (security.verify_signatures), then
     installs it under plugin_directory atomically: a process killed at any point leaves the old version
     or the new one, never a mix. Installing a newer version keeps the one it replaces for forge rollback;
@@ -20,7 +71,13 @@ export const pluginInstall = defineCommand({
     permission diff is printed until you pass --approve-permissions. An older version needs
     --allow-downgrade, and a version signed by another publisher --allow-publisher-change.
     Installing the current version again with the same content changes nothing.
-  `,
+
+    With a daemon, the package is uploaded to it (with progress on stderr when that is a terminal and
+    --json is not given); the daemon verifies it against its own trust store, installs it and loads
+    it, and a plugin that was running runs the new version. The text output is the same but for the
+    path line; with --json, "plugin" is the daemon's view of the plugin (as in forge ps --json)
+    instead of the store's record.
+  `}\n\n${DAEMON_HELP}`,
   flags: [
     { name: 'approve-permissions', type: 'boolean', description: 'Accept the permissions an upgrade asks for beyond the installed version\'s.' },
     { name: 'allow-downgrade', type: 'boolean', description: 'Accept a version older than the installed one.' },
@@ -32,21 +89,44 @@ export const pluginInstall = defineCommand({
   args: [{ name: 'PKG', description: 'The .forgepkg to install.', required: true }],
   examples: ['forge install hello-1.0.0.forgepkg', 'forge install hello-1.1.0.forgepkg --approve-permissions --json'],
   async run({ flags, args }, io) {
-    let result;
+    const file = resolve(io.cwd, args.PKG);
+    let result: { json: unknown; summary: InstallSummary };
     try {
-      result = await withCliStore(io, flags, true, (store) =>
-        store.install(resolve(io.cwd, args.PKG), {
-          approvePermissions: flags['approve-permissions'],
-          allowDowngrade: flags['allow-downgrade'],
-          allowPublisherChange: flags['allow-publisher-change'],
-        }),
-      );
+      const { config } = await loadCliConfig(io, flags.config);
+      const link = await findDaemon(io, config);
+      result =
+        link !== undefined
+          ? await installThrough(link, io, file, config.package_limits.max_package_size, flags)
+          : await withCliStore(io, flags, true, async (store) => {
+              const done = await store.install(file, {
+                approvePermissions: flags['approve-permissions'],
+                allowDowngrade: flags['allow-downgrade'],
+                allowPublisherChange: flags['allow-publisher-change'],
+              });
+              const { plugin } = done;
+              return {
+                json: { action: done.action, from: done.from ?? null, diff: done.diff ?? null, plugin: pluginJson(plugin) },
+                summary: {
+                  action: done.action,
+                  from: done.from ?? null,
+                  diff: done.diff ?? null,
+                  name: plugin.name,
+                  version: plugin.version,
+                  publisher: plugin.identity.publisher,
+                  attested: plugin.identity.attested,
+                  digest: plugin.identity.digest,
+                  path: plugin.paths.dir,
+                  permissions: plugin.manifest.permissions,
+                  previous: plugin.previous?.version ?? null,
+                },
+              };
+            });
     } catch (error) {
       if (ForgeError.is(error, 'FO_STORE_APPROVAL_REQUIRED') && !flags.json) {
         const { name, installed, version, diff } = error.details as { name: string; installed: string; version: string; diff: PermissionDiff };
         io.stderr.write(
           [
-            `${sanitizeForTerminal(name)} ${sanitizeForTerminal(version)} asks for permissions beyond the installed ${sanitizeForTerminal(installed)}:`,
+            `${sanitizeForTerminal(String(name))} ${sanitizeForTerminal(String(version))} asks for permissions beyond the installed ${sanitizeForTerminal(String(installed))}:`,
             ...diffLines(diff),
             'Run again with --approve-permissions to accept them.',
             '',
@@ -55,24 +135,10 @@ export const pluginInstall = defineCommand({
       }
       throw error;
     }
-    const { plugin, action, from, diff } = result;
     if (flags.json) {
-      io.stdout.write(toSafeJson({ action, from: from ?? null, diff: diff ?? null, plugin: pluginJson(plugin) }));
+      io.stdout.write(toSafeJson(result.json));
       return;
     }
-    const name = sanitizeForTerminal(plugin.name);
-    const version = sanitizeForTerminal(plugin.version);
-    const headline =
-      action === 'installed' ? `installed ${name} ${version}` : action === 'unchanged' ? `${name} ${version} is already installed; nothing changed` : `${action} ${name} ${sanitizeForTerminal(from ?? '')} -> ${version}`;
-    const lines = [
-      headline,
-      `  publisher: ${sanitizeForTerminal(plugin.identity.publisher)}${plugin.identity.attested ? '' : ' (not verified)'}`,
-      `  digest:    ${plugin.identity.digest}`,
-      `  path:      ${sanitizeForTerminal(plugin.paths.dir)}`,
-    ];
-    if (action === 'installed') lines.push('Permissions:', ...permissionLines(plugin.manifest.permissions));
-    else if (diff !== undefined && !diff.unchanged) lines.push(`Permission changes${diff.widens ? ' (approved)' : ''}:`, ...diffLines(diff));
-    if (plugin.previous !== undefined && action !== 'unchanged') lines.push(`Previous version ${sanitizeForTerminal(plugin.previous.version)} is kept; forge rollback ${name} returns to it.`);
-    io.stdout.write(`${lines.join('\n')}\n`);
+    io.stdout.write(`${installLines(result.summary).join('\n')}\n`);
   },
 });

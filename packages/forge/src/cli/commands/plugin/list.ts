@@ -1,18 +1,19 @@
 import { CONFIG_FLAG, JSON_FLAG, defineCommand } from '../../command.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
+import { text } from '../../help-text.js';
+import { table } from '../../table.js';
 import { pluginJson, withCliStore } from './store.js';
 
-/** Pads every column but the last to its widest cell. */
-function table(rows: readonly (readonly string[])[]): string[] {
-  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  '));
-}
 
 /** `forge list [--json]` */
 export const pluginList = defineCommand({
   path: ['list'],
   summary: 'List the installed plugins with version, publisher, previous version and install time.',
-  description: 'Reads the plugin store at plugin_directory. Takes no lock: it shows the store as of the last completed change.',
+  description: text`
+    Reads the plugin store at plugin_directory. Takes no lock: it shows the store as of the last
+    completed change. It reads the files whether or not a daemon runs (a daemon changes the store
+    atomically too), so its output is the same either way; forge ps shows what the daemon runs.
+  `,
   flags: [JSON_FLAG, CONFIG_FLAG],
   args: [],
   examples: ['forge list', 'forge list --json | jq -r ".plugins[].name"'],

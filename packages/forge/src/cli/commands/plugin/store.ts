@@ -19,7 +19,7 @@ export const WAIT_FLAG = {
   name: 'wait',
   type: 'string',
   value: 'DURATION',
-  description: 'Wait up to this long (e.g. 30s) while another forge process changes the store (default: fail at once with FO_STORE_LOCKED).',
+  description: 'Without a daemon: wait up to this long (e.g. 30s) while another forge process changes the store (default: fail at once with FO_STORE_LOCKED). A daemon orders its own changes.',
 } as const;
 
 /** The principal the CLI acts as in audit records: the operating-system user running it. */
