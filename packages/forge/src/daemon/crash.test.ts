@@ -150,7 +150,7 @@ describe('forge daemon killed with SIGKILL mid-install', () => {
         }
 
         daemon = await spawnDaemon(dir);
-        assert.match(daemon.stderr(), new RegExp(`took over the lock of a daemon that is no longer running","pid":${dead}`));
+        assert.match(daemon.stderr(), new RegExp(`"previous_pid":${dead},"msg":"took over the lock of a daemon that is no longer running"`));
         const socket = { socket: daemon.socket };
         for (const plugin of ['alpha', 'beta'] as const) {
           const before = installed[plugin];

@@ -101,7 +101,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     mkdirSync(dirname(config.daemon.database), { recursive: true, mode: 0o700 });
     const lock: DaemonLock = takeDaemonLock(`${config.daemon.database}.lock`);
     cleanups.push(() => lock.release());
-    if (lock.tookOverFrom !== undefined) logger.warn('took over the lock of a daemon that is no longer running', { pid: lock.tookOverFrom });
+    if (lock.tookOverFrom !== undefined) logger.warn('took over the lock of a daemon that is no longer running', { previous_pid: lock.tookOverFrom });
 
     const audit: AuditLog | undefined = config.security.audit_logging ? await openConfiguredAuditLog(config.audit, options.configDir, { logger }) : undefined;
     if (audit !== undefined) cleanups.push(() => audit.close());

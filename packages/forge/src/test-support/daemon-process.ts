@@ -15,7 +15,8 @@ export const FORGE_BIN = fileURLToPath(new URL('../../bin/forge.js', import.meta
 
 /** A daemon table for a workspace: socket and database under run/, no TCP listener unless `listen`. */
 export function daemonTable(listen = 'off'): string {
-  return `  daemon:\n    socket: run/forge.sock\n    database: run/daemon.db\n    listen: ${listen}\n`;
+  // No fixed metrics port (tests run side by side) and no span export to a collector nobody runs.
+  return `  daemon:\n    socket: run/forge.sock\n    database: run/daemon.db\n    listen: ${listen}\n  telemetry:\n    prometheus_listen: off\n    tracing_enabled: false\n`;
 }
 
 /** How a daemon process ended. */

@@ -31,6 +31,25 @@ describe('the JSON-lines logger', () => {
     assert.deepEqual(lines[1]?.['plugin'], { id: 'p', publisher: 'Acme', name: 'p', version: '1.0.0', digest: 'sha256:ab' });
   });
 
+  it('never writes a key twice: a field named like pid, msg, a base or a child field is written as field_<name>', () => {
+    const out = capture();
+    const logger = createJsonLogger({ log_level: 'info' }, { destination: out.stream, base: { service: 'forge-test' } });
+    logger.warn('took over', { pid: 7, service: 'forged' });
+    logger.child({ plugin: { id: 'p' } }).info('from a plugin', { plugin: { id: 'Trusted' }, msg: 'forged' });
+    const raw = out.raw().split('\n').filter((line) => line !== '');
+    assert.equal((raw[0]?.match(/"pid":/g) ?? []).length, 1);
+    assert.equal((raw[1]?.match(/"plugin":/g) ?? []).length, 1);
+    const [first, second] = out.lines();
+    assert.equal(first?.['pid'], process.pid);
+    assert.equal(first?.['field_pid'], 7);
+    assert.equal(first?.['service'], 'forge-test');
+    assert.equal(first?.['field_service'], 'forged');
+    assert.deepEqual(second?.['plugin'], { id: 'p' });
+    assert.deepEqual(second?.['field_plugin'], { id: 'Trusted' });
+    assert.equal(second?.['msg'], 'from a plugin');
+    assert.equal(second?.['field_msg'], 'forged');
+  });
+
   it('keeps a hostile message on its own line: newlines and quotes cannot forge a record', () => {
     const out = capture();
     const logger = createJsonLogger({ log_level: 'info' }, { destination: out.stream });

@@ -38,15 +38,21 @@ export function createJsonLogger(telemetry: Pick<TelemetryConfig, 'log_level'>, 
     },
     stream,
   );
-  return wrap(root);
+  return wrap(root, new Set(['level', 'time', 'pid', 'msg', ...Object.keys(options.base ?? {})]));
 }
 
-function wrap(logger: Pino): Logger {
+/** A field named like one the line already has (`pid`, `msg`, a base field) is written as `field_<name>`: a line never holds one key twice. */
+function unclashed(fields: LogFields, reserved: ReadonlySet<string>): LogFields {
+  if (!Object.keys(fields).some((key) => reserved.has(key))) return fields;
+  return Object.fromEntries(Object.entries(fields).map(([key, value]) => [reserved.has(key) ? `field_${key}` : key, value]));
+}
+
+function wrap(logger: Pino, reserved: ReadonlySet<string>): Logger {
   const at =
     (level: (typeof LOG_LEVELS)[number] & keyof Pino) =>
     (message: string, fields?: LogFields): void => {
       if (fields === undefined) logger[level](message);
-      else logger[level](fields, message);
+      else logger[level](unclashed(fields, reserved), message);
     };
   return {
     trace: at('trace'),
@@ -54,6 +60,6 @@ function wrap(logger: Pino): Logger {
     info: at('info'),
     warn: at('warn'),
     error: at('error'),
-    child: (fields) => wrap(logger.child(fields)),
+    child: (fields) => wrap(logger.child(unclashed(fields, reserved)), new Set([...reserved, ...Object.keys(fields)])),
   };
 }
