@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm start`: the end-to-end demo until the daemon lands. Builds the sample plugin,
+// `npm run demo`: a tour of the CLI (`npm start` runs the daemon). Builds the sample plugin,
 // packs it twice to show the package is deterministic, signs it with a fresh
 // organisation CA, verifies it, inspects it, and shows policy and audit at work on a
 // WASI run.

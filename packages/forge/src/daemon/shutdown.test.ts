@@ -11,9 +11,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { daemonTable, spawnDaemon, type DaemonProcess } from '../test-support/daemon-process.js';
 import { signedSample } from '../test-support/daemon.js';
+import { signedHostilePlugin } from '../test-support/hostile-plugin.js';
 import { signedVariant, verifyWorkspaceAudit } from '../test-support/sample-variants.js';
 import { signingWorkspace } from '../test-support/workspace.js';
 import { call, send } from './client.js';
+import { pause } from '../test-support/raw-http.js';
 
 interface View {
   readonly name: string;
@@ -85,5 +87,34 @@ describe('forge daemon on SIGTERM', () => {
     }
     const audit = await verifyWorkspaceAudit(dir);
     assert.deepEqual([audit.ok, audit.problem, audit.recoveries.length], [true, undefined, 0]);
+  });
+
+  it('takes a second signal during the stop in stride (Ctrl-C reaches the group, a supervisor passes its own on), and a third exits at once', { timeout: 180_000 }, async () => {
+    // Fuel enough for the spin to last until its 60 s timeout.
+    const dir = await signingWorkspace('forge-signals-', `${daemonTable()}  runtime:\n    fuel_per_call: 9000000000000\n`);
+    let daemon = await spawnDaemon(dir);
+    await call({ socket: daemon.socket }, { method: 'POST', path: '/v1/plugins?start=true', bytes: await readFile(await signedSample(dir)) });
+    daemon.child.kill('SIGINT');
+    daemon.child.kill('SIGTERM');
+    assert.deepEqual(await daemon.exited, { code: 0, signal: null }, daemon.stderr());
+    assert.equal(auditLines(dir).at(-1)?.['type'], 'checkpoint', 'the stop ran to the end: the audit log ends with a checkpoint');
+
+    // A call spinning in a plugin holds the stop (requests in flight finish), so the third signal lands during it.
+    daemon = await spawnDaemon(dir);
+    await call({ socket: daemon.socket }, { method: 'POST', path: '/v1/plugins?start=true', bytes: await readFile(await signedHostilePlugin(dir, '1.0.0', '\n[limits]\ntimeout = "60s"\n')) });
+    const spinning = send({ socket: daemon.socket }, { method: 'POST', path: '/v1/plugins/hostile/call/spin', bytes: Buffer.alloc(0), timeoutMs: 90_000 }).catch((error: unknown) => error);
+    await pause(500);
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGINT'] as const) {
+      daemon.child.kill(signal);
+      await pause(300);
+    }
+    assert.deepEqual(await daemon.exited, { code: 130, signal: null }, daemon.stderr());
+    assert.match(daemon.stderr(), /forge daemon: stopping\nforge daemon: already stopping \(SIGTERM\); a third signal stops at once\nforge daemon: SIGINT again, exiting now without a clean stop\n$/);
+    await spinning;
+    daemon = await spawnDaemon(dir);
+    daemon.child.kill('SIGTERM');
+    assert.deepEqual(await daemon.exited, { code: 0, signal: null }, daemon.stderr());
+    const audit = await verifyWorkspaceAudit(dir);
+    assert.deepEqual([audit.ok, audit.problem], [true, undefined], 'the log cut by the forced exit still verifies');
   });
 });

@@ -5,7 +5,7 @@
  *
  * Exports (forge/1): `echo` returns its input; `log` passes its input to forge.log as the
  * request (a level byte, then the message); `emit` passes it to forge.emit_event (the
- * name field, then the payload).
+ * name field, then the payload); `spin` loops until its time or fuel runs out.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -34,6 +34,7 @@ const HOSTILE_WAT = `(module
     (i64.or (i64.shl (i64.extend_i32_u (local.get $p)) (i64.const 32)) (i64.extend_i32_u (local.get $len))))
   (func (export "log") (param $p i32) (param $len i32) (result i64) (call $log (local.get $p) (local.get $len)))
   (func (export "emit") (param $p i32) (param $len i32) (result i64) (call $emit (local.get $p) (local.get $len)))
+  (func (export "spin") (param $p i32) (param $len i32) (result i64) (loop $forever (br $forever)) (i64.const 0))
 )`;
 
 const { ok } = cliFor([pack, sign]);

@@ -16,16 +16,11 @@ import { signCheckpoint } from './keys.js';
 import { AuditObservers, type AuditObserver } from './observers.js';
 import { auditLevelAdmits, type AuditEventClass, type AuditLevel } from './level.js';
 import { resolveLogOptions, type AuditLogOptions, type AuditLogStats, type AuditSink, type ResolvedLogOptions } from './options.js';
-import { bounded, encodeEventFields, encodeEventTail, encodeIdentityFields, parseAuditRecord, type AuditDecisionReport, type AuditEntry } from './record.js';
+import { encodeEventFields, encodeEventTail, encodeIdentityFields, type AuditDecisionReport, type AuditEntry } from './record.js';
 import { recoverActiveSegment, type TornTail } from './recovery.js';
-import { readCheckpointState, writeCheckpointState } from './state.js';
+import { readCheckpointState } from './state.js';
+import { CheckpointStateQueue, DurableWaiters } from './durability.js';
 import { GroupCommitWriter, type DurableCheckpoint } from './writer.js';
-
-interface Waiter {
-  readonly seq: number;
-  readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
-}
 
 /**
  * An open, writable audit log. One writer per log (a lock file enforces it).
@@ -43,7 +38,6 @@ export class AuditLog implements AuditSink {
   readonly path: string;
   readonly level: AuditLevel;
   private readonly options: ResolvedLogOptions;
-  private readonly statePath: string;
   private readonly writer: GroupCommitWriter;
   private readonly release: () => Promise<void>;
   private readonly recordsAdmitted: readonly boolean[];
@@ -58,11 +52,10 @@ export class AuditLog implements AuditSink {
   private current: RecordBatch | undefined;
   private batchTimer: NodeJS.Timeout | undefined;
   private checkpointTimer: NodeJS.Timeout | undefined;
-  private readonly waiters: Waiter[] = [];
+  private readonly waiters = new DurableWaiters();
+  private readonly states: CheckpointStateQueue;
   private failure: ForgeError | undefined;
   private closing: Promise<void> | undefined;
-  private stateNext: DurableCheckpoint | undefined;
-  private stateWriting: Promise<void> | undefined;
   private lastMs = Number.NaN;
   private appended = 0;
   private lastCheckpointAt: number | undefined;
@@ -85,7 +78,12 @@ export class AuditLog implements AuditSink {
     this.path = init.path;
     this.options = init.options;
     this.level = init.options.level;
-    this.statePath = statePathFor(init.path);
+    this.states = new CheckpointStateQueue(statePathFor(init.path), {
+      onCheckpoint: init.options.onCheckpoint,
+      logger: init.options.logger,
+      failed: (error) => this.fail(error),
+      stopped: () => this.failure !== undefined,
+    });
     this.writer = init.writer;
     this.release = init.release;
     this.recordsAdmitted = (['denial', 'decision', 'call'] as const).map((event) => auditLevelAdmits(this.level, event));
@@ -203,7 +201,7 @@ export class AuditLog implements AuditSink {
     const ts = this.timestamp();
     this.commit(seq, `${bodyHead(seq, ts, this.prev, 'event')}${fields}`, false);
     this.afterRecord();
-    if (this.observers.active) this.notify(seq, ts, entry.principal, entry.plugin, entry.action, entry.resource, entry.decision, entry.reason);
+    if (this.observers.active) this.observers.notifyEvent(seq, ts, entry.principal, entry.plugin, entry.action, entry.resource, entry.decision, entry.reason);
     return seq;
   }
 
@@ -227,7 +225,7 @@ export class AuditLog implements AuditSink {
     const ts = this.timestamp();
     this.commit(seq, `${bodyHead(seq, ts, this.prev, 'event')}${fields}`, false);
     this.afterRecord();
-    if (this.observers.active) this.notify(seq, ts, identity.principal, identity.plugin?.digest, report.action, report.resource, report.allowed ? 'allow' : 'deny', report.reason);
+    if (this.observers.active) this.observers.notifyEvent(seq, ts, identity.principal, identity.plugin?.digest, report.action, report.resource, report.allowed ? 'allow' : 'deny', report.reason);
   }
 
   /**
@@ -258,12 +256,7 @@ export class AuditLog implements AuditSink {
   durable(seq: number): Promise<void> {
     if (seq <= this.durableSeqValue) return Promise.resolve();
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    return new Promise((resolveWaiter, rejectWaiter) => {
-      const waiter = { seq, resolve: resolveWaiter, reject: rejectWaiter };
-      const last = this.waiters.at(-1);
-      if (last === undefined || last.seq <= seq) this.waiters.push(waiter);
-      else this.waiters.splice(this.waiters.findIndex((other) => other.seq > seq), 0, waiter);
-    });
+    return this.waiters.wait(seq);
   }
 
   /** Writes the open batch now and resolves when everything appended so far is durable. */
@@ -283,7 +276,7 @@ export class AuditLog implements AuditSink {
     if (this.options.signingKey === undefined || this.sinceCheckpoint === 0) return undefined;
     const seq = this.writeCheckpoint();
     await this.flush();
-    while (this.stateWriting !== undefined) await this.stateWriting;
+    await this.states.idle();
     if (this.failure !== undefined) throw this.failure;
     return seq;
   }
@@ -314,7 +307,7 @@ export class AuditLog implements AuditSink {
         this.seal();
         await this.durable(this.seqValue).catch(() => undefined);
         await this.writer.idle();
-        while (this.stateWriting !== undefined) await this.stateWriting;
+        await this.states.idle();
       }
       await this.writer.close();
     } finally {
@@ -423,45 +416,8 @@ export class AuditLog implements AuditSink {
   private onDurable(lastSeq: number, bytes: number, checkpoint: DurableCheckpoint | undefined): void {
     this.durableSeqValue = lastSeq;
     this.pending -= bytes;
-    let done = 0;
-    while (done < this.waiters.length && (this.waiters[done]?.seq ?? Infinity) <= lastSeq) done += 1;
-    for (const waiter of this.waiters.splice(0, done)) waiter.resolve();
-    if (checkpoint !== undefined) {
-      this.stateNext = checkpoint;
-      this.stateWriting ??= this.writeStates();
-    }
-  }
-
-  /** Writes the newest durable checkpoint to the state file, one write at a time. */
-  private async writeStates(): Promise<void> {
-    try {
-      for (let next = this.stateNext; next !== undefined && this.failure === undefined; next = this.stateNext) {
-        this.stateNext = undefined;
-        await writeCheckpointState(this.statePath, next);
-        try {
-          if (this.options.onCheckpoint !== undefined) this.options.onCheckpoint({ ...next, covers: { seq: next.seq - 1, hash: parseAuditRecord(next.record).prev } });
-        } catch (error) {
-          this.options.logger.error('audit onCheckpoint callback threw', { error: (error as Error).message });
-        }
-      }
-    } catch (error) {
-      this.fail(error);
-    } finally {
-      this.stateWriting = undefined;
-    }
-  }
-
-  private notify(seq: number, ts: string, principal: string, plugin: string | undefined, action: string, resource: string | undefined, decision: 'allow' | 'deny', reason: string | undefined): void {
-    this.observers.notify({
-      seq,
-      ts,
-      principal,
-      ...(plugin === undefined ? {} : { plugin }),
-      action,
-      ...(resource === undefined ? {} : { resource: bounded(resource) }),
-      decision,
-      ...(reason === undefined ? {} : { reason: bounded(reason) }),
-    });
+    this.waiters.settle(lastSeq);
+    if (checkpoint !== undefined) this.states.push(checkpoint);
   }
 
   private fail(error: unknown): void {
@@ -474,6 +430,6 @@ export class AuditLog implements AuditSink {
     this.options.logger.error('audit log failed', { path: this.path, error: reason });
     if (this.batchTimer !== undefined) clearTimeout(this.batchTimer);
     if (this.checkpointTimer !== undefined) clearInterval(this.checkpointTimer);
-    for (const waiter of this.waiters.splice(0)) waiter.reject(this.failure);
+    this.waiters.rejectAll(this.failure);
   }
 }

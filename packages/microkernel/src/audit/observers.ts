@@ -4,7 +4,7 @@
  * whose listeners can neither fail an append nor slow it beyond their own work.
  */
 import type { Logger } from '@forgeone/common';
-import type { AuditDecision } from './record.js';
+import { bounded, type AuditDecision } from './record.js';
 
 /** An event record as it was appended (resource and reason cut as the log cuts them). */
 export interface AuditEventNotice {
@@ -54,5 +54,19 @@ export class AuditObservers {
         this.#logger.error('an audit observer threw', { seq: record.seq, error: error instanceof Error ? error.message : String(error) });
       }
     }
+  }
+
+  /** Builds the notice of an event record (resource and reason cut as the log cuts them) and hands it to every listener. */
+  notifyEvent(seq: number, ts: string, principal: string, plugin: string | undefined, action: string, resource: string | undefined, decision: AuditDecision, reason: string | undefined): void {
+    this.notify({
+      seq,
+      ts,
+      principal,
+      ...(plugin === undefined ? {} : { plugin }),
+      action,
+      ...(resource === undefined ? {} : { resource: bounded(resource) }),
+      decision,
+      ...(reason === undefined ? {} : { reason: bounded(reason) }),
+    });
   }
 }

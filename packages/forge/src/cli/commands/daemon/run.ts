@@ -40,17 +40,26 @@ export const daemonRun = defineCommand({
     const logger = createJsonLogger(config.telemetry, { destination: 2, base: { service: 'forge-daemon' } });
     const daemon = await startDaemon({ config, configDir: file === undefined ? io.cwd : dirname(file), logger, version: FORGE_VERSION, socketUser: socketUser() });
     io.stderr.write(`forge daemon: serving ${sanitizeForTerminal(daemon.socket)}${daemon.url === undefined ? '' : ` and ${daemon.url}`}${daemon.metricsUrl === undefined ? '' : `; metrics at ${daemon.metricsUrl}`}\n`);
-    await new Promise<void>((resolve) => {
-      const stop = (): void => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    // The first SIGINT or SIGTERM stops the daemon in order. One more is expected and ignored
+    // (Ctrl-C in a terminal reaches the whole process group, and a supervisor passes its own
+    // signal on); the third exits at once, as a SIGKILL would (the write-ahead audit log and
+    // the store survive that).
+    let signals = 0;
+    let stop = (): void => {};
+    const onSignal = (signal: NodeJS.Signals): void => {
+      signals += 1;
+      if (signals === 1) return stop();
+      if (signals === 2) return void io.stderr.write(`forge daemon: already stopping (${signal}); a third signal stops at once\n`);
+      io.stderr.write(`forge daemon: ${signal} again, exiting now without a clean stop\n`);
+      process.exit(130);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    await new Promise<void>((resolve) => (stop = resolve));
     io.stderr.write('forge daemon: stopping\n');
     await daemon.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     io.stderr.write('forge daemon: stopped\n');
     return 0;
   },

@@ -1,0 +1,179 @@
+#!/usr/bin/env node
+// `npm start`: the daemon running the signed sample plugin, with the dashboard up.
+//
+// Everything lives in a development state directory, $XDG_STATE_HOME/forgeone/dev (else
+// ~/.local/state/forgeone/dev), kept between runs: a development root CA and publisher
+// (made on the first run), the trust store holding that root, the sample plugin packed and
+// signed, the configuration, the plugin store, the audit log and the daemon's database.
+// Each run: build and sign the sample, start `forge daemon` on that configuration,
+// install the sample through its API (the same version again changes nothing), start it,
+// create a dashboard token, print where everything is and a `forge call` to try. Ctrl-C
+// stops the daemon the way SIGTERM does (plugins stopped, the audit log checkpointed).
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const forgeBin = join(root, 'packages/forge/bin/forge.js');
+const sample = join(root, 'examples/sample-plugin');
+const stateHome = process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
+const dev = join(stateHome, 'forgeone', 'dev');
+const config = join(dev, 'plugin-manager.yaml');
+const packagePath = join(dev, 'sample-plugin.forgepkg');
+const logPath = join(dev, 'daemon.log');
+const quote = (arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`);
+
+function fail(message) {
+  console.error(`npm start: ${message}`);
+  process.exit(1);
+}
+
+/**
+ * Runs `forge ARGS` against the development configuration; resolves to its stdout, or fails
+ * with what forge said. Asynchronous, so the daemon's log pipe keeps being read meanwhile.
+ */
+function forge(args, { json = false } = {}) {
+  const child = spawn(process.execPath, [forgeBin, ...args], { cwd: dev, env: { ...process.env, FORGE_CONFIG: config }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (text) => (stdout += text));
+  child.stderr.setEncoding('utf8').on('data', (text) => (stderr += text));
+  return new Promise((resolve) => {
+    child.once('close', (code, signal) => {
+      if (code !== 0) fail(`forge ${args.map(quote).join(' ')} exited with ${code ?? signal}:\n${stderr}${stdout}`);
+      resolve(json ? JSON.parse(stdout) : stdout);
+    });
+  });
+}
+
+function step(message) {
+  console.error(`npm start: ${message}`);
+}
+
+// 1. The development identity: a root CA, a publisher key and its certificate, the root in the trust store.
+mkdirSync(dev, { recursive: true, mode: 0o700 });
+if (!existsSync(join(dev, 'publisher.pem'))) {
+  step(`making a development root CA and publisher in ${dev}`);
+  await forge(['ca', 'init', '--out', 'ca', '--name', 'ForgeOne Development Root CA']);
+  await forge(['keygen', '--out', 'publisher']);
+  await forge(['ca', 'issue', '--ca', 'ca', '--pub', 'publisher.pub', '--name', 'ForgeOne Development Publisher', '--out', 'publisher.pem']);
+}
+mkdirSync(join(dev, 'trust', 'roots'), { recursive: true });
+copyFileSync(join(dev, 'ca', 'ca.pem'), join(dev, 'trust', 'roots', 'development.pem'));
+
+// 2. The configuration: everything under the state directory, the API also on a free loopback port.
+writeFileSync(
+  config,
+  `# Written by npm start (scripts/start.mjs) on every run; docs/reference/config.md has every key.
+plugin_manager:
+  plugin_directory: plugins
+  security:
+    trust_store: trust
+  audit:
+    path: audit/audit.log
+    checkpoint_key: audit/checkpoint-key.pem
+  daemon:
+    socket: run/forge.sock
+    database: run/daemon.db
+    listen: 127.0.0.1:0
+  telemetry:
+    prometheus_listen: 127.0.0.1:0
+    # No OpenTelemetry collector runs beside the development daemon; see docs/observability.md.
+    tracing_enabled: false
+`,
+);
+
+// 3. The sample plugin, built, packed and signed by the development publisher.
+step('packing and signing examples/sample-plugin');
+const build = spawnSync(process.execPath, [join(sample, 'build.mjs')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+if (build.status !== 0) fail('building the sample plugin failed');
+await forge(['pack', sample, '-o', packagePath]);
+await forge(['sign', packagePath, '--key', 'publisher.key', '--cert', 'publisher.pem']);
+
+// 4. The daemon, its JSON log lines kept in daemon.log (warnings and errors shown here too).
+step(`starting forge daemon (log: ${logPath})`);
+const log = createWriteStream(logPath, { flags: 'a' });
+const daemon = spawn(process.execPath, [forgeBin, 'daemon', '--config', config], { cwd: dev, stdio: ['ignore', 'inherit', 'pipe'] });
+const exited = new Promise((resolve) => daemon.once('exit', (code, signal) => resolve(code ?? signal)));
+let stopping = false;
+let said = '';
+let daemonStopping = false;
+const serving = new Promise((resolve) => {
+  let pending = '';
+  daemon.stderr.setEncoding('utf8');
+  daemon.stderr.on('data', (chunk) => {
+    log.write(chunk);
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop();
+    for (const line of lines) {
+      said = `${said}${line}\n`.slice(-4000);
+      const ready = /^forge daemon: serving (\S+) and (\S+); metrics at (\S+)$/.exec(line);
+      if (line === 'forge daemon: stopping') daemonStopping = true;
+      if (ready) resolve({ socket: ready[1], url: ready[2], metrics: ready[3] });
+      else if (!line.startsWith('{')) console.error(line);
+      else showIfLoud(line);
+    }
+  });
+});
+
+/** Shows a daemon log record at warn level or above as one readable line. */
+function showIfLoud(line) {
+  try {
+    const record = JSON.parse(line);
+    if (record.level >= 40) console.error(`forge daemon ${record.level >= 50 ? 'error' : 'warning'}: ${record.msg}${record.code ? ` (${record.code})` : ''}`);
+  } catch {
+    console.error(line);
+  }
+}
+
+void exited.then((status) => {
+  if (stopping) return;
+  console.error(`npm start: forge daemon exited (${status}) unexpectedly; its last words:\n${said}`);
+  process.exit(1);
+});
+
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  step('stopping forge daemon');
+  // A terminal's Ctrl-C reaches the daemon too (same process group); a signal sent to this
+  // script alone is passed on. The daemon takes a third signal as "exit at once", so only one is sent.
+  setTimeout(() => daemonStopping || daemon.kill('SIGTERM'), 500);
+  const timer = setTimeout(() => fail('forge daemon did not stop within 10 s'), 10_000);
+  void exited.then((status) => {
+    clearTimeout(timer);
+    log.end();
+    step(status === 0 ? 'stopped' : `forge daemon exited with ${status}`);
+    process.exit(status === 0 ? 0 : 1);
+  });
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+
+const endpoints = await serving;
+
+// 5. The sample plugin installed through the daemon's API and running; a dashboard token.
+const installed = await forge(['install', packagePath, '--json'], { json: true });
+const plugins = await forge(['ps', '--json'], { json: true });
+const entry = (Array.isArray(plugins) ? plugins : plugins.plugins).find((plugin) => plugin.name === 'sample-plugin');
+if (entry?.state !== 'running') await forge(['start', 'sample-plugin']);
+const token = (await forge(['token', 'create', '--name', 'npm-start-dashboard', '--role', 'admin', '--expires', '12h'])).trim();
+
+const version = installed.plugin?.version ?? installed.version ?? '0.1.0';
+console.log(`
+ForgeOne is running: forge daemon hosts the signed sample plugin (sample-plugin ${version}).
+
+  Dashboard  ${endpoints.url}/ui/#token=${token}
+  API        ${endpoints.url} (Authorization: Bearer ${token}) and ${endpoints.socket}
+  Metrics    ${endpoints.metrics}
+  State      ${dev} (daemon log: daemon.log)
+
+Call the plugin from another terminal:
+
+npx forge call --config ${quote(config)} sample-plugin greet ForgeOne
+
+More: npx forge ps --config ${quote(config)}, npx forge logs -f --config ${quote(config)} sample-plugin, docs/daemon.md.
+Ctrl-C stops the daemon.`);

@@ -1,0 +1,93 @@
+// `npm start` as a user meets it: scripts/start.mjs (what `npm start` runs after the build)
+// in its own process group, with its state in a temporary XDG_STATE_HOME. It must print a
+// dashboard address whose token works, a metrics address reporting the sample running, and
+// a `forge call` line that, run as printed, greets; Ctrl-C (SIGINT to the whole group, as a
+// terminal sends it) must stop the daemon cleanly and end the script with status 0. A second
+// run keeps the development identity and brings the sample back.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const forgeBin = join(root, 'packages/forge/bin/forge.js');
+
+/** Starts scripts/start.mjs; resolves once it printed the call line, with what it printed and a way to stop it. */
+async function npmStart(stateHome) {
+  const child = spawn(process.execPath, [join(root, 'scripts/start.mjs')], {
+    cwd: root,
+    detached: true, // its own process group, so SIGINT reaches the script and the daemon as Ctrl-C does
+    env: { ...process.env, XDG_STATE_HOME: stateHome, FORGE_DAEMON: '', FORGE_CONFIG: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (text) => (stdout += text));
+  child.stderr.setEncoding('utf8').on('data', (text) => (stderr += text));
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const printed = await Promise.race([
+    new Promise((resolve) => {
+      const check = () => (stdout.includes('Ctrl-C stops the daemon.') ? resolve(true) : setTimeout(check, 50));
+      check();
+    }),
+    exited.then((exit) => {
+      throw new Error(`npm start exited (${JSON.stringify(exit)}) before it was ready:\n${stderr}${stdout}`);
+    }),
+  ]);
+  assert.equal(printed, true);
+  return { stdout, stderr: () => stderr, exited, interrupt: () => process.kill(-child.pid, 'SIGINT') };
+}
+
+describe('npm start', () => {
+  it('runs the daemon with the signed sample running, prints a dashboard, metrics and a call that works, and stops on Ctrl-C', { timeout: 180_000 }, async () => {
+    const stateHome = mkdtempSync(join(tmpdir(), 'forge-start-'));
+    const dev = join(stateHome, 'forgeone', 'dev');
+    const first = await npmStart(stateHome);
+    try {
+      const dashboard = /Dashboard {2}(http:\/\/127\.0\.0\.1:\d+)\/ui\/#token=(fo_\S+)/.exec(first.stdout);
+      assert.ok(dashboard, first.stdout);
+      const [, url, token] = dashboard;
+      const page = await fetch(`${url}/ui/`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<html/i);
+      const plugins = await fetch(`${url}/v1/plugins`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(plugins.status, 200, 'the printed token is accepted');
+      const listed = (await plugins.json()).plugins.map((plugin) => [plugin.name, plugin.state, plugin.publisher]);
+      assert.deepEqual(listed, [['sample-plugin', 'running', 'ForgeOne Development Publisher']]);
+
+      const metrics = /Metrics {4}(http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(first.stdout);
+      assert.ok(metrics, first.stdout);
+      assert.match(await (await fetch(metrics[1])).text(), /^forgeone_plugins\{state="running"\} 1$/m);
+
+      // The call line, run as printed (with the repository's bin for `npx forge`).
+      const line = first.stdout.split('\n').find((text) => text.startsWith('npx forge call '));
+      assert.equal(line, `npx forge call --config ${join(dev, 'plugin-manager.yaml')} sample-plugin greet ForgeOne`);
+      const called = spawnSync(process.execPath, [forgeBin, ...line.split(' ').slice(2)], { cwd: tmpdir(), encoding: 'utf8', env: { ...process.env, FORGE_DAEMON: '' } });
+      assert.deepEqual([called.status, called.stdout, called.stderr], [0, 'Hello, ForgeOne!', '']);
+    } finally {
+      first.interrupt();
+    }
+    assert.deepEqual(await first.exited, { code: 0, signal: null }, first.stderr());
+    assert.match(first.stderr(), /forge daemon: stopping\n[^]*forge daemon: stopped\nnpm start: stopped\n$/);
+    assert.match(readFileSync(join(dev, 'daemon.log'), 'utf8'), /forge daemon: stopping\nforge daemon: stopped\n$/);
+
+    // Again: the same development identity, the sample brought back by the daemon (the install changes nothing).
+    const identity = statSync(join(dev, 'publisher.pem')).mtimeMs;
+    const second = await npmStart(stateHome);
+    try {
+      assert.doesNotMatch(second.stderr(), /making a development root CA/);
+      assert.equal(statSync(join(dev, 'publisher.pem')).mtimeMs, identity);
+      const socket = { env: { ...process.env, FORGE_DAEMON: '', FORGE_CONFIG: join(dev, 'plugin-manager.yaml') }, encoding: 'utf8' };
+      const ps = spawnSync(process.execPath, [forgeBin, 'ps', '--json'], socket);
+      assert.equal(ps.status, 0, ps.stderr);
+      const plugins = JSON.parse(ps.stdout);
+      assert.deepEqual((plugins.plugins ?? plugins).map((plugin) => [plugin.name, plugin.state, plugin.restarts]), [['sample-plugin', 'running', 0]]);
+    } finally {
+      second.interrupt();
+    }
+    assert.deepEqual(await second.exited, { code: 0, signal: null }, second.stderr());
+  });
+});
