@@ -87,3 +87,51 @@ export class RecordBatch {
     return this.buffer.subarray(0, this.used);
   }
 }
+
+/**
+ * The batch records join: opened by the first record after a seal, sealed (handed to
+ * `sealed`, the writer's queue) when it holds `records` records or is `delayMs` old.
+ */
+export class FillingBatch {
+  #current: RecordBatch | undefined;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly limits: { readonly records: number; readonly delayMs: number },
+    private readonly sealed: (batch: RecordBatch) => void,
+  ) {}
+
+  /** Encodes one record of segment `segment` into the batch; returns its hash and the bytes it took. */
+  push(segment: number, seq: number, body: string, checkpoint: boolean): { readonly hash: string; readonly bytes: number } {
+    let batch = this.#current;
+    if (batch === undefined) {
+      batch = new RecordBatch(segment, Math.min(this.limits.records, 1000) * 512);
+      this.#current = batch;
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.seal();
+      }, this.limits.delayMs);
+    }
+    const start = batch.used;
+    const hash = batch.push(seq, body);
+    if (checkpoint) batch.markCheckpoint(seq, hash, start);
+    const bytes = batch.used - start;
+    if (batch.records >= this.limits.records) this.seal();
+    return { hash, bytes };
+  }
+
+  /** Hands the batch (if any) on now. */
+  seal(): void {
+    this.cancel();
+    const batch = this.#current;
+    if (batch === undefined) return;
+    this.#current = undefined;
+    this.sealed(batch);
+  }
+
+  /** Stops the age timer (the log failed or closed). */
+  cancel(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}

@@ -60,6 +60,21 @@ export function formatTimestamp(ms: number): string {
   return new Date(clamped).toISOString();
 }
 
+/** The timestamp of `clock()`, formatted once per distinct millisecond (records come many per ms). */
+export class TimestampCache {
+  #ms = Number.NaN;
+  #text = '';
+  constructor(private readonly clock: () => number) {}
+  now(): string {
+    const ms = this.clock();
+    if (ms !== this.#ms) {
+      this.#ms = ms;
+      this.#text = formatTimestamp(ms);
+    }
+    return this.#text;
+  }
+}
+
 /** Characters a record string must escape; anything else is written as is. */
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]/u;
 // JSON.stringify already escapes quotes, backslashes, C0 controls and lone surrogates.

@@ -7,17 +7,17 @@
 import { constants } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { ForgeError, fromFsError, type IdentityContext } from '@forgeone/common';
-import { RecordBatch } from './batch.js';
+import { ForgeError, fromFsError } from '@forgeone/common';
+import { FillingBatch } from './batch.js';
 import type { ChainAnchor } from './chain.js';
 import { acquireLock, listSegments, statePathFor } from './files.js';
-import { bodyHead, formatTimestamp, jsonString } from './format.js';
+import { bodyHead, TimestampCache } from './format.js';
 import { signCheckpoint } from './keys.js';
 import { AuditObservers, type AuditObserver } from './observers.js';
 import { auditLevelAdmits, type AuditEventClass, type AuditLevel } from './level.js';
 import { resolveLogOptions, type AuditLogOptions, type AuditLogStats, type AuditSink, type ResolvedLogOptions } from './options.js';
-import { encodeEventFields, encodeEventTail, encodeIdentityFields, type AuditDecisionReport, type AuditEntry } from './record.js';
-import { recoverActiveSegment, type TornTail } from './recovery.js';
+import { encodeEventFields, encodeEventTail, IdentityFieldCache, type AuditDecisionReport, type AuditEntry } from './record.js';
+import { recoverActiveSegment, recoveryFields, type TornTail } from './recovery.js';
 import { readCheckpointState } from './state.js';
 import { CheckpointStateQueue, DurableWaiters } from './durability.js';
 import { GroupCommitWriter, type DurableCheckpoint } from './writer.js';
@@ -49,20 +49,18 @@ export class AuditLog implements AuditSink {
   private segmentBytes: number;
   private sinceCheckpoint: number;
   private pending = 0;
-  private current: RecordBatch | undefined;
-  private batchTimer: NodeJS.Timeout | undefined;
+  private readonly batch: FillingBatch;
   private checkpointTimer: NodeJS.Timeout | undefined;
   private readonly waiters = new DurableWaiters();
   private readonly states: CheckpointStateQueue;
   private failure: ForgeError | undefined;
   private closing: Promise<void> | undefined;
-  private lastMs = Number.NaN;
   private appended = 0;
   private lastCheckpointAt: number | undefined;
   private readonly openedAt: number;
-  private lastTimestamp = '';
+  private readonly clockText: TimestampCache;
   // Encoded identity fields per identity: a plugin's calls share one IdentityContext.
-  private readonly identities = new WeakMap<IdentityContext, string>();
+  private readonly identities = new IdentityFieldCache();
   private readonly observers: AuditObservers;
 
   private constructor(init: {
@@ -85,6 +83,7 @@ export class AuditLog implements AuditSink {
       stopped: () => this.failure !== undefined,
     });
     this.writer = init.writer;
+    this.batch = new FillingBatch({ records: init.options.batchRecords, delayMs: init.options.batchDelay }, (batch) => this.writer.enqueue(batch));
     this.release = init.release;
     this.recordsAdmitted = (['denial', 'decision', 'call'] as const).map((event) => auditLevelAdmits(this.level, event));
     this.seqValue = init.head.seq;
@@ -94,6 +93,7 @@ export class AuditLog implements AuditSink {
     this.segmentBytes = init.segmentBytes;
     this.sinceCheckpoint = init.sinceCheckpoint;
     this.openedAt = init.options.clock();
+    this.clockText = new TimestampCache(init.options.clock);
     this.observers = new AuditObservers(init.options.logger);
   }
 
@@ -215,12 +215,7 @@ export class AuditLog implements AuditSink {
   record(report: AuditDecisionReport): void {
     this.assertWritable();
     const { identity } = report;
-    let who = this.identities.get(identity);
-    if (who === undefined) {
-      who = encodeIdentityFields(identity.principal, identity.plugin?.digest);
-      this.identities.set(identity, who);
-    }
-    const fields = `${who}${encodeEventTail(report.action, report.resource, report.allowed ? 'allow' : 'deny', report.reason, report.requested === undefined ? undefined : { requested: report.requested })}`;
+    const fields = `${this.identities.get(identity)}${encodeEventTail(report.action, report.resource, report.allowed ? 'allow' : 'deny', report.reason, report.requested === undefined ? undefined : { requested: report.requested })}`;
     const seq = this.seqValue + 1;
     const ts = this.timestamp();
     this.commit(seq, `${bodyHead(seq, ts, this.prev, 'event')}${fields}`, false);
@@ -261,7 +256,7 @@ export class AuditLog implements AuditSink {
 
   /** Writes the open batch now and resolves when everything appended so far is durable. */
   flush(): Promise<void> {
-    this.seal();
+    this.batch.seal();
     return this.durable(this.seqValue);
   }
 
@@ -304,14 +299,14 @@ export class AuditLog implements AuditSink {
     try {
       if (this.failure === undefined) {
         if (this.options.signingKey !== undefined && this.sinceCheckpoint > 0) this.writeCheckpoint();
-        this.seal();
+        this.batch.seal();
         await this.durable(this.seqValue).catch(() => undefined);
         await this.writer.idle();
         await this.states.idle();
       }
       await this.writer.close();
     } finally {
-      if (this.batchTimer !== undefined) clearTimeout(this.batchTimer);
+      this.batch.cancel();
       await this.release();
     }
     if (this.failure !== undefined) throw this.failure;
@@ -328,34 +323,17 @@ export class AuditLog implements AuditSink {
   }
 
   private timestamp(): string {
-    const now = this.options.clock();
-    if (now !== this.lastMs) {
-      this.lastMs = now;
-      this.lastTimestamp = formatTimestamp(now);
-    }
-    return this.lastTimestamp;
+    return this.clockText.now();
   }
 
   /** Encodes one record into the open batch and makes it the head. */
   private commit(seq: number, body: string, checkpoint: boolean): void {
-    let batch = this.current;
-    if (batch === undefined) {
-      batch = new RecordBatch(this.segment, Math.min(this.options.batchRecords, 1000) * 512);
-      this.current = batch;
-      this.batchTimer = setTimeout(() => {
-        this.batchTimer = undefined;
-        this.seal();
-      }, this.options.batchDelay);
-    }
-    const start = batch.used;
-    this.prev = batch.push(seq, body);
+    const { hash, bytes } = this.batch.push(this.segment, seq, body, checkpoint);
+    this.prev = hash;
     this.seqValue = seq;
     this.appended += 1;
-    if (checkpoint) batch.markCheckpoint(seq, this.prev, start);
-    const bytes = batch.used - start;
     this.pending += bytes;
     this.segmentBytes += bytes;
-    if (batch.records >= this.options.batchRecords) this.seal();
   }
 
   /** After a non-checkpoint record: checkpoint or rotate when due. */
@@ -380,7 +358,7 @@ export class AuditLog implements AuditSink {
   /** Ends the active segment (after a final checkpoint) and starts the next with a segment record. */
   private rotate(): void {
     if (this.options.signingKey !== undefined && this.sinceCheckpoint > 0) this.writeCheckpoint();
-    this.seal();
+    this.batch.seal();
     this.segment += 1;
     this.segmentBytes = 0;
     this.appendSegment();
@@ -394,23 +372,8 @@ export class AuditLog implements AuditSink {
 
   private appendRecovery(cut: TornTail): void {
     const seq = this.seqValue + 1;
-    const fields =
-      `,"reason":${jsonString(`torn tail cut on open: ${cut.reason}`)},"file":${jsonString(cut.file)}` +
-      `,"cut_offset":${cut.offset},"cut_bytes":${cut.bytes},"cut_sha256":"${cut.sha256}","saved_to":${jsonString(cut.savedTo)}`;
-    this.commit(seq, `${bodyHead(seq, this.timestamp(), this.prev, 'recovery')}${fields}`, false);
+    this.commit(seq, `${bodyHead(seq, this.timestamp(), this.prev, 'recovery')}${recoveryFields(cut)}`, false);
     this.sinceCheckpoint += 1;
-  }
-
-  /** Hands the open batch to the writer. */
-  private seal(): void {
-    if (this.batchTimer !== undefined) {
-      clearTimeout(this.batchTimer);
-      this.batchTimer = undefined;
-    }
-    const batch = this.current;
-    if (batch === undefined) return;
-    this.current = undefined;
-    this.writer.enqueue(batch);
   }
 
   private onDurable(lastSeq: number, bytes: number, checkpoint: DurableCheckpoint | undefined): void {
@@ -428,7 +391,7 @@ export class AuditLog implements AuditSink {
       cause: error,
     });
     this.options.logger.error('audit log failed', { path: this.path, error: reason });
-    if (this.batchTimer !== undefined) clearTimeout(this.batchTimer);
+    this.batch.cancel();
     if (this.checkpointTimer !== undefined) clearInterval(this.checkpointTimer);
     this.waiters.rejectAll(this.failure);
   }

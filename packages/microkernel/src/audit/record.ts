@@ -96,6 +96,19 @@ export function encodeIdentityFields(principal: string, plugin: string | undefin
   return fields;
 }
 
+/** The identity fields of a bridge report, encoded once per IdentityContext object (a plugin's calls share one). */
+export class IdentityFieldCache {
+  readonly #fields = new WeakMap<IdentityContext, string>();
+  get(identity: IdentityContext): string {
+    let fields = this.#fields.get(identity);
+    if (fields === undefined) {
+      fields = encodeIdentityFields(identity.principal, identity.plugin?.digest);
+      this.#fields.set(identity, fields);
+    }
+    return fields;
+  }
+}
+
 let lastIdentity: { readonly principal: string; readonly plugin: string | undefined; readonly fields: string } | undefined;
 
 function identityFields(principal: string, plugin: string | undefined): string {

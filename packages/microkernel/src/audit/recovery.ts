@@ -19,7 +19,7 @@ import { basename, dirname } from 'node:path';
 import { ForgeError, fromFsError } from '@forgeone/common';
 import { ChainChecker, GENESIS_ANCHOR, TYPE_CODE, checkStandalone, type ChainAnchor } from './chain.js';
 import { syncDirectory, type SegmentFile } from './files.js';
-import { formatTimestamp } from './format.js';
+import { formatTimestamp, jsonString } from './format.js';
 import { scanLines, MAX_LINE } from './scan.js';
 import type { LoadedCheckpointState } from './state.js';
 
@@ -35,6 +35,14 @@ export interface TornTail {
   readonly savedTo: string;
   /** What was wrong at the cut. */
   readonly reason: string;
+}
+
+/** The fields of the recovery record that says a torn tail was cut (after its head). */
+export function recoveryFields(cut: TornTail): string {
+  return (
+    `,"reason":${jsonString(`torn tail cut on open: ${cut.reason}`)},"file":${jsonString(cut.file)}` +
+    `,"cut_offset":${cut.offset},"cut_bytes":${cut.bytes},"cut_sha256":"${cut.sha256}","saved_to":${jsonString(cut.savedTo)}`
+  );
 }
 
 /** The log's state after recovery. */
