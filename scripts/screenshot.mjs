@@ -56,13 +56,25 @@ async function realDaemon() {
       for (const name of ['geo-lookup', 'image-resizer', 'sample-plugin'].slice(0, 1 + (i % 3))) {
         await call(d.socket, { method: 'POST', path: `/v1/plugins/${name}/call/greet`, bytes: new TextEncoder().encode(`caller ${i}`) }).catch(() => undefined);
       }
-      await sleep(20);
+      await sleep(150);
     }
   })();
   const token = d.daemon.services.tokens.create('dashboard', 'admin').token;
+  const viewer = d.daemon.services.tokens.create('intern', 'viewer').token;
   return {
     url: `${d.daemon.url}/ui#token=${token}`,
-    live: () => undefined,
+    // Once the page listens: lifecycle events, and a viewer's refused stop in the audit stream.
+    live: async () => {
+      await call(d.socket, { method: 'POST', path: '/v1/plugins/invoice-parser/start' });
+      await call(d.socket, { method: 'POST', path: '/v1/plugins/invoice-parser/stop' });
+      await fetch(`${d.daemon.url}/v1/plugins/geo-lookup/stop`, { method: 'POST', headers: { authorization: `Bearer ${viewer}` } });
+      await call(d.socket, { method: 'POST', path: '/v1/plugins/markdown-render/resume' });
+      await call(d.socket, { method: 'POST', path: '/v1/plugins/markdown-render/pause' });
+    },
+    quiet: async () => {
+      calling = false;
+      await load;
+    },
     stop: async () => {
       calling = false;
       await load;
@@ -103,11 +115,13 @@ try {
   await page.goto(source.url);
   await page.locator('#plugin-rows tr').first().waitFor();
   await page.waitForTimeout(1000);
-  source.live();
+  // Let the charts gather half a minute of samples, then show events and audit records live.
+  await sleep(30_000);
+  await source.quiet?.();
+  await source.live();
   await page.waitForTimeout(500);
   await page.locator('#verify-now').click().catch(() => undefined);
-  // Let the charts gather half a minute of samples.
-  await sleep(30_000);
+  await page.waitForTimeout(1000);
   await page.screenshot({ path: out, fullPage: true });
   console.error(`screenshot: wrote ${out} from ${fake ? 'the stand-in API' : 'a real daemon'}`);
 } finally {
