@@ -3,7 +3,7 @@
 // page and its style sheet) from packages/forge/src/daemon/ui/ next to its scripts, which
 // tsc compiled into packages/forge/dist/daemon/ui/. The daemon serves that directory at
 // /ui (packages/forge/src/daemon/routes/ui.ts).
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,5 +12,8 @@ const from = join(root, 'packages/forge/src/daemon/ui');
 const to = join(root, 'packages/forge/dist/daemon/ui');
 mkdirSync(to, { recursive: true });
 for (const name of readdirSync(from)) {
-  if (/\.(?:html|css|svg)$/.test(name)) copyFileSync(join(from, name), join(to, name));
+  if (!/\.(?:html|css|svg)$/.test(name)) continue;
+  // Unchanged files are left alone: a build while tests or a daemon read dist/ changes nothing under them.
+  const target = join(to, name);
+  if (!existsSync(target) || !readFileSync(target).equals(readFileSync(join(from, name)))) copyFileSync(join(from, name), target);
 }
