@@ -1,8 +1,13 @@
 #!/usr/bin/env node
 // The web dashboard with 1,000 plugins, in headless Chromium (/usr/bin/chromium, driven
-// by playwright-core). Run: npm run build && node bench/dashboard.mjs [PLUGINS] [ROUNDS]
+// by playwright-core). Run: npm run build && node bench/dashboard.mjs [--daemon] [PLUGINS] [ROUNDS]
 //
-// A daemon with 1,000 plugins installed takes long to set up, so the page is served by
+// With --daemon, the page is served by a real daemon (in this process, as the daemon tests
+// start it) with PLUGINS signed copies of the sample plugin installed and running through
+// its API (about a minute of setup); it streams events, so nothing polls, and only the
+// first paint, the rows' build and the stats samples are measured.
+//
+// Without it, the page is served by
 // the stand-in API the browser tests use (packages/forge/src/test-support/dashboard-api.ts):
 // the real dashboard files and headers, the real server and token check, and a
 // GET /v1/plugins answering PLUGINS entries (default 1000), GET /v1/stats figures for each.
@@ -24,12 +29,42 @@
 import { fakeDashboardApi } from '../packages/forge/dist/test-support/dashboard-api.js';
 import { launchChromium } from '../packages/forge/dist/test-support/browser.js';
 
-const count = Number(process.argv[2] ?? 1000);
-const rounds = Number(process.argv[3] ?? 5);
+const args = process.argv.slice(2).filter((arg) => arg !== '--daemon');
+const daemonMode = process.argv.includes('--daemon');
+const count = Number(args[0] ?? 1000);
+const rounds = Number(args[1] ?? 5);
 const names = Array.from({ length: count }, (_, i) => `plugin-${String(i).padStart(4, '0')}`);
 const plugins = (state) => names.map((name, i) => ({ name, state: typeof state === 'function' ? state(i) : state, version: `1.${i % 10}.0`, publisher: `Publisher ${i % 17}` }));
 
-const api = await fakeDashboardApi({ plugins: plugins((i) => (i % 5 === 0 ? 'stopped' : 'running')), missing: ['events'] });
+/** A real daemon with `count` running plugins: its /ui URL with an operator token, and how to close it. */
+async function realDaemon() {
+  const { testDaemon, SAMPLE_PLUGIN_DIR } = await import('../packages/forge/dist/test-support/daemon.js');
+  const { cliFor } = await import('../packages/forge/dist/test-support/cli.js');
+  const { pack } = await import('../packages/forge/dist/cli/commands/package/pack.js');
+  const { sign } = await import('../packages/forge/dist/cli/commands/package/sign.js');
+  const { call } = await import('../packages/forge/dist/daemon/client.js');
+  const { cp, mkdir, readFile, writeFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const { ok } = cliFor([pack, sign]);
+  const d = await testDaemon({ yaml: `  max_plugins: ${Math.max(count, 1000)}\n` });
+  const toml = await readFile(join(SAMPLE_PLUGIN_DIR, 'plugin.toml'), 'utf8');
+  const started = Date.now();
+  for (const [i, name] of names.entries()) {
+    const dir = join(d.dir, 'src', name);
+    await mkdir(dir, { recursive: true });
+    await cp(join(SAMPLE_PLUGIN_DIR, 'plugin.wasm'), join(dir, 'plugin.wasm'));
+    await writeFile(join(dir, 'plugin.toml'), toml.replace('name = "sample-plugin"', `name = "${name}"`));
+    await ok(d.dir, 'pack', dir, '-o', `${name}.forgepkg`);
+    await ok(d.dir, 'sign', `${name}.forgepkg`, '--key', 'publisher.key', '--cert', 'publisher.pem');
+    await call(d.socket, { method: 'POST', path: '/v1/plugins?start=true', bytes: await readFile(join(d.dir, `${name}.forgepkg`)) });
+    if (i % 100 === 99) process.stderr.write(`bench: ${i + 1} plugins installed and running (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+  }
+  const token = d.daemon.services.tokens.create('bench', 'operator').token;
+  return { url: d.daemon.url, token, close: () => d.close() };
+}
+
+const api = daemonMode ? undefined : await fakeDashboardApi({ plugins: plugins((i) => (i % 5 === 0 ? 'stopped' : 'running')), missing: ['events'] });
+const server = daemonMode ? await realDaemon() : { url: api.url, token: api.tokens.operator, close: () => api.close() };
 const browser = await launchChromium();
 
 /** Runs in the page before its script: keeps every measure the dashboard records. */
@@ -54,11 +89,11 @@ async function nth(page, name, n) {
 
 const results = { fcp: [], firstTable: [], firstBuild: [], fullUpdate: [], fullUpdatePainted: [], unchanged: [], stats: [] };
 for (let round = 0; round < rounds; round += 1) {
-  api.setPlugins(plugins((i) => (i % 5 === 0 ? 'stopped' : 'running')));
+  api?.setPlugins(plugins((i) => (i % 5 === 0 ? 'stopped' : 'running')));
   const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
   const page = await context.newPage();
   await page.addInitScript(observe);
-  await page.goto(`${api.url}/ui#token=${api.tokens.operator}`);
+  await page.goto(`${server.url}/ui#token=${server.token}`);
   await page.locator('#plugin-count').filter({ hasText: new RegExp(`^${count}$`) }).waitFor();
   const painted = await nth(page, 'forge.plugins.update.painted', 1);
   results.firstTable.push(painted.start + painted.duration);
@@ -66,6 +101,13 @@ for (let round = 0; round < rounds; round += 1) {
   results.fcp.push(await page.evaluate(`performance.getEntriesByName('first-contentful-paint')[0]?.startTime`));
   if ((await page.locator('#plugin-rows tr').count()) !== count) throw new Error('bench: the table does not have every plugin');
 
+  if (daemonMode) {
+    // No polls against a daemon that streams events: the stats samples of six seconds.
+    await page.waitForTimeout(6000);
+    results.stats.push(...(await measures(page)).filter((entry) => entry.name === 'forge.stats.update').map((entry) => entry.duration).slice(1));
+    await context.close();
+    continue;
+  }
   // The next poll finds nothing changed; the one after that, every state changed.
   results.unchanged.push((await nth(page, 'forge.plugins.update', 2)).duration);
   api.setPlugins(plugins('paused'));
@@ -77,14 +119,16 @@ for (let round = 0; round < rounds; round += 1) {
   await context.close();
 }
 await browser.close();
-await api.close();
+await server.close();
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const ms = (value) => `${value.toFixed(1)} ms`;
-console.log(`dashboard with ${count} plugins, headless Chromium ${browser.version?.() ?? ''}, medians of ${rounds} tabs`);
+console.log(`dashboard with ${count} plugins (${daemonMode ? 'a real daemon, every plugin running' : 'the stand-in API'}), headless Chromium ${browser.version?.() ?? ''}, medians of ${rounds} tabs`);
 console.log(`  first contentful paint (page frame)        ${ms(median(results.fcp))}`);
 console.log(`  full table first painted (from navigation) ${ms(median(results.firstTable))}`);
 console.log(`    of which building the rows (script)      ${ms(median(results.firstBuild))}`);
-console.log(`  full table update, every row changed       ${ms(median(results.fullUpdate))} script, ${ms(median(results.fullUpdatePainted))} until painted`);
-console.log(`  poll with nothing changed                  ${ms(median(results.unchanged))}`);
+if (!daemonMode) {
+  console.log(`  full table update, every row changed       ${ms(median(results.fullUpdate))} script, ${ms(median(results.fullUpdatePainted))} until painted`);
+  console.log(`  poll with nothing changed                  ${ms(median(results.unchanged))}`);
+}
 console.log(`  one stats sample applied to every row      ${ms(median(results.stats))} (${results.stats.length} samples)`);

@@ -17,6 +17,29 @@ import type { InstalledPlugin, InstalledVersion } from './types.js';
 /** How often {@link StoreReader.find} re-reads a state that a concurrent change outdated. */
 const READ_ATTEMPTS = 4;
 
+/** Plugins read at once when listing: enough to keep libuv's file threads busy, few enough to hold few file descriptors. */
+export const LIST_CONCURRENCY = 16;
+
+/** `fn` of every item, at most `limit` at a time, in the items' order; the first failure rejects, and no item is started after it. */
+export async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (next < items.length && !failed) {
+      const index = next++;
+      try {
+        results[index] = await fn(items[index] as T);
+      } catch (error) {
+        failed = true; // the other workers take no new item
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
 /** An FO_STORE_CORRUPT error about `path`. */
 export function corrupt(path: string, message: string, details: Record<string, unknown> = {}): ForgeError {
   return new ForgeError('FO_STORE_CORRUPT', message, { details: { path, ...details } });
@@ -127,15 +150,15 @@ export class StoreReader {
    * @throws ForgeError FO_IO_*
    */
   async names(): Promise<string[]> {
-    const names: string[] = [];
-    for (const name of await listDirectory(this.layout.root)) {
-      if (name === META_DIR || !isPluginName(name)) continue;
+    const candidates = (await listDirectory(this.layout.root)).filter((name) => name !== META_DIR && isPluginName(name));
+    const installed = await mapConcurrently(candidates, LIST_CONCURRENCY, async (name) => {
       try {
-        if ((await lstat(this.layout.state(name))).isFile()) names.push(name);
+        return (await lstat(this.layout.state(name))).isFile();
       } catch (error) {
         if (!isNodeSystemError(error, 'ENOENT') && !isNodeSystemError(error, 'ENOTDIR')) throw fromFsError(error, 'read', this.layout.state(name));
+        return false;
       }
-    }
-    return names;
+    });
+    return candidates.filter((_, index) => installed[index]);
   }
 }

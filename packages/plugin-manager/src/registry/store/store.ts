@@ -18,7 +18,7 @@ import { STATE_MODE, installNew, installOver, type InstallContext } from './inst
 import { checkVersion, integrityError, type IntegrityProblem } from './integrity.js';
 import { STORE_FORMAT, StoreLayout, checkPluginName, isVersionDirName } from './layout.js';
 import { StoreLock } from './lock.js';
-import { StoreReader, corrupt, notInstalled } from './reader.js';
+import { LIST_CONCURRENCY, StoreReader, corrupt, mapConcurrently, notInstalled } from './reader.js';
 import { storeJson, type StateFile } from './records.js';
 import { recoverStore } from './recovery.js';
 import { readPackageSource } from './source.js';
@@ -198,13 +198,9 @@ export class PluginStore {
    * @throws ForgeError FO_STORE_CORRUPT, FO_IO_*
    */
   async list(): Promise<InstalledPlugin[]> {
-    const plugins: InstalledPlugin[] = [];
-    for (const name of await this.#reader.names()) {
-      const plugin = await this.find(name);
-      // Uninstalled while listing.
-      if (plugin !== undefined) plugins.push(plugin);
-    }
-    return plugins;
+    const plugins = await mapConcurrently(await this.#reader.names(), LIST_CONCURRENCY, (name) => this.find(name));
+    // Those uninstalled while listing are left out.
+    return plugins.filter((plugin): plugin is InstalledPlugin => plugin !== undefined);
   }
 
   /**
