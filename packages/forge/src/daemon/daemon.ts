@@ -20,6 +20,7 @@ import { loadAttestationSettings } from '@forgeone/plugin-manager/signing';
 import type { FastifyInstance } from 'fastify';
 import { AuditReader } from './audit-reader.js';
 import { EventHub } from './events.js';
+import { loadPeerReader, peerOf, recordPeers } from './http/peer.js';
 import { buildApi } from './http/api.js';
 import type { Route } from './http/route.js';
 import { takeDaemonLock, type DaemonLock } from './lock.js';
@@ -155,12 +156,15 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       ready: () => ready && !draining,
     };
     const routes = [...DAEMON_ROUTES, ...(options.routes ?? [])];
+    const peers = loadPeerReader();
+    if ('reason' in peers) logger.warn('socket callers are not identified by their peer credentials: the socket file mode alone keeps other users out', { reason: peers.reason });
+    const daemonUid = process.geteuid?.() ?? 0;
     const api = (transport: 'socket' | 'tcp'): FastifyInstance =>
       buildApi({
         transport,
         routes,
         services,
-        access: { tokens: services.tokens, audit, socketUser: options.socketUser },
+        access: { tokens: services.tokens, audit, socketUser: options.socketUser, daemonUid, ...(transport === 'socket' && 'reader' in peers ? { peers: peerOf } : {}) },
         logger,
         maxBodyBytes: config.daemon.max_request_size,
         requestTimeoutMs: config.daemon.request_timeout,
@@ -177,6 +181,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       rmSync(socket, { force: true });
     }
     const socketServer = api('socket');
+    if ('reader' in peers) recordPeers(socketServer.server, peers.reader, logger);
     await socketServer.listen({ path: socket }).catch((error: unknown) => {
       throw fromFsError(error, 'listen on the daemon socket', socket);
     });

@@ -282,7 +282,7 @@ export async function fakeDashboardApi(options: { readonly plugins?: readonly Fa
     transport: 'tcp',
     routes: [...uiRoutes, ...routes(state, new Set(options.missing ?? []), emit)],
     services: state,
-    access: { tokens, audit: undefined, socketUser: 'user:fake' },
+    access: { tokens, audit: undefined, socketUser: 'user:fake', daemonUid: process.geteuid?.() ?? 0 },
     logger: silentLogger,
     maxBodyBytes: 1 << 20,
     requestTimeoutMs: 0,

@@ -18,6 +18,10 @@ export const DAEMON_CODES = {
     kind: 'unauthenticated',
     summary: 'An API request over TCP carried no bearer token, or one that is malformed, unknown, expired or revoked.',
   },
+  FO_DAEMON_PEER_REFUSED: {
+    kind: 'unauthenticated',
+    summary: 'A process of another user than the daemon\'s (or root) reached the daemon\'s unix socket without a token; the kernel\'s peer credentials (SO_PEERCRED) name it. Only a loosened socket directory mode lets that happen.',
+  },
   FO_DAEMON_FORBIDDEN: {
     kind: 'denied',
     summary: 'The caller\'s role (viewer, operator, admin) does not allow this API operation; details name the role needed.',
