@@ -38,25 +38,15 @@ const plugins = (state) => names.map((name, i) => ({ name, state: typeof state =
 
 /** A real daemon with `count` running plugins: its /ui URL with an operator token, and how to close it. */
 async function realDaemon() {
-  const { testDaemon, SAMPLE_PLUGIN_DIR } = await import('../packages/forge/dist/test-support/daemon.js');
-  const { cliFor } = await import('../packages/forge/dist/test-support/cli.js');
-  const { pack } = await import('../packages/forge/dist/cli/commands/package/pack.js');
-  const { sign } = await import('../packages/forge/dist/cli/commands/package/sign.js');
+  const { testDaemon } = await import('../packages/forge/dist/test-support/daemon.js');
+  const { signedVariant } = await import('../packages/forge/dist/test-support/sample-variants.js');
   const { call } = await import('../packages/forge/dist/daemon/client.js');
-  const { cp, mkdir, readFile, writeFile } = await import('node:fs/promises');
-  const { join } = await import('node:path');
-  const { ok } = cliFor([pack, sign]);
+  const { readFile } = await import('node:fs/promises');
   const d = await testDaemon({ yaml: `  max_plugins: ${Math.max(count, 1000)}\n` });
-  const toml = await readFile(join(SAMPLE_PLUGIN_DIR, 'plugin.toml'), 'utf8');
   const started = Date.now();
   for (const [i, name] of names.entries()) {
-    const dir = join(d.dir, 'src', name);
-    await mkdir(dir, { recursive: true });
-    await cp(join(SAMPLE_PLUGIN_DIR, 'plugin.wasm'), join(dir, 'plugin.wasm'));
-    await writeFile(join(dir, 'plugin.toml'), toml.replace('name = "sample-plugin"', `name = "${name}"`));
-    await ok(d.dir, 'pack', dir, '-o', `${name}.forgepkg`);
-    await ok(d.dir, 'sign', `${name}.forgepkg`, '--key', 'publisher.key', '--cert', 'publisher.pem');
-    await call(d.socket, { method: 'POST', path: '/v1/plugins?start=true', bytes: await readFile(join(d.dir, `${name}.forgepkg`)) });
+    const file = await signedVariant(d.dir, { name, version: '0.1.0' });
+    await call(d.socket, { method: 'POST', path: '/v1/plugins?start=true', bytes: await readFile(file) });
     if (i % 100 === 99) process.stderr.write(`bench: ${i + 1} plugins installed and running (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
   }
   const token = d.daemon.services.tokens.create('bench', 'operator').token;

@@ -11,8 +11,8 @@
 // operations the daemon lacks say "not available". With --fake, from the stand-in API
 // the browser tests use (packages/forge/src/test-support/dashboard-api.ts), which has
 // every operation of docs/reference/http-api.md and made-up content.
-import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from '../packages/forge/dist/test-support/browser.js';
 
@@ -24,25 +24,11 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A real daemon with a few plugins; returns the /ui URL with an admin token, and a stop function. */
 async function realDaemon() {
-  const { testDaemon, SAMPLE_PLUGIN_DIR } = await import('../packages/forge/dist/test-support/daemon.js');
-  const { cliFor } = await import('../packages/forge/dist/test-support/cli.js');
-  const { pack } = await import('../packages/forge/dist/cli/commands/package/pack.js');
-  const { sign } = await import('../packages/forge/dist/cli/commands/package/sign.js');
+  const { testDaemon } = await import('../packages/forge/dist/test-support/daemon.js');
+  const { signedVariant } = await import('../packages/forge/dist/test-support/sample-variants.js');
   const { call } = await import('../packages/forge/dist/daemon/client.js');
-  const { ok } = cliFor([pack, sign]);
   const d = await testDaemon();
-  const toml = await readFile(join(SAMPLE_PLUGIN_DIR, 'plugin.toml'), 'utf8');
-  const signed = async (name, version = '0.1.0', permissions = '') => {
-    const dir = join(d.dir, 'src', `${name}-${version}`);
-    await mkdir(dir, { recursive: true });
-    await cp(join(SAMPLE_PLUGIN_DIR, 'plugin.wasm'), join(dir, 'plugin.wasm'));
-    await cp(join(SAMPLE_PLUGIN_DIR, 'assets'), join(dir, 'assets'), { recursive: true });
-    await writeFile(join(dir, 'plugin.toml'), `${toml.replace('name = "sample-plugin"', `name = "${name}"`).replace('version = "0.1.0"', `version = "${version}"`)}${permissions}`);
-    const file = `${name}-${version}.forgepkg`;
-    await ok(d.dir, 'pack', dir, '-o', file);
-    await ok(d.dir, 'sign', file, '--key', 'publisher.key', '--cert', 'publisher.pem');
-    return readFile(join(d.dir, file));
-  };
+  const signed = async (name, version = '0.1.0', extraToml = '') => readFile(await signedVariant(d.dir, { name, version, extraToml }));
   const names = ['geo-lookup', 'image-resizer', 'invoice-parser', 'markdown-render', 'sample-plugin'];
   for (const name of names) await call(d.socket, { method: 'POST', path: '/v1/plugins?start=true', bytes: await signed(name) });
   await call(d.socket, { method: 'POST', path: '/v1/plugins/markdown-render/pause' });

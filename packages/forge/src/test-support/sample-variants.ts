@@ -26,6 +26,8 @@ export interface SampleVariant {
    * a loaded test machine can take longer than that to start a plugin in a fresh daemon.
    */
   readonly timeout?: string;
+  /** TOML lines appended to plugin.toml, e.g. a `[permissions]` table. */
+  readonly extraToml?: string;
 }
 
 /**
@@ -40,7 +42,7 @@ export async function signedVariant(dir: string, variant: SampleVariant): Promis
     .join('\n');
   await writeFile(
     join(src, 'plugin.toml'),
-    `[plugin]\nname = "${variant.name}"\nversion = "${variant.version}"\n\n[entry_points]\ninit = "plugin_init"\nstart = "plugin_start"\nstop = "plugin_stop"\n\n[limits]\nmemory = "1MB"\ntimeout = "${variant.timeout ?? '10s'}"\n\n[dependencies]\n${dependencies}\n`,
+    `[plugin]\nname = "${variant.name}"\nversion = "${variant.version}"\n\n[entry_points]\ninit = "plugin_init"\nstart = "plugin_start"\nstop = "plugin_stop"\n\n[limits]\nmemory = "1MB"\ntimeout = "${variant.timeout ?? '10s'}"\n\n[dependencies]\n${dependencies}\n${variant.extraToml ?? ''}`,
   );
   await copyFile(join(SAMPLE_PLUGIN_DIR, 'plugin.wasm'), join(src, 'plugin.wasm'));
   const file = `${variant.name}-${variant.version}.forgepkg`;
