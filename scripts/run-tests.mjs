@@ -3,7 +3,8 @@
 // scripts/*.test.mjs. Usage: node scripts/run-tests.mjs [FILTER...]; a filter keeps the
 // test files whose path contains it. Node 20's --test takes no globs, hence this script.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,5 +37,12 @@ if (selected.length === 0) {
 }
 // A test that hangs fails after five minutes instead of holding the whole run (CI's hard limit is 90).
 const args = ['--test', '--test-reporter=spec', '--test-timeout=300000', ...selected];
-const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+// The tests' temporary workspaces go under one directory of this run, removed at the end
+// (FORGE_KEEP_TEST_TMP=1 keeps it to look at). Sticky and open to all like /tmp: some tests
+// run forge as another user.
+const scratch = mkdtempSync(join(tmpdir(), 'forge-tests-'));
+chmodSync(scratch, 0o1777);
+const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, TMPDIR: scratch } });
+if (process.env.FORGE_KEEP_TEST_TMP) console.error(`run-tests: kept the tests' temporary files in ${scratch}`);
+else rmSync(scratch, { recursive: true, force: true });
 process.exit(result.status ?? 1);
