@@ -42,7 +42,9 @@ export interface InstallContext {
  */
 export async function installNew(context: InstallContext, name: string, input: VersionInput): Promise<InstallResult> {
   const { layout } = context;
-  const installed = (await context.reader.names()).length;
+  // Fewer directories than the limit means fewer plugins: state.json is read for each
+  // only near the limit, not on every install.
+  const installed = (await context.reader.candidates()).length < context.maxPlugins ? 0 : (await context.reader.names()).length;
   if (installed >= context.maxPlugins) {
     throw new ForgeError('FO_STORE_FULL', `expected fewer than max_plugins = ${context.maxPlugins} plugins installed to add ${name}, found ${installed}`, {
       details: { name, limit: context.maxPlugins, installed },

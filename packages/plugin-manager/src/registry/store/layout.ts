@@ -6,6 +6,7 @@
  *   .store/                      the store's own files (a plugin name never starts with ".")
  *     format.json                { "format": 1 }: refuses a layout this code does not know
  *     lock                       held while a process changes the store (lock.ts)
+ *     recover                    present after a change was interrupted: the next one checks every plugin (recovery.ts)
  *     staging/<txn>/             new directories built here, then renamed into place
  *     trash/<txn>/               directories renamed out of place, then deleted
  *   <name>/
@@ -43,6 +44,10 @@ export class StoreLayout {
   }
   get lockFile(): string {
     return join(this.meta, 'lock');
+  }
+  /** Present when a change may have been interrupted; see recovery.ts. */
+  get recoverMark(): string {
+    return join(this.meta, 'recover');
   }
   get staging(): string {
     return join(this.meta, 'staging');

@@ -44,6 +44,11 @@ export interface StoreLockOptions {
   readonly pollMs?: number;
   /** Whether a holder is still running; default {@link isOwnerAlive}. For tests. */
   readonly isAlive?: (owner: StoreLockOwner) => boolean;
+  /**
+   * Called before a dead holder's lock is removed, while it still keeps everyone else
+   * out: the store marks itself there for a full recovery (its holder died mid-change).
+   */
+  readonly onBreak?: () => Promise<void>;
 }
 
 function readText(path: string): string {
@@ -145,7 +150,8 @@ async function publish(path: string, owner: StoreLockOwner): Promise<boolean> {
  * of two processes finding the same dead holder only one removes the lock, and never
  * a fresh lock the other has just taken in its place.
  */
-async function breakDeadLock(path: string, dead: StoreLockOwner, self: StoreLockOwner, isAlive: (owner: StoreLockOwner) => boolean): Promise<void> {
+async function breakDeadLock(path: string, dead: StoreLockOwner, self: StoreLockOwner, options: StoreLockOptions & { readonly isAlive: (owner: StoreLockOwner) => boolean }): Promise<void> {
+  const { isAlive } = options;
   const breaker = `${path}.break`;
   if (!(await publish(breaker, self))) {
     const other = await readOwner(breaker);
@@ -155,7 +161,10 @@ async function breakDeadLock(path: string, dead: StoreLockOwner, self: StoreLock
   }
   try {
     const current = await readOwner(path);
-    if (current?.token === dead.token) await removeFile(path);
+    if (current?.token === dead.token) {
+      await options.onBreak?.();
+      await removeFile(path);
+    }
   } finally {
     await removeFile(breaker);
   }
@@ -192,7 +201,7 @@ export class StoreLock {
       // that, and while a live process holds it, wait between attempts.
       const quick = attempt < 8;
       if (holder !== undefined && !isAlive(holder)) {
-        await breakDeadLock(path, holder, self, isAlive);
+        await breakDeadLock(path, holder, self, { ...options, isAlive });
         if (quick) continue;
       } else if (holder === undefined && quick) continue;
       if (Date.now() >= deadline) throw lockedError(path, holder);

@@ -146,11 +146,20 @@ export class StoreReader {
   }
 
   /**
+   * Directories that may hold a plugin, sorted: a superset of {@link names} (also those
+   * holding only data, or a plugin being uninstalled), read with one readdir.
+   * @throws ForgeError FO_IO_*
+   */
+  async candidates(): Promise<string[]> {
+    return (await listDirectory(this.layout.root)).filter((name) => name !== META_DIR && isPluginName(name));
+  }
+
+  /**
    * Names of the installed plugins, sorted: directories holding a state.json.
    * @throws ForgeError FO_IO_*
    */
   async names(): Promise<string[]> {
-    const candidates = (await listDirectory(this.layout.root)).filter((name) => name !== META_DIR && isPluginName(name));
+    const candidates = await this.candidates();
     const installed = await mapConcurrently(candidates, LIST_CONCURRENCY, async (name) => {
       try {
         return (await lstat(this.layout.state(name))).isFile();

@@ -5,10 +5,18 @@
  * temporary state files, lock candidates, version directories that state.json
  * does not name, and versions/ in a plugin directory without state.json. Runs only
  * under the store lock, so it never removes the work of a live change.
+ *
+ * A change leaves plugin-directory leftovers only in the plugin it changes, and only when
+ * it is interrupted: killed (its lock stays behind, and whoever breaks that lock marks the
+ * store, lock.ts) or failed (it marks the store itself, store.ts). So a change after
+ * changes that all completed checks staging, trash, lock candidates and its own plugin
+ * only, instead of reading every plugin's directory; the mark, and every open, make the
+ * next recovery walk every plugin.
  */
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ForgeError } from '@forgeone/common';
-import { listDirectory, removeFile, removeTree, renameDurable, temporaryPrefix, transactionId } from './durable.js';
+import { ForgeError, fromFsError, isNodeSystemError } from '@forgeone/common';
+import { listDirectory, removeFile, removeTree, renameDurable, temporaryPrefix, transactionId, writeNewFile } from './durable.js';
 import { META_DIR, isPluginName, type StoreLayout } from './layout.js';
 import { CANDIDATE_MARK } from './lock.js';
 import { readStoreJson, stateSchema } from './records.js';
@@ -30,9 +38,11 @@ function candidatePid(name: string): number | undefined {
 
 /**
  * Removes every leftover of interrupted changes. The caller holds the store lock.
+ * @param only the one plugin whose directory is checked; undefined (default) checks
+ *   every plugin directory. Staging, trash and lock candidates are always checked.
  * @throws ForgeError FO_IO_*
  */
-export async function recoverStore(layout: StoreLayout): Promise<RecoveryReport> {
+export async function recoverStore(layout: StoreLayout, only?: string): Promise<RecoveryReport> {
   const removed: string[] = [];
   const corrupt: string[] = [];
   for (const dir of [layout.staging, layout.trash]) {
@@ -51,43 +61,81 @@ export async function recoverStore(layout: StoreLayout): Promise<RecoveryReport>
       removed.push(join(layout.meta, entry));
     }
   }
-  for (const name of await listDirectory(layout.root)) {
+  const names = only === undefined ? await listDirectory(layout.root) : [only];
+  for (const name of names) {
     if (name === META_DIR || !isPluginName(name)) continue;
-    const statePrefix = temporaryPrefix(layout.state(name));
-    for (const entry of await listDirectory(layout.plugin(name))) {
-      if (entry.startsWith(statePrefix)) {
-        await removeFile(join(layout.plugin(name), entry));
-        removed.push(join(layout.plugin(name), entry));
-      }
-    }
-    let state;
-    try {
-      state = await readStoreJson(layout.state(name), stateSchema, 'plugin state');
-    } catch (error) {
-      if (!ForgeError.is(error, 'FO_STORE_CORRUPT')) throw error;
-      corrupt.push(layout.plugin(name));
-      continue;
-    }
-    if (state === undefined) {
-      // versions/ without state.json: an install over a plugin's data, killed before
-      // its commit (install.ts). The data stays; the half-installed versions go.
-      if ((await listDirectory(layout.plugin(name))).includes('versions')) {
-        const doomed = join(layout.trash, `${transactionId()}-${name}`);
-        await renameDurable(layout.versions(name), doomed);
-        await removeTree(doomed);
-        removed.push(layout.versions(name));
-      }
-      continue;
-    }
-    const kept = new Set([state.current, ...(state.previous === undefined ? [] : [state.previous])]);
-    for (const version of await listDirectory(layout.versions(name))) {
-      if (kept.has(version)) continue;
-      // Out of place first, so a crash while deleting leaves nothing under versions/.
-      const doomed = join(layout.trash, `${transactionId()}-${name}`);
-      await renameDurable(layout.version(name, version), doomed);
-      await removeTree(doomed);
-      removed.push(layout.version(name, version));
-    }
+    await recoverPlugin(layout, name, removed, corrupt);
   }
   return { removed, corrupt };
+}
+
+/**
+ * The recovery before a change of `plugin` (or at open, `plugin` undefined): of every
+ * plugin when the store is marked or at open, else of `plugin` only. The mark is
+ * removed once every plugin was checked, so a recovery cut short leaves it.
+ * @throws ForgeError FO_IO_*
+ */
+export async function recoverBefore(layout: StoreLayout, plugin: string | undefined): Promise<RecoveryReport> {
+  const marked = await lstat(layout.recoverMark).then(
+    () => true,
+    (error: unknown) => {
+      if (isNodeSystemError(error, 'ENOENT')) return false;
+      throw fromFsError(error, 'inspect', layout.recoverMark);
+    },
+  );
+  const report = await recoverStore(layout, marked ? undefined : plugin);
+  if (marked || plugin === undefined) await removeFile(layout.recoverMark);
+  return report;
+}
+
+/**
+ * Marks the store so that the next change checks every plugin directory: called by the
+ * change that failed, or by whoever breaks the lock of a holder that died. Idempotent.
+ * @throws ForgeError FO_IO_*
+ */
+export async function markForRecovery(layout: StoreLayout): Promise<void> {
+  try {
+    await writeNewFile(layout.recoverMark, '', 0o644);
+  } catch (error) {
+    if (!ForgeError.is(error, 'FO_IO_EXISTS')) throw error;
+  }
+}
+
+/** Removes the leftovers in one plugin's directory (none when it does not exist). */
+async function recoverPlugin(layout: StoreLayout, name: string, removed: string[], corrupt: string[]): Promise<void> {
+  const statePrefix = temporaryPrefix(layout.state(name));
+  for (const entry of await listDirectory(layout.plugin(name))) {
+    if (entry.startsWith(statePrefix)) {
+      await removeFile(join(layout.plugin(name), entry));
+      removed.push(join(layout.plugin(name), entry));
+    }
+  }
+  let state;
+  try {
+    state = await readStoreJson(layout.state(name), stateSchema, 'plugin state');
+  } catch (error) {
+    if (!ForgeError.is(error, 'FO_STORE_CORRUPT')) throw error;
+    corrupt.push(layout.plugin(name));
+    return;
+  }
+  if (state === undefined) {
+    // versions/ without state.json: an install over a plugin's data, killed before
+    // its commit (install.ts). The data stays; the half-installed versions go.
+    if ((await listDirectory(layout.plugin(name))).includes('versions')) {
+      const doomed = join(layout.trash, `${transactionId()}-${name}`);
+      await renameDurable(layout.versions(name), doomed);
+      await removeTree(doomed);
+      removed.push(layout.versions(name));
+    }
+    return;
+  }
+  const kept = new Set([state.current, ...(state.previous === undefined ? [] : [state.previous])]);
+  for (const version of await listDirectory(layout.versions(name))) {
+    if (kept.has(version)) continue;
+    // Out of place first, so a crash while deleting leaves nothing under versions/.
+    const doomed = join(layout.trash, `${transactionId()}-${name}`);
+    await renameDurable(layout.version(name, version), doomed);
+    await removeTree(doomed);
+    removed.push(layout.version(name, version));
+  }
 }

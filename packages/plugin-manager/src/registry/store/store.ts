@@ -20,7 +20,7 @@ import { STORE_FORMAT, StoreLayout, checkPluginName, isVersionDirName } from './
 import { StoreLock } from './lock.js';
 import { LIST_CONCURRENCY, StoreReader, corrupt, mapConcurrently, notInstalled } from './reader.js';
 import { storeJson, type StateFile } from './records.js';
-import { recoverStore } from './recovery.js';
+import { markForRecovery, recoverBefore } from './recovery.js';
 import { readPackageSource } from './source.js';
 import { DIRECTORY_MODE } from './stage.js';
 import type { StoreOperation, StoreStep } from './steps.js';
@@ -101,13 +101,13 @@ export class PluginStore {
     await this.#serial(async () => {
       let lock: StoreLock;
       try {
-        lock = await StoreLock.acquire(layout.lockFile, { operation: 'open' });
+        lock = await StoreLock.acquire(layout.lockFile, { operation: 'open', onBreak: () => markForRecovery(this.#layout) });
       } catch (error) {
         if (ForgeError.is(error, 'FO_STORE_LOCKED')) return;
         throw error;
       }
       try {
-        await this.#recover();
+        await this.#recover(undefined);
         await this.#migrate();
       } finally {
         await lock.release();
@@ -124,8 +124,9 @@ export class PluginStore {
     }
   }
 
-  async #recover(): Promise<void> {
-    const report = await recoverStore(this.#layout);
+  /** Removes leftovers before a change of `plugin`, or of every plugin at open (`plugin` undefined); recovery.ts. */
+  async #recover(plugin: string | undefined): Promise<void> {
+    const report = await recoverBefore(this.#layout, plugin);
     if (report.removed.length > 0) {
       this.#recovered = [...this.#recovered, ...report.removed];
       this.#logger.warn('removed leftovers of an interrupted store change', { removed: report.removed });
@@ -143,16 +144,28 @@ export class PluginStore {
     await this.#options.onStep?.(operation, step);
   }
 
-  /** Runs a change under the lock, after recovering from any interrupted one. */
-  #change<T>(operation: StoreOperation, label: string, body: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a change of `plugin` under the lock, after recovering from any interrupted
+   * change. A change that fails may have left something anywhere it got to, so it marks
+   * the store for a full recovery before it lets go of the lock.
+   */
+  #change<T>(operation: StoreOperation, label: string, plugin: string, body: () => Promise<T>): Promise<T> {
     return this.#serial(async () => {
-      const lock = await StoreLock.acquire(this.#layout.lockFile, { operation: label, waitMs: this.#options.lockWaitMs ?? 0 });
+      const lock = await StoreLock.acquire(this.#layout.lockFile, { operation: label, waitMs: this.#options.lockWaitMs ?? 0, onBreak: () => markForRecovery(this.#layout) });
+      let done = false;
       try {
         await this.#step(operation, 'locked');
-        await this.#recover();
+        await this.#recover(plugin);
         await this.#step(operation, 'recovered');
-        return await body();
+        const result = await body();
+        done = true;
+        return result;
       } finally {
+        if (!done) {
+          await markForRecovery(this.#layout).catch((error: unknown) => {
+            this.#logger.error('could not mark the store for recovery after a failed change; the next open recovers it', { error: toForgeError(error).message });
+          });
+        }
         await lock.release();
       }
     });
@@ -268,7 +281,7 @@ export class PluginStore {
     if (!isVersionDirName(version)) {
       throw new ForgeError('FO_STORE_INVALID_NAME', `expected a version of at most 200 characters, found ${version.length} characters`, { details: { name, version } });
     }
-    return this.#change('install', `install ${name} ${version}`, async () => {
+    return this.#change('install', `install ${name} ${version}`, name, async () => {
       const state = await this.#reader.state(name);
       const input = { bytes, contents, identity, installedAt: this.#now() };
       const context = this.#installContext();
@@ -322,7 +335,7 @@ export class PluginStore {
    */
   async uninstall(name: string): Promise<UninstallResult> {
     checkPluginName(name);
-    return this.#change('uninstall', `uninstall ${name}`, async () => {
+    return this.#change('uninstall', `uninstall ${name}`, name, async () => {
       let version: string | undefined;
       try {
         const state = await this.#reader.state(name);
@@ -360,7 +373,7 @@ export class PluginStore {
 
   async #rollback(name: string, attempt: LoadAttempt): Promise<InstalledPlugin> {
     const verification = this.#verification('rollback');
-    return this.#change('rollback', `rollback ${name}`, async () => {
+    return this.#change('rollback', `rollback ${name}`, name, async () => {
       const plugin = await this.get(name);
       const target = plugin.previous;
       if (target === undefined) {
