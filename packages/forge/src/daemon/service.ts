@@ -8,7 +8,7 @@
  * again; one that no longer verifies is reported, not fatal to the others) and the
  * ones desired running or paused are started in dependency order.
  */
-import { toForgeError, type ForgeError, type Logger } from '@forgeone/common';
+import { ForgeError, toForgeError, type Logger } from '@forgeone/common';
 import { PluginState, type CallOptions, type InstallOptions, type InstalledPlugin, type PermissionDiff, type PluginManager, type PluginInfo, type PluginStore, type PluginRegistry } from '@forgeone/plugin-manager';
 import type { PluginLogs } from './logs.js';
 import { Serial } from './serial.js';
@@ -95,7 +95,7 @@ export class PluginService {
     const started: string[] = [];
     for (const plugin of installed) {
       const want = desired.get(plugin.name) ?? 'stopped';
-      if (want === 'stopped' || this.#registry.list().every((info) => info.id !== plugin.name)) continue;
+      if (want === 'stopped' || !this.#isLoaded(plugin.name)) continue;
       try {
         await this.#registry.startPlugin(plugin.name);
         if (want === 'paused') await this.#registry.pausePlugin(plugin.name);
@@ -119,8 +119,7 @@ export class PluginService {
   /** One installed plugin. @throws ForgeError FO_STORE_NOT_INSTALLED, FO_STORE_INVALID_NAME */
   async get(name: string): Promise<PluginView> {
     const plugin = await this.#store.get(name);
-    const loaded = this.#registry.list().find((info) => info.id === name);
-    return this.#view(plugin, loaded, this.#state.desired().get(name));
+    return this.#view(plugin, this.#loadedInfo(name), this.#state.desiredOf(name));
   }
 
   /**
@@ -229,8 +228,18 @@ export class PluginService {
     await this.#manager.close();
   }
 
+  /** The loaded plugin `name`, if it is loaded: one lookup, not the whole list (restore asks once per installed plugin). */
+  #loadedInfo(name: string): PluginInfo | undefined {
+    try {
+      return this.#registry.get(name);
+    } catch (error) {
+      if (ForgeError.is(error, 'FO_REGISTRY_NOT_FOUND')) return undefined;
+      throw error;
+    }
+  }
+
   #isLoaded(name: string): boolean {
-    return this.#registry.list().some((info) => info.id === name);
+    return this.#loadedInfo(name) !== undefined;
   }
 
   async #ensureLoaded(plugin: InstalledPlugin): Promise<void> {
@@ -257,7 +266,7 @@ export class PluginService {
   /** Replaces the loaded version with the installed one, keeping it running if it ran. */
   async #reload(plugin: InstalledPlugin, start: boolean): Promise<void> {
     const name = plugin.name;
-    const desired = this.#state.desired().get(name) ?? 'stopped';
+    const desired = this.#state.desiredOf(name) ?? 'stopped';
     if (this.#isLoaded(name)) await this.#registry.unloadPlugin(name);
     await this.#load(plugin);
     if (start || desired !== 'stopped') await this.#start(name);

@@ -59,12 +59,14 @@ export class DaemonState {
   readonly #setDesired: Database.Statement<[string, string, string]>;
   readonly #forget: Database.Statement<[string]>;
   readonly #desired: Database.Statement<[], { plugin: string; state: DesiredState }>;
+  readonly #desiredOne: Database.Statement<[string], { state: DesiredState }>;
 
   private constructor(db: Database.Database) {
     this.db = db;
     this.#setDesired = db.prepare('INSERT INTO desired (plugin, state, updated_at) VALUES (?, ?, ?) ON CONFLICT (plugin) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at');
     this.#forget = db.prepare('DELETE FROM desired WHERE plugin = ?');
     this.#desired = db.prepare('SELECT plugin, state FROM desired ORDER BY plugin');
+    this.#desiredOne = db.prepare('SELECT state FROM desired WHERE plugin = ?');
   }
 
   /**
@@ -104,6 +106,11 @@ export class DaemonState {
   /** Forgets a plugin (uninstalled). */
   forget(plugin: string): void {
     this.#forget.run(plugin);
+  }
+
+  /** One plugin's desired state, if one was recorded. */
+  desiredOf(plugin: string): DesiredState | undefined {
+    return this.#desiredOne.get(plugin)?.state;
   }
 
   /** Every plugin's desired state, by name. */
