@@ -161,12 +161,12 @@ describe('cgroup layout detection', () => {
   });
 
   it('picks v1 when the unified hierarchy has no controllers, v2 when it has memory, cpu and pids', async () => {
-    const empty = await detectCgroupLayout({ mountinfo: v1Mounts, selfCgroup: v1Self, readText: async () => '\n' });
+    const empty = await detectCgroupLayout({ mountinfo: v1Mounts, selfCgroup: v1Self, readText: () => Promise.resolve('\n') });
     assert.equal(empty.version, 1);
     const v2 = await detectCgroupLayout({
       mountinfo: '24 1 0:22 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw',
       selfCgroup: '0::/system.slice/forge.service',
-      readText: async (path) => (path === '/sys/fs/cgroup/system.slice/forge.service/cgroup.controllers' ? 'cpuset cpu io memory pids\n' : ''),
+      readText: (path) => Promise.resolve(path === '/sys/fs/cgroup/system.slice/forge.service/cgroup.controllers' ? 'cpuset cpu io memory pids\n' : ''),
     });
     assert.deepEqual(v2, { version: 2, base: '/sys/fs/cgroup/system.slice/forge.service' });
   });
@@ -179,7 +179,7 @@ describe('cgroup layout detection', () => {
 
   it('fails with FO_SANDBOX_UNAVAILABLE naming what neither layout has', async () => {
     const error = await rejectsWithCode(
-      detectCgroupLayout({ mountinfo: '24 1 0:22 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw', selfCgroup: '0::/', readText: async () => 'cpu memory\n' }),
+      detectCgroupLayout({ mountinfo: '24 1 0:22 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw', selfCgroup: '0::/', readText: () => Promise.resolve('cpu memory\n') }),
       'FO_SANDBOX_UNAVAILABLE',
     );
     assert.deepEqual(error.details['v2Missing'], ['pids']);
