@@ -116,7 +116,6 @@ export async function pollUntil(done: () => Promise<boolean>, what: string, path
  * @throws FO_SANDBOX_UNAVAILABLE when it stays busy for 10 s or cannot be removed
  */
 export async function removeGroupDir(fs: CgroupFs, path: string): Promise<void> {
-  let busy: unknown;
   await pollUntil(
     async () => {
       try {
@@ -125,11 +124,10 @@ export async function removeGroupDir(fs: CgroupFs, path: string): Promise<void> 
       } catch (error) {
         if (isNodeSystemError(error, 'ENOENT')) return true;
         if (!isNodeSystemError(error, 'EBUSY')) throw cgroupUnavailable('remove the cgroup', path, error);
-        busy = error;
         return false;
       }
     },
-    `the cgroup still holds tasks (${busy instanceof Error ? busy.message : 'EBUSY'})`,
+    'removing the cgroup: it still holds tasks or child groups (EBUSY)',
     path,
   );
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { isNodeSystemError } from '@forgeone/common';
+import { ForgeError, isNodeSystemError } from '@forgeone/common';
 import { CPU_PERIOD_US, checkLimits, cpuQuotaUs, memoryLimitError, type Cgroup, type CgroupLimits, type CgroupUsage } from './cgroup.js';
 import { cgroupUnavailable, killAll, parseKeyed, parsePids, pollUntil, readCgroupFile, removeGroupDir, writeCgroupFile, type CgroupFs } from './cgroup-fs.js';
 import type { V1Controller } from './cgroup-layout.js';
@@ -104,6 +104,13 @@ export class V1Cgroup implements Cgroup {
 
   async remove(): Promise<void> {
     const fs = this.#fs;
+    // Freeze first: a frozen task cannot exit, so no pid read below can be recycled for an
+    // unrelated process before its SIGKILL lands, and none can fork. If the group will not
+    // freeze (a task stuck in the kernel), kill anyway: the race is narrow and the kill loop
+    // below still empties the group.
+    await this.freeze().catch((error: unknown) => {
+      if (!ForgeError.is(error, 'FO_SANDBOX_UNAVAILABLE')) throw error;
+    });
     // A frozen v1 task does not act on SIGKILL until thawed: queue the kill first, so
     // that no task runs another instruction of its own after the thaw, then thaw.
     for (const pid of await this.pids()) {
