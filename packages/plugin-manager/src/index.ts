@@ -21,6 +21,8 @@ export { NATIVE_PUBLISHER, type NativePlugin, type NativeStep } from './registry
 export type { PluginEventListener } from './registry/index.js';
 export { PluginState, type Transition } from './lifecycle/index.js';
 export type { HostCallRecord } from './sandbox/index.js';
+// What confinement this host supports, for `forge doctor` (docs/sandbox.md).
+export { probeIsolation, type Capability, type IsolationProbe } from './sandbox/index.js';
 export type { ExtensionImplementation, InvocationResult } from './extension/index.js';
 export { StartupTimer } from './metrics/index.js';
 // Observability: what the daemon wires (docs/observability.md).

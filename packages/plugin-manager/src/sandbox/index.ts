@@ -7,3 +7,4 @@ export { MAX_TRACED_HOST_CALLS, callProbe } from './spec.js';
 export { InlineBackend, type InlineBackendOptions } from './inline.js';
 export { PoolBackend, type PoolOptions, type PoolWorkerInfo } from './pool.js';
 export { MAX_REGISTERED_REQUEST_BYTES, registeredCallSpecs } from './registered.js';
+export { CgroupHost, probeIsolation, sweepStaleCgroups, type Capability, type Cgroup, type CgroupLimits, type CgroupUsage, type IsolationProbe } from './linux/index.js';

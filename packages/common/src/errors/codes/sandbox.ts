@@ -42,4 +42,13 @@ export const SANDBOX_CODES = {
     kind: 'usage',
     summary: 'An isolation backend option (pool size, slot size, wait budget) is out of range; details.problems lists every one.',
   },
+  FO_SANDBOX_UNAVAILABLE: {
+    kind: 'unavailable',
+    summary:
+      'The host cannot confine a plugin the way the process backend needs: a cgroup controller, bubblewrap, user namespaces or seccomp is missing or not writable, or a cgroup file could not be used; the message names what is missing and details.path the file.',
+  },
+  FO_SANDBOX_MEMORY_LIMIT: {
+    kind: 'limit',
+    summary: "A confined plugin went over its cgroup's memory limit and the kernel killed it (details.oomKills counts the kills).",
+  },
 } as const satisfies Record<string, ErrorSpec>;

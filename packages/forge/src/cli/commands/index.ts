@@ -9,6 +9,7 @@ import { daemonEvents } from './daemon/events.js';
 import { daemonRun } from './daemon/run.js';
 import { daemonStats } from './daemon/stats.js';
 import { depsTree } from './deps/tree.js';
+import { doctor } from './host/doctor.js';
 import { keygen } from './key/keygen.js';
 import { inspect } from './package/inspect.js';
 import { pluginCall } from './plugin/call.js';
@@ -57,4 +58,5 @@ export const COMMANDS: readonly Command[] = [
   auditVerify,
   auditTail,
   configCheck,
+  doctor,
 ];

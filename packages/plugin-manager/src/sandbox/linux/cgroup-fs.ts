@@ -1,0 +1,158 @@
+import { constants } from 'node:fs';
+import { mkdir, open, readFile, readdir, rmdir } from 'node:fs/promises';
+import { ForgeError, isNodeSystemError } from '@forgeone/common';
+
+/**
+ * The file operations cgroup code needs, behind one seam: production uses the kernel's
+ * cgroup file systems through node:fs; the v2 unit tests use a fake tree in a temporary
+ * directory whose `mkdir` creates interface files the way the kernel does.
+ */
+export interface CgroupFs {
+  mkdir(path: string): Promise<void>;
+  rmdir(path: string): Promise<void>;
+  read(path: string): Promise<string>;
+  /** One write(2) of `text` to an existing file (cgroup files take one value per write). */
+  write(path: string, text: string): Promise<void>;
+  /** Names of the sub-directories of `path` (child groups). */
+  subdirs(path: string): Promise<string[]>;
+}
+
+/** {@link CgroupFs} over the real file system. */
+export const NODE_CGROUP_FS: CgroupFs = {
+  mkdir: async (path) => {
+    await mkdir(path);
+  },
+  rmdir: (path) => rmdir(path),
+  read: (path) => readFile(path, 'utf8'),
+  write: async (path, text) => {
+    // O_WRONLY without O_CREAT: a missing interface file means a controller is not enabled,
+    // and must say ENOENT rather than create a plain file; without O_RDONLY because some
+    // files (cgroup.kill) cannot be opened for reading.
+    const handle = await open(path, constants.O_WRONLY);
+    try {
+      await handle.write(text);
+    } finally {
+      await handle.close();
+    }
+  },
+  subdirs: async (path) => (await readdir(path, { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name),
+};
+
+/**
+ * The error for a cgroup file or directory the host could not use.
+ *
+ * @param action what was being done, e.g. "set the memory limit"
+ */
+export function cgroupUnavailable(action: string, path: string, error: unknown): ForgeError {
+  if (error instanceof ForgeError) return error;
+  const errno = isNodeSystemError(error) ? error.code : 'UNKNOWN';
+  const reason = error instanceof Error ? error.message : String(error);
+  const hint = errno === 'ENOENT' ? ' (the controller is not enabled there, or the group is gone)' : '';
+  return new ForgeError('FO_SANDBOX_UNAVAILABLE', `cannot ${action}: ${path} is not usable${hint}: ${reason}`, { details: { path, errno }, cause: error });
+}
+
+/** Reads a cgroup file; failures become FO_SANDBOX_UNAVAILABLE. */
+export async function readCgroupFile(fs: CgroupFs, path: string, action: string): Promise<string> {
+  try {
+    return await fs.read(path);
+  } catch (error) {
+    throw cgroupUnavailable(action, path, error);
+  }
+}
+
+/** Writes a cgroup file; failures become FO_SANDBOX_UNAVAILABLE. */
+export async function writeCgroupFile(fs: CgroupFs, path: string, text: string, action: string): Promise<void> {
+  try {
+    await fs.write(path, text);
+  } catch (error) {
+    throw cgroupUnavailable(action, path, error);
+  }
+}
+
+/**
+ * Parses a flat keyed file ("key value" per line: cpu.stat, memory.events,
+ * memory.oom_control, cgroup.events) into numbers. Lines that are not a key and an
+ * integer are left out.
+ */
+export function parseKeyed(text: string): Map<string, number> {
+  const values = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const match = /^(\S+)\s+(\d+)$/.exec(line.trim());
+    if (match?.[1] !== undefined && match[2] !== undefined) values.set(match[1], Number(match[2]));
+  }
+  return values;
+}
+
+/** The pids listed in a cgroup.procs file. */
+export function parsePids(text: string): number[] {
+  return text
+    .split('\n')
+    .filter((line) => /^\d+$/.test(line.trim()))
+    .map(Number);
+}
+
+/**
+ * Polls `done` until it answers true: freezing takes effect asynchronously (tasks stop at
+ * their next return to user space), and the kernel exposes the result only as a file.
+ * Waits 1 ms, doubling up to 50 ms between reads.
+ *
+ * @param timeoutMs how long to wait in total (default 10 s)
+ * @throws FO_SANDBOX_UNAVAILABLE when it is still not done after `timeoutMs`
+ */
+export async function pollUntil(done: () => Promise<boolean>, what: string, path: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let delay = 1;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new ForgeError('FO_SANDBOX_UNAVAILABLE', `${what}: ${path} did not change within ${timeoutMs} ms`, { details: { path, timeoutMs } });
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 2, 50);
+  }
+}
+
+/**
+ * Removes an empty cgroup directory, retrying while the kernel still counts exiting tasks
+ * in it (EBUSY right after SIGKILL, until they are reaped). A directory already gone is fine.
+ *
+ * @throws FO_SANDBOX_UNAVAILABLE when it stays busy for 10 s or cannot be removed
+ */
+export async function removeGroupDir(fs: CgroupFs, path: string): Promise<void> {
+  await pollUntil(
+    async () => {
+      try {
+        await fs.rmdir(path);
+        return true;
+      } catch (error) {
+        if (isNodeSystemError(error, 'ENOENT')) return true;
+        if (!isNodeSystemError(error, 'EBUSY')) throw cgroupUnavailable('remove the cgroup', path, error);
+        return false;
+      }
+    },
+    'removing the cgroup: it still holds tasks or child groups (EBUSY)',
+    path,
+  );
+}
+
+/**
+ * Sends SIGKILL to every pid `list` reports until it reports none (a task may fork
+ * between the read and the kill; the pids limit bounds how often). A pid already gone is
+ * skipped.
+ *
+ * @throws FO_SANDBOX_UNAVAILABLE when tasks remain after 10 s
+ */
+export async function killAll(list: () => Promise<number[]>, path: string): Promise<void> {
+  await pollUntil(
+    async () => {
+      const pids = await list();
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch (error) {
+          if (!isNodeSystemError(error, 'ESRCH')) throw cgroupUnavailable(`kill task ${pid} of the cgroup`, path, error);
+        }
+      }
+      return pids.length === 0;
+    },
+    'killing the tasks of the cgroup',
+    path,
+  );
+}
