@@ -100,8 +100,9 @@ export interface SeccompOptions {
  *    `clone`, `personality` and `ioctl`;
  * 4. everything else is allowed.
  *
- * Its verdict for a call depends on the call's number alone except for those three,
- * so kernels from 5.11 on cache it per number and ordinary calls cost no filter run.
+ * Its verdict for a call depends on the call's number alone except for those three, so
+ * kernels from 5.11 on can cache its answer per number and skip running it for ordinary
+ * calls.
  *
  * @throws ForgeError FO_SANDBOX_SECCOMP_INVALID when `arch` (or the host, by default) is
  *   neither x64 nor arm64, or `extraDenied` names calls neither table knows (every problem
