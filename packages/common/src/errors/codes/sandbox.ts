@@ -2,6 +2,11 @@ import type { ErrorSpec } from '../spec.js';
 
 /** Codes for the isolation backends: CPU and time limits, workers, closing. */
 export const SANDBOX_CODES = {
+  FO_SANDBOX_SECCOMP_INVALID: {
+    kind: 'invalid',
+    summary:
+      "The process backend's seccomp filter cannot be built as asked: a system call to deny has a name neither the x86_64 nor the aarch64 table knows, or the architecture is neither x64 nor arm64; details.problems lists every one.",
+  },
   FO_SANDBOX_CPU_LIMIT: {
     kind: 'limit',
     summary: 'The guest used all its fuel (its CPU budget) and was stopped.',
