@@ -1,4 +1,5 @@
 import { call } from '../../../daemon/client.js';
+import type { PluginStats } from '../../../daemon/stats.js';
 import { CONFIG_FLAG, JSON_FLAG, defineCommand } from '../../command.js';
 import { loadCliConfig } from '../../config.js';
 import { DAEMON_ONLY_HELP, requireDaemon } from '../../daemon-link.js';
@@ -6,18 +7,6 @@ import { text } from '../../help-text.js';
 import { formatBytes } from '../../progress.js';
 import { table } from '../../table.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
-
-/** One plugin's figures, as GET /v1/stats gives them. */
-export interface PluginStats {
-  readonly name: string;
-  readonly calls: number;
-  readonly errors: number;
-  readonly callsPerSecond: number;
-  readonly p50Seconds: number | null;
-  readonly p99Seconds: number | null;
-  readonly memoryBytes: number | null;
-  readonly fuelTotal: number | null;
-}
 
 /** `0.0123` -> `12.3ms`; `-` for no figure. */
 export function formatSeconds(seconds: number | null | undefined): string {
