@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ForgeError } from '@forgeone/common';
 
 /**
@@ -79,15 +80,32 @@ export function checkGroupId(id: string): void {
   }
 }
 
-/** `<pid>-<8 hex digits>`: the host group's name, which the sweep reads the pid back from. */
-export function hostGroupName(pid: number, random: string): string {
-  return `${pid}-${random}`;
+/**
+ * `<pid>-<start>-<8 hex digits>`: the host group's name, which the sweep reads the host's pid
+ * and start time (clock ticks after boot, /proc/<pid>/stat field 22; 0 when unknown) back
+ * from, so a pid reused by another process does not keep a dead host's groups.
+ */
+export function hostGroupName(pid: number, start: string, random: string): string {
+  return `${pid}-${start}-${random}`;
 }
 
-/** The host pid a host group's name carries, or undefined when the name is not one of ours. */
-export function hostGroupPid(name: string): number | undefined {
-  const match = /^([1-9]\d{0,9})-[0-9a-f]{8}$/.exec(name);
-  return match?.[1] === undefined ? undefined : Number(match[1]);
+/** The host a host group's name names, or undefined when the name is not one of ours. */
+export function parseHostGroupName(name: string): { readonly pid: number; readonly start: string } | undefined {
+  const match = /^([1-9]\d{0,9})-(\d{1,20})-[0-9a-f]{8}$/.exec(name);
+  return match?.[1] === undefined || match[2] === undefined ? undefined : { pid: Number(match[1]), start: match[2] };
+}
+
+/** A process's start time in clock ticks after boot (/proc/<pid>/stat field 22), or undefined when it cannot be read. */
+export function processStartTime(pid: number): string | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) is in parentheses and may itself hold spaces or ")".
+  const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  return start !== undefined && /^\d{1,20}$/.test(start) ? start : undefined;
 }
 
 /** The CFS period ForgeOne uses, in microseconds (the kernel's default). */

@@ -16,14 +16,14 @@ const text = (path: string): Promise<string> => readFile(path, 'utf8').then((con
 
 async function openFake(controllers?: readonly string[]) {
   const fake = await fakeCgroupV2(controllers);
-  const host = await CgroupHost.open({ layout: { version: 2, base: fake.root }, fs: fake.fs, hostPid: 4242 });
+  const host = await CgroupHost.open({ layout: { version: 2, base: fake.root }, fs: fake.fs, hostPid: 4242, hostStart: '987654' });
   return { fake, host };
 }
 
 describe('cgroups v2 (fake tree)', () => {
-  it('creates forgeone/<pid>-<random>/<id> with memory, cpu and pids delegated down every level', async () => {
+  it('creates forgeone/<pid>-<start>-<random>/<id> with memory, cpu and pids delegated down every level', async () => {
     const { fake, host } = await openFake();
-    assert.match(host.name, /^4242-[0-9a-f]{8}$/);
+    assert.match(host.name, /^4242-987654-[0-9a-f]{8}$/);
     const group = await host.create('plugin-1');
     assert.deepEqual(group.dirs, [join(fake.root, 'forgeone', host.name, 'plugin-1')]);
     for (const dir of [fake.root, join(fake.root, 'forgeone'), join(fake.root, 'forgeone', host.name)]) {

@@ -184,4 +184,20 @@ describe('cgroups on this machine', () => {
     await liveHost.close();
     for (const dir of kept.dirs) assert.equal(existsSync(join(dir, '..')), false, dir);
   });
+
+  it('sweeps the groups of a host whose pid now belongs to another process (another start time)', async (t) => {
+    const cgroups = requireCgroups(t);
+    if (cgroups === undefined) return;
+    const live = waiting('sleep', ['60']);
+    // A group made by an earlier process that had this pid: same pid, another start time.
+    const reused = await CgroupHost.open({ layout: cgroups.layout, hostPid: live.pid ?? 0, hostStart: '1' });
+    await reused.create('orphan');
+    const current = await CgroupHost.open({ layout: cgroups.layout, hostPid: live.pid ?? 0 });
+    await current.create('kept');
+    const removed = await sweepStaleCgroups({ layout: cgroups.layout });
+    assert.ok(removed.includes(reused.name), `removed: ${removed.join(', ')}`);
+    assert.ok(!removed.includes(current.name), 'the group of the process that has the pid now stays');
+    await current.close();
+    live.kill('SIGKILL');
+  });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ForgeError, isNodeSystemError } from '@forgeone/common';
-import { FORGEONE_DIR, checkGroupId, hostGroupName, type Cgroup } from './cgroup.js';
+import { FORGEONE_DIR, checkGroupId, hostGroupName, processStartTime, type Cgroup } from './cgroup.js';
 import { NODE_CGROUP_FS, cgroupUnavailable, removeGroupDir, type CgroupFs } from './cgroup-fs.js';
 import { V1_CONTROLLERS, detectCgroupLayout, type CgroupLayout, type CgroupV1Layout, type V1Controller } from './cgroup-layout.js';
 import { V1Cgroup, createV1Group } from './cgroups-v1.js';
@@ -15,6 +15,8 @@ export interface CgroupHostOptions {
   readonly fs?: CgroupFs;
   /** The pid the host group is named after (default this process's), which the sweep checks for life. */
   readonly hostPid?: number;
+  /** That process's start time in clock ticks after boot (default: read from /proc; 0 when unknown). */
+  readonly hostStart?: string;
 }
 
 /** The host group's directory in each hierarchy: one for v2, one per controller for v1. */
@@ -53,7 +55,7 @@ export async function removeHostGroup(fs: CgroupFs, layout: CgroupLayout, hostNa
 }
 
 /**
- * This host process's parent group, `forgeone/<pid>-<random>` below the host's own cgroup
+ * This host process's parent group, `forgeone/<pid>-<start>-<random>` below the host's own cgroup
  * in every hierarchy, under which each sandbox gets a group named after its id. The pid in
  * the name lets the next host remove what a crashed one left ({@link sweepStaleCgroups}).
  *
@@ -73,7 +75,7 @@ export class CgroupHost {
     fs: CgroupFs,
     /** Where the groups live. */
     readonly layout: CgroupLayout,
-    /** The host group's name, `<pid>-<8 hex digits>`. */
+    /** The host group's name, `<pid>-<start>-<8 hex digits>`. */
     readonly name: string,
   ) {
     this.#fs = fs;
@@ -88,7 +90,8 @@ export class CgroupHost {
   static async open(options: CgroupHostOptions = {}): Promise<CgroupHost> {
     const fs = options.fs ?? NODE_CGROUP_FS;
     const layout = options.layout ?? (await detectCgroupLayout());
-    const name = hostGroupName(options.hostPid ?? process.pid, randomBytes(4).toString('hex'));
+    const pid = options.hostPid ?? process.pid;
+    const name = hostGroupName(pid, options.hostStart ?? processStartTime(pid) ?? '0', randomBytes(4).toString('hex'));
     const host = new CgroupHost(fs, layout, name);
     if (layout.version === 2) {
       await delegateV2(fs, layout.base, false);
