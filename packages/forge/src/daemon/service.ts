@@ -138,6 +138,7 @@ export class PluginService {
           await this.#ensureLoaded(plugin);
           await registry.startPlugin(name);
           this.#state.setDesired(name, 'running');
+          this.#keepDependenciesRunning(name);
           break;
         case 'stop':
           if (this.#isLoaded(name)) await registry.stopPlugin(name);
@@ -156,6 +157,7 @@ export class PluginService {
           if (ACTIVE.has(registry.get(name).state)) await registry.stopPlugin(name);
           await registry.startPlugin(name);
           this.#state.setDesired(name, 'running');
+          this.#keepDependenciesRunning(name);
           break;
         case 'unload':
           if (this.#isLoaded(name)) await registry.unloadPlugin(name);
@@ -226,6 +228,21 @@ export class PluginService {
       this.#logger.warn('stopping the plugins failed; unloading them anyway', { error: toForgeError(error).message });
     }
     await this.#manager.close();
+  }
+
+  /**
+   * Records the plugins `name` depends on, which starting it started, as desired running:
+   * what the operator sees (and a restart brings back) matches what runs.
+   */
+  #keepDependenciesRunning(name: string, seen = new Set<string>()): void {
+    for (const dependency of Object.keys(this.#loadedInfo(name)?.dependencies ?? {})) {
+      if (seen.has(dependency)) continue;
+      seen.add(dependency);
+      const info = this.#loadedInfo(dependency);
+      if (info === undefined || !ACTIVE.has(info.state)) continue;
+      if (this.#state.desiredOf(dependency) === undefined || this.#state.desiredOf(dependency) === 'stopped') this.#state.setDesired(dependency, 'running');
+      this.#keepDependenciesRunning(dependency, seen);
+    }
   }
 
   /** The loaded plugin `name`, if it is loaded: one lookup, not the whole list (restore asks once per installed plugin). */
