@@ -160,6 +160,9 @@ const installed = await forge(['install', packagePath, '--json'], { json: true }
 const plugins = await forge(['ps', '--json'], { json: true });
 const entry = (Array.isArray(plugins) ? plugins : plugins.plugins).find((plugin) => plugin.name === 'sample-plugin');
 if (entry?.state !== 'running') await forge(['start', 'sample-plugin']);
+// One dashboard token at a time: the ones earlier runs printed are revoked first.
+const { tokens } = await forge(['token', 'list', '--json'], { json: true });
+for (const earlier of tokens.filter((entry) => entry.name === 'npm-start-dashboard' && entry.revokedAt === null)) await forge(['token', 'revoke', earlier.id]);
 const token = (await forge(['token', 'create', '--name', 'npm-start-dashboard', '--role', 'admin', '--expires', '12h'])).trim();
 
 const version = installed.plugin?.version ?? installed.version ?? '0.1.0';

@@ -100,6 +100,11 @@ describe('npm start', () => {
       assert.equal(ps.status, 0, ps.stderr);
       const plugins = JSON.parse(ps.stdout);
       assert.deepEqual((plugins.plugins ?? plugins).map((plugin) => [plugin.name, plugin.state, plugin.restarts]), [['sample-plugin', 'running', 0]]);
+      // The first run's dashboard token is revoked: one live npm start token at a time.
+      const listed = spawnSync(process.execPath, [forgeBin, 'token', 'list', '--json'], socket);
+      const live = JSON.parse(listed.stdout).tokens.filter((entry) => entry.name === 'npm-start-dashboard' && entry.revokedAt === null);
+      assert.equal(live.length, 1);
+      assert.match(second.stdout, new RegExp(`#token=fo_${live[0].id}_`));
     } finally {
       second.interrupt();
     }
