@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { rejectsWithCode, throwsCode } from '@forgeone/common/testing';
 import type { Cgroup } from './cgroup.js';
+import { CgroupHost } from './cgroups.js';
 import { confinementArgs, type ConfinementSpec } from './confine.js';
 import { launchConfined } from './launch.js';
 import { parseLdd } from './runtime-paths.js';
 import type { SeccompArch } from './seccomp.js';
-import { requireConfinement, scratch, specFor } from './test-support/confine-run.js';
+import { confinementUnavailable, reportOf, requireConfinement, runConfined, scratch, specFor } from './test-support/confine-run.js';
 
 const base: ConfinementSpec = { node: '/usr/bin/node', script: '/app/main.js', runtimePaths: ['/usr/bin/node', '/app'] };
 
@@ -155,5 +158,113 @@ describe('launchConfined fails closed', () => {
     symlinkSync(join(dir, 'out-bad-limits'), link);
     const linked = await rejectsWithCode(launchConfined({ ...spec, volumes: [...(spec.volumes ?? []), { host: link, guest: '/other', readOnly: false }] }), 'FO_SANDBOX_BAD_OPTION');
     assert.match(linked.message, /volumes\[2\]\.host: expected an existing path without links/);
+  });
+});
+
+describe("a confined sandbox's cgroup, limits and lifetime (a real kernel)", () => {
+  let dir = '';
+  let remove = (): void => undefined;
+  let host: CgroupHost | undefined;
+  before(async () => {
+    ({ dir, remove } = scratch());
+    if ((await confinementUnavailable()) === undefined) host = await CgroupHost.open();
+  });
+  after(async () => {
+    await host?.close();
+    remove();
+  });
+
+  it('is inside its cgroup from its first instruction: the cgroup namespace bwrap made is rooted at the sandbox group', async (t) => {
+    if (!(await requireConfinement(t)) || host === undefined) return;
+    const group = await host.create('first-instruction');
+    let seen = '';
+    let resolveSeen = (): void => undefined;
+    const printed = new Promise<void>((resolve) => (resolveSeen = resolve));
+    const run = runConfined(dir, 'cgroup.js', "process.stdout.write(require('fs').readFileSync('/proc/self/cgroup', 'utf8') + 'END\\n'); setInterval(() => {}, 1000);", {
+      cgroup: group,
+      onStdout: (chunk) => {
+        seen += chunk;
+        if (seen.includes('END\n')) resolveSeen();
+      },
+    });
+    await printed;
+    // Inside, every hierarchy shows "/": the namespace's root is the group the process was
+    // in when bwrap unshared it, before Node was executed. From the host, that group is the sandbox's.
+    const inside = seen.replace('END\n', '').trim().split('\n');
+    for (const controller of ['memory', 'pids', 'freezer']) {
+      const line = inside.find((entry) => entry.split(':')[1]?.split(',').includes(controller));
+      assert.equal(line?.split(':')[2], '/', `${controller}: ${line}`);
+    }
+    // bwrap's short-lived helpers pass through the group too; the script's own Node process is the one to check.
+    const read = (path: string): string => {
+      try {
+        return readFileSync(path, 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    const node = (await group.pids()).filter((pid) => read(`/proc/${pid}/cmdline`).split('\0').slice(0, 2).join(' ') === `${process.execPath} /forge/cgroup.js`);
+    assert.equal(node.length, 1, 'the script runs in the group');
+    const hostView = read(`/proc/${node[0]}/cgroup`).split('\n').find((entry) => entry.split(':')[1]?.split(',').includes('memory'));
+    assert.ok(hostView?.endsWith(`/forgeone/${host.name}/first-instruction`), `the host sees it in ${hostView}`);
+    await group.remove();
+    await run;
+  });
+
+  it('a 64 MiB memory limit kills a script allocating 512 MiB, and checkMemory says FO_SANDBOX_MEMORY_LIMIT', async (t) => {
+    if (!(await requireConfinement(t)) || host === undefined) return;
+    const group = await host.create('memory');
+    const source = "const kept = []; for (let i = 0; i < 32; i++) kept.push(Buffer.alloc(16 << 20, 1)); console.log('allocated', kept.length);";
+    const run = await runConfined(dir, 'memory.js', source, { cgroup: group, limits: { memoryBytes: 64 << 20 } });
+    assert.equal(run.stdout.includes('allocated'), false, run.stdout);
+    assert.notEqual(run.exit.code, 0);
+    await rejectsWithCode(group.checkMemory(), 'FO_SANDBOX_MEMORY_LIMIT');
+    await group.remove();
+  });
+
+  it('RLIMIT_NOFILE 32 makes opening 64 files fail with EMFILE (and without it all 64 open)', async (t) => {
+    if (!(await requireConfinement(t))) return;
+    const source = "const fs = require('fs'); let opened = 0, error = 'none'; for (let i = 0; i < 64; i++) { try { fs.openSync('/dev/null', 'r'); opened++; } catch (e) { error = e.code; break; } } console.log(JSON.stringify({ opened, error }));";
+    const limited = reportOf(await runConfined(dir, 'nofile.js', source, { limits: { fileDescriptors: 32 } }));
+    assert.equal(limited['error'], 'EMFILE');
+    assert.ok((limited['opened'] as number) < 32);
+    assert.deepEqual(reportOf(await runConfined(dir, 'nofile.js', source)), { opened: 64, error: 'none' });
+  });
+
+  it('dies with the process that launched it, and gets none of the descriptors that process inherited', async (t) => {
+    if (!(await requireConfinement(t)) || host === undefined) return;
+    const group = await host.create('die-with-parent');
+    writeFileSync(join(dir, 'forever.js'), "const fs = require('fs'); let leaked = 'none'; try { fs.fstatSync(39); leaked = 'fd 39 is open'; } catch (e) { leaked = e.code; } console.log('ready', leaked); setInterval(() => {}, 1000);");
+    const spec = await specFor(dir, 'forever.js');
+    const launcherSource = `const { launchConfined } = await import(process.argv[2]);
+const box = await launchConfined(JSON.parse(process.argv[3]), { cgroup: { id: 'die-with-parent', version: 1, dirs: JSON.parse(process.argv[4]) } });
+box.stdout.pipe(process.stdout);`;
+    writeFileSync(join(dir, 'launcher.mjs'), launcherSource);
+    // fd 39 is a pipe the launcher inherits without close-on-exec, as a host may from its parent.
+    const stdio: ('pipe' | 'ignore')[] = Array.from({ length: 40 }, (_, fd) => (fd <= 2 || fd === 39 ? 'pipe' : 'ignore'));
+    const launcher = spawn(process.execPath, [join(dir, 'launcher.mjs'), new URL('./launch.js', import.meta.url).href, JSON.stringify(spec), JSON.stringify(group.dirs)], { stdio });
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      launcher.stdout?.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('\n')) resolve();
+      });
+      launcher.once('exit', () => reject(new Error(`the launcher exited: ${out}`)));
+    });
+    assert.equal(out.trim(), 'ready EBADF');
+    const before = await group.pids();
+    assert.ok(before.length >= 2, `found ${before.join(',')}`);
+    launcher.kill('SIGKILL');
+    while ((await group.pids()).length > 0) await sleep(20);
+    // Gone, or a zombie its new parent has not reaped yet: either way no longer running.
+    const state = (pid: number): string => {
+      try {
+        return /\) (\S)/.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1] ?? '?';
+      } catch {
+        return 'gone';
+      }
+    };
+    for (const pid of before) assert.ok(['gone', 'Z'].includes(state(pid)), `pid ${pid} still runs (state ${state(pid)})`);
+    await group.remove();
   });
 });

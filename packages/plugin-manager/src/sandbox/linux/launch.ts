@@ -92,7 +92,7 @@ const JOIN_SCRIPT = [
 ].join('\n');
 
 function unavailable(what: string, cause?: unknown, details: Record<string, unknown> = {}): ForgeError {
-  const why = cause === undefined ? '' : `: ${cause instanceof Error ? cause.message : String(cause)}`;
+  const why = cause === undefined ? '' : `: ${cause instanceof Error ? cause.message : JSON.stringify(cause)}`;
   return new ForgeError('FO_SANDBOX_UNAVAILABLE', `cannot confine the sandbox: ${what}${why}`, { ...(cause === undefined ? {} : { cause }), details });
 }
 
@@ -200,5 +200,5 @@ export async function launchConfined(spec: ConfinementSpec, options: LaunchOptio
     await exited;
     throw unavailable(said.trim() || `the launcher ended before joining the cgroup (${JSON.stringify(await exited)})`, undefined, { status: said.trim() });
   }
-  return { child, stdin: child.stdin!, stdout: child.stdout!, stderr: child.stderr!, exited, kill };
+  return { child, stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, exited, kill };
 }

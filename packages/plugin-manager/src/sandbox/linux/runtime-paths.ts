@@ -21,7 +21,10 @@ export function parseLdd(output: string): string[] {
 function ldd(binary: string): Promise<string> {
   return new Promise((resolve, reject) => {
     // Empty environment: LD_LIBRARY_PATH or LD_PRELOAD of the host must not add paths.
-    execFile('ldd', [binary], { env: {}, timeout: 10_000 }, (error, stdout) => (error === null ? resolve(stdout) : reject(error)));
+    execFile('ldd', [binary], { env: {}, timeout: 10_000 }, (error, stdout) => {
+      if (error !== null) reject(error as Error);
+      else resolve(stdout);
+    });
   });
 }
 
@@ -42,7 +45,8 @@ export async function nodeRuntimePaths(node: string = process.execPath): Promise
   try {
     output = await ldd(node);
   } catch (error) {
-    const text = String((error as { stderr?: unknown }).stderr ?? '') + String((error as { stdout?: unknown }).stdout ?? '');
+    const { stderr, stdout } = error as { stderr?: unknown; stdout?: unknown };
+    const text = `${typeof stderr === 'string' ? stderr : ''}${typeof stdout === 'string' ? stdout : ''}`;
     if (/not a dynamic executable|statically linked/.test(text)) output = '';
     else throw new ForgeError('FO_SANDBOX_UNAVAILABLE', `cannot list the libraries of ${node} with ldd: ${error instanceof Error ? error.message : String(error)}`, { cause: error, details: { path: node } });
   }

@@ -40,7 +40,7 @@ export async function requireConfinement(t: TestContext): Promise<boolean> {
 }
 
 /** A temporary directory for one test file's scripts and volumes. */
-export function scratch(): { readonly dir: string; remove(): void } {
+export function scratch(): { readonly dir: string; readonly remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'forge-confine-'));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
