@@ -22,7 +22,7 @@ function ldd(binary: string): Promise<string> {
   return new Promise((resolve, reject) => {
     // Empty environment: LD_LIBRARY_PATH or LD_PRELOAD of the host must not add paths.
     execFile('ldd', [binary], { env: {}, timeout: 10_000 }, (error, stdout) => {
-      if (error !== null) reject(error as Error);
+      if (error !== null) reject(error);
       else resolve(stdout);
     });
   });
