@@ -6,6 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { realpath } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { ForgeError } from '@forgeone/common';
 
 /** The absolute paths in `ldd` output: `name => /path (addr)` and the loader's own `/path (addr)` line. */
@@ -18,14 +19,10 @@ export function parseLdd(output: string): string[] {
   return paths;
 }
 
-function ldd(binary: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    // Empty environment: LD_LIBRARY_PATH or LD_PRELOAD of the host must not add paths.
-    execFile('ldd', [binary], { env: {}, timeout: 10_000 }, (error, stdout) => {
-      if (error !== null) reject(error);
-      else resolve(stdout);
-    });
-  });
+async function ldd(binary: string): Promise<string> {
+  // Empty environment: LD_LIBRARY_PATH or LD_PRELOAD of the host must not add paths.
+  const { stdout } = await promisify(execFile)('ldd', [binary], { env: {}, timeout: 10_000, encoding: 'utf8' });
+  return stdout;
 }
 
 /** The cache the dynamic loader reads to find libraries by name. */
