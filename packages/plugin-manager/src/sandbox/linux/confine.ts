@@ -35,7 +35,7 @@ export interface ConfinementSpec {
   readonly volumes?: readonly ConfinedVolume[];
   /** The whole environment of the sandboxed process (bubblewrap adds `PWD=/`). Default empty. */
   readonly env?: Readonly<Record<string, string>>;
-  /** True keeps the host's network namespace; default false: an empty one (loopback down). */
+  /** True keeps the host's network namespace; default false: one of its own with only its own loopback. */
   readonly network?: boolean;
   /** Size of the private /tmp in bytes (a tmpfs charged to the sandbox's memory cgroup); default the kernel's (half of RAM). */
   readonly tmpBytes?: number;
@@ -128,7 +128,8 @@ export function checkConfinementSpec(spec: ConfinementSpec): void {
  *   POSIX message queues shared with the host, and a hostname that names nothing.
  * - `--unshare-cgroup-try`: /proc/self/cgroup shows `/` (its own group as the root)
  *   instead of the host's cgroup paths; skipped on kernels without cgroup namespaces.
- * - `--unshare-net` unless `network: true`: an empty network namespace, loopback down.
+ * - `--unshare-net` unless `network: true`: a network namespace of its own with only its
+ *   own loopback (bwrap brings it up), so the host's 127.0.0.1 and every other address are out of reach.
  * - `--die-with-parent`: the sandbox gets SIGKILL when bwrap's parent (the host) dies.
  * - `--new-session`: no controlling terminal shared with the host (setsid; TIOCSTI).
  * - `--cap-drop ALL`: no capabilities, even inside its user namespace.
