@@ -147,12 +147,13 @@ describe('launchConfined fails closed', () => {
     assert.equal(existsSync(marker), true);
   });
 
-  it('refuses limits it cannot apply and volume paths that run through a link (FO_SANDBOX_BAD_OPTION)', async () => {
+  it('refuses limits it cannot apply, a bwrap looked up in PATH and volume paths that run through a link (FO_SANDBOX_BAD_OPTION)', async () => {
     const { spec } = await markerSpec('bad-limits');
-    const noGroup = await rejectsWithCode(launchConfined(spec, { limits: { memoryBytes: 64 << 20, fileDescriptors: 3 } }), 'FO_SANDBOX_BAD_OPTION');
+    const noGroup = await rejectsWithCode(launchConfined(spec, { limits: { memoryBytes: 64 << 20, fileDescriptors: 3 }, bwrap: 'bwrap' }), 'FO_SANDBOX_BAD_OPTION');
     assert.deepEqual((noGroup.details as { problems: string[] }).problems, [
       'limits.fileDescriptors: expected an integer from 16 to 1048576, found 3',
       'limits: memory, CPU and pids limits need a cgroup',
+      'bwrap: expected an absolute path, found "bwrap"',
     ]);
     const link = join(dir, 'link-to-out');
     symlinkSync(join(dir, 'out-bad-limits'), link);

@@ -109,6 +109,10 @@ async function prepare(spec: ConfinementSpec, options: LaunchOptions): Promise<{
     problems.push(`limits.fileDescriptors: expected an integer from 16 to 1048576, found ${JSON.stringify(fileDescriptors)}`);
   }
   if (cgroup === undefined && Object.values(groupLimits).some((value) => value !== undefined)) problems.push('limits: memory, CPU and pids limits need a cgroup');
+  for (const [name, path] of [['bwrap', options.bwrap], ['shell', options.shell]] as const) {
+    // An absolute path: a bare name would be looked up in a PATH the host does not control here.
+    if (path !== undefined && !(typeof path === 'string' && path.startsWith('/') && !path.includes('\0'))) problems.push(`${name}: expected an absolute path, found ${JSON.stringify(path)}`);
+  }
   if (spec.seccompFd !== undefined && spec.seccompFd !== SECCOMP_FD) problems.push(`seccompFd: launchConfined passes the filter on ${SECCOMP_FD}, found ${spec.seccompFd}`);
   // SECURITY: bwrap follows links in a volume's host path at mount time; a path that is a
   // link (or runs through one) could be redirected by whoever can write there, so only
@@ -162,7 +166,7 @@ function readStatus(child: ChildProcess): Promise<string> {
  * await box.kill();
  * ```
  *
- * @throws FO_SANDBOX_BAD_OPTION for an invalid spec or limit, or a volume whose host path
+ * @throws FO_SANDBOX_BAD_OPTION for an invalid spec or limit, a bwrap or shell path that is not absolute, or a volume whose host path
  *   is missing or runs through a link
  * @throws FO_SANDBOX_UNAVAILABLE naming what failed: bwrap or the shell missing, the
  *   seccomp filter, a cgroup limit, joining the cgroup, RLIMIT_NOFILE, the spawn itself.
