@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// Pause and resume of a confined sandbox through its cgroup's freezer, and the memory an
+// idle confined Node process takes: the two figures issue 13 sets targets for (pause plus
+// resume <= 1 ms; <= 10 MiB PSS per idle confined plugin), measured before the process
+// backend exists, on the launcher it will use.
+// Run: npm run build && node bench/freeze.mjs [ROUNDS]   (default 50)
+//
+// Setup (not timed): a confined Node script (launchConfined: namespaces, seccomp, cgroup)
+// that keeps one core busy, so the freezer has a running task to stop.
+// Timed, interleaved, medians and p90 of ROUNDS:
+//  - Cgroup.freeze() + thaw(): what the backend's pause and resume will add to the plugin's
+//    own pause/resume entry points (v1: write FROZEN, poll until the kernel reads FROZEN;
+//    then THAWED);
+//  - the floor: the same two writes to freezer.state with no wait for the kernel (what the
+//    issue calls a raw freezer write), done by this process with writeFileSync.
+// Then: PSS (/proc/PID/smaps_rollup) of an idle confined Node process that has loaded
+// nothing, of the bash/bwrap processes around it, and of a plain idle `node` for comparison.
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CgroupHost, launchConfined, nodeRuntimePaths, probeIsolation } from '../packages/plugin-manager/dist/sandbox/linux/index.js';
+
+const rounds = Number(process.argv[2] ?? 50);
+const probe = await probeIsolation();
+if (!probe.ready) {
+  console.error(`this host cannot confine: ${probe.capabilities.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`).join('; ')}`);
+  process.exit(1);
+}
+const dir = await mkdtemp(join(tmpdir(), 'forge-bench-freeze-'));
+await writeFile(join(dir, 'busy.js'), "console.log('up'); for (;;) {}");
+await writeFile(join(dir, 'idle.js'), "console.log('up'); setInterval(() => {}, 1 << 30);");
+const host = await CgroupHost.open();
+const runtimePaths = await nodeRuntimePaths();
+const spec = (script) => ({ node: process.execPath, script: `/forge/${script}`, runtimePaths, volumes: [{ host: dir, guest: '/forge', readOnly: true }] });
+const firstLine = (stream) => new Promise((resolve) => stream.once('data', resolve));
+const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
+const sorted = (values) => [...values].sort((a, b) => a - b);
+const median = (values) => sorted(values)[Math.floor(values.length / 2)];
+const p90 = (values) => sorted(values)[Math.floor(values.length * 0.9)];
+
+// Pause and resume.
+const busyGroup = await host.create('bench-busy');
+const busy = await launchConfined(spec('busy.js'), { cgroup: busyGroup, limits: { memoryBytes: 256 * 2 ** 20 } });
+await firstLine(busy.stdout);
+const freezerState = busyGroup.version === 1 ? busyGroup.dirs.map((d) => join(d, 'freezer.state')).find((file) => { try { readFileSync(file); return true; } catch { return false; } }) : join(busyGroup.dirs[0], 'cgroup.freeze');
+const [frozenValue, thawedValue] = busyGroup.version === 1 ? ['FROZEN', 'THAWED'] : ['1', '0'];
+const times = { cgroup: [], raw: [] };
+for (let round = 0; round < rounds; round += 1) {
+  let start = process.hrtime.bigint();
+  await busyGroup.freeze();
+  await busyGroup.thaw();
+  times.cgroup.push(ms(start));
+  start = process.hrtime.bigint();
+  writeFileSync(freezerState, frozenValue);
+  writeFileSync(freezerState, thawedValue);
+  times.raw.push(ms(start));
+}
+await busyGroup.remove();
+
+// Memory of an idle confined Node process.
+function pss(pid) {
+  const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  return Number(/^Pss:\s+(\d+) kB$/m.exec(text)?.[1] ?? NaN) / 1024;
+}
+const idleGroup = await host.create('bench-idle');
+const idle = await launchConfined(spec('idle.js'), { cgroup: idleGroup, limits: { memoryBytes: 256 * 2 ** 20 } });
+await firstLine(idle.stdout);
+await new Promise((resolve) => setTimeout(resolve, 500));
+const members = (await idleGroup.pids()).map((pid) => ({ pid, command: readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), pss: pss(pid) }));
+await idleGroup.remove();
+const plain = spawn(process.execPath, [join(dir, 'idle.js')], { env: {}, stdio: ['ignore', 'pipe', 'ignore'] });
+await firstLine(plain.stdout);
+await new Promise((resolve) => setTimeout(resolve, 500));
+const plainPss = pss(plain.pid);
+plain.kill('SIGKILL');
+await host.close();
+
+console.log(`freezer pause + resume of a busy confined process (cgroup v${busyGroup.version}, node ${process.version}, ${rounds} rounds)`);
+console.log(`  Cgroup.freeze() + thaw() (waits for the kernel)   median ${median(times.cgroup).toFixed(3)} ms, p90 ${p90(times.cgroup).toFixed(3)} ms  (target <= 1 ms with the plugin's entry points)`);
+console.log(`  raw freezer writes (no wait)                     median ${median(times.raw).toFixed(3)} ms, p90 ${p90(times.raw).toFixed(3)} ms`);
+console.log(`  ratio: ${(median(times.cgroup) / median(times.raw)).toFixed(1)}x the raw writes`);
+console.log('idle confined Node process, PSS by process of its cgroup:');
+for (const member of members) console.log(`  ${member.command.padEnd(8)} pid ${String(member.pid).padEnd(8)} ${member.pss.toFixed(1)} MiB`);
+console.log(`  total ${members.reduce((sum, m) => sum + m.pss, 0).toFixed(1)} MiB (target <= 10 MiB per idle confined plugin); a plain idle node: ${plainPss.toFixed(1)} MiB`);
