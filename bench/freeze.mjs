@@ -14,7 +14,9 @@
 //  - the floor: the same two writes to freezer.state with no wait for the kernel (what the
 //    issue calls a raw freezer write), done by this process with writeFileSync.
 // Then: PSS (/proc/PID/smaps_rollup) of an idle confined Node process that has loaded
-// nothing, of the bash/bwrap processes around it, and of a plain idle `node` for comparison.
+// nothing, of the bash/bwrap processes around it, and of a plain idle `node` for comparison;
+// and per sandbox with ten of them side by side (PSS divides shared pages among the
+// processes mapping them: Node's binary and libraries are the same files in every sandbox).
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -64,12 +66,24 @@ function pss(pid) {
   const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
   return Number(/^Pss:\s+(\d+) kB$/m.exec(text)?.[1] ?? NaN) / 1024;
 }
-const idleGroup = await host.create('bench-idle');
-const idle = await launchConfined(spec('idle.js'), { cgroup: idleGroup, limits: { memoryBytes: 256 * 2 ** 20 } });
-await firstLine(idle.stdout);
-await new Promise((resolve) => setTimeout(resolve, 500));
-const members = (await idleGroup.pids()).map((pid) => ({ pid, command: readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), pss: pss(pid) }));
-await idleGroup.remove();
+/** Starts `count` idle confined processes; the PSS of each one's processes, by command. */
+async function idleSandboxes(count) {
+  const groups = [];
+  for (let i = 0; i < count; i += 1) {
+    const group = await host.create(`bench-idle-${count}-${i}`);
+    const box = await launchConfined(spec('idle.js'), { cgroup: group, limits: { memoryBytes: 256 * 2 ** 20 } });
+    await firstLine(box.stdout);
+    groups.push(group);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const perSandbox = [];
+  for (const group of groups) perSandbox.push((await group.pids()).map((pid) => ({ pid, command: readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), pss: pss(pid) })));
+  for (const group of groups) await group.remove();
+  return perSandbox;
+}
+const [members] = await idleSandboxes(1);
+const ten = await idleSandboxes(10);
+const tenTotals = ten.map((processes) => processes.reduce((sum, m) => sum + m.pss, 0));
 const plain = spawn(process.execPath, [join(dir, 'idle.js')], { env: {}, stdio: ['ignore', 'pipe', 'ignore'] });
 await firstLine(plain.stdout);
 await new Promise((resolve) => setTimeout(resolve, 500));
@@ -84,3 +98,4 @@ console.log(`  ratio: ${(median(times.cgroup) / median(times.raw)).toFixed(1)}x 
 console.log('idle confined Node process, PSS by process of its cgroup:');
 for (const member of members) console.log(`  ${member.command.padEnd(8)} pid ${String(member.pid).padEnd(8)} ${member.pss.toFixed(1)} MiB`);
 console.log(`  total ${members.reduce((sum, m) => sum + m.pss, 0).toFixed(1)} MiB (target <= 10 MiB per idle confined plugin); a plain idle node: ${plainPss.toFixed(1)} MiB`);
+console.log(`ten idle confined Node processes side by side (they share Node's pages, which PSS divides): ${median(tenTotals).toFixed(1)} MiB PSS per sandbox (median), ${tenTotals.reduce((a, b) => a + b, 0).toFixed(1)} MiB in all`);
