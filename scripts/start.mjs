@@ -10,7 +10,7 @@
 // create a dashboard token, print where everything is and a `forge call` to try. Ctrl-C
 // stops the daemon the way SIGTERM does (plugins stopped, the audit log checkpointed).
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +54,8 @@ function step(message) {
 
 // 1. The development identity: a root CA, a publisher key and its certificate, the root in the trust store.
 mkdirSync(dev, { recursive: true, mode: 0o700 });
+// It holds the development CA's key and the daemon's database: this user's only, even if it existed before.
+chmodSync(dev, 0o700);
 if (!existsSync(join(dev, 'publisher.pem'))) {
   step(`making a development root CA and publisher in ${dev}`);
   await forge(['ca', 'init', '--out', 'ca', '--name', 'ForgeOne Development Root CA']);
