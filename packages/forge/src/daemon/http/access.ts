@@ -57,11 +57,15 @@ export function authenticate(request: FastifyRequest, transport: 'socket' | 'tcp
 
 /**
  * A socket caller without a token: the daemon's user or root, as the kernel says.
- * @throws ForgeError FO_DAEMON_PEER_REFUSED for any other user
+ * @throws ForgeError FO_DAEMON_PEER_REFUSED for any other user, or a connection without a peer record while the peer module is loaded
  */
 function socketCaller(request: FastifyRequest, parts: AccessParts): Principal {
-  const peer = parts.peers?.(request.socket);
-  if (peer === undefined || peer.uid === parts.daemonUid) return { name: parts.socketUser, role: 'admin', transport: 'socket' };
+  // Without the peer module, the socket's file mode alone is the credential (documented, warned at start).
+  if (parts.peers === undefined) return { name: parts.socketUser, role: 'admin', transport: 'socket' };
+  const peer = parts.peers(request.socket);
+  // SECURITY: with the module loaded, a connection without the kernel's record is nobody known: fail closed.
+  if (peer === undefined) throw new ForgeError('FO_DAEMON_PEER_REFUSED', "expected the kernel's record of the process at the other end of the socket (SO_PEERCRED), found none; the connection's peer could not be read");
+  if (peer.uid === parts.daemonUid) return { name: parts.socketUser, role: 'admin', transport: 'socket' };
   if (peer.uid === 0) return { name: 'user:root', role: 'admin', transport: 'socket' };
   throw new ForgeError('FO_DAEMON_PEER_REFUSED', `expected the daemon's user (uid ${parts.daemonUid}) or root on the socket without a token, found uid ${peer.uid} (pid ${peer.pid}); check the socket directory's mode`, {
     details: { uid: peer.uid, gid: peer.gid, pid: peer.pid },

@@ -54,11 +54,16 @@ const peers = new WeakMap<Socket, Peer>();
  */
 export function recordPeers(server: Server, reader: PeerReader, logger: Logger): void {
   server.on('connection', (socket: Socket) => {
+    let peer: Peer | undefined;
+    let why = 'the socket has no file descriptor';
     try {
-      const peer = reader(socket);
-      if (peer !== undefined) peers.set(socket, peer);
+      peer = reader(socket);
     } catch (error) {
-      logger.warn('API connection closed: its peer credentials could not be read', { error: (error as Error).message });
+      why = (error as Error).message;
+    }
+    if (peer !== undefined) peers.set(socket, peer);
+    else {
+      logger.warn('API connection closed: its peer credentials could not be read', { error: why });
       socket.destroy();
     }
   });
