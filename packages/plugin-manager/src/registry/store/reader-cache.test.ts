@@ -5,7 +5,7 @@
  * unchecked plugin after its state changed.
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it, mock } from 'node:test';
 import { rejectsWithCode } from '@forgeone/common/testing';
@@ -42,6 +42,33 @@ describe('PluginStore listing twice', () => {
     await store.install(await makeSigned({ name: 'a' }));
     await store.list();
     await writeFile(join(store.directory, 'a', 'state.json'), '{"not": "a state"}\n');
+    await rejectsWithCode(store.list(), 'FO_STORE_CORRUPT');
+  });
+});
+
+/**
+ * REPRO (h14 attack review), marked `todo`: the remembered plugin is keyed on state.json
+ * alone, so a change to an installed version's files (its manifest, its record, the whole
+ * version directory removed) after a listing is not seen by later listings, which keep
+ * answering with the plugin as checked before. Before the cache, every listing checked the
+ * manifest against the digest recorded at install and failed with FO_STORE_CORRUPT.
+ */
+describe('REPRO h14: listing after an installed version changed under the store', () => {
+  it('reports a manifest changed after a listing as FO_STORE_CORRUPT, as the first listing would', { todo: 'REPRO h14: cache hides a tampered manifest' }, async () => {
+    const store = await openStore();
+    await store.install(await makeSigned({ name: 'a' }));
+    const installed = await store.get('a');
+    await store.list();
+    await writeFile(join(installed.current.paths.files, 'manifest.json'), '{"tampered": true}\n');
+    await rejectsWithCode(store.list(), 'FO_STORE_CORRUPT');
+  });
+
+  it('reports a current version directory removed after a listing as FO_STORE_CORRUPT', { todo: 'REPRO h14: cache hides a removed version' }, async () => {
+    const store = await openStore();
+    await store.install(await makeSigned({ name: 'a' }));
+    const installed = await store.get('a');
+    await store.list();
+    await rm(installed.current.paths.dir, { recursive: true, force: true });
     await rejectsWithCode(store.list(), 'FO_STORE_CORRUPT');
   });
 });
