@@ -47,14 +47,12 @@ describe('PluginStore listing twice', () => {
 });
 
 /**
- * REPRO (h14 attack review), marked `todo`: the remembered plugin is keyed on state.json
- * alone, so a change to an installed version's files (its manifest, its record, the whole
- * version directory removed) after a listing is not seen by later listings, which keep
- * answering with the plugin as checked before. Before the cache, every listing checked the
- * manifest against the digest recorded at install and failed with FO_STORE_CORRUPT.
+ * Found by the h14 attack review: a cache keyed on state.json alone kept answering with a
+ * plugin whose manifest was edited, or whose version directory was removed, after a
+ * listing. Every file a read checks is part of the key now.
  */
-describe('REPRO h14: listing after an installed version changed under the store', () => {
-  it('reports a manifest changed after a listing as FO_STORE_CORRUPT, as the first listing would', { todo: 'REPRO h14: cache hides a tampered manifest' }, async () => {
+describe('listing after an installed version changed under the store', () => {
+  it('reports a manifest changed after a listing as FO_STORE_CORRUPT, as the first listing would', async () => {
     const store = await openStore();
     await store.install(await makeSigned({ name: 'a' }));
     const installed = await store.get('a');
@@ -63,7 +61,7 @@ describe('REPRO h14: listing after an installed version changed under the store'
     await rejectsWithCode(store.list(), 'FO_STORE_CORRUPT');
   });
 
-  it('reports a current version directory removed after a listing as FO_STORE_CORRUPT', { todo: 'REPRO h14: cache hides a removed version' }, async () => {
+  it('reports a current version directory removed after a listing as FO_STORE_CORRUPT', async () => {
     const store = await openStore();
     await store.install(await makeSigned({ name: 'a' }));
     const installed = await store.get('a');

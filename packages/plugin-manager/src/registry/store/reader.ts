@@ -53,19 +53,32 @@ export function notInstalled(name: string, root: string): ForgeError {
 /** Reads one store's files. */
 export class StoreReader {
   /**
-   * Plugins read before, by name, with the identity of the state.json they were read
-   * from. Every change replaces state.json by a rename (a new inode), and a version's
-   * record and manifest never change once installed, so an unchanged state.json means an
-   * unchanged plugin: {@link find} then costs one lstat instead of three reads, a hash and
-   * a parse (listing 1,000 plugins, what GET /v1/plugins and forge ps do).
+   * Plugins read before, by name, with the identity (inode, size, times) of the state.json
+   * they were read from and of the files that reading checked: the current version's
+   * record and manifest, the previous version's record. Every change replaces state.json
+   * by a rename, and nothing else touches those files, so while all of them are the same
+   * the plugin is: {@link find} then costs four lstats instead of three reads, a hash and a
+   * parse (listing 1,000 plugins, what GET /v1/plugins and forge ps do), and a file edited
+   * or removed by hand is still read again and reported.
    */
-  readonly #known = new Map<string, { readonly stamp: string; readonly plugin: InstalledPlugin }>();
+  readonly #known = new Map<string, { readonly stamp: string; readonly files: string; readonly plugin: InstalledPlugin }>();
 
   constructor(readonly layout: StoreLayout) {}
 
   /** The identity of `name`'s state.json (inode, size, times in ns), or undefined when there is none. */
-  async #stamp(name: string): Promise<string | undefined> {
-    const path = this.layout.state(name);
+  #stamp(name: string): Promise<string | undefined> {
+    return this.#fileStamp(this.layout.state(name));
+  }
+
+  /** The identities of the files {@link find} checked for `plugin`, one string ('-' for a missing file). */
+  async #filesStamp(plugin: InstalledPlugin): Promise<string> {
+    const files = [join(plugin.current.paths.dir, VERSION_ENTRIES.record), join(plugin.current.paths.files, MANIFEST_JSON)];
+    if (plugin.previous !== undefined) files.push(join(plugin.previous.paths.dir, VERSION_ENTRIES.record));
+    return (await Promise.all(files.map(async (file) => (await this.#fileStamp(file)) ?? '-'))).join('|');
+  }
+
+  /** A file's identity (device, inode, size, times in ns), or undefined when there is none. */
+  async #fileStamp(path: string): Promise<string | undefined> {
     try {
       const stat = await lstat(path, { bigint: true });
       return `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
@@ -142,10 +155,10 @@ export class StoreReader {
     // Taken before the read: a change in between makes the next find read again, never the reverse.
     const stamp = await this.#stamp(name);
     const known = this.#known.get(name);
-    if (stamp !== undefined && known?.stamp === stamp) return known.plugin;
+    if (stamp !== undefined && known?.stamp === stamp && (await this.#filesStamp(known.plugin)) === known.files) return known.plugin;
     this.#known.delete(name);
     const plugin = await this.#read(name);
-    if (plugin !== undefined && stamp !== undefined) this.#known.set(name, { stamp, plugin });
+    if (plugin !== undefined && stamp !== undefined) this.#known.set(name, { stamp, files: await this.#filesStamp(plugin), plugin });
     return plugin;
   }
 
