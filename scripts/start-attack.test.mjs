@@ -1,11 +1,8 @@
-// REPRO (h14 attack review), marked `todo` until fixed: `npm start` run by root (or any
-// user) over a development state directory another user owns. scripts/start.mjs only
-// chmods the directory to 0700 (its owner keeps full control), then follows whatever that
-// owner planted: plugin-manager.yaml as a link is written through (a root-owned file
-// elsewhere is overwritten), and ca/ca.pem is copied into the trust store as the
-// development root (the owner's CA becomes trusted by the daemon). Expected: refuse a
-// state directory (or forgeone/ parent) not owned by the running user, and write nothing
-// through a link.
+// Found by the h14 attack review: `npm start` run by root (or any user) over a development
+// state directory another user owns followed whatever that owner planted: plugin-manager.yaml
+// as a link was written through (a root-owned file elsewhere overwritten), and ca/ca.pem was
+// copied into the trust store as the development root. Now it refuses a state directory (or
+// its forgeone/ parent) that is not the running user's own, and writes nothing through a link.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -17,8 +14,8 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const NOBODY = 65534;
 
-describe('REPRO h14: npm start over a state directory another user owns', () => {
-  it('refuses it, writes nothing through a planted link and trusts no planted CA', { todo: 'REPRO h14: start.mjs follows a foreign-owned dev dir' }, (t) => {
+describe('npm start over a state directory another user owns', () => {
+  it('refuses it, writes nothing through a planted link and trusts no planted CA', (t) => {
     if (process.getuid?.() !== 0) return t.skip('needs root to give the directory to another user');
     const base = mkdtempSync(join(tmpdir(), 'forge-start-attack-'));
     try {

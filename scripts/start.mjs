@@ -10,9 +10,9 @@
 // create a dashboard token, print where everything is and a `forge call` to try. Ctrl-C
 // stops the daemon the way SIGTERM does (plugins stopped, the audit log checkpointed).
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, copyFileSync, createWriteStream, existsSync, lstatSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -35,7 +35,11 @@ function fail(message) {
  * with what forge said. Asynchronous, so the daemon's log pipe keeps being read meanwhile.
  */
 function forge(args, { json = false } = {}) {
-  const child = spawn(process.execPath, [forgeBin, ...args], { cwd: dev, env: { ...process.env, FORGE_CONFIG: config }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The development daemon only: a FORGE_DAEMON or FORGE_TOKEN of the user's shell must not
+  // send the install or the new token anywhere else.
+  const env = { ...process.env, FORGE_CONFIG: config, FORGE_DAEMON: `unix:${join(dev, 'run', 'forge.sock')}` };
+  delete env.FORGE_TOKEN;
+  const child = spawn(process.execPath, [forgeBin, ...args], { cwd: dev, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (text) => (stdout += text));
@@ -54,7 +58,16 @@ function step(message) {
 
 // 1. The development identity: a root CA, a publisher key and its certificate, the root in the trust store.
 mkdirSync(dev, { recursive: true, mode: 0o700 });
-// It holds the development CA's key and the daemon's database: this user's only, even if it existed before.
+// It holds the development CA's key and the daemon's database, and what it holds is
+// trusted (its CA goes into the trust store): it and forgeone/ must be real directories of
+// this user that nobody else can write, else someone else could plant a CA or a link.
+for (const dir of [dirname(dev), dev]) {
+  const stat = lstatSync(dir);
+  const uid = process.getuid?.();
+  if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid) || (stat.mode & 0o022) !== 0) {
+    fail(`${dir} must be a directory owned by this user (uid ${uid}) that no one else can write; found ${stat.isDirectory() ? `one owned by uid ${stat.uid} with mode ${(stat.mode & 0o777).toString(8)}` : 'something else'}. Remove it or set XDG_STATE_HOME to a directory of your own.`);
+  }
+}
 chmodSync(dev, 0o700);
 if (!existsSync(join(dev, 'publisher.pem'))) {
   step(`making a development root CA and publisher in ${dev}`);
@@ -66,7 +79,16 @@ mkdirSync(join(dev, 'trust', 'roots'), { recursive: true });
 copyFileSync(join(dev, 'ca', 'ca.pem'), join(dev, 'trust', 'roots', 'development.pem'));
 
 // 2. The configuration: everything under the state directory, the API also on a free loopback port.
-writeFileSync(
+/** Writes `path` afresh, never through a link planted in its place. */
+function writeOwn(path, text) {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+  try {
+    writeFileSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+}
+writeOwn(
   config,
   `# Written by npm start (scripts/start.mjs) on every run; docs/reference/config.md has every key.
 plugin_manager:
@@ -96,7 +118,7 @@ await forge(['sign', packagePath, '--key', 'publisher.key', '--cert', 'publisher
 
 // 4. The daemon, its JSON log lines kept in daemon.log (warnings and errors shown here too).
 step(`starting forge daemon (log: ${logPath})`);
-const log = createWriteStream(logPath, { flags: 'a' });
+const log = createWriteStream(logPath, { fd: openSync(logPath, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW, 0o600) });
 const daemon = spawn(process.execPath, [forgeBin, 'daemon', '--config', config], { cwd: dev, stdio: ['ignore', 'inherit', 'pipe'] });
 const exited = new Promise((resolve) => daemon.once('exit', (code, signal) => resolve(code ?? signal)));
 let stopping = false;
