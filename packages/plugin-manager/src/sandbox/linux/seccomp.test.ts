@@ -8,6 +8,7 @@ import { decodeProgram, runSeccomp } from './test-support/bpf-interpreter.js';
 
 const EPERM = retErrno(1);
 const ENOSYS = retErrno(38);
+const ERRNO_EAFNOSUPPORT = retErrno(97);
 const { ALLOW, KILL_PROCESS } = SECCOMP_RET;
 const SIGCHLD = 17n;
 /** Every CLONE_NEW* flag clone(2) takes, one by one. */
@@ -102,6 +103,16 @@ for (const arch of ['x64', 'arm64'] as const) {
       assert.equal(verdict('ioctl', BigInt(DENIED_IOCTLS.TIOCSTI), 0x5401n), ALLOW, 'the request is argument 1, not 0');
     });
 
+    it('allows sockets of the families a network namespace confines (and netlink), refuses AF_VSOCK and the rest with EAFNOSUPPORT', () => {
+      for (const name of ['socket', 'socketpair']) {
+        for (const family of [1n, 2n, 10n, 16n]) assert.equal(verdict(name, family, 1n, 0n), ALLOW, `${name} family ${family}`);
+        for (const family of [40n /* VSOCK */, 17n /* PACKET */, 38n /* ALG */, 31n /* BLUETOOTH */, 44n /* XDP */, 0n, 0xffffn]) {
+          assert.equal(verdict(name, family, 1n, 0n), ERRNO_EAFNOSUPPORT, `${name} family ${family}`);
+        }
+        assert.equal(verdict(name, (1n << 32n) | 40n, 1n, 0n), ERRNO_EAFNOSUPPORT, 'high bits do not hide the family');
+      }
+    });
+
     it('allows personality(0) and the 0xffffffff query, refuses every other persona', () => {
       assert.equal(verdict('personality', 0n), ALLOW);
       assert.equal(verdict('personality', 0xffffffffn), ALLOW);
@@ -111,9 +122,9 @@ for (const arch of ['x64', 'arm64'] as const) {
     });
 
     it('refuses more calls named in extraDenied, and all uses of an argument-checked call', () => {
-      assert.equal(verdict('socket'), ALLOW);
+      assert.equal(verdict('socket', 2n), ALLOW);
       const stricter = filterFor(arch, { extraDenied: ['socket', 'clone', 'clone3'] });
-      assert.equal(stricter.verdict('socket'), EPERM);
+      assert.equal(stricter.verdict('socket', 2n), EPERM);
       assert.equal(stricter.verdict('clone', SIGCHLD), EPERM);
       assert.equal(stricter.verdict('clone3'), EPERM);
       assert.equal(stricter.verdict('getpid'), ALLOW);

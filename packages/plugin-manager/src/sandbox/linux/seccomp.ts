@@ -21,7 +21,16 @@ export const AUDIT_ARCH: Readonly<Record<SeccompArch, number>> = { x64: 0xc000_0
 export const X32_SYSCALL_BIT = 0x4000_0000;
 
 /** errno values the filter answers with (the same on both architectures). */
-export const SECCOMP_ERRNO = { EPERM: 1, ENOSYS: 38 } as const;
+export const SECCOMP_ERRNO = { EPERM: 1, ENOSYS: 38, EAFNOSUPPORT: 97 } as const;
+
+/**
+ * The socket families a sandbox may create: those a network namespace confines (AF_UNIX 1,
+ * AF_INET 2, AF_INET6 10) and AF_NETLINK 16 (per namespace; Node reads interfaces through
+ * it). Every other family is refused with EAFNOSUPPORT, as a kernel without it answers:
+ * AF_VSOCK reaches the hypervisor whatever the network namespace, and the rest (AF_PACKET,
+ * AF_ALG, AF_BLUETOOTH, TIPC, RDS, XDP...) are kernel code a plugin has no use for.
+ */
+export const ALLOWED_SOCKET_FAMILIES = { AF_UNIX: 1, AF_INET: 2, AF_INET6: 10, AF_NETLINK: 16 } as const;
 
 /**
  * Every `CLONE_NEW*` flag `clone(2)` accepts: NEWNS 0x20000, NEWCGROUP 0x2000000, NEWUTS,
@@ -97,7 +106,8 @@ export interface SeccompOptions {
  *    arm64) kills the process: its numbers mean other calls, so no list applies to it;
  * 2. on x86_64, an x32 call (number >= {@link X32_SYSCALL_BIT}) gets EPERM;
  * 3. each denied call gets EPERM; then `clone3` ENOSYS, and the argument checks on
- *    `clone`, `personality` and `ioctl`;
+ *    `clone`, `personality`, `ioctl`, `socket` and `socketpair` (only the families in
+ *    {@link ALLOWED_SOCKET_FAMILIES}; the others get EAFNOSUPPORT);
  * 4. everything else is allowed.
  *
  * Its verdict for a call depends on the call's number alone except for those three, so
@@ -185,6 +195,22 @@ function buildFilter(arch: SeccompArch, names: readonly string[]): SockFilter[] 
       jump(BPF.JEQ_K, DENIED_IOCTLS.TIOCLINUX, 1, 0),
       stmt(BPF.RET_K, SECCOMP_RET.ALLOW),
       stmt(BPF.RET_K, deny),
+    );
+  }
+  // SECURITY: socket(domain, ...) and socketpair(domain, ...): the family is an int (low 32 bits).
+  for (const name of ['socket', 'socketpair']) {
+    const nr = special(name);
+    if (nr === undefined) continue;
+    const { AF_UNIX, AF_INET, AF_INET6, AF_NETLINK } = ALLOWED_SOCKET_FAMILIES;
+    program.push(
+      jump(BPF.JEQ_K, nr, 0, 7),
+      stmt(BPF.LD_W_ABS, argLow(0)),
+      jump(BPF.JEQ_K, AF_UNIX, 4, 0),
+      jump(BPF.JEQ_K, AF_INET, 3, 0),
+      jump(BPF.JEQ_K, AF_INET6, 2, 0),
+      jump(BPF.JEQ_K, AF_NETLINK, 1, 0),
+      stmt(BPF.RET_K, retErrno(SECCOMP_ERRNO.EAFNOSUPPORT)),
+      stmt(BPF.RET_K, SECCOMP_RET.ALLOW),
     );
   }
   program.push(stmt(BPF.RET_K, SECCOMP_RET.ALLOW));
