@@ -139,7 +139,11 @@ export function checkConfinementSpec(spec: ConfinementSpec): void {
  * - `--proc /proc` (of its pid namespace), `--dev /dev` (null, zero, full, random,
  *   urandom, tty, a private devpts and shm), `--tmpfs /tmp` (private, gone with it;
  *   `--size` when `tmpBytes` is set).
- * - `--ro-bind`/`--bind HOST GUEST` per volume, shallow first.
+ * - `--ro-bind`/`--bind HOST GUEST` per volume, shallow first; or, when `volumeFds` gives
+ *   each volume (in `spec.volumes` order) a descriptor open on its host path,
+ *   `--ro-bind-fd`/`--bind-fd FD GUEST`: bwrap then binds what was opened and checked, not
+ *   whatever the path names by the time it mounts (launchConfined does this), and closes
+ *   the descriptor before the program runs.
  * - `--remount-ro /`: the tmpfs root becomes read-only (not recursive: /tmp, /dev and
  *   read-write volumes stay writable).
  * - `--chdir /`, `--seccomp FD` (the filter, applied just before Node is executed), then
@@ -147,8 +151,18 @@ export function checkConfinementSpec(spec: ConfinementSpec): void {
  *
  * @throws FO_SANDBOX_BAD_OPTION when the spec is invalid ({@link checkConfinementSpec})
  */
-export function confinementArgs(spec: ConfinementSpec): string[] {
+export function confinementArgs(spec: ConfinementSpec, volumeFds?: readonly number[]): string[] {
   checkConfinementSpec(spec);
+  const byFd = new Map<ConfinedVolume, number>();
+  if (volumeFds !== undefined) {
+    const given = spec.volumes ?? [];
+    if (volumeFds.length !== given.length || volumeFds.some((fd) => !Number.isInteger(fd) || fd < 0)) {
+      throw new ForgeError('FO_SANDBOX_BAD_OPTION', `confinement options: expected one descriptor per volume (${given.length}), found ${JSON.stringify(volumeFds)}`, {
+        details: { problems: ['volumeFds: one non-negative integer per volume'] },
+      });
+    }
+    given.forEach((volume, i) => byFd.set(volume, volumeFds[i] as number));
+  }
   const args = ['--unshare-user', '--disable-userns', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try'];
   if (spec.network !== true) args.push('--unshare-net');
   args.push('--die-with-parent', '--new-session', '--cap-drop', 'ALL', '--hostname', SANDBOX_HOSTNAME, '--clearenv');
@@ -158,7 +172,11 @@ export function confinementArgs(spec: ConfinementSpec): string[] {
   if (spec.tmpBytes !== undefined) args.push('--size', String(spec.tmpBytes));
   args.push('--tmpfs', '/tmp');
   const volumes = [...(spec.volumes ?? [])].sort((a, b) => a.guest.split('/').length - b.guest.split('/').length || a.guest.localeCompare(b.guest));
-  for (const volume of volumes) args.push(volume.readOnly ? '--ro-bind' : '--bind', volume.host, volume.guest);
+  for (const volume of volumes) {
+    const fd = byFd.get(volume);
+    if (fd === undefined) args.push(volume.readOnly ? '--ro-bind' : '--bind', volume.host, volume.guest);
+    else args.push(volume.readOnly ? '--ro-bind-fd' : '--bind-fd', String(fd), volume.guest);
+  }
   args.push('--remount-ro', '/', '--chdir', '/', '--seccomp', String(spec.seccompFd ?? 3), '--', spec.node, spec.script, ...(spec.args ?? []));
   return args;
 }

@@ -7,7 +7,7 @@
  * step that fails ends the chain before Node is executed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { constants } from 'node:fs';
+import { closeSync, constants, openSync, readlinkSync } from 'node:fs';
 import { access, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -65,13 +65,17 @@ export interface ConfinedProcess {
 /** The descriptors of the shell and bwrap: 0-2 stdio, 3 the seccomp program, 4 the shell's status. */
 const SECCOMP_FD = 3;
 const STATUS_FD = 4;
+/** Volume i is passed to bwrap on descriptor FIRST_VOLUME_FD + i. */
+const FIRST_VOLUME_FD = 5;
 
 /**
- * `$1` = how many cgroup.procs files follow; then the files; then the RLIMIT_NOFILE value
+ * `$1` = how many volume descriptors follow the status descriptor (kept open for bwrap);
+ * `$2` = how many cgroup.procs files follow; then the files; then the RLIMIT_NOFILE value
  * or `-`; then the command. `$$` is the shell's pid, which exec keeps for bwrap. It needs
  * bash: closing a descriptor above 9 is not POSIX shell.
  */
 const JOIN_SCRIPT = [
+  `keep=$((${STATUS_FD} + $1)); shift`,
   'n=$1; shift',
   'while [ "$n" -gt 0 ]; do',
   `  echo $$ 2>&${STATUS_FD} >"$1" || { echo "cannot join the cgroup through $1" >&${STATUS_FD}; exit 126; }`,
@@ -83,7 +87,7 @@ const JOIN_SCRIPT = [
   // its own, but not what its parent left it); bwrap passes every descriptor on, so each
   // one above the launcher's is closed here, and checked closed, before bwrap runs.
   'inherited=',
-  `for f in /proc/$$/fd/*; do fd=\${f##*/}; if [ "$fd" -gt ${STATUS_FD} ]; then inherited="$inherited $fd"; fi; done`,
+  `for f in /proc/$$/fd/*; do fd=\${f##*/}; if [ "$fd" -gt "$keep" ]; then inherited="$inherited $fd"; fi; done`,
   'for fd in $inherited; do eval "exec $fd>&-" 2>/dev/null; done',
   `for fd in $inherited; do if [ -L "/proc/$$/fd/$fd" ]; then echo "cannot close the inherited descriptor $fd" >&${STATUS_FD}; exit 126; fi; done`,
   `echo ok >&${STATUS_FD}`,
@@ -174,12 +178,53 @@ function readStatus(child: ChildProcess): Promise<string> {
  */
 export async function launchConfined(spec: ConfinementSpec, options: LaunchOptions = {}): Promise<ConfinedProcess> {
   const { bwrap, shell, program } = await prepare(spec, options);
+  const volumeFds = openVolumes(spec);
+  try {
+    return await start(spec, options, { bwrap, shell, program }, volumeFds);
+  } finally {
+    // The child has its copies (or never started); bwrap closes them before the program runs.
+    for (const fd of volumeFds) closeSync(fd);
+  }
+}
+
+/**
+ * SECURITY: opens each volume's host path (the last component not followed) and checks
+ * through /proc/self/fd that the descriptor is the path validated in prepare(): bwrap then
+ * binds the descriptor, so swapping the path for a link after the check (whoever can
+ * write its parent could) binds nothing else. Found by an attack review: binding by path,
+ * a swapped link's target was mounted read-write within a few launches.
+ *
+ * @throws FO_SANDBOX_BAD_OPTION for a volume whose host path is now a link or elsewhere
+ */
+function openVolumes(spec: ConfinementSpec): number[] {
+  const fds: number[] = [];
+  try {
+    for (const [i, volume] of (spec.volumes ?? []).entries()) {
+      let fd: number;
+      try {
+        fd = openSync(volume.host, constants.O_RDONLY | constants.O_NOFOLLOW);
+      } catch (error) {
+        throw badOption([`volumes[${i}].host: expected an existing path without links, found ${volume.host} unopenable (${(error as NodeJS.ErrnoException).code ?? String(error)})`]);
+      }
+      fds.push(fd);
+      const opened = readlinkSync(`/proc/self/fd/${fd}`);
+      if (opened !== volume.host) throw badOption([`volumes[${i}].host: expected ${volume.host}, found it now leads to ${opened}`]);
+    }
+    return fds;
+  } catch (error) {
+    for (const fd of fds) closeSync(fd);
+    throw error;
+  }
+}
+
+async function start(spec: ConfinementSpec, options: LaunchOptions, { bwrap, shell, program }: { bwrap: string; shell: string; program: Buffer }, volumeFds: readonly number[]): Promise<ConfinedProcess> {
   const procs = (options.cgroup?.dirs ?? []).map((dir) => join(dir, 'cgroup.procs'));
   const nofile = options.limits?.fileDescriptors;
   // --norc: bash reads ~/.bashrc when its stdin is a socket (it takes that for rsh), and
   // Node's stdio pipes are sockets; nothing of the host's shell set-up may run here.
-  const argv = ['--norc', '--noprofile', '-c', JOIN_SCRIPT, 'forge-confine', String(procs.length), ...procs, nofile === undefined ? '-' : String(nofile), bwrap, ...confinementArgs(spec)];
-  const child = spawn(shell, argv, { stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'], env: {}, cwd: '/' });
+  const childFds = volumeFds.map((_, i) => FIRST_VOLUME_FD + i);
+  const argv = ['--norc', '--noprofile', '-c', JOIN_SCRIPT, 'forge-confine', String(volumeFds.length), String(procs.length), ...procs, nofile === undefined ? '-' : String(nofile), bwrap, ...confinementArgs(spec, childFds)];
+  const child = spawn(shell, argv, { stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', ...volumeFds], env: {}, cwd: '/' });
   const exited = new Promise<ConfinedExit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
   const spawned = new Promise<Error | undefined>((resolve) => {
     child.once('spawn', () => resolve(undefined));
@@ -204,5 +249,6 @@ export async function launchConfined(spec: ConfinementSpec, options: LaunchOptio
     await exited;
     throw unavailable(said.trim() || `the launcher ended before joining the cgroup (${JSON.stringify(await exited)})`, undefined, { status: said.trim() });
   }
-  return { child, stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, exited, kill };
+  // Descriptors 0-2 are pipes (stdio above): never null.
+  return { child, stdin: child.stdin as Writable, stdout: child.stdout as Readable, stderr: child.stderr as Readable, exited, kill };
 }
