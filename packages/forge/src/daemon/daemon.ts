@@ -13,7 +13,7 @@
 import { existsSync, mkdirSync, rmSync, chmodSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
-import { ForgeError, TelemetryBus, fromFsError, toForgeError, type ForgeConfig, type LogRecord, type Logger } from '@forgeone/common';
+import { ForgeError, TelemetryBus, createLogger, fromFsError, toForgeError, type ForgeConfig, type LogRecord, type Logger } from '@forgeone/common';
 import { auditPathsFromConfig, openConfiguredAuditLog, type AuditLog } from '@forgeone/microkernel';
 import { PluginManager, PluginRegistry, PluginStore, createMetrics, createTracing, storeOptionsFromConfig } from '@forgeone/plugin-manager';
 import { loadAttestationSettings } from '@forgeone/plugin-manager/signing';
@@ -248,21 +248,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   }
 }
 
-/** A logger that also hands every record it writes to `tap`. */
-function teeLogger(logger: Logger, tap: (record: LogRecord) => void, base: Readonly<Record<string, unknown>> = {}): Logger {
-  const emit =
-    (level: 'trace' | 'debug' | 'info' | 'warn' | 'error') =>
-    (message: string, fields: Readonly<Record<string, unknown>> = {}): void => {
-      const all = { ...base, ...fields };
-      logger[level](message, all);
-      tap({ level, message, fields: all, time: Date.now() });
-    };
-  return {
-    trace: emit('trace'),
-    debug: emit('debug'),
-    info: emit('info'),
-    warn: emit('warn'),
-    error: emit('error'),
-    child: (fields) => teeLogger(logger, tap, { ...base, ...fields }),
-  };
+/** A logger that also hands every record it writes to `tap` (the shared logger with a sink that writes to both; `logger` applies its own level). */
+function teeLogger(logger: Logger, tap: (record: LogRecord) => void): Logger {
+  return createLogger((record) => {
+    logger[record.level](record.message, record.fields);
+    tap(record);
+  }, 'trace');
 }

@@ -240,7 +240,8 @@ export class PluginService {
       seen.add(dependency);
       const info = this.#loadedInfo(dependency);
       if (info === undefined || !ACTIVE.has(info.state)) continue;
-      if (this.#state.desiredOf(dependency) === undefined || this.#state.desiredOf(dependency) === 'stopped') this.#state.setDesired(dependency, 'running');
+      const desired = this.#state.desiredOf(dependency);
+      if (desired === undefined || desired === 'stopped') this.#state.setDesired(dependency, 'running');
       this.#keepDependenciesRunning(dependency, seen);
     }
   }
