@@ -85,6 +85,7 @@ export function buildPluginSpec(inputs: SpecInputs): PluginSpec {
     identity: inputs.identity,
     host: inputs.host,
     module: inputs.prepared.module,
+    moduleBytes: inputs.prepared.bytes,
     fuelExport: inputs.prepared.fuelExport,
     usesWasi: inputs.prepared.info.imports.some((entry) => entry.module === 'wasi_snapshot_preview1'),
     entryPoints: manifest.entry_points,

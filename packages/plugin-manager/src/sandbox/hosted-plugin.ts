@@ -35,7 +35,7 @@ export interface PluginSinks extends RegisteredCallPort {
 export interface ThreadResources {
   readonly policies: PolicyCache;
   /** The thread's I/O bridge for forge.http_request (its worker starts on first use). */
-  readonly ioBridge: SyncBridge;
+  readonly ioBridge: Pick<SyncBridge, 'call'>;
 }
 
 /** A plugin instance with its gate, host functions and fuel. Not thread-safe: one call at a time. */

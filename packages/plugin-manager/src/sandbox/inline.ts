@@ -21,7 +21,7 @@
 import { ForgeError, silentLogger, toForgeError, type Logger, type LogRecord } from '@forgeone/common';
 import type { EntryPointName } from '../plugin/index.js';
 import { threadBlockingReason } from '../runtime/index.js';
-import { createIoBridge } from '../syscall/index.js';
+import { createIoBridge, type SyncBridge } from '../syscall/index.js';
 import { lentFuel } from './call-fuel.js';
 import { auditUnavailable } from './plugin-gate.js';
 import { HandleBook } from './handle-state.js';
@@ -40,7 +40,7 @@ export class InlineBackend implements IsolationBackend {
   readonly name = 'inline';
   readonly #host: BackendHost;
   readonly #logger: Logger;
-  readonly #resources: ThreadResources;
+  readonly #resources: ThreadResources & { readonly ioBridge: SyncBridge };
   readonly #handles = new Set<InlineHandle>();
   #closed = false;
   /** Set once BackendHost.audit threw: every later audited call is refused. */

@@ -27,7 +27,7 @@ import { PluginTable, type Job, type LanePlugin } from './pool-job.js';
 import { OP, STATE, WORD } from './pool-protocol.js';
 import { FairQueue } from './pool-queue.js';
 import { recoverLane, type RecoveringLane } from './pool-recovery.js';
-import { WorkerHandle } from './pool-worker-handle.js';
+import { WorkerHandle, type PreparedWorker } from './pool-worker-handle.js';
 import type { BackendHost } from './spec.js';
 
 /** What every lane of a pool shares. */
@@ -49,6 +49,8 @@ export interface LaneEnv {
   readonly auditBroken: boolean;
   /** Reports that BackendHost.audit failed, so every lane refuses audited calls. */
   auditFailed(): void;
+  /** Sets up what each worker of lane `id` serves before it starts (the process backend's sandbox). */
+  readonly prepare?: (id: number) => Promise<PreparedWorker>;
 }
 
 /** Time a pump may spend answering queued quick jobs synchronously before yielding, in ms. */
@@ -199,7 +201,15 @@ export class Lane {
     const generation = this.#generation;
     this.#completedSinceSpawn = 0;
     this.#running = new WorkerHandle(
-      { url: env.workerUrl, name: `forge-pool-${this.id}`, slotBytes: env.slotBytes, spinUs: env.workerSpinUs, resourceLimits: env.resourceLimits, auditBroken: env.auditBroken },
+      {
+        url: env.workerUrl,
+        name: `forge-pool-${this.id}`,
+        slotBytes: env.slotBytes,
+        spinUs: env.workerSpinUs,
+        resourceLimits: env.resourceLimits,
+        auditBroken: env.auditBroken,
+        ...(env.prepare === undefined ? {} : { prepare: () => (env.prepare as (id: number) => Promise<PreparedWorker>)(this.id) }),
+      },
       {
         died: (why) => this.#died(generation, why),
         ready: () => this.#pump(),
@@ -219,8 +229,10 @@ export class Lane {
 
   #died(generation: number, why: unknown): void {
     if (generation !== this.#generation || this.#closed) return;
-    const reason = why instanceof Error ? `${why.name}: ${why.message}` : `exit code ${String(why)}`;
     const job = this.#active[0];
+    // A sandbox's own account of its end (FO_SANDBOX_MEMORY_LIMIT, a protocol violation, ...) is the cause as it is.
+    if (why instanceof ForgeError) return this.#fail(why);
+    const reason = why instanceof Error ? `${why.name}: ${why.message}` : `exit code ${String(why)}`;
     this.#fail(
       new ForgeError('FO_SANDBOX_WORKER_FAILED', `pool worker ${this.id} exited unexpectedly (${reason})${job === undefined ? '' : ` during the ${job.what}`}; it was replaced`, {
         details: { worker: this.id, reason },
@@ -281,7 +293,7 @@ export class Lane {
       const state = running.spinForHost(spinUntil);
       if (state === STATE.HOST_REQUEST) this.#serve(running);
       else if (state === STATE.DONE) this.#complete(running);
-      else if (state === STATE.DEAD) this.#died(this.#generation, 'the worker exited');
+      else if (state === STATE.DEAD) this.#died(this.#generation, running.cause() ?? 'the worker exited');
       else {
         const left = deadline - performance.now();
         if (left <= 0) {
@@ -311,7 +323,7 @@ export class Lane {
       this.#pump();
       this.#reference();
     } else if (state === STATE.DEAD) {
-      this.#died(this.#generation, 'the worker exited');
+      this.#died(this.#generation, running.cause() ?? 'the worker exited');
     } else {
       this.#waitAsync();
     }

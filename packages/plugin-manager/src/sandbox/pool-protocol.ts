@@ -40,7 +40,7 @@ export const STATE = Object.freeze({ IDLE: 0, REQUEST: 1, BUSY: 2, HOST_REQUEST:
 export const OP = Object.freeze({ LOAD: 1, CALL: 2, LIFECYCLE: 3, UNLOAD: 4, POLICY: 5 });
 
 /** What a worker asks the host (the OP word with STATE = HOST_REQUEST). */
-export const HOST_OP = Object.freeze({ CALL: 1, RESOURCE: 2 });
+export const HOST_OP = Object.freeze({ CALL: 1, RESOURCE: 2, HTTP: 3 });
 
 /** The STATUS word of a reply. */
 export const STATUS = Object.freeze({ OK: 0, ERROR: 1, NONE: 2 });
@@ -272,7 +272,12 @@ export type ToWorker =
   | { readonly type: 'payload'; readonly bytes: Uint8Array };
 
 /** Messages to the host thread. */
-export type ToHost = { readonly type: 'telemetry'; readonly items: readonly TelemetryItem[] } | { readonly type: 'payload'; readonly bytes: Uint8Array } | TraceMessage;
+export type ToHost =
+  | { readonly type: 'telemetry'; readonly items: readonly TelemetryItem[] }
+  | { readonly type: 'payload'; readonly bytes: Uint8Array }
+  | TraceMessage
+  /** A sandbox relay's last word before it signals DEAD: why (a ForgeError as JSON). */
+  | { readonly type: 'lost'; readonly error: unknown };
 
 /** What a pool worker receives as workerData. */
 export interface PoolWorkerData {
@@ -280,6 +285,12 @@ export interface PoolWorkerData {
   readonly port: MessagePort;
   /** How long the worker spins on its slot before parking, in microseconds. */
   readonly spinUs: number;
+  /**
+   * True inside a confined sandbox (process backend): forge.http_request hops are not
+   * made here but asked of the host (HOST_OP.HTTP, the hop as JSON), which decides them
+   * under its own policy and makes them. Default false: the worker's own I/O bridge.
+   */
+  readonly forwardHttp?: boolean;
 }
 
 /**

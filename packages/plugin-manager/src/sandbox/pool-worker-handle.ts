@@ -4,6 +4,7 @@
  * for the slot), keeping the event loop alive only while work is pending, and
  * terminating it. It knows nothing of jobs or plugins (pool-lane.ts does).
  */
+import { ForgeError } from '@forgeone/common';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort, type ResourceLimits } from 'node:worker_threads';
 import { FLAG, STATE, Slot, WORD, type PoolWorkerData, type TelemetryItem, type ToHost, type ToWorker, type TraceMessage } from './pool-protocol.js';
 
@@ -26,6 +27,24 @@ export interface WorkerStart {
   readonly resourceLimits: ResourceLimits | undefined;
   /** True when BackendHost.audit already failed: the new worker refuses audited calls from the start. */
   readonly auditBroken: boolean;
+  /**
+   * Sets up what the thread serves before it starts (the process backend: a confined
+   * sandbox process); the thread starts once it resolves, with its `data` added to the
+   * workerData. A rejection is the worker's death.
+   */
+  readonly prepare?: () => Promise<PreparedWorker>;
+}
+
+/** What {@link WorkerStart.prepare} set up for a worker. */
+export interface PreparedWorker {
+  /** Added to the worker's workerData. */
+  readonly data: Readonly<Record<string, unknown>>;
+  /** Settles with why it ended (then the worker is dead). */
+  readonly ended: Promise<unknown>;
+  /** Why it ended, when that can be told now (a memory cgroup's OOM kill). */
+  cause(): unknown;
+  /** Tears it down; called once the worker is stopped. */
+  stop(): Promise<void>;
 }
 
 /** What the worker tells its owner, on the host thread. */
@@ -41,7 +60,10 @@ export interface WorkerEvents {
 /** One worker thread and its slot. See the module comment. */
 export class WorkerHandle {
   readonly slot: Slot;
-  readonly #worker: Worker;
+  #worker: Worker | undefined;
+  #prepared: PreparedWorker | Promise<PreparedWorker | undefined> | undefined;
+  /** Why the worker said it was lost (a sandbox relay: its sandbox ended or broke its protocol). */
+  #lost: unknown;
   readonly #port: MessagePort;
   readonly #events: WorkerEvents;
   /** Payloads the worker posted (LENGTH = -1), oldest first. */
@@ -61,19 +83,43 @@ export class WorkerHandle {
     const { port1, port2 } = new MessageChannel();
     this.slot = new Slot(Slot.allocate(start.slotBytes));
     if (start.auditBroken) this.slot.markAuditBroken();
-    this.#worker = new Worker(start.url, {
-      name: start.name,
-      workerData: { slot: this.slot.buffer, port: port2, spinUs: start.spinUs } satisfies PoolWorkerData,
-      transferList: [port2],
-      ...(start.resourceLimits === undefined ? {} : { resourceLimits: start.resourceLimits }),
-    });
     this.#port = port1;
-    // Without listeners an 'error' event would crash the host.
-    this.#worker.on('error', (error) => events.died(error));
-    this.#worker.on('exit', (code) => events.died(code));
+    const launch = (data: Readonly<Record<string, unknown>>): void => {
+      const worker = new Worker(start.url, {
+        name: start.name,
+        workerData: { ...data, slot: this.slot.buffer, port: port2, spinUs: start.spinUs } satisfies PoolWorkerData,
+        transferList: [port2],
+        ...(start.resourceLimits === undefined ? {} : { resourceLimits: start.resourceLimits }),
+      });
+      this.#worker = worker;
+      // Without listeners an 'error' event would crash the host.
+      worker.on('error', (error) => events.died(error));
+      worker.on('exit', (code) => events.died(this.cause() ?? code));
+      // An idle pool must not keep the process alive; a pending job's timer does.
+      if (this.#referenced) worker.ref();
+      else worker.unref();
+    };
+    if (start.prepare === undefined) launch({});
+    else {
+      this.#prepared = start.prepare().then(
+        (prepared) => {
+          this.#prepared = prepared;
+          if (this.#stopped) {
+            void prepared.stop();
+            return undefined;
+          }
+          void prepared.ended.then((why) => events.died(why));
+          launch(prepared.data);
+          return prepared;
+        },
+        (error: unknown) => {
+          this.#prepared = undefined;
+          if (!this.#stopped) events.died(error);
+          return undefined;
+        },
+      );
+    }
     port1.on('message', (message: ToHost) => this.#receive(message));
-    // An idle pool must not keep the process alive; a pending job's timer does.
-    this.#worker.unref();
     port1.unref();
     // Booting a worker (loading its modules) takes tens of milliseconds; no job and no
     // timer starts before it is ready.
@@ -109,8 +155,8 @@ export class WorkerHandle {
   reference(busy: boolean): void {
     if (busy === this.#referenced) return;
     this.#referenced = busy;
-    if (busy) this.#worker.ref();
-    else this.#worker.unref();
+    if (busy) this.#worker?.ref();
+    else this.#worker?.unref();
   }
 
   /**
@@ -178,21 +224,35 @@ export class WorkerHandle {
     return trace;
   }
 
-  /** Terminates the thread; waiters on its slot wake and find it stopped. @returns when it is gone */
-  stop(): Promise<void> {
+  /**
+   * Why the worker was lost, when it can be told now: what was prepared for it says (a
+   * sandbox killed for memory), else what the worker posted before it signalled DEAD.
+   */
+  cause(): unknown {
+    const prepared = this.#prepared;
+    const known = prepared !== undefined && !(prepared instanceof Promise) ? prepared.cause() : undefined;
+    if (known !== undefined) return known;
+    for (let received = receiveMessageOnPort(this.#port); received !== undefined; received = receiveMessageOnPort(this.#port)) this.#receive(received.message as ToHost);
+    return this.#lost;
+  }
+
+  /** Terminates the thread (and what was prepared for it); waiters on its slot wake and find it stopped. @returns when it is gone */
+  async stop(): Promise<void> {
     this.#stopped = true;
     this.#payloads.length = 0;
     this.#port.close();
     // Wakes host-side waiters on the old slot; their owner sees the worker replaced, so they stop.
     Atomics.notify(this.slot.header, WORD.STATE);
-    return this.#worker.terminate().then(
-      () => undefined,
-      () => undefined,
-    );
+    const prepared = await this.#prepared;
+    // A relay blocked reading its sandbox wakes when the sandbox is gone, and only then can be terminated.
+    const stopping = prepared?.stop();
+    await this.#worker?.terminate().catch(() => undefined);
+    await stopping?.catch(() => undefined);
   }
 
   #receive(message: ToHost): void {
-    if (message.type === 'payload') this.#payloads.push(message.bytes);
+    if (message.type === 'lost') this.#lost = ForgeError.fromJSON(message.error);
+    else if (message.type === 'payload') this.#payloads.push(message.bytes);
     else if (message.type === 'trace') this.#trace = message;
     else this.#events.telemetry(message.items);
   }

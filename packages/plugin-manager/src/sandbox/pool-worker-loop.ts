@@ -29,6 +29,7 @@ import {
   type ToWorker,
 } from './pool-protocol.js';
 import type { CallerFuel, PluginSpec, PolicySpec } from './spec.js';
+import { fromJsonBytes, jsonBytes } from './process/wire.js';
 
 /** Test hooks; production workers run without any. */
 export interface PoolWorkerHooks {
@@ -56,6 +57,7 @@ class PoolWorker {
   readonly #names: { plugin: number; id: number; name: string }[] = [];
   readonly #payloads: Uint8Array[] = [];
   readonly #spinMs: number;
+  readonly #forwardHttp: boolean;
   #policy: PolicySpec | undefined;
   readonly #outbox: WorkerOutbox;
   /** The instances this worker hosts (made only when counts are shipped). */
@@ -66,6 +68,7 @@ class PoolWorker {
     this.#port = data.port;
     this.#outbox = new WorkerOutbox(data.port);
     this.#spinMs = data.spinUs / 1000;
+    this.#forwardHttp = data.forwardHttp === true;
     this.#hooks = hooks;
   }
 
@@ -248,7 +251,7 @@ class PoolWorker {
     this.#specs.delete(index);
     if (spec === undefined) throw new ForgeError('FO_INTERNAL_UNEXPECTED', `pool worker: no spec for plugin slot ${index}`);
     this.#plugins.get(index)?.plugin.close();
-    const plugin = HostedPlugin.create(spec, this.#sinks(index, spec), this.#resources);
+    const plugin = HostedPlugin.create(spec, this.#sinks(index, spec), this.#resourcesFor(index));
     this.#plugins.set(index, { plugin, names: [] });
   }
 
@@ -261,13 +264,28 @@ class PoolWorker {
     const spec = entry.plugin.spec;
     let fresh: HostedPlugin;
     try {
-      fresh = HostedPlugin.create(spec, this.#sinks(index, spec), this.#resources);
+      fresh = HostedPlugin.create(spec, this.#sinks(index, spec), this.#resourcesFor(index));
     } catch {
       return false;
     }
     entry.plugin.close();
     this.#plugins.set(index, { plugin: fresh, names: entry.names });
     return true;
+  }
+
+  /** The thread's resources, with an I/O bridge that asks the host for each hop when the worker forwards HTTP. */
+  #resourcesFor(index: number): ThreadResources {
+    if (!this.#forwardHttp) return this.#resources;
+    const ask = (bytes: Uint8Array): Uint8Array | undefined => this.#ask(HOST_OP.HTTP, index, 0, bytes);
+    return {
+      policies: this.#resources.policies,
+      ioBridge: {
+        call: <T>(kind: string, payload: unknown): T => {
+          if (kind !== 'http.hop') throw new ForgeError('FO_INTERNAL_UNEXPECTED', `a confined sandbox forwards only http.hop, not ${kind}`);
+          return fromJsonBytes(ask(jsonBytes(payload)) ?? EMPTY) as T;
+        },
+      },
+    };
   }
 
   /** Switches every plugin to the posted policy, or none of them when it does not load for one. */

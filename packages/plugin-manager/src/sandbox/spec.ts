@@ -33,6 +33,11 @@ export interface PluginSpec {
   readonly host: string;
   /** The prepared (analysed, instrumented) module, compiled once. */
   readonly module: CompiledModule;
+  /**
+   * The prepared module's bytes (what `module` was compiled from): the process backend
+   * sends them to its sandbox, which compiles them there. Optional for the others.
+   */
+  readonly moduleBytes?: Uint8Array;
   /** The fuel counter's export, when the module is metered. */
   readonly fuelExport: string | undefined;
   /** True when the module imports any wasi_snapshot_preview1 function. */

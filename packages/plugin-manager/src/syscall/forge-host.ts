@@ -62,7 +62,7 @@ export interface ForgeHostOptions {
    */
   readonly kvDirectory?: string;
   /** The thread's I/O bridge (`createIoBridge`); shared, not closed here. Absent: no HTTP. */
-  readonly ioBridge?: SyncBridge;
+  readonly ioBridge?: Pick<SyncBridge, 'call'>;
   /**
    * Hosts the operator granted by exact name or IP (`db.internal`, `127.0.0.1:8080`,
    * `[::1]`), usually the non-wildcard entries of the plugin's grant. Only these may

@@ -199,7 +199,7 @@ export function decodeHttpRequest(call: string, request: Uint8Array, limits: Htt
 export interface HttpDeps {
   /** The plugin's gate (the one its host functions are bound to), asked again for every redirect. */
   readonly gate: HostCallGate;
-  readonly bridge: SyncBridge | undefined;
+  readonly bridge: Pick<SyncBridge, 'call'> | undefined;
   readonly explicit: ExplicitHosts;
   readonly limits: HttpLimits;
   readonly clock: HostClock;
@@ -227,7 +227,7 @@ export function httpRequestHostFunction(deps: HttpDeps): HostFunctionDefinition 
 }
 
 /** Runs the hops of one request; returns the final URL and response. */
-function follow(spec: HttpRequestSpec, bridge: SyncBridge, deps: HttpDeps, { call, logger }: HostCallContext): { url: URL; result: HttpHopResult } {
+function follow(spec: HttpRequestSpec, bridge: Pick<SyncBridge, 'call'>, deps: HttpDeps, { call, logger }: HostCallContext): { url: URL; result: HttpHopResult } {
   const deadline = monotonicMs(deps.clock) + spec.timeoutMs;
   let { url, method, body } = spec;
   let headers = spec.headers;

@@ -22,6 +22,7 @@ export { MAX_GUEST_PATH_BYTES, type VolumeMapping } from './volumes.js';
 export { KV_FILE_NAME, KvStore, type KvPage, type KvUsage } from './kv-store.js';
 export { FORBIDDEN_REQUEST_HEADERS, HTTP_METHODS, explicitHosts, hostResource, type ExplicitHosts } from './http-request.js';
 export { classifyAddress, type AddressRange } from './address.js';
+export type { HttpHop, HttpHopResult } from './http-hop.js';
 export { SyncBridge, type SyncBridgeOptions } from './sync-bridge.js';
 export { bridgeData, serveSyncBridge, type SyncBridgeHandlers } from './sync-bridge-worker.js';
 export { IO_WORKER_URL, createIoBridge } from './io-bridge.js';

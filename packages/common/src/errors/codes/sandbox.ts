@@ -56,4 +56,9 @@ export const SANDBOX_CODES = {
     kind: 'limit',
     summary: "A confined plugin went over its cgroup's memory limit and the kernel killed it (details.oomKills counts the kills).",
   },
+  FO_SANDBOX_PROTOCOL_VIOLATION: {
+    kind: 'integrity',
+    summary:
+      "A confined plugin's process sent its host something the protocol does not allow (a malformed or oversized frame, a plugin or call it was not given, a field out of range). The host treats the process as compromised: it is killed, and the plugin whose job was running is failed.",
+  },
 } as const satisfies Record<string, ErrorSpec>;

@@ -45,6 +45,8 @@ export interface PreparedModule {
   readonly info: ModuleInfo;
   /** The fuel counter's export name, when metered. */
   readonly fuelExport: string | undefined;
+  /** The instrumented bytes `module` was compiled from (what a sandbox process compiles). */
+  readonly bytes: Uint8Array;
   /** sha256 hex of the instrumented bytes: the compile cache key. */
   readonly digest: string;
 }
@@ -75,5 +77,5 @@ export async function prepareModule(bytes: Uint8Array, options: PrepareOptions, 
     ...(options.limits === undefined ? {} : { limits: options.limits }),
   });
   const module = await cache.compile(instrumented.bytes);
-  return { module, info, fuelExport: instrumented.fuelExport, digest: CompileCache.digest(instrumented.bytes) };
+  return { module, info, fuelExport: instrumented.fuelExport, bytes: instrumented.bytes, digest: CompileCache.digest(instrumented.bytes) };
 }

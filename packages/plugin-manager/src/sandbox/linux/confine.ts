@@ -100,6 +100,8 @@ export function checkConfinementSpec(spec: ConfinementSpec): void {
     // SECURITY: a volume over (or above) a runtime mount would replace the runtime, and a
     // runtime mount under a read-write volume would make bwrap create its mount point in the host's directory.
     for (const path of [...SANDBOX_OWN_MOUNTS, ...runtime.filter((p) => typeof p === 'string')]) {
+      // A volume inside the private /tmp is mounted after the tmpfs, over a mount point bwrap creates in it.
+      if (path === '/tmp' && volume.guest !== '/tmp' && covers('/tmp', volume.guest)) continue;
       if (covers(volume.guest, path) || covers(path, volume.guest)) add(`volumes[${i}].guest: ${volume.guest} overlaps the runtime's ${path}`);
     }
     for (const other of guests) if (covers(other, volume.guest) || covers(volume.guest, other)) add(`volumes[${i}].guest: ${volume.guest} overlaps the volume at ${other}`);

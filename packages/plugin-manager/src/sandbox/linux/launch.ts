@@ -34,6 +34,11 @@ export interface LaunchOptions {
   readonly bwrap?: string;
   /** The shell that joins the cgroup (bash: it closes descriptors above 9); default /bin/bash. */
   readonly shell?: string;
+  /**
+   * Descriptors of the host's to become the sandbox's stdin and stdout (the process
+   * backend's FIFOs) instead of pipes; `stdin` and `stdout` of the result are then null.
+   */
+  readonly stdio?: { readonly stdin: number; readonly stdout: number };
 }
 
 /** How a confined process ended. */
@@ -46,8 +51,8 @@ export interface ConfinedExit {
 export interface ConfinedProcess {
   /** bwrap's process (the plugin's process is its descendant, in its own pid namespace). */
   readonly child: ChildProcess;
-  readonly stdin: Writable;
-  readonly stdout: Readable;
+  readonly stdin: Writable | null;
+  readonly stdout: Readable | null;
   readonly stderr: Readable;
   /** Settles when bwrap has exited (it waits for the sandbox's processes). A bwrap set-up failure is exit status 1 with a `bwrap:` line on stderr. */
   readonly exited: Promise<ConfinedExit>;
@@ -224,7 +229,8 @@ async function start(spec: ConfinementSpec, options: LaunchOptions, { bwrap, she
   // Node's stdio pipes are sockets; nothing of the host's shell set-up may run here.
   const childFds = volumeFds.map((_, i) => FIRST_VOLUME_FD + i);
   const argv = ['--norc', '--noprofile', '-c', JOIN_SCRIPT, 'forge-confine', String(volumeFds.length), String(procs.length), ...procs, nofile === undefined ? '-' : String(nofile), bwrap, ...confinementArgs(spec, childFds)];
-  const child = spawn(shell, argv, { stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', ...volumeFds], env: {}, cwd: '/' });
+  const io = options.stdio;
+  const child = spawn(shell, argv, { stdio: [io?.stdin ?? 'pipe', io?.stdout ?? 'pipe', 'pipe', 'pipe', 'pipe', ...volumeFds], env: {}, cwd: '/' });
   const exited = new Promise<ConfinedExit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
   const spawned = new Promise<Error | undefined>((resolve) => {
     child.once('spawn', () => resolve(undefined));
@@ -249,6 +255,6 @@ async function start(spec: ConfinementSpec, options: LaunchOptions, { bwrap, she
     await exited;
     throw unavailable(said.trim() || `the launcher ended before joining the cgroup (${JSON.stringify(await exited)})`, undefined, { status: said.trim() });
   }
-  // Descriptors 0-2 are pipes (stdio above): never null.
-  return { child, stdin: child.stdin as Writable, stdout: child.stdout as Readable, stderr: child.stderr as Readable, exited, kill };
+  // Descriptor 2 is a pipe (stdio above): never null; 0 and 1 are unless the caller gave descriptors.
+  return { child, stdin: child.stdin, stdout: child.stdout, stderr: child.stderr as Readable, exited, kill };
 }

@@ -76,6 +76,7 @@ export async function pluginSpec(wat: string, options: SpecOptions = {}): Promis
     identity,
     host: 'sandbox-test-host',
     module: prepared.module,
+    moduleBytes: prepared.bytes,
     fuelExport: prepared.fuelExport,
     usesWasi: prepared.info.imports.some((entry) => entry.module === 'wasi_snapshot_preview1'),
     entryPoints: options.entryPoints ?? { init: 'init', start: 'start', stop: 'stop' },

@@ -81,12 +81,12 @@ export async function runConfined(dir: string, name: string, source: string, opt
   const box = await launchConfined(await specFor(dir, name, options), options);
   let stdout = '';
   let stderr = '';
-  box.stdout.on('data', (chunk: Buffer) => {
+  box.stdout?.on('data', (chunk: Buffer) => {
     stdout += chunk.toString('utf8');
     options.onStdout?.(chunk.toString('utf8'));
   });
   box.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  box.stdin.end();
+  box.stdin?.end();
   const exit = await box.exited;
   return { exit, stdout, stderr };
 }

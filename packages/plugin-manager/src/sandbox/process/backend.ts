@@ -1,0 +1,210 @@
+/**
+ * The process backend: plugins in confined Linux processes (bubblewrap: user, mount, pid,
+ * ipc, uts and network namespaces, a read-only root of the runtime alone, the seccomp
+ * filter, a cgroup with the memory, CPU and pids limits, RLIMIT_NOFILE), one sandbox per
+ * plugin or per publisher (`groupBy`).
+ *
+ * Each sandbox is driven like a pool worker: a lane (pool-lane.ts) of its own, whose
+ * thread is a relay (relay.ts) that passes jobs to the sandbox as frames and decides
+ * what leaves it. So queueing, wall-clock limits, synchronous calls (forge.call_plugin),
+ * recovery and the handles are the pool's, and a sandbox that dies, is killed for
+ * memory (FO_SANDBOX_MEMORY_LIMIT) or breaks its protocol (FO_SANDBOX_PROTOCOL_VIOLATION)
+ * fails the plugin whose job ran and has its others re-created in a fresh sandbox.
+ *
+ * Fail closed: {@link ProcessBackend.create} refuses (FO_SANDBOX_UNAVAILABLE) when
+ * bubblewrap, user namespaces or the cgroups for the asked limits are missing; nothing
+ * ever runs unconfined.
+ */
+import { ForgeError, silentLogger, toForgeError, type Logger } from '@forgeone/common';
+import { HandleBook } from '../handle-state.js';
+import { CgroupHost, probeIsolation, sweepStaleCgroups, type ConfinedVolume, type ConfinementLimits } from '../linux/index.js';
+import { catalogWith, operatorPolicy } from '../policy.js';
+import { PoolHandle } from '../pool-handle.js';
+import { Job, LanePlugin } from '../pool-job.js';
+import { Lane, type LaneEnv } from '../pool-lane.js';
+import { DEFAULT_SLOT_BYTES, OP } from '../pool-protocol.js';
+import type { BackendHost, IsolationBackend, PluginHandle, PluginSpec, PolicySpec } from '../spec.js';
+import { mountsOf, sandboxRuntimePaths, startSandbox, type SandboxEnv } from './sandbox.js';
+
+/** The relay thread each sandbox's lane runs. */
+export const RELAY_WORKER_URL = new URL('./relay-worker.js', import.meta.url);
+
+/** Options for {@link ProcessBackend.create}. */
+export interface ProcessOptions {
+  /** One sandbox per plugin (default, strongest) or one per publisher, shared by its plugins. */
+  readonly groupBy?: 'plugin' | 'publisher';
+  /** Limits of each sandbox: its cgroup's memory, CPU and pids, and RLIMIT_NOFILE. */
+  readonly limits?: ConfinementLimits;
+  /** Where the sandboxes' cgroups are made; default: opened at create (and groups a dead host left are swept). */
+  readonly cgroups?: CgroupHost;
+  readonly logger?: Logger;
+}
+
+interface SandboxLane {
+  readonly lane: Lane;
+  readonly group: string;
+  readonly mounts: readonly ConfinedVolume[];
+}
+
+/** Plugins in confined processes. See the module comment. */
+export class ProcessBackend implements IsolationBackend {
+  readonly name = 'process';
+  readonly #env: LaneEnv;
+  readonly #sandbox: SandboxEnv;
+  readonly #groupBy: 'plugin' | 'publisher';
+  readonly #lanes = new Map<number, SandboxLane>();
+  readonly #handles = new Set<PoolHandle>();
+  readonly #ownCgroups: boolean;
+  #nextLane = 0;
+  #nextSandbox = 0;
+  #auditBroken = false;
+  #closed = false;
+
+  private constructor(host: BackendHost, options: ProcessOptions, cgroups: CgroupHost | undefined) {
+    const logger = options.logger ?? silentLogger;
+    this.#groupBy = options.groupBy ?? 'plugin';
+    this.#ownCgroups = options.cgroups === undefined;
+    this.#sandbox = { cgroups, limits: options.limits ?? {}, logger, runtimePaths: sandboxRuntimePaths() };
+    this.#sandbox.runtimePaths.catch(() => undefined); // reported by the first start
+    const auditBroken = (): boolean => this.#auditBroken;
+    this.#env = {
+      host,
+      logger,
+      workerUrl: RELAY_WORKER_URL,
+      slotBytes: DEFAULT_SLOT_BYTES,
+      fastWaitMs: 0.05,
+      workerSpinUs: 50,
+      busyCallUs: 10_000,
+      resourceLimits: undefined,
+      heat: () => undefined,
+      get auditBroken() {
+        return auditBroken();
+      },
+      auditFailed: () => {
+        this.#auditBroken = true;
+        for (const { lane } of this.#lanes.values()) lane.markAuditBroken();
+      },
+      prepare: async (id) => {
+        const entry = this.#lanes.get(id);
+        if (entry === undefined) throw new ForgeError('FO_SANDBOX_CLOSED', `sandbox lane ${id} is gone`);
+        this.#nextSandbox += 1;
+        const channel = await startSandbox(`sandbox-${this.#nextSandbox}`, entry.mounts, this.#sandbox);
+        return {
+          data: { fromSandbox: channel.fromSandbox, toSandbox: channel.toSandbox },
+          ended: channel.ended,
+          cause: () => channel.memoryCause(),
+          stop: () => channel.kill(),
+        };
+      },
+    };
+  }
+
+  /**
+   * Checks that this host can confine plugins as asked, then makes the backend.
+   * @throws FO_SANDBOX_UNAVAILABLE naming what is missing; FO_SANDBOX_BAD_OPTION
+   */
+  static async create(host: BackendHost, options: ProcessOptions = {}): Promise<ProcessBackend> {
+    if (options.groupBy !== undefined && options.groupBy !== 'plugin' && options.groupBy !== 'publisher') {
+      throw new ForgeError('FO_SANDBOX_BAD_OPTION', `process options: groupBy must be plugin or publisher, found ${JSON.stringify(options.groupBy)}`, { details: { problems: ['groupBy'] } });
+    }
+    const probe = await probeIsolation();
+    const missing = probe.capabilities.filter((capability) => !capability.ok).map((capability) => `${capability.name} (${capability.detail})`);
+    if (!probe.ready) throw new ForgeError('FO_SANDBOX_UNAVAILABLE', `cannot confine plugins on this host: ${missing.join('; ')}`, { details: { missing } });
+    let cgroups = options.cgroups;
+    if (cgroups === undefined) {
+      await sweepStaleCgroups().catch(() => undefined);
+      cgroups = await CgroupHost.open();
+    }
+    return new ProcessBackend(host, options, cgroups);
+  }
+
+  /**
+   * Places a plugin in a sandbox (a new one, or its publisher's when grouped and the
+   * sandbox has the plugin's directories bound with the same rights) and instantiates it there.
+   * @throws ForgeError FO_SANDBOX_CLOSED, FO_SANDBOX_UNAVAILABLE, FO_SANDBOX_BAD_OPTION (no
+   *   moduleBytes), FO_SANDBOX_TIMEOUT, FO_SANDBOX_WORKER_FAILED, and what instantiation throws
+   */
+  async load(spec: PluginSpec): Promise<PluginHandle> {
+    if (this.#closed) throw new ForgeError('FO_SANDBOX_CLOSED', `the process backend is closed; cannot load ${spec.id}`, { details: { plugin: spec.id } });
+    if (spec.moduleBytes === undefined) throw new ForgeError('FO_SANDBOX_BAD_OPTION', `plugin ${spec.id}: the process backend needs the module's bytes (PluginSpec.moduleBytes)`, { details: { plugin: spec.id } });
+    const entry = this.#laneFor(spec);
+    const lane = entry.lane;
+    const logger = this.#env.logger;
+    const record = lane.place((index) => new LanePlugin(index, spec, new HandleBook(spec.id, (error) => logger.warn('a plugin handle listener threw', { plugin: spec.id, error: toForgeError(error).message }))));
+    // The first load also waits for the sandbox to start.
+    const job = new Job(OP.LOAD, { plugin: record, timeoutMs: record.loadTimeoutMs + 30_000, what: `load of plugin ${spec.id}` });
+    lane.submit(job);
+    try {
+      await job.promise();
+    } catch (error) {
+      lane.forget(record);
+      this.#closeIfEmpty(entry);
+      throw toForgeError(error);
+    }
+    const handle = new PoolHandle(record, lane, (closed) => {
+      this.#handles.delete(closed);
+      this.#closeIfEmpty(entry);
+    });
+    this.#handles.add(handle);
+    return handle;
+  }
+
+  /** Replaces every plugin's policy, in each sandbox and in its relay (checked here first). @throws ForgeError FO_TRUST_POLICY_INVALID */
+  async updatePolicy(policy: PolicySpec): Promise<void> {
+    const checked = new Set<string>();
+    for (const handle of this.#handles) {
+      const registered = handle.record.spec.hostCalls.registered;
+      const key = JSON.stringify(registered);
+      if (checked.has(key)) continue;
+      checked.add(key);
+      operatorPolicy(policy, catalogWith(registered));
+    }
+    for (const handle of this.#handles) handle.record.spec = { ...handle.record.spec, policy };
+    await Promise.all(
+      [...this.#lanes.values()].map(({ lane }) => {
+        const job = new Job(OP.POLICY, { policy, timeoutMs: 60_000, what: 'policy update' });
+        lane.submit(job);
+        return job.promise();
+      }),
+    );
+  }
+
+  /** Unloads everything, kills every sandbox and removes the cgroups. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const handle of this.#handles) handle.record.book.unload();
+    this.#handles.clear();
+    const lanes = [...this.#lanes.values()];
+    this.#lanes.clear();
+    await Promise.all(lanes.map(({ lane }) => lane.close()));
+    if (this.#ownCgroups) await this.#sandbox.cgroups?.close().catch((error: unknown) => this.#env.logger.warn('could not remove the sandboxes cgroups', { error: toForgeError(error).message }));
+  }
+
+  /** The sandboxes: their group and how many plugins each holds. */
+  sandboxes(): { readonly id: number; readonly group: string; readonly plugins: number; readonly restarts: number }[] {
+    return [...this.#lanes].map(([id, { lane, group }]) => ({ id, group, plugins: lane.plugins.length, restarts: lane.restarts }));
+  }
+
+  #laneFor(spec: PluginSpec): SandboxLane {
+    const mounts = mountsOf(spec);
+    if (this.#groupBy === 'publisher') {
+      const group = `publisher:${spec.identity.publisher}`;
+      for (const entry of this.#lanes.values()) {
+        if (entry.group === group && mounts.every((mount) => entry.mounts.some((bound) => bound.host === mount.host && bound.readOnly === mount.readOnly))) return entry;
+      }
+    }
+    const id = this.#nextLane;
+    this.#nextLane += 1;
+    const entry: SandboxLane = { group: this.#groupBy === 'publisher' ? `publisher:${spec.identity.publisher}` : `plugin:${spec.id}`, mounts, lane: undefined as unknown as Lane };
+    this.#lanes.set(id, entry);
+    (entry as { lane: Lane }).lane = new Lane(id, false, this.#env);
+    return entry;
+  }
+
+  /** A sandbox with no plugin left is ended (with group_by publisher, when its last plugin goes). */
+  #closeIfEmpty(entry: SandboxLane): void {
+    if (entry.lane.plugins.length > 0) return;
+    for (const [id, known] of this.#lanes) if (known === entry) this.#lanes.delete(id);
+    void entry.lane.close();
+  }
+}

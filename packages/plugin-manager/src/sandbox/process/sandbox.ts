@@ -1,0 +1,184 @@
+/**
+ * Starting one confined sandbox process for the process backend: its cgroup and limits,
+ * the pair of FIFOs it speaks frames on (blocking on both ends, with end-of-file when
+ * the other side is gone), bubblewrap with the runtime read-only and the plugins' own
+ * directories bound, and knowing why it died (the memory cgroup's OOM kills).
+ */
+import { execFile } from 'node:child_process';
+import { closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { ForgeError, type Logger } from '@forgeone/common';
+import type { Cgroup, CgroupHost } from '../linux/index.js';
+import { launchConfined, nodeRuntimePaths, type ConfinedVolume, type ConfinementLimits } from '../linux/index.js';
+import type { PluginSpec } from '../spec.js';
+
+/** The program the sandbox runs. */
+export const CHILD_SCRIPT = fileURLToPath(new URL('./child-main.js', import.meta.url));
+
+/** A running sandbox, as the host's relay thread and lane see it. */
+export interface SandboxChannel {
+  /** Read end of the sandbox's frames (blocking). */
+  readonly fromSandbox: number;
+  /** Write end of the frames to the sandbox (blocking). */
+  readonly toSandbox: number;
+  readonly cgroup: Cgroup | undefined;
+  /** Settles with why the sandbox ended, once it has. */
+  readonly ended: Promise<ForgeError>;
+  /** FO_SANDBOX_MEMORY_LIMIT when the kernel killed the sandbox for memory, read now. */
+  memoryCause(): ForgeError | undefined;
+  /** Kills every process of the sandbox, removes its cgroup and closes the host's ends. Idempotent. */
+  kill(): Promise<void>;
+}
+
+/** What every sandbox of a backend shares. */
+export interface SandboxEnv {
+  /** Where cgroups are made; undefined: no cgroup (limits other than descriptors are then refused earlier). */
+  readonly cgroups: CgroupHost | undefined;
+  readonly limits: ConfinementLimits;
+  readonly logger: Logger;
+  /** The runtime's read-only paths (Node, its libraries, ForgeOne's code), computed once. */
+  readonly runtimePaths: Promise<string[]>;
+}
+
+/**
+ * The host directories a plugin's spec needs inside its sandbox, each at its own host path
+ * and with its rights: the key-value directory (read-write), the forge.file_* volumes and
+ * the WASI preopens as granted.
+ */
+export function mountsOf(spec: PluginSpec): ConfinedVolume[] {
+  const mounts = new Map<string, boolean>();
+  const add = (host: string, readOnly: boolean): void => {
+    const known = mounts.get(host);
+    mounts.set(host, known === undefined ? readOnly : known && readOnly);
+  };
+  if (spec.hostCalls.kvDirectory !== undefined) add(spec.hostCalls.kvDirectory, false);
+  for (const volume of spec.hostCalls.volumes) add(volume.host, volume.mode === 'ro');
+  for (const preopen of spec.wasi.preopens) add(preopen.host, preopen.readOnly);
+  return [...mounts].map(([host, readOnly]) => ({ host, guest: host, readOnly }));
+}
+
+/** The code the sandbox imports: this package's, its workspace siblings' and node_modules, read-only. */
+export async function sandboxRuntimePaths(): Promise<string[]> {
+  const paths = new Set(await nodeRuntimePaths());
+  const packageRoot = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '');
+  for (const dir of [join(packageRoot, 'dist'), join(packageRoot, 'package.json')]) paths.add(realpathSync(dir));
+  for (let dir = packageRoot; dir !== dirname(dir); dir = dirname(dir)) {
+    const modules = join(dir, 'node_modules');
+    if (!existsSync(modules)) continue;
+    paths.add(realpathSync(modules));
+    for (const sibling of ['common', 'microkernel']) {
+      const link = join(modules, '@forgeone', sibling);
+      if (!existsSync(link)) continue;
+      const real = realpathSync(link);
+      for (const part of ['dist', 'package.json']) if (existsSync(join(real, part))) paths.add(join(real, part));
+    }
+  }
+  // A path inside another one is bound by it already.
+  const sorted = [...paths].sort();
+  return sorted.filter((path) => !sorted.some((other) => other !== path && path.startsWith(`${other}/`)));
+}
+
+const MKFIFO = ['/usr/bin/mkfifo', '/bin/mkfifo'];
+
+/**
+ * Two FIFOs opened so that each end blocks and sees end-of-file when the other side's
+ * last holder closes: a temporary read-write descriptor lets the one-way opens succeed
+ * without waiting, and is closed at once.
+ */
+async function fifos(): Promise<{ hostIn: number; hostOut: number; childIn: number; childOut: number }> {
+  const mkfifo = MKFIFO.find((path) => existsSync(path));
+  if (mkfifo === undefined) throw new ForgeError('FO_SANDBOX_UNAVAILABLE', `cannot confine the sandbox: mkfifo is not at ${MKFIFO.join(' or ')}`);
+  const dir = mkdtempSync(join(tmpdir(), 'forge-sandbox-'));
+  try {
+    const toChild = join(dir, 'in');
+    const fromChild = join(dir, 'out');
+    await promisify(execFile)(mkfifo, ['-m', '600', toChild, fromChild], { env: {} });
+    const open = (path: string, flags: number): number => openSync(path, flags | constants.O_NOFOLLOW);
+    const holdIn = open(toChild, constants.O_RDWR);
+    const childIn = open(toChild, constants.O_RDONLY);
+    const hostOut = open(toChild, constants.O_WRONLY);
+    closeSync(holdIn);
+    const holdOut = open(fromChild, constants.O_RDWR);
+    const hostIn = open(fromChild, constants.O_RDONLY);
+    const childOut = open(fromChild, constants.O_WRONLY);
+    closeSync(holdOut);
+    return { hostIn, hostOut, childIn, childOut };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** OOM kills the memory cgroup counted, read synchronously (v1 memory.oom_control, v2 memory.events). */
+function oomKills(cgroup: Cgroup): number {
+  for (const dir of cgroup.dirs) {
+    for (const file of ['memory.events', 'memory.oom_control']) {
+      try {
+        const match = /^oom_kill (\d+)$/m.exec(readFileSync(join(dir, file), 'utf8'));
+        if (match?.[1] !== undefined) return Number(match[1]);
+      } catch {
+        // not this controller's directory
+      }
+    }
+  }
+  return 0;
+}
+
+/**
+ * Starts a sandbox with `mounts` bound, in a new cgroup `id` under the backend's limits.
+ * @throws FO_SANDBOX_UNAVAILABLE naming what could not be set up; FO_SANDBOX_BAD_OPTION for a bad mount
+ */
+export async function startSandbox(id: string, mounts: readonly ConfinedVolume[], env: SandboxEnv): Promise<SandboxChannel> {
+  // The key-value directory is made on first use by the store; it must exist to be bound.
+  for (const mount of mounts) if (!mount.readOnly && !existsSync(mount.host)) mkdirSync(mount.host, { recursive: true, mode: 0o700 });
+  const cgroup = await env.cgroups?.create(id);
+  let ends: Awaited<ReturnType<typeof fifos>> | undefined;
+  try {
+    ends = await fifos();
+    const box = await launchConfined(
+      { node: process.execPath, script: CHILD_SCRIPT, runtimePaths: await env.runtimePaths, volumes: mounts, env: {} },
+      { ...(cgroup === undefined ? {} : { cgroup }), limits: env.limits, stdio: { stdin: ends.childIn, stdout: ends.childOut } },
+    );
+    closeSync(ends.childIn);
+    closeSync(ends.childOut);
+    const { hostIn, hostOut } = ends;
+    let stderr = '';
+    box.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString('utf8')).slice(-4096);
+    });
+    const memoryCause = (): ForgeError | undefined => {
+      const kills = cgroup === undefined ? 0 : oomKills(cgroup);
+      return kills === 0
+        ? undefined
+        : new ForgeError('FO_SANDBOX_MEMORY_LIMIT', `sandbox ${id} went over its ${env.limits.memoryBytes ?? 'cgroup'} byte memory limit and the kernel killed it`, { details: { oomKills: kills, sandbox: id } });
+    };
+    const ended = box.exited.then((exit) => {
+      const cause = memoryCause();
+      if (cause !== undefined) return cause;
+      const said = stderr.trim();
+      if (said !== '') env.logger.warn('a sandbox process wrote to stderr before it ended', { sandbox: id, stderr: said });
+      return new ForgeError('FO_SANDBOX_WORKER_FAILED', `sandbox process ${id} ended (${exit.signal ?? `exit code ${String(exit.code)}`})${said === '' ? '' : `: ${said.split('\n').at(-1) ?? ''}`}`, { details: { sandbox: id, ...exit } });
+    });
+    let killing: Promise<void> | undefined;
+    const kill = (): Promise<void> =>
+      (killing ??= box.kill().finally(() => {
+        closeSync(hostIn);
+        closeSync(hostOut);
+      }));
+    return { fromSandbox: hostIn, toSandbox: hostOut, cgroup, ended, memoryCause, kill };
+  } catch (error) {
+    if (ends !== undefined) for (const fd of Object.values(ends)) closeSafely(fd);
+    await cgroup?.remove().catch(() => undefined);
+    throw error;
+  }
+}
+
+function closeSafely(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // closed already
+  }
+}

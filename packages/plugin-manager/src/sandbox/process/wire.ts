@@ -1,0 +1,170 @@
+/**
+ * The wire between the host and one confined sandbox process: length-prefixed frames on
+ * a pair of FIFOs, read and written with blocking system calls on both ends (the host's
+ * relay thread, relay.ts; the sandbox's main thread, child.ts).
+ *
+ * ```
+ * frame := u32le length | u8 kind | body           (length counts kind and body)
+ * body  := i32le words... | i64le words... | payload  (the counts are fixed per kind)
+ * ```
+ *
+ * SECURITY: the host reads the sandbox's frames as hostile input. {@link readFrame}
+ * refuses a frame longer than its limit before allocating it, an unknown kind, and a
+ * body shorter than its kind's fixed words; structured bodies (telemetry, traces, HTTP
+ * hops) are JSON, never a deserializer that can build arbitrary objects, and are checked
+ * field by field by the reader (child-input.ts). Frames the host sends use the V8
+ * serializer (the spec of a plugin holds Uint8Arrays and bigints), read only by the child.
+ */
+import { readSync, writeSync } from 'node:fs';
+import { ForgeError } from '@forgeone/common';
+
+/** Frame kinds. Host to sandbox: JOB, MSG, REPLY. Sandbox to host: READY, HOST, DONE, TELEMETRY, TRACE. */
+export const KIND = Object.freeze({ JOB: 1, MSG: 2, REPLY: 3, READY: 16, HOST: 17, DONE: 18, TELEMETRY: 19, TRACE: 20 });
+
+/** How many i32 and i64 words each kind's body starts with. */
+const LAYOUT: Readonly<Record<number, readonly [number, number]>> = {
+  [KIND.JOB]: [4, 1], // op, plugin, name, trace | fuel
+  [KIND.MSG]: [0, 0],
+  [KIND.REPLY]: [1, 1], // status | charge
+  [KIND.READY]: [0, 0],
+  [KIND.HOST]: [3, 1], // op, plugin, name | fuel
+  [KIND.DONE]: [4, 2], // status, flags, elapsedUs, memoryPages | fuel, charge
+  [KIND.TELEMETRY]: [0, 0],
+  [KIND.TRACE]: [0, 0],
+};
+
+/** The largest frame either side accepts: a payload of 64 MiB and its words. */
+export const MAX_FRAME_BYTES = 64 * 1024 * 1024 + 64;
+
+/** One decoded frame. `payload` is a view into the frame's buffer. */
+export interface Frame {
+  readonly kind: number;
+  readonly ints: readonly number[];
+  readonly bigs: readonly bigint[];
+  readonly payload: Uint8Array;
+}
+
+/** A frame the other side sent that the protocol does not allow. */
+export function violation(message: string, details: Record<string, unknown> = {}): ForgeError {
+  return new ForgeError('FO_SANDBOX_PROTOCOL_VIOLATION', `the sandbox process broke its protocol: ${message}`, { details });
+}
+
+/** The other end closed its side: the sandbox process (or its host) is gone. */
+export class ChannelClosed extends Error {
+  constructor() {
+    super('the sandbox channel was closed');
+    this.name = 'ChannelClosed';
+  }
+}
+
+/** Encodes a frame. */
+export function encodeFrame(kind: number, ints: readonly number[], bigs: readonly bigint[], payload: Uint8Array = new Uint8Array(0)): Buffer {
+  const layout = LAYOUT[kind];
+  if (layout === undefined || ints.length !== layout[0] || bigs.length !== layout[1]) throw new Error(`wire: bad words for frame kind ${kind}`);
+  const fixed = 4 * ints.length + 8 * bigs.length;
+  const frame = Buffer.allocUnsafe(5 + fixed + payload.length);
+  frame.writeUInt32LE(1 + fixed + payload.length, 0);
+  frame.writeUInt8(kind, 4);
+  let at = 5;
+  for (const value of ints) at = frame.writeInt32LE(value | 0, at);
+  for (const value of bigs) at = frame.writeBigInt64LE(BigInt.asIntN(64, value), at);
+  frame.set(payload, at);
+  return frame;
+}
+
+/** Decodes a frame's kind and body (without its length prefix). @throws FO_SANDBOX_PROTOCOL_VIOLATION */
+export function decodeFrame(body: Buffer): Frame {
+  if (body.length < 1) throw violation('an empty frame');
+  const kind = body.readUInt8(0);
+  const layout = LAYOUT[kind];
+  if (layout === undefined) throw violation(`an unknown frame kind ${kind}`, { kind });
+  const fixed = 4 * layout[0] + 8 * layout[1];
+  if (body.length < 1 + fixed) throw violation(`a frame of kind ${kind} shorter than its ${fixed} bytes of words`, { kind, length: body.length });
+  const ints: number[] = [];
+  const bigs: bigint[] = [];
+  let at = 1;
+  for (let i = 0; i < layout[0]; i += 1, at += 4) ints.push(body.readInt32LE(at));
+  for (let i = 0; i < layout[1]; i += 1, at += 8) bigs.push(body.readBigInt64LE(at));
+  return { kind, ints, bigs, payload: new Uint8Array(body.buffer, body.byteOffset + at, body.length - at) };
+}
+
+/** Reads exactly `length` bytes, blocking. @throws ChannelClosed at end of file */
+function readExactly(fd: number, length: number): Buffer {
+  const buffer = Buffer.allocUnsafe(length);
+  let read = 0;
+  while (read < length) {
+    let got: number;
+    try {
+      got = readSync(fd, buffer, read, length - read, null);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EINTR' || code === 'EAGAIN') continue;
+      if (code === 'EBADF' || code === 'EPIPE' || code === 'ECONNRESET') throw new ChannelClosed();
+      throw error;
+    }
+    if (got === 0) throw new ChannelClosed();
+    read += got;
+  }
+  return buffer;
+}
+
+/**
+ * Reads the next frame from `fd`, blocking.
+ * @throws ChannelClosed at end of file; FO_SANDBOX_PROTOCOL_VIOLATION for a frame over `limit` bytes or malformed
+ */
+export function readFrame(fd: number, limit: number = MAX_FRAME_BYTES): Frame {
+  const length = readExactly(fd, 4).readUInt32LE(0);
+  // SECURITY: checked before allocating, so a hostile length cannot make the host allocate.
+  if (length < 1 || length > limit) throw violation(`a frame of ${length} bytes (limit ${limit})`, { length, limit });
+  return decodeFrame(readExactly(fd, length));
+}
+
+/** Writes a whole frame to `fd`, blocking. @throws ChannelClosed when the reader is gone */
+export function writeFrame(fd: number, frame: Uint8Array): void {
+  let written = 0;
+  while (written < frame.length) {
+    try {
+      written += writeSync(fd, frame, written, frame.length - written);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EINTR' || code === 'EAGAIN') continue;
+      if (code === 'EPIPE' || code === 'EBADF' || code === 'ECONNRESET') throw new ChannelClosed();
+      throw error;
+    }
+  }
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** JSON bytes of `value`; Uint8Arrays as `{"$b64": ...}`, bigints as `{"$big": ...}`. */
+export function jsonBytes(value: unknown): Uint8Array {
+  return encoder.encode(
+    JSON.stringify(value, function (this: Record<string, unknown>, key, current: unknown) {
+      const raw = this[key];
+      if (raw instanceof Uint8Array) return { $b64: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64') };
+      if (typeof current === 'bigint') return { $big: current.toString() };
+      return current;
+    }),
+  );
+}
+
+/**
+ * The value {@link jsonBytes} wrote, with Uint8Arrays and bigints restored.
+ * @throws FO_SANDBOX_PROTOCOL_VIOLATION for bytes that are not UTF-8 JSON
+ */
+export function fromJsonBytes(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(decoder.decode(bytes), (_key, value: unknown) => {
+      if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+        const keys = Object.keys(value);
+        const record = value as Record<string, unknown>;
+        if (keys.length === 1 && typeof record['$b64'] === 'string') return new Uint8Array(Buffer.from(record['$b64'], 'base64'));
+        if (keys.length === 1 && typeof record['$big'] === 'string' && /^-?\d{1,20}$/.test(record['$big'])) return BigInt(record['$big']);
+      }
+      return value;
+    });
+  } catch (error) {
+    throw violation(`a body that is not UTF-8 JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+}
