@@ -38,6 +38,11 @@ export interface ProcessOptions {
   /** Where the sandboxes' cgroups are made; default: opened at create (and groups a dead host left are swept). */
   readonly cgroups?: CgroupHost;
   readonly logger?: Logger;
+  /**
+   * TEST ONLY: the program each sandbox runs instead of the real one (child-main.js), to
+   * play a compromised sandbox; it must lie inside ForgeOne's code (a runtime path).
+   */
+  readonly childScript?: string;
 }
 
 interface SandboxLane {
@@ -64,7 +69,7 @@ export class ProcessBackend implements IsolationBackend {
     const logger = options.logger ?? silentLogger;
     this.#groupBy = options.groupBy ?? 'plugin';
     this.#ownCgroups = options.cgroups === undefined;
-    this.#sandbox = { cgroups, limits: options.limits ?? {}, logger, runtimePaths: sandboxRuntimePaths() };
+    this.#sandbox = { cgroups, limits: options.limits ?? {}, logger, runtimePaths: sandboxRuntimePaths(), ...(options.childScript === undefined ? {} : { script: options.childScript }) };
     this.#sandbox.runtimePaths.catch(() => undefined); // reported by the first start
     const auditBroken = (): boolean => this.#auditBroken;
     this.#env = {

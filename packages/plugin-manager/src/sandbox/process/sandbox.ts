@@ -41,6 +41,8 @@ export interface SandboxEnv {
   readonly logger: Logger;
   /** The runtime's read-only paths (Node, its libraries, ForgeOne's code), computed once. */
   readonly runtimePaths: Promise<string[]>;
+  /** The program the sandbox runs; default {@link CHILD_SCRIPT}. Tests give a hostile one (it must be inside a runtime path). */
+  readonly script?: string;
 }
 
 /**
@@ -138,7 +140,7 @@ export async function startSandbox(id: string, mounts: readonly ConfinedVolume[]
   try {
     ends = await fifos();
     const box = await launchConfined(
-      { node: process.execPath, script: CHILD_SCRIPT, runtimePaths: await env.runtimePaths, volumes: mounts, env: {} },
+      { node: process.execPath, script: env.script ?? CHILD_SCRIPT, runtimePaths: await env.runtimePaths, volumes: mounts, env: {} },
       { ...(cgroup === undefined ? {} : { cgroup }), limits: env.limits, stdio: { stdin: ends.childIn, stdout: ends.childOut } },
     );
     closeSync(ends.childIn);
