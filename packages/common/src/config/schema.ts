@@ -247,11 +247,28 @@ export const policySchema = object({
 /** `plugin_manager.runtime`: where plugins run and what happens when they fail. */
 export const runtimeSchema = object({
   backend: withDefault(
-    oneOf(['inline', 'pool'] as const),
+    oneOf(['inline', 'pool', 'process'] as const),
     'pool',
-    'inline: on the host thread (lowest latency, no preemption but fuel). pool: many plugins per worker thread.',
+    'inline: on the host thread (lowest latency, no preemption but fuel). pool: many plugins per worker thread. process: each plugin (or each publisher\'s plugins) in a confined Linux process: namespaces, seccomp, a cgroup with memory_limit, cpu_limit and process.pids_limit, RLIMIT_NOFILE (Linux with bubblewrap and user namespaces; needs security.namespace_isolation; see docs/sandbox.md).',
   ),
   pool_size: withDefault(integer({ min: 0, max: 1024 }), 0, 'Worker threads in the pool; 0 means one per CPU core.'),
+  process: withDefault(
+    object({
+      group_by: withDefault(
+        oneOf(['plugin', 'publisher'] as const),
+        'plugin',
+        'plugin: one confined process per plugin (strongest). publisher: one per publisher, shared by its plugins that need the same directories (cheaper).',
+      ),
+      runtime_memory: withDefault(
+        size(32 * MiB, 64 * GiB),
+        '256MB',
+        'Memory each confined process may use for the runtime on top of sandbox.memory_limit; the cgroup limit is the sum, shared by the plugins of the process.',
+      ),
+      pids_limit: withDefault(integer({ min: 16, max: 65_536 }), 256, 'Most processes and threads a confined process may have (its cgroup\'s pids limit).'),
+    }),
+    {},
+    'The process backend (runtime.backend: process).',
+  ),
   fuel_per_call: withDefault(
     integer({ min: 1000, max: Number.MAX_SAFE_INTEGER }),
     1_000_000_000,

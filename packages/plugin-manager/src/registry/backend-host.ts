@@ -5,7 +5,7 @@
  */
 import { ForgeError, toForgeError, type ForgeConfig, type Logger, type TelemetryBus } from '@forgeone/common';
 import { anomalyResponder, type Anomaly, type AuditLog, type HostCallCount } from '@forgeone/microkernel';
-import { InlineBackend, PoolBackend, type BackendHost, type IsolationBackend } from '../sandbox/index.js';
+import { InlineBackend, PoolBackend, ProcessBackend, type BackendHost, type IsolationBackend } from '../sandbox/index.js';
 import type { HostCallRouter } from './host-calls.js';
 import type { RegistryObservers } from './observers.js';
 import type { PluginRecord } from './record.js';
@@ -13,9 +13,34 @@ import type { PluginRecord } from './record.js';
 /** Creates the isolation backend the registry hosts plugins on. */
 export type BackendFactory = (host: BackendHost, config: ForgeConfig) => IsolationBackend | Promise<IsolationBackend>;
 
-/** The backend `runtime.backend` names: a worker pool of `runtime.pool_size` (0: one per core), or the host thread. */
-export const configuredBackend: BackendFactory = (host, config) =>
-  config.runtime.backend === 'inline' ? new InlineBackend(host) : new PoolBackend(host, config.runtime.pool_size === 0 ? {} : { size: config.runtime.pool_size });
+/**
+ * The backend `runtime.backend` names: a worker pool of `runtime.pool_size` (0: one per
+ * core), the host thread, or confined processes (`runtime.process`, limits from `sandbox`).
+ * @throws ForgeError FO_CONFIG_INVALID for the process backend without
+ *   security.namespace_isolation; FO_SANDBOX_UNAVAILABLE when this host cannot confine
+ */
+export const configuredBackend: BackendFactory = (host, config) => {
+  const runtime = config.runtime;
+  if (runtime.backend === 'inline') return new InlineBackend(host);
+  if (runtime.backend === 'pool') return new PoolBackend(host, runtime.pool_size === 0 ? {} : { size: runtime.pool_size });
+  if (!config.security.namespace_isolation) {
+    // SECURITY: the process backend only runs confined; it never starts plugins unconfined.
+    throw new ForgeError('FO_CONFIG_INVALID', 'runtime.backend: process needs security.namespace_isolation: true (the process backend runs plugins only inside namespaces)', {
+      details: { issues: [{ path: 'plugin_manager.security.namespace_isolation', message: 'must be true with runtime.backend: process' }] },
+    });
+  }
+  const sandbox = config.sandbox;
+  return ProcessBackend.create(host, {
+    groupBy: runtime.process.group_by,
+    limits: {
+      memoryBytes: sandbox.memory_limit + runtime.process.runtime_memory,
+      cpuCores: sandbox.cpu_limit,
+      pids: runtime.process.pids_limit,
+      // The runtime's own descriptors (Node, its threads, the FIFOs) on top of the plugins'.
+      fileDescriptors: sandbox.file_descriptor_limit + 64,
+    },
+  });
+};
 
 /** A listener for events plugins emit with forge.emit_event. */
 export type PluginEventListener = (plugin: string, name: string, payload: Uint8Array) => void;

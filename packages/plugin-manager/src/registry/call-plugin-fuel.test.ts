@@ -5,7 +5,7 @@ import { PluginState } from '../lifecycle/index.js';
 import { fields, read, signedPlugin, testRegistry, text } from './test-support/plugins.js';
 import { until } from './test-support/until.js';
 
-for (const backend of ['inline', 'pool'] as const) {
+for (const backend of ['inline', 'pool', 'process'] as const) {
   describe(`forge.call_plugin fuel on the ${backend} backend`, () => {
     it("lends a dependency only the caller's remaining fuel: a spinning dependency stops the caller with FO_SANDBOX_CPU_LIMIT, and only the caller is charged", async () => {
       const { registry } = await testRegistry(backend, '    fuel_per_call: 2000000\n');

@@ -13,7 +13,7 @@ import { createRevocationList } from '../../attestation/revocation.js';
 import { signPackage } from '../../attestation/sign.js';
 import { TrustStore } from '../../attestation/trust-store.js';
 import { NOW, makeIssued, makePackage, makeRoot } from '../../attestation/test-support/pki.js';
-import { InlineBackend, PoolBackend, type PoolOptions } from '../../sandbox/index.js';
+import { InlineBackend, PoolBackend, type BackendHost, type PoolOptions } from '../../sandbox/index.js';
 import { assembleWat } from '../../test-support/wat.js';
 import { PluginRegistry, type RegistryOptions } from '../registry.js';
 
@@ -92,6 +92,12 @@ export async function signedPlugin(name: string, version = '1.0.0', extra = '', 
   return (await signPackage(bytes, { key: publisher.key, certificate: publisher.certificate.der, now: NOW })).bytes;
 }
 
+/** A package of `name` 1.0.0 with the module `wat` assembles, signed by the test publisher. */
+export async function signedWatPlugin(name: string, wat: string): Promise<Buffer> {
+  const bytes = makePackage({ toml: `[plugin]\nname = "${name}"\nversion = "1.0.0"\n`, wasm: Buffer.from(await assembleWat(wat)) });
+  return (await signPackage(bytes, { key: publisher.key, certificate: publisher.certificate.der, now: NOW })).bytes;
+}
+
 /** What {@link packagedPlugin} builds. */
 export interface PluginPackageSpec {
   readonly name: string;
@@ -124,7 +130,7 @@ export function revokingTrustStore(digests: readonly string[]): TrustStore {
  * `options.pool` adds to the pool's options (`size: 1`).
  */
 export async function testRegistry(
-  backend: 'inline' | 'pool' = 'inline',
+  backend: 'inline' | 'pool' | 'process' = 'inline',
   yaml = '',
   options: { readonly attestation?: OpenPackageOptions | undefined; readonly pool?: PoolOptions } = {},
   registryOptions: Pick<RegistryOptions, 'tracing' | 'logger'> = {},
@@ -132,7 +138,7 @@ export async function testRegistry(
   const attestation = options.attestation ?? { verifySignatures: true, trustStore, now: NOW };
   const dir = await mkdtemp(join(tmpdir(), 'forge-registry-'));
   const config = parseConfig(
-    `plugin_manager:\n  plugin_directory: plugins\n  temp_directory: tmp\n  default_timeout: 5s\n  runtime:\n    restart_backoff: 5ms\n${yaml}`,
+    `plugin_manager:\n  plugin_directory: plugins\n  temp_directory: tmp\n  default_timeout: 5s\n  runtime:\n    restart_backoff: 5ms\n${backend === 'process' ? '    backend: process\n' : ''}${yaml}`,
     { name: 'test.yaml', baseDir: dir },
   );
   const telemetry = new TelemetryBus();
@@ -144,7 +150,8 @@ export async function testRegistry(
     telemetry,
     audit,
     attestation,
-    backend: (host) => (backend === 'inline' ? new InlineBackend(host) : new PoolBackend(host, { size: 1, ...options.pool })),
+    // The process backend as the configuration makes it (runtime.backend: process).
+    ...(backend === 'process' ? {} : { backend: (host: BackendHost) => (backend === 'inline' ? new InlineBackend(host) : new PoolBackend(host, { size: 1, ...options.pool })) }),
     ...registryOptions,
   });
   return { registry, events, dir, audit };
