@@ -21,6 +21,7 @@ import { FLAG, STATE, Slot, WORD, writePayload, type ToHost, type ToWorker } fro
 import { POOL_WORKER_URL } from '../pool.js';
 import type { PluginSpec } from '../spec.js';
 import { wasm } from '../../abi/wasm-api.js';
+import { spinWhile } from './relay.js';
 import { ChannelClosed, KIND, encodeFrame, jsonBytes, readFrame, writeFrame, type Frame } from './wire.js';
 
 const IN = 0;
@@ -101,7 +102,7 @@ class SandboxChild {
     slot.writeRequest({ op, plugin, name, length, fuel: frame.bigs[0] ?? 0n, trace: trace === 1 });
     slot.signal(STATE.REQUEST);
     for (;;) {
-      const state = slot.state;
+      const state = spinWhile(slot.header, STATE.HOST_REQUEST, STATE.DONE, STATE.DEAD);
       if (state === STATE.HOST_REQUEST) this.#serveHost();
       else if (state === STATE.DONE) return this.#done();
       else if (state === STATE.DEAD) process.exit(70);
