@@ -17,13 +17,15 @@
  */
 import { ForgeError, silentLogger, toForgeError, type Logger } from '@forgeone/common';
 import { HandleBook } from '../handle-state.js';
-import { CgroupHost, probeIsolation, sweepStaleCgroups, type ConfinedVolume, type ConfinementLimits } from '../linux/index.js';
+import { CgroupHost, probeIsolation, sweepStaleCgroups, type Cgroup, type ConfinedVolume, type ConfinementLimits } from '../linux/index.js';
 import { catalogWith, operatorPolicy } from '../policy.js';
-import { PoolHandle } from '../pool-handle.js';
 import { Job, LanePlugin } from '../pool-job.js';
 import { Lane, type LaneEnv } from '../pool-lane.js';
 import { DEFAULT_SLOT_BYTES, OP } from '../pool-protocol.js';
 import type { BackendHost, IsolationBackend, PluginHandle, PluginSpec, PolicySpec } from '../spec.js';
+import type { PoolHandle } from '../pool-handle.js';
+import { SandboxSlot } from './freezer.js';
+import { ProcessHandle } from './handle.js';
 import { mountsOf, sandboxRuntimePaths, startSandbox, type SandboxEnv } from './sandbox.js';
 
 /** The relay thread each sandbox's lane runs. */
@@ -49,6 +51,8 @@ interface SandboxLane {
   readonly lane: Lane;
   readonly group: string;
   readonly mounts: readonly ConfinedVolume[];
+  /** Its paused plugins and freezer state. */
+  readonly slot: SandboxSlot;
 }
 
 /** Plugins in confined processes. See the module comment. */
@@ -94,6 +98,7 @@ export class ProcessBackend implements IsolationBackend {
         if (entry === undefined) throw new ForgeError('FO_SANDBOX_CLOSED', `sandbox lane ${id} is gone`);
         this.#nextSandbox += 1;
         const channel = await startSandbox(`sandbox-${this.#nextSandbox}`, entry.mounts, this.#sandbox);
+        entry.slot.started(channel.cgroup);
         return {
           data: { fromSandbox: channel.fromSandbox, toSandbox: channel.toSandbox },
           ended: channel.ended,
@@ -146,10 +151,17 @@ export class ProcessBackend implements IsolationBackend {
       this.#closeIfEmpty(entry);
       throw toForgeError(error);
     }
-    const handle = new PoolHandle(record, lane, (closed) => {
-      this.#handles.delete(closed);
-      this.#closeIfEmpty(entry);
-    });
+    const handle = new ProcessHandle(
+      [
+        record,
+        lane,
+        (closed) => {
+          this.#handles.delete(closed);
+          this.#closeIfEmpty(entry);
+        },
+      ],
+      entry.slot,
+    );
     this.#handles.add(handle);
     return handle;
   }
@@ -166,10 +178,13 @@ export class ProcessBackend implements IsolationBackend {
     }
     for (const handle of this.#handles) handle.record.spec = { ...handle.record.spec, policy };
     await Promise.all(
-      [...this.#lanes.values()].map(({ lane }) => {
+      [...this.#lanes.values()].map(async ({ lane, slot }) => {
+        // A frozen sandbox takes its new policy thawed, and is frozen again.
+        await slot.thaw();
         const job = new Job(OP.POLICY, { policy, timeoutMs: 60_000, what: 'policy update' });
         lane.submit(job);
-        return job.promise();
+        await job.promise();
+        await slot.freezeIfAllPaused();
       }),
     );
   }
@@ -186,8 +201,8 @@ export class ProcessBackend implements IsolationBackend {
   }
 
   /** The sandboxes: their group and how many plugins each holds. */
-  sandboxes(): { readonly id: number; readonly group: string; readonly plugins: number; readonly restarts: number }[] {
-    return [...this.#lanes].map(([id, { lane, group }]) => ({ id, group, plugins: lane.plugins.length, restarts: lane.restarts }));
+  sandboxes(): { readonly id: number; readonly group: string; readonly plugins: number; readonly restarts: number; readonly frozen: boolean; readonly cgroup: Cgroup | undefined }[] {
+    return [...this.#lanes].map(([id, { lane, group, slot }]) => ({ id, group, plugins: lane.plugins.length, restarts: lane.restarts, frozen: slot.frozen, cgroup: slot.cgroup }));
   }
 
   #laneFor(spec: PluginSpec): SandboxLane {
@@ -200,9 +215,11 @@ export class ProcessBackend implements IsolationBackend {
     }
     const id = this.#nextLane;
     this.#nextLane += 1;
-    const entry: SandboxLane = { group: this.#groupBy === 'publisher' ? `publisher:${spec.identity.publisher}` : `plugin:${spec.id}`, mounts, lane: undefined as unknown as Lane };
+    const entry = { group: this.#groupBy === 'publisher' ? `publisher:${spec.identity.publisher}` : `plugin:${spec.id}`, mounts } as unknown as { lane: Lane; slot: SandboxSlot } & Omit<SandboxLane, 'lane' | 'slot'>;
+    entry.slot = new SandboxSlot(() => entry.lane.plugins);
     this.#lanes.set(id, entry);
-    (entry as { lane: Lane }).lane = new Lane(id, false, this.#env);
+    // The lane starts its sandbox at once (through prepare, which finds the entry above).
+    entry.lane = new Lane(id, false, this.#env);
     return entry;
   }
 
