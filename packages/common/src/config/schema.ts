@@ -265,6 +265,11 @@ export const runtimeSchema = object({
         'Memory each confined process may use for the runtime on top of sandbox.memory_limit; the cgroup limit is the sum, shared by the plugins of the process.',
       ),
       pids_limit: withDefault(integer({ min: 16, max: 65_536 }), 256, 'Most processes and threads a confined process may have (its cgroup\'s pids limit).'),
+      warm: withDefault(
+        integer({ min: 0, max: 64 }),
+        1,
+        'Confined processes kept started ahead of need: a plugin that needs no directory (no key-value store, volume or preopen) starts in one in milliseconds instead of about half a second. Each idle one costs its memory (docs/sandbox.md, "Costs").',
+      ),
     }),
     {},
     'The process backend (runtime.backend: process).',

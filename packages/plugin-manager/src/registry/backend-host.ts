@@ -32,6 +32,7 @@ export const configuredBackend: BackendFactory = (host, config) => {
   const sandbox = config.sandbox;
   return ProcessBackend.create(host, {
     groupBy: runtime.process.group_by,
+    warm: runtime.process.warm,
     limits: {
       memoryBytes: sandbox.memory_limit + runtime.process.runtime_memory,
       cpuCores: sandbox.cpu_limit,

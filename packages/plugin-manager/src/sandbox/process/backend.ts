@@ -28,6 +28,9 @@ import { SandboxSlot } from './freezer.js';
 import { ProcessHandle } from './handle.js';
 import { mountsOf, sandboxRuntimePaths, startSandbox, type SandboxEnv } from './sandbox.js';
 
+/** The group of a warm sandbox: started with nothing bound, waiting for a plugin that needs no directory. */
+const WARM = 'warm';
+
 /** The relay thread each sandbox's lane runs. */
 export const RELAY_WORKER_URL = new URL('./relay-worker.js', import.meta.url);
 
@@ -41,6 +44,12 @@ export interface ProcessOptions {
   readonly cgroups?: CgroupHost;
   readonly logger?: Logger;
   /**
+   * Sandboxes kept started ahead of need, with nothing bound (default 0; 0 to 64): a plugin
+   * that needs no directory (no key-value store, volume or preopen) loads into one without
+   * paying for bwrap, Node and the worker to start, and another is started behind it.
+   */
+  readonly warm?: number;
+  /**
    * TEST ONLY: the program each sandbox runs instead of the real one (child-main.js), to
    * play a compromised sandbox; it must lie inside ForgeOne's code (a runtime path).
    */
@@ -49,7 +58,8 @@ export interface ProcessOptions {
 
 interface SandboxLane {
   readonly lane: Lane;
-  readonly group: string;
+  /** `plugin:<id>`, `publisher:<name>`, or {@link WARM} for a started sandbox waiting for a plugin. */
+  group: string;
   readonly mounts: readonly ConfinedVolume[];
   /** Its paused plugins and freezer state. */
   readonly slot: SandboxSlot;
@@ -64,6 +74,7 @@ export class ProcessBackend implements IsolationBackend {
   readonly #lanes = new Map<number, SandboxLane>();
   readonly #handles = new Set<PoolHandle>();
   readonly #ownCgroups: boolean;
+  readonly #warm: number;
   #nextLane = 0;
   #nextSandbox = 0;
   #auditBroken = false;
@@ -72,6 +83,7 @@ export class ProcessBackend implements IsolationBackend {
   private constructor(host: BackendHost, options: ProcessOptions, cgroups: CgroupHost | undefined) {
     const logger = options.logger ?? silentLogger;
     this.#groupBy = options.groupBy ?? 'plugin';
+    this.#warm = options.warm ?? 0;
     this.#ownCgroups = options.cgroups === undefined;
     this.#sandbox = { cgroups, limits: options.limits ?? {}, logger, runtimePaths: sandboxRuntimePaths(), ...(options.childScript === undefined ? {} : { script: options.childScript }) };
     this.#sandbox.runtimePaths.catch(() => undefined); // reported by the first start
@@ -114,9 +126,10 @@ export class ProcessBackend implements IsolationBackend {
    * @throws FO_SANDBOX_UNAVAILABLE naming what is missing; FO_SANDBOX_BAD_OPTION
    */
   static async create(host: BackendHost, options: ProcessOptions = {}): Promise<ProcessBackend> {
-    if (options.groupBy !== undefined && options.groupBy !== 'plugin' && options.groupBy !== 'publisher') {
-      throw new ForgeError('FO_SANDBOX_BAD_OPTION', `process options: groupBy must be plugin or publisher, found ${JSON.stringify(options.groupBy)}`, { details: { problems: ['groupBy'] } });
-    }
+    const problems: string[] = [];
+    if (options.groupBy !== undefined && options.groupBy !== 'plugin' && options.groupBy !== 'publisher') problems.push(`groupBy must be plugin or publisher, found ${JSON.stringify(options.groupBy)}`);
+    if (options.warm !== undefined && !(Number.isInteger(options.warm) && options.warm >= 0 && options.warm <= 64)) problems.push(`warm must be an integer from 0 to 64, found ${JSON.stringify(options.warm)}`);
+    if (problems.length > 0) throw new ForgeError('FO_SANDBOX_BAD_OPTION', `process options: ${problems.join('; ')}`, { details: { problems } });
     const probe = await probeIsolation();
     const missing = probe.capabilities.filter((capability) => !capability.ok).map((capability) => `${capability.name} (${capability.detail})`);
     if (!probe.ready) throw new ForgeError('FO_SANDBOX_UNAVAILABLE', `cannot confine plugins on this host: ${missing.join('; ')}`, { details: { missing } });
@@ -125,7 +138,9 @@ export class ProcessBackend implements IsolationBackend {
       await sweepStaleCgroups().catch(() => undefined);
       cgroups = await CgroupHost.open();
     }
-    return new ProcessBackend(host, options, cgroups);
+    const backend = new ProcessBackend(host, options, cgroups);
+    backend.#refill();
+    return backend;
   }
 
   /**
@@ -207,15 +222,29 @@ export class ProcessBackend implements IsolationBackend {
 
   #laneFor(spec: PluginSpec): SandboxLane {
     const mounts = mountsOf(spec);
+    const group = this.#groupBy === 'publisher' ? `publisher:${spec.identity.publisher}` : `plugin:${spec.id}`;
     if (this.#groupBy === 'publisher') {
-      const group = `publisher:${spec.identity.publisher}`;
       for (const entry of this.#lanes.values()) {
         if (entry.group === group && mounts.every((mount) => entry.mounts.some((bound) => bound.host === mount.host && bound.readOnly === mount.readOnly))) return entry;
       }
     }
+    const warm = mounts.length === 0 ? [...this.#lanes.values()].find((entry) => entry.group === WARM) : undefined;
+    const entry = warm ?? this.#newLane(group, mounts);
+    entry.group = group;
+    this.#refill();
+    return entry;
+  }
+
+  /** Starts warm sandboxes until there are as many as asked. */
+  #refill(): void {
+    let warm = [...this.#lanes.values()].filter((entry) => entry.group === WARM).length;
+    for (; warm < this.#warm && !this.#closed; warm += 1) this.#newLane(WARM, []);
+  }
+
+  #newLane(group: string, mounts: readonly ConfinedVolume[]): SandboxLane {
     const id = this.#nextLane;
     this.#nextLane += 1;
-    const entry = { group: this.#groupBy === 'publisher' ? `publisher:${spec.identity.publisher}` : `plugin:${spec.id}`, mounts } as unknown as { lane: Lane; slot: SandboxSlot } & Omit<SandboxLane, 'lane' | 'slot'>;
+    const entry = { group, mounts } as unknown as { lane: Lane; slot: SandboxSlot } & Omit<SandboxLane, 'lane' | 'slot'>;
     entry.slot = new SandboxSlot(() => entry.lane.plugins);
     this.#lanes.set(id, entry);
     // The lane starts its sandbox at once (through prepare, which finds the entry above).

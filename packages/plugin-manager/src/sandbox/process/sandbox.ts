@@ -8,6 +8,7 @@ import { execFile } from 'node:child_process';
 import { closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ForgeError, type Logger } from '@forgeone/common';
@@ -146,6 +147,9 @@ export async function startSandbox(id: string, mounts: readonly ConfinedVolume[]
     closeSync(ends.childIn);
     closeSync(ends.childOut);
     const { hostIn, hostOut } = ends;
+    // A started sandbox does not keep the host's event loop alive (as an idle pool worker does not).
+    box.child.unref();
+    (box.stderr as Readable & { unref?: () => void }).unref?.();
     let stderr = '';
     box.stderr.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString('utf8')).slice(-4096);

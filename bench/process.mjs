@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+// The process backend against its anchors, issue 13's four figures, in one run:
+//  1. start: load a plugin into a warm sandbox (ProcessBackend { warm: 1 }: bwrap, Node and
+//     the worker started ahead) and into a cold one, next to `bwrap --unshare-all /bin/true`
+//     (the floor of a bubblewrap start) and `podman run --rm` when podman and an image exist;
+//  2. call overhead: the same 16-byte echo call into the same plugin on the pool backend
+//     and on the process backend, asynchronous (call) and synchronous (callSync), as ratios;
+//  3. pause + resume: lifecycle('pause') then lifecycle('resume') of a plugin without pause
+//     or resume entry points, so what is timed is the freezer (freeze, poll until FROZEN, thaw);
+//  4. memory: PSS (/proc/PID/smaps_rollup) of every process in the sandboxes' cgroups with
+//     ten idle plugins loaded, one sandbox each (group_by plugin) and one shared sandbox
+//     (group_by publisher), per plugin.
+// Run: npm run build && node bench/process.mjs [ROUNDS]   (default 30)
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PoolBackend } from '../packages/plugin-manager/dist/sandbox/pool.js';
+import { ProcessBackend } from '../packages/plugin-manager/dist/sandbox/process/backend.js';
+import { CORE_GUEST } from '../packages/plugin-manager/dist/sandbox/test-support/guests.js';
+import { RecordingHost, pluginSpec } from '../packages/plugin-manager/dist/sandbox/test-support/specs.js';
+
+const rounds = Number(process.argv[2] ?? 30);
+const stats = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { median: at(0.5), p90: at(0.9), min: sorted[0], max: sorted.at(-1) };
+};
+const show = (label, values, unit = 'ms') => {
+  const s = stats(values);
+  console.log(`  ${label.padEnd(46)} median ${s.median.toFixed(3)} ${unit}  p90 ${s.p90.toFixed(3)}  (min ${s.min.toFixed(3)}, max ${s.max.toFixed(3)})`);
+  return s.median;
+};
+const spec = (id) => pluginSpec(CORE_GUEST, { id, entryPoints: { init: 'init', start: 'start' } });
+const input = new Uint8Array(16);
+
+console.log(`process backend benchmark: ${rounds} rounds, node ${process.version}, ${readFileSync('/proc/loadavg', 'utf8').trim()} (load)`);
+
+// 1. Start.
+console.log('start of a plugin:');
+const warmBackend = await ProcessBackend.create(new RecordingHost(), { warm: 1 });
+const coldBackend = await ProcessBackend.create(new RecordingHost(), { warm: 0 });
+const warm = [];
+const cold = [];
+const bwrap = [];
+await sleep(1500); // the first warm sandbox starts
+for (let i = 0; i < rounds; i += 1) {
+  let t = performance.now();
+  const a = await warmBackend.load(await spec(`warm-${i}`));
+  warm.push(performance.now() - t);
+  t = performance.now();
+  const b = await coldBackend.load(await spec(`cold-${i}`));
+  cold.push(performance.now() - t);
+  t = performance.now();
+  spawnSync('/usr/bin/bwrap', ['--unshare-all', '--ro-bind', '/', '/', '/bin/true']);
+  bwrap.push(performance.now() - t);
+  await a.unload();
+  await b.unload();
+  await sleep(700); // the next warm sandbox starts behind the one taken
+}
+const warmMs = show('into a warm sandbox (target <= 15 ms)', warm);
+show('into a cold sandbox', cold);
+const bwrapMs = show('bwrap --unshare-all /bin/true', bwrap);
+const podman = spawnSync('podman', ['images', '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8' });
+const image = podman.status === 0 ? podman.stdout.split('\n').find((line) => line.trim() !== '') : undefined;
+if (image === undefined) console.log('  podman run --rm: not measured (podman or a local image is missing on this host)');
+else {
+  const times = [];
+  for (let i = 0; i < Math.min(rounds, 10); i += 1) {
+    const t = performance.now();
+    spawnSync('podman', ['run', '--rm', image, 'true']);
+    times.push(performance.now() - t);
+  }
+  show(`podman run --rm ${image} true`, times);
+}
+console.log(`  warm start / bwrap true: ${(warmMs / bwrapMs).toFixed(2)}x`);
+await warmBackend.close();
+await coldBackend.close();
+
+// 2. Call overhead.
+console.log('a 16-byte call, same plugin, same guest:');
+const medians = {};
+for (const [name, make] of [
+  ['pool', (host) => new PoolBackend(host, { size: 1 })],
+  ['process', (host) => ProcessBackend.create(host)],
+]) {
+  const backend = await make(new RecordingHost());
+  const handle = await backend.load(await spec(name));
+  for (let i = 0; i < 500; i += 1) await handle.call('echo', input);
+  const asyncUs = [];
+  const syncUs = [];
+  for (let r = 0; r < rounds; r += 1) {
+    let t = performance.now();
+    for (let i = 0; i < 200; i += 1) await handle.call('echo', input);
+    asyncUs.push(((performance.now() - t) / 200) * 1000);
+    t = performance.now();
+    for (let i = 0; i < 200; i += 1) handle.callSync('echo', input);
+    syncUs.push(((performance.now() - t) / 200) * 1000);
+  }
+  medians[name] = { async: show(`${name}: call (async)`, asyncUs, 'us'), sync: show(`${name}: callSync`, syncUs, 'us') };
+  await backend.close();
+}
+console.log(`  process / pool: async ${(medians.process.async / medians.pool.async).toFixed(2)}x, sync ${(medians.process.sync / medians.pool.sync).toFixed(2)}x (target <= 2x)`);
+
+// 3. Pause + resume.
+console.log('pause + resume (freezer):');
+{
+  const backend = await ProcessBackend.create(new RecordingHost());
+  const handle = await backend.load(await spec('paused'));
+  await handle.lifecycle('init');
+  const times = [];
+  for (let i = 0; i < rounds; i += 1) {
+    const t = performance.now();
+    await handle.lifecycle('pause');
+    await handle.lifecycle('resume');
+    times.push(performance.now() - t);
+  }
+  show('lifecycle pause + resume (target <= 1 ms)', times);
+  await backend.close();
+}
+
+// 4. Memory of ten idle plugins.
+console.log('memory of ten idle plugins (PSS of every process in the sandboxes):');
+const pss = (pid) => {
+  try {
+    return Number(/^Pss:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+};
+for (const groupBy of ['plugin', 'publisher']) {
+  const backend = await ProcessBackend.create(new RecordingHost(), { groupBy });
+  for (let i = 0; i < 10; i += 1) await backend.load(await spec(`idle-${i}`));
+  await sleep(1000);
+  let total = 0;
+  for (const sandbox of backend.sandboxes()) for (const pid of (await sandbox.cgroup?.pids()) ?? []) total += pss(pid);
+  console.log(`  group_by ${groupBy.padEnd(9)} ${backend.sandboxes().length} sandbox(es): ${total.toFixed(1)} MiB, ${(total / 10).toFixed(1)} MiB per plugin (target <= 10 MiB with group_by plugin)`);
+  await backend.close();
+}
