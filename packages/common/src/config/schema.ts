@@ -260,7 +260,7 @@ export const runtimeSchema = object({
         'plugin: one confined process per plugin (strongest). publisher: one per publisher, shared by its plugins that need the same directories (cheaper).',
       ),
       runtime_memory: withDefault(
-        size(32 * MiB, 64 * GiB),
+        size(8 * MiB, 64 * GiB),
         '256MB',
         'Memory each confined process may use for the runtime on top of sandbox.memory_limit; the cgroup limit is the sum, shared by the plugins of the process.',
       ),

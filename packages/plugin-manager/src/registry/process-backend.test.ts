@@ -26,8 +26,8 @@ describe('the registry on the process backend (runtime.backend: process)', () =>
   });
 
   it('kills only the sandbox that goes over its memory cgroup: FO_SANDBOX_MEMORY_LIMIT, the plugin restarts by its policy, its neighbour runs on', async () => {
-    // 160 MiB of cgroup for 128 MiB of wasm memory and a 32 MiB runtime: Node alone needs more than 32.
-    const { registry } = await testRegistry('process', '    process:\n      runtime_memory: 32MB\n  sandbox:\n    memory_limit: 128MB\n');
+    // 136 MiB of cgroup for 128 MiB of wasm memory and an 8 MiB runtime: Node's own heap needs more than 8.
+    const { registry } = await testRegistry('process', '    process:\n      runtime_memory: 8MB\n  sandbox:\n    memory_limit: 128MB\n');
     try {
       const hog = await signedWatPlugin(
         'hog',
@@ -36,8 +36,8 @@ describe('the registry on the process backend (runtime.backend: process)', () =>
           (func (export "forge_alloc") (param i32) (result i32) (i32.const 1024))
           (func (export "forge_free") (param i32 i32))
           (func (export "hog") (param i32 i32) (result i64)
-            (drop (memory.grow (i32.const 2000)))
-            (memory.fill (i32.const 65536) (i32.const 7) (i32.const 130000000))
+            (drop (memory.grow (i32.const 2040)))
+            (memory.fill (i32.const 65536) (i32.const 7) (i32.const 133000000))
             (i64.const 0)))`,
       );
       await registry.startPlugin(await registry.loadPlugin(hog));

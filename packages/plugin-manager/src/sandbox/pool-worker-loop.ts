@@ -31,10 +31,18 @@ import {
 import type { CallerFuel, PluginSpec, PolicySpec } from './spec.js';
 import { fromJsonBytes, jsonBytes } from './process/wire.js';
 
-/** Test hooks; production workers run without any. */
+/** Hooks: a test's, or those of a loop that has no host thread (a sandbox process's). */
 export interface PoolWorkerHooks {
   /** Runs before each call job, with the plugin's id and the export's name. */
   readonly beforeCall?: (plugin: string, exportName: string) => void;
+  /**
+   * Waits for the STATE word to leave `state` (default: Atomics.wait, for a host thread
+   * to write it). A loop serving its host some other way brings the host's next step
+   * into the slot here (sandbox.ts: the next frame).
+   */
+  readonly park?: (state: number) => void;
+  /** Runs after the loop signalled `state` (DONE, HOST_REQUEST): such a loop sends it on. */
+  readonly signalled?: (state: number) => void;
 }
 
 
@@ -74,7 +82,6 @@ class PoolWorker {
 
   /** Serves jobs until the thread is terminated. */
   serve(): never {
-    const header = this.#slot.header;
     this.#slot.markReady();
     for (;;) {
       const state = this.#spin(STATE.REQUEST, STATE.REQUEST);
@@ -82,9 +89,14 @@ class PoolWorker {
       else {
         // Going idle: the host gets the counts of the last calls now, not at the next call.
         this.#outbox.shipCounts(this.#hosted, true, performance.now());
-        Atomics.wait(header, WORD.STATE, state);
+        this.#park(state);
       }
     }
+  }
+
+  #park(state: number): void {
+    if (this.#hooks.park !== undefined) this.#hooks.park(state);
+    else Atomics.wait(this.#slot.header, WORD.STATE, state);
   }
 
   /**
@@ -208,6 +220,7 @@ class PoolWorker {
     this.#outbox.flush();
     this.#slot.flags = flags | (this.#outbox.takePosted() ? FLAG.MESSAGES : 0);
     this.#slot.signal(state);
+    this.#hooks.signalled?.(state);
   }
 
   /** Writes a job's output or error payload; returns the LENGTH word. */
@@ -334,14 +347,13 @@ class PoolWorker {
    */
   #ask(op: number, index: number, name: number, request: Uint8Array, fuel?: CallerFuel): Uint8Array | undefined {
     const slot = this.#slot;
-    const header = slot.header;
     slot.writeRequest({ op, plugin: index, name, length: this.#payload(request), fuel: fuel?.remaining ?? NO_FUEL });
     this.#finish(0, STATE.HOST_REQUEST);
     for (;;) {
       const state = this.#spin(STATE.HOST_REPLY, STATE.REQUEST);
       if (state === STATE.HOST_REPLY) break;
       if (state === STATE.REQUEST) this.#job();
-      else Atomics.wait(header, WORD.STATE, state);
+      else this.#park(state);
     }
     this.#drain();
     const { status, length, charge } = slot.readAnswer();
@@ -362,6 +374,15 @@ function guestSafe(error: unknown): ForgeError {
   if (error instanceof ForgeError) return error;
   const forge = toForgeError(error);
   return new ForgeError('FO_INTERNAL_UNEXPECTED', `a pool worker failed: ${forge.message}`);
+}
+
+/**
+ * Runs the pool worker's loop on this thread, for a host that is not a thread: `hooks.park`
+ * brings each of the host's steps into the slot, `hooks.signalled` sends the loop's on.
+ * Never returns (but by throwing from a hook).
+ */
+export function servePoolWorker(data: PoolWorkerData, hooks: PoolWorkerHooks & Required<Pick<PoolWorkerHooks, 'park' | 'signalled'>>): never {
+  return new PoolWorker(data, hooks).serve();
 }
 
 /**

@@ -1,27 +1,28 @@
 /**
- * The main thread of a confined sandbox process. It hosts the plugins of its sandbox on
- * one pool worker thread (pool-worker-loop.ts, unchanged but for HTTP, which it forwards)
- * and speaks the frame protocol (wire.ts) with the host on descriptors 0 (frames in) and
- * 1 (frames out), both blocking FIFOs: it plays the host's part for its worker (writing
- * jobs into the slot, answering host requests) and turns each step into frames.
+ * The main thread of a confined sandbox process: it runs the pool worker's loop
+ * (pool-worker-loop.ts, unchanged but for HTTP, which it forwards) on this one thread,
+ * and plays the host's part through frames (wire.ts) on descriptors 0 (frames in) and 1
+ * (frames out), both blocking FIFOs. Where a pool worker parks until its host thread
+ * writes the slot, this loop reads the host's next frame and writes it into the slot
+ * itself; where a pool worker signals its host, this loop sends the step as frames.
  *
  * ```
- * host relay                 this thread                     pool worker
- *   JOB        ->              slot REQUEST          ->        runs the job
- *   <- HOST                    <- slot HOST_REQUEST             (needs the host)
- *   REPLY (or a nested JOB) ->  slot HOST_REPLY       ->
- *   <- TELEMETRY, TRACE, DONE  <- port + slot DONE
+ * host relay                 this thread (pool worker loop)
+ *   JOB        ->              slot REQUEST, the job runs
+ *   <- HOST                    (the plugin needs the host) slot HOST_REQUEST
+ *   REPLY (or a nested JOB) ->  slot HOST_REPLY (or REQUEST)
+ *   <- TELEMETRY, TRACE, DONE  slot DONE
  * ```
  *
- * Nothing here is trusted by the host: it checks every frame (relay.ts).
+ * One thread, no worker: a sandbox costs one V8 isolate. Nothing here is trusted by the
+ * host: it checks every frame (relay.ts).
  */
 import { deserialize } from 'node:v8';
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { FLAG, STATE, Slot, WORD, writePayload, type ToHost, type ToWorker } from '../pool-protocol.js';
-import { POOL_WORKER_URL } from '../pool.js';
-import type { PluginSpec } from '../spec.js';
+import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { wasm } from '../../abi/wasm-api.js';
-import { spinWhile } from './relay.js';
+import { FLAG, STATE, Slot, writePayload, type PoolWorkerData, type ToHost, type ToWorker } from '../pool-protocol.js';
+import { servePoolWorker } from '../pool-worker-loop.js';
+import type { PluginSpec } from '../spec.js';
 import { ChannelClosed, KIND, encodeFrame, jsonBytes, readFrame, writeFrame, type Frame } from './wire.js';
 
 const IN = 0;
@@ -35,13 +36,14 @@ export type ToSandbox =
   | { readonly type: 'policy'; readonly policy: PluginSpec['policy'] }
   | { readonly type: 'auditBroken' };
 
-/** Slot bytes of the sandbox's worker: payloads larger than this cross its port. */
+/** Slot bytes: payloads larger than this cross the in-thread port. */
 const SLOT_BYTES = 1024 * 1024;
 
-class SandboxChild {
-  readonly #slot = new Slot(Slot.allocate(SLOT_BYTES));
+class SandboxHost {
+  readonly slot = new Slot(Slot.allocate(SLOT_BYTES));
+  /** The loop's port is the other end: what is posted here, it reads synchronously, and the other way round. */
   readonly #port: MessagePort;
-  readonly #worker: Worker;
+  readonly data: PoolWorkerData;
   readonly #payloads: Uint8Array[] = [];
   readonly #telemetry: unknown[] = [];
   #trace: ToHost | undefined;
@@ -49,26 +51,29 @@ class SandboxChild {
   constructor() {
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
-    this.#worker = new Worker(POOL_WORKER_URL, {
-      name: 'forge-sandbox-worker',
-      workerData: { slot: this.#slot.buffer, port: port2, spinUs: 50, forwardHttp: true },
-      transferList: [port2],
-    });
-    this.#worker.on('error', () => process.exit(70));
-    this.#worker.on('exit', () => process.exit(70));
+    this.data = { slot: this.slot.buffer, port: port2, spinUs: 0, forwardHttp: true };
   }
 
-  /** Waits for the worker, says READY, then serves frames until the host closes the channel. */
-  run(): void {
-    while (!this.#slot.ready) Atomics.wait(this.#slot.header, WORD.READY, 0, 50);
-    writeFrame(OUT, encodeFrame(KIND.READY, [], []));
-    for (;;) this.#top(readFrame(IN));
+  /** Host requests sent and not answered yet (a nested job's may come in between). */
+  #asking = 0;
+
+  /** The loop waits in `state`: read frames until one moves the slot on. */
+  park(state: number): void {
+    for (;;) {
+      const frame = readFrame(IN);
+      if (frame.kind === KIND.MSG) this.#message(frame.payload);
+      else if (frame.kind === KIND.JOB) return this.#job(frame);
+      else if (frame.kind === KIND.REPLY && this.#asking > 0) {
+        this.#asking -= 1;
+        return this.#reply(frame);
+      } else throw new Error(`sandbox: frame kind ${frame.kind} while the slot is in state ${state}`);
+    }
   }
 
-  #top(frame: Frame): void {
-    if (frame.kind === KIND.MSG) this.#message(frame.payload);
-    else if (frame.kind === KIND.JOB) this.#job(frame);
-    else throw new Error(`sandbox: unexpected frame kind ${frame.kind}`);
+  /** The loop signalled `state`: send it to the host. */
+  signalled(state: number): void {
+    if (state === STATE.HOST_REQUEST) this.#hostRequest();
+    else if (state === STATE.DONE) this.#done();
   }
 
   #message(payload: Uint8Array): void {
@@ -85,7 +90,7 @@ class SandboxChild {
         this.#post(message);
         break;
       case 'auditBroken':
-        this.#slot.markAuditBroken();
+        this.slot.markAuditBroken();
         break;
     }
   }
@@ -94,25 +99,23 @@ class SandboxChild {
     this.#port.postMessage(message, transfer);
   }
 
-  /** Runs a job on the worker and answers it (nested jobs arrive while it waits for a reply). */
   #job(frame: Frame): void {
     const [op = 0, plugin = 0, name = 0, trace = 0] = frame.ints;
-    const slot = this.#slot;
+    const slot = this.slot;
     const length = writePayload(slot, (message, transfer) => this.#post(message, transfer), frame.payload.slice());
     slot.writeRequest({ op, plugin, name, length, fuel: frame.bigs[0] ?? 0n, trace: trace === 1 });
-    slot.signal(STATE.REQUEST);
-    for (;;) {
-      const state = spinWhile(slot.header, STATE.HOST_REQUEST, STATE.DONE, STATE.DEAD);
-      if (state === STATE.HOST_REQUEST) this.#serveHost();
-      else if (state === STATE.DONE) return this.#done();
-      else if (state === STATE.DEAD) process.exit(70);
-      else Atomics.wait(slot.header, WORD.STATE, state);
-    }
+    slot.settle(STATE.REQUEST);
   }
 
-  /** Reads what the worker posted when it says it did: telemetry, large payloads, a trace. */
+  #reply(frame: Frame): void {
+    const slot = this.slot;
+    const length = writePayload(slot, (message, transfer) => this.#post(message, transfer), frame.payload.slice());
+    slot.writeAnswer({ status: frame.ints[0] ?? 0, length, charge: frame.bigs[0] ?? 0n });
+    slot.settle(STATE.HOST_REPLY);
+  }
+
+  /** Reads what the loop posted: telemetry, large payloads, a trace. */
   #drain(): void {
-    if ((this.#slot.flags & FLAG.MESSAGES) === 0) return;
     for (let received = receiveMessageOnPort(this.#port); received !== undefined; received = receiveMessageOnPort(this.#port)) {
       const message = received.message as ToHost;
       if (message.type === 'payload') this.#payloads.push(message.bytes);
@@ -122,39 +125,26 @@ class SandboxChild {
   }
 
   #take(length: number): Uint8Array {
-    const payload = length < 0 ? (this.#payloads.shift() ?? EMPTY) : this.#slot.data.slice(0, length);
+    const payload = length < 0 ? (this.#payloads.shift() ?? EMPTY) : this.slot.data.slice(0, length);
     this.#payloads.length = 0;
     return payload;
   }
 
   #flushTelemetry(): void {
     if (this.#telemetry.length === 0) return;
-    const items = this.#telemetry.splice(0);
-    writeFrame(OUT, encodeFrame(KIND.TELEMETRY, [], [], jsonBytes(items)));
+    writeFrame(OUT, encodeFrame(KIND.TELEMETRY, [], [], jsonBytes(this.#telemetry.splice(0))));
   }
 
-  #serveHost(): void {
-    const slot = this.#slot;
+  #hostRequest(): void {
     this.#drain();
     this.#flushTelemetry();
-    const request = slot.readRequest();
+    const request = this.slot.readRequest();
+    this.#asking += 1;
     writeFrame(OUT, encodeFrame(KIND.HOST, [request.op, request.plugin, request.name], [request.fuel], this.#take(request.length)));
-    slot.settle(STATE.BUSY);
-    for (;;) {
-      const frame = readFrame(IN);
-      if (frame.kind === KIND.REPLY) {
-        const [status = 0] = frame.ints;
-        const length = writePayload(slot, (message, transfer) => this.#post(message, transfer), frame.payload.slice());
-        slot.writeAnswer({ status, length, charge: frame.bigs[0] ?? 0n });
-        slot.signal(STATE.HOST_REPLY);
-        return;
-      }
-      this.#top(frame);
-    }
   }
 
   #done(): void {
-    const slot = this.#slot;
+    const slot = this.slot;
     this.#drain();
     this.#flushTelemetry();
     const answer = slot.readAnswer();
@@ -168,10 +158,12 @@ class SandboxChild {
   }
 }
 
-/** Runs this process as a sandbox's main thread. Returns (exit 0) when the host closes the channel. */
+/** Runs this process as a sandbox's main thread. Exits 0 when the host closes the channel. */
 export function runSandboxChild(): void {
   try {
-    new SandboxChild().run();
+    const host = new SandboxHost();
+    writeFrame(OUT, encodeFrame(KIND.READY, [], []));
+    servePoolWorker(host.data, { park: (state) => host.park(state), signalled: (state) => host.signalled(state) });
   } catch (error) {
     if (error instanceof ChannelClosed) process.exit(0);
     process.stderr.write(`forge sandbox: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -26,6 +26,7 @@ import { PolicyCache, registeredSpec } from '../policy.js';
 import { FLAG, HOST_OP, NO_FUEL, OP, STATE, STATUS, Slot, WORD, errorBytes, text, writePayload, type PoolWorkerData, type ToWorker } from '../pool-protocol.js';
 import { WorkerOutbox } from '../pool-worker-outbox.js';
 import type { PluginSpec } from '../spec.js';
+import { spinWhile } from './spin.js';
 import { checkHop, checkTelemetry, checkTrace, type SandboxPlugins } from './child-input.js';
 import type { ToSandbox } from './child.js';
 import { ChannelClosed, KIND, encodeFrame, jsonBytes, readFrame, violation, writeFrame, type Frame } from './wire.js';
@@ -308,23 +309,6 @@ class Relay implements SandboxPlugins {
     slot.settle(STATE.BUSY);
     return { status, answer, charge };
   }
-}
-
-/** How long a waiting thread reads its slot before it parks, in ms: the next step usually comes within microseconds, and a parked thread takes 10-50 us to wake. */
-const SPIN_MS = 0.05;
-
-/**
- * Reads the STATE word until it is one of `wanted` or the spin budget runs out.
- * @returns the last state read
- */
-export function spinWhile(header: Int32Array, ...wanted: number[]): number {
-  let state = Atomics.load(header, WORD.STATE);
-  const until = performance.now() + SPIN_MS;
-  for (let round = 1; !wanted.includes(state); round += 1) {
-    if ((round & 63) === 0 && performance.now() >= until) break;
-    state = Atomics.load(header, WORD.STATE);
-  }
-  return state;
 }
 
 function denied(call: string): ForgeError {
