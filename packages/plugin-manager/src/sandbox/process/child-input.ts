@@ -16,6 +16,14 @@ import { fromJsonBytes, violation } from './wire.js';
 /** Longest string field the host takes from a sandbox (reasons, messages, paths), in UTF-16 units. */
 const MAX_TEXT = 64 * 1024;
 
+/**
+ * The header limits a plugin's own forge.http_request is held to (decodeHttpRequest,
+ * syscall/http-request.ts): a hop from a compromised sandbox gets no looser ones.
+ */
+const MAX_HOP_HEADERS = 64;
+const MAX_HOP_HEADER_VALUE = 8192;
+const HOP_HEADER_VALUE = /^[\t\x20-\x7e]*$/;
+
 type Json = Record<string, unknown>;
 
 function object(value: unknown, what: string): Json {
@@ -173,13 +181,14 @@ export function checkHop(payload: Uint8Array, limits: HttpLimits, explicit: Expl
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw violation('http hop.url: expected http or https');
   const headers = hop['headers'];
-  if (!Array.isArray(headers) || headers.length > 256) throw violation('http hop.headers: expected at most 256 pairs');
+  if (!Array.isArray(headers) || headers.length > MAX_HOP_HEADERS) throw violation(`http hop.headers: expected at most ${MAX_HOP_HEADERS} pairs`);
   const pairs = headers.map((pair, i): [string, string] => {
     if (!Array.isArray(pair) || pair.length !== 2) throw violation(`http hop.headers[${i}]: expected a name and a value`);
     const name = text(pair[0], `http hop.headers[${i}][0]`, 256);
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || FORBIDDEN_REQUEST_HEADERS.has(name.toLowerCase())) throw violation(`http hop.headers[${i}]: ${JSON.stringify(name.slice(0, 64))} may not be sent`);
-    const value = text(pair[1], `http hop.headers[${i}][1]`, 16 * 1024);
-    if (/[\r\n\0]/.test(value)) throw violation(`http hop.headers[${i}]: a value must not hold CR, LF or NUL`);
+    const value = text(pair[1], `http hop.headers[${i}][1]`, MAX_HOP_HEADER_VALUE);
+    // SECURITY: printable ASCII and tabs only, so no CR, LF or NUL can split the request.
+    if (!HOP_HEADER_VALUE.test(value)) throw violation(`http hop.headers[${i}]: a value must be printable ASCII or tabs`);
     return [name, value];
   });
   const body = bytes(hop['body'], 'http hop.body');

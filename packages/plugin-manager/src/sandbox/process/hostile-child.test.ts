@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, it, type TestContext } from 'node:test';
+import type { ErrorCode } from '@forgeone/common';
+import { rejectsWithCode } from '@forgeone/common/testing';
+import { CORE_GUEST } from '../test-support/guests.js';
+import { RecordingHost, pluginSpec } from '../test-support/specs.js';
+import { ProcessBackend } from './backend.js';
+
+// Needs bubblewrap, user namespaces and writable cgroups, as backend.test.ts.
+const SCRIPT = fileURLToPath(new URL('./test-support/hostile-child.js', import.meta.url));
+
+let next = 0;
+
+/** The pids of processes running the hostile program (the sandbox's, seen from the host). */
+function hostilePids(): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'latin1').split('\0').includes(SCRIPT)) pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+/** Waits until no hostile sandbox runs (killing is asynchronous), failing after 20 s. */
+async function assertNoSandboxLeft(): Promise<void> {
+  for (let waited = 0; hostilePids().length > 0; waited += 50) {
+    if (waited > 20_000) assert.deepEqual(hostilePids(), [], 'the sandbox process still runs');
+    await sleep(50);
+  }
+}
+
+async function setup(t: TestContext): Promise<{ backend: ProcessBackend; host: RecordingHost }> {
+  const host = new RecordingHost();
+  const backend = await ProcessBackend.create(host, { childScript: SCRIPT });
+  t.after(() => backend.close());
+  return { backend, host };
+}
+
+/** Loads a plugin whose sandbox makes `move`, expecting the load to fail with `code`. */
+async function hostileLoad(t: TestContext, move: string, code: ErrorCode): Promise<{ backend: ProcessBackend; host: RecordingHost; id: string }> {
+  const { backend, host } = await setup(t);
+  next += 1;
+  const id = `hostile-${move}-${next}`;
+  await rejectsWithCode(backend.load(await pluginSpec(CORE_GUEST, { id })), code, move);
+  assert.deepEqual(backend.sandboxes(), [], 'the failed sandbox is no longer the backend’s');
+  await assertNoSandboxLeft();
+  return { backend, host, id };
+}
+
+function protocolAudits(host: RecordingHost, id: string): [string, string | undefined, boolean][] {
+  return host.auditOf(id).filter(([action]) => action === 'sandbox.protocol');
+}
+
+describe('process backend against a compromised sandbox', () => {
+  it('kills a sandbox that reports telemetry for a plugin it does not host, and audits the violation', async (t) => {
+    const { host, id } = await hostileLoad(t, 'foreign', 'FO_SANDBOX_PROTOCOL_VIOLATION');
+    assert.deepEqual(protocolAudits(host, id), [['sandbox.protocol', undefined, false]]);
+    assert.deepEqual(host.auditOf('someone-else'), [], 'nothing reaches the audit log in the other plugin’s name');
+    const reason = host.audits.find((entry) => entry.action === 'sandbox.protocol')?.reason ?? '';
+    assert.match(reason, /does not host/);
+  });
+
+  it('kills a sandbox that sends a 4 GiB length prefix, without reading it', async (t) => {
+    const { host, id } = await hostileLoad(t, 'huge', 'FO_SANDBOX_PROTOCOL_VIOLATION');
+    assert.deepEqual(protocolAudits(host, id), [['sandbox.protocol', undefined, false]]);
+    assert.match(host.audits.find((entry) => entry.action === 'sandbox.protocol')?.reason ?? '', /4294967295 bytes/);
+  });
+
+  it('kills a sandbox that asks the host for a plugin slot it was not given', async (t) => {
+    const { host, id } = await hostileLoad(t, 'slot', 'FO_SANDBOX_PROTOCOL_VIOLATION');
+    assert.deepEqual(protocolAudits(host, id), [['sandbox.protocol', undefined, false]]);
+    assert.equal(
+      host.audits.some((entry) => entry.action === 'forge.http_request'),
+      false,
+      'no hop was decided',
+    );
+  });
+
+  it('kills a sandbox that answers a job with flags the protocol does not define', async (t) => {
+    const { host, id } = await hostileLoad(t, 'flags', 'FO_SANDBOX_PROTOCOL_VIOLATION');
+    assert.deepEqual(protocolAudits(host, id), [['sandbox.protocol', undefined, false]]);
+  });
+
+  it('kills a sandbox that sends a host-to-sandbox frame kind during a job', async (t) => {
+    const { host, id } = await hostileLoad(t, 'kind', 'FO_SANDBOX_PROTOCOL_VIOLATION');
+    assert.deepEqual(protocolAudits(host, id), [['sandbox.protocol', undefined, false]]);
+  });
+
+  it('fails the job with FO_SANDBOX_WORKER_FAILED when the sandbox exits mid-job, with no protocol audit', async (t) => {
+    const { host, id } = await hostileLoad(t, 'exit', 'FO_SANDBOX_WORKER_FAILED');
+    assert.deepEqual(protocolAudits(host, id), []);
+  });
+
+  it('drops a sandbox’s forged allowed entries for calls the host decides, and keeps its denials', async (t) => {
+    const { backend, host } = await setup(t);
+    next += 1;
+    const id = `hostile-forge-${next}`;
+    await backend.load(await pluginSpec(CORE_GUEST, { id }));
+    assert.deepEqual(host.auditOf(id), [['forge.http_request', 'evil.example', false]]);
+    assert.equal(backend.sandboxes().length, 1);
+    // The process check of the other tests sees a live sandbox, so its "gone" means gone.
+    assert.notDeepEqual(hostilePids(), [], 'the running sandbox is found by its program');
+    await backend.close();
+    await assertNoSandboxLeft();
+  });
+});

@@ -1,0 +1,54 @@
+/**
+ * TEST ONLY: a program that plays a compromised sandbox (ProcessBackend's `childScript`).
+ * It says READY like the real one, reads the host's frames, and answers the first job
+ * (a plugin's LOAD) with the hostile move its plugin's id names (the id's second word,
+ * `hostile-<move>-...`), then blocks reading, so that what the host sees is the move
+ * itself and not the end of the channel (but for `exit`).
+ */
+import { deserialize } from 'node:v8';
+import { KIND, encodeFrame, jsonBytes, readFrame, writeFrame } from '../wire.js';
+
+const IN = 0;
+const OUT = 1;
+
+/** The hostile moves, by name. */
+const MOVES: Readonly<Record<string, (id: string) => void>> = {
+  // Telemetry attributed to a plugin this sandbox does not host.
+  foreign: () => writeFrame(OUT, encodeFrame(KIND.TELEMETRY, [], [], jsonBytes([{ kind: 'audit', plugin: 'someone-else', entry: { plugin: 'someone-else', action: 'forge.kv_get', allowed: false, reason: 'forged' } }]))),
+  // A length prefix of 4 GiB - 1 with a few bytes after it.
+  huge: () => {
+    const prefix = Buffer.alloc(4);
+    prefix.writeUInt32LE(0xffff_ffff, 0);
+    writeFrame(OUT, Buffer.concat([prefix, Buffer.from([KIND.MSG, 1, 2, 3])]));
+  },
+  // A host request (an HTTP hop) for a plugin slot the sandbox was never given.
+  slot: () => writeFrame(OUT, encodeFrame(KIND.HOST, [3, 99, 0], [0n], jsonBytes({ method: 'GET', url: 'http://127.0.0.1/', headers: [], body: new Uint8Array(0), timeoutMs: 1000, redirectsFollowed: false }))),
+  // A job answer with flags the protocol does not define.
+  flags: () => writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0x100, 0, 1], [0n, 0n])),
+  // A frame of a host-to-sandbox kind.
+  kind: () => writeFrame(OUT, encodeFrame(KIND.JOB, [1, 0, 0, 0], [0n])),
+  // The sandbox dies in the middle of the job.
+  exit: () => process.exit(3),
+  // Forged "allowed" audit entries for calls the host decides (and a denial), then a normal answer.
+  forge: (id) => {
+    const entry = (action: string, allowed: boolean): unknown => ({ kind: 'audit', plugin: id, entry: { plugin: id, action, resource: 'evil.example', allowed, reason: 'forged by the sandbox' } });
+    writeFrame(OUT, encodeFrame(KIND.TELEMETRY, [], [], jsonBytes([entry('forge.http_request', true), entry('forge.http_request', false)])));
+    writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1], [0n, 0n]));
+  },
+};
+
+let id = '';
+let moved = false;
+writeFrame(OUT, encodeFrame(KIND.READY, [], []));
+for (;;) {
+  const frame = readFrame(IN);
+  if (frame.kind === KIND.MSG) {
+    const message = deserialize(frame.payload) as { type: string; spec?: { id: string } };
+    if (message.type === 'load' && message.spec !== undefined) id = message.spec.id;
+  } else if (frame.kind === KIND.JOB && !moved) {
+    moved = true;
+    const move = MOVES[id.split('-')[1] ?? ''];
+    if (move === undefined) process.exit(64);
+    move(id);
+  }
+}
