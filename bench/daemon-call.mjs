@@ -38,7 +38,7 @@ const [rounds = 21, perRound = 200] = args.filter((arg) => !arg.startsWith('--')
 const input = Buffer.from('ForgeOne');
 const expected = 'Hello, ForgeOne!';
 
-const dir = await signingWorkspace('forge-bench-daemon-', `${daemonTable('127.0.0.1:0')}${inline ? '  runtime:\n    backend: inline\n' : ''}`);
+const dir = await signingWorkspace('forge-bench-daemon-', `${daemonTable('127.0.0.1:0')}${inline ? '  runtime:\n    backend: inline\n' : ''}`, '', inline ? '    namespace_isolation: false\n' : '');
 const config = await loadConfigFile(join(dir, 'plugin-manager.yaml'));
 const state = DaemonState.open(config.daemon.database);
 const token = new Tokens(state.db).create('bench', 'operator').token;

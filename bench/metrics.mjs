@@ -35,7 +35,7 @@ const wasm = await readFile(join(sample, 'plugin.wasm'));
 const toml = await readFile(join(sample, 'plugin.toml'), 'utf8');
 
 const config = parseConfig(
-  `plugin_manager:\n  plugin_directory: plugins\n  temp_directory: tmp\n  max_plugins: ${Math.max(count, 1000)}\n  security:\n    verify_signatures: false\n  runtime:\n    backend: pool\n`,
+  `plugin_manager:\n  plugin_directory: plugins\n  temp_directory: tmp\n  max_plugins: ${Math.max(count, 1000)}\n  security:\n    verify_signatures: false\n    namespace_isolation: false\n  runtime:\n    backend: pool\n`,
   { name: 'bench.yaml', baseDir: dir },
 );
 const registry = await PluginRegistry.create(config, { configDir: dir, audit: false });

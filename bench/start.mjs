@@ -28,7 +28,7 @@ const packed = await packDirectory(fileURLToPath(new URL('../examples/sample-plu
 const signed = await signPackage(packed.bytes, { key: publisher, certificate: certificate.der });
 
 const config = parseConfig(
-  'plugin_manager:\n  plugin_directory: plugins\n  temp_directory: tmp\n  security:\n    trust_store: trust.pem\n  runtime:\n    backend: pool\n    pool_size: 1\n',
+  'plugin_manager:\n  plugin_directory: plugins\n  temp_directory: tmp\n  security:\n    trust_store: trust.pem\n    namespace_isolation: false\n  runtime:\n    backend: pool\n    pool_size: 1\n',
   { name: 'bench.yaml', baseDir: dir },
 );
 const verification = { verifySignatures: true, trustStore: TrustStore.create({ roots: [root.certificate] }) };

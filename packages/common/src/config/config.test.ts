@@ -252,3 +252,28 @@ describe('configuration: policy', () => {
     );
   });
 });
+
+describe('security.namespace_isolation means what it says', () => {
+  it('defaults to every plugin confined: runtime.backend auto with namespace_isolation true', () => {
+    const config = parseConfig('plugin_manager: {}\n', source);
+    assert.deepEqual([config.runtime.backend, config.security.namespace_isolation, config.runtime.process.group_by, config.runtime.process.warm], ['auto', true, 'plugin', 1]);
+  });
+
+  it('refuses a backend that runs plugins in the host process while namespace_isolation is true, and the process backend without it', () => {
+    for (const backend of ['inline', 'pool']) {
+      const issues = issuesOf(`plugin_manager:\n  runtime:\n    backend: ${backend}\n`);
+      assert.deepEqual(
+        issues.map((issue) => [issue.path, issue.found, issue.line]),
+        [['plugin_manager.runtime.backend', JSON.stringify(backend), 3]],
+      );
+      assert.match(issues[0]?.expected ?? '', /namespace_isolation/);
+    }
+    const issues = issuesOf('plugin_manager:\n  security:\n    namespace_isolation: false\n  runtime:\n    backend: process\n');
+    assert.deepEqual(issues.map((issue) => [issue.path, issue.found]), [['plugin_manager.security.namespace_isolation', 'false']]);
+  });
+
+  it('takes inline and pool once namespace_isolation is false', () => {
+    const config = parseConfig('plugin_manager:\n  security:\n    namespace_isolation: false\n  runtime:\n    backend: pool\n', source);
+    assert.equal(config.runtime.backend, 'pool');
+  });
+});

@@ -63,9 +63,10 @@ export function parseConfig(text: string, source: ConfigSource, options: ConfigO
     throw new ForgeError('FO_CONFIG_SYNTAX', `${source.name}: ${(error as Error).message}`, { details: { file: source.name }, cause: error });
   }
   const result = validate(configFileSchema, options.statePaths === undefined ? (data ?? {}) : withStateDefaults(data ?? {}, options.statePaths));
-  if (!result.ok) {
+  const found = result.ok ? crossFieldIssues(result.value.plugin_manager) : result.issues;
+  if (!result.ok || found.length > 0) {
     // In file order, so a user fixes them top to bottom; issues without a line go last.
-    const issues: ConfigIssue[] = result.issues
+    const issues: ConfigIssue[] = found
       .map((issue) => ({ ...issue, ...locate(doc, lineCounter, issue.path), ...suggest(issue) }))
       .sort((a, b) => (a.line ?? Number.MAX_SAFE_INTEGER) - (b.line ?? Number.MAX_SAFE_INTEGER));
     const lines = issues.map(
@@ -98,6 +99,19 @@ export function parseConfig(text: string, source: ConfigSource, options: ConfigO
       ),
     },
   };
+}
+
+/** Rules between keys, which the schema checks one by one: namespace_isolation means what it says. */
+function crossFieldIssues(config: ForgeConfig): Issue[] {
+  const backend = config.runtime.backend;
+  const isolation = config.security.namespace_isolation;
+  if ((backend === 'inline' || backend === 'pool') && isolation) {
+    return [{ path: 'plugin_manager.runtime.backend', expected: 'auto or process while security.namespace_isolation is true (set it to false to run plugins in the host process)', found: JSON.stringify(backend) }];
+  }
+  if (backend === 'process' && !isolation) {
+    return [{ path: 'plugin_manager.security.namespace_isolation', expected: 'true with runtime.backend: process, which runs plugins only confined', found: 'false' }];
+  }
+  return [];
 }
 
 /**

@@ -147,7 +147,7 @@ export const securitySchema = object({
   namespace_isolation: withDefault(
     boolean(),
     true,
-    'Run plugins that use the process backend inside Linux namespaces.',
+    'Run every plugin confined: in a sandbox process (runtime.backend auto or process) with its own Linux namespaces, seccomp filter and cgroup. When the host cannot confine (forge doctor says why), plugins do not start (FO_SANDBOX_UNAVAILABLE). false allows the inline and pool backends, which run plugins in the host process.',
   ),
   trust_store: withDefault(
     path,
@@ -247,9 +247,9 @@ export const policySchema = object({
 /** `plugin_manager.runtime`: where plugins run and what happens when they fail. */
 export const runtimeSchema = object({
   backend: withDefault(
-    oneOf(['inline', 'pool', 'process'] as const),
-    'pool',
-    'inline: on the host thread (lowest latency, no preemption but fuel). pool: many plugins per worker thread. process: each plugin (or each publisher\'s plugins) in a confined Linux process: namespaces, seccomp, a cgroup with memory_limit, cpu_limit and process.pids_limit, RLIMIT_NOFILE (Linux with bubblewrap and user namespaces; needs security.namespace_isolation; see docs/sandbox.md).',
+    oneOf(['auto', 'inline', 'pool', 'process'] as const),
+    'auto',
+    'auto: process when security.namespace_isolation is true, else pool. inline: on the host thread (lowest latency, no preemption but fuel). pool: many plugins per worker thread. inline and pool run plugins in the host process, so they need security.namespace_isolation: false. process: each plugin (or each publisher\'s plugins) in a confined Linux process: namespaces, seccomp, a cgroup with memory_limit, cpu_limit and process.pids_limit, RLIMIT_NOFILE (Linux with bubblewrap and user namespaces; needs security.namespace_isolation; see docs/sandbox.md).',
   ),
   pool_size: withDefault(integer({ min: 0, max: 1024 }), 0, 'Worker threads in the pool; 0 means one per CPU core.'),
   process: withDefault(

@@ -13,7 +13,7 @@ import { daemonTable, spawnDaemon, type DaemonProcess } from '../test-support/da
 import { signedSample } from '../test-support/daemon.js';
 import { signedHostilePlugin } from '../test-support/hostile-plugin.js';
 import { signedVariant, verifyWorkspaceAudit } from '../test-support/sample-variants.js';
-import { signingWorkspace } from '../test-support/workspace.js';
+import { CONFINED, signingWorkspace } from '../test-support/workspace.js';
 import { call, send } from './client.js';
 import { pause } from '../test-support/raw-http.js';
 
@@ -37,7 +37,8 @@ function auditLines(dir: string): Record<string, unknown>[] {
 
 describe('forge daemon on SIGTERM', () => {
   it('exits 0 after stopping plugins dependents first and checkpointing the audit log; a restart brings back the running and paused ones', { timeout: 180_000 }, async () => {
-    const dir = await signingWorkspace('forge-sigterm-', daemonTable());
+    // The default backend: every plugin in a confined sandbox process.
+    const dir = await signingWorkspace('forge-sigterm-', daemonTable(), '', CONFINED);
     let daemon = await spawnDaemon(dir);
     try {
       const socket = { socket: daemon.socket };
@@ -91,7 +92,8 @@ describe('forge daemon on SIGTERM', () => {
 
   it('takes a second signal during the stop in stride (Ctrl-C reaches the group, a supervisor passes its own on), and a third exits at once', { timeout: 180_000 }, async () => {
     // Fuel enough for the spin to last until its 60 s timeout.
-    const dir = await signingWorkspace('forge-signals-', `${daemonTable()}  runtime:\n    fuel_per_call: 9000000000000\n`);
+    // Confined: a forced exit must not wait for the relay threads blocked reading their sandboxes.
+    const dir = await signingWorkspace('forge-signals-', `${daemonTable()}  runtime:\n    fuel_per_call: 9000000000000\n`, '', CONFINED);
     let daemon = await spawnDaemon(dir);
     await call({ socket: daemon.socket }, { method: 'POST', path: '/v1/plugins?start=true', bytes: await readFile(await signedSample(dir)) });
     daemon.child.kill('SIGINT');

@@ -6,13 +6,22 @@ import { caIssue } from '../cli/commands/ca/issue.js';
 import { keygen } from '../cli/commands/key/keygen.js';
 import { cliFor } from './cli.js';
 
+/** `securityYaml` for plugins on the worker pool, in the host process. */
+export const POOLED = '    namespace_isolation: false\n';
+/** `securityYaml` for the default: every plugin in a confined sandbox process. */
+export const CONFINED = '';
+
 /**
  * A directory with a forge-made root CA (`root/`), a publisher key and certificate
  * (`publisher.key`, `publisher.pem`), the root in a trust store (`trust/roots/`), and
  * `plugin-manager.yaml` using `plugins/`, that trust store and an audit log in `audit/`,
- * plus `extraYaml` (lines inside the plugin_manager table) and `auditYaml` (lines inside its audit table).
+ * plus `extraYaml` (lines inside the plugin_manager table), `auditYaml` (lines inside its audit table)
+ * and `securityYaml` (lines inside its security table). By default plugins run on the pool
+ * (`namespace_isolation: false`): most daemon tests are about the daemon, and a confined
+ * sandbox costs half a second to start on two cores; tests of the default, confined
+ * backend pass `CONFINED`.
  */
-export async function signingWorkspace(prefix: string, extraYaml = '', auditYaml = ''): Promise<string> {
+export async function signingWorkspace(prefix: string, extraYaml = '', auditYaml = '', securityYaml = POOLED): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   const { ok } = cliFor([caInit, caIssue, keygen]);
   await ok(dir, 'ca', 'init', '--out', 'root', '--name', 'ACME Root CA');
@@ -22,6 +31,6 @@ export async function signingWorkspace(prefix: string, extraYaml = '', auditYaml
   await copyFile(join(dir, 'root', 'ca.pem'), join(dir, 'trust', 'roots', 'acme.pem'));
   // The audit log stays in the workspace, never in the state directory of the user running the tests.
   const audit = `  audit:\n    path: audit/audit.log\n    checkpoint_key: audit/checkpoint-key.pem\n${auditYaml}`;
-  await writeFile(join(dir, 'plugin-manager.yaml'), `plugin_manager:\n  plugin_directory: plugins\n  security:\n    trust_store: trust\n${audit}${extraYaml}`);
+  await writeFile(join(dir, 'plugin-manager.yaml'), `plugin_manager:\n  plugin_directory: plugins\n  security:\n    trust_store: trust\n${securityYaml}${audit}${extraYaml}`);
   return dir;
 }

@@ -21,8 +21,10 @@ export type BackendFactory = (host: BackendHost, config: ForgeConfig) => Isolati
  */
 export const configuredBackend: BackendFactory = (host, config) => {
   const runtime = config.runtime;
-  if (runtime.backend === 'inline') return new InlineBackend(host);
-  if (runtime.backend === 'pool') return new PoolBackend(host, runtime.pool_size === 0 ? {} : { size: runtime.pool_size });
+  // SECURITY: namespace_isolation decides; parseConfig refuses inline or pool with it on.
+  const backend = runtime.backend === 'auto' ? (config.security.namespace_isolation ? 'process' : 'pool') : runtime.backend;
+  if (backend === 'inline') return new InlineBackend(host);
+  if (backend === 'pool') return new PoolBackend(host, runtime.pool_size === 0 ? {} : { size: runtime.pool_size });
   if (!config.security.namespace_isolation) {
     // SECURITY: the process backend only runs confined; it never starts plugins unconfined.
     throw new ForgeError('FO_CONFIG_INVALID', 'runtime.backend: process needs security.namespace_isolation: true (the process backend runs plugins only inside namespaces)', {

@@ -230,7 +230,10 @@ async function start(spec: ConfinementSpec, options: LaunchOptions, { bwrap, she
   const childFds = volumeFds.map((_, i) => FIRST_VOLUME_FD + i);
   const argv = ['--norc', '--noprofile', '-c', JOIN_SCRIPT, 'forge-confine', String(volumeFds.length), String(procs.length), ...procs, nofile === undefined ? '-' : String(nofile), bwrap, ...confinementArgs(spec, childFds)];
   const io = options.stdio;
-  const child = spawn(shell, argv, { stdio: [io?.stdin ?? 'pipe', io?.stdout ?? 'pipe', 'pipe', 'pipe', 'pipe', ...volumeFds], env: {}, cwd: '/' });
+  // detached: a process group of its own, so a Ctrl-C (SIGINT to the host's group) is the
+  // host's to handle, and it ends its sandboxes in order; the host's death still kills them
+  // (bwrap --die-with-parent).
+  const child = spawn(shell, argv, { stdio: [io?.stdin ?? 'pipe', io?.stdout ?? 'pipe', 'pipe', 'pipe', 'pipe', ...volumeFds], env: {}, cwd: '/', detached: true });
   const exited = new Promise<ConfinedExit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
   const spawned = new Promise<Error | undefined>((resolve) => {
     child.once('spawn', () => resolve(undefined));

@@ -5,7 +5,7 @@
  * directories bound, and knowing why it died (the memory cgroup's OOM kills).
  */
 import { execFile } from 'node:child_process';
-import { closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -114,6 +114,43 @@ async function fifos(): Promise<{ hostIn: number; hostOut: number; childIn: numb
   }
 }
 
+/**
+ * Sandboxes still running, killed synchronously when the host process exits: a relay
+ * thread blocked reading its sandbox's FIFO cannot be terminated (process.exit waits
+ * for it) until every writer of that FIFO is gone.
+ */
+const live = new Set<() => void>();
+let exitHook = false;
+
+function killAtExit(kill: () => void): () => void {
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', () => {
+      for (const each of live) each();
+    });
+  }
+  live.add(kill);
+  return () => live.delete(kill);
+}
+
+/** SIGKILL to every task of the sandbox, synchronously (its group is removed at the next start: cgroup-sweep.ts). */
+function killNow(cgroup: Cgroup | undefined, launcher: number | undefined): void {
+  try {
+    if (launcher !== undefined) process.kill(-launcher, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+  for (const dir of cgroup?.dirs ?? []) {
+    try {
+      for (const pid of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter((line) => /^\d+$/.test(line))) process.kill(Number(pid), 'SIGKILL');
+      // A frozen v1 task acts on SIGKILL once thawed.
+      if (existsSync(join(dir, 'freezer.state'))) writeFileSync(join(dir, 'freezer.state'), 'THAWED');
+    } catch {
+      // not this controller, or gone
+    }
+  }
+}
+
 /** OOM kills the memory cgroup counted, read synchronously (v1 memory.oom_control, v2 memory.events). */
 function oomKills(cgroup: Cgroup): number {
   for (const dir of cgroup.dirs) {
@@ -167,9 +204,11 @@ export async function startSandbox(id: string, mounts: readonly ConfinedVolume[]
       if (said !== '') env.logger.warn('a sandbox process wrote to stderr before it ended', { sandbox: id, stderr: said });
       return new ForgeError('FO_SANDBOX_WORKER_FAILED', `sandbox process ${id} ended (${exit.signal ?? `exit code ${String(exit.code)}`})${said === '' ? '' : `: ${said.split('\n').at(-1) ?? ''}`}`, { details: { sandbox: id, ...exit } });
     });
+    const forget = killAtExit(() => killNow(cgroup, box.child.pid));
     let killing: Promise<void> | undefined;
     const kill = (): Promise<void> =>
       (killing ??= box.kill().finally(() => {
+        forget();
         closeSync(hostIn);
         closeSync(hostOut);
       }));
