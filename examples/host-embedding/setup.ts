@@ -39,6 +39,8 @@ export async function setUp(backend: 'inline' | 'pool'): Promise<Workspace> {
   default_timeout: 5s
   security:
     trust_store: trust.pem
+    # inline and pool run plugins in this process: the operator opts out of confinement.
+    namespace_isolation: false
   audit:
     path: audit/audit.log
     checkpoint_key: audit/checkpoint-key.pem
