@@ -44,6 +44,13 @@ describe('confinementArgs', () => {
     assert.ok(args.lastIndexOf('--ro-bind') < args.indexOf('--remount-ro'));
   });
 
+  it('binds a runtime path inside /tmp (a checkout there) read-only over the private /tmp, after it is mounted', () => {
+    const args = confinementArgs({ ...base, runtimePaths: [...base.runtimePaths, '/tmp/checkout/dist'] });
+    const bound = args.findIndex((arg, i) => arg === '/tmp/checkout/dist' && args[i - 1] === '--ro-bind');
+    assert.ok(bound > args.indexOf('--tmpfs'), 'bound after the tmpfs, not hidden by it');
+    assert.equal(throwsCode(() => confinementArgs({ ...base, runtimePaths: [...base.runtimePaths, '/tmp'] }), 'FO_SANDBOX_BAD_OPTION').message.includes("/tmp overlaps the sandbox's own /tmp"), true);
+  });
+
   it('keeps the host network only when asked', () => {
     assert.equal(confinementArgs({ ...base, network: true }).includes('--unshare-net'), false);
     assert.equal(confinementArgs({ ...base, network: false }).includes('--unshare-net'), true);
@@ -56,7 +63,7 @@ describe('confinementArgs', () => {
           node: 'node',
           script: '/app/../etc/shadow',
           args: ['a\0b'],
-          runtimePaths: ['/', '/usr/bin/node', '/tmp/dist', '/app//x', '/proc/self'],
+          runtimePaths: ['/', '/usr/bin/node', '/dev/shm', '/app//x', '/proc/self'],
           volumes: [
             { host: '/srv/a\0', guest: '/data', readOnly: false },
             { host: '/srv/b', guest: '/data/sub', readOnly: true },
@@ -76,7 +83,7 @@ describe('confinementArgs', () => {
       `script: a path must not contain '..' segments`,
       'args[0]: expected a string without NUL',
       "runtimePaths[0]: the host's root cannot be a runtime path",
-      "runtimePaths[2]: /tmp/dist overlaps the sandbox's own /tmp",
+      "runtimePaths[2]: /dev/shm overlaps the sandbox's own /dev",
       'runtimePaths[3]: expected a normalised path, found "/app//x"',
       "runtimePaths[4]: /proc/self overlaps the sandbox's own /proc",
       'volumes[0].host: a path must not contain NUL',

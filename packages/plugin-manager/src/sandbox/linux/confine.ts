@@ -56,6 +56,11 @@ function covers(outer: string, inner: string): boolean {
   return outer === inner || outer === '/' || inner.startsWith(`${outer}/`);
 }
 
+/** True when `own` is the sandbox's /tmp and `path` lies strictly inside it: mounted after the tmpfs, over it. */
+function insideTmp(own: string, path: string): boolean {
+  return own === '/tmp' && path !== '/tmp' && covers('/tmp', path);
+}
+
 /** The problem with `path` as a mount path, if any. */
 function pathProblem(what: string, path: unknown): string | undefined {
   if (typeof path !== 'string' || path === '') return `${what}: expected an absolute path, found ${JSON.stringify(path)}`;
@@ -84,7 +89,11 @@ export function checkConfinementSpec(spec: ConfinementSpec): void {
     if (problem !== undefined) return;
     // SECURITY: the runtime's paths are the host's, read-only; '/' would hand the plugin the whole host tree.
     if (path === '/') add(`runtimePaths[${i}]: the host's root cannot be a runtime path`);
-    for (const own of SANDBOX_OWN_MOUNTS) if (covers(own, path) || covers(path, own)) add(`runtimePaths[${i}]: ${path} overlaps the sandbox's own ${own}`);
+    for (const own of SANDBOX_OWN_MOUNTS) {
+      // A runtime path inside /tmp (a checkout in /tmp) is bound after the private /tmp is mounted, over it.
+      if (insideTmp(own, path)) continue;
+      if (covers(own, path) || covers(path, own)) add(`runtimePaths[${i}]: ${path} overlaps the sandbox's own ${own}`);
+    }
   });
   if (!runtime.includes(spec.node) && !(spec.volumes ?? []).some((volume) => typeof volume.guest === 'string' && covers(volume.guest, spec.node))) {
     add(`node: ${JSON.stringify(spec.node)} must be one of runtimePaths or inside a volume`);
@@ -101,7 +110,7 @@ export function checkConfinementSpec(spec: ConfinementSpec): void {
     // runtime mount under a read-write volume would make bwrap create its mount point in the host's directory.
     for (const path of [...SANDBOX_OWN_MOUNTS, ...runtime.filter((p) => typeof p === 'string')]) {
       // A volume inside the private /tmp is mounted after the tmpfs, over a mount point bwrap creates in it.
-      if (path === '/tmp' && volume.guest !== '/tmp' && covers('/tmp', volume.guest)) continue;
+      if (insideTmp(path, volume.guest)) continue;
       if (covers(volume.guest, path) || covers(path, volume.guest)) add(`volumes[${i}].guest: ${volume.guest} overlaps the runtime's ${path}`);
     }
     for (const other of guests) if (covers(other, volume.guest) || covers(volume.guest, other)) add(`volumes[${i}].guest: ${volume.guest} overlaps the volume at ${other}`);
@@ -169,10 +178,13 @@ export function confinementArgs(spec: ConfinementSpec, volumeFds?: readonly numb
   if (spec.network !== true) args.push('--unshare-net');
   args.push('--die-with-parent', '--new-session', '--cap-drop', 'ALL', '--hostname', SANDBOX_HOSTNAME, '--clearenv');
   for (const [name, value] of Object.entries(spec.env ?? {})) args.push('--setenv', name, value);
-  for (const path of [...new Set(spec.runtimePaths)].sort()) args.push('--ro-bind', path, path);
+  const runtime = [...new Set(spec.runtimePaths)].sort();
+  for (const path of runtime.filter((p) => !insideTmp('/tmp', p))) args.push('--ro-bind', path, path);
   args.push('--proc', '/proc', '--dev', '/dev');
   if (spec.tmpBytes !== undefined) args.push('--size', String(spec.tmpBytes));
   args.push('--tmpfs', '/tmp');
+  // Runtime paths inside /tmp (a checkout there) go over the private /tmp, read-only.
+  for (const path of runtime.filter((p) => insideTmp('/tmp', p))) args.push('--ro-bind', path, path);
   const volumes = [...(spec.volumes ?? [])].sort((a, b) => a.guest.split('/').length - b.guest.split('/').length || a.guest.localeCompare(b.guest));
   for (const volume of volumes) {
     const fd = byFd.get(volume);
