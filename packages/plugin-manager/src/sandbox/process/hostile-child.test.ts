@@ -8,6 +8,7 @@ import { rejectsWithCode } from '@forgeone/common/testing';
 import { CORE_GUEST } from '../test-support/guests.js';
 import { RecordingHost, pluginSpec } from '../test-support/specs.js';
 import { ProcessBackend } from './backend.js';
+import { MAX_REPORTED_AUDITS } from './relay.js';
 
 // Needs bubblewrap, user namespaces and writable cgroups, as backend.test.ts.
 const SCRIPT = fileURLToPath(new URL('./test-support/hostile-child.js', import.meta.url));
@@ -96,6 +97,18 @@ describe('process backend against a compromised sandbox', () => {
   it('fails the job with FO_SANDBOX_WORKER_FAILED when the sandbox exits mid-job, with no protocol audit', async (t) => {
     const { host, id } = await hostileLoad(t, 'exit', 'FO_SANDBOX_WORKER_FAILED');
     assert.deepEqual(protocolAudits(host, id), []);
+  });
+
+  it('takes at most MAX_REPORTED_AUDITS audit entries from a sandbox per job, and records how many it dropped', async (t) => {
+    const { backend, host } = await setup(t);
+    next += 1;
+    const id = `hostile-flood-${next}`;
+    await backend.load(await pluginSpec(CORE_GUEST, { id }));
+    const entries = host.auditOf(id);
+    assert.equal(entries.length, MAX_REPORTED_AUDITS + 1);
+    assert.deepEqual(entries.at(-1)?.slice(0, 3), ['sandbox.audit_dropped', undefined, false]);
+    const dropped = host.audits.filter((entry) => entry.plugin === id && entry.action === 'sandbox.audit_dropped');
+    assert.match(dropped[0]?.reason ?? '', new RegExp(`reported ${5 * 4096 - MAX_REPORTED_AUDITS} audit entries beyond`));
   });
 
   it('drops a sandbox’s forged allowed entries for calls the host decides, and keeps its denials', async (t) => {

@@ -23,7 +23,7 @@ import { createIoBridge, explicitHosts, hostResource, resolveHostCallLimits, typ
 import type { Anomaly, CallSpec } from '@forgeone/microkernel';
 import { PluginGate, type BackendAuditEntry } from '../plugin-gate.js';
 import { PolicyCache, registeredSpec } from '../policy.js';
-import { FLAG, HOST_OP, NO_FUEL, OP, STATE, STATUS, Slot, WORD, errorBytes, text, writePayload, type PoolWorkerData, type ToWorker } from '../pool-protocol.js';
+import { FLAG, HOST_OP, NO_FUEL, OP, STATE, STATUS, Slot, WORD, errorBytes, text, writePayload, type PoolWorkerData, type TelemetryItem, type ToWorker } from '../pool-protocol.js';
 import { WorkerOutbox } from '../pool-worker-outbox.js';
 import type { PluginSpec } from '../spec.js';
 import { spinWhile } from './spin.js';
@@ -38,6 +38,9 @@ export interface RelayData extends PoolWorkerData {
   /** Frames to the sandbox (a blocking FIFO write end). */
   readonly toSandbox: number;
 }
+
+/** Audit entries a sandbox may report during one job (nested jobs included); more are dropped and counted. */
+export const MAX_REPORTED_AUDITS = 16_384;
 
 /** The call forge.http_request hops are decided as. */
 const HTTP_CALL = 'forge.http_request';
@@ -67,6 +70,11 @@ class Relay implements SandboxPlugins {
   readonly #payloads: Uint8Array[] = [];
   #io: SyncBridge | undefined;
   #auditBrokenSent = false;
+  /** Audit entries the sandbox reported during the outermost job, and those dropped past the budget, by plugin. */
+  #reported = 0;
+  readonly #dropped = new Map<string, number>();
+  /** Jobs in progress: 1 for a job, more while nested jobs run inside it. */
+  #depth = 0;
 
   constructor(data: RelayData) {
     this.#slot = new Slot(data.slot);
@@ -200,11 +208,21 @@ class Relay implements SandboxPlugins {
     const input = length < 0 ? (this.#payloads.shift() ?? EMPTY) : slot.data.slice(0, length);
     this.#payloads.length = 0;
     writeFrame(this.#out, encodeFrame(KIND.JOB, [op, plugin, name, trace ? 1 : 0], [fuel], input));
+    this.#depth += 1;
+    try {
+      this.#relayJob(op, plugin);
+    } finally {
+      this.#depth -= 1;
+    }
+  }
+
+  /** Reads the sandbox's frames for the job just sent, until its DONE. */
+  #relayJob(op: number, plugin: number): void {
     for (;;) {
       const frame = readFrame(this.#in);
       switch (frame.kind) {
         case KIND.TELEMETRY:
-          for (const item of checkTelemetry(frame.payload, this)) this.#outbox.queue(item);
+          for (const item of checkTelemetry(frame.payload, this)) this.#take(item);
           break;
         case KIND.TRACE:
           this.#outbox.post(checkTrace(frame.payload));
@@ -221,6 +239,36 @@ class Relay implements SandboxPlugins {
     }
   }
 
+  /**
+   * Passes on one checked item from the sandbox. SECURITY: the audit entries a sandbox
+   * reports are bounded per job (a compromised one could send well-formed denials without
+   * end): past {@link MAX_REPORTED_AUDITS}, they are counted per plugin and recorded as one
+   * entry when the job ends.
+   */
+  #take(item: TelemetryItem): void {
+    if (item.kind === 'audit') {
+      if (this.#reported >= MAX_REPORTED_AUDITS) {
+        this.#dropped.set(item.plugin, (this.#dropped.get(item.plugin) ?? 0) + 1);
+        return;
+      }
+      this.#reported += 1;
+    }
+    this.#outbox.queue(item);
+  }
+
+  /** Records the audit entries dropped during the job that ends, one entry per plugin. */
+  #reportDropped(): void {
+    for (const [plugin, count] of this.#dropped) {
+      this.#outbox.queue({
+        kind: 'audit',
+        plugin,
+        entry: { plugin, action: 'sandbox.audit_dropped', resource: undefined, allowed: false, reason: `the sandbox reported ${count} audit entries beyond the ${MAX_REPORTED_AUDITS} the host takes per job; they were dropped` },
+      });
+    }
+    this.#dropped.clear();
+    this.#reported = 0;
+  }
+
   #done(frame: Frame): void {
     const slot = this.#slot;
     const [status = 0, flags = 0, elapsedUs = 0, pages = 0] = frame.ints;
@@ -231,6 +279,7 @@ class Relay implements SandboxPlugins {
     slot.writeAnswer({ status, length, fuel: frame.bigs[0] ?? 0n, charge: frame.bigs[1] ?? 0n });
     slot.elapsedUs = elapsedUs;
     slot.memoryBytes = pages * 65_536;
+    if (this.#depth === 1) this.#reportDropped();
     this.#queueCounts();
     this.#outbox.flush();
     slot.flags = flags | (this.#outbox.takePosted() ? FLAG.MESSAGES : 0);

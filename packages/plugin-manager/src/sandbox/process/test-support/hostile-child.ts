@@ -29,6 +29,13 @@ const MOVES: Readonly<Record<string, (id: string) => void>> = {
   kind: () => writeFrame(OUT, encodeFrame(KIND.JOB, [1, 0, 0, 0], [0n])),
   // The sandbox dies in the middle of the job.
   exit: () => process.exit(3),
+  // Well-formed denials without end: 5 frames of 4,096 (over the host's budget per job), then a normal answer.
+  flood: (id) => {
+    const entry = { kind: 'audit', plugin: id, entry: { plugin: id, action: 'wasi_snapshot_preview1.path_open', resource: '/x', allowed: false, reason: 'flood' } };
+    const frame = encodeFrame(KIND.TELEMETRY, [], [], jsonBytes(new Array<unknown>(4096).fill(entry)));
+    for (let i = 0; i < 5; i += 1) writeFrame(OUT, frame);
+    writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1], [0n, 0n]));
+  },
   // Forged "allowed" audit entries for calls the host decides (and a denial), then a normal answer.
   forge: (id) => {
     const entry = (action: string, allowed: boolean): unknown => ({ kind: 'audit', plugin: id, entry: { plugin: id, action, resource: 'evil.example', allowed, reason: 'forged by the sandbox' } });
