@@ -10,6 +10,7 @@
 //  4. memory: PSS (/proc/PID/smaps_rollup) of every process in the sandboxes' cgroups with
 //     ten idle plugins loaded, one sandbox each (group_by plugin) and one shared sandbox
 //     (group_by publisher), per plugin.
+//     Next to them, ten bare `node -e` processes with the same V8 options: the floor of one Node per plugin.
 // Run: npm run build && node bench/process.mjs [ROUNDS]   (default 30)
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -130,6 +131,16 @@ const pss = (pid) => {
     return 0;
   }
 };
+{
+  // The floor: ten bare Node processes with the sandboxes' V8 options, idle (what one Node per plugin costs before any code).
+  const { spawn } = await import('node:child_process');
+  const { SANDBOX_NODE_OPTIONS } = await import('../packages/plugin-manager/dist/sandbox/process/sandbox.js');
+  const bare = Array.from({ length: 10 }, () => spawn(process.execPath, [...SANDBOX_NODE_OPTIONS, '-e', 'setInterval(() => {}, 1e6)'], { stdio: 'ignore' }));
+  await sleep(1500);
+  const total = bare.reduce((sum, child) => sum + pss(child.pid), 0);
+  for (const child of bare) child.kill('SIGKILL');
+  console.log(`  bare node -e, ten processes:        ${total.toFixed(1)} MiB, ${(total / 10).toFixed(1)} MiB per process (the floor of one Node per plugin)`);
+}
 for (const groupBy of ['plugin', 'publisher']) {
   const backend = await ProcessBackend.create(new RecordingHost(), { groupBy });
   for (let i = 0; i < 10; i += 1) await backend.load(await spec(`idle-${i}`));

@@ -18,6 +18,12 @@ function* walk(dir) {
   }
 }
 
+// The sandbox bundle follows the code it bundles (a `tsc -b` alone leaves it stale; it rebuilds in ~0.5 s, or not at all when fresh).
+if (existsSync(join(root, 'packages/plugin-manager/dist/sandbox/process/child-main.js'))) {
+  const bundled = spawnSync(process.execPath, [join(root, 'scripts/bundle-sandbox.mjs')], { stdio: 'inherit' });
+  if (bundled.status !== 0) process.exit(bundled.status ?? 1);
+}
+
 const files = [];
 for (const pkg of readdirSync(join(root, 'packages'))) {
   const dist = join(root, 'packages', pkg, 'dist');

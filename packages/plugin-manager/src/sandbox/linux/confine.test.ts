@@ -51,6 +51,11 @@ describe('confinementArgs', () => {
     assert.equal(throwsCode(() => confinementArgs({ ...base, runtimePaths: [...base.runtimePaths, '/tmp'] }), 'FO_SANDBOX_BAD_OPTION').message.includes("/tmp overlaps the sandbox's own /tmp"), true);
   });
 
+  it('puts Node options between the binary and the script', () => {
+    const args = confinementArgs({ ...base, nodeOptions: ['--max-semi-space-size=1'] });
+    assert.deepEqual(args.slice(args.indexOf('--') + 1, args.indexOf('--') + 4), [base.node, '--max-semi-space-size=1', base.script]);
+  });
+
   it('keeps the host network only when asked', () => {
     assert.equal(confinementArgs({ ...base, network: true }).includes('--unshare-net'), false);
     assert.equal(confinementArgs({ ...base, network: false }).includes('--unshare-net'), true);
@@ -63,6 +68,8 @@ describe('confinementArgs', () => {
           node: 'node',
           script: '/app/../etc/shadow',
           args: ['a\0b'],
+          // A script where an option goes, and an option with a NUL.
+          nodeOptions: ['--max-semi-space-size=1', '/tmp/evil.js', '--eval\0x'],
           runtimePaths: ['/', '/usr/bin/node', '/dev/shm', '/app//x', '/proc/self'],
           volumes: [
             { host: '/srv/a\0', guest: '/data', readOnly: false },
@@ -82,6 +89,8 @@ describe('confinementArgs', () => {
       'node: expected an absolute path, found "node"',
       `script: a path must not contain '..' segments`,
       'args[0]: expected a string without NUL',
+      'nodeOptions[1]: expected --name or --name=value, found "/tmp/evil.js"',
+      'nodeOptions[2]: expected --name or --name=value',
       "runtimePaths[0]: the host's root cannot be a runtime path",
       "runtimePaths[2]: /dev/shm overlaps the sandbox's own /dev",
       'runtimePaths[3]: expected a normalised path, found "/app//x"',

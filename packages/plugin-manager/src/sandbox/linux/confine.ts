@@ -25,6 +25,8 @@ export interface ConfinementSpec {
   readonly script: string;
   /** Arguments after the script (no NUL). Default none. */
   readonly args?: readonly string[];
+  /** Node and V8 options before the script (each `--name` or `--name=value`, no NUL). Default none. */
+  readonly nodeOptions?: readonly string[];
   /**
    * Files and directories the runtime needs, bound read-only at the same path: the Node
    * binary and the libraries it links (see `nodeRuntimePaths`), the script's package
@@ -82,6 +84,9 @@ export function checkConfinementSpec(spec: ConfinementSpec): void {
   add(pathProblem('node', spec.node));
   add(pathProblem('script', spec.script));
   spec.args?.forEach((arg, i) => add(typeof arg === 'string' && !arg.includes('\0') ? undefined : `args[${i}]: expected a string without NUL, found ${JSON.stringify(arg)}`));
+  spec.nodeOptions?.forEach((option, i) =>
+    add(typeof option === 'string' && /^--[a-z0-9-]+(=[^\0]*)?$/.test(option) ? undefined : `nodeOptions[${i}]: expected --name or --name=value, found ${JSON.stringify(option)}`),
+  );
   const runtime = spec.runtimePaths;
   runtime.forEach((path, i) => {
     const problem = pathProblem(`runtimePaths[${i}]`, path);
@@ -191,6 +196,6 @@ export function confinementArgs(spec: ConfinementSpec, volumeFds?: readonly numb
     if (fd === undefined) args.push(volume.readOnly ? '--ro-bind' : '--bind', volume.host, volume.guest);
     else args.push(volume.readOnly ? '--ro-bind-fd' : '--bind-fd', String(fd), volume.guest);
   }
-  args.push('--remount-ro', '/', '--chdir', '/', '--seccomp', String(spec.seccompFd ?? 3), '--', spec.node, spec.script, ...(spec.args ?? []));
+  args.push('--remount-ro', '/', '--chdir', '/', '--seccomp', String(spec.seccompFd ?? 3), '--', spec.node, ...(spec.nodeOptions ?? []), spec.script, ...(spec.args ?? []));
   return args;
 }
