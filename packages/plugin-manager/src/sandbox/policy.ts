@@ -10,7 +10,7 @@
  */
 import { ForgeError } from '@forgeone/common';
 import { CallCatalog, CedarPolicies, type CallSpec, type OperatorPolicy } from '@forgeone/microkernel';
-import type { PolicySpec } from './spec.js';
+import type { PluginSpec, PolicySpec } from './spec.js';
 
 /** How a registered call named without a CallSpec is catalogued: SyscallBridge.register's defaults. */
 const DEFAULT_REGISTERED: Omit<CallSpec, 'name'> = Object.freeze({ resource: 'none', requires: 'explicit' });
@@ -49,6 +49,33 @@ export function catalogWith(registered: readonly (string | CallSpec)[]): CallCat
     }
   }
   return catalog;
+}
+
+/**
+ * Checks that `policy` loads against each distinct set of registered calls among `specs`
+ * (Cedar is validated against the catalog), so that a backend switches all its plugins
+ * to it or none.
+ * @throws ForgeError FO_TRUST_POLICY_INVALID, and what loading Cedar throws
+ */
+export function checkPolicyFor(policy: PolicySpec, specs: Iterable<PluginSpec>): void {
+  const checked = new Set<string>();
+  for (const spec of specs) {
+    const key = JSON.stringify(spec.hostCalls.registered);
+    if (checked.has(key)) continue;
+    checked.add(key);
+    operatorPolicy(policy, catalogWith(spec.hostCalls.registered));
+  }
+}
+
+/**
+ * Gives `policy` to every plugin record of a backend once {@link checkPolicyFor} passed
+ * for all of them: when it does not load for one, no record changes.
+ * @throws ForgeError FO_TRUST_POLICY_INVALID, and what loading Cedar throws
+ */
+export function adoptPolicy(policy: PolicySpec, records: Iterable<{ spec: PluginSpec }>): void {
+  const all = [...records];
+  checkPolicyFor(policy, all.map((record) => record.spec));
+  for (const record of all) record.spec = { ...record.spec, policy };
 }
 
 /**

@@ -10,7 +10,7 @@ import { ENTRY_POINT_NAMES } from '../plugin/index.js';
 import { createIoBridge } from '../syscall/index.js';
 import { auditUnavailable } from './plugin-gate.js';
 import { HostedPlugin, type PluginSinks, type ThreadResources } from './hosted-plugin.js';
-import { PolicyCache, catalogWith, operatorPolicy } from './policy.js';
+import { PolicyCache, checkPolicyFor } from './policy.js';
 import { WorkerOutbox } from './pool-worker-outbox.js';
 import {
   FLAG,
@@ -305,13 +305,7 @@ class PoolWorker {
   #setPolicy(): void {
     const policy = this.#policy;
     if (policy === undefined) throw new ForgeError('FO_INTERNAL_UNEXPECTED', 'pool worker: no policy was posted');
-    const checked = new Set<string>();
-    for (const { plugin } of this.#plugins.values()) {
-      const key = JSON.stringify(plugin.spec.hostCalls.registered);
-      if (checked.has(key)) continue;
-      checked.add(key);
-      operatorPolicy(policy, catalogWith(plugin.spec.hostCalls.registered));
-    }
+    checkPolicyFor(policy, [...this.#plugins.values()].map(({ plugin }) => plugin.spec));
     for (const { plugin } of this.#plugins.values()) plugin.setPolicy(policy);
   }
 

@@ -24,7 +24,7 @@ import { Lane, type LaneEnv } from './pool-lane.js';
 import { Job, LanePlugin } from './pool-job.js';
 import { HeatMap, pickLane } from './pool-placement.js';
 import { DEFAULT_SLOT_BYTES, OP } from './pool-protocol.js';
-import { catalogWith, operatorPolicy } from './policy.js';
+import { adoptPolicy } from './policy.js';
 import { PoolHandle } from './pool-handle.js';
 import type { BackendHost, IsolationBackend, PluginHandle, PluginSpec, PolicySpec } from './spec.js';
 
@@ -162,15 +162,7 @@ export class PoolBackend implements IsolationBackend {
    * @throws ForgeError FO_TRUST_POLICY_INVALID
    */
   async updatePolicy(policy: PolicySpec): Promise<void> {
-    const checked = new Set<string>();
-    for (const handle of this.#handles) {
-      const registered = handle.record.spec.hostCalls.registered;
-      const key = JSON.stringify(registered);
-      if (checked.has(key)) continue;
-      checked.add(key);
-      operatorPolicy(policy, catalogWith(registered));
-    }
-    for (const handle of this.#handles) handle.record.spec = { ...handle.record.spec, policy };
+    adoptPolicy(policy, [...this.#handles].map((handle) => handle.record));
     const jobs = this.#allLanes().map((lane) => {
       const job = new Job(OP.POLICY, { policy, timeoutMs: 60_000, what: 'policy update' });
       lane.submit(job);

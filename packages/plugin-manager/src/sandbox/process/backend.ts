@@ -18,7 +18,7 @@
 import { ForgeError, silentLogger, toForgeError, type Logger } from '@forgeone/common';
 import { HandleBook } from '../handle-state.js';
 import { CgroupHost, probeIsolation, sweepStaleCgroups, type Cgroup, type ConfinedVolume, type ConfinementLimits } from '../linux/index.js';
-import { catalogWith, operatorPolicy } from '../policy.js';
+import { adoptPolicy } from '../policy.js';
 import { Job, LanePlugin } from '../pool-job.js';
 import { Lane, type LaneEnv } from '../pool-lane.js';
 import { DEFAULT_SLOT_BYTES, OP } from '../pool-protocol.js';
@@ -187,15 +187,7 @@ export class ProcessBackend implements IsolationBackend {
 
   /** Replaces every plugin's policy, in each sandbox and in its relay (checked here first). @throws ForgeError FO_TRUST_POLICY_INVALID */
   async updatePolicy(policy: PolicySpec): Promise<void> {
-    const checked = new Set<string>();
-    for (const handle of this.#handles) {
-      const registered = handle.record.spec.hostCalls.registered;
-      const key = JSON.stringify(registered);
-      if (checked.has(key)) continue;
-      checked.add(key);
-      operatorPolicy(policy, catalogWith(registered));
-    }
-    for (const handle of this.#handles) handle.record.spec = { ...handle.record.spec, policy };
+    adoptPolicy(policy, [...this.#handles].map((handle) => handle.record));
     await Promise.all(
       [...this.#lanes.values()].map(async ({ lane, slot }) => {
         // A frozen sandbox takes its new policy thawed, and is frozen again.
