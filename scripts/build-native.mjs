@@ -1,28 +1,46 @@
 #!/usr/bin/env node
-// Part of `npm run build`: compiles forge's Node-API module (packages/forge/native/peercred.c,
-// SO_PEERCRED for the daemon's socket) into packages/forge/dist/native/peercred.node with the
-// system C compiler ($CC, else cc, clang or gcc) and the headers of the Node running this script.
-// Without a compiler the build goes on and says so: the daemon then trusts its socket's file
-// mode alone and logs that at start (docs/daemon.md). Under CI a failure fails the build.
+// Part of `npm run build`: compiles the Node-API modules with the system C compiler ($CC,
+// else cc, clang or gcc) and the headers of the Node running this script:
+//   packages/forge/native/peercred.c -> packages/forge/dist/native/peercred.node
+//     SO_PEERCRED for the daemon's socket; without it the daemon trusts its socket's file
+//     mode alone and logs that at start (docs/daemon.md);
+//   packages/plugin-manager/native/shared-memory.c -> packages/plugin-manager/dist/native/shared-memory.node
+//     the process backend's shared-memory ring; without it sandboxes speak over FIFOs alone
+//     (slower calls; docs/sandbox.md).
+// Without a compiler the build goes on and says so. Under CI a failure fails the build.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const source = join(root, 'packages/forge/native/peercred.c');
-const target = join(root, 'packages/forge/dist/native/peercred.node');
 const headers = join(dirname(dirname(process.execPath)), 'include', 'node');
+const modules = [
+  { source: 'packages/forge/native/peercred.c', target: 'packages/forge/dist/native/peercred.node', without: 'forge daemon will rely on its socket file mode alone' },
+  { source: 'packages/plugin-manager/native/shared-memory.c', target: 'packages/plugin-manager/dist/native/shared-memory.node', without: 'the process backend will speak to sandboxes over FIFOs alone' },
+];
 
 if (process.platform !== 'linux') process.exit(0);
-if (existsSync(target) && statSync(target).mtimeMs >= statSync(source).mtimeMs) process.exit(0);
-mkdirSync(dirname(target), { recursive: true });
-// $CC, else the first of cc, clang and gcc that runs (Debian's clang package, which .ci/run installs, may not provide cc).
-let why = '';
-for (const compiler of process.env.CC ? [process.env.CC] : ['cc', 'clang', 'gcc']) {
-  const result = spawnSync(compiler, ['-shared', '-fPIC', '-O2', '-Wall', '-Werror', `-I${headers}`, '-o', target, source], { encoding: 'utf8' });
-  if (result.status === 0) process.exit(0);
-  why += `${why === '' ? '' : '; '}${compiler}: ${result.error?.message ?? result.stderr.trim()}`;
+let failed = false;
+for (const { source: relativeSource, target: relativeTarget, without } of modules) {
+  const source = join(root, relativeSource);
+  const target = join(root, relativeTarget);
+  if (existsSync(target) && statSync(target).mtimeMs >= statSync(source).mtimeMs) continue;
+  mkdirSync(dirname(target), { recursive: true });
+  // $CC, else the first of cc, clang and gcc that runs (Debian's clang package, which .ci/run installs, may not provide cc).
+  let why = '';
+  let built = false;
+  for (const compiler of process.env.CC ? [process.env.CC] : ['cc', 'clang', 'gcc']) {
+    const result = spawnSync(compiler, ['-shared', '-fPIC', '-O2', '-Wall', '-Werror', `-I${headers}`, '-o', target, source], { encoding: 'utf8' });
+    if (result.status === 0) {
+      built = true;
+      break;
+    }
+    why += `${why === '' ? '' : '; '}${compiler}: ${result.error?.message ?? result.stderr.trim()}`;
+  }
+  if (!built) {
+    console.error(`build-native: could not build ${target} (${why}); ${without}`);
+    failed = true;
+  }
 }
-console.error(`build-native: could not build ${target} (${why}); forge daemon will rely on its socket's file mode alone`);
-if (process.env.CI) process.exit(1);
+if (failed && process.env.CI) process.exit(1);

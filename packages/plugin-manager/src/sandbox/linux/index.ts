@@ -10,5 +10,5 @@ export { detectCgroupLayout, type CgroupLayout } from './cgroup-layout.js';
 export { sweepStaleCgroups, type SweepOptions } from './cgroup-sweep.js';
 export { probeIsolation, type Capability, type IsolationProbe } from './probe.js';
 export { confinementArgs, checkConfinementSpec, SANDBOX_HOSTNAME, type ConfinedVolume, type ConfinementSpec } from './confine.js';
-export { launchConfined, type ConfinedExit, type ConfinedProcess, type ConfinementLimits, type LaunchOptions } from './launch.js';
+export { launchConfined, sharedDescriptor, type ConfinedExit, type ConfinedProcess, type ConfinementLimits, type LaunchOptions } from './launch.js';
 export { nodeRuntimePaths } from './runtime-paths.js';

@@ -39,6 +39,19 @@ export interface LaunchOptions {
    * backend's FIFOs) instead of pipes; `stdin` and `stdout` of the result are then null.
    */
   readonly stdio?: { readonly stdin: number; readonly stdout: number };
+  /**
+   * Host descriptors the sandboxed program inherits, descriptor i at
+   * {@link sharedDescriptor}(spec, i) (the process backend's shared-memory memfd). Default none.
+   */
+  readonly shared?: readonly number[];
+}
+
+/**
+ * The descriptor number at which the sandboxed program finds `LaunchOptions.shared[index]`:
+ * after the volumes' (which bwrap consumes and closes).
+ */
+export function sharedDescriptor(spec: ConfinementSpec, index: number): number {
+  return FIRST_VOLUME_FD + (spec.volumes?.length ?? 0) + index;
 }
 
 /** How a confined process ended. */
@@ -228,12 +241,14 @@ async function start(spec: ConfinementSpec, options: LaunchOptions, { bwrap, she
   // --norc: bash reads ~/.bashrc when its stdin is a socket (it takes that for rsh), and
   // Node's stdio pipes are sockets; nothing of the host's shell set-up may run here.
   const childFds = volumeFds.map((_, i) => FIRST_VOLUME_FD + i);
-  const argv = ['--norc', '--noprofile', '-c', JOIN_SCRIPT, 'forge-confine', String(volumeFds.length), String(procs.length), ...procs, nofile === undefined ? '-' : String(nofile), bwrap, ...confinementArgs(spec, childFds)];
+  const shared = options.shared ?? [];
+  // The shell keeps every descriptor up to the last shared one (volumes, then shared) and closes the rest.
+  const argv = ['--norc', '--noprofile', '-c', JOIN_SCRIPT, 'forge-confine', String(volumeFds.length + shared.length), String(procs.length), ...procs, nofile === undefined ? '-' : String(nofile), bwrap, ...confinementArgs(spec, childFds)];
   const io = options.stdio;
   // detached: a process group of its own, so a Ctrl-C (SIGINT to the host's group) is the
   // host's to handle, and it ends its sandboxes in order; the host's death still kills them
   // (bwrap --die-with-parent).
-  const child = spawn(shell, argv, { stdio: [io?.stdin ?? 'pipe', io?.stdout ?? 'pipe', 'pipe', 'pipe', 'pipe', ...volumeFds], env: {}, cwd: '/', detached: true });
+  const child = spawn(shell, argv, { stdio: [io?.stdin ?? 'pipe', io?.stdout ?? 'pipe', 'pipe', 'pipe', 'pipe', ...volumeFds, ...shared], env: {}, cwd: '/', detached: true });
   const exited = new Promise<ConfinedExit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
   const spawned = new Promise<Error | undefined>((resolve) => {
     child.once('spawn', () => resolve(undefined));

@@ -23,7 +23,8 @@ import { wasm } from '../../abi/wasm-api.js';
 import { FLAG, STATE, Slot, writePayload, type PoolWorkerData, type ToHost, type ToWorker } from '../pool-protocol.js';
 import { servePoolWorker } from '../pool-worker-loop.js';
 import type { PluginSpec } from '../spec.js';
-import { ChannelClosed, KIND, encodeFrame, jsonBytes, readFrame, writeFrame, type Frame } from './wire.js';
+import { openChannel, ringArgument } from './ring.js';
+import { ChannelClosed, KIND, encodeFrame, jsonBytes, type Frame, type FrameChannel } from './wire.js';
 
 const IN = 0;
 const OUT = 1;
@@ -48,7 +49,10 @@ class SandboxHost {
   readonly #telemetry: unknown[] = [];
   #trace: ToHost | undefined;
 
-  constructor() {
+  readonly #channel: FrameChannel;
+
+  constructor(channel: FrameChannel) {
+    this.#channel = channel;
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
     this.data = { slot: this.slot.buffer, port: port2, spinUs: 0, forwardHttp: true };
@@ -57,10 +61,14 @@ class SandboxHost {
   /** Host requests sent and not answered yet (a nested job's may come in between). */
   #asking = 0;
 
+  ready(): void {
+    this.#channel.write(encodeFrame(KIND.READY, [], []));
+  }
+
   /** The loop waits in `state`: read frames until one moves the slot on. */
   park(state: number): void {
     for (;;) {
-      const frame = readFrame(IN);
+      const frame = this.#channel.read();
       if (frame.kind === KIND.MSG) this.#message(frame.payload);
       else if (frame.kind === KIND.JOB) return this.#job(frame);
       else if (frame.kind === KIND.REPLY && this.#asking > 0) {
@@ -132,7 +140,7 @@ class SandboxHost {
 
   #flushTelemetry(): void {
     if (this.#telemetry.length === 0) return;
-    writeFrame(OUT, encodeFrame(KIND.TELEMETRY, [], [], jsonBytes(this.#telemetry.splice(0))));
+    this.#channel.write(encodeFrame(KIND.TELEMETRY, [], [], jsonBytes(this.#telemetry.splice(0))));
   }
 
   #hostRequest(): void {
@@ -140,7 +148,7 @@ class SandboxHost {
     this.#flushTelemetry();
     const request = this.slot.readRequest();
     this.#asking += 1;
-    writeFrame(OUT, encodeFrame(KIND.HOST, [request.op, request.plugin, request.name], [request.fuel], this.#take(request.length)));
+    this.#channel.write(encodeFrame(KIND.HOST, [request.op, request.plugin, request.name], [request.fuel], this.#take(request.length)));
   }
 
   #done(): void {
@@ -151,9 +159,9 @@ class SandboxHost {
     const payload = this.#take(answer.length);
     const trace = this.#trace;
     this.#trace = undefined;
-    if (trace !== undefined) writeFrame(OUT, encodeFrame(KIND.TRACE, [], [], jsonBytes(trace)));
+    if (trace !== undefined) this.#channel.write(encodeFrame(KIND.TRACE, [], [], jsonBytes(trace)));
     const flags = slot.flags & ~FLAG.MESSAGES;
-    writeFrame(OUT, encodeFrame(KIND.DONE, [answer.status, flags, slot.elapsedUs, slot.memoryBytes / 65_536], [answer.fuel, answer.charge], payload));
+    this.#channel.write(encodeFrame(KIND.DONE, [answer.status, flags, slot.elapsedUs, slot.memoryBytes / 65_536], [answer.fuel, answer.charge], payload));
     slot.settle(STATE.IDLE);
   }
 }
@@ -161,8 +169,8 @@ class SandboxHost {
 /** Runs this process as a sandbox's main thread. Exits 0 when the host closes the channel. */
 export function runSandboxChild(): void {
   try {
-    const host = new SandboxHost();
-    writeFrame(OUT, encodeFrame(KIND.READY, [], []));
+    const host = new SandboxHost(openChannel('sandbox', IN, OUT, ringArgument(process.argv.slice(2))));
+    host.ready();
     servePoolWorker(host.data, { park: (state) => host.park(state), signalled: (state) => host.signalled(state) });
   } catch (error) {
     if (error instanceof ChannelClosed) process.exit(0);

@@ -29,7 +29,8 @@ import type { PluginSpec } from '../spec.js';
 import { spinWhile } from './spin.js';
 import { checkHop, checkTelemetry, checkTrace, type SandboxPlugins } from './child-input.js';
 import type { ToSandbox } from './child.js';
-import { ChannelClosed, KIND, encodeFrame, jsonBytes, readFrame, violation, writeFrame, type Frame } from './wire.js';
+import { openChannel } from './ring.js';
+import { ChannelClosed, KIND, encodeFrame, jsonBytes, violation, type Frame, type FrameChannel } from './wire.js';
 
 /** What a relay receives as workerData besides a pool worker's. */
 export interface RelayData extends PoolWorkerData {
@@ -37,6 +38,8 @@ export interface RelayData extends PoolWorkerData {
   readonly fromSandbox: number;
   /** Frames to the sandbox (a blocking FIFO write end). */
   readonly toSandbox: number;
+  /** The shared-memory ring's memfd (ring.ts), when the sandbox speaks through it; the FIFOs then carry only doorbells. */
+  readonly ring?: number;
 }
 
 /** Audit entries a sandbox may report during one job (nested jobs included); more are dropped and counted. */
@@ -62,8 +65,8 @@ class Relay implements SandboxPlugins {
   readonly #slot: Slot;
   readonly #port: MessagePort;
   readonly #outbox: WorkerOutbox;
-  readonly #in: number;
-  readonly #out: number;
+  readonly #data: RelayData;
+  #channel: FrameChannel | undefined;
   readonly #policies = new PolicyCache();
   readonly #plugins = new Map<number, RelayPlugin>();
   readonly #ids = new Set<string>();
@@ -80,8 +83,7 @@ class Relay implements SandboxPlugins {
     this.#slot = new Slot(data.slot);
     this.#port = data.port;
     this.#outbox = new WorkerOutbox(data.port);
-    this.#in = data.fromSandbox;
-    this.#out = data.toSandbox;
+    this.#data = data;
   }
 
   has(id: string): boolean {
@@ -97,7 +99,8 @@ class Relay implements SandboxPlugins {
   /** Waits for the sandbox's READY, then serves jobs until the sandbox is lost. */
   serve(): never {
     try {
-      const ready = readFrame(this.#in);
+      this.#channel = openChannel('host', this.#data.fromSandbox, this.#data.toSandbox, this.#data.ring);
+      const ready = this.#channel.read();
       if (ready.kind !== KIND.READY) throw violation(`expected READY first, found frame kind ${ready.kind}`);
       this.#slot.markReady();
       for (;;) {
@@ -157,8 +160,18 @@ class Relay implements SandboxPlugins {
     }
   }
 
+  #read(): Frame {
+    if (this.#channel === undefined) throw new Error('relay: no channel yet');
+    return this.#channel.read();
+  }
+
+  #write(frame: Uint8Array): void {
+    if (this.#channel === undefined) throw new Error('relay: no channel yet');
+    this.#channel.write(frame);
+  }
+
   #send(message: ToSandbox): void {
-    writeFrame(this.#out, encodeFrame(KIND.MSG, [], [], serialize(message)));
+    this.#write(encodeFrame(KIND.MSG, [], [], serialize(message)));
   }
 
   #load(index: number, spec: PluginSpec): void {
@@ -207,7 +220,7 @@ class Relay implements SandboxPlugins {
     const { op, plugin, name, length, fuel, trace } = slot.readRequest();
     const input = length < 0 ? (this.#payloads.shift() ?? EMPTY) : slot.data.slice(0, length);
     this.#payloads.length = 0;
-    writeFrame(this.#out, encodeFrame(KIND.JOB, [op, plugin, name, trace ? 1 : 0], [fuel], input));
+    this.#write(encodeFrame(KIND.JOB, [op, plugin, name, trace ? 1 : 0], [fuel], input));
     this.#depth += 1;
     try {
       this.#relayJob(op, plugin);
@@ -219,7 +232,7 @@ class Relay implements SandboxPlugins {
   /** Reads the sandbox's frames for the job just sent, until its DONE. */
   #relayJob(op: number, plugin: number): void {
     for (;;) {
-      const frame = readFrame(this.#in);
+      const frame = this.#read();
       switch (frame.kind) {
         case KIND.TELEMETRY:
           for (const item of checkTelemetry(frame.payload, this)) this.#take(item);
@@ -307,7 +320,7 @@ class Relay implements SandboxPlugins {
       reply = op === HOST_OP.RESOURCE ? this.#ask(op, index, name, frame.payload, NO_FUEL) : this.#registered(plugin, index, name, frame.payload, frame.bigs[0] ?? NO_FUEL);
     } else throw violation(`a host request with op ${op}`);
     this.#outbox.flush();
-    writeFrame(this.#out, encodeFrame(KIND.REPLY, [reply.status], [reply.charge], reply.answer));
+    this.#write(encodeFrame(KIND.REPLY, [reply.status], [reply.charge], reply.answer));
   }
 
   /** A registered call: decided here, with the resource the host names for the request, then run by the host. */

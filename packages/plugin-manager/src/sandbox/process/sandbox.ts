@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ForgeError, type Logger } from '@forgeone/common';
 import type { Cgroup, CgroupHost } from '../linux/index.js';
-import { launchConfined, nodeRuntimePaths, type ConfinedVolume, type ConfinementLimits } from '../linux/index.js';
+import { launchConfined, nodeRuntimePaths, sharedDescriptor, type ConfinedVolume, type ConfinementLimits, type ConfinementSpec } from '../linux/index.js';
+import { RING_BYTES, sharedMemory, type SharedMemoryModule } from './ring.js';
 import type { PluginSpec } from '../spec.js';
 
 /**
@@ -39,6 +40,8 @@ export interface SandboxChannel {
   readonly fromSandbox: number;
   /** Write end of the frames to the sandbox (blocking). */
   readonly toSandbox: number;
+  /** The shared ring's memfd when the sandbox speaks through it (the FIFOs then carry doorbells); closed by kill. */
+  readonly ring: number | undefined;
   readonly cgroup: Cgroup | undefined;
   /** Settles with why the sandbox ended, once it has. */
   readonly ended: Promise<ForgeError>;
@@ -58,6 +61,8 @@ export interface SandboxEnv {
   readonly runtimePaths: Promise<string[]>;
   /** The program the sandbox runs; default {@link CHILD_SCRIPT}. Tests give a hostile one (it must be inside a runtime path). */
   readonly script?: string;
+  /** Frames through a shared-memory ring (ring.ts) or over the FIFOs alone. */
+  readonly transport: 'ring' | 'fifo';
 }
 
 /**
@@ -189,12 +194,17 @@ export async function startSandbox(id: string, mounts: readonly ConfinedVolume[]
   for (const mount of mounts) if (!mount.readOnly && !existsSync(mount.host)) mkdirSync(mount.host, { recursive: true, mode: 0o700 });
   const cgroup = await env.cgroups?.create(id);
   let ends: Awaited<ReturnType<typeof fifos>> | undefined;
+  let ring: number | undefined;
   try {
     ends = await fifos();
-    const box = await launchConfined(
-      { node: process.execPath, nodeOptions: SANDBOX_NODE_OPTIONS, script: env.script ?? CHILD_SCRIPT, runtimePaths: await env.runtimePaths, volumes: mounts, env: {} },
-      { ...(cgroup === undefined ? {} : { cgroup }), limits: env.limits, stdio: { stdin: ends.childIn, stdout: ends.childOut } },
-    );
+    const spec: ConfinementSpec = { node: process.execPath, nodeOptions: SANDBOX_NODE_OPTIONS, script: env.script ?? CHILD_SCRIPT, runtimePaths: await env.runtimePaths, volumes: mounts, env: {} };
+    if (env.transport === 'ring') ring = requireSharedMemory().create(RING_BYTES);
+    const box = await launchConfined(ring === undefined ? spec : { ...spec, args: [`--ring=${sharedDescriptor(spec, 0)}`] }, {
+      ...(cgroup === undefined ? {} : { cgroup }),
+      limits: env.limits,
+      stdio: { stdin: ends.childIn, stdout: ends.childOut },
+      ...(ring === undefined ? {} : { shared: [ring] }),
+    });
     closeSync(ends.childIn);
     closeSync(ends.childOut);
     const { hostIn, hostOut } = ends;
@@ -225,13 +235,21 @@ export async function startSandbox(id: string, mounts: readonly ConfinedVolume[]
         forget();
         closeSync(hostIn);
         closeSync(hostOut);
+        if (ring !== undefined) closeSync(ring);
       }));
-    return { fromSandbox: hostIn, toSandbox: hostOut, cgroup, ended, memoryCause, kill };
+    return { fromSandbox: hostIn, toSandbox: hostOut, ring, cgroup, ended, memoryCause, kill };
   } catch (error) {
     if (ends !== undefined) for (const fd of Object.values(ends)) closeSafely(fd);
+    if (ring !== undefined) closeSafely(ring);
     await cgroup?.remove().catch(() => undefined);
     throw error;
   }
+}
+
+function requireSharedMemory(): SharedMemoryModule {
+  const memory = sharedMemory();
+  if (memory === undefined) throw new ForgeError('FO_SANDBOX_UNAVAILABLE', 'the shared-memory ring was asked for, but native/shared-memory.node was not built (npm run build needs a C compiler)');
+  return memory;
 }
 
 function closeSafely(fd: number): void {

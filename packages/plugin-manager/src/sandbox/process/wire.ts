@@ -134,6 +134,30 @@ export function writeFrame(fd: number, frame: Uint8Array): void {
   }
 }
 
+/** Frames one way and the other between the relay and its sandbox: FIFOs alone, or the shared-memory ring (ring.ts). */
+export interface FrameChannel {
+  /** The next frame, waiting for it. @throws FO_SANDBOX_PROTOCOL_VIOLATION, ChannelClosed */
+  read(limit?: number): Frame;
+  /** Sends a frame (from {@link encodeFrame}), waiting for room. @throws ChannelClosed */
+  write(frame: Uint8Array): void;
+}
+
+/** Frames over a pair of blocking FIFOs (when the shared-memory module was not built). */
+export class FifoChannel implements FrameChannel {
+  constructor(
+    readonly input: number,
+    readonly output: number,
+  ) {}
+
+  read(limit?: number): Frame {
+    return readFrame(this.input, limit);
+  }
+
+  write(frame: Uint8Array): void {
+    writeFrame(this.output, frame);
+  }
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 

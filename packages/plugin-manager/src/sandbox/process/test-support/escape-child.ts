@@ -16,7 +16,8 @@ import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deserialize } from 'node:v8';
-import { KIND, encodeFrame, readFrame, writeFrame } from '../wire.js';
+import { openChannel, ringArgument } from '../ring.js';
+import { KIND, encodeFrame } from '../wire.js';
 
 const IN = 0;
 const OUT = 1;
@@ -83,9 +84,11 @@ async function escape(id: string, kvDirectory: string): Promise<void> {
 
 let spec: { id: string; hostCalls: { kvDirectory?: string } } | undefined;
 let answered = false;
-writeFrame(OUT, encodeFrame(KIND.READY, [], []));
+// Whatever transport the host chose (the shared ring, or the FIFOs alone).
+const channel = openChannel('sandbox', IN, OUT, ringArgument(process.argv.slice(2)));
+channel.write(encodeFrame(KIND.READY, [], []));
 for (;;) {
-  const frame = readFrame(IN);
+  const frame = channel.read();
   if (frame.kind === KIND.MSG) {
     const message = deserialize(frame.payload) as { type: string; spec?: { id: string; hostCalls: { kvDirectory?: string } } };
     if (message.type === 'load' && message.spec !== undefined) spec = message.spec;
@@ -94,6 +97,6 @@ for (;;) {
     const kv = spec?.hostCalls.kvDirectory;
     if (spec === undefined || kv === undefined) process.exit(64);
     await escape(spec.id, kv);
-    writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1], [0n, 0n]));
+    channel.write(encodeFrame(KIND.DONE, [0, 0, 0, 1], [0n, 0n]));
   }
 }

@@ -5,11 +5,23 @@
  * `hostile-<move>-...`), then blocks reading, so that what the host sees is the move
  * itself and not the end of the channel (but for `exit`).
  */
+import { ftruncateSync, writeSync } from 'node:fs';
 import { deserialize } from 'node:v8';
-import { KIND, encodeFrame, jsonBytes, readFrame, writeFrame } from '../wire.js';
+import { RING_BYTES, RING_CAPACITY, RING_WORDS, openChannel, ringArgument, sharedMemory } from '../ring.js';
+import { KIND, encodeFrame, jsonBytes } from '../wire.js';
 
 const IN = 0;
 const OUT = 1;
+// Whatever transport the host chose (the shared ring, or the FIFOs alone).
+const ringFd = ringArgument(process.argv.slice(2));
+const channel = openChannel('sandbox', IN, OUT, ringFd);
+const writeFrame = (_fd: number, frame: Uint8Array): void => channel.write(frame);
+/** The shared words, mapped a second time to break them. */
+const words = (): Int32Array => {
+  const memory = sharedMemory();
+  if (ringFd === undefined || memory === undefined) process.exit(65);
+  return new Int32Array(memory.map(ringFd, RING_BYTES), 0, 1024);
+};
 
 /** The hostile moves, by name. */
 const MOVES: Readonly<Record<string, (id: string) => void>> = {
@@ -36,6 +48,27 @@ const MOVES: Readonly<Record<string, (id: string) => void>> = {
     for (let i = 0; i < 5; i += 1) writeFrame(OUT, frame);
     writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1], [0n, 0n]));
   },
+  // Ring only: claims to have written more than the ring holds.
+  overrun: () => {
+    Atomics.store(words(), RING_WORDS.UP_WRITTEN, RING_CAPACITY * 2);
+    writeSync(OUT, new Uint8Array([1])); // the doorbell, in case the host has parked
+  },
+  // Ring only: claims to have read bytes the host never wrote, then answers normally (the host finds out at its next write).
+  readahead: () => {
+    const shared = words();
+    Atomics.store(shared, RING_WORDS.DOWN_READ, Atomics.load(shared, RING_WORDS.DOWN_WRITTEN) + 4096);
+    writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1], [0n, 0n]));
+  },
+  // Ring only: tries to shrink the shared memory under the host's mapping (SIGBUS in the host); answers normally only when the kernel refused.
+  truncate: () => {
+    if (ringFd === undefined) process.exit(65);
+    try {
+      ftruncateSync(ringFd, 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EPERM') return writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1], [0n, 0n]));
+    }
+    process.exit(66);
+  },
   // Forged "allowed" audit entries for calls the host decides (and a denial), then a normal answer.
   forge: (id) => {
     const entry = (action: string, allowed: boolean): unknown => ({ kind: 'audit', plugin: id, entry: { plugin: id, action, resource: 'evil.example', allowed, reason: 'forged by the sandbox' } });
@@ -48,7 +81,7 @@ let id = '';
 let moved = false;
 writeFrame(OUT, encodeFrame(KIND.READY, [], []));
 for (;;) {
-  const frame = readFrame(IN);
+  const frame = channel.read();
   if (frame.kind === KIND.MSG) {
     const message = deserialize(frame.payload) as { type: string; spec?: { id: string } };
     if (message.type === 'load' && message.spec !== undefined) id = message.spec.id;

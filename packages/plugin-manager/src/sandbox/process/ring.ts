@@ -1,0 +1,241 @@
+/**
+ * The process backend's fast transport: frames (wire.ts) pass through two byte rings in
+ * memory shared by the relay thread and the sandbox process (a sealed memfd, mapped by
+ * native/shared-memory.c), and the FIFOs carry only doorbells: one byte written when the
+ * other side has parked. A side waiting for bytes or room spins on the shared words for
+ * {@link RING_SPIN_MS} first, so back-to-back calls never wake the kernel; a FIFO round
+ * trip alone costs 8-10 us here (docs/sandbox.md), a spinning ring round trip 0.2-0.4 us.
+ *
+ * ```
+ * words (Int32, first 4 KiB)       DOWN (host -> sandbox)      UP (sandbox -> host)
+ *   [16] DOWN written  [17] DOWN read   bytes 4 KiB .. +CAPACITY    next CAPACITY bytes
+ *   [32] UP written    [33] UP read
+ *   [48] sandbox parked [49] host parked   0 running, 1 parked, 2 rung
+ * ```
+ * Sequence words count bytes modulo 2^32; each is written by one side only.
+ *
+ * Parking without a lost wake-up: the waiter sets its parked word to 1 and then reads the
+ * other side's sequence; the writer publishes its sequence and then reads the parked word,
+ * both with read-modify-write atomics (full fences), so at least one sees the other. A
+ * writer that sees 1 swaps it to 2 and writes one doorbell byte. Spare bytes only cause a
+ * spurious wake-up; a closed FIFO (the other side gone) ends the channel as before.
+ *
+ * SECURITY: on the host's side every word the sandbox writes is untrusted: a sequence that
+ * claims more than the ring holds is a protocol violation, bytes are copied out of the ring
+ * before anything parses them (the sandbox may change them at any time), the host's own
+ * positions are kept in private fields (never read back), and the memfd is sealed so the
+ * sandbox cannot shrink it under the host's mapping (SIGBUS). A sandbox that rings the
+ * host's doorbell without end costs the relay one read per 64 bytes.
+ */
+import { readSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { ForgeError } from '@forgeone/common';
+import { ChannelClosed, FifoChannel, MAX_FRAME_BYTES, decodeFrame, violation, type Frame, type FrameChannel } from './wire.js';
+
+/** Bytes of each ring (a power of two); a larger frame streams through in pieces. */
+export const RING_CAPACITY = 256 * 1024;
+/** Size of the shared memory: the words' page and both rings. */
+export const RING_BYTES = 4096 + 2 * RING_CAPACITY;
+/** How long a side spins on the shared words before it parks on its doorbell, in ms (a pool worker's spin). */
+export const RING_SPIN_MS = 0.05;
+
+/** Indices of the shared Int32 words (exported for the hostile-sandbox tests). */
+export const RING_WORDS = Object.freeze({ DOWN_WRITTEN: 16, DOWN_READ: 17, UP_WRITTEN: 32, UP_READ: 33, SANDBOX_PARKED: 48, HOST_PARKED: 49 });
+const { DOWN_WRITTEN, DOWN_READ, UP_WRITTEN, UP_READ, SANDBOX_PARKED, HOST_PARKED } = RING_WORDS;
+const MASK = RING_CAPACITY - 1;
+const BELL = new Uint8Array([1]);
+
+/** native/shared-memory.c. */
+export interface SharedMemoryModule {
+  /** A sealed memfd of `bytes` (close-on-exec). */
+  create(bytes: number): number;
+  /** A shared mapping of a sealed memfd of exactly `bytes`. */
+  map(fd: number, bytes: number): ArrayBuffer;
+}
+
+let loaded: SharedMemoryModule | null | undefined;
+
+/** The native module, or undefined when it was not built (no C compiler): the backend then uses FIFOs alone. */
+export function sharedMemory(): SharedMemoryModule | undefined {
+  if (loaded === undefined) {
+    try {
+      loaded = createRequire(import.meta.url)(fileURLToPath(new URL('../../native/shared-memory.node', import.meta.url))) as SharedMemoryModule;
+    } catch {
+      loaded = null;
+    }
+  }
+  return loaded ?? undefined;
+}
+
+/** The memfd of the shared ring, from `--ring=FD` among a sandbox's arguments (the host passes it when it made one). */
+export function ringArgument(args: readonly string[]): number | undefined {
+  const given = args.find((arg) => arg.startsWith('--ring='));
+  if (given === undefined) return undefined;
+  const fd = Number(given.slice('--ring='.length));
+  if (!Number.isInteger(fd) || fd < 3) throw new Error(`sandbox: bad ${given}`);
+  return fd;
+}
+
+/**
+ * One side's channel: the shared ring over the memfd `memfd` when given (the FIFOs `bell`
+ * and `ring` then carry doorbells), else frames over the FIFOs themselves.
+ * @throws FO_SANDBOX_UNAVAILABLE when the shared-memory module cannot be loaded; what mapping throws
+ */
+export function openChannel(side: 'host' | 'sandbox', bell: number, ring: number, memfd: number | undefined): FrameChannel {
+  if (memfd === undefined) return new FifoChannel(bell, ring);
+  const memory = sharedMemory();
+  if (memory === undefined) throw new ForgeError('FO_SANDBOX_UNAVAILABLE', `the ${side} cannot load the shared-memory module (native/shared-memory.node)`);
+  return new RingChannel(memory.map(memfd, RING_BYTES), side, bell, ring);
+}
+
+/** One side of a ring channel. See the module comment. */
+export class RingChannel implements FrameChannel {
+  readonly #words: Int32Array;
+  readonly #in: Uint8Array;
+  readonly #out: Uint8Array;
+  readonly #inWritten: number;
+  readonly #inRead: number;
+  readonly #outWritten: number;
+  readonly #outRead: number;
+  readonly #parked: number;
+  readonly #peerParked: number;
+  readonly #bell: number;
+  readonly #ring: number;
+  readonly #host: boolean;
+  readonly #spare = Buffer.allocUnsafe(64);
+  /** Bytes this side has written to its out ring and read from its in ring (mod 2^32): private, never read back. */
+  #written = 0;
+  #read = 0;
+
+  /**
+   * @param memory the shared mapping ({@link RING_BYTES})
+   * @param side whose side this is: the host's checks every word of the sandbox's
+   * @param bell the FIFO this side's doorbell rings on (read end, blocking)
+   * @param ring the FIFO of the other side's doorbell (write end, blocking)
+   */
+  constructor(memory: ArrayBuffer, side: 'host' | 'sandbox', bell: number, ring: number) {
+    if (memory.byteLength !== RING_BYTES) throw new Error(`ring: expected ${RING_BYTES} bytes of shared memory, found ${memory.byteLength}`);
+    this.#host = side === 'host';
+    this.#words = new Int32Array(memory, 0, 1024);
+    const down = new Uint8Array(memory, 4096, RING_CAPACITY);
+    const up = new Uint8Array(memory, 4096 + RING_CAPACITY, RING_CAPACITY);
+    [this.#in, this.#out] = this.#host ? [up, down] : [down, up];
+    [this.#inWritten, this.#inRead, this.#outWritten, this.#outRead] = this.#host ? [UP_WRITTEN, UP_READ, DOWN_WRITTEN, DOWN_READ] : [DOWN_WRITTEN, DOWN_READ, UP_WRITTEN, UP_READ];
+    [this.#parked, this.#peerParked] = this.#host ? [HOST_PARKED, SANDBOX_PARKED] : [SANDBOX_PARKED, HOST_PARKED];
+    this.#bell = bell;
+    this.#ring = ring;
+  }
+
+  /** Reads the next frame, waiting for it. @throws FO_SANDBOX_PROTOCOL_VIOLATION (host side); ChannelClosed */
+  read(limit: number = MAX_FRAME_BYTES): Frame {
+    const length = this.#take(4).readUInt32LE(0);
+    // SECURITY: checked before allocating, so a hostile length cannot make the host allocate.
+    if (length < 1 || length > limit) throw violation(`a frame of ${length} bytes (limit ${limit})`, { length, limit });
+    return decodeFrame(this.#take(length));
+  }
+
+  /** Writes a whole frame, waiting for room as the other side reads. @throws ChannelClosed */
+  write(frame: Uint8Array): void {
+    let offset = 0;
+    while (offset < frame.length) {
+      let room = this.#room();
+      if (room === 0) {
+        this.#wait(() => this.#room() > 0);
+        room = this.#room();
+      }
+      const count = Math.min(room, frame.length - offset);
+      const at = this.#written & MASK;
+      const first = Math.min(count, RING_CAPACITY - at);
+      this.#out.set(frame.subarray(offset, offset + first), at);
+      if (count > first) this.#out.set(frame.subarray(offset + first, offset + count), 0);
+      this.#written = (this.#written + count) >>> 0;
+      Atomics.exchange(this.#words, this.#outWritten, this.#written | 0);
+      this.#notify();
+      offset += count;
+    }
+  }
+
+  /** Copies `length` bytes out of the in ring, waiting for them. */
+  #take(length: number): Buffer {
+    const bytes = Buffer.allocUnsafe(length);
+    let got = 0;
+    while (got < length) {
+      let available = this.#available();
+      if (available === 0) {
+        this.#wait(() => this.#available() > 0);
+        available = this.#available();
+      }
+      const count = Math.min(available, length - got);
+      const at = this.#read & MASK;
+      const first = Math.min(count, RING_CAPACITY - at);
+      bytes.set(this.#in.subarray(at, at + first), got);
+      if (count > first) bytes.set(this.#in.subarray(0, count - first), got + first);
+      this.#read = (this.#read + count) >>> 0;
+      Atomics.exchange(this.#words, this.#inRead, this.#read | 0);
+      this.#notify();
+      got += count;
+    }
+    return bytes;
+  }
+
+  /** Bytes the other side has written and this side not read yet. */
+  #available(): number {
+    const available = ((Atomics.load(this.#words, this.#inWritten) >>> 0) - this.#read) >>> 0;
+    if (available > RING_CAPACITY) throw this.#broken(`claims ${available} unread bytes in a ring of ${RING_CAPACITY}`);
+    return available;
+  }
+
+  /** Room left in the out ring. */
+  #room(): number {
+    const unread = (this.#written - (Atomics.load(this.#words, this.#outRead) >>> 0)) >>> 0;
+    if (unread > RING_CAPACITY) throw this.#broken(`claims to have read ${unread} bytes past what was written to it`);
+    return RING_CAPACITY - unread;
+  }
+
+  #broken(what: string): Error {
+    return this.#host ? violation(`the shared ring ${what}`) : new Error(`ring: the host ${what}`);
+  }
+
+  /** Spins, then parks on the doorbell, until `ready()`. */
+  #wait(ready: () => boolean): void {
+    const until = performance.now() + RING_SPIN_MS;
+    for (let round = 1; !ready(); round += 1) {
+      if ((round & 63) !== 0 || performance.now() < until) continue;
+      Atomics.exchange(this.#words, this.#parked, 1);
+      if (!ready()) this.#sleep();
+      Atomics.store(this.#words, this.#parked, 0);
+    }
+  }
+
+  /** Blocks on the doorbell FIFO until at least one byte (or its end) arrives. */
+  #sleep(): void {
+    for (;;) {
+      let got: number;
+      try {
+        got = readSync(this.#bell, this.#spare, 0, this.#spare.length, null);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EINTR' || code === 'EAGAIN') continue;
+        throw new ChannelClosed();
+      }
+      if (got === 0) throw new ChannelClosed();
+      return;
+    }
+  }
+
+  /** Rings the other side when it has parked (once per parking). */
+  #notify(): void {
+    if (Atomics.load(this.#words, this.#peerParked) !== 1 || Atomics.compareExchange(this.#words, this.#peerParked, 1, 2) !== 1) return;
+    for (;;) {
+      try {
+        writeSync(this.#ring, BELL, 0, 1);
+        return;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EINTR' || code === 'EAGAIN') continue;
+        throw new ChannelClosed();
+      }
+    }
+  }
+}
