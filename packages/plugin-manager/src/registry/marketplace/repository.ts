@@ -122,37 +122,56 @@ export interface PublishResult {
  *   updated index breaks the format), whatever `update` throws, FO_IO_*
  */
 export async function publishIndex(dir: string, update: (index: MarketplaceIndex) => MarketplaceIndex, options: RepositoryOptions = {}): Promise<PublishResult> {
-  const now = options.now ?? Date.now();
   const release = await lock(dir);
   try {
-    const expiry = await readSettings(dir);
-    const keys = await readKeys(dir, ['targets', 'snapshot', 'timestamp']);
-    const current = await currentVersions(dir);
-    const index = parseIndex(serializeIndex(update(parseIndex(await readRepositoryFile(dir, REPOSITORY_LAYOUT.index), REPOSITORY_LAYOUT.index))), 'the updated index');
-    const indexBytes = serializeIndex(index);
-    const indexInfo = fileInfo(indexBytes);
-    const versions = { targets: current.targets + 1, snapshot: current.snapshot + 1, timestamp: current.timestamp + 1 };
-    const targets = signMetadata('targets', { _type: 'targets', spec_version: '1.0.31', version: versions.targets, expires: tufTime(now + expiry.targets), targets: { [INDEX_TARGET]: indexInfo } }, [keys.targets]);
-    const snapshot = signMetadata(
-      'snapshot',
-      { _type: 'snapshot', spec_version: '1.0.31', version: versions.snapshot, expires: tufTime(now + expiry.snapshot), meta: { 'targets.json': { version: versions.targets, ...fileInfo(targets) } } },
-      [keys.snapshot],
-    );
-    const timestamp = signMetadata(
-      'timestamp',
-      { _type: 'timestamp', spec_version: '1.0.31', version: versions.timestamp, expires: tufTime(now + expiry.timestamp), meta: { 'snapshot.json': { version: versions.snapshot, ...fileInfo(snapshot) } } },
-      [keys.timestamp],
-    );
-    // Order matters: everything timestamp.json names exists before it is replaced.
-    await writeNewFile(join(dir, REPOSITORY_LAYOUT.targets, `${indexInfo.hashes.sha256}.${INDEX_TARGET}`), indexBytes, { overwrite: true });
-    await writeNewFile(join(dir, REPOSITORY_LAYOUT.metadata, `${versions.targets}.targets.json`), targets);
-    await writeNewFile(join(dir, REPOSITORY_LAYOUT.metadata, `${versions.snapshot}.snapshot.json`), snapshot);
-    await writeNewFile(join(dir, REPOSITORY_LAYOUT.index), indexBytes, { overwrite: true });
-    await writeNewFile(join(dir, REPOSITORY_LAYOUT.metadata, 'timestamp.json'), timestamp, { overwrite: true });
-    return { index, versions, indexSha256: indexInfo.hashes.sha256 };
+    const current = parseIndex(await readRepositoryFile(dir, REPOSITORY_LAYOUT.index), REPOSITORY_LAYOUT.index);
+    const index = parseIndex(serializeIndex(update(current)), 'the updated index');
+    return { index, ...(await signRelease(dir, serializeIndex(index), options.now ?? Date.now())) };
   } finally {
     await release();
   }
+}
+
+/**
+ * Publishes `bytes` as index.json without checking them: for tests that need a
+ * correctly signed but malformed index. Not exported from the package.
+ *
+ * @throws ForgeError the codes of {@link publishIndex} but FO_MARKET_INDEX_INVALID
+ */
+export async function publishRawIndex(dir: string, bytes: Uint8Array, options: RepositoryOptions = {}): Promise<Omit<PublishResult, 'index'>> {
+  const release = await lock(dir);
+  try {
+    return await signRelease(dir, bytes, options.now ?? Date.now());
+  } finally {
+    await release();
+  }
+}
+
+/** Writes the target and signs targets, snapshot and timestamp at their next versions. The caller holds the lock. */
+async function signRelease(dir: string, indexBytes: Uint8Array, now: number): Promise<Omit<PublishResult, 'index'>> {
+  const expiry = await readSettings(dir);
+  const keys = await readKeys(dir, ['targets', 'snapshot', 'timestamp']);
+  const current = await currentVersions(dir);
+  const indexInfo = fileInfo(indexBytes);
+  const versions = { targets: current.targets + 1, snapshot: current.snapshot + 1, timestamp: current.timestamp + 1 };
+  const targets = signMetadata('targets', { _type: 'targets', spec_version: '1.0.31', version: versions.targets, expires: tufTime(now + expiry.targets), targets: { [INDEX_TARGET]: indexInfo } }, [keys.targets]);
+  const snapshot = signMetadata(
+    'snapshot',
+    { _type: 'snapshot', spec_version: '1.0.31', version: versions.snapshot, expires: tufTime(now + expiry.snapshot), meta: { 'targets.json': { version: versions.targets, ...fileInfo(targets) } } },
+    [keys.snapshot],
+  );
+  const timestamp = signMetadata(
+    'timestamp',
+    { _type: 'timestamp', spec_version: '1.0.31', version: versions.timestamp, expires: tufTime(now + expiry.timestamp), meta: { 'snapshot.json': { version: versions.snapshot, ...fileInfo(snapshot) } } },
+    [keys.timestamp],
+  );
+  // Order matters: everything timestamp.json names exists before it is replaced.
+  await writeNewFile(join(dir, REPOSITORY_LAYOUT.targets, `${indexInfo.hashes.sha256}.${INDEX_TARGET}`), indexBytes, { overwrite: true });
+  await writeNewFile(join(dir, REPOSITORY_LAYOUT.metadata, `${versions.targets}.targets.json`), targets);
+  await writeNewFile(join(dir, REPOSITORY_LAYOUT.metadata, `${versions.snapshot}.snapshot.json`), snapshot);
+  await writeNewFile(join(dir, REPOSITORY_LAYOUT.index), indexBytes, { overwrite: true });
+  await writeNewFile(join(dir, REPOSITORY_LAYOUT.metadata, 'timestamp.json'), timestamp, { overwrite: true });
+  return { versions, indexSha256: indexInfo.hashes.sha256 };
 }
 
 /** Takes the repository's publish lock (a file created exclusively), so two publishes never interleave. */
