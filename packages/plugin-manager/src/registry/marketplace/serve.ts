@@ -38,14 +38,18 @@ const SAFE_SEGMENT = /^[A-Za-z0-9._-]+$/;
 export function safeSegments(target: string): string[] | undefined {
   const path = target.split('?')[0] ?? '';
   if (!path.startsWith('/')) return undefined;
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(path);
-  } catch {
-    return undefined;
+  // Split before decoding, so an encoded "/" (%2F) stays inside its segment and is refused there.
+  const segments: string[] = [];
+  for (const encoded of path.slice(1).split('/')) {
+    let segment: string;
+    try {
+      segment = decodeURIComponent(encoded);
+    } catch {
+      return undefined;
+    }
+    if (!SAFE_SEGMENT.test(segment) || segment === '.' || segment === '..') return undefined;
+    segments.push(segment);
   }
-  const segments = decoded.slice(1).split('/');
-  if (segments.some((segment) => !SAFE_SEGMENT.test(segment) || segment === '.' || segment === '..')) return undefined;
   return segments;
 }
 
