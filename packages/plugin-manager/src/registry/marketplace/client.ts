@@ -33,6 +33,15 @@ export const DEFAULT_FETCH_TIMEOUT = 30_000;
 /** Largest pinned root.json read (tuf-js's own limit for a root). */
 const MAX_ROOT_BYTES = 512_000;
 
+/**
+ * The cache directory for one marketplace under a shared cache root
+ * (marketplace.cache_directory): a directory per URL, so switching between marketplaces
+ * does not throw away what each client saw (its rollback protection).
+ */
+export function marketplaceCacheFor(cacheRoot: string, url: string): string {
+  return join(cacheRoot, createHash('sha256').update(url).digest('hex').slice(0, 32));
+}
+
 /** Options of {@link MarketplaceClient}. */
 export interface MarketplaceClientOptions {
   /** Base URL: metadata under URL/metadata/, targets under URL/targets/. */
