@@ -17,7 +17,7 @@ describe('marketplace repository', () => {
     for (const role of ['root', 'targets', 'snapshot', 'timestamp']) {
       assert.equal((await stat(join(dir, REPOSITORY_LAYOUT.keys, `${role}.pem`))).mode & 0o777, 0o600, role);
     }
-    const root = Metadata.fromJSON(MetadataKind.Root, JSON.parse(await readFile(init.rootFile, 'utf8')));
+    const root = Metadata.fromJSON(MetadataKind.Root, JSON.parse(await readFile(init.rootFile, 'utf8')) as Parameters<typeof Metadata.fromJSON>[1]);
     root.verifyDelegate('root', root);
     assert.equal(root.signed.consistentSnapshot, true);
     assert.deepEqual(Object.keys(root.signed.keys).sort(), Object.values(init.keyids).sort());
