@@ -6,7 +6,18 @@ import { rejectsWithCode } from '@forgeone/common/testing';
 import { addRevocation, addVersion } from './index-edit.js';
 import { publishIndex, publishRawIndex } from './repository.js';
 import { DAY, editJson, publication, testMarketplace, type TestMarketplace } from './test-support/repository.js';
-import { generateRoleKey, signMetadata } from './tuf-metadata.js';
+import { REPOSITORY_LAYOUT } from './repository.js';
+import { ROLES, generateRoleKey, roleKeyFromPem, roleKeyPem, rootSigned, signMetadata, type Role, type RoleKey } from './tuf-metadata.js';
+
+/** The repository's role keys. */
+async function repositoryKeys(m: TestMarketplace): Promise<Record<Role, RoleKey>> {
+  const keys = {} as Record<Role, RoleKey>;
+  for (const role of ROLES) {
+    const file = join(m.repo, REPOSITORY_LAYOUT.keys, `${role}.pem`);
+    keys[role] = roleKeyFromPem(await readFile(file, 'utf8'), file);
+  }
+  return keys;
+}
 
 const opened: TestMarketplace[] = [];
 after(async () => {
@@ -180,5 +191,47 @@ describe('MarketplaceClient over a served TUF repository', () => {
     await m.sync();
     assert.deepEqual((await client.load({ maxAge: DAY })).index.plugins.map((entry) => entry.name), ['hello']);
     assert.deepEqual((await client.load({ maxAge: 0 })).index.plugins.map((entry) => entry.name).sort(), ['hello', 'newer']);
+  });
+
+  it('follows a root rotation the pinned root signed, and refuses one it did not (FO_MARKET_BAD_SIGNATURE)', async () => {
+    const m = await market();
+    await publishHello(m);
+    const client = m.client();
+    await client.refresh();
+    const keys = await repositoryKeys(m);
+    // The attacker's root 2 names their own keys and is signed by them only.
+    const attacker = { root: generateRoleKey(), targets: generateRoleKey(), snapshot: generateRoleKey(), timestamp: generateRoleKey() };
+    await writeFile(m.metadata('2.root.json'), signMetadata('root', rootSigned({ version: 2, expires: Date.now() + DAY, keys: attacker }), [attacker.root]));
+    const error = await rejectsWithCode(client.refresh(), 'FO_MARKET_BAD_SIGNATURE');
+    assert.match(error.message, /root was signed by 0\/1 keys/);
+    // The operator's root 2 replaces the timestamp key, signed by the old root key.
+    const timestamp = generateRoleKey();
+    const rotated = { ...keys, timestamp };
+    await writeFile(join(m.repo, REPOSITORY_LAYOUT.metadata, '2.root.json'), signMetadata('root', rootSigned({ version: 2, expires: Date.now() + DAY, keys: rotated }), [keys.root]));
+    await writeFile(join(m.repo, REPOSITORY_LAYOUT.keys, 'timestamp.pem'), roleKeyPem(timestamp));
+    await publishIndex(m.repo, (index) => addVersion(index, publication('after-rotation', '1.0.0')));
+    await m.sync();
+    assert.deepEqual((await client.refresh()).index.plugins.map((entry) => entry.name).sort(), ['after-rotation', 'hello']);
+    // The old timestamp key no longer counts.
+    const old = JSON.parse(await readFile(m.metadata('timestamp.json'), 'utf8')) as { signed: Record<string, unknown> };
+    await writeFile(m.metadata('timestamp.json'), signMetadata('timestamp', { ...old.signed, version: 50 }, [keys.timestamp]));
+    await rejectsWithCode(client.refresh(), 'FO_MARKET_BAD_SIGNATURE');
+  });
+
+  it('refuses a pinned root that does not verify (FO_MARKET_TRUSTED_ROOT_INVALID)', async () => {
+    const m = await market();
+    const forged = join(m.dir, 'forged-root.json');
+    await copyFile(m.rootFile, forged);
+    await editJson(forged, (value) => ({ ...value, signed: { ...value.signed, expires: '2099-01-01T00:00:00Z' } }));
+    await rejectsWithCode(m.client({ trustedRoot: forged }).refresh(), 'FO_MARKET_TRUSTED_ROOT_INVALID');
+  });
+
+  it('starts its cache afresh when the pinned root changes, rather than keep trusting the root it cached', async () => {
+    const m = await market();
+    const other = await market();
+    await m.client({ cache: 'shared' }).refresh();
+    // Pinned to another marketplace's root, the same cache no longer trusts m's root.
+    await rejectsWithCode(m.client({ cache: 'shared', trustedRoot: other.rootFile }).refresh(), 'FO_MARKET_BAD_SIGNATURE');
+    assert.equal((await m.client({ cache: 'shared' }).refresh()).index.schema, 'forgeone.marketplace.index/v1');
   });
 });
