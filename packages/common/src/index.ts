@@ -86,6 +86,7 @@ export {
   type SecurityConfig,
   type TelemetryConfig,
 } from './config/index.js';
+export { isMarketplaceUrl, marketplaceSchema, type MarketplaceConfig } from './config/index.js';
 export {
   MAX_CONFIG_BYTES,
   configToDocument,

@@ -21,6 +21,7 @@ export {
   type SecurityConfig,
   type TelemetryConfig,
 } from './schema.js';
+export { isMarketplaceUrl, marketplaceSchema, type MarketplaceConfig } from './marketplace-schema.js';
 export {
   MAX_CONFIG_BYTES,
   configToDocument,

@@ -88,6 +88,11 @@ export function parseConfig(text: string, source: ConfigSource, options: ConfigO
     security: { ...security, trust_store: at(security.trust_store), ...(signerPolicy === undefined ? {} : { signer_policy: at(signerPolicy) }) },
     audit: { ...config.audit, path: at(config.audit.path), checkpoint_key: at(config.audit.checkpoint_key) },
     daemon: { ...config.daemon, socket: at(config.daemon.socket), database: at(config.daemon.database) },
+    marketplace: {
+      ...config.marketplace,
+      cache_directory: at(config.marketplace.cache_directory),
+      ...(config.marketplace.trusted_root === undefined ? {} : { trusted_root: at(config.marketplace.trusted_root) }),
+    },
     policy: {
       ...config.policy,
       ...(config.policy.cedar === undefined ? {} : { cedar: at(config.policy.cedar) }),
@@ -110,6 +115,12 @@ function crossFieldIssues(config: ForgeConfig): Issue[] {
   }
   if (backend === 'process' && !isolation) {
     return [{ path: 'plugin_manager.security.namespace_isolation', expected: 'true with runtime.backend: process, which runs plugins only confined', found: 'false' }];
+  }
+  // A marketplace without a pinned root could only be trusted on first use; one without a URL is nothing.
+  const { url, trusted_root: root } = config.marketplace;
+  if ((url === undefined) !== (root === undefined)) {
+    const missing = url === undefined ? 'url' : 'trusted_root';
+    return [{ path: `plugin_manager.marketplace.${missing}`, expected: 'marketplace.url and marketplace.trusted_root set together', found: `only ${missing === 'url' ? 'trusted_root' : 'url'}` }];
   }
   return [];
 }

@@ -38,6 +38,7 @@ describe('state directory', () => {
       checkpoint_key: defaults.audit.checkpoint_key,
       daemon_socket: defaults.daemon.socket,
       daemon_database: defaults.daemon.database,
+      marketplace_cache: defaults.marketplace.cache_directory,
     });
   });
 });

@@ -29,6 +29,7 @@ export interface StatePaths {
   readonly checkpoint_key: string;
   readonly daemon_socket: string;
   readonly daemon_database: string;
+  readonly marketplace_cache: string;
 }
 
 /**
@@ -72,6 +73,7 @@ export function statePaths(state: StateDirectory): StatePaths {
     checkpoint_key: join(state.path, 'audit', 'checkpoint-key.pem'),
     daemon_socket: join(state.path, 'daemon', 'forge.sock'),
     daemon_database: join(state.path, 'daemon', 'daemon.db'),
+    marketplace_cache: join(state.path, 'marketplace'),
   };
 }
 
@@ -92,6 +94,7 @@ export function withStateDefaults(data: unknown, paths: StatePaths): unknown {
   if (!isTable(manager)) return data;
   const audit = or(manager['audit'], {});
   const daemon = or(manager['daemon'], {});
+  const marketplace = or(manager['marketplace'], {});
   return {
     ...data,
     plugin_manager: {
@@ -100,6 +103,7 @@ export function withStateDefaults(data: unknown, paths: StatePaths): unknown {
       temp_directory: or(manager['temp_directory'], paths.temp_directory),
       audit: isTable(audit) ? { ...audit, path: or(audit['path'], paths.audit_path), checkpoint_key: or(audit['checkpoint_key'], paths.checkpoint_key) } : audit,
       daemon: isTable(daemon) ? { ...daemon, socket: or(daemon['socket'], paths.daemon_socket), database: or(daemon['database'], paths.daemon_database) } : daemon,
+      marketplace: isTable(marketplace) ? { ...marketplace, cache_directory: or(marketplace['cache_directory'], paths.marketplace_cache) } : marketplace,
     },
   };
 }

@@ -21,6 +21,7 @@ import {
   withDefault,
   type Infer,
 } from '../schema/index.js';
+import { marketplaceSchema } from './marketplace-schema.js';
 
 const path = string({ minLength: 1, maxLength: 4096, expected: 'a file system path' });
 
@@ -316,6 +317,7 @@ export const pluginManagerSchema = object({
   runtime: withDefault(runtimeSchema, {}, 'Where plugins run (inline or a worker pool) and their restart policy.'),
   policy: withDefault(policySchema, {}, 'Operator policy: grants per plugin, Cedar policies, anomaly detection (docs/policy.md).'),
   daemon: withDefault(daemonSchema, {}, 'forge daemon: the API socket, an optional loopback TCP listener, its database (not in the original example; added by ForgeOne).'),
+  marketplace: withDefault(marketplaceSchema, {}, 'The marketplace forge search reads, a TUF repository (docs/marketplace.md; added by ForgeOne).'),
   audit: withDefault(
     object({
       path: withDefault(

@@ -12,6 +12,11 @@ import { depsTree } from './deps/tree.js';
 import { doctor } from './host/doctor.js';
 import { keygen } from './key/keygen.js';
 import { inspect } from './package/inspect.js';
+import { marketplaceInit } from './marketplace/init.js';
+import { marketplacePublish } from './marketplace/publish.js';
+import { marketplaceRevoke } from './marketplace/revoke.js';
+import { search } from './marketplace/search.js';
+import { marketplaceServe } from './marketplace/serve.js';
 import { pluginCall } from './plugin/call.js';
 import { pluginInstall } from './plugin/install.js';
 import { LIFECYCLE_COMMANDS } from './plugin/lifecycle.js';
@@ -50,6 +55,11 @@ export const COMMANDS: readonly Command[] = [
   tokenList,
   tokenRevoke,
   depsTree,
+  search,
+  marketplaceInit,
+  marketplacePublish,
+  marketplaceRevoke,
+  marketplaceServe,
   keygen,
   caInit,
   caIssue,
