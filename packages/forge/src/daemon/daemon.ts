@@ -30,6 +30,7 @@ import { PendingUpgrades } from './pending.js';
 import { DAEMON_ROUTES } from './routes/index.js';
 import type { DaemonServices } from './routes/services.js';
 import { PluginService } from './service.js';
+import { RevocationWatch } from './revocations.js';
 import { DaemonState } from './state.js';
 import { DaemonStats } from './stats.js';
 import { Streams, type StreamLimits } from './streams.js';
@@ -125,6 +126,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       telemetry,
       ...(tracing === undefined ? {} : { tracing }),
     });
+    // Revocations are verified before plugins come back, so a revoked one is refused at load.
+    const revocations = config.marketplace.url === undefined ? undefined : new RevocationWatch(config.marketplace, registry, logger);
+    const revocationsApplied = revocations?.start() ?? Promise.resolve();
+    if (revocations !== undefined) cleanups.push(() => revocations.stop());
     const manager = new PluginManager(registry, store);
     const stats = new DaemonStats(registry);
     const metrics = createMetrics(config.telemetry, registry);
@@ -153,6 +158,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       streams,
       upgrades,
       about: { version: options.version, startedAt: new Date().toISOString(), pid: process.pid },
+      ...(revocations === undefined ? {} : { revocations }),
       ready: () => ready && !draining,
     };
     const routes = [...DAEMON_ROUTES, ...(options.routes ?? [])];
@@ -216,7 +222,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       metricsUrl = listener.url;
     }
 
-    const restored = plugins.restore().then(
+    const restored = revocationsApplied.then(() => plugins.restore()).then(
       (outcome) => {
         ready = true;
         logger.info('plugins brought back', { started: outcome.started.length, failed: outcome.failed.length });

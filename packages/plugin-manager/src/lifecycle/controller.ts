@@ -49,6 +49,8 @@ export class LifecycleController {
   #state: PluginState = S.Created;
   #queue: Promise<unknown> = Promise.resolve();
   #resumed: (() => void)[] = [];
+  /** Why the plugin was quarantined, for the refusals that follow. */
+  #quarantinedFor: ForgeError | undefined;
 
   constructor(plugin: string, target: LifecycleTarget, options: LifecycleOptions) {
     this.plugin = plugin;
@@ -135,6 +137,7 @@ export class LifecycleController {
   /** Quarantines the plugin (repeated crashes, an anomaly): it runs nothing until unloaded. */
   quarantine(error: ForgeError): void {
     if (this.#state === S.Quarantined || this.#state === S.Unloaded) return;
+    this.#quarantinedFor = error;
     this.#move(S.Quarantined, undefined, error);
     this.#wakeWaiters();
   }
@@ -161,7 +164,16 @@ export class LifecycleController {
     });
   }
 
+  /** @throws ForgeError FO_LIFECYCLE_QUARANTINED, saying why, when the plugin is quarantined (it runs nothing until unloaded) */
+  assertNotQuarantined(): void {
+    if (this.#state === S.Quarantined) throw this.#notRunning();
+  }
+
   #notRunning(): ForgeError {
+    if (this.#state === S.Quarantined) {
+      const why = this.#quarantinedFor === undefined ? '' : `: ${this.#quarantinedFor.message}`;
+      return new ForgeError('FO_LIFECYCLE_QUARANTINED', `plugin ${this.plugin} is quarantined and runs nothing until it is unloaded${why}`, { details: { plugin: this.plugin, cause: this.#quarantinedFor?.code } });
+    }
     return new ForgeError('FO_LIFECYCLE_NOT_RUNNING', `plugin ${this.plugin} is ${this.#state}, not running; start it first`, { details: { plugin: this.plugin, state: this.#state } });
   }
 

@@ -66,3 +66,8 @@ export function assertTransition(plugin: string, from: PluginState, to: PluginSt
     });
   }
 }
+
+/** Running or Paused: the plugin was started and not stopped since. */
+export function isActive(state: PluginState): boolean {
+  return state === PluginState.Running || state === PluginState.Paused;
+}

@@ -29,9 +29,9 @@ export interface LoadParts {
   readonly registered: readonly (string | CallSpec)[];
   /**
    * Refuses a verified plugin the registry cannot take.
-   * @throws ForgeError FO_REGISTRY_DUPLICATE, FO_REGISTRY_FULL
+   * @throws ForgeError FO_REGISTRY_DUPLICATE, FO_REGISTRY_FULL, FO_MARKET_PLUGIN_REVOKED
    */
-  readonly admit: (name: string) => void;
+  readonly admit: (name: string, identity: PluginIdentity) => void;
 }
 
 /** A verified, prepared plugin, ready to be registered. */
@@ -64,7 +64,7 @@ export async function preparePlugin(attempt: LoadAttempt, host: string, parts: L
   }
   attempt.verified(opened.identity);
   const manifest = opened.contents.manifest;
-  parts.admit(manifest.name);
+  parts.admit(manifest.name, opened.identity);
   const wasm = opened.contents.read(manifest.entry);
   if (wasm === undefined) throw new ForgeError('FO_PACKAGE_MISSING_MODULE', `the package lacks ${manifest.entry}`);
   const limitsNow = effectiveLimits(manifest, config);

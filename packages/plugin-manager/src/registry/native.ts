@@ -6,7 +6,8 @@
  * records, dependencies and extension points treat them like any other plugin.
  */
 import { createHash } from 'node:crypto';
-import { ForgeError, type PluginIdentity } from '@forgeone/common';
+import { ForgeError, type IdentityContext, type PluginIdentity } from '@forgeone/common';
+import type { NewPlugin } from './plugin-table.js';
 import semver from 'semver';
 import type { EntryPointName } from '../plugin/index.js';
 import { PLUGIN_NAME } from '../plugin/index.js';
@@ -74,4 +75,14 @@ export async function callNative(plugin: NativePlugin, id: string, exportName: s
   const fn = plugin.exports?.[exportName];
   if (fn === undefined) throw new ForgeError('FO_ABI_NO_SUCH_EXPORT', `native plugin ${id} has no export ${exportName}`);
   return await fn.call(plugin, input);
+}
+
+/**
+ * The table entry of a native plugin (its shape checked first).
+ * @throws ForgeError FO_REGISTRY_INVALID_PLUGIN listing every problem
+ */
+export function nativeRecord(plugin: NativePlugin, options: { readonly lazy?: boolean }, loader: IdentityContext, timeoutMs: number): NewPlugin {
+  const identity = nativeIdentity(plugin);
+  const declared = { offers: plugin.extensionPoints ?? [], implements: plugin.extensions ?? [] };
+  return { id: plugin.name, identity, loader, kind: 'native', dependencies: plugin.dependencies ?? {}, declared, timeoutMs, lazy: options.lazy === true, native: plugin };
 }

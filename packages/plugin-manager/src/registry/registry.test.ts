@@ -199,7 +199,7 @@ describe('PluginRegistry', () => {
         await rejectsWithCode(registry.call(id, 'trap'), 'FO_ABI_GUEST_TRAP');
       }
       await until(() => registry.get(id).state === PluginState.Quarantined, 'quarantine');
-      await rejectsWithCode(registry.call(id, 'echo'), 'FO_LIFECYCLE_NOT_RUNNING');
+      await rejectsWithCode(registry.call(id, 'echo'), 'FO_LIFECYCLE_QUARANTINED');
     } finally {
       await registry.close();
     }

@@ -3,12 +3,8 @@
  *
  * ```ts
  * const registry = await PluginRegistry.newWithConfig('config.yaml');
- * const identity = new IdentityContext('plugin-manager');
- * const trust = new TrustContext(identity);
- * const pluginId = await registry.loadPlugin('/path/to/plugin.forgepkg', { identity, trust });
- * const timer = new StartupTimer(pluginId, 'example-plugin', '1.0.0');
+ * const pluginId = await registry.loadPlugin('/path/to/plugin.forgepkg');
  * await registry.initializePlugin(pluginId);
- * timer.stop();
  * await registry.startPlugin(pluginId);
  * ```
  *
@@ -16,16 +12,16 @@
  * load-refusal.ts), the backend that hosts instances, lifecycle controllers observed by
  * telemetry and audit (lifecycle/observer.ts), the supervisor that restarts or
  * quarantines crashed plugins (lifecycle/supervisor.ts), extension points
- * (extension/), and the host calls served on the host thread (host-calls.ts). What it
+ * (extension/), the host calls served on the host thread (host-calls.ts), and the
+ * marketplace's revocations (revocation-guard.ts). What it
  * keeps itself is the table of loaded plugins and the order of their steps.
  */
 import { dirname } from 'node:path';
-import type { IdentityContext} from '@forgeone/common';
-import { ForgeError, loadConfigFile, toForgeError, type ForgeConfig, type Logger } from '@forgeone/common';
+import { ForgeError, loadConfigFile, toForgeError, type ForgeConfig, type IdentityContext, type Logger } from '@forgeone/common';
 import { SyscallBridge, type AuditLog, type HostCallDefinition, type TrustContext } from '@forgeone/microkernel';
 import type { OpenPackageOptions } from '../attestation/index.js';
 import { ExtensionPoints, invokeEach, type ExtensionImplementation, type InvocationResult } from '../extension/index.js';
-import { LifecycleObserver, PluginState, Supervisor } from '../lifecycle/index.js';
+import { LifecycleObserver, PluginState, Supervisor, isActive } from '../lifecycle/index.js';
 import { CompileCache } from '../runtime/index.js';
 import { registeredCallSpecs, type CallProbe, type IsolationBackend, type PolicySpec } from '../sandbox/index.js';
 import type { RegistryObserver } from '../metrics/index.js';
@@ -37,9 +33,10 @@ import { PluginTable } from './plugin-table.js';
 import { HostCallRouter, REGISTRY_CALLS } from './host-calls.js';
 import { preparePlugin } from './load.js';
 import { LoadAttempt, auditRefusal } from './load-refusal.js';
-import { callNative, nativeIdentity, type NativePlugin } from './native.js';
+import { callNative, nativeRecord, type NativePlugin } from './native.js';
 import { pluginInfo, type PluginInfo, type PluginRecord } from './record.js';
 import { resolveDependencies } from './resolver.js';
+import { RevocationGuard, enforceRevocations, type Revocation } from './revocation-guard.js';
 import { policySpecFromConfig } from './spec-builder.js';
 
 export { configuredBackend, type BackendFactory, type PluginEventListener } from './backend-host.js';
@@ -63,6 +60,7 @@ export class PluginRegistry {
   readonly #plugins: PluginTable;
   readonly #services: HostServices;
   readonly #supervisor: Supervisor;
+  readonly #revocations = new RevocationGuard();
   readonly #observers: RegistryObservers;
   readonly #watch: CallWatch;
   /** What every loaded plugin's spec adds: host-call counting (metrics) and timing (tracing). */
@@ -172,7 +170,10 @@ export class PluginRegistry {
         cache: this.#cache,
         policy: this.#policy,
         registered: [...REGISTRY_CALLS, ...registeredCallSpecs(this.#hostCalls)],
-        admit: (name) => this.#plugins.admit(name),
+        admit: (name, verified) => {
+          this.#revocations.check(verified);
+          this.#plugins.admit(name);
+        },
       });
       const { manifest } = prepared;
       for (const context of new Set([this.trust, options.trust ?? this.trust])) context.registerPlugin(prepared.identity, manifest.permissions);
@@ -194,12 +195,9 @@ export class PluginRegistry {
    */
   registerNative(plugin: NativePlugin, options: NativeOptions = {}): string {
     this.#open();
-    const identity = nativeIdentity(plugin);
+    const record = nativeRecord(plugin, options, this.identity, this.config.default_timeout);
     this.#plugins.admit(plugin.name);
-    const declared = { offers: plugin.extensionPoints ?? [], implements: plugin.extensions ?? [] };
-    const dependencies = plugin.dependencies ?? {};
-    this.#plugins.add({ id: plugin.name, identity, loader: this.identity, kind: 'native', dependencies, declared, timeoutMs: this.config.default_timeout, lazy: options.lazy === true, native: plugin });
-    return plugin.name;
+    return this.#plugins.add(record).id;
   }
 
   /**
@@ -223,6 +221,7 @@ export class PluginRegistry {
     for (const candidate of order) {
       const target = this.#get(candidate.name);
       try {
+        target.controller.assertNotQuarantined();
         const state = target.controller.state;
         if (state === PluginState.Created || state === PluginState.Failed) await target.controller.initialize();
         if (target.controller.state === PluginState.Ready || target.controller.state === PluginState.Stopped) await target.controller.start();
@@ -291,6 +290,16 @@ export class PluginRegistry {
     const record = this.#get(id);
     if (!this.#watch.active) return this.#invoke(record, exportName, input, undefined);
     return this.#watch.run(record, exportName, undefined, options, (probe) => this.#invoke(record, exportName, input, probe));
+  }
+
+  /**
+   * Enforces a marketplace's verified revocations instead of the last ones (revocation-guard.ts): covered
+   * plugins are quarantined now (audited), refused at load from now on (FO_MARKET_PLUGIN_REVOKED). @returns the ids quarantined
+   */
+  async applyRevocations(revocations: readonly Revocation[], source: string): Promise<string[]> {
+    this.#open();
+    const parts = { audit: this.audit, principal: this.identity.principal, logger: this.#logger, release: (record: PluginRecord) => this.#supervisor.release(record) };
+    return enforceRevocations(this.#revocations, revocations, source, this.#plugins.values(), parts);
   }
 
   /** Subscribes to every plugin call, transition, anomaly and host-call count (metrics/observer.ts); returns an unsubscribe function. */
@@ -380,8 +389,6 @@ export class PluginRegistry {
     await this.audit?.close();
   }
 
-  // --- internals ---------------------------------------------------------------------
-
   #open(): void {
     if (this.#closed) throw new ForgeError('FO_REGISTRY_CLOSED', 'the registry is closed');
   }
@@ -390,8 +397,4 @@ export class PluginRegistry {
     this.#open();
     return this.#plugins.get(id);
   }
-}
-
-function isActive(state: PluginState): boolean {
-  return state === PluginState.Running || state === PluginState.Paused;
 }

@@ -10,6 +10,11 @@ import type { ErrorSpec } from '../spec.js';
  * `invalid`.
  */
 export const MARKETPLACE_CODES = {
+  FO_MARKET_PLUGIN_REVOKED: {
+    kind: 'denied',
+    summary:
+      'A revocation in the configured marketplace\'s verified index covers the plugin (its publisher, name, version or content digest): it is refused at load and install, and quarantined if it was running.',
+  },
   FO_MARKET_ROLLBACK: {
     kind: 'integrity',
     summary:

@@ -2,6 +2,7 @@ import type { Route } from '../http/route.js';
 import { AUDIT_ROUTES } from './audit.js';
 import { EVENT_ROUTES } from './events.js';
 import { LOG_ROUTES } from './logs.js';
+import { MARKETPLACE_ROUTES } from './marketplace.js';
 import { PLUGIN_ROUTES } from './plugins.js';
 import type { DaemonServices } from './services.js';
 import { STATS_ROUTES } from './stats.js';
@@ -22,5 +23,6 @@ export const DAEMON_ROUTES: readonly Route<DaemonServices>[] = [
   ...TOKEN_ROUTES,
   ...UPGRADE_ROUTES,
   ...STATS_ROUTES,
+  ...MARKETPLACE_ROUTES,
   ...UI_ROUTES,
 ];

@@ -6,6 +6,7 @@ import type { AuditLog } from '@forgeone/microkernel';
 import type { AuditReader } from '../audit-reader.js';
 import type { EventHub } from '../events.js';
 import type { PluginLogs } from '../logs.js';
+import type { RevocationWatch } from '../revocations.js';
 import type { PluginService } from '../service.js';
 import type { DaemonStats } from '../stats.js';
 import type { Streams } from '../streams.js';
@@ -31,6 +32,8 @@ export interface DaemonServices {
   readonly upgrades: Upgrades;
   /** The daemon's version and when it started. */
   readonly about: { readonly version: string; readonly startedAt: string; readonly pid: number };
+  /** The marketplace's revocations, enforced (undefined without plugin_manager.marketplace). */
+  readonly revocations?: RevocationWatch;
   /** True once every plugin desired running was brought back at start-up. */
   readonly ready: () => boolean;
 }
