@@ -5,6 +5,7 @@ import { CORE_CODES } from './codes/core.js';
 import { DEPS_CODES } from './codes/deps.js';
 import { EXTENSION_CODES } from './codes/extension.js';
 import { LIFECYCLE_CODES } from './codes/lifecycle.js';
+import { OCI_CODES } from './codes/oci.js';
 import { PACKAGE_CODES } from './codes/package.js';
 import { REGISTRY_CODES } from './codes/registry.js';
 import { RUNTIME_CODES } from './codes/runtime.js';
@@ -56,6 +57,7 @@ export const ERROR_AREAS = [
   { title: 'Lifecycle', file: 'lifecycle', prefixes: ['LIFECYCLE'], codes: LIFECYCLE_CODES },
   { title: 'Registry', file: 'registry', prefixes: ['REGISTRY'], codes: REGISTRY_CODES },
   { title: 'Extension points and calls between plugins', file: 'extension', prefixes: ['EXTENSION'], codes: EXTENSION_CODES },
+  { title: 'OCI distribution: push, pull, login', file: 'oci', prefixes: ['OCI'], codes: OCI_CODES },
 ] as const satisfies readonly ErrorArea[];
 
 /** The one catalog of error codes: code -> kind and summary. */
@@ -76,6 +78,7 @@ export const ERROR_CATALOG = {
   ...LIFECYCLE_CODES,
   ...REGISTRY_CODES,
   ...EXTENSION_CODES,
+  ...OCI_CODES,
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A stable error code, `FO_<AREA>_<REASON>`. */

@@ -1,0 +1,10 @@
+/**
+ * OCI distribution of packages (docs/distribution.md): references, credentials, the
+ * registry client, push and pull.
+ */
+export { parseReference, formatReference, isLoopbackHost, type OciReference } from './reference.js';
+export { loadCredentials, saveCredentials, parseChallenge, type Credentials, type Challenge } from './auth.js';
+export { OciClient, type OciClientOptions } from './client.js';
+export { pushPackage, type PushOptions, type PushResult } from './push.js';
+export { pullPackage, type PullOptions, type PullResult } from './pull.js';
+export { PLUGIN_ARTIFACT_TYPE, PLUGIN_LAYER_MEDIA_TYPE, SIGSTORE_BUNDLE_MEDIA_TYPE } from './manifest.js';
