@@ -66,8 +66,9 @@ export async function readCapped(response: Response, limit: number, what: string
   const reader = response.body.getReader();
   try {
     for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
+      // undici types the chunks as any; they are Uint8Array for a byte stream.
+      const { done, value } = (await reader.read()) as { done: boolean; value: Uint8Array | undefined };
+      if (done || value === undefined) break;
       total += value.byteLength;
       if (total > limit) {
         await reader.cancel().catch(() => undefined);
@@ -97,6 +98,11 @@ export class OciClient {
     this.registry = options.registry === 'docker.io' ? 'registry-1.docker.io' : options.registry;
     const plain = options.plainHttp ?? isLoopbackHost(this.registry);
     this.#base = `${plain ? 'http' : 'https'}://${this.registry}`;
+  }
+
+  /** Further attempts after a retryable failure (see {@link OciClientOptions.retries}). */
+  get retries(): number {
+    return this.#options.retries ?? 3;
   }
 
   /** The base URL, `http(s)://host[:port]`. */
@@ -166,7 +172,7 @@ export class OciClient {
 
   /** One fetch with retries on transport failures and 5xx. */
   async #fetch(url: string, init: { method: string; headers: Record<string, string>; body?: Uint8Array }, what: string): Promise<Response> {
-    const retries = this.#options.retries ?? 3;
+    const retries = this.retries;
     for (let attempt = 0; ; attempt += 1) {
       let failure: ForgeError;
       try {

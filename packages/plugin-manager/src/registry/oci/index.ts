@@ -7,4 +7,5 @@ export { loadCredentials, saveCredentials, parseChallenge, type Credentials, typ
 export { OciClient, type OciClientOptions } from './client.js';
 export { pushPackage, type PushOptions, type PushResult } from './push.js';
 export { pullPackage, type PullOptions, type PullResult } from './pull.js';
+export { installFromRegistry, type RegistryInstallResult } from './install.js';
 export { PLUGIN_ARTIFACT_TYPE, PLUGIN_LAYER_MEDIA_TYPE, SIGSTORE_BUNDLE_MEDIA_TYPE } from './manifest.js';

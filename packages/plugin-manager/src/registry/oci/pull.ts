@@ -71,7 +71,7 @@ export async function pullPackage(client: OciClient, ref: OciReference, options:
     throw protocol(what, `expected artifactType ${PLUGIN_ARTIFACT_TYPE}, found ${describeValue(manifest.artifactType ?? 'none')}`);
   }
   const layerDescriptor = onlyLayer(manifest.layers, PLUGIN_LAYER_MEDIA_TYPE, `manifest of ${what}`);
-  const layer = await fetchBlob(client, ref.repository, layerDescriptor, limits.maxPackageSize, undefined, options.onProgress);
+  const layer = await fetchBlob(client, ref.repository, layerDescriptor, limits.maxPackageSize, options.onProgress);
   const contents = await readPackage(layer, limits);
   const stray = contents.attestations[0];
   if (stray !== undefined) throw protocol(what, `expected a layer without attestations (they travel as referrers), found ${describeValue(stray.path)}`);

@@ -10,15 +10,15 @@ import { EMPTY_BLOB, MANIFEST_MEDIA_TYPE, describe, encode, pluginManifest, sign
 import { formatReference, type OciReference } from './reference.js';
 import { addReferrer } from './referrers.js';
 import { putManifest } from './remote.js';
-import { uploadBlob, type BlobUploadOptions } from './upload.js';
+import { uploadBlob } from './upload.js';
 
 /** How a push goes. */
 export interface PushOptions {
   /** Limits the package is read under before it is split. Default: the configuration defaults. */
   readonly limits?: PackageLimits;
-  /** See {@link BlobUploadOptions.chunkSize}. Default: monolithic. */
+  /** Upload blobs larger than this many bytes in PATCH chunks of this size. Default: monolithic. */
   readonly chunkSize?: number;
-  /** See {@link BlobUploadOptions.mountFrom}. */
+  /** A repository on the same registry to mount blobs from (cross-repository mount). */
   readonly mountFrom?: string;
   /** Layer upload progress, in bytes. */
   readonly onProgress?: (sent: number, total: number) => void;

@@ -63,10 +63,11 @@ export async function putManifest(client: OciClient, repository: string, target:
 /**
  * GETs the blob `descriptor` names, hashing while it streams: refused past
  * min(descriptor.size, limit) bytes, and unless its digest and size match.
- * A connection dropped mid-blob is retried from the start (`retries` more times).
+ * A connection dropped mid-blob is retried from the start (the client's `retries` more times).
  * @throws ForgeError FO_OCI_TOO_LARGE, FO_OCI_DIGEST_MISMATCH, FO_OCI_CONNECTION_DROPPED, and the client's codes
  */
-export async function fetchBlob(client: OciClient, repository: string, descriptor: Descriptor, limit: number, retries = 3, onProgress?: (received: number, total: number) => void): Promise<Buffer> {
+export async function fetchBlob(client: OciClient, repository: string, descriptor: Descriptor, limit: number, onProgress?: (received: number, total: number) => void): Promise<Buffer> {
+  const retries = client.retries;
   const what = `blob ${descriptor.digest} of ${repository}`;
   if (descriptor.size > limit) {
     throw new ForgeError('FO_OCI_TOO_LARGE', `${what}: expected at most ${limit} bytes, its descriptor says ${descriptor.size}`, { details: { limit, actual: descriptor.size } });
