@@ -146,7 +146,7 @@ export class OciClient {
       throw new ForgeError('FO_OCI_PROTOCOL', `${this.#base}: expected an https token realm, found ${url.protocol}`, { details: { realm } });
     }
     if (challenge.params['service'] !== undefined) url.searchParams.set('service', challenge.params['service']);
-    for (const part of scope.split(' ')) url.searchParams.append('scope', part);
+    for (const part of scope.split(' ').filter((entry) => entry !== '')) url.searchParams.append('scope', part);
     const headers: Record<string, string> = {};
     if (this.#options.credentials !== undefined) headers['authorization'] = basicAuthorization(this.#options.credentials);
     const response = await this.#fetch(url.toString(), { method: 'GET', headers }, 'token');

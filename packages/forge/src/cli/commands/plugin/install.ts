@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
-import { ForgeError } from '@forgeone/common';
-import type { PermissionDiff } from '@forgeone/plugin-manager';
+import { ForgeError, type ForgeConfig } from '@forgeone/common';
+import { pullPackage, type PermissionDiff } from '@forgeone/plugin-manager';
+import { packageLimitsFromConfig } from '@forgeone/plugin-manager/signing';
 import { call } from '../../../daemon/client.js';
 import type { InstallOutcome } from '../../../daemon/service.js';
 import { CONFIG_FLAG, JSON_FLAG, defineCommand, type CliIo } from '../../command.js';
@@ -11,6 +12,28 @@ import { uploadProgress } from '../../progress.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
 import { installLines, readPackage, type InstallSummary } from './install-output.js';
 import { WAIT_FLAG, diffLines, pluginJson, withCliStore } from './store.js';
+import { PLAIN_HTTP_FLAG, REGISTRY_CONFIG_FLAG, clientFor, isReferenceArgument } from '../oci/registry.js';
+
+/**
+ * The plugin pulled from a registry when the argument is a reference (see
+ * isReferenceArgument), else undefined (a file). A pulled plugin without a signature
+ * referrer is refused here when security.verify_signatures is on; the store verifies the rest.
+ */
+async function pulledBytes(io: CliIo, argument: string, config: ForgeConfig, flags: { readonly 'registry-config': string | undefined; readonly 'plain-http': boolean; readonly json: boolean }): Promise<Uint8Array | undefined> {
+  if (!isReferenceArgument(io, argument)) return undefined;
+  const { ref, client } = await clientFor(io, argument, flags);
+  const progress = uploadProgress(io, `pulling ${argument}`, 'received', flags.json);
+  try {
+    const pulled = await pullPackage(client, ref, {
+      limits: packageLimitsFromConfig(config.package_limits),
+      requireSignatures: config.security.verify_signatures,
+      onProgress: (received, total) => progress.update(received, total),
+    });
+    return pulled.bytes;
+  } finally {
+    progress.done();
+  }
+}
 
 interface InstallFlags {
   readonly 'approve-permissions': boolean;
@@ -20,8 +43,7 @@ interface InstallFlags {
 }
 
 /** Uploads the package to the daemon, with progress on a terminal. */
-async function installThrough(link: DaemonLink, io: CliIo, file: string, maxSize: number, flags: InstallFlags): Promise<{ json: unknown; summary: InstallSummary }> {
-  const bytes = await readPackage(file, maxSize);
+async function installThrough(link: DaemonLink, io: CliIo, file: string, bytes: Uint8Array, flags: InstallFlags): Promise<{ json: unknown; summary: InstallSummary }> {
   const query = new URLSearchParams();
   if (flags['approve-permissions']) query.set('approve_permissions', 'true');
   if (flags['allow-downgrade']) query.set('allow_downgrade', 'true');
@@ -77,28 +99,37 @@ export const pluginInstall = defineCommand({
     it, and a plugin that was running runs the new version. The text output is the same but for the
     path line; with --json, "plugin" is the daemon's view of the plugin (as in forge ps --json)
     instead of the store's record.
+
+    PKG is a registry reference when no file exists at that path, it does not end in .forgepkg, and it
+    reads as host[:port]/repository[:tag][@sha256:<digest>] (the host has a dot, a port or is localhost).
+    The plugin is then pulled as forge pull does (digests checked, sizes capped, signatures from its
+    referrers) and verified and installed exactly as a local file; nothing is installed if any step fails.
+    Dependencies are not pulled: install them first.
   `}\n\n${DAEMON_HELP}`,
   flags: [
     { name: 'approve-permissions', type: 'boolean', description: 'Accept the permissions an upgrade asks for beyond the installed version\'s.' },
     { name: 'allow-downgrade', type: 'boolean', description: 'Accept a version older than the installed one.' },
     { name: 'allow-publisher-change', type: 'boolean', description: 'Accept a version signed by another publisher than the installed one.' },
     WAIT_FLAG,
+    REGISTRY_CONFIG_FLAG,
+    PLAIN_HTTP_FLAG,
     JSON_FLAG,
     CONFIG_FLAG,
   ],
-  args: [{ name: 'PKG', description: 'The .forgepkg to install.', required: true }],
-  examples: ['forge install hello-1.0.0.forgepkg', 'forge install hello-1.1.0.forgepkg --approve-permissions --json'],
+  args: [{ name: 'PKG', description: 'The .forgepkg to install, or a registry reference host[:port]/repository[:tag][@sha256:<digest>].', required: true }],
+  examples: ['forge install hello-1.0.0.forgepkg', 'forge install hello-1.1.0.forgepkg --approve-permissions --json', 'forge install ghcr.io/acme/hello:1.0.0'],
   async run({ flags, args }, io) {
     const file = resolve(io.cwd, args.PKG);
     let result: { json: unknown; summary: InstallSummary };
     try {
       const { config } = await loadCliConfig(io, flags.config);
+      const pulled = await pulledBytes(io, args.PKG, config, flags);
       const link = await findDaemon(io, config);
       result =
         link !== undefined
-          ? await installThrough(link, io, file, config.package_limits.max_package_size, flags)
+          ? await installThrough(link, io, pulled === undefined ? file : args.PKG, pulled ?? (await readPackage(file, config.package_limits.max_package_size)), flags)
           : await withCliStore(io, flags, true, async (store) => {
-              const done = await store.install(file, {
+              const done = await store.install(pulled ?? file, {
                 approvePermissions: flags['approve-permissions'],
                 allowDowngrade: flags['allow-downgrade'],
                 allowPublisherChange: flags['allow-publisher-change'],
