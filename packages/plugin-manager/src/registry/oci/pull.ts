@@ -71,12 +71,13 @@ export async function pullPackage(client: OciClient, ref: OciReference, options:
     throw protocol(what, `expected artifactType ${PLUGIN_ARTIFACT_TYPE}, found ${describeValue(manifest.artifactType ?? 'none')}`);
   }
   const layerDescriptor = onlyLayer(manifest.layers, PLUGIN_LAYER_MEDIA_TYPE, `manifest of ${what}`);
-  const layer = await fetchBlob(client, ref.repository, layerDescriptor, limits.maxPackageSize, options.onProgress);
-  const contents = await readPackage(layer, limits);
+  // The layer and the signatures are fetched side by side: their round trips overlap.
+  const [contents, referrers] = await Promise.all([
+    fetchBlob(client, ref.repository, layerDescriptor, limits.maxPackageSize, options.onProgress).then((layer) => readPackage(layer, limits)),
+    listReferrers(client, ref.repository, fetched.digest, SIGSTORE_BUNDLE_MEDIA_TYPE),
+  ]);
   const stray = contents.attestations[0];
   if (stray !== undefined) throw protocol(what, `expected a layer without attestations (they travel as referrers), found ${describeValue(stray.path)}`);
-
-  const referrers = await listReferrers(client, ref.repository, fetched.digest, SIGSTORE_BUNDLE_MEDIA_TYPE);
   const max = options.maxSignatures ?? 16;
   if (referrers.length > max) {
     throw new ForgeError('FO_OCI_TOO_LARGE', `${what}: expected at most ${max} signature referrers, found ${referrers.length}`, { details: { limit: max, actual: referrers.length } });
