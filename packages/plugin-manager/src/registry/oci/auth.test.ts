@@ -15,6 +15,7 @@ import { pullPackage } from './pull.js';
 import { pushPackage } from './push.js';
 import { parseReference } from './reference.js';
 import { requireRegistry, startRegistry, type TestRegistry } from './test-support/registry.js';
+import { startTokenServer, type TokenServer } from './test-support/token-server.js';
 
 const temp = (): Promise<string> => mkdtemp(join(tmpdir(), 'forge-oci-auth-'));
 
@@ -78,5 +79,38 @@ describe('Basic auth against docker-registry with htpasswd', () => {
     await pushPackage(client, ref, bytes);
     assert.ok(bytes.equals((await pullPackage(client, ref)).bytes));
     await rejectsWithCode(pullPackage(new OciClient({ registry: host }), ref), 'FO_OCI_UNAUTHORIZED', 'anonymous pull');
+  });
+});
+
+describe('Bearer auth against docker-registry with auth: token (a JWT from a Node token server)', () => {
+  let registry: TestRegistry | undefined;
+  let tokens: TokenServer;
+  before(async () => {
+    tokens = await startTokenServer('forge', 'sesame');
+    registry = await startRegistry({ kind: 'token', realm: tokens.realm, service: tokens.service, issuer: tokens.issuer, rootCertPem: tokens.rootCertPem }).catch((error: unknown) => {
+      if (process.env['CI'] === 'true') throw error;
+      return undefined;
+    });
+  });
+  after(async () => {
+    await registry?.stop();
+    await tokens.close();
+  });
+
+  test('tokens fetched with the credentials push and pull; without them, or with wrong ones, FO_OCI_UNAUTHORIZED', async (t) => {
+    if (!requireRegistry(t) || registry === undefined) return;
+    const host = registry.host;
+    const ref = parseReference(`${host}/forge/bearer:1.0.0`);
+    const bytes = await makeSigned({ name: 'bearer' });
+    await rejectsWithCode(pushPackage(new OciClient({ registry: host }), ref, bytes), 'FO_OCI_UNAUTHORIZED', 'anonymous');
+    await rejectsWithCode(pushPackage(new OciClient({ registry: host, credentials: { username: 'forge', password: 'wrong' } }), ref, bytes), 'FO_OCI_UNAUTHORIZED', 'wrong password');
+    assert.equal(tokens.minted(), 0);
+    const client = new OciClient({ registry: host, credentials: { username: 'forge', password: 'sesame' } });
+    await pushPackage(client, ref, bytes);
+    // One token per scope, reused for every request of it: pull,push for uploads and manifests,
+    // pull for reading the referrers tag.
+    assert.equal(tokens.minted(), 2);
+    assert.ok(bytes.equals((await pullPackage(client, ref)).bytes));
+    assert.equal(tokens.minted(), 2, 'the pull reuses the cached pull token');
   });
 });
