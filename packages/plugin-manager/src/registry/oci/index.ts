@@ -6,6 +6,7 @@ export { parseReference, formatReference, isLoopbackHost, type OciReference } fr
 export { loadCredentials, saveCredentials, parseChallenge, type Credentials, type Challenge } from './auth.js';
 export { OciClient, type OciClientOptions } from './client.js';
 export { pushPackage, type PushOptions, type PushResult } from './push.js';
-export { pullPackage, type PullOptions, type PullResult } from './pull.js';
+export { pullArtifact, pullPackage, reassemble, type PullOptions, type PullResult, type PulledArtifact, type PulledSignature } from './pull.js';
+export { writeLayout } from './layout.js';
 export { installFromRegistry, type RegistryInstallResult } from './install.js';
 export { PLUGIN_ARTIFACT_TYPE, PLUGIN_LAYER_MEDIA_TYPE, SIGSTORE_BUNDLE_MEDIA_TYPE } from './manifest.js';

@@ -6,7 +6,7 @@
  * the same verification as a local file (store.install, forge verify).
  */
 import { ForgeError, describeValue } from '@forgeone/common';
-import { ATTESTATIONS_PREFIX, DEFAULT_PACKAGE_LIMITS, readPackage, roleOf, writeArchive, type ArchiveFile, type PackageLimits } from '../../loader/index.js';
+import { ATTESTATIONS_PREFIX, DEFAULT_PACKAGE_LIMITS, readPackage, roleOf, writeArchive, type ArchiveFile, type PackageInMemory, type PackageLimits } from '../../loader/index.js';
 import type { OciClient } from './client.js';
 import {
   MANIFEST_MEDIA_TYPE,
@@ -56,13 +56,45 @@ function onlyLayer(layers: readonly Descriptor[], mediaType: string, what: strin
   return layer;
 }
 
+/** One signature as pulled: its manifest and its bundle, both digest-checked. */
+export interface PulledSignature {
+  /** The descriptor the referrers list gave (artifactType, annotations). */
+  readonly descriptor: Descriptor;
+  readonly manifest: Buffer;
+  readonly bundle: { readonly descriptor: Descriptor; readonly bytes: Buffer };
+  /** `attestations/<name>.sigstore.json`. */
+  readonly file: string;
+}
+
+/** Everything a pull fetched, every digest checked: what a layout mirror stores. */
+export interface PulledArtifact {
+  readonly manifest: { readonly bytes: Buffer; readonly digest: string };
+  readonly layer: { readonly descriptor: Descriptor; readonly bytes: Buffer; readonly contents: PackageInMemory };
+  readonly signatures: readonly PulledSignature[];
+}
+
+async function pullSignature(client: OciClient, ref: OciReference, referrer: Descriptor, subject: string, limits: PackageLimits): Promise<PulledSignature> {
+  const label = `signature ${referrer.digest} of ${formatReference(ref)}`;
+  const signed = await fetchManifest(client, ref.repository, referrer.digest, [MANIFEST_MEDIA_TYPE], limits.maxManifestSize, referrer.digest);
+  const signature = parseManifest(signed.bytes, label);
+  // SECURITY: a referrer listed under our digest must also name it as its subject: a
+  // fallback index is writable by anyone who can push, and must not graft another plugin's signature.
+  if (signature.subject?.digest !== subject) throw protocol(label, `expected subject ${subject}, found ${describeValue(signature.subject?.digest ?? 'none')}`);
+  const bundleDescriptor = onlyLayer(signature.layers, SIGSTORE_BUNDLE_MEDIA_TYPE, label);
+  const file = `${ATTESTATIONS_PREFIX}${bundleDescriptor.annotations?.[TITLE_ANNOTATION] ?? ''}`;
+  if (roleOf(file) !== 'attestation') throw protocol(label, `expected a ${TITLE_ANNOTATION} of <name>.sigstore.json, found ${describeValue(file)}`);
+  const bytes = await fetchBlob(client, ref.repository, bundleDescriptor, limits.maxManifestSize);
+  return { descriptor: referrer, manifest: signed.bytes, bundle: { descriptor: bundleDescriptor, bytes }, file };
+}
+
 /**
- * Pulls the plugin at `ref` and reassembles its package.
+ * Pulls the plugin at `ref`: its manifest, layer and signature referrers, every digest
+ * and size checked, the layer read as a package under the limits.
  * @throws ForgeError FO_OCI_DIGEST_MISMATCH, FO_OCI_TOO_LARGE, FO_OCI_PROTOCOL, FO_OCI_MISSING_SIGNATURE,
  *   FO_OCI_NOT_FOUND, FO_OCI_UNAUTHORIZED, FO_OCI_UNREACHABLE, FO_OCI_CONNECTION_DROPPED, FO_OCI_SERVER_ERROR,
  *   and FO_PACKAGE_* when the layer is not a well-formed package
  */
-export async function pullPackage(client: OciClient, ref: OciReference, options: PullOptions = {}): Promise<PullResult> {
+export async function pullArtifact(client: OciClient, ref: OciReference, options: PullOptions = {}): Promise<PulledArtifact> {
   const limits = options.limits ?? DEFAULT_PACKAGE_LIMITS;
   const what = formatReference(ref);
   const fetched = await fetchManifest(client, ref.repository, manifestTarget(ref), [MANIFEST_MEDIA_TYPE], limits.maxManifestSize, ref.digest);
@@ -72,36 +104,42 @@ export async function pullPackage(client: OciClient, ref: OciReference, options:
   }
   const layerDescriptor = onlyLayer(manifest.layers, PLUGIN_LAYER_MEDIA_TYPE, `manifest of ${what}`);
   // The layer and the signatures are fetched side by side: their round trips overlap.
-  const [contents, referrers] = await Promise.all([
-    fetchBlob(client, ref.repository, layerDescriptor, limits.maxPackageSize, options.onProgress).then((layer) => readPackage(layer, limits)),
+  const [layer, referrers] = await Promise.all([
+    fetchBlob(client, ref.repository, layerDescriptor, limits.maxPackageSize, options.onProgress).then(async (bytes) => ({ bytes, contents: await readPackage(bytes, limits) })),
     listReferrers(client, ref.repository, fetched.digest, SIGSTORE_BUNDLE_MEDIA_TYPE),
   ]);
-  const stray = contents.attestations[0];
+  const stray = layer.contents.attestations[0];
   if (stray !== undefined) throw protocol(what, `expected a layer without attestations (they travel as referrers), found ${describeValue(stray.path)}`);
   const max = options.maxSignatures ?? 16;
   if (referrers.length > max) {
     throw new ForgeError('FO_OCI_TOO_LARGE', `${what}: expected at most ${max} signature referrers, found ${referrers.length}`, { details: { limit: max, actual: referrers.length } });
   }
-  const bundles: ArchiveFile[] = [];
+  const signatures: PulledSignature[] = [];
   for (const referrer of referrers) {
-    const label = `signature ${referrer.digest} of ${what}`;
-    const signed = await fetchManifest(client, ref.repository, referrer.digest, [MANIFEST_MEDIA_TYPE], limits.maxManifestSize, referrer.digest);
-    const signature = parseManifest(signed.bytes, label);
-    // SECURITY: a referrer listed under our digest must also name it as its subject: a
-    // fallback index is writable by anyone who can push, and must not graft another plugin's signature.
-    if (signature.subject?.digest !== fetched.digest) throw protocol(label, `expected subject ${fetched.digest}, found ${describeValue(signature.subject?.digest ?? 'none')}`);
-    const bundleDescriptor = onlyLayer(signature.layers, SIGSTORE_BUNDLE_MEDIA_TYPE, label);
-    const file = `${ATTESTATIONS_PREFIX}${bundleDescriptor.annotations?.[TITLE_ANNOTATION] ?? ''}`;
-    if (roleOf(file) !== 'attestation' || bundles.some((entry) => entry.path === file)) {
-      throw protocol(label, `expected a unique ${TITLE_ANNOTATION} of <name>.sigstore.json, found ${describeValue(file)}`);
-    }
-    bundles.push({ path: file, data: await fetchBlob(client, ref.repository, bundleDescriptor, limits.maxManifestSize) });
+    const signature = await pullSignature(client, ref, referrer, fetched.digest, limits);
+    if (signatures.some((entry) => entry.file === signature.file)) throw protocol(what, `expected unique signature file names, found ${describeValue(signature.file)} twice`);
+    signatures.push(signature);
   }
-  if (bundles.length === 0 && (options.requireSignatures ?? true)) {
+  if (signatures.length === 0 && (options.requireSignatures ?? true)) {
     throw new ForgeError('FO_OCI_MISSING_SIGNATURE', `${what}: expected at least one signature referrer (${SIGSTORE_BUNDLE_MEDIA_TYPE}) of ${fetched.digest}, found none`, {
       details: { reference: what, digest: fetched.digest },
     });
   }
+  return { manifest: { bytes: fetched.bytes, digest: fetched.digest }, layer: { descriptor: layerDescriptor, ...layer }, signatures };
+}
+
+/** The package an artifact holds: the layer's files and the signatures under attestations/. */
+export function reassemble(artifact: PulledArtifact): Buffer {
+  const { contents } = artifact.layer;
   const files: ArchiveFile[] = contents.files.map((file) => ({ path: file.path, data: contents.read(file.path) ?? Buffer.alloc(0) }));
-  return { bytes: writeArchive([...files, ...bundles]), digest: fetched.digest, signatures: bundles.map((entry) => entry.path) };
+  return writeArchive([...files, ...artifact.signatures.map((signature) => ({ path: signature.file, data: signature.bundle.bytes }))]);
+}
+
+/**
+ * Pulls the plugin at `ref` and reassembles its package.
+ * @throws ForgeError every code of {@link pullArtifact}
+ */
+export async function pullPackage(client: OciClient, ref: OciReference, options: PullOptions = {}): Promise<PullResult> {
+  const artifact = await pullArtifact(client, ref, options);
+  return { bytes: reassemble(artifact), digest: artifact.manifest.digest, signatures: artifact.signatures.map((signature) => signature.file) };
 }

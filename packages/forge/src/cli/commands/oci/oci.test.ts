@@ -78,6 +78,25 @@ describe('forge login, push, pull, install REF against docker-registry with htpa
     assert.equal(names.includes('bare'), false);
   });
 
+  test('pull --to DIR mirrors into an image layout; pull needs exactly one of -o and --to', async (t) => {
+    if (!requireRegistry(t, true) || registry === undefined) return;
+    const host = registry.host;
+    const config = ['--registry-config', 'docker/config.json'];
+    await writeFile(join(dir, 'password'), 'sesame');
+    await ok(dir, 'login', host, '-u', 'forge', '--password-file', 'password', ...config);
+    await signedPlugin(dir, { name: 'mirror', version: '1.0.0' });
+    await ok(dir, 'push', 'mirror-1.0.0.forgepkg', `${host}/forge/mirror:1.0.0`, ...config);
+    const mirrored = JSON.parse(await ok(dir, 'pull', `${host}/forge/mirror:1.0.0`, '--to', 'layout', '--json', ...config)) as { digest: string; tag: string };
+    assert.equal(mirrored.tag, '1.0.0');
+    const index = JSON.parse(await readFile(join(dir, 'layout', 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+    assert.equal(index.manifests[0]?.digest, mirrored.digest);
+    for (const flags of [[], ['-o', 'x.forgepkg', '--to', 'layout2']]) {
+      const run = await cli(dir, 'pull', `${host}/forge/mirror:1.0.0`, ...flags, '--json', ...config);
+      assert.equal(jsonError(run).code, 'FO_CLI_MISSING_ARGUMENT', flags.join(' '));
+    }
+    assert.equal(existsSync(join(dir, 'x.forgepkg')) || existsSync(join(dir, 'layout2')), false);
+  });
+
   test('an argument that is neither a file nor a reference is still a missing file', async () => {
     const run = await cli(dir, 'install', 'nothing-here.forgepkg', '--json');
     assert.equal(jsonError(run).code, 'FO_IO_NOT_FOUND');
