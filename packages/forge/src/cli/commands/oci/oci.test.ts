@@ -97,6 +97,21 @@ describe('forge login, push, pull, install REF against docker-registry with htpa
     assert.equal(existsSync(join(dir, 'x.forgepkg')) || existsSync(join(dir, 'layout2')), false);
   });
 
+  test('install REF installs the dependencies it lacks from the sibling repositories first', async (t) => {
+    if (!requireRegistry(t, true) || registry === undefined) return;
+    const host = registry.host;
+    const config = ['--registry-config', 'docker/config.json'];
+    await writeFile(join(dir, 'password'), 'sesame');
+    await ok(dir, 'login', host, '-u', 'forge', '--password-file', 'password', ...config);
+    await signedPlugin(dir, { name: 'greeter', version: '1.0.0' });
+    await signedPlugin(dir, { name: 'app', version: '1.0.0', toml: '[dependencies]\ngreeter = "^1.0.0"\n' });
+    await ok(dir, 'push', 'greeter-1.0.0.forgepkg', `${host}/acme/greeter:1.0.0`, ...config);
+    await ok(dir, 'push', 'app-1.0.0.forgepkg', `${host}/acme/app:1.0.0`, ...config);
+    const installed = JSON.parse(await ok(dir, 'install', `${host}/acme/app:1.0.0`, '--json', ...config)) as { plugin: { name: string }; dependencies: unknown[] };
+    assert.equal(installed.plugin.name, 'app');
+    assert.deepEqual(installed.dependencies, [{ name: 'greeter', version: '1.0.0', action: 'installed' }]);
+  });
+
   test('an argument that is neither a file nor a reference is still a missing file', async () => {
     const run = await cli(dir, 'install', 'nothing-here.forgepkg', '--json');
     assert.equal(jsonError(run).code, 'FO_IO_NOT_FOUND');

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { ForgeError, type ForgeConfig } from '@forgeone/common';
-import { pullPackage, type PermissionDiff } from '@forgeone/plugin-manager';
+import { installPlan, planFromRegistry, pullPackage, type InstallResult, type OciClient, type OciReference, type PermissionDiff, type PullOptions } from '@forgeone/plugin-manager';
 import { packageLimitsFromConfig } from '@forgeone/plugin-manager/signing';
 import { call } from '../../../daemon/client.js';
 import type { InstallOutcome } from '../../../daemon/service.js';
@@ -14,22 +14,22 @@ import { installLines, readPackage, type InstallSummary } from './install-output
 import { WAIT_FLAG, diffLines, pluginJson, withCliStore } from './store.js';
 import { PLAIN_HTTP_FLAG, REGISTRY_CONFIG_FLAG, clientFor, isReferenceArgument } from '../oci/registry.js';
 
+type RegistryFlags = { readonly 'registry-config': string | undefined; readonly 'plain-http': boolean; readonly json: boolean };
+
 /**
- * The plugin pulled from a registry when the argument is a reference (see
- * isReferenceArgument), else undefined (a file). A pulled plugin without a signature
- * referrer is refused here when security.verify_signatures is on; the store verifies the rest.
+ * Runs `pull` with a client for `argument`'s registry and the pull options (progress on a
+ * terminal). A pulled plugin without a signature referrer is refused when
+ * security.verify_signatures is on; the store verifies the rest.
  */
-async function pulledBytes(io: CliIo, argument: string, config: ForgeConfig, flags: { readonly 'registry-config': string | undefined; readonly 'plain-http': boolean; readonly json: boolean }): Promise<Uint8Array | undefined> {
-  if (!isReferenceArgument(io, argument)) return undefined;
+async function pulling<T>(io: CliIo, argument: string, config: ForgeConfig, flags: RegistryFlags, pull: (client: OciClient, ref: OciReference, options: PullOptions) => Promise<T>): Promise<T> {
   const { ref, client } = await clientFor(io, argument, flags);
   const progress = uploadProgress(io, `pulling ${argument}`, 'received', flags.json);
   try {
-    const pulled = await pullPackage(client, ref, {
+    return await pull(client, ref, {
       limits: packageLimitsFromConfig(config.package_limits),
       requireSignatures: config.security.verify_signatures,
       onProgress: (received, total) => progress.update(received, total),
     });
-    return pulled.bytes;
   } finally {
     progress.done();
   }
@@ -103,8 +103,11 @@ export const pluginInstall = defineCommand({
     PKG is a registry reference when no file exists at that path, it does not end in .forgepkg, and it
     reads as host[:port]/repository[:tag][@sha256:<digest>] (the host has a dot, a port or is localhost).
     The plugin is then pulled as forge pull does (digests checked, sizes capped, signatures from its
-    referrers) and verified and installed exactly as a local file; nothing is installed if any step fails.
-    Dependencies are not pulled: install them first.
+    referrers) and verified and installed exactly as a local file. Its dependencies that are not installed
+    come from the same registry: the newest semver tag in range of the sibling repository named after
+    each (ghcr.io/acme/hello needs greeter: ghcr.io/acme/greeter), installed first. An installed
+    dependency out of range is a conflict (upgrade it first). If any step fails, the dependencies this
+    install added are removed again. With a daemon, only the plugin is pulled and uploaded.
   `}\n\n${DAEMON_HELP}`,
   flags: [
     { name: 'approve-permissions', type: 'boolean', description: 'Accept the permissions an upgrade asks for beyond the installed version\'s.' },
@@ -121,22 +124,40 @@ export const pluginInstall = defineCommand({
   async run({ flags, args }, io) {
     const file = resolve(io.cwd, args.PKG);
     let result: { json: unknown; summary: InstallSummary };
+    let dependencies: { name: string; version: string; action: string }[] = [];
     try {
       const { config } = await loadCliConfig(io, flags.config);
-      const pulled = await pulledBytes(io, args.PKG, config, flags);
+      const reference = isReferenceArgument(io, args.PKG);
       const link = await findDaemon(io, config);
       result =
         link !== undefined
-          ? await installThrough(link, io, pulled === undefined ? file : args.PKG, pulled ?? (await readPackage(file, config.package_limits.max_package_size)), flags)
+          ? await installThrough(
+              link,
+              io,
+              reference ? args.PKG : file,
+              reference
+                ? await pulling(io, args.PKG, config, flags, async (client, ref, options) => (await pullPackage(client, ref, options)).bytes)
+                : await readPackage(file, config.package_limits.max_package_size),
+              flags,
+            )
           : await withCliStore(io, flags, true, async (store) => {
-              const done = await store.install(pulled ?? file, {
+              const options = {
                 approvePermissions: flags['approve-permissions'],
                 allowDowngrade: flags['allow-downgrade'],
                 allowPublisherChange: flags['allow-publisher-change'],
-              });
+              };
+              let done: InstallResult;
+              if (reference) {
+                const plan = await pulling(io, args.PKG, config, flags, (client, ref, pullOptions) => planFromRegistry(client, ref, store, pullOptions));
+                const results = await installPlan(store, plan, options);
+                dependencies = results.slice(0, -1).map((entry) => ({ name: entry.plugin.name, version: entry.plugin.version, action: entry.action }));
+                done = results[results.length - 1] as InstallResult;
+              } else {
+                done = await store.install(file, options);
+              }
               const { plugin } = done;
               return {
-                json: { action: done.action, from: done.from ?? null, diff: done.diff ?? null, plugin: pluginJson(plugin) },
+                json: { action: done.action, from: done.from ?? null, diff: done.diff ?? null, plugin: pluginJson(plugin), ...(reference ? { dependencies } : {}) },
                 summary: {
                   action: done.action,
                   from: done.from ?? null,
@@ -170,6 +191,7 @@ export const pluginInstall = defineCommand({
       io.stdout.write(toSafeJson(result.json));
       return;
     }
-    io.stdout.write(`${installLines(result.summary).join('\n')}\n`);
+    const pulledFirst = dependencies.map((entry) => `dependency ${sanitizeForTerminal(entry.name)} ${sanitizeForTerminal(entry.version)} ${entry.action}`);
+    io.stdout.write(`${[...pulledFirst, ...installLines(result.summary)].join('\n')}\n`);
   },
 });
