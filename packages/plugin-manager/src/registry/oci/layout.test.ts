@@ -5,16 +5,17 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { requireTool } from '@forgeone/common/testing';
-import { makeSigned } from '../store/test-support/fixtures.js';
+import { hasCode, rejectsWithCode, requireTool } from '@forgeone/common/testing';
+import { makeSigned, openStore } from '../store/test-support/fixtures.js';
 import { OciClient } from './client.js';
 import { REF_NAME_ANNOTATION, writeLayout } from './layout.js';
 import { PLUGIN_ARTIFACT_TYPE, SIGSTORE_BUNDLE_MEDIA_TYPE, type Descriptor } from './manifest.js';
-import { pullArtifact, pullPackage } from './pull.js';
+import { layoutSource, parseLayoutArgument } from './layout-source.js';
+import { pullArtifact, pullPackage, readArtifact, reassemble } from './pull.js';
 import { pushPackage } from './push.js';
 import { parseReference } from './reference.js';
 import { requireRegistry, startRegistry, type TestRegistry } from './test-support/registry.js';
@@ -52,6 +53,39 @@ describe('OCI image layout mirror', () => {
       ],
     );
     assert.equal(index.manifests[0]?.digest, one.manifest.digest);
+  });
+
+  test('installs offline from the layout, byte-identical to the pushed package; a tampered, missing or linked blob is refused', async (t) => {
+    if (!requireRegistry(t) || registry === undefined) return;
+    const client = new OciClient({ registry: registry.host });
+    const dir = join(await mkdtemp(join(tmpdir(), 'forge-oci-layout-')), 'mirror');
+    const packages = new Map<string, Buffer>();
+    for (const name of ['alpha', 'beta']) {
+      packages.set(name, await makeSigned({ name }));
+      await pushPackage(client, parseReference(`${registry.host}/forge/${name}:1.0.0`), packages.get(name) ?? Buffer.alloc(0));
+      await writeLayout(dir, await pullArtifact(client, parseReference(`${registry.host}/forge/${name}:1.0.0`)), name);
+    }
+    await registry.stop().then(() => undefined);
+    registry = await startRegistry();
+    // The registry the layout came from is gone: what follows reads the disk only.
+    const alpha = await readArtifact(layoutSource(dir), `oci:${dir}:alpha`, 'alpha', undefined);
+    assert.deepEqual(alpha.signatures.map((signature) => signature.file).length, 1, 'only alpha\'s signature, not beta\'s');
+    assert.ok(reassemble(alpha).equals(packages.get('alpha') ?? Buffer.alloc(0)));
+    const store = await openStore();
+    assert.equal((await store.install(reassemble(alpha))).plugin.name, 'alpha');
+
+    await rejectsWithCode(readArtifact(layoutSource(dir), 'layout', 'gamma', undefined), 'FO_OCI_NOT_FOUND');
+    const blob = join(dir, 'blobs', 'sha256', alpha.layer.descriptor.digest.slice('sha256:'.length));
+    const original = await readFile(blob);
+    await writeFile(blob, Buffer.concat([original.subarray(0, -1), Buffer.from([original.at(-1) === 0 ? 1 : 0])]));
+    await rejectsWithCode(readArtifact(layoutSource(dir), 'layout', 'alpha', undefined), 'FO_OCI_DIGEST_MISMATCH');
+    await rm(blob);
+    await writeFile(`${blob}.elsewhere`, original);
+    await symlink(`${blob}.elsewhere`, blob);
+    await rejectsWithCode(readArtifact(layoutSource(dir), 'layout', 'alpha', undefined), 'FO_OCI_PROTOCOL');
+    assert.throws(() => parseLayoutArgument('oci::tag'), hasCode('FO_OCI_BAD_REFERENCE'));
+    assert.deepEqual(parseLayoutArgument('oci:/srv/mirror:alpha'), { dir: '/srv/mirror', tag: 'alpha' });
+    assert.deepEqual(parseLayoutArgument('oci:mirror'), { dir: 'mirror', tag: 'latest' });
   });
 
   test('skopeo copies the plugin from the layout into a registry with its manifest unchanged', async (t) => {

@@ -27,7 +27,8 @@ async function writeBlob(dir: string, bytes: Uint8Array): Promise<void> {
   await rename(temp, path);
 }
 
-async function readIndex(dir: string): Promise<readonly Descriptor[]> {
+/** The manifests index.json lists (none when there is no index.json). */
+export async function readIndex(dir: string): Promise<readonly Descriptor[]> {
   const path = join(dir, 'index.json');
   let bytes: Buffer;
   try {

@@ -9,7 +9,6 @@ import { ForgeError, describeValue } from '@forgeone/common';
 import { ATTESTATIONS_PREFIX, DEFAULT_PACKAGE_LIMITS, readPackage, roleOf, writeArchive, type ArchiveFile, type PackageInMemory, type PackageLimits } from '../../loader/index.js';
 import type { OciClient } from './client.js';
 import {
-  MANIFEST_MEDIA_TYPE,
   PLUGIN_ARTIFACT_TYPE,
   PLUGIN_LAYER_MEDIA_TYPE,
   SIGSTORE_BUNDLE_MEDIA_TYPE,
@@ -18,8 +17,7 @@ import {
   type Descriptor,
 } from './manifest.js';
 import { manifestTarget, formatReference, type OciReference } from './reference.js';
-import { listReferrers } from './referrers.js';
-import { fetchBlob, fetchManifest } from './remote.js';
+import { registrySource, type ArtifactSource } from './source.js';
 
 /** How a pull goes. */
 export interface PullOptions {
@@ -73,9 +71,9 @@ export interface PulledArtifact {
   readonly signatures: readonly PulledSignature[];
 }
 
-async function pullSignature(client: OciClient, ref: OciReference, referrer: Descriptor, subject: string, limits: PackageLimits): Promise<PulledSignature> {
-  const label = `signature ${referrer.digest} of ${formatReference(ref)}`;
-  const signed = await fetchManifest(client, ref.repository, referrer.digest, [MANIFEST_MEDIA_TYPE], limits.maxManifestSize, referrer.digest);
+async function pullSignature(source: ArtifactSource, what: string, referrer: Descriptor, subject: string, limits: PackageLimits): Promise<PulledSignature> {
+  const label = `signature ${referrer.digest} of ${what}`;
+  const signed = await source.manifest(referrer.digest, limits.maxManifestSize, referrer.digest);
   const signature = parseManifest(signed.bytes, label);
   // SECURITY: a referrer listed under our digest must also name it as its subject: a
   // fallback index is writable by anyone who can push, and must not graft another plugin's signature.
@@ -83,7 +81,7 @@ async function pullSignature(client: OciClient, ref: OciReference, referrer: Des
   const bundleDescriptor = onlyLayer(signature.layers, SIGSTORE_BUNDLE_MEDIA_TYPE, label);
   const file = `${ATTESTATIONS_PREFIX}${bundleDescriptor.annotations?.[TITLE_ANNOTATION] ?? ''}`;
   if (roleOf(file) !== 'attestation') throw protocol(label, `expected a ${TITLE_ANNOTATION} of <name>.sigstore.json, found ${describeValue(file)}`);
-  const bytes = await fetchBlob(client, ref.repository, bundleDescriptor, limits.maxManifestSize);
+  const bytes = await source.blob(bundleDescriptor, limits.maxManifestSize);
   return { descriptor: referrer, manifest: signed.bytes, bundle: { descriptor: bundleDescriptor, bytes }, file };
 }
 
@@ -94,10 +92,18 @@ async function pullSignature(client: OciClient, ref: OciReference, referrer: Des
  *   FO_OCI_NOT_FOUND, FO_OCI_UNAUTHORIZED, FO_OCI_UNREACHABLE, FO_OCI_CONNECTION_DROPPED, FO_OCI_SERVER_ERROR,
  *   and FO_PACKAGE_* when the layer is not a well-formed package
  */
-export async function pullArtifact(client: OciClient, ref: OciReference, options: PullOptions = {}): Promise<PulledArtifact> {
+export function pullArtifact(client: OciClient, ref: OciReference, options: PullOptions = {}): Promise<PulledArtifact> {
+  return readArtifact(registrySource(client, ref.repository), formatReference(ref), manifestTarget(ref), ref.digest, options);
+}
+
+/**
+ * {@link pullArtifact} from any source: `target` is the tag or digest, `expected` the
+ * digest the manifest must hash to, `what` names it in messages.
+ * @throws ForgeError the codes of {@link pullArtifact}
+ */
+export async function readArtifact(source: ArtifactSource, what: string, target: string, expected: string | undefined, options: PullOptions = {}): Promise<PulledArtifact> {
   const limits = options.limits ?? DEFAULT_PACKAGE_LIMITS;
-  const what = formatReference(ref);
-  const fetched = await fetchManifest(client, ref.repository, manifestTarget(ref), [MANIFEST_MEDIA_TYPE], limits.maxManifestSize, ref.digest);
+  const fetched = await source.manifest(target, limits.maxManifestSize, expected);
   const manifest = parseManifest(fetched.bytes, `manifest of ${what}`);
   if (manifest.artifactType !== PLUGIN_ARTIFACT_TYPE) {
     throw protocol(what, `expected artifactType ${PLUGIN_ARTIFACT_TYPE}, found ${describeValue(manifest.artifactType ?? 'none')}`);
@@ -105,8 +111,8 @@ export async function pullArtifact(client: OciClient, ref: OciReference, options
   const layerDescriptor = onlyLayer(manifest.layers, PLUGIN_LAYER_MEDIA_TYPE, `manifest of ${what}`);
   // The layer and the signatures are fetched side by side: their round trips overlap.
   const [layer, referrers] = await Promise.all([
-    fetchBlob(client, ref.repository, layerDescriptor, limits.maxPackageSize, options.onProgress).then(async (bytes) => ({ bytes, contents: await readPackage(bytes, limits) })),
-    listReferrers(client, ref.repository, fetched.digest, SIGSTORE_BUNDLE_MEDIA_TYPE),
+    source.blob(layerDescriptor, limits.maxPackageSize, options.onProgress).then(async (bytes) => ({ bytes, contents: await readPackage(bytes, limits) })),
+    source.referrers(fetched.digest, SIGSTORE_BUNDLE_MEDIA_TYPE),
   ]);
   const stray = layer.contents.attestations[0];
   if (stray !== undefined) throw protocol(what, `expected a layer without attestations (they travel as referrers), found ${describeValue(stray.path)}`);
@@ -116,7 +122,7 @@ export async function pullArtifact(client: OciClient, ref: OciReference, options
   }
   const signatures: PulledSignature[] = [];
   for (const referrer of referrers) {
-    const signature = await pullSignature(client, ref, referrer, fetched.digest, limits);
+    const signature = await pullSignature(source, what, referrer, fetched.digest, limits);
     if (signatures.some((entry) => entry.file === signature.file)) throw protocol(what, `expected unique signature file names, found ${describeValue(signature.file)} twice`);
     signatures.push(signature);
   }

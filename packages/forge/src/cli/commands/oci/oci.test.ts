@@ -78,7 +78,7 @@ describe('forge login, push, pull, install REF against docker-registry with htpa
     assert.equal(names.includes('bare'), false);
   });
 
-  test('pull --to DIR mirrors into an image layout; pull needs exactly one of -o and --to', async (t) => {
+  test('pull --to DIR mirrors into an image layout that install oci:DIR:TAG installs from offline; pull needs exactly one of -o and --to', async (t) => {
     if (!requireRegistry(t, true) || registry === undefined) return;
     const host = registry.host;
     const config = ['--registry-config', 'docker/config.json'];
@@ -95,6 +95,10 @@ describe('forge login, push, pull, install REF against docker-registry with htpa
       assert.equal(jsonError(run).code, 'FO_CLI_MISSING_ARGUMENT', flags.join(' '));
     }
     assert.equal(existsSync(join(dir, 'x.forgepkg')) || existsSync(join(dir, 'layout2')), false);
+    const offline = JSON.parse(await ok(dir, 'install', 'oci:layout:1.0.0', '--json')) as { plugin: { name: string } };
+    assert.equal(offline.plugin.name, 'mirror');
+    const absent = await cli(dir, 'install', 'oci:layout:2.0.0', '--json');
+    assert.equal(jsonError(absent).code, 'FO_OCI_NOT_FOUND');
   });
 
   test('install REF installs the dependencies it lacks from the sibling repositories first', async (t) => {

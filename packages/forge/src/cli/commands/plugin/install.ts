@@ -1,6 +1,7 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ForgeError, type ForgeConfig } from '@forgeone/common';
-import { installPlan, planFromRegistry, pullPackage, type InstallResult, type OciClient, type OciReference, type PermissionDiff, type PullOptions } from '@forgeone/plugin-manager';
+import { installPlan, layoutSource, parseLayoutArgument, planFromRegistry, pullPackage, readArtifact, reassemble, type InstallResult, type OciClient, type OciReference, type PermissionDiff, type PullOptions } from '@forgeone/plugin-manager';
 import { packageLimitsFromConfig } from '@forgeone/plugin-manager/signing';
 import { call } from '../../../daemon/client.js';
 import type { InstallOutcome } from '../../../daemon/service.js';
@@ -33,6 +34,19 @@ async function pulling<T>(io: CliIo, argument: string, config: ForgeConfig, flag
   } finally {
     progress.done();
   }
+}
+
+/**
+ * The package in the image layout `argument` names (`oci:DIR[:TAG]`, see forge pull --to),
+ * read offline with the same checks as a pull; undefined when the argument is not one
+ * (or a file of that name exists).
+ */
+async function fromLayout(io: CliIo, argument: string, file: string, config: ForgeConfig): Promise<Uint8Array | undefined> {
+  const layout = parseLayoutArgument(argument);
+  if (layout === undefined || existsSync(file)) return undefined;
+  const source = layoutSource(resolve(io.cwd, layout.dir));
+  const options = { limits: packageLimitsFromConfig(config.package_limits), requireSignatures: config.security.verify_signatures };
+  return reassemble(await readArtifact(source, argument, layout.tag, undefined, options));
 }
 
 interface InstallFlags {
@@ -108,6 +122,9 @@ export const pluginInstall = defineCommand({
     each (ghcr.io/acme/hello needs greeter: ghcr.io/acme/greeter), installed first. An installed
     dependency out of range is a conflict (upgrade it first). If any step fails, the dependencies this
     install added are removed again. With a daemon, only the plugin is pulled and uploaded.
+
+    PKG oci:DIR[:TAG] (no such file existing) installs offline from an OCI image layout written by forge
+    pull --to DIR, under the same checks; its dependencies are not looked up there.
   `}\n\n${DAEMON_HELP}`,
   flags: [
     { name: 'approve-permissions', type: 'boolean', description: 'Accept the permissions an upgrade asks for beyond the installed version\'s.' },
@@ -120,24 +137,26 @@ export const pluginInstall = defineCommand({
     CONFIG_FLAG,
   ],
   args: [{ name: 'PKG', description: 'The .forgepkg to install, or a registry reference host[:port]/repository[:tag][@sha256:<digest>].', required: true }],
-  examples: ['forge install hello-1.0.0.forgepkg', 'forge install hello-1.1.0.forgepkg --approve-permissions --json', 'forge install ghcr.io/acme/hello:1.0.0'],
+  examples: ['forge install hello-1.0.0.forgepkg', 'forge install hello-1.1.0.forgepkg --approve-permissions --json', 'forge install ghcr.io/acme/hello:1.0.0', 'forge install oci:mirror:1.0.0'],
   async run({ flags, args }, io) {
     const file = resolve(io.cwd, args.PKG);
     let result: { json: unknown; summary: InstallSummary };
     let dependencies: { name: string; version: string; action: string }[] = [];
     try {
       const { config } = await loadCliConfig(io, flags.config);
-      const reference = isReferenceArgument(io, args.PKG);
+      const offline = await fromLayout(io, args.PKG, file, config);
+      const reference = offline === undefined && isReferenceArgument(io, args.PKG);
       const link = await findDaemon(io, config);
       result =
         link !== undefined
           ? await installThrough(
               link,
               io,
-              reference ? args.PKG : file,
-              reference
-                ? await pulling(io, args.PKG, config, flags, async (client, ref, options) => (await pullPackage(client, ref, options)).bytes)
-                : await readPackage(file, config.package_limits.max_package_size),
+              reference || offline !== undefined ? args.PKG : file,
+              offline ??
+                (reference
+                  ? await pulling(io, args.PKG, config, flags, async (client, ref, options) => (await pullPackage(client, ref, options)).bytes)
+                  : await readPackage(file, config.package_limits.max_package_size)),
               flags,
             )
           : await withCliStore(io, flags, true, async (store) => {
@@ -153,7 +172,7 @@ export const pluginInstall = defineCommand({
                 dependencies = results.slice(0, -1).map((entry) => ({ name: entry.plugin.name, version: entry.plugin.version, action: entry.action }));
                 done = results[results.length - 1] as InstallResult;
               } else {
-                done = await store.install(file, options);
+                done = await store.install(offline ?? file, options);
               }
               const { plugin } = done;
               return {
