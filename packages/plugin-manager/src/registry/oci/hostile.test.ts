@@ -42,6 +42,20 @@ describe('pulling from a hostile registry', () => {
     assert.equal(done.installed.plugin.name, 'victim');
   });
 
+  test('a registry with the referrers API is asked there, and the fallback tag is not read', async () => {
+    const tag = `forge/victim:sha256-${served.manifestDigest.slice('sha256:'.length)}`;
+    const index = standIn.manifests.get(tag);
+    assert.ok(index !== undefined);
+    standIn.manifests.delete(tag);
+    standIn.intercept = (request, response) => {
+      if (request.url !== `/v2/forge/victim/referrers/${served.manifestDigest}?artifactType=${encodeURIComponent('application/vnd.dev.sigstore.bundle.v0.3+json')}`) return false;
+      response.writeHead(200, { 'content-type': 'application/vnd.oci.image.index.v1+json' }).end(index.bytes);
+      return true;
+    };
+    assert.equal((await install()).installed.plugin.name, 'victim');
+    assert.equal(standIn.requests.filter((line) => line.includes('/manifests/sha256-')).length, 0);
+  });
+
   test('a tampered layer is FO_OCI_DIGEST_MISMATCH', async () => {
     const layer = Buffer.from(standIn.blobs.get(served.layer.digest) ?? Buffer.alloc(0));
     layer.writeUInt8((layer.readUInt8(layer.length - 5) ^ 0xff) & 0xff, layer.length - 5);
