@@ -69,6 +69,34 @@ export {
 } from './registry/index.js';
 export type { PackageFile } from './loader/index.js';
 
+// Distribution through OCI registries: push, pull, credentials.
+export {
+  OciClient,
+  formatReference,
+  loadCredentials,
+  parseReference,
+  installPlan,
+  layoutSource,
+  parseLayoutArgument,
+  planFromRegistry,
+  readArtifact,
+  pullArtifact,
+  pullPackage,
+  pushPackage,
+  reassemble,
+  saveCredentials,
+  writeLayout,
+  type Credentials,
+  type OciClientOptions,
+  type OciReference,
+  type PlannedPlugin,
+  type PulledArtifact,
+  type PullOptions,
+  type PullResult,
+  type PushOptions,
+  type PushResult,
+} from './registry/oci/index.js';
+
 // The manifest: plugin.toml and manifest.json.
 export {
   ENTRY_POINT_NAMES,

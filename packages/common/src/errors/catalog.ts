@@ -6,6 +6,7 @@ import { DEPS_CODES } from './codes/deps.js';
 import { EXTENSION_CODES } from './codes/extension.js';
 import { LIFECYCLE_CODES } from './codes/lifecycle.js';
 import { MARKETPLACE_CODES } from './codes/market.js';
+import { OCI_CODES } from './codes/oci.js';
 import { PACKAGE_CODES } from './codes/package.js';
 import { REGISTRY_CODES } from './codes/registry.js';
 import { RUNTIME_CODES } from './codes/runtime.js';
@@ -58,6 +59,7 @@ export const ERROR_AREAS = [
   { title: 'Registry', file: 'registry', prefixes: ['REGISTRY'], codes: REGISTRY_CODES },
   { title: 'Extension points and calls between plugins', file: 'extension', prefixes: ['EXTENSION'], codes: EXTENSION_CODES },
   { title: 'Marketplace: TUF repository, client and index', file: 'market', prefixes: ['MARKET'], codes: MARKETPLACE_CODES },
+  { title: 'OCI distribution: push, pull, login', file: 'oci', prefixes: ['OCI'], codes: OCI_CODES },
 ] as const satisfies readonly ErrorArea[];
 
 /** The one catalog of error codes: code -> kind and summary. */
@@ -79,6 +81,7 @@ export const ERROR_CATALOG = {
   ...REGISTRY_CODES,
   ...EXTENSION_CODES,
   ...MARKETPLACE_CODES,
+  ...OCI_CODES,
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A stable error code, `FO_<AREA>_<REASON>`. */

@@ -25,6 +25,9 @@ import { pluginLogs } from './plugin/logs.js';
 import { pluginPs } from './plugin/ps.js';
 import { pluginRollback } from './plugin/rollback.js';
 import { pluginRm, pluginUninstall } from './plugin/uninstall.js';
+import { ociLogin } from './oci/login.js';
+import { ociPull } from './oci/pull.js';
+import { ociPush } from './oci/push.js';
 import { pack } from './package/pack.js';
 import { sign } from './package/sign.js';
 import { verify } from './package/verify.js';
@@ -40,6 +43,9 @@ export const COMMANDS: readonly Command[] = [
   inspect,
   sign,
   verify,
+  ociPush,
+  ociPull,
+  ociLogin,
   pluginInstall,
   pluginPs,
   pluginList,

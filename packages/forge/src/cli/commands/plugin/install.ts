@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ForgeError } from '@forgeone/common';
-import type { PermissionDiff } from '@forgeone/plugin-manager';
+import { ForgeError, type ForgeConfig } from '@forgeone/common';
+import { installPlan, layoutSource, parseLayoutArgument, planFromRegistry, pullPackage, readArtifact, reassemble, type InstallResult, type OciClient, type OciReference, type PermissionDiff, type PullOptions } from '@forgeone/plugin-manager';
+import { packageLimitsFromConfig } from '@forgeone/plugin-manager/signing';
 import { call } from '../../../daemon/client.js';
 import type { InstallOutcome } from '../../../daemon/service.js';
 import { CONFIG_FLAG, JSON_FLAG, defineCommand, type CliIo } from '../../command.js';
@@ -11,6 +13,41 @@ import { uploadProgress } from '../../progress.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
 import { installLines, readPackage, type InstallSummary } from './install-output.js';
 import { WAIT_FLAG, diffLines, pluginJson, withCliStore } from './store.js';
+import { PLAIN_HTTP_FLAG, REGISTRY_CONFIG_FLAG, clientFor, isReferenceArgument } from '../oci/registry.js';
+
+type RegistryFlags = { readonly 'registry-config': string | undefined; readonly 'plain-http': boolean; readonly json: boolean };
+
+/**
+ * Runs `pull` with a client for `argument`'s registry and the pull options (progress on a
+ * terminal). A pulled plugin without a signature referrer is refused when
+ * security.verify_signatures is on; the store verifies the rest.
+ */
+async function pulling<T>(io: CliIo, argument: string, config: ForgeConfig, flags: RegistryFlags, pull: (client: OciClient, ref: OciReference, options: PullOptions) => Promise<T>): Promise<T> {
+  const { ref, client } = await clientFor(io, argument, flags);
+  const progress = uploadProgress(io, `pulling ${argument}`, 'received', flags.json);
+  try {
+    return await pull(client, ref, {
+      limits: packageLimitsFromConfig(config.package_limits),
+      requireSignatures: config.security.verify_signatures,
+      onProgress: (received, total) => progress.update(received, total),
+    });
+  } finally {
+    progress.done();
+  }
+}
+
+/**
+ * The package in the image layout `argument` names (`oci:DIR[:TAG]`, see forge pull --to),
+ * read offline with the same checks as a pull; undefined when the argument is not one
+ * (or a file of that name exists).
+ */
+async function fromLayout(io: CliIo, argument: string, file: string, config: ForgeConfig): Promise<Uint8Array | undefined> {
+  const layout = parseLayoutArgument(argument);
+  if (layout === undefined || existsSync(file)) return undefined;
+  const source = layoutSource(resolve(io.cwd, layout.dir));
+  const options = { limits: packageLimitsFromConfig(config.package_limits), requireSignatures: config.security.verify_signatures };
+  return reassemble(await readArtifact(source, argument, layout.tag, undefined, options));
+}
 
 interface InstallFlags {
   readonly 'approve-permissions': boolean;
@@ -20,8 +57,7 @@ interface InstallFlags {
 }
 
 /** Uploads the package to the daemon, with progress on a terminal. */
-async function installThrough(link: DaemonLink, io: CliIo, file: string, maxSize: number, flags: InstallFlags): Promise<{ json: unknown; summary: InstallSummary }> {
-  const bytes = await readPackage(file, maxSize);
+async function installThrough(link: DaemonLink, io: CliIo, file: string, bytes: Uint8Array, flags: InstallFlags): Promise<{ json: unknown; summary: InstallSummary }> {
   const query = new URLSearchParams();
   if (flags['approve-permissions']) query.set('approve_permissions', 'true');
   if (flags['allow-downgrade']) query.set('allow_downgrade', 'true');
@@ -77,35 +113,70 @@ export const pluginInstall = defineCommand({
     it, and a plugin that was running runs the new version. The text output is the same but for the
     path line; with --json, "plugin" is the daemon's view of the plugin (as in forge ps --json)
     instead of the store's record.
+
+    PKG is a registry reference when no file exists at that path, it does not end in .forgepkg, and it
+    reads as host[:port]/repository[:tag][@sha256:<digest>] (the host has a dot, a port or is localhost).
+    The plugin is then pulled as forge pull does (digests checked, sizes capped, signatures from its
+    referrers) and verified and installed exactly as a local file. Its dependencies that are not installed
+    come from the same registry: the newest semver tag in range of the sibling repository named after
+    each (ghcr.io/acme/hello needs greeter: ghcr.io/acme/greeter), installed first. An installed
+    dependency out of range is a conflict (upgrade it first). If any step fails, the dependencies this
+    install added are removed again. With a daemon, only the plugin is pulled and uploaded.
+
+    PKG oci:DIR[:TAG] (no such file existing) installs offline from an OCI image layout written by forge
+    pull --to DIR, under the same checks; its dependencies are not looked up there.
   `}\n\n${DAEMON_HELP}`,
   flags: [
     { name: 'approve-permissions', type: 'boolean', description: 'Accept the permissions an upgrade asks for beyond the installed version\'s.' },
     { name: 'allow-downgrade', type: 'boolean', description: 'Accept a version older than the installed one.' },
     { name: 'allow-publisher-change', type: 'boolean', description: 'Accept a version signed by another publisher than the installed one.' },
     WAIT_FLAG,
+    REGISTRY_CONFIG_FLAG,
+    PLAIN_HTTP_FLAG,
     JSON_FLAG,
     CONFIG_FLAG,
   ],
-  args: [{ name: 'PKG', description: 'The .forgepkg to install.', required: true }],
-  examples: ['forge install hello-1.0.0.forgepkg', 'forge install hello-1.1.0.forgepkg --approve-permissions --json'],
+  args: [{ name: 'PKG', description: 'The .forgepkg to install, or a registry reference host[:port]/repository[:tag][@sha256:<digest>].', required: true }],
+  examples: ['forge install hello-1.0.0.forgepkg', 'forge install hello-1.1.0.forgepkg --approve-permissions --json', 'forge install ghcr.io/acme/hello:1.0.0', 'forge install oci:mirror:1.0.0'],
   async run({ flags, args }, io) {
     const file = resolve(io.cwd, args.PKG);
     let result: { json: unknown; summary: InstallSummary };
+    let dependencies: { name: string; version: string; action: string }[] = [];
     try {
       const { config } = await loadCliConfig(io, flags.config);
+      const offline = await fromLayout(io, args.PKG, file, config);
+      const reference = offline === undefined && isReferenceArgument(io, args.PKG);
       const link = await findDaemon(io, config);
       result =
         link !== undefined
-          ? await installThrough(link, io, file, config.package_limits.max_package_size, flags)
+          ? await installThrough(
+              link,
+              io,
+              reference || offline !== undefined ? args.PKG : file,
+              offline ??
+                (reference
+                  ? await pulling(io, args.PKG, config, flags, async (client, ref, options) => (await pullPackage(client, ref, options)).bytes)
+                  : await readPackage(file, config.package_limits.max_package_size)),
+              flags,
+            )
           : await withCliStore(io, flags, true, async (store) => {
-              const done = await store.install(file, {
+              const options = {
                 approvePermissions: flags['approve-permissions'],
                 allowDowngrade: flags['allow-downgrade'],
                 allowPublisherChange: flags['allow-publisher-change'],
-              });
+              };
+              let done: InstallResult;
+              if (reference) {
+                const plan = await pulling(io, args.PKG, config, flags, (client, ref, pullOptions) => planFromRegistry(client, ref, store, pullOptions));
+                const results = await installPlan(store, plan, options);
+                dependencies = results.slice(0, -1).map((entry) => ({ name: entry.plugin.name, version: entry.plugin.version, action: entry.action }));
+                done = results[results.length - 1] as InstallResult;
+              } else {
+                done = await store.install(offline ?? file, options);
+              }
               const { plugin } = done;
               return {
-                json: { action: done.action, from: done.from ?? null, diff: done.diff ?? null, plugin: pluginJson(plugin) },
+                json: { action: done.action, from: done.from ?? null, diff: done.diff ?? null, plugin: pluginJson(plugin), ...(reference ? { dependencies } : {}) },
                 summary: {
                   action: done.action,
                   from: done.from ?? null,
@@ -139,6 +210,7 @@ export const pluginInstall = defineCommand({
       io.stdout.write(toSafeJson(result.json));
       return;
     }
-    io.stdout.write(`${installLines(result.summary).join('\n')}\n`);
+    const pulledFirst = dependencies.map((entry) => `dependency ${sanitizeForTerminal(entry.name)} ${sanitizeForTerminal(entry.version)} ${entry.action}`);
+    io.stdout.write(`${[...pulledFirst, ...installLines(result.summary)].join('\n')}\n`);
   },
 });

@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// Issue 14's figure: pull + verify + install of a 1 MiB plugin from a local registry
+// (Debian's docker-registry, CNCF distribution 2.8, on 127.0.0.1), median over ROUNDS, next
+// to `skopeo copy docker://... oci:DIR` of the same artifact (a copy only: skopeo neither
+// verifies our signatures nor installs). Each round installs into a fresh store (made before
+// the clock starts) with a fresh client (no cached connection or token).
+// Run: npm run build && node bench/oci.mjs [ROUNDS]   (default 30)
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OciClient } from '../packages/plugin-manager/dist/registry/oci/client.js';
+import { installFromRegistry } from '../packages/plugin-manager/dist/registry/oci/install.js';
+import { pushPackage } from '../packages/plugin-manager/dist/registry/oci/push.js';
+import { parseReference } from '../packages/plugin-manager/dist/registry/oci/reference.js';
+import { startRegistry } from '../packages/plugin-manager/dist/registry/oci/test-support/registry.js';
+import { makeSigned, openStore } from '../packages/plugin-manager/dist/registry/store/test-support/fixtures.js';
+
+const rounds = Number(process.argv[2] ?? 30);
+const stats = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { median: at(0.5), p90: at(0.9), min: sorted[0], max: sorted.at(-1) };
+};
+const show = (label, values) => {
+  const s = stats(values);
+  console.log(`  ${label.padEnd(44)} median ${s.median.toFixed(2)} ms  p90 ${s.p90.toFixed(2)}  (min ${s.min.toFixed(2)}, max ${s.max.toFixed(2)})`);
+  return s.median;
+};
+
+console.log(`oci benchmark: ${rounds} rounds, node ${process.version}, ${readFileSync('/proc/loadavg', 'utf8').trim()} (load)`);
+const registry = await startRegistry();
+try {
+  // Random bytes do not compress: the layer really is about 1 MiB.
+  const bytes = await makeSigned({ name: 'bench', assets: { 'payload.bin': randomBytes(1024 * 1024) } });
+  const text = `${registry.host}/forge/bench:1.0.0`;
+  const pushed = await pushPackage(new OciClient({ registry: registry.host }), parseReference(text), bytes);
+  console.log(`  package ${bytes.length} bytes, layer ${pushed.layer.size} bytes, ${pushed.signatures.length} signature referrer`);
+
+  const forge = [];
+  for (let i = 0; i < rounds + 3; i += 1) {
+    const store = await openStore();
+    const t = performance.now();
+    await installFromRegistry(new OciClient({ registry: registry.host }), parseReference(text), store);
+    if (i >= 3) forge.push(performance.now() - t); // three warm-up rounds (JIT, page cache)
+    await rm(store.directory, { recursive: true, force: true });
+  }
+  const skopeo = [];
+  const probe = spawnSync('skopeo', ['--version'], { encoding: 'utf8' });
+  if (probe.status === 0) {
+    for (let i = 0; i < rounds + 3; i += 1) {
+      const dir = await mkdtemp(join(tmpdir(), 'forge-bench-skopeo-'));
+      const t = performance.now();
+      const run = spawnSync('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${text}`, `oci:${dir}:bench`], { encoding: 'utf8' });
+      const elapsed = performance.now() - t;
+      if (run.status !== 0) throw new Error(`skopeo copy failed: ${run.stderr}`);
+      if (i >= 3) skopeo.push(elapsed);
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  console.log('pull + verify + install of a 1 MiB plugin from docker-registry on 127.0.0.1:');
+  const ours = show('forge (installFromRegistry, fresh store)', forge);
+  if (skopeo.length > 0) {
+    const theirs = show(`skopeo copy docker:// -> oci: (${probe.stdout.trim()})`, skopeo);
+    console.log(`  ratio forge / skopeo: ${(ours / theirs).toFixed(2)} (target: forge <= 50 ms median)`);
+  } else {
+    console.log('  skopeo not installed: no anchor');
+  }
+} finally {
+  await registry.stop();
+}
