@@ -37,7 +37,7 @@ async function assertNoSandboxLeft(): Promise<void> {
   }
 }
 
-async function setup(t: TestContext, transport: 'ring' | 'fifo' = 'ring'): Promise<{ backend: ProcessBackend; host: RecordingHost }> {
+async function setup(t: TestContext, transport: 'ring' | 'fifo' = 'fifo'): Promise<{ backend: ProcessBackend; host: RecordingHost }> {
   const host = new RecordingHost();
   const backend = await ProcessBackend.create(host, { childScript: SCRIPT, transport });
   t.after(() => backend.close());
@@ -45,7 +45,7 @@ async function setup(t: TestContext, transport: 'ring' | 'fifo' = 'ring'): Promi
 }
 
 /** Loads a plugin whose sandbox makes `move`, expecting the load to fail with `code`. */
-async function hostileLoad(t: TestContext, move: string, code: ErrorCode, transport: 'ring' | 'fifo' = 'ring'): Promise<{ backend: ProcessBackend; host: RecordingHost; id: string }> {
+async function hostileLoad(t: TestContext, move: string, code: ErrorCode, transport: 'ring' | 'fifo' = 'fifo'): Promise<{ backend: ProcessBackend; host: RecordingHost; id: string }> {
   const { backend, host } = await setup(t, transport);
   next += 1;
   const id = `hostile-${move}-${next}`;
@@ -100,13 +100,13 @@ describe('process backend against a compromised sandbox', () => {
   });
 
   it('kills a sandbox that claims more unread bytes in the shared ring than it holds', async (t) => {
-    const { host, id } = await hostileLoad(t, 'overrun', 'FO_SANDBOX_PROTOCOL_VIOLATION');
+    const { host, id } = await hostileLoad(t, 'overrun', 'FO_SANDBOX_PROTOCOL_VIOLATION', 'ring');
     assert.deepEqual(protocolAudits(host, id), [['sandbox.protocol', undefined, false]]);
     assert.match(host.audits.find((entry) => entry.action === 'sandbox.protocol')?.reason ?? '', /claims \d+ unread bytes in a ring of 262144/);
   });
 
   it('kills a sandbox that claims to have read bytes the host never wrote, at the host’s next write', async (t) => {
-    const { backend, host } = await setup(t);
+    const { backend, host } = await setup(t, 'ring');
     next += 1;
     const id = `hostile-readahead-${next}`;
     const handle = await backend.load(await pluginSpec(CORE_GUEST, { id }));
@@ -118,15 +118,15 @@ describe('process backend against a compromised sandbox', () => {
   });
 
   it('keeps the shared memory sealed: the sandbox cannot shrink it under the host’s mapping', async (t) => {
-    const { backend } = await setup(t);
+    const { backend } = await setup(t, 'ring');
     next += 1;
     // The hostile sandbox answers the load only when ftruncate failed with EPERM (else it exits 66).
     await backend.load(await pluginSpec(CORE_GUEST, { id: `hostile-truncate-${next}` }));
     assert.equal(backend.sandboxes().length, 1);
   });
 
-  it('over the FIFOs alone, also kills a sandbox that sends a 4 GiB length prefix, without reading it', async (t) => {
-    const { host, id } = await hostileLoad(t, 'huge', 'FO_SANDBOX_PROTOCOL_VIOLATION', 'fifo');
+  it('through the shared ring, also kills a sandbox that sends a 4 GiB length prefix, without reading it', async (t) => {
+    const { host, id } = await hostileLoad(t, 'huge', 'FO_SANDBOX_PROTOCOL_VIOLATION', 'ring');
     assert.deepEqual(protocolAudits(host, id), [['sandbox.protocol', undefined, false]]);
     assert.match(host.audits.find((entry) => entry.action === 'sandbox.protocol')?.reason ?? '', /4294967295 bytes/);
   });

@@ -3,21 +3,24 @@
  * memory shared by the relay thread and the sandbox process (a sealed memfd, mapped by
  * native/shared-memory.c), and the FIFOs carry only doorbells: one byte written when the
  * other side has parked. A side waiting for bytes or room spins on the shared words for
- * {@link RING_SPIN_MS} first, so back-to-back calls never wake the kernel; a FIFO round
- * trip alone costs 8-10 us here (docs/sandbox.md), a spinning ring round trip 0.2-0.4 us.
+ * {@link RING_SPIN_MS} first (on machines with CPUs to spare), so back-to-back calls need
+ * not wake the kernel: between two processes alone, a FIFO round trip costs 8-10 us on a
+ * 2-vCPU machine, a spinning ring round trip 3-6 us with frames (docs/sandbox.md). Not the
+ * default transport yet: see ProcessOptions.transport.
  *
  * ```
  * words (Int32, first 4 KiB)       DOWN (host -> sandbox)      UP (sandbox -> host)
  *   [16] DOWN written  [17] DOWN read   bytes 4 KiB .. +CAPACITY    next CAPACITY bytes
  *   [32] UP written    [33] UP read
- *   [48] sandbox parked [49] host parked   0 running, 1 parked, 2 rung
+ *   [48] sandbox parked [49] host parked   0 running, 1 parked for bytes, 3 for room, 2 rung
  * ```
  * Sequence words count bytes modulo 2^32; each is written by one side only.
  *
- * Parking without a lost wake-up: the waiter sets its parked word to 1 and then reads the
- * other side's sequence; the writer publishes its sequence and then reads the parked word,
- * both with read-modify-write atomics (full fences), so at least one sees the other. A
- * writer that sees 1 swaps it to 2 and writes one doorbell byte. Spare bytes only cause a
+ * Parking without a lost wake-up: the waiter sets its parked word to what it waits for
+ * (bytes or room) and then reads the other side's sequence; the other side publishes its
+ * sequence and then reads the parked word, both with read-modify-write atomics (full
+ * fences), so at least one sees the other. A side that sees its peer parked for what it
+ * just made (bytes written, room freed) swaps the word to 2 and writes one doorbell byte. Spare bytes only cause a
  * spurious wake-up; a closed FIFO (the other side gone) ends the channel as before.
  *
  * SECURITY: on the host's side every word the sandbox writes is untrusted: a sequence that
@@ -29,6 +32,7 @@
  */
 import { readSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ForgeError } from '@forgeone/common';
 import { ChannelClosed, FifoChannel, MAX_FRAME_BYTES, decodeFrame, violation, type Frame, type FrameChannel } from './wire.js';
@@ -37,13 +41,23 @@ import { ChannelClosed, FifoChannel, MAX_FRAME_BYTES, decodeFrame, violation, ty
 export const RING_CAPACITY = 256 * 1024;
 /** Size of the shared memory: the words' page and both rings. */
 export const RING_BYTES = 4096 + 2 * RING_CAPACITY;
-/** How long a side spins on the shared words before it parks on its doorbell, in ms (a pool worker's spin). */
-export const RING_SPIN_MS = 0.05;
+/**
+ * How long a side spins on the shared words before it parks on its doorbell, in ms: 50 us
+ * with four or more CPUs, else none. A call has three threads at work (the host's, the
+ * relay, the sandbox's); on two CPUs a spinning side takes the core another needs, and
+ * calls took 100-140 us instead of 15-20 over the FIFOs (bench/process.mjs).
+ */
+export const RING_SPIN_MS = availableParallelism() >= 4 ? 0.05 : 0;
 
 /** Indices of the shared Int32 words (exported for the hostile-sandbox tests). */
 export const RING_WORDS = Object.freeze({ DOWN_WRITTEN: 16, DOWN_READ: 17, UP_WRITTEN: 32, UP_READ: 33, SANDBOX_PARKED: 48, HOST_PARKED: 49 });
 const { DOWN_WRITTEN, DOWN_READ, UP_WRITTEN, UP_READ, SANDBOX_PARKED, HOST_PARKED } = RING_WORDS;
 const MASK = RING_CAPACITY - 1;
+/** Values of a parked word: what its side waits for, or that it was rung. */
+const RUNNING = 0;
+const WANTS_BYTES = 1;
+const RUNG = 2;
+const WANTS_ROOM = 3;
 const BELL = new Uint8Array([1]);
 
 /** native/shared-memory.c. */
@@ -103,6 +117,7 @@ export class RingChannel implements FrameChannel {
   readonly #bell: number;
   readonly #ring: number;
   readonly #host: boolean;
+  readonly #spinMs: number;
   readonly #spare = Buffer.allocUnsafe(64);
   /** Bytes this side has written to its out ring and read from its in ring (mod 2^32): private, never read back. */
   #written = 0;
@@ -117,6 +132,7 @@ export class RingChannel implements FrameChannel {
   constructor(memory: ArrayBuffer, side: 'host' | 'sandbox', bell: number, ring: number) {
     if (memory.byteLength !== RING_BYTES) throw new Error(`ring: expected ${RING_BYTES} bytes of shared memory, found ${memory.byteLength}`);
     this.#host = side === 'host';
+    this.#spinMs = RING_SPIN_MS;
     this.#words = new Int32Array(memory, 0, 1024);
     const down = new Uint8Array(memory, 4096, RING_CAPACITY);
     const up = new Uint8Array(memory, 4096 + RING_CAPACITY, RING_CAPACITY);
@@ -141,7 +157,7 @@ export class RingChannel implements FrameChannel {
     while (offset < frame.length) {
       let room = this.#room();
       if (room === 0) {
-        this.#wait(() => this.#room() > 0);
+        this.#wait(() => this.#room() > 0, WANTS_ROOM);
         room = this.#room();
       }
       const count = Math.min(room, frame.length - offset);
@@ -151,7 +167,7 @@ export class RingChannel implements FrameChannel {
       if (count > first) this.#out.set(frame.subarray(offset + first, offset + count), 0);
       this.#written = (this.#written + count) >>> 0;
       Atomics.exchange(this.#words, this.#outWritten, this.#written | 0);
-      this.#notify();
+      this.#notify(WANTS_BYTES);
       offset += count;
     }
   }
@@ -163,7 +179,7 @@ export class RingChannel implements FrameChannel {
     while (got < length) {
       let available = this.#available();
       if (available === 0) {
-        this.#wait(() => this.#available() > 0);
+        this.#wait(() => this.#available() > 0, WANTS_BYTES);
         available = this.#available();
       }
       const count = Math.min(available, length - got);
@@ -173,7 +189,7 @@ export class RingChannel implements FrameChannel {
       if (count > first) bytes.set(this.#in.subarray(0, count - first), got + first);
       this.#read = (this.#read + count) >>> 0;
       Atomics.exchange(this.#words, this.#inRead, this.#read | 0);
-      this.#notify();
+      this.#notify(WANTS_ROOM);
       got += count;
     }
     return bytes;
@@ -197,14 +213,14 @@ export class RingChannel implements FrameChannel {
     return this.#host ? violation(`the shared ring ${what}`) : new Error(`ring: the host ${what}`);
   }
 
-  /** Spins, then parks on the doorbell, until `ready()`. */
-  #wait(ready: () => boolean): void {
-    const until = performance.now() + RING_SPIN_MS;
+  /** Spins, then parks on the doorbell saying what it waits for (`reason`), until `ready()`. */
+  #wait(ready: () => boolean, reason: number): void {
+    const until = performance.now() + this.#spinMs;
     for (let round = 1; !ready(); round += 1) {
       if ((round & 63) !== 0 || performance.now() < until) continue;
-      Atomics.exchange(this.#words, this.#parked, 1);
+      Atomics.exchange(this.#words, this.#parked, reason);
       if (!ready()) this.#sleep();
-      Atomics.store(this.#words, this.#parked, 0);
+      Atomics.store(this.#words, this.#parked, RUNNING);
     }
   }
 
@@ -224,9 +240,13 @@ export class RingChannel implements FrameChannel {
     }
   }
 
-  /** Rings the other side when it has parked (once per parking). */
-  #notify(): void {
-    if (Atomics.load(this.#words, this.#peerParked) !== 1 || Atomics.compareExchange(this.#words, this.#peerParked, 1, 2) !== 1) return;
+  /**
+   * Rings the other side when it has parked waiting for what this side just made (bytes
+   * or room), once per parking: a reader that frees room does not wake a peer that waits
+   * for bytes (each spurious wake-up is two context switches).
+   */
+  #notify(made: number): void {
+    if (Atomics.load(this.#words, this.#peerParked) !== made || Atomics.compareExchange(this.#words, this.#peerParked, made, RUNG) !== made) return;
     for (;;) {
       try {
         writeSync(this.#ring, BELL, 0, 1);
