@@ -41,7 +41,7 @@ export const marketplaceInit = defineCommand({
       return;
     }
     io.stderr.write(
-      `created marketplace ${sanitizeForTerminal(dir)}; serve ${sanitizeForTerminal(result.published)} (forge marketplace serve), ` +
+      `created marketplace ${sanitizeForTerminal(dir)}; serve it with: forge marketplace serve ${sanitizeForTerminal(dir)} (it publishes ${sanitizeForTerminal(result.published)}); ` +
         `pin the root below on clients, and keep ${sanitizeForTerminal(REPOSITORY_LAYOUT.keys)}/root.pem offline\n`,
     );
     io.stdout.write(`${sanitizeForTerminal(result.rootFile)}\n`);
