@@ -6,6 +6,7 @@
 // the clock starts) with a fresh client (no cached connection or token).
 // Run: npm run build && node bench/oci.mjs [ROUNDS]   (default 30)
 import { spawnSync } from 'node:child_process';
+import { show } from './stats.mjs';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
@@ -19,16 +20,6 @@ import { startRegistry } from '../packages/plugin-manager/dist/registry/oci/test
 import { makeSigned, openStore } from '../packages/plugin-manager/dist/registry/store/test-support/fixtures.js';
 
 const rounds = Number(process.argv[2] ?? 30);
-const stats = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  return { median: at(0.5), p90: at(0.9), min: sorted[0], max: sorted.at(-1) };
-};
-const show = (label, values) => {
-  const s = stats(values);
-  console.log(`  ${label.padEnd(44)} median ${s.median.toFixed(2)} ms  p90 ${s.p90.toFixed(2)}  (min ${s.min.toFixed(2)}, max ${s.max.toFixed(2)})`);
-  return s.median;
-};
 
 console.log(`oci benchmark: ${rounds} rounds, node ${process.version}, ${readFileSync('/proc/loadavg', 'utf8').trim()} (load)`);
 const registry = await startRegistry();
@@ -61,9 +52,9 @@ try {
     }
   }
   console.log('pull + verify + install of a 1 MiB plugin from docker-registry on 127.0.0.1:');
-  const ours = show('forge (installFromRegistry, fresh store)', forge);
+  const ours = show('forge (installFromRegistry, fresh store)', forge, 'ms', 44);
   if (skopeo.length > 0) {
-    const theirs = show(`skopeo copy docker:// -> oci: (${probe.stdout.trim()})`, skopeo);
+    const theirs = show(`skopeo copy docker:// -> oci: (${probe.stdout.trim()})`, skopeo, 'ms', 44);
     console.log(`  ratio forge / skopeo: ${(ours / theirs).toFixed(2)} (target: forge <= 50 ms median)`);
   } else {
     console.log('  skopeo not installed: no anchor');

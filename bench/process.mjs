@@ -13,6 +13,7 @@
 //     Next to them, ten bare `node -e` processes with the same V8 options: the floor of one Node per plugin.
 // Run: npm run build && node bench/process.mjs [ROUNDS]   (default 30)
 import { spawnSync } from 'node:child_process';
+import { show } from './stats.mjs';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PoolBackend } from '../packages/plugin-manager/dist/sandbox/pool.js';
@@ -21,16 +22,6 @@ import { CORE_GUEST } from '../packages/plugin-manager/dist/sandbox/test-support
 import { RecordingHost, pluginSpec } from '../packages/plugin-manager/dist/sandbox/test-support/specs.js';
 
 const rounds = Number(process.argv[2] ?? 30);
-const stats = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  return { median: at(0.5), p90: at(0.9), min: sorted[0], max: sorted.at(-1) };
-};
-const show = (label, values, unit = 'ms') => {
-  const s = stats(values);
-  console.log(`  ${label.padEnd(46)} median ${s.median.toFixed(3)} ${unit}  p90 ${s.p90.toFixed(3)}  (min ${s.min.toFixed(3)}, max ${s.max.toFixed(3)})`);
-  return s.median;
-};
 const spec = (id) => pluginSpec(CORE_GUEST, { id, entryPoints: { init: 'init', start: 'start' } });
 const input = new Uint8Array(16);
 

@@ -4,4 +4,4 @@
  */
 export { ALL_FEATURES, assembleWat, disassembleWasm, type AssembleOptions, type WatFeatures } from './wat.js';
 export { otlpReceiver, type ReceivedSpan } from './otlp.js';
-export { REGISTRY_BINARY, freePort, requireRegistry, startRegistry, type RegistryAuth, type TestRegistry } from '../registry/oci/test-support/registry.js';
+export { REGISTRY_BINARY, freePort, requireRegistry, startRegistry, startRegistryIfPossible, type RegistryAuth, type TestRegistry } from '../registry/oci/test-support/registry.js';
