@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { throwsCode } from '@forgeone/common/testing';
 import { explicitHosts, resolveHostCallLimits } from '../../syscall/index.js';
 import { MAX_TRACED_HOST_CALLS } from '../spec.js';
-import { checkHop, checkTelemetry, checkTrace, type SandboxPlugins } from './child-input.js';
+import { MAX_JOB_ERROR_DETAILS, MAX_JOB_ERROR_MESSAGE, checkHop, checkJobError, checkTelemetry, checkTrace, type SandboxPlugins } from './child-input.js';
 import { jsonBytes } from './wire.js';
 
 const HOSTED = 'plugin-a';
@@ -160,5 +160,33 @@ describe('process sandbox input: HTTP hops', () => {
     for (const url of ['file:///etc/passwd', 'ftp://example.com/', 'data:text/plain,x', 'javascript:alert(1)', 'ws://example.com/', '/relative', 'example.com']) violates(() => checkHop(hop({ url }), limits, none), url);
     for (const method of ['CONNECT', 'TRACE', 'get', 'GET ', 'PROPFIND', '']) violates(() => checkHop(hop({ method }), limits, none), JSON.stringify(method));
     violates(() => checkHop(hop({ redirectsFollowed: 'yes' }), limits, none), 'redirectsFollowed');
+  });
+});
+
+describe('process sandbox input: the error a job ended with', () => {
+  const checked = (value: unknown): Record<string, unknown> => JSON.parse(new TextDecoder().decode(checkJobError(jsonBytes(value)))) as Record<string, unknown>;
+
+  it('keeps a catalog code, its message and small details', () => {
+    assert.deepEqual(checked({ code: 'FO_ABI_GUEST_TRAP', kind: 'internal', message: 'unreachable', details: { export: 'run' } }), { code: 'FO_ABI_GUEST_TRAP', message: 'unreachable', details: { export: 'run' } });
+  });
+
+  it('cuts a long message and drops large details, so logs and audit reasons stay bounded', () => {
+    const long = checked({ code: 'FO_ABI_GUEST_TRAP', message: 'x'.repeat(1024 * 1024), details: { blob: 'y'.repeat(MAX_JOB_ERROR_DETAILS) } });
+    assert.equal((long['message'] as string).length, MAX_JOB_ERROR_MESSAGE + '... (cut by the host)'.length);
+    assert.equal(long['details'], undefined);
+  });
+
+  it('refuses what is not an error, a code outside the catalog, and codes only the host decides', () => {
+    for (const [value, found] of [
+      [[1, 2], /expected an object/],
+      [{ code: 'FO_MADE_UP', message: 'x' }, /catalog error code/],
+      [{ code: 42 }, /catalog error code/],
+      [{ code: 'FO_SANDBOX_MEMORY_LIMIT', message: 'blame the host' }, /for the host to decide/],
+      [{ code: 'FO_SANDBOX_PROTOCOL_VIOLATION', message: 'blame a neighbour' }, /for the host to decide/],
+      [{ code: 'FO_ABI_GUEST_TRAP', details: 'not an object' }, /details: expected an object/],
+    ] as const) {
+      assert.match(throwsCode(() => checkJobError(jsonBytes(value)), 'FO_SANDBOX_PROTOCOL_VIOLATION').message, found);
+    }
+    assert.match(throwsCode(() => checkJobError(new TextEncoder().encode('{not json')), 'FO_SANDBOX_PROTOCOL_VIOLATION').message, /./);
   });
 });

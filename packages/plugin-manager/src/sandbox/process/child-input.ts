@@ -6,7 +6,7 @@
  * hostile until checked here; anything malformed is a protocol violation, which costs
  * the sandbox its life (relay.ts).
  */
-import { LOG_LEVELS } from '@forgeone/common';
+import { LOG_LEVELS, isErrorCode } from '@forgeone/common';
 import type { AnomalyKind } from '@forgeone/microkernel';
 import { FORBIDDEN_REQUEST_HEADERS, HTTP_METHODS, type ExplicitHosts, type HttpHop, type HttpLimits } from '../../syscall/index.js';
 import type { TelemetryItem, TraceMessage } from '../pool-protocol.js';
@@ -202,4 +202,32 @@ export function checkHop(payload: Uint8Array, limits: HttpLimits, explicit: Expl
     url,
     hop: { method, url: url.href, headers: pairs, body, timeoutMs, maxResponseBytes: limits.maxResponseBytes, allowNonPublic: explicit.has(url.hostname, port), redirectsFollowed: follow },
   };
+}
+
+/** Codes only the host can know to be true: a sandbox that reports one lies. */
+const HOST_ONLY_CODES: ReadonlySet<string> = new Set(['FO_SANDBOX_PROTOCOL_VIOLATION', 'FO_SANDBOX_MEMORY_LIMIT']);
+/** Longest message the host takes with a sandbox's job error, in UTF-16 units (it reaches logs and audit reasons). */
+export const MAX_JOB_ERROR_MESSAGE = 4096;
+/** Largest `details` of a sandbox's job error, as JSON; larger details are dropped. */
+export const MAX_JOB_ERROR_DETAILS = 16 * 1024;
+
+/**
+ * The error a sandbox's job ended with, re-serialised from checked fields: a catalog code
+ * the sandbox may report, a message of at most {@link MAX_JOB_ERROR_MESSAGE} characters, and
+ * details of at most {@link MAX_JOB_ERROR_DETAILS} bytes as JSON (else none), so that what
+ * reaches the caller, the logs and the audit log is bounded and never a code only the host
+ * decides (the memory-limit kill, a protocol violation).
+ * @throws FO_SANDBOX_PROTOCOL_VIOLATION for an error that is not JSON, has no catalog code, or claims a host-only code
+ */
+export function checkJobError(payload: Uint8Array): Uint8Array {
+  const error = object(fromJsonBytes(payload), 'job error');
+  const code = error['code'];
+  if (typeof code !== 'string' || !isErrorCode(code)) throw violation(`job error: expected a catalog error code, found ${JSON.stringify(String(code).slice(0, 64))}`);
+  if (HOST_ONLY_CODES.has(code)) throw violation(`job error: ${code} is for the host to decide, not the sandbox`);
+  const message = typeof error['message'] === 'string' ? error['message'] : '';
+  const details = error['details'] === undefined ? undefined : object(error['details'], 'job error details');
+  const detailsJson = details === undefined ? undefined : JSON.stringify(details);
+  const checked: Json = { code, message: message.length > MAX_JOB_ERROR_MESSAGE ? `${message.slice(0, MAX_JOB_ERROR_MESSAGE)}... (cut by the host)` : message };
+  if (detailsJson !== undefined && Buffer.byteLength(detailsJson) <= MAX_JOB_ERROR_DETAILS) checked['details'] = details;
+  return new TextEncoder().encode(JSON.stringify(checked));
 }

@@ -99,6 +99,20 @@ describe('process backend against a compromised sandbox', () => {
     assert.deepEqual(protocolAudits(host, id), []);
   });
 
+  it('kills a sandbox that ends a job with an error only the host decides (a memory-limit kill)', async (t) => {
+    const { host, id } = await hostileLoad(t, 'liar', 'FO_SANDBOX_PROTOCOL_VIOLATION');
+    assert.deepEqual(protocolAudits(host, id), [['sandbox.protocol', undefined, false]]);
+    assert.match(host.audits.find((entry) => entry.action === 'sandbox.protocol')?.reason ?? '', /FO_SANDBOX_MEMORY_LIMIT is for the host to decide/);
+  });
+
+  it('cuts the message of a job error to 4 KiB before it reaches the caller', async (t) => {
+    const { backend } = await setup(t);
+    next += 1;
+    const error = await rejectsWithCode(backend.load(await pluginSpec(CORE_GUEST, { id: `hostile-verbose-${next}` })), 'FO_ABI_GUEST_TRAP', 'the load');
+    assert.ok(error.message.length < 5000, `a message of ${error.message.length} characters`);
+    assert.match(error.message, /\.\.\. \(cut by the host\)$/);
+  });
+
   it('kills a sandbox that claims more unread bytes in the shared ring than it holds', async (t) => {
     const { host, id } = await hostileLoad(t, 'overrun', 'FO_SANDBOX_PROTOCOL_VIOLATION', 'ring');
     assert.deepEqual(protocolAudits(host, id), [['sandbox.protocol', undefined, false]]);

@@ -27,7 +27,7 @@ import { FLAG, HOST_OP, NO_FUEL, OP, STATE, STATUS, Slot, WORD, errorBytes, text
 import { WorkerOutbox } from '../pool-worker-outbox.js';
 import type { PluginSpec } from '../spec.js';
 import { spinWhile } from './spin.js';
-import { checkHop, checkTelemetry, checkTrace, type SandboxPlugins } from './child-input.js';
+import { checkHop, checkJobError, checkTelemetry, checkTrace, type SandboxPlugins } from './child-input.js';
 import type { ToSandbox } from './child.js';
 import { openChannel } from './ring.js';
 import { ChannelClosed, KIND, encodeFrame, jsonBytes, violation, type Frame, type FrameChannel } from './wire.js';
@@ -288,7 +288,8 @@ class Relay implements SandboxPlugins {
     if (status !== STATUS.OK && status !== STATUS.ERROR && status !== STATUS.NONE) throw violation(`a job status ${status}`);
     if ((flags & ~(FLAG.POISONED | FLAG.RECREATED)) !== 0) throw violation(`job flags ${flags}`);
     if (pages < 0 || pages > 65_536 || elapsedUs < 0) throw violation('a job answer with words out of range');
-    const length = writePayload(slot, (message, transfer) => this.#outbox.post(message, transfer), frame.payload);
+    const payload = status === STATUS.ERROR ? checkJobError(frame.payload) : frame.payload;
+    const length = writePayload(slot, (message, transfer) => this.#outbox.post(message, transfer), payload);
     slot.writeAnswer({ status, length, fuel: frame.bigs[0] ?? 0n, charge: frame.bigs[1] ?? 0n });
     slot.elapsedUs = elapsedUs;
     slot.memoryBytes = pages * 65_536;

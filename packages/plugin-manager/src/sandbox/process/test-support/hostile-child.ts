@@ -48,6 +48,10 @@ const MOVES: Readonly<Record<string, (id: string) => void>> = {
     for (let i = 0; i < 5; i += 1) writeFrame(OUT, frame);
     writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1], [0n, 0n]));
   },
+  // Ends the job with an error only the host can decide (the memory-limit kill).
+  liar: () => writeFrame(OUT, encodeFrame(KIND.DONE, [1, 0, 0, 1], [0n, 0n], jsonBytes({ code: 'FO_SANDBOX_MEMORY_LIMIT', kind: 'limit', message: 'the host ran out of memory' }))),
+  // Ends the job with an error whose message is 1 MiB long.
+  verbose: () => writeFrame(OUT, encodeFrame(KIND.DONE, [1, 0, 0, 1], [0n, 0n], jsonBytes({ code: 'FO_ABI_GUEST_TRAP', kind: 'internal', message: 'z'.repeat(1024 * 1024) }))),
   // Ring only: claims to have written more than the ring holds.
   overrun: () => {
     Atomics.store(words(), RING_WORDS.UP_WRITTEN, RING_CAPACITY * 2);
