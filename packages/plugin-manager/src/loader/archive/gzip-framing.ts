@@ -28,11 +28,11 @@ const FIXED_HEADER = Buffer.from([ID1, ID2, CM_DEFLATE, 0, 0, 0, 0, 0, 2, 255]);
  * Wraps `data` in one gzip member compressed at level 9. The header carries no name and
  * mtime 0, so the output depends only on `data` and the zlib build.
  */
-export function gzipDeterministic(data: Uint8Array): Buffer {
+export function gzipDeterministic(data: Uint8Array, level = 9): Buffer {
   const trailer = Buffer.alloc(TRAILER_BYTES);
   trailer.writeUInt32LE(crc32(data), 0);
   trailer.writeUInt32LE(data.length % 2 ** 32, 4);
-  return Buffer.concat([FIXED_HEADER, deflateRawSync(data, { level: 9 }), trailer]);
+  return Buffer.concat([FIXED_HEADER, deflateRawSync(data, { level }), trailer]);
 }
 
 type HeaderStep = 'fixed' | 'extra-length' | 'extra' | 'name' | 'comment' | 'header-crc' | 'done';

@@ -19,12 +19,14 @@ export interface ArchiveFile {
  * around `deflateRawSync` at level 9, with a CRC-32 + ISIZE trailer. So the same set of
  * files gives the same bytes whatever their order; across machines the tar stream is
  * always identical, and the compressed bytes are as long as the zlib build is the same.
+ * `level` (default 9) is lower only where the bytes are not published but stored: a
+ * package pulled from a registry to be installed (same content digest, other file bytes).
  *
  * @throws ForgeError FO_PACK_SOURCE_INVALID for a name the reader would refuse (see
  *   entry-name.ts), a name that cannot be split over the ustar fields, two names that
  *   collide (also case-insensitively), or a file of 8 GiB or more.
  */
-export function writeArchive(files: readonly ArchiveFile[]): Buffer {
+export function writeArchive(files: readonly ArchiveFile[], level = 9): Buffer {
   const encoded = files.map((file) => ({ file, name: Buffer.from(file.path, 'utf8') }));
   encoded.sort((a, b) => Buffer.compare(a.name, b.name));
   const names = new NameRegistry();
@@ -44,7 +46,7 @@ export function writeArchive(files: readonly ArchiveFile[]): Buffer {
     if (padding > 0) blocks.push(new Uint8Array(padding));
   }
   blocks.push(new Uint8Array(2 * BLOCK_SIZE));
-  return gzipDeterministic(Buffer.concat(blocks));
+  return gzipDeterministic(Buffer.concat(blocks), level);
 }
 
 function invalid(path: string, expected: string, found: string, details: Record<string, unknown> = {}): ForgeError {

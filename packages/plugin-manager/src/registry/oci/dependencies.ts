@@ -52,7 +52,7 @@ function sibling(root: OciReference, name: string, neededBy: string, range: stri
  * @throws ForgeError FO_DEPS_MISSING, FO_DEPS_CONFLICT, FO_DEPS_CYCLE, FO_DEPS_TOO_COMPLEX, every code of pullPackage
  */
 export async function planFromRegistry(client: OciClient, root: OciReference, store: PluginStore, options: PullOptions = {}): Promise<PlannedPlugin[]> {
-  const pulled = await pullPackage(client, root, options);
+  const pulled = await pullPackage(client, root, { repack: 'fast', ...options });
   const manifest = await manifestOf(pulled.bytes, options);
   const plan = new Map<string, PlannedPlugin>([[manifest.name, { ...manifest, reference: formatReference(root), bytes: pulled.bytes }]]);
   const queue: PlannedPlugin[] = [...plan.values()];
@@ -81,7 +81,7 @@ export async function planFromRegistry(client: OciClient, root: OciReference, st
         });
       }
       const ref = { ...repository, tag: version };
-      const bytes = (await pullPackage(client, ref, options)).bytes;
+      const bytes = (await pullPackage(client, ref, { repack: 'fast', ...options })).bytes;
       const found = await manifestOf(bytes, options);
       // SECURITY: the tag chose the package, but the package says what it is: they must agree.
       if (found.name !== name || found.version !== version) {

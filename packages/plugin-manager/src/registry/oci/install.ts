@@ -26,7 +26,7 @@ export async function installFromRegistry(
   store: PluginStore,
   options: PullOptions & InstallOptions = {},
 ): Promise<RegistryInstallResult> {
-  const pulled = await pullPackage(client, ref, options);
+  const pulled = await pullPackage(client, ref, { repack: 'fast', ...options });
   const installed = await store.install(pulled.bytes, options);
   return { pulled: { digest: pulled.digest, signatures: pulled.signatures }, installed };
 }
