@@ -3,12 +3,15 @@
  * 2.8, no referrers API, so signatures go through the sha256-<hex> tag fallback).
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { codeOf, rejectsWithCode } from '@forgeone/common/testing';
 import { makeSigned, openStore } from '../store/test-support/fixtures.js';
 import { OciClient } from './client.js';
 import { INDEX_MEDIA_TYPE, digestOf } from './manifest.js';
 import { pullPackage } from './pull.js';
+import { installFromRegistry } from './install.js';
+import { DEFAULT_PACKAGE_LIMITS, readPackage } from '../../loader/index.js';
 import { pushPackage } from './push.js';
 import { parseReference } from './reference.js';
 import { fallbackTag } from './referrers.js';
@@ -53,6 +56,23 @@ describe('OCI push and pull against docker-registry (no auth)', () => {
     const done = await store.install(pulled.bytes);
     assert.equal(done.plugin.name, 'install');
     assert.deepEqual((await store.list()).map((plugin) => plugin.name), ['install']);
+  });
+
+  test('a fast re-pack (stored for incompressible files, level 1 otherwise) keeps the files and the content digest, and installs', async (t) => {
+    if (!requireRegistry(t) || registry === undefined) return;
+    for (const [name, payload] of [['noise', randomBytes(256 * 1024)], ['text', Buffer.from(randomBytes(128 * 1024).toString('hex'))]] as const) {
+      const signed = await makeSigned({ name, assets: { 'payload.bin': payload } });
+      await pushPackage(client(), ref(`forge/${name}:1.0.0`), signed);
+      const identical = await pullPackage(client(), ref(`forge/${name}:1.0.0`));
+      const fast = await pullPackage(client(), ref(`forge/${name}:1.0.0`), { repack: 'fast' });
+      assert.deepEqual(identical.bytes, signed, 'identical: the pushed file');
+      assert.notDeepEqual(fast.bytes, signed, 'fast: other file bytes');
+      const [a, b] = [await readPackage(identical.bytes, DEFAULT_PACKAGE_LIMITS), await readPackage(fast.bytes, DEFAULT_PACKAGE_LIMITS)];
+      assert.equal(b.digest, a.digest, 'the same content digest');
+      assert.deepEqual(b.files.map((file) => [file.path, file.sha256]), a.files.map((file) => [file.path, file.sha256]));
+      const installed = await installFromRegistry(client(), ref(`forge/${name}:1.0.0`), await openStore());
+      assert.equal(installed.installed.plugin.identity.digest, a.digest);
+    }
   });
 
   test('chunked uploads, cross-repository mounts and blobs already there', async (t) => {
