@@ -56,14 +56,19 @@ export class RevocationWatch {
 
   /** Applies the cached (or, when older than refresh_interval, a fresh) index, then refreshes every refresh_interval. Never throws. */
   async start(): Promise<void> {
-    await this.#apply(() => this.#client.load({ maxAge: this.#config.refresh_interval }));
+    await this.#once(() => this.#client.load({ maxAge: this.#config.refresh_interval }));
     this.#timer = setInterval(() => void this.refresh(), this.#config.refresh_interval);
     this.#timer.unref();
   }
 
-  /** Refreshes now (one at a time; a refresh already running is awaited instead). Never throws. */
+  /** Refreshes now (one verification at a time: one already running, the start's included, is awaited instead). Never throws. */
   refresh(): Promise<void> {
-    this.#running ??= this.#apply(() => this.#client.refresh()).finally(() => {
+    return this.#once(() => this.#client.refresh());
+  }
+
+  /** Runs one verification of the index at a time (the start's load included): the client's cache directory is never used by two at once. */
+  #once(fetch: () => Promise<VerifiedIndex>): Promise<void> {
+    this.#running ??= this.#apply(fetch).finally(() => {
       this.#running = undefined;
     });
     return this.#running;
