@@ -23,6 +23,9 @@ import {
 } from '../schema/index.js';
 import { marketplaceSchema } from './marketplace-schema.js';
 
+/** `host[:port]` of a registry, as OCI references write it (lower case; IPv6 in brackets). */
+const REGISTRY_HOST = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?$/;
+
 const path = string({ minLength: 1, maxLength: 4096, expected: 'a file system path' });
 
 /**
@@ -129,6 +132,10 @@ export const daemonSchema = object({
     integer({ min: 1, max: 1_000_000 }),
     256,
     'Most connections each API listener (the socket, the TCP listener) holds open at once; one more is closed as soon as it is accepted, without an answer. Each listener counts its own, so a flood of TCP connections never locks the socket\'s admin out.',
+  ),  pull_registries: withDefault(
+    array(string({ pattern: REGISTRY_HOST, maxLength: 261, expected: 'a registry host[:port] in lower case, e.g. "registry.example.org" or "127.0.0.1:5000"' }), { unique: true, maxItems: 256 }),
+    [],
+    'Registries the daemon may pull plugins from for POST /v1/plugins/pull (and so the dashboard\'s marketplace), host[:port]. Besides these, only registries that a version of the verified marketplace index names, on a public host (not localhost, nor a loopback, private or link-local address), are pulled from; any other is refused with FO_DAEMON_REGISTRY_NOT_ALLOWED, so an API client cannot aim the daemon at its own network.',
   ),
 });
 

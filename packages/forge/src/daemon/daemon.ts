@@ -11,12 +11,13 @@
  * flush and checkpoint the audit log, release the lock.
  */
 import { existsSync, mkdirSync, rmSync, chmodSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { ForgeError, TelemetryBus, createLogger, fromFsError, toForgeError, type ForgeConfig, type LogRecord, type Logger } from '@forgeone/common';
 import { auditPathsFromConfig, openConfiguredAuditLog, type AuditLog } from '@forgeone/microkernel';
 import { PluginManager, PluginRegistry, PluginStore, createMetrics, createTracing, storeOptionsFromConfig } from '@forgeone/plugin-manager';
-import { loadAttestationSettings } from '@forgeone/plugin-manager/signing';
+import { loadAttestationSettings, packageLimitsFromConfig } from '@forgeone/plugin-manager/signing';
 import type { FastifyInstance } from 'fastify';
 import { AuditReader } from './audit-reader.js';
 import { EventHub } from './events.js';
@@ -27,6 +28,7 @@ import { takeDaemonLock, type DaemonLock } from './lock.js';
 import { PluginLogs } from './logs.js';
 import { serveMetrics } from './metrics-listener.js';
 import { PendingUpgrades } from './pending.js';
+import { RegistryPulls } from './pulls.js';
 import { DAEMON_ROUTES } from './routes/index.js';
 import type { DaemonServices } from './routes/services.js';
 import { PluginService } from './service.js';
@@ -157,6 +159,18 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       events,
       streams,
       upgrades,
+      pulls: new RegistryPulls({
+        plugins,
+        store,
+        upgrades,
+        marketplace: revocations,
+        allowed: config.daemon.pull_registries,
+        limits: packageLimitsFromConfig(config.package_limits),
+        requireSignatures: config.security.verify_signatures,
+        credentialsFile: registryCredentialsFile(),
+        audit,
+        logger,
+      }),
       about: { version: options.version, startedAt: new Date().toISOString(), pid: process.pid },
       ...(revocations === undefined ? {} : { revocations }),
       ready: () => ready && !draining,
@@ -252,6 +266,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     await undo();
     throw error;
   }
+}
+
+/** The daemon user's docker config.json, as the CLI finds it: $DOCKER_CONFIG/config.json, else ~/.docker/config.json. */
+function registryCredentialsFile(): string {
+  const dir = process.env['DOCKER_CONFIG'];
+  return dir !== undefined && dir !== '' ? join(dir, 'config.json') : join(homedir(), '.docker', 'config.json');
 }
 
 /** A logger that also hands every record it writes to `tap` (the shared logger with a sink that writes to both; `logger` applies its own level). */

@@ -9,6 +9,10 @@
  * logged as an error and leaves the last verified list in force; at start, the cached
  * metadata is verified offline first (signatures and expiry), so a daemon restarted
  * while the marketplace is down still enforces what it knew, until that metadata expires.
+ *
+ * The watch owns the daemon's one MarketplaceClient: search and install by reference
+ * (routes/marketplace.ts, pulls.ts) read the index it verified, so one cache directory
+ * is never refreshed by two clients at once.
  */
 import { ForgeError, toForgeError, type Logger, type MarketplaceConfig } from '@forgeone/common';
 import type { PluginRegistry } from '@forgeone/plugin-manager';
@@ -35,6 +39,8 @@ export class RevocationWatch {
   readonly #logger: Logger;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
+  #verified: VerifiedIndex | undefined;
+  #lastFailure: ForgeError | undefined;
   #status: { revocations: number; refreshedAt: string | undefined; lastError: RevocationStatus['lastError']; quarantined: string[] };
 
   /** @throws ForgeError FO_MARKET_NOT_CONFIGURED when url or trusted_root is missing */
@@ -50,17 +56,40 @@ export class RevocationWatch {
 
   /** Applies the cached (or, when older than refresh_interval, a fresh) index, then refreshes every refresh_interval. Never throws. */
   async start(): Promise<void> {
-    await this.#apply(() => this.#client.load({ maxAge: this.#config.refresh_interval }));
+    await this.#once(() => this.#client.load({ maxAge: this.#config.refresh_interval }));
     this.#timer = setInterval(() => void this.refresh(), this.#config.refresh_interval);
     this.#timer.unref();
   }
 
-  /** Refreshes now (one at a time; a refresh already running is awaited instead). Never throws. */
+  /** Refreshes now (one verification at a time: one already running, the start's included, is awaited instead). Never throws. */
   refresh(): Promise<void> {
-    this.#running ??= this.#apply(() => this.#client.refresh()).finally(() => {
+    return this.#once(() => this.#client.refresh());
+  }
+
+  /** Runs one verification of the index at a time (the start's load included): the client's cache directory is never used by two at once. */
+  #once(fetch: () => Promise<VerifiedIndex>): Promise<void> {
+    this.#running ??= this.#apply(fetch).finally(() => {
       this.#running = undefined;
     });
     return this.#running;
+  }
+
+  /** The index verified last (whose revocations are in force), if any: no I/O. */
+  current(): VerifiedIndex | undefined {
+    return this.#verified;
+  }
+
+  /**
+   * The verified index, refreshed first when the one in force is older than refresh_interval
+   * (or there is none yet).
+   * @throws ForgeError the refresh's FO_MARKET_* code when no index verified within refresh_interval is at hand
+   */
+  async index(now = Date.now()): Promise<VerifiedIndex> {
+    const fresh = (verified: VerifiedIndex | undefined): verified is VerifiedIndex => verified !== undefined && now - verified.refreshedAt < this.#config.refresh_interval;
+    if (fresh(this.#verified)) return this.#verified;
+    await this.refresh();
+    if (fresh(this.#verified)) return this.#verified;
+    throw this.#lastFailure ?? new ForgeError('FO_MARKET_UNREACHABLE', `marketplace ${this.#config.url}: no index verified within refresh_interval`, { details: { url: this.#config.url } });
   }
 
   status(): RevocationStatus {
@@ -81,11 +110,14 @@ export class RevocationWatch {
       verified = await fetch();
     } catch (error) {
       const failure = toForgeError(error);
+      this.#lastFailure = failure;
       this.#status.lastError = { code: failure.code, message: failure.message, at: new Date().toISOString() };
       this.#logger.error('the marketplace index could not be verified; the revocations verified last stay in force', { url, code: failure.code, error: failure.message, revocations: this.#status.revocations });
       return;
     }
     try {
+      this.#verified = verified;
+      this.#lastFailure = undefined;
       const quarantined = await this.#registry.applyRevocations(verified.index.revocations, url);
       this.#status = { ...this.#status, revocations: verified.index.revocations.length, refreshedAt: new Date(verified.refreshedAt).toISOString(), lastError: undefined, quarantined: [...this.#status.quarantined, ...quarantined] };
       if (quarantined.length > 0) this.#logger.warn('plugins revoked by the marketplace were quarantined', { url, plugins: quarantined });

@@ -9,7 +9,7 @@
  * ones desired running or paused are started in dependency order.
  */
 import { ForgeError, toForgeError, type Logger } from '@forgeone/common';
-import { PluginState, type CallOptions, type InstallOptions, type InstalledPlugin, type PermissionDiff, type PluginManager, type PluginInfo, type PluginStore, type PluginRegistry } from '@forgeone/plugin-manager';
+import { PluginState, installPlan, type CallOptions, type InstallOptions, type InstallResult, type InstalledPlugin, type PlannedPlugin, type PermissionDiff, type PluginManager, type PluginInfo, type PluginStore, type PluginRegistry } from '@forgeone/plugin-manager';
 import type { PluginLogs } from './logs.js';
 import { Serial } from './serial.js';
 import type { DaemonState, DesiredState } from './state.js';
@@ -183,11 +183,29 @@ export class PluginService {
    * @throws ForgeError the store's codes (FO_STORE_APPROVAL_REQUIRED with the diff, FO_VERIFY_*, ...), the load codes
    */
   async install(source: string | Uint8Array, options: InstallOptions & { readonly start?: boolean } = {}): Promise<InstallOutcome> {
-    const result = await this.#store.install(source, options);
+    return this.#loadInstalled(await this.#store.install(source, options), options.start === true);
+  }
+
+  /**
+   * Installs plugins pulled from a registry (dependencies first, the plugin asked for last:
+   * planFromRegistry's order) through the same store install as an upload; if any is
+   * refused, the ones this call installed are removed again (installPlan). Then each is
+   * loaded, and `start` starts the last. @returns one outcome per plugin, in `plan`'s order
+   * @throws ForgeError the codes of {@link install}
+   */
+  async installPlan(plan: readonly PlannedPlugin[], options: InstallOptions & { readonly start?: boolean } = {}): Promise<InstallOutcome[]> {
+    const results = await installPlan(this.#store, plan, options);
+    const outcomes: InstallOutcome[] = [];
+    for (const [position, result] of results.entries()) outcomes.push(await this.#loadInstalled(result, options.start === true && position === results.length - 1));
+    return outcomes;
+  }
+
+  /** Loads what the store just installed in place of the loaded version (see {@link install}). */
+  #loadInstalled(result: InstallResult, start: boolean): Promise<InstallOutcome> {
     const name = result.plugin.name;
     return this.#serial.run(name, async () => {
-      if (result.action !== 'unchanged' || !this.#isLoaded(name)) await this.#reload(result.plugin, options.start === true);
-      else if (options.start === true) await this.#start(name);
+      if (result.action !== 'unchanged' || !this.#isLoaded(name)) await this.#reload(result.plugin, start);
+      else if (start) await this.#start(name);
       return { action: result.action, from: result.from ?? null, diff: result.diff ?? null, plugin: await this.get(name) };
     });
   }

@@ -86,4 +86,9 @@ export const DAEMON_CODES = {
     kind: 'usage',
     summary: 'FORGE_DAEMON names no daemon the CLI may use: expected off, unix:PATH, or http://HOST:PORT on the loopback interface (a token must not cross the network in clear).',
   },
+  FO_DAEMON_REGISTRY_NOT_ALLOWED: {
+    kind: 'denied',
+    summary:
+      'The daemon does not pull from that registry: it pulls only from registries in daemon.pull_registries, or named by a version of the verified marketplace index on a public host (never loopback, private or link-local addresses unless listed); details name the registry.',
+  },
 } as const satisfies Record<string, ErrorSpec>;

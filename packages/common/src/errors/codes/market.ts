@@ -94,4 +94,9 @@ export const MARKETPLACE_CODES = {
     kind: 'conflict',
     summary: 'The index already lists that plugin version with another content digest; a published version is never replaced.',
   },
+  FO_MARKET_DIGEST_MISMATCH: {
+    kind: 'integrity',
+    summary:
+      'The package pulled from the registry has another content digest than the one asked for (the marketplace index\'s): the registry serves other bytes than the signed index names, and nothing is installed; details give both digests.',
+  },
 } as const satisfies Record<string, ErrorSpec>;

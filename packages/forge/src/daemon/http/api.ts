@@ -86,6 +86,7 @@ export function buildApi<S>(options: ApiOptions<S>): FastifyInstance {
       method: route.method,
       url: route.url,
       config: { route },
+      ...(route.maxBodyBytes === undefined ? {} : { bodyLimit: Math.min(route.maxBodyBytes, options.maxBodyBytes) }),
       schema: {
         ...(route.params === undefined ? {} : { params: route.params }),
         ...(route.query === undefined ? {} : { querystring: route.query }),

@@ -49,6 +49,8 @@ export interface Route<S> {
   readonly query?: JsonSchema;
   /** A JSON body's schema, or `binary` for `application/octet-stream` (a package, a call's input). */
   readonly body?: JsonSchema | 'binary';
+  /** Largest body this operation reads, bytes, below daemon.max_request_size (FO_DAEMON_BODY_TOO_LARGE past it). Default: that setting. */
+  readonly maxBodyBytes?: number;
   /** The success status and what it returns: a JSON schema, raw bytes, a stream, or nothing (204). */
   readonly response: {
     readonly status: number;

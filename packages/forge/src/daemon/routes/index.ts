@@ -4,6 +4,7 @@ import { EVENT_ROUTES } from './events.js';
 import { LOG_ROUTES } from './logs.js';
 import { MARKETPLACE_ROUTES } from './marketplace.js';
 import { PLUGIN_ROUTES } from './plugins.js';
+import { PULL_ROUTES } from './pull.js';
 import type { DaemonServices } from './services.js';
 import { STATS_ROUTES } from './stats.js';
 import { SYSTEM_ROUTES } from './system.js';
@@ -17,6 +18,7 @@ export type { DaemonServices } from './services.js';
 export const DAEMON_ROUTES: readonly Route<DaemonServices>[] = [
   ...SYSTEM_ROUTES,
   ...PLUGIN_ROUTES,
+  ...PULL_ROUTES,
   ...LOG_ROUTES,
   ...EVENT_ROUTES,
   ...AUDIT_ROUTES,

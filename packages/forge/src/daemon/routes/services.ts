@@ -6,6 +6,7 @@ import type { AuditLog } from '@forgeone/microkernel';
 import type { AuditReader } from '../audit-reader.js';
 import type { EventHub } from '../events.js';
 import type { PluginLogs } from '../logs.js';
+import type { RegistryPulls } from '../pulls.js';
 import type { RevocationWatch } from '../revocations.js';
 import type { PluginService } from '../service.js';
 import type { DaemonStats } from '../stats.js';
@@ -28,6 +29,8 @@ export interface DaemonServices {
   readonly events: EventHub;
   /** The open streams (log follows, event streams) and their bounds. */
   readonly streams: Streams;
+  /** Installs by reference, pulled from a registry. */
+  readonly pulls: RegistryPulls;
   /** Upgrades waiting for permission approval. */
   readonly upgrades: Upgrades;
   /** The daemon's version and when it started. */

@@ -62,12 +62,13 @@ export class Api {
    * Sends a request; resolves with the successful response (its body unread).
    * @throws ApiError the daemon's refusal, or status 0 when it cannot be reached
    */
-  async send(method: 'GET' | 'POST' | 'DELETE', path: string, accept = 'application/json', signal?: AbortSignal): Promise<Response> {
+  async send(method: 'GET' | 'POST' | 'DELETE', path: string, accept = 'application/json', signal?: AbortSignal, json?: unknown): Promise<Response> {
     let response: Response;
     try {
       response = await fetch(path, {
         method,
-        headers: { authorization: `Bearer ${this.#token}`, accept },
+        headers: { authorization: `Bearer ${this.#token}`, accept, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(json === undefined ? {} : { body: JSON.stringify(json) }),
         cache: 'no-store',
         credentials: 'omit',
         redirect: 'error',
@@ -92,6 +93,11 @@ export class Api {
   /** POSTs without a body and reads the JSON answer. @throws ApiError */
   async post(path: string): Promise<unknown> {
     return (await (await this.send('POST', path)).json()) as unknown;
+  }
+
+  /** POSTs a JSON body and reads the JSON answer. @throws ApiError */
+  async postJson(path: string, json: unknown): Promise<unknown> {
+    return (await (await this.send('POST', path, 'application/json', undefined, json)).json()) as unknown;
   }
 
   /** DELETEs; the answer (JSON or none) is discarded. @throws ApiError */

@@ -10,6 +10,7 @@ import { describe, type Api } from './api.js';
 import { byId, setText } from './dom.js';
 import { plain } from './format.js';
 import { LiveFeed } from './feed.js';
+import { MarketplacePanel } from './marketplace.js';
 import { PluginDetail } from './detail.js';
 import { PluginLogView } from './logs.js';
 import { PluginTable, type Action } from './plugins.js';
@@ -75,6 +76,7 @@ export class Dashboard {
   readonly #feed: LiveFeed;
   readonly #verifier: AuditVerifier;
   readonly #upgrades: UpgradesPanel;
+  readonly #marketplace: MarketplacePanel;
   readonly #actionStatus = byId('action-status', HTMLElement);
   #selected: string | undefined;
   #streamLive = false;
@@ -124,6 +126,18 @@ export class Dashboard {
     });
     this.#verifier = new AuditVerifier({ api, status: byId('verify-status', HTMLElement), detail: byId('verify-detail', HTMLElement), button: byId('verify-now', HTMLButtonElement) });
     this.#upgrades = new UpgradesPanel({ api, list: byId('upgrade-list', HTMLElement), status: byId('upgrades-status', HTMLElement), onApproved: () => void this.refresh() });
+    this.#marketplace = new MarketplacePanel({
+      api,
+      form: byId('market-form', HTMLFormElement),
+      query: byId('market-query', HTMLInputElement),
+      results: byId('market-results', HTMLElement),
+      status: byId('market-status', HTMLElement),
+      // An install held for approval shows up among the pending upgrades; a new plugin in the list.
+      onInstalled: () => {
+        void this.refresh();
+        void this.#upgrades.refresh();
+      },
+    });
   }
 
   /** Starts every panel. */
@@ -133,6 +147,7 @@ export class Dashboard {
     this.#feed.start();
     this.#verifier.start();
     this.#upgrades.start(this.#info.role);
+    this.#marketplace.start(this.#info.role);
   }
 
   /** Stops every timer and stream (log out). */
@@ -144,6 +159,7 @@ export class Dashboard {
     this.#logs.stop();
     this.#verifier.stop();
     this.#upgrades.stop();
+    this.#marketplace.stop();
   }
 
   /** Reads the plugin list now (one read at a time), then schedules the next. */
