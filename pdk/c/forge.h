@@ -1,0 +1,635 @@
+/*
+ * forge.h: the ForgeOne plugin development kit for C (forge/1 ABI).
+ *
+ * Header-only, C99, for clang --target=wasm32-wasi with wasi-libc. Include it in the one
+ * source file of a plugin: it defines the exports forge_alloc and forge_free (on malloc
+ * and free). A plugin of several files defines FORGE_PDK_NO_ALLOCATOR before including
+ * it in every file but one. Everything else is static inline: a host call the plugin
+ * does not use is not imported, so the module asks for no more than it calls.
+ *
+ * Build a reactor (no main):
+ *   clang --target=wasm32-wasi -mexec-model=reactor -O2 -Wl,--strip-all -o plugin.wasm plugin.c
+ *
+ * The contract this implements is docs/reference/abi.md; the guide is docs/guide/c.md.
+ * Rules kept throughout: every buffer goes with its length; every host call returns a
+ * forge_status the caller checks; every region this header hands you (forge_buf) is
+ * yours to release with forge_buf_free.
+ */
+#ifndef FORGE_H
+#define FORGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Limits ------------------------------------------------------------------------ */
+
+/** The largest region a packed result can name: 2^30 - 1 bytes (ABI §3). */
+#define FORGE_MAX_REGION 0x3FFFFFFFu
+/** The longest error code: 64 bytes of A-Z a-z 0-9 _ . : - (ABI §5). */
+#define FORGE_CODE_MAX 64
+/** Bytes of a host error message a forge_status keeps (the host sends at most 4096). */
+#define FORGE_STATUS_MESSAGE_MAX 1024
+/** Bytes of message forge_error puts in an error payload (cut at a character boundary). */
+#define FORGE_ERROR_MESSAGE_MAX 4096
+/** Nesting depth the JSON writer accepts. */
+#define FORGE_JSON_MAX_DEPTH 32
+
+/* ---- Byte views and owned buffers --------------------------------------------------- */
+
+/** A view of bytes someone else owns. */
+typedef struct forge_slice {
+  const uint8_t *ptr;
+  uint32_t len;
+} forge_slice;
+
+/** A view of a string literal: FORGE_LIT("count"). */
+#define FORGE_LIT(s) ((forge_slice){(const uint8_t *)(s), (uint32_t)(sizeof(s) - 1)})
+
+/** A view of `len` bytes at `ptr`. */
+static inline forge_slice forge_slice_of(const void *ptr, uint32_t len) {
+  forge_slice s = {(const uint8_t *)ptr, len};
+  return s;
+}
+
+/** A view of a NUL-terminated string (without the NUL; cut at FORGE_MAX_REGION). */
+static inline forge_slice forge_cstr(const char *s) {
+  size_t n = s == NULL ? 0 : strlen(s);
+  return forge_slice_of(s, n > FORGE_MAX_REGION ? FORGE_MAX_REGION : (uint32_t)n);
+}
+
+/** Bytes you own, from malloc (a host-call result, a finished writer). */
+typedef struct forge_buf {
+  uint8_t *ptr;
+  uint32_t len;
+} forge_buf;
+
+/** Releases a buffer and empties it (safe to call twice). */
+static inline void forge_buf_free(forge_buf *b) {
+  free(b->ptr);
+  b->ptr = NULL;
+  b->len = 0;
+}
+
+/** The bytes of a buffer, as a view. */
+static inline forge_slice forge_buf_slice(forge_buf b) { return forge_slice_of(b.ptr, b.len); }
+
+/* ---- Statuses: what every host call returns ------------------------------------------ */
+
+/**
+ * The outcome of a host call. On failure `code` holds the host's code (e.g.
+ * "FO_SYSCALL_KV_NOT_FOUND", "FO_ABI_HOST_DENIED", docs/reference/errors.md) or one of the
+ * PDK's own, which never start with FO_:
+ *   PDK_OUT_OF_MEMORY  malloc failed, or the host could not allocate its answer
+ *   PDK_TOO_LARGE      a request would exceed FORGE_MAX_REGION or the writer's limit
+ *   PDK_BAD_RESPONSE   the host's answer does not have the documented layout
+ */
+typedef struct forge_status {
+  bool ok;
+  char code[FORGE_CODE_MAX + 1];              /* NUL-terminated; "" when ok */
+  char message[FORGE_STATUS_MESSAGE_MAX + 1]; /* NUL-terminated; cut at a character boundary */
+} forge_status;
+
+/** True when `s` failed with `code`. */
+static inline bool forge_is(const forge_status *s, const char *code) { return !s->ok && strcmp(s->code, code) == 0; }
+
+/* The longest prefix of [p, p+n) that does not end inside a UTF-8 sequence, at most `max` bytes. */
+static inline uint32_t forge__utf8_cut(const uint8_t *p, uint32_t n, uint32_t max) {
+  if (n <= max) return n;
+  uint32_t cut = max;
+  while (cut > 0 && (p[cut] & 0xC0) == 0x80) cut--; /* p[cut] is the first byte left out */
+  return cut;
+}
+
+static inline void forge__copy_text(char *dst, uint32_t cap, const uint8_t *src, uint32_t n) {
+  uint32_t k = forge__utf8_cut(src, n, cap);
+  memcpy(dst, src, k);
+  dst[k] = '\0';
+}
+
+/** A failed status with the PDK's code. */
+static inline forge_status forge_status_fail(const char *code, const char *message) {
+  forge_status s;
+  s.ok = false;
+  forge_slice c = forge_cstr(code), m = forge_cstr(message);
+  forge__copy_text(s.code, FORGE_CODE_MAX, c.ptr, c.len);
+  forge__copy_text(s.message, FORGE_STATUS_MESSAGE_MAX, m.ptr, m.len);
+  return s;
+}
+
+static inline forge_status forge_status_success(void) {
+  forge_status s;
+  s.ok = true;
+  s.code[0] = '\0';
+  s.message[0] = '\0';
+  return s;
+}
+
+/* ---- Writer: a growable, bounded byte buffer (requests, outputs, JSON) --------------- */
+
+/** Appends bytes up to `limit`; after any failure (limit, malloc) every append is refused. */
+typedef struct forge_writer {
+  uint8_t *data;
+  uint32_t len, cap, limit;
+  bool failed;
+  bool out_of_memory; /* why it failed: malloc (true) or the limit (false) */
+} forge_writer;
+
+/** An empty writer that holds at most `limit` bytes (0: FORGE_MAX_REGION). */
+static inline void forge_writer_init(forge_writer *w, uint32_t limit) {
+  memset(w, 0, sizeof *w);
+  w->limit = limit == 0 || limit > FORGE_MAX_REGION ? FORGE_MAX_REGION : limit;
+}
+
+/** Appends `n` bytes. @return false (and the writer is failed) past the limit or out of memory */
+static inline bool forge_write(forge_writer *w, const void *p, uint32_t n) {
+  if (w->failed) return false;
+  if (n > w->limit - w->len) { w->failed = true; return false; }
+  if (n > w->cap - w->len) {
+    uint32_t cap = w->cap < 64 ? 64 : w->cap;
+    while (cap - w->len < n) cap = cap > w->limit / 2 ? w->limit : cap * 2;
+    uint8_t *grown = (uint8_t *)realloc(w->data, cap);
+    if (grown == NULL) { w->failed = w->out_of_memory = true; return false; }
+    w->data = grown;
+    w->cap = cap;
+  }
+  if (n > 0) memcpy(w->data + w->len, p, n);
+  w->len += n;
+  return true;
+}
+
+static inline bool forge_write_slice(forge_writer *w, forge_slice s) { return forge_write(w, s.ptr, s.len); }
+
+/** Appends a u32, little-endian (the host-call encoding). */
+static inline bool forge_write_u32(forge_writer *w, uint32_t v) {
+  uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+  return forge_write(w, b, 4);
+}
+
+/** Appends a `field`: a u32 length, then the bytes. */
+static inline bool forge_write_field(forge_writer *w, forge_slice s) { return forge_write_u32(w, s.len) && forge_write_slice(w, s); }
+
+/** Releases what the writer holds. */
+static inline void forge_writer_free(forge_writer *w) {
+  free(w->data);
+  forge_writer_init(w, w->limit);
+}
+
+/** The status a failed writer stands for. */
+static inline forge_status forge_writer_status(const forge_writer *w) {
+  if (!w->failed) return forge_status_success();
+  return w->out_of_memory ? forge_status_fail("PDK_OUT_OF_MEMORY", "malloc failed while writing")
+                          : forge_status_fail("PDK_TOO_LARGE", "the bytes written exceed the writer's limit");
+}
+
+/* ---- Reader: bounds-checked decoding of host answers -------------------------------- */
+
+typedef struct forge_reader {
+  const uint8_t *p;
+  uint32_t len, pos;
+  bool failed;
+} forge_reader;
+
+static inline forge_reader forge_reader_of(forge_slice s) {
+  forge_reader r = {s.ptr, s.len, 0, false};
+  return r;
+}
+
+/** Reads a little-endian u32. @return false (reader failed) when fewer than 4 bytes are left */
+static inline bool forge_read_u32(forge_reader *r, uint32_t *v) {
+  if (r->failed || r->len - r->pos < 4) { r->failed = true; return false; }
+  const uint8_t *b = r->p + r->pos;
+  *v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+  r->pos += 4;
+  return true;
+}
+
+/** Reads a `field` as a view into the reader's bytes. */
+static inline bool forge_read_field(forge_reader *r, forge_slice *out) {
+  uint32_t n;
+  if (!forge_read_u32(r, &n)) return false;
+  if (n > r->len - r->pos) { r->failed = true; return false; }
+  *out = forge_slice_of(r->p + r->pos, n);
+  r->pos += n;
+  return true;
+}
+
+/** The bytes left (the `rest` piece); the reader is then at its end. */
+static inline forge_slice forge_read_rest(forge_reader *r) {
+  forge_slice s = forge_slice_of(r->p + r->pos, r->failed ? 0 : r->len - r->pos);
+  r->pos = r->len;
+  return s;
+}
+
+/* ---- Exports: allocator, callables, lifecycle ---------------------------------------- */
+
+#ifndef FORGE_PDK_NO_ALLOCATOR
+/* The host asks for regions with forge_alloc and returns ours with forge_free (ABI §2).
+ * malloc never answers 0 for a real block, and 0 is forge/1's "out of memory". */
+__attribute__((export_name("forge_alloc"))) int32_t forge_alloc(int32_t len) {
+  return (int32_t)(uintptr_t)malloc((size_t)(uint32_t)len);
+}
+__attribute__((export_name("forge_free"))) void forge_free(int32_t ptr, int32_t len) {
+  (void)len;
+  free((void *)(uintptr_t)(uint32_t)ptr);
+}
+#endif
+
+/** What a callable returns: an output, or an error payload. Build it with forge_ok_* or forge_error*. */
+typedef struct forge_result {
+  uint64_t packed;
+} forge_result;
+
+#define FORGE__ERROR_FLAG 0x80000000u
+#define FORGE__KEEP_FLAG 0x40000000u
+
+static inline forge_result forge__pack(const void *ptr, uint32_t len, uint32_t flags) {
+  forge_result r = {((uint64_t)(uintptr_t)ptr << 32) | flags | (len & FORGE_MAX_REGION)};
+  return r;
+}
+
+/** An error without a payload: what is left when not even the payload can be allocated. */
+static inline forge_result forge__error_no_payload(void) { return forge__pack(NULL, 0, FORGE__ERROR_FLAG); }
+
+/** Success, with an empty output. */
+static inline forge_result forge_ok_empty(void) { return forge__pack(NULL, 0, 0); }
+
+/** Success with static bytes (or a buffer you reuse): the host copies them and frees nothing. */
+static inline forge_result forge_ok_static(forge_slice s) {
+  if (s.len > FORGE_MAX_REGION) return forge__error_no_payload();
+  return forge__pack(s.ptr, s.len, FORGE__KEEP_FLAG);
+}
+
+/** Success with a buffer you hand over: the host copies it, then frees it through forge_free. */
+static inline forge_result forge_ok_buf(forge_buf b) {
+  if (b.len == 0) { free(b.ptr); return forge_ok_empty(); }
+  return forge__pack(b.ptr, b.len, 0);
+}
+
+/**
+ * An error payload "CODE\nMESSAGE" (ABI §5); the host raises FO_ABI_GUEST_ERROR with
+ * details.guestCode = code. The code must be 1-64 of A-Z a-z 0-9 _ . : - (the host
+ * answers FO_ABI_BAD_ERROR_PAYLOAD otherwise); the message is cut to FORGE_ERROR_MESSAGE_MAX.
+ */
+static inline forge_result forge_error_bytes(forge_slice code, forge_slice message) {
+  uint32_t m = forge__utf8_cut(message.ptr, message.len, FORGE_ERROR_MESSAGE_MAX);
+  uint32_t c = code.len > FORGE_CODE_MAX ? FORGE_CODE_MAX + 1 : code.len; /* still too long: the host refuses it */
+  uint8_t *p = (uint8_t *)malloc((size_t)c + 1 + m);
+  if (p == NULL) return forge__error_no_payload();
+  memcpy(p, code.ptr, c);
+  p[c] = '\n';
+  if (m > 0) memcpy(p + c + 1, message.ptr, m);
+  return forge__pack(p, c + 1 + m, FORGE__ERROR_FLAG);
+}
+
+static inline forge_result forge_error(const char *code, const char *message) { return forge_error_bytes(forge_cstr(code), forge_cstr(message)); }
+
+/** Relays a failed host call as this call's error, with the host's code and message. */
+static inline forge_result forge_error_status(const forge_status *s) {
+  return forge_error_bytes(forge_cstr(s->ok ? "PDK_NOT_AN_ERROR" : s->code), forge_cstr(s->message));
+}
+
+/** The writer's bytes as the output (handed over), or an error when the writer failed. */
+static inline forge_result forge_ok_writer(forge_writer *w) {
+  if (w->failed) {
+    forge_status s = forge_writer_status(w);
+    forge_writer_free(w);
+    return forge_error_status(&s);
+  }
+  forge_buf b = {w->data, w->len};
+  w->data = NULL;
+  forge_writer_free(w);
+  return forge_ok_buf(b);
+}
+
+/** The input of a callable. It is yours while the function runs; the PDK frees it after. */
+typedef struct forge_input {
+  uint8_t *ptr; /* NULL when len is 0 */
+  uint32_t len;
+} forge_input;
+
+/* Runs a callable and settles who frees the input (ABI §4). An output that starts at the
+ * input's address and is not kept is the input transformed in place: the host frees it.
+ * Any other output that overlaps the input is copied first, because the input is freed. */
+static inline int64_t forge__run(forge_result (*fn)(forge_input), int32_t ptr, int32_t len) {
+  forge_input in = {(uint8_t *)(uintptr_t)(uint32_t)ptr, (uint32_t)len};
+  if (in.len == 0) in.ptr = NULL;
+  forge_result r = fn(in);
+  uint8_t *out = (uint8_t *)(uintptr_t)(uint32_t)(r.packed >> 32);
+  uint32_t out_len = (uint32_t)r.packed & FORGE_MAX_REGION;
+  uint32_t flags = (uint32_t)r.packed & (FORGE__ERROR_FLAG | FORGE__KEEP_FLAG);
+  if (in.ptr == NULL) return (int64_t)r.packed;
+  if (out_len > 0 && out == in.ptr && !(flags & FORGE__KEEP_FLAG)) return (int64_t)r.packed;
+  if (out_len > 0 && out < in.ptr + in.len && in.ptr < out + out_len) {
+    uint8_t *copy = (uint8_t *)malloc(out_len);
+    if (copy == NULL) { free(in.ptr); return (int64_t)forge__error_no_payload().packed; }
+    memcpy(copy, out, out_len); /* `out` points into the input: never freed on its own */
+    r = forge__pack(copy, out_len, flags & FORGE__ERROR_FLAG);
+  }
+  free(in.ptr);
+  return (int64_t)r.packed;
+}
+
+/**
+ * Exports `fn` (forge_result fn(forge_input)) as the callable `name`, which must be a C
+ * identifier: FORGE_EXPORT(render, render) makes the export "render".
+ */
+#define FORGE_EXPORT(name, fn) \
+  __attribute__((export_name(#name))) int64_t forge_export_##name(int32_t ptr, int32_t len) { return forge__run(fn, ptr, len); }
+
+/**
+ * Exports `fn` (int fn(void), 0 for success) as a lifecycle step named `name`; name it in
+ * plugin.toml's [entry_points]. A non-zero status fails the step (FO_ABI_LIFECYCLE_FAILED).
+ */
+#define FORGE_LIFECYCLE(name, fn) \
+  __attribute__((export_name(#name))) int32_t forge_lifecycle_##name(void) { return (int32_t)(fn)(); }
+
+/* ---- Host calls (ABI §6 and §14) ------------------------------------------------------ */
+
+#define FORGE__IMPORT(n) __attribute__((import_module("forge"), import_name(#n))) int64_t forge_host_##n(int32_t ptr, int32_t len);
+FORGE__IMPORT(log)
+FORGE__IMPORT(config_get)
+FORGE__IMPORT(kv_get)
+FORGE__IMPORT(kv_set)
+FORGE__IMPORT(kv_delete)
+FORGE__IMPORT(kv_list)
+FORGE__IMPORT(http_request)
+FORGE__IMPORT(file_read)
+FORGE__IMPORT(file_write)
+FORGE__IMPORT(emit_event)
+FORGE__IMPORT(time_now)
+FORGE__IMPORT(random_get)
+FORGE__IMPORT(call_plugin)
+FORGE__IMPORT(register_extension)
+
+/* Takes a host call's packed answer: a result region into `out` (or freed when out is
+ * NULL), an error payload into the status (and freed). */
+static inline forge_status forge__settle(int64_t answer, forge_buf *out) {
+  uint64_t r = (uint64_t)answer;
+  uint8_t *ptr = (uint8_t *)(uintptr_t)(uint32_t)(r >> 32);
+  uint32_t len = (uint32_t)r & FORGE_MAX_REGION;
+  if (out != NULL) { out->ptr = NULL; out->len = 0; }
+  if (len == 0) ptr = NULL;
+  if (r & FORGE__ERROR_FLAG) {
+    if (ptr == NULL) return forge_status_fail("PDK_OUT_OF_MEMORY", "the host could not allocate its error payload");
+    forge_status s;
+    s.ok = false;
+    uint32_t c = 0;
+    while (c < len && ptr[c] != '\n') c++;
+    forge__copy_text(s.code, FORGE_CODE_MAX, ptr, c);
+    uint32_t m = c < len ? c + 1 : len;
+    forge__copy_text(s.message, FORGE_STATUS_MESSAGE_MAX, ptr + m, len - m);
+    free(ptr);
+    return s;
+  }
+  if (out != NULL) { out->ptr = ptr; out->len = len; }
+  else free(ptr);
+  return forge_status_success();
+}
+
+static inline int32_t forge__i32(const void *p) { return (int32_t)(uintptr_t)p; }
+
+/* Calls `fn` with a request one writer built; settles the answer. */
+#define FORGE__CALL_WRITER(fn, w, out)                                           \
+  do {                                                                           \
+    if ((w)->failed) { forge_status s_ = forge_writer_status(w); forge_writer_free(w); return s_; } \
+    int64_t a_ = fn(forge__i32((w)->data), (int32_t)(w)->len);                   \
+    forge_writer_free(w);                                                        \
+    return forge__settle(a_, out);                                               \
+  } while (0)
+
+typedef enum forge_log_level { FORGE_TRACE = 0, FORGE_DEBUG = 1, FORGE_INFO = 2, FORGE_WARN = 3, FORGE_ERROR = 4 } forge_log_level;
+
+/** forge.log: one record (message at most 16 KiB; FO_ABI_INPUT_TOO_LARGE beyond, FO_SYSCALL_RATE_LIMITED when over the rate). */
+static inline forge_status forge_log(forge_log_level level, forge_slice message) {
+  forge_writer w;
+  forge_writer_init(&w, 0);
+  uint8_t b = (uint8_t)level;
+  forge_write(&w, &b, 1);
+  forge_write_slice(&w, message);
+  FORGE__CALL_WRITER(forge_host_log, &w, NULL);
+}
+
+/** forge.config_get: the operator's value for `key` into `value` (FO_SYSCALL_CONFIG_NOT_FOUND when none). */
+static inline forge_status forge_config_get(forge_slice key, forge_buf *value) {
+  return forge__settle(forge_host_config_get(forge__i32(key.ptr), (int32_t)key.len), value);
+}
+
+/** forge.kv_get: the value under `key` (FO_SYSCALL_KV_NOT_FOUND when absent). Needs forge.kv_get. */
+static inline forge_status forge_kv_get(forge_slice key, forge_buf *value) {
+  return forge__settle(forge_host_kv_get(forge__i32(key.ptr), (int32_t)key.len), value);
+}
+
+/** forge.kv_set: stores `value` under `key` (on disk when it returns). Needs forge.kv_set. */
+static inline forge_status forge_kv_set(forge_slice key, forge_slice value) {
+  forge_writer w;
+  forge_writer_init(&w, 0);
+  forge_write_field(&w, key);
+  forge_write_slice(&w, value);
+  FORGE__CALL_WRITER(forge_host_kv_set, &w, NULL);
+}
+
+/** forge.kv_delete: removes `key`; `*removed` says whether it was there (may be NULL). Needs forge.kv_delete. */
+static inline forge_status forge_kv_delete(forge_slice key, bool *removed) {
+  forge_buf out;
+  forge_status s = forge__settle(forge_host_kv_delete(forge__i32(key.ptr), (int32_t)key.len), &out);
+  if (!s.ok) return s;
+  bool valid = out.len == 1 && out.ptr[0] <= 1;
+  if (valid && removed != NULL) *removed = out.ptr[0] == 1;
+  forge_buf_free(&out);
+  return valid ? s : forge_status_fail("PDK_BAD_RESPONSE", "forge.kv_delete answered other than one byte 0 or 1");
+}
+
+/** One page of forge.kv_list: walk it with forge_kv_next, then pass `cursor` back for the next page. */
+typedef struct forge_kv_page {
+  forge_buf raw;
+  uint32_t count;       /* keys on this page */
+  forge_slice cursor;   /* empty when the listing is complete */
+  forge_reader keys;
+} forge_kv_page;
+
+/** forge.kv_list: up to `limit` keys (0: the host's maximum) starting with `prefix`, after `cursor`. Needs forge.kv_list. */
+static inline forge_status forge_kv_list(uint32_t limit, forge_slice prefix, forge_slice cursor, forge_kv_page *page) {
+  memset(page, 0, sizeof *page);
+  forge_writer w;
+  forge_writer_init(&w, 0);
+  forge_write_u32(&w, limit);
+  forge_write_field(&w, prefix);
+  forge_write_slice(&w, cursor);
+  if (w.failed) { forge_status s = forge_writer_status(&w); forge_writer_free(&w); return s; }
+  int64_t answer = forge_host_kv_list(forge__i32(w.data), (int32_t)w.len);
+  forge_writer_free(&w);
+  forge_status s = forge__settle(answer, &page->raw);
+  if (!s.ok) return s;
+  /* Check the whole layout once, so forge_kv_next cannot run off the end. */
+  forge_reader r = forge_reader_of(forge_buf_slice(page->raw));
+  forge_slice key;
+  bool valid = forge_read_u32(&r, &page->count);
+  page->keys = r;
+  for (uint32_t i = 0; valid && i < page->count; i++) valid = forge_read_field(&r, &key);
+  valid = valid && forge_read_field(&r, &page->cursor) && r.pos == r.len;
+  if (valid) return s;
+  forge_buf_free(&page->raw);
+  memset(page, 0, sizeof *page);
+  return forge_status_fail("PDK_BAD_RESPONSE", "forge.kv_list answered a malformed page");
+}
+
+/** The next key of a page. @return false after the last */
+static inline bool forge_kv_next(forge_kv_page *page, forge_slice *key) {
+  if (page->count == 0) return false;
+  page->count--;
+  return forge_read_field(&page->keys, key);
+}
+
+static inline void forge_kv_page_free(forge_kv_page *page) {
+  forge_buf_free(&page->raw);
+  memset(page, 0, sizeof *page);
+}
+
+/** One request header. */
+typedef struct forge_header {
+  forge_slice name, value;
+} forge_header;
+
+/** An outbound request for forge.http_request. */
+typedef struct forge_http_request {
+  forge_slice method;             /* GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS */
+  forge_slice url;                /* absolute http:// or https:// */
+  const forge_header *headers;    /* header_count of them (at most 64) */
+  uint32_t header_count;
+  uint32_t timeout_ms;            /* 0: the host's default (10 s) */
+  bool follow_redirects;
+  forge_slice body;
+} forge_http_request;
+
+/** A response: status, headers (walk with forge_http_next_header), final URL, body. Views into `raw`. */
+typedef struct forge_http_response {
+  forge_buf raw;
+  uint32_t status;
+  uint32_t header_count;
+  forge_slice url;
+  forge_slice body;
+  forge_reader headers;
+} forge_http_response;
+
+/** forge.http_request (needs network = ["connect"] and the host in allowed_hosts). */
+static inline forge_status forge_http(const forge_http_request *req, forge_http_response *res) {
+  memset(res, 0, sizeof *res);
+  forge_writer w;
+  forge_writer_init(&w, 0);
+  forge_write_field(&w, req->method);
+  forge_write_field(&w, req->url);
+  forge_write_u32(&w, req->header_count);
+  for (uint32_t i = 0; i < req->header_count; i++) {
+    forge_write_field(&w, req->headers[i].name);
+    forge_write_field(&w, req->headers[i].value);
+  }
+  forge_write_u32(&w, req->timeout_ms);
+  forge_write_u32(&w, req->follow_redirects ? 1u : 0u);
+  forge_write_slice(&w, req->body);
+  if (w.failed) { forge_status s = forge_writer_status(&w); forge_writer_free(&w); return s; }
+  int64_t answer = forge_host_http_request(forge__i32(w.data), (int32_t)w.len);
+  forge_writer_free(&w);
+  forge_status s = forge__settle(answer, &res->raw);
+  if (!s.ok) return s;
+  forge_reader r = forge_reader_of(forge_buf_slice(res->raw));
+  forge_slice skip;
+  bool valid = forge_read_u32(&r, &res->status) && forge_read_u32(&r, &res->header_count);
+  res->headers = r;
+  for (uint32_t i = 0; valid && i < res->header_count; i++) valid = forge_read_field(&r, &skip) && forge_read_field(&r, &skip);
+  valid = valid && forge_read_field(&r, &res->url);
+  if (valid) { res->body = forge_read_rest(&r); return s; }
+  forge_buf_free(&res->raw);
+  memset(res, 0, sizeof *res);
+  return forge_status_fail("PDK_BAD_RESPONSE", "forge.http_request answered a malformed response");
+}
+
+/** The next response header, in the order received. @return false after the last */
+static inline bool forge_http_next_header(forge_http_response *res, forge_header *header) {
+  if (res->header_count == 0) return false;
+  res->header_count--;
+  return forge_read_field(&res->headers, &header->name) && forge_read_field(&res->headers, &header->value);
+}
+
+static inline void forge_http_response_free(forge_http_response *res) {
+  forge_buf_free(&res->raw);
+  memset(res, 0, sizeof *res);
+}
+
+/** forge.file_read: a whole file at a guest path inside a volume (needs filesystem "read"). */
+static inline forge_status forge_file_read(forge_slice path, forge_buf *data) {
+  return forge__settle(forge_host_file_read(forge__i32(path.ptr), (int32_t)path.len), data);
+}
+
+typedef enum forge_file_mode { FORGE_FILE_REPLACE = 0, FORGE_FILE_APPEND = 1, FORGE_FILE_CREATE = 2 } forge_file_mode;
+
+/** forge.file_write: replace, append to or create a file in a rw volume (needs filesystem "write"). */
+static inline forge_status forge_file_write(forge_slice path, forge_file_mode mode, forge_slice data) {
+  forge_writer w;
+  forge_writer_init(&w, 0);
+  forge_write_field(&w, path);
+  forge_write_u32(&w, (uint32_t)mode);
+  forge_write_slice(&w, data);
+  FORGE__CALL_WRITER(forge_host_file_write, &w, NULL);
+}
+
+/** forge.emit_event: tells the host's listeners (needs forge.emit_event). */
+static inline forge_status forge_emit_event(forge_slice name, forge_slice payload) {
+  forge_writer w;
+  forge_writer_init(&w, 0);
+  forge_write_field(&w, name);
+  forge_write_slice(&w, payload);
+  FORGE__CALL_WRITER(forge_host_emit_event, &w, NULL);
+}
+
+/** forge.time_now: wall-clock ns since the epoch and monotonic ns (either pointer may be NULL). */
+static inline forge_status forge_time_now(uint64_t *wall_ns, uint64_t *monotonic_ns) {
+  forge_buf out;
+  forge_status s = forge__settle(forge_host_time_now(0, 0), &out);
+  if (!s.ok) return s;
+  if (out.len != 16) { forge_buf_free(&out); return forge_status_fail("PDK_BAD_RESPONSE", "forge.time_now answered other than 16 bytes"); }
+  uint64_t v[2] = {0, 0};
+  for (int i = 0; i < 2; i++)
+    for (int b = 7; b >= 0; b--) v[i] = v[i] << 8 | out.ptr[i * 8 + b];
+  if (wall_ns != NULL) *wall_ns = v[0];
+  if (monotonic_ns != NULL) *monotonic_ns = v[1];
+  forge_buf_free(&out);
+  return s;
+}
+
+/** forge.random_get: fills `dst` with `count` secure random bytes (at most 64 KiB). */
+static inline forge_status forge_random(void *dst, uint32_t count) {
+  uint8_t req[4] = {(uint8_t)count, (uint8_t)(count >> 8), (uint8_t)(count >> 16), (uint8_t)(count >> 24)};
+  forge_buf out;
+  forge_status s = forge__settle(forge_host_random_get(forge__i32(req), 4), &out);
+  if (!s.ok) return s;
+  bool valid = out.len == count;
+  if (valid && count > 0) memcpy(dst, out.ptr, count);
+  forge_buf_free(&out);
+  return valid ? s : forge_status_fail("PDK_BAD_RESPONSE", "forge.random_get answered another byte count");
+}
+
+/** forge.call_plugin: calls `export_name` of a declared dependency (needs forge.call_plugin). */
+static inline forge_status forge_call_plugin(forge_slice plugin, forge_slice export_name, forge_slice input, forge_buf *output) {
+  forge_writer w;
+  forge_writer_init(&w, 0);
+  forge_write_field(&w, plugin);
+  forge_write_field(&w, export_name);
+  forge_write_slice(&w, input);
+  FORGE__CALL_WRITER(forge_host_call_plugin, &w, output);
+}
+
+/** forge.register_extension: registers `export_name` as an implementation of extension `point`. */
+static inline forge_status forge_register_extension(forge_slice point, forge_slice export_name) {
+  forge_writer w;
+  forge_writer_init(&w, 0);
+  forge_write_field(&w, point);
+  forge_write_field(&w, export_name);
+  FORGE__CALL_WRITER(forge_host_register_extension, &w, NULL);
+}
+
+#include "forge_json.h"
+
+#endif /* FORGE_H */
