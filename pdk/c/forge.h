@@ -84,6 +84,8 @@ static inline forge_slice forge_buf_slice(forge_buf b) { return forge_slice_of(b
  * PDK's own, which never start with FO_:
  *   PDK_OUT_OF_MEMORY  malloc failed, or the host could not allocate its answer
  *   PDK_TOO_LARGE      a request would exceed FORGE_MAX_REGION or the writer's limit
+ *   PDK_BAD_JSON       the JSON writer was misused (nesting past FORGE_JSON_MAX_DEPTH,
+ *                      an end without a begin, a key outside an object)
  *   PDK_BAD_RESPONSE   the host's answer does not have the documented layout
  */
 typedef struct forge_status {
@@ -129,13 +131,22 @@ static inline forge_status forge_status_success(void) {
 
 /* ---- Writer: a growable, bounded byte buffer (requests, outputs, JSON) --------------- */
 
-/** Appends bytes up to `limit`; after any failure (limit, malloc) every append is refused. */
+/** Why a writer failed. */
+typedef enum forge_writer_failure { FORGE_WRITER_LIMIT = 1, FORGE_WRITER_NO_MEMORY = 2, FORGE_WRITER_BAD_JSON = 3 } forge_writer_failure;
+
+/** Appends bytes up to `limit`; after any failure every append is refused. */
 typedef struct forge_writer {
   uint8_t *data;
   uint32_t len, cap, limit;
   bool failed;
-  bool out_of_memory; /* why it failed: malloc (true) or the limit (false) */
+  forge_writer_failure failure; /* why, when failed */
 } forge_writer;
+
+static inline bool forge__writer_fail(forge_writer *w, forge_writer_failure why) {
+  if (!w->failed) w->failure = why;
+  w->failed = true;
+  return false;
+}
 
 /** An empty writer that holds at most `limit` bytes (0: FORGE_MAX_REGION). */
 static inline void forge_writer_init(forge_writer *w, uint32_t limit) {
@@ -146,12 +157,12 @@ static inline void forge_writer_init(forge_writer *w, uint32_t limit) {
 /** Appends `n` bytes. @return false (and the writer is failed) past the limit or out of memory */
 static inline bool forge_write(forge_writer *w, const void *p, uint32_t n) {
   if (w->failed) return false;
-  if (n > w->limit - w->len) { w->failed = true; return false; }
+  if (n > w->limit - w->len) return forge__writer_fail(w, FORGE_WRITER_LIMIT);
   if (n > w->cap - w->len) {
     uint32_t cap = w->cap < 64 ? 64 : w->cap;
     while (cap - w->len < n) cap = cap > w->limit / 2 ? w->limit : cap * 2;
     uint8_t *grown = (uint8_t *)realloc(w->data, cap);
-    if (grown == NULL) { w->failed = w->out_of_memory = true; return false; }
+    if (grown == NULL) return forge__writer_fail(w, FORGE_WRITER_NO_MEMORY);
     w->data = grown;
     w->cap = cap;
   }
@@ -180,8 +191,9 @@ static inline void forge_writer_free(forge_writer *w) {
 /** The status a failed writer stands for. */
 static inline forge_status forge_writer_status(const forge_writer *w) {
   if (!w->failed) return forge_status_success();
-  return w->out_of_memory ? forge_status_fail("PDK_OUT_OF_MEMORY", "malloc failed while writing")
-                          : forge_status_fail("PDK_TOO_LARGE", "the bytes written exceed the writer's limit");
+  if (w->failure == FORGE_WRITER_NO_MEMORY) return forge_status_fail("PDK_OUT_OF_MEMORY", "malloc failed while writing");
+  if (w->failure == FORGE_WRITER_BAD_JSON) return forge_status_fail("PDK_BAD_JSON", "the JSON writer was misused: too deep, unbalanced, or a key outside an object");
+  return forge_status_fail("PDK_TOO_LARGE", "the bytes written exceed the writer's limit");
 }
 
 /* ---- Reader: bounds-checked decoding of host answers -------------------------------- */

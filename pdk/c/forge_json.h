@@ -6,7 +6,9 @@
  * are escaped, and bytes that are not well-formed UTF-8 become U+FFFD, so the output is
  * always valid JSON text. Every write goes through the writer's limit; after a failure
  * (limit, malloc, nesting past FORGE_JSON_MAX_DEPTH, an end without a begin) every
- * write is refused and forge_ok_writer answers an error.
+ * write is refused and forge_ok_writer answers an error. A value in an object without
+ * its key, or a key in an array, is such a misuse, so what it writes is valid JSON
+ * once every container is closed.
  *
  *   forge_writer w; forge_json j;
  *   forge_writer_init(&w, 4096);
@@ -23,6 +25,7 @@ typedef struct forge_json {
   forge_writer *w;
   uint32_t depth;
   uint32_t has_items; /* bit d: the container at depth d already holds an item */
+  uint32_t objects;   /* bit d: the container at depth d is an object (else an array) */
   bool after_key;
 } forge_json;
 
@@ -30,29 +33,39 @@ static inline void forge_json_init(forge_json *j, forge_writer *w) {
   j->w = w;
   j->depth = 0;
   j->has_items = 0;
+  j->objects = 0;
   j->after_key = false;
 }
 
-/* Writes the comma a new item needs, unless it is the value of a key. */
-static inline bool forge__json_item(forge_json *j) {
-  if (j->after_key) { j->after_key = false; return !j->w->failed; }
-  if (j->depth == 0) return !j->w->failed;
+/* Writes the comma a new item needs, unless it is the value of a key. A value in an
+ * object must follow a key; a key must be in an object (`key` says which this is). */
+static inline bool forge__json_item(forge_json *j, bool key) {
+  if (j->after_key) {
+    j->after_key = false;
+    return key ? forge__writer_fail(j->w, FORGE_WRITER_BAD_JSON) : !j->w->failed;
+  }
+  if (j->depth == 0) return key ? forge__writer_fail(j->w, FORGE_WRITER_BAD_JSON) : !j->w->failed;
   uint32_t bit = 1u << (j->depth - 1);
+  if (((j->objects & bit) != 0) != key) return forge__writer_fail(j->w, FORGE_WRITER_BAD_JSON);
   bool comma = (j->has_items & bit) != 0;
   j->has_items |= bit;
   return comma ? forge_write(j->w, ",", 1) : !j->w->failed;
 }
 
 static inline bool forge__json_open(forge_json *j, const char *bracket) {
-  if (!forge__json_item(j)) return false;
-  if (j->depth >= FORGE_JSON_MAX_DEPTH) { j->w->failed = true; return false; }
+  if (!forge__json_item(j, false)) return false;
+  if (j->depth >= FORGE_JSON_MAX_DEPTH) return forge__writer_fail(j->w, FORGE_WRITER_BAD_JSON);
   j->depth++;
-  j->has_items &= ~(1u << (j->depth - 1));
+  uint32_t bit = 1u << (j->depth - 1);
+  j->has_items &= ~bit;
+  if (bracket[0] == '{') j->objects |= bit;
+  else j->objects &= ~bit;
   return forge_write(j->w, bracket, 1);
 }
 
 static inline bool forge__json_close(forge_json *j, const char *bracket) {
-  if (j->depth == 0 || j->after_key) { j->w->failed = true; return false; }
+  bool object = j->depth > 0 && (j->objects & (1u << (j->depth - 1))) != 0;
+  if (j->depth == 0 || j->after_key || object != (bracket[0] == '}')) return forge__writer_fail(j->w, FORGE_WRITER_BAD_JSON);
   j->depth--;
   return forge_write(j->w, bracket, 1);
 }
@@ -117,29 +130,28 @@ static inline bool forge__json_quoted(forge_writer *w, forge_slice s) {
 
 /** An object key; the next write is its value. */
 static inline bool forge_json_key(forge_json *j, forge_slice key) {
-  if (j->after_key || j->depth == 0) { j->w->failed = true; return false; }
-  if (!forge__json_item(j) || !forge__json_quoted(j->w, key) || !forge_write(j->w, ":", 1)) return false;
+  if (!forge__json_item(j, true) || !forge__json_quoted(j->w, key) || !forge_write(j->w, ":", 1)) return false;
   j->after_key = true;
   return true;
 }
 
-static inline bool forge_json_string(forge_json *j, forge_slice s) { return forge__json_item(j) && forge__json_quoted(j->w, s); }
+static inline bool forge_json_string(forge_json *j, forge_slice s) { return forge__json_item(j, false) && forge__json_quoted(j->w, s); }
 
 static inline bool forge_json_uint(forge_json *j, uint64_t v) {
   char digits[20];
   uint32_t n = 0;
   do { digits[sizeof digits - 1 - n++] = (char)('0' + v % 10); v /= 10; } while (v > 0);
-  return forge__json_item(j) && forge_write(j->w, digits + sizeof digits - n, n);
+  return forge__json_item(j, false) && forge_write(j->w, digits + sizeof digits - n, n);
 }
 
 static inline bool forge_json_int(forge_json *j, int64_t v) {
   if (v >= 0) return forge_json_uint(j, (uint64_t)v);
-  if (!forge__json_item(j) || !forge_write(j->w, "-", 1)) return false;
+  if (!forge__json_item(j, false) || !forge_write(j->w, "-", 1)) return false;
   j->after_key = true; /* the digits follow the sign without a comma */
   return forge_json_uint(j, (uint64_t)0 - (uint64_t)v);
 }
 
-static inline bool forge_json_bool(forge_json *j, bool v) { return forge__json_item(j) && forge_write(j->w, v ? "true" : "false", v ? 4 : 5); }
-static inline bool forge_json_null(forge_json *j) { return forge__json_item(j) && forge_write(j->w, "null", 4); }
+static inline bool forge_json_bool(forge_json *j, bool v) { return forge__json_item(j, false) && forge_write(j->w, v ? "true" : "false", v ? 4 : 5); }
+static inline bool forge_json_null(forge_json *j) { return forge__json_item(j, false) && forge_write(j->w, "null", 4); }
 
 #endif /* FORGE_JSON_H */
