@@ -9,7 +9,8 @@
  *   stats() -> JSON            {"renders":N,"total":T,"largest":B}: renders by this instance,
  *                              the total across restarts (kept in the plugin's key-value
  *                              store under "total") and the largest input in bytes.
- *   lifecycle                  plugin_init logs that the plugin is ready; plugin_stop logs
+ *   lifecycle                  plugin_init logs that the plugin is ready; plugin_stop adds
+ *                              the renders not yet counted to the stored total and logs
  *                              how many documents this instance rendered.
  *
  * Its own error codes: E_TOO_LARGE (input over 256 KiB), E_BAD_UTF8 (input not UTF-8);
@@ -191,19 +192,26 @@ FORGE_EXPORT(render, render)
 
 /* ---- stats: the key-value store and the JSON writer ---- */
 
-static forge_result stats(forge_input in) {
-  (void)in;
-  uint64_t total = 0;
+/* Adds the renders not yet counted to the stored total, once; `*total` is the new total. */
+static forge_status save_total(uint64_t *total) {
+  *total = 0;
   forge_buf stored;
   forge_status s = forge_kv_get(FORGE_LIT("total"), &stored);
-  if (s.ok && stored.len == 8) memcpy(&total, stored.ptr, 8);
+  if (s.ok && stored.len == 8) memcpy(total, stored.ptr, 8);
   forge_buf_free(&stored);
-  if (!s.ok && !forge_is(&s, "FO_SYSCALL_KV_NOT_FOUND")) return forge_error_status(&s);
-  /* Add the renders not yet counted to the stored total, once. */
-  total += unsaved;
-  s = forge_kv_set(FORGE_LIT("total"), forge_slice_of(&total, 8));
+  if (!s.ok && !forge_is(&s, "FO_SYSCALL_KV_NOT_FOUND")) return s;
+  if (unsaved == 0) return forge_status_success();
+  *total += unsaved;
+  s = forge_kv_set(FORGE_LIT("total"), forge_slice_of(total, 8));
+  if (s.ok) unsaved = 0;
+  return s;
+}
+
+static forge_result stats(forge_input in) {
+  (void)in;
+  uint64_t total;
+  forge_status s = save_total(&total);
   if (!s.ok) return forge_error_status(&s);
-  unsaved = 0;
 
   forge_writer w;
   forge_json j;
@@ -232,13 +240,20 @@ static int plugin_init(void) {
 FORGE_LIFECYCLE(plugin_init, plugin_init)
 
 static int plugin_stop(void) {
+  /* Keep the count of this instance. A refusal is logged, not fatal: stopping goes on. */
+  uint64_t total;
+  forge_status s = save_total(&total);
   forge_writer w;
   forge_json j;
-  forge_writer_init(&w, 128);
+  forge_writer_init(&w, 256);
   forge_json_init(&j, &w);
   forge_write_slice(&w, FORGE_LIT("c-markdown stopping; documents rendered: "));
   forge_json_uint(&j, renders);
-  if (!w.failed) (void)forge_log(FORGE_INFO, forge_slice_of(w.data, w.len));
+  if (!s.ok) {
+    forge_write_slice(&w, FORGE_LIT("; could not save the total: "));
+    forge_write_slice(&w, forge_cstr(s.code));
+  }
+  if (!w.failed) (void)forge_log(s.ok ? FORGE_INFO : FORGE_WARN, forge_slice_of(w.data, w.len));
   forge_writer_free(&w);
   return 0;
 }

@@ -87,7 +87,7 @@ const HTML = [
 
 for (const backend of ['inline', 'pool', 'process'] as const) {
   describe(`examples/c-plugin (C PDK) installed from a signed package on the ${backend} backend`, () => {
-    it('renders Markdown to HTML with every text byte escaped and unsafe links dropped; logs from init; stats is JSON; the total survives a reload in the key-value store', async (t) => {
+    it('renders Markdown to HTML with every text byte escaped and unsafe links dropped; logs from init and stop; stats is JSON; the total survives a reload in the key-value store', async (t) => {
       const pkg = await cPlugin(t);
       if (pkg === undefined) return;
       const records: LogRecord[] = [];
@@ -102,11 +102,14 @@ for (const backend of ['inline', 'pool', 'process'] as const) {
           records.some((record) => record.message === 'c-markdown ready'),
           `the init step's forge.log record reached the host's logger; found ${JSON.stringify(records.map((record) => record.message))}`,
         );
+        // Rendered after the last stats: plugin_stop adds it to the stored total.
+        await manager.registry.call('c-markdown', 'render', text('saved by stop'));
         await manager.registry.unloadPlugin('c-markdown');
+        assert.ok(records.some((record) => record.message === 'c-markdown stopping; documents rendered: 4'));
         assert.deepEqual(await manager.loadInstalled(), ['c-markdown']);
         await manager.registry.startPlugin('c-markdown');
         await manager.registry.call('c-markdown', 'render', text('again'));
-        assert.deepEqual(JSON.parse(read(await manager.registry.call('c-markdown', 'stats'))), { renders: 1, total: 4, largest: 5 }, 'a new instance, the stored total');
+        assert.deepEqual(JSON.parse(read(await manager.registry.call('c-markdown', 'stats'))), { renders: 1, total: 5, largest: 5 }, 'a new instance, the stored total');
       } finally {
         await manager.close();
       }
@@ -131,11 +134,12 @@ for (const backend of ['inline', 'pool', 'process'] as const) {
       }
     });
 
-    it("relays the operator's denial of forge.kv_set: the wrapper's FO_ABI_HOST_DENIED reaches the caller", async (t) => {
+    it("relays the operator's denial of forge.kv_set: the wrapper's FO_ABI_HOST_DENIED reaches the caller, and plugin_stop logs it", async (t) => {
       const pkg = await cPlugin(t);
       if (pkg === undefined) return;
       const grant = '  policy:\n    grants:\n      c-markdown:\n        syscalls: ["forge.kv_get"]\n';
-      const manager = await installed(backend, pkg, grant);
+      const records: LogRecord[] = [];
+      const manager = await installed(backend, pkg, grant, records);
       try {
         await manager.registry.call('c-markdown', 'render', text('x'));
         const denied = await forgeErrorOf(manager.registry.call('c-markdown', 'stats'));
@@ -145,6 +149,9 @@ for (const backend of ['inline', 'pool', 'process'] as const) {
       } finally {
         await manager.close();
       }
+      // plugin_stop met the same refusal, logged it with the wrapper's code and stopped cleanly.
+      const warning = records.find((record) => record.message.startsWith('c-markdown stopping'));
+      assert.equal(warning?.message, 'c-markdown stopping; documents rendered: 2; could not save the total: FO_ABI_HOST_DENIED');
     });
   });
 }
