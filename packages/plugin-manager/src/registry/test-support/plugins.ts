@@ -92,6 +92,11 @@ export async function signedPlugin(name: string, version = '1.0.0', extra = '', 
   return (await signPackage(bytes, { key: publisher.key, certificate: publisher.certificate.der, now: NOW })).bytes;
 }
 
+/** `bytes` (a package, e.g. from packDirectory) signed by the test publisher. */
+export async function signAsTestPublisher(bytes: Uint8Array): Promise<Buffer> {
+  return (await signPackage(bytes, { key: publisher.key, certificate: publisher.certificate.der, now: NOW })).bytes;
+}
+
 /** A package of `name` 1.0.0 with the module `wat` assembles, signed by the test publisher. */
 export async function signedWatPlugin(name: string, wat: string): Promise<Buffer> {
   const bytes = makePackage({ toml: `[plugin]\nname = "${name}"\nversion = "1.0.0"\n`, wasm: Buffer.from(await assembleWat(wat)) });
