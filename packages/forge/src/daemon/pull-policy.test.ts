@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { codeOfSync } from '@forgeone/common/testing';
+import { codeOf, codeOfSync } from '@forgeone/common/testing';
 import { parseReference } from '@forgeone/plugin-manager';
 import { emptyIndex, type MarketplaceIndex } from '@forgeone/plugin-manager/marketplace';
-import { checkPullAllowed, isNonPublicRegistry } from './pull-policy.js';
+import { checkPullAllowed, checkResolvesPublic, isNonPublicRegistry } from './pull-policy.js';
 
 function indexNaming(...references: string[]): MarketplaceIndex {
   const permissions = { filesystem: [], network: false, allowed_hosts: [], syscalls: [], volumes: [] };
@@ -61,5 +61,23 @@ describe('the registries the daemon pulls from', () => {
       ['0x7f.1:80', '2130706433', '[::ffff:a9fe:a9fe]', '100.64.0.1', 'a.localhost', 'registry.example.org', '93.184.216.34:443', '[2606:4700::1]'].map(isNonPublicRegistry),
       [true, true, true, true, true, false, false, false],
     );
+  });
+
+  it('refuses a public-looking name that resolves to an inner address (any of its addresses), unless the operator listed it', async () => {
+    const answers: Record<string, readonly string[]> = {
+      'registry.example.org': ['93.184.216.34'],
+      'rebound.example.org': ['93.184.216.34', '10.0.0.7'],
+      'metadata.example.org': ['::ffff:169.254.169.254'],
+      'registry-1.docker.io': ['44.205.64.79'],
+    };
+    const resolve = (host: string): Promise<readonly string[]> => (host in answers ? Promise.resolve(answers[host] ?? []) : Promise.reject(new Error(`ENOTFOUND ${host}`)));
+    const check = (reference: string, allowed: readonly string[] = []) => codeOf(checkResolvesPublic(parseReference(reference), allowed, resolve));
+    assert.equal(await check('registry.example.org/acme/hello:1.0.0'), 'ok');
+    assert.equal(await check('docker.io/acme/hello:1.0.0'), 'ok', 'docker.io is checked where the client connects');
+    assert.equal(await check('rebound.example.org/acme/hello:1.0.0'), 'FO_DAEMON_REGISTRY_NOT_ALLOWED');
+    assert.equal(await check('metadata.example.org/latest:1'), 'FO_DAEMON_REGISTRY_NOT_ALLOWED');
+    assert.equal(await check('rebound.example.org/acme/hello:1.0.0', ['rebound.example.org']), 'ok', 'listed by the operator');
+    assert.equal(await check('nowhere.example.org/acme/hello:1.0.0'), 'FO_OCI_UNREACHABLE');
+    assert.equal(await check('127.0.0.1:5000/acme/hello:1.0.0'), 'ok', 'an address is judged as written, by checkPullAllowed');
   });
 });

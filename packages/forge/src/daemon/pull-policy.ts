@@ -10,8 +10,11 @@
  * version of the verified marketplace index names (the operator pinned that index's
  * root), and the latter only on a public host: an index, even signed, never takes the
  * daemon to localhost, a loopback, private, link-local, shared or multicast address.
- * A host name in the index is not resolved here (see docs/daemon.md on what remains).
+ * A host name is resolved before the pull ({@link checkResolvesPublic}): a public-looking
+ * name that resolves to an inner address is refused too; a name whose answer changes
+ * between that check and the connection (DNS rebinding) is not caught (docs/daemon.md).
  */
+import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { ForgeError } from '@forgeone/common';
 import type { OciReference } from '@forgeone/plugin-manager';
@@ -81,4 +84,39 @@ export function checkPullAllowed(ref: OciReference, allowed: readonly string[], 
       : `the daemon does not pull from ${registry}: expected a registry in daemon.pull_registries (${allowed.length === 0 ? 'empty' : allowed.join(', ')}) or one the verified marketplace index names`,
     { details: { registry } },
   );
+}
+
+/** Every address a host name resolves to. */
+export type ResolveAll = (host: string) => Promise<readonly string[]>;
+
+/** The system resolver (getaddrinfo, as fetch's connections use), every address. */
+export const resolveAll: ResolveAll = async (host) => (await lookup(host, { all: true, verbatim: true })).map((entry) => entry.address);
+
+/**
+ * Refuses a registry named by host name (not listed in `allowed`) when any address it
+ * resolves to is not public: the index's names are checked as spelled by
+ * {@link checkPullAllowed}, and this checks where they lead. `docker.io` is checked as
+ * `registry-1.docker.io`, where the client connects.
+ * @throws ForgeError FO_DAEMON_REGISTRY_NOT_ALLOWED with details.registry and details.address;
+ *   FO_OCI_UNREACHABLE when the name does not resolve
+ */
+export async function checkResolvesPublic(ref: OciReference, allowed: readonly string[], resolve: ResolveAll = resolveAll): Promise<void> {
+  const registry = ref.registry.toLowerCase();
+  if (allowed.includes(registry)) return;
+  const host = new URL(`http://${registry === 'docker.io' ? 'registry-1.docker.io' : registry}/`).hostname;
+  if (isIP(host.startsWith('[') ? host.slice(1, -1) : host) !== 0) return; // an address: checkPullAllowed judged it as written
+  let addresses: readonly string[];
+  try {
+    addresses = await resolve(host);
+  } catch (error) {
+    throw new ForgeError('FO_OCI_UNREACHABLE', `cannot resolve the registry ${registry}: ${error instanceof Error ? error.message : String(error)}`, { details: { registry } });
+  }
+  const inner = addresses.find((address) => isNonPublicRegistry(address.includes(':') ? `[${address}]` : address));
+  if (inner !== undefined || addresses.length === 0) {
+    throw new ForgeError(
+      'FO_DAEMON_REGISTRY_NOT_ALLOWED',
+      `the daemon does not pull from ${registry}: it resolves to ${inner ?? 'no address'}, not a public address; list it in daemon.pull_registries to allow it`,
+      { details: { registry, address: inner ?? null } },
+    );
+  }
 }

@@ -21,7 +21,7 @@ import type { AuditLog } from '@forgeone/microkernel';
 import { OciClient, loadCredentials, parseReference, planFromRegistry, type PlannedPlugin, type PluginStore } from '@forgeone/plugin-manager';
 import { findRevocation, type MarketplaceIndex, type PluginEntry, type VersionEntry } from '@forgeone/plugin-manager/marketplace';
 import { readPackage, type PackageLimits } from '@forgeone/plugin-manager/signing';
-import { checkPullAllowed } from './pull-policy.js';
+import { checkPullAllowed, checkResolvesPublic, type ResolveAll } from './pull-policy.js';
 import type { RevocationWatch } from './revocations.js';
 import type { InstallOutcome, PluginService } from './service.js';
 import type { Upgrades } from './upgrades.js';
@@ -61,6 +61,8 @@ export interface PullParts {
   /** Where pulls refused before the store are recorded (`plugin.pull`, deny). */
   readonly audit: AuditLog | undefined;
   readonly logger: Logger;
+  /** How registry host names are resolved for the address check (tests give their own). Default: the system resolver. */
+  readonly resolve?: ResolveAll;
 }
 
 /** See the module comment. */
@@ -112,6 +114,7 @@ export class RegistryPulls {
     const ref = parseReference(request.reference);
     const index = marketplace?.current()?.index;
     checkPullAllowed(ref, allowed, index);
+    await checkResolvesPublic(ref, allowed, this.#parts.resolve);
     if (index !== undefined) {
       for (const [entry, version] of listed(index)) {
         if (version.oci === request.reference || version.digest === request.digest) refuseRevoked(index, entry, version.version, version.digest, marketplace?.status().url);
