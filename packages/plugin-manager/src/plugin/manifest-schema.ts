@@ -27,9 +27,9 @@ import semver from 'semver';
 /** The plugin ABIs this host speaks. */
 export const SUPPORTED_ABIS = ['forge/1'] as const;
 
-/** Lifecycle entry points a plugin may export, in the order a host calls them. */
-export const ENTRY_POINT_NAMES = ['init', 'start', 'stop', 'pause', 'resume', 'unload'] as const;
-export type EntryPointName = (typeof ENTRY_POINT_NAMES)[number];
+import { ENTRY_POINT_NAMES, type EntryPointName } from './entry-points.js';
+
+export { ENTRY_POINT_NAMES, type EntryPointName };
 
 const GiB = 1024 ** 3;
 

@@ -4,7 +4,7 @@
  * the lane; see {@link PluginHandle} for what each method promises.
  */
 import { ForgeError, toForgeError } from '@forgeone/common';
-import { ENTRY_POINT_NAMES, type EntryPointName } from '../plugin/index.js';
+import { ENTRY_POINT_NAMES, type EntryPointName } from '../plugin/entry-points.js';
 import { lentFuel } from './call-fuel.js';
 import type { Lane } from './pool-lane.js';
 import { Job, type LanePlugin } from './pool-job.js';

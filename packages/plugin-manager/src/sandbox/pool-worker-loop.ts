@@ -6,7 +6,7 @@
  */
 import { isMainThread, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { ForgeError, toForgeError } from '@forgeone/common';
-import { ENTRY_POINT_NAMES } from '../plugin/index.js';
+import { ENTRY_POINT_NAMES } from '../plugin/entry-points.js';
 import { createIoBridge } from '../syscall/index.js';
 import { auditUnavailable } from './plugin-gate.js';
 import { HostedPlugin, type PluginSinks, type ThreadResources } from './hosted-plugin.js';
