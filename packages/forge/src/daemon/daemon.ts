@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, rmSync, chmodSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
-import { ForgeError, TelemetryBus, createLogger, fromFsError, toForgeError, type ForgeConfig, type LogRecord, type Logger } from '@forgeone/common';
+import { ForgeError, TelemetryBus, createLogger, fromFsError, toForgeError, type ForgeConfig, type LogRecord, type Logger, type PluginIdentity } from '@forgeone/common';
 import { auditPathsFromConfig, openConfiguredAuditLog, type AuditLog } from '@forgeone/microkernel';
 import { PluginManager, PluginRegistry, PluginStore, createMetrics, createTracing, storeOptionsFromConfig } from '@forgeone/plugin-manager';
 import { loadAttestationSettings, packageLimitsFromConfig } from '@forgeone/plugin-manager/signing';
@@ -136,7 +136,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const stats = new DaemonStats(registry);
     const metrics = createMetrics(config.telemetry, registry);
     const state = DaemonState.open(config.daemon.database);
-    const plugins = new PluginService({ manager, store, state, logs, logger });
+    const plugins = new PluginService({ manager, store, state, logs, logger, ...(revocations === undefined ? {} : { admit: (identity: PluginIdentity) => revocations.check(identity) }) });
     cleanups.push(async () => {
       await plugins.close();
       stats.close();

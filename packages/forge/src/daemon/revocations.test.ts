@@ -56,6 +56,10 @@ describe('forge daemon: marketplace revocations reach running plugins', () => {
     assert.deepEqual([status.revocations, status.quarantined], [2, ['sample-plugin']]);
     assert.equal((await call<View>(d.socket, { method: 'GET', path: '/v1/plugins/sample-plugin' })).state, 'quarantined');
     assert.equal(await codeOf(call(d.socket, { method: 'POST', path: '/v1/plugins/sample-plugin/start' })), 'FO_LIFECYCLE_QUARANTINED');
+    // Uploading it again is refused before the store writes anything, and audited.
+    assert.equal(await codeOf(call(d.socket, { method: 'POST', path: '/v1/plugins', bytes: await readFile(join(d.dir, 'sample.forgepkg')) })), 'FO_MARKET_PLUGIN_REVOKED');
+    const refusedInstall = (await d.auditEvents()).filter((record) => record['action'] === 'store.install' && record['decision'] === 'deny');
+    assert.match(String(refusedInstall.at(-1)?.['reason']), /^FO_MARKET_PLUGIN_REVOKED: /);
     const revoke = (await d.auditEvents()).filter((record) => record['action'] === 'plugin.revoke');
     assert.equal(revoke.length, 1);
     assert.equal(revoke[0]?.['decision'], 'deny');

@@ -14,9 +14,9 @@
  * (routes/marketplace.ts, pulls.ts) read the index it verified, so one cache directory
  * is never refreshed by two clients at once.
  */
-import { ForgeError, toForgeError, type Logger, type MarketplaceConfig } from '@forgeone/common';
+import { ForgeError, toForgeError, type Logger, type MarketplaceConfig, type PluginIdentity } from '@forgeone/common';
 import type { PluginRegistry } from '@forgeone/plugin-manager';
-import { MarketplaceClient, marketplaceCacheFor, type VerifiedIndex } from '@forgeone/plugin-manager/marketplace';
+import { MarketplaceClient, findRevocation, marketplaceCacheFor, type VerifiedIndex } from '@forgeone/plugin-manager/marketplace';
 
 /** What the watch reports (forge doctor, the API's /v1/system). */
 export interface RevocationStatus {
@@ -72,6 +72,19 @@ export class RevocationWatch {
       this.#running = undefined;
     });
     return this.#running;
+  }
+
+  /**
+   * Refuses a plugin the revocations in force cover (the daemon's installs ask before
+   * anything is written; loads are refused by the registry). No I/O.
+   * @throws ForgeError FO_MARKET_PLUGIN_REVOKED naming the revocation
+   */
+  check(identity: PluginIdentity): void {
+    const revocation = this.#verified === undefined ? undefined : findRevocation(this.#verified.index.revocations, identity);
+    if (revocation === undefined) return;
+    throw new ForgeError('FO_MARKET_PLUGIN_REVOKED', `plugin ${identity.name} ${identity.version} from ${identity.publisher} is revoked by ${this.#config.url} (revoked ${revocation.date}: ${revocation.reason})`, {
+      details: { plugin: identity.name, version: identity.version, publisher: identity.publisher, digest: identity.digest, source: this.#config.url, revocation },
+    });
   }
 
   /** The index verified last (whose revocations are in force), if any: no I/O. */

@@ -8,7 +8,7 @@
  * again; one that no longer verifies is reported, not fatal to the others) and the
  * ones desired running or paused are started in dependency order.
  */
-import { ForgeError, toForgeError, type Logger } from '@forgeone/common';
+import { ForgeError, toForgeError, type Logger, type PluginIdentity } from '@forgeone/common';
 import { PluginState, installPlan, type CallOptions, type InstallOptions, type InstallResult, type InstalledPlugin, type PlannedPlugin, type PermissionDiff, type PluginManager, type PluginInfo, type PluginStore, type PluginRegistry } from '@forgeone/plugin-manager';
 import type { PluginLogs } from './logs.js';
 import { Serial } from './serial.js';
@@ -51,6 +51,8 @@ export interface ServiceParts {
   readonly state: DaemonState;
   readonly logs: PluginLogs;
   readonly logger: Logger;
+  /** Asked with each package's verified identity before the store writes it (the marketplace's revocations); throwing refuses the install. */
+  readonly admit?: (identity: PluginIdentity) => void;
 }
 
 const ACTIVE = new Set<PluginState>([PluginState.Running, PluginState.Paused]);
@@ -63,6 +65,7 @@ export class PluginService {
   readonly #state: DaemonState;
   readonly #logs: PluginLogs;
   readonly #logger: Logger;
+  readonly #admit: ((identity: PluginIdentity) => void) | undefined;
   readonly #serial = new Serial();
   readonly #loadErrors = new Map<string, ForgeError>();
 
@@ -73,6 +76,19 @@ export class PluginService {
     this.#state = parts.state;
     this.#logs = parts.logs;
     this.#logger = parts.logger;
+    this.#admit = parts.admit;
+  }
+
+  /** `options` with the service's admission check added (before the caller's own, if any). */
+  #admitting<T extends InstallOptions>(options: T): T {
+    const own = this.#admit;
+    if (own === undefined) return options;
+    const theirs = options.admit;
+    const admit = (identity: PluginIdentity): void => {
+      own(identity);
+      theirs?.(identity);
+    };
+    return { ...options, admit };
   }
 
   /** The registry the plugins run in (for observers: events, telemetry). */
@@ -183,7 +199,7 @@ export class PluginService {
    * @throws ForgeError the store's codes (FO_STORE_APPROVAL_REQUIRED with the diff, FO_VERIFY_*, ...), the load codes
    */
   async install(source: string | Uint8Array, options: InstallOptions & { readonly start?: boolean } = {}): Promise<InstallOutcome> {
-    return this.#loadInstalled(await this.#store.install(source, options), options.start === true);
+    return this.#loadInstalled(await this.#store.install(source, this.#admitting(options)), options.start === true);
   }
 
   /**
@@ -194,7 +210,7 @@ export class PluginService {
    * @throws ForgeError the codes of {@link install}
    */
   async installPlan(plan: readonly PlannedPlugin[], options: InstallOptions & { readonly start?: boolean } = {}): Promise<InstallOutcome[]> {
-    const results = await installPlan(this.#store, plan, options);
+    const results = await installPlan(this.#store, plan, this.#admitting(options));
     const outcomes: InstallOutcome[] = [];
     for (const [position, result] of results.entries()) outcomes.push(await this.#loadInstalled(result, options.start === true && position === results.length - 1));
     return outcomes;

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { ForgeError } from '@forgeone/common';
 import { rejectsWithCode } from '@forgeone/common/testing';
 import { AuditLog, readAuditTail } from '@forgeone/microkernel';
 import { createRevocationList } from '../../attestation/revocation.js';
@@ -54,5 +55,22 @@ describe('PluginStore refusals in the audit log', () => {
     assert.equal(records[0]?.plugin, (await readPackage(unsigned)).digest);
     assert.equal(records[4]?.resource, 'hello');
     assert.equal(records[4]?.plugin, previous?.identity.digest);
+  });
+
+  it('lets the caller refuse a verified package before anything is written (admit), audited like its own refusals', async () => {
+    const dir = await tempDir();
+    const log = await AuditLog.open({ path: join(dir, 'audit.log') });
+    const store = await openStore({ directory: join(dir, 'plugins'), audit: { log, principal: 'user:alice' } });
+    const seen: string[] = [];
+    const admit = (identity: { readonly name: string; readonly publisher: string }): void => {
+      seen.push(`${identity.name} ${identity.publisher}`);
+      throw new ForgeError('FO_MARKET_PLUGIN_REVOKED', `plugin ${identity.name} is revoked`);
+    };
+    await rejectsWithCode(store.install(await makeSigned({ version: '1.0.0' }), { admit }), 'FO_MARKET_PLUGIN_REVOKED');
+    assert.deepEqual(seen, ['hello Store Publisher'], 'asked once, with the verified identity');
+    assert.deepEqual(await store.list(), [], 'nothing installed');
+    await log.close();
+    const records = (await readAuditTail({ path: join(dir, 'audit.log'), limit: 10 })).records.flatMap((record) => (record.type === 'event' ? [record] : []));
+    assert.deepEqual(records.map((record) => [record.action, record.decision, record.reason?.split(':')[0], record.data?.['publisher']]), [['store.install', 'deny', 'FO_MARKET_PLUGIN_REVOKED', 'Store Publisher']]);
   });
 });

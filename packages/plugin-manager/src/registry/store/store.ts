@@ -277,6 +277,7 @@ export class PluginStore {
     });
     attempt.verified(opened.identity);
     const { contents, identity } = opened;
+    options.admit?.(identity);
     const { name, version } = identity;
     if (!isVersionDirName(version)) {
       throw new ForgeError('FO_STORE_INVALID_NAME', `expected a version of at most 200 characters, found ${version.length} characters`, { details: { name, version } });

@@ -15,6 +15,12 @@ export interface InstallOptions {
   readonly allowDowngrade?: boolean;
   /** Accept a new version signed by another publisher than the installed one. */
   readonly allowPublisherChange?: boolean;
+  /**
+   * Called with the package's verified identity before anything is written (the daemon
+   * checks its marketplace's revocations here); what it throws refuses the install,
+   * audited as a refused `store.install` like the store's own refusals.
+   */
+  readonly admit?: (identity: PluginIdentity) => void;
 }
 
 /** Paths of one installed version. */
