@@ -12,12 +12,13 @@
 //     (group_by publisher), per plugin.
 //     Next to them, ten bare `node -e` processes with the same V8 options: the floor of one Node per plugin.
 // Run: npm run build && node bench/process.mjs [ROUNDS]   (default 30)
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { show } from './stats.mjs';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PoolBackend } from '../packages/plugin-manager/dist/sandbox/pool.js';
 import { ProcessBackend } from '../packages/plugin-manager/dist/sandbox/process/backend.js';
+import { SANDBOX_NODE_OPTIONS } from '../packages/plugin-manager/dist/sandbox/process/sandbox.js';
 import { CORE_GUEST } from '../packages/plugin-manager/dist/sandbox/test-support/guests.js';
 import { RecordingHost, pluginSpec } from '../packages/plugin-manager/dist/sandbox/test-support/specs.js';
 
@@ -129,8 +130,6 @@ const pss = (pid) => {
 };
 {
   // The floor: ten bare Node processes with the sandboxes' V8 options, idle (what one Node per plugin costs before any code).
-  const { spawn } = await import('node:child_process');
-  const { SANDBOX_NODE_OPTIONS } = await import('../packages/plugin-manager/dist/sandbox/process/sandbox.js');
   const bare = Array.from({ length: 10 }, () => spawn(process.execPath, [...SANDBOX_NODE_OPTIONS, '-e', 'setInterval(() => {}, 1e6)'], { stdio: 'ignore' }));
   await sleep(1500);
   const total = bare.reduce((sum, child) => sum + pss(child.pid), 0);

@@ -14,7 +14,7 @@ export {
   type VerifiedIndex,
 } from './registry/marketplace/index.js';
 export { MAX_QUERY_WORDS, searchIndex, type SearchResult } from './registry/marketplace/index.js';
-export { findRevocation, revocationCovers, type RevocationSubject } from './registry/marketplace/index.js';
+export { findRevocation, refuseRevoked, revocationCovers, revokedError, type RevocationSubject } from './registry/marketplace/index.js';
 
 // The index format.
 export {

@@ -19,7 +19,7 @@
 import { ForgeError, toForgeError, type Logger } from '@forgeone/common';
 import type { AuditLog } from '@forgeone/microkernel';
 import { OciClient, loadCredentials, parseReference, planFromRegistry, type PlannedPlugin, type PluginStore } from '@forgeone/plugin-manager';
-import { findRevocation, type MarketplaceIndex, type PluginEntry, type VersionEntry } from '@forgeone/plugin-manager/marketplace';
+import { refuseRevoked, type MarketplaceIndex, type PluginEntry, type VersionEntry } from '@forgeone/plugin-manager/marketplace';
 import { readPackage, type PackageLimits } from '@forgeone/plugin-manager/signing';
 import { checkPullAllowed, checkResolvesPublic, type ResolveAll } from './pull-policy.js';
 import type { RevocationWatch } from './revocations.js';
@@ -117,7 +117,7 @@ export class RegistryPulls {
     await checkResolvesPublic(ref, allowed, this.#parts.resolve);
     if (index !== undefined) {
       for (const [entry, version] of listed(index)) {
-        if (version.oci === request.reference || version.digest === request.digest) refuseRevoked(index, entry, version.version, version.digest, marketplace?.status().url);
+        if (version.oci === request.reference || version.digest === request.digest) refuseRevokedVersion(index, entry, version.version, version.digest, marketplace?.status().url);
       }
     }
     const credentials = await loadCredentials(credentialsFile, ref.registry);
@@ -131,7 +131,7 @@ export class RegistryPulls {
       const entry = index.plugins.find((candidate) => candidate.name === planned.name);
       const listedDigest = entry?.versions.find((version) => version.version === planned.version)?.digest;
       if (listedDigest !== undefined && listedDigest !== digest) throw mismatch(planned, listedDigest, digest, 'the marketplace index');
-      if (entry !== undefined) refuseRevoked(index, entry, planned.version, digest, marketplace?.status().url);
+      if (entry !== undefined) refuseRevokedVersion(index, entry, planned.version, digest, marketplace?.status().url);
     }
     return plan;
   }
@@ -160,12 +160,8 @@ function* listed(index: MarketplaceIndex): Generator<[PluginEntry, VersionEntry]
 }
 
 /** @throws ForgeError FO_MARKET_PLUGIN_REVOKED when a revocation of `index` covers that version of `entry` */
-function refuseRevoked(index: MarketplaceIndex, entry: PluginEntry, version: string, digest: string, source: string | undefined): void {
-  const revocation = findRevocation(index.revocations, { publisher: entry.publisher, name: entry.name, version, digest });
-  if (revocation === undefined) return;
-  throw new ForgeError('FO_MARKET_PLUGIN_REVOKED', `plugin ${entry.name} ${version} from ${entry.publisher} is revoked by the marketplace ${source ?? ''}: ${revocation.reason}; it is not installed`, {
-    details: { name: entry.name, version, publisher: entry.publisher, reason: revocation.reason, date: revocation.date },
-  });
+function refuseRevokedVersion(index: MarketplaceIndex, entry: PluginEntry, version: string, digest: string, source: string | undefined): void {
+  refuseRevoked(index.revocations, { publisher: entry.publisher, name: entry.name, version, digest }, source ?? 'the marketplace');
 }
 
 function mismatch(planned: PlannedPlugin, expected: string, found: string, by: string): ForgeError {

@@ -16,7 +16,7 @@
  */
 import { ForgeError, toForgeError, type Logger, type MarketplaceConfig, type PluginIdentity } from '@forgeone/common';
 import type { PluginRegistry } from '@forgeone/plugin-manager';
-import { MarketplaceClient, findRevocation, marketplaceCacheFor, type VerifiedIndex } from '@forgeone/plugin-manager/marketplace';
+import { MarketplaceClient, marketplaceCacheFor, refuseRevoked, type VerifiedIndex } from '@forgeone/plugin-manager/marketplace';
 
 /** What the watch reports (forge doctor, the API's /v1/system). */
 export interface RevocationStatus {
@@ -80,11 +80,7 @@ export class RevocationWatch {
    * @throws ForgeError FO_MARKET_PLUGIN_REVOKED naming the revocation
    */
   check(identity: PluginIdentity): void {
-    const revocation = this.#verified === undefined ? undefined : findRevocation(this.#verified.index.revocations, identity);
-    if (revocation === undefined) return;
-    throw new ForgeError('FO_MARKET_PLUGIN_REVOKED', `plugin ${identity.name} ${identity.version} from ${identity.publisher} is revoked by ${this.#config.url} (revoked ${revocation.date}: ${revocation.reason})`, {
-      details: { plugin: identity.name, version: identity.version, publisher: identity.publisher, digest: identity.digest, source: this.#config.url, revocation },
-    });
+    refuseRevoked(this.#verified?.index.revocations ?? [], identity, this.#config.url);
   }
 
   /** The index verified last (whose revocations are in force), if any: no I/O. */

@@ -7,26 +7,13 @@
  * released without running any more of its code (no stop entry point: a revoked plugin
  * may be hostile), and a `plugin.revoke` deny record names the revocation.
  */
-import { ForgeError, type Logger, type PluginIdentity } from '@forgeone/common';
+import type { Logger, PluginIdentity } from '@forgeone/common';
 import type { AuditLog } from '@forgeone/microkernel';
 import { PluginState } from '../lifecycle/index.js';
-import { findRevocation, type Revocation } from './marketplace/index.js';
+import { findRevocation, refuseRevoked, revokedError, type Revocation } from './marketplace/index.js';
 
 export type { Revocation };
 import type { PluginRecord } from './record.js';
-
-/** What a revocation says, for messages and records. */
-function describe(revocation: Revocation): string {
-  const what = [revocation.publisher === undefined ? '' : `publisher ${revocation.publisher}`, revocation.plugin ?? '', revocation.version ?? '', revocation.digest ?? ''].filter((part) => part !== '').join(' ');
-  return `${what} (revoked ${revocation.date}: ${revocation.reason})`;
-}
-
-/** The error a covered plugin gets, at load and in its quarantine. */
-export function revokedError(identity: PluginIdentity, revocation: Revocation, source: string): ForgeError {
-  return new ForgeError('FO_MARKET_PLUGIN_REVOKED', `plugin ${identity.name} ${identity.version} from ${identity.publisher} is revoked by ${source}: ${describe(revocation)}`, {
-    details: { plugin: identity.name, version: identity.version, publisher: identity.publisher, digest: identity.digest, source, revocation },
-  });
-}
 
 /** The list the registry enforces. */
 export class RevocationGuard {
@@ -46,8 +33,7 @@ export class RevocationGuard {
 
   /** @throws ForgeError FO_MARKET_PLUGIN_REVOKED when the list covers `identity` */
   check(identity: PluginIdentity): void {
-    const revocation = findRevocation(this.#revocations, identity);
-    if (revocation !== undefined) throw revokedError(identity, revocation, this.#source);
+    refuseRevoked(this.#revocations, identity, this.#source);
   }
 
   /** The records the list covers, with the revocation that covers each. */
