@@ -100,6 +100,7 @@ export {
 // The manifest: plugin.toml and manifest.json.
 export {
   ENTRY_POINT_NAMES,
+  PLUGIN_NAME,
   limitsSchema,
   manifestSchema,
   parseManifestJson,

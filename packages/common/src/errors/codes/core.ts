@@ -22,6 +22,10 @@ export const CORE_CODES = {
     kind: 'usage',
     summary: 'The command line has more positional arguments than the command accepts.',
   },
+  FO_CLI_ARGUMENT_VALUE: {
+    kind: 'usage',
+    summary: 'A positional argument has a malformed value (the message says what was expected).',
+  },
   FO_CLI_FLAG_VALUE: {
     kind: 'usage',
     summary: 'A flag is missing its value, repeated when it may not be, or has a malformed value.',

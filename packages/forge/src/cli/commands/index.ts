@@ -10,6 +10,7 @@ import { daemonRun } from './daemon/run.js';
 import { daemonStats } from './daemon/stats.js';
 import { depsTree } from './deps/tree.js';
 import { doctor } from './host/doctor.js';
+import { init } from './init/init.js';
 import { keygen } from './key/keygen.js';
 import { inspect } from './package/inspect.js';
 import { marketplaceInit } from './marketplace/init.js';
@@ -39,6 +40,7 @@ import { wasiRun } from './wasi/run.js';
 /** Every command, in the order `forge --help` lists them. */
 export const COMMANDS: readonly Command[] = [
   daemonRun,
+  init,
   pack,
   inspect,
   sign,

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// Part of `npm run build`: copies each language's PDK next to the compiled CLI, into
+// packages/forge/dist/pdk/<language>/, where `forge init` takes the copy it puts in a new
+// project's pdk/ (packages/forge/src/cli/commands/init/scaffold.ts). Only sources travel:
+// the C headers, the Rust crate's src/, the AssemblyScript library's assembly/ (no tests).
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const target = join(root, 'packages/forge/dist/pdk');
+
+/** language -> [source directory, files kept, subfolder in the copy] */
+const SOURCES = {
+  c: ['pdk/c', /\.h$/, ''],
+  rust: ['pdk/rust/src', /\.rs$/, 'src'],
+  assemblyscript: ['packages/pdk/assembly', /\.ts$/, ''],
+};
+
+/** Copies the files of `from` (recursively) matching `keep` into `to`; unchanged files are left alone. */
+function copyTree(from, to, keep) {
+  mkdirSync(to, { recursive: true });
+  for (const entry of readdirSync(from, { withFileTypes: true })) {
+    const source = join(from, entry.name);
+    const copy = join(to, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name !== 'tests') copyTree(source, copy, keep);
+    }
+    else if (keep.test(entry.name) && !/\.test\./.test(entry.name) && (!existsSync(copy) || !readFileSync(copy).equals(readFileSync(source)))) copyFileSync(source, copy);
+  }
+}
+
+for (const [language, [source, keep, sub]] of Object.entries(SOURCES)) {
+  const from = join(root, source);
+  const to = join(target, language);
+  if (!existsSync(from)) {
+    rmSync(to, { recursive: true, force: true });
+    continue;
+  }
+  copyTree(from, join(to, sub), keep);
+}
