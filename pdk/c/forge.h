@@ -361,5 +361,6 @@ static inline int64_t forge__run(forge_result (*fn)(forge_input), int32_t ptr, i
 
 #include "forge_host.h"
 #include "forge_json.h"
+#include "forge_json_read.h"
 
 #endif /* FORGE_H */
