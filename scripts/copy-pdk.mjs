@@ -2,7 +2,8 @@
 // Part of `npm run build`: copies each language's PDK next to the compiled CLI, into
 // packages/forge/dist/pdk/<language>/, where `forge init` takes the copy it puts in a new
 // project's pdk/ (packages/forge/src/cli/commands/init/scaffold.ts). Only sources travel:
-// the C headers, the Rust crate's src/, the AssemblyScript library's assembly/ (no tests).
+// the C headers, the Rust crate's src/ and build.mjs, the AssemblyScript library's assembly/
+// (no tests).
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,3 +40,5 @@ for (const [language, [source, keep, sub]] of Object.entries(SOURCES)) {
   }
   copyTree(from, join(to, sub), keep);
 }
+// The Rust crate builds with rustc alone through its build script, which a project needs too.
+if (existsSync(join(root, 'pdk/rust/build.mjs'))) copyTree(join(root, 'pdk/rust'), join(target, 'rust'), /^build\.mjs$/);

@@ -38,7 +38,7 @@ export function buildRustPlugin(source, output) {
   try {
     const rlib = join(dir, 'libforge_pdk.rlib');
     run([...COMMON, '--crate-type', 'rlib', '--crate-name', 'forge_pdk', '-W', 'missing-docs', '-o', rlib, PDK_LIB]);
-    const crate = `plugin_${process.pid}`;
+    const crate = 'forge_plugin'; // fixed: the crate name is in the module, and the same sources must give the same bytes
     run([...COMMON, '--crate-type', 'cdylib', '--crate-name', crate, '-C', 'lto', '-C', 'link-arg=--strip-all', '--extern', `forge_pdk=${rlib}`, '-o', output, source]);
     return readFileSync(output).length;
   } finally {

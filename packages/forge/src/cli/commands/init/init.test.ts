@@ -42,21 +42,32 @@ async function scaffolded(t: TestContext, language: Language): Promise<string | 
 }
 
 describe('forge init', () => {
-  it('writes a C project whose npm test lints, packs, signs, installs and calls the plugin', async (t) => {
-    const project = await scaffolded(t, 'c');
-    if (project === undefined) return;
-    const manifest = parsePluginToml(await readFile(join(project, 'plugin.toml'), 'utf8'));
-    assert.equal(manifest.name, 'hello-c');
-    assert.deepEqual(manifest.permissions.syscalls, []);
-    assert.deepEqual(manifest.permissions.filesystem, []);
-    assert.deepEqual(manifest.permissions.allowed_hosts, []);
-    assert.deepEqual((await readdir(join(project, 'pdk'))).sort(), ['forge.h', 'forge_host.h', 'forge_json.h']);
-    assert.equal((await stat(project)).mode & 0o777, 0o755);
-    const run = npmTest(project);
-    assert.equal(run.status, 0, run.output);
-    assert.match(run.output, /# pass 2\n/);
-    assert.match(run.output, /# fail 0\n/);
-  });
+  /** The PDK files each language's project gets in pdk/ (a sample: the entry of each). */
+  const PDK_ENTRY: Record<Language, string> = { c: 'forge.h', rust: 'src/lib.rs', assemblyscript: 'index.ts' };
+
+  for (const language of ['c', 'rust', 'assemblyscript'] as const) {
+    it(`writes a ${language} project whose npm test lints, packs, signs, installs and calls the plugin`, async (t) => {
+      const project = await scaffolded(t, language);
+      if (project === undefined) return;
+      const manifest = parsePluginToml(await readFile(join(project, 'plugin.toml'), 'utf8'));
+      assert.equal(manifest.name, `hello-${language}`);
+      assert.deepEqual(manifest.permissions.syscalls, []);
+      assert.deepEqual(manifest.permissions.filesystem, []);
+      assert.deepEqual(manifest.permissions.network, []);
+      assert.deepEqual(manifest.permissions.allowed_hosts, []);
+      assert.deepEqual(manifest.permissions.volumes, []);
+      assert.ok((await stat(join(project, 'pdk', PDK_ENTRY[language]))).isFile(), 'the PDK is copied into pdk/');
+      assert.equal((await stat(project)).mode & 0o777, 0o755);
+      if (language === 'assemblyscript') {
+        const install = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: project, encoding: 'utf8', timeout: 180_000 });
+        assert.equal(install.status, 0, install.stderr);
+      }
+      const run = npmTest(project);
+      assert.equal(run.status, 0, run.output);
+      assert.match(run.output, /# pass 2\n/);
+      assert.match(run.output, /# fail 0\n/);
+    });
+  }
 
   it('prints what it wrote as JSON', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'forge-init-json-'));
