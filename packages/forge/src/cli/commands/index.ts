@@ -12,6 +12,7 @@ import { depsTree } from './deps/tree.js';
 import { doctor } from './host/doctor.js';
 import { keygen } from './key/keygen.js';
 import { inspect } from './package/inspect.js';
+import { lint } from './package/lint.js';
 import { marketplaceInit } from './marketplace/init.js';
 import { marketplacePublish } from './marketplace/publish.js';
 import { marketplaceRevoke } from './marketplace/revoke.js';
@@ -43,6 +44,7 @@ export const COMMANDS: readonly Command[] = [
   inspect,
   sign,
   verify,
+  lint,
   ociPush,
   ociPull,
   ociLogin,
