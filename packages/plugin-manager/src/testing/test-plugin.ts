@@ -123,10 +123,10 @@ export async function testPlugin(source: string, options: TestPluginOptions = {}
     };
     const audit = await AuditLog.open({ path: join(home, 'audit.log'), level: 'all' });
     const trace: HostCallTrace[] = [];
-    let digest: string | undefined;
+    const plugin: { digest?: string } = {};
     // Host calls are audited under the plugin's package digest; anything else (the load, lifecycle events) is not a host call.
     audit.observe((record: AuditEventNotice) => {
-      if (digest === undefined || record.plugin !== digest || record.action.startsWith('plugin.')) return;
+      if (plugin.digest === undefined || record.plugin !== plugin.digest || record.action.startsWith('plugin.')) return;
       trace.push({ call: record.action, decision: record.decision === 'allow' ? 'allow' : 'deny', seq: record.seq, ...(record.resource === undefined ? {} : { resource: record.resource }), ...(record.reason === undefined ? {} : { reason: record.reason }) });
     });
     const pluginName = await nameOf(pkg);
@@ -138,7 +138,7 @@ export async function testPlugin(source: string, options: TestPluginOptions = {}
       attestation: options.trustStore === undefined ? { verifySignatures: false } : { verifySignatures: true, trustStore: options.trustStore },
     });
     const id = await registry.loadPlugin(pkg);
-    digest = registry.get(id).digest;
+    plugin.digest = registry.get(id).digest;
     if (options.start !== false) await registry.startPlugin(id);
     return handle(registry, id, trace, home);
   } catch (error) {
