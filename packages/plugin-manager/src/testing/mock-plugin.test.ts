@@ -11,7 +11,7 @@ import { parseConfig } from '@forgeone/common';
 import { rejectsWithCode } from '@forgeone/common/testing';
 import { PluginState } from '../lifecycle/index.js';
 import { PluginRegistry } from '../registry/index.js';
-import { createMockPlugin } from '../testing.js';
+import { createMockPlugin } from './index.js';
 
 describe('mock plugins', () => {
   // The original example test, step for step: create, check, load, start, stop, unload.

@@ -12,7 +12,7 @@ import { forgeErrorOf, rejectsWithCode } from '@forgeone/common/testing';
 import { repoRoot } from '../attestation/test-support/pki.js';
 import { PluginState } from '../lifecycle/index.js';
 import { packDirectory } from '../loader/index.js';
-import { testPlugin, type HostCallTrace } from '../testing.js';
+import { testPlugin, type HostCallTrace } from './index.js';
 
 const example = (name: string): string => join(repoRoot(), 'examples', name);
 const calls = (trace: readonly HostCallTrace[], prefix: string): string[] => trace.filter((t) => t.call.startsWith(prefix)).map((t) => `${t.call}:${t.decision}`);

@@ -3,16 +3,12 @@ import type { ErrorSpec } from '../spec.js';
 /**
  * Codes for `forge lint` (`FO_LINT_*`): one per kind of problem a plugin can have before
  * it is ever loaded. Lint reports every problem it finds as data (code, severity,
- * message, where); {@link FO_LINT_FAILED} is the one error it throws, when asked to.
+ * message, where) rather than throwing it.
  */
 export const LINT_CODES = {
-  FO_LINT_FAILED: {
-    kind: 'invalid',
-    summary: 'A plugin has lint errors; details.problems lists every one (forge lint exits with this code\'s status).',
-  },
   FO_LINT_SOURCE_INVALID: {
     kind: 'invalid',
-    summary: 'The path given to lint is neither a plugin directory (plugin.toml), a .forgepkg, nor a .wasm module, or cannot be read.',
+    summary: 'The path given to lint is neither a plugin directory nor a .forgepkg file, or a file in the directory is not a regular file.',
   },
   FO_LINT_PACKAGE_INVALID: {
     kind: 'invalid',
