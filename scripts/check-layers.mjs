@@ -28,7 +28,9 @@ const FOLDER_RANKS = {
     lifecycle: 2,
     extension: 2,
     metrics: 2,
+    lint: 2,
     registry: 3,
+    testing: 4,
   },
   microkernel: {
     audit: 0,

@@ -116,3 +116,6 @@ export {
   type Permissions,
   type PluginToml,
 } from './plugin/index.js';
+
+// Linting a plugin before it ships (forge lint, docs/guide/testing.md).
+export { lintPlugin, type LintOptions, type ModuleLintOptions, type LintProblem, type LintResult, type LintSeverity } from './lint/index.js';

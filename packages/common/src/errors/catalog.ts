@@ -5,6 +5,7 @@ import { CORE_CODES } from './codes/core.js';
 import { DEPS_CODES } from './codes/deps.js';
 import { EXTENSION_CODES } from './codes/extension.js';
 import { LIFECYCLE_CODES } from './codes/lifecycle.js';
+import { LINT_CODES } from './codes/lint.js';
 import { MARKETPLACE_CODES } from './codes/market.js';
 import { OCI_CODES } from './codes/oci.js';
 import { PACKAGE_CODES } from './codes/package.js';
@@ -60,6 +61,7 @@ export const ERROR_AREAS = [
   { title: 'Extension points and calls between plugins', file: 'extension', prefixes: ['EXTENSION'], codes: EXTENSION_CODES },
   { title: 'Marketplace: TUF repository, client and index', file: 'market', prefixes: ['MARKET'], codes: MARKETPLACE_CODES },
   { title: 'OCI distribution: push, pull, login', file: 'oci', prefixes: ['OCI'], codes: OCI_CODES },
+  { title: 'Lint: checking a plugin before it ships', file: 'lint', prefixes: ['LINT'], codes: LINT_CODES },
 ] as const satisfies readonly ErrorArea[];
 
 /** The one catalog of error codes: code -> kind and summary. */
@@ -82,6 +84,7 @@ export const ERROR_CATALOG = {
   ...EXTENSION_CODES,
   ...MARKETPLACE_CODES,
   ...OCI_CODES,
+  ...LINT_CODES,
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A stable error code, `FO_<AREA>_<REASON>`. */

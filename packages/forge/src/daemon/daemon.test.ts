@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfigFile, silentLogger } from '@forgeone/common';
 import { codeOf } from '@forgeone/common/testing';
-import { otlpReceiver } from '@forgeone/plugin-manager/testing';
+import { otlpReceiver } from '@forgeone/plugin-manager/test-support';
 import { signedSample, testDaemon, type TestDaemon, type TestDaemonOptions } from '../test-support/daemon.js';
 import { call, send, type DaemonTarget } from './client.js';
 import { startDaemon } from './daemon.js';

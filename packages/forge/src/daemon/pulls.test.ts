@@ -13,7 +13,7 @@ import { codeOf } from '@forgeone/common/testing';
 import { OciClient, parseReference, pushPackage } from '@forgeone/plugin-manager';
 import { REPOSITORY_LAYOUT, addRevocation, addVersion, initRepository, publishIndex, serveDirectory, type ServingDirectory } from '@forgeone/plugin-manager/marketplace';
 import { readPackage } from '@forgeone/plugin-manager/signing';
-import { requireRegistry, startRegistry, type TestRegistry } from '@forgeone/plugin-manager/testing';
+import { requireRegistry, startRegistry, type TestRegistry } from '@forgeone/plugin-manager/test-support';
 import { signedPlugin } from '../test-support/signed-plugin.js';
 import { signedSample, testDaemon, type TestDaemon } from '../test-support/daemon.js';
 import { call } from './client.js';

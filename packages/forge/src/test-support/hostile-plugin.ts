@@ -9,7 +9,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assembleWat } from '@forgeone/plugin-manager/testing';
+import { assembleWat } from '@forgeone/plugin-manager/test-support';
 import { pack } from '../cli/commands/package/pack.js';
 import { sign } from '../cli/commands/package/sign.js';
 import { cliFor } from './cli.js';

@@ -1,7 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assembleWat } from '@forgeone/plugin-manager/testing';
+import { assembleWat } from '@forgeone/plugin-manager/test-support';
 
 const W = 'wasi_snapshot_preview1';
 

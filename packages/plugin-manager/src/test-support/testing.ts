@@ -1,5 +1,5 @@
 /**
- * `@forgeone/plugin-manager/testing`: helpers other packages' tests use. Not a stable API;
+ * `@forgeone/plugin-manager/test-support`: helpers other packages' tests use. Not a stable API;
  * not published (test-support folders are left out of the package).
  */
 export { ALL_FEATURES, assembleWat, disassembleWasm, type AssembleOptions, type WatFeatures } from './wat.js';

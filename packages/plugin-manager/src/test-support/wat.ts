@@ -7,7 +7,7 @@
  * this cannot go in `@forgeone/common/testing` (published, and it does not depend on
  * wabt). It sits in plugin-manager, the package that runs WebAssembly, in the top-level
  * test-support folder that any folder's tests may import. plugin-manager's tests import
- * it relatively; forge's tests import `@forgeone/plugin-manager/testing`, a
+ * it relatively; forge's tests import `@forgeone/plugin-manager/test-support`, a
  * package export kept for them. Published packages leave every test-support folder out
  * (package.json `files`), so that export resolves only inside this workspace, as a test
  * helper should.

@@ -13,6 +13,7 @@ import { doctor } from './host/doctor.js';
 import { init } from './init/init.js';
 import { keygen } from './key/keygen.js';
 import { inspect } from './package/inspect.js';
+import { lint } from './package/lint.js';
 import { marketplaceInit } from './marketplace/init.js';
 import { marketplacePublish } from './marketplace/publish.js';
 import { marketplaceRevoke } from './marketplace/revoke.js';
@@ -45,6 +46,7 @@ export const COMMANDS: readonly Command[] = [
   inspect,
   sign,
   verify,
+  lint,
   ociPush,
   ociPull,
   ociLogin,

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { requireRegistry, startRegistryIfPossible, type TestRegistry } from '@forgeone/plugin-manager/testing';
+import { requireRegistry, startRegistryIfPossible, type TestRegistry } from '@forgeone/plugin-manager/test-support';
 import { cliFor, jsonError } from '../../../test-support/cli.js';
 import { signedPlugin } from '../../../test-support/signed-plugin.js';
 import { signingWorkspace } from '../../../test-support/workspace.js';
