@@ -68,6 +68,6 @@ describe('docs/guide/README.md', () => {
       process.kill(-second.pid, 'SIGINT');
       await exited;
     }
-    assert.match(log, /"plugin":"hello"/, 'the plugin ran in the daemon, whose log carries its records');
+    assert.match(log, /"plugin":\{"id":"hello",.*"source":"forge\.log","msg":"hello ready"/, 'the plugin ran in the daemon, whose log carries its records');
   });
 });

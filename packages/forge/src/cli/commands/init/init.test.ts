@@ -74,7 +74,7 @@ describe('forge init', () => {
     const out = JSON.parse(await ok(dir, 'init', 'tool', '--dir', 'plugins/tool', '--json')) as { directory: string; language: string; files: string[]; next: string[] };
     assert.equal(out.directory, join(dir, 'plugins/tool'));
     assert.equal(out.language, 'c');
-    assert.deepEqual(out.files, ['.gitignore', 'README.md', 'build.mjs', 'package.json', 'pdk/forge.h', 'pdk/forge_host.h', 'pdk/forge_json.h', 'plugin.c', 'plugin.toml', 'test/plugin.test.mjs']);
+    assert.deepEqual(out.files, ['.gitignore', 'README.md', 'build.mjs', 'package.json', 'pdk/forge.h', 'pdk/forge_host.h', 'pdk/forge_json.h', 'pdk/forge_json_read.h', 'pdk/forge_json_string.h', 'plugin.c', 'plugin.toml', 'test/plugin.test.mjs']);
     assert.deepEqual(out.next, ['npm test']);
     const test = await readFile(join(dir, 'plugins/tool/test/plugin.test.mjs'), 'utf8');
     assert.ok(test.includes(`const initCli = ${JSON.stringify(FORGE_CLI)};`), 'the test names the forge that wrote it');
