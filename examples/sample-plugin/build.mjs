@@ -1,15 +1,19 @@
 #!/usr/bin/env node
-// Assembles plugin.wat into plugin.wasm with the wabt npm package (no native tools).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+// Compiles the sample plugin (assembly/index.ts, AssemblyScript with @forgeone/pdk) into
+// plugin.wasm with the PDK's build (packages/pdk/build.mjs: asc, minimal runtime, abort
+// to forge.log). Part of `npm run build`; the npm `assemblyscript` compiler is a
+// devDependency, so `npm ci` is all it needs. plugin.wasm is left alone when unchanged.
+//   node examples/sample-plugin/build.mjs [OUTPUT]   (default: examples/sample-plugin/plugin.wasm)
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import wabtInit from 'wabt';
+import { buildPlugin } from '@forgeone/pdk/build';
 
 const here = (name) => fileURLToPath(new URL(name, import.meta.url));
-const wabt = await wabtInit();
-const module = wabt.parseWat('plugin.wat', readFileSync(here('plugin.wat'), 'utf8'));
-module.validate();
-const { buffer } = module.toBinary({ write_debug_names: false });
-// Left alone when unchanged: a build while tests read it changes nothing under them.
-if (!existsSync(here('plugin.wasm')) || !readFileSync(here('plugin.wasm')).equals(Buffer.from(buffer))) writeFileSync(here('plugin.wasm'), buffer);
-module.destroy();
-console.error(`built examples/sample-plugin/plugin.wasm (${buffer.length} bytes)`);
+const output = resolve(process.argv[2] ?? here('plugin.wasm'));
+try {
+  const size = await buildPlugin(here('assembly/index.ts'), output);
+  console.error(`built ${output} (${size} bytes)`);
+} catch (error) {
+  console.error(`build sample-plugin: ${error.message}`);
+  process.exit(1);
+}

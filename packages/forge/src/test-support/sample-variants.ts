@@ -1,17 +1,18 @@
 /**
- * The sample plugin's module repacked under other names, versions and dependencies,
+ * The greeter module (greeter.ts: the sample plugin's module before it moved to
+ * AssemblyScript, which imports nothing) packed under other names, versions and dependencies,
  * signed by a signing workspace's publisher: the many plugins the daemon's load, crash
  * and shutdown tests install. Also the check those tests end with: the workspace's
  * audit log verified as `forge audit verify` does.
  */
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfigFile } from '@forgeone/common';
 import { auditPathsFromConfig, loadCheckpointVerifyKey, verifyAuditLog, type AuditVerification } from '@forgeone/microkernel';
 import { pack } from '../cli/commands/package/pack.js';
 import { sign } from '../cli/commands/package/sign.js';
 import { cliFor } from './cli.js';
-import { SAMPLE_PLUGIN_DIR } from './daemon.js';
+import { greeterWasm } from './greeter.js';
 
 const { ok } = cliFor([pack, sign]);
 
@@ -31,7 +32,7 @@ export interface SampleVariant {
 }
 
 /**
- * Packs the sample plugin's module as `variant` and signs it with the workspace's
+ * Packs the greeter module as `variant` and signs it with the workspace's
  * publisher (publisher.key, publisher.pem in `dir`); returns the package's path.
  */
 export async function signedVariant(dir: string, variant: SampleVariant): Promise<string> {
@@ -44,7 +45,7 @@ export async function signedVariant(dir: string, variant: SampleVariant): Promis
     join(src, 'plugin.toml'),
     `[plugin]\nname = "${variant.name}"\nversion = "${variant.version}"\n\n[entry_points]\ninit = "plugin_init"\nstart = "plugin_start"\nstop = "plugin_stop"\n\n[limits]\nmemory = "1MB"\ntimeout = "${variant.timeout ?? '10s'}"\n\n[dependencies]\n${dependencies}\n${variant.extraToml ?? ''}`,
   );
-  await copyFile(join(SAMPLE_PLUGIN_DIR, 'plugin.wasm'), join(src, 'plugin.wasm'));
+  await writeFile(join(src, 'plugin.wasm'), await greeterWasm());
   const file = `${variant.name}-${variant.version}.forgepkg`;
   await ok(dir, 'pack', src, '-o', file);
   await ok(dir, 'sign', file, '--key', 'publisher.key', '--cert', 'publisher.pem');

@@ -1,16 +1,16 @@
 /**
  * Signed packages of test plugins for the daemon's tests: a plugin that logs and emits
- * events on request (`chatty`), and versions of the sample plugin with other
+ * events on request (`chatty`), and versions of the greeter (greeter.ts) with other
  * permissions (upgrades that need approval). Packed and signed with the workspace's
  * publisher key (signingWorkspace), as an operator would.
  */
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assembleWat } from '@forgeone/plugin-manager/test-support';
 import { pack } from '../cli/commands/package/pack.js';
 import { sign } from '../cli/commands/package/sign.js';
 import { cliFor } from './cli.js';
-import { SAMPLE_PLUGIN_DIR } from './daemon.js';
+import { greeterWasm } from './greeter.js';
 
 const { ok } = cliFor([pack, sign]);
 
@@ -59,7 +59,7 @@ export interface TestPluginSpec {
   readonly version: string;
   /** plugin.toml lines after the [plugin] table, e.g. `[permissions]\nsyscalls = ["forge.kv_get"]\n`. */
   readonly toml?: string;
-  /** The module as text; default: the sample plugin's built module. */
+  /** The module as text; default: the greeter (greeter.ts), which imports nothing. */
   readonly wat?: string;
 }
 
@@ -68,7 +68,7 @@ export async function signedPlugin(dir: string, spec: TestPluginSpec): Promise<B
   const source = join(dir, `src-${spec.name}-${spec.version}`);
   await mkdir(source, { recursive: true });
   await writeFile(join(source, 'plugin.toml'), `[plugin]\nname = "${spec.name}"\nversion = "${spec.version}"\n${spec.toml ?? ''}`);
-  if (spec.wat === undefined) await copyFile(join(SAMPLE_PLUGIN_DIR, 'plugin.wasm'), join(source, 'plugin.wasm'));
+  if (spec.wat === undefined) await writeFile(join(source, 'plugin.wasm'), await greeterWasm());
   else await writeFile(join(source, 'plugin.wasm'), await assembleWat(spec.wat, { name: spec.name }));
   const file = `${spec.name}-${spec.version}.forgepkg`;
   await ok(dir, 'pack', source, '-o', file);

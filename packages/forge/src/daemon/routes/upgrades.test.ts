@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { ForgeError } from '@forgeone/common';
 import { codeOf, forgeErrorOf } from '@forgeone/common/testing';
-import { signedSample, testDaemon, type TestDaemon } from '../../test-support/daemon.js';
+import { testDaemon, type TestDaemon } from '../../test-support/daemon.js';
 import { signedPlugin } from '../../test-support/signed-plugin.js';
 import { call, send, type DaemonTarget } from '../client.js';
 import type { PendingUpgrade } from '../pending.js';
@@ -15,11 +15,15 @@ after(async () => {
   for (const daemon of running) await daemon.close();
 });
 
-/** A daemon with the sample plugin 0.1.0 (no permissions) installed, and admin and viewer tokens. */
+/**
+ * A daemon with sample-plugin 0.1.0 installed without permissions (the greeter module,
+ * test-support/greeter.ts: the real sample now declares kv calls and the network, so an
+ * upgrade asking for forge.kv_get would widen nothing), and admin and viewer tokens.
+ */
 async function daemonWithSample(dir?: string): Promise<{ d: TestDaemon; admin: DaemonTarget; viewer: DaemonTarget }> {
   const d = await testDaemon(dir === undefined ? {} : { dir });
   running.push(d);
-  if (dir === undefined) await call(d.socket, { method: 'POST', path: '/v1/plugins', bytes: await readFile(await signedSample(d.dir)) });
+  if (dir === undefined) await call(d.socket, { method: 'POST', path: '/v1/plugins', bytes: await signedPlugin(d.dir, { name: 'sample-plugin', version: '0.1.0' }) });
   return { d, admin: d.tcp(d.daemon.services.tokens.create('release', 'admin').token), viewer: d.tcp(d.daemon.services.tokens.create('eyes', 'viewer').token) };
 }
 

@@ -1,7 +1,15 @@
-;; The sample plugin's module, in WebAssembly text, speaking the forge/1 ABI
-;; (docs/reference/abi.md). `node examples/sample-plugin/build.mjs` assembles it into
-;; plugin.wasm. It imports nothing, so it needs no permissions.
-(module
+/**
+ * The permission-free greeter the daemon's tests repack under many names and versions:
+ * the sample plugin's module as it was before the sample moved to AssemblyScript (the
+ * hand-written forge/1 WAT, 342 bytes). It imports nothing, so any plugin.toml, with or
+ * without permissions, can carry it; the sample's own module now imports the kv and
+ * network calls its manifest declares, which a manifest without them refuses
+ * (FO_RUNTIME_IMPORT_DENIED). Exports: greet (input name -> "Hello, <name>!"), the
+ * lifecycle steps plugin_init, plugin_start, plugin_stop, and state.
+ */
+import { assembleWat } from '@forgeone/plugin-manager/testing';
+
+export const GREETER_WAT = `(module
   (memory (export "memory") 1 16)
 
   ;; A bump allocator: forge_alloc hands out 8-byte-aligned regions from $heap and grows
@@ -47,4 +55,12 @@
     (i32.const 0))
   ;; Reports the lifecycle state (0 created, 1 initialised, 2 running, 3 stopped).
   (func (export "state") (result i32)
-    (global.get $state)))
+    (global.get $state)))`;
+
+let assembled: Promise<Uint8Array> | undefined;
+
+/** The greeter's module bytes (assembled once per process). */
+export function greeterWasm(): Promise<Uint8Array> {
+  assembled ??= assembleWat(GREETER_WAT, { name: 'greeter' });
+  return assembled;
+}
