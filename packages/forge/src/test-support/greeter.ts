@@ -7,7 +7,7 @@
  * (FO_RUNTIME_IMPORT_DENIED). Exports: greet (input name -> "Hello, <name>!"), the
  * lifecycle steps plugin_init, plugin_start, plugin_stop, and state.
  */
-import { assembleWat } from '@forgeone/plugin-manager/testing';
+import { assembleWat } from '@forgeone/plugin-manager/test-support';
 
 export const GREETER_WAT = `(module
   (memory (export "memory") 1 16)
