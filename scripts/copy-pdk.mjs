@@ -2,8 +2,8 @@
 // Part of `npm run build`: copies each language's PDK next to the compiled CLI, into
 // packages/forge/dist/pdk/<language>/, where `forge init` takes the copy it puts in a new
 // project's pdk/ (packages/forge/src/cli/commands/init/scaffold.ts). Only sources travel:
-// the C headers, the Rust crate's src/ and build.mjs, the AssemblyScript library's assembly/
-// (no tests).
+// the C headers, the Rust crate's src/ and build.mjs, the AssemblyScript npm package (no
+// tests).
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,9 @@ const target = join(root, 'packages/forge/dist/pdk');
 const SOURCES = {
   c: ['pdk/c', /\.h$/, ''],
   rust: ['pdk/rust/src', /\.rs$/, 'src'],
-  assemblyscript: ['packages/pdk/assembly', /\.ts$/, ''],
+  // The whole npm package but its tests and tsconfig (which points into this repository):
+  // a project installs it from its pdk/ ("@forgeone/pdk": "file:pdk").
+  assemblyscript: ['packages/pdk', /^(?!tsconfig\.json$).*\.(?:ts|mjs|json)$/, ''],
 };
 
 /** Copies the files of `from` (recursively) matching `keep` into `to`; unchanged files are left alone. */
@@ -25,7 +27,7 @@ function copyTree(from, to, keep) {
     const source = join(from, entry.name);
     const copy = join(to, entry.name);
     if (entry.isDirectory()) {
-      if (entry.name !== 'tests') copyTree(source, copy, keep);
+      if (entry.name !== 'tests' && entry.name !== 'node_modules') copyTree(source, copy, keep);
     }
     else if (keep.test(entry.name) && !/\.test\./.test(entry.name) && (!existsSync(copy) || !readFileSync(copy).equals(readFileSync(source)))) copyFileSync(source, copy);
   }

@@ -46,7 +46,7 @@ describe('forge init', () => {
   const PDK_ENTRY: Record<Language, string> = { c: 'forge.h', rust: 'src/lib.rs', assemblyscript: 'index.ts' };
 
   for (const language of ['c', 'rust', 'assemblyscript'] as const) {
-    it(`writes a ${language} project whose npm test lints, packs, signs, installs and calls the plugin`, async (t) => {
+    it(`writes a project in ${language} whose npm test lints, packs, signs, installs and calls the plugin`, async (t) => {
       const project = await scaffolded(t, language);
       if (project === undefined) return;
       const manifest = parsePluginToml(await readFile(join(project, 'plugin.toml'), 'utf8'));

@@ -27,7 +27,7 @@ interface LanguageSpec {
 const SPECS: Readonly<Record<Language, LanguageSpec>> = {
   c: { memory: '1MB', devDependencies: {}, next: ['npm test'], toolchain: 'clang, lld and wasi-libc (Debian: clang lld wasi-libc libclang-rt-14-dev-wasm32)' },
   rust: { memory: '4MB', devDependencies: {}, next: ['npm test'], toolchain: 'rustc with the wasm32-wasi standard library (Debian: rustc libstd-rust-dev-wasm32)' },
-  assemblyscript: { memory: '1MB', devDependencies: { assemblyscript: '^0.28.20' }, next: ['npm install', 'npm test'], toolchain: 'the assemblyscript compiler, from npm (npm install)' },
+  assemblyscript: { memory: '1MB', devDependencies: { '@forgeone/pdk': 'file:pdk', assemblyscript: '^0.28.20' }, next: ['npm install', 'npm test'], toolchain: 'the assemblyscript compiler, from npm (npm install)' },
 };
 
 /** Where the templates and the copied PDKs are, beside the compiled CLI. */
