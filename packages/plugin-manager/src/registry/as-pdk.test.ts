@@ -14,33 +14,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createLogger, type LogRecord } from '@forgeone/common';
 import { forgeErrorOf } from '@forgeone/common/testing';
 import { guestCodeOf } from '../abi/test-support/guest-code.js';
 import { wasm as webAssembly } from '../abi/wasm-api.js';
-import { makePackage } from '../attestation/test-support/pki.js';
 import { startTestServer, type TestServer } from '../syscall/test-support/http-server.js';
-import type { PluginRegistry } from './registry.js';
-import { read, signAsTestPublisher, signedPlugin, testRegistry, text } from './test-support/plugins.js';
+import { guestJson, pdkGuestToml, startPdkGuest, type PdkGuest } from './test-support/pdk-guest.js';
+import { read, text } from './test-support/plugins.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const TOML = `[plugin]
-name = "pdk-guest"
-version = "1.0.0"
-
-[dependencies]
-lib = "^1.0.0"
-
-[entry_points]
-start = "on_start"
-
-[permissions]
-syscalls = ["forge.*"]
-filesystem = ["read", "write"]
-volumes = [{ name = "data", path = "/data", mode = "rw" }]
-network = ["connect"]
-allowed_hosts = ["127.0.0.1"]
-`;
+const TOML = pdkGuestToml(['start = "on_start"']);
 
 let server: TestServer;
 let dir: string;
@@ -58,12 +40,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-interface Fixture {
-  readonly registry: PluginRegistry;
-  readonly volume: string;
-  readonly events: [string, string, string][];
-  readonly records: LogRecord[];
-}
+type Fixture = PdkGuest;
 
 describe("the AssemblyScript PDK's module", () => {
   it('imports only forge.* calls (no env.abort, no WASI) and exports the allocator, memory and _initialize', () => {
@@ -89,22 +66,11 @@ for (const backend of ['inline', 'pool', 'process'] as const) {
 
     /** One registry for the suite: lib (the WAT test guest, for call_plugin) and the PDK guest, both started. */
     function setup(): Promise<Fixture> {
-      fixture ??= (async () => {
-        const volume = await mkdtemp(join(tmpdir(), 'forge-as-pdk-volume-'));
-        const yaml = ['  policy:', '    grants:', '      pdk-guest:', '        hosts: ["127.0.0.1"]', '        volumes:', `          data: { host: ${volume}, mode: rw }`, '        config:', '          greeting: hello from the operator', ''].join('\n');
-        const records: LogRecord[] = [];
-        const { registry } = await testRegistry(backend, yaml, {}, { logger: createLogger((record) => records.push(record), 'trace') });
-        const events: [string, string, string][] = [];
-        registry.onEvent((plugin, name, payload) => events.push([plugin, name, read(payload)]));
-        await registry.loadPlugin(await signedPlugin('lib'));
-        await registry.loadPlugin(await signAsTestPublisher(makePackage({ toml: TOML, wasm })));
-        await registry.startPlugin('pdk-guest');
-        return { registry, volume, events, records };
-      })();
+      fixture ??= startPdkGuest(backend, wasm, TOML);
       return fixture;
     }
 
-    const json = async (registry: PluginRegistry, name: string, input: Uint8Array = new Uint8Array(0)): Promise<unknown> => JSON.parse(read(await registry.call('pdk-guest', name, input)));
+    const json = guestJson;
 
     it('sets, pages through, gets and deletes keys with the kv wrappers; the start step logged through forge.log', async () => {
       const f = await setup();

@@ -147,7 +147,7 @@ describe('the C PDK JSON reader', () => {
     const call = guest(t);
     if (call === undefined) return;
     assert.deepEqual(JSON.parse(decode(call.ints(bytes('[1, -2, 9223372036854775807, -9223372036854775807]')))), { sum: -1, count: 4 });
-    assert.deepEqual(JSON.parse(decode(call.ints(bytes('[-9223372036854775808]')))).count, 1);
+    assert.equal((JSON.parse(decode(call.ints(bytes('[-9223372036854775808]')))) as { count: number }).count, 1);
     assert.equal(refusal(call.ints, '[9223372036854775808]').message, 'input is not valid JSON: an integer is out of the int64 range at byte 20');
     assert.equal(refusal(call.ints, '[1.5]').message, 'input is not valid JSON: an integer was expected at byte 4');
     assert.equal(refusal(call.ints, '[9223372036854775807, 1]').code, 'E_OVERFLOW');

@@ -8,34 +8,19 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { forgeErrorOf, requireTool } from '@forgeone/common/testing';
 import { guestCodeOf } from '../abi/test-support/guest-code.js';
-import { makePackage } from '../attestation/test-support/pki.js';
 import { clangArgs, programDir, writeProbe } from '../runtime/wasm/test-support/c-programs.js';
 import { startTestServer, type TestServer } from '../syscall/test-support/http-server.js';
-import type { PluginRegistry } from './registry.js';
-import { read, signAsTestPublisher, signedPlugin, testRegistry, text } from './test-support/plugins.js';
+import { guestJson, pdkGuestToml, startPdkGuest, type PdkGuest } from './test-support/pdk-guest.js';
+import { read, text } from './test-support/plugins.js';
 
 const PDK = fileURLToPath(new URL('../../../../pdk/c/', import.meta.url));
-const TOML = `[plugin]
-name = "pdk-guest"
-version = "1.0.0"
-
-[dependencies]
-lib = "^1.0.0"
-
-[permissions]
-syscalls = ["forge.*"]
-filesystem = ["read", "write"]
-volumes = [{ name = "data", path = "/data", mode = "rw" }]
-network = ["connect"]
-allowed_hosts = ["127.0.0.1"]
-`;
+const TOML = pdkGuestToml();
 
 let server: TestServer;
 const dir = programDir();
@@ -62,11 +47,7 @@ function guestWasm(t: TestContext): Buffer | undefined {
   return wasm;
 }
 
-interface Fixture {
-  readonly registry: PluginRegistry;
-  readonly volume: string;
-  readonly events: [string, string, string][];
-}
+type Fixture = PdkGuest;
 
 for (const backend of ['inline', 'pool', 'process'] as const) {
   describe(`the C PDK's wrappers against the host on the ${backend} backend`, () => {
@@ -79,31 +60,11 @@ for (const backend of ['inline', 'pool', 'process'] as const) {
     async function setup(t: TestContext): Promise<Fixture | undefined> {
       const bytes = guestWasm(t);
       if (bytes === undefined) return undefined;
-      fixture ??= (async () => {
-        const volume = await mkdtemp(join(tmpdir(), 'forge-pdk-volume-'));
-        const yaml = [
-          '  policy:',
-          '    grants:',
-          '      pdk-guest:',
-          '        hosts: ["127.0.0.1"]',
-          '        volumes:',
-          `          data: { host: ${volume}, mode: rw }`,
-          '        config:',
-          '          greeting: hello from the operator',
-          '',
-        ].join('\n');
-        const { registry } = await testRegistry(backend, yaml);
-        const events: [string, string, string][] = [];
-        registry.onEvent((plugin, name, payload) => events.push([plugin, name, read(payload)]));
-        await registry.loadPlugin(await signedPlugin('lib'));
-        await registry.loadPlugin(await signAsTestPublisher(makePackage({ toml: TOML, wasm: bytes })));
-        await registry.startPlugin('pdk-guest');
-        return { registry, volume, events };
-      })();
+      fixture ??= startPdkGuest(backend, bytes, TOML);
       return fixture;
     }
 
-    const json = async (registry: PluginRegistry, name: string, input: Uint8Array = new Uint8Array(0)): Promise<unknown> => JSON.parse(read(await registry.call('pdk-guest', name, input)));
+    const json = guestJson;
 
     it('sets, pages through, gets and deletes keys with the kv wrappers', async (t) => {
       const f = await setup(t);

@@ -12,15 +12,14 @@ import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createLogger, type LogRecord } from '@forgeone/common';
+import type { LogRecord } from '@forgeone/common';
 import { forgeErrorOf, requireTool } from '@forgeone/common/testing';
 import { guestCodeOf } from '../abi/test-support/guest-code.js';
-import { NOW } from '../attestation/test-support/pki.js';
 import { packDirectory } from '../loader/pack.js';
 import { clangArgs, programDir, writeProbe } from '../runtime/wasm/test-support/c-programs.js';
-import { PluginManager } from './manager.js';
-import { PluginStore } from './store/index.js';
-import { read, signAsTestPublisher, testRegistry, text, trustStore } from './test-support/plugins.js';
+import type { PluginManager } from './manager.js';
+import { installExample } from './test-support/installed.js';
+import { read, signAsTestPublisher, text } from './test-support/plugins.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../../examples/c-plugin/', import.meta.url));
 const dir = programDir();
@@ -42,19 +41,7 @@ async function cPlugin(t: TestContext): Promise<Buffer | undefined> {
 
 /** A registry with the example installed in its store and loaded from there, started. */
 async function installed(backend: 'inline' | 'pool' | 'process', pkg: Buffer, yaml = '', records: LogRecord[] = []): Promise<PluginManager> {
-  const { registry, dir: home } = await testRegistry(backend, yaml, {}, { logger: createLogger((record) => records.push(record), 'trace') });
-  const store = await PluginStore.open({ directory: join(home, 'plugins'), verification: { verifySignatures: true, trustStore, now: NOW }, now: () => NOW });
-  const manager = new PluginManager(registry, store);
-  try {
-    const { plugin } = await store.install(pkg);
-    assert.equal(plugin.name, 'c-markdown');
-    assert.deepEqual(await manager.loadInstalled(), ['c-markdown']);
-    await registry.startPlugin('c-markdown');
-    return manager;
-  } catch (error) {
-    await manager.close();
-    throw error;
-  }
+  return (await installExample(backend, pkg, 'c-markdown', yaml, records)).manager;
 }
 
 const MARKDOWN = [

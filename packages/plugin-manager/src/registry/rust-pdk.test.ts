@@ -6,39 +6,20 @@
  * and panics; each answer is checked against what the host did.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { createLogger, type LogRecord } from '@forgeone/common';
+import type { LogRecord } from '@forgeone/common';
 import { forgeErrorOf } from '@forgeone/common/testing';
 import { guestCodeOf } from '../abi/test-support/guest-code.js';
-import { makePackage } from '../attestation/test-support/pki.js';
 import { PluginState } from '../lifecycle/index.js';
 import { startTestServer, type TestServer } from '../syscall/test-support/http-server.js';
-import type { PluginRegistry } from './registry.js';
-import { read, signAsTestPublisher, signedPlugin, testRegistry, text } from './test-support/plugins.js';
+import { guestJson, pdkGuestToml, startPdkGuest, type PdkGuest } from './test-support/pdk-guest.js';
+import { read, text } from './test-support/plugins.js';
 import { REPO, requireRust, runBuild, rustDir } from './test-support/rust.js';
 import { until } from './test-support/until.js';
 
-const TOML = `[plugin]
-name = "pdk-guest"
-version = "1.0.0"
-
-[entry_points]
-init = "plugin_init"
-start = "plugin_start"
-
-[dependencies]
-lib = "^1.0.0"
-
-[permissions]
-syscalls = ["forge.*"]
-filesystem = ["read", "write"]
-volumes = [{ name = "data", path = "/data", mode = "rw" }]
-network = ["connect"]
-allowed_hosts = ["127.0.0.1"]
-`;
+const TOML = pdkGuestToml(['init = "plugin_init"', 'start = "plugin_start"']);
 
 let server: TestServer;
 const dir = rustDir();
@@ -61,27 +42,11 @@ function guestWasm(t: TestContext): Buffer | undefined {
 }
 
 /** A registry with lib (the WAT test guest, for call_plugin) and the Rust guest, started. */
-async function guestRegistry(backend: 'inline' | 'pool' | 'process', bytes: Buffer, config = '', records: LogRecord[] = []): Promise<{ registry: PluginRegistry; volume: string }> {
-  const volume = await mkdtemp(join(tmpdir(), 'forge-rust-volume-'));
-  const yaml = ['  policy:', '    grants:', '      pdk-guest:', '        hosts: ["127.0.0.1"]', '        volumes:', `          data: { host: ${volume}, mode: rw }`, '        config:', '          greeting: hello from the operator', config, ''].join('\n');
-  const { registry } = await testRegistry(backend, yaml, {}, { logger: createLogger((record) => records.push(record), 'trace') });
-  try {
-    await registry.loadPlugin(await signedPlugin('lib'));
-    await registry.loadPlugin(await signAsTestPublisher(makePackage({ toml: TOML, wasm: bytes })));
-    await registry.startPlugin('pdk-guest');
-    return { registry, volume };
-  } catch (error) {
-    await registry.close();
-    throw error;
-  }
+function guestRegistry(backend: 'inline' | 'pool' | 'process', bytes: Buffer, config = '', records: LogRecord[] = []): Promise<PdkGuest> {
+  return startPdkGuest(backend, bytes, TOML, { config, records });
 }
 
-interface Fixture {
-  readonly registry: PluginRegistry;
-  readonly volume: string;
-  readonly events: [string, string, string][];
-  readonly records: LogRecord[];
-}
+type Fixture = PdkGuest;
 
 const EVERY = ['log', 'config_get', 'kv_set', 'kv_get', 'kv_delete', 'kv_list', 'http_request', 'file_write', 'file_read', 'emit_event', 'time_now', 'random_get', 'call_plugin', 'register_extension'];
 
@@ -95,18 +60,14 @@ for (const backend of ['inline', 'pool', 'process'] as const) {
     async function setup(t: TestContext): Promise<Fixture | undefined> {
       const bytes = guestWasm(t);
       if (bytes === undefined) return undefined;
-      fixture ??= (async () => {
-        const records: LogRecord[] = [];
-        const { registry, volume } = await guestRegistry(backend, bytes, '', records);
-        const events: [string, string, string][] = [];
-        registry.onEvent((plugin, name, payload) => events.push([plugin, name, read(payload)]));
-        registry.declareExtensionPoint('text.upper');
-        return { registry, volume, events, records };
-      })();
+      fixture ??= guestRegistry(backend, bytes).then((guest) => {
+        guest.registry.declareExtensionPoint('text.upper');
+        return guest;
+      });
       return fixture;
     }
 
-    const json = async (registry: PluginRegistry, name: string, input: Uint8Array = new Uint8Array(0)): Promise<unknown> => JSON.parse(read(await registry.call('pdk-guest', name, input)));
+    const json = guestJson;
 
     it('logs from its init step through lifecycle!, and sets, pages through, gets and deletes keys with the kv wrappers', async (t) => {
       const f = await setup(t);

@@ -13,16 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createLogger, type LogRecord } from '@forgeone/common';
+import type { LogRecord } from '@forgeone/common';
 import { forgeErrorOf } from '@forgeone/common/testing';
 import { readAuditTail, type AuditEventRecord } from '@forgeone/microkernel';
 import { guestCodeOf } from '../abi/test-support/guest-code.js';
-import { NOW } from '../attestation/test-support/pki.js';
 import { packDirectory } from '../loader/pack.js';
 import { startTestServer, type TestServer } from '../syscall/test-support/http-server.js';
-import { PluginManager } from './manager.js';
-import { PluginStore } from './store/index.js';
-import { read, signAsTestPublisher, testRegistry, text, trustStore } from './test-support/plugins.js';
+import { installExample, type Installed } from './test-support/installed.js';
+import { read, signAsTestPublisher, text } from './test-support/plugins.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../../examples/sample-plugin/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'forge-sample-plugin-'));
@@ -41,20 +39,8 @@ after(async () => {
 });
 
 /** A registry with the sample installed in its store, loaded from there and started. */
-async function installed(backend: 'inline' | 'pool' | 'process', yaml = '', records: LogRecord[] = []): Promise<{ manager: PluginManager; home: string }> {
-  const { registry, dir: home } = await testRegistry(backend, yaml, {}, { logger: createLogger((record) => records.push(record), 'trace') });
-  const store = await PluginStore.open({ directory: join(home, 'plugins'), verification: { verifySignatures: true, trustStore, now: NOW }, now: () => NOW });
-  const manager = new PluginManager(registry, store);
-  try {
-    const { plugin } = await store.install(pkg);
-    assert.equal(plugin.name, 'sample-plugin');
-    assert.deepEqual(await manager.loadInstalled(), ['sample-plugin']);
-    await registry.startPlugin('sample-plugin');
-    return { manager, home };
-  } catch (error) {
-    await manager.close();
-    throw error;
-  }
+function installed(backend: 'inline' | 'pool' | 'process', yaml = '', records: LogRecord[] = []): Promise<Installed> {
+  return installExample(backend, pkg, 'sample-plugin', yaml, records);
 }
 
 const GRANT = '  policy:\n    grants:\n      sample-plugin:\n        hosts: ["127.0.0.1"]\n        config:\n          greeting: Good morning\n';
