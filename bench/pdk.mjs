@@ -14,7 +14,9 @@
 //
 // Cases, per call (one 4 KiB document in, ~100 B out), each the median over rounds of the
 // mean within a round, rounds interleaved:
-//   forge inline / pool   PluginRegistry.call on a signed package (gate, audit log, metrics)
+//   forge inline / pool   PluginRegistry.call on a signed package (fuel-metered module, gate,
+//                         audit log, metrics)
+//   abi                   the forge/1 call alone on the module as built (no fuel, no registry)
 //   extism                @extism/extism 1.0.3 createPlugin(...).call, in-process, no WASI
 // Usage: npm run build && node bench/pdk.mjs [--quick] [--json]
 import { spawnSync } from 'node:child_process';
@@ -23,9 +25,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import createPlugin from '@extism/extism';
+import { ALLOW_ALL_GATE } from '@forgeone/common';
 import { buildPlugin } from '@forgeone/pdk/build';
 import { buildRustPlugin } from '../pdk/rust/build.mjs';
 // Internals, by built path: not part of the public API (bench/README.md).
+import { HostFunctionRegistry, instantiateAbi } from '../packages/plugin-manager/dist/abi/index.js';
 import { makePackage } from '../packages/plugin-manager/dist/attestation/test-support/pki.js';
 import { signAsTestPublisher, testRegistry } from '../packages/plugin-manager/dist/registry/test-support/plugins.js';
 
@@ -93,6 +97,14 @@ const cases = {};
 for (const lang of ['c', 'rust', 'as-forge']) {
   for (const backend of ['inline', 'pool']) cases[`${lang} ${backend}`] = () => registries[backend].call(`bench-${lang}`, 'transform', input);
 }
+// The forge/1 call alone on the module as built (no fuel instrumentation, no registry): what
+// the host adds on top of the guest's own work, apart from metering.
+for (const lang of ['c', 'as-forge']) {
+  const hostFunctions = new HostFunctionRegistry();
+  hostFunctions.define({ name: 'log', maxRequestBytes: 1 << 16, handler: () => new Uint8Array(0) }); // asc's abort
+  const callable = instantiateAbi(new WebAssembly.Module(modules[lang]), { gate: ALLOW_ALL_GATE, hostFunctions }).callable('transform');
+  cases[`${lang} abi`] = () => callable(input);
+}
 cases['as-extism extism'] = async () => (await extism.call('transform', input)).bytes();
 for (const [name, run] of Object.entries(cases)) check(name, await run());
 
@@ -120,6 +132,7 @@ const output = {
   ratio: {
     'as-forge inline / as-extism': results['as-forge inline'].median / results['as-extism extism'].median,
     'as-forge pool / as-extism': results['as-forge pool'].median / results['as-extism extism'].median,
+    'as-forge abi (unmetered) / as-extism': results['as-forge abi'].median / results['as-extism extism'].median,
   },
 };
 if (asJson) console.log(JSON.stringify(output));

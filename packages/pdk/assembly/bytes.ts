@@ -32,6 +32,19 @@ export function utf8Length(p: usize, n: usize): u32 {
  * (AssemblyScript's String.UTF8.decode stops at the first ill-formed byte instead.)
  */
 export function decodeUtf8(ptr: usize, len: usize): string {
+  // ASCII, the common case (keys, identifiers): one allocation, no decoding.
+  let ascii = true;
+  for (let i: usize = 0; i < len; i++) {
+    if (load<u8>(ptr + i) >= 0x80) {
+      ascii = false;
+      break;
+    }
+  }
+  if (ascii) {
+    const out = changetype<string>(__new(len << 1, idof<string>()));
+    for (let i: usize = 0; i < len; i++) store<u16>(changetype<usize>(out) + (i << 1), <u16>load<u8>(ptr + i));
+    return out;
+  }
   const units = new Uint16Array(<i32>len); // never more UTF-16 units than UTF-8 bytes
   let n = 0;
   let i: usize = 0;

@@ -162,6 +162,9 @@ for (const backend of ['inline', 'pool', 'process'] as const) {
       const doc = '{"a":[1,-2.5,1e3,true,false,null,"\\u00e9\\ud83d\\ude00\\n"],"b":{"c":{}},"d":[]}';
       assert.equal(read(await f.registry.call('pdk-guest', 'parse', text(` ${doc} `))), '{"a":[1,-2.5,1000,true,false,null,"\u00e9\u{1f600}\\n"],"b":{"c":{}},"d":[]}');
       assert.equal(read(await f.registry.call('pdk-guest', 'parse', text(`${'['.repeat(32)}${']'.repeat(32)}`))), `${'['.repeat(32)}${']'.repeat(32)}`, 'depth 32 is accepted');
+      // Integers of up to 15 digits take the reader's fast path; longer ones, fractions and exponents parseFloat.
+      const numbers = '[0,7,-42,999999999999999,-123456789012345,1234567890123456,12345678901234567890,12.5e1,-0.125,5E-3]';
+      assert.deepEqual(JSON.parse(read(await f.registry.call('pdk-guest', 'parse', text(numbers)))), JSON.parse(numbers));
       const bad = ['', '{', '[1,]', '{"a" 1}', '01', '1.', '"\\x"', '"\\ud800"', '"a\nb"', 'nul', '[1] 2', `${'['.repeat(33)}${']'.repeat(33)}`];
       for (const input of bad) {
         const error = await forgeErrorOf(f.registry.call('pdk-guest', 'parse', text(input)));
