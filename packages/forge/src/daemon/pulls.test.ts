@@ -14,6 +14,7 @@ import { OciClient, parseReference, pushPackage } from '@forgeone/plugin-manager
 import { REPOSITORY_LAYOUT, addRevocation, addVersion, initRepository, publishIndex, serveDirectory, type ServingDirectory } from '@forgeone/plugin-manager/marketplace';
 import { readPackage } from '@forgeone/plugin-manager/signing';
 import { requireRegistry, startRegistry, type TestRegistry } from '@forgeone/plugin-manager/test-support';
+import { forge } from '../test-support/cli.js';
 import { signedPlugin } from '../test-support/signed-plugin.js';
 import { signedSample, testDaemon, type TestDaemon } from '../test-support/daemon.js';
 import { call } from './client.js';
@@ -202,5 +203,37 @@ describe('forge daemon: install by reference without a marketplace', () => {
     const outcome = await call<Outcome>(d.socket, { method: 'POST', path: '/v1/plugins/pull', json: { reference, digest: (await readPackage(bytes)).digest } });
     assert.deepEqual([outcome.action, outcome.plugin.name], ['installed', 'sample-plugin']);
     assert.equal(await codeOf(call(d.socket, { method: 'GET', path: '/v1/marketplace/search?q=sample' })), 'FO_MARKET_NOT_CONFIGURED');
+  });
+});
+
+describe('forge install REF with a daemon running', () => {
+  it('has the daemon pull the plugin and the dependency it lacks, under the daemon\'s registry allow-list, not the CLI\'s reach', async (t) => {
+    if (!requireRegistry(t)) return;
+    const registry = await startRegistry();
+    const d = await testDaemon({ daemonYaml: `    pull_registries:\n      - "${registry.host}"\n` });
+    const other = await startRegistry();
+    t.after(async () => {
+      await d.close();
+      await registry.stop();
+      await other.stop();
+    });
+    const client = new OciClient({ registry: registry.host });
+    await pushPackage(client, parseReference(`${registry.host}/acme/base:1.2.0`), await signedPlugin(d.dir, { name: 'base', version: '1.2.0' }));
+    const app = await signedPlugin(d.dir, { name: 'app', version: '1.0.0', toml: '[dependencies]\nbase = "^1.0.0"\n' });
+    await pushPackage(client, parseReference(`${registry.host}/acme/app:1.0.0`), app);
+    // No FORGE_DAEMON: the CLI finds the test daemon on the socket its configuration names.
+    const run = await forge(['install', `${registry.host}/acme/app:1.0.0`, '--json'], { cwd: d.dir, env: {} });
+    assert.equal(run.status, 0, run.stderr);
+    const outcome = JSON.parse(run.stdout) as Outcome;
+    assert.deepEqual([outcome.action, outcome.plugin.name, outcome.reference], ['installed', 'app', `${registry.host}/acme/app:1.0.0`]);
+    assert.deepEqual(outcome.dependencies.map((entry) => [entry.name, entry.version, entry.action]), [['base', '1.2.0', 'installed']]);
+    const listed = (await call<{ plugins: { name: string }[] }>(d.socket, { method: 'GET', path: '/v1/plugins' })).plugins.map((plugin) => plugin.name).sort();
+    assert.deepEqual(listed, ['app', 'base'], 'both installed in the daemon');
+
+    // A registry the CLI reaches but the daemon's configuration does not list: refused by the daemon, nothing installed.
+    await pushPackage(new OciClient({ registry: other.host }), parseReference(`${other.host}/acme/app:1.0.0`), app);
+    const refused = await forge(['install', `${other.host}/acme/app:1.0.0`], { cwd: d.dir, env: {} });
+    assert.equal(refused.status, 4, refused.stderr);
+    assert.match(refused.stderr, /FO_DAEMON_REGISTRY_NOT_ALLOWED/);
   });
 });

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ForgeError, type ForgeConfig } from '@forgeone/common';
-import { installPlan, layoutSource, parseLayoutArgument, planFromRegistry, pullPackage, readArtifact, reassemble, type InstallResult, type OciClient, type OciReference, type PermissionDiff, type PullOptions } from '@forgeone/plugin-manager';
+import { installPlan, layoutSource, parseLayoutArgument, planFromRegistry, readArtifact, reassemble, type InstallResult, type OciClient, type OciReference, type PermissionDiff, type PullOptions } from '@forgeone/plugin-manager';
 import { packageLimitsFromConfig } from '@forgeone/plugin-manager/signing';
 import { call } from '../../../daemon/client.js';
+import type { PullOutcome } from '../../../daemon/pulls.js';
 import type { InstallOutcome } from '../../../daemon/service.js';
 import { CONFIG_FLAG, JSON_FLAG, defineCommand, type CliIo } from '../../command.js';
 import { loadCliConfig } from '../../config.js';
@@ -93,6 +94,38 @@ async function installThrough(link: DaemonLink, io: CliIo, file: string, bytes: 
   };
 }
 
+/**
+ * Asks the daemon to pull and install a registry reference (POST /v1/plugins/pull): the
+ * daemon pulls with its own credentials from the registries its configuration allows,
+ * checks its marketplace's revocations, and installs the dependencies the plugin lacks.
+ */
+async function pullThrough(link: DaemonLink, io: CliIo, reference: string, flags: InstallFlags): Promise<{ json: unknown; summary: InstallSummary; dependencies: PullOutcome['dependencies'] }> {
+  if (!flags.json && io.stderr.isTTY === true) io.stderr.write(`the daemon pulls ${sanitizeForTerminal(reference)} and its missing dependencies, verifies and installs them\n`);
+  const outcome = await call<PullOutcome>(link.target, {
+    method: 'POST',
+    path: '/v1/plugins/pull',
+    json: { reference, approve_permissions: flags['approve-permissions'], allow_downgrade: flags['allow-downgrade'], allow_publisher_change: flags['allow-publisher-change'] },
+  });
+  const { plugin } = outcome;
+  return {
+    json: outcome,
+    dependencies: outcome.dependencies,
+    summary: {
+      action: outcome.action,
+      from: outcome.from,
+      diff: outcome.diff,
+      name: plugin.name,
+      version: plugin.version,
+      publisher: plugin.publisher,
+      attested: plugin.attested,
+      digest: plugin.digest,
+      path: undefined,
+      permissions: plugin.permissions,
+      previous: plugin.previousVersion,
+    },
+  };
+}
+
 /** `forge install PKG [--approve-permissions] [--allow-downgrade] [--allow-publisher-change] [--json]` */
 export const pluginInstall = defineCommand({
   path: ['install'],
@@ -121,7 +154,9 @@ export const pluginInstall = defineCommand({
     come from the same registry: the newest semver tag in range of the sibling repository named after
     each (ghcr.io/acme/hello needs greeter: ghcr.io/acme/greeter), installed first. An installed
     dependency out of range is a conflict (upgrade it first). If any step fails, the dependencies this
-    install added are removed again. With a daemon, only the plugin is pulled and uploaded.
+    install added are removed again. With a daemon, the daemon pulls (POST /v1/plugins/pull): with its
+    own credentials, from the registries its daemon.pull_registries allow, refusing a version its
+    marketplace revoked, and installing the dependencies it lacks the same way.
 
     PKG oci:DIR[:TAG] (no such file existing) installs offline from an OCI image layout written by forge
     pull --to DIR, under the same checks; its dependencies are not looked up there.
@@ -147,51 +182,54 @@ export const pluginInstall = defineCommand({
       const offline = await fromLayout(io, args.PKG, file, config);
       const reference = offline === undefined && isReferenceArgument(io, args.PKG);
       const link = await findDaemon(io, config);
-      result =
-        link !== undefined
-          ? await installThrough(
-              link,
-              io,
-              reference || offline !== undefined ? args.PKG : file,
-              offline ??
-                (reference
-                  ? await pulling(io, args.PKG, config, flags, async (client, ref, options) => (await pullPackage(client, ref, options)).bytes)
-                  : await readPackage(file, config.package_limits.max_package_size)),
-              flags,
-            )
-          : await withCliStore(io, flags, true, async (store) => {
-              const options = {
-                approvePermissions: flags['approve-permissions'],
-                allowDowngrade: flags['allow-downgrade'],
-                allowPublisherChange: flags['allow-publisher-change'],
-              };
-              let done: InstallResult;
-              if (reference) {
-                const plan = await pulling(io, args.PKG, config, flags, (client, ref, pullOptions) => planFromRegistry(client, ref, store, pullOptions));
-                const results = await installPlan(store, plan, options);
-                dependencies = results.slice(0, -1).map((entry) => ({ name: entry.plugin.name, version: entry.plugin.version, action: entry.action }));
-                done = results[results.length - 1] as InstallResult;
-              } else {
-                done = await store.install(offline ?? file, options);
-              }
-              const { plugin } = done;
-              return {
-                json: { action: done.action, from: done.from ?? null, diff: done.diff ?? null, plugin: pluginJson(plugin), ...(reference ? { dependencies } : {}) },
-                summary: {
-                  action: done.action,
-                  from: done.from ?? null,
-                  diff: done.diff ?? null,
-                  name: plugin.name,
-                  version: plugin.version,
-                  publisher: plugin.identity.publisher,
-                  attested: plugin.identity.attested,
-                  digest: plugin.identity.digest,
-                  path: plugin.paths.dir,
-                  permissions: plugin.manifest.permissions,
-                  previous: plugin.previous?.version ?? null,
-                },
-              };
-            });
+      if (link !== undefined && reference) {
+        const pulled = await pullThrough(link, io, args.PKG, flags);
+        dependencies = [...pulled.dependencies];
+        result = pulled;
+      } else {
+        result =
+          link !== undefined
+            ? await installThrough(
+                link,
+                io,
+                offline !== undefined ? args.PKG : file,
+                offline ?? (await readPackage(file, config.package_limits.max_package_size)),
+                flags,
+              )
+            : await withCliStore(io, flags, true, async (store) => {
+                const options = {
+                  approvePermissions: flags['approve-permissions'],
+                  allowDowngrade: flags['allow-downgrade'],
+                  allowPublisherChange: flags['allow-publisher-change'],
+                };
+                let done: InstallResult;
+                if (reference) {
+                  const plan = await pulling(io, args.PKG, config, flags, (client, ref, pullOptions) => planFromRegistry(client, ref, store, pullOptions));
+                  const results = await installPlan(store, plan, options);
+                  dependencies = results.slice(0, -1).map((entry) => ({ name: entry.plugin.name, version: entry.plugin.version, action: entry.action }));
+                  done = results[results.length - 1] as InstallResult;
+                } else {
+                  done = await store.install(offline ?? file, options);
+                }
+                const { plugin } = done;
+                return {
+                  json: { action: done.action, from: done.from ?? null, diff: done.diff ?? null, plugin: pluginJson(plugin), ...(reference ? { dependencies } : {}) },
+                  summary: {
+                    action: done.action,
+                    from: done.from ?? null,
+                    diff: done.diff ?? null,
+                    name: plugin.name,
+                    version: plugin.version,
+                    publisher: plugin.identity.publisher,
+                    attested: plugin.identity.attested,
+                    digest: plugin.identity.digest,
+                    path: plugin.paths.dir,
+                    permissions: plugin.manifest.permissions,
+                    previous: plugin.previous?.version ?? null,
+                  },
+                };
+              });
+      }
     } catch (error) {
       if (ForgeError.is(error, 'FO_STORE_APPROVAL_REQUIRED') && !flags.json) {
         const { name, installed, version, diff } = error.details as { name: string; installed: string; version: string; diff: PermissionDiff };
