@@ -56,6 +56,8 @@ export {
   type VerifyAuditLogOptions,
 } from './audit/index.js';
 export { readAuditTail, type AuditTail, type AuditTailOptions } from './audit/index.js';
+export { appendWitness, readWitness, verifyWithWitness, type AuditWitness, type WitnessVerification } from './audit/index.js';
+export { STATE_FORMAT, type CheckpointState, type LoadedCheckpointState } from './audit/index.js';
 export { auditPathsFromConfig, openConfiguredAuditLog, type AuditConfig, type AuditPaths } from './audit/index.js';
 
 // Anomaly detection and response.

@@ -353,6 +353,10 @@ export const pluginManagerSchema = object({
         '/var/lib/forgeone/audit/checkpoint-key.pem',
         'Ed25519 private key (PKCS#8 PEM) that signs checkpoints; created with mode 0600 if absent, its public half written next to it as checkpoint-key.pub.pem. Keep a copy of the public key off this host to verify with. A relative path is taken from the configuration file\'s directory.',
       ),
+      witness: optional(
+        path,
+        'A file, on another volume or host mount than the log, that every durable checkpoint is appended to (one line each, synced): forge audit verify --witness then detects a log rolled back or truncated together with its state file (docs/audit.md). Its directory must exist. Absent: no witness. A relative path is taken from the configuration file\'s directory.',
+      ),
     }),
     {},
     'The tamper-evident audit log (docs/audit.md); security.audit_logging turns it on or off.',

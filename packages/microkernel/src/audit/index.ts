@@ -29,7 +29,8 @@ export {
   type CheckpointVerifyKey,
 } from './keys.js';
 export { listSegments, segmentPath, statePathFor, type SegmentFile } from './files.js';
-export { STATE_FORMAT, readCheckpointState, type CheckpointState } from './state.js';
+export { STATE_FORMAT, readCheckpointState, type CheckpointState, type LoadedCheckpointState } from './state.js';
+export { appendWitness, readWitness, verifyWithWitness, type AuditWitness, type WitnessVerification } from './witness.js';
 export { AuditLog } from './log.js';
 export type { AuditEventNotice, AuditObserver } from './observers.js';
 export type { AuditCheckpointNotice, AuditLogOptions, AuditLogStats, AuditSink } from './options.js';

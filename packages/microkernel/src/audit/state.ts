@@ -56,6 +56,15 @@ export async function readCheckpointState(file: string): Promise<LoadedCheckpoin
     if (isNodeSystemError(error, 'ENOENT')) return undefined;
     throw fromFsError(error, 'read the audit checkpoint state', file);
   }
+  return parseCheckpointState(text, file);
+}
+
+/**
+ * A checkpoint state (a state file's content, or one line of a witness file) parsed and
+ * checked: format, fields, the record hashing to its hash and being that checkpoint.
+ * @throws ForgeError FO_AUDIT_STATE_INVALID naming `file` and what is wrong
+ */
+export function parseCheckpointState(text: string, file: string): LoadedCheckpointState {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -31,6 +31,11 @@ export interface VerifyAuditLogOptions {
   readonly keys?: readonly CheckpointVerifyKey[];
   /** The checkpoint state file (default `<path>.checkpoint`); null to skip the truncation check. */
   readonly statePath?: string | null;
+  /**
+   * A checkpoint state to check the log against instead of reading `statePath` (a witness's
+   * newest line: verifyWithWitness), with where it came from, for messages.
+   */
+  readonly state?: { readonly source: string; readonly checkpoint: LoadedCheckpointState };
   /** Accept a log whose oldest segments were removed, checking from the first record present (default false). */
   readonly partial?: boolean;
   /**
@@ -153,7 +158,16 @@ function checkCheckpoint(walk: Walk, line: string, keys: readonly CheckpointVeri
 }
 
 /** Step 3 for one segment file. */
-async function walkSegment(walk: Walk, segment: SegmentFile, last: boolean, keys: readonly CheckpointVerifyKey[], state: LoadedCheckpointState | undefined, partialStart: boolean): Promise<void> {
+async function walkSegment(
+  walk: Walk,
+  segment: SegmentFile,
+  last: boolean,
+  keys: readonly CheckpointVerifyKey[],
+  state: LoadedCheckpointState | undefined,
+  partialStart: boolean,
+  /** Where `state` came from (the state file, a witness), for messages. */
+  stateSource: string,
+): Promise<void> {
   const handle = await open(segment.path, 'r').catch((error: unknown) => {
     throw fromFsError(error, 'open an audit log segment', segment.path);
   });
@@ -200,7 +214,7 @@ async function walkSegment(walk: Walk, segment: SegmentFile, last: boolean, keys
         }
         if (state !== undefined && walk.checker.seq === state.seq) {
           if (walk.checker.hash !== state.hash) {
-            return fail(walk, 'FO_AUDIT_STATE_INVALID', `record at seq ${state.seq} is not the checkpoint the state file holds: the log was rewritten from here or earlier`, where);
+            return fail(walk, 'FO_AUDIT_STATE_INVALID', `record at seq ${state.seq} is not the checkpoint ${stateSource} holds: the log was rewritten from here or earlier`, where);
           }
           walk.stateMatched = true;
         }
@@ -243,22 +257,22 @@ export async function verifyAuditLog(options: VerifyAuditLogOptions): Promise<Au
   }
   const walk = new Walk();
   // Step 2: the state file.
-  const statePath = options.statePath === undefined ? statePathFor(options.path) : options.statePath;
-  let state: LoadedCheckpointState | undefined;
+  const statePath = options.state !== undefined ? options.state.source : options.statePath === undefined ? statePathFor(options.path) : options.statePath;
+  let state: LoadedCheckpointState | undefined = options.state?.checkpoint;
   let stateProblem: AuditProblem | undefined;
-  if (statePath !== null) {
+  if (options.state === undefined && statePath !== null) {
     try {
       state = await readCheckpointState(statePath);
     } catch (error) {
       if (!ForgeError.is(error, 'FO_AUDIT_STATE_INVALID')) throw error;
       stateProblem = { code: error.code, message: error.message };
     }
-    if (state !== undefined && keys.length > 0) {
-      const key = keys.find((candidate) => candidate.id === state?.checkpoint.key);
-      if (key === undefined || !verifyCheckpointSignature(key, state.seq - 1, state.checkpoint.prev, state.checkpoint.sig)) {
-        stateProblem = { code: 'FO_AUDIT_STATE_INVALID', message: `checkpoint state file ${statePath}: its checkpoint is not signed by a given key` };
-        state = undefined;
-      }
+  }
+  if (state !== undefined && keys.length > 0) {
+    const key = keys.find((candidate) => candidate.id === state?.checkpoint.key);
+    if (key === undefined || !verifyCheckpointSignature(key, state.seq - 1, state.checkpoint.prev, state.checkpoint.sig)) {
+      stateProblem = { code: 'FO_AUDIT_STATE_INVALID', message: `checkpoint state ${statePath ?? ''}: its checkpoint is not signed by a given key` };
+      state = undefined;
     }
   }
   // Steps 3 and 4: every line of every segment, on every core for a large log.
@@ -286,7 +300,7 @@ export async function verifyAuditLog(options: VerifyAuditLogOptions): Promise<Au
       break;
     }
     expectedIndex += 1;
-    await walkSegment(walk, segment, position === segments.length - 1, keys, state, partial && position === 0);
+    await walkSegment(walk, segment, position === segments.length - 1, keys, state, partial && position === 0, statePath ?? '');
   }
   return finish(walk, options.path, statePath, state, stateProblem, keys, walk.checker.position, { seq: walk.checker.seq, hash: walk.checker.hash });
 }

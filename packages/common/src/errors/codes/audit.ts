@@ -35,6 +35,10 @@ export const AUDIT_CODES = {
     kind: 'integrity',
     summary: 'The audit checkpoint state file is not in the expected format or does not match the checkpoint it names.',
   },
+  FO_AUDIT_WITNESS_INVALID: {
+    kind: 'integrity',
+    summary: 'The audit witness file (checkpoints kept off the host) has a malformed line, checkpoints out of order, or none while the log has some.',
+  },
   FO_AUDIT_CORRUPT: {
     kind: 'integrity',
     summary:

@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { AuditLog, loadOrCreateCheckpointKey, publicKeyFileFor } from '@forgeone/microkernel';
+import { parseConfig } from '@forgeone/common';
+import { AuditLog, loadOrCreateCheckpointKey, openConfiguredAuditLog, publicKeyFileFor } from '@forgeone/microkernel';
 import { forge } from '../../../test-support/cli.js';
 import { auditTail, parseSince } from './tail.js';
 import { auditVerify } from './verify.js';
@@ -91,6 +92,33 @@ describe('forge audit verify', () => {
     assert.equal(run.status, 5);
     assert.match(run.stderr, /FO_AUDIT_KEY_UNKNOWN/);
     assert.match(run.stdout, /first bad record: audit\/audit\.log line 9 /);
+  });
+
+  it('with audit.witness configured, catches the log and its state file rolled back together (exit 5, FO_AUDIT_TRUNCATED)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'forge-audit-witness-'));
+    await mkdir(join(dir, 'mnt'));
+    await writeFile(join(dir, 'plugin-manager.yaml'), 'plugin_manager:\n  audit:\n    path: audit/audit.log\n    checkpoint_key: keys/audit.pem\n    witness: mnt/audit.witness\n');
+    const config = parseConfig(await readFile(join(dir, 'plugin-manager.yaml'), 'utf8'), { name: 'plugin-manager.yaml', baseDir: dir });
+    const write = async (from: number): Promise<void> => {
+      const log = await openConfiguredAuditLog(config.audit, dir);
+      for (let i = from; i < from + 5; i += 1) log.append({ principal: 'plugin:acme/alpha@1.0.0', action: 'forge.kv_get', resource: `k${i}`, decision: 'allow', reason: 'granted' });
+      await log.close();
+    };
+    await write(0);
+    const old = { log: await readFile(join(dir, 'audit/audit.log')), state: await readFile(join(dir, 'audit/audit.log.checkpoint')) };
+    await write(5);
+    const good = await forge(['audit', 'verify'], { cwd: dir, commands });
+    assert.equal(good.status, 0, good.stderr);
+    assert.match(good.stdout, /witness: +\S*audit\.witness: 2 checkpoints, newest at seq 12; the log was checked against its newest\n/);
+    await writeFile(join(dir, 'audit/audit.log'), old.log);
+    await writeFile(join(dir, 'audit/audit.log.checkpoint'), old.state);
+    await writeFile(join(dir, 'plain.yaml'), 'plugin_manager:\n  audit:\n    path: audit/audit.log\n    checkpoint_key: keys/audit.pem\n');
+    assert.equal((await forge(['audit', 'verify', '--config', 'plain.yaml'], { cwd: dir, commands })).status, 0, 'without the witness the rollback passes');
+    const lost = await forge(['audit', 'verify', '--witness', 'mnt/lost.witness'], { cwd: dir, commands });
+    assert.match(lost.stderr, /FO_AUDIT_WITNESS_INVALID: the witness \S+lost\.witness holds no checkpoint while the log holds 1/);
+    const caught = await forge(['audit', 'verify'], { cwd: dir, commands });
+    assert.equal(caught.status, 5);
+    assert.match(caught.stderr, /^forge: FO_AUDIT_TRUNCATED: the log ends at seq 6, before the checkpoint at seq 12 recorded in the witness \S+audit\.witness: records were cut\n/m);
   });
 
   it('exits 6 when there is no log', async () => {

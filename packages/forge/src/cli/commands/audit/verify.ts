@@ -1,6 +1,6 @@
 import { relative, resolve } from 'node:path';
 import { ERROR_CATALOG, EXIT_CODES } from '@forgeone/common';
-import { loadCheckpointVerifyKey, verifyAuditLog, type AuditRecordLocation, type AuditVerification, type CheckpointVerifyKey } from '@forgeone/microkernel';
+import { loadCheckpointVerifyKey, verifyAuditLog, verifyWithWitness, type AuditRecordLocation, type AuditVerification, type CheckpointVerifyKey, type WitnessVerification } from '@forgeone/microkernel';
 import { CONFIG_FLAG, JSON_FLAG, defineCommand, type CliIo } from '../../command.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
 import { loadCliConfig } from '../../config.js';
@@ -36,6 +36,7 @@ function report(result: AuditVerification, keys: readonly CheckpointVerifyKey[],
         skipped: 'not checked',
       }[result.state]
     }`,
+    ...witnessLines(result),
     ...result.recoveries.map(
       (recovery) =>
         `  recovery at seq ${recovery.seq}: ${sanitizeForTerminal(recovery.reason)}; ${recovery.cutBytes} bytes kept in ${sanitizeForTerminal(recovery.savedTo)}`,
@@ -48,7 +49,16 @@ function report(result: AuditVerification, keys: readonly CheckpointVerifyKey[],
   return `${lines.join('\n')}\n`;
 }
 
-/** `forge audit verify [--log FILE] [--key PUB]... [--state FILE] [--partial] [--json]` */
+function witnessLines(result: AuditVerification | WitnessVerification): string[] {
+  if (!('witness' in result)) return [];
+  const { witness } = result;
+  const against = { witness: 'the log was checked against its newest', 'state file': 'the local state file is newer; the log was checked against that', none: 'nothing to check against' }[witness.checkedAgainst];
+  return [
+    `  witness:      ${sanitizeForTerminal(witness.file)}: ${witness.entries} checkpoint${witness.entries === 1 ? '' : 's'}${witness.newestSeq === null ? '' : `, newest at seq ${witness.newestSeq}`}; ${against}${witness.torn ? ' (a torn last line was ignored)' : ''}`,
+  ];
+}
+
+/** `forge audit verify [--log FILE] [--key PUB]... [--state FILE] [--witness FILE] [--partial] [--json]` */
 export const auditVerify = defineCommand({
   path: ['audit', 'verify'],
   summary: 'Check the audit log (hash chain, checkpoint signatures, truncation) and name the first bad record.',
@@ -67,6 +77,12 @@ export const auditVerify = defineCommand({
     "problem": {"code", "message"}}, which is what --json prints then. With those flags the files are read here even while a daemon runs (the
     record being written may then show as a torn tail). To check against a key kept off the host,
     pass --key.
+
+    With a witness (--witness, or audit.witness in the configuration: the file every checkpoint is
+    appended to, kept off the log's volume) the files are always read here, and the log must reach
+    the newest checkpoint the witness holds with that exact record: a log rolled back or cut together
+    with its state file fails with FO_AUDIT_TRUNCATED or FO_AUDIT_STATE_INVALID, an emptied witness
+    with FO_AUDIT_WITNESS_INVALID.
   `}\n\n${DAEMON_HELP}`,
   flags: [
     { name: 'log', type: 'string', value: 'FILE', description: 'The audit log (default: audit.path from the configuration); rotated segments next to it are checked too.' },
@@ -77,28 +93,31 @@ export const auditVerify = defineCommand({
       description: 'Ed25519 public key (PEM) the checkpoints are signed with; repeat it for keys used before a rotation.',
     },
     { name: 'state', type: 'string', value: 'FILE', description: 'Checkpoint state file to detect truncation with (default: LOG.checkpoint), e.g. a copy kept off the host.' },
+    { name: 'witness', type: 'string', value: 'FILE', description: 'Audit witness to detect rollback and truncation with (default: audit.witness from the configuration).' },
     { name: 'partial', type: 'boolean', description: 'Accept a log whose oldest segments were removed, checking from the first record present.' },
     JSON_FLAG,
     CONFIG_FLAG,
   ],
   args: [],
-  examples: ['forge audit verify', 'forge audit verify --log /var/lib/forgeone/audit/audit.log --key checkpoint-key.pub.pem --json'],
+  examples: ['forge audit verify', 'forge audit verify --log /var/lib/forgeone/audit/audit.log --key checkpoint-key.pub.pem --json', 'forge audit verify --witness /mnt/witness/audit.witness'],
   async run({ flags }, io) {
-    if (flags.log === undefined && flags.key.length === 0 && flags.state === undefined && !flags.partial) {
+    const paths = await cliAuditPaths(io, flags.config, flags.log);
+    const witness = flags.witness === undefined ? paths.witness : resolve(io.cwd, flags.witness);
+    if (flags.log === undefined && flags.key.length === 0 && flags.state === undefined && !flags.partial && witness === undefined) {
       const { config } = await loadCliConfig(io, flags.config);
       const link = await findDaemon(io, config);
       if (link !== undefined) return verifyThroughDaemon(io, link, flags.json);
     }
-    const paths = await cliAuditPaths(io, flags.config, flags.log);
     const keyFiles = flags.key.length > 0 ? flags.key.map((file) => resolve(io.cwd, file)) : keyFileExists(paths.publicKey) ? [paths.publicKey] : [];
     if (flags.key.length === 0 && keyFiles.length > 0) io.stderr.write(`using public key ${sanitizeForTerminal(paths.publicKey)}\n`);
     const keys = await Promise.all(keyFiles.map((file) => loadCheckpointVerifyKey(file)));
-    const result = await verifyAuditLog({
+    const options = {
       path: paths.log,
       keys,
       ...(flags.state === undefined ? {} : { statePath: resolve(io.cwd, flags.state) }),
       partial: flags.partial,
-    });
+    };
+    const result = witness === undefined ? await verifyAuditLog(options) : await verifyWithWitness({ ...options, witness });
     if (result.signatures === 'unchecked') io.stderr.write('warning: checkpoint signatures were not checked: no public key (pass --key)\n');
     io.stdout.write(flags.json ? toSafeJson(result) : report(result, keys, io));
     if (result.problem === undefined) return 0;
