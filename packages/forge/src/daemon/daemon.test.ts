@@ -29,10 +29,14 @@ interface View {
 }
 
 describe('forge daemon: the socket and the TCP listener', () => {
-  it('serves the socket (mode 0600, directory 0700) to its own user as admin, and health to anyone', async () => {
+  it('serves the socket (mode 0600, directory 0700) to its own user as admin, and health to anyone; its database and audit log are 0600 in 0700', async () => {
     const d = await daemon();
     assert.equal(statSync(d.daemon.socket).mode & 0o777, 0o600);
     assert.equal(statSync(join(d.dir, 'run')).mode & 0o777, 0o700);
+    // What the daemon writes besides is private to its user too: its database, the audit log and the log's directory.
+    assert.equal(statSync(join(d.dir, 'run', 'daemon.db')).mode & 0o777, 0o600);
+    assert.equal(statSync(join(d.dir, 'audit', 'audit.log')).mode & 0o777, 0o600);
+    assert.equal(statSync(join(d.dir, 'audit')).mode & 0o777, 0o700);
     assert.deepEqual(await call(d.socket, { method: 'GET', path: '/v1/info' }).then((info) => (info as { principal: string; role: string }).role), 'admin');
     assert.deepEqual(await call(d.tcp(), { method: 'GET', path: '/v1/health' }), { status: 'ok' });
     assert.deepEqual(await call(d.tcp(), { method: 'GET', path: '/v1/ready' }), { status: 'ready' });

@@ -60,6 +60,24 @@ describe('forge daemon socket peer credentials', () => {
     }
   });
 
+  it('leaves another user no way in at the default modes: the kernel refuses the connection (EACCES), at the 0700 directory and at the 0600 socket', async (t) => {
+    if (process.geteuid?.() !== 0) {
+      if (inCi()) throw new Error('this test needs root under CI, to connect as another user');
+      return t.skip('needs root to connect as another user');
+    }
+    const user = unprivilegedUser(t);
+    if (user?.uid === undefined) return;
+    const d = await testDaemon();
+    try {
+      chmodSync(d.dir, 0o755); // the workspace above run/ is traversable, as /var/lib is
+      await assert.rejects(requestAs(user.uid, d.daemon.socket, '/v1/health'), /EACCES/, 'run/ is 0700');
+      chmodSync(dirname(d.daemon.socket), 0o755);
+      await assert.rejects(requestAs(user.uid, d.daemon.socket, '/v1/health'), /EACCES/, 'the socket itself is 0600');
+    } finally {
+      await d.close();
+    }
+  });
+
   it('refuses another user who reaches a loosened socket with FO_DAEMON_PEER_REFUSED, audited with its uid and pid; a token still decides', async (t) => {
     if (!peerModule(t)) return;
     if (process.geteuid?.() !== 0) {
