@@ -3,6 +3,8 @@
  * read goes past its cap, and nothing reaches the store.
  */
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { rejectsWithCode } from '@forgeone/common/testing';
 import type { PluginStore } from '../store/store.js';
@@ -11,6 +13,7 @@ import { OciClient } from './client.js';
 import { installFromRegistry } from './install.js';
 import { isSignedContent, readPackage, writeArchive } from '../../loader/index.js';
 import { MANIFEST_MEDIA_TYPE, digestOf, encode, parseManifest } from './manifest.js';
+import { pushPackage } from './push.js';
 import { parseReference } from './reference.js';
 import { freePort } from './test-support/registry.js';
 import { serveArtifact, startStandIn, type ServedArtifact, type StandIn } from './test-support/stand-in.js';
@@ -241,5 +244,51 @@ describe('malformed answers', () => {
     const store = await openStore();
     await rejectsWithCode(installFromRegistry(new OciClient({ registry: standIn.host }), parseReference(`${standIn.host}/forge/other:1.0.0`), store), 'FO_OCI_PROTOCOL');
     assert.deepEqual(await store.list(), []);
+  });
+});
+
+describe('a registry that steers credentials or content elsewhere', () => {
+  let standIn: StandIn;
+  let elsewhere: Server;
+  const seenElsewhere: string[] = [];
+  before(async () => {
+    standIn = await startStandIn();
+    elsewhere = createServer((request, response) => {
+      seenElsewhere.push(`${request.method ?? ''} ${request.url ?? ''} ${request.headers.authorization ?? ''}`);
+      response.writeHead(202, { location: '/elsewhere/upload' }).end();
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+  });
+  after(async () => {
+    await standIn.close();
+    await new Promise((resolve) => elsewhere.close(resolve));
+  });
+
+  test('an upload Location on another origin is refused (FO_OCI_PROTOCOL) and nothing is sent there, credentials included', async () => {
+    const port = (elsewhere.address() as AddressInfo).port;
+    standIn.intercept = (request, response) => {
+      if (request.method !== 'POST' || !(request.url ?? '').includes('/blobs/uploads/')) return false;
+      response.writeHead(202, { location: `http://127.0.0.1:${port}/v2/forge/steal/blobs/uploads/1` }).end();
+      return true;
+    };
+    const client = new OciClient({ registry: standIn.host, credentials: { username: 'forge', password: 'sesame' }, retries: 0 });
+    const error = await rejectsWithCode(pushPackage(client, parseReference(`${standIn.host}/forge/victim:1.0.0`), await makeSigned({ name: 'victim' })), 'FO_OCI_PROTOCOL');
+    assert.match(error.message, new RegExp(`expected an upload location on http://${standIn.host}, found http://127\\.0\\.0\\.1:${port}`));
+    assert.deepEqual(seenElsewhere, []);
+  });
+
+  test('a Bearer realm that is not https (or http beside an http registry) is refused (FO_OCI_PROTOCOL) before any password leaves', async () => {
+    for (const realm of ['file:///etc/passwd', 'ftp://127.0.0.1/token', 'ws://127.0.0.1/token']) {
+      standIn.intercept = (request, response) => {
+        if (!(request.url ?? '').startsWith('/v2/')) return false;
+        response.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="registry"` }).end();
+        return true;
+      };
+      const client = new OciClient({ registry: standIn.host, credentials: { username: 'forge', password: 'sesame' }, retries: 0 });
+      const store = await openStore();
+      const error = await rejectsWithCode(installFromRegistry(client, parseReference(`${standIn.host}/forge/victim:1.0.0`), store), 'FO_OCI_PROTOCOL', realm);
+      assert.equal(error.message, `http://${standIn.host}: expected an https token realm, found ${new URL(realm).protocol}`);
+      assert.deepEqual(await store.list(), []);
+    }
   });
 });
