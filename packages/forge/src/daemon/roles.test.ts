@@ -6,8 +6,10 @@
  * requests carry bodies that would be valid, so a refusal cannot come from validation.
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { testDaemon, type TestDaemon } from '../test-support/daemon.js';
+import { signedSample, testDaemon, type TestDaemon } from '../test-support/daemon.js';
 import type { ApiRequest } from './client.js';
 import { ROLES } from './tokens.js';
 import { DAEMON_ROUTES } from './routes/index.js';
@@ -49,4 +51,23 @@ describe('forge daemon: every operation above a role is refused to it', () => {
       );
     });
   }
+});
+
+describe('forge daemon: what a viewer can read', () => {
+  it("never shows a viewer the operator's configuration: a secret config value, a grant's volume path, the trust store", async () => {
+    const secret = 'sk-live-0123456789abcdef';
+    const d = await testDaemon({
+      yaml: `  policy:\n    grants:\n      sample-plugin:\n        config:\n          api_key: ${secret}\n        volumes:\n          data: { host: /srv/very-private-volume, mode: rw }\n`,
+    });
+    running.push(d);
+    await d.request(d.socket, { method: 'POST', path: '/v1/plugins?start=true', bytes: await readFile(await signedSample(d.dir)) });
+    const target = d.tcp(d.daemon.services.tokens.create('reader', 'viewer').token);
+    const readable = DAEMON_ROUTES.filter((route) => route.method === 'GET' && (route.role === 'viewer' || route.role === 'public') && route.response.content !== 'event-stream' && route.response.content !== 'ndjson');
+    assert.ok(readable.length >= 8, `viewer reads: ${readable.map((route) => route.url).join(', ')}`);
+    for (const route of readable) {
+      const answer = await d.request(target, requestFor(route));
+      const body = answer.body.toString('utf8');
+      for (const hidden of [secret, '/srv/very-private-volume', join(d.dir, 'trust')]) assert.ok(!body.includes(hidden), `${route.url} shows ${hidden}`);
+    }
+  });
 });
