@@ -7,7 +7,8 @@
 //   (b2) raw, output copied into a caller-owned buffer
 //   (c)  extism: @extism/extism's createPlugin(...).call('echo') on bench/fixtures/extism-echo.wat
 //   (d)  ours, with one guest-to-host call (forge.echo) inside the call
-// for 16 B and 64 KiB in and out. Rounds of the cases are interleaved so machine noise
+// for 16 B to 1 MiB in and out (16 B and 64 KiB are the targets' sizes; the others draw the
+// latency-by-payload plot of bench/RESULTS.md). Rounds of the cases are interleaved so machine noise
 // falls on all of them alike; each figure is the median over rounds of the mean time
 // per call within a round.
 //
@@ -21,6 +22,7 @@
 // Usage: npm run build && node --expose-gc bench/abi-call.mjs [--quick] [--json]
 // (without --expose-gc it runs too, with more noise from garbage collection).
 import { readFileSync } from 'node:fs';
+import { benchCase, withRatios } from './stats.mjs';
 import { fileURLToPath } from 'node:url';
 import createPlugin from '@extism/extism';
 import wabtInit from 'wabt';
@@ -32,6 +34,9 @@ const quick = process.argv.includes('--quick');
 const asJson = process.argv.includes('--json');
 const ROUNDS = quick ? 9 : 31;
 const TARGETS_US = { 16: 0.5, 65536: 20 };
+const SIZES = [16, 256, 4096, 65536, 1 << 20];
+// Calls per round by size, [fast case, Extism]: enough for ~5-20 ms per round on this class of machine.
+const CALLS = { 16: [20_000, 2_000], 256: [20_000, 2_000], 4096: [5_000, 200], 65536: [1_000, 5], [1 << 20]: [50, 1] };
 
 const wabt = await wabtInit();
 function assemble(name) {
@@ -63,7 +68,7 @@ function rawEcho(input) {
 }
 
 // (a2) and (b2): the output goes into a buffer the caller owns (a worker's shared slot).
-const slot = new Uint8Array(65536);
+const slot = new Uint8Array(1 << 20);
 const intoSlot = (output) => {
   slot.set(output);
   return slot.subarray(0, output.length);
@@ -112,15 +117,14 @@ function median(values) {
 }
 
 const results = [];
-for (const size of [16, 65536]) {
+for (const size of SIZES) {
   const input = new Uint8Array(size);
   for (let i = 0; i < size; i += 1) input[i] = (i * 7 + 3) & 0xff;
   for (const c of cases) {
     const output = await c.check(input);
     if (output.length !== size || output.some((byte, i) => byte !== input[i])) throw new Error(`${c.id} does not echo ${size} bytes`);
   }
-  // Calls per round: enough for ~5-20 ms per round on this class of machine.
-  const calls = (c) => (size === 16 ? (c.slow ? 2_000 : 20_000) : c.slow ? 5 : 1_000) / (quick ? 4 : 1);
+  const calls = (c) => CALLS[size][c.slow ? 1 : 0] / (quick ? 4 : 1);
   for (const c of cases) await c.run(input, calls(c) * 2); // warm up: tier-up, memory growth
   const samples = new Map(cases.map((c) => [c.id, []]));
   for (let round = 0; round < ROUNDS; round += 1) {
@@ -133,20 +137,24 @@ for (const size of [16, 65536]) {
   }
   for (const c of cases) {
     const ns = samples.get(c.id);
-    results.push({ size, id: c.id, label: c.label, median_us: median(ns) / 1000, min_us: Math.min(...ns) / 1000, max_us: Math.max(...ns) / 1000 });
+    results.push({ size, id: c.id, label: c.label, median_us: median(ns) / 1000, min_us: Math.min(...ns) / 1000, max_us: Math.max(...ns) / 1000, samples_us: ns.map((n) => n / 1000) });
   }
 }
 await extism.close();
 
 const byKey = new Map(results.map((r) => [`${r.size}:${r.id}`, r]));
 if (asJson) {
-  process.stdout.write(`${JSON.stringify({ node: process.version, rounds: ROUNDS, results, sink }, null, 2)}\n`);
+  // cases: per size (group), each case's median over rounds, ratio to the raw floor (b).
+  const cases = results.map((r) => benchCase(r.id, 'us', r.samples_us, { label: `${r.label}, ${r.size} B`, group: `${r.size}`, size: r.size }));
+  for (const size of SIZES) withRatios(cases, 'raw', `${size}`);
+  for (const r of results) delete r.samples_us;
+  process.stdout.write(`${JSON.stringify({ node: process.version, rounds: ROUNDS, results, cases, sink }, null, 2)}\n`);
 } else {
   const fmt = (us) => (us < 10 ? us.toFixed(3) : us < 1000 ? us.toFixed(1) : us.toFixed(0));
   process.stdout.write(`forge/1 call benchmark (node ${process.version}, ${ROUNDS} interleaved rounds; microseconds per call)\n`);
-  for (const size of [16, 65536]) {
+  for (const size of SIZES) {
     const ours = byKey.get(`${size}:ours`).median_us;
-    process.stdout.write(`\n${size === 16 ? '16 B' : '64 KiB'} in and out\n`);
+    process.stdout.write(`\n${size < 1024 ? `${size} B` : `${size / 1024} KiB`} in and out\n`);
     process.stdout.write(`  ${'case'.padEnd(36)}${'median'.padStart(10)}${'min'.padStart(10)}${'max'.padStart(10)}   vs ours\n`);
     for (const c of cases) {
       const r = byKey.get(`${size}:${c.id}`);
@@ -156,6 +164,7 @@ if (asJson) {
       );
     }
     const target = TARGETS_US[size];
+    if (target === undefined) continue;
     const slotted = byKey.get(`${size}:ours_slot`).median_us;
     process.stdout.write(`  target <= ${target} us median: (a) ${ours <= target ? 'met' : 'MISSED'}, (a2) ${slotted <= target ? 'met' : 'MISSED'}\n`);
   }

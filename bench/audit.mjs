@@ -8,13 +8,15 @@
 //   3. chain verification of the log written in 1 (verifyAuditLog: fixed offsets, one
 //      hash per record, no JSON.parse), target >= 1M records/s, against a naive verifier
 //      that JSON.parses every line and re-serialises it to hash.
-// Run: npx tsc -b && node bench/audit.mjs [--records N] [--dir DIR]
+// Run: npx tsc -b && node bench/audit.mjs [--records N] [--dir DIR] [--quick] [--json]
+// (--quick: 100,000 records unless --records says otherwise)
 // Timings include every fdatasync; the log lives in DIR (default: the OS temp dir).
 import { createHash } from 'node:crypto';
 import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { jsonOutput, singleCase, withRatios } from './stats.mjs';
 import { AuditLog, defaultVerifyThreads, generateCheckpointKey, verifyAuditLog } from '../packages/microkernel/dist/index.js';
 
 function arg(name, fallback) {
@@ -22,7 +24,8 @@ function arg(name, fallback) {
   return index === -1 ? fallback : process.argv[index + 1];
 }
 
-const RECORDS = Number(arg('records', '1000000'));
+const emit = jsonOutput();
+const RECORDS = Number(arg('records', process.argv.includes('--quick') ? '100000' : '1000000'));
 const base = await mkdtemp(join(arg('dir', tmpdir()), 'forge-bench-audit-'));
 const PLUGIN = `sha256:${'b'.repeat(64)}`;
 const ACTIONS = ['wasi_snapshot_preview1.path_open', 'wasi_snapshot_preview1.fd_read', 'forge.kv_get', 'forge.http_request'];
@@ -134,6 +137,22 @@ try {
   console.log(`    on 1 thread           ${fmt(rate(result.records, oneMs)).padStart(11)} records/s`);
   console.log(`    on ${cores} threads           ${fmt(rate(result.records, allMs)).padStart(11)} records/s  (load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores)`);
   console.log(`  naive JSON.parse        ${fmt(rate(slowVerify.count, slowVerify.ms)).padStart(11)} records/s`);
+  emit?.({
+    records: RECORDS,
+    recordBytes: Math.round(size / result.records),
+    cases: [
+      ...withRatios([singleCase('append: AuditLog group commit', 'records/s', rate(RECORDS, fast.ms), { group: 'append' }), singleCase('append: naive JSON + sha256', 'records/s', rate(RECORDS, slow.ms), { group: 'append' })], 'append: naive JSON + sha256'),
+      ...withRatios(
+        [
+          singleCase('verify: verifyAuditLog (default threads)', 'records/s', rate(result.records, verifyMs), { group: 'verify', threads: defaultThreads }),
+          singleCase('verify: on 1 thread', 'records/s', rate(result.records, oneMs), { group: 'verify' }),
+          singleCase(`verify: on ${cores} threads`, 'records/s', rate(result.records, allMs), { group: 'verify' }),
+          singleCase('verify: naive JSON.parse', 'records/s', rate(slowVerify.count, slowVerify.ms), { group: 'verify' }),
+        ],
+        'verify: naive JSON.parse',
+      ),
+    ],
+  });
 } finally {
   await rm(base, { recursive: true, force: true });
 }

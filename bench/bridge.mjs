@@ -2,10 +2,15 @@
 // Bridge overhead per allowed host call with a warm decision cache at the default
 // audit level (decisions), against a bare function call and against Cedar alone, and
 // with the per-gate host-call counts metrics use (DecisionCounts).
-// Run: npm run build && node bench/bridge.mjs
+// Run: npm run build && node bench/bridge.mjs [--quick] [--json]
+import { benchCase, jsonOutput, withRatios } from './stats.mjs';
 import { IdentityContext } from '../packages/common/dist/index.js';
 import { AnomalyDetector, CedarPolicies, DecisionCounts, SyscallBridge, TrustContext } from '../packages/microkernel/dist/index.js';
 
+const emit = jsonOutput();
+const quick = process.argv.includes('--quick');
+// Every measurement's per-round samples, in the order they were taken (for --json).
+const taken = [];
 const host = new IdentityContext('bench');
 const plugin = { publisher: 'acme', name: 'bench', version: '1.0.0', digest: `sha256:${'b'.repeat(64)}`, attested: true };
 const identity = host.forPlugin(plugin);
@@ -18,7 +23,7 @@ function median(samples) {
 }
 
 /** Nanoseconds per call of fn, median of rounds. */
-function measure(fn, perRound = 200_000, rounds = 15) {
+function measure(fn, perRound = quick ? 50_000 : 200_000, rounds = quick ? 7 : 15) {
   for (let i = 0; i < perRound; i += 1) fn(i);
   const samples = [];
   for (let round = 0; round < rounds; round += 1) {
@@ -26,11 +31,12 @@ function measure(fn, perRound = 200_000, rounds = 15) {
     for (let i = 0; i < perRound; i += 1) fn(i);
     samples.push(Number(process.hrtime.bigint() - start) / perRound);
   }
+  taken.push(samples);
   return median(samples);
 }
 
 /** Nanoseconds per call of a and of b, rounds interleaved (so JIT state and machine noise hit both alike). */
-function measurePair(a, b, perRound = 200_000, rounds = 21) {
+function measurePair(a, b, perRound = quick ? 50_000 : 200_000, rounds = quick ? 7 : 21) {
   for (let i = 0; i < perRound; i += 1) {
     a(i);
     b(i);
@@ -51,6 +57,7 @@ function measurePair(a, b, perRound = 200_000, rounds = 21) {
       samplesA.push(time(a));
     }
   }
+  taken.push(samplesA, samplesB);
   return [median(samplesA), median(samplesB)];
 }
 
@@ -101,3 +108,17 @@ console.log(`  + host-call counts (metrics)                   ${gateCounts.toFix
 console.log(`  + Cedar policies configured (cache hit)        ${gateCedar.toFixed(1)} ns`);
 console.log(`decision with Cedar, cache miss                  ${(cedarMiss / 1000).toFixed(1)} us  (${(cedarMiss / gateCedar).toFixed(0)}x a cache hit)`);
 if (sink < 0) console.log(sink);
+// Medians over rounds of the mean per call (no per-call samples: a call takes nanoseconds).
+emit?.({
+  cases: withRatios(
+    [
+      benchCase('bare function call', 'ns', taken[0]),
+      benchCase('gate.check, warm cache, audit=decisions', 'ns', taken[1]),
+      benchCase('+ anomaly detection', 'ns', taken[2]),
+      benchCase('+ host-call counts (metrics)', 'ns', taken[4]),
+      benchCase('+ Cedar policies configured (cache hit)', 'ns', taken[5]),
+      benchCase('decision with Cedar, cache miss', 'ns', taken[6]),
+    ],
+    'bare function call',
+  ),
+});

@@ -7,6 +7,7 @@
 // Each figure is the median over rounds of the mean time per call within a round.
 // Usage: npm run build && node bench/c-plugin.mjs [--quick] [--json]
 // (npm run build compiles examples/c-plugin/plugin.wasm when clang for wasm32-wasi is there.)
+import { benchCase, withRatios } from './stats.mjs';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ALLOW_ALL_GATE } from '@forgeone/common';
@@ -17,11 +18,12 @@ import { signAsTestPublisher, testRegistry } from '../packages/plugin-manager/di
 
 const quick = process.argv.includes('--quick');
 const asJson = process.argv.includes('--json');
+const jsonCases = []; // every size's rounds (for --json), the bare call as the anchor
 const ROUNDS = quick ? 7 : 21;
 const wasmPath = fileURLToPath(new URL('../examples/c-plugin/plugin.wasm', import.meta.url));
 if (!existsSync(wasmPath)) {
   console.error('bench/c-plugin: examples/c-plugin/plugin.wasm is missing; run npm run build with clang, lld and wasi-libc installed');
-  process.exit(1);
+  process.exit(3); // bench/run.mjs records exit code 3 as skipped, with this reason
 }
 const wasm = readFileSync(wasmPath);
 const toml = readFileSync(fileURLToPath(new URL('../examples/c-plugin/plugin.toml', import.meta.url)), 'utf8');
@@ -61,11 +63,12 @@ for (const size of SIZES) {
   const rounds = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
   for (const name of Object.keys(cases)) await time(cases[name], inputs[size], iterations); // warm-up
   for (let round = 0; round < ROUNDS; round++) for (const name of Object.keys(cases)) rounds[name].push(await time(cases[name], inputs[size], iterations));
+  jsonCases.push(...withRatios(Object.entries(rounds).map(([name, values]) => benchCase(`${name}, ${size} B`, 'us', values, { group: `${size}`, size })), `abi, ${size} B`, `${size}`));
   results[size] = Object.fromEntries(Object.entries(rounds).map(([name, values]) => [name, median(values)]));
 }
 await registry.close();
 
-const output = { moduleBytes: wasm.length, outputBytes: Object.fromEntries(SIZES.map((size) => [size, render(inputs[size]).length])), medianMicroseconds: results };
+const output = { moduleBytes: wasm.length, outputBytes: Object.fromEntries(SIZES.map((size) => [size, render(inputs[size]).length])), medianMicroseconds: results, cases: jsonCases };
 if (asJson) console.log(JSON.stringify(output));
 else {
   console.log(`examples/c-plugin/plugin.wasm: ${wasm.length} bytes`);

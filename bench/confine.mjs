@@ -2,7 +2,8 @@
 // Start-up cost of a confined sandbox: time from launchConfined to the first line a trivial
 // Node script prints, against a plain `node -e` spawn (the floor: Node's own start) and
 // `bwrap --unshare-all --ro-bind / / /bin/true` (bubblewrap's own cost). Interleaved
-// rounds, medians. Run: npm run build && node bench/confine.mjs [ROUNDS]   (default 20)
+// rounds, medians. Run: npm run build && node bench/confine.mjs [ROUNDS] [--quick] [--json]
+// (default 20 rounds; --quick 6)
 //
 // Cases:
 //  - node: spawn(process.execPath, ['-e', "console.log('up')"]) with an empty environment until its first line;
@@ -15,15 +16,17 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchCase, jsonOutput, withRatios } from './stats.mjs';
 import { CgroupHost, launchConfined, nodeRuntimePaths, probeIsolation } from '../packages/plugin-manager/dist/sandbox/linux/index.js';
 
-const rounds = Number(process.argv[2] ?? 20);
+const emit = jsonOutput();
+const rounds = Number(process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? (process.argv.includes('--quick') ? 6 : 20));
 const dir = await mkdtemp(join(tmpdir(), 'forge-bench-confine-'));
 await writeFile(join(dir, 'up.js'), "console.log('up')");
 const probe = await probeIsolation();
 if (!probe.ready) {
   console.error(`this host cannot confine: ${probe.capabilities.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`).join('; ')}`);
-  process.exit(1);
+  process.exit(3); // bench/run.mjs records exit code 3 as skipped, with this reason
 }
 const host = await CgroupHost.open();
 const spec = { node: process.execPath, script: '/forge/up.js', runtimePaths: await nodeRuntimePaths(), volumes: [{ host: dir, guest: '/forge', readOnly: true }] };
@@ -84,3 +87,4 @@ for (const [name, values] of Object.entries(times)) {
   const value = median(values);
   console.log(`${name.padEnd(22)} ${value.toFixed(1).padStart(7)} ms   ${(value / floor).toFixed(2)}x node`);
 }
+emit?.({ rounds, bubblewrap: probe.capabilities.find((c) => c.name === 'bubblewrap')?.detail, cases: withRatios(Object.entries(times).map(([name, values]) => benchCase(name, 'ms', values, { perCall: true })), 'node') });

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // A plugin call through the daemon's API (unix socket, loopback TCP) against the same call
 // in-process (registry.call), side by side.
-// Run: npm run build && node bench/daemon-call.mjs [--inline] [rounds] [calls-per-round]
+// Run: npm run build && node bench/daemon-call.mjs [--inline] [rounds] [calls-per-round] [--quick] [--json]
+// (--quick: 5 rounds x 50 calls)
 // (--inline: both the daemon and the in-process registry run plugins on their main thread
 // instead of the default worker pool, which takes the thread hop out of every case.)
 //
@@ -20,6 +21,7 @@
 // The daemon runs in its own process, as operators run it: a call over the API crosses
 // two processes and both event loops; on 2 vCPUs they compete with each other.
 import { request } from 'node:http';
+import { benchCase, jsonOutput, withRatios } from './stats.mjs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfigFile } from '../packages/common/dist/index.js';
@@ -34,7 +36,9 @@ import { signingWorkspace } from '../packages/forge/dist/test-support/workspace.
 
 const args = process.argv.slice(2);
 const inline = args.includes('--inline');
-const [rounds = 21, perRound = 200] = args.filter((arg) => !arg.startsWith('--')).map(Number);
+const emit = jsonOutput();
+const quick = args.includes('--quick');
+const [rounds = quick ? 5 : 21, perRound = quick ? 50 : 200] = args.filter((arg) => !arg.startsWith('--')).map(Number);
 const input = Buffer.from('ForgeOne');
 const expected = 'Hello, ForgeOne!';
 
@@ -102,3 +106,4 @@ for (const [name, values] of Object.entries(times)) {
   const median = quantile(values, 0.5);
   console.log(`  ${name.padEnd(52)} ${median.toFixed(1).padStart(7)} us ${quantile(values, 0.9).toFixed(1).padStart(7)} us  ${(median / base).toFixed(1).padStart(6)}x`);
 }
+emit?.({ backend: inline ? 'inline' : 'pool', rounds, perRound, cases: withRatios(Object.entries(times).map(([name, values]) => benchCase(name, 'us', values, { perCall: true })), 'in-process registry.call') });

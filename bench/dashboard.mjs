@@ -26,13 +26,16 @@
 //    (script time, and until painted);
 //  - a poll where nothing changed (every row compared, none written);
 //  - applying one GET /v1/stats sample to every row (calls/s and p99 cells).
+import { benchCase, jsonOutput } from './stats.mjs';
 import { fakeDashboardApi } from '../packages/forge/dist/test-support/dashboard-api.js';
 import { launchChromium } from '../packages/forge/dist/test-support/browser.js';
 
-const args = process.argv.slice(2).filter((arg) => arg !== '--daemon');
+const emit = jsonOutput();
+const quick = process.argv.includes('--quick');
+const args = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const daemonMode = process.argv.includes('--daemon');
 const count = Number(args[0] ?? 1000);
-const rounds = Number(args[1] ?? 5);
+const rounds = Number(args[1] ?? (quick ? 2 : 5));
 const names = Array.from({ length: count }, (_, i) => `plugin-${String(i).padStart(4, '0')}`);
 const plugins = (state) => names.map((name, i) => ({ name, state: typeof state === 'function' ? state(i) : state, version: `1.${i % 10}.0`, publisher: `Publisher ${i % 17}` }));
 
@@ -122,3 +125,5 @@ if (!daemonMode) {
   console.log(`  poll with nothing changed                  ${ms(median(results.unchanged))}`);
 }
 console.log(`  one stats sample applied to every row      ${ms(median(results.stats))} (${results.stats.length} samples)`);
+const labels = { fcp: 'first contentful paint', firstTable: 'table first painted, from navigation', firstBuild: 'building the rows (script)', fullUpdate: 'full table update (script)', fullUpdatePainted: 'full table update, until painted', unchanged: 'poll with nothing changed', stats: 'one stats sample applied to every row' };
+emit?.({ plugins: count, rounds, daemon: daemonMode, cases: Object.entries(results).filter(([, values]) => values.length > 0).map(([id, values]) => benchCase(id, 'ms', values, { label: labels[id] })) });

@@ -3,7 +3,7 @@
 // idle confined Node process takes: the two figures issue 13 sets targets for (pause plus
 // resume <= 1 ms; <= 10 MiB PSS per idle confined plugin), measured before the process
 // backend exists, on the launcher it will use.
-// Run: npm run build && node bench/freeze.mjs [ROUNDS]   (default 50)
+// Run: npm run build && node bench/freeze.mjs [ROUNDS] [--quick] [--json]   (default 50; --quick 20)
 //
 // Setup (not timed): a confined Node script (launchConfined: namespaces, seccomp, cgroup)
 // that keeps one core busy, so the freezer has a running task to stop.
@@ -22,13 +22,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchCase, jsonOutput, singleCase, withRatios } from './stats.mjs';
 import { CgroupHost, launchConfined, nodeRuntimePaths, probeIsolation } from '../packages/plugin-manager/dist/sandbox/linux/index.js';
 
-const rounds = Number(process.argv[2] ?? 50);
+const emit = jsonOutput();
+const rounds = Number(process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? (process.argv.includes('--quick') ? 20 : 50));
 const probe = await probeIsolation();
 if (!probe.ready) {
   console.error(`this host cannot confine: ${probe.capabilities.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`).join('; ')}`);
-  process.exit(1);
+  process.exit(3); // bench/run.mjs records exit code 3 as skipped, with this reason
 }
 const dir = await mkdtemp(join(tmpdir(), 'forge-bench-freeze-'));
 await writeFile(join(dir, 'busy.js'), "console.log('up'); for (;;) {}");
@@ -99,3 +101,12 @@ console.log('idle confined Node process, PSS by process of its cgroup:');
 for (const member of members) console.log(`  ${member.command.padEnd(8)} pid ${String(member.pid).padEnd(8)} ${member.pss.toFixed(1)} MiB`);
 console.log(`  total ${members.reduce((sum, m) => sum + m.pss, 0).toFixed(1)} MiB (target <= 10 MiB per idle confined plugin); a plain idle node: ${plainPss.toFixed(1)} MiB`);
 console.log(`ten idle confined Node processes side by side (they share Node's pages, which PSS divides): ${median(tenTotals).toFixed(1)} MiB PSS per sandbox (median), ${tenTotals.reduce((a, b) => a + b, 0).toFixed(1)} MiB in all`);
+const oneTotal = members.reduce((sum, m) => sum + m.pss, 0);
+emit?.({
+  rounds,
+  cgroupVersion: busyGroup.version,
+  cases: [
+    ...withRatios([benchCase('Cgroup.freeze() + thaw()', 'ms', times.cgroup, { perCall: true, group: 'pause' }), benchCase('raw freezer writes, no wait', 'ms', times.raw, { perCall: true, group: 'pause' })], 'raw freezer writes, no wait'),
+    ...withRatios([singleCase('idle confined node, alone (PSS)', 'MiB', oneTotal, { group: 'memory' }), benchCase('idle confined node, ten side by side (PSS per sandbox)', 'MiB', tenTotals, { group: 'memory' }), singleCase('plain idle node (PSS)', 'MiB', plainPss, { group: 'memory' })], 'plain idle node (PSS)', 'memory'),
+  ],
+});

@@ -14,7 +14,7 @@
 // The constants in packages/plugin-manager/src/runtime/wasm/opcodes.ts (BULK_MEMORY_SHIFT,
 // BULK_TABLE_UNITS) are set from (3), rounded to the safe side; docs/runtime.md records a run.
 //
-// Usage: npm run build && node bench/fuel-calibrate.mjs [--json]
+// Usage: npm run build && node bench/fuel-calibrate.mjs [--quick] [--json]
 import { rmSync } from 'node:fs';
 import { WASI } from 'node:wasi';
 // Internals, by built path: not part of the public API (bench/README.md).
@@ -22,8 +22,10 @@ import { FuelMeter, instrumentModule } from '../packages/plugin-manager/dist/run
 import { KERNEL_ARGS, compileProgram, programDir } from '../packages/plugin-manager/dist/runtime/wasm/test-support/c-programs.js';
 import { wat } from '../packages/plugin-manager/dist/runtime/wasm/test-support/wat.js';
 
+import { singleCase } from './stats.mjs';
+
 const asJson = process.argv.includes('--json');
-const ROUNDS = 15;
+const ROUNDS = process.argv.includes('--quick') ? 5 : 15;
 const AMPLE = 10n ** 15n;
 const MiB = 1 << 20;
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -116,6 +118,8 @@ const report = {
   bytesPerUnit: { strict: fastestUnit / slowestByte, median: medianUnit / slowestByte },
   unitsPerElement: { strict: slowestElement / fastestUnit, median: slowestElement / medianUnit },
   notes,
+  // No anchor: a calibration. Each figure is a median over ROUNDS.
+  cases: [...ordinary.map((row) => singleCase(`ordinary: ${row.kernel}`, 'ns/unit', row.nsPerUnit)), ...bulk.map((row) => singleCase(`bulk: ${row.op} ${row.size}`, `ns/${row.unit}`, row.nsPer))],
 };
 if (asJson) {
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -16,6 +16,7 @@
 //
 // Usage: npm run build && node bench/fuel.mjs [--quick] [--json]
 import { rmSync } from 'node:fs';
+import { benchCase, withRatios } from './stats.mjs';
 import { WASI } from 'node:wasi';
 // Internals, by built path: not part of the public API (bench/README.md).
 import { FuelMeter, analyzeModule, instrumentModule } from '../packages/plugin-manager/dist/runtime/index.js';
@@ -29,6 +30,8 @@ const ROUNDS = quick ? 7 : 21;
 const WARMUP = quick ? 3 : 8;
 const TARGET = 1.15;
 const AMPLE = 10n ** 15n;
+// Per kernel, the original (the anchor) and the instrumented module's rounds (for --json).
+const cases = [];
 const INSTRUMENT = { fuel: true, maxMemoryBytes: 256 * 1024 * 1024, maxTableElements: 100_000 };
 
 const XORSHIFT = `(module (func (export "xorshift") (param $n i32) (result i64) (local $x i64) (local $s i64)
@@ -109,6 +112,7 @@ async function measureKernels(bytes, kernels, wasi) {
       b.push(i.elapsed);
       fuel = i.used;
     }
+    cases.push(...withRatios([benchCase(`${kernel}: original`, 'ms', a, { group: kernel }), benchCase(`${kernel}: fuel`, 'ms', b, { group: kernel })], `${kernel}: original`));
     const originalMs = median(a);
     const instrumentedMs = median(b);
     rows.push({ kernel, arg, originalMs, instrumentedMs, ratio: instrumentedMs / originalMs, fuel: fuel.toString() });
@@ -157,7 +161,7 @@ largest ??= { name: 'generated module (seed 1, 40 helpers)', bytes: await wat(ge
 const loops = rows.filter((row) => row.kernel !== 'fib');
 const geomean = Math.exp(loops.reduce((sum, row) => sum + Math.log(row.ratio), 0) / loops.length);
 const speed = { program: largest.name, ...throughput(largest.bytes) };
-const report = { node: process.version, rounds: ROUNDS, kernels: rows, memcpyKernels: copies, loopGeomeanRatio: geomean, target: TARGET, throughput: speed, notes };
+const report = { node: process.version, rounds: ROUNDS, kernels: rows, memcpyKernels: copies, loopGeomeanRatio: geomean, target: TARGET, throughput: speed, notes, cases };
 
 if (asJson) {
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // A Prometheus scrape of a registry with 1,000 loaded plugins, against prom-client
 // rendering the same series by itself (the floor), side by side.
-// Run: npm run build && node bench/metrics.mjs [PLUGINS] [ROUNDS]
+// Run: npm run build && node bench/metrics.mjs [PLUGINS] [ROUNDS] [--quick] [--json]   (--quick: 200 plugins, 10 rounds)
 //
 // Setup (not timed): PLUGINS packages of the sample plugin under distinct names, loaded
 // into one PluginRegistry (worker pool, signatures off: the scrape is measured, not the
@@ -21,14 +21,17 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchCase, jsonOutput, withRatios } from './stats.mjs';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { parseConfig } from '../packages/common/dist/index.js';
 import { CALL_SECONDS_BUCKETS, PluginRegistry, createMetrics } from '../packages/plugin-manager/dist/index.js';
 import { packDirectory } from '../packages/plugin-manager/dist/signing.js';
 import { serveMetrics } from '../packages/forge/dist/daemon/metrics-listener.js';
 
-const count = Number(process.argv[2] ?? 1000);
-const rounds = Number(process.argv[3] ?? 40);
+const emit = jsonOutput();
+const positional = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+const count = Number(positional[0] ?? (process.argv.includes('--quick') ? 200 : 1000));
+const rounds = Number(positional[1] ?? (process.argv.includes('--quick') ? 10 : 40));
 const sample = fileURLToPath(new URL('../examples/sample-plugin', import.meta.url));
 const dir = await mkdtemp(join(tmpdir(), 'forge-bench-metrics-'));
 const wasm = await readFile(join(sample, 'plugin.wasm'));
@@ -114,3 +117,10 @@ console.log(row('metricsText() (what the metrics listener computes)', times.text
 console.log(row('GET /metrics from the metrics listener (loopback HTTP)', times.http));
 console.log(row('floor: prom-client rendering the same families alone', times.floor));
 console.log(`  metricsText / floor: ${(median(times.text) / median(times.floor)).toFixed(2)}x`);
+emit?.({
+  plugins: count,
+  rounds,
+  series: sizes.series,
+  textBytes: sizes.text,
+  cases: withRatios([benchCase('metricsText()', 'ms', times.text, { perCall: true }), benchCase('GET /metrics over loopback HTTP', 'ms', times.http, { perCall: true }), benchCase('floor: prom-client alone', 'ms', times.floor, { perCall: true })], 'floor: prom-client alone'),
+});

@@ -4,9 +4,9 @@
 // to `skopeo copy docker://... oci:DIR` of the same artifact (a copy only: skopeo neither
 // verifies our signatures nor installs). Each round installs into a fresh store (made before
 // the clock starts) with a fresh client (no cached connection or token).
-// Run: npm run build && node bench/oci.mjs [ROUNDS]   (default 30)
+// Run: npm run build && node bench/oci.mjs [ROUNDS] [--quick] [--json]   (default 30; --quick 8)
 import { spawnSync } from 'node:child_process';
-import { show } from './stats.mjs';
+import { benchCase, jsonOutput, show, withRatios } from './stats.mjs';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
@@ -19,7 +19,8 @@ import { parseReference } from '../packages/plugin-manager/dist/registry/oci/ref
 import { startRegistry } from '../packages/plugin-manager/dist/registry/oci/test-support/registry.js';
 import { makeSigned, openStore } from '../packages/plugin-manager/dist/registry/store/test-support/fixtures.js';
 
-const rounds = Number(process.argv[2] ?? 30);
+const emit = jsonOutput();
+const rounds = Number(process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? (process.argv.includes('--quick') ? 8 : 30));
 
 console.log(`oci benchmark: ${rounds} rounds, node ${process.version}, ${readFileSync('/proc/loadavg', 'utf8').trim()} (load)`);
 const registry = await startRegistry();
@@ -59,6 +60,9 @@ try {
   } else {
     console.log('  skopeo not installed: no anchor');
   }
+  const cases = [benchCase('forge: installFromRegistry, fresh store', 'ms', forge, { perCall: true })];
+  if (skopeo.length > 0) cases.push(benchCase(`skopeo copy docker:// -> oci: (${probe.stdout.trim()})`, 'ms', skopeo, { perCall: true }));
+  emit?.({ rounds, packageBytes: bytes.length, anchor: skopeo.length > 0 ? probe.stdout.trim() : 'skopeo not installed', cases: skopeo.length > 0 ? withRatios(cases, cases[1].id) : cases });
 } finally {
   await registry.stop();
 }

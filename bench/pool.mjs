@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The pool backend (plugins on worker threads), side by side with its anchors:
 //
-//   calls      one call of a plugin's `echo` export, 16 B in and out (and 64 KiB, 4 MiB),
+//   calls      one call of a plugin's `echo` export, 16 B in and out (and 256 B to 4 MiB),
 //              awaited one after another:
 //                pool            PoolBackend with its defaults (host spins up to 50 us for
 //                                the answer, workers spin 50 us for the next request)
@@ -39,6 +39,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import createPlugin from '@extism/extism';
+import { benchCase, withRatios } from './stats.mjs';
 import wabtInit from 'wabt';
 // Internals, by built path: not part of the public API (bench/README.md).
 import { InlineBackend, PoolBackend } from '../packages/plugin-manager/dist/sandbox/index.js';
@@ -57,7 +58,10 @@ const only = option('--only', undefined);
 const PLUGINS = Number(option('--plugins', quick ? 2000 : 10_000));
 const EXTISM_WORKERS = Number(option('--extism-workers', quick ? 8 : 32));
 const ROUNDS = quick ? 7 : 21;
-const report = { node: process.version, cores: availableParallelism(), rounds: ROUNDS };
+const report = { node: process.version, cores: availableParallelism(), rounds: ROUNDS, cases: [] };
+const CALL_SIZES = [16, 256, 4096, 65_536, 1 << 20, 4 << 20];
+// Calls per round by size, [fast case, Extism in a worker].
+const PER_ROUND = { 16: [3000, 300], 256: [3000, 300], 4096: [2000, 100], 65536: [500, 10], [1 << 20]: [50, 2], [4 << 20]: [10, 1] };
 
 const median = (values) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
@@ -92,20 +96,20 @@ async function calls() {
   const cases = [
     { id: 'pool', label: 'pool (defaults)', call: (input) => handles.pool.call('echo', input) },
     { id: 'pool_parked', label: 'pool, parked waits', call: (input) => handles.parked.call('echo', input) },
-    { id: 'pool_8mib_slot', label: 'pool, 8 MiB slot', call: (input) => handles.bigSlot.call('echo', input), sizes: [4 << 20] },
+    { id: 'pool_8mib_slot', label: 'pool, 8 MiB slot', call: (input) => handles.bigSlot.call('echo', input), sizes: [1 << 20, 4 << 20] },
     { id: 'inline', label: 'inline', call: (input) => handles.inline.call('echo', input) },
     { id: 'extism_worker', label: 'extism runInWorker', call: async (input) => (await worker.call('echo', input)).bytes(), slow: true },
   ];
   const results = [];
-  for (const size of [16, 65_536, 4 << 20]) {
+  for (const size of CALL_SIZES) {
     const input = new Uint8Array(size);
     for (let i = 0; i < size; i += 1) input[i] = (i * 7 + 3) & 0xff;
-    const active = cases.filter((c) => c.sizes === undefined || c.sizes.includes(size)).filter((c) => !(c.slow && size > 65_536));
+    const active = cases.filter((c) => c.sizes === undefined || c.sizes.includes(size)).filter((c) => !(c.slow && size > 1 << 20));
     for (const c of active) {
       const output = await c.call(input);
       if (output.length !== size || output.some((byte, i) => byte !== input[i])) throw new Error(`${c.id} does not echo ${size} bytes`);
     }
-    const perRound = (c) => Math.max(1, Math.round((size === 16 ? (c.slow ? 300 : 3000) : size === 65_536 ? (c.slow ? 10 : 500) : 10) / (quick ? 3 : 1)));
+    const perRound = (c) => Math.max(1, Math.round(PER_ROUND[size][c.slow ? 1 : 0] / (quick ? 3 : 1)));
     const samples = new Map(active.map((c) => [c.id, []]));
     for (const c of active) for (let i = 0; i < perRound(c); i += 1) await c.call(input); // warm up
     for (let round = 0; round < ROUNDS; round += 1) {
@@ -120,15 +124,17 @@ async function calls() {
     for (const c of active) {
       const us = samples.get(c.id);
       results.push({ size, id: c.id, label: c.label, median_us: median(us), min_us: Math.min(...us), max_us: Math.max(...us) });
+      report.cases.push(benchCase(c.id, 'us', us, { label: `${c.label}, ${size} B`, group: `${size}`, size }));
     }
   }
   await Promise.all([pool.close(), parked.close(), bigSlot.close(), inline.close(), worker.close()]);
   report.calls = results;
+  for (const size of CALL_SIZES) withRatios(report.cases, 'inline', `${size}`);
   log(`\ncalls: microseconds per call, median of ${ROUNDS} interleaved rounds (node ${process.version}, ${availableParallelism()} cores)`);
-  for (const size of [16, 65_536, 4 << 20]) {
+  for (const size of CALL_SIZES) {
     const rows = results.filter((r) => r.size === size);
     const pool16 = rows.find((r) => r.id === 'pool')?.median_us;
-    log(`  ${size === 16 ? '16 B' : size === 65_536 ? '64 KiB' : '4 MiB'} in and out`);
+    log(`  ${size < 1024 ? `${size} B` : size < 1 << 20 ? `${size / 1024} KiB` : `${size / 2 ** 20} MiB`} in and out`);
     for (const r of rows) log(`    ${r.label.padEnd(24)}${r.median_us.toFixed(2).padStart(10)}   (min ${r.min_us.toFixed(2)}, max ${r.max_us.toFixed(2)})${pool16 && r.id !== 'pool' ? `   ${(r.median_us / pool16).toFixed(1)}x pool` : ''}`);
   }
 }
@@ -186,6 +192,7 @@ async function idle() {
     rss_before_mib: before,
     rss_after_mib: after,
     rss_total_mib: after,
+    rss_delta_mib: after - before,
     per_plugin_kib: perPluginKiB,
     load_ms_p50: percentile(sortedLoads, 50),
     load_ms_p99: percentile(sortedLoads, 99),
@@ -194,6 +201,9 @@ async function idle() {
     extism_per_plugin_mib: extismPerMiB,
     extism_extrapolated_gib: (extismPerMiB * PLUGINS) / 1024,
   };
+  report.cases.push({ id: 'idle: per plugin', unit: 'KiB', median: perPluginKiB, min: perPluginKiB, max: perPluginKiB, n: 1, group: 'idle' });
+  report.cases.push({ id: 'idle: extism, one worker per plugin', unit: 'KiB', median: extismPerMiB * 1024, min: extismPerMiB * 1024, max: extismPerMiB * 1024, n: 1, group: 'idle' });
+  withRatios(report.cases, 'idle: per plugin', 'idle');
   log(`\nidle: ${PLUGINS} plugins in one pool (${workers.length} workers holding ${workers.map((w) => w.plugins).join(' + ')})`);
   log(`  RSS ${before.toFixed(0)} MiB before, ${after.toFixed(0)} MiB after: ${perPluginKiB.toFixed(1)} KiB per plugin (process total ${(after / 1024).toFixed(2)} GiB)`);
   log(`  load: p50 ${report.idle.load_ms_p50.toFixed(2)} ms, p99 ${report.idle.load_ms_p99.toFixed(2)} ms; all ${PLUGINS} loaded and called in ${(elapsed / 1000).toFixed(1)} s`);
@@ -204,7 +214,7 @@ async function idle() {
 
 async function neighbour() {
   const SEGMENTS = quick ? 6 : 20;
-  const CALLS_PER_SEGMENT = 1000;
+  const CALLS_PER_SEGMENT = quick ? 300 : 1000;
   const SPIN_FUEL = 20_000_000n;
   const size = availableParallelism();
   const input = new Uint8Array(16);
@@ -299,6 +309,8 @@ async function neighbour() {
     await c.pool.close();
   }
   const base = rows[0];
+  for (const c of cases) report.cases.push(benchCase(`neighbour: ${c.name}`, 'us', c.latencies, { perCall: true, group: 'neighbour' }));
+  withRatios(report.cases, 'neighbour: alone', 'neighbour');
   report.neighbour = { segments: SEGMENTS, calls: SEGMENTS * CALLS_PER_SEGMENT, spin_fuel: SPIN_FUEL.toString(), rows: rows.map((row) => ({ ...row, p99_vs_alone: row.p99_us / base.p99_us })) };
   log(`\nneighbour: a well-behaved plugin's call latency (16 B echo, ${SEGMENTS} interleaved segments of ${CALLS_PER_SEGMENT} calls per case, ${size} regular workers; spinner fuel ${SPIN_FUEL})`);
   for (const row of report.neighbour.rows) {

@@ -11,9 +11,9 @@
 //     ten idle plugins loaded, one sandbox each (group_by plugin) and one shared sandbox
 //     (group_by publisher), per plugin.
 //     Next to them, ten bare `node -e` processes with the same V8 options: the floor of one Node per plugin.
-// Run: npm run build && node bench/process.mjs [ROUNDS]   (default 30)
+// Run: npm run build && node bench/process.mjs [ROUNDS] [--quick] [--json]   (default 30; --quick 6)
 import { spawn, spawnSync } from 'node:child_process';
-import { show } from './stats.mjs';
+import { benchCase, jsonOutput, show, stats, withRatios } from './stats.mjs';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PoolBackend } from '../packages/plugin-manager/dist/sandbox/pool.js';
@@ -22,7 +22,10 @@ import { SANDBOX_NODE_OPTIONS } from '../packages/plugin-manager/dist/sandbox/pr
 import { CORE_GUEST } from '../packages/plugin-manager/dist/sandbox/test-support/guests.js';
 import { RecordingHost, pluginSpec } from '../packages/plugin-manager/dist/sandbox/test-support/specs.js';
 
-const rounds = Number(process.argv[2] ?? 30);
+const emit = jsonOutput();
+const rounds = Number(process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? (process.argv.includes('--quick') ? 6 : 30));
+const cases = []; // for --json
+let podmanSkipped;
 const spec = (id) => pluginSpec(CORE_GUEST, { id, entryPoints: { init: 'init', start: 'start' } });
 const input = new Uint8Array(16);
 
@@ -53,11 +56,13 @@ for (let i = 0; i < rounds; i += 1) {
   await b.unload();
   await sleep(700); // the next warm sandbox starts behind the one taken
 }
+cases.push(...withRatios([benchCase('start: into a warm sandbox', 'ms', warm, { perCall: true, group: 'start' }), benchCase('start: into a cold sandbox', 'ms', cold, { perCall: true, group: 'start' }), benchCase('start: bwrap --unshare-all /bin/true', 'ms', bwrap, { perCall: true, group: 'start' })], 'start: bwrap --unshare-all /bin/true'));
 const warmMs = show('into a warm sandbox (target <= 15 ms)', warm);
 show('into a cold sandbox', cold);
 const bwrapMs = show('bwrap --unshare-all /bin/true', bwrap);
 const podman = spawnSync('podman', ['images', '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8' });
 const image = podman.status === 0 ? podman.stdout.split('\n').find((line) => line.trim() !== '') : undefined;
+if (image === undefined) podmanSkipped = podman.error ? `podman is not installed (${podman.error.code})` : 'podman has no local image';
 if (image === undefined) console.log('  podman run --rm: not measured (podman or a local image is missing on this host)');
 else {
   const times = [];
@@ -67,6 +72,7 @@ else {
     times.push(performance.now() - t);
   }
   show(`podman run --rm ${image} true`, times);
+  cases.push(benchCase(`start: podman run --rm ${image} true`, 'ms', times, { perCall: true, group: 'start', anchor: 'start: bwrap --unshare-all /bin/true', ratio: stats(times).median / stats(bwrap).median }));
 }
 console.log(`  warm start / bwrap true: ${(warmMs / bwrapMs).toFixed(2)}x`);
 await warmBackend.close();
@@ -97,6 +103,7 @@ for (let r = 0; r < rounds; r += 1) {
 }
 const medians = {};
 for (const [name, side] of Object.entries(sides)) {
+  for (const [kind, values] of [['call (async)', side.asyncUs], ['callSync', side.syncUs]]) cases.push(benchCase(`${name}: ${kind}`, 'us', values, { group: kind }));
   medians[name] = { async: show(`${name}: call (async)`, side.asyncUs, 'us'), sync: show(`${name}: callSync`, side.syncUs, 'us') };
   await side.backend.close();
 }
@@ -116,6 +123,7 @@ console.log('pause + resume (freezer):');
     times.push(performance.now() - t);
   }
   show('lifecycle pause + resume (target <= 1 ms)', times);
+  cases.push(benchCase('pause + resume', 'ms', times, { perCall: true, group: 'pause' }));
   await backend.close();
 }
 
@@ -134,6 +142,7 @@ const pss = (pid) => {
   await sleep(1500);
   const total = bare.reduce((sum, child) => sum + pss(child.pid), 0);
   for (const child of bare) child.kill('SIGKILL');
+  cases.push({ id: 'memory: bare node -e', unit: 'MiB', median: total / 10, min: total / 10, max: total / 10, n: 1, group: 'memory' });
   console.log(`  bare node -e, ten processes:        ${total.toFixed(1)} MiB, ${(total / 10).toFixed(1)} MiB per process (the floor of one Node per plugin)`);
 }
 for (const groupBy of ['plugin', 'publisher']) {
@@ -142,6 +151,10 @@ for (const groupBy of ['plugin', 'publisher']) {
   await sleep(1000);
   let total = 0;
   for (const sandbox of backend.sandboxes()) for (const pid of (await sandbox.cgroup?.pids()) ?? []) total += pss(pid);
+  cases.push({ id: `memory: group_by ${groupBy}`, unit: 'MiB', median: total / 10, min: total / 10, max: total / 10, n: 1, group: 'memory' });
   console.log(`  group_by ${groupBy.padEnd(9)} ${backend.sandboxes().length} sandbox(es): ${total.toFixed(1)} MiB, ${(total / 10).toFixed(1)} MiB per plugin (target <= 10 MiB with group_by plugin)`);
   await backend.close();
 }
+for (const kind of ['call (async)', 'callSync']) withRatios(cases, `pool: ${kind}`, kind);
+withRatios(cases, 'memory: bare node -e', 'memory');
+emit?.({ rounds, ...(podmanSkipped ? { skipped: { podman: podmanSkipped } } : {}), cases });

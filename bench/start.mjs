@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // An installed, signed plugin from stopped to Running in the pool (target <= 5 ms).
-// Run: npm run build && node bench/start.mjs
+// Run: npm run build && node bench/start.mjs [ROUNDS] [--quick] [--json]   (default 200; --quick 50)
 //
 // Setup (not timed): a CA and publisher, the sample plugin packed, signed and installed
 // in a store; a registry on a one-worker pool. Timed, medians of repeated rounds:
@@ -14,11 +14,13 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchCase, jsonOutput, singleCase } from './stats.mjs';
 import { parseConfig } from '../packages/common/dist/index.js';
 import { PluginRegistry, PluginStore, storeOptionsFromConfig } from '../packages/plugin-manager/dist/index.js';
 import { TrustStore, createRootCa, encodePem, generateKeyPair, issueCertificate, packDirectory, signPackage } from '../packages/plugin-manager/dist/signing.js';
 
-const rounds = Number(process.argv[2] ?? 200);
+const emit = jsonOutput();
+const rounds = Number(process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? (process.argv.includes('--quick') ? 50 : 200));
 const dir = await mkdtemp(join(tmpdir(), 'forge-bench-start-'));
 const root = createRootCa({ name: 'Bench Root' });
 const publisher = generateKeyPair('ed25519');
@@ -65,3 +67,11 @@ console.log(`  first load + start in the process (cold compile)     ${cold.toFix
 console.log(`  load + start (verify, prepare, instantiate, init)    median ${median(loadStart).toFixed(3)} ms, p90 ${p90(loadStart).toFixed(3)} ms  (target <= 5 ms)`);
 console.log(`  stopped -> Running (start entry point)               median ${median(stopStart).toFixed(3)} ms, p90 ${p90(stopStart).toFixed(3)} ms`);
 console.log('  reference, not run here: podman run --rm busybox /bin/true ~240 ms; crun run ~25 ms');
+emit?.({
+  rounds,
+  cases: [
+    benchCase('load + start', 'ms', loadStart, { perCall: true }),
+    benchCase('stopped -> Running', 'ms', stopStart, { perCall: true }),
+    singleCase('first load + start in the process (cold)', 'ms', cold),
+  ],
+});

@@ -3,15 +3,16 @@
 // sha256 of every file; then bundle, chain, revocation, DSSE signature, subjects, policy)
 // with a warm trust store. Target (issue 4): median <= 5 ms.
 //
-// Usage: npx tsc -b && node bench/verify.mjs [--iterations N] [--json]
+// Usage: npx tsc -b && node bench/verify.mjs [--iterations N] [--quick] [--json]   (--quick: 50 iterations)
 // Not a test: numbers depend on the machine; nothing here asserts a time.
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { benchCase } from './stats.mjs';
 
 const pm = { ...(await import('../packages/plugin-manager/dist/index.js')), ...(await import('../packages/plugin-manager/dist/signing.js')) };
 
 const args = process.argv.slice(2);
-const iterations = Number(args[args.indexOf('--iterations') + 1]) || 200;
+const iterations = Number(args[args.indexOf('--iterations') + 1]) || (args.includes('--quick') ? 50 : 200);
 const asJson = args.includes('--json');
 const TARGET_MS = 5;
 const MiB = 1024 * 1024;
@@ -52,7 +53,7 @@ async function measure(label, fn) {
   for (let i = 0; i < Math.min(20, iterations); i += 1) await fn(); // warm-up: JIT, caches
   const samples = [];
   for (let i = 0; i < iterations; i += 1) samples.push(await time(fn));
-  return { label, ...stats(samples) };
+  return { label, ...stats(samples), case: benchCase(label.replace(/\s+/g, ' '), 'ms', samples, { perCall: true }) };
 }
 
 const rows = [];
@@ -76,7 +77,7 @@ for (const algorithm of ['ed25519', 'ecdsa-p256']) {
 
 const headline = rows[0];
 if (asJson) {
-  process.stdout.write(`${JSON.stringify({ node: process.version, iterations, targetMs: TARGET_MS, rows }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ node: process.version, iterations, targetMs: TARGET_MS, rows: rows.map((row) => Object.fromEntries(Object.entries(row).filter(([key]) => key !== 'case'))), cases: rows.filter((row) => row.case).map((row) => row.case) }, null, 2)}\n`);
 } else {
   const fmt = (ms) => `${ms.toFixed(3).padStart(8)} ms`;
   console.log(`verify a signed 1 MiB package (node ${process.version}, ${iterations} iterations, median / p90 / min)`);

@@ -4,12 +4,14 @@
 // call) and on Node's built-in node:wasi, interleaved in one run.
 // Target (issue 5): ForgeOne >= 0.8x node:wasi.
 //
-//   npx tsc -b && node bench/wasi-read.mjs [--size-mib 64] [--chunk-kib 64] [--rounds 15] [--json]
+//   npx tsc -b && node bench/wasi-read.mjs [--size-mib 64] [--chunk-kib 64] [--rounds 15] [--quick] [--json]
+//   (--quick: 5 rounds)
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WASI } from 'node:wasi';
 import wabtInit from 'wabt';
+import { benchCase, withRatios } from './stats.mjs';
 import { ALLOW_ALL_GATE } from '../packages/common/dist/index.js';
 import { runWasiCommand } from '../packages/plugin-manager/dist/wasi.js';
 
@@ -19,7 +21,7 @@ function option(name, fallback) {
 }
 const SIZE = option('size-mib', 64) * 1024 * 1024;
 const CHUNK = option('chunk-kib', 64) * 1024;
-const ROUNDS = option('rounds', 15);
+const ROUNDS = option('rounds', process.argv.includes('--quick') ? 5 : 15);
 const JSON_OUTPUT = process.argv.includes('--json');
 
 // _start: open "data.bin" in the preopen (fd 3), fd_read CHUNK bytes at a time into
@@ -96,7 +98,8 @@ const baseline = median(samples['node:wasi']);
 const results = Object.entries(samples).map(([name, values]) => ({ name, mibPerSecond: median(values), ratio: median(values) / baseline }));
 const reads = (counted.get(`${W}.fd_read`) ?? 0) / (ROUNDS + 2);
 if (JSON_OUTPUT) {
-  console.log(JSON.stringify({ sizeBytes: SIZE, chunkBytes: CHUNK, rounds: ROUNDS, node: process.version, readsPerRun: reads, results }, null, 2));
+  const cases = withRatios(Object.entries(samples).map(([name, values]) => benchCase(name, 'MiB/s', values)), 'node:wasi');
+  console.log(JSON.stringify({ sizeBytes: SIZE, chunkBytes: CHUNK, rounds: ROUNDS, node: process.version, readsPerRun: reads, results, cases }, null, 2));
 } else {
   console.log(`WASI read throughput: ${SIZE / 1048576} MiB in ${CHUNK / 1024} KiB fd_read calls (${reads} per run), median of ${ROUNDS} rounds, Node ${process.version}`);
   for (const result of results) console.log(`  ${result.name.padEnd(28)} ${result.mibPerSecond.toFixed(0).padStart(6)} MiB/s   ${result.ratio.toFixed(2)}x node:wasi`);
