@@ -11,7 +11,7 @@ import {
   readFuncType,
   readGlobal,
   readImport,
-  readLimits,
+  readMemoryType,
   readTableType,
   readVec,
 } from './sections.js';
@@ -165,7 +165,7 @@ function readSection(
       module.tables = readVec(reader, 'tables', () => readTableType(reader));
       return 0;
     case SectionId.memory:
-      module.memories = readVec(reader, 'memories', () => readLimits(reader));
+      module.memories = readVec(reader, 'memories', () => readMemoryType(reader));
       return 0;
     case SectionId.global: {
       const imported = counts().globals;
@@ -237,7 +237,7 @@ function readCode(reader: ByteReader, module: DecodedModule, limits: ModuleLimit
       features |= valTypeFeature(type);
       locals.push({ count: localsInGroup, type });
     }
-    const context: ScanContext = { localCount: params + localCount, globalCount, typeCount: module.types.length, memory64, memories64, tables64 };
+    const context: ScanContext = { localCount: params + localCount, globalCount, typeCount: module.types.length, memory64, memories64, tables64, hasDataCount: module.dataCount !== undefined };
     const codeStart = reader.pos;
     features |= scanBody(reader, context, regions);
     const body: FunctionBody = { locals, localCount, size, code: reader.bytes.subarray(codeStart, bodyEnd), offset: codeStart };

@@ -28,6 +28,8 @@ export interface ScanContext {
   readonly memories64: readonly boolean[];
   /** Whether each table (imports first) is 64-bit, by index; absent means 32-bit. */
   readonly tables64: readonly boolean[];
+  /** True when the module has a data count section, which memory.init and data.drop require. */
+  readonly hasDataCount: boolean;
 }
 
 /** Event code: write a fuel count kept in a local back to the global (before calls, returns, exits). */
@@ -87,15 +89,22 @@ function readBlockType(reader: ByteReader, typeCount: number): number {
   return Feature.multiValue;
 }
 
-/** Reads a memarg: alignment flags, an optional memory index (multi-memory), an offset. */
+/**
+ * Reads a memarg: alignment flags, an optional memory index (multi-memory), an offset.
+ * Flags are below 2^7 (bits 0-5 the alignment exponent, bit 6 a memory index follows);
+ * anything above is malformed (align.wast), though the u32 holding them is well formed.
+ * A 64-bit memory's offset is a full u64, checked exactly and copied, never rounded.
+ */
 function readMemarg(reader: ByteReader, memory64: boolean): number {
+  const at = reader.pos;
   const flags = reader.u32('a memarg alignment');
+  if (flags >= 0x80) reader.fail('memarg flags below 0x80 (an alignment exponent, and bit 6 for a memory index)', String(flags), at);
   let feature = 0;
   if (flags & 0x40) {
     reader.u32('a memarg memory index');
     feature = Feature.multiMemory;
   }
-  if (memory64) reader.u64('a memarg offset');
+  if (memory64) reader.skipU64('a memarg offset');
   else reader.u32('a memarg offset');
   return feature;
 }
@@ -173,6 +182,10 @@ export function scanBody(reader: ByteReader, context: ScanContext, regions: Regi
       case Op.prefixFD:
       case Op.prefixFE: {
         const sub = reader.u32('a sub-opcode');
+        // The spec makes these malformed without a data count section (binary.wast), so a one-pass engine knows the segment count.
+        if (op === Op.prefixFC && (sub === 8 || sub === 9) && !context.hasDataCount) {
+          reader.fail(`a data count section before the code (${sub === 8 ? 'memory.init' : 'data.drop'} needs one)`, 'none', at);
+        }
         features |= readPrefixed(reader, op, sub, at, memory64, indices);
         cost += PREFIXED_COST;
         if (op === Op.prefixFE && WAIT_OPS[sub] !== undefined) {

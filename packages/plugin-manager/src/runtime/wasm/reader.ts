@@ -139,8 +139,24 @@ export class ByteReader {
   }
 
   /**
-   * Reads an unsigned LEB128 of at most 64 bits (memory64 limits and offsets) as a
-   * number; values above 2^53 are refused as malformed since no engine accepts them.
+   * Skips an unsigned LEB128 integer of at most 64 bits (a memory64 memarg offset),
+   * checking its form exactly: at most 10 bytes, the tenth carrying bit 63 only. Every
+   * value up to 2^64 - 1 is valid there, so none may be refused or rounded.
+   */
+  skipU64(what: string): void {
+    const start = this.pos;
+    for (let index = 0; ; index += 1) {
+      const byte = this.u8(what);
+      if (index === 9 && byte > 0x01) malformed(start, `${what} (an unsigned 64-bit LEB128)`, 'a value wider than 64 bits or longer than 10 bytes');
+      if (byte < 0x80) return;
+    }
+  }
+
+  /**
+   * Reads an unsigned LEB128 of at most 64 bits (memory64 and table64 limits) as a
+   * number; values above 2^53 are refused as malformed. A 64-bit memory's limits are
+   * invalid above 2^48 pages anyway; a 64-bit table's maximum above 2^53 is valid but
+   * refused (no engine ForgeOne runs on has a table that large).
    */
   u64(what: string): number {
     const start = this.pos;

@@ -48,6 +48,27 @@ export function readLimits(reader: ByteReader): Limits {
   return { min, shared, index64 };
 }
 
+/** Most pages a memory's limits may name: 2^16 (4 GiB) for a 32-bit memory, 2^48 for a 64-bit one. */
+export const MAX_MEMORY_PAGES = { memory32: 65_536, memory64: 2 ** 48 } as const;
+
+/**
+ * Reads a memory type: limits whose minimum and maximum are at most
+ * {@link MAX_MEMORY_PAGES} and whose minimum is at most the maximum.
+ *
+ * SECURITY: these are validation rules, checked here because instrumentation clamps
+ * maxima to the memory cap: `(memory 0 65537)` is invalid, and clamped to the cap it
+ * would become valid (memory.wast). Invalid in, refused out.
+ */
+export function readMemoryType(reader: ByteReader): Limits {
+  const at = reader.pos;
+  const limits = readLimits(reader);
+  const most = limits.index64 ? MAX_MEMORY_PAGES.memory64 : MAX_MEMORY_PAGES.memory32;
+  const largest = Math.max(limits.min, limits.max ?? 0);
+  if (largest > most) reader.fail(`a memory size of at most ${most} pages (${limits.index64 ? '64' : '32'}-bit memory)`, `${largest} pages`, at);
+  if (limits.max !== undefined && limits.min > limits.max) reader.fail('a memory minimum no greater than its maximum', `minimum ${limits.min}, maximum ${limits.max}`, at);
+  return limits;
+}
+
 /** Reads a table type: a reference type and limits. */
 export function readTableType(reader: ByteReader): TableType {
   const at = reader.pos;
@@ -95,7 +116,7 @@ export function readImport(reader: ByteReader, typeCount: number): Import {
       desc = { kind, type: readTableType(reader) };
       break;
     case 'memory':
-      desc = { kind, limits: readLimits(reader) };
+      desc = { kind, limits: readMemoryType(reader) };
       break;
     case 'global':
       desc = { kind, type: readGlobalType(reader) };
