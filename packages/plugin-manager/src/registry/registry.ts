@@ -10,11 +10,10 @@
  *
  * It composes: loading (load.ts: verify, prepare, build the spec; refusals audited by
  * load-refusal.ts), the backend that hosts instances, lifecycle controllers observed by
- * telemetry and audit (lifecycle/observer.ts), the supervisor that restarts or
- * quarantines crashed plugins (lifecycle/supervisor.ts), extension points
- * (extension/), the host calls served on the host thread (host-calls.ts), and the
- * marketplace's revocations (revocation-guard.ts). What it
- * keeps itself is the table of loaded plugins and the order of their steps.
+ * telemetry and audit (lifecycle/observer.ts), the supervisor that restarts or quarantines
+ * crashed plugins (lifecycle/supervisor.ts), extension points (extension/), the host calls
+ * served on the host thread (host-calls.ts), and the marketplace's revocations
+ * (revocation-guard.ts). It keeps the table of loaded plugins and the order of their steps.
  */
 import { dirname } from 'node:path';
 import { ForgeError, loadConfigFile, toForgeError, type ForgeConfig, type IdentityContext, type Logger } from '@forgeone/common';
@@ -140,24 +139,21 @@ export class PluginRegistry {
   }
 
   /**
-   * Adds a host call plugins can make as `forge.<name>` (arguments and result as UTF-8
-   * JSON), decided by policy like any call (the manifest must list it in
-   * permissions.syscalls unless `requires` says otherwise) and audited. Plugins loaded
-   * after this see it. The handler runs on the host thread and must answer synchronously.
-   * @throws ForgeError FO_SYSCALL_INVALID_NAME, FO_TRUST_CALL_CONFLICT
+   * Adds a host call plugins can make as `forge.<name>` (arguments and result as UTF-8 JSON),
+   * decided by policy like any call (the manifest must list it in permissions.syscalls unless
+   * `requires` says otherwise) and audited, for plugins loaded after. The handler runs on the
+   * host thread and answers synchronously. @throws ForgeError FO_SYSCALL_INVALID_NAME, FO_TRUST_CALL_CONFLICT
    */
   registerHostCall<A>(definition: HostCallDefinition<A>): void {
     this.#hostCalls.register(definition);
   }
 
   /**
-   * Loads a `.forgepkg` (a path or its bytes) at runtime: verifies it, prepares its
-   * module, and registers it in state Created (load.ts). The registry's trust context,
-   * and `options.trust` if given, learn the plugin's signed ceiling. A refused load
-   * leaves an audit denial record (load-refusal.ts).
-   * @throws ForgeError FO_REGISTRY_CLOSED; FO_PACKAGE_*, FO_MANIFEST_*, the verification
-   *   codes (FO_VERIFY_*, FO_SIGNER_*, FO_CHAIN_*, FO_REVOKED_*), FO_RUNTIME_* (FO_RUNTIME_IMPORT_DENIED),
-   *   FO_REGISTRY_DUPLICATE, FO_REGISTRY_FULL, FO_IO_*
+   * Loads a `.forgepkg` (a path or its bytes) at runtime: verifies it, prepares its module,
+   * and registers it in state Created (load.ts). The registry's trust context, and
+   * `options.trust` if given, learn the plugin's signed ceiling. A refused load is audited.
+   * @throws ForgeError FO_REGISTRY_CLOSED; FO_PACKAGE_*, FO_MANIFEST_*, the verification codes (FO_VERIFY_*,
+   *   FO_SIGNER_*, FO_CHAIN_*, FO_REVOKED_*), FO_RUNTIME_* (FO_RUNTIME_IMPORT_DENIED), FO_REGISTRY_DUPLICATE, FO_REGISTRY_FULL, FO_IO_*
    */
   async loadPlugin(source: string | Uint8Array, options: LoadOptions = {}): Promise<string> {
     this.#open();
@@ -278,11 +274,10 @@ export class PluginRegistry {
   }
 
   /**
-   * Calls an export of a Running plugin (lazily starting a plugin loaded with `lazy`).
-   * A call to a Paused plugin waits for resume up to the plugin's time limit. A call that
-   * crashes the instance hands the plugin to the supervisor. Observers (see
-   * {@link observe}) get a report of it; with tracing, it is a `plugin.call` span under
-   * `options.traceparent` (or `options.context`).
+   * Calls an export of a Running plugin (lazily starting a plugin loaded with `lazy`). A call
+   * to a Paused plugin waits for resume up to the plugin's time limit; one that crashes the
+   * instance hands the plugin to the supervisor. Observers ({@link observe}) get a report of
+   * it; with tracing, it is a `plugin.call` span under `options.traceparent` (or `options.context`).
    * @throws ForgeError FO_REGISTRY_NOT_FOUND, FO_REGISTRY_CLOSED, FO_LIFECYCLE_NOT_RUNNING, FO_LIFECYCLE_PAUSED,
    *   FO_ABI_NO_SUCH_EXPORT, and the call's own codes (FO_ABI_*, FO_SANDBOX_CPU_LIMIT, FO_SANDBOX_TIMEOUT, ...)
    */
@@ -305,6 +300,11 @@ export class PluginRegistry {
   /** Subscribes to every plugin call, transition, anomaly and host-call count (metrics/observer.ts); returns an unsubscribe function. */
   observe(observer: RegistryObserver): () => void {
     return this.#observers.add(observer);
+  }
+
+  /** Where this registry's plugins run: `inline`, `pool` or `process` (runtime.backend, with auto resolved). */
+  get backendName(): IsolationBackend['name'] {
+    return this.#backend.name;
   }
 
   /** Asks the backend to report its host-call counts to the observers now (inline: at once; pool workers report once a second while busy, and when idle). */

@@ -62,6 +62,21 @@ describe('testPlugin', () => {
     }
   });
 
+  for (const backend of ['pool', 'process'] as const) {
+    it(`runs the plugin on the ${backend} backend when asked, with the same answers and the same trace`, async () => {
+      const plugin = await testPlugin(example('c-plugin'), { backend, grants: { syscalls: ['forge.kv_get'] } });
+      try {
+        assert.equal(plugin.registry.backendName, backend);
+        assert.equal(await plugin.callText('render', '*hi*'), '<p><em>hi</em></p>\n');
+        const error = await forgeErrorOf(plugin.call('stats'));
+        assert.equal(error?.details['guestCode'], 'FO_ABI_HOST_DENIED');
+        assert.deepEqual(calls(plugin.trace, 'forge.kv'), ['forge.kv_get:allow', 'forge.kv_set:deny']);
+      } finally {
+        await plugin.close();
+      }
+    });
+  }
+
   it('applies Cedar policy text: a forbid rule denies forge.kv_set', async () => {
     const policy = 'forbid(principal, action == ForgeOne::Action::"forge.kv_set", resource);';
     const plugin = await testPlugin(example('c-plugin'), { policy });

@@ -35,6 +35,13 @@ export interface TestPluginOptions {
   readonly manifest?: string;
   /** Run init and start before returning (default true). */
   readonly start?: boolean;
+  /**
+   * Where the plugin runs (default `inline`: on the test's thread): `pool`, a worker thread;
+   * `process`, a confined sandbox process (Linux with bubblewrap; namespace_isolation on),
+   * so a test sees the plugin as the daemon would run it. The trace is the same on each:
+   * the host's audit log writes it.
+   */
+  readonly backend?: 'inline' | 'pool' | 'process';
 }
 
 /** One host call the plugin made, as the audit log recorded it. */
@@ -93,7 +100,8 @@ async function packageOf(source: string, work: string, manifest: string | undefi
 }
 
 /**
- * Loads the plugin at `source` in an isolated registry (inline backend, its own
+ * Loads the plugin at `source` in an isolated registry (the inline backend unless
+ * `options.backend` names another; its own
  * temporary plugin, temp and audit directories) and, unless `options.start` is false,
  * initialises and starts it.
  *
@@ -110,9 +118,9 @@ export async function testPlugin(source: string, options: TestPluginOptions = {}
       plugin_manager: {
         plugin_directory: 'plugins',
         temp_directory: 'tmp',
-        // The plugin runs on the test's own thread (the inline backend), unconfined.
-        runtime: { backend: 'inline' },
-        security: { namespace_isolation: false },
+        // By default the plugin runs on the test's own thread (the inline backend), unconfined.
+        runtime: { backend: options.backend ?? 'inline' },
+        security: { namespace_isolation: options.backend === 'process' },
         ...options.config,
         audit: { path: 'audit.log', level: 'all' },
         policy: {
