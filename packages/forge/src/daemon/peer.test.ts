@@ -24,6 +24,19 @@ function peerModule(t: TestContext): boolean {
   return false;
 }
 
+/**
+ * The uid of another user to connect as (nobody), when this test runs as root; else
+ * skipped with the reason (failed under CI, which runs as root).
+ */
+function otherUser(t: TestContext): number | undefined {
+  if (process.geteuid?.() !== 0) {
+    if (inCi()) throw new Error('this test needs root under CI, to connect as another user');
+    t.skip('needs root to connect as another user');
+    return undefined;
+  }
+  return unprivilegedUser(t)?.uid;
+}
+
 /** GET `path` over the socket from a child process running as `uid`; its pid, status and body. */
 function requestAs(uid: number, socket: string, path: string, token?: string): Promise<{ pid: number; status: number; body: Record<string, unknown> }> {
   const script = `
@@ -61,18 +74,14 @@ describe('forge daemon socket peer credentials', () => {
   });
 
   it('leaves another user no way in at the default modes: the kernel refuses the connection (EACCES), at the 0700 directory and at the 0600 socket', async (t) => {
-    if (process.geteuid?.() !== 0) {
-      if (inCi()) throw new Error('this test needs root under CI, to connect as another user');
-      return t.skip('needs root to connect as another user');
-    }
-    const user = unprivilegedUser(t);
-    if (user?.uid === undefined) return;
+    const uid = otherUser(t);
+    if (uid === undefined) return;
     const d = await testDaemon();
     try {
       chmodSync(d.dir, 0o755); // the workspace above run/ is traversable, as /var/lib is
-      await assert.rejects(requestAs(user.uid, d.daemon.socket, '/v1/health'), /EACCES/, 'run/ is 0700');
+      await assert.rejects(requestAs(uid, d.daemon.socket, '/v1/health'), /EACCES/, 'run/ is 0700');
       chmodSync(dirname(d.daemon.socket), 0o755);
-      await assert.rejects(requestAs(user.uid, d.daemon.socket, '/v1/health'), /EACCES/, 'the socket itself is 0600');
+      await assert.rejects(requestAs(uid, d.daemon.socket, '/v1/health'), /EACCES/, 'the socket itself is 0600');
     } finally {
       await d.close();
     }
@@ -80,20 +89,15 @@ describe('forge daemon socket peer credentials', () => {
 
   it('refuses another user who reaches a loosened socket with FO_DAEMON_PEER_REFUSED, audited with its uid and pid; a token still decides', async (t) => {
     if (!peerModule(t)) return;
-    if (process.geteuid?.() !== 0) {
-      // CI runs as root; elsewhere a non-root user cannot connect as another one.
-      if (inCi()) throw new Error('this test needs root under CI, to connect as another user');
-      return t.skip('needs root to connect as another user');
-    }
-    const user = unprivilegedUser(t);
-    if (user?.uid === undefined) return;
+    const uid = otherUser(t);
+    if (uid === undefined) return;
     const d = await testDaemon();
     try {
       // The misconfiguration the peer check stands behind: every directory up to the socket, and the socket, opened to all.
       chmodSync(d.dir, 0o755);
       chmodSync(dirname(d.daemon.socket), 0o755);
       chmodSync(d.daemon.socket, 0o777);
-      const refused = await requestAs(user.uid, d.daemon.socket, '/v1/plugins');
+      const refused = await requestAs(uid, d.daemon.socket, '/v1/plugins');
       assert.equal(refused.status, 401);
       assert.equal((refused.body['error'] as { code: string }).code, 'FO_DAEMON_PEER_REFUSED');
       const denial = (await d.auditEvents()).find((event) => event['decision'] === 'deny' && String(event['reason']).startsWith('FO_DAEMON_PEER_REFUSED'));
@@ -102,11 +106,11 @@ describe('forge daemon socket peer credentials', () => {
       assert.equal(denial['action'], 'api.plugins.list');
       assert.deepEqual(
         [(denial['data'] as Record<string, string>)['peer_uid'], (denial['data'] as Record<string, string>)['peer_pid']],
-        [String(user.uid), String(refused.pid)],
+        [String(uid), String(refused.pid)],
       );
 
       const viewer = d.daemon.services.tokens.create('outsider', 'viewer').token;
-      const allowed = await requestAs(user.uid, d.daemon.socket, '/v1/plugins', viewer);
+      const allowed = await requestAs(uid, d.daemon.socket, '/v1/plugins', viewer);
       assert.equal(allowed.status, 200, JSON.stringify(allowed.body));
     } finally {
       await d.close();

@@ -75,22 +75,24 @@ async function installThrough(link: DaemonLink, io: CliIo, file: string, bytes: 
   } finally {
     progress.done();
   }
+  return { json: outcome, summary: summaryOf(outcome) };
+}
+
+/** What the daemon's answer to an install says, in the form the text output prints. */
+function summaryOf(outcome: InstallOutcome): InstallSummary {
   const { plugin } = outcome;
   return {
-    json: outcome,
-    summary: {
-      action: outcome.action,
-      from: outcome.from,
-      diff: outcome.diff,
-      name: plugin.name,
-      version: plugin.version,
-      publisher: plugin.publisher,
-      attested: plugin.attested,
-      digest: plugin.digest,
-      path: undefined,
-      permissions: plugin.permissions,
-      previous: plugin.previousVersion,
-    },
+    action: outcome.action,
+    from: outcome.from,
+    diff: outcome.diff,
+    name: plugin.name,
+    version: plugin.version,
+    publisher: plugin.publisher,
+    attested: plugin.attested,
+    digest: plugin.digest,
+    path: undefined,
+    permissions: plugin.permissions,
+    previous: plugin.previousVersion,
   };
 }
 
@@ -106,24 +108,7 @@ async function pullThrough(link: DaemonLink, io: CliIo, reference: string, flags
     path: '/v1/plugins/pull',
     json: { reference, approve_permissions: flags['approve-permissions'], allow_downgrade: flags['allow-downgrade'], allow_publisher_change: flags['allow-publisher-change'] },
   });
-  const { plugin } = outcome;
-  return {
-    json: outcome,
-    dependencies: outcome.dependencies,
-    summary: {
-      action: outcome.action,
-      from: outcome.from,
-      diff: outcome.diff,
-      name: plugin.name,
-      version: plugin.version,
-      publisher: plugin.publisher,
-      attested: plugin.attested,
-      digest: plugin.digest,
-      path: undefined,
-      permissions: plugin.permissions,
-      previous: plugin.previousVersion,
-    },
-  };
+  return { json: outcome, dependencies: outcome.dependencies, summary: summaryOf(outcome) };
 }
 
 /** `forge install PKG [--approve-permissions] [--allow-downgrade] [--allow-publisher-change] [--json]` */
