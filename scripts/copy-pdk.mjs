@@ -43,4 +43,6 @@ for (const [language, [source, keep, sub]] of Object.entries(SOURCES)) {
   copyTree(from, join(to, sub), keep);
 }
 // The Rust crate builds with rustc alone through its build script, which a project needs too.
-if (existsSync(join(root, 'pdk/rust/build.mjs'))) copyTree(join(root, 'pdk/rust'), join(target, 'rust'), /^build\.mjs$/);
+const rustBuild = join(root, 'pdk/rust/build.mjs');
+const rustBuildCopy = join(target, 'rust', 'build.mjs');
+if (existsSync(rustBuild) && (!existsSync(rustBuildCopy) || !readFileSync(rustBuildCopy).equals(readFileSync(rustBuild)))) copyFileSync(rustBuild, rustBuildCopy);

@@ -114,7 +114,9 @@ export async function verifyWithWitness(options: VerifyAuditLogOptions & { reado
   }
   const newest = witness.newest;
   const useWitness = newest !== undefined && (local === undefined || newest.seq >= local.seq);
-  const result = await verifyAuditLog(useWitness ? { ...options, state: { source: `the witness ${options.witness}`, checkpoint: newest } } : options);
+  // The checkpoint already read is handed over, so verifyAuditLog does not read its file again.
+  const against = useWitness ? { source: `the witness ${options.witness}`, checkpoint: newest } : local !== undefined && statePath !== null ? { source: statePath, checkpoint: local } : undefined;
+  const result = await verifyAuditLog(against === undefined ? options : { ...options, state: against });
   let problem = result.problem;
   if (problem === undefined && newest === undefined && result.checkpoints > 0) {
     problem = { code: 'FO_AUDIT_WITNESS_INVALID', message: `the witness ${options.witness} holds no checkpoint while the log holds ${result.checkpoints}: it was emptied or replaced, or it is another log's` };
