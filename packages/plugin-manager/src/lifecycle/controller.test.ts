@@ -50,6 +50,41 @@ describe('lifecycle controller', () => {
     assert.equal(c.state, PluginState.Ready, 'a failed plugin can be initialised again');
   });
 
+  it("counts a preparing target's limit from the entry point's start: a slow instance creation is not the plugin's time", async () => {
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const ran: string[] = [];
+    const c = new LifecycleController(
+      'demo',
+      {
+        preparesFirst: true,
+        lifecycle: async (step, started) => {
+          await sleep(120); // the host creates the instance: four times the plugin's limit
+          started();
+          ran.push(step);
+          await sleep(5);
+          return true;
+        },
+      },
+      { timeoutMs: 30 },
+    );
+    await c.initialize();
+    assert.equal(c.state, PluginState.Ready);
+    assert.deepEqual(ran, ['init']);
+  });
+
+  it('fails a preparing target whose entry point runs past its limit once started, and one whose preparation passes prepareTimeoutMs', async () => {
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const slowStep = new LifecycleController('demo', { preparesFirst: true, lifecycle: async (_step, started) => (started(), await sleep(200), true) }, { timeoutMs: 30 });
+    await assert.rejects(slowStep.initialize(), (error: unknown) => ForgeError.is(error, 'FO_LIFECYCLE_TIMEOUT') && /init entry point did not finish within 30 ms/.test(error.message));
+    assert.equal(slowStep.state, PluginState.Failed);
+    const stuck = new LifecycleController('demo', { preparesFirst: true, lifecycle: () => new Promise(() => undefined) }, { timeoutMs: 30, prepareTimeoutMs: 80 });
+    await assert.rejects(
+      stuck.initialize(),
+      (error: unknown) => ForgeError.is(error, 'FO_LIFECYCLE_TIMEOUT') && /instance was not ready for the init entry point within 80 ms/.test(error.message) && error.details?.['timeoutMs'] === 80,
+    );
+    assert.equal(stuck.state, PluginState.Failed);
+  });
+
   it('fails an entry point that exceeds its time limit with FO_LIFECYCLE_TIMEOUT', async () => {
     const { c } = controller({ start: () => new Promise(() => undefined) }, 30);
     await c.initialize();

@@ -14,8 +14,20 @@ import { PluginState, assertTransition } from './state.js';
 
 /** What a controller drives: a hosted plugin instance, or a native plugin. */
 export interface LifecycleTarget {
-  /** Runs the entry point for `step`; resolves false when the plugin has none. */
-  lifecycle(step: EntryPointName): Promise<boolean>;
+  /**
+   * Runs the entry point for `step`; resolves false when the plugin has none. A target
+   * that {@link LifecycleTarget.preparesFirst | prepares first} calls `started` when the
+   * entry point itself begins, after the host's own work for it (creating the instance).
+   */
+  lifecycle(step: EntryPointName, started: () => void): Promise<boolean>;
+  /**
+   * True when `lifecycle` may first do the host's work (create the plugin's instance: start
+   * a sandbox, compile, instantiate) and calls `started` once the entry point begins. The
+   * plugin's time limit then counts from `started`: a busy host's slow start is not the
+   * plugin's fault. The preparation has its own, longer limit
+   * ({@link LifecycleOptions.prepareTimeoutMs}). Default false: the limit counts from the request.
+   */
+  readonly preparesFirst?: boolean;
 }
 
 /** One transition, as reported to the observer. */
@@ -36,8 +48,17 @@ export type TransitionObserver = (transition: Transition) => void;
 export interface LifecycleOptions {
   /** Time limit for each entry point, in ms. */
   readonly timeoutMs: number;
+  /**
+   * Time limit, in ms, for a target that prepares first to get to the entry point (the
+   * backend's own load limits normally end a stuck preparation sooner). Default
+   * {@link PREPARE_TIMEOUT_MS}, and never less than `timeoutMs`.
+   */
+  readonly prepareTimeoutMs?: number;
   readonly observer?: TransitionObserver;
 }
+
+/** Default {@link LifecycleOptions.prepareTimeoutMs}: 60 s. */
+export const PREPARE_TIMEOUT_MS = 60_000;
 
 const S = PluginState;
 
@@ -209,14 +230,25 @@ export class LifecycleController {
   async #withTimeout(step: EntryPointName): Promise<boolean> {
     const { timeoutMs } = this.#options;
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new ForgeError('FO_LIFECYCLE_TIMEOUT', `plugin ${this.plugin}: the ${step} entry point did not finish within ${timeoutMs} ms`, { details: { plugin: this.plugin, step, timeoutMs } })),
-        timeoutMs,
-      );
-    });
+    let fail: (error: ForgeError) => void = () => undefined;
+    const deadline = new Promise<never>((_, reject) => (fail = reject));
+    const limit = (ms: number, error: () => ForgeError): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => fail(error()), ms);
+    };
+    const timedOut = (): ForgeError => new ForgeError('FO_LIFECYCLE_TIMEOUT', `plugin ${this.plugin}: the ${step} entry point did not finish within ${timeoutMs} ms`, { details: { plugin: this.plugin, step, timeoutMs } });
+    let started = false;
+    const start = (): void => {
+      if (started) return;
+      started = true;
+      limit(timeoutMs, timedOut);
+    };
+    if (this.#target.preparesFirst === true) {
+      const prepareMs = Math.max(timeoutMs, this.#options.prepareTimeoutMs ?? PREPARE_TIMEOUT_MS);
+      limit(prepareMs, () => new ForgeError('FO_LIFECYCLE_TIMEOUT', `plugin ${this.plugin}: its instance was not ready for the ${step} entry point within ${prepareMs} ms`, { details: { plugin: this.plugin, step, timeoutMs: prepareMs } }));
+    } else start();
     try {
-      return await Promise.race([this.#target.lifecycle(step), deadline]);
+      return await Promise.race([this.#target.lifecycle(step, start), deadline]);
     } finally {
       clearTimeout(timer);
     }

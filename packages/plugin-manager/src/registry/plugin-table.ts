@@ -100,7 +100,7 @@ export class PluginTable {
       restartTimer: undefined,
       ...(plugin.spec === undefined ? {} : { spec: plugin.spec }),
       ...(plugin.native === undefined ? {} : { native: plugin.native }),
-      controller: new LifecycleController(plugin.id, { lifecycle: (step) => this.#step(record, step) }, { timeoutMs: plugin.timeoutMs, observer: (transition) => observer.transition(record, transition) }),
+      controller: new LifecycleController(plugin.id, { preparesFirst: true, lifecycle: (step, started) => this.#step(record, step, started) }, { timeoutMs: plugin.timeoutMs, observer: (transition) => observer.transition(record, transition) }),
     };
     this.#plugins.set(record.id, record);
     this.#parts.extensions.add(record.id, plugin.declared);
@@ -121,14 +121,21 @@ export class PluginTable {
   }
 
   /** Runs a lifecycle step, in a span when tracing. */
-  #step(record: PluginRecord, step: EntryPointName): Promise<boolean> {
+  #step(record: PluginRecord, step: EntryPointName, started: () => void): Promise<boolean> {
     const tracing = this.#parts.tracing;
-    return tracing === undefined ? this.#runStep(record, step) : tracing.lifecycle(record.observed, step, () => this.#runStep(record, step));
+    return tracing === undefined ? this.#runStep(record, step, started) : tracing.lifecycle(record.observed, step, () => this.#runStep(record, step, started));
   }
 
-  /** Runs a lifecycle step on the plugin's instance, creating the instance first if needed. */
-  async #runStep(record: PluginRecord, step: EntryPointName): Promise<boolean> {
-    if (record.native !== undefined) return runNativeStep(record.native, step);
+  /**
+   * Runs a lifecycle step on the plugin's instance, creating the instance first if needed
+   * (under the backend's load limit, not the plugin's: `started` marks where the entry
+   * point's own time begins).
+   */
+  async #runStep(record: PluginRecord, step: EntryPointName, started: () => void): Promise<boolean> {
+    if (record.native !== undefined) {
+      started();
+      return runNativeStep(record.native, step);
+    }
     if (record.spec === undefined) return false;
     if (record.handle === undefined) {
       const handle = await this.#parts.backend.load(record.spec);
@@ -141,6 +148,7 @@ export class PluginTable {
         else this.#replay(record, handle);
       });
     }
+    started();
     return record.handle.lifecycle(step);
   }
 

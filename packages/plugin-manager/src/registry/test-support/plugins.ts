@@ -13,7 +13,7 @@ import { createRevocationList } from '../../attestation/revocation.js';
 import { signPackage } from '../../attestation/sign.js';
 import { TrustStore } from '../../attestation/trust-store.js';
 import { NOW, makeIssued, makePackage, makeRoot } from '../../attestation/test-support/pki.js';
-import { InlineBackend, PoolBackend, type BackendHost, type PoolOptions } from '../../sandbox/index.js';
+import { InlineBackend, PoolBackend, type BackendHost, type IsolationBackend, type PoolOptions } from '../../sandbox/index.js';
 import { assembleWat } from '../../test-support/wat.js';
 import { PluginRegistry, type RegistryOptions } from '../registry.js';
 
@@ -137,7 +137,7 @@ export function revokingTrustStore(digests: readonly string[]): TrustStore {
 export async function testRegistry(
   backend: 'inline' | 'pool' | 'process' = 'inline',
   yaml = '',
-  options: { readonly attestation?: OpenPackageOptions | undefined; readonly pool?: PoolOptions } = {},
+  options: { readonly attestation?: OpenPackageOptions | undefined; readonly pool?: PoolOptions; readonly backend?: (host: BackendHost) => IsolationBackend } = {},
   registryOptions: Pick<RegistryOptions, 'tracing' | 'logger'> = {},
 ): Promise<{ registry: PluginRegistry; events: TelemetryEvent[]; dir: string; audit: AuditLog }> {
   const attestation = options.attestation ?? { verifySignatures: true, trustStore, now: NOW };
@@ -156,7 +156,7 @@ export async function testRegistry(
     audit,
     attestation,
     // The process backend as the configuration makes it (runtime.backend: process).
-    ...(backend === 'process' ? {} : { backend: (host: BackendHost) => (backend === 'inline' ? new InlineBackend(host) : new PoolBackend(host, { size: 1, ...options.pool })) }),
+    ...(backend === 'process' && options.backend === undefined ? {} : { backend: options.backend ?? ((host: BackendHost) => (backend === 'inline' ? new InlineBackend(host) : new PoolBackend(host, { size: 1, ...options.pool }))) }),
     ...registryOptions,
   });
   return { registry, events, dir, audit };
