@@ -142,6 +142,14 @@ const QUICK_READS = 8;
 const QUICK_MS = 3;
 
 /**
+ * True for the errors of a cgroup file whose group is gone: ENOENT once its directory is
+ * removed, ENODEV while the kernel tears it down (a read racing another remover's rmdir).
+ */
+export function isGroupGone(error: unknown): boolean {
+  return isNodeSystemError(error, 'ENOENT') || isNodeSystemError(error, 'ENODEV');
+}
+
+/**
  * Removes an empty cgroup directory, retrying while the kernel still counts exiting tasks
  * in it (EBUSY right after SIGKILL, until they are reaped). A directory already gone is fine.
  *

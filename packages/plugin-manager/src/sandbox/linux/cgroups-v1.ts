@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ForgeError, isNodeSystemError } from '@forgeone/common';
 import { CPU_PERIOD_US, checkLimits, cpuQuotaUs, memoryLimitError, type Cgroup, type CgroupLimits, type CgroupUsage } from './cgroup.js';
-import { cgroupUnavailable, killAll, parseKeyed, parsePids, pollUntil, readCgroupFile, removeGroupDir, writeCgroupFile, type CgroupFs } from './cgroup-fs.js';
+import { cgroupUnavailable, isGroupGone, killAll, parseKeyed, parsePids, pollUntil, readCgroupFile, removeGroupDir, writeCgroupFile, type CgroupFs } from './cgroup-fs.js';
 import type { V1Controller } from './cgroup-layout.js';
 
 /** A sandbox's group in the legacy hierarchies: one directory per hierarchy (cpu and cpuacct may share one). */
@@ -9,6 +9,7 @@ export class V1Cgroup implements Cgroup {
   readonly version = 1;
   readonly dirs: readonly string[];
   readonly #fs: CgroupFs;
+  #removal: Promise<void> | undefined;
   readonly #dir: Readonly<Record<V1Controller, string>>;
 
   /** Wraps existing directories; use {@link createV1Group}. */
@@ -64,7 +65,7 @@ export class V1Cgroup implements Cgroup {
     for (const dir of this.dirs) {
       const file = join(dir, 'cgroup.procs');
       const text = await this.#fs.read(file).catch((error: unknown) => {
-        if (isNodeSystemError(error, 'ENOENT')) return '';
+        if (isGroupGone(error)) return '';
         throw cgroupUnavailable("list the cgroup's processes", file, error);
       });
       for (const pid of parsePids(text)) all.add(pid);
@@ -102,7 +103,20 @@ export class V1Cgroup implements Cgroup {
     if (error !== undefined) throw error;
   }
 
-  async remove(): Promise<void> {
+  /**
+   * Kills the group's tasks and removes its directories. Idempotent, and safe to call
+   * again while a removal runs (a sandbox's kill and its host's close may race): every
+   * caller waits for the one removal (a failed one may be tried again).
+   */
+  remove(): Promise<void> {
+    this.#removal ??= this.#remove().catch((error: unknown) => {
+      this.#removal = undefined;
+      throw error;
+    });
+    return this.#removal;
+  }
+
+  async #remove(): Promise<void> {
     const fs = this.#fs;
     // Freeze first: a frozen task cannot exit, so no pid read below can be recycled for an
     // unrelated process before its SIGKILL lands, and none can fork. If the group will not
@@ -121,7 +135,7 @@ export class V1Cgroup implements Cgroup {
       }
     }
     await fs.write(this.#file('freezer', 'freezer.state'), 'THAWED').catch((error: unknown) => {
-      if (!isNodeSystemError(error, 'ENOENT')) throw cgroupUnavailable('thaw the cgroup before removing it', this.#file('freezer', 'freezer.state'), error);
+      if (!isGroupGone(error)) throw cgroupUnavailable('thaw the cgroup before removing it', this.#file('freezer', 'freezer.state'), error);
     });
     await killAll(() => this.pids(), this.#dir.freezer);
     for (const dir of this.dirs) await removeGroupDir(fs, dir);

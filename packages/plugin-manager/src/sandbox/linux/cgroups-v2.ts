@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ForgeError, isNodeSystemError } from '@forgeone/common';
 import { CPU_PERIOD_US, checkLimits, cpuQuotaUs, memoryLimitError, type Cgroup, type CgroupLimits, type CgroupUsage } from './cgroup.js';
-import { cgroupUnavailable, killAll, parseKeyed, parsePids, pollUntil, readCgroupFile, removeGroupDir, writeCgroupFile, type CgroupFs } from './cgroup-fs.js';
+import { cgroupUnavailable, isGroupGone, killAll, parseKeyed, parsePids, pollUntil, readCgroupFile, removeGroupDir, writeCgroupFile, type CgroupFs } from './cgroup-fs.js';
 import { V2_CONTROLLERS } from './cgroup-layout.js';
 
 const ENABLE = V2_CONTROLLERS.map((controller) => `+${controller}`).join(' ');
@@ -41,6 +41,7 @@ export class V2Cgroup implements Cgroup {
   readonly version = 2;
   readonly dirs: readonly string[];
   readonly #fs: CgroupFs;
+  #removal: Promise<void> | undefined;
   readonly #dir: string;
 
   /** Wraps an existing directory; use {@link createV2Group}. */
@@ -102,17 +103,30 @@ export class V2Cgroup implements Cgroup {
     if (error !== undefined) throw error;
   }
 
-  async remove(): Promise<void> {
+  /**
+   * Kills the group's tasks and removes its directories. Idempotent, and safe to call
+   * again while a removal runs (a sandbox's kill and its host's close may race): every
+   * caller waits for the one removal (a failed one may be tried again).
+   */
+  remove(): Promise<void> {
+    this.#removal ??= this.#remove().catch((error: unknown) => {
+      this.#removal = undefined;
+      throw error;
+    });
+    return this.#removal;
+  }
+
+  async #remove(): Promise<void> {
     const fs = this.#fs;
     try {
       // cgroup.kill (Linux 5.14) kills every task at once, forks included, frozen or not.
       await fs.write(this.#file('cgroup.kill'), '1');
     } catch (error) {
-      if (!isNodeSystemError(error, 'ENOENT')) throw cgroupUnavailable('kill the cgroup', this.#file('cgroup.kill'), error);
+      if (!isGroupGone(error)) throw cgroupUnavailable('kill the cgroup', this.#file('cgroup.kill'), error);
       // No cgroup.kill: an older kernel, or the group is already gone (remove is idempotent).
       const gone = await fs.read(this.#file('cgroup.procs')).then(
         () => false,
-        (readError: unknown) => isNodeSystemError(readError, 'ENOENT'),
+        (readError: unknown) => isGroupGone(readError),
       );
       if (gone) return;
       await killAll(() => this.pids(), this.#dir);

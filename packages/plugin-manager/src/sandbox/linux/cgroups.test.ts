@@ -9,6 +9,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inCi, rejectsWithCode } from '@forgeone/common/testing';
 import type { Cgroup, CgroupUsage } from './cgroup.js';
+import { NODE_CGROUP_FS, type CgroupFs } from './cgroup-fs.js';
 import { CgroupHost } from './cgroups.js';
 import { sweepStaleCgroups } from './cgroup-sweep.js';
 import { probeIsolation } from './probe.js';
@@ -161,6 +162,47 @@ describe('cgroups on this machine', () => {
     await group.remove();
     for (const dir of group.dirs) assert.equal(existsSync(dir), false, dir);
     assert.equal((await exited(child)).signal, 'SIGKILL');
+  });
+
+  it('removes a group once when its removal is asked for several times at once (a kill racing a close), with no ENODEV', async (t) => {
+    const cgroups = requireCgroups(t);
+    if (cgroups === undefined) return;
+    for (let round = 0; round < 5; round += 1) {
+      const group = await cgroups.create(`raced-${round}`);
+      const child = waiting('sleep', ['60']);
+      await group.addProcess(child.pid ?? 0);
+      await Promise.all([group.remove(), group.remove(), group.remove()]);
+      for (const dir of group.dirs) assert.equal(existsSync(dir), false, dir);
+      assert.equal((await exited(child)).signal, 'SIGKILL');
+      await group.remove(); // and again, once gone
+    }
+  });
+
+  it('counts no tasks in a group the kernel is tearing down (its files answer ENODEV), and removes it again without error', async (t) => {
+    if (requireCgroups(t) === undefined) return;
+    // The real file system, except that a file of a removed directory answers ENODEV, as the
+    // kernel does to a reader that opened it just before another remover's rmdir.
+    const removed = new Set<string>();
+    const fs: CgroupFs = {
+      ...NODE_CGROUP_FS,
+      rmdir: async (path) => {
+        await NODE_CGROUP_FS.rmdir(path);
+        removed.add(path);
+      },
+      read: (path) => (removed.has(join(path, '..')) ? Promise.reject(Object.assign(new Error(`ENODEV: no such device, read '${path}'`), { code: 'ENODEV' })) : NODE_CGROUP_FS.read(path)),
+    };
+    const own = await CgroupHost.open({ fs });
+    try {
+      const group = await own.create('torn-down');
+      const child = waiting('sleep', ['60']);
+      await group.addProcess(child.pid ?? 0);
+      await group.remove();
+      assert.deepEqual(await group.pids(), []);
+      await group.remove();
+      assert.equal((await exited(child)).signal, 'SIGKILL');
+    } finally {
+      await own.close();
+    }
   });
 
   it('sweeps the groups of a host pid that no longer runs and keeps those of a live pid', async (t) => {
