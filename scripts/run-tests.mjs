@@ -41,14 +41,31 @@ if (selected.length === 0) {
   console.error(`run-tests: no test files match ${filters.join(' ') || '(all)'}; did the build run?`);
   process.exit(1);
 }
-// A test that hangs fails after five minutes instead of holding the whole run (CI's hard limit is 90).
-const args = ['--test', '--test-reporter=spec', '--test-timeout=300000', ...selected];
+// Two phases. The packages' test files run FORGE_TEST_CONCURRENCY at a time (default 2:
+// most of them wait on child processes, sandboxes and sockets, so two keep two cores busy);
+// scripts/*.test.mjs then run one at a time: they rebuild (npm start), run the benchmarks'
+// quick mode or clone the repository, and must not rewrite dist/ under a running test.
+const concurrency = Number(process.env.FORGE_TEST_CONCURRENCY ?? 2);
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  console.error(`run-tests: FORGE_TEST_CONCURRENCY must be a whole number >= 1, not ${JSON.stringify(process.env.FORGE_TEST_CONCURRENCY)}`);
+  process.exit(2);
+}
+const phases = [
+  { files: selected.filter((file) => !file.startsWith('scripts/')), concurrency },
+  { files: selected.filter((file) => file.startsWith('scripts/')), concurrency: 1 },
+].filter((phase) => phase.files.length > 0);
 // The tests' temporary workspaces go under one directory of this run, removed at the end
 // (FORGE_KEEP_TEST_TMP=1 keeps it to look at). Sticky and open to all like /tmp: some tests
 // run forge as another user.
 const scratch = mkdtempSync(join(tmpdir(), 'forge-tests-'));
 chmodSync(scratch, 0o1777);
-const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, TMPDIR: scratch } });
+let status = 0;
+for (const phase of phases) {
+  // A test that hangs fails after five minutes instead of holding the whole run (CI's hard limit is 90).
+  const args = ['--test', '--test-reporter=spec', '--test-timeout=300000', `--test-concurrency=${phase.concurrency}`, ...phase.files];
+  const result = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, TMPDIR: scratch } });
+  if (result.status !== 0) status = result.status ?? 1;
+}
 if (process.env.FORGE_KEEP_TEST_TMP) console.error(`run-tests: kept the tests' temporary files in ${scratch}`);
 else rmSync(scratch, { recursive: true, force: true });
-process.exit(result.status ?? 1);
+process.exit(status);
