@@ -109,7 +109,7 @@ export function plots(results) {
     bar('launchConfined, no cgroup', find(confine, 'confined, no cgroup')),
     bar('process backend, warm sandbox', find(proc, 'start: into a warm sandbox')),
     bar('process backend, cold sandbox', find(proc, 'start: into a cold sandbox')),
-    ...proc.filter((c) => c.id.startsWith('start: podman')).map((c) => bar(c.id.replace('start: ', ''), c)),
+    ...casesOf(results, 'containers').filter((c) => c.id.startsWith('start: podman')).map((c) => bar(c.id.replace('start: ', ''), c)),
     bar('pool: load + start (in-process)', find(start, 'load + start')),
   ].filter(Boolean);
   const startTitle = 'Start latency per sandbox kind (median; whisker: min-max)';

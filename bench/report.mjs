@@ -46,9 +46,10 @@ export function renderReport(results, svgLinks = (file) => `results/${file}`) {
 
   lines.push('## Plots', '');
   for (const plot of plots(results)) lines.push(`### ${plot.title}`, '', plot.missing ? `Not drawn: ${plot.missing}.` : `![${plot.title}](${svgLinks(plot.file)})`, '');
-  const proc = results.benches.find((b) => b.name === 'process');
-  const podman = proc?.result?.skipped?.podman;
-  lines.push(`Sandboxes in the start plot: bwrap and the process backend ran. podman: ${podman ? `not measured, ${podman}` : proc?.status === 'ok' ? 'measured (see bench process)' : 'the process benchmark did not run'}. crun: not measured; it is not installed here, and it refuses this machine kind's cgroup layout (cgroup v1 controllers with a v2 mount without them; issue 13).`, '');
+  const containers = results.benches.find((b) => b.name === 'containers');
+  const podman = containers?.status === 'ok' ? `measured (${containers.result?.podman ?? 'podman'} with runc, see bench containers)` : `not measured, ${containers?.reason?.split('\n')[0] ?? 'bench/containers.mjs did not run'}`;
+  const crun = containers?.status !== 'ok' ? 'not measured (bench/containers.mjs did not run)' : containers.result?.skipped?.crun ? `not measured: ${containers.result.skipped.crun}` : 'measured (see bench containers)';
+  lines.push(`Sandboxes in the start plot: bwrap and the process backend ran. podman: ${podman}. crun: ${crun}.`, '');
 
   for (const b of results.benches) {
     lines.push(`## ${b.name}`, '', `${b.title}. \`node ${b.args.join(' ')}\`: ${b.status}${b.reason ? ` (${b.reason.split('\n')[0]})` : ''}.`, '');

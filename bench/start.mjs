@@ -8,8 +8,8 @@
 //    hit after the first), backend.load (instantiate in the worker), init, start;
 //  - stop -> start: the plugin is loaded and stopped; start runs its start entry point;
 //  - the first load + start of the process (cold: compiles the module, warms the worker).
-// Podman and crun cannot run side by side here (no container images can be fetched);
-// the issue measured `podman run --rm busybox /bin/true` at ~240 ms and `crun run` ~25 ms.
+// Container runtimes (podman with runc, and crun where it runs) are measured side by side
+// with ForgeOne's launcher in bench/containers.mjs, on an image it builds from busybox-static.
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,7 +66,7 @@ console.log(`installed signed plugin to Running on a one-worker pool (node ${pro
 console.log(`  first load + start in the process (cold compile)     ${cold.toFixed(2)} ms`);
 console.log(`  load + start (verify, prepare, instantiate, init)    median ${median(loadStart).toFixed(3)} ms, p90 ${p90(loadStart).toFixed(3)} ms  (target <= 5 ms)`);
 console.log(`  stopped -> Running (start entry point)               median ${median(stopStart).toFixed(3)} ms, p90 ${p90(stopStart).toFixed(3)} ms`);
-console.log('  reference, not run here: podman run --rm busybox /bin/true ~240 ms; crun run ~25 ms');
+console.log('  container runtimes: see bench/containers.mjs (podman run --rm, pause, memory, side by side)');
 emit?.({
   rounds,
   cases: [
