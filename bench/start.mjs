@@ -7,13 +7,18 @@
 //  - load + start: openVerifiedPackage (warm trust store), prepareModule (compile-cache
 //    hit after the first), backend.load (instantiate in the worker), init, start;
 //  - stop -> start: the plugin is loaded and stopped; start runs its start entry point;
-//  - the first load + start of the process (cold: compiles the module, warms the worker).
+//  - the first load + start of the process (cold: compiles the module, warms the worker);
+//  - the anchor, Extism: createPlugin + one call of its echo guest, from bytes (its cold
+//    start), from a compiled module, and in a worker of its own (rounds / 5, at least 5).
 // Container runtimes (podman with runc, and crun where it runs) are measured side by side
 // with ForgeOne's launcher in bench/containers.mjs, on an image it builds from busybox-static.
+import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import createPlugin from '@extism/extism';
+import wabtInit from 'wabt';
 import { benchCase, jsonOutput, singleCase } from './stats.mjs';
 import { parseConfig } from '../packages/common/dist/index.js';
 import { PluginRegistry, PluginStore, storeOptionsFromConfig } from '../packages/plugin-manager/dist/index.js';
@@ -62,16 +67,50 @@ for (let round = 0; round < rounds; round += 1) {
 }
 await registry.close();
 
+// Extism, the embedding peer: createPlugin of its echo guest (bench/fixtures/extism-echo.wat)
+// plus one call, then close, from the module's bytes (compile + instantiate: its cold start)
+// and from a compiled WebAssembly.Module (instantiate only: the counterpart of ForgeOne's
+// load, whose compile cache hits after the first), in process and in a worker of its own.
+const wabt = await wabtInit();
+const parsed = wabt.parseWat('extism-echo.wat', readFileSync(fileURLToPath(new URL('fixtures/extism-echo.wat', import.meta.url)), 'utf8'));
+const extismBytes = parsed.toBinary({}).buffer;
+parsed.destroy();
+const extismModule = await WebAssembly.compile(extismBytes);
+const quiet = { ...console, debug() {}, info() {}, log() {} };
+const extismTimes = { bytes: [], module: [], worker: [] };
+const extismRounds = Math.max(5, Math.floor(rounds / 5));
+const extismStart = async (wasm, runInWorker) => {
+  const begun = process.hrtime.bigint();
+  const plugin = await createPlugin({ wasm: [wasm] }, { useWasi: false, runInWorker, logger: quiet });
+  await plugin.call('echo', 'x');
+  const took = ms(begun);
+  await plugin.close();
+  return took;
+};
+for (let round = 0; round < extismRounds; round += 1) {
+  extismTimes.bytes.push(await extismStart({ data: extismBytes }, false));
+  extismTimes.module.push(await extismStart({ module: extismModule }, false));
+  extismTimes.worker.push(await extismStart({ module: extismModule }, true));
+}
+
 console.log(`installed signed plugin to Running on a one-worker pool (node ${process.version}, ${rounds} rounds)`);
 console.log(`  first load + start in the process (cold compile)     ${cold.toFixed(2)} ms`);
 console.log(`  load + start (verify, prepare, instantiate, init)    median ${median(loadStart).toFixed(3)} ms, p90 ${p90(loadStart).toFixed(3)} ms  (target <= 5 ms)`);
 console.log(`  stopped -> Running (start entry point)               median ${median(stopStart).toFixed(3)} ms, p90 ${p90(stopStart).toFixed(3)} ms`);
 console.log('  container runtimes: see bench/containers.mjs (podman run --rm, pause, memory, side by side)');
+console.log(`  Extism createPlugin + first call, from bytes (cold)   median ${median(extismTimes.bytes).toFixed(3)} ms`);
+console.log(`  Extism createPlugin + first call, compiled module     median ${median(extismTimes.module).toFixed(3)} ms`);
+console.log(`  Extism createPlugin runInWorker + first call          median ${median(extismTimes.worker).toFixed(3)} ms`);
 emit?.({
   rounds,
   cases: [
     benchCase('load + start', 'ms', loadStart, { perCall: true }),
     benchCase('stopped -> Running', 'ms', stopStart, { perCall: true }),
     singleCase('first load + start in the process (cold)', 'ms', cold),
+    ...[
+      ['Extism: createPlugin + first call, from bytes (compile + instantiate)', extismTimes.bytes],
+      ['Extism: createPlugin + first call, from a compiled module (instantiate)', extismTimes.module],
+      ['Extism: createPlugin runInWorker + first call, compiled module', extismTimes.worker],
+    ].map(([label, values]) => ({ ...benchCase(label, 'ms', values, { perCall: true }), anchor: 'load + start', ratio: median(values) / median(loadStart) })),
   ],
 });
