@@ -39,6 +39,7 @@ const BENCHES = [
   { name: 'confine', title: 'Starting a confined sandbox against node and bwrap', needs: ['bwrap'] },
   { name: 'process', title: 'The process backend against bwrap, podman and the pool', needs: ['bwrap'] },
   { name: 'freeze', title: 'Freezer pause and idle memory of a confined process', needs: ['bwrap'] },
+  { name: 'load', title: 'Well-behaved plugins under load beside hostile neighbours, on every backend' },
   { name: 'daemon-call', title: "Calls through the daemon's API against in-process calls" },
   { name: 'metrics', title: 'A metrics scrape against prom-client alone' },
   { name: 'oci', title: 'Pull + verify + install from a local OCI registry against skopeo', needs: ['docker-registry'] },
