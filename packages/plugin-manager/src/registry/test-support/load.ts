@@ -179,8 +179,9 @@ async function driveGood(registry: PluginRegistry, names: readonly string[], fir
           break;
         }
         bump(outcome.retried, code);
-        // Its init and start run again on the new instance first.
-        while (registry.get(name).state !== PluginState.Running && !stop.now) await sleep(1);
+        // Its instance is being re-created (then its init and start run again): back off first.
+        do await sleep(1);
+        while (registry.get(name).state !== PluginState.Running && !stop.now);
       }
     }
     // On the inline backend a call settles in microtasks only: without this the drivers
