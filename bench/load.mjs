@@ -11,7 +11,7 @@
 // Usage: npm run build && node bench/load.mjs [--quick] [--json] [--backends inline,pool,process]
 //        [--plugins N] [--in-flight C] [--seconds D] [--solo-seconds S]
 //   full: 100 plugins, 1,000 calls in flight, 60 s beside the hostile ones, 30 s solo, per backend
-//   quick: 20 plugins, 100 in flight, 2 s each phase
+//   quick: 8 plugins, 40 in flight, 1 s solo and 3 s beside the hostile ones
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { benchCase, jsonOutput } from './stats.mjs';
@@ -24,10 +24,10 @@ const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
 const quick = args.includes('--quick');
 const emit = jsonOutput();
-const PLUGINS = Number(option('--plugins', quick ? 20 : 100));
-const IN_FLIGHT = Number(option('--in-flight', quick ? 100 : 1000));
-const SECONDS = Number(option('--seconds', quick ? 2 : 60));
-const SOLO_SECONDS = Number(option('--solo-seconds', quick ? 2 : 30));
+const PLUGINS = Number(option('--plugins', quick ? 8 : 100));
+const IN_FLIGHT = Number(option('--in-flight', quick ? 40 : 1000));
+const SECONDS = Number(option('--seconds', quick ? 3 : 60));
+const SOLO_SECONDS = Number(option('--solo-seconds', quick ? 1 : 30));
 const hasBwrap = spawnSync('sh', ['-c', 'command -v bwrap'], { stdio: 'ignore' }).status === 0;
 const backends = option('--backends', 'inline,pool,process')
   .split(',')

@@ -174,11 +174,12 @@ async function driveGood(registry: PluginRegistry, names: readonly string[], fir
         break;
       } catch (error) {
         const code = outcomeCode(error);
-        if (!COLLATERAL_CODES.has(code) || stop.now) {
+        if (!COLLATERAL_CODES.has(code)) {
           bump(outcome.failed, code);
           break;
         }
         bump(outcome.retried, code);
+        if (stop.now) break;
         // Its instance is being re-created (then its init and start run again): back off first.
         do await sleep(1);
         while (registry.get(name).state !== PluginState.Running && !stop.now);
