@@ -78,8 +78,7 @@ for (const backend of backends) {
 }
 
 emit?.(report);
+// The checks fail in registry/load.test.ts; here they are reported (backends[].problems in
+// the JSON) beside the timings, which a loaded machine can push past what a check expects.
 const problems = report.backends.flatMap((b) => b.problems.map((p) => `${b.backend}: ${p}`));
-if (problems.length > 0) {
-  console.error(`load: ${problems.length} problems:\n${problems.join('\n')}`);
-  process.exitCode = 1;
-}
+if (problems.length > 0) console.error(`load: ${problems.length} problems:\n${problems.join('\n')}`);
