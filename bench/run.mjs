@@ -40,6 +40,7 @@ const BENCHES = [
   { name: 'process', title: 'The process backend against bwrap, podman and the pool', needs: ['bwrap'] },
   { name: 'freeze', title: 'Freezer pause and idle memory of a confined process', needs: ['bwrap'] },
   { name: 'containers', title: "Podman (runc) and crun against ForgeOne's launcher and freezer: start, pause, memory", needs: ['bwrap', 'podman', 'runc'] },
+  { name: 'load', title: 'Well-behaved plugins under load beside hostile neighbours, on every backend', quickArgs: ['--backends', 'inline,pool'] },
   { name: 'daemon-call', title: "Calls through the daemon's API against in-process calls" },
   { name: 'metrics', title: 'A metrics scrape against prom-client alone' },
   { name: 'oci', title: 'Pull + verify + install from a local OCI registry against skopeo', needs: ['docker-registry'] },

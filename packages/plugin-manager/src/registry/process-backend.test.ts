@@ -25,6 +25,32 @@ describe('the registry on the process backend (runtime.backend: process)', () =>
     assert.deepEqual(decisions.map((record) => [record.decision, record.resource]), [['allow', 'lib']]);
   });
 
+  it('answers a call that makes 5,000 host calls at audit level all, each audited: the sandbox sends its telemetry in frames the host accepts, not one refused as a protocol violation', async () => {
+    const { registry, dir } = await testRegistry('process', '  audit:\n    level: all\n');
+    try {
+      const chatty = await signedWatPlugin(
+        'chatty',
+        `(module
+          (import "forge" "time_now" (func $time (param i32 i32) (result i64)))
+          (memory (export "memory") 1)
+          (func (export "forge_alloc") (param i32) (result i32) (i32.const 1024))
+          (func (export "forge_free") (param i32 i32))
+          (func (export "work") (param i32 i32) (result i64) (local $n i32)
+            (loop $l
+              (drop (call $time (i32.const 0) (i32.const 0)))
+              (local.set $n (i32.add (local.get $n) (i32.const 1)))
+              (br_if $l (i32.lt_u (local.get $n) (i32.const 5000))))
+            (i64.const 0)))`,
+      );
+      await registry.startPlugin(await registry.loadPlugin(chatty));
+      assert.equal((await registry.call('chatty', 'work')).length, 0);
+    } finally {
+      await registry.close();
+    }
+    const tail = await readAuditTail({ path: join(dir, 'audit.log'), plugin: 'chatty' });
+    assert.equal(tail.records.filter((record) => record.type === 'event' && record.action === 'forge.time_now').length, 5000);
+  });
+
   it('kills only the sandbox that goes over its memory cgroup: FO_SANDBOX_MEMORY_LIMIT, the plugin restarts by its policy, its neighbour runs on', async () => {
     // 136 MiB of cgroup for 128 MiB of wasm memory and an 8 MiB runtime: Node's own heap needs more than 8.
     const { registry } = await testRegistry('process', '    process:\n      runtime_memory: 8MB\n  sandbox:\n    memory_limit: 128MB\n');

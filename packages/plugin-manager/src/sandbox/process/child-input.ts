@@ -11,7 +11,7 @@ import type { AnomalyKind } from '@forgeone/microkernel';
 import { FORBIDDEN_REQUEST_HEADERS, HTTP_METHODS, type ExplicitHosts, type HttpHop, type HttpLimits } from '../../syscall/index.js';
 import type { TelemetryItem, TraceMessage } from '../pool-protocol.js';
 import { MAX_TRACED_HOST_CALLS, type HostCallRecord } from '../spec.js';
-import { fromJsonBytes, violation } from './wire.js';
+import { MAX_TELEMETRY_ITEMS, fromJsonBytes, violation } from './wire.js';
 
 /** Longest string field the host takes from a sandbox (reasons, messages, paths), in UTF-16 units. */
 const MAX_TEXT = 64 * 1024;
@@ -72,7 +72,7 @@ export interface SandboxPlugins {
  */
 export function checkTelemetry(payload: Uint8Array, plugins: SandboxPlugins): TelemetryItem[] {
   const items = fromJsonBytes(payload);
-  if (!Array.isArray(items) || items.length > 4096) throw violation('telemetry: expected an array of at most 4096 items');
+  if (!Array.isArray(items) || items.length > MAX_TELEMETRY_ITEMS) throw violation(`telemetry: expected an array of at most ${MAX_TELEMETRY_ITEMS} items`);
   const checked: TelemetryItem[] = [];
   for (const [i, value] of items.entries()) {
     const item = object(value, `telemetry[${i}]`);

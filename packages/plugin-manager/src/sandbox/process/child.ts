@@ -24,7 +24,7 @@ import { FLAG, STATE, Slot, writePayload, type PoolWorkerData, type ToHost, type
 import { servePoolWorker } from '../pool-worker-loop.js';
 import type { PluginSpec } from '../spec.js';
 import { openChannel, ringArgument } from './ring.js';
-import { ChannelClosed, KIND, encodeFrame, jsonBytes, type Frame, type FrameChannel } from './wire.js';
+import { ChannelClosed, KIND, MAX_TELEMETRY_ITEMS, encodeFrame, jsonBytes, type Frame, type FrameChannel } from './wire.js';
 
 const IN = 0;
 const OUT = 1;
@@ -139,8 +139,9 @@ class SandboxHost {
   }
 
   #flushTelemetry(): void {
-    if (this.#telemetry.length === 0) return;
-    this.#channel.write(encodeFrame(KIND.TELEMETRY, [], [], jsonBytes(this.#telemetry.splice(0))));
+    // A call making thousands of host calls at audit level all piles up more items than
+    // the host takes in one frame (it refuses more as a violation): send them in several.
+    while (this.#telemetry.length > 0) this.#channel.write(encodeFrame(KIND.TELEMETRY, [], [], jsonBytes(this.#telemetry.splice(0, MAX_TELEMETRY_ITEMS))));
   }
 
   #hostRequest(): void {

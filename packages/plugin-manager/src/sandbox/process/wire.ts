@@ -33,6 +33,9 @@ const LAYOUT: Readonly<Record<number, readonly [number, number]>> = {
   [KIND.TRACE]: [0, 0],
 };
 
+/** Most telemetry items (audit entries, logs, events, anomalies) one TELEMETRY frame may carry; the host refuses more as a violation. */
+export const MAX_TELEMETRY_ITEMS = 4096;
+
 /** The largest frame either side accepts: a payload of 64 MiB and its words. */
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024 + 64;
 
