@@ -17,6 +17,7 @@
  * One thread, no worker: a sandbox costs one V8 isolate. Nothing here is trusted by the
  * host: it checks every frame (relay.ts).
  */
+import { createRequire } from 'node:module';
 import { deserialize } from 'node:v8';
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { wasm } from '../../abi/wasm-api.js';
@@ -89,6 +90,7 @@ class SandboxHost {
     switch (message.type) {
       case 'load': {
         const { moduleBytes, ...rest } = message.spec;
+        if (rest.hostCalls.kvDirectory !== undefined) preloadSqlite();
         const spec = { ...rest, module: new wasm.Module(moduleBytes) } as PluginSpec;
         this.#post({ type: 'load', plugin: message.plugin, spec });
         break;
@@ -164,6 +166,23 @@ class SandboxHost {
     const flags = slot.flags & ~FLAG.MESSAGES;
     this.#channel.write(encodeFrame(KIND.DONE, [answer.status, flags, slot.elapsedUs, slot.memoryBytes / 65_536], [answer.fuel, answer.charge], payload));
     slot.settle(STATE.IDLE);
+  }
+}
+
+/**
+ * The sandbox's bundle requires better-sqlite3 on the first key-value store opened
+ * (scripts/bundle-sandbox.mjs), so a sandbox whose plugins have no store never loads it.
+ * A plugin given a store has it (its module and native addon) loaded here, while it loads, so that its first kv call
+ * (inside an entry point, under that step's timeout) does not pay for it. A failure is
+ * left to the store's own open, which reports it to the plugin as any open failure.
+ */
+function preloadSqlite(): void {
+  try {
+    // better-sqlite3 maps its native addon (and SQLite) on the first database made, not on require.
+    const Database = createRequire(import.meta.url)('better-sqlite3') as new (path: string) => { close(): void };
+    new Database(':memory:').close();
+  } catch {
+    // reported by the store when the plugin opens it
   }
 }
 
