@@ -2,7 +2,7 @@
 // The process backend against its anchors, issue 13's four figures, in one run:
 //  1. start: load a plugin into a warm sandbox (ProcessBackend { warm: 1 }: bwrap, Node and
 //     the worker started ahead) and into a cold one, next to `bwrap --unshare-all /bin/true`
-//     (the floor of a bubblewrap start) and `podman run --rm` when podman and an image exist;
+//     (the floor of a bubblewrap start); podman and crun run in bench/containers.mjs;
 //  2. call overhead: the same 16-byte echo call into the same plugin on the pool backend
 //     and on the process backend, asynchronous (call) and synchronous (callSync), as ratios;
 //  3. pause + resume: lifecycle('pause') then lifecycle('resume') of a plugin without pause
@@ -13,7 +13,7 @@
 //     Next to them, ten bare `node -e` processes with the same V8 options: the floor of one Node per plugin.
 // Run: npm run build && node bench/process.mjs [ROUNDS] [--quick] [--json]   (default 30; --quick 6)
 import { spawn, spawnSync } from 'node:child_process';
-import { benchCase, jsonOutput, show, stats, withRatios } from './stats.mjs';
+import { benchCase, jsonOutput, show, withRatios } from './stats.mjs';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PoolBackend } from '../packages/plugin-manager/dist/sandbox/pool.js';
@@ -25,7 +25,6 @@ import { RecordingHost, pluginSpec } from '../packages/plugin-manager/dist/sandb
 const emit = jsonOutput();
 const rounds = Number(process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? (process.argv.includes('--quick') ? 6 : 30));
 const cases = []; // for --json
-let podmanSkipped;
 const spec = (id) => pluginSpec(CORE_GUEST, { id, entryPoints: { init: 'init', start: 'start' } });
 const input = new Uint8Array(16);
 
@@ -60,20 +59,6 @@ cases.push(...withRatios([benchCase('start: into a warm sandbox', 'ms', warm, { 
 const warmMs = show('into a warm sandbox (target <= 15 ms)', warm);
 show('into a cold sandbox', cold);
 const bwrapMs = show('bwrap --unshare-all /bin/true', bwrap);
-const podman = spawnSync('podman', ['images', '--format', '{{.Repository}}:{{.Tag}}'], { encoding: 'utf8' });
-const image = podman.status === 0 ? podman.stdout.split('\n').find((line) => line.trim() !== '') : undefined;
-if (image === undefined) podmanSkipped = podman.error ? `podman is not installed (${podman.error.code})` : 'podman has no local image';
-if (image === undefined) console.log('  podman run --rm: not measured (podman or a local image is missing on this host)');
-else {
-  const times = [];
-  for (let i = 0; i < Math.min(rounds, 10); i += 1) {
-    const t = performance.now();
-    spawnSync('podman', ['run', '--rm', image, 'true']);
-    times.push(performance.now() - t);
-  }
-  show(`podman run --rm ${image} true`, times);
-  cases.push(benchCase(`start: podman run --rm ${image} true`, 'ms', times, { perCall: true, group: 'start', anchor: 'start: bwrap --unshare-all /bin/true', ratio: stats(times).median / stats(bwrap).median }));
-}
 console.log(`  warm start / bwrap true: ${(warmMs / bwrapMs).toFixed(2)}x`);
 await warmBackend.close();
 await coldBackend.close();
@@ -157,4 +142,4 @@ for (const groupBy of ['plugin', 'publisher']) {
 }
 for (const kind of ['call (async)', 'callSync']) withRatios(cases, `pool: ${kind}`, kind);
 withRatios(cases, 'memory: bare node -e', 'memory');
-emit?.({ rounds, ...(podmanSkipped ? { skipped: { podman: podmanSkipped } } : {}), cases });
+emit?.({ rounds, cases });

@@ -37,7 +37,7 @@ const BENCHES = [
   { name: 'audit', title: 'Audit log append and verification against a naive chain' },
   { name: 'start', title: 'An installed plugin from stopped to Running' },
   { name: 'confine', title: 'Starting a confined sandbox against node and bwrap', needs: ['bwrap'] },
-  { name: 'process', title: 'The process backend against bwrap, podman and the pool', needs: ['bwrap'] },
+  { name: 'process', title: 'The process backend against bwrap and the pool', needs: ['bwrap'] },
   { name: 'freeze', title: 'Freezer pause and idle memory of a confined process', needs: ['bwrap'] },
   { name: 'containers', title: "Podman (runc) and crun against ForgeOne's launcher and freezer: start, pause, memory", needs: ['bwrap', 'podman', 'runc'] },
   { name: 'load', title: 'Well-behaved plugins under load beside hostile neighbours, on every backend', quickArgs: ['--backends', 'inline,pool'] },
