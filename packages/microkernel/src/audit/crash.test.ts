@@ -50,7 +50,7 @@ describe('the audit log killed at random moments', () => {
     const keyFile = join(dir, 'audit.key');
     const key = generateCheckpointKey();
     await writeFile(keyFile, key.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
-    const plan = crashPlan(20);
+    const plan = crashPlan(15);
     let next = 0;
     const start = (): CrashChild => new CrashChild(CHILD, [path, keyFile, String(next), String(RECORDS)]);
     const { windowMs, end: calibration } = await measureCrashWindow(start);

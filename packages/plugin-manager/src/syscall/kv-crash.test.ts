@@ -43,7 +43,7 @@ function readChecked(directory: string): Map<string, Buffer> {
 describe('the key-value store killed at random moments', () => {
   it('passes integrity_check and keeps every acknowledged set and delete after each SIGKILL', async (t: TestContext) => {
     const directory = join(mkdtempSync(join(tmpdir(), 'forge-kv-crash-')), 'plugin');
-    const plan = crashPlan(30);
+    const plan = crashPlan(20);
     let next = 0;
     const start = (): CrashChild => new CrashChild(CHILD, [directory, String(next), String(WRITES)]);
     const { windowMs } = await measureCrashWindow(start);

@@ -40,7 +40,7 @@ describe('store changes killed at random moments', () => {
   for (const [name, scenario] of LOOPS) {
     it(`leaves the old or the new state, verifiable and clean, when ${name} is killed at a seeded random moment`, async (t: TestContext) => {
       const base = await world();
-      const plan = crashPlan(8);
+      const plan = crashPlan(6);
       const { windowMs, end: calibration } = await measureCrashWindow(async () => child(await prepare(base, scenario), scenario));
       assert.ok(acknowledged(calibration.lines), `the uninterrupted ${name} succeeded: ${calibration.lines.join(' ')}`);
       const tally = { before: 0, after: 0, acknowledged: 0 };
