@@ -39,9 +39,10 @@ async function assertServing(daemon: DaemonProcess, label: string): Promise<void
 }
 
 describe('forge daemon killed with SIGKILL during its shutdown', () => {
-  it('leaves a verifying audit log keeping every line written before, a sound database, and a store the next daemon serves unchanged', { timeout: 600_000 }, async (t: TestContext) => {
+  const plan = crashPlan(3);
+  // A daemon start takes seconds on a loaded machine: the time limit grows with the runs.
+  it('leaves a verifying audit log keeping every line written before, a sound database, and a store the next daemon serves unchanged', { timeout: 180_000 + plan.iterations * 30_000 }, async (t: TestContext) => {
     const dir = await signingWorkspace('forge-shutdown-crash-', daemonTable());
-    const plan = crashPlan(3);
     let daemon = await spawnDaemon(dir);
     for (const name of PLUGINS) {
       await call({ socket: daemon.socket }, { method: 'POST', path: '/v1/plugins?start=true', bytes: await readFile(await signedVariant(dir, { name, version: '1.0.0' })) });

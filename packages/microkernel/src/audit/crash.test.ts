@@ -44,13 +44,13 @@ function assertAcked(records: Map<number, AuditRecord>, acks: readonly string[],
 }
 
 describe('the audit log killed at random moments', () => {
-  it('recovers to a verifying chain holding every record acknowledged durable after each SIGKILL', async (t: TestContext) => {
+  const plan = crashPlan(15);
+  it('recovers to a verifying chain holding every record acknowledged durable after each SIGKILL', { timeout: 120_000 + plan.iterations * 10_000 }, async (t: TestContext) => {
     const dir = await tempDir('forge-audit-crash-');
     const path = join(dir, 'audit.log');
     const keyFile = join(dir, 'audit.key');
     const key = generateCheckpointKey();
     await writeFile(keyFile, key.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
-    const plan = crashPlan(15);
     let next = 0;
     const start = (): CrashChild => new CrashChild(CHILD, [path, keyFile, String(next), String(RECORDS)]);
     const { windowMs, end: calibration } = await measureCrashWindow(start);

@@ -41,9 +41,9 @@ function readChecked(directory: string): Map<string, Buffer> {
 }
 
 describe('the key-value store killed at random moments', () => {
-  it('passes integrity_check and keeps every acknowledged set and delete after each SIGKILL', async (t: TestContext) => {
+  const plan = crashPlan(20);
+  it('passes integrity_check and keeps every acknowledged set and delete after each SIGKILL', { timeout: 120_000 + plan.iterations * 10_000 }, async (t: TestContext) => {
     const directory = join(mkdtempSync(join(tmpdir(), 'forge-kv-crash-')), 'plugin');
-    const plan = crashPlan(20);
     let next = 0;
     const start = (): CrashChild => new CrashChild(CHILD, [directory, String(next), String(WRITES)]);
     const { windowMs } = await measureCrashWindow(start);

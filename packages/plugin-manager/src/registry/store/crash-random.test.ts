@@ -38,9 +38,10 @@ function currentOf(expected: Expected): string | null {
 
 describe('store changes killed at random moments', () => {
   for (const [name, scenario] of LOOPS) {
-    it(`leaves the old or the new state, verifiable and clean, when ${name} is killed at a seeded random moment`, async (t: TestContext) => {
+    const plan = crashPlan(6);
+    // Each run starts a child that loads the store's modules: seconds on a loaded machine.
+    it(`leaves the old or the new state, verifiable and clean, when ${name} is killed at a seeded random moment`, { timeout: 120_000 + plan.iterations * 10_000 }, async (t: TestContext) => {
       const base = await world();
-      const plan = crashPlan(6);
       const { windowMs, end: calibration } = await measureCrashWindow(async () => child(await prepare(base, scenario), scenario));
       assert.ok(acknowledged(calibration.lines), `the uninterrupted ${name} succeeded: ${calibration.lines.join(' ')}`);
       const tally = { before: 0, after: 0, acknowledged: 0 };
