@@ -138,4 +138,15 @@ describe('ForgeError', () => {
     assert.match(io.message, /cannot read the file \(\/a\): disk on fire/);
     assert.deepEqual(io.details, { path: '/a', errno: 'EIO' });
   });
+
+  it('names a full disk and a read-only file system instead of passing ENOSPC or EROFS through as FO_IO_FAILED', () => {
+    const full = fromFsError(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }), 'write the state', '/s/state.json');
+    assert.equal(full.code, 'FO_IO_NO_SPACE');
+    assert.match(full.message, /cannot write the state: no space left on the file system holding \/s\/state\.json \(ENOSPC\)/);
+    assert.deepEqual(full.details, { path: '/s/state.json', errno: 'ENOSPC' });
+    assert.equal(fromFsError(Object.assign(new Error('quota'), { code: 'EDQUOT' }), 'write', '/q').code, 'FO_IO_NO_SPACE');
+    const readOnly = fromFsError(Object.assign(new Error('EROFS'), { code: 'EROFS' }), 'create the lock', '/s/.store/lock');
+    assert.equal(readOnly.code, 'FO_IO_READ_ONLY');
+    assert.match(readOnly.message, /cannot create the lock: \/s\/\.store\/lock is on a read-only file system/);
+  });
 });

@@ -15,6 +15,8 @@ export {
   throwsCode,
   type Attempt,
 } from './error-codes.js';
+export { CrashChild, crashPlan, measureCrashWindow, type CrashEnd, type CrashPlan } from './crash.js';
+export { mountTmpfs, type Tmpfs } from './tmpfs.js';
 
 /** True when running under CI (`CI=true`), where every probe must succeed. */
 export function inCi(): boolean {

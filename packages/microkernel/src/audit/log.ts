@@ -7,7 +7,7 @@
 import { constants } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { ForgeError, fromFsError } from '@forgeone/common';
+import { ForgeError, fromFsError, isNodeSystemError } from '@forgeone/common';
 import { FillingBatch } from './batch.js';
 import type { ChainAnchor } from './chain.js';
 import { acquireLock, listSegments, statePathFor } from './files.js';
@@ -387,7 +387,8 @@ export class AuditLog implements AuditSink {
     if (this.failure !== undefined) return;
     const reason = error instanceof Error ? error.message : String(error);
     this.failure = new ForgeError('FO_AUDIT_WRITE_FAILED', `audit log ${this.path} could not be written (${reason}); it accepts no more records`, {
-      details: { path: this.path, durableSeq: this.durableSeqValue },
+      // errno tells a full disk (ENOSPC) from a failing one (EIO) without parsing the message.
+      details: { path: this.path, durableSeq: this.durableSeqValue, errno: errnoOf(error) },
       cause: error,
     });
     this.options.logger.error('audit log failed', { path: this.path, error: reason });
@@ -395,4 +396,10 @@ export class AuditLog implements AuditSink {
     if (this.checkpointTimer !== undefined) clearInterval(this.checkpointTimer);
     this.waiters.rejectAll(this.failure);
   }
+}
+
+/** The system error code behind a write failure, also when fromFsError already wrapped it. */
+function errnoOf(error: unknown): string {
+  if (error instanceof ForgeError) return typeof error.details['errno'] === 'string' ? error.details['errno'] : error.code;
+  return isNodeSystemError(error) ? error.code : 'UNKNOWN';
 }

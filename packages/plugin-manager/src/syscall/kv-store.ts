@@ -145,7 +145,8 @@ export class KvStore {
    * Stores `value` under `key`, replacing any value there; durable when it returns.
    * Sizes against the per-key and per-value limits are the caller's check.
    *
-   * @throws ForgeError FO_SYSCALL_KV_QUOTA_EXCEEDED (nothing written), FO_SYSCALL_KV_UNAVAILABLE
+   * @throws ForgeError FO_SYSCALL_KV_QUOTA_EXCEEDED (nothing written), FO_SYSCALL_KV_NO_SPACE
+   *   (nothing written), FO_SYSCALL_KV_UNAVAILABLE
    */
   set(key: Uint8Array, value: Uint8Array): void {
     this.#run('write', () => this.#set(key, value));
@@ -211,10 +212,23 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
   return out;
 }
 
-/** A ForgeError passes through; a SQLite or file-system failure becomes FO_SYSCALL_KV_UNAVAILABLE. */
+/** SQLite's and the file system's names for a full disk. */
+const NO_SPACE = new Set(['SQLITE_FULL', 'ENOSPC', 'EDQUOT']);
+
+/**
+ * A ForgeError passes through; a full disk becomes FO_SYSCALL_KV_NO_SPACE (the
+ * transaction was rolled back, so nothing changed); any other SQLite or file-system
+ * failure FO_SYSCALL_KV_UNAVAILABLE.
+ */
 function kvUnavailable(error: unknown, what: 'open' | 'read' | 'write'): ForgeError {
   if (error instanceof ForgeError) return error;
   const code = typeof (error as { code?: unknown } | undefined)?.code === 'string' ? (error as { code: string }).code : 'UNKNOWN';
+  if (NO_SPACE.has(code)) {
+    return new ForgeError('FO_SYSCALL_KV_NO_SPACE', `the plugin's key-value store could not ${what === 'open' ? 'be opened' : what}: the disk holding it is full (${code}); nothing was changed`, {
+      details: { code, operation: what },
+      cause: error,
+    });
+  }
   // SECURITY: the message reaches the guest; it names the failure, not host paths.
   return new ForgeError('FO_SYSCALL_KV_UNAVAILABLE', `the plugin's key-value store could not ${what === 'open' ? 'be opened' : `${what}`} (${code})`, {
     details: { code, operation: what, error: error instanceof Error ? error.message : String(error) },

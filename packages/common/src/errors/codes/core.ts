@@ -48,7 +48,15 @@ export const CORE_CODES = {
   },
   FO_IO_FAILED: {
     kind: 'unavailable',
-    summary: 'A file system operation failed (disk full, I/O error, wrong file type).',
+    summary: 'A file system operation failed (I/O error, wrong file type); details.errno names the system error.',
+  },
+  FO_IO_NO_SPACE: {
+    kind: 'unavailable',
+    summary: 'The file system is full (ENOSPC) or the user is over its disk quota (EDQUOT); free space and try again. Store, key-value and audit writes that fail this way change nothing.',
+  },
+  FO_IO_READ_ONLY: {
+    kind: 'permission',
+    summary: 'The file system holding the file is mounted read-only (EROFS); reading still works, changes need it mounted read-write.',
   },
   FO_IDENTITY_INVALID: {
     kind: 'invalid',

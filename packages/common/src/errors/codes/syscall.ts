@@ -61,7 +61,11 @@ export const SYSCALL_CODES = {
   },
   FO_SYSCALL_KV_UNAVAILABLE: {
     kind: 'unavailable',
-    summary: "The plugin's key-value store could not be opened or used (disk full, locked, corrupt); the host log has the SQLite error.",
+    summary: "The plugin's key-value store could not be opened or used (locked, corrupt, an I/O error; a full disk is FO_SYSCALL_KV_NO_SPACE); the host log has the SQLite error.",
+  },
+  FO_SYSCALL_KV_NO_SPACE: {
+    kind: 'unavailable',
+    summary: "The file system holding the plugin's key-value store is full (SQLITE_FULL, ENOSPC); the write changed nothing and every earlier write is kept.",
   },
   FO_SYSCALL_HTTP_BAD_URL: {
     kind: 'invalid',

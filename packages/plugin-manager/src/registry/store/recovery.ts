@@ -43,14 +43,8 @@ function candidatePid(name: string): number | undefined {
  * @throws ForgeError FO_IO_*
  */
 export async function recoverStore(layout: StoreLayout, only?: string): Promise<RecoveryReport> {
-  const removed: string[] = [];
+  const removed = await discardStaged(layout);
   const corrupt: string[] = [];
-  for (const dir of [layout.staging, layout.trash]) {
-    for (const entry of await listDirectory(dir)) {
-      await removeTree(join(dir, entry));
-      removed.push(join(dir, entry));
-    }
-  }
   // Candidates of this process are its own lock being taken right now; any other
   // process's are from one that died between writing and linking, or one that will
   // find the lock held anyway and retry.
@@ -86,6 +80,25 @@ export async function recoverBefore(layout: StoreLayout, plugin: string | undefi
   const report = await recoverStore(layout, marked ? undefined : plugin);
   if (marked || plugin === undefined) await removeFile(layout.recoverMark);
   return report;
+}
+
+/**
+ * Removes what a change that failed (rather than was killed) built in staging and moved
+ * to trash, right away: on a full disk that is the space the next attempt needs, and the
+ * next change may be long in coming. The caller holds the lock, so every entry is its own
+ * or a dead change's. Plugin directories are left to the full recovery the mark asks for.
+ * @returns the paths removed
+ * @throws ForgeError FO_IO_*
+ */
+export async function discardStaged(layout: StoreLayout): Promise<string[]> {
+  const removed: string[] = [];
+  for (const dir of [layout.staging, layout.trash]) {
+    for (const entry of await listDirectory(dir)) {
+      await removeTree(join(dir, entry));
+      removed.push(join(dir, entry));
+    }
+  }
+  return removed;
 }
 
 /**

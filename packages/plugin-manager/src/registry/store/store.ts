@@ -20,7 +20,7 @@ import { STORE_FORMAT, StoreLayout, checkPluginName, isVersionDirName } from './
 import { StoreLock } from './lock.js';
 import { LIST_CONCURRENCY, StoreReader, corrupt, mapConcurrently, notInstalled } from './reader.js';
 import { storeJson, type StateFile } from './records.js';
-import { markForRecovery, recoverBefore } from './recovery.js';
+import { discardStaged, markForRecovery, recoverBefore } from './recovery.js';
 import { readPackageSource } from './source.js';
 import { DIRECTORY_MODE } from './stage.js';
 import type { StoreOperation, StoreStep } from './steps.js';
@@ -48,7 +48,8 @@ export class PluginStore {
 
   /**
    * Opens (creating if needed) the store at `options.directory` and, unless another
-   * process is changing it right now, removes what interrupted changes left behind.
+   * process is changing it right now or it is on a read-only mount, removes what
+   * interrupted changes left behind.
    *
    * @throws ForgeError FO_STORE_CORRUPT when the directory holds a store of another
    *   layout version, FO_IO_*
@@ -103,7 +104,9 @@ export class PluginStore {
       try {
         lock = await StoreLock.acquire(layout.lockFile, { operation: 'open', onBreak: () => markForRecovery(this.#layout) });
       } catch (error) {
-        if (ForgeError.is(error, 'FO_STORE_LOCKED')) return;
+        // On a read-only mount nothing can change, so nothing needs recovering (leftovers are
+        // outside what readers follow): the store opens for reading; changes fail FO_IO_READ_ONLY.
+        if (ForgeError.is(error, 'FO_STORE_LOCKED') || ForgeError.is(error, 'FO_IO_READ_ONLY')) return;
         throw error;
       }
       try {
@@ -146,7 +149,8 @@ export class PluginStore {
 
   /**
    * Runs a change of `plugin` under the lock, after recovering from any interrupted
-   * change. A change that fails may have left something anywhere it got to, so it marks
+   * change. A change that fails may have left something anywhere it got to, so it removes
+   * what it staged at once (on a full disk, the space the next attempt needs) and marks
    * the store for a full recovery before it lets go of the lock.
    */
   #change<T>(operation: StoreOperation, label: string, plugin: string, body: () => Promise<T>): Promise<T> {
@@ -162,6 +166,7 @@ export class PluginStore {
         return result;
       } finally {
         if (!done) {
+          await discardStaged(this.#layout).catch((error: unknown) => this.#logger.error('could not remove what a failed change staged', { error: toForgeError(error).message }));
           await markForRecovery(this.#layout).catch((error: unknown) => {
             this.#logger.error('could not mark the store for recovery after a failed change; the next open recovers it', { error: toForgeError(error).message });
           });
@@ -184,8 +189,6 @@ export class PluginStore {
   #now(): string {
     return new Date((this.#options.now ?? Date.now)()).toISOString();
   }
-
-  // ---- reading ------------------------------------------------------------------
 
   /**
    * The installed plugin `name`, or undefined when it is not installed.
@@ -235,8 +238,6 @@ export class PluginStore {
     if (problems.length > 0) throw integrityError(name, problems);
     return plugin;
   }
-
-  // ---- changing -----------------------------------------------------------------
 
   /**
    * Installs a package: verifies it with the store's verification settings (so with

@@ -1,0 +1,123 @@
+/**
+ * The audit log under crashes and a full disk (docs/security.md, "Crash consistency"):
+ * a writer killed with SIGKILL at seeded random moments leaves a log that the next open
+ * recovers and that verifies, holding every record the writer was told was durable; a
+ * write that finds the disk full stops the log with FO_AUDIT_WRITE_FAILED naming ENOSPC,
+ * and once space is freed the log opens, verifies and takes records again.
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync, rmSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ForgeError } from '@forgeone/common';
+import { CrashChild, crashPlan, measureCrashWindow, mountTmpfs } from '@forgeone/common/testing';
+import { generateCheckpointKey, type CheckpointKey } from './keys.js';
+import { AuditLog } from './log.js';
+import { parseAuditRecord, type AuditRecord } from './record.js';
+import { readLines, sampleEntry, tempDir } from './test-support/logs.js';
+import { verifyAuditLog } from './verify.js';
+
+const CHILD = fileURLToPath(new URL('./test-support/ack-child.js', import.meta.url));
+/** Records per child. */
+const RECORDS = 30;
+
+/** Every record of every segment, by seq, after the log verified. */
+async function verifiedRecords(path: string, key: CheckpointKey, label: string): Promise<Map<number, AuditRecord>> {
+  const result = await verifyAuditLog({ path, keys: [key], threads: 1 });
+  assert.equal(result.ok, true, `${label}: the log verifies (${JSON.stringify(result.problem)})`);
+  const { lines } = await readLines(path);
+  const records = lines.map((line) => parseAuditRecord(Buffer.from(line.text, 'latin1').toString('utf8')));
+  return new Map(records.map((record) => [record.seq, record]));
+}
+
+/** Asserts that every acknowledged `<seq> <i>` is on disk as entry i. */
+function assertAcked(records: Map<number, AuditRecord>, acks: readonly string[], label: string): void {
+  for (const ack of acks) {
+    const [seq, i] = ack.split(' ').map(Number) as [number, number];
+    const record = records.get(seq);
+    const entry = sampleEntry(i);
+    assert.ok(record !== undefined && record.type === 'event', `${label}: acknowledged record ${seq} is there`);
+    assert.deepEqual([record.principal, record.action, record.resource, record.decision], [entry.principal, entry.action, entry.resource, entry.decision], `${label}: record ${seq} is entry ${i}`);
+  }
+}
+
+describe('the audit log killed at random moments', () => {
+  const plan = crashPlan(15);
+  it('recovers to a verifying chain holding every record acknowledged durable after each SIGKILL', { timeout: 120_000 + plan.iterations * 10_000 }, async (t: TestContext) => {
+    const dir = await tempDir('forge-audit-crash-');
+    const path = join(dir, 'audit.log');
+    const keyFile = join(dir, 'audit.key');
+    const key = generateCheckpointKey();
+    await writeFile(keyFile, key.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
+    let next = 0;
+    const start = (): CrashChild => new CrashChild(CHILD, [path, keyFile, String(next), String(RECORDS)]);
+    const { windowMs, end: calibration } = await measureCrashWindow(start);
+    assertAcked(await verifiedRecords(path, key, 'calibration'), calibration.acks, 'calibration');
+    next += RECORDS;
+    const acked: string[] = [...calibration.acks];
+    const tally = { killed: 0, finished: 0 };
+    for (let run = 0; run < plan.iterations; run += 1) {
+      const delay = plan.delay(windowMs);
+      const end = await start().killAfter(delay);
+      const label = `run ${run} (${plan.label}), killed after ${delay.toFixed(1)} ms`;
+      acked.push(...end.acks);
+      // The next open recovers what the kill left (a torn batch, a rotation cut short).
+      const log = await AuditLog.open({ path, signingKey: key });
+      await log.close();
+      const records = await verifiedRecords(path, key, label);
+      // Every acknowledgement so far, of this child and the earlier ones, still holds.
+      assertAcked(records, acked, label);
+      tally[end.signal === 'SIGKILL' ? 'killed' : 'finished'] += 1;
+      next += RECORDS;
+    }
+    // The next operation works: one more record, durable, after the last kill.
+    const log = await AuditLog.open({ path, signingKey: key });
+    const seq = await log.appendDurable(sampleEntry(next));
+    await log.close();
+    const records = await verifiedRecords(path, key, 'after the loop');
+    assertAcked(records, [`${seq} ${next}`], 'after the loop');
+    const recoveries = [...records.values()].filter((record) => record.type === 'recovery').length;
+    t.diagnostic(`audit: ${RECORDS} records take ~${windowMs.toFixed(1)} ms; ${plan.label}: ${tally.killed} killed, ${tally.finished} finished, ${acked.length} acks checked, ${recoveries} torn tails cut at open`);
+  });
+});
+
+describe('the audit log on a full disk', () => {
+  it('stops with FO_AUDIT_WRITE_FAILED naming ENOSPC, keeps every durable record, and after space is freed opens, verifies and appends', async (t: TestContext) => {
+    const fs = mountTmpfs(t, 1024 * 1024);
+    if (fs === undefined) return;
+    try {
+      const path = join(fs.dir, 'audit.log');
+      const key = generateCheckpointKey();
+      writeFileSync(join(fs.dir, 'filler'), Buffer.alloc(896 * 1024));
+      const log = await AuditLog.open({ path, signingKey: key, checkpointEvery: 50, checkpointInterval: 0 });
+      const acks: string[] = [];
+      let failure: unknown;
+      // Batches of 25: each acknowledged once flush() says it is on disk.
+      for (let i = 0; i < 10_000 && failure === undefined; i += 25) {
+        try {
+          const batch = Array.from({ length: 25 }, (_, n) => `${log.append(sampleEntry(i + n))} ${i + n}`);
+          await log.flush();
+          acks.push(...batch);
+        } catch (error) {
+          failure = error;
+        }
+      }
+      assert.ok(acks.length > 0, 'some records fit');
+      assert.ok(ForgeError.is(failure, 'FO_AUDIT_WRITE_FAILED'), `the log stopped with FO_AUDIT_WRITE_FAILED, found ${String(failure)}`);
+      assert.equal(failure.details['errno'], 'ENOSPC', 'the failure names the full disk');
+      assert.match(failure.message, /no space left/i);
+      assert.throws(() => log.append(sampleEntry(0)), (error: unknown) => ForgeError.is(error, 'FO_AUDIT_WRITE_FAILED'), 'a stopped log takes no more records');
+      await log.close().catch(() => undefined);
+      rmSync(join(fs.dir, 'filler'));
+      const reopened = await AuditLog.open({ path, signingKey: key });
+      const seq = await reopened.appendDurable(sampleEntry(9999));
+      await reopened.close();
+      const records = await verifiedRecords(path, key, 'after freeing space');
+      assertAcked(records, [...acks, `${seq} 9999`], 'after freeing space');
+    } finally {
+      fs.unmount();
+    }
+  });
+});
