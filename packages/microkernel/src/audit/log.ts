@@ -16,7 +16,8 @@ import { signCheckpoint } from './keys.js';
 import { AuditObservers, type AuditObserver } from './observers.js';
 import { auditLevelAdmits, type AuditEventClass, type AuditLevel } from './level.js';
 import { resolveLogOptions, type AuditLogOptions, type AuditLogStats, type AuditSink, type ResolvedLogOptions } from './options.js';
-import { encodeEventFields, encodeEventTail, IdentityFieldCache, type AuditDecisionReport, type AuditEntry } from './record.js';
+import { encodeEventFields, type AuditDecisionReport, type AuditEntry } from './record.js';
+import { ReportBytesCache } from './report-cache.js';
 import { recoverActiveSegment, recoveryFields, type TornTail } from './recovery.js';
 import { readCheckpointState } from './state.js';
 import { CheckpointStateQueue, DurableWaiters } from './durability.js';
@@ -59,8 +60,8 @@ export class AuditLog implements AuditSink {
   private lastCheckpointAt: number | undefined;
   private readonly openedAt: number;
   private readonly clockText: TimestampCache;
-  // Encoded identity fields per identity: a plugin's calls share one IdentityContext.
-  private readonly identities = new IdentityFieldCache();
+  // Encoded fields of the bridge's reports, per identity and action: a plugin's calls repeat.
+  private readonly reports = new ReportBytesCache();
   private readonly observers: AuditObservers;
 
   private constructor(init: {
@@ -214,13 +215,15 @@ export class AuditLog implements AuditSink {
    */
   record(report: AuditDecisionReport): void {
     this.assertWritable();
-    const { identity } = report;
-    const fields = `${this.identities.get(identity)}${encodeEventTail(report.action, report.resource, report.allowed ? 'allow' : 'deny', report.reason, report.requested === undefined ? undefined : { requested: report.requested })}`;
+    const { identity, action, resource, allowed, reason, requested } = report;
+    // The fields after "type" are encoded once per distinct report and copied after (report-cache.ts).
+    const typed = this.reports.bytes(identity, action, resource, allowed, reason, requested);
     const seq = this.seqValue + 1;
     const ts = this.timestamp();
-    this.commit(seq, `${bodyHead(seq, ts, this.prev, 'event')}${fields}`, false);
+    const hash = this.batch.pushEncoded(this.segment, seq, ts, this.prev, typed);
+    this.advance(seq, hash, this.batch.lastBytes);
     this.afterRecord();
-    if (this.observers.active) this.observers.notifyEvent(seq, ts, identity.principal, identity.plugin?.digest, report.action, report.resource, report.allowed ? 'allow' : 'deny', report.reason);
+    if (this.observers.active) this.observers.notifyEvent(seq, ts, identity.principal, identity.plugin?.digest, action, resource, allowed ? 'allow' : 'deny', reason);
   }
 
   /**
@@ -329,6 +332,11 @@ export class AuditLog implements AuditSink {
   /** Encodes one record into the open batch and makes it the head. */
   private commit(seq: number, body: string, checkpoint: boolean): void {
     const { hash, bytes } = this.batch.push(this.segment, seq, body, checkpoint);
+    this.advance(seq, hash, bytes);
+  }
+
+  /** Makes record `seq` with `hash`, `bytes` long, the head. */
+  private advance(seq: number, hash: string, bytes: number): void {
     this.prev = hash;
     this.seqValue = seq;
     this.appended += 1;
