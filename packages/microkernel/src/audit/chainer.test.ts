@@ -3,7 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { IdentityContext } from '@forgeone/common';
+import { IdentityContext, silentLogger } from '@forgeone/common';
+import { RecordBatch } from './batch.js';
+import { Chainer } from './chainer.js';
+import { GENESIS_HASH } from './format.js';
 import { listSegments, statePathFor } from './files.js';
 import { generateCheckpointKey } from './keys.js';
 import { AuditLog } from './log.js';
@@ -85,5 +88,31 @@ describe('AuditLog: the chain worker', () => {
     const hashOf = new Map(lines.map((line) => parseAuditRecord(line)).map((record) => [record.seq, record.hash]));
     assert.equal(heads.length, 11);
     for (const head of heads) assert.equal(hashOf.get(head.seq), head.hash, `head at seq ${head.seq}`);
+  });
+});
+
+describe('Chainer: a chain worker that dies', () => {
+  it('fills the batch the worker held, and every later one, on the log thread: the same bytes as without a worker', async () => {
+    const batches = (): RecordBatch[] =>
+      [0, 1, 2].map((index) => {
+        const batch = new RecordBatch(1, 4096, 2);
+        for (let i = 1; i <= 5; i += 1) batch.push(index * 5 + i, '2025-01-02T03:04:05.678Z', `event","principal":"host:x","action":"a${i}","decision":"allow"`, -1);
+        return batch;
+      });
+    const reference = batches();
+    const plain = new Chainer(GENESIS_HASH, undefined, silentLogger, false);
+    for (const batch of reference) plain.submit(batch, true);
+    const dying = new Chainer(GENESIS_HASH, undefined, silentLogger, true, new URL('./test-support/dying-chain-worker.js', import.meta.url));
+    const [first, ...rest] = batches();
+    dying.submit(first as RecordBatch, true);
+    for (let turn = 0; turn < 2000 && dying.where === 'starting'; turn += 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(dying.where, 'worker');
+    for (const batch of rest) dying.submit(batch, true);
+    await Promise.all(rest.map((batch) => batch.ready));
+    assert.equal(dying.where, 'dead');
+    await dying.close();
+    const bytes = (list: RecordBatch[]) => list.map((batch) => batch.bytes().toString('latin1'));
+    assert.deepEqual(bytes([first as RecordBatch, ...rest]), bytes(reference));
+    assert.equal(dying.head(undefined), plain.head(undefined));
   });
 });

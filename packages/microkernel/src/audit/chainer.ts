@@ -38,17 +38,24 @@ export class Chainer {
    * @param head hash of the last record already in the log
    * @param key signs checkpoints (on the worker too, which gets the private key)
    * @param useWorker false: always fill on the log's thread
+   * @param workerUrl the worker's script (tests give one that fails)
    */
   constructor(
     head: string,
     key: CheckpointKey | undefined,
     logger: Logger,
     private readonly useWorker: boolean,
+    private readonly workerUrl: URL = new URL('./chain-worker.js', import.meta.url),
   ) {
     this.#last = head;
     this.#key = key;
     this.#sign = key === undefined ? undefined : (seq, recordHash) => signCheckpoint(key, seq, recordHash);
     this.#logger = logger;
+  }
+
+  /** Where batches are filled now: `log` (no worker yet, or it failed: `dead`) or `worker`. */
+  get where(): 'log' | 'starting' | 'worker' | 'dead' {
+    return this.#state === 'none' ? 'log' : this.#state === 'ready' ? 'worker' : this.#state;
   }
 
   /** Takes a sealed batch; `full`: it was sealed for its size (the log is busy). */
@@ -108,7 +115,7 @@ export class Chainer {
     const data: ChainWorkerData = this.#key === undefined ? {} : { privateKey: this.#key.privateKey.export({ format: 'der', type: 'pkcs8' }) };
     let worker: Worker;
     try {
-      worker = new Worker(new URL('./chain-worker.js', import.meta.url), { workerData: data });
+      worker = new Worker(this.workerUrl, { workerData: data });
     } catch (error) {
       this.giveUp(error);
       return;
