@@ -10,13 +10,15 @@ import { dirname, resolve } from 'node:path';
 import { ForgeError, fromFsError, isNodeSystemError } from '@forgeone/common';
 import { FillingBatch } from './batch.js';
 import type { ChainAnchor } from './chain.js';
+import { SIG_LENGTH } from './chain-fill.js';
+import { Chainer } from './chainer.js';
 import { acquireLock, listSegments, statePathFor } from './files.js';
-import { bodyHead, TimestampCache } from './format.js';
-import { signCheckpoint } from './keys.js';
+import { TimestampCache } from './format.js';
 import { AuditObservers, type AuditObserver } from './observers.js';
 import { auditLevelAdmits, type AuditEventClass, type AuditLevel } from './level.js';
 import { resolveLogOptions, type AuditLogOptions, type AuditLogStats, type AuditSink, type ResolvedLogOptions } from './options.js';
-import { encodeEventFields, encodeEventTail, IdentityFieldCache, type AuditDecisionReport, type AuditEntry } from './record.js';
+import { encodeEventFields, type AuditDecisionReport, type AuditEntry } from './record.js';
+import { ReportBytesCache } from './report-cache.js';
 import { recoverActiveSegment, recoveryFields, type TornTail } from './recovery.js';
 import { readCheckpointState } from './state.js';
 import { CheckpointStateQueue, DurableWaiters } from './durability.js';
@@ -43,7 +45,7 @@ export class AuditLog implements AuditSink {
   private readonly recordsAdmitted: readonly boolean[];
 
   private seqValue: number;
-  private prev: string;
+  private readonly chain: Chainer;
   private durableSeqValue: number;
   private segment: number;
   private segmentBytes: number;
@@ -59,8 +61,8 @@ export class AuditLog implements AuditSink {
   private lastCheckpointAt: number | undefined;
   private readonly openedAt: number;
   private readonly clockText: TimestampCache;
-  // Encoded identity fields per identity: a plugin's calls share one IdentityContext.
-  private readonly identities = new IdentityFieldCache();
+  // Encoded fields of the bridge's reports, per identity and action: a plugin's calls repeat.
+  private readonly reports = new ReportBytesCache();
   private readonly observers: AuditObservers;
 
   private constructor(init: {
@@ -83,11 +85,12 @@ export class AuditLog implements AuditSink {
       stopped: () => this.failure !== undefined,
     });
     this.writer = init.writer;
-    this.batch = new FillingBatch({ records: init.options.batchRecords, delayMs: init.options.batchDelay }, (batch) => this.writer.enqueue(batch));
+    this.chain = new Chainer(init.head.hash, init.options.signingKey, init.options.logger, init.options.chainWorker);
+    const records = init.options.batchRecords;
+    this.batch = new FillingBatch({ records, delayMs: init.options.batchDelay }, (batch) => (this.chain.submit(batch, batch.records >= records), this.writer.enqueue(batch)));
     this.release = init.release;
     this.recordsAdmitted = (['denial', 'decision', 'call'] as const).map((event) => auditLevelAdmits(this.level, event));
     this.seqValue = init.head.seq;
-    this.prev = init.head.hash;
     this.durableSeqValue = init.head.seq;
     this.segment = init.segment;
     this.segmentBytes = init.segmentBytes;
@@ -172,9 +175,9 @@ export class AuditLog implements AuditSink {
     return this.durableSeqValue;
   }
 
-  /** Seq and hash of the last record appended. */
+  /** Seq and hash of the last record appended (the hash is computed now if the chain has not reached it yet). */
   get head(): ChainAnchor {
-    return { seq: this.seqValue, hash: this.prev };
+    return { seq: this.seqValue, hash: this.chain.head(this.batch.current) };
   }
 
   /** Bytes encoded and not yet durable. */
@@ -198,8 +201,8 @@ export class AuditLog implements AuditSink {
     this.assertWritable();
     const fields = encodeEventFields(entry);
     const seq = this.seqValue + 1;
-    const ts = this.timestamp();
-    this.commit(seq, `${bodyHead(seq, ts, this.prev, 'event')}${fields}`, false);
+    const ts = this.clockText.now();
+    this.commit(seq, ts, `event"${fields}`, -1);
     this.afterRecord();
     if (this.observers.active) this.observers.notifyEvent(seq, ts, entry.principal, entry.plugin, entry.action, entry.resource, entry.decision, entry.reason);
     return seq;
@@ -214,13 +217,14 @@ export class AuditLog implements AuditSink {
    */
   record(report: AuditDecisionReport): void {
     this.assertWritable();
-    const { identity } = report;
-    const fields = `${this.identities.get(identity)}${encodeEventTail(report.action, report.resource, report.allowed ? 'allow' : 'deny', report.reason, report.requested === undefined ? undefined : { requested: report.requested })}`;
+    const { identity, action, resource, allowed, reason, requested } = report;
+    // The fields after "type" are encoded once per distinct report and copied after (report-cache.ts).
+    const typed = this.reports.bytes(identity, action, resource, allowed, reason, requested);
     const seq = this.seqValue + 1;
-    const ts = this.timestamp();
-    this.commit(seq, `${bodyHead(seq, ts, this.prev, 'event')}${fields}`, false);
+    const ts = this.clockText.now();
+    this.commit(seq, ts, typed, -1);
     this.afterRecord();
-    if (this.observers.active) this.observers.notifyEvent(seq, ts, identity.principal, identity.plugin?.digest, report.action, report.resource, report.allowed ? 'allow' : 'deny', report.reason);
+    if (this.observers.active) this.observers.notifyEvent(seq, ts, identity.principal, identity.plugin?.digest, action, resource, allowed ? 'allow' : 'deny', reason);
   }
 
   /**
@@ -279,7 +283,8 @@ export class AuditLog implements AuditSink {
   /** The writer's counters and the queue. */
   stats(): AuditLogStats {
     const { appended, openedAt, lastCheckpointAt } = this;
-    return { ...this.writer.stats(), seq: this.seqValue, durableSeq: this.durableSeqValue, pendingBytes: this.pending, appended, openedAt, lastCheckpointAt };
+    const hashedOffThread = this.chain.offThread;
+    return { ...this.writer.stats(), seq: this.seqValue, durableSeq: this.durableSeqValue, pendingBytes: this.pending, appended, openedAt, lastCheckpointAt, hashedOffThread };
   }
 
   /**
@@ -307,6 +312,7 @@ export class AuditLog implements AuditSink {
       await this.writer.close();
     } finally {
       this.batch.cancel();
+      await this.chain.close();
       await this.release();
     }
     if (this.failure !== undefined) throw this.failure;
@@ -322,14 +328,9 @@ export class AuditLog implements AuditSink {
     }
   }
 
-  private timestamp(): string {
-    return this.clockText.now();
-  }
-
-  /** Encodes one record into the open batch and makes it the head. */
-  private commit(seq: number, body: string, checkpoint: boolean): void {
-    const { hash, bytes } = this.batch.push(this.segment, seq, body, checkpoint);
-    this.prev = hash;
+  /** Encodes a record (type word and fields: `typed`; a checkpoint's sig at `sigOffset`, else -1) into the batch; the chain fills prev, sig, hash. */
+  private commit(seq: number, ts: string, typed: Uint8Array | string, sigOffset: number): void {
+    const bytes = this.batch.push(this.segment, seq, ts, typed, sigOffset, sigOffset >= 0);
     this.seqValue = seq;
     this.appended += 1;
     this.pending += bytes;
@@ -348,8 +349,9 @@ export class AuditLog implements AuditSink {
     const key = this.options.signingKey;
     if (key === undefined) return this.seqValue;
     const seq = this.seqValue + 1;
-    const sig = signCheckpoint(key, this.seqValue, this.prev);
-    this.commit(seq, `${bodyHead(seq, this.timestamp(), this.prev, 'checkpoint')},"key":"${key.id}","sig":"${sig}"`, true);
+    // The chain signs (seq - 1, prev) into the room left for sig, once it knows prev.
+    const typed = `checkpoint","key":"${key.id}","sig":"`;
+    this.commit(seq, this.clockText.now(), `${typed}${'0'.repeat(SIG_LENGTH)}"`, typed.length);
     this.sinceCheckpoint = 0;
     this.lastCheckpointAt = this.options.clock();
     return seq;
@@ -366,13 +368,13 @@ export class AuditLog implements AuditSink {
 
   private appendSegment(): void {
     const seq = this.seqValue + 1;
-    this.commit(seq, `${bodyHead(seq, this.timestamp(), this.prev, 'segment')},"segment":${this.segment}`, false);
+    this.commit(seq, this.clockText.now(), `segment","segment":${this.segment}`, -1);
     this.sinceCheckpoint += 1;
   }
 
   private appendRecovery(cut: TornTail): void {
     const seq = this.seqValue + 1;
-    this.commit(seq, `${bodyHead(seq, this.timestamp(), this.prev, 'recovery')}${recoveryFields(cut)}`, false);
+    this.commit(seq, this.clockText.now(), `recovery"${recoveryFields(cut)}`, -1);
     this.sinceCheckpoint += 1;
   }
 

@@ -51,6 +51,12 @@ export interface AuditLogOptions {
   readonly logger?: Logger;
   /** Called with every checkpoint once it is durable, e.g. to forward it off the host. Must not throw. */
   readonly onCheckpoint?: (checkpoint: AuditCheckpointNotice) => void;
+  /**
+   * Hash and sign records on a worker thread once the log is busy (its first full
+   * batch), so that appending costs the caller's thread only the encoding (default
+   * true). false: on the log's thread. The log's bytes are the same either way.
+   */
+  readonly chainWorker?: boolean;
 }
 
 /** Counters of a log's writer plus its queue. */
@@ -66,6 +72,8 @@ export interface AuditLogStats extends WriterStats {
   readonly openedAt: number;
   /** When this log object last appended a signed checkpoint, in ms of its clock; undefined before its first. */
   readonly lastCheckpointAt: number | undefined;
+  /** Batches hashed and signed on the chain worker rather than on the log's thread (see `chainWorker`). */
+  readonly hashedOffThread: number;
 }
 
 /** {@link AuditLogOptions} with every default filled in and every value checked. */
@@ -81,6 +89,7 @@ export interface ResolvedLogOptions {
   readonly clock: () => number;
   readonly logger: Logger;
   readonly onCheckpoint: ((checkpoint: AuditCheckpointNotice) => void) | undefined;
+  readonly chainWorker: boolean;
 }
 
 const MiB = 1024 * 1024;
@@ -110,5 +119,6 @@ export function resolveLogOptions(options: AuditLogOptions): ResolvedLogOptions 
     clock: options.clock ?? Date.now,
     logger: options.logger ?? silentLogger,
     onCheckpoint: options.onCheckpoint,
+    chainWorker: options.chainWorker ?? true,
   };
 }

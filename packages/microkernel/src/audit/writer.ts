@@ -115,6 +115,9 @@ export class GroupCommitWriter {
         let count = 0;
         while (count < this.queue.length && count < MAX_BATCHES_PER_WRITE && this.queue[count]?.segment === this.segment) count += 1;
         const run = this.queue.slice(0, count);
+        // A batch is written only once the chain filled its prev, sig and hash fields (chainer.ts).
+        for (const batch of run) if (!batch.filled) await batch.ready;
+        if (this.stopped) break;
         const start = this.position;
         const buffers = run.map((batch) => batch.bytes());
         const total = await this.writeAll(buffers, start);
@@ -128,7 +131,9 @@ export class GroupCommitWriter {
         let offset = start;
         for (const batch of run) {
           if (batch.checkpoint !== undefined) {
-            const { seq, hash, start: from, end } = batch.checkpoint;
+            const { seq, start: from, end } = batch.checkpoint;
+            // The line ends with the hash and `"}`.
+            const hash = batch.buffer.toString('latin1', end - 66, end - 2);
             checkpoint = { seq, hash, segment: this.segment, offset: offset + from, record: batch.buffer.toString('utf8', from, end) };
           }
           offset += batch.used;

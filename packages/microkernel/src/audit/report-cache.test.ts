@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ForgeError, IdentityContext } from '@forgeone/common';
+import { AuditLog } from './log.js';
+import type { AuditDecisionReport } from './record.js';
+import { tempDir } from './test-support/logs.js';
+import { verifyAuditLog } from './verify.js';
+
+const host = new IdentityContext('host');
+const demo = host.forPlugin({ publisher: 'acme', name: 'demo', version: '1.0.0', digest: `sha256:${'c'.repeat(64)}`, attested: true });
+const other = host.forPlugin({ publisher: 'evil', name: 'other', version: '2.0.0', digest: `sha256:${'d'.repeat(64)}`, attested: true });
+const READ = 'wasi_snapshot_preview1.fd_read';
+const OPEN = 'wasi_snapshot_preview1.path_open';
+
+// Reports that repeat and differ in one field at a time, so that any field the cache
+// failed to compare would show up as a stale record.
+const REPORTS: AuditDecisionReport[] = [
+  { identity: demo, action: READ, resource: 'fd:3', allowed: true, reason: 'fd rights' },
+  { identity: demo, action: READ, resource: 'fd:3', allowed: true, reason: 'fd rights' },
+  { identity: demo, action: READ, resource: 'fd:4', allowed: true, reason: 'fd rights' },
+  { identity: demo, action: READ, resource: 'fd:4', allowed: false, reason: 'fd rights' },
+  { identity: demo, action: READ, resource: 'fd:4', allowed: false, reason: 'ENOTCAPABLE: no read right' },
+  { identity: demo, action: READ, resource: undefined, allowed: false, reason: 'ENOTCAPABLE: no read right' },
+  { identity: demo, action: OPEN, resource: '/data/a', allowed: true, reason: 'granted', requested: 'a' },
+  { identity: demo, action: OPEN, resource: '/data/a', allowed: true, reason: 'granted', requested: '../data/a\u202e' },
+  { identity: demo, action: OPEN, resource: '/data/a', allowed: true, reason: 'granted' },
+  { identity: other, action: OPEN, resource: '/data/a', allowed: true, reason: 'granted' },
+  { identity: demo, action: OPEN, resource: '/data/a', allowed: true, reason: 'granted' },
+  { identity: demo, action: READ, resource: 'fd:3', allowed: true, reason: 'fd rights' },
+];
+
+describe('AuditLog.record: pre-encoded bridge reports', () => {
+  it('writes, for reports that repeat and vary, byte for byte the records append() writes for the same entries', async () => {
+    const dir = await tempDir();
+    const clock = () => Date.UTC(2025, 0, 2, 3, 4, 5, 678);
+    const cached = await AuditLog.open({ path: join(dir, 'cached.log'), level: 'all', clock });
+    const fresh = await AuditLog.open({ path: join(dir, 'fresh.log'), level: 'all', clock });
+    for (const report of REPORTS) {
+      cached.record(report);
+      fresh.append({
+        principal: report.identity.principal,
+        plugin: report.identity.plugin?.digest,
+        action: report.action,
+        resource: report.resource,
+        decision: report.allowed ? 'allow' : 'deny',
+        reason: report.reason,
+        ...(report.requested === undefined ? {} : { data: { requested: report.requested } }),
+      });
+    }
+    await cached.close();
+    await fresh.close();
+    const written = await readFile(join(dir, 'cached.log'), 'utf8');
+    assert.equal(written.split('\n').length, REPORTS.length + 1);
+    assert.equal(written, await readFile(join(dir, 'fresh.log'), 'utf8'));
+    const verified = await verifyAuditLog({ path: join(dir, 'cached.log'), threads: 1 });
+    assert.equal(verified.ok, true);
+    assert.equal(verified.records, REPORTS.length);
+  });
+
+  it('refuses an invalid report with FO_AUDIT_RECORD_INVALID every time, writes nothing for it, and records the next valid one', async () => {
+    const path = join(await tempDir(), 'audit.log');
+    const log = await AuditLog.open({ path, level: 'all' });
+    const hostile = { identity: demo, action: 'x'.repeat(257), resource: 'fd:3', allowed: true, reason: 'fd rights' };
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      assert.throws(
+        () => log.record(hostile),
+        (error: unknown) => error instanceof ForgeError && error.code === 'FO_AUDIT_RECORD_INVALID',
+      );
+    }
+    assert.equal(log.seq, 0);
+    log.record(REPORTS[0] as AuditDecisionReport);
+    assert.equal(log.seq, 1);
+    await log.close();
+    const verified = await verifyAuditLog({ path, threads: 1 });
+    assert.deepEqual([verified.ok, verified.records], [true, 1]);
+  });
+});

@@ -1,0 +1,54 @@
+/**
+ * Pre-serialised event records for the syscall bridge's reports. A plugin repeats the
+ * same few host calls (16,384 `fd_read` on `fd:3` to read 64 MiB in 4 KiB chunks): every
+ * byte of such a record after its `"type":"` is the same each time, so it is encoded
+ * (checked, escaped, UTF-8) once and copied into the batch afterwards. Only the head
+ * (seq, ts, prev) and the hash differ from one record to the next.
+ *
+ * A report is served from the cache only when every field that reaches the record is
+ * equal (===) to the one cached, so a cached record says exactly what a fresh encoding
+ * would say.
+ */
+import type { IdentityContext } from '@forgeone/common';
+import { encodeEventTail, IdentityFieldCache } from './record.js';
+
+/** One action's last report and its encoded bytes. */
+interface Memo {
+  readonly resource: string | undefined;
+  readonly allowed: boolean;
+  readonly reason: string;
+  readonly requested: string | undefined;
+  /** `event"` and every field after it, UTF-8. */
+  readonly bytes: Buffer;
+}
+
+// Distinct actions remembered per identity before that identity's memos are dropped: the
+// call catalog is far smaller, so this only bounds a host that invents action names.
+const MAX_ACTIONS = 512;
+
+/** The encoded `event"<fields>` of bridge reports, remembered per identity and action. */
+export class ReportBytesCache {
+  readonly #identities = new IdentityFieldCache();
+  readonly #memos = new WeakMap<IdentityContext, Map<string, Memo>>();
+
+  /**
+   * The bytes of a report's type word and fields: from the cache when this identity's
+   * last report of `action` had the same resource, outcome, reason and request.
+   *
+   * @throws ForgeError FO_AUDIT_RECORD_INVALID as `encodeEventTail` and `encodeIdentityFields`
+   */
+  bytes(identity: IdentityContext, action: string, resource: string | undefined, allowed: boolean, reason: string, requested: string | undefined): Buffer {
+    let memos = this.#memos.get(identity);
+    if (memos === undefined) {
+      memos = new Map();
+      this.#memos.set(identity, memos);
+    }
+    const memo = memos.get(action);
+    if (memo !== undefined && memo.resource === resource && memo.allowed === allowed && memo.reason === reason && memo.requested === requested) return memo.bytes;
+    const fields = `event"${this.#identities.get(identity)}${encodeEventTail(action, resource, allowed ? 'allow' : 'deny', reason, requested === undefined ? undefined : { requested })}`;
+    const bytes = Buffer.from(fields, 'utf8');
+    if (memos.size >= MAX_ACTIONS && memo === undefined) memos.clear();
+    memos.set(action, { resource, allowed, reason, requested, bytes });
+    return bytes;
+  }
+}
