@@ -4,7 +4,7 @@
  * sequences of path_open, fd_read, fd_write and the other path_* calls, made straight
  * into the host functions, must never read or change anything outside the preopen, nor
  * read or change what the policy gate forbids (`/forbidden` and below), whatever links
- * they create or follow on the way.
+ * they create or follow on the way; under a read-only preopen they change nothing at all.
  * Seeded: see docs/fuzzing.md for FORGE_FUZZ_SEED / FORGE_FUZZ_RUNS.
  */
 import assert from 'node:assert/strict';
@@ -179,5 +179,23 @@ describe('WASI fuzz: path calls stay inside the preopen and within policy', () =
       }
     });
     await runFuzz('paths.fuzz', 300, (settings) => fc.check(prop, settings), (details) => fc.asyncDefaultReportMessage(details));
+  });
+
+  it('no sequence of path calls changes anything in a read-only preopen', async () => {
+    const prop = fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 12 }), async (ops) => {
+      const { base, root } = await tree();
+      const before = snapshot(base);
+      const wasi = new WasiPreview1({ preopens: [{ host: root, guest: '/', readOnly: true }], gate: GATE });
+      try {
+        const instance = new engine.Instance(MEMORY_MODULE, {});
+        wasi.bind(instance);
+        play(ops, wasi, new Uint8Array((instance.exports['memory'] as { buffer: ArrayBuffer }).buffer));
+        assert.deepEqual(snapshot(base), before, 'something changed under a read-only preopen');
+      } finally {
+        wasi.close();
+        rmSync(base, { recursive: true, force: true });
+      }
+    });
+    await runFuzz('paths.fuzz', 150, (settings) => fc.check(prop, settings), (details) => fc.asyncDefaultReportMessage(details));
   });
 });

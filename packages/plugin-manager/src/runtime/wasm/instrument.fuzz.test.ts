@@ -13,6 +13,8 @@
  * Seeded: see docs/fuzzing.md for FORGE_FUZZ_SEED / FORGE_FUZZ_RUNS.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { ForgeError } from '@forgeone/common';
 import { runFuzz } from '@forgeone/common/testing';
@@ -26,6 +28,25 @@ import { encodeFuncs, funcs, interpret } from './test-support/fuzz-bodies.js';
 import { fn } from './test-support/instances.js';
 
 const AMPLE = 10n ** 12n;
+
+/** The documented contract: a valid module stays valid, an invalid one the decoder lets through stays invalid. */
+function checkValidity(input: Uint8Array, output: Uint8Array): void {
+  assert.equal(engine.validate(output), engine.validate(input), engine.validate(input) ? 'a valid module became invalid once instrumented' : 'an invalid module became valid once instrumented');
+}
+
+/** Instruments `bytes`; a refusal must be a ForgeError with a real reason. */
+function instrumentOrRefuse(bytes: Uint8Array): Uint8Array | undefined {
+  try {
+    return instrumentModule(bytes, { fuel: true }).bytes;
+  } catch (error) {
+    assert.ok(error instanceof ForgeError, `threw ${String(error)}: ${(error as Error).stack}`);
+    assert.notEqual(error.code, 'FO_INTERNAL_UNEXPECTED', error.message);
+    return undefined;
+  }
+}
+
+/** The example plugins, built by `npm run build`: real toolchain output (C, Rust, AssemblyScript) to mutate. */
+const EXAMPLES = ['sample-plugin', 'c-plugin', 'rust-plugin'].map((name) => readFileSync(fileURLToPath(new URL(`../../../../../examples/${name}/plugin.wasm`, import.meta.url))));
 
 describe('wasm fuzz: decoder and fuel instrumenter', () => {
   it('generated modules: instrumented output validates, computes the same and is charged as documented', async () => {
@@ -77,15 +98,36 @@ describe('wasm fuzz: decoder and fuel instrumenter', () => {
       (settings) =>
         fc.check(
           fc.property(mutated, (bytes) => {
-            let instrumented: Uint8Array;
-            try {
-              instrumented = instrumentModule(bytes, { fuel: true }).bytes;
-            } catch (error) {
-              assert.ok(error instanceof ForgeError, `threw ${String(error)}: ${(error as Error).stack}`);
-              assert.notEqual(error.code, 'FO_INTERNAL_UNEXPECTED', error.message);
-              return;
-            }
-            if (engine.validate(bytes)) assert.ok(engine.validate(instrumented), 'a valid module became invalid once instrumented');
+            const instrumented = instrumentOrRefuse(bytes);
+            if (instrumented !== undefined) checkValidity(bytes, instrumented);
+          }),
+          settings,
+        ),
+      (details) => fc.defaultReportMessage(details),
+    );
+  });
+
+  it('mutated example plugins (C, Rust, AssemblyScript): instrumented or refused with a ForgeError; validity kept', async () => {
+    const edit = fc.record({ at: fc.nat(), kind: fc.constantFrom('set', 'insert', 'remove'), byte: fc.oneof(fc.nat(255), fc.constantFrom(0x00, 0x0b, 0x7f, 0x80, 0xff)) });
+    const mutated = fc.tuple(fc.constantFrom(...EXAMPLES), fc.array(edit, { minLength: 1, maxLength: 3 })).map(([original, edits]) => {
+      const bytes = Buffer.from(original);
+      let out = bytes;
+      for (const { at, kind, byte } of edits) {
+        const where = 8 + (at % Math.max(1, out.length - 8));
+        if (kind === 'set') out[where] = byte;
+        else if (kind === 'insert') out = Buffer.concat([out.subarray(0, where), Buffer.of(byte), out.subarray(where)]);
+        else out = Buffer.concat([out.subarray(0, where), out.subarray(where + 1)]);
+      }
+      return new Uint8Array(out);
+    });
+    await runFuzz(
+      'instrument.fuzz',
+      150,
+      (settings) =>
+        fc.check(
+          fc.property(mutated, (bytes) => {
+            const instrumented = instrumentOrRefuse(bytes);
+            if (instrumented !== undefined) checkValidity(bytes, instrumented);
           }),
           settings,
         ),
