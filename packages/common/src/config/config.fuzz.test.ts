@@ -2,15 +2,17 @@
  * Fuzz: plugin-manager.yaml parsing. Arbitrary text and mutations of a valid file either
  * load or fail with FO_CONFIG_SYNTAX / FO_CONFIG_INVALID, never another exception, and a
  * loaded configuration's paths are all absolute (relative ones resolved from the file's
- * directory). Seeded: see docs/fuzzing.md for FORGE_FUZZ_SEED / FORGE_FUZZ_RUNS.
+ * directory), and written back as YAML (configToDocument) it loads as the same
+ * configuration. Seeded: see docs/fuzzing.md for FORGE_FUZZ_SEED / FORGE_FUZZ_RUNS.
  */
 import assert from 'node:assert/strict';
 import { isAbsolute } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { stringify } from 'yaml';
 import { ForgeError } from '../errors/index.js';
 import { runFuzz } from '../testing/fuzz.js';
-import { parseConfig } from './load.js';
+import { configToDocument, parseConfig } from './load.js';
 
 const VALID = `plugin_manager:
   plugin_directory: "plugins"
@@ -50,6 +52,9 @@ function loadOrRefuse(text: string): void {
   for (const path of [config.plugin_directory, config.temp_directory, config.audit.path, config.daemon.socket]) {
     assert.ok(isAbsolute(path), `a loaded path stayed relative: ${path}`);
   }
+  // What `forge config check` writes back loads as the same configuration.
+  const written = stringify(configToDocument(config));
+  assert.deepEqual(parseConfig(written, source), config, `written back as:\n${written}`);
 }
 
 /** Mutations of a text: replace, insert or delete one character, or splice a YAML-ish token in. */

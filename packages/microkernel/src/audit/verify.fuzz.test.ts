@@ -90,6 +90,6 @@ describe('audit fuzz: verifyAuditLog detects every corruption', () => {
         await rm(dir, { recursive: true, force: true });
       }
     });
-    await runFuzz('verify.fuzz', 150, (settings) => fc.check(prop, settings), (details) => fc.asyncDefaultReportMessage(details));
+    await runFuzz('verify.fuzz', 100, (settings) => fc.check(prop, settings), (details) => fc.asyncDefaultReportMessage(details));
   });
 });

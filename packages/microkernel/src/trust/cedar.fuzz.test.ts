@@ -53,13 +53,13 @@ describe('cedar fuzz: CedarPolicies.load loads or refuses with FO_TRUST_POLICY_I
   it('arbitrary text', async () => {
     await runFuzz(
       'cedar.fuzz',
-      50,
+      40,
       (settings) => fc.check(fc.property(fc.string({ unit: 'binary', maxLength: 120 }), fc.constantFrom<CedarMode>('forbid-only', 'require-permit'), loadOrRefuse), settings),
       (details) => fc.defaultReportMessage(details),
     );
   });
 
   it('mutations of valid policies', async () => {
-    await runFuzz('cedar.fuzz', 80, (settings) => fc.check(fc.property(mutated(), fc.constantFrom<CedarMode>('forbid-only', 'require-permit'), loadOrRefuse), settings), (details) => fc.defaultReportMessage(details));
+    await runFuzz('cedar.fuzz', 60, (settings) => fc.check(fc.property(mutated(), fc.constantFrom<CedarMode>('forbid-only', 'require-permit'), loadOrRefuse), settings), (details) => fc.defaultReportMessage(details));
   });
 });

@@ -5,17 +5,22 @@
  * either refused with a ForgeError naming a real reason (never FO_INTERNAL_UNEXPECTED,
  * which is how the reader reports an exception it did not expect) or read as entries
  * that all keep to the rules: safe relative names, each within the size limits, the
- * sink holding exactly the bytes the entry declares.
+ * sink holding exactly the bytes the entry declares. Unpacked onto disk (DirectorySink),
+ * the outcome is the same as in memory, and the directory holds exactly the entries, or
+ * nothing once refused.
  * Seeded: see docs/fuzzing.md for FORGE_FUZZ_SEED / FORGE_FUZZ_RUNS.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { ForgeError } from '@forgeone/common';
 import { runFuzz } from '@forgeone/common/testing';
 import fc from 'fast-check';
-import { MemorySink, entryNameProblem, readArchive, writeArchive, type ArchiveFile, type ArchiveLimits } from './index.js';
+import { DirectorySink, MemorySink, entryNameProblem, readArchive, writeArchive, type ArchiveEntry, type ArchiveFile, type ArchiveLimits, type EntrySink } from './index.js';
 
 const LIMITS: Partial<ArchiveLimits> = { maxEntries: 6, maxFileSize: 3000, maxUnpackedSize: 8000, maxPackageSize: 64 * 1024 };
 
@@ -73,6 +78,49 @@ async function readOrRefuse(pkg: Uint8Array): Promise<void> {
   assert.equal(sink.files.size, entries.length, 'two accepted entries share a name');
 }
 
+/** Every file under `dir`, as path -> contents; directories only as the paths they hold. */
+function filesUnder(dir: string, prefix = ''): Map<string, Buffer> {
+  const found = new Map<string, Buffer>();
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+    if (entry.isDirectory()) for (const [path, data] of filesUnder(join(dir, entry.name), rel)) found.set(path, data);
+    else if (entry.isFile()) found.set(rel, readFileSync(join(dir, entry.name)));
+    else found.set(rel, Buffer.from(`not a regular file`));
+  }
+  return found;
+}
+
+/** The outcome of one read: the entries, or the refusal's code. */
+async function outcome(pkg: Uint8Array, sink: EntrySink): Promise<{ entries?: ArchiveEntry[]; code?: string }> {
+  try {
+    return { entries: await readArchive(pkg, sink, LIMITS) };
+  } catch (error) {
+    assert.ok(error instanceof ForgeError, `threw ${String(error)}`);
+    return { code: error.code };
+  }
+}
+
+/** Reads `pkg` into memory and onto disk: both must agree, and the disk must hold exactly the entries or nothing. */
+async function sameOnDisk(pkg: Uint8Array): Promise<void> {
+  const tempRoot = mkdtempSync(join(tmpdir(), 'forge-archive-fuzz-'));
+  try {
+    const inMemory = await outcome(pkg, new MemorySink());
+    const sink = await DirectorySink.create(join(tempRoot, 'unpack'));
+    const onDisk = await outcome(pkg, sink);
+    assert.deepEqual(onDisk, inMemory, 'the directory sink and the memory sink disagree');
+    if (onDisk.entries === undefined) {
+      assert.deepEqual(readdirSync(join(tempRoot, 'unpack')), [], 'a refused package left files behind');
+      return;
+    }
+    assert.deepEqual(readdirSync(tempRoot), ['unpack']);
+    const files = filesUnder(sink.dir);
+    assert.deepEqual([...files.keys()].sort(), onDisk.entries.map((entry) => entry.path).sort(), 'the directory holds other files than the entries');
+    for (const entry of onDisk.entries) assert.equal(createHash('sha256').update(files.get(entry.path) ?? '').digest('hex'), entry.sha256, entry.path);
+  } finally {
+    rmSync(tempRoot, { recursive: true, force: true });
+  }
+}
+
 describe('archive fuzz: readArchive', () => {
   it('reads generated archives back exactly', async () => {
     await runFuzz(
@@ -95,6 +143,11 @@ describe('archive fuzz: readArchive', () => {
   it('refuses mutated tar streams with a real reason or reads entries that keep every rule', async () => {
     const mutatedTar = fc.tuple(files, fc.array(edit, { minLength: 1, maxLength: 4 })).map(([list, edits]) => gzipSync(apply(gunzipSync(writeArchive(list)), edits)));
     await runFuzz('archive.fuzz', 1500, (settings) => fc.check(fc.asyncProperty(mutatedTar, readOrRefuse), settings), (details) => fc.asyncDefaultReportMessage(details));
+  });
+
+  it('unpacks mutated tar streams onto disk exactly as into memory, or leaves nothing', async () => {
+    const mutatedTar = fc.tuple(files, fc.array(edit, { minLength: 1, maxLength: 4 })).map(([list, edits]) => gzipSync(apply(gunzipSync(writeArchive(list)), edits)));
+    await runFuzz('archive.fuzz', 150, (settings) => fc.check(fc.asyncProperty(mutatedTar, sameOnDisk), settings), (details) => fc.asyncDefaultReportMessage(details));
   });
 
   it('refuses mutated gzip bytes with a real reason or reads entries that keep every rule', async () => {

@@ -178,7 +178,7 @@ describe('WASI fuzz: path calls stay inside the preopen and within policy', () =
         rmSync(base, { recursive: true, force: true });
       }
     });
-    await runFuzz('paths.fuzz', 300, (settings) => fc.check(prop, settings), (details) => fc.asyncDefaultReportMessage(details));
+    await runFuzz('paths.fuzz', 150, (settings) => fc.check(prop, settings), (details) => fc.asyncDefaultReportMessage(details));
   });
 
   it('no sequence of path calls changes anything in a read-only preopen', async () => {
@@ -196,6 +196,6 @@ describe('WASI fuzz: path calls stay inside the preopen and within policy', () =
         rmSync(base, { recursive: true, force: true });
       }
     });
-    await runFuzz('paths.fuzz', 150, (settings) => fc.check(prop, settings), (details) => fc.asyncDefaultReportMessage(details));
+    await runFuzz('paths.fuzz', 80, (settings) => fc.check(prop, settings), (details) => fc.asyncDefaultReportMessage(details));
   });
 });
