@@ -45,3 +45,5 @@ export function requireTool(
   t.skip(reason);
   return false;
 }
+
+export { DEFAULT_FUZZ_SEED, fuzzSettings, replayCommand, runFuzz, type FuzzRunDetails, type FuzzSettings } from './fuzz.js';
