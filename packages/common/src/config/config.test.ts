@@ -141,6 +141,24 @@ describe('configuration', () => {
     assert.match(throwsCode(() => parseConfig('plugin_manager:\n  max_plugins: 1\n  max_plugins: 2\n', source), 'FO_CONFIG_SYNTAX').message, /:3:/);
   });
 
+  it('refuses a mapping or sequence used as a key with FO_CONFIG_SYNTAX and its line, printing no warning', () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      const seq = throwsCode(() => parseConfig('plugin_manager:\n  max_plugins: 3\n  ? [a, b]\n  : 1\n', source), 'FO_CONFIG_SYNTAX');
+      assert.match(seq.message, /:3:\d+: a key must be a plain value, found a sequence/);
+      assert.deepEqual(seq.details, { file: source.name, line: 3, column: 5 });
+      const map = throwsCode(() => parseConfig('plugin_manager:\n  runtime:\n    ? {x: 1}\n    : 2\n', source), 'FO_CONFIG_SYNTAX');
+      assert.match(map.message, /:3:\d+: a key must be a plain value, found a mapping/);
+      const alias = throwsCode(() => parseConfig('anchors: &k [1]\nplugin_manager:\n  ? *k\n  : 1\n', source), 'FO_CONFIG_SYNTAX');
+      assert.match(alias.message, /:3:\d+: a key must be a plain value, found an alias/);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(warnings, []);
+  });
+
   it('refuses alias bombs instead of expanding them', () => {
     const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
     for (let i = 1; i < 10; i += 1) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);

@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { ForgeError, fromFsError } from '../errors/index.js';
 import { formatIssue, validate, type Issue, type SchemaDoc } from '../schema/index.js';
 import { withStateDefaults, type StatePaths } from './paths.js';
@@ -56,6 +56,7 @@ export function parseConfig(text: string, source: ConfigSource, options: ConfigO
       details: { file: source.name, line: at.line, column: at.col },
     });
   }
+  refuseCollectionKeys(doc, lineCounter, source.name);
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 64 });
@@ -107,6 +108,28 @@ export function parseConfig(text: string, source: ConfigSource, options: ConfigO
 }
 
 /** Rules between keys, which the schema checks one by one: namespace_isolation means what it says. */
+/**
+ * Refuses a key that is not a plain value (a `? [a, b]` or `? {x: 1}` key, or an alias):
+ * no configuration key is one, and turning it into an object key would stringify it with a
+ * process warning.
+ * @throws ForgeError FO_CONFIG_SYNTAX naming the first such key's line and column
+ */
+function refuseCollectionKeys(doc: Document, lineCounter: LineCounter, file: string): void {
+  let found: { readonly kind: string; readonly offset: number } | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      const key = pair.key;
+      if (key === null || isScalar(key)) return undefined;
+      const kind = isMap(key) ? 'a mapping' : isSeq(key) ? 'a sequence' : isAlias(key) ? 'an alias' : 'a non-scalar node';
+      found = { kind, offset: (key as { range?: readonly number[] }).range?.[0] ?? 0 };
+      return visit.BREAK;
+    },
+  });
+  if (found === undefined) return;
+  const at = lineCounter.linePos(found.offset);
+  throw new ForgeError('FO_CONFIG_SYNTAX', `${file}:${at.line}:${at.col}: a key must be a plain value, found ${found.kind}`, { details: { file, line: at.line, column: at.col } });
+}
+
 function crossFieldIssues(config: ForgeConfig): Issue[] {
   const backend = config.runtime.backend;
   const isolation = config.security.namespace_isolation;
