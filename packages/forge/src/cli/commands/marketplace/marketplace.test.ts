@@ -11,8 +11,10 @@ import { marketplacePublish } from './publish.js';
 import { marketplaceRevoke } from './revoke.js';
 import { search } from './search.js';
 import { marketplaceServe } from './serve.js';
+import { pluginInstall } from '../plugin/install.js';
+import { pluginList } from '../plugin/list.js';
 
-const commands = [marketplaceInit, marketplacePublish, marketplaceRevoke, marketplaceServe, search];
+const commands = [marketplaceInit, marketplacePublish, marketplaceRevoke, marketplaceServe, search, pluginInstall, pluginList];
 
 /** Runs `forge marketplace serve` until the returned stop() and resolves its URL. */
 async function serve(dir: string, env: Record<string, string>): Promise<{ url: string; stop: () => Promise<void> }> {
@@ -84,6 +86,18 @@ describe('forge marketplace and forge search', () => {
       // Within refresh_interval the cached index answers; --refresh asks the marketplace.
       assert.doesNotMatch(await ok(dir, 'search', 'kv'), /REVOKED/);
       assert.match(await ok(dir, 'search', 'kv', '--refresh'), /^kv +1\.1\.0 +ACME Plugins +REVOKED +/m);
+
+      // Without a daemon, forge install hears the same marketplace: the revoked version is
+      // refused before anything is written, and the refusal is audited with what was asked for.
+      const refused = await forge(['install', 'kv-1.1.0.forgepkg', '--json'], { cwd: dir, env, commands });
+      assert.equal(refused.status, 4, refused.stderr);
+      const error = jsonError(refused);
+      assert.equal(error.code, 'FO_MARKET_PLUGIN_REVOKED');
+      assert.match(error.message, /leaks data/);
+      assert.deepEqual((JSON.parse(await ok(dir, 'list', '--json')) as { plugins: unknown[] }).plugins, []);
+      const audit = (await readFile(join(dir, 'audit', 'audit.log'), 'utf8')).split('\n').filter((line) => line.includes('"store.install"'));
+      assert.match(audit.at(-1) ?? '', /"decision":"deny"/);
+      assert.match(audit.at(-1) ?? '', /FO_MARKET_PLUGIN_REVOKED/);
     } finally {
       await served.stop();
     }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ForgeError, type ForgeConfig } from '@forgeone/common';
 import { installPlan, layoutSource, parseLayoutArgument, planFromRegistry, readArtifact, reassemble, type InstallResult, type OciClient, type OciReference, type PermissionDiff, type PullOptions } from '@forgeone/plugin-manager';
+import { MarketplaceClient, marketplaceCacheFor, refuseRevoked } from '@forgeone/plugin-manager/marketplace';
 import { packageLimitsFromConfig } from '@forgeone/plugin-manager/signing';
 import { call } from '../../../daemon/client.js';
 import type { PullOutcome } from '../../../daemon/pulls.js';
@@ -48,6 +49,22 @@ async function fromLayout(io: CliIo, argument: string, file: string, config: For
   const source = layoutSource(resolve(io.cwd, layout.dir));
   const options = { limits: packageLimitsFromConfig(config.package_limits), requireSignatures: config.security.verify_signatures };
   return reassemble(await readArtifact(source, argument, layout.tag, undefined, options));
+}
+
+/**
+ * Without a daemon, the revocations of the configured marketplace (marketplace.url) as an
+ * install's `admit` check: the index cached within refresh_interval, verified again offline,
+ * or a fresh one. Fails closed: a marketplace is configured to be heard, so an index that
+ * cannot be verified refuses the install with the marketplace's own code.
+ * @throws ForgeError FO_MARKET_* when no index verifies
+ */
+async function marketplaceAdmit(config: ForgeConfig): Promise<{ readonly admit?: (identity: { publisher: string; name: string; version: string; digest: string }) => void }> {
+  const market = config.marketplace;
+  const { url, trusted_root: trustedRoot } = market;
+  if (url === undefined || trustedRoot === undefined) return {};
+  const client = new MarketplaceClient({ url, trustedRoot, cacheDirectory: marketplaceCacheFor(market.cache_directory, url), maxIndexSize: market.max_index_size, fetchTimeout: market.fetch_timeout });
+  const { revocations } = (await client.load({ maxAge: market.refresh_interval })).index;
+  return { admit: (identity) => refuseRevoked(revocations, identity, url) };
 }
 
 interface InstallFlags {
@@ -143,6 +160,10 @@ export const pluginInstall = defineCommand({
     own credentials, from the registries its daemon.pull_registries allow, refusing a version its
     marketplace revoked, and installing the dependencies it lacks the same way.
 
+    Without a daemon, when marketplace.url is configured, its revocations apply too: the index (cached
+    within refresh_interval, or fetched) is verified first, a revoked version is refused with
+    FO_MARKET_PLUGIN_REVOKED, and an index that does not verify refuses the install with its own code.
+
     PKG oci:DIR[:TAG] (no such file existing) installs offline from an OCI image layout written by forge
     pull --to DIR, under the same checks; its dependencies are not looked up there.
   `}\n\n${DAEMON_HELP}`,
@@ -186,6 +207,7 @@ export const pluginInstall = defineCommand({
                   approvePermissions: flags['approve-permissions'],
                   allowDowngrade: flags['allow-downgrade'],
                   allowPublisherChange: flags['allow-publisher-change'],
+                  ...(await marketplaceAdmit(config)),
                 };
                 let done: InstallResult;
                 if (reference) {
