@@ -12,6 +12,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { seededRandom } from './random.js';
 
 /** One crash loop's settings: the seed its delays come from and how many iterations it runs. */
 export interface CrashPlan {
@@ -23,18 +24,6 @@ export interface CrashPlan {
   readonly delay: (windowMs: number) => number;
   /** `seed=<seed> iterations=<n>`, for the test diagnostic. */
   readonly label: string;
-}
-
-/** mulberry32: small, fast and good enough to spread kill times; not for secrets. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function positiveInteger(text: string | undefined, name: string): number | undefined {
@@ -51,7 +40,7 @@ function positiveInteger(text: string | undefined, name: string): number | undef
 export function crashPlan(defaultIterations: number): CrashPlan {
   const seed = positiveInteger(process.env['FORGE_CRASH_SEED'], 'FORGE_CRASH_SEED') ?? Math.floor(Math.random() * 2 ** 32);
   const iterations = positiveInteger(process.env['FORGE_CRASH_ITERATIONS'], 'FORGE_CRASH_ITERATIONS') ?? defaultIterations;
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   return {
     seed,
     iterations,

@@ -17,6 +17,7 @@ export {
 } from './error-codes.js';
 export { CrashChild, crashPlan, measureCrashWindow, type CrashEnd, type CrashPlan } from './crash.js';
 export { mountTmpfs, type Tmpfs } from './tmpfs.js';
+export { seededRandom } from './random.js';
 
 /** True when running under CI (`CI=true`), where every probe must succeed. */
 export function inCi(): boolean {

@@ -17,17 +17,8 @@ export function tempDir(prefix = 'forge-audit-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
 
-/** mulberry32: a small seeded generator, so a failing property run can be replayed from its seed. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded generator, so a failing property run can be replayed from its seed. */
+export { seededRandom as random } from '@forgeone/common/testing';
 
 /** An integer in [0, n). */
 export function below(rand: () => number, n: number): number {
