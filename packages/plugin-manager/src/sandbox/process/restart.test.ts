@@ -21,7 +21,14 @@ async function killedSandbox(t: TestContext, id: string): Promise<{ backend: Pro
   assert.equal(callSync(new Uint8Array([1])).length, 1);
   const cgroup = backend.sandboxes()[0]?.cgroup;
   assert.ok(cgroup !== undefined);
-  for (const pid of await cgroup.pids()) process.kill(pid, 'SIGKILL');
+  for (const pid of await cgroup.pids()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch (error) {
+      // Killing bwrap first takes the rest with it (--die-with-parent): a pid may be gone already.
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    }
+  }
   return { backend, handle, callSync };
 }
 
