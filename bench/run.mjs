@@ -29,6 +29,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const BENCHES = [
   { name: 'abi-call', title: 'forge/1 calls against the raw floor and Extism, 16 B to 1 MiB', nodeArgs: ['--expose-gc'] },
   { name: 'pool', title: 'Pool calls, idle plugins and neighbours, against inline and Extism workers', quickArgs: ['--plugins', '500'] },
+  { name: 'cancel', title: 'Cancelling a pool call that sleeps past its limit, and its neighbours' },
   { name: 'fuel', title: 'Fuel metering overhead' },
   { name: 'fuel-calibrate', title: 'Bulk-operation fuel calibration (no anchor)' },
   { name: 'wasi-read', title: 'WASI file reads against node:wasi' },

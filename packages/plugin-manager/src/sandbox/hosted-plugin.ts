@@ -36,6 +36,11 @@ export interface ThreadResources {
   readonly policies: PolicyCache;
   /** The thread's I/O bridge for forge.http_request (its worker starts on first use). */
   readonly ioBridge: Pick<SyncBridge, 'call'>;
+  /**
+   * What WASI poll_oneoff sleeps with (a pool worker's: it wakes and throws
+   * FO_SANDBOX_TIMEOUT when the call is cancelled). Default: an uninterruptible sleep.
+   */
+  readonly sleep?: (deadline: bigint) => void;
 }
 
 /** A plugin instance with its gate, host functions and fuel. Not thread-safe: one call at a time. */
@@ -111,6 +116,7 @@ export class HostedPlugin {
             stdout: log.output('stdout'),
             stderr: log.output('stderr'),
             gate: gate.gate,
+            ...(resources.sleep === undefined ? {} : { sleep: resources.sleep }),
           })
         : undefined;
       if (wasi !== undefined) opened.wasi = wasi;
@@ -163,6 +169,16 @@ export class HostedPlugin {
   /** Why the instance is poisoned (a trap, fuel exhaustion, a broken ABI invariant), or undefined. */
   get fault(): ForgeError | undefined {
     return this.abi.fault;
+  }
+
+  /**
+   * Takes all the fuel the running call has left, so a metered guest traps at its next
+   * function entry or loop header (a cancelled call whose guest might catch the
+   * exception that unwinds it). Does nothing for an unmetered plugin.
+   */
+  drainFuel(): void {
+    const fuel = this.#fuel;
+    if (fuel !== undefined && fuel.remaining >= 0n) fuel.charge(fuel.remaining + 1n);
   }
 
   /**

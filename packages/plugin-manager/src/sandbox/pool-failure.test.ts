@@ -46,14 +46,15 @@ describe('the pool backend', () => {
     );
   });
 
-  it('after a timeout, re-creates the worker\'s other plugins with fresh state and rejects their queued calls with FO_SANDBOX_RESTARTED', async (t) => {
+  it('after a timeout of a call that computes (no host call to stop it at), re-creates the worker\'s other plugins with fresh state and rejects their queued calls with FO_SANDBOX_RESTARTED', async (t) => {
     const { backend } = pool(t, { size: 1 });
-    const sleeper = await backend.load(await pluginSpec(WASI_GUEST, { timeoutMs: 300 }));
+    // Fuel enough to spin past the limit: only terminating the worker stops it.
+    const sleeper = await backend.load(await pluginSpec(CORE_GUEST, { timeoutMs: 300, fuel: 10n ** 15n }));
     const neighbour = await backend.load(await pluginSpec(CORE_GUEST));
     const seen = events(neighbour);
     assert.equal(readI32(await neighbour.call('count', NOTHING)), 1);
     assert.equal(readI32(await neighbour.call('count', NOTHING)), 2);
-    const stuck = sleeper.call('sleep', u32(60_000));
+    const stuck = sleeper.call('spin', NOTHING);
     const queued = neighbour.call('count', NOTHING);
     assert.equal(await codeOf(stuck), 'FO_SANDBOX_TIMEOUT');
     assert.equal(await codeOf(queued), 'FO_SANDBOX_RESTARTED', 'the queued call did not run');

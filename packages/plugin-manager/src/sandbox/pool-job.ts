@@ -119,6 +119,8 @@ export class Job {
   /** Fuel the job used with its overshoot, in units, once the worker answered (what a lender is charged). */
   spent: bigint | undefined;
   timer: NodeJS.Timeout | undefined;
+  /** Set once the job was cancelled in place (pool-cancel.ts): by then (performance.now() ms) the worker must have answered. */
+  cancelUntil: number | undefined;
   #done = false;
   #ok = false;
   #value: unknown;

@@ -13,45 +13,27 @@
  * the worker works. A host request from the worker (a registered host call) is served
  * by whichever wait sees it.
  *
- * When a job runs past its limit, the worker is terminated (the only way to stop a
- * thread that is blocked or busy) and the job rejects with FO_SANDBOX_TIMEOUT; when the
- * worker dies on its own, with FO_SANDBOX_WORKER_FAILED. See pool-recovery.ts for what
- * happens to the worker's plugins.
+ * When a job runs past its limit while it waits in a wait the worker controls (a WASI
+ * sleep, a host request not served yet), it is cancelled there (pool-cancel.ts): it
+ * rejects with FO_SANDBOX_TIMEOUT, its instance is poisoned, and the worker and its
+ * other plugins go on. Otherwise (it computes, or does not unwind within the grace) the
+ * worker is terminated (the only way to stop a busy thread) and the job rejects with
+ * FO_SANDBOX_TIMEOUT; when the worker dies on its own, with FO_SANDBOX_WORKER_FAILED.
+ * See pool-recovery.ts for what happens to the worker's plugins.
  */
-import type { ResourceLimits } from 'node:worker_threads';
-import { ForgeError, type Logger } from '@forgeone/common';
+import { ForgeError } from '@forgeone/common';
 import { unloaded } from './handle-state.js';
+import { CANCEL_GRACE_MS, cancelInPlace } from './pool-cancel.js';
 import { answerHostRequest, deliverTelemetry, readHostRequest, replyToHostRequest, type HostAnswer } from './pool-host-service.js';
 import { dispatchJob, settleJob, type SettleEnv } from './pool-dispatch.js';
 import { PluginTable, type Job, type LanePlugin } from './pool-job.js';
 import { OP, STATE, WORD } from './pool-protocol.js';
 import { FairQueue } from './pool-queue.js';
 import { recoverLane, type RecoveringLane } from './pool-recovery.js';
+import type { LaneEnv } from './pool-lane-env.js';
 import { WorkerHandle, type PreparedWorker } from './pool-worker-handle.js';
-import type { BackendHost } from './spec.js';
 
-/** What every lane of a pool shares. */
-export interface LaneEnv {
-  readonly host: BackendHost;
-  readonly logger: Logger;
-  readonly workerUrl: URL;
-  readonly slotBytes: number;
-  /** Longest synchronous wait for a quick job, in ms (0: never wait synchronously). */
-  readonly fastWaitMs: number;
-  /** How long a worker spins for its next request before parking, in microseconds. */
-  readonly workerSpinUs: number;
-  /** A job at least this long, in microseconds, makes its plugin warmer. */
-  readonly busyCallUs: number;
-  readonly resourceLimits: ResourceLimits | undefined;
-  /** Adds heat to a plugin (placement). */
-  heat(plugin: LanePlugin, amount: number): void;
-  /** True once BackendHost.audit has failed. */
-  readonly auditBroken: boolean;
-  /** Reports that BackendHost.audit failed, so every lane refuses audited calls. */
-  auditFailed(): void;
-  /** Sets up what each worker of lane `id` serves before it starts (the process backend's sandbox). */
-  readonly prepare?: (id: number) => Promise<PreparedWorker>;
-}
+export type { LaneEnv } from './pool-lane-env.js';
 
 /** Time a pump may spend answering queued quick jobs synchronously before yielding, in ms. */
 const PUMP_BUDGET_MS = 1;
@@ -274,6 +256,7 @@ export class Lane {
   #start(job: Job): void {
     const running = this.#running;
     if (running === undefined) throw this.#broken ?? unloaded(job.plugin?.id ?? 'pool', job.what);
+    if (this.#active.length === 0) running.cancel?.arm(performance.now(), job.timeoutMs); // a nested job is never cancelled in place
     dispatchJob(running, job);
     this.#active.push(job);
   }
@@ -285,7 +268,8 @@ export class Lane {
    * call), then sleeping in Atomics.wait. At the deadline, `strict` times the job out;
    * otherwise the caller goes on waiting asynchronously.
    */
-  #drive(job: Job, deadline: number, strict: boolean): void {
+  #drive(job: Job, until: number, strict: boolean): void {
+    let deadline = until;
     const spinUntil = Math.min(deadline, performance.now() + this.#env.fastWaitMs);
     while (!job.done) {
       const running = this.#running;
@@ -297,8 +281,11 @@ export class Lane {
       else {
         const left = deadline - performance.now();
         if (left <= 0) {
-          if (strict) this.#timedOut(job);
-          return;
+          if (!strict) return;
+          const cancelling = job.cancelUntil === undefined;
+          this.#timedOut(job);
+          if (!cancelling || job.cancelUntil === undefined || job.done) return;
+          deadline = job.cancelUntil; // cancelled in place: wait out the grace for its answer
         }
         Atomics.wait(running.slot.header, WORD.STATE, state, left);
       }
@@ -355,6 +342,15 @@ export class Lane {
 
   #timedOut(job: Job): void {
     if (job.done || !this.#active.includes(job)) return;
+    // A libuv timer may fire up to a millisecond early (its clock is the loop's, cached).
+    const early = job.startedAt + job.timeoutMs - performance.now();
+    if (early > 0 && job.cancelUntil === undefined) return void (job.timer = setTimeout(() => this.#timedOut(job), early));
+    const running = this.#running;
+    if (job.cancelUntil === undefined && running !== undefined && this.#active.length === 1 && this.#serving === 0 && cancelInPlace(running, job, (index) => this.#plugins.get(index))) {
+      clearTimeout(job.timer);
+      job.timer = setTimeout(() => this.#timedOut(job), CANCEL_GRACE_MS);
+      return;
+    }
     this.#fail(
       new ForgeError(
         'FO_SANDBOX_TIMEOUT',

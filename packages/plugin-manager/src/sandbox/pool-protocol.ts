@@ -291,6 +291,12 @@ export interface PoolWorkerData {
    * under its own policy and makes them. Default false: the worker's own I/O bridge.
    */
   readonly forwardHttp?: boolean;
+  /**
+   * The lane's cancel buffer (pool-cancel.ts): a job blocked in a wait the worker
+   * controls is stopped there at its deadline. Absent: no job is cancelled in place (the
+   * lane terminates the worker).
+   */
+  readonly cancel?: SharedArrayBuffer;
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import { ForgeError } from '@forgeone/common';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort, type ResourceLimits } from 'node:worker_threads';
+import { CancelControl } from './pool-cancel.js';
 import { FLAG, STATE, Slot, WORD, type PoolWorkerData, type TelemetryItem, type ToHost, type ToWorker, type TraceMessage } from './pool-protocol.js';
 
 /** Atomics.waitAsync (ES2024; in Node since 16), typed locally: the workspace builds against ES2023. */
@@ -60,6 +61,11 @@ export interface WorkerEvents {
 /** One worker thread and its slot. See the module comment. */
 export class WorkerHandle {
   readonly slot: Slot;
+  /**
+   * The worker's cancel buffer (pool-cancel.ts); undefined for a worker that relays to
+   * a sandbox process, whose waits happen in another process.
+   */
+  readonly cancel: CancelControl | undefined;
   #worker: Worker | undefined;
   #prepared: PreparedWorker | Promise<PreparedWorker | undefined> | undefined;
   /** Why the worker said it was lost (a sandbox relay: its sandbox ended or broke its protocol). */
@@ -83,11 +89,13 @@ export class WorkerHandle {
     const { port1, port2 } = new MessageChannel();
     this.slot = new Slot(Slot.allocate(start.slotBytes));
     if (start.auditBroken) this.slot.markAuditBroken();
+    this.cancel = start.prepare === undefined ? new CancelControl() : undefined;
+    const cancel = this.cancel === undefined ? {} : { cancel: this.cancel.buffer };
     this.#port = port1;
     const launch = (data: Readonly<Record<string, unknown>>): void => {
       const worker = new Worker(start.url, {
         name: start.name,
-        workerData: { ...data, slot: this.slot.buffer, port: port2, spinUs: start.spinUs } satisfies PoolWorkerData,
+        workerData: { ...data, ...cancel, slot: this.slot.buffer, port: port2, spinUs: start.spinUs } satisfies PoolWorkerData,
         transferList: [port2],
         ...(start.resourceLimits === undefined ? {} : { resourceLimits: start.resourceLimits }),
       });

@@ -8,13 +8,13 @@ import { isMainThread, receiveMessageOnPort, workerData, type MessagePort } from
 import { ForgeError, toForgeError } from '@forgeone/common';
 import { ENTRY_POINT_NAMES } from '../plugin/entry-points.js';
 import { createIoBridge } from '../syscall/index.js';
-import { auditUnavailable } from './plugin-gate.js';
-import { HostedPlugin, type PluginSinks, type ThreadResources } from './hosted-plugin.js';
+import { HostedPlugin, type ThreadResources } from './hosted-plugin.js';
 import { PolicyCache, checkPolicyFor } from './policy.js';
+import { WorkerCancel } from './pool-worker-cancel.js';
 import { WorkerOutbox } from './pool-worker-outbox.js';
+import { workerResources, workerSinks, type Ask } from './pool-worker-sinks.js';
 import {
   FLAG,
-  HOST_OP,
   NO_FUEL,
   OP,
   STATE,
@@ -23,13 +23,11 @@ import {
   WORD,
   errorBytes,
   errorFrom,
-  text,
   writePayload,
   type PoolWorkerData,
   type ToWorker,
 } from './pool-protocol.js';
 import type { CallerFuel, PluginSpec, PolicySpec } from './spec.js';
-import { fromJsonBytes, jsonBytes } from './process/wire.js';
 
 /** Hooks: a test's, or those of a loop that has no host thread (a sandbox process's). */
 export interface PoolWorkerHooks {
@@ -59,7 +57,8 @@ class PoolWorker {
   readonly #slot: Slot;
   readonly #port: MessagePort;
   readonly #hooks: PoolWorkerHooks;
-  readonly #resources: ThreadResources = { policies: new PolicyCache(), ioBridge: createIoBridge('forge-io-pool') };
+  readonly #cancel: WorkerCancel;
+  readonly #resources: ThreadResources;
   readonly #plugins = new Map<number, WorkerPlugin>();
   readonly #specs = new Map<number, PluginSpec>();
   readonly #names: { plugin: number; id: number; name: string }[] = [];
@@ -68,11 +67,14 @@ class PoolWorker {
   readonly #forwardHttp: boolean;
   #policy: PolicySpec | undefined;
   readonly #outbox: WorkerOutbox;
+  readonly #asker: Ask = (op, index, name, request, fuel) => this.#ask(op, index, name, request, fuel);
   /** The instances this worker hosts (made only when counts are shipped). */
   readonly #hosted = (): HostedPlugin[] => [...this.#plugins.values()].map(({ plugin }) => plugin);
 
   constructor(data: PoolWorkerData, hooks: PoolWorkerHooks) {
     this.#slot = new Slot(data.slot);
+    this.#cancel = new WorkerCancel(data.cancel);
+    this.#resources = { policies: new PolicyCache(), ioBridge: this.#cancel.bridge(createIoBridge('forge-io-pool')), sleep: this.#cancel.sleep };
     this.#port = data.port;
     this.#outbox = new WorkerOutbox(data.port);
     this.#spinMs = data.spinUs / 1000;
@@ -131,6 +133,7 @@ class PoolWorker {
     // to be mistaken for a later job's.
     const input = length < 0 ? (this.#payloads.shift() ?? EMPTY) : slot.data.subarray(0, length);
     const started = performance.now();
+    this.#cancel.enter();
     let status: number = STATUS.OK;
     let flags = 0;
     let reply = -2; // -2: nothing written yet
@@ -146,6 +149,7 @@ class PoolWorker {
         case OP.CALL: {
           target = this.#plugin(index);
           ran = target.plugin;
+          this.#cancel.running(ran);
           const exportName = target.names[name] ?? '';
           this.#hooks.beforeCall?.(target.plugin.spec.id, exportName);
           // An output too large for the slot is posted only once the call has fully
@@ -176,6 +180,7 @@ class PoolWorker {
         case OP.LIFECYCLE: {
           target = this.#plugin(index);
           ran = target.plugin;
+          this.#cancel.running(ran);
           const step = ENTRY_POINT_NAMES[name];
           if (step === undefined) throw new ForgeError('FO_INTERNAL_UNEXPECTED', `pool worker: no lifecycle step ${name}`);
           if (!target.plugin.lifecycle(step)) status = STATUS.NONE;
@@ -197,10 +202,20 @@ class PoolWorker {
         default:
           throw new ForgeError('FO_INTERNAL_UNEXPECTED', `pool worker: unknown job ${op}`);
       }
+      // SECURITY: a cancelled job fails even when its guest caught the unwinding exception.
+      const cancelled = this.#cancel.fired;
+      if (cancelled !== undefined) throw cancelled;
     } catch (error) {
       status = STATUS.ERROR;
-      reply = this.#payload(errorBytes(guestSafe(error)));
-      if (ran?.fault !== undefined && target !== undefined) flags |= ran.ranOutOfLentFuel && this.#recreate(index, target) ? FLAG.RECREATED : FLAG.POISONED;
+      const cancelled = this.#cancel.fired;
+      reply = this.#payload(errorBytes(guestSafe(cancelled ?? error)));
+      if (cancelled !== undefined && ran !== undefined) {
+        // SECURITY: the instance was stopped mid-call and never runs again; its neighbours are untouched.
+        flags |= FLAG.POISONED;
+        if (this.#plugins.get(index)?.plugin === ran) this.#plugins.delete(index);
+        this.#outbox.queueCounts(ran);
+        ran.close();
+      } else if (ran?.fault !== undefined && target !== undefined) flags |= ran.ranOutOfLentFuel && this.#recreate(index, target) ? FLAG.RECREATED : FLAG.POISONED;
     }
     const finished = performance.now();
     slot.elapsedUs = (finished - started) * 1000;
@@ -212,6 +227,7 @@ class PoolWorker {
     slot.writeAnswer({ status, length: reply === -2 ? 0 : reply, fuel: ran?.lastFuelUsed ?? 0n, charge: ran?.lastFuelSpent ?? 0n });
     // SECURITY: nothing a job was sent may outlive it (it would be read as the next one's).
     this.#payloads.length = 0;
+    this.#cancel.leave();
     this.#finish(flags, STATE.DONE);
   }
 
@@ -264,7 +280,7 @@ class PoolWorker {
     this.#specs.delete(index);
     if (spec === undefined) throw new ForgeError('FO_INTERNAL_UNEXPECTED', `pool worker: no spec for plugin slot ${index}`);
     this.#plugins.get(index)?.plugin.close();
-    const plugin = HostedPlugin.create(spec, this.#sinks(index, spec), this.#resourcesFor(index));
+    const plugin = HostedPlugin.create(spec, workerSinks(index, spec, this.#slot, this.#outbox, this.#asker), workerResources(this.#resources, this.#forwardHttp, index, this.#asker));
     this.#plugins.set(index, { plugin, names: [] });
   }
 
@@ -277,7 +293,7 @@ class PoolWorker {
     const spec = entry.plugin.spec;
     let fresh: HostedPlugin;
     try {
-      fresh = HostedPlugin.create(spec, this.#sinks(index, spec), this.#resourcesFor(index));
+      fresh = HostedPlugin.create(spec, workerSinks(index, spec, this.#slot, this.#outbox, this.#asker), workerResources(this.#resources, this.#forwardHttp, index, this.#asker));
     } catch {
       return false;
     }
@@ -286,50 +302,12 @@ class PoolWorker {
     return true;
   }
 
-  /** The thread's resources, with an I/O bridge that asks the host for each hop when the worker forwards HTTP. */
-  #resourcesFor(index: number): ThreadResources {
-    if (!this.#forwardHttp) return this.#resources;
-    const ask = (bytes: Uint8Array): Uint8Array | undefined => this.#ask(HOST_OP.HTTP, index, 0, bytes);
-    return {
-      policies: this.#resources.policies,
-      ioBridge: {
-        call: <T>(kind: string, payload: unknown): T => {
-          if (kind !== 'http.hop') throw new ForgeError('FO_INTERNAL_UNEXPECTED', `a confined sandbox forwards only http.hop, not ${kind}`);
-          return fromJsonBytes(ask(jsonBytes(payload)) ?? EMPTY) as T;
-        },
-      },
-    };
-  }
-
   /** Switches every plugin to the posted policy, or none of them when it does not load for one. */
   #setPolicy(): void {
     const policy = this.#policy;
     if (policy === undefined) throw new ForgeError('FO_INTERNAL_UNEXPECTED', 'pool worker: no policy was posted');
     checkPolicyFor(policy, [...this.#plugins.values()].map(({ plugin }) => plugin.spec));
     for (const { plugin } of this.#plugins.values()) plugin.setPolicy(policy);
-  }
-
-  #sinks(index: number, spec: PluginSpec): PluginSinks {
-    const id = spec.id;
-    const slot = this.#slot;
-    const registered = spec.hostCalls.registered.map((entry) => (typeof entry === 'string' ? entry : entry.name));
-    const nameIndex = (name: string): number => registered.indexOf(name);
-    return {
-      audit: (entry) => {
-        // SECURITY: entries reach the host after the call; once the host reports that
-        // its audit log failed, the bridge refuses every call it must audit.
-        if (slot.auditBroken) throw auditUnavailable(id);
-        this.#outbox.queue({ kind: 'audit', plugin: id, entry });
-      },
-      anomaly: (anomaly) => this.#outbox.queue({ kind: 'anomaly', plugin: id, anomaly }),
-      log: (record) => this.#outbox.queue({ kind: 'log', plugin: id, record }),
-      event: (event) => this.#outbox.queue({ kind: 'event', plugin: id, event }),
-      call: (name, request, fuel) => this.#ask(HOST_OP.CALL, index, nameIndex(name), request, fuel) ?? EMPTY,
-      resource: (name, request) => {
-        const answer = this.#ask(HOST_OP.RESOURCE, index, nameIndex(name), request);
-        return answer === undefined ? undefined : text(answer);
-      },
-    };
   }
 
   /**
@@ -341,19 +319,27 @@ class PoolWorker {
    */
   #ask(op: number, index: number, name: number, request: Uint8Array, fuel?: CallerFuel): Uint8Array | undefined {
     const slot = this.#slot;
+    this.#cancel.beforeAsk();
     slot.writeRequest({ op, plugin: index, name, length: this.#payload(request), fuel: fuel?.remaining ?? NO_FUEL });
     this.#finish(0, STATE.HOST_REQUEST);
+    // Set after HOST_REQUEST: until then a cancel finds the worker busy (and terminates it).
+    this.#cancel.asking(true);
     for (;;) {
       const state = this.#spin(STATE.HOST_REPLY, STATE.REQUEST);
       if (state === STATE.HOST_REPLY) break;
-      if (state === STATE.REQUEST) this.#job();
-      else this.#park(state);
+      if (state === STATE.REQUEST) {
+        this.#cancel.asking(false);
+        this.#job();
+        this.#cancel.asking(true);
+      } else this.#park(state);
     }
     this.#drain();
     const { status, length, charge } = slot.readAnswer();
     const answer = length < 0 ? (this.#payloads.shift() ?? EMPTY) : slot.data.slice(0, length);
     this.#payloads.length = 0;
     slot.settle(STATE.BUSY);
+    this.#cancel.afterReply();
+    this.#cancel.asking(false);
     if (charge !== 0n) fuel?.charge(charge);
     if (status === STATUS.ERROR) throw errorFrom(answer);
     return status === STATUS.NONE ? undefined : answer;

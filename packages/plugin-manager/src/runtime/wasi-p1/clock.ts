@@ -12,8 +12,11 @@ import { fail } from './errno.js';
 /** Reads the supported clocks. */
 export class WasiClock {
   readonly #realtimeOffset: bigint;
+  readonly #sleep: (deadline: bigint) => void;
 
-  constructor() {
+  /** @param sleep what {@link sleepUntil} blocks with (default: the module's {@link sleepUntil}) */
+  constructor(sleep: (deadline: bigint) => void = sleepUntil) {
+    this.#sleep = sleep;
     this.#realtimeOffset = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
   }
 
@@ -22,6 +25,14 @@ export class WasiClock {
     if (id === CLOCKID.MONOTONIC) return process.hrtime.bigint();
     if (id === CLOCKID.REALTIME) return this.#realtimeOffset + process.hrtime.bigint();
     fail(ERRNO.EINVAL);
+  }
+
+  /**
+   * Blocks until the monotonic clock reaches `deadline` (nanoseconds).
+   * @throws what the context's sleep throws (a pool worker's FO_SANDBOX_TIMEOUT)
+   */
+  sleepUntil(deadline: bigint): void {
+    this.#sleep(deadline);
   }
 
   /** The tick of clock `id` in nanoseconds. @throws WasiErrno EINVAL for unsupported clocks */

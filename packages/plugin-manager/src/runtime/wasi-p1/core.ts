@@ -86,7 +86,7 @@ function gatePolicy(gate: HostCallGate): PathPolicy {
 /** One guest's WASI state. */
 export class WasiCore {
   readonly table: FdTable;
-  readonly clock = new WasiClock();
+  readonly clock: WasiClock;
   readonly shadow = new TimeShadow();
   readonly paths: PathOps;
   readonly policy: PathPolicy;
@@ -99,6 +99,7 @@ export class WasiCore {
    * @throws ForgeError FO_WASI_PREOPEN_NOT_FOUND, FO_WASI_PREOPEN_NOT_DIRECTORY, FO_IO_*
    */
   constructor(options: NormalizedWasiOptions) {
+    this.clock = new WasiClock(options.sleep);
     this.table = new FdTable(options.maxOpenFiles);
     this.policy = gatePolicy(options.gate);
     this.paths = new PathOps(this.table, this.shadow, this.clock, this.policy);

@@ -11,6 +11,7 @@
  */
 import { ALLOW_ALL_GATE, ForgeError, describeValue, type HostCallGate, type SandboxConfig } from '@forgeone/common';
 import { DISCARD_OUTPUT, EMPTY_INPUT, type WasiInput, type WasiOutput } from './stdio.js';
+import { sleepUntil } from './clock.js';
 
 /** A host directory made visible to the guest. */
 export interface WasiPreopen {
@@ -46,6 +47,14 @@ export interface WasiOptions {
    * `sandbox.file_descriptor_limit`). Opening more fails with EMFILE. Default 1024.
    */
   readonly maxOpenFiles?: number;
+  /**
+   * Blocks the thread until the monotonic clock reaches a deadline (nanoseconds, as
+   * `process.hrtime.bigint()`): what poll_oneoff sleeps with. A host that must stop a
+   * sleeping guest early (a pool worker cancelling a call at its deadline) passes one
+   * that may return early or throw; what it throws passes through the guest unchanged
+   * (a ForgeError is not an errno). Default: {@link sleepUntil}, an uninterruptible sleep.
+   */
+  readonly sleep?: (deadline: bigint) => void;
 }
 
 /** Options with every default applied and every value checked. */
@@ -58,6 +67,7 @@ export interface NormalizedWasiOptions {
   readonly stderr: WasiOutput;
   readonly gate: HostCallGate;
   readonly maxOpenFiles: number;
+  readonly sleep: (deadline: bigint) => void;
 }
 
 /** The default open-file limit, equal to `sandbox.file_descriptor_limit`'s default. */
@@ -116,5 +126,6 @@ export function normalizeWasiOptions(options: WasiOptions): NormalizedWasiOption
     stderr: options.stderr ?? DISCARD_OUTPUT,
     gate: options.gate ?? ALLOW_ALL_GATE,
     maxOpenFiles,
+    sleep: options.sleep ?? sleepUntil,
   };
 }

@@ -9,7 +9,7 @@
  */
 import { fstatSync } from 'node:fs';
 import { CLOCKID, ERRNO, EVENTRWFLAGS_HANGUP, EVENTTYPE, RIGHTS } from './abi.js';
-import { sleepUntil, type WasiClock } from './clock.js';
+import type { WasiClock } from './clock.js';
 import { WasiErrno } from './errno.js';
 import type { FdTable } from './fd-table.js';
 
@@ -73,7 +73,7 @@ export function poll(table: FdTable, clock: WasiClock, subscriptions: readonly S
     timers.push({ subscription, deadline });
   }
   if (events.length === 0 && timers.length > 0) {
-    sleepUntil(timers.reduce((earliest, timer) => (timer.deadline < earliest ? timer.deadline : earliest), timers[0]?.deadline ?? start));
+    clock.sleepUntil(timers.reduce((earliest, timer) => (timer.deadline < earliest ? timer.deadline : earliest), timers[0]?.deadline ?? start));
   }
   const now = clock.now(CLOCKID.MONOTONIC);
   for (const { subscription, deadline } of timers) {
