@@ -31,8 +31,9 @@ export interface LoadOptions {
   /** Pause between two calls of one hostile plugin, in ms, unless it sets its own (default 20). */
   readonly hostilePauseMs?: number;
   /**
-   * runtime.fuel_per_call (default 100,000: a good call needs under a thousand, and the
-   * host-call flooder makes about one host call, so one audit record, per 12 units).
+   * runtime.fuel_per_call (default 100,000: a good call needs about a thousand for its
+   * own instructions and its one host call, and the host-call flooder's calls make at
+   * most 100 host calls, so 100 audit records, each: a host call costs 1,000 units).
    */
   readonly fuelPerCall?: number;
   /** default_timeout (default `1s`). */
