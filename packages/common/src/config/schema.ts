@@ -285,7 +285,7 @@ export const runtimeSchema = object({
   fuel_per_call: withDefault(
     integer({ min: 1000, max: Number.MAX_SAFE_INTEGER }),
     1_000_000_000,
-    'Fuel (about one unit per wasm instruction) each call and lifecycle step may use, unless the plugin\'s limits ask for less.',
+    'Fuel (about one unit per wasm instruction, 1,000 per host call) each call and lifecycle step may use, unless the plugin\'s limits ask for less.',
   ),
   restart: withDefault(
     oneOf(['no', 'on-failure', 'always'] as const),

@@ -1,5 +1,6 @@
 import { ForgeError, type HostCallGate, type Logger } from '@forgeone/common';
 import { forgeLog } from './forge-log.js';
+import { HostCallFuel } from './host-call-fuel.js';
 import { guestFailure } from './guest-memory.js';
 import { HOST_MODULE, HostFunctionRegistry } from './host-functions.js';
 import { AbiInstance } from './instance.js';
@@ -23,6 +24,13 @@ export interface InstantiateAbiOptions {
    * to time host calls for tracing. Default: imports are bound as they are.
    */
   readonly wrapImport?: (fn: (...args: never[]) => unknown) => (...args: never[]) => unknown;
+  /**
+   * The export name of the instance's fuel counter (an i64 global, `__forge_fuel` for an
+   * instrumented module). When given, every imported function, forge.* and the other
+   * modules' alike, first charges HOST_CALL_FUEL units to it and traps when that takes
+   * the counter below zero (host-call-fuel.ts). Default: host calls are not charged.
+   */
+  readonly fuelExport?: string;
 }
 
 /** A registry holding the host functions this issue ships: forge.log. */
@@ -38,6 +46,7 @@ export function defaultHostFunctions(): HostFunctionRegistry {
  * Every import is resolved before instantiation, so a missing one is reported by name
  * rather than as an engine LinkError. `_initialize`, when exported, runs on the first
  * call, not here, so a caller can finish wiring other imports (WASI's memory) first.
+ * With `fuelExport`, every host call the guest makes costs HOST_CALL_FUEL units of fuel.
  *
  * @throws ForgeError FO_ABI_HOST_FUNCTION_DEFINITION (`imports` holds `forge`),
  *   FO_ABI_UNRESOLVED_IMPORT (details.missing lists `module.name` of each),
@@ -65,10 +74,14 @@ export function instantiateAbi(module: WasmModule, options: InstantiateAbiOption
     });
   }
   const binding = registry.bind({ gate: options.gate, ...(options.logger === undefined ? {} : { logger: options.logger }) });
+  const fuel = options.fuelExport === undefined ? undefined : new HostCallFuel(options.fuelExport);
   let instance;
   try {
     const linked: WasmImports = { ...imports, [HOST_MODULE]: binding.imports };
-    instance = new wasm.Instance(module, options.wrapImport === undefined ? linked : wrapImports(linked, options.wrapImport));
+    const wrapped = options.wrapImport === undefined ? linked : wrapImports(linked, options.wrapImport);
+    // The charge wraps everything else, so a call that cannot pay is not even traced.
+    instance = new wasm.Instance(module, fuel === undefined ? wrapped : fuel.wrap(wrapped));
+    fuel?.bind(instance);
   } catch (error) {
     if (error instanceof wasm.LinkError) {
       throw new ForgeError('FO_ABI_UNRESOLVED_IMPORT', `the module's imports do not match what the host provides: ${error.message}`, {

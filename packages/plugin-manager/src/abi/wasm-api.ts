@@ -51,7 +51,7 @@ interface WasmNamespace {
   readonly Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   readonly CompileError: abstract new (...args: never[]) => Error;
   readonly LinkError: abstract new (...args: never[]) => Error;
-  readonly RuntimeError: abstract new (...args: never[]) => Error;
+  readonly RuntimeError: new (message?: string) => Error;
   validate(bytes: Uint8Array): boolean;
   compile(bytes: Uint8Array): Promise<WasmModule>;
   instantiate(module: WasmModule, imports?: WasmImports): Promise<WasmInstance>;

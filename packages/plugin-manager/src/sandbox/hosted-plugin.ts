@@ -126,6 +126,8 @@ export class HostedPlugin {
         hostFunctions: registry,
         ...(wasi === undefined ? {} : { imports: wasi.importObject }),
         ...(spec.abiLimits === undefined ? {} : { limits: spec.abiLimits }),
+        // SECURITY: every host call pays fuel, so a loop of cheap allowed calls ends with the budget.
+        ...(spec.fuelExport === undefined ? {} : { fuelExport: spec.fuelExport }),
         ...(gate.recorder === undefined ? {} : { wrapImport: (fn: (...args: never[]) => unknown) => gate.recorder?.wrap(fn) ?? fn }),
       });
       wasi?.bind(abi.instance);

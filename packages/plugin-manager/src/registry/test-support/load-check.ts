@@ -10,6 +10,7 @@ import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadCheckpointVerifyKey, verifyAuditLog, type AuditVerification } from '@forgeone/microkernel';
+import { HOST_CALL_FUEL } from '../../abi/index.js';
 import { HOSTILE_GUESTS } from './load-guests.js';
 import { COLLATERAL_CODES, type LoadRun } from './load.js';
 
@@ -104,6 +105,11 @@ export function loadProblems(run: LoadRun, audit: AuditCount): string[] {
     const finished = flood.outcomes.get('FO_SANDBOX_CPU_LIMIT') ?? 0;
     const seen = records(flood.name, 'forge.time_now allow') + (audit.dropped.get(flood.name) ?? 0);
     if (seen < finished) problems.push(`hostile-syscalls: ${finished} calls ran out of fuel, each after host calls, but only ${seen} forge.time_now audit records (and drops)`);
+    // Every host call pays HOST_CALL_FUEL (docs/runtime.md): no call of the flooder may make more than fuel_per_call / HOST_CALL_FUEL.
+    const calls = [...flood.outcomes.values()].reduce((n, count) => n + count, 0);
+    const most = calls * Math.floor(run.options.fuelPerCall / Number(HOST_CALL_FUEL));
+    const made = records(flood.name, 'forge.time_now allow');
+    if (made > most) problems.push(`hostile-syscalls: ${made} forge.time_now audit records for ${calls} calls; at ${HOST_CALL_FUEL} units of fuel each, at most ${most} can be paid for`);
   }
   // A call that crashed its instance (fuel, time) failed the plugin: one lifecycle record each.
   for (const outcome of run.hostile) {

@@ -110,15 +110,11 @@ export const HOSTILE_GUESTS: readonly HostileGuest[] = [
   {
     name: 'hostile-syscalls',
     does: 'calls forge.time_now (allowed, unlimited) in an endless loop, ignoring the answers',
-    limit: 'fuel (runtime.fuel_per_call), or the wall clock first where its host calls are slow (pool, process): nothing limits the rate of cheap allowed host calls, and a host call costs no fuel beyond the loop around it',
+    limit: 'fuel (runtime.fuel_per_call): every host call costs HOST_CALL_FUEL (1,000 units), so a call makes at most fuel_per_call / 1,000 of them',
     wat: `(module (import "forge" "time_now" (func $time (param i32 i32) (result i64))) (memory (export "memory") 1) ${ALLOCATOR}
       (func (export "work") (param i32 i32) (result i64) (loop $l (drop (call $time (i32.const 0) (i32.const 0))) (br $l)) (i64.const 0)))`,
     toml: '',
-    expected: {
-      inline: { code: 'FO_SANDBOX_CPU_LIMIT' },
-      pool: { code: 'FO_SANDBOX_CPU_LIMIT', or: 'FO_SANDBOX_TIMEOUT' },
-      process: { code: 'FO_SANDBOX_CPU_LIMIT', or: 'FO_SANDBOX_TIMEOUT' },
-    },
+    expected: everywhere('FO_SANDBOX_CPU_LIMIT'),
     pauseMs: 500,
   },
   {

@@ -31,8 +31,10 @@ export interface LoadOptions {
   /** Pause between two calls of one hostile plugin, in ms, unless it sets its own (default 20). */
   readonly hostilePauseMs?: number;
   /**
-   * runtime.fuel_per_call (default 100,000: a good call needs under a thousand, and the
-   * host-call flooder makes about one host call, so one audit record, per 12 units).
+   * runtime.fuel_per_call (default 2,000,000: a good call needs about a thousand for its
+   * own instructions and its one host call; a host call costs 1,000 units, so the log
+   * flooder can make the 1,001 forge.log calls that reach its rate limit's burst, and the
+   * host-call flooder's calls make at most 2,000 host calls, so 2,000 audit records, each).
    */
   readonly fuelPerCall?: number;
   /** default_timeout (default `1s`). */
@@ -196,7 +198,7 @@ async function driveGood(registry: PluginRegistry, names: readonly string[], fir
  * `durationMs`, checks that the registry still answers, and closes it (flushing the audit log).
  */
 export async function runLoad(input: LoadOptions): Promise<LoadRun> {
-  const options = { hostile: true, hostilePauseMs: 20, fuelPerCall: 100_000, timeout: '2s', memoryLimit: '32MB', ...input };
+  const options = { hostile: true, hostilePauseMs: 20, fuelPerCall: 2_000_000, timeout: '2s', memoryLimit: '32MB', ...input };
   const directory = await mkdtemp(join(tmpdir(), `forge-load-${options.backend}-`));
   const logLines = new Map<string, Map<string, number>>();
   const logger = createLogger((record: LogRecord) => {

@@ -57,6 +57,7 @@ export class PluginInstance {
       ...(wasi === undefined ? {} : { imports: wasi.importObject }),
       ...(options.abiLimits === undefined ? {} : { limits: options.abiLimits }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
+      ...(prepared.fuelExport === undefined ? {} : { fuelExport: prepared.fuelExport }),
     });
     wasi?.bind(abi.instance);
     const meter = prepared.fuelExport === undefined ? undefined : FuelMeter.of(abi.instance, prepared.fuelExport);

@@ -4,6 +4,7 @@
  * make the WASI context, instantiate, start, and always release the context.
  */
 import { ForgeError } from '@forgeone/common';
+import { HostCallFuel } from '../../abi/host-call-fuel.js';
 import { WASI_MODULE, WASI_P1_FUNCTIONS } from './abi.js';
 import { isWasmModule, wasm, type WasmImports, type WasmInstance, type WasmModule } from './engine.js';
 import type { WasiOptions } from './options.js';
@@ -23,6 +24,12 @@ export interface WasiRunOptions extends WasiOptions {
    * call passes its gate.
    */
   readonly imports?: WasmImports;
+  /**
+   * The export name of the module's fuel counter, when `prepare` instrumented it
+   * (`__forge_fuel`): every WASI and other import call then costs HOST_CALL_FUEL units
+   * of it, as a plugin's do. Default: host calls are not charged.
+   */
+  readonly fuelExport?: string;
   /** Called with the instance before `_start` runs (to read its fuel counter after a trap). */
   readonly onInstance?: (instance: WasmInstance) => void;
 }
@@ -79,7 +86,10 @@ export async function runWasiCommand(module: WasmModule | Uint8Array, options: W
   try {
     let instance: WasmInstance;
     try {
-      instance = await wasm.instantiate(compiled, { ...options.imports, ...wasi.importObject });
+      const imports = { ...options.imports, ...wasi.importObject };
+      const fuel = options.fuelExport === undefined ? undefined : new HostCallFuel(options.fuelExport);
+      instance = await wasm.instantiate(compiled, fuel === undefined ? imports : fuel.wrap(imports));
+      fuel?.bind(instance);
     } catch (error) {
       if (error instanceof wasm.LinkError) {
         throw new ForgeError('FO_WASI_UNRESOLVED_IMPORT', `the module's imports do not match what is provided: ${error.message}`, { cause: error });

@@ -2,11 +2,12 @@
  * Fuzz: the wasm decoder and the fuel instrumenter.
  *
  * - Generated valid modules (test-support/fuzz-bodies.ts: i32 arithmetic, locals, blocks,
- *   loops with bounded trip counts, br_if, calls) decode and re-encode byte for byte; the
- *   instrumented module validates and returns what the original and a reference
- *   interpreter return; the fuel it uses is at least the instructions it executed that
- *   cost fuel (none runs unpaid) and exactly what docs/runtime.md's scheme charges (each
- *   region's cost at function entry and at every loop iteration).
+ *   loops with bounded trip counts, br_if, calls, host calls) decode and re-encode byte
+ *   for byte; the instrumented module validates and returns what the original and a
+ *   reference interpreter return; the fuel it uses is at least the instructions it
+ *   executed that cost fuel (none runs unpaid) and exactly what docs/runtime.md's scheme
+ *   charges (each region's cost at function entry and at every loop iteration, and
+ *   HOST_CALL_FUEL per host call, its imports wrapped by HostCallFuel as every plugin's are).
  * - Mutated bytes of such modules never escape the decoder or the instrumenter as anything
  *   but a ForgeError with a code other than FO_INTERNAL_UNEXPECTED; when the engine
  *   accepts the mutated module, the instrumented one is accepted too.
@@ -23,8 +24,9 @@ import { decodeModule } from './decode.js';
 import { encodeModule } from './encode.js';
 import { engine } from './engine.js';
 import { FuelMeter } from './fuel-meter.js';
-import { instrumentModule } from './instrument.js';
-import { encodeFuncs, funcs, interpret } from './test-support/fuzz-bodies.js';
+import { FUEL_EXPORT, instrumentModule } from './instrument.js';
+import { HostCallFuel } from '../../abi/index.js';
+import { HOST_IMPORTS, encodeFuncs, funcs, interpret } from './test-support/fuzz-bodies.js';
 import { fn } from './test-support/instances.js';
 
 const AMPLE = 10n ** 12n;
@@ -62,9 +64,11 @@ describe('wasm fuzz: decoder and fuel instrumenter', () => {
             const instrumented = instrumentModule(bytes, { fuel: true }).bytes;
             assert.ok(engine.validate(instrumented), 'the instrumented module is invalid');
             const model = interpret(list, arg);
-            const original = new engine.Instance(new engine.Module(bytes), {});
+            const original = new engine.Instance(new engine.Module(bytes), HOST_IMPORTS);
             assert.equal(fn(original, 'main')(arg), model.result, 'the original differs from the reference interpreter');
-            const instance = new engine.Instance(new engine.Module(instrumented), {});
+            const hostCalls = new HostCallFuel(FUEL_EXPORT);
+            const instance = new engine.Instance(new engine.Module(instrumented), hostCalls.wrap(HOST_IMPORTS));
+            hostCalls.bind(instance);
             const { value, used } = FuelMeter.of(instance).run(AMPLE, () => fn(instance, 'main')(arg));
             assert.equal(value, model.result, 'the instrumented module computes something else');
             assert.ok(used >= BigInt(model.executed), `used ${used} fuel for ${model.executed} costly instructions executed`);

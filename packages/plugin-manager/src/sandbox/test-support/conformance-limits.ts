@@ -7,9 +7,11 @@ import assert from 'node:assert/strict';
 import { it, type TestContext } from 'node:test';
 import { ForgeError } from '@forgeone/common';
 import { codeOf } from '@forgeone/common/testing';
+import { HOST_CALL_FUEL } from '../../abi/index.js';
 import { guestCodeOf } from '../../abi/test-support/guest-code.js';
+import { DEFAULT_FUEL_PER_CALL } from '../../runtime/index.js';
 import type { IsolationBackend } from '../spec.js';
-import { CALLER_GUEST, CORE_GUEST, WASI_GUEST, WEATHER_CALL, readI32, u32 } from './guests.js';
+import { CALLER_GUEST, CORE_GUEST, FLOOD_GUEST, WASI_GUEST, WEATHER_CALL, readI32, u32 } from './guests.js';
 import { events } from './outcomes.js';
 import { pluginSpec, type RecordingHost } from './specs.js';
 
@@ -76,10 +78,27 @@ export function describeLimitEvasions(setup: Setup): void {
     assert.ok(reentries.length > 0 && reentries.every((code) => code === 'FO_ABI_REENTRANT_CALL' || code === 'FO_SANDBOX_CPU_LIMIT'), reentries.slice(0, 5).join(' '));
   });
 
+  for (const route of ['flood', 'flood_indirect'] as const) {
+    it(`charges every host call HOST_CALL_FUEL units: an endless loop of forge.time_now (${route === 'flood' ? 'call' : 'call_indirect through a table'}) stops with FO_SANDBOX_CPU_LIMIT after at most budget / HOST_CALL_FUEL calls`, async (t) => {
+      const { backend, host } = await setup(t);
+      const budget = 1_000_000n;
+      const handle = await backend.load(await pluginSpec(FLOOD_GUEST, { fuel: budget, auditLevel: 'all' }));
+      assert.equal(await codeOf(handle.call(route, NOTHING)), 'FO_SANDBOX_CPU_LIMIT');
+      await handle.unload();
+      // At level `all` every allowed host call is an audit record: the count of calls the host served.
+      const calls = host.audits.filter((entry) => entry.plugin === handle.id && entry.action === 'forge.time_now' && entry.allowed).length;
+      assert.ok(calls <= Number(budget / HOST_CALL_FUEL), `${calls} host calls on a budget of ${budget}: at most ${budget / HOST_CALL_FUEL} can be paid for`);
+      // The guest's own instructions per iteration (the loop, forge_alloc for the answer) cost far less than 100 units.
+      assert.ok(calls >= Number(budget / (HOST_CALL_FUEL + 100n)), `${calls} host calls: the flood ran until its fuel was spent`);
+      assert.ok(host.audits.every((entry) => entry.plugin !== handle.id || entry.allowed), 'nothing was refused on the way');
+    });
+  }
+
   it("holds guest stdout to forge.log's rate limit: 100,000 writes make at most burst + rate x elapsed records, and one summary counts the rest", async (t) => {
     const { backend, host } = await setup(t);
     // 50 lines at once, then one every 100 s: the bucket stays empty for the whole test.
-    const handle = await backend.load(await pluginSpec(WASI_GUEST, { hostCallLimits: { rates: { log: { perSecond: 0.01, burst: 50 } } } }));
+    // On the default fuel_per_call (10^9): each write's host call costs HOST_CALL_FUEL, 10^8 units for them all.
+    const handle = await backend.load(await pluginSpec(WASI_GUEST, { fuel: DEFAULT_FUEL_PER_CALL, hostCallLimits: { rates: { log: { perSecond: 0.01, burst: 50 } } } }));
     const started = performance.now();
     const errno = readI32(await handle.call('print', new Uint8Array([...u32(100_000), ...u32(1), ...encoder.encode('flood\n')])));
     assert.equal(errno, 0, "every fd_write succeeded: the guest is not told to retry (it would spin)");

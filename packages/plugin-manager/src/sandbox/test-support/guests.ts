@@ -108,6 +108,27 @@ export const CALLER_GUEST = `(module
 )`;
 
 /**
+ * A guest that floods its host with a cheap allowed host call, forge.time_now, ignoring
+ * the answers: what only the fuel each host call pays can stop.
+ * - `flood`: calls it in an endless loop.
+ * - `flood_indirect`: the same through `call_indirect` on a table holding the import.
+ */
+export const FLOOD_GUEST = `(module
+  (type $host (func (param i32 i32) (result i64)))
+  (import "forge" "time_now" (func $time_now (type $host)))
+  (memory (export "memory") 1)
+  (table 1 funcref)
+  (elem (i32.const 0) $time_now)
+  ${BUMP_ALLOCATOR}
+  (func (export "flood") (param $p i32) (param $len i32) (result i64)
+    (loop $again (drop (call $time_now (i32.const 0) (i32.const 0))) (br $again))
+    (i64.const 0))
+  (func (export "flood_indirect") (param $p i32) (param $len i32) (result i64)
+    (loop $again (drop (call_indirect (type $host) (i32.const 0) (i32.const 0) (i32.const 0))) (br $again))
+    (i64.const 0))
+)`;
+
+/**
  * A WASI guest.
  * - `open`: path_open on fd 3 (the first preopen) of the path in its input, for
  *   reading; returns the errno (u32).

@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { EXIT_CODES, ForgeError } from '@forgeone/common';
+import { HOST_CALL_FUEL } from '@forgeone/plugin-manager/wasi';
 import { forge } from '../../../test-support/cli.js';
 import { wasiCommand } from '../../../test-support/wasi-command.js';
 import { parseDirFlag, parseEnvFlags } from './flags.js';
@@ -100,6 +101,17 @@ describe('forge wasi run', () => {
     assert.match(run.stderr, /FO_SANDBOX_CPU_LIMIT: the guest used all 100000 units of fuel/);
     const enough = await command('(call $exit (i32.const 3))');
     assert.equal((await forge(['wasi', 'run', '--fuel', '100000', 'guest.wasm'], { cwd: enough, commands })).status, 3, 'a guest within its fuel runs normally');
+  });
+
+  it('charges every WASI call HOST_CALL_FUEL units under --fuel: an endless loop of fd_write stops with FO_SANDBOX_CPU_LIMIT after at most fuel / HOST_CALL_FUEL lines', async () => {
+    const dir = await command('(loop $forever (call $print (i32.const 64) (i32.const 2)) (br $forever))', '(data (i32.const 64) "x\\n")');
+    const run = await forge(['wasi', 'run', '--fuel', '100000', 'guest.wasm'], { cwd: dir, commands });
+    assert.equal(run.status, 134, run.stderr);
+    assert.match(run.stderr, /FO_SANDBOX_CPU_LIMIT: the guest used all 100000 units of fuel/);
+    const lines = run.stdout.split('\n').filter((line) => line === 'x').length;
+    assert.ok(lines <= Number(100_000n / HOST_CALL_FUEL), `${lines} lines written on 100,000 units: at most ${100_000n / HOST_CALL_FUEL} fd_write calls can be paid for`);
+    // Each turn's own instructions cost far less than 100 units.
+    assert.ok(lines >= Number(100_000n / (HOST_CALL_FUEL + 100n)), `${lines} lines: the loop ran until its fuel was spent`);
   });
 
   it('caps memory with --max-memory so memory.grow past it returns -1', async () => {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fromFsError, parseSize } from '@forgeone/common';
-import { hostFdInput, hostFdOutput, instrumentModule, isFuelExhausted, runWasiCommand, wasiLimitsFromConfig, type WasiOptions, type WasiOutput } from '@forgeone/plugin-manager/wasi';
+import { FUEL_EXPORT, hostFdInput, hostFdOutput, instrumentModule, isFuelExhausted, runWasiCommand, wasiLimitsFromConfig, type WasiOptions, type WasiOutput } from '@forgeone/plugin-manager/wasi';
 import { CONFIG_FLAG, defineCommand, type CliIo } from '../../command.js';
 import { loadCliConfig } from '../../config.js';
 import { badFlagValue } from '../../flag-value.js';
@@ -96,7 +96,7 @@ export const wasiRun = defineCommand({
   flags: [
     { name: 'dir', type: 'strings', value: 'HOST::GUEST[:ro]', description: 'Preopen host directory HOST as GUEST (read-only with :ro). Repeatable; the first is fd 3.' },
     { name: 'env', type: 'strings', value: 'NAME=VALUE', description: 'Set a variable in the guest\'s environment. Repeatable.' },
-    { name: 'fuel', type: 'string', value: 'N', description: 'Stop the guest with FO_SANDBOX_CPU_LIMIT (exit 134) after N units of fuel (about one per instruction).' },
+    { name: 'fuel', type: 'string', value: 'N', description: 'Stop the guest with FO_SANDBOX_CPU_LIMIT (exit 134) after N units of fuel (about one per instruction, 1,000 per WASI call).' },
     { name: 'max-memory', type: 'string', value: 'BYTES', description: 'Cap the guest\'s linear memory (e.g. 16MB); memory.grow past it returns -1.' },
     { name: 'policy', type: 'string', value: 'FILE', description: 'Cedar policies every call is checked against (docs/policy.md), on top of what the flags grant.' },
     { name: 'audit-log', type: 'string', value: 'FILE', description: 'Record every policy decision in this audit log (level and checkpoint key from the configuration\'s audit table).' },
@@ -142,6 +142,7 @@ export const wasiRun = defineCommand({
         ...stdio,
         gate: reportingGate(policy.gate, denials),
         prepare: preparer(fuel, maxMemoryBytes),
+        ...(fuel === undefined ? {} : { fuelExport: FUEL_EXPORT }),
         onInstance: (created) => {
           instance = created;
         },

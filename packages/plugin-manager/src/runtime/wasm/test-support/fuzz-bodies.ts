@@ -2,11 +2,15 @@
  * A fast-check generator of small valid modules, written as bytes (no wat2wasm), with a
  * reference interpreter that gives each module's result and the fuel the documented
  * scheme charges (docs/runtime.md "Fuel: what is charged"): i32 arithmetic, locals,
- * blocks with results, loops with bounded trip counts, br_if out of blocks and calls to
- * functions with lower indices. Every function is `(param i32) (result i32)`; the last
- * one is exported as `main`. Modules always terminate and never trap.
+ * blocks with results, loops with bounded trip counts, br_if out of blocks, calls to
+ * functions with lower indices, and host calls anywhere (loops included) to the one
+ * import, `host.id`, which returns its argument and costs HOST_CALL_FUEL besides its
+ * `call` (give it {@link HOST_IMPORTS} through HostCallFuel). Every function is
+ * `(param i32) (result i32)`; the last one is exported as `main`. Modules always
+ * terminate and never trap.
  */
 import fc from 'fast-check';
+import { HOST_CALL_FUEL } from '../../../abi/index.js';
 import { HEADER, body, name, section, sleb, uleb, vec } from './binary.js';
 
 /** An expression leaving one i32. */
@@ -16,6 +20,7 @@ export type Expr =
   | { readonly k: 'bin'; readonly op: number; readonly a: Expr; readonly b: Expr }
   | { readonly k: 'tee'; readonly i: number; readonly e: Expr }
   | { readonly k: 'call'; readonly f: number; readonly e: Expr }
+  | { readonly k: 'host'; readonly e: Expr }
   | { readonly k: 'block'; readonly body: readonly Stmt[]; readonly e: Expr };
 /** A statement leaving the stack as it found it. */
 export type Stmt =
@@ -55,6 +60,7 @@ const tree = fc.letrec<{ expr: Expr; stmt: Stmt }>((tie) => ({
     fc.record({ k: fc.constant('bin' as const), op: fc.constantFrom(...Object.keys(BINOPS).map(Number)), a: tie('expr'), b: tie('expr') }),
     fc.record({ k: fc.constant('tee' as const), i: fc.integer({ min: 1, max: SCRATCH - 1 }), e: tie('expr') }),
     fc.record({ k: fc.constant('call' as const), f: fc.nat(7), e: tie('expr') }),
+    fc.record({ k: fc.constant('host' as const), e: tie('expr') }),
     fc.record({ k: fc.constant('block' as const), body: fc.array(tie('stmt'), { maxLength: 3 }), e: tie('expr') }),
   ),
   stmt: fc.oneof(
@@ -113,9 +119,14 @@ function encodeExpr(expr: Expr, at: Where, out: number[], counters: { n: number 
     case 'call': {
       encodeExpr(expr.e, at, out, counters);
       const target = callee(expr, at);
-      if (target !== undefined) out.push(0x10, ...uleb(target));
+      // Defined functions follow the one import.
+      if (target !== undefined) out.push(0x10, ...uleb(target + 1));
       return;
     }
+    case 'host':
+      encodeExpr(expr.e, at, out, counters);
+      out.push(0x10, 0x00);
+      return;
     case 'block': {
       out.push(0x02, 0x7f);
       const inner = { ...at, labels: [...at.labels, 'v' as const] };
@@ -169,11 +180,15 @@ export function encodeFuncs(list: readonly Func[]): Uint8Array {
   return Uint8Array.from([
     ...HEADER,
     ...section(1, vec([[0x60, 0x01, 0x7f, 0x01, 0x7f]])),
+    ...section(2, vec([[...name('host'), ...name('id'), 0x00, 0x00]])),
     ...section(3, vec(list.map(() => [0x00]))),
-    ...section(7, vec([[...name('main'), 0x00, ...uleb(list.length - 1)]])),
+    ...section(7, vec([[...name('main'), 0x00, ...uleb(list.length)]])),
     ...section(10, vec(bodies)),
   ]);
 }
+
+/** The generated modules' one import: `host.id` returns its argument. */
+export const HOST_IMPORTS = { host: { id: (value: number): number => value } } as const;
 
 /** A br_if taken: unwinds the interpreter to the block `depth` labels out, carrying the block's value. */
 class Branch extends Error {
@@ -265,6 +280,13 @@ export function interpret(list: readonly Func[], arg: number): Run {
           if (target === undefined) return value;
           run.executed += 1;
           return call(target, value);
+        }
+        case 'host': {
+          const value = expr(e.e, at);
+          run.executed += 1;
+          // The call instruction is in its region's cost; the host call's price is charged when it is made.
+          run.charged += Number(HOST_CALL_FUEL);
+          return value;
         }
         case 'block': {
           const inner = { ...at, labels: [...at.labels, 'v' as const] };
