@@ -115,3 +115,9 @@ export async function acquireLock(logPath: string): Promise<() => Promise<void>>
   }
   throw new ForgeError('FO_AUDIT_LOCKED', `audit log ${logPath}: could not take the lock ${lockPath}`, { details: { path: logPath, lock: lockPath } });
 }
+
+/** The system error code behind a write failure (ENOSPC, EIO...), also when fromFsError already wrapped it. */
+export function writeErrno(error: unknown): string {
+  if (error instanceof ForgeError) return typeof error.details['errno'] === 'string' ? error.details['errno'] : error.code;
+  return isNodeSystemError(error) ? error.code : 'UNKNOWN';
+}

@@ -1,18 +1,17 @@
 /**
- * The audit log a host writes: `AuditLog.open` recovers the log, then `append` adds
- * records synchronously (encode + hash into the open batch) and a group-commit writer
- * makes them durable in batches. Signed checkpoints, rotation and the checkpoint state
- * file are kept here. The byte format is in format.ts and docs/audit.md.
+ * The audit log a host writes: `AuditLog.open` recovers the log, `append` encodes records
+ * into the open batch, the chain (chainer.ts) hashes them and a group-commit writer makes
+ * them durable. Checkpoints, rotation and the state file are kept here (docs/audit.md).
  */
 import { constants } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { ForgeError, fromFsError, isNodeSystemError } from '@forgeone/common';
+import { ForgeError, fromFsError } from '@forgeone/common';
 import { FillingBatch } from './batch.js';
 import type { ChainAnchor } from './chain.js';
 import { SIG_LENGTH } from './chain-fill.js';
 import { Chainer } from './chainer.js';
-import { acquireLock, listSegments, statePathFor } from './files.js';
+import { acquireLock, listSegments, statePathFor, writeErrno } from './files.js';
 import { TimestampCache } from './format.js';
 import { AuditObservers, type AuditObserver } from './observers.js';
 import { auditLevelAdmits, type AuditEventClass, type AuditLevel } from './level.js';
@@ -27,8 +26,8 @@ import { GroupCommitWriter, type DurableCheckpoint } from './writer.js';
 /**
  * An open, writable audit log. One writer per log (a lock file enforces it).
  *
- * Appending is synchronous and never waits for the disk: the record gets its seq and
- * hash at once and joins the open batch, which is written with one `writev` and one
+ * Appending is synchronous and never waits for the disk: the record gets its seq at once
+ * and joins the open batch, hashed in the group commit and written with one `writev` and one
  * `fdatasync` when it holds {@link AuditLogOptions.batchRecords} records or is
  * {@link AuditLogOptions.batchDelay} ms old. Await {@link durable}, {@link flush} or
  * {@link appendDurable} to know a record is on disk. If the disk fails, the log stops:
@@ -390,7 +389,7 @@ export class AuditLog implements AuditSink {
     const reason = error instanceof Error ? error.message : String(error);
     this.failure = new ForgeError('FO_AUDIT_WRITE_FAILED', `audit log ${this.path} could not be written (${reason}); it accepts no more records`, {
       // errno tells a full disk (ENOSPC) from a failing one (EIO) without parsing the message.
-      details: { path: this.path, durableSeq: this.durableSeqValue, errno: errnoOf(error) },
+      details: { path: this.path, durableSeq: this.durableSeqValue, errno: writeErrno(error) },
       cause: error,
     });
     this.options.logger.error('audit log failed', { path: this.path, error: reason });
@@ -398,10 +397,4 @@ export class AuditLog implements AuditSink {
     if (this.checkpointTimer !== undefined) clearInterval(this.checkpointTimer);
     this.waiters.rejectAll(this.failure);
   }
-}
-
-/** The system error code behind a write failure, also when fromFsError already wrapped it. */
-function errnoOf(error: unknown): string {
-  if (error instanceof ForgeError) return typeof error.details['errno'] === 'string' ? error.details['errno'] : error.code;
-  return isNodeSystemError(error) ? error.code : 'UNKNOWN';
 }
