@@ -6,27 +6,13 @@
 // Exits non-zero when a property fails; the failure prints the command that replays it.
 import { spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtFiles } from './test-files.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-function* walk(dir) {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) yield* walk(path);
-    else if (entry.isFile()) yield path;
-  }
-}
-
 const filters = process.argv.slice(2);
-const files = [];
-for (const pkg of readdirSync(join(root, 'packages'))) {
-  const dist = join(root, 'packages', pkg, 'dist');
-  if (!existsSync(dist)) continue;
-  for (const file of walk(dist)) if (file.endsWith('.fuzz.test.js')) files.push(relative(root, file));
-}
+const files = builtFiles(root, '.fuzz.test.js');
 const selected = files.filter((file) => filters.length === 0 || filters.some((filter) => file.includes(filter))).sort();
 if (selected.length === 0) {
   console.error(`fuzz: no fuzz test files match ${filters.join(' ') || '(all)'}; did the build run (npm run build)?`);

@@ -3,20 +3,13 @@
 // scripts/*.test.mjs. Usage: node scripts/run-tests.mjs [FILTER...]; a filter keeps the
 // test files whose path contains it. Node 20's --test takes no globs, hence this script.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtFiles, filesUnder } from './test-files.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-
-function* walk(dir) {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) yield* walk(path);
-    else if (entry.isFile()) yield path;
-  }
-}
 
 // The sandbox bundle follows the code it bundles (a `tsc -b` alone leaves it stale; it rebuilds in ~0.5 s, or not at all when fresh).
 if (existsSync(join(root, 'packages/plugin-manager/dist/sandbox/process/child-main.js'))) {
@@ -24,17 +17,10 @@ if (existsSync(join(root, 'packages/plugin-manager/dist/sandbox/process/child-ma
   if (bundled.status !== 0) process.exit(bundled.status ?? 1);
 }
 
-const files = [];
-for (const pkg of readdirSync(join(root, 'packages'))) {
-  const dist = join(root, 'packages', pkg, 'dist');
-  if (!existsSync(dist)) continue;
-  for (const file of walk(dist)) if (file.endsWith('.test.js')) files.push(file);
-}
-for (const file of walk(join(root, 'scripts'))) if (file.endsWith('.test.mjs')) files.push(file);
+const files = [...builtFiles(root, '.test.js'), ...[...filesUnder(join(root, 'scripts'), '.test.mjs')].map((file) => relative(root, file))];
 
 const filters = process.argv.slice(2);
 const selected = files
-  .map((file) => relative(root, file))
   .filter((file) => filters.length === 0 || filters.some((filter) => file.includes(filter)))
   .sort();
 if (selected.length === 0) {

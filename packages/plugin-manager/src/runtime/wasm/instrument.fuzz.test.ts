@@ -47,6 +47,23 @@ function instrumentOrRefuse(bytes: Uint8Array): Uint8Array | undefined {
   }
 }
 
+/** Fuzzes `runs` mutated modules: each is instrumented or refused (see above), and validity is kept. */
+async function checkMutated(mutated: fc.Arbitrary<Uint8Array>, runs: number): Promise<void> {
+  await runFuzz(
+    'instrument.fuzz',
+    runs,
+    (settings) =>
+      fc.check(
+        fc.property(mutated, (bytes) => {
+          const instrumented = instrumentOrRefuse(bytes);
+          if (instrumented !== undefined) checkValidity(bytes, instrumented);
+        }),
+        settings,
+      ),
+    (details) => fc.defaultReportMessage(details),
+  );
+}
+
 /** The example plugins, built by `npm run build`: real toolchain output (C, Rust, AssemblyScript) to mutate. */
 const EXAMPLES = ['sample-plugin', 'c-plugin', 'rust-plugin'].map((name) => readFileSync(fileURLToPath(new URL(`../../../../../examples/${name}/plugin.wasm`, import.meta.url))));
 
@@ -96,19 +113,7 @@ describe('wasm fuzz: decoder and fuel instrumenter', () => {
       }
       return Uint8Array.from(bytes);
     });
-    await runFuzz(
-      'instrument.fuzz',
-      2000,
-      (settings) =>
-        fc.check(
-          fc.property(mutated, (bytes) => {
-            const instrumented = instrumentOrRefuse(bytes);
-            if (instrumented !== undefined) checkValidity(bytes, instrumented);
-          }),
-          settings,
-        ),
-      (details) => fc.defaultReportMessage(details),
-    );
+    await checkMutated(mutated, 2000);
   });
 
   it('mutated example plugins (C, Rust, AssemblyScript): instrumented or refused with a ForgeError; validity kept', async () => {
@@ -124,18 +129,6 @@ describe('wasm fuzz: decoder and fuel instrumenter', () => {
       }
       return new Uint8Array(out);
     });
-    await runFuzz(
-      'instrument.fuzz',
-      150,
-      (settings) =>
-        fc.check(
-          fc.property(mutated, (bytes) => {
-            const instrumented = instrumentOrRefuse(bytes);
-            if (instrumented !== undefined) checkValidity(bytes, instrumented);
-          }),
-          settings,
-        ),
-      (details) => fc.defaultReportMessage(details),
-    );
+    await checkMutated(mutated, 150);
   });
 });

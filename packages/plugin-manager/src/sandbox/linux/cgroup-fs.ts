@@ -196,3 +196,20 @@ export async function killAll(list: () => Promise<number[]>, path: string): Prom
     path,
   );
 }
+
+/**
+ * One removal of a group however often it is asked for: callers while it runs, and after
+ * it succeeded, wait for the same one (a sandbox's kill may race its host's close); after a
+ * failure the next call tries again.
+ */
+export class OnceRemoval {
+  #running: Promise<void> | undefined;
+
+  run(remove: () => Promise<void>): Promise<void> {
+    this.#running ??= remove().catch((error: unknown) => {
+      this.#running = undefined;
+      throw error;
+    });
+    return this.#running;
+  }
+}

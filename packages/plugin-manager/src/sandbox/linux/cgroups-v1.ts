@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ForgeError, isNodeSystemError } from '@forgeone/common';
 import { CPU_PERIOD_US, checkLimits, cpuQuotaUs, memoryLimitError, type Cgroup, type CgroupLimits, type CgroupUsage } from './cgroup.js';
-import { cgroupUnavailable, isGroupGone, killAll, parseKeyed, parsePids, pollUntil, readCgroupFile, removeGroupDir, writeCgroupFile, type CgroupFs } from './cgroup-fs.js';
+import { OnceRemoval, cgroupUnavailable, isGroupGone, killAll, parseKeyed, parsePids, pollUntil, readCgroupFile, removeGroupDir, writeCgroupFile, type CgroupFs } from './cgroup-fs.js';
 import type { V1Controller } from './cgroup-layout.js';
 
 /** A sandbox's group in the legacy hierarchies: one directory per hierarchy (cpu and cpuacct may share one). */
@@ -9,7 +9,7 @@ export class V1Cgroup implements Cgroup {
   readonly version = 1;
   readonly dirs: readonly string[];
   readonly #fs: CgroupFs;
-  #removal: Promise<void> | undefined;
+  readonly #removal = new OnceRemoval();
   readonly #dir: Readonly<Record<V1Controller, string>>;
 
   /** Wraps existing directories; use {@link createV1Group}. */
@@ -103,17 +103,9 @@ export class V1Cgroup implements Cgroup {
     if (error !== undefined) throw error;
   }
 
-  /**
-   * Kills the group's tasks and removes its directories. Idempotent, and safe to call
-   * again while a removal runs (a sandbox's kill and its host's close may race): every
-   * caller waits for the one removal (a failed one may be tried again).
-   */
+  /** Kills the group's tasks and removes its directories, once (see {@link OnceRemoval}). */
   remove(): Promise<void> {
-    this.#removal ??= this.#remove().catch((error: unknown) => {
-      this.#removal = undefined;
-      throw error;
-    });
-    return this.#removal;
+    return this.#removal.run(() => this.#remove());
   }
 
   async #remove(): Promise<void> {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ForgeError, isNodeSystemError } from '@forgeone/common';
 import { CPU_PERIOD_US, checkLimits, cpuQuotaUs, memoryLimitError, type Cgroup, type CgroupLimits, type CgroupUsage } from './cgroup.js';
-import { cgroupUnavailable, isGroupGone, killAll, parseKeyed, parsePids, pollUntil, readCgroupFile, removeGroupDir, writeCgroupFile, type CgroupFs } from './cgroup-fs.js';
+import { OnceRemoval, cgroupUnavailable, isGroupGone, killAll, parseKeyed, parsePids, pollUntil, readCgroupFile, removeGroupDir, writeCgroupFile, type CgroupFs } from './cgroup-fs.js';
 import { V2_CONTROLLERS } from './cgroup-layout.js';
 
 const ENABLE = V2_CONTROLLERS.map((controller) => `+${controller}`).join(' ');
@@ -41,7 +41,7 @@ export class V2Cgroup implements Cgroup {
   readonly version = 2;
   readonly dirs: readonly string[];
   readonly #fs: CgroupFs;
-  #removal: Promise<void> | undefined;
+  readonly #removal = new OnceRemoval();
   readonly #dir: string;
 
   /** Wraps an existing directory; use {@link createV2Group}. */
@@ -103,17 +103,9 @@ export class V2Cgroup implements Cgroup {
     if (error !== undefined) throw error;
   }
 
-  /**
-   * Kills the group's tasks and removes its directories. Idempotent, and safe to call
-   * again while a removal runs (a sandbox's kill and its host's close may race): every
-   * caller waits for the one removal (a failed one may be tried again).
-   */
+  /** Kills the group's tasks and removes its directories, once (see {@link OnceRemoval}). */
   remove(): Promise<void> {
-    this.#removal ??= this.#remove().catch((error: unknown) => {
-      this.#removal = undefined;
-      throw error;
-    });
-    return this.#removal;
+    return this.#removal.run(() => this.#remove());
   }
 
   async #remove(): Promise<void> {
