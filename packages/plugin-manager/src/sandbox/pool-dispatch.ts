@@ -22,7 +22,7 @@ export interface SettleEnv {
 
 const EMPTY = new Uint8Array(0);
 
-/** Writes `job` into the worker's slot and wakes the worker. */
+/** Writes `job` into the worker's slot and wakes the worker, or sends a plain call on the worker's direct path (process/direct.ts). */
 export function dispatchJob(worker: WorkerHandle, job: Job): void {
   const slot = worker.slot;
   const plugin = job.plugin;
@@ -36,6 +36,15 @@ export function dispatchJob(worker: WorkerHandle, job: Job): void {
     case OP.CALL: {
       if (plugin === undefined) break;
       let id = plugin.names.get(job.exportName);
+      // A plain call (nothing to post first, nothing traced) may go the host thread's own way.
+      const direct = worker.direct;
+      if (direct !== undefined && id !== undefined && job.probe?.traceHostCalls !== true && !slot.auditBroken) {
+        const request = { op: OP.CALL, plugin: plugin.index, name: id, length: 0, fuel: job.lent ?? NO_FUEL };
+        if (direct.send(slot, request, job.input ?? EMPTY)) {
+          job.startedAt = performance.now();
+          return;
+        }
+      }
       if (id === undefined) {
         id = plugin.names.size;
         plugin.names.set(job.exportName, id);

@@ -36,8 +36,12 @@ import type { HostCallRecord, PluginSpec, PolicySpec } from './spec.js';
 /** Values of the STATE word. */
 export const STATE = Object.freeze({ IDLE: 0, REQUEST: 1, BUSY: 2, HOST_REQUEST: 3, HOST_REPLY: 4, DONE: 5, DEAD: 6 });
 
-/** Jobs the host gives a worker (the OP word with STATE = REQUEST). */
-export const OP = Object.freeze({ LOAD: 1, CALL: 2, LIFECYCLE: 3, UNLOAD: 4, POLICY: 5 });
+/**
+ * Jobs the host gives a worker (the OP word with STATE = REQUEST). ADOPT, for a sandbox's
+ * relay only: the host thread sent this call to the sandbox itself (process/direct.ts);
+ * read its frames from where the host thread stopped.
+ */
+export const OP = Object.freeze({ LOAD: 1, CALL: 2, LIFECYCLE: 3, UNLOAD: 4, POLICY: 5, ADOPT: 6 });
 
 /** What a worker asks the host (the OP word with STATE = HOST_REQUEST). */
 export const HOST_OP = Object.freeze({ CALL: 1, RESOURCE: 2, HTTP: 3 });

@@ -7,7 +7,7 @@
 import { ForgeError } from '@forgeone/common';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort, type ResourceLimits } from 'node:worker_threads';
 import { CancelControl } from './pool-cancel.js';
-import { FLAG, STATE, Slot, WORD, type PoolWorkerData, type TelemetryItem, type ToHost, type ToWorker, type TraceMessage } from './pool-protocol.js';
+import { FLAG, STATE, Slot, WORD, type PoolWorkerData, type RequestWords, type TelemetryItem, type ToHost, type ToWorker, type TraceMessage } from './pool-protocol.js';
 
 /** Atomics.waitAsync (ES2024; in Node since 16), typed locally: the workspace builds against ES2023. */
 type WaitAsyncResult = { readonly async: false; readonly value: 'not-equal' | 'timed-out' } | { readonly async: true; readonly value: Promise<'ok' | 'timed-out'> };
@@ -46,6 +46,26 @@ export interface PreparedWorker {
   cause(): unknown;
   /** Tears it down; called once the worker is stopped. */
   stop(): Promise<void>;
+  /** The host thread's own way to what the worker serves, for plain calls (a sandbox's ring: process/direct.ts). */
+  readonly direct?: DirectCalls;
+}
+
+/**
+ * Plain calls the host thread sends and answers itself, past the worker (which relays to
+ * a sandbox process), handing a call to the worker whenever it needs more: see
+ * process/direct.ts. The worker takes turns with it through the slot.
+ */
+export interface DirectCalls {
+  /** True while a call sent here has been neither answered here nor handed over. */
+  readonly inFlight: boolean;
+  /** Sends a call when the slot is idle; false: it did not (send it through the worker). */
+  send(slot: Slot, request: RequestWords, payload: Uint8Array): boolean;
+  /** Takes the call's answer into the slot (true, state DONE), or hands the call over (false) once it needs the worker or `until` (performance.now() ms) passes. */
+  poll(sink: { readonly slot: Slot; stash(payload: Uint8Array): void }, until: number): boolean;
+  /** Gives the call in flight to the worker. */
+  handOff(slot: Slot): void;
+  /** Sends nothing more. */
+  close(): void;
 }
 
 /** What the worker tells its owner, on the host thread. */
@@ -78,6 +98,8 @@ export class WorkerHandle {
   #trace: TraceMessage | undefined;
   /** True once the worker has loaded its modules and waits for jobs: job timers start then. */
   ready = false;
+  /** The host thread's own path for plain calls, when what was prepared offers one (and once the worker is ready). */
+  #direct: DirectCalls | undefined;
   /** True while an asynchronous wait is registered on the STATE word. */
   #waiting = false;
   #referenced = false;
@@ -117,6 +139,7 @@ export class WorkerHandle {
             return undefined;
           }
           void prepared.ended.then((why) => events.died(why));
+          this.#direct = prepared.direct;
           launch(prepared.data);
           return prepared;
         },
@@ -167,12 +190,26 @@ export class WorkerHandle {
     else this.#worker?.unref();
   }
 
+  /** The direct path, when the worker is ready for it to be used. */
+  get direct(): DirectCalls | undefined {
+    return this.ready && !this.#stopped ? this.#direct : undefined;
+  }
+
+  /** Keeps `payload` as the answer of the job at hand (a direct answer: LENGTH -1). */
+  stash(payload: Uint8Array): void {
+    this.#payloads.length = 0;
+    this.#payloads.push(payload);
+  }
+
   /**
    * Reads the STATE word until it shows something for the host (a host request, a
-   * finished job, a dead worker) or `until` (performance.now() ms) passes.
+   * finished job, a dead worker) or `until` (performance.now() ms) passes. A call in
+   * flight on the direct path is polled there first, and handed to the worker when it
+   * needs it.
    * @returns the last state read
    */
   spinForHost(until: number): number {
+    if (this.#direct?.inFlight === true && this.#direct.poll(this, until)) return STATE.DONE;
     const header = this.slot.header;
     let state = Atomics.load(header, WORD.STATE);
     for (let round = 0; state !== STATE.HOST_REQUEST && state !== STATE.DONE && state !== STATE.DEAD; round += 1) {
@@ -185,10 +222,15 @@ export class WorkerHandle {
   /**
    * Calls `wake` once the STATE word shows something for the host (at once if it does
    * already), without blocking the event loop. One wait at a time: a call while one is
-   * registered does nothing. A stopped worker wakes nobody.
+   * registered does nothing. A stopped worker wakes nobody. A call in flight on the
+   * direct path is handed to the worker first (its answer is waited for here).
    */
   whenChanged(wake: () => void): void {
     if (this.#waiting) return;
+    if (this.#direct?.inFlight === true && this.#direct.poll(this, 0)) {
+      wake();
+      return;
+    }
     const state = this.slot.state;
     if (state === STATE.HOST_REQUEST || state === STATE.DONE || state === STATE.DEAD) {
       wake();
@@ -247,6 +289,7 @@ export class WorkerHandle {
   /** Terminates the thread (and what was prepared for it); waiters on its slot wake and find it stopped. @returns when it is gone */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#direct?.close();
     this.#payloads.length = 0;
     this.#port.close();
     // Wakes host-side waiters on the old slot; their owner sees the worker replaced, so they stop.

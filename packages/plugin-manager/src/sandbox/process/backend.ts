@@ -25,7 +25,8 @@ import { DEFAULT_SLOT_BYTES, OP } from '../pool-protocol.js';
 import type { BackendHost, IsolationBackend, PluginHandle, PluginSpec, PolicySpec } from '../spec.js';
 import type { PoolHandle } from '../pool-handle.js';
 import { SandboxSlot } from './freezer.js';
-import { sharedMemory } from './ring.js';
+import { DirectPath, type DirectCounts } from './direct.js';
+import { RingChannel, sharedMemory } from './ring.js';
 import { ProcessHandle } from './handle.js';
 import { mountsOf, sandboxRuntimePaths, startSandbox, type SandboxEnv } from './sandbox.js';
 
@@ -51,12 +52,11 @@ export interface ProcessOptions {
    */
   readonly warm?: number;
   /**
-   * How frames cross between the host and a sandbox: `fifo` (default), over two FIFOs, or
-   * `ring`, through memory shared with the sandbox (a sealed memfd mapped by the native
-   * module; both sides spin briefly on machines with four or more CPUs before parking on a
-   * FIFO doorbell). Measured on two vCPUs the ring is no faster (a call has three threads
-   * at work: the host's, the relay, the sandbox's), so it is opt-in: the base of a
-   * transport without the relay hop, not done yet (docs/sandbox.md, "Transport").
+   * How frames cross between the host and a sandbox: `ring` (the default when
+   * native/shared-memory.node was built), through memory shared with the sandbox (a sealed
+   * memfd), where the host thread also sends plain calls itself, past the relay thread
+   * (direct.ts); or `fifo` (the default without the module), over two FIFOs, every call
+   * through the relay. docs/sandbox.md, "Transport".
    */
   readonly transport?: 'ring' | 'fifo';
   /**
@@ -73,6 +73,8 @@ interface SandboxLane {
   readonly mounts: readonly ConfinedVolume[];
   /** Its paused plugins and freezer state. */
   readonly slot: SandboxSlot;
+  /** The host thread's direct path into its current sandbox process, when it has one. */
+  direct?: DirectPath | undefined;
 }
 
 /** Plugins in confined processes. See the module comment. */
@@ -95,7 +97,7 @@ export class ProcessBackend implements IsolationBackend {
     this.#groupBy = options.groupBy ?? 'plugin';
     this.#warm = options.warm ?? 0;
     this.#ownCgroups = options.cgroups === undefined;
-    this.#sandbox = { cgroups, limits: options.limits ?? {}, logger, transport: options.transport ?? 'fifo', runtimePaths: sandboxRuntimePaths(), ...(options.childScript === undefined ? {} : { script: options.childScript }) };
+    this.#sandbox = { cgroups, limits: options.limits ?? {}, logger, transport: options.transport ?? (sharedMemory() === undefined ? 'fifo' : 'ring'), runtimePaths: sandboxRuntimePaths(), ...(options.childScript === undefined ? {} : { script: options.childScript }) };
     this.#sandbox.runtimePaths.catch(() => undefined); // reported by the first start
     const auditBroken = (): boolean => this.#auditBroken;
     this.#env = {
@@ -121,11 +123,16 @@ export class ProcessBackend implements IsolationBackend {
         this.#nextSandbox += 1;
         const channel = await startSandbox(`sandbox-${this.#nextSandbox}`, entry.mounts, this.#sandbox);
         entry.slot.started(channel.cgroup);
+        // With a ring, the host thread also sends plain calls itself (direct.ts), sharing the relay's positions.
+        const cursor = channel.ring === undefined ? undefined : new SharedArrayBuffer(RingChannel.cursorBytes);
+        const direct = channel.ring === undefined || cursor === undefined ? undefined : DirectPath.open(channel.ring, channel.fromSandbox, channel.toSandbox, cursor);
+        entry.direct = direct;
         return {
-          data: { fromSandbox: channel.fromSandbox, toSandbox: channel.toSandbox, ...(channel.ring === undefined ? {} : { ring: channel.ring }) },
+          data: { fromSandbox: channel.fromSandbox, toSandbox: channel.toSandbox, ...(channel.ring === undefined ? {} : { ring: channel.ring, cursor }) },
           ended: channel.ended,
           cause: () => channel.memoryCause(),
           stop: () => channel.kill(),
+          ...(direct === undefined ? {} : { direct }),
         };
       },
     };
@@ -225,9 +232,12 @@ export class ProcessBackend implements IsolationBackend {
     if (this.#ownCgroups) await this.#sandbox.cgroups?.close().catch((error: unknown) => this.#env.logger.warn('could not remove the sandboxes cgroups', { error: toForgeError(error).message }));
   }
 
-  /** The sandboxes: their group and how many plugins each holds. */
-  sandboxes(): { readonly id: number; readonly group: string; readonly plugins: number; readonly restarts: number; readonly frozen: boolean; readonly cgroup: Cgroup | undefined }[] {
-    return [...this.#lanes].map(([id, { lane, group, slot }]) => ({ id, group, plugins: lane.plugins.length, restarts: lane.restarts, frozen: slot.frozen, cgroup: slot.cgroup }));
+  /**
+   * The sandboxes: their group, how many plugins each holds, and how many calls the host
+   * thread sent its current process itself (direct.ts) and answered, or handed to the relay.
+   */
+  sandboxes(): { readonly id: number; readonly group: string; readonly plugins: number; readonly restarts: number; readonly frozen: boolean; readonly cgroup: Cgroup | undefined; readonly direct: DirectCounts | undefined }[] {
+    return [...this.#lanes].map(([id, { lane, group, slot, direct }]) => ({ id, group, plugins: lane.plugins.length, restarts: lane.restarts, frozen: slot.frozen, cgroup: slot.cgroup, direct: direct?.counts }));
   }
 
   #laneFor(spec: PluginSpec): SandboxLane {

@@ -40,6 +40,8 @@ export interface RelayData extends PoolWorkerData {
   readonly toSandbox: number;
   /** The shared-memory ring's memfd (ring.ts), when the sandbox speaks through it; the FIFOs then carry only doorbells. */
   readonly ring?: number;
+  /** The host's positions in the ring, shared with the host thread's direct path (direct.ts). */
+  readonly cursor?: SharedArrayBuffer;
 }
 
 /** Audit entries a sandbox may report during one job (nested jobs included); more are dropped and counted. */
@@ -99,7 +101,7 @@ class Relay implements SandboxPlugins {
   /** Waits for the sandbox's READY, then serves jobs until the sandbox is lost. */
   serve(): never {
     try {
-      this.#channel = openChannel('host', this.#data.fromSandbox, this.#data.toSandbox, this.#data.ring);
+      this.#channel = openChannel('host', this.#data.fromSandbox, this.#data.toSandbox, this.#data.ring, this.#data.cursor);
       const ready = this.#channel.read();
       if (ready.kind !== KIND.READY) throw violation(`expected READY first, found frame kind ${ready.kind}`);
       this.#slot.markReady();
@@ -213,17 +215,19 @@ class Relay implements SandboxPlugins {
     }
   }
 
-  /** Relays the job in the slot to the sandbox and its answer back. */
+  /** Relays the job in the slot to the sandbox (unless the host thread sent it: ADOPT) and its answer back. */
   #job(): void {
     const slot = this.#slot;
     this.#drain();
     const { op, plugin, name, length, fuel, trace } = slot.readRequest();
-    const input = length < 0 ? (this.#payloads.shift() ?? EMPTY) : slot.data.slice(0, length);
-    this.#payloads.length = 0;
-    this.#write(encodeFrame(KIND.JOB, [op, plugin, name, trace ? 1 : 0], [fuel], input));
+    if (op !== OP.ADOPT) {
+      const input = length < 0 ? (this.#payloads.shift() ?? EMPTY) : slot.data.slice(0, length);
+      this.#payloads.length = 0;
+      this.#write(encodeFrame(KIND.JOB, [op, plugin, name, trace ? 1 : 0], [fuel], input));
+    }
     this.#depth += 1;
     try {
-      this.#relayJob(op, plugin);
+      this.#relayJob(op === OP.ADOPT ? OP.CALL : op, plugin);
     } finally {
       this.#depth -= 1;
     }

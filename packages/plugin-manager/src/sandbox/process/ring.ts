@@ -13,6 +13,7 @@
  *   [16] DOWN written  [17] DOWN read   bytes 4 KiB .. +CAPACITY    next CAPACITY bytes
  *   [32] UP written    [33] UP read
  *   [48] sandbox parked [49] host parked   0 running, 1 parked for bytes, 3 for room, 2 rung
+ *   [64] how long the sandbox spins before it parks, in us (written by the host, read by the sandbox)
  * ```
  * Sequence words count bytes modulo 2^32; each is written by one side only.
  *
@@ -50,8 +51,10 @@ export const RING_BYTES = 4096 + 2 * RING_CAPACITY;
 export const RING_SPIN_MS = availableParallelism() >= 4 ? 0.05 : 0;
 
 /** Indices of the shared Int32 words (exported for the hostile-sandbox tests). */
-export const RING_WORDS = Object.freeze({ DOWN_WRITTEN: 16, DOWN_READ: 17, UP_WRITTEN: 32, UP_READ: 33, SANDBOX_PARKED: 48, HOST_PARKED: 49 });
-const { DOWN_WRITTEN, DOWN_READ, UP_WRITTEN, UP_READ, SANDBOX_PARKED, HOST_PARKED } = RING_WORDS;
+export const RING_WORDS = Object.freeze({ DOWN_WRITTEN: 16, DOWN_READ: 17, UP_WRITTEN: 32, UP_READ: 33, SANDBOX_PARKED: 48, HOST_PARKED: 49, SANDBOX_SPIN_US: 64 });
+const { DOWN_WRITTEN, DOWN_READ, UP_WRITTEN, UP_READ, SANDBOX_PARKED, HOST_PARKED, SANDBOX_SPIN_US } = RING_WORDS;
+/** The most a host may ask a sandbox to spin, in microseconds. */
+export const MAX_SANDBOX_SPIN_US = 1000;
 const MASK = RING_CAPACITY - 1;
 /** Values of a parked word: what its side waits for, or that it was rung. */
 const RUNNING = 0;
@@ -93,14 +96,15 @@ export function ringArgument(args: readonly string[]): number | undefined {
 
 /**
  * One side's channel: the shared ring over the memfd `memfd` when given (the FIFOs `bell`
- * and `ring` then carry doorbells), else frames over the FIFOs themselves.
+ * and `ring` then carry doorbells; `cursor`: see {@link RingChannel}), else frames over
+ * the FIFOs themselves.
  * @throws FO_SANDBOX_UNAVAILABLE when the shared-memory module cannot be loaded; what mapping throws
  */
-export function openChannel(side: 'host' | 'sandbox', bell: number, ring: number, memfd: number | undefined): FrameChannel {
+export function openChannel(side: 'host' | 'sandbox', bell: number, ring: number, memfd: number | undefined, cursor?: SharedArrayBuffer): FrameChannel {
   if (memfd === undefined) return new FifoChannel(bell, ring);
   const memory = sharedMemory();
   if (memory === undefined) throw new ForgeError('FO_SANDBOX_UNAVAILABLE', `the ${side} cannot load the shared-memory module (native/shared-memory.node)`);
-  return new RingChannel(memory.map(memfd, RING_BYTES), side, bell, ring);
+  return new RingChannel(memory.map(memfd, RING_BYTES), side, bell, ring, cursor);
 }
 
 /** One side of a ring channel. See the module comment. */
@@ -119,17 +123,22 @@ export class RingChannel implements FrameChannel {
   readonly #host: boolean;
   readonly #spinMs: number;
   readonly #spare = Buffer.allocUnsafe(64);
-  /** Bytes this side has written to its out ring and read from its in ring (mod 2^32): private, never read back. */
-  #written = 0;
-  #read = 0;
+  /**
+   * Bytes this side has written to its out ring [0] and read from its in ring [1] (mod
+   * 2^32): never read back from the shared page. On the host's side they may live in
+   * memory shared by the host's own threads only (the relay and the host thread's
+   * direct path, direct.ts, which take turns through the pool slot).
+   */
+  readonly #cursor: Int32Array;
 
   /**
    * @param memory the shared mapping ({@link RING_BYTES})
    * @param side whose side this is: the host's checks every word of the sandbox's
    * @param bell the FIFO this side's doorbell rings on (read end, blocking)
-   * @param ring the FIFO of the other side's doorbell (write end, blocking)
+   * @param ring the FIFO of the other side's doorbell (write end; a full one is never waited for)
+   * @param cursor this side's positions ({@link RingChannel.cursorBytes}), shared by the host's threads that take turns on the channel; default: private
    */
-  constructor(memory: ArrayBuffer, side: 'host' | 'sandbox', bell: number, ring: number) {
+  constructor(memory: ArrayBuffer, side: 'host' | 'sandbox', bell: number, ring: number, cursor?: SharedArrayBuffer) {
     if (memory.byteLength !== RING_BYTES) throw new Error(`ring: expected ${RING_BYTES} bytes of shared memory, found ${memory.byteLength}`);
     this.#host = side === 'host';
     this.#spinMs = RING_SPIN_MS;
@@ -141,6 +150,77 @@ export class RingChannel implements FrameChannel {
     [this.#parked, this.#peerParked] = this.#host ? [HOST_PARKED, SANDBOX_PARKED] : [SANDBOX_PARKED, HOST_PARKED];
     this.#bell = bell;
     this.#ring = ring;
+    this.#cursor = new Int32Array(cursor ?? new ArrayBuffer(RingChannel.cursorBytes), 0, 2);
+  }
+
+  /** Bytes of a cursor shared by host threads. */
+  static readonly cursorBytes = 8;
+
+  get #written(): number {
+    return this.#cursor[0] as number;
+  }
+
+  set #written(value: number) {
+    this.#cursor[0] = value;
+  }
+
+  get #read(): number {
+    return this.#cursor[1] as number;
+  }
+
+  set #read(value: number) {
+    this.#cursor[1] = value;
+  }
+
+  /** Asks the sandbox to spin `us` microseconds (at most {@link MAX_SANDBOX_SPIN_US}) on the shared words before it parks. Host side only. */
+  setSandboxSpin(us: number): void {
+    if (this.#host) Atomics.store(this.#words, SANDBOX_SPIN_US, Math.max(0, Math.min(MAX_SANDBOX_SPIN_US, Math.round(us))));
+  }
+
+  /** True when a frame of `bytes` fits in the out ring now. @throws what a bad read position throws (host side: a protocol violation) */
+  fits(bytes: number): boolean {
+    return this.#room() >= bytes;
+  }
+
+  /**
+   * The length prefix and kind of the next frame, once its first five bytes are in the in
+   * ring (copied out: the other side may change them after); never waits, takes nothing.
+   * @throws what a bad sequence word throws (host side: a protocol violation)
+   */
+  peek(): { readonly length: number; readonly kind: number } | undefined {
+    if (this.#available() < 5) return undefined;
+    const head = this.#copy(0, 5);
+    return { length: head.readUInt32LE(0), kind: head.readUInt8(4) };
+  }
+
+  /**
+   * What `use` makes of the next frame, when the whole frame is in the in ring and `use`
+   * returns something for it; else undefined, with nothing consumed. Never waits. The
+   * frame is copied out and decoded before `use` sees it, and taken (the read position
+   * moved) only when `use` returns a value.
+   * @throws what a bad sequence word, a malformed frame or `use` throws (nothing taken)
+   */
+  tryRead<T>(use: (frame: Frame) => T | undefined, limit: number = MAX_FRAME_BYTES): T | undefined {
+    const available = this.#available();
+    if (available < 5) return undefined;
+    const length = this.#copy(0, 4).readUInt32LE(0);
+    if (length < 1 || length > limit || available < 4 + length) return undefined;
+    const used = use(decodeFrame(this.#copy(4, length)));
+    if (used === undefined) return undefined;
+    this.#read = (this.#read + 4 + length) >>> 0;
+    Atomics.exchange(this.#words, this.#inRead, this.#read | 0);
+    this.#notify(WANTS_ROOM);
+    return used;
+  }
+
+  /** `length` bytes of the in ring from `skip` bytes past the read position, copied out. */
+  #copy(skip: number, length: number): Buffer {
+    const bytes = Buffer.allocUnsafe(length);
+    const at = (this.#read + skip) & MASK;
+    const first = Math.min(length, RING_CAPACITY - at);
+    bytes.set(this.#in.subarray(at, at + first), 0);
+    if (length > first) bytes.set(this.#in.subarray(0, length - first), first);
+    return bytes;
   }
 
   /** Reads the next frame, waiting for it. @throws FO_SANDBOX_PROTOCOL_VIOLATION (host side); ChannelClosed */
@@ -215,7 +295,8 @@ export class RingChannel implements FrameChannel {
 
   /** Spins, then parks on the doorbell saying what it waits for (`reason`), until `ready()`. */
   #wait(ready: () => boolean, reason: number): void {
-    const until = performance.now() + this.#spinMs;
+    const spinMs = this.#host ? this.#spinMs : Math.max(this.#spinMs, Math.min(MAX_SANDBOX_SPIN_US, Atomics.load(this.#words, SANDBOX_SPIN_US)) / 1000);
+    const until = performance.now() + spinMs;
     for (let round = 1; !ready(); round += 1) {
       if ((round & 63) !== 0 || performance.now() < until) continue;
       Atomics.exchange(this.#words, this.#parked, reason);
@@ -253,7 +334,9 @@ export class RingChannel implements FrameChannel {
         return;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EINTR' || code === 'EAGAIN') continue;
+        // A full doorbell FIFO (a non-blocking end) has rings the other side has not read yet: it will wake.
+        if (code === 'EAGAIN') return;
+        if (code === 'EINTR') continue;
         throw new ChannelClosed();
       }
     }

@@ -3,7 +3,10 @@
  * It says READY like the real one, reads the host's frames, and answers the first job
  * (a plugin's LOAD) with the hostile move its plugin's id names (the id's second word,
  * `hostile-<move>-...`), then blocks reading, so that what the host sees is the move
- * itself and not the end of the channel (but for `exit`).
+ * itself and not the end of the channel (but for `exit`). With `hostile-late<move>-...`
+ * it answers the load and the first call well (echoing the input) and makes the move at
+ * the second call: a plain call of a known export, which the host thread sends itself
+ * (direct.ts) when frames go through the ring.
  */
 import { ftruncateSync, writeSync } from 'node:fs';
 import { deserialize } from 'node:v8';
@@ -83,6 +86,7 @@ const MOVES: Readonly<Record<string, (id: string) => void>> = {
 
 let id = '';
 let moved = false;
+let jobs = 0;
 writeFrame(OUT, encodeFrame(KIND.READY, [], []));
 for (;;) {
   const frame = channel.read();
@@ -90,8 +94,15 @@ for (;;) {
     const message = deserialize(frame.payload) as { type: string; spec?: { id: string } };
     if (message.type === 'load' && message.spec !== undefined) id = message.spec.id;
   } else if (frame.kind === KIND.JOB && !moved) {
+    jobs += 1;
+    const named = id.split('-')[1] ?? '';
+    const late = named.startsWith('late');
+    if (late && jobs < 3) {
+      writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1], [0n, 0n], frame.payload));
+      continue;
+    }
     moved = true;
-    const move = MOVES[id.split('-')[1] ?? ''];
+    const move = MOVES[late ? named.slice('late'.length) : named];
     if (move === undefined) process.exit(64);
     move(id);
   }

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it, type TestContext } from 'node:test';
+import { rejectsWithCode } from '@forgeone/common/testing';
+import { CORE_GUEST } from '../test-support/guests.js';
+import { RecordingHost, pluginSpec } from '../test-support/specs.js';
+import { ProcessBackend } from './backend.js';
+import { RING_BYTES, RING_WORDS, RingChannel, sharedMemory } from './ring.js';
+import { KIND, encodeFrame } from './wire.js';
+
+// Needs bubblewrap, user namespaces, writable cgroups (as backend.test.ts) and
+// native/shared-memory.node (npm run build): the ring is the default transport with it.
+const SCRIPT = fileURLToPath(new URL('./test-support/hostile-child.js', import.meta.url));
+const INPUT = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+let next = 0;
+
+async function hostile(t: TestContext): Promise<{ backend: ProcessBackend; host: RecordingHost }> {
+  const host = new RecordingHost();
+  const backend = await ProcessBackend.create(host, { childScript: SCRIPT });
+  t.after(() => backend.close());
+  return { backend, host };
+}
+
+/** Loads `hostile-late<move>-N` and makes its first call (through the relay: a new export name). */
+async function lateMove(t: TestContext, move: string): Promise<{ backend: ProcessBackend; host: RecordingHost; id: string; call: () => Promise<Uint8Array> }> {
+  const { backend, host } = await hostile(t);
+  next += 1;
+  const id = `hostile-late${move}-${next}`;
+  const handle = await backend.load(await pluginSpec(CORE_GUEST, { id }));
+  assert.deepEqual(await handle.call('echo', INPUT), INPUT, 'the first call is answered well');
+  return { backend, host, id, call: () => handle.call('echo', INPUT) };
+}
+
+function protocolReasons(host: RecordingHost, id: string): string[] {
+  return host.audits.filter((entry) => entry.plugin === id && entry.action === 'sandbox.protocol' && !entry.allowed).map((entry) => entry.reason ?? '');
+}
+
+describe('process backend: the host thread’s direct path (direct.ts)', () => {
+  it('answers plain calls of a known export on the host thread, and hands a call to the relay when it needs it', async (t) => {
+    const host = new RecordingHost();
+    const backend = await ProcessBackend.create(host);
+    t.after(() => backend.close());
+    const handle = await backend.load(await pluginSpec(CORE_GUEST, { id: 'direct-echo' }));
+    for (let i = 0; i < 200; i += 1) assert.deepEqual(await handle.call('echo', INPUT), INPUT);
+    const callSync = handle.callSync?.bind(handle);
+    assert.ok(callSync !== undefined, 'a sandboxed plugin can be called synchronously');
+    for (let i = 0; i < 200; i += 1) assert.deepEqual(callSync('echo', INPUT), INPUT);
+    const counts = backend.sandboxes()[0]?.direct;
+    assert.ok(counts !== undefined, 'the sandbox has a direct path');
+    // The first call of the export names it through the relay; every other one is sent directly.
+    assert.equal(counts.answered + counts.handedOver, 399);
+    assert.ok(counts.answered > 0, `${JSON.stringify(counts)}: no call answered directly`);
+    // A payload over DIRECT_MAX_PAYLOAD goes through the relay, and comes back whole.
+    const large = new Uint8Array(200 * 1024).map((_, i) => i % 251);
+    assert.deepEqual(await handle.call('echo', large), large);
+    assert.equal((backend.sandboxes()[0]?.direct?.answered ?? 0) + (backend.sandboxes()[0]?.direct?.handedOver ?? 0), 399);
+  });
+
+  it('kills a sandbox that answers a direct call with flags the protocol does not define, and audits it', async (t) => {
+    const { backend, host, id, call } = await lateMove(t, 'flags');
+    await rejectsWithCode(call(), 'FO_SANDBOX_PROTOCOL_VIOLATION', 'the direct call');
+    assert.deepEqual(protocolReasons(host, id).length, 1);
+    assert.match(protocolReasons(host, id)[0] ?? '', /job flags 256/);
+    assert.equal(backend.sandboxes()[0]?.direct?.handedOver, 1, 'the host thread left the refused answer to the relay');
+  });
+
+  it('kills a sandbox that ends a direct call with an error only the host decides', async (t) => {
+    const { host, id, call } = await lateMove(t, 'liar');
+    await rejectsWithCode(call(), 'FO_SANDBOX_PROTOCOL_VIOLATION', 'the direct call');
+    assert.match(protocolReasons(host, id)[0] ?? '', /FO_SANDBOX_MEMORY_LIMIT is for the host to decide/);
+  });
+
+  it('kills a sandbox that claims more unread bytes than the ring holds during a direct call', async (t) => {
+    const { host, id, call } = await lateMove(t, 'overrun');
+    await rejectsWithCode(call(), 'FO_SANDBOX_PROTOCOL_VIOLATION', 'the direct call');
+    assert.match(protocolReasons(host, id)[0] ?? '', /claims \d+ unread bytes in a ring of 262144/);
+  });
+
+  it('keeps the relay’s budget on reported audit entries when telemetry floods a direct call', async (t) => {
+    const { host, id, call } = await lateMove(t, 'flood');
+    assert.deepEqual(await call(), new Uint8Array(0), 'the call is answered after the flood');
+    const dropped = host.audits.filter((entry) => entry.plugin === id && entry.action === 'sandbox.audit_dropped');
+    assert.equal(dropped.length, 1);
+  });
+});
+
+describe('shared ring doorbells (ring.ts)', () => {
+  it('never blocks the host thread on a sandbox that stops reading its doorbell: a full non-blocking doorbell is not waited for', (t) => {
+    const memory = sharedMemory();
+    assert.ok(memory !== undefined, 'native/shared-memory.node is built');
+    const memfd = memory.create(RING_BYTES);
+    t.after(() => closeSync(memfd));
+    // A pipe whose read end nobody reads: the sandbox's doorbell, hostile.
+    const fifo = pipePair();
+    t.after(() => {
+      closeSync(fifo.read);
+      closeSync(fifo.write);
+    });
+    const host = new RingChannel(memory.map(memfd, RING_BYTES), 'host', fifo.read, fifo.write);
+    const sandbox = new Int32Array(memory.map(memfd, RING_BYTES), 0, 1024);
+    const frame = encodeFrame(KIND.JOB, [2, 0, 0, 0], [0n], new Uint8Array(8));
+    // 100,000 frames, each while the sandbox says it parked for bytes: far more rings than a pipe holds (64 KiB).
+    for (let i = 0; i < 100_000; i += 1) {
+      Atomics.store(sandbox, RING_WORDS.SANDBOX_PARKED, 1);
+      host.write(frame);
+      Atomics.store(sandbox, RING_WORDS.DOWN_READ, Atomics.load(sandbox, RING_WORDS.DOWN_WRITTEN)); // the sandbox consumes the frame, never its bell
+    }
+    const rung = readSync(fifo.read, Buffer.alloc(1 << 20));
+    assert.ok(rung >= 4096 && rung < 100_000, `${rung} rings in the pipe: it filled up, and the writer went on without waiting`);
+  });
+});
+
+/** A FIFO's two ends, both non-blocking (the host thread's doorbell end is). */
+function pipePair(): { read: number; write: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'forge-bell-'));
+  try {
+    const path = join(dir, 'bell');
+    execFileSync('mkfifo', ['-m', '600', path]);
+    const read = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    return { read, write: openSync(path, constants.O_WRONLY | constants.O_NONBLOCK) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * The host thread's own way into a sandbox for plain calls, past the relay thread.
+ *
+ * Through the relay (relay.ts) a call wakes three threads: the host's, the relay, the
+ * sandbox's. On two CPUs one of them always waits for a core, and each wake-up costs
+ * 10-20 us. So when the relay has nothing to pass on first, the host thread writes a
+ * call's JOB frame into the shared ring (ring.ts) itself, spins for the answer while the
+ * pool would (LaneEnv.fastWaitMs), and takes a DONE itself: two threads at work, both
+ * spinning, no kernel wake-up when calls follow each other.
+ *
+ * Everything else stays the relay's. Whenever the sandbox answers with anything but a
+ * well-formed DONE (telemetry, a host request, a trace, a frame the checks refuse, bytes
+ * the ring's words do not account for) or has not answered when the spin ends, the host
+ * thread hands the call over: the relay is told (OP.ADOPT in the slot) to read the call's
+ * frames from where the host thread stopped, with every check of the relay and its
+ * protocol-violation handling. The host thread consumes nothing it has not accepted, so a
+ * hostile sandbox gains nothing here: it meets the relay's checks on the same bytes.
+ *
+ * Turns. The relay touches the channel only while the slot holds a job it was given
+ * (REQUEST and on); the host thread sends only when the slot is IDLE and leaves it IDLE
+ * (the relay sleeps on), and ends its turn with DONE (its answer) or REQUEST (a hand-over),
+ * both published with the slot's atomics. The read and write positions live in a cursor
+ * shared by these two threads only (never in the sandbox's memory).
+ */
+import { openSync, closeSync, constants } from 'node:fs';
+import type { Slot } from '../pool-protocol.js';
+import { FLAG, OP, STATE, STATUS, type RequestWords } from '../pool-protocol.js';
+import { checkJobError } from './child-input.js';
+import { RING_BYTES, RING_CAPACITY, RingChannel, sharedMemory } from './ring.js';
+import { KIND, encodeFrame, type Frame } from './wire.js';
+
+/** Largest payload a call may carry to take the direct path (a larger one goes through the relay). */
+export const DIRECT_MAX_PAYLOAD = 64 * 1024;
+/** How long the sandbox spins for its next frame after an answer, in us: calls in a row then find it running. */
+export const DIRECT_SANDBOX_SPIN_US = 50;
+
+/** What the host thread's answer to a call is written into: the worker handle's slot and payload store. */
+export interface DirectAnswerSink {
+  readonly slot: Slot;
+  /** Keeps `payload` as the answer's (the slot's LENGTH then says -1). */
+  stash(payload: Uint8Array): void;
+}
+
+/** Calls a direct path sent: answered by the host thread, or handed to the relay. */
+export interface DirectCounts {
+  readonly answered: number;
+  readonly handedOver: number;
+}
+
+/** The host thread's side of one sandbox's ring. See the module comment. */
+export class DirectPath {
+  readonly #channel: RingChannel;
+  readonly #bell: number;
+  #inFlight = false;
+  #closed = false;
+  #answered = 0;
+  #handedOver = 0;
+
+  private constructor(channel: RingChannel, bell: number) {
+    this.#channel = channel;
+    this.#bell = bell;
+  }
+
+  /**
+   * Maps the sandbox's ring on the host thread. `toSandbox` is reopened non-blocking, so
+   * that a sandbox which never reads its doorbell cannot block the host thread.
+   * @returns undefined when the ring or the doorbell cannot be had (calls then go through the relay)
+   */
+  static open(memfd: number, fromSandbox: number, toSandbox: number, cursor: SharedArrayBuffer): DirectPath | undefined {
+    const memory = sharedMemory();
+    if (memory === undefined) return undefined;
+    let bell: number | undefined;
+    try {
+      bell = openSync(`/proc/self/fd/${toSandbox}`, constants.O_WRONLY | constants.O_NONBLOCK);
+      // The host thread never parks on its doorbell (it hands over instead), so the read end is the relay's alone.
+      const channel = new RingChannel(memory.map(memfd, RING_BYTES), 'host', fromSandbox, bell, cursor);
+      channel.setSandboxSpin(DIRECT_SANDBOX_SPIN_US);
+      return new DirectPath(channel, bell);
+    } catch {
+      if (bell !== undefined) closeSync(bell);
+      return undefined;
+    }
+  }
+
+  /** What became of the calls sent here so far. */
+  get counts(): DirectCounts {
+    return { answered: this.#answered, handedOver: this.#handedOver };
+  }
+
+  /** True while a call sent by the host thread has neither been answered to it nor handed over. */
+  get inFlight(): boolean {
+    return this.#inFlight;
+  }
+
+  /**
+   * Sends a call's JOB frame when the slot is idle and the frame fits in the ring now.
+   * @returns false when it did not (the caller goes through the relay)
+   */
+  send(slot: Slot, request: RequestWords, payload: Uint8Array): boolean {
+    if (this.#closed || this.#inFlight || slot.state !== STATE.IDLE || payload.length > DIRECT_MAX_PAYLOAD) return false;
+    const frame = encodeFrame(KIND.JOB, [request.op, request.plugin, request.name, request.trace === true ? 1 : 0], [request.fuel ?? 0n], payload);
+    try {
+      if (!this.#channel.fits(frame.length)) return false;
+      // Kept for a hand-over: the relay needs the plugin the call is for.
+      slot.writeRequest({ ...request, op: OP.ADOPT, length: 0 });
+      this.#channel.write(frame);
+    } catch {
+      // The sandbox claims a read position past what was written, or it is gone: the relay finds out.
+      slot.writeRequest({ ...request, op: OP.ADOPT, length: 0 });
+      this.#inFlight = true;
+      return true;
+    }
+    this.#inFlight = true;
+    return true;
+  }
+
+  /**
+   * Takes the call's answer if it has come: a DONE that passes the relay's checks is
+   * written into `sink`, the slot set to DONE (not notified: only the host thread waits
+   * on it now). Anything else first (left in the ring, unread), or no answer by `until`
+   * (performance.now() ms), hands the call over.
+   * @returns true when the answer was taken, false when the call was handed over
+   */
+  poll(sink: DirectAnswerSink, until: number): boolean {
+    for (let round = 0; ; round += 1) {
+      let other = false;
+      try {
+        const head = this.#channel.peek();
+        // Anything but a DONE that fits in the ring whole is the relay's (a larger one streams through in pieces).
+        other = head !== undefined && (head.kind !== KIND.DONE || head.length < 1 || head.length > RING_CAPACITY - 4);
+        const answer = other ? undefined : this.#channel.tryRead((frame) => {
+          const checked = checkDone(frame);
+          other = checked === undefined;
+          return checked;
+        }, RING_CAPACITY - 4);
+        if (answer !== undefined) {
+          this.#write(sink, answer);
+          return true;
+        }
+      } catch {
+        other = true; // a word or frame the checks refuse: the relay reads it again, and says so
+      }
+      if (other || ((round & 63) === 63 && performance.now() >= until)) {
+        this.handOff(sink.slot);
+        return false;
+      }
+    }
+  }
+
+  /** Gives the call in flight to the relay (OP.ADOPT, written when it was sent). */
+  handOff(slot: Slot): void {
+    if (!this.#inFlight) return;
+    this.#inFlight = false;
+    this.#handedOver += 1;
+    slot.signal(STATE.REQUEST);
+  }
+
+  /** Stops sending (the sandbox is being replaced); a call in flight is the caller's to hand over. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    closeSync(this.#bell);
+  }
+
+  #write(sink: DirectAnswerSink, answer: Answer): void {
+    const slot = sink.slot;
+    sink.stash(answer.payload);
+    slot.writeAnswer({ status: answer.status, length: -1, fuel: answer.fuel, charge: answer.charge });
+    slot.elapsedUs = answer.elapsedUs;
+    slot.memoryBytes = answer.pages * 65_536;
+    slot.flags = answer.flags;
+    this.#inFlight = false;
+    this.#answered += 1;
+    slot.settle(STATE.DONE);
+  }
+}
+
+/** A checked DONE. */
+interface Answer {
+  readonly status: number;
+  readonly flags: number;
+  readonly elapsedUs: number;
+  readonly pages: number;
+  readonly fuel: bigint;
+  readonly charge: bigint;
+  readonly payload: Uint8Array;
+}
+
+/**
+ * A DONE frame as the relay checks it (relay.ts #done); undefined for any other frame or
+ * a DONE those checks refuse, which the host thread leaves to the relay.
+ * @throws what checking a job error throws (nothing is taken then either)
+ */
+function checkDone(frame: Frame): Answer | undefined {
+  if (frame.kind !== KIND.DONE) return undefined;
+  const [status = 0, flags = 0, elapsedUs = 0, pages = 0] = frame.ints;
+  const valid = (status === STATUS.OK || status === STATUS.ERROR || status === STATUS.NONE) && (flags & ~(FLAG.POISONED | FLAG.RECREATED)) === 0 && pages >= 0 && pages <= 65_536 && elapsedUs >= 0;
+  if (!valid) return undefined;
+  const payload = status === STATUS.ERROR ? checkJobError(frame.payload) : frame.payload;
+  return { status, flags, elapsedUs, pages, fuel: frame.bigs[0] ?? 0n, charge: frame.bigs[1] ?? 0n, payload };
+}
