@@ -4,7 +4,9 @@
 //     the worker started ahead) and into a cold one, next to `bwrap --unshare-all /bin/true`
 //     (the floor of a bubblewrap start); podman and crun run in bench/containers.mjs;
 //  2. call overhead: the same 16-byte echo call into the same plugin on the pool backend
-//     and on the process backend, asynchronous (call) and synchronous (callSync), as ratios;
+//     and on the process backend, asynchronous (call) and synchronous (callSync), as ratios:
+//     the mean of rounds of 200 calls (the target's figure), and async calls timed one at a
+//     time (median and tail), with how many the host thread answered itself (the direct path);
 //  3. pause + resume: lifecycle('pause') then lifecycle('resume') of a plugin without pause
 //     or resume entry points, so what is timed is the freezer (freeze, poll until FROZEN, thaw);
 //  4. memory: PSS (/proc/PID/smaps_rollup) of every process in the sandboxes' cgroups with
@@ -86,8 +88,24 @@ for (let r = 0; r < rounds; r += 1) {
     side.syncUs.push(((performance.now() - t) / 200) * 1000);
   }
 }
+// The same calls timed one at a time (blocks of 100, alternating): the median call, and the
+// tail a round's mean above folds in (on the process backend, calls handed to the relay).
+for (const side of Object.values(sides)) side.oneUs = [];
+for (let r = 0; r < rounds * 10; r += 1) {
+  for (const side of Object.values(sides)) {
+    for (let i = 0; i < 100; i += 1) {
+      const t = performance.now();
+      await side.handle.call('echo', input);
+      side.oneUs.push((performance.now() - t) * 1000);
+    }
+  }
+}
+const direct = sides.process.backend.sandboxes()[0]?.direct;
+console.log(`  process: calls the host thread answered itself ${direct?.answered ?? 0}, handed to the relay ${direct?.handedOver ?? 0}`);
 const medians = {};
 for (const [name, side] of Object.entries(sides)) {
+  cases.push(benchCase(`${name}: one call (async)`, 'us', side.oneUs, { perCall: true, group: 'one call' }));
+  show(`${name}: one call (async), timed alone`, side.oneUs, 'us');
   for (const [kind, values] of [['call (async)', side.asyncUs], ['callSync', side.syncUs]]) cases.push(benchCase(`${name}: ${kind}`, 'us', values, { group: kind }));
   medians[name] = { async: show(`${name}: call (async)`, side.asyncUs, 'us'), sync: show(`${name}: callSync`, side.syncUs, 'us') };
   await side.backend.close();
@@ -140,6 +158,6 @@ for (const groupBy of ['plugin', 'publisher']) {
   console.log(`  group_by ${groupBy.padEnd(9)} ${backend.sandboxes().length} sandbox(es): ${total.toFixed(1)} MiB, ${(total / 10).toFixed(1)} MiB per plugin (target <= 10 MiB with group_by plugin)`);
   await backend.close();
 }
-for (const kind of ['call (async)', 'callSync']) withRatios(cases, `pool: ${kind}`, kind);
+for (const kind of ['call (async)', 'callSync', 'one call']) withRatios(cases, kind === 'one call' ? 'pool: one call (async)' : `pool: ${kind}`, kind);
 withRatios(cases, 'memory: bare node -e', 'memory');
-emit?.({ rounds, cases });
+emit?.({ rounds, cases, direct });

@@ -274,7 +274,7 @@ export class Lane {
     while (!job.done) {
       const running = this.#running;
       if (running === undefined) return;
-      const state = running.spinForHost(spinUntil);
+      const state = running.spinForHost(spinUntil, !strict);
       if (state === STATE.HOST_REQUEST) this.#serve(running);
       else if (state === STATE.DONE) this.#complete(running);
       else if (state === STATE.DEAD) this.#died(this.#generation, running.cause() ?? 'the worker exited');

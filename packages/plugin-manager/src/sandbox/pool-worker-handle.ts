@@ -50,6 +50,12 @@ export interface PreparedWorker {
   readonly direct?: DirectCalls;
 }
 
+/** Where a direct answer goes: the slot, and its payload. */
+export interface DirectSink {
+  readonly slot: Slot;
+  stash(payload: Uint8Array): void;
+}
+
 /**
  * Plain calls the host thread sends and answers itself, past the worker (which relays to
  * a sandbox process), handing a call to the worker whenever it needs more: see
@@ -60,8 +66,10 @@ export interface DirectCalls {
   readonly inFlight: boolean;
   /** Sends a call when the slot is idle; false: it did not (send it through the worker). */
   send(slot: Slot, request: RequestWords, payload: Uint8Array): boolean;
-  /** Takes the call's answer into the slot (true, state DONE), or hands the call over (false) once it needs the worker or `until` (performance.now() ms) passes. */
-  poll(sink: { readonly slot: Slot; stash(payload: Uint8Array): void }, until: number): boolean;
+  /** Takes the call's answer into the slot (true, state DONE), or hands the call over (false) once it needs the worker or `until` (performance.now() ms) passes (unless `keep`: it then stays in flight). */
+  poll(sink: DirectSink, until: number, keep?: boolean): boolean;
+  /** Calls `done` once the call in flight is answered into the slot or handed over, waiting in the event loop meanwhile. */
+  whenAnswered(sink: DirectSink, done: () => void): void;
   /** Gives the call in flight to the worker. */
   handOff(slot: Slot): void;
   /** Sends nothing more. */
@@ -205,11 +213,11 @@ export class WorkerHandle {
    * Reads the STATE word until it shows something for the host (a host request, a
    * finished job, a dead worker) or `until` (performance.now() ms) passes. A call in
    * flight on the direct path is polled there first, and handed to the worker when it
-   * needs it.
+   * needs it, or at `until` unless `keep` (the caller then waits with {@link whenChanged}).
    * @returns the last state read
    */
-  spinForHost(until: number): number {
-    if (this.#direct?.inFlight === true && this.#direct.poll(this, until)) return STATE.DONE;
+  spinForHost(until: number, keep = false): number {
+    if (this.#direct?.inFlight === true && this.#direct.poll(this, until, keep)) return STATE.DONE;
     const header = this.slot.header;
     let state = Atomics.load(header, WORD.STATE);
     for (let round = 0; state !== STATE.HOST_REQUEST && state !== STATE.DONE && state !== STATE.DEAD; round += 1) {
@@ -223,12 +231,16 @@ export class WorkerHandle {
    * Calls `wake` once the STATE word shows something for the host (at once if it does
    * already), without blocking the event loop. One wait at a time: a call while one is
    * registered does nothing. A stopped worker wakes nobody. A call in flight on the
-   * direct path is handed to the worker first (its answer is waited for here).
+   * direct path is waited for there, until it is answered or handed to the worker.
    */
   whenChanged(wake: () => void): void {
     if (this.#waiting) return;
-    if (this.#direct?.inFlight === true && this.#direct.poll(this, 0)) {
-      wake();
+    if (this.#direct?.inFlight === true) {
+      this.#waiting = true;
+      this.#direct.whenAnswered(this, () => {
+        this.#waiting = false;
+        if (!this.#stopped) wake();
+      });
       return;
     }
     const state = this.slot.state;

@@ -60,6 +60,46 @@ describe('process backend: the host thread’s direct path (direct.ts)', () => {
     assert.equal((backend.sandboxes()[0]?.direct?.answered ?? 0) + (backend.sandboxes()[0]?.direct?.handedOver ?? 0), 399);
   });
 
+  it('waits for a long direct call in the event loop (the sandbox rings the host thread’s doorbell), with no hand-over', async (t) => {
+    const backend = await ProcessBackend.create(new RecordingHost());
+    t.after(() => backend.close());
+    const handle = await backend.load(await pluginSpec(CORE_GUEST, { id: 'direct-work' }));
+    const iterations = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffer);
+    assert.deepEqual(await handle.call('work', iterations(10)), iterations(10), 'the export is named through the relay');
+    const before = backend.sandboxes()[0]?.direct;
+    // Tens of milliseconds of guest work: far past the host thread's spin.
+    let ticks = 0;
+    const ticking = setInterval(() => (ticks += 1), 1);
+    const answer = await handle.call('work', iterations(5_000_000));
+    clearInterval(ticking);
+    assert.deepEqual(answer, iterations(5_000_000));
+    assert.ok(ticks > 0, 'the event loop ran while the call did');
+    const after = backend.sandboxes()[0]?.direct;
+    assert.deepEqual([(after?.answered ?? 0) - (before?.answered ?? 0), (after?.handedOver ?? 0) - (before?.handedOver ?? 0)], [1, 0]);
+  });
+
+  it('hands a direct call waited for in the event loop to the relay when a synchronous call needs the sandbox, and answers both', async (t) => {
+    const backend = await ProcessBackend.create(new RecordingHost());
+    t.after(() => backend.close());
+    // Fuel for about a second of guest work: the long call is surely still running when the synchronous one comes.
+    const handle = await backend.load(await pluginSpec(CORE_GUEST, { id: 'direct-mixed', fuel: 5_000_000_000n }));
+    const iterations = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffer);
+    await handle.call('work', iterations(10));
+    await handle.call('echo', INPUT);
+    const before = backend.sandboxes()[0]?.direct;
+    const long = handle.call('work', iterations(300_000_000));
+    await new Promise((resolve) => setTimeout(resolve, 2)); // the long call now waits in the event loop
+    const callSync = handle.callSync?.bind(handle);
+    assert.ok(callSync !== undefined);
+    assert.deepEqual(callSync('echo', INPUT), INPUT, 'the synchronous call ran after the long one');
+    assert.deepEqual(await long, iterations(300_000_000));
+    const after = backend.sandboxes()[0]?.direct;
+    // The long call was handed over; the echo after it too when the sandbox did not answer within the host's spin (a loaded machine).
+    const handed = (after?.handedOver ?? 0) - (before?.handedOver ?? 0);
+    assert.ok(handed === 1 || handed === 2, `${handed} calls handed over`);
+    assert.equal((after?.answered ?? 0) + (after?.handedOver ?? 0) - (before?.answered ?? 0) - (before?.handedOver ?? 0), 2, 'both calls went the direct way');
+  });
+
   it('kills a sandbox that answers a direct call with flags the protocol does not define, and audits it', async (t) => {
     const { backend, host, id, call } = await lateMove(t, 'flags');
     await rejectsWithCode(call(), 'FO_SANDBOX_PROTOCOL_VIOLATION', 'the direct call');

@@ -23,6 +23,7 @@
  * shared by these two threads only (never in the sandbox's memory).
  */
 import { openSync, closeSync, constants } from 'node:fs';
+import { Socket } from 'node:net';
 import type { Slot } from '../pool-protocol.js';
 import { FLAG, OP, STATE, STATUS, type RequestWords } from '../pool-protocol.js';
 import { checkJobError } from './child-input.js';
@@ -51,14 +52,19 @@ export interface DirectCounts {
 export class DirectPath {
   readonly #channel: RingChannel;
   readonly #bell: number;
+  /** The host's doorbell FIFO (read end), reopened for each wait in the event loop. */
+  readonly #fromSandbox: number;
+  /** The wait in the event loop for the call in flight, if any. */
+  #waiter: { readonly socket: Socket | undefined; readonly sink: DirectAnswerSink; readonly done: () => void } | undefined;
   #inFlight = false;
   #closed = false;
   #answered = 0;
   #handedOver = 0;
 
-  private constructor(channel: RingChannel, bell: number) {
+  private constructor(channel: RingChannel, bell: number, fromSandbox: number) {
     this.#channel = channel;
     this.#bell = bell;
+    this.#fromSandbox = fromSandbox;
   }
 
   /**
@@ -72,10 +78,10 @@ export class DirectPath {
     let bell: number | undefined;
     try {
       bell = openSync(`/proc/self/fd/${toSandbox}`, constants.O_WRONLY | constants.O_NONBLOCK);
-      // The host thread never parks on its doorbell (it hands over instead), so the read end is the relay's alone.
+      // The host thread never sleeps in a read of its doorbell (it waits in its event loop), so the channel's blocking read end is the relay's.
       const channel = new RingChannel(memory.map(memfd, RING_BYTES), 'host', fromSandbox, bell, cursor);
       channel.setSandboxSpin(DIRECT_SANDBOX_SPIN_US);
-      return new DirectPath(channel, bell);
+      return new DirectPath(channel, bell, fromSandbox);
     } catch {
       if (bell !== undefined) closeSync(bell);
       return undefined;
@@ -117,48 +123,116 @@ export class DirectPath {
   /**
    * Takes the call's answer if it has come: a DONE that passes the relay's checks is
    * written into `sink`, the slot set to DONE (not notified: only the host thread waits
-   * on it now). Anything else first (left in the ring, unread), or no answer by `until`
-   * (performance.now() ms), hands the call over.
-   * @returns true when the answer was taken, false when the call was handed over
+   * on it now). Anything else first (left in the ring, unread) hands the call over; so
+   * does no answer by `until` (performance.now() ms), unless `keep`: the call then stays
+   * in flight, for {@link whenAnswered}.
+   * @returns true when the answer was taken
    */
-  poll(sink: DirectAnswerSink, until: number): boolean {
+  poll(sink: DirectAnswerSink, until: number, keep = false): boolean {
     for (let round = 0; ; round += 1) {
-      let other = false;
-      try {
-        const head = this.#channel.peek();
-        // Anything but a DONE that fits in the ring whole is the relay's (a larger one streams through in pieces).
-        other = head !== undefined && (head.kind !== KIND.DONE || head.length < 1 || head.length > RING_CAPACITY - 4);
-        const answer = other ? undefined : this.#channel.tryRead((frame) => {
-          const checked = checkDone(frame);
-          other = checked === undefined;
-          return checked;
-        }, RING_CAPACITY - 4);
-        if (answer !== undefined) {
-          this.#write(sink, answer);
-          return true;
-        }
-      } catch {
-        other = true; // a word or frame the checks refuse: the relay reads it again, and says so
-      }
-      if (other || ((round & 63) === 63 && performance.now() >= until)) {
-        this.handOff(sink.slot);
+      // The clock is read before the ring, so that an answer that came while this thread
+      // was off its core (preempted, or `until` already past) is still taken, not handed over.
+      const late = (round & 63) === 63 && performance.now() >= until;
+      const step = this.#step(sink);
+      if (step === 'answered') return true;
+      if (step === 'other' || late) {
+        if (step === 'other' || !keep) this.handOff(sink.slot);
         return false;
       }
     }
   }
 
-  /** Gives the call in flight to the relay (OP.ADOPT, written when it was sent). */
+  /**
+   * Calls `done` once the call in flight is answered here (into `sink`) or handed over,
+   * waiting in the event loop meanwhile: this side parks on the ring and a non-blocking
+   * descriptor of its doorbell FIFO wakes the loop when the sandbox rings, so that no
+   * other thread wakes for the call. `done` may run before this returns.
+   */
+  whenAnswered(sink: DirectAnswerSink, done: () => void): void {
+    for (;;) {
+      const step = this.#step(sink);
+      if (step === 'other') this.handOff(sink.slot);
+      if (step !== 'none') return done();
+      let parked: boolean;
+      try {
+        parked = this.#channel.parkForBytes();
+      } catch {
+        this.handOff(sink.slot); // a word the checks refuse: the relay reads it again, and says so
+        return done();
+      }
+      if (!parked) continue;
+      let socket: Socket | undefined;
+      try {
+        socket = new Socket({ fd: openSync(`/proc/self/fd/${this.#fromSandbox}`, constants.O_RDONLY | constants.O_NONBLOCK), readable: true, writable: false });
+      } catch {
+        this.#channel.unpark();
+        this.handOff(sink.slot); // no descriptor to wait on: the relay waits instead
+        return done();
+      }
+      const waiter = { socket, sink, done };
+      this.#waiter = waiter;
+      socket.unref();
+      const wake = (): void => {
+        if (this.#waiter !== waiter) return;
+        this.#endWait();
+        this.whenAnswered(sink, done);
+      };
+      socket.once('data', wake);
+      socket.once('close', wake); // the sandbox is gone: the next step finds out, or hands over
+      socket.on('error', () => undefined);
+      return;
+    }
+  }
+
+  /** One look at the ring: the answer taken, a frame for the relay, or nothing yet. */
+  #step(sink: DirectAnswerSink): 'answered' | 'other' | 'none' {
+    let other = false;
+    try {
+      const head = this.#channel.peek();
+      // Anything but a DONE that fits in the ring whole is the relay's (a larger one streams through in pieces).
+      other = head !== undefined && (head.kind !== KIND.DONE || head.length < 1 || head.length > RING_CAPACITY - 4);
+      const answer = other
+        ? undefined
+        : this.#channel.tryRead((frame) => {
+            const checked = checkDone(frame);
+            other = checked === undefined;
+            return checked;
+          }, RING_CAPACITY - 4);
+      if (answer !== undefined) {
+        this.#write(sink, answer);
+        return 'answered';
+      }
+    } catch {
+      other = true; // a word or frame the checks refuse: the relay reads it again, and says so
+    }
+    return other ? 'other' : 'none';
+  }
+
+  /** Ends a wait in the event loop: no more doorbells read here (later ones are the relay's), not parked. */
+  #endWait(): { readonly done: () => void } | undefined {
+    const waiter = this.#waiter;
+    if (waiter === undefined) return undefined;
+    this.#waiter = undefined;
+    waiter.socket?.destroy();
+    this.#channel.unpark();
+    return waiter;
+  }
+
+  /** Gives the call in flight to the relay (OP.ADOPT, written when it was sent); a wait in the event loop for it ends, and is told. */
   handOff(slot: Slot): void {
     if (!this.#inFlight) return;
+    const waiter = this.#endWait();
     this.#inFlight = false;
     this.#handedOver += 1;
     slot.signal(STATE.REQUEST);
+    if (waiter !== undefined) queueMicrotask(waiter.done);
   }
 
   /** Stops sending (the sandbox is being replaced); a call in flight is the caller's to hand over. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#endWait();
     closeSync(this.#bell);
   }
 
@@ -172,6 +246,9 @@ export class DirectPath {
     this.#inFlight = false;
     this.#answered += 1;
     slot.settle(STATE.DONE);
+    // Taken by a synchronous wait while a wait in the event loop was registered: that one ends, and is told.
+    const waiter = this.#endWait();
+    if (waiter !== undefined) queueMicrotask(waiter.done);
   }
 }
 

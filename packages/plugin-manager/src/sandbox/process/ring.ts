@@ -177,6 +177,24 @@ export class RingChannel implements FrameChannel {
     if (this.#host) Atomics.store(this.#words, SANDBOX_SPIN_US, Math.max(0, Math.min(MAX_SANDBOX_SPIN_US, Math.round(us))));
   }
 
+  /**
+   * Says that this side waits for bytes, without sleeping here: the host thread waits for
+   * its doorbell in its event loop instead (direct.ts); {@link unpark} when it wakes.
+   * @returns false when bytes came meanwhile (then it is not parked)
+   * @throws what a bad sequence word throws (host side: a protocol violation)
+   */
+  parkForBytes(): boolean {
+    Atomics.exchange(this.#words, this.#parked, WANTS_BYTES);
+    if (this.#available() === 0) return true;
+    this.unpark();
+    return false;
+  }
+
+  /** Ends a wait {@link parkForBytes} began. */
+  unpark(): void {
+    Atomics.store(this.#words, this.#parked, RUNNING);
+  }
+
   /** True when a frame of `bytes` fits in the out ring now. @throws what a bad read position throws (host side: a protocol violation) */
   fits(bytes: number): boolean {
     return this.#room() >= bytes;
