@@ -120,6 +120,15 @@ describe('process backend: the host thread’s direct path (direct.ts)', () => {
     assert.match(protocolReasons(host, id)[0] ?? '', /claims \d+ unread bytes in a ring of 262144/);
   });
 
+  it('hands a call to the relay when its sandbox rings the host thread’s doorbell without answering', async (t) => {
+    const { backend, call } = await lateMove(t, 'ringbell');
+    const before = backend.sandboxes()[0]?.direct;
+    assert.deepEqual(await call(), new Uint8Array(0), 'answered, through the relay');
+    const after = backend.sandboxes()[0]?.direct;
+    assert.equal((after?.handedOver ?? 0) - (before?.handedOver ?? 0), 1);
+    assert.equal(backend.sandboxes().length, 1, 'ringing is no violation: the sandbox lives');
+  });
+
   it('keeps the relay’s budget on reported audit entries when telemetry floods a direct call', async (t) => {
     const { host, id, call } = await lateMove(t, 'flood');
     assert.deepEqual(await call(), new Uint8Array(0), 'the call is answered after the flood');

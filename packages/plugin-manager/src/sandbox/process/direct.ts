@@ -32,6 +32,8 @@ import { KIND, encodeFrame, type Frame } from './wire.js';
 
 /** Largest payload a call may carry to take the direct path (a larger one goes through the relay). */
 export const DIRECT_MAX_PAYLOAD = 64 * 1024;
+/** Wake-ups of the event loop one call may take without its answer before it is handed to the relay. */
+export const DIRECT_MAX_WAKES = 16;
 /** How long the sandbox spins for its next frame after an answer, in us: calls in a row then find it running. */
 export const DIRECT_SANDBOX_SPIN_US = 50;
 
@@ -148,11 +150,13 @@ export class DirectPath {
    * descriptor of its doorbell FIFO wakes the loop when the sandbox rings, so that no
    * other thread wakes for the call. `done` may run before this returns.
    */
-  whenAnswered(sink: DirectAnswerSink, done: () => void): void {
+  whenAnswered(sink: DirectAnswerSink, done: () => void, wakes = 0): void {
     for (;;) {
       const step = this.#step(sink);
-      if (step === 'other') this.handOff(sink.slot);
-      if (step !== 'none') return done();
+      // SECURITY: a sandbox that rings without answering (or a closed doorbell) would keep the
+      // event loop busy; past DIRECT_MAX_WAKES the relay's thread waits for it instead.
+      if (step === 'other' || (step === 'none' && wakes > DIRECT_MAX_WAKES)) this.handOff(sink.slot);
+      if (step !== 'none' || wakes > DIRECT_MAX_WAKES) return done();
       let parked: boolean;
       try {
         parked = this.#channel.parkForBytes();
@@ -175,7 +179,7 @@ export class DirectPath {
       const wake = (): void => {
         if (this.#waiter !== waiter) return;
         this.#endWait();
-        this.whenAnswered(sink, done);
+        this.whenAnswered(sink, done, wakes + 1);
       };
       socket.once('data', wake);
       socket.once('close', wake); // the sandbox is gone: the next step finds out, or hands over

@@ -76,6 +76,15 @@ const MOVES: Readonly<Record<string, (id: string) => void>> = {
     }
     process.exit(66);
   },
+  // Rings the host's doorbell 200 times, a millisecond apart, without answering; then answers normally.
+  ringbell: () => {
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    for (let i = 0; i < 200; i += 1) {
+      writeSync(OUT, new Uint8Array([1]));
+      Atomics.wait(pause, 0, 0, 1);
+    }
+    writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1], [0n, 0n]));
+  },
   // Forged "allowed" audit entries for calls the host decides (and a denial), then a normal answer.
   forge: (id) => {
     const entry = (action: string, allowed: boolean): unknown => ({ kind: 'audit', plugin: id, entry: { plugin: id, action, resource: 'evil.example', allowed, reason: 'forged by the sandbox' } });
