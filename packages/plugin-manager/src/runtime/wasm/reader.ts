@@ -154,23 +154,25 @@ export class ByteReader {
 
   /**
    * Reads an unsigned LEB128 of at most 64 bits (memory64 and table64 limits) as a
-   * number; values above 2^53 are refused as malformed. A 64-bit memory's limits are
-   * invalid above 2^48 pages anyway; a 64-bit table's maximum above 2^53 is valid but
-   * refused (no engine ForgeOne runs on has a table that large).
+   * number. A value above 2^53 is refused as malformed, unless `saturate`: it then reads
+   * as Number.MAX_SAFE_INTEGER (2^53 - 1). A 64-bit memory's limits are invalid above
+   * 2^48 pages anyway; a 64-bit table's maximum may be any u64 (valid), and every maximum
+   * is clamped to the table cap before a module runs, so a maximum read saturated keeps
+   * the module's meaning; a minimum above 2^53 stays refused (no engine ForgeOne runs on
+   * makes a table that large).
    */
-  u64(what: string): number {
+  u64(what: string, saturate = false): number {
     const start = this.pos;
-    let result = 0;
-    let scale = 1;
+    let result = 0n;
     for (let index = 0; ; index += 1) {
       const byte = this.u8(what);
       if (index === 9 && byte > 0x01) malformed(start, `${what} (an unsigned 64-bit LEB128)`, 'a value wider than 64 bits or longer than 10 bytes');
-      result += (byte & 0x7f) * scale;
-      scale *= 128;
+      result |= BigInt(byte & 0x7f) << BigInt(7 * index);
       if (byte < 0x80) break;
     }
-    if (!Number.isSafeInteger(result)) malformed(start, `${what} at most 2^53`, String(result));
-    return result;
+    if (result <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(result);
+    if (saturate) return Number.MAX_SAFE_INTEGER;
+    return malformed(start, `${what} at most 2^53`, result.toString());
   }
 
   /**

@@ -41,9 +41,10 @@ export function readLimits(reader: ByteReader): Limits {
   if (flags > 0x07) return reader.fail('a limits flag (0x00 to 0x07)', hex(flags), at);
   const index64 = (flags & 0x04) !== 0;
   const shared = (flags & 0x02) !== 0;
-  const read = (what: string): number => (index64 ? reader.u64(what) : reader.u32(what));
+  const read = (what: string, saturate = false): number => (index64 ? reader.u64(what, saturate) : reader.u32(what));
   const min = read('a minimum size');
-  if (flags & 0x01) return { min, max: read('a maximum size'), shared, index64 };
+  // A maximum above 2^53 reads as 2^53 - 1 (ByteReader.u64): still at least the minimum, still past every cap.
+  if (flags & 0x01) return { min, max: read('a maximum size', true), shared, index64 };
   if (shared) return reader.fail('a maximum size for shared limits', 'shared limits without one', at);
   return { min, shared, index64 };
 }

@@ -172,6 +172,21 @@ describe('spec suite regressions: valid in, accepted', () => {
     assert.match(text, /28 02 ff ff ff ff ff ff ff ff ff 01 1a/, 'the load and its offset are copied as they were');
   });
 
+  // table64.wast:10: (module (table i64 0 0xffff_ffff_ffff_ffff funcref)): flags 0x05, minimum 0, maximum 2^64 - 1.
+  const table64Max = wastBinary('\\00asm\\01\\00\\00\\00', '\\04\\0e\\01\\70\\05\\00\\ff\\ff\\ff\\ff\\ff\\ff\\ff\\ff\\ff\\01');
+
+  it('table64.wast:10: a table64 maximum of 2^64 - 1 decodes (read as 2^53 - 1) and instruments, clamped to the table cap', () => {
+    assert.deepEqual(decodeModule(table64Max).module.tables, [{ refType: 0x70, limits: { min: 0, max: Number.MAX_SAFE_INTEGER, shared: false, index64: true } }]);
+    const { bytes } = instrumentModule(table64Max, { fuel: true, maxTableElements: 10 });
+    assert.deepEqual(decodeModule(bytes).module.tables.map((table) => table.limits.max), [10]);
+  });
+
+  it('a table64 minimum above 2^53 is still refused (no engine makes such a table)', () => {
+    // (table i64 0x100_0000_0000_0000 0xffff_ffff_ffff_ffff funcref): minimum 2^56 (a 9-byte LEB128).
+    const huge = wastBinary('\\00asm\\01\\00\\00\\00', '\\04\\16\\01\\70\\05\\80\\80\\80\\80\\80\\80\\80\\80\\01\\ff\\ff\\ff\\ff\\ff\\ff\\ff\\ff\\ff\\01');
+    assert.throws(() => decodeModule(huge), (error: unknown) => hasCode('FO_RUNTIME_MALFORMED_MODULE')(error) && /at most 2\^53/.test((error as Error).message));
+  });
+
   it('binary_leb128_64.wast:16: the same offset with a bit past 2^64 is still malformed', () => {
     const tooWide = offsetMax.slice();
     tooWide[tooWide.length - 3] = 0x02;
