@@ -104,9 +104,10 @@ export class PluginStore {
       try {
         lock = await StoreLock.acquire(layout.lockFile, { operation: 'open', onBreak: () => markForRecovery(this.#layout) });
       } catch (error) {
-        // On a read-only mount nothing can change, so nothing needs recovering (leftovers are
-        // outside what readers follow): the store opens for reading; changes fail FO_IO_READ_ONLY.
-        if (ForgeError.is(error, 'FO_STORE_LOCKED') || ForgeError.is(error, 'FO_IO_READ_ONLY')) return;
+        // On a read-only or full file system (no room for the lock file) nothing can change, and
+        // leftovers are outside what readers follow: the store opens for reading; each change
+        // recovers under the lock first, or fails FO_IO_READ_ONLY or FO_IO_NO_SPACE.
+        if (ForgeError.is(error, 'FO_STORE_LOCKED') || ForgeError.is(error, 'FO_IO_READ_ONLY') || ForgeError.is(error, 'FO_IO_NO_SPACE')) return;
         throw error;
       }
       try {
