@@ -59,7 +59,8 @@ describe('forge daemon killed with SIGKILL during its shutdown', () => {
         const label = `run ${run}`;
         await assertServing(daemon, label);
         const before = await auditLines(dir);
-        const delay = plan.delay(windowMs);
+        // The first kill comes at once after the SIGTERM, so that at least one surely lands mid-shutdown.
+        const delay = run === 0 ? 0 : plan.delay(windowMs);
         daemon.child.kill('SIGTERM');
         await new Promise((resolve) => setTimeout(resolve, delay));
         daemon.child.kill('SIGKILL');
@@ -94,6 +95,7 @@ describe('forge daemon killed with SIGKILL during its shutdown', () => {
       daemon.child.kill('SIGTERM');
       await daemon.exited;
     }
+    assert.ok(tally.killed >= 1, `no SIGKILL landed during a shutdown (${JSON.stringify(tally)})`);
     t.diagnostic(`daemon shutdown takes ~${windowMs.toFixed(1)} ms; ${plan.label}: ${tally.killed} killed, ${tally.finished} finished first, ${tally.torn} torn audit tails`);
   });
 });

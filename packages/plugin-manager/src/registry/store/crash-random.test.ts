@@ -5,7 +5,9 @@
  * delay spread over the change's measured duration, then opens the store again: the
  * plugin is at the old state or the new one (the new one when the child reported
  * success), every listed plugin re-verifies byte for byte, staging and trash are empty,
- * and the same change run again completes.
+ * and the same change run again completes. Every other run, the store's recovery at open
+ * is killed too (a child that opens the store after the first kill, killed at a seeded
+ * moment of its open) before those checks.
  */
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
@@ -23,8 +25,8 @@ const LOOPS: readonly [string, Scenario][] = [
   ['uninstall', SCENARIOS['an uninstall']!],
 ];
 
-function child(w: World, scenario: Scenario): CrashChild {
-  return new CrashChild(CHILD, [JSON.stringify(jobFor(w, scenario))]);
+function child(w: World, scenario: Scenario, openOnly = false): CrashChild {
+  return new CrashChild(CHILD, [JSON.stringify(jobFor(w, scenario, openOnly ? { openOnly } : {}))]);
 }
 
 /** The child's outcome line said the change completed. */
@@ -44,6 +46,7 @@ describe('store changes killed at random moments', () => {
       const base = await world();
       const { windowMs, end: calibration } = await measureCrashWindow(async () => child(await prepare(base, scenario), scenario));
       assert.ok(acknowledged(calibration.lines), `the uninterrupted ${name} succeeded: ${calibration.lines.join(' ')}`);
+      const { windowMs: openMs } = await measureCrashWindow(async () => child(await prepare(base, scenario), scenario, true));
       const tally = { before: 0, after: 0, acknowledged: 0 };
       // The next run's child is started before this run's checks, so that its start-up
       // (loading the store's modules, about a second on a loaded machine) overlaps them.
@@ -57,7 +60,12 @@ describe('store changes killed at random moments', () => {
           w = await prepare(base, scenario);
           running = child(w, scenario);
         }
-        const label = `${name} run ${run} (${plan.label}), killed after ${delay.toFixed(1)} ms`;
+        let label = `${name} run ${run} (${plan.label}), killed after ${delay.toFixed(1)} ms`;
+        if (run % 2 === 0) {
+          const openDelay = plan.delay(openMs);
+          await child(current, scenario, true).killAfter(openDelay);
+          label += `, its recovery at open killed after ${openDelay.toFixed(1)} ms`;
+        }
         const found = (await (await openStore({ directory: current.directory })).find('hello'))?.version ?? null;
         const done = found === currentOf(scenario.after);
         assert.ok(done || found === currentOf(scenario.before), `${label}: at the old or the new version, found ${found}`);

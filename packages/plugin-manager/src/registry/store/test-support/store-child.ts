@@ -1,7 +1,9 @@
 /**
  * A child process for the crash and concurrency tests. argv[2] is a JSON
  * {@link ChildJob}. It opens the store, prints `ready`, runs one change and prints
- * one JSON line with the outcome. At the step named by `crashAt` (`install:file:3`
+ * one JSON line with the outcome. With `openOnly` it prints `ready` first and then only
+ * opens the store (recovering what an earlier kill left), so that a kill lands in the
+ * recovery. At the step named by `crashAt` (`install:file:3`
  * is the third `file` step of an install; without a count, the first) it kills itself
  * with SIGKILL; at `pauseAt` it prints `paused <step>` and waits to be killed.
  */
@@ -23,6 +25,8 @@ export interface ChildJob {
   readonly lockWaitMs?: number;
   readonly crashAt?: string;
   readonly pauseAt?: string;
+  /** Print `ready`, open the store (its recovery at open), print `{"ok":true}`; no change. */
+  readonly openOnly?: boolean;
 }
 
 /** The line a child prints when its change finished (it was not killed). */
@@ -33,6 +37,13 @@ const seen = new Map<string, number>();
 
 function matches(wanted: string | undefined, key: string, count: number): boolean {
   return wanted !== undefined && (wanted === `${key}:${count}` || (wanted === key && count === 1));
+}
+
+if (job.openOnly === true) {
+  process.stdout.write('ready\n');
+  await PluginStore.open({ directory: job.directory, verification: { verifySignatures: true, trustStore: await TrustStore.load(job.trust), now: job.now } });
+  process.stdout.write('{"ok":true}\n');
+  process.exit(0);
 }
 
 const store = await PluginStore.open({
