@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { ForgeError } from '@forgeone/common';
 import { codeOf } from '@forgeone/common/testing';
 import { guestCodeOf } from '../abi/test-support/guest-code.js';
+import { ISOLATION_NICE } from './pool-protocol.js';
 import { PoolBackend, type PoolOptions } from './pool.js';
 import type { PluginHandle } from './spec.js';
 import { CORE_GUEST, RELAY_GUEST, TRAPPING_FREE_GUEST, WASI_GUEST, WEATHER_CALL, readI32, u32 } from './test-support/guests.js';
@@ -123,6 +124,20 @@ describe('the pool backend', () => {
     assert.notEqual(backend.workerOf(other), isolation.id, 'well-behaved plugins never go there');
   });
 
+  it('runs the isolation worker’s thread at nice ISOLATION_NICE, and every other thread as it was', async (t) => {
+    const niced = (): number => threadNices().filter((nice) => nice === ISOLATION_NICE).length;
+    assert.equal(niced(), 0, 'no thread of this process is niced before');
+    const { backend } = pool(t, { size: 2 });
+    const spinnerSpec = await pluginSpec(CORE_GUEST, { id: 'spinner', fuel: 1_000_000n });
+    const spinner = await backend.load(spinnerSpec);
+    assert.equal(await codeOf(spinner.call('spin', NOTHING)), 'FO_SANDBOX_CPU_LIMIT');
+    assert.equal(niced(), 0, 'the regular workers keep the process’s nice value');
+    await spinner.unload();
+    const again = await backend.load(spinnerSpec);
+    assert.equal(await codeOf(again.call('spin', NOTHING)), 'FO_SANDBOX_CPU_LIMIT', 'it runs there, and its limit still stops it');
+    assert.equal(niced(), 1, 'exactly one thread, the isolation worker, runs niced');
+  });
+
   it('keeps a plugin that ran out of fuel among the others when isolation is off', async (t) => {
     const { backend } = pool(t, { size: 1, isolateBusy: false });
     const spinnerSpec = await pluginSpec(CORE_GUEST, { id: 'spinner', fuel: 1_000_000n });
@@ -195,3 +210,11 @@ describe('the pool backend', () => {
     assert.equal(run.status, 0);
   });
 });
+
+/** The nice value of every thread of this process (/proc/self/task/TID/stat, field 19). */
+function threadNices(): number[] {
+  return readdirSync('/proc/self/task').map((tid) => {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
+}

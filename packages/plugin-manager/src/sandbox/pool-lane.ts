@@ -27,7 +27,7 @@ import { CANCEL_GRACE_MS, cancelInPlace } from './pool-cancel.js';
 import { answerHostRequest, deliverTelemetry, readHostRequest, replyToHostRequest, type HostAnswer } from './pool-host-service.js';
 import { dispatchJob, settleJob, type SettleEnv } from './pool-dispatch.js';
 import { PluginTable, type Job, type LanePlugin } from './pool-job.js';
-import { OP, STATE, WORD } from './pool-protocol.js';
+import { ISOLATION_NICE, OP, STATE, WORD } from './pool-protocol.js';
 import { FairQueue } from './pool-queue.js';
 import { recoverLane, type RecoveringLane } from './pool-recovery.js';
 import type { LaneEnv } from './pool-lane-env.js';
@@ -188,6 +188,7 @@ export class Lane {
         name: `forge-pool-${this.id}`,
         slotBytes: env.slotBytes,
         spinUs: env.workerSpinUs,
+        ...(this.isolation ? { nice: ISOLATION_NICE } : {}),
         resourceLimits: env.resourceLimits,
         auditBroken: env.auditBroken,
         ...(env.prepare === undefined ? {} : { prepare: () => (env.prepare as (id: number) => Promise<PreparedWorker>)(this.id) }),

@@ -301,7 +301,21 @@ export interface PoolWorkerData {
    * lane terminates the worker).
    */
   readonly cancel?: SharedArrayBuffer;
+  /**
+   * The nice value the worker gives its own thread at start (Linux; elsewhere nothing): the
+   * isolation worker's {@link ISOLATION_NICE}. Absent: the process's own.
+   */
+  readonly nice?: number;
 }
+
+/**
+ * The nice value of the pool's isolation worker thread, where the plugins that ran out of
+ * fuel, timed out or ran long calls are kept: when the CPUs are contended, the kernel gives
+ * it about a tenth of the share of a normal thread (CFS weights 110 against 1024), so a
+ * spinning plugin there slows its well-behaved neighbours on other workers little; with a
+ * CPU to spare, it runs at full speed.
+ */
+export const ISOLATION_NICE = 10;
 
 /**
  * Puts `bytes` where the other side will look for them: into the data area when they

@@ -25,6 +25,8 @@ export interface WorkerStart {
   readonly slotBytes: number;
   /** How long the worker spins for its next request before parking, in microseconds. */
   readonly spinUs: number;
+  /** The nice value the worker's thread takes (PoolWorkerData.nice); default the process's. */
+  readonly nice?: number;
   readonly resourceLimits: ResourceLimits | undefined;
   /** True when BackendHost.audit already failed: the new worker refuses audited calls from the start. */
   readonly auditBroken: boolean;
@@ -125,7 +127,7 @@ export class WorkerHandle {
     const launch = (data: Readonly<Record<string, unknown>>): void => {
       const worker = new Worker(start.url, {
         name: start.name,
-        workerData: { ...data, ...cancel, slot: this.slot.buffer, port: port2, spinUs: start.spinUs } satisfies PoolWorkerData,
+        workerData: { ...data, ...cancel, slot: this.slot.buffer, port: port2, spinUs: start.spinUs, ...(start.nice === undefined ? {} : { nice: start.nice }) } satisfies PoolWorkerData,
         transferList: [port2],
         ...(start.resourceLimits === undefined ? {} : { resourceLimits: start.resourceLimits }),
       });

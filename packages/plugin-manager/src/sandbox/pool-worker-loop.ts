@@ -4,6 +4,8 @@
  * Atomics.wait between jobs and reads its port synchronously, so a job starts within
  * microseconds of the host's notify and nothing else runs between jobs.
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { isMainThread, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { ForgeError, toForgeError } from '@forgeone/common';
 import { ENTRY_POINT_NAMES } from '../plugin/entry-points.js';
@@ -374,7 +376,23 @@ export function runPoolWorker(hooks: PoolWorkerHooks = {}): void {
   if (isMainThread || !(data?.slot instanceof SharedArrayBuffer) || data.port === undefined) {
     throw new Error('runPoolWorker runs inside a worker started by the pool backend');
   }
+  if (data.nice !== undefined) niceThread(data.nice);
   const worker = new PoolWorker(data as PoolWorkerData, hooks);
   process.once('exit', () => worker.died());
   worker.serve();
+}
+
+/**
+ * Sets this thread's nice value (Linux: setpriority on the thread's own id, which touches
+ * no other thread). Raising it needs no privilege; where threads cannot be told apart
+ * (no /proc/thread-self) nothing changes.
+ */
+function niceThread(nice: number): void {
+  let tid: number;
+  try {
+    tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  } catch {
+    return;
+  }
+  if (Number.isInteger(tid) && tid > 0) setPriority(tid, nice);
 }
