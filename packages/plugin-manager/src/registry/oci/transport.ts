@@ -89,8 +89,11 @@ function toResponse(response: IncomingMessage, method: string, signal: AbortSign
   return new Response(Readable.toWeb(response) as ReadableStream<Uint8Array>, { status, statusText: response.statusMessage ?? '', headers });
 }
 
-/** node:http(s) connecting only where `guard` says (see the module comment). */
-export function pinnedTransport(guard: ConnectionGuard): Transport {
+/**
+ * node:http(s) connecting only where `guard` says (see the module comment).
+ * @param tls `ca`: the certificates trusted instead of the system's (PEM; tests with a private CA). Default: the system's.
+ */
+export function pinnedTransport(guard: ConnectionGuard, tls: { readonly ca?: string } = {}): Transport {
   return async (url, request) => {
     const addresses = await guard(url);
     if (addresses.length === 0) throw new ForgeError('FO_OCI_UNREACHABLE', `${url.origin}: expected an address to connect to, found none`, { details: { url: url.origin, errno: 'ENODATA' } });
@@ -109,6 +112,7 @@ export function pinnedTransport(guard: ConnectionGuard): Transport {
         signal: request.signal,
         maxHeaderSize: MAX_HEADER_BYTES,
         ...(https && isIP(hostname) === 0 ? { servername: hostname } : {}),
+        ...(https && tls.ca !== undefined ? { ca: tls.ca } : {}),
       };
       const outgoing = https ? httpsRequest(options) : httpRequest(options);
       outgoing.once('error', reject);
