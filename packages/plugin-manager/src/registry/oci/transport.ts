@@ -115,7 +115,8 @@ export function pinnedTransport(guard: ConnectionGuard, tls: { readonly ca?: str
         ...(https && tls.ca !== undefined ? { ca: tls.ca } : {}),
       };
       const outgoing = https ? httpsRequest(options) : httpRequest(options);
-      outgoing.once('error', reject);
+      // Not once: an error after the answer (an abort mid-body) must find a listener too; the body stream reports it.
+      outgoing.on('error', reject);
       outgoing.once('response', (response: IncomingMessage) => {
         try {
           resolve(toResponse(response, request.method, request.signal));
