@@ -28,6 +28,7 @@ import { takeDaemonLock, type DaemonLock } from './lock.js';
 import { PluginLogs } from './logs.js';
 import { serveMetrics } from './metrics-listener.js';
 import { PendingUpgrades } from './pending.js';
+import type { ResolveAll } from './pull-policy.js';
 import { RegistryPulls } from './pulls.js';
 import { DAEMON_ROUTES } from './routes/index.js';
 import type { DaemonServices } from './routes/services.js';
@@ -55,6 +56,8 @@ export interface DaemonOptions {
   readonly routes?: readonly Route<DaemonServices>[];
   /** Bounds of log follows and event streams (streams.ts; defaults: 64 open, 1,000 queued, a heartbeat every 15 s). */
   readonly streams?: Partial<StreamLimits>;
+  /** How pulls resolve registry host names (tests answer their own, e.g. a rebinding DNS). Default: the system resolver. */
+  readonly resolve?: ResolveAll;
 }
 
 /** A running daemon. */
@@ -170,6 +173,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         credentialsFile: registryCredentialsFile(),
         audit,
         logger,
+        ...(options.resolve === undefined ? {} : { resolve: options.resolve }),
       }),
       about: { version: options.version, startedAt: new Date().toISOString(), pid: process.pid },
       ...(revocations === undefined ? {} : { revocations }),

@@ -11,8 +11,10 @@
  * root), and the latter only on a public host: an index, even signed, never takes the
  * daemon to localhost, a loopback, private, link-local, shared or multicast address.
  * A host name is resolved before the pull ({@link checkResolvesPublic}): a public-looking
- * name that resolves to an inner address is refused too; a name whose answer changes
- * between that check and the connection (DNS rebinding) is not caught (docs/daemon.md).
+ * name that resolves to an inner address is refused too. The pull's connections (its
+ * token realm and redirects included) then go only to addresses checked by the same
+ * rules, from that one resolution (pull-pins.ts): an answer that changes afterwards (DNS
+ * rebinding) moves nothing.
  */
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';

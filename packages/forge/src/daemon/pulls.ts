@@ -8,7 +8,9 @@
  * 2. a revocation of the marketplace index in force that covers the version the reference
  *    or the digest names refuses it before anything is fetched;
  * 3. the plugin and its missing dependencies are pulled (planFromRegistry: digests, sizes,
- *    signatures as for `forge install REF`), nothing written yet;
+ *    signatures as for `forge install REF`), nothing written yet; every connection (the
+ *    registry, its token realm, each redirect) pinned to addresses the pull policy
+ *    checked, each host resolved once per pull (pull-pins.ts);
  * 4. each pulled package's content digest must be the one asked for (`digest`, which the
  *    dashboard takes from the signed index) and the one the index lists for that version;
  *    a covered revocation refuses it again, now with the digest known;
@@ -21,6 +23,7 @@ import type { AuditLog } from '@forgeone/microkernel';
 import { OciClient, loadCredentials, parseReference, planFromRegistry, type PlannedPlugin, type PluginStore } from '@forgeone/plugin-manager';
 import { refuseRevoked, type MarketplaceIndex, type PluginEntry, type VersionEntry } from '@forgeone/plugin-manager/marketplace';
 import { readPackage, type PackageLimits } from '@forgeone/plugin-manager/signing';
+import { PullPins } from './pull-pins.js';
 import { checkPullAllowed, checkResolvesPublic, type ResolveAll } from './pull-policy.js';
 import type { RevocationWatch } from './revocations.js';
 import type { InstallOutcome, PluginService } from './service.js';
@@ -61,7 +64,7 @@ export interface PullParts {
   /** Where pulls refused before the store are recorded (`plugin.pull`, deny). */
   readonly audit: AuditLog | undefined;
   readonly logger: Logger;
-  /** How registry host names are resolved for the address check (tests give their own). Default: the system resolver. */
+  /** How host names are resolved for the address check and the pinned connections (tests give their own). Default: the system resolver. */
   readonly resolve?: ResolveAll;
 }
 
@@ -114,14 +117,16 @@ export class RegistryPulls {
     const ref = parseReference(request.reference);
     const index = marketplace?.current()?.index;
     checkPullAllowed(ref, allowed, index);
-    await checkResolvesPublic(ref, allowed, this.#parts.resolve);
+    // One resolution per host for the whole pull: the check below and every connection use it (pull-pins.ts).
+    const pins = new PullPins(allowed, this.#parts.resolve);
+    await checkResolvesPublic(ref, allowed, pins.resolve);
     if (index !== undefined) {
       for (const [entry, version] of listed(index)) {
         if (version.oci === request.reference || version.digest === request.digest) refuseRevokedVersion(index, entry, version.version, version.digest, marketplace?.status().url);
       }
     }
     const credentials = await loadCredentials(credentialsFile, ref.registry);
-    const client = new OciClient({ registry: ref.registry, ...(credentials === undefined ? {} : { credentials }) });
+    const client = new OciClient({ registry: ref.registry, guard: pins.guard, ...(credentials === undefined ? {} : { credentials }) });
     const plan = await planFromRegistry(client, ref, store, { limits, requireSignatures });
     const root = plan[plan.length - 1] as PlannedPlugin;
     for (const planned of plan) {

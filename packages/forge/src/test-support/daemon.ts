@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createLogger, loadConfigFile, type LogRecord } from '@forgeone/common';
 import { send, type ApiRequest, type ApiResponse, type DaemonTarget } from '../daemon/client.js';
 import { startDaemon, type RunningDaemon } from '../daemon/daemon.js';
+import type { ResolveAll } from '../daemon/pull-policy.js';
 import type { StreamLimits } from '../daemon/streams.js';
 import type { Route } from '../daemon/http/route.js';
 import type { DaemonServices } from '../daemon/routes/index.js';
@@ -62,6 +63,8 @@ export interface TestDaemonOptions {
   readonly streams?: Partial<StreamLimits>;
   /** Extra routes, served like the table's (startDaemon's `routes`). */
   readonly routes?: readonly Route<DaemonServices>[];
+  /** How pulls resolve registry host names (startDaemon's `resolve`). */
+  readonly resolve?: ResolveAll;
 }
 
 /** Starts a daemon (see the module comment). */
@@ -79,6 +82,7 @@ export async function testDaemon(options: TestDaemonOptions = {}): Promise<TestD
     socketUser: 'user:tester',
     ...(options.streams === undefined ? {} : { streams: options.streams }),
     ...(options.routes === undefined ? {} : { routes: options.routes }),
+    ...(options.resolve === undefined ? {} : { resolve: options.resolve }),
   });
   await daemon.restored;
   const url = daemon.url;

@@ -4,12 +4,15 @@
  * exponential backoff on 5xx and dropped or refused connections, a timeout on every
  * request, and a size cap on every body read. SECURITY: a hostile registry decides
  * what it sends; nothing here reads more than the caller's cap or trusts a length it
- * announces.
+ * announces. Redirects are followed here, hop by hop (transport.ts): never from https
+ * to http, the credentials never to another origin, and with a `guard` every hop (and
+ * every token realm) is connected to only where the guard allows.
  */
 import { ForgeError } from '@forgeone/common';
 import { basicAuthorization, parseChallenge, type Challenge, type Credentials } from './auth.js';
 import { isRetryable, statusError, transportError } from './http-errors.js';
 import { isLoopbackHost } from './reference.js';
+import { fetchTransport, pinnedTransport, redirectTarget, type ConnectionGuard, type Transport } from './transport.js';
 
 /** How a client talks to one registry. */
 export interface OciClientOptions {
@@ -25,6 +28,13 @@ export interface OciClientOptions {
   readonly backoffMs?: number;
   /** Timeout of one request, answer body included, in milliseconds. Default 60000. */
   readonly timeoutMs?: number;
+  /**
+   * Where connections may go: when given, every request (the registry's, a token realm's,
+   * each redirect hop's) asks it first and connects to the addresses it answers, never
+   * resolving the name again (the daemon's pulls: DNS pinning and its pull policy).
+   * Default: none, the global fetch, the system resolver at each connection (the CLI).
+   */
+  readonly guard?: ConnectionGuard;
 }
 
 /** One request. */
@@ -46,6 +56,8 @@ export interface OciRequest {
 const MAX_TOKEN_ANSWER = 64 * 1024;
 /** Largest error body read to quote the registry's message, in bytes. */
 const MAX_ERROR_BODY = 16 * 1024;
+/** Most redirects followed for one request (fetch's limit is 20; a registry needs one or two). */
+const MAX_REDIRECTS = 10;
 
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
@@ -91,10 +103,12 @@ export class OciClient {
   readonly #base: string;
   readonly #options: OciClientOptions;
   readonly #tokens = new Map<string, { value: string; expires: number }>();
+  readonly #transport: Transport;
   #basic = false;
 
   constructor(options: OciClientOptions) {
     this.#options = options;
+    this.#transport = options.guard === undefined ? fetchTransport : pinnedTransport(options.guard);
     this.registry = options.registry === 'docker.io' ? 'registry-1.docker.io' : options.registry;
     const plain = options.plainHttp ?? isLoopbackHost(this.registry);
     this.#base = `${plain ? 'http' : 'https'}://${this.registry}`;
@@ -170,19 +184,36 @@ export class OciClient {
     return true;
   }
 
-  /** One fetch with retries on transport failures and 5xx. */
+  /**
+   * One request and the redirects it meets, each hop through the transport (and its guard).
+   * @throws ForgeError FO_OCI_PROTOCOL (a downgrade to http, too many redirects), the guard's refusal, transport errors
+   */
+  async #follow(url: string, init: { method: string; headers: Record<string, string>; body?: Uint8Array }, signal: AbortSignal): Promise<Response> {
+    let target = new URL(url);
+    let { method, headers, body } = init;
+    for (let hops = 0; ; hops += 1) {
+      const response = await this.#transport(target, { method, headers, ...(body === undefined ? {} : { body }), signal });
+      const next = redirectTarget(target, response.status, response.headers.get('location'), method);
+      if (next === undefined) return response;
+      await response.body?.cancel().catch(() => undefined);
+      if (hops >= MAX_REDIRECTS) throw new ForgeError('FO_OCI_PROTOCOL', `${url}: expected an answer, found more than ${MAX_REDIRECTS} redirects`, { details: { url, limit: MAX_REDIRECTS } });
+      if (next.crossOrigin) {
+        // SECURITY: the registry's password or token is for the registry: a blob store elsewhere gets none.
+        headers = Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== 'authorization'));
+      }
+      if (next.dropBody) body = undefined;
+      method = next.method;
+      target = next.url;
+    }
+  }
+
+  /** One request (redirects followed) with retries on transport failures and 5xx. */
   async #fetch(url: string, init: { method: string; headers: Record<string, string>; body?: Uint8Array }, what: string): Promise<Response> {
     const retries = this.retries;
     for (let attempt = 0; ; attempt += 1) {
       let failure: ForgeError;
       try {
-        const response = await fetch(url, {
-          method: init.method,
-          headers: init.headers,
-          ...(init.body === undefined ? {} : { body: init.body }),
-          redirect: 'follow',
-          signal: AbortSignal.timeout(this.#options.timeoutMs ?? 60_000),
-        });
+        const response = await this.#follow(url, init, AbortSignal.timeout(this.#options.timeoutMs ?? 60_000));
         if (response.status < 500) return response;
         const body = await readCapped(response, MAX_ERROR_BODY, what).catch(() => Buffer.alloc(0));
         failure = statusError(response.status, what, url, body.toString('utf8'));

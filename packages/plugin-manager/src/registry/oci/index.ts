@@ -5,6 +5,7 @@
 export { parseReference, formatReference, isLoopbackHost, type OciReference } from './reference.js';
 export { loadCredentials, saveCredentials, parseChallenge, type Credentials, type Challenge } from './auth.js';
 export { OciClient, type OciClientOptions } from './client.js';
+export type { ConnectionGuard, PinnedAddress } from './transport.js';
 export { pushPackage, type PushOptions, type PushResult } from './push.js';
 export { pullArtifact, pullPackage, readArtifact, reassemble, type PullOptions, type PullResult, type PulledArtifact, type PulledSignature } from './pull.js';
 export { writeLayout } from './layout.js';

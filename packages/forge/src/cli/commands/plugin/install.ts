@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ForgeError, type ForgeConfig } from '@forgeone/common';
-import { installPlan, layoutSource, parseLayoutArgument, planFromRegistry, readArtifact, reassemble, type InstallResult, type OciClient, type OciReference, type PermissionDiff, type PullOptions } from '@forgeone/plugin-manager';
+import { installPlan, layoutSource, parseLayoutArgument, planFromRegistry, readArtifact, reassemble, type InstallOptions, type InstallResult, type OciClient, type OciReference, type PermissionDiff, type PullOptions } from '@forgeone/plugin-manager';
 import { MarketplaceClient, marketplaceCacheFor, refuseRevoked } from '@forgeone/plugin-manager/marketplace';
 import { packageLimitsFromConfig } from '@forgeone/plugin-manager/signing';
 import { call } from '../../../daemon/client.js';
@@ -58,7 +58,7 @@ async function fromLayout(io: CliIo, argument: string, file: string, config: For
  * cannot be verified refuses the install with the marketplace's own code.
  * @throws ForgeError FO_MARKET_* when no index verifies
  */
-async function marketplaceAdmit(config: ForgeConfig): Promise<{ readonly admit?: (identity: { publisher: string; name: string; version: string; digest: string }) => void }> {
+async function marketplaceAdmit(config: ForgeConfig): Promise<Pick<InstallOptions, 'admit'>> {
   const market = config.marketplace;
   const { url, trusted_root: trustedRoot } = market;
   if (url === undefined || trustedRoot === undefined) return {};
