@@ -17,6 +17,11 @@
 // nothing, of the bash/bwrap processes around it, and of a plain idle `node` for comparison;
 // and per sandbox with ten of them side by side (PSS divides shared pages among the
 // processes mapping them: Node's binary and libraries are the same files in every sandbox).
+// The method is bench/process.mjs's (the PSS of every process in each sandbox's cgroup,
+// ten sandboxes side by side), but what runs differs: here a one-line idle script under
+// Node's default options and environment, no bundle, no plugin: the floor of a confined
+// Node. Issue 13's target (<= 10 MiB per idle confined plugin) is bench/process.mjs's
+// "memory: group_by plugin", a real sandbox with a plugin loaded (bench/targets.mjs).
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -99,7 +104,7 @@ console.log(`  raw freezer writes (no wait)                     median ${median(
 console.log(`  ratio: ${(median(times.cgroup) / median(times.raw)).toFixed(1)}x the raw writes`);
 console.log('idle confined Node process, PSS by process of its cgroup:');
 for (const member of members) console.log(`  ${member.command.padEnd(8)} pid ${String(member.pid).padEnd(8)} ${member.pss.toFixed(1)} MiB`);
-console.log(`  total ${members.reduce((sum, m) => sum + m.pss, 0).toFixed(1)} MiB (target <= 10 MiB per idle confined plugin); a plain idle node: ${plainPss.toFixed(1)} MiB`);
+console.log(`  total ${members.reduce((sum, m) => sum + m.pss, 0).toFixed(1)} MiB (no plugin: the floor under issue 13's per-plugin target, which bench/process.mjs measures); a plain idle node: ${plainPss.toFixed(1)} MiB`);
 console.log(`ten idle confined Node processes side by side (they share Node's pages, which PSS divides): ${median(tenTotals).toFixed(1)} MiB PSS per sandbox (median), ${tenTotals.reduce((a, b) => a + b, 0).toFixed(1)} MiB in all`);
 const oneTotal = members.reduce((sum, m) => sum + m.pss, 0);
 emit?.({

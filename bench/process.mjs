@@ -13,10 +13,18 @@
 //     ten idle plugins loaded, one sandbox each (group_by plugin) and one shared sandbox
 //     (group_by publisher), per plugin.
 //     Next to them, ten bare `node -e` processes with the same V8 options: the floor of one Node per plugin.
+//     This group_by plugin figure is issue 13's memory target (bench/targets.mjs); bench/freeze.mjs
+//     measures the same way a confined Node that runs no plugin (its floor). PSS divides shared
+//     pages (Node's binary) among every process mapping them, so it moves with whatever else runs
+//     on the machine: compare figures of one run only. The private part (USS: Private_Clean +
+//     Private_Dirty) is printed beside it; it does not depend on other processes.
 // Run: npm run build && node bench/process.mjs [ROUNDS] [--quick] [--json]   (default 30; --quick 6)
+//      node bench/process.mjs --memory [--child=FILE...]   memory only, ROUNDS times; with --child, the sandbox
+//      programs to compare (files in dist/sandbox/process, e.g. an older bundle), measured in turn each round
 import { spawn, spawnSync } from 'node:child_process';
 import { benchCase, jsonOutput, show, withRatios } from './stats.mjs';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PoolBackend } from '../packages/plugin-manager/dist/sandbox/pool.js';
 import { ProcessBackend } from '../packages/plugin-manager/dist/sandbox/process/backend.js';
@@ -25,13 +33,17 @@ import { CORE_GUEST } from '../packages/plugin-manager/dist/sandbox/test-support
 import { RecordingHost, pluginSpec } from '../packages/plugin-manager/dist/sandbox/test-support/specs.js';
 
 const emit = jsonOutput();
-const rounds = Number(process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? (process.argv.includes('--quick') ? 6 : 30));
+const rounds = Number(process.argv.slice(2).find((arg) => !arg.startsWith('--')) ?? (process.argv.includes('--quick') ? 6 : process.argv.includes('--memory') ? 1 : 30));
+const memoryOnly = process.argv.includes('--memory');
+const children = process.argv.filter((arg) => arg.startsWith('--child=')).map((arg) => arg.slice('--child='.length));
 const cases = []; // for --json
 const spec = (id) => pluginSpec(CORE_GUEST, { id, entryPoints: { init: 'init', start: 'start' } });
 const input = new Uint8Array(16);
 
 console.log(`process backend benchmark: ${rounds} rounds, node ${process.version}, ${readFileSync('/proc/loadavg', 'utf8').trim()} (load)`);
 
+if (!memoryOnly) await startCallPause();
+async function startCallPause() {
 // 1. Start.
 console.log('start of a plugin:');
 const warmBackend = await ProcessBackend.create(new RecordingHost(), { warm: 1 });
@@ -129,35 +141,50 @@ console.log('pause + resume (freezer):');
   cases.push(benchCase('pause + resume', 'ms', times, { perCall: true, group: 'pause' }));
   await backend.close();
 }
+}
 
 // 4. Memory of ten idle plugins.
 console.log('memory of ten idle plugins (PSS of every process in the sandboxes):');
-const pss = (pid) => {
+/** The PSS and the USS (private pages) of `pid`, in MiB. */
+const memory = (pid) => {
   try {
-    return Number(/^Pss:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0) / 1024;
+    const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(text)?.[1] ?? 0) / 1024;
+    return { pss: field('Pss'), uss: field('Private_Clean') + field('Private_Dirty') };
   } catch {
-    return 0;
+    return { pss: 0, uss: 0 };
   }
 };
-{
+const pss = (pid) => memory(pid).pss;
+const memoryCases = new Map();
+for (let round = 0; round < (memoryOnly ? rounds : 1); round += 1) {
   // The floor: ten bare Node processes with the sandboxes' V8 options, idle (what one Node per plugin costs before any code).
   const bare = Array.from({ length: 10 }, () => spawn(process.execPath, [...SANDBOX_NODE_OPTIONS, '-e', 'setInterval(() => {}, 1e6)'], { stdio: 'ignore' }));
   await sleep(1500);
   const total = bare.reduce((sum, child) => sum + pss(child.pid), 0);
+  const uss = bare.reduce((sum, child) => sum + memory(child.pid).uss, 0);
   for (const child of bare) child.kill('SIGKILL');
-  cases.push({ id: 'memory: bare node -e', unit: 'MiB', median: total / 10, min: total / 10, max: total / 10, n: 1, group: 'memory' });
-  console.log(`  bare node -e, ten processes:        ${total.toFixed(1)} MiB, ${(total / 10).toFixed(1)} MiB per process (the floor of one Node per plugin)`);
+  record('memory: bare node -e', total / 10);
+  console.log(`  bare node -e, ten processes:        ${total.toFixed(1)} MiB, ${(total / 10).toFixed(1)} MiB per process (the floor of one Node per plugin; USS ${(uss / 10).toFixed(2)})`);
+  const programs = children.length === 0 ? [undefined] : children;
+  for (const [groupBy, childScript] of [...programs.map((child) => ['plugin', child]), ...(memoryOnly ? [] : [['publisher', undefined]])]) {
+    const backend = await ProcessBackend.create(new RecordingHost(), { groupBy, ...(childScript === undefined ? {} : { childScript: fileURLToPath(new URL(`../packages/plugin-manager/dist/sandbox/process/${childScript}`, import.meta.url)) }) });
+    for (let i = 0; i < 10; i += 1) await backend.load(await spec(`idle-${round}-${i}`));
+    await sleep(1000);
+    let sum = { pss: 0, uss: 0 };
+    for (const sandbox of backend.sandboxes()) for (const pid of (await sandbox.cgroup?.pids()) ?? []) sum = { pss: sum.pss + memory(pid).pss, uss: sum.uss + memory(pid).uss };
+    record(`memory: group_by ${groupBy}${childScript === undefined ? '' : ` (${childScript})`}`, sum.pss / 10);
+    console.log(`  group_by ${groupBy.padEnd(9)} ${backend.sandboxes().length} sandbox(es): ${sum.pss.toFixed(1)} MiB, ${(sum.pss / 10).toFixed(1)} MiB per plugin (target <= 10 MiB with group_by plugin; USS ${(sum.uss / 10).toFixed(2)})${childScript === undefined ? '' : `, ${childScript}`}`);
+    await backend.close();
+  }
+  if (memoryOnly) console.log(`  load: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);
 }
-for (const groupBy of ['plugin', 'publisher']) {
-  const backend = await ProcessBackend.create(new RecordingHost(), { groupBy });
-  for (let i = 0; i < 10; i += 1) await backend.load(await spec(`idle-${i}`));
-  await sleep(1000);
-  let total = 0;
-  for (const sandbox of backend.sandboxes()) for (const pid of (await sandbox.cgroup?.pids()) ?? []) total += pss(pid);
-  cases.push({ id: `memory: group_by ${groupBy}`, unit: 'MiB', median: total / 10, min: total / 10, max: total / 10, n: 1, group: 'memory' });
-  console.log(`  group_by ${groupBy.padEnd(9)} ${backend.sandboxes().length} sandbox(es): ${total.toFixed(1)} MiB, ${(total / 10).toFixed(1)} MiB per plugin (target <= 10 MiB with group_by plugin)`);
-  await backend.close();
+for (const [id, values] of memoryCases) cases.push(memoryOnly ? benchCase(id, 'MiB', values, { group: 'memory' }) : { id, unit: 'MiB', median: values[0], min: values[0], max: values[0], n: 1, group: 'memory' });
+if (memoryOnly) for (const [id, values] of memoryCases) show(id, values, 'MiB');
+/** Keeps one memory figure of a round. */
+function record(id, value) {
+  memoryCases.set(id, [...(memoryCases.get(id) ?? []), value]);
 }
-for (const kind of ['call (async)', 'callSync', 'one call']) withRatios(cases, kind === 'one call' ? 'pool: one call (async)' : `pool: ${kind}`, kind);
+if (!memoryOnly) for (const kind of ['call (async)', 'callSync', 'one call']) withRatios(cases, kind === 'one call' ? 'pool: one call (async)' : `pool: ${kind}`, kind);
 withRatios(cases, 'memory: bare node -e', 'memory');
 emit?.({ rounds, cases, direct });

@@ -2,7 +2,7 @@
 // Part of `npm run build` (and of scripts/run-tests.mjs, so a `tsc -b` build is never run
 // with a stale bundle): bundles what a confined sandbox process runs
 // (packages/plugin-manager/dist/sandbox/process/child-main.js and what it imports) into
-// one ES module, dist/sandbox/process/sandbox-child.mjs, with esbuild.
+// one CommonJS file, dist/sandbox/process/sandbox-child.cjs, with esbuild.
 //
 // Why: Node's module loader keeps a record, a source string and a URL per module; the
 // sandbox imports about 190 of them through the packages' index files (config parsing,
@@ -14,12 +14,12 @@
 // made on the first key-value store opened (see lazySqlite below).
 import { build } from 'esbuild';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = `${root}packages/plugin-manager/dist/sandbox/process`;
 const entry = `${dir}/child-main.js`;
-const outfile = `${dir}/sandbox-child.mjs`;
+const outfile = `${dir}/sandbox-child.cjs`;
 const metafile = `${dir}/sandbox-child.meta.json`;
 
 // Up to date when the bundle is newer than every input of the last bundle.
@@ -63,18 +63,46 @@ const lazySqlite = {
   },
 };
 
+// CommonJS, not an ES module: an ES module entry makes Node start its ES module loader
+// and libuv's thread pool (it reads the module asynchronously), which a sandbox then keeps
+// idle for its whole life: ~0.6 MiB PSS and one thread more per sandbox (docs/sandbox.md,
+// "Memory of an idle sandbox"). The code keeps its ES module semantics where they matter:
+// `import.meta.url` is the bundle's own URL, as it was in the ES module bundle.
+// The error catalog (common/dist/errors/codes/*.js) is a code -> { kind, summary } table;
+// a sandbox needs each code's kind (ForgeError reads it) and never a summary (written for
+// the reference docs): the bundle gets the same tables with every summary empty, generated
+// from the compiled catalog itself, so no code or kind can drift (~45 KB less source and as
+// many string bytes less per sandbox). A catalog file of any other shape fails the build.
+const catalogKinds = {
+  name: 'forgeone-catalog-kinds',
+  setup(esbuild) {
+    esbuild.onLoad({ filter: /\/packages\/common\/dist\/errors\/codes\/[a-z-]+\.js$/ }, async (args) => {
+      const tables = await import(pathToFileURL(args.path).href);
+      const lines = Object.entries(tables).map(([name, table]) => {
+        const entries = Object.entries(table).map(([code, spec]) => {
+          const keys = Object.keys(spec).sort().join(',');
+          if (!/^FO_[A-Z0-9_]+$/.test(code) || keys !== 'kind,summary' || typeof spec.kind !== 'string') throw new Error(`bundle-sandbox: ${args.path}: ${name}.${code} is not { kind, summary } (found keys ${keys})`);
+          return `${code}:{kind:${JSON.stringify(spec.kind)},summary:''}`;
+        });
+        return `export const ${name}={${entries.join(',')}};`;
+      });
+      return { loader: 'js', contents: lines.join('\n') };
+    });
+  },
+};
+
 const result = await build({
   absWorkingDir: root,
   entryPoints: [entry],
   outfile,
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
   external: ['better-sqlite3'],
-  // CommonJS dependencies bundled into an ES module still call require for Node's built-ins.
-  banner: { js: "import { createRequire as __forgeRequire } from 'node:module'; const require = __forgeRequire(import.meta.url);" },
-  plugins: [lazySqlite, ownCode],
+  define: { 'import.meta.url': '__forgeModuleUrl' },
+  banner: { js: "'use strict';const __forgeModuleUrl=require('node:url').pathToFileURL(__filename).href;" },
+  plugins: [lazySqlite, catalogKinds, ownCode],
   // The source is a string in every sandbox's heap: whitespace and comments cost memory (names are kept for stacks).
   minifyWhitespace: true,
   metafile: true,

@@ -31,7 +31,7 @@ describe('process backend: the key-value store inside a sandbox', () => {
   });
 
   it('loads SQLite with a plugin given a store, opens the store on its first kv_get, answers FO_SYSCALL_KV_NOT_FOUND and audits the allowed read', async (t) => {
-    assert.match(CHILD_SCRIPT, /sandbox-child\.mjs$/, 'npm run build bundles the sandbox program');
+    assert.match(CHILD_SCRIPT, /sandbox-child\.cjs$/, 'npm run build bundles the sandbox program');
     const root = mkdtempSync(join(tmpdir(), 'forge-kv-sandbox-'));
     t.after(() => rmSync(root, { recursive: true, force: true }));
     const kvDirectory = join(root, 'kv');

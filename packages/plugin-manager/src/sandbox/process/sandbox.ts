@@ -18,12 +18,13 @@ import { RING_BYTES, sharedMemory, type SharedMemoryModule } from './ring.js';
 import type { PluginSpec } from '../spec.js';
 
 /**
- * The program the sandbox runs: child-main.js and its imports bundled into one module by
- * `npm run build` (scripts/bundle-sandbox.mjs: ~7 MiB less memory per sandbox than ~190
- * modules loaded one by one), else child-main.js itself (a `tsc -b` build).
+ * The program the sandbox runs: child-main.js and its imports bundled into one CommonJS
+ * file by `npm run build` (scripts/bundle-sandbox.mjs: ~7 MiB less memory per sandbox than
+ * ~190 modules loaded one by one, and no ES module loader), else child-main.js itself (a
+ * `tsc -b` build).
  */
 export const CHILD_SCRIPT = ((): string => {
-  const bundle = fileURLToPath(new URL('./sandbox-child.mjs', import.meta.url));
+  const bundle = fileURLToPath(new URL('./sandbox-child.cjs', import.meta.url));
   return existsSync(bundle) ? bundle : fileURLToPath(new URL('./child-main.js', import.meta.url));
 })();
 
