@@ -127,6 +127,9 @@ export class InlineBackend implements IsolationBackend {
           throw error;
         }
       },
+      auditCheck: () => {
+        if (this.#auditBroken) throw auditUnavailable(plugin);
+      },
       // A throwing log or anomaly sink must not fail the plugin's call (it would in the
       // middle of a policy decision); the pool backend behaves the same.
       anomaly: (anomaly) => this.#quietly('anomaly', plugin, () => host.anomaly(plugin, anomaly)),
