@@ -304,7 +304,8 @@ export class AuditLog implements AuditSink {
 
   private async shutdown(): Promise<void> {
     if (this.checkpointTimer !== undefined) clearInterval(this.checkpointTimer);
-    if (this.health.outage !== undefined) (this.fail(this.health.outage.error), this.writer.abandon());
+    // Closing during an outage: the stranded records are lost, and close says so.
+    if (this.health.outage !== undefined) this.fail(this.health.outage.error, true);
     try {
       if (this.health.failure === undefined) {
         if (this.options.signingKey !== undefined && this.sinceCheckpoint > 0) this.writeCheckpoint();
@@ -389,7 +390,9 @@ export class AuditLog implements AuditSink {
     if (checkpoint !== undefined) this.states.push(checkpoint);
   }
 
-  private fail(error: unknown): void {
+  /** Stops the log for good; `abandon`: the writer stops retrying a stalled write too. */
+  private fail(error: unknown, abandon = false): void {
+    if (abandon) this.writer.abandon();
     if (!this.health.fail(error, this.durableSeqValue)) return;
     this.batch.cancel();
     if (this.checkpointTimer !== undefined) clearInterval(this.checkpointTimer);
