@@ -62,7 +62,7 @@ export async function countAudit(run: LoadRun): Promise<AuditCount> {
 /** Adds the allowed records an `audit.folded` summary counts to its plugin's actions. */
 function countFolded(actions: Map<string, number>, data: Record<string, unknown>): void {
   const add = (key: string, n: number): void => void actions.set(key, (actions.get(key) ?? 0) + n);
-  for (const [action, , count] of JSON.parse(String(data['counts'] ?? '[]')) as [string, string | null, number][]) add(`${action} allow`, count);
+  for (const [action, , count] of JSON.parse(typeof data['counts'] === 'string' ? data['counts'] : '[]') as [string, string | null, number][]) add(`${action} allow`, count);
   add('audit.folded other', Number(data['other'] ?? 0));
 }
 
