@@ -42,6 +42,8 @@ const input = new Uint8Array(16);
 
 console.log(`process backend benchmark: ${rounds} rounds, node ${process.version}, ${readFileSync('/proc/loadavg', 'utf8').trim()} (load)`);
 
+/** What the process backend's direct path did with the calls (the call rounds). */
+let direct;
 if (!memoryOnly) await startCallPause();
 async function startCallPause() {
 // 1. Start.
@@ -112,7 +114,7 @@ for (let r = 0; r < rounds * 10; r += 1) {
     }
   }
 }
-const direct = sides.process.backend.sandboxes()[0]?.direct;
+direct = sides.process.backend.sandboxes()[0]?.direct;
 console.log(`  process: calls the host thread answered itself ${direct?.answered ?? 0}, handed to the relay ${direct?.handedOver ?? 0}`);
 const medians = {};
 for (const [name, side] of Object.entries(sides)) {

@@ -62,6 +62,15 @@ describe('configuration', () => {
     assert.deepEqual(issues.map((issue) => issue.path), ['plugin_manager.sandbox.max_tables', 'plugin_manager.sandbox.max_table_elements']);
   });
 
+  it('folds a call\'s allowed audit records past 1000 by default and refuses a max_call_records of 0, -1 or "x" with FO_CONFIG_INVALID', () => {
+    assert.equal(parseConfig(SEED_EXAMPLE, source).audit.max_call_records, 1000);
+    assert.equal(parseConfig('plugin_manager:\n  audit:\n    max_call_records: 5\n', source).audit.max_call_records, 5);
+    for (const bad of ['0', '-1', '"x"', '1.5']) {
+      const issues = issuesOf(`plugin_manager:\n  audit:\n    max_call_records: ${bad}\n`);
+      assert.deepEqual(issues.map((issue) => issue.path), ['plugin_manager.audit.max_call_records'], bad);
+    }
+  });
+
   it('uses the original example as its defaults', () => {
     assert.deepEqual(parseConfig(SEED_EXAMPLE, source), defaultConfig());
     assert.deepEqual(parseConfig('', source), defaultConfig());

@@ -347,6 +347,11 @@ export const pluginManagerSchema = object({
         '60s',
         'Also write one after this long, if any record was written since the last checkpoint. Records after the last checkpoint can be rewritten undetected by whoever can write the file.',
       ),
+      max_call_records: withDefault(
+        integer({ min: 1, max: 1_000_000 }),
+        1000,
+        'Allowed records one plugin call (an export or an entry point, nested host calls included) writes one by one; past them its allowed records are counted and written as one audit.folded summary when the call ends, even when it fails. Denials are never folded.',
+      ),
       rotate_size: withDefault(size(64 * 1024, 64 * GiB), '64MB', 'Start a new segment once the active file reaches this size; segments stay chained.'),
       checkpoint_key: withDefault(
         path,

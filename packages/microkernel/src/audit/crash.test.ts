@@ -83,33 +83,80 @@ describe('the audit log killed at random moments', () => {
   });
 });
 
+/** Waits (20 ms steps, at most 60 s: a bound that fails the test, not a timing) until `done`. */
+async function until(done: () => boolean, what: string): Promise<void> {
+  for (let waited = 0; !done(); waited += 20) {
+    if (waited > 60_000) throw new Error(`gave up waiting: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Appends batches of 25 (each acknowledged once flush() says it is durable) until the disk is full; returns the acks, the failure and the seqs of the batch that found it full. */
+async function fillUntilFull(log: AuditLog): Promise<{ acks: string[]; failure: unknown; stranded: string[] }> {
+  const acks: string[] = [];
+  for (let i = 0; i < 10_000; i += 25) {
+    const batch = Array.from({ length: 25 }, (_, n) => `${log.append(sampleEntry(i + n))} ${i + n}`);
+    try {
+      await log.flush();
+      acks.push(...batch);
+    } catch (error) {
+      return { acks, failure: error, stranded: batch };
+    }
+  }
+  return { acks, failure: undefined, stranded: [] };
+}
+
 describe('the audit log on a full disk', () => {
-  it('stops with FO_AUDIT_WRITE_FAILED naming ENOSPC, keeps every durable record, and after space is freed opens, verifies and appends', async (t: TestContext) => {
+  it('refuses records with FO_AUDIT_WRITE_FAILED naming ENOSPC while the disk is full, writes them again on its own once space is freed: no record lost or doubled, one record notes the outage, the chain and its checkpoints verify', async (t: TestContext) => {
     const fs = mountTmpfs(t, 1024 * 1024);
     if (fs === undefined) return;
     try {
       const path = join(fs.dir, 'audit.log');
       const key = generateCheckpointKey();
       writeFileSync(join(fs.dir, 'filler'), Buffer.alloc(896 * 1024));
-      const log = await AuditLog.open({ path, signingKey: key, checkpointEvery: 50, checkpointInterval: 0 });
-      const acks: string[] = [];
-      let failure: unknown;
-      // Batches of 25: each acknowledged once flush() says it is on disk.
-      for (let i = 0; i < 10_000 && failure === undefined; i += 25) {
-        try {
-          const batch = Array.from({ length: 25 }, (_, n) => `${log.append(sampleEntry(i + n))} ${i + n}`);
-          await log.flush();
-          acks.push(...batch);
-        } catch (error) {
-          failure = error;
-        }
-      }
+      // Checkpoints only at close: the state file is written once space is back.
+      const log = await AuditLog.open({ path, signingKey: key, checkpointEvery: 1_000_000, checkpointInterval: 0 });
+      const { acks, failure, stranded } = await fillUntilFull(log);
       assert.ok(acks.length > 0, 'some records fit');
-      assert.ok(ForgeError.is(failure, 'FO_AUDIT_WRITE_FAILED'), `the log stopped with FO_AUDIT_WRITE_FAILED, found ${String(failure)}`);
+      assert.ok(ForgeError.is(failure, 'FO_AUDIT_WRITE_FAILED'), `the batch that found the disk full was not made durable: FO_AUDIT_WRITE_FAILED, found ${String(failure)}`);
       assert.equal(failure.details['errno'], 'ENOSPC', 'the failure names the full disk');
       assert.match(failure.message, /no space left/i);
+      // While the disk is full, every record is refused (each one a refused call).
+      for (let i = 0; i < 3; i += 1) assert.throws(() => log.append(sampleEntry(0)), (error: unknown) => ForgeError.is(error, 'FO_AUDIT_WRITE_FAILED') && error.details['errno'] === 'ENOSPC');
+      const lastStranded = log.seq;
+      rmSync(join(fs.dir, 'filler'));
+      // The writer retries the batch it could not write (100 ms, doubling to 5 s) and the log takes records again.
+      await until(() => log.durableSeq >= lastStranded, 'the stranded batch is written once space is freed');
+      await until(() => log.seq === lastStranded + 1, 'the outage is noted');
+      const after = await log.appendDurable(sampleEntry(9999));
+      await log.close();
+      const records = await verifiedRecords(path, key, 'after the outage');
+      assertAcked(records, [...acks, ...stranded, `${after} 9999`], 'after the outage');
+      const outage = records.get(lastStranded + 1);
+      assert.ok(outage?.type === 'event' && outage.action === 'audit.outage', `seq ${lastStranded + 1} notes the outage`);
+      assert.equal(outage.principal, 'host:audit-log');
+      assert.equal(outage.data?.['errno'], 'ENOSPC');
+      assert.equal(outage.data?.['refused'], 3, 'it counts the refused records');
+      assert.equal(typeof outage.data?.['down_ms'], 'number');
+      const seqs = [...records.keys()].sort((a, b) => a - b);
+      assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, n) => n + 1), 'one record per seq, no gap and none twice');
+    } finally {
+      fs.unmount();
+    }
+  });
+
+  it('closed while the disk is full, stops retrying and says records were lost; after space is freed the log opens, verifies and appends', async (t: TestContext) => {
+    const fs = mountTmpfs(t, 1024 * 1024);
+    if (fs === undefined) return;
+    try {
+      const path = join(fs.dir, 'audit.log');
+      const key = generateCheckpointKey();
+      writeFileSync(join(fs.dir, 'filler'), Buffer.alloc(896 * 1024));
+      const log = await AuditLog.open({ path, signingKey: key, checkpointEvery: 1_000_000, checkpointInterval: 0 });
+      const { acks, failure } = await fillUntilFull(log);
+      assert.ok(ForgeError.is(failure, 'FO_AUDIT_WRITE_FAILED'));
+      await assert.rejects(log.close(), (error: unknown) => ForgeError.is(error, 'FO_AUDIT_WRITE_FAILED'), 'close does not wait for space');
       assert.throws(() => log.append(sampleEntry(0)), (error: unknown) => ForgeError.is(error, 'FO_AUDIT_WRITE_FAILED'), 'a stopped log takes no more records');
-      await log.close().catch(() => undefined);
       rmSync(join(fs.dir, 'filler'));
       const reopened = await AuditLog.open({ path, signingKey: key });
       const seq = await reopened.appendDurable(sampleEntry(9999));

@@ -11,16 +11,17 @@ import { FillingBatch } from './batch.js';
 import type { ChainAnchor } from './chain.js';
 import { SIG_LENGTH } from './chain-fill.js';
 import { Chainer } from './chainer.js';
-import { acquireLock, listSegments, statePathFor, writeErrno } from './files.js';
+import { acquireLock, listSegments, statePathFor } from './files.js';
 import { TimestampCache } from './format.js';
 import { AuditObservers, type AuditObserver } from './observers.js';
 import { auditLevelAdmits, type AuditEventClass, type AuditLevel } from './level.js';
 import { resolveLogOptions, type AuditLogOptions, type AuditLogStats, type AuditSink, type ResolvedLogOptions } from './options.js';
 import { encodeEventFields, type AuditDecisionReport, type AuditEntry } from './record.js';
 import { ReportBytesCache } from './report-cache.js';
+import { LogHealth } from './outage.js';
 import { recoverActiveSegment, recoveryFields, type TornTail } from './recovery.js';
 import { readCheckpointState } from './state.js';
-import { CheckpointStateQueue, DurableWaiters } from './durability.js';
+import { CheckpointStateQueue } from './durability.js';
 import { GroupCommitWriter, type DurableCheckpoint } from './writer.js';
 
 /**
@@ -32,7 +33,8 @@ import { GroupCommitWriter, type DurableCheckpoint } from './writer.js';
  * {@link AuditLogOptions.batchDelay} ms old. Await {@link durable}, {@link flush} or
  * {@link appendDurable} to know a record is on disk. If the disk fails, the log stops:
  * every later append throws FO_AUDIT_WRITE_FAILED and pending promises reject, so a
- * caller that audits before allowing fails closed.
+ * caller that audits before allowing fails closed; while the disk is full, until a retry
+ * of the write gets through (outage.ts).
  */
 export class AuditLog implements AuditSink {
   /** Absolute path of the active segment. */
@@ -52,9 +54,9 @@ export class AuditLog implements AuditSink {
   private pending = 0;
   private readonly batch: FillingBatch;
   private checkpointTimer: NodeJS.Timeout | undefined;
-  private readonly waiters = new DurableWaiters();
   private readonly states: CheckpointStateQueue;
-  private failure: ForgeError | undefined;
+  /** Stopped for good, out of space for now, or writing (outage.ts). */
+  private readonly health: LogHealth;
   private closing: Promise<void> | undefined;
   private appended = 0;
   private lastCheckpointAt: number | undefined;
@@ -77,11 +79,12 @@ export class AuditLog implements AuditSink {
     this.path = init.path;
     this.options = init.options;
     this.level = init.options.level;
+    this.health = new LogHealth(init.path, init.options.logger, init.options.clock);
     this.states = new CheckpointStateQueue(statePathFor(init.path), {
       onCheckpoint: init.options.onCheckpoint,
       logger: init.options.logger,
       failed: (error) => this.fail(error),
-      stopped: () => this.failure !== undefined,
+      stopped: () => this.health.failure !== undefined,
     });
     this.writer = init.writer;
     this.chain = new Chainer(init.head.hash, init.options.signingKey, init.options.logger, init.options.chainWorker);
@@ -104,7 +107,7 @@ export class AuditLog implements AuditSink {
     const { signingKey, checkpointInterval } = this.options;
     if (signingKey === undefined || checkpointInterval === 0) return;
     this.checkpointTimer = setInterval(() => {
-      if (this.sinceCheckpoint > 0 && this.failure === undefined && this.closing === undefined) this.writeCheckpoint();
+      if (this.sinceCheckpoint > 0 && this.health.stopped === undefined && this.closing === undefined) this.writeCheckpoint();
     }, checkpointInterval);
     this.checkpointTimer.unref();
   }
@@ -136,6 +139,9 @@ export class AuditLog implements AuditSink {
       const writer = new GroupCommitWriter(path, handle, recovered.activeIndex, recovered.activeSize, {
         durable: (lastSeq, bytes, checkpoint) => log.onDurable(lastSeq, bytes, checkpoint),
         failed: (error) => log.fail(error),
+        stalled: (error) => log.health.stall(error, log.durableSeqValue),
+        // The first record after an outage notes it (unless the log is closing).
+        resumed: () => log.health.resume((entry) => log.closing === undefined && log.append(entry)),
       });
       const log: AuditLog = new AuditLog({
         path,
@@ -249,12 +255,10 @@ export class AuditLog implements AuditSink {
    * Resolves once record `seq` (and every record before it) is on disk; it waits for
    * the batch's natural commit (at most {@link AuditLogOptions.batchDelay} ms). A seq
    * not appended yet waits until it is. Rejects with FO_AUDIT_WRITE_FAILED if the log
-   * failed first.
+   * failed, or found the disk full, first (the record is still written once it has room).
    */
   durable(seq: number): Promise<void> {
-    if (seq <= this.durableSeqValue) return Promise.resolve();
-    if (this.failure !== undefined) return Promise.reject(this.failure);
-    return this.waiters.wait(seq);
+    return seq <= this.durableSeqValue ? Promise.resolve() : this.health.waitFor(seq);
   }
 
   /** Writes the open batch now and resolves when everything appended so far is durable. */
@@ -275,7 +279,7 @@ export class AuditLog implements AuditSink {
     const seq = this.writeCheckpoint();
     await this.flush();
     await this.states.idle();
-    if (this.failure !== undefined) throw this.failure;
+    if (this.health.failure !== undefined) throw this.health.failure;
     return seq;
   }
 
@@ -300,8 +304,10 @@ export class AuditLog implements AuditSink {
 
   private async shutdown(): Promise<void> {
     if (this.checkpointTimer !== undefined) clearInterval(this.checkpointTimer);
+    // Closing during an outage: the stranded records are lost, and close says so.
+    if (this.health.outage !== undefined) this.fail(this.health.outage.error, true);
     try {
-      if (this.failure === undefined) {
+      if (this.health.failure === undefined) {
         if (this.options.signingKey !== undefined && this.sinceCheckpoint > 0) this.writeCheckpoint();
         this.batch.seal();
         await this.durable(this.seqValue).catch(() => undefined);
@@ -314,11 +320,11 @@ export class AuditLog implements AuditSink {
       await this.chain.close();
       await this.release();
     }
-    if (this.failure !== undefined) throw this.failure;
+    if (this.health.failure !== undefined) throw this.health.failure;
   }
 
   private assertWritable(): void {
-    if (this.failure !== undefined) throw this.failure;
+    this.health.check();
     if (this.closing !== undefined) throw new ForgeError('FO_AUDIT_CLOSED', `audit log ${this.path} is closed`, { details: { path: this.path } });
     if (this.pending > this.options.maxPendingBytes) {
       throw new ForgeError('FO_AUDIT_BACKLOG', `audit log ${this.path}: ${this.pending} bytes wait for the disk, more than the ${this.options.maxPendingBytes} allowed`, {
@@ -380,21 +386,15 @@ export class AuditLog implements AuditSink {
   private onDurable(lastSeq: number, bytes: number, checkpoint: DurableCheckpoint | undefined): void {
     this.durableSeqValue = lastSeq;
     this.pending -= bytes;
-    this.waiters.settle(lastSeq);
+    this.health.settle(lastSeq);
     if (checkpoint !== undefined) this.states.push(checkpoint);
   }
 
-  private fail(error: unknown): void {
-    if (this.failure !== undefined) return;
-    const reason = error instanceof Error ? error.message : String(error);
-    this.failure = new ForgeError('FO_AUDIT_WRITE_FAILED', `audit log ${this.path} could not be written (${reason}); it accepts no more records`, {
-      // errno tells a full disk (ENOSPC) from a failing one (EIO) without parsing the message.
-      details: { path: this.path, durableSeq: this.durableSeqValue, errno: writeErrno(error) },
-      cause: error,
-    });
-    this.options.logger.error('audit log failed', { path: this.path, error: reason });
+  /** Stops the log for good; `abandon`: the writer stops retrying a stalled write too. */
+  private fail(error: unknown, abandon = false): void {
+    if (abandon) this.writer.abandon();
+    if (!this.health.fail(error, this.durableSeqValue)) return;
     this.batch.cancel();
     if (this.checkpointTimer !== undefined) clearInterval(this.checkpointTimer);
-    this.waiters.rejectAll(this.failure);
   }
 }

@@ -7,12 +7,20 @@
  *
  * While one write + fdatasync is in flight, the batches sealed meanwhile queue and go
  * out together in the next one, so a slow disk costs larger writes, not more syncs.
+ *
+ * A write that finds the disk full (ENOSPC, EDQUOT) is not the end: the writer reports
+ * it stalled and writes the same bytes at the same offset again after a pause (100 ms,
+ * doubling to 5 s), until it gets through or {@link GroupCommitWriter.abandon} stops
+ * it. Bytes a short write left are overwritten with the same bytes. A failed sync or
+ * rotation still stops the writer for good: after a failed fdatasync the page cache
+ * cannot be trusted.
  */
 import { constants } from 'node:fs';
 import { open, rename, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { RecordBatch } from './batch.js';
 import { segmentPath, syncDirectory } from './files.js';
+import { RETRY_FIRST_MS, RETRY_MAX_MS, isOutOfSpace } from './outage.js';
 
 /** A checkpoint that became durable: where its line is, and the line. */
 export interface DurableCheckpoint {
@@ -29,6 +37,10 @@ export interface WriterEvents {
   durable(lastSeq: number, bytes: number, checkpoint: DurableCheckpoint | undefined): void;
   /** A write, sync or rotation failed; the writer has stopped. */
   failed(error: unknown): void;
+  /** A write found the disk full; the writer retries it until it succeeds or is abandoned. */
+  stalled(error: unknown): void;
+  /** The write that stalled got through and was synced (reported durable just before). */
+  resumed(): void;
 }
 
 /** Counters for benchmarks and `forge audit` diagnostics. */
@@ -59,6 +71,8 @@ export class GroupCommitWriter {
   private batches = 0;
   private bytes = 0;
   private rotations = 0;
+  /** Wakes the pause between two retries of a stalled write. */
+  private wake: (() => void) | undefined;
 
   /**
    * @param handle the active segment, open for writing
@@ -102,6 +116,12 @@ export class GroupCommitWriter {
     }
   }
 
+  /** Stops retrying a stalled write: the writer stops and reports the disk's error as a failure. */
+  abandon(): void {
+    this.stopped = true;
+    this.wake?.();
+  }
+
   stats(): WriterStats {
     return { syncs: this.syncs, batches: this.batches, bytes: this.bytes, rotations: this.rotations };
   }
@@ -120,7 +140,7 @@ export class GroupCommitWriter {
         if (this.stopped) break;
         const start = this.position;
         const buffers = run.map((batch) => batch.bytes());
-        const total = await this.writeAll(buffers, start);
+        const { total, stalled } = await this.writeRetrying(buffers, start);
         await this.handle.datasync();
         this.queue.splice(0, count);
         this.position += total;
@@ -139,6 +159,7 @@ export class GroupCommitWriter {
           offset += batch.used;
         }
         this.events.durable(run.at(-1)?.lastSeq ?? 0, total, checkpoint);
+        if (stalled) this.events.resumed();
       }
     } catch (error) {
       this.stopped = true;
@@ -146,6 +167,28 @@ export class GroupCommitWriter {
       this.events.failed(error);
     } finally {
       this.pumping = false;
+    }
+  }
+
+  /** {@link writeAll}, written again after a pause as long as the disk is full; see the module comment. */
+  private async writeRetrying(buffers: Buffer[], position: number): Promise<{ total: number; stalled: boolean }> {
+    let pause = RETRY_FIRST_MS;
+    let stalled = false;
+    for (;;) {
+      try {
+        return { total: await this.writeAll(buffers, position), stalled };
+      } catch (error) {
+        if (!isOutOfSpace(error) || this.stopped) throw error;
+        if (!stalled) this.events.stalled(error);
+        stalled = true;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, pause);
+          this.wake = () => (clearTimeout(timer), resolve());
+        });
+        this.wake = undefined;
+        if (this.stopped) throw error;
+        pause = Math.min(pause * 2, RETRY_MAX_MS);
+      }
     }
   }
 

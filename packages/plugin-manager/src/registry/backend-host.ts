@@ -83,6 +83,13 @@ export class HostServices {
     const record = this.#parts.lookup(entry.plugin);
     const audit = this.#parts.audit;
     if (record === undefined || audit === undefined) return;
+    if (entry.data !== undefined) {
+      // A summary of folded records (sandbox/audit-fold.ts): its counts are in data.
+      const { who } = record;
+      const decision = entry.allowed ? 'allow' : 'deny';
+      audit.append({ principal: who.principal, ...(who.plugin === undefined ? {} : { plugin: who.plugin.digest }), action: entry.action, resource: entry.resource, decision, reason: entry.reason, data: entry.data });
+      return;
+    }
     audit.record({ identity: record.who, action: entry.action, resource: entry.resource, allowed: entry.allowed, reason: entry.reason, requested: entry.requested });
   }
 

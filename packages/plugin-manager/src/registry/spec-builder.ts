@@ -94,6 +94,7 @@ export function buildPluginSpec(inputs: SpecInputs): PluginSpec {
     ceiling: manifest.permissions,
     policy: inputs.policy,
     auditLevel,
+    auditMaxCallRecords: config.audit.max_call_records,
     anomaly: { enabled: config.policy.anomaly.enabled, options: anomalyOptionsFromConfig(config) },
     wasi: {
       args: [manifest.name],

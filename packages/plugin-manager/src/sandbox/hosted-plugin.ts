@@ -16,6 +16,7 @@ import { HostFunctionRegistry, instantiateAbi, type AbiInstance, type OutputRece
 import type { EntryPointName } from '../plugin/index.js';
 import { WasiPreview1 } from '../runtime/index.js';
 import { createForgeHostFunctions, resolveHostCallLimits, type ForgeHostFunctions, type PluginEvent, type SyncBridge } from '../syscall/index.js';
+import { CallAuditFold } from './audit-fold.js';
 import { CallFuel } from './call-fuel.js';
 import { GuestLog } from './guest-log.js';
 import { PluginGate, type BackendAuditEntry } from './plugin-gate.js';
@@ -25,7 +26,10 @@ import type { PluginSpec } from './spec.js';
 
 /** Where a hosted plugin's output goes: the host thread, directly or batched. */
 export interface PluginSinks extends RegisteredCallPort {
+  /** Writes an audit record; throws FO_AUDIT_WRITE_FAILED to refuse the call being decided (fail closed). */
   audit(entry: BackendAuditEntry): void;
+  /** Throws as {@link audit} would, writing nothing: a record folded into a summary (audit-fold.ts) fails closed too. */
+  auditCheck(): void;
   anomaly(anomaly: Anomaly): void;
   log(record: LogRecord): void;
   event(event: PluginEvent): void;
@@ -54,6 +58,8 @@ export class HostedPlugin {
   readonly #log: GuestLog;
   readonly #host: ForgeHostFunctions;
   readonly #resources: ThreadResources;
+  /** Folds each call's allowed audit records past spec.auditMaxCallRecords; undefined: none are folded. */
+  readonly #fold: CallAuditFold | undefined;
   #policyKey: string;
   #lastFuelUsed = 0n;
   #lastFuelSpent = 0n;
@@ -62,7 +68,7 @@ export class HostedPlugin {
   #busy = false;
   #closed = false;
 
-  private constructor(spec: PluginSpec, parts: { gate: PluginGate; abi: AbiInstance; fuel: CallFuel | undefined; wasi: WasiPreview1 | undefined; log: GuestLog; host: ForgeHostFunctions; resources: ThreadResources; policyKey: string }) {
+  private constructor(spec: PluginSpec, parts: { gate: PluginGate; abi: AbiInstance; fuel: CallFuel | undefined; wasi: WasiPreview1 | undefined; log: GuestLog; host: ForgeHostFunctions; resources: ThreadResources; policyKey: string; fold: CallAuditFold | undefined }) {
     this.spec = spec;
     this.gate = parts.gate;
     this.abi = parts.abi;
@@ -72,6 +78,7 @@ export class HostedPlugin {
     this.#host = parts.host;
     this.#resources = parts.resources;
     this.#policyKey = parts.policyKey;
+    this.#fold = parts.fold;
   }
 
   /**
@@ -84,7 +91,9 @@ export class HostedPlugin {
     const { key, value: policy } = resources.policies.retain(spec.policy, spec.hostCalls.registered);
     const opened: { host?: ForgeHostFunctions; wasi?: WasiPreview1; fuel?: CallFuel } = {};
     try {
-      const gate = new PluginGate(spec, policy, sinks);
+      const limit = spec.auditMaxCallRecords;
+      const fold = limit === undefined ? undefined : new CallAuditFold(spec.id, limit, (entry) => sinks.audit(entry), () => sinks.auditCheck());
+      const gate = new PluginGate(spec, policy, fold === undefined ? sinks : { audit: (entry) => fold.record(entry), anomaly: (found) => sinks.anomaly(found) });
       const logger = createLogger((record) => sinks.log(record), 'trace');
       // forge.log and WASI stdout/stderr share one budget (guest-log.ts); the forge.*
       // functions get their own forge.log unlimited, and it is replaced below.
@@ -133,7 +142,7 @@ export class HostedPlugin {
       wasi?.bind(abi.instance);
       const fuel = spec.fuelExport === undefined ? undefined : CallFuel.of(abi.instance, spec.fuelExport);
       if (fuel !== undefined) opened.fuel = fuel;
-      return new HostedPlugin(spec, { gate, abi, fuel, wasi, log, host, resources, policyKey: key });
+      return new HostedPlugin(spec, { gate, abi, fuel, wasi, log, host, resources, policyKey: key, fold });
     } catch (error) {
       opened.wasi?.close();
       opened.host?.close();
@@ -189,7 +198,7 @@ export class HostedPlugin {
    * @throws ForgeError FO_SANDBOX_CPU_LIMIT, and the ABI's codes
    */
   call(name: string, input: Uint8Array, lent?: bigint): Uint8Array {
-    return this.#metered(() => this.abi.call(name, input), lent);
+    return this.#metered(name, () => this.abi.call(name, input), lent);
   }
 
   /**
@@ -198,7 +207,7 @@ export class HostedPlugin {
    * @throws ForgeError FO_SANDBOX_CPU_LIMIT, and the ABI's codes
    */
   callWith<T>(name: string, input: Uint8Array, receive: OutputReceiver<T>, lent?: bigint): T {
-    return this.#metered(() => this.abi.callWith(name, input, receive), lent);
+    return this.#metered(name, () => this.abi.callWith(name, input, receive), lent);
   }
 
   /**
@@ -216,7 +225,7 @@ export class HostedPlugin {
    */
   lifecycle(step: EntryPointName): boolean {
     try {
-      return this.#metered(() => this.abi.runLifecycle(step, this.spec.entryPoints));
+      return this.#metered(step, () => this.abi.runLifecycle(step, this.spec.entryPoints));
     } finally {
       // The plugin stops: the host learns of the output it dropped.
       if (step === 'stop') this.#log.reportSuppressed();
@@ -245,7 +254,26 @@ export class HostedPlugin {
     this.#resources.policies.release(this.#policyKey);
   }
 
-  #metered<T>(run: () => T, lent?: bigint): T {
+  /**
+   * Runs a call or lifecycle step `name` as one audit unit: the allowed records it makes
+   * past the limit are folded into one summary written when it ends, however it ends
+   * (a trap, fuel out, a cancellation unwinding it).
+   */
+  #metered<T>(name: string, run: () => T, lent?: bigint): T {
+    const fold = this.#fold;
+    if (fold === undefined) return this.#fueled(run, lent);
+    fold.begin(name);
+    let failed = true;
+    try {
+      const value = this.#fueled(run, lent);
+      failed = false;
+      return value;
+    } finally {
+      fold.end(failed);
+    }
+  }
+
+  #fueled<T>(run: () => T, lent?: bigint): T {
     const fuel = this.#fuel;
     if (this.#busy || fuel === undefined) {
       // SECURITY: a call reaching a busy instance again (a chain of plugin calls back to

@@ -43,7 +43,7 @@ export class InlineBackend implements IsolationBackend {
   readonly #resources: ThreadResources & { readonly ioBridge: SyncBridge };
   readonly #handles = new Set<InlineHandle>();
   #closed = false;
-  /** Set once BackendHost.audit threw: every later audited call is refused. */
+  /** Set while BackendHost.audit throws (cleared once it takes a record again): folded records are refused. */
   #auditBroken = false;
 
   constructor(host: BackendHost, options: InlineBackendOptions = {}) {
@@ -117,15 +117,19 @@ export class InlineBackend implements IsolationBackend {
     const host = this.#host;
     return {
       audit: (entry) => {
-        if (this.#auditBroken) throw auditUnavailable(plugin);
         try {
           host.audit(entry);
+          // The host's audit log takes records again (it recovered from a full disk).
+          this.#auditBroken = false;
         } catch (error) {
-          // SECURITY: the bridge refuses the call being decided; later calls are refused
-          // here without asking the host again, as a stopped audit log would.
+          // SECURITY: the bridge refuses the call being decided; records folded into a
+          // summary are refused too (auditCheck) until the host takes a record again.
           this.#auditBroken = true;
           throw error;
         }
+      },
+      auditCheck: () => {
+        if (this.#auditBroken) throw auditUnavailable(plugin);
       },
       // A throwing log or anomaly sink must not fail the plugin's call (it would in the
       // middle of a policy decision); the pool backend behaves the same.

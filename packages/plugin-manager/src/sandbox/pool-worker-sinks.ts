@@ -29,6 +29,9 @@ export function workerSinks(index: number, spec: PluginSpec, slot: Slot, outbox:
       if (slot.auditBroken) throw auditUnavailable(id);
       outbox.queue({ kind: 'audit', plugin: id, entry });
     },
+    auditCheck: () => {
+      if (slot.auditBroken) throw auditUnavailable(id);
+    },
     anomaly: (anomaly) => outbox.queue({ kind: 'anomaly', plugin: id, anomaly }),
     log: (record) => outbox.queue({ kind: 'log', plugin: id, record }),
     event: (event) => outbox.queue({ kind: 'event', plugin: id, event }),

@@ -9,7 +9,7 @@
  * stay on the host thread (the audit log, the host application's own host calls, event
  * listeners, the logger, anomaly responses) is reached through {@link BackendHost}.
  */
-import type { AuditDecisionReport, AuditLevel, CallSpec, Ceiling, CedarMode, HostCallCount, PluginGrant } from '@forgeone/microkernel';
+import type { AuditData, AuditDecisionReport, AuditLevel, CallSpec, Ceiling, CedarMode, HostCallCount, PluginGrant } from '@forgeone/microkernel';
 import type { ForgeError, LogRecord, PluginIdentity } from '@forgeone/common';
 import type { AbiLimits, EntryPoints } from '../abi/index.js';
 import type { EntryPointName } from '../plugin/index.js';
@@ -51,6 +51,13 @@ export interface PluginSpec {
   readonly ceiling: Ceiling;
   readonly policy: PolicySpec;
   readonly auditLevel: AuditLevel;
+  /**
+   * Allowed audit records one call (an export or a lifecycle step) writes one by one;
+   * the rest are counted into one `audit.folded` record when the call ends
+   * (`audit.max_call_records`, audit-fold.ts). Denials are never folded. Absent: none
+   * are folded.
+   */
+  readonly auditMaxCallRecords?: number;
   /** Anomaly detection for the plugin's calls (`policy.anomaly`); absent: on, with the defaults. */
   readonly anomaly?: { readonly enabled: boolean; readonly options: Partial<AnomalyOptions> };
   readonly wasi: {
@@ -156,7 +163,7 @@ export interface CallerFuel {
  */
 export interface BackendHost {
   /** Records an audit decision (the bridge's AuditPort on the host thread). */
-  audit(entry: Omit<AuditDecisionReport, 'identity'> & { readonly plugin: string }): void;
+  audit(entry: Omit<AuditDecisionReport, 'identity'> & { readonly plugin: string; readonly data?: AuditData }): void;
   /** A log record from the plugin (forge.log, WASI stdout/stderr lines, host-function failures). */
   log(plugin: string, record: LogRecord): void;
   /** An event the plugin emitted with forge.emit_event. */

@@ -17,7 +17,11 @@ import { COLLATERAL_CODES, type LoadRun } from './load.js';
 /** The audit log of a run, counted. */
 export interface AuditCount {
   readonly verification: AuditVerification;
-  /** Event records by plugin name, then by `<action> <decision>` (`forge.log deny`). */
+  /**
+   * Event records by plugin name, then by `<action> <decision>` (`forge.log deny`); the
+   * allowed records a call folded (`audit.folded`, audit.max_call_records) count under
+   * their own action, those its summary lists only as `other` under `audit.folded other`.
+   */
   readonly byPlugin: ReadonlyMap<string, ReadonlyMap<string, number>>;
   /** Entries a sandbox reported beyond what the host takes per job, by plugin (the process backend's bound; one record says how many). */
   readonly dropped: ReadonlyMap<string, number>;
@@ -41,17 +45,25 @@ export async function countAudit(run: LoadRun): Promise<AuditCount> {
     for await (const line of createInterface({ input: createReadStream(join(dirname(run.auditPath), file)), crlfDelay: Infinity })) {
       if (line === '') continue;
       records += 1;
-      const record = JSON.parse(line) as { type?: string; plugin?: string; action?: string; decision?: string; reason?: string };
+      const record = JSON.parse(line) as { type?: string; plugin?: string; action?: string; decision?: string; reason?: string; data?: Record<string, unknown> };
       if (record.type !== 'event' || record.plugin === undefined || record.action === undefined) continue;
       const plugin = run.digests.get(record.plugin) ?? record.plugin;
       const actions = byPlugin.get(plugin) ?? byPlugin.set(plugin, new Map()).get(plugin) ?? new Map<string, number>();
       const key = `${record.action} ${record.decision ?? ''}`;
       actions.set(key, (actions.get(key) ?? 0) + 1);
+      if (record.action === 'audit.folded') countFolded(actions, record.data ?? {});
       const count = record.action === 'sandbox.audit_dropped' ? DROPPED.exec(record.reason ?? '')?.[1] : undefined;
       if (count !== undefined) dropped.set(plugin, (dropped.get(plugin) ?? 0) + Number(count));
     }
   }
   return { verification, byPlugin, dropped, records };
+}
+
+/** Adds the allowed records an `audit.folded` summary counts to its plugin's actions. */
+function countFolded(actions: Map<string, number>, data: Record<string, unknown>): void {
+  const add = (key: string, n: number): void => void actions.set(key, (actions.get(key) ?? 0) + n);
+  for (const [action, , count] of JSON.parse(typeof data['counts'] === 'string' ? data['counts'] : '[]') as [string, string | null, number][]) add(`${action} allow`, count);
+  add('audit.folded other', Number(data['other'] ?? 0));
 }
 
 const list = (map: ReadonlyMap<string, number>) => [...map].map(([code, n]) => `${code} x${n}`).join(', ');

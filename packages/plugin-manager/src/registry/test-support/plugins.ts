@@ -137,7 +137,7 @@ export function revokingTrustStore(digests: readonly string[]): TrustStore {
 export async function testRegistry(
   backend: 'inline' | 'pool' | 'process' = 'inline',
   yaml = '',
-  options: { readonly attestation?: OpenPackageOptions | undefined; readonly pool?: PoolOptions; readonly backend?: (host: BackendHost) => IsolationBackend } = {},
+  options: { readonly attestation?: OpenPackageOptions | undefined; readonly pool?: PoolOptions; readonly backend?: (host: BackendHost) => IsolationBackend; readonly auditDir?: string } = {},
   registryOptions: Pick<RegistryOptions, 'tracing' | 'logger'> = {},
 ): Promise<{ registry: PluginRegistry; events: TelemetryEvent[]; dir: string; audit: AuditLog }> {
   const attestation = options.attestation ?? { verifySignatures: true, trustStore, now: NOW };
@@ -149,7 +149,7 @@ export async function testRegistry(
   const telemetry = new TelemetryBus();
   const events: TelemetryEvent[] = [];
   telemetry.subscribe((event) => events.push(event));
-  const audit = await AuditLog.open({ path: join(dir, 'audit.log') });
+  const audit = await AuditLog.open({ path: join(options.auditDir ?? dir, 'audit.log') });
   const registry = await PluginRegistry.create(config, {
     configDir: dir,
     telemetry,

@@ -34,6 +34,19 @@ describe('process sandbox input: telemetry', () => {
     );
   });
 
+  it("takes the data of an audit.folded summary only, held to what the audit log accepts, so a sandbox cannot make the host's log refuse a record", () => {
+    const folded = (data: unknown, action = 'audit.folded'): unknown => ({ kind: 'audit', plugin: HOSTED, entry: { plugin: HOSTED, action, resource: 'work', allowed: true, reason: 'r', data } });
+    const data = { call: 'work', kept: 1000, folded: 4000, counts: '[["forge.time_now",null,4000]]', other: 0, flag: true, none: null };
+    const [item] = telemetry([folded(data)]);
+    assert.deepEqual(item?.kind === 'audit' ? item.entry.data : undefined, data);
+    violates(() => telemetry([folded(data, 'forge.kv_get')]), 'data on another action');
+    violates(() => telemetry([folded({ 'forge.time_now': 1 })]), 'a key the log refuses');
+    violates(() => telemetry([folded(Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, i])))]), '33 keys');
+    violates(() => telemetry([folded({ counts: { nested: 1 } })]), 'an object value');
+    violates(() => telemetry([folded({ counts: 'x'.repeat(1025) })]), 'a string past 1024');
+    violates(() => telemetry([folded([1, 2])]), 'an array');
+  });
+
   it('refuses an item naming a plugin the sandbox does not host, whatever its kind', () => {
     const error = throwsCode(() => telemetry([audit('forge.kv_get', false, 'plugin-b')]), 'FO_SANDBOX_PROTOCOL_VIOLATION');
     assert.equal(error.details['plugin'], 'plugin-b');

@@ -7,8 +7,9 @@
  * the sandbox its life (relay.ts).
  */
 import { LOG_LEVELS, isErrorCode } from '@forgeone/common';
-import type { AnomalyKind } from '@forgeone/microkernel';
+import type { AnomalyKind, AuditData } from '@forgeone/microkernel';
 import { FORBIDDEN_REQUEST_HEADERS, HTTP_METHODS, type ExplicitHosts, type HttpHop, type HttpLimits } from '../../syscall/index.js';
+import { FOLDED_ACTION, MAX_FOLDED_KEYS } from '../audit-fold.js';
 import type { TelemetryItem, TraceMessage } from '../pool-protocol.js';
 import { MAX_TRACED_HOST_CALLS, type HostCallRecord } from '../spec.js';
 import { MAX_TELEMETRY_ITEMS, fromJsonBytes, violation } from './wire.js';
@@ -55,6 +56,27 @@ function bytes(value: unknown, what: string): Uint8Array {
   return value;
 }
 
+const DATA_KEY = /^[a-z_][a-z0-9_]{0,63}$/;
+
+/**
+ * The data of a sandbox's `audit.folded` summary (audit-fold.ts), held to what the audit
+ * log takes (at most 32 keys of [a-z_][a-z0-9_]*, string, finite number, boolean or null
+ * values), so a hostile sandbox cannot make the host's log refuse a record (which would
+ * stop every audited call).
+ */
+function auditData(value: unknown, what: string): AuditData {
+  const data = object(value, what);
+  const keys = Object.keys(data);
+  if (keys.length > MAX_FOLDED_KEYS) throw violation(`${what}: expected at most ${MAX_FOLDED_KEYS} keys`);
+  const checked: Record<string, string | number | boolean | null> = {};
+  for (const key of keys) {
+    if (!DATA_KEY.test(key)) throw violation(`${what}: a key is not [a-z_][a-z0-9_]* of at most 64 characters`);
+    const field = data[key];
+    checked[key] = typeof field === 'string' ? text(field, `${what}.${key}`, 1024) : typeof field === 'boolean' || field === null ? field : finite(field, `${what}.${key}`);
+  }
+  return checked;
+}
+
 /** What the host knows of the plugins a sandbox hosts. */
 export interface SandboxPlugins {
   /** True when the sandbox hosts a plugin with this id. */
@@ -95,7 +117,10 @@ function checkItem(item: Json, plugin: string, what: string, plugins: SandboxPlu
       const resource = optionalText(entry['resource'], `${what}.entry.resource`);
       const requested = optionalText(entry['requested'], `${what}.entry.requested`);
       const reason = text(entry['reason'], `${what}.entry.reason`);
-      return { kind: 'audit', plugin, entry: { plugin, action, resource, allowed, reason, ...(requested === undefined ? {} : { requested }) } };
+      // Only a summary of folded records carries data.
+      if (entry['data'] !== undefined && action !== FOLDED_ACTION) throw violation(`${what}.entry.data: only an ${FOLDED_ACTION} entry carries data`);
+      const data = entry['data'] === undefined ? undefined : auditData(entry['data'], `${what}.entry.data`);
+      return { kind: 'audit', plugin, entry: { plugin, action, resource, allowed, reason, ...(requested === undefined ? {} : { requested }), ...(data === undefined ? {} : { data }) } };
     }
     case 'log': {
       const record = object(item['record'], `${what}.record`);

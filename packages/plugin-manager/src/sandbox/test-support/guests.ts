@@ -216,3 +216,40 @@ export const TRAPPING_FREE_GUEST = `(module
     (global.set $armed (i32.const 1))
     (call $pack (local.get $p) (local.get $len)))
 )`;
+
+/**
+ * A guest that floods the audit log with allowed host calls and mixes in refused ones
+ * (the audit-folding cases, conformance-fold.ts).
+ * - `mixed`: input `[u32 n][u32 every]`: n forge.time_now calls; after every `every`-th
+ *   (0: never) one forge.kv_get of key "k" (refused when not granted); returns n (u32).
+ * - `flood`: forge.time_now forever (fuel stops it), a forge.kv_get of "k" every 100th call.
+ */
+export const FOLD_GUEST = `(module
+  (import "forge" "time_now" (func $time_now (param i32 i32) (result i64)))
+  (import "forge" "kv_get" (func $kv_get (param i32 i32) (result i64)))
+  (memory (export "memory") 1)
+  (data (i32.const 8) "k")
+  ${BUMP_ALLOCATOR}
+  ${PACK}
+  ${U32}
+  (func (export "mixed") (param $p i32) (param $len i32) (result i64)
+    (local $n i32) (local $every i32) (local $i i32)
+    (local.set $n (i32.load (local.get $p)))
+    (local.set $every (i32.load offset=4 (local.get $p)))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (drop (call $time_now (i32.const 0) (i32.const 0)))
+      (if (i32.and (i32.ne (local.get $every) (i32.const 0)) (i32.eqz (i32.rem_u (local.get $i) (select (local.get $every) (i32.const 1) (local.get $every)))))
+        (then (drop (call $kv_get (i32.const 8) (i32.const 1)))))
+      (br $next)))
+    (call $u32 (local.get $i)))
+  (func (export "flood") (param $p i32) (param $len i32) (result i64)
+    (local $i i32)
+    (loop $again
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (drop (call $time_now (i32.const 0) (i32.const 0)))
+      (if (i32.eqz (i32.rem_u (local.get $i) (i32.const 100))) (then (drop (call $kv_get (i32.const 8) (i32.const 1)))))
+      (br $again))
+    (i64.const 0))
+)`;

@@ -30,6 +30,8 @@ export interface SpecOptions {
   readonly entryPoints?: EntryPoints;
   /** Default `decisions`. */
   readonly auditLevel?: AuditLevel;
+  /** Allowed records one call writes before the rest are folded (PluginSpec.auditMaxCallRecords). Default: none folded. */
+  readonly auditMaxCallRecords?: number;
   readonly kvDirectory?: string;
   /** Plugin name in the identity (grants are keyed by it). Default `tester`. */
   readonly name?: string;
@@ -85,6 +87,7 @@ export async function pluginSpec(wat: string, options: SpecOptions = {}): Promis
     ceiling: permissions,
     policy: options.policy ?? TEST_POLICY,
     auditLevel: options.auditLevel ?? 'decisions',
+    ...(options.auditMaxCallRecords === undefined ? {} : { auditMaxCallRecords: options.auditMaxCallRecords }),
     wasi: { args: ['tester'], env: {}, preopens: options.preopens ?? [], maxOpenFiles: 64 },
     hostCalls: {
       config: {},

@@ -1,0 +1,128 @@
+/**
+ * Folding of one call's allowed audit records (`audit.max_call_records`). At
+ * `audit.level: all` one call may make up to fuel_per_call / HOST_CALL_FUEL host calls
+ * (10^6 on the default budget), each one record. Within one call (an export or a
+ * lifecycle step, with every host call it makes), the first `limit` allowed records pass
+ * as they are; the allowed records past them are only counted, and when the call ends,
+ * however it ends, one `audit.folded` record says how many were folded, of which actions
+ * and resources. It sits in the plugin's own thread (HostedPlugin), so on a pool worker
+ * or in a confined sandbox the records are folded before they cross to the host.
+ *
+ * SECURITY: denials are never folded: every refusal keeps its own record with what was
+ * really asked for. Records made outside a call pass as they are.
+ */
+import type { AuditData } from '@forgeone/microkernel';
+import type { BackendAuditEntry } from './plugin-gate.js';
+
+/** The action of the summary record a call with folded records ends with. */
+export const FOLDED_ACTION = 'audit.folded';
+
+/** Distinct (action, resource) pairs a summary counts one by one; the others are summed in `other`. */
+export const MAX_FOLDED_KEYS = 32;
+
+/** Longest `data.counts` text, in UTF-16 units: below the log's 1,024 for a data string, so it is never cut. */
+const MAX_COUNTS_TEXT = 1000;
+
+/** Longest resource kept in a summary's key, in UTF-16 units (a key names a resource, it need not quote all of it). */
+const MAX_KEY_RESOURCE = 120;
+
+/** Folds the allowed audit records of the plugin's calls past a limit; see the module comment. */
+export class CallAuditFold {
+  readonly #limit: number;
+  readonly #plugin: string;
+  readonly #write: (entry: BackendAuditEntry) => void;
+  /** Refuses a folded record as the sink would refuse a written one (a failed audit log). */
+  readonly #check: () => void;
+  #depth = 0;
+  #call = '';
+  #written = 0;
+  #folded = 0;
+  #other = 0;
+  /** Per `action\0resource`: [action, resource, count]. */
+  #counts = new Map<string, [string, string | undefined, number]>();
+
+  /**
+   * @param limit allowed records written one by one per call, >= 1
+   * @param write where records go (the plugin's audit sink)
+   * @param check throws (FO_AUDIT_WRITE_FAILED) when a record would be refused, so a
+   *   folded record fails closed like a written one
+   */
+  constructor(plugin: string, limit: number, write: (entry: BackendAuditEntry) => void, check: () => void) {
+    this.#plugin = plugin;
+    this.#limit = limit;
+    this.#write = write;
+    this.#check = check;
+  }
+
+  /** Records one gate decision: written, or folded when it is an allowed one past the call's limit. */
+  record(entry: BackendAuditEntry): void {
+    if (this.#depth === 0 || !entry.allowed || this.#written < this.#limit) {
+      if (this.#depth > 0 && entry.allowed) this.#written += 1;
+      this.#write(entry);
+      return;
+    }
+    this.#check();
+    this.#folded += 1;
+    const key = `${entry.action}\0${entry.resource ?? ''}`;
+    const counted = this.#counts.get(key);
+    if (counted !== undefined) counted[2] += 1;
+    else if (this.#counts.size < MAX_FOLDED_KEYS) this.#counts.set(key, [entry.action, entry.resource, 1]);
+    else this.#other += 1;
+  }
+
+  /** A call of export (or lifecycle step) `name` begins; a call nested in it counts as part of it. */
+  begin(name: string): void {
+    this.#depth += 1;
+    if (this.#depth === 1) this.#call = name;
+  }
+
+  /**
+   * The call that {@link begin} opened ends: writes its summary if it folded anything.
+   * @param failed true when the call failed: a summary the sink refuses is then dropped
+   *   rather than hiding the call's own error
+   * @throws what the sink throws (FO_AUDIT_WRITE_FAILED) when the call succeeded
+   */
+  end(failed: boolean): void {
+    this.#depth -= 1;
+    if (this.#depth > 0) return;
+    const folded = this.#folded;
+    const summary = folded === 0 ? undefined : this.#summary();
+    this.#written = 0;
+    this.#folded = 0;
+    this.#other = 0;
+    this.#counts = new Map();
+    if (summary === undefined) return;
+    try {
+      this.#write(summary);
+    } catch (error) {
+      if (!failed) throw error;
+    }
+  }
+
+  #summary(): BackendAuditEntry {
+    // Largest counts first, while the text fits; what does not fit joins `other`.
+    const entries = [...this.#counts.values()].sort((a, b) => b[2] - a[2]);
+    const listed: [string, string | null, number][] = [];
+    let other = this.#other;
+    let length = 2;
+    for (const [action, resource, count] of entries) {
+      const item: [string, string | null, number] = [action, resource === undefined ? null : resource.slice(0, MAX_KEY_RESOURCE), count];
+      const size = JSON.stringify(item).length + 1;
+      if (length + size > MAX_COUNTS_TEXT) {
+        other += count;
+        continue;
+      }
+      length += size;
+      listed.push(item);
+    }
+    const data: AuditData = { call: this.#call.slice(0, 256), kept: this.#limit, folded: this.#folded, counts: JSON.stringify(listed), other };
+    return {
+      plugin: this.#plugin,
+      action: FOLDED_ACTION,
+      resource: this.#call.slice(0, 256),
+      allowed: true,
+      reason: `${this.#folded} allowed records of the call past the first ${this.#limit} were folded into this one`,
+      data,
+    };
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Conformance cases for folding a call's allowed audit records (PluginSpec.auditMaxCallRecords,
+ * sandbox/audit-fold.ts): a guest that floods the log with allowed host calls gets its
+ * first N written one by one and the rest counted in one summary per call, however the
+ * call ends; its refusals all keep their own records. Part of the one suite every backend
+ * runs ({@link describeBackendConformance} calls {@link describeAuditFolding}).
+ */
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { codeOf } from '@forgeone/common/testing';
+import { HOST_CALL_FUEL } from '../../abi/index.js';
+import { FOLDED_ACTION } from '../audit-fold.js';
+import type { BackendAuditEntry } from '../plugin-gate.js';
+import type { Setup } from './conformance-limits.js';
+import { FOLD_GUEST, readI32, u32 } from './guests.js';
+import { TEST_POLICY, pluginSpec, type RecordingHost } from './specs.js';
+
+/** kv_get is in the signed ceiling but the operator granted nothing: every kv_get is refused. */
+const REFUSING_KV = { permissions: { syscalls: ['forge.kv_get'] }, policy: { ...TEST_POLICY, grants: { tester: { syscalls: [] } } }, auditLevel: 'all', auditMaxCallRecords: 100 } as const;
+
+/** The plugin's records, split as the cases count them. */
+function recordsOf(host: RecordingHost, plugin: string): { allowed: BackendAuditEntry[]; denied: BackendAuditEntry[]; summaries: BackendAuditEntry[] } {
+  const mine = host.audits.filter((entry) => entry.plugin === plugin);
+  return {
+    allowed: mine.filter((entry) => entry.allowed && entry.action !== FOLDED_ACTION),
+    denied: mine.filter((entry) => !entry.allowed),
+    summaries: mine.filter((entry) => entry.action === FOLDED_ACTION),
+  };
+}
+
+/** The cases; call inside the backend's describe block. */
+export function describeAuditFolding(setup: Setup): void {
+  it('folds a call of 5,000 allowed host calls at level all past max_call_records: 100 records one by one, one audit.folded summary with the counts, every interleaved denial kept', async (t) => {
+    const { backend, host } = await setup(t);
+    const handle = await backend.load(await pluginSpec(FOLD_GUEST, REFUSING_KV));
+    // 5,000 forge.time_now, a refused forge.kv_get after every 50th: 100 refusals, 98 of them past the 100th allowed record.
+    assert.equal(readI32(await handle.call('mixed', new Uint8Array([...u32(5000), ...u32(50)]))), 5000);
+    const { allowed, denied, summaries } = recordsOf(host, handle.id);
+    assert.equal(allowed.length, 100, 'exactly max_call_records allowed records one by one');
+    assert.ok(allowed.every((entry) => entry.action === 'forge.time_now'));
+    assert.equal(denied.length, 100, 'no refusal was folded');
+    assert.ok(denied.every((entry) => entry.action === 'forge.kv_get' && entry.resource === 'kv:k'), 'each refusal says what was asked for');
+    assert.equal(summaries.length, 1, 'one summary for the call');
+    const summary = summaries[0];
+    assert.equal(host.audits.filter((entry) => entry.plugin === handle.id).at(-1), summary, 'written when the call ended');
+    assert.deepEqual(summary?.data, { call: 'mixed', kept: 100, folded: 4900, counts: JSON.stringify([['forge.time_now', allowed[0]?.resource ?? null, 4900]]), other: 0 });
+    assert.equal(summary?.allowed, true);
+
+    // The next call starts its own count: 150 allowed calls make 100 records and a summary of 50.
+    assert.equal(readI32(await handle.call('mixed', new Uint8Array([...u32(150), ...u32(0)]))), 150);
+    const after = recordsOf(host, handle.id);
+    assert.equal(after.allowed.length, 200);
+    assert.deepEqual(after.summaries.map((entry) => entry.data?.['folded']), [4900, 50]);
+  });
+
+  it('writes no summary for a call within max_call_records', async (t) => {
+    const { backend, host } = await setup(t);
+    const handle = await backend.load(await pluginSpec(FOLD_GUEST, REFUSING_KV));
+    assert.equal(readI32(await handle.call('mixed', new Uint8Array([...u32(100), ...u32(10)]))), 100);
+    const { allowed, denied, summaries } = recordsOf(host, handle.id);
+    assert.deepEqual([allowed.length, denied.length, summaries.length], [100, 10, 0]);
+  });
+
+  it('writes the summary of a call that runs out of fuel mid-flood: its allowed calls are all accounted for, every refusal kept', async (t) => {
+    const { backend, host } = await setup(t);
+    const budget = 1_000_000n;
+    const handle = await backend.load(await pluginSpec(FOLD_GUEST, { ...REFUSING_KV, fuel: budget }));
+    assert.equal(await codeOf(handle.call('flood', new Uint8Array(0))), 'FO_SANDBOX_CPU_LIMIT');
+    await handle.unload();
+    const { allowed, denied, summaries } = recordsOf(host, handle.id);
+    assert.equal(allowed.length, 100);
+    assert.equal(summaries.length, 1, 'the call stopped by its limit still left its summary');
+    const folded = summaries[0]?.data?.['folded'];
+    assert.equal(typeof folded, 'number');
+    const calls = 100 + Number(folded);
+    // The guest makes a kv_get after every 100th time_now: the refusals bound the allowed calls it made.
+    assert.ok(denied.length >= 1 && calls >= 100 * denied.length && calls <= 100 * (denied.length + 1), `${calls} allowed calls and ${denied.length} refusals`);
+    assert.ok(calls + denied.length <= Number(budget / HOST_CALL_FUEL), `${calls + denied.length} host calls on a budget of ${budget}`);
+  });
+}
