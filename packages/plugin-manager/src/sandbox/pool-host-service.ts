@@ -14,8 +14,10 @@ import type { BackendHost, CallerFuel } from './spec.js';
 export interface HostServiceEnv {
   readonly host: BackendHost;
   readonly logger: Logger;
-  /** Reports that BackendHost.audit failed, so every lane refuses audited calls. */
-  auditFailed(): void;
+  /** Reports that BackendHost.audit failed, so every lane refuses audited calls. @returns true when it was taking records until now */
+  auditFailed(): boolean;
+  /** Reports that BackendHost.audit took a record, so every lane takes audited calls again. @returns true when it was failing until now */
+  auditRestored(): boolean;
 }
 
 /** A host request as the worker sent it, resolved to the plugin and call it names. */
@@ -112,6 +114,8 @@ export function deliverTelemetry(env: HostServiceEnv, items: readonly TelemetryI
       switch (item.kind) {
         case 'audit':
           host.audit(item.entry);
+          // The host's audit log takes records again (it recovered from a full disk).
+          if (env.auditRestored()) env.logger.info('the audit log takes records again; audited calls are answered again', { plugin: item.plugin });
           break;
         case 'log':
           host.log(item.plugin, item.record);
@@ -130,11 +134,13 @@ export function deliverTelemetry(env: HostServiceEnv, items: readonly TelemetryI
       if (item.kind === 'audit') {
         // SECURITY: the worker already acted on this decision; from now on every
         // worker refuses calls it must audit (fail closed for all later calls).
-        env.auditFailed();
-        env.logger.error('the audit log refused an entry from a pool worker; audited calls are refused from now on', {
-          plugin: item.plugin,
-          error: error instanceof Error ? error.message : String(error),
-        });
+        // Logged once per outage: the refusals' own records fail the same way until it ends.
+        if (env.auditFailed()) {
+          env.logger.error('the audit log refused an entry from a pool worker; audited calls are refused until it takes records again', {
+            plugin: item.plugin,
+            error: error instanceof Error ? error.message : String(error),
+          });
+        }
       } else {
         env.logger.warn(`BackendHost.${item.kind} threw`, { plugin: item.plugin, error: error instanceof Error ? error.message : String(error) });
       }

@@ -22,8 +22,10 @@ export interface LaneEnv {
   heat(plugin: LanePlugin, amount: number): void;
   /** True once BackendHost.audit has failed. */
   readonly auditBroken: boolean;
-  /** Reports that BackendHost.audit failed, so every lane refuses audited calls. */
-  auditFailed(): void;
+  /** Reports that BackendHost.audit failed, so every lane refuses audited calls. @returns true when it was taking records until now */
+  auditFailed(): boolean;
+  /** Reports that BackendHost.audit took a record, so every lane takes audited calls again. @returns true when it was failing until now */
+  auditRestored(): boolean;
   /** Sets up what each worker of lane `id` serves before it starts (the process backend's sandbox). */
   readonly prepare?: (id: number) => Promise<PreparedWorker>;
 }

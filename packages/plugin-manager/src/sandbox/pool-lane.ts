@@ -90,9 +90,9 @@ export class Lane {
     this.#plugins.forget(plugin);
   }
 
-  /** Tells the worker that BackendHost.audit failed. */
-  markAuditBroken(): void {
-    this.#running?.slot.markAuditBroken();
+  /** Tells the worker that BackendHost.audit fails (`true`), or takes records again (`false`). */
+  setAuditBroken(broken: boolean): void {
+    this.#running?.setAuditBroken(broken);
   }
 
   /** Queues a job (urgent when it belongs to no plugin) and starts it when the worker is free. */

@@ -68,7 +68,7 @@ export const WORD = Object.freeze({
   LENGTH: 4,
   STATUS: 5,
   FLAGS: 6,
-  /** Set by the host (never cleared) once BackendHost.audit failed: the worker refuses audited calls. */
+  /** Set by the host while BackendHost.audit fails (cleared once it takes a record again): the worker refuses audited calls. */
   AUDIT_BROKEN: 7,
   /** Time the worker spent on the job, in microseconds. */
   ELAPSED_US: 8,
@@ -231,14 +231,14 @@ export class Slot {
     this.header[WORD.MEMORY_PAGES] = Math.floor(bytes / PAGE_BYTES);
   }
 
-  /** True once the host has said that BackendHost.audit failed. */
+  /** True while the host says that BackendHost.audit fails. */
   get auditBroken(): boolean {
     return Atomics.load(this.header, WORD.AUDIT_BROKEN) !== 0;
   }
 
-  /** Tells the worker that BackendHost.audit failed (never undone). */
-  markAuditBroken(): void {
-    Atomics.store(this.header, WORD.AUDIT_BROKEN, 1);
+  /** Tells the worker that BackendHost.audit failed (`true`), or takes records again (`false`). */
+  setAuditBroken(broken: boolean): void {
+    Atomics.store(this.header, WORD.AUDIT_BROKEN, broken ? 1 : 0);
   }
 
   /** True once the worker is ready for jobs. */

@@ -74,6 +74,8 @@ export interface DirectCalls {
   whenAnswered(sink: DirectSink, done: () => void): void;
   /** Gives the call in flight to the worker. */
   handOff(slot: Slot): void;
+  /** Sends the next call through the worker: it has something to pass on first. */
+  relayNext(): void;
   /** Sends nothing more. */
   close(): void;
 }
@@ -120,7 +122,7 @@ export class WorkerHandle {
     this.#events = events;
     const { port1, port2 } = new MessageChannel();
     this.slot = new Slot(Slot.allocate(start.slotBytes));
-    if (start.auditBroken) this.slot.markAuditBroken();
+    if (start.auditBroken) this.slot.setAuditBroken(true);
     this.cancel = start.prepare === undefined ? new CancelControl() : undefined;
     const cancel = this.cancel === undefined ? {} : { cancel: this.cancel.buffer };
     this.#port = port1;
@@ -203,6 +205,15 @@ export class WorkerHandle {
   /** The direct path, when the worker is ready for it to be used. */
   get direct(): DirectCalls | undefined {
     return this.ready && !this.#stopped ? this.#direct : undefined;
+  }
+
+  /**
+   * Tells the worker that BackendHost.audit fails (`true`) or takes records again
+   * (`false`). A sandbox learns it from its relay, before the next job the relay is given.
+   */
+  setAuditBroken(broken: boolean): void {
+    this.slot.setAuditBroken(broken);
+    this.#direct?.relayNext();
   }
 
   /** Keeps `payload` as the answer of the job at hand (a direct answer: LENGTH -1). */

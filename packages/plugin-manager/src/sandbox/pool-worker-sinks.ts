@@ -24,9 +24,13 @@ export function workerSinks(index: number, spec: PluginSpec, slot: Slot, outbox:
   const nameIndex = (name: string): number => registered.indexOf(name);
   return {
     audit: (entry) => {
-      // SECURITY: entries reach the host after the call; once the host reports that
-      // its audit log failed, the bridge refuses every call it must audit.
-      if (slot.auditBroken) throw auditUnavailable(id);
+      // SECURITY: entries reach the host after the call; while the host reports that its
+      // audit log fails, the bridge refuses every call it must audit. The refusal is sent
+      // for the record too: once the host's log takes it, the host takes audited calls again.
+      if (slot.auditBroken) {
+        outbox.queue({ kind: 'audit', plugin: id, entry: { ...entry, allowed: false, reason: `refused: the host's audit log was failing (${entry.reason ?? 'no reason given'})` } });
+        throw auditUnavailable(id);
+      }
       outbox.queue({ kind: 'audit', plugin: id, entry });
     },
     auditCheck: () => {

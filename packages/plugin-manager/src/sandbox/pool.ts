@@ -123,10 +123,8 @@ export class PoolBackend implements IsolationBackend {
       get auditBroken() {
         return auditBroken();
       },
-      auditFailed: () => {
-        this.#auditBroken = true;
-        for (const lane of this.#allLanes()) lane.markAuditBroken();
-      },
+      auditFailed: () => this.#setAuditBroken(true),
+      auditRestored: () => this.#setAuditBroken(false),
     };
     const size = options.size ?? availableParallelism();
     for (let i = 0; i < size; i += 1) this.#lanes.push(new Lane(i, false, this.#env));
@@ -187,6 +185,14 @@ export class PoolBackend implements IsolationBackend {
   /** The worker hosting `handle`'s plugin (an index into {@link workers}), or undefined for a handle of another backend. */
   workerOf(handle: PluginHandle): number | undefined {
     return handle instanceof PoolHandle ? handle.lane.id : undefined;
+  }
+
+  /** Marks every lane's worker as refusing (or taking again) audited calls. @returns true when that changed */
+  #setAuditBroken(broken: boolean): boolean {
+    if (this.#auditBroken === broken) return false;
+    this.#auditBroken = broken;
+    for (const lane of this.#allLanes()) lane.setAuditBroken(broken);
+    return true;
   }
 
   #allLanes(): Lane[] {

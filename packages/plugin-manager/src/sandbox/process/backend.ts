@@ -113,10 +113,8 @@ export class ProcessBackend implements IsolationBackend {
       get auditBroken() {
         return auditBroken();
       },
-      auditFailed: () => {
-        this.#auditBroken = true;
-        for (const { lane } of this.#lanes.values()) lane.markAuditBroken();
-      },
+      auditFailed: () => this.#setAuditBroken(true),
+      auditRestored: () => this.#setAuditBroken(false),
       prepare: async (id) => {
         const entry = this.#lanes.get(id);
         if (entry === undefined) throw new ForgeError('FO_SANDBOX_CLOSED', `sandbox lane ${id} is gone`);
@@ -238,6 +236,14 @@ export class ProcessBackend implements IsolationBackend {
    */
   sandboxes(): { readonly id: number; readonly group: string; readonly plugins: number; readonly restarts: number; readonly frozen: boolean; readonly cgroup: Cgroup | undefined; readonly direct: DirectCounts | undefined }[] {
     return [...this.#lanes].map(([id, { lane, group, slot, direct }]) => ({ id, group, plugins: lane.plugins.length, restarts: lane.restarts, frozen: slot.frozen, cgroup: slot.cgroup, direct: direct?.counts }));
+  }
+
+  /** Marks every sandbox as refusing (or taking again) audited calls. @returns true when that changed */
+  #setAuditBroken(broken: boolean): boolean {
+    if (this.#auditBroken === broken) return false;
+    this.#auditBroken = broken;
+    for (const { lane } of this.#lanes.values()) lane.setAuditBroken(broken);
+    return true;
   }
 
   #laneFor(spec: PluginSpec): SandboxLane {

@@ -36,7 +36,8 @@ export type ToSandbox =
   | { readonly type: 'load'; readonly plugin: number; readonly spec: Omit<PluginSpec, 'module'> & { readonly moduleBytes: Uint8Array } }
   | { readonly type: 'name'; readonly plugin: number; readonly id: number; readonly name: string }
   | { readonly type: 'policy'; readonly policy: PluginSpec['policy'] }
-  | { readonly type: 'auditBroken' };
+  | { readonly type: 'auditBroken' }
+  | { readonly type: 'auditRestored' };
 
 /** Slot bytes: payloads larger than this cross the in-thread port. */
 const SLOT_BYTES = 1024 * 1024;
@@ -100,7 +101,8 @@ class SandboxHost {
         this.#post(message);
         break;
       case 'auditBroken':
-        this.slot.markAuditBroken();
+      case 'auditRestored':
+        this.slot.setAuditBroken(message.type === 'auditBroken');
         break;
     }
   }

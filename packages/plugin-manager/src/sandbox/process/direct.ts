@@ -60,6 +60,8 @@ export class DirectPath {
   #waiter: { readonly socket: Socket | undefined; readonly sink: DirectAnswerSink; readonly done: () => void } | undefined;
   #inFlight = false;
   #closed = false;
+  /** The next call goes through the relay, which has a message for the sandbox first. */
+  #relayNext = false;
   #answered = 0;
   #handedOver = 0;
 
@@ -105,6 +107,10 @@ export class DirectPath {
    * @returns false when it did not (the caller goes through the relay)
    */
   send(slot: Slot, request: RequestWords, payload: Uint8Array): boolean {
+    if (this.#relayNext) {
+      this.#relayNext = false;
+      return false;
+    }
     if (this.#closed || this.#inFlight || slot.state !== STATE.IDLE || payload.length > DIRECT_MAX_PAYLOAD) return false;
     const frame = encodeFrame(KIND.JOB, [request.op, request.plugin, request.name, request.trace === true ? 1 : 0], [request.fuel ?? 0n], payload);
     try {
@@ -230,6 +236,11 @@ export class DirectPath {
     this.#handedOver += 1;
     slot.signal(STATE.REQUEST);
     if (waiter !== undefined) queueMicrotask(waiter.done);
+  }
+
+  /** Sends the next call through the relay: it has something to tell the sandbox first (the audit log's state). */
+  relayNext(): void {
+    this.#relayNext = true;
   }
 
   /** Stops sending (the sandbox is being replaced); a call in flight is the caller's to hand over. */

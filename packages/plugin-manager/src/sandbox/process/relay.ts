@@ -156,9 +156,9 @@ class Relay implements SandboxPlugins {
           break;
       }
     }
-    if (this.#slot.auditBroken && !this.#auditBrokenSent) {
-      this.#auditBrokenSent = true;
-      this.#send({ type: 'auditBroken' });
+    if (this.#slot.auditBroken !== this.#auditBrokenSent) {
+      this.#auditBrokenSent = this.#slot.auditBroken;
+      this.#send({ type: this.#auditBrokenSent ? 'auditBroken' : 'auditRestored' });
     }
   }
 

@@ -229,7 +229,7 @@ export function describeBackendConformance(name: string, makeBackend: BackendFac
       assert.equal((await handle.call('time_now', new Uint8Array(0))).length, 16, 'an invalid policy changes nothing');
     });
 
-    it('refuses audited calls once BackendHost.audit has failed (fail closed)', async (t) => {
+    it('refuses audited calls while BackendHost.audit fails (fail closed), and answers them again once it takes records', async (t) => {
       const { backend, host } = await setup(t);
       const handle = await backend.load(await pluginSpec(RELAY_GUEST, { permissions: { syscalls: [WEATHER_CALL] }, registered: [WEATHER_CALL], auditLevel: 'all' }));
       assert.equal((await handle.call('time_now', new Uint8Array(0))).length, 16);
@@ -238,6 +238,16 @@ export function describeBackendConformance(name: string, makeBackend: BackendFac
       // asynchronously (pool workers); from the next one on, every backend refuses.
       await handle.call('time_now', new Uint8Array(0)).catch(() => undefined);
       assert.equal(await guestCodeOf(handle.call('time_now', new Uint8Array(0))), 'FO_ABI_HOST_DENIED');
+      // The log recovers (space freed): pool workers and sandboxes learn it from the record of
+      // their next refusal, which the host's log now takes; from the call after it, answered again.
+      host.auditFailure = undefined;
+      await handle.call('time_now', new Uint8Array(0)).catch(() => undefined);
+      assert.equal((await handle.call('time_now', new Uint8Array(0))).length, 16, 'answered again, without a restart');
+      assert.equal((await handle.call('time_now', new Uint8Array(0))).length, 16);
+      if (backend.name !== 'inline') {
+        const refusals = host.audits.filter((entry) => !entry.allowed && /^refused: the host's audit log was failing/.test(entry.reason ?? ''));
+        assert.ok(refusals.length >= 1 && refusals.every((entry) => entry.action === 'forge.time_now'), 'the refusal was recorded, naming the call asked for');
+      }
     });
 
     it('rejects calls after unload with FO_SANDBOX_UNLOADED; unloading twice is fine', async (t) => {
