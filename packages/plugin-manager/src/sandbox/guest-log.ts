@@ -17,7 +17,7 @@
  *   guest writing 100 MiB without a newline makes the host hold at most 4 KiB and log
  *   one record. Text is decoded as UTF-8 (invalid bytes become U+FFFD).
  */
-import type { Logger } from '@forgeone/common';
+import { createLogger, type LogFields, type Logger, type LogRecord } from '@forgeone/common';
 import type { HostFunctionDefinition } from '../abi/index.js';
 import type { FlushableOutput } from '../runtime/index.js';
 import { TokenBucket, type RateLimit } from '../syscall/index.js';
@@ -144,5 +144,42 @@ export class LineOutput implements FlushableOutput {
     const text = decoder.decode(this.#line.subarray(0, this.#length));
     this.#length = 0;
     this.#onLine(text, truncated);
+  }
+}
+
+/**
+ * createLogger(sink, 'trace') as a class: the same records, but its methods live on the
+ * prototype, so each of thousands of hosted plugins holds one small object rather than
+ * seven closures.
+ */
+export class SinkLogger implements Logger {
+  readonly #sink: (record: LogRecord) => void;
+
+  constructor(sink: (record: LogRecord) => void) {
+    this.#sink = sink;
+  }
+
+  trace(message: string, fields: LogFields = {}): void {
+    this.#sink({ level: 'trace', message, fields: { ...fields }, time: Date.now() });
+  }
+
+  debug(message: string, fields: LogFields = {}): void {
+    this.#sink({ level: 'debug', message, fields: { ...fields }, time: Date.now() });
+  }
+
+  info(message: string, fields: LogFields = {}): void {
+    this.#sink({ level: 'info', message, fields: { ...fields }, time: Date.now() });
+  }
+
+  warn(message: string, fields: LogFields = {}): void {
+    this.#sink({ level: 'warn', message, fields: { ...fields }, time: Date.now() });
+  }
+
+  error(message: string, fields: LogFields = {}): void {
+    this.#sink({ level: 'error', message, fields: { ...fields }, time: Date.now() });
+  }
+
+  child(fields: LogFields): Logger {
+    return createLogger(this.#sink, 'trace', fields);
   }
 }
