@@ -35,7 +35,8 @@ export class GuestLog {
   readonly #logger: Logger;
   readonly #limit: RateLimit | 'off';
   readonly #bucket: TokenBucket | undefined;
-  readonly #outputs: LineOutput[] = [];
+  /** Made by the first {@link output} (WASI plugins only). */
+  #outputs: LineOutput[] | undefined;
   /** stdout and stderr lines dropped since the last summary. */
   #suppressed = 0;
 
@@ -58,7 +59,7 @@ export class GuestLog {
   /** The WASI output of `stream`: lines at `info` (stdout) or `warn` (stderr), `source` naming the stream. */
   output(stream: 'stdout' | 'stderr'): FlushableOutput {
     const output = new LineOutput((text, truncated) => this.#line(stream, text, truncated));
-    this.#outputs.push(output);
+    (this.#outputs ??= []).push(output);
     return output;
   }
 
@@ -73,7 +74,7 @@ export class GuestLog {
 
   /** Passes on unterminated lines and reports what was dropped. Call once the instance is done. */
   close(): void {
-    for (const output of this.#outputs) output.flush();
+    for (const output of this.#outputs ?? []) output.flush();
     this.reportSuppressed();
   }
 
