@@ -221,4 +221,9 @@ describe('HostFunctionRegistry', () => {
     assert.deepEqual(Object.keys(imports).sort(), ['blob', 'echo', 'log']);
     assert.equal(Object.getPrototypeOf(imports), null);
   });
+
+  it('binds only the functions an instance imports when told which: a name that is not defined is not made up', () => {
+    const imports = testHostFunctions().bind({ gate: ALLOW_ALL_GATE, only: new Set(['echo', 'nope']) }).imports;
+    assert.deepEqual(Object.keys(imports), ['echo']);
+  });
 });

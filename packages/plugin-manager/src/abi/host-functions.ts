@@ -82,11 +82,18 @@ export interface HostBindingOptions {
   readonly gate: HostCallGate;
   /** Where handlers log and where the host reports handler bugs (default: silent). */
   readonly logger?: Logger;
+  /**
+   * Bind only these names (those the instance's module imports); the others are left
+   * out of {@link HostBinding.imports}. Default: every defined function. Each bound
+   * function costs a few closures per instance, so a host hosting thousands of
+   * instances binds only what each links.
+   */
+  readonly only?: ReadonlySet<string>;
 }
 
 /** The host functions of one instance: its `forge` import module, and the hook that wires it to the instance. */
 export interface HostBinding {
-  /** The `forge` import module: one function per defined name. */
+  /** The `forge` import module: one function per defined name (or per name in {@link HostBindingOptions.only}). */
   readonly imports: Readonly<Record<string, HostImport>>;
   /**
    * Connects the functions to the instance's memory and allocator. AbiInstance calls it
@@ -171,8 +178,10 @@ export class HostFunctionRegistry {
     const logger = options.logger ?? silentLogger;
     let guest: GuestHeap | undefined;
     const imports: Record<string, HostImport> = Object.create(null) as Record<string, HostImport>;
+    const target = (): GuestHeap | undefined => guest;
+    const only = options.only;
     for (const fn of this.#functions.values()) {
-      imports[fn.name] = hostImport(fn, gate, logger, () => guest);
+      if (only === undefined || only.has(fn.name)) imports[fn.name] = hostImport(fn, gate, logger, target);
     }
     return {
       imports: Object.freeze(imports),

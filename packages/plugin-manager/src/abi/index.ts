@@ -12,7 +12,7 @@ export {
 } from './host-functions.js';
 export { ABI_EXPORTS, ABI_VERSION, AbiInstance, type AbiCallable, type AbiInstanceOptions, type EntryPoints, type OutputReceiver } from './instance.js';
 export { HOST_CALL_FUEL, HostCallFuel } from './host-call-fuel.js';
-export { defaultHostFunctions, instantiateAbi, type InstantiateAbiOptions } from './instantiate.js';
+export { defaultHostFunctions, importedHostFunctions, instantiateAbi, type InstantiateAbiOptions } from './instantiate.js';
 export { DEFAULT_ABI_LIMITS, resolveAbiLimits, type AbiLimits } from './limits.js';
 export { ERROR_FLAG, KEEP_FLAG, MAX_REGION_BYTES, packResult, unpackResult, type PackedResult } from './packed.js';
 export {

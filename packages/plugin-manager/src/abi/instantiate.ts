@@ -62,22 +62,33 @@ export function instantiateAbi(module: WasmModule, options: InstantiateAbiOption
   }
   const registry = options.hostFunctions ?? defaultHostFunctions();
   const missing: string[] = [];
+  // Only what the module imports is bound, wrapped and linked: an instance holds no
+  // closures for the host functions it cannot call (thousands of idle instances on a
+  // pool worker would each hold every one of them otherwise).
+  const forgeNames = new Set<string>();
+  // Null prototypes: a module may import names such as `__proto__`.
+  const needed: Record<string, Record<string, unknown>> = Object.create(null) as Record<string, Record<string, unknown>>;
   for (const entry of wasm.Module.imports(module)) {
     const from = entry.module ?? '';
-    const resolved =
-      from === HOST_MODULE ? entry.kind === 'function' && registry.has(entry.name) : Object.hasOwn(imports, from) && imports[from]?.[entry.name] !== undefined;
-    if (!resolved) missing.push(`${from}.${entry.name}`);
+    if (from === HOST_MODULE) {
+      if (entry.kind === 'function' && registry.has(entry.name)) forgeNames.add(entry.name);
+      else missing.push(`${from}.${entry.name}`);
+      continue;
+    }
+    const value = Object.hasOwn(imports, from) ? imports[from]?.[entry.name] : undefined;
+    if (value === undefined) missing.push(`${from}.${entry.name}`);
+    else (needed[from] ??= Object.create(null) as Record<string, unknown>)[entry.name] = value;
   }
   if (missing.length > 0) {
     throw new ForgeError('FO_ABI_UNRESOLVED_IMPORT', `the module imports what the host does not provide: ${missing.join(', ')}`, {
       details: { missing, hostFunctions: registry.names().map((name) => `${HOST_MODULE}.${name}`) },
     });
   }
-  const binding = registry.bind({ gate: options.gate, ...(options.logger === undefined ? {} : { logger: options.logger }) });
+  const binding = registry.bind({ gate: options.gate, only: forgeNames, ...(options.logger === undefined ? {} : { logger: options.logger }) });
   const fuel = options.fuelExport === undefined ? undefined : new HostCallFuel(options.fuelExport);
   let instance;
   try {
-    const linked: WasmImports = { ...imports, [HOST_MODULE]: binding.imports };
+    const linked: WasmImports = { ...needed, [HOST_MODULE]: binding.imports };
     const wrapped = options.wrapImport === undefined ? linked : wrapImports(linked, options.wrapImport);
     // The charge wraps everything else, so a call that cannot pay is not even traced.
     instance = new wasm.Instance(module, fuel === undefined ? wrapped : fuel.wrap(wrapped));
@@ -95,6 +106,16 @@ export function instantiateAbi(module: WasmModule, options: InstantiateAbiOption
     hostBinding: binding,
     ...(options.limits === undefined ? {} : { limits: options.limits }),
   });
+}
+
+/**
+ * The names (without `forge.`) of the functions `module` imports from `forge`: what an
+ * instance of it needs defined (createForgeHostFunctions' `only`).
+ */
+export function importedHostFunctions(module: WasmModule): ReadonlySet<string> {
+  const names = new Set<string>();
+  for (const entry of wasm.Module.imports(module)) if (entry.module === HOST_MODULE && entry.kind === 'function') names.add(entry.name);
+  return names;
 }
 
 /** `imports` with every function wrapped by `wrap` (other values, such as a memory, as they are). */

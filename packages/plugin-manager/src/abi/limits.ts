@@ -33,6 +33,8 @@ export const DEFAULT_ABI_LIMITS: AbiLimits = Object.freeze({
  * @throws ForgeError FO_LIMIT_INVALID when a limit is malformed
  */
 export function resolveAbiLimits(limits: Partial<AbiLimits> = {}): AbiLimits {
+  // The frozen defaults themselves when nothing is named: every instance shares them.
+  if (Object.keys(limits).length === 0) return DEFAULT_ABI_LIMITS;
   const bytes = { max: MAX_REGION_BYTES };
   return resolveLimits('ABI limit', DEFAULT_ABI_LIMITS, limits, { maxInputBytes: bytes, maxOutputBytes: bytes, maxErrorBytes: bytes });
 }

@@ -17,7 +17,7 @@
  *   guest writing 100 MiB without a newline makes the host hold at most 4 KiB and log
  *   one record. Text is decoded as UTF-8 (invalid bytes become U+FFFD).
  */
-import type { Logger } from '@forgeone/common';
+import { createLogger, type LogFields, type Logger, type LogRecord } from '@forgeone/common';
 import type { HostFunctionDefinition } from '../abi/index.js';
 import type { FlushableOutput } from '../runtime/index.js';
 import { TokenBucket, type RateLimit } from '../syscall/index.js';
@@ -35,7 +35,8 @@ export class GuestLog {
   readonly #logger: Logger;
   readonly #limit: RateLimit | 'off';
   readonly #bucket: TokenBucket | undefined;
-  readonly #outputs: LineOutput[] = [];
+  /** Made by the first {@link output} (WASI plugins only). */
+  #outputs: LineOutput[] | undefined;
   /** stdout and stderr lines dropped since the last summary. */
   #suppressed = 0;
 
@@ -58,7 +59,7 @@ export class GuestLog {
   /** The WASI output of `stream`: lines at `info` (stdout) or `warn` (stderr), `source` naming the stream. */
   output(stream: 'stdout' | 'stderr'): FlushableOutput {
     const output = new LineOutput((text, truncated) => this.#line(stream, text, truncated));
-    this.#outputs.push(output);
+    (this.#outputs ??= []).push(output);
     return output;
   }
 
@@ -73,7 +74,7 @@ export class GuestLog {
 
   /** Passes on unterminated lines and reports what was dropped. Call once the instance is done. */
   close(): void {
-    for (const output of this.#outputs) output.flush();
+    for (const output of this.#outputs ?? []) output.flush();
     this.reportSuppressed();
   }
 
@@ -144,5 +145,42 @@ export class LineOutput implements FlushableOutput {
     const text = decoder.decode(this.#line.subarray(0, this.#length));
     this.#length = 0;
     this.#onLine(text, truncated);
+  }
+}
+
+/**
+ * createLogger(sink, 'trace') as a class: the same records, but its methods live on the
+ * prototype, so each of thousands of hosted plugins holds one small object rather than
+ * seven closures.
+ */
+export class SinkLogger implements Logger {
+  readonly #sink: (record: LogRecord) => void;
+
+  constructor(sink: (record: LogRecord) => void) {
+    this.#sink = sink;
+  }
+
+  trace(message: string, fields: LogFields = {}): void {
+    this.#sink({ level: 'trace', message, fields: { ...fields }, time: Date.now() });
+  }
+
+  debug(message: string, fields: LogFields = {}): void {
+    this.#sink({ level: 'debug', message, fields: { ...fields }, time: Date.now() });
+  }
+
+  info(message: string, fields: LogFields = {}): void {
+    this.#sink({ level: 'info', message, fields: { ...fields }, time: Date.now() });
+  }
+
+  warn(message: string, fields: LogFields = {}): void {
+    this.#sink({ level: 'warn', message, fields: { ...fields }, time: Date.now() });
+  }
+
+  error(message: string, fields: LogFields = {}): void {
+    this.#sink({ level: 'error', message, fields: { ...fields }, time: Date.now() });
+  }
+
+  child(fields: LogFields): Logger {
+    return createLogger(this.#sink, 'trace', fields);
   }
 }

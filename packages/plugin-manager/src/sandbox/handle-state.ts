@@ -15,7 +15,8 @@ export class HandleBook {
   #restarts = 0;
   #lastFuelUsed = 0n;
   #memoryBytes = 0;
-  readonly #listeners = new Set<(event: HandleEvent) => void>();
+  /** Made on the first listener: most handles (idle plugins by the thousand) never get one. */
+  #listeners: Set<(event: HandleEvent) => void> | undefined;
   /** Reports a listener's exception; listeners must not break the backend. */
   readonly #onListenerError: (error: unknown) => void;
 
@@ -77,19 +78,20 @@ export class HandleBook {
   unload(): boolean {
     if (this.#state === 'unloaded') return false;
     this.#state = 'unloaded';
-    this.#listeners.clear();
+    this.#listeners = undefined;
     return true;
   }
 
   onEvent(listener: (event: HandleEvent) => void): () => void {
-    this.#listeners.add(listener);
+    const listeners = (this.#listeners ??= new Set());
+    listeners.add(listener);
     return () => {
-      this.#listeners.delete(listener);
+      listeners.delete(listener);
     };
   }
 
   #emit(event: HandleEvent): void {
-    for (const listener of [...this.#listeners]) {
+    for (const listener of [...(this.#listeners ?? [])]) {
       try {
         listener(event);
       } catch (error) {

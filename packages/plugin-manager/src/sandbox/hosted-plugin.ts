@@ -10,15 +10,15 @@
  * PreparedModule, with {@link HostedPlugin.callWith} so a worker can copy a call's output
  * straight from guest memory into its shared slot.
  */
-import { ForgeError, createLogger, type LogRecord } from '@forgeone/common';
+import { ForgeError, type LogRecord } from '@forgeone/common';
 import type { Anomaly } from '@forgeone/microkernel';
-import { HostFunctionRegistry, instantiateAbi, type AbiInstance, type OutputReceiver } from '../abi/index.js';
+import { HostFunctionRegistry, importedHostFunctions, instantiateAbi, type AbiInstance, type OutputReceiver } from '../abi/index.js';
 import type { EntryPointName } from '../plugin/index.js';
 import { WasiPreview1 } from '../runtime/index.js';
-import { createForgeHostFunctions, resolveHostCallLimits, type ForgeHostFunctions, type PluginEvent, type SyncBridge } from '../syscall/index.js';
+import { FORGE_HOST_FUNCTION_NAMES, createForgeHostFunctions, resolveHostCallLimits, type ForgeHostFunctions, type PluginEvent, type SyncBridge } from '../syscall/index.js';
 import { CallAuditFold } from './audit-fold.js';
 import { CallFuel } from './call-fuel.js';
-import { GuestLog } from './guest-log.js';
+import { GuestLog, SinkLogger } from './guest-log.js';
 import { PluginGate, type BackendAuditEntry } from './plugin-gate.js';
 import type { PolicyCache } from './policy.js';
 import { registeredHostFunctions, type RegisteredCallPort } from './registered.js';
@@ -45,6 +45,22 @@ export interface ThreadResources {
    * FO_SANDBOX_TIMEOUT when the call is cancelled). Default: an uninterruptible sleep.
    */
   readonly sleep?: (deadline: bigint) => void;
+}
+
+const BUILT_IN: ReadonlySet<string> = new Set(FORGE_HOST_FUNCTION_NAMES);
+
+/**
+ * The forge.* functions to define for `spec`'s instance: those its module imports, or
+ * undefined (all of them) when it imports one that does not exist or a registered call
+ * shadows a built-in one, so that those fail as they always did, naming every function. An idle instance then holds no closures for functions
+ * it cannot call.
+ */
+function definedFor(spec: PluginSpec): ReadonlySet<string> | undefined {
+  const imported = importedHostFunctions(spec.module);
+  const registered = new Set(spec.hostCalls.registered.map((entry) => (typeof entry === 'string' ? entry : entry.name).slice('forge.'.length)));
+  for (const name of registered) if (BUILT_IN.has(name)) return undefined;
+  for (const name of imported) if (!BUILT_IN.has(name) && !registered.has(name)) return undefined;
+  return imported;
 }
 
 /** A plugin instance with its gate, host functions and fuel. Not thread-safe: one call at a time. */
@@ -94,12 +110,14 @@ export class HostedPlugin {
       const limit = spec.auditMaxCallRecords;
       const fold = limit === undefined ? undefined : new CallAuditFold(spec.id, limit, (entry) => sinks.audit(entry), () => sinks.auditCheck());
       const gate = new PluginGate(spec, policy, fold === undefined ? sinks : { audit: (entry) => fold.record(entry), anomaly: (found) => sinks.anomaly(found) });
-      const logger = createLogger((record) => sinks.log(record), 'trace');
+      const logger = new SinkLogger((record) => sinks.log(record));
       // forge.log and WASI stdout/stderr share one budget (guest-log.ts); the forge.*
       // functions get their own forge.log unlimited, and it is replaced below.
       const limits = resolveHostCallLimits(spec.hostCalls.limits);
       const log = new GuestLog(logger, limits.rates.log);
+      const only = definedFor(spec);
       const host = createForgeHostFunctions({
+        ...(only === undefined ? {} : { only }),
         plugin: spec.id,
         gate: gate.gate,
         config: spec.hostCalls.config,
@@ -114,7 +132,9 @@ export class HostedPlugin {
       const registry = new HostFunctionRegistry();
       for (const definition of host.definitions) registry.define(definition.name === 'log' ? log.forgeLog() : definition);
       // A registered call runs with the plugin's fuel as the account of the plugins it calls.
-      for (const definition of registeredHostFunctions(spec.hostCalls.registered, policy.catalog, sinks, () => opened.fuel?.account())) registry.define(definition);
+      for (const definition of registeredHostFunctions(spec.hostCalls.registered, policy.catalog, sinks, () => opened.fuel?.account())) {
+        if (only === undefined || only.has(definition.name)) registry.define(definition);
+      }
       // WASI stdout and stderr become log records, one per line, within the log budget.
       const wasi = spec.usesWasi
         ? new WasiPreview1({

@@ -99,7 +99,7 @@ export interface ThreadPolicy {
  * {@link release} count the users.
  */
 export class PolicyCache {
-  readonly #entries = new Map<string, { readonly value: ThreadPolicy; users: number }>();
+  readonly #entries = new Map<string, { readonly key: string; readonly value: ThreadPolicy; users: number }>();
 
   /** Keys the cache: the policy and the registered calls, as canonical-enough JSON. */
   static key(policy: PolicySpec, registered: readonly (string | CallSpec)[]): string {
@@ -115,11 +115,12 @@ export class PolicyCache {
     let entry = this.#entries.get(key);
     if (entry === undefined) {
       const catalog = catalogWith(registered);
-      entry = { value: { catalog, policy: operatorPolicy(policy, catalog) }, users: 0 };
+      entry = { key, value: { catalog, policy: operatorPolicy(policy, catalog) }, users: 0 };
       this.#entries.set(key, entry);
     }
     entry.users += 1;
-    return { key, value: entry.value };
+    // The entry's own key string: each of its users holds that one, not a copy.
+    return { key: entry.key, value: entry.value };
   }
 
   /** Drops one user of `key`; the entry goes with its last user. */

@@ -12,6 +12,7 @@ import { ENTRY_POINT_NAMES } from '../plugin/entry-points.js';
 import { createIoBridge } from '../syscall/index.js';
 import { HostedPlugin, type ThreadResources } from './hosted-plugin.js';
 import { PolicyCache, checkPolicyFor } from './policy.js';
+import { SpecInterner } from './spec-intern.js';
 import { WorkerCancel } from './pool-worker-cancel.js';
 import { WorkerOutbox } from './pool-worker-outbox.js';
 import { workerResources, workerSinks, type Ask } from './pool-worker-sinks.js';
@@ -63,6 +64,8 @@ class PoolWorker {
   readonly #resources: ThreadResources;
   readonly #plugins = new Map<number, WorkerPlugin>();
   readonly #specs = new Map<number, PluginSpec>();
+  /** Equal parts of the plugins' specs, held once (spec-intern.ts). */
+  readonly #interner = new SpecInterner();
   readonly #names: { plugin: number; id: number; name: string }[] = [];
   readonly #payloads: Uint8Array[] = [];
   readonly #spinMs: number;
@@ -258,7 +261,7 @@ class PoolWorker {
       const message = received.message as ToWorker;
       switch (message.type) {
         case 'load':
-          this.#specs.set(message.plugin, message.spec);
+          this.#specs.set(message.plugin, this.#interner.intern(message.spec));
           break;
         case 'name':
           this.#names.push(message);

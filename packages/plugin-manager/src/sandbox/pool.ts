@@ -88,6 +88,18 @@ function checkOptions(options: PoolOptions): string[] {
   return problems;
 }
 
+/**
+ * `spec` without the module's bytes: a worker gets the compiled module, so neither the
+ * pool's record (kept while the plugin is loaded) nor the copy posted to the worker needs
+ * them (idle plugins by the thousand would each hold a copy on both threads).
+ */
+function withoutBytes(spec: PluginSpec): PluginSpec {
+  if (spec.moduleBytes === undefined) return spec;
+  const { moduleBytes: dropped, ...rest } = spec;
+  void dropped;
+  return rest;
+}
+
 /** Plugins on worker threads. See the module comment. */
 export class PoolBackend implements IsolationBackend {
   readonly name = 'pool';
@@ -139,7 +151,8 @@ export class PoolBackend implements IsolationBackend {
     if (this.#closed) throw new ForgeError('FO_SANDBOX_CLOSED', `the pool backend is closed; cannot load ${spec.id}`, { details: { plugin: spec.id } });
     const lane = this.#laneFor(spec.id);
     const logger = this.#env.logger;
-    const record = lane.place((index) => new LanePlugin(index, spec, new HandleBook(spec.id, (error) => logger.warn('a plugin handle listener threw', { plugin: spec.id, error: toForgeError(error).message }))));
+    const kept = withoutBytes(spec);
+    const record = lane.place((index) => new LanePlugin(index, kept, new HandleBook(spec.id, (error) => logger.warn('a plugin handle listener threw', { plugin: spec.id, error: toForgeError(error).message }))));
     const job = new Job(OP.LOAD, { plugin: record, timeoutMs: record.loadTimeoutMs, what: `load of plugin ${spec.id}` });
     lane.submit(job);
     try {

@@ -45,6 +45,8 @@ export const FORGE_HOST_FUNCTION_NAMES = [
   'random_get',
 ] as const;
 
+const KV_NAMES: readonly string[] = ['kv_get', 'kv_set', 'kv_delete', 'kv_list'];
+
 /** Options for {@link createForgeHostFunctions}. */
 export interface ForgeHostOptions {
   /** Names the plugin in events and logs, e.g. `acme/weather@2.0.0`. */
@@ -78,11 +80,17 @@ export interface ForgeHostOptions {
   readonly clock?: HostClock;
   /** Limit overrides (defaults {@link DEFAULT_HOST_CALL_LIMITS}). */
   readonly limits?: HostCallLimitsInput;
+  /**
+   * Define only these names (without `forge.`; those the plugin's module imports).
+   * Default: every name. The options are checked in full either way; a host running
+   * thousands of idle plugins saves each one the closures of the functions it cannot call.
+   */
+  readonly only?: ReadonlySet<string>;
 }
 
 /** The host functions of one plugin. */
 export interface ForgeHostFunctions {
-  /** One definition per name in {@link FORGE_HOST_FUNCTION_NAMES}. */
+  /** One definition per name in {@link FORGE_HOST_FUNCTION_NAMES} (in {@link ForgeHostOptions.only} when given). */
   readonly definitions: readonly HostFunctionDefinition[];
   /** The limits in force. */
   readonly limits: HostCallLimits;
@@ -134,17 +142,24 @@ export function createForgeHostFunctions(options: ForgeHostOptions): ForgeHostFu
     return rate === 'off' ? undefined : new TokenBucket(rate, () => monotonicMs(clock));
   };
 
-  const definitions = [
-    rateLimitedLog(bucket('log'), limits.rates.log),
-    configGet,
-    ...kvHostFunctions(openStore, limits.kv),
-    httpRequestHostFunction({ gate: options.gate, bridge: options.ioBridge, explicit, limits: limits.http, clock }),
-    fileReadHostFunction(openVolumes, limits.file),
-    fileWriteHostFunction(openVolumes, limits.file),
-    emitEventHostFunction({ plugin: options.plugin, sink: options.events, limits, bucket: bucket('emit_event'), wallMs: () => Number(clock.wallNs() / 1_000_000n) }),
-    timeNowHostFunction(clock),
-    randomGetHostFunction(limits.maxRandomBytes),
-  ].map(
+  const only = options.only;
+  const wanted = (name: string): boolean => only === undefined || only.has(name);
+  // Built only when wanted: each definition holds closures (and rate buckets) of its own.
+  const factories: readonly [string, () => HostFunctionDefinition][] = [
+    ['log', () => rateLimitedLog(bucket('log'), limits.rates.log)],
+    ['config_get', () => configGet],
+    ['http_request', () => httpRequestHostFunction({ gate: options.gate, bridge: options.ioBridge, explicit, limits: limits.http, clock })],
+    ['file_read', () => fileReadHostFunction(openVolumes, limits.file)],
+    ['file_write', () => fileWriteHostFunction(openVolumes, limits.file)],
+    ['emit_event', () => emitEventHostFunction({ plugin: options.plugin, sink: options.events, limits, bucket: bucket('emit_event'), wallMs: () => Number(clock.wallNs() / 1_000_000n) })],
+    ['time_now', () => timeNowHostFunction(clock)],
+    ['random_get', () => randomGetHostFunction(limits.maxRandomBytes)],
+  ];
+  const chosen = factories.filter(([name]) => wanted(name)).map(([, make]) => make());
+  const kv = KV_NAMES.some(wanted) ? kvHostFunctions(openStore, limits.kv).filter((definition) => wanted(definition.name)) : [];
+  // In FORGE_HOST_FUNCTION_NAMES order, as before.
+  const byName = new Map([...chosen, ...kv].map((definition) => [definition.name, definition]));
+  const definitions = FORGE_HOST_FUNCTION_NAMES.flatMap((name) => byName.get(name) ?? []).map(
     (definition): HostFunctionDefinition =>
       Object.freeze({
         ...definition,

@@ -21,4 +21,19 @@ describe('host call limits', () => {
       },
     );
   });
+
+  it('share one frozen object between equal inputs, and never hand a valid one for an invalid input that looks alike (NaN, Infinity, "7")', () => {
+    const first = resolveHostCallLimits({ maxRandomBytes: 1024, rates: { log: 'off' } });
+    assert.equal(resolveHostCallLimits({ maxRandomBytes: 1024, rates: { log: 'off' } }), first, 'equal inputs share the resolved limits');
+    assert.ok(Object.isFrozen(first) && Object.isFrozen(first.kv) && Object.isFrozen(first.rates), 'what is shared cannot be changed by one of its users');
+    // JSON would write NaN and Infinity as null: a key built that way would hand these the limits resolved for null (the default).
+    resolveHostCallLimits({ maxRandomBytes: null as unknown as number });
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, '7' as unknown as number]) {
+      assert.throws(
+        () => resolveHostCallLimits({ maxRandomBytes: bad }),
+        (error: unknown) => ForgeError.is(error, 'FO_LIMIT_INVALID'),
+        `maxRandomBytes ${String(bad)} is refused every time`,
+      );
+    }
+  });
 });

@@ -100,8 +100,38 @@ export function resolveHostCallLimits(input: HostCallLimitsInput = {}): HostCall
   return limits;
 }
 
-/** {@link resolveHostCallLimits}, adding problems to `problems` instead of throwing. */
+/** Resolved limits by their input's key, at most {@link MAX_MEMO} (deeply frozen, so plugins may share them). */
+const memo = new Map<string, HostCallLimits>();
+const MAX_MEMO = 64;
+
+/** A key for `input` that tells apart every number (NaN, Infinity), or undefined when it has none (a bigint). */
+function memoKey(input: HostCallLimitsInput): string | undefined {
+  try {
+    return JSON.stringify(input, (_key, value: unknown) => (typeof value === 'number' ? `n:${String(value)}` : typeof value === 'string' ? `s:${value}` : value));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * {@link resolveHostCallLimits}, adding problems to `problems` instead of throwing. Valid
+ * inputs seen before return the same frozen object: a thread hosting thousands of plugins
+ * with the same limits holds them once.
+ */
 export function collectHostCallLimits(input: HostCallLimitsInput, problems: string[]): HostCallLimits {
+  const key = memoKey(input);
+  const known = key === undefined ? undefined : memo.get(key);
+  if (known !== undefined) return known;
+  const before = problems.length;
+  const limits = computeLimits(input, problems);
+  if (key !== undefined && problems.length === before) {
+    if (memo.size >= MAX_MEMO) memo.clear();
+    memo.set(key, limits);
+  }
+  return limits;
+}
+
+function computeLimits(input: HostCallLimitsInput, problems: string[]): HostCallLimits {
   const d = DEFAULT_HOST_CALL_LIMITS;
   const size = (path: string, value: number | undefined, fallback: number, max = MAX_REGION_BYTES, min = 0): number => {
     const v = value ?? fallback;

@@ -114,6 +114,19 @@ export function describeLimitEvasions(setup: Setup): void {
     assert.equal(lines.length + Number(summaries[0]?.record.fields['suppressed']), 100_000, 'every line is either logged or counted');
   });
 
+  it("keeps each plugin's log budget its own when plugins share their limits: one plugin's flood of forge.log does not silence its neighbour", async (t) => {
+    const { backend } = await setup(t);
+    // The same limits: a backend may share the resolved (frozen) limits between them, never the buckets.
+    const limits = { hostCallLimits: { rates: { log: { perSecond: 0.01, burst: 2 } } } } as const;
+    const loud = await backend.load(await pluginSpec(CORE_GUEST, limits));
+    const quiet = await backend.load(await pluginSpec(CORE_GUEST, limits));
+    const line = (text: string): Uint8Array => new Uint8Array([2, ...encoder.encode(text)]);
+    for (let i = 0; i < 2; i += 1) await loud.call('log', line('loud'));
+    assert.equal(await guestCodeOf(loud.call('log', line('and more'))), 'FO_SYSCALL_RATE_LIMITED', "the loud plugin's burst is spent");
+    for (let i = 0; i < 2; i += 1) assert.deepEqual(await quiet.call('log', line('quiet')), NOTHING, `the neighbour's record ${i + 1} of its own burst of 2`);
+    assert.equal(await guestCodeOf(quiet.call('log', line('one too many'))), 'FO_SYSCALL_RATE_LIMITED', 'and its own burst ends where it should');
+  });
+
   it('cuts a line written without a newline: 100 MiB of it make one record of at most 4 KiB that says it was cut', async (t) => {
     const { backend, host } = await setup(t);
     const handle = await backend.load(await pluginSpec(WASI_GUEST, { maxMemoryBytes: 8 << 20 }));

@@ -229,6 +229,20 @@ export function describeBackendConformance(name: string, makeBackend: BackendFac
       assert.equal((await handle.call('time_now', new Uint8Array(0))).length, 16, 'an invalid policy changes nothing');
     });
 
+    it("keeps each plugin's own policy when two plugins differ only in it: neither one's Cedar forbid nor the other's allowance crosses over", async (t) => {
+      const { backend } = await setup(t);
+      const base = { permissions: { syscalls: [WEATHER_CALL] }, registered: [WEATHER_CALL] } as const;
+      const forbid = { ...TEST_POLICY, cedar: { text: 'forbid(principal, action == ForgeOne::Action::"forge.time_now", resource);', mode: 'forbid-only' as const, source: 'test.cedar' } };
+      // In both orders: a thread sharing equal parts of specs must tell these two apart.
+      const allowedFirst = await backend.load(await pluginSpec(RELAY_GUEST, base));
+      const forbidden = await backend.load(await pluginSpec(RELAY_GUEST, { ...base, policy: forbid }));
+      const allowedAfter = await backend.load(await pluginSpec(RELAY_GUEST, base));
+      assert.equal(await guestCodeOf(forbidden.call('time_now', new Uint8Array(0))), 'FO_ABI_HOST_DENIED');
+      assert.equal((await allowedFirst.call('time_now', new Uint8Array(0))).length, 16);
+      assert.equal((await allowedAfter.call('time_now', new Uint8Array(0))).length, 16);
+      assert.equal(await guestCodeOf(forbidden.call('time_now', new Uint8Array(0))), 'FO_ABI_HOST_DENIED', 'still its own');
+    });
+
     it('refuses audited calls while BackendHost.audit fails (fail closed), and answers them again once it takes records', async (t) => {
       const { backend, host } = await setup(t);
       const handle = await backend.load(await pluginSpec(RELAY_GUEST, { permissions: { syscalls: [WEATHER_CALL] }, registered: [WEATHER_CALL], auditLevel: 'all' }));
