@@ -2,27 +2,15 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readAuditTail, verifyAuditLog, type AuditEventRecord } from '@forgeone/microkernel';
-import { signedWatPlugin, testRegistry } from './test-support/plugins.js';
+import { CHATTY_GUEST, signedWatPlugin, testRegistry } from './test-support/plugins.js';
 
-// 5,000 forge.time_now in one call.
-const CHATTY = `(module
-  (import "forge" "time_now" (func $time (param i32 i32) (result i64)))
-  (memory (export "memory") 1)
-  (func (export "forge_alloc") (param i32) (result i32) (i32.const 1024))
-  (func (export "forge_free") (param i32 i32))
-  (func (export "work") (param i32 i32) (result i64) (local $n i32)
-    (loop $l
-      (drop (call $time (i32.const 0) (i32.const 0)))
-      (local.set $n (i32.add (local.get $n) (i32.const 1)))
-      (br_if $l (i32.lt_u (local.get $n) (i32.const 5000))))
-    (i64.const 0)))`;
 
 describe('audit.max_call_records through the registry and a real audit log', () => {
   for (const backend of ['inline', 'pool', 'process'] as const) {
     it(`${backend}: a call of 5,000 allowed host calls at level all writes the default 1,000 one by one and one audit.folded record of 4,000 forge.time_now; the chain verifies`, async () => {
       const { registry, dir } = await testRegistry(backend, '  audit:\n    level: all\n');
       try {
-        await registry.startPlugin(await registry.loadPlugin(await signedWatPlugin('chatty', CHATTY)));
+        await registry.startPlugin(await registry.loadPlugin(await signedWatPlugin('chatty', CHATTY_GUEST)));
         assert.equal((await registry.call('chatty', 'work')).length, 0);
       } finally {
         await registry.close();

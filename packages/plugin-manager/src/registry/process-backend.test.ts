@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { rejectsWithCode } from '@forgeone/common/testing';
 import { readAuditTail, type AuditEventRecord } from '@forgeone/microkernel';
 import { PluginState } from '../lifecycle/index.js';
-import { fields, read, signedPlugin, signedWatPlugin, testRegistry, text } from './test-support/plugins.js';
+import { CHATTY_GUEST, fields, read, signedPlugin, signedWatPlugin, testRegistry, text } from './test-support/plugins.js';
 import { until } from './test-support/until.js';
 
 describe('the registry on the process backend (runtime.backend: process)', () => {
@@ -29,20 +29,7 @@ describe('the registry on the process backend (runtime.backend: process)', () =>
     // Folding is turned off here (its largest value): every one of the 5,000 records crosses.
     const { registry, dir } = await testRegistry('process', '  audit:\n    level: all\n    max_call_records: 1000000\n');
     try {
-      const chatty = await signedWatPlugin(
-        'chatty',
-        `(module
-          (import "forge" "time_now" (func $time (param i32 i32) (result i64)))
-          (memory (export "memory") 1)
-          (func (export "forge_alloc") (param i32) (result i32) (i32.const 1024))
-          (func (export "forge_free") (param i32 i32))
-          (func (export "work") (param i32 i32) (result i64) (local $n i32)
-            (loop $l
-              (drop (call $time (i32.const 0) (i32.const 0)))
-              (local.set $n (i32.add (local.get $n) (i32.const 1)))
-              (br_if $l (i32.lt_u (local.get $n) (i32.const 5000))))
-            (i64.const 0)))`,
-      );
+      const chatty = await signedWatPlugin('chatty', CHATTY_GUEST);
       await registry.startPlugin(await registry.loadPlugin(chatty));
       assert.equal((await registry.call('chatty', 'work')).length, 0);
     } finally {

@@ -162,6 +162,19 @@ export async function testRegistry(
   return { registry, events, dir, audit };
 }
 
+/** A guest whose `work` export makes 5,000 forge.time_now host calls in one call (audit volume). */
+export const CHATTY_GUEST = `(module
+  (import "forge" "time_now" (func $time (param i32 i32) (result i64)))
+  (memory (export "memory") 1)
+  (func (export "forge_alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "forge_free") (param i32 i32))
+  (func (export "work") (param i32 i32) (result i64) (local $n i32)
+    (loop $l
+      (drop (call $time (i32.const 0) (i32.const 0)))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $n) (i32.const 5000))))
+    (i64.const 0)))`;
+
 export const text = (value: string): Uint8Array => new TextEncoder().encode(value);
 export const read = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 
