@@ -4,8 +4,6 @@
  * Atomics.wait between jobs and reads its port synchronously, so a job starts within
  * microseconds of the host's notify and nothing else runs between jobs.
  */
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { isMainThread, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { ForgeError, toForgeError } from '@forgeone/common';
 import { ENTRY_POINT_NAMES } from '../plugin/entry-points.js';
@@ -14,6 +12,7 @@ import { HostedPlugin, type ThreadResources } from './hosted-plugin.js';
 import { PolicyCache, checkPolicyFor } from './policy.js';
 import { SpecInterner } from './spec-intern.js';
 import { WorkerCancel } from './pool-worker-cancel.js';
+import { niceThread } from './thread-priority.js';
 import { WorkerOutbox } from './pool-worker-outbox.js';
 import { workerResources, workerSinks, type Ask } from './pool-worker-sinks.js';
 import {
@@ -383,19 +382,4 @@ export function runPoolWorker(hooks: PoolWorkerHooks = {}): void {
   const worker = new PoolWorker(data as PoolWorkerData, hooks);
   process.once('exit', () => worker.died());
   worker.serve();
-}
-
-/**
- * Sets this thread's nice value (Linux: setpriority on the thread's own id, which touches
- * no other thread). Raising it needs no privilege; where threads cannot be told apart
- * (no /proc/thread-self) nothing changes.
- */
-function niceThread(nice: number): void {
-  let tid: number;
-  try {
-    tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-  } catch {
-    return;
-  }
-  if (Number.isInteger(tid) && tid > 0) setPriority(tid, nice);
 }
