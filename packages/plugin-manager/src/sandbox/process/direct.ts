@@ -24,8 +24,8 @@
  */
 import { openSync, closeSync, constants } from 'node:fs';
 import { Socket } from 'node:net';
-import type { Slot } from '../pool-protocol.js';
-import { FLAG, OP, STATE, STATUS, type RequestWords } from '../pool-protocol.js';
+import { FLAG, OP, STATE, STATUS, type RequestWords, type Slot } from '../pool-protocol.js';
+import type { DirectCalls, DirectSink } from '../pool-worker-handle.js';
 import { checkJobError } from './child-input.js';
 import { RING_BYTES, RING_CAPACITY, RingChannel, sharedMemory } from './ring.js';
 import { KIND, encodeFrame, type Frame } from './wire.js';
@@ -37,12 +37,6 @@ export const DIRECT_MAX_WAKES = 16;
 /** How long the sandbox spins for its next frame after an answer, in us: calls in a row then find it running. */
 export const DIRECT_SANDBOX_SPIN_US = 50;
 
-/** What the host thread's answer to a call is written into: the worker handle's slot and payload store. */
-export interface DirectAnswerSink {
-  readonly slot: Slot;
-  /** Keeps `payload` as the answer's (the slot's LENGTH then says -1). */
-  stash(payload: Uint8Array): void;
-}
 
 /** Calls a direct path sent: answered by the host thread, or handed to the relay. */
 export interface DirectCounts {
@@ -51,13 +45,13 @@ export interface DirectCounts {
 }
 
 /** The host thread's side of one sandbox's ring. See the module comment. */
-export class DirectPath {
+export class DirectPath implements DirectCalls {
   readonly #channel: RingChannel;
   readonly #bell: number;
   /** The host's doorbell FIFO (read end), reopened for each wait in the event loop. */
   readonly #fromSandbox: number;
   /** The wait in the event loop for the call in flight, if any. */
-  #waiter: { readonly socket: Socket | undefined; readonly sink: DirectAnswerSink; readonly done: () => void } | undefined;
+  #waiter: { readonly socket: Socket | undefined; readonly sink: DirectSink; readonly done: () => void } | undefined;
   #inFlight = false;
   #closed = false;
   /** The next call goes through the relay, which has a message for the sandbox first. */
@@ -113,16 +107,14 @@ export class DirectPath {
     }
     if (this.#closed || this.#inFlight || slot.state !== STATE.IDLE || payload.length > DIRECT_MAX_PAYLOAD) return false;
     const frame = encodeFrame(KIND.JOB, [request.op, request.plugin, request.name, request.trace === true ? 1 : 0], [request.fuel ?? 0n], payload);
+    // Kept for a hand-over: the relay needs the plugin the call is for.
+    slot.writeRequest({ ...request, op: OP.ADOPT, length: 0 });
     try {
       if (!this.#channel.fits(frame.length)) return false;
-      // Kept for a hand-over: the relay needs the plugin the call is for.
-      slot.writeRequest({ ...request, op: OP.ADOPT, length: 0 });
       this.#channel.write(frame);
     } catch {
-      // The sandbox claims a read position past what was written, or it is gone: the relay finds out.
-      slot.writeRequest({ ...request, op: OP.ADOPT, length: 0 });
-      this.#inFlight = true;
-      return true;
+      // The sandbox claims a read position past what was written, or it is gone: the call
+      // is in flight all the same, and the relay it is handed to finds out.
     }
     this.#inFlight = true;
     return true;
@@ -136,7 +128,7 @@ export class DirectPath {
    * in flight, for {@link whenAnswered}.
    * @returns true when the answer was taken
    */
-  poll(sink: DirectAnswerSink, until: number, keep = false): boolean {
+  poll(sink: DirectSink, until: number, keep = false): boolean {
     for (let round = 0; ; round += 1) {
       // The clock is read before the ring, so that an answer that came while this thread
       // was off its core (preempted, or `until` already past) is still taken, not handed over.
@@ -156,7 +148,7 @@ export class DirectPath {
    * descriptor of its doorbell FIFO wakes the loop when the sandbox rings, so that no
    * other thread wakes for the call. `done` may run before this returns.
    */
-  whenAnswered(sink: DirectAnswerSink, done: () => void, wakes = 0): void {
+  whenAnswered(sink: DirectSink, done: () => void, wakes = 0): void {
     for (;;) {
       const step = this.#step(sink);
       // SECURITY: a sandbox that rings without answering (or a closed doorbell) would keep the
@@ -195,7 +187,7 @@ export class DirectPath {
   }
 
   /** One look at the ring: the answer taken, a frame for the relay, or nothing yet. */
-  #step(sink: DirectAnswerSink): 'answered' | 'other' | 'none' {
+  #step(sink: DirectSink): 'answered' | 'other' | 'none' {
     let other = false;
     try {
       const head = this.#channel.peek();
@@ -251,7 +243,7 @@ export class DirectPath {
     closeSync(this.#bell);
   }
 
-  #write(sink: DirectAnswerSink, answer: Answer): void {
+  #write(sink: DirectSink, answer: Answer): void {
     const slot = sink.slot;
     sink.stash(answer.payload);
     slot.writeAnswer({ status: answer.status, length: -1, fuel: answer.fuel, charge: answer.charge });
