@@ -11,7 +11,8 @@
 //     or resume entry points, so what is timed is the freezer (freeze, poll until FROZEN, thaw);
 //  4. memory: PSS (/proc/PID/smaps_rollup) of every process in the sandboxes' cgroups with
 //     ten idle plugins loaded, one sandbox each (group_by plugin) and one shared sandbox
-//     (group_by publisher), per plugin.
+//     (group_by publisher), per plugin, read once every sandbox has been idle for its idle
+//     collection (IDLE_COLLECT_MS: a sandbox gives back the memory its last work touched).
 //     Next to them, ten bare `node -e` processes with the same V8 options: the floor of one Node per plugin.
 //     This group_by plugin figure is issue 13's memory target (bench/targets.mjs); bench/freeze.mjs
 //     measures the same way a confined Node that runs no plugin (its floor). PSS divides shared
@@ -28,6 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PoolBackend } from '../packages/plugin-manager/dist/sandbox/pool.js';
 import { ProcessBackend } from '../packages/plugin-manager/dist/sandbox/process/backend.js';
+import { IDLE_COLLECT_MS } from '../packages/plugin-manager/dist/sandbox/process/idle-memory.js';
 import { SANDBOX_NODE_OPTIONS } from '../packages/plugin-manager/dist/sandbox/process/sandbox.js';
 import { CORE_GUEST } from '../packages/plugin-manager/dist/sandbox/test-support/guests.js';
 import { RecordingHost, pluginSpec } from '../packages/plugin-manager/dist/sandbox/test-support/specs.js';
@@ -172,7 +174,7 @@ for (let round = 0; round < (memoryOnly ? rounds : 1); round += 1) {
   for (const [groupBy, childScript] of [...programs.map((child) => ['plugin', child]), ...(memoryOnly ? [] : [['publisher', undefined]])]) {
     const backend = await ProcessBackend.create(new RecordingHost(), { groupBy, ...(childScript === undefined ? {} : { childScript: fileURLToPath(new URL(`../packages/plugin-manager/dist/sandbox/process/${childScript}`, import.meta.url)) }) });
     for (let i = 0; i < 10; i += 1) await backend.load(await spec(`idle-${round}-${i}`));
-    await sleep(1000);
+    await sleep(IDLE_COLLECT_MS + 1000); // idle: each sandbox has had its idle collection (idle-memory.ts)
     let sum = { pss: 0, uss: 0 };
     for (const sandbox of backend.sandboxes()) for (const pid of (await sandbox.cgroup?.pids()) ?? []) sum = { pss: sum.pss + memory(pid).pss, uss: sum.uss + memory(pid).uss };
     record(`memory: group_by ${groupBy}${childScript === undefined ? '' : ` (${childScript})`}`, sum.pss / 10);

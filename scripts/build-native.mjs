@@ -6,7 +6,11 @@
 //     mode alone and logs that at start (docs/daemon.md);
 //   packages/plugin-manager/native/shared-memory.c -> packages/plugin-manager/dist/native/shared-memory.node
 //     the process backend's shared-memory ring; without it sandboxes speak over FIFOs alone
-//     (slower calls; docs/sandbox.md).
+//     (slower calls; docs/sandbox.md);
+//   packages/plugin-manager/native/memory-reducer.cc -> packages/plugin-manager/dist/native/memory-reducer.node
+//     (C++, with $CXX, else c++, clang++ or g++) a memory-reducing collection once a sandbox
+//     is idle; without it an idle sandbox keeps the young generation its load touched
+//     (about 1.5 MiB more per sandbox; docs/sandbox.md).
 // Without a compiler the build goes on and says so. Under CI a failure fails the build.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
@@ -18,20 +22,23 @@ const headers = join(dirname(dirname(process.execPath)), 'include', 'node');
 const modules = [
   { source: 'packages/forge/native/peercred.c', target: 'packages/forge/dist/native/peercred.node', without: 'forge daemon will rely on its socket file mode alone' },
   { source: 'packages/plugin-manager/native/shared-memory.c', target: 'packages/plugin-manager/dist/native/shared-memory.node', without: 'the process backend will speak to sandboxes over FIFOs alone' },
+  { source: 'packages/plugin-manager/native/memory-reducer.cc', target: 'packages/plugin-manager/dist/native/memory-reducer.node', without: 'idle sandboxes will keep their young generation', cxx: true },
 ];
 
 if (process.platform !== 'linux') process.exit(0);
 let failed = false;
-for (const { source: relativeSource, target: relativeTarget, without } of modules) {
+for (const { source: relativeSource, target: relativeTarget, without, cxx = false } of modules) {
   const source = join(root, relativeSource);
   const target = join(root, relativeTarget);
   if (existsSync(target) && statSync(target).mtimeMs >= statSync(source).mtimeMs) continue;
   mkdirSync(dirname(target), { recursive: true });
-  // $CC, else the first of cc, clang and gcc that runs (Debian's clang package, which .ci/run installs, may not provide cc).
+  // $CC, else the first of cc, clang and gcc that runs (Debian's clang package, which .ci/run installs, may not provide cc);
+  // for C++, $CXX, else c++, clang++ and g++.
+  const compilers = cxx ? (process.env.CXX ? [process.env.CXX] : ['c++', 'clang++', 'g++']) : process.env.CC ? [process.env.CC] : ['cc', 'clang', 'gcc'];
   let why = '';
   let built = false;
-  for (const compiler of process.env.CC ? [process.env.CC] : ['cc', 'clang', 'gcc']) {
-    const result = spawnSync(compiler, ['-shared', '-fPIC', '-O2', '-Wall', '-Werror', `-I${headers}`, '-o', target, source], { encoding: 'utf8' });
+  for (const compiler of compilers) {
+    const result = spawnSync(compiler, ['-shared', '-fPIC', '-O2', '-Wall', '-Werror', ...(cxx ? ['-std=c++17'] : []), `-I${headers}`, '-o', target, source], { encoding: 'utf8' });
     if (result.status === 0) {
       built = true;
       break;

@@ -11,6 +11,11 @@
  *                           a MAP_SHARED read-write mapping of the first `bytes` of fd,
  *                           unmapped when the ArrayBuffer is collected; refuses an fd
  *                           whose size is not exactly `bytes` or that is not sealed so
+ *   waitReadable(fd, ms) -> boolean
+ *                           poll(2) for input on fd for at most ms milliseconds: true when
+ *                           it is readable (or at its end, or failed: a read then says
+ *                           which), false when the time ran out (the sandbox's idle wait
+ *                           before its memory-reducing collection: idle-memory.ts)
  *
  * SECURITY: the sandbox holds the same memfd. Were it able to shrink the file, the host's
  * next access to the mapping would raise SIGBUS and kill the host; the seals make
@@ -22,6 +27,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
@@ -95,8 +101,25 @@ static napi_value map(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value wait_readable(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int32_t fd, ms;
+  if (!read_args(env, info, 2, argv) || napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_get_value_int32(env, argv[1], &ms) != napi_ok || fd < 0 || ms < 0) {
+    napi_throw_type_error(env, "FO_SHARED_MEMORY", "waitReadable(fd, ms) takes two non-negative integers");
+    return NULL;
+  }
+  struct pollfd watched = { .fd = fd, .events = POLLIN, .revents = 0 };
+  int ready = poll(&watched, 1, ms);
+  napi_value result;
+  /* Interrupted (EINTR) or failed: readable, so the caller's blocking read decides. */
+  napi_get_boolean(env, ready != 0, &result);
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
+  napi_create_function(env, "waitReadable", NAPI_AUTO_LENGTH, wait_readable, NULL, &fn);
+  napi_set_named_property(env, exports, "waitReadable", fn);
   napi_create_function(env, "create", NAPI_AUTO_LENGTH, create, NULL, &fn);
   napi_set_named_property(env, exports, "create", fn);
   napi_create_function(env, "map", NAPI_AUTO_LENGTH, map, NULL, &fn);

@@ -24,7 +24,8 @@ import { wasm } from '../../abi/wasm-api.js';
 import { FLAG, STATE, Slot, writePayload, type PoolWorkerData, type ToHost, type ToWorker } from '../pool-protocol.js';
 import { servePoolWorker } from '../pool-worker-loop.js';
 import type { PluginSpec } from '../spec.js';
-import { openChannel, ringArgument } from './ring.js';
+import { idleCollector, memoryReducer } from './idle-memory.js';
+import { openChannel, ringArgument, type SharedMemoryModule } from './ring.js';
 import { ChannelClosed, KIND, MAX_TELEMETRY_ITEMS, encodeFrame, jsonBytes, type Frame, type FrameChannel } from './wire.js';
 
 const IN = 0;
@@ -191,7 +192,9 @@ function preloadSqlite(): void {
 /** Runs this process as a sandbox's main thread. Exits 0 when the host closes the channel. */
 export function runSandboxChild(): void {
   try {
-    const host = new SandboxHost(openChannel('sandbox', IN, OUT, ringArgument(process.argv.slice(2))));
+    const reducer = memoryReducer();
+    const idle = reducer === undefined ? undefined : (memory: SharedMemoryModule) => idleCollector((fd, ms) => memory.waitReadable(fd, ms), reducer);
+    const host = new SandboxHost(openChannel('sandbox', IN, OUT, ringArgument(process.argv.slice(2)), undefined, idle));
     host.ready();
     servePoolWorker(host.data, { park: (state) => host.park(state), signalled: (state) => host.signalled(state) });
   } catch (error) {

@@ -69,6 +69,8 @@ export interface SharedMemoryModule {
   create(bytes: number): number;
   /** A shared mapping of a sealed memfd of exactly `bytes`. */
   map(fd: number, bytes: number): ArrayBuffer;
+  /** Polls `fd` for input up to `ms`: false when the time ran out. */
+  waitReadable(fd: number, ms: number): boolean;
 }
 
 let loaded: SharedMemoryModule | null | undefined;
@@ -97,14 +99,14 @@ export function ringArgument(args: readonly string[]): number | undefined {
 /**
  * One side's channel: the shared ring over the memfd `memfd` when given (the FIFOs `bell`
  * and `ring` then carry doorbells; `cursor`: see {@link RingChannel}), else frames over
- * the FIFOs themselves.
+ * the FIFOs themselves. `idle` ({@link RingChannel}) is made with the loaded module.
  * @throws FO_SANDBOX_UNAVAILABLE when the shared-memory module cannot be loaded; what mapping throws
  */
-export function openChannel(side: 'host' | 'sandbox', bell: number, ring: number, memfd: number | undefined, cursor?: SharedArrayBuffer): FrameChannel {
+export function openChannel(side: 'host' | 'sandbox', bell: number, ring: number, memfd: number | undefined, cursor?: SharedArrayBuffer, idle?: (memory: SharedMemoryModule) => ((bell: number) => void) | undefined): FrameChannel {
   if (memfd === undefined) return new FifoChannel(bell, ring);
   const memory = sharedMemory();
   if (memory === undefined) throw new ForgeError('FO_SANDBOX_UNAVAILABLE', `the ${side} cannot load the shared-memory module (native/shared-memory.node)`);
-  return new RingChannel(memory.map(memfd, RING_BYTES), side, bell, ring, cursor);
+  return new RingChannel(memory.map(memfd, RING_BYTES), side, bell, ring, cursor, idle?.(memory));
 }
 
 /** One side of a ring channel. See the module comment. */
@@ -130,6 +132,7 @@ export class RingChannel implements FrameChannel {
    * direct path, direct.ts, which take turns through the pool slot).
    */
   readonly #cursor: Int32Array;
+  readonly #idle: ((bell: number) => void) | undefined;
 
   /**
    * @param memory the shared mapping ({@link RING_BYTES})
@@ -137,8 +140,9 @@ export class RingChannel implements FrameChannel {
    * @param bell the FIFO this side's doorbell rings on (read end, blocking)
    * @param ring the FIFO of the other side's doorbell (write end; a full one is never waited for)
    * @param cursor this side's positions ({@link RingChannel.cursorBytes}), shared by the host's threads that take turns on the channel; default: private
+   * @param idle run before each blocking wait on the doorbell (the sandbox's idle collection: idle-memory.ts)
    */
-  constructor(memory: ArrayBuffer, side: 'host' | 'sandbox', bell: number, ring: number, cursor?: SharedArrayBuffer) {
+  constructor(memory: ArrayBuffer, side: 'host' | 'sandbox', bell: number, ring: number, cursor?: SharedArrayBuffer, idle?: (bell: number) => void) {
     if (memory.byteLength !== RING_BYTES) throw new Error(`ring: expected ${RING_BYTES} bytes of shared memory, found ${memory.byteLength}`);
     this.#host = side === 'host';
     this.#spinMs = RING_SPIN_MS;
@@ -151,6 +155,7 @@ export class RingChannel implements FrameChannel {
     this.#bell = bell;
     this.#ring = ring;
     this.#cursor = new Int32Array(cursor ?? new ArrayBuffer(RingChannel.cursorBytes), 0, 2);
+    this.#idle = idle;
   }
 
   /** Bytes of a cursor shared by host threads. */
@@ -325,6 +330,7 @@ export class RingChannel implements FrameChannel {
 
   /** Blocks on the doorbell FIFO until at least one byte (or its end) arrives. */
   #sleep(): void {
+    this.#idle?.(this.#bell);
     for (;;) {
       let got: number;
       try {
