@@ -44,11 +44,17 @@ export function refuse(code: number, reason: string, resource?: string, requeste
   throw new WasiRefusal(code, reason, resource, requested);
 }
 
-const SHARED: readonly WasiErrno[] = Object.values(ERRNO).map((code) => new WasiErrno(code));
+const KNOWN: ReadonlySet<number> = new Set(Object.values(ERRNO));
+/** One error per errno, made on its first throw (not at load: an idle sandbox holds none, nor their stacks). */
+const SHARED: WasiErrno[] = [];
 
 /** Throws the errno `code`. */
 export function fail(code: number): never {
-  throw SHARED[code] ?? new WasiErrno(code);
+  const shared = SHARED[code];
+  if (shared !== undefined) throw shared;
+  const made = new WasiErrno(code);
+  if (KNOWN.has(code)) SHARED[code] = made;
+  throw made;
 }
 
 /** Node error codes whose WASI name differs from the POSIX one. */
