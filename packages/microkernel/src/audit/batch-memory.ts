@@ -20,7 +20,7 @@ export interface BatchSpace {
  * fdatasync runs (about 30 of 1,000 records), so a steady load allocates nothing; a
  * larger burst allocates the rest, and only this much stays once it is over.
  */
-const MAX_SPARE_BYTES = 64 * 1024 * 1024;
+const MAX_SPARE_BYTES = 16 * 1024 * 1024;
 
 /** Allocates a batch space: `capacity` bytes and room for `records` records in the layout. */
 export function allocateSpace(capacity: number, records: number): BatchSpace {
