@@ -7,7 +7,8 @@
 // policy gate (TrustContext + SyscallBridge) whose audit port is a real AuditLog at
 // level all, on disk in a temp dir, each run ending with flush() (its records durable)
 // inside the timed region; against node:wasi at 4 KiB, interleaved. The log is verified
-// afterwards and must hold exactly one event record per WASI call.
+// afterwards and must hold exactly one event record per WASI call. The same 4 KiB reads
+// with the allow-all gate show what the audit costs on top of ForgeOne's own read path.
 // Target (issue 16): >= 0.8x node:wasi.
 //
 //   npx tsc -b && node bench/wasi-read.mjs [--size-mib 64] [--chunk-kib 64] [--rounds 15] [--quick] [--json]
@@ -112,7 +113,10 @@ const runners = {
 
 const AUDITED = 'forgeone (real AuditLog, level all), 4 KiB';
 const NODE_4K = 'node:wasi, 4 KiB';
+// The floor the audited case stands on: the same 4 KiB reads with no gate work at all.
+const UNAUDITED_4K = 'forgeone (allow-all gate), 4 KiB';
 const audited4k = {
+  [UNAUDITED_4K]: async () => (await runWasiCommand(module4k, { preopens: [{ host: dir, guest: '/data' }], gate: ALLOW_ALL_GATE })).exitCode,
   [AUDITED]: async () => {
     const { exitCode } = await runWasiCommand(module4k, { preopens: [{ host: dir, guest: '/data' }], gate: auditedGate });
     await auditLog.flush();
@@ -159,7 +163,7 @@ if (auditCheck.records - auditCheck.checkpoints !== auditedRuns * auditedCallsPe
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const baselineOf = (name) => median(samples[name === AUDITED || name === NODE_4K ? NODE_4K : 'node:wasi']);
+const baselineOf = (name) => median(samples[name in audited4k ? NODE_4K : 'node:wasi']);
 const results = Object.entries(samples).map(([name, values]) => ({ name, mibPerSecond: median(values), ratio: median(values) / baselineOf(name) }));
 const reads = (counted.get(`${W}.fd_read`) ?? 0) / (ROUNDS + 2);
 if (JSON_OUTPUT) {

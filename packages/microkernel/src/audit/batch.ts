@@ -5,25 +5,10 @@
  * batch's layout says where, and the chain (chain-fill.ts) fills them once the batch is
  * sealed. The writer hands the kernel exactly the bytes that were hashed.
  */
+import { allocateSpace, BatchMemory, type BatchSpace } from './batch-memory.js';
+import { writeLatin1, writeUtf8 } from './bytes.js';
 import { AT_BODY_END, AT_PREV, AT_SIG, AT_START, LAYOUT_STRIDE } from './chain-fill.js';
 import { HASH_OPEN, LINE_CLOSE, LINE_START, PREV_OPEN, TIMESTAMP_LENGTH, TYPE_OPEN } from './format.js';
-
-// Buffer#utf8Write and #latin1Write are write(text, offset, encoding) without the
-// encoding lookup and argument checks (present in every supported Node, not in the
-// type definitions); the plain method is the fallback.
-interface FastWrites {
-  utf8Write?: (text: string, offset: number) => number;
-  latin1Write?: (text: string, offset: number) => number;
-}
-const { utf8Write, latin1Write } = Buffer.prototype as unknown as FastWrites;
-
-function writeUtf8(buf: Buffer, text: string, offset: number): number {
-  return utf8Write === undefined ? buf.write(text, offset, 'utf8') : utf8Write.call(buf, text, offset);
-}
-
-function writeLatin1(buf: Buffer, text: string, offset: number): number {
-  return latin1Write === undefined ? buf.write(text, offset, 'latin1') : latin1Write.call(buf, text, offset);
-}
 
 const ascii = (text: string): Uint8Array => Uint8Array.from(text, (char) => char.charCodeAt(0));
 const SEQ_BYTES = ascii(LINE_START);
@@ -54,12 +39,24 @@ function putDecimal(buf: Buffer, at: number, value: number): number {
   return at + digits;
 }
 
-function sharedBuffer(size: number): Buffer {
-  return Buffer.from(new SharedArrayBuffer(size));
-}
+// A framed record's bytes after its body: the hash field and the line's end.
+const FRAME_TAIL = HASH_BYTES.length + 64 + CLOSE_BYTES.length;
 
-function sharedLayout(records: number): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(records * LAYOUT_STRIDE * Int32Array.BYTES_PER_ELEMENT));
+/**
+ * The bytes of a record from its `","prev":"` to its newline, for a record whose type
+ * word and fields are `typed`: room (zeros) for prev and hash, which the chain fills.
+ * Encoded once for a record that repeats (report-cache.ts), then copied whole by
+ * {@link RecordBatch.pushFrame}. Held as a string of one character per byte (latin1):
+ * copying it into shared memory is a plain memcpy, where TypedArray#set copies into
+ * shared memory at an unaligned offset byte by byte, three times slower.
+ */
+export function recordFrame(typed: string): string {
+  const fields = Buffer.from(typed, 'utf8');
+  const frame = Buffer.alloc(PREV_BYTES.length + 64 + TYPE_BYTES.length + fields.length + FRAME_TAIL);
+  const typedAt = put(frame, put(frame, 0, PREV_BYTES) + 64, TYPE_BYTES);
+  frame.set(fields, typedAt);
+  put(frame, put(frame, typedAt + fields.length, HASH_BYTES) + 64, CLOSE_BYTES);
+  return frame.toString('latin1');
 }
 
 /** Where a checkpoint record sits in a batch, for the state file once the batch is durable. */
@@ -86,19 +83,25 @@ export class RecordBatch {
   checkpoint: BatchCheckpoint | undefined;
   /** True once every record's prev, sig and hash are filled. */
   filled = false;
+  /** False once something may still write into the batch's memory after it is durable (a chain worker given up on): it is not reused then. */
+  reusable = true;
   /** Resolves once {@link filled}; rejects when the chain could not fill it. */
   readonly ready: Promise<void>;
   settle!: (error?: unknown) => void;
+  readonly #memory: BatchMemory | undefined;
 
   /**
    * @param segment index of the segment the records belong to
    * @param capacity initial buffer size in bytes; it doubles when a record does not fit
    * @param records initial room in the layout, in records; it doubles likewise
+   * @param memory where the batch's memory comes from and goes back to once it is written (default: its own)
    */
-  constructor(segment: number, capacity: number, records: number) {
+  constructor(segment: number, capacity: number, records: number, memory?: BatchMemory) {
     this.segment = segment;
-    this.buffer = sharedBuffer(capacity);
-    this.layout = sharedLayout(records);
+    const space = memory === undefined ? allocateSpace(capacity, records) : memory.take(capacity, records);
+    this.buffer = space.buffer;
+    this.layout = space.layout;
+    this.#memory = memory;
     this.ready = new Promise<void>((resolve, reject) => {
       this.settle = (error?: unknown) => (error === undefined ? resolve() : reject(error instanceof Error ? error : new Error('the audit chain failed')));
     });
@@ -108,20 +111,13 @@ export class RecordBatch {
 
   /**
    * Appends one record: the head with room for `prev`, then `typed` (the type word, its
-   * closing quote and every field, as bytes or as text), then the tail with room for the
-   * hash. Room for a checkpoint's sig is `sigOffset` bytes into `typed` (-1: none).
+   * closing quote and every field), then the tail with room for the hash. Room for a
+   * checkpoint's sig is `sigOffset` bytes into `typed` (-1: none).
    * @param ts 24 characters ({@link TIMESTAMP_LENGTH}), ASCII
    * @returns the bytes the record took
    */
-  push(seq: number, ts: string, typed: Uint8Array | string, sigOffset: number): number {
-    const typedMax = typeof typed === 'string' ? typed.length * 3 : typed.length;
-    const worst = this.used + FRAME_BYTES + 16 + typedMax;
-    if (worst > this.buffer.length) {
-      const grown = sharedBuffer(Math.max(worst, this.buffer.length * 2));
-      this.buffer.copy(grown, 0, 0, this.used);
-      this.buffer = grown;
-    }
-    const buf = this.buffer;
+  push(seq: number, ts: string, typed: string, sigOffset: number): number {
+    const buf = this.room(FRAME_BYTES + 16 + typed.length * 3);
     const start = this.used;
     let at = putDecimal(buf, put(buf, start, SEQ_BYTES), seq);
     at = put(buf, at, TS_BYTES);
@@ -130,28 +126,54 @@ export class RecordBatch {
     const prevAt = at;
     at = put(buf, at + 64, TYPE_BYTES);
     const typedAt = at;
-    if (typeof typed === 'string') at += writeUtf8(buf, typed, at);
-    else {
-      buf.set(typed, at);
-      at += typed.length;
-    }
-    const bodyEnd = at;
+    const bodyEnd = at + writeUtf8(buf, typed, at);
     this.used = put(buf, put(buf, bodyEnd, HASH_BYTES) + 64, CLOSE_BYTES);
+    this.place(seq, start, prevAt, sigOffset < 0 ? -1 : typedAt + sigOffset, bodyEnd);
+    return this.used - start;
+  }
+
+  /**
+   * Appends one record made of its head and a {@link recordFrame} (a record without a sig):
+   * the cheap way for a record that repeats, one copy of the frame.
+   * @param ts the 24 bytes of the timestamp ({@link TIMESTAMP_LENGTH})
+   * @returns the bytes the record took
+   */
+  pushFrame(seq: number, ts: Uint8Array, frame: string): number {
+    const buf = this.room(SEQ_BYTES.length + 16 + TS_BYTES.length + TIMESTAMP_LENGTH + frame.length);
+    const start = this.used;
+    const at = put(buf, put(buf, putDecimal(buf, put(buf, start, SEQ_BYTES), seq), TS_BYTES), ts);
+    this.used = at + writeLatin1(buf, frame, at);
+    this.place(seq, start, at + PREV_BYTES.length, -1, this.used - FRAME_TAIL);
+    return this.used - start;
+  }
+
+  /** The buffer, grown (doubling) if fewer than `bytes` bytes are left after {@link used}. */
+  private room(bytes: number): Buffer {
+    const worst = this.used + bytes;
+    if (worst > this.buffer.length) {
+      const grown = allocateSpace(Math.max(worst, this.buffer.length * 2), 0).buffer;
+      this.buffer.copy(grown, 0, 0, this.used);
+      this.buffer = grown;
+    }
+    return this.buffer;
+  }
+
+  /** Counts the record just encoded and notes in the layout where its chain fields go. */
+  private place(seq: number, start: number, prevAt: number, sigAt: number, bodyEnd: number): void {
     const base = this.records * LAYOUT_STRIDE;
     if (base + LAYOUT_STRIDE > this.layout.length) {
-      const grown = sharedLayout(Math.max(this.records * 2, 16));
+      const grown = allocateSpace(0, Math.max(this.records * 2, 16)).layout;
       grown.set(this.layout);
       this.layout = grown;
     }
     const { layout } = this;
     layout[base + AT_START] = start;
     layout[base + AT_PREV] = prevAt;
-    layout[base + AT_SIG] = sigOffset < 0 ? -1 : typedAt + sigOffset;
+    layout[base + AT_SIG] = sigAt;
     layout[base + AT_BODY_END] = bodyEnd;
     if (this.records === 0) this.firstSeq = seq;
     this.records += 1;
     this.lastSeq = seq;
-    return this.used - start;
   }
 
   /** Marks the record just pushed as a checkpoint. */
@@ -164,7 +186,19 @@ export class RecordBatch {
   bytes(): Buffer {
     return this.buffer.subarray(0, this.used);
   }
+
+  /** The batch is durable and nothing reads it any more: its memory goes back for the next batch (see batch-memory.ts). */
+  release(): void {
+    const space: BatchSpace = { buffer: this.buffer, layout: this.layout };
+    this.buffer = EMPTY;
+    this.layout = NO_LAYOUT;
+    this.used = 0;
+    if (this.reusable) this.#memory?.give(space);
+  }
 }
+
+const EMPTY = Buffer.alloc(0);
+const NO_LAYOUT = new Int32Array(0);
 
 /**
  * The batch records join: opened by the first record after a seal, sealed (handed to
@@ -174,6 +208,8 @@ export class RecordBatch {
 export class FillingBatch {
   #current: RecordBatch | undefined;
   #timer: NodeJS.Timeout | undefined;
+
+  readonly #memory = new BatchMemory();
 
   constructor(
     private readonly limits: { readonly records: number; readonly delayMs: number },
@@ -189,7 +225,7 @@ export class FillingBatch {
    * Encodes one record of segment `segment` into the batch (see {@link RecordBatch.push}).
    * @returns the bytes it took
    */
-  push(segment: number, seq: number, ts: string, typed: Uint8Array | string, sigOffset: number, checkpoint: boolean): number {
+  push(segment: number, seq: number, ts: string, typed: string, sigOffset: number, checkpoint: boolean): number {
     const batch = this.#current ?? this.open(segment);
     const bytes = batch.push(seq, ts, typed, sigOffset);
     if (checkpoint) batch.markCheckpoint(seq);
@@ -197,9 +233,20 @@ export class FillingBatch {
     return bytes;
   }
 
+  /**
+   * Encodes one framed record of segment `segment` into the batch (see {@link RecordBatch.pushFrame}).
+   * @returns the bytes it took
+   */
+  pushFrame(segment: number, seq: number, ts: Uint8Array, frame: string): number {
+    const batch = this.#current ?? this.open(segment);
+    const bytes = batch.pushFrame(seq, ts, frame);
+    if (batch.records >= this.limits.records) this.seal();
+    return bytes;
+  }
+
   private open(segment: number): RecordBatch {
     const records = Math.min(this.limits.records, 1000);
-    const batch = new RecordBatch(segment, records * 512, records);
+    const batch = new RecordBatch(segment, records * 512, records, this.#memory);
     this.#current = batch;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;

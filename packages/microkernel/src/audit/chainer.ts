@@ -158,6 +158,10 @@ export class Chainer {
     void worker?.terminate();
     const pending = this.#inFlight.splice(0);
     this.#firstId = this.#nextId;
-    for (const batch of pending) this.fillHere(batch);
+    for (const batch of pending) {
+      // The worker may not have stopped yet: it writes the same bytes, but never into memory reused by a later batch.
+      batch.reusable = false;
+      this.fillHere(batch);
+    }
   }
 }

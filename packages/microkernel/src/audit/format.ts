@@ -60,16 +60,24 @@ export function formatTimestamp(ms: number): string {
   return new Date(clamped).toISOString();
 }
 
-/** The timestamp of `clock()`, formatted once per distinct millisecond (records come many per ms). */
+/**
+ * The log's one timestamp source: `clock()` read once per record, formatted once per
+ * distinct millisecond (records come many per ms), as text and as the bytes a record
+ * holds.
+ */
 export class TimestampCache {
   #ms = Number.NaN;
   #text = '';
+  /** The bytes of the timestamp {@link now} returned last ({@link TIMESTAMP_LENGTH}, ASCII); rewritten in place. */
+  readonly bytes = new Uint8Array(TIMESTAMP_LENGTH);
   constructor(private readonly clock: () => number) {}
   now(): string {
     const ms = this.clock();
     if (ms !== this.#ms) {
       this.#ms = ms;
-      this.#text = formatTimestamp(ms);
+      const text = formatTimestamp(ms);
+      this.#text = text;
+      for (let i = 0; i < TIMESTAMP_LENGTH; i += 1) this.bytes[i] = text.charCodeAt(i);
     }
     return this.#text;
   }

@@ -6,7 +6,7 @@
 import { constants } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { ForgeError, fromFsError } from '@forgeone/common';
+import { fromFsError } from '@forgeone/common';
 import { FillingBatch } from './batch.js';
 import type { ChainAnchor } from './chain.js';
 import { SIG_LENGTH } from './chain-fill.js';
@@ -223,11 +223,11 @@ export class AuditLog implements AuditSink {
   record(report: AuditDecisionReport): void {
     this.assertWritable();
     const { identity, action, resource, allowed, reason, requested } = report;
-    // The fields after "type" are encoded once per distinct report and copied after (report-cache.ts).
-    const typed = this.reports.bytes(identity, action, resource, allowed, reason, requested);
+    // The record after its timestamp is encoded once per distinct report and copied after (report-cache.ts).
+    const frame = this.reports.frame(identity, action, resource, allowed, reason, requested);
     const seq = this.seqValue + 1;
     const ts = this.clockText.now();
-    this.commit(seq, ts, typed, -1);
+    this.counted(seq, this.batch.pushFrame(this.segment, seq, this.clockText.bytes, frame));
     this.afterRecord();
     if (this.observers.active) this.observers.notifyEvent(seq, ts, identity.principal, identity.plugin?.digest, action, resource, allowed ? 'allow' : 'deny', reason);
   }
@@ -298,6 +298,7 @@ export class AuditLog implements AuditSink {
    * @throws ForgeError FO_AUDIT_WRITE_FAILED when the log had failed (records were lost)
    */
   close(): Promise<void> {
+    this.health.closed = true;
     this.closing ??= this.shutdown();
     return this.closing;
   }
@@ -324,18 +325,17 @@ export class AuditLog implements AuditSink {
   }
 
   private assertWritable(): void {
-    this.health.check();
-    if (this.closing !== undefined) throw new ForgeError('FO_AUDIT_CLOSED', `audit log ${this.path} is closed`, { details: { path: this.path } });
-    if (this.pending > this.options.maxPendingBytes) {
-      throw new ForgeError('FO_AUDIT_BACKLOG', `audit log ${this.path}: ${this.pending} bytes wait for the disk, more than the ${this.options.maxPendingBytes} allowed`, {
-        details: { path: this.path, pendingBytes: this.pending, limit: this.options.maxPendingBytes },
-      });
-    }
+    this.health.check(this.pending, this.options.maxPendingBytes);
   }
 
+
   /** Encodes a record (type word and fields: `typed`; a checkpoint's sig at `sigOffset`, else -1) into the batch; the chain fills prev, sig, hash. */
-  private commit(seq: number, ts: string, typed: Uint8Array | string, sigOffset: number): void {
-    const bytes = this.batch.push(this.segment, seq, ts, typed, sigOffset, sigOffset >= 0);
+  private commit(seq: number, ts: string, typed: string, sigOffset: number): void {
+    this.counted(seq, this.batch.push(this.segment, seq, ts, typed, sigOffset, sigOffset >= 0));
+  }
+
+  /** Record `seq`, of `bytes` bytes, is in the batch. */
+  private counted(seq: number, bytes: number): void {
     this.seqValue = seq;
     this.appended += 1;
     this.pending += bytes;

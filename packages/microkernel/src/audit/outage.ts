@@ -85,7 +85,7 @@ export class AuditOutage {
 
 /**
  * Whether a log may take records: stopped for good ({@link failure}), out of space for
- * now ({@link outage}), or writing. The log asks {@link check} before every record; the
+ * now ({@link outage}), closed, or writing (unless too much waits for the disk). The log asks {@link check} before every record; the
  * promises waiting for records to be durable are kept here, as they settle with it.
  */
 export class LogHealth {
@@ -93,6 +93,8 @@ export class LogHealth {
   failure: ForgeError | undefined;
   /** Set while the disk is full. */
   outage: AuditOutage | undefined;
+  /** Set once the log began to close: it takes no more records. */
+  closed = false;
   readonly #waiters = new DurableWaiters();
 
   constructor(
@@ -117,10 +119,20 @@ export class LogHealth {
     this.#waiters.settle(lastSeq);
   }
 
-  /** @throws ForgeError FO_AUDIT_WRITE_FAILED when the log cannot take a record now (an outage counts it) */
-  check(): void {
+  /**
+   * Whether the log can take a record now, with `pending` bytes waiting for the disk.
+   * @throws ForgeError FO_AUDIT_WRITE_FAILED when it cannot write (an outage counts the
+   *   refusal), FO_AUDIT_CLOSED once closed, FO_AUDIT_BACKLOG over `maxPending` bytes
+   */
+  check(pending: number, maxPending: number): void {
     if (this.failure !== undefined) throw this.failure;
     if (this.outage !== undefined) throw this.outage.refuse();
+    if (this.closed) throw new ForgeError('FO_AUDIT_CLOSED', `audit log ${this.path} is closed`, { details: { path: this.path } });
+    if (pending > maxPending) {
+      throw new ForgeError('FO_AUDIT_BACKLOG', `audit log ${this.path}: ${pending} bytes wait for the disk, more than the ${maxPending} allowed`, {
+        details: { path: this.path, pendingBytes: pending, limit: maxPending },
+      });
+    }
   }
 
   /** The log stops for good; false when it already had. */

@@ -10,6 +10,7 @@
  * would say.
  */
 import type { IdentityContext } from '@forgeone/common';
+import { recordFrame } from './batch.js';
 import { encodeEventTail, IdentityFieldCache } from './record.js';
 
 /** One action's last report and its encoded bytes. */
@@ -18,37 +19,38 @@ interface Memo {
   readonly allowed: boolean;
   readonly reason: string;
   readonly requested: string | undefined;
-  /** `event"` and every field after it, UTF-8. */
-  readonly bytes: Buffer;
+  /** The record from its `","prev":"` to its newline, one character per byte ({@link recordFrame}). */
+  readonly frame: string;
 }
 
 // Distinct actions remembered per identity before that identity's memos are dropped: the
 // call catalog is far smaller, so this only bounds a host that invents action names.
 const MAX_ACTIONS = 512;
 
-/** The encoded `event"<fields>` of bridge reports, remembered per identity and action. */
+/** The encoded frames (`event"<fields>` with room for prev and hash) of bridge reports, remembered per identity and action. */
 export class ReportBytesCache {
   readonly #identities = new IdentityFieldCache();
   readonly #memos = new WeakMap<IdentityContext, Map<string, Memo>>();
 
   /**
-   * The bytes of a report's type word and fields: from the cache when this identity's
-   * last report of `action` had the same resource, outcome, reason and request.
+   * The frame of a report's record (its type word and fields, with room for prev and
+   * hash): from the cache when this identity's last report of `action` had the same
+   * resource, outcome, reason and request.
    *
    * @throws ForgeError FO_AUDIT_RECORD_INVALID as `encodeEventTail` and `encodeIdentityFields`
    */
-  bytes(identity: IdentityContext, action: string, resource: string | undefined, allowed: boolean, reason: string, requested: string | undefined): Buffer {
+  frame(identity: IdentityContext, action: string, resource: string | undefined, allowed: boolean, reason: string, requested: string | undefined): string {
     let memos = this.#memos.get(identity);
     if (memos === undefined) {
       memos = new Map();
       this.#memos.set(identity, memos);
     }
     const memo = memos.get(action);
-    if (memo !== undefined && memo.resource === resource && memo.allowed === allowed && memo.reason === reason && memo.requested === requested) return memo.bytes;
+    if (memo !== undefined && memo.resource === resource && memo.allowed === allowed && memo.reason === reason && memo.requested === requested) return memo.frame;
     const fields = `event"${this.#identities.get(identity)}${encodeEventTail(action, resource, allowed ? 'allow' : 'deny', reason, requested === undefined ? undefined : { requested })}`;
-    const bytes = Buffer.from(fields, 'utf8');
+    const frame = recordFrame(fields);
     if (memos.size >= MAX_ACTIONS && memo === undefined) memos.clear();
-    memos.set(action, { resource, allowed, reason, requested, bytes });
-    return bytes;
+    memos.set(action, { resource, allowed, reason, requested, frame });
+    return frame;
   }
 }

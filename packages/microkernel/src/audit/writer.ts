@@ -159,6 +159,8 @@ export class GroupCommitWriter {
           offset += batch.used;
         }
         this.events.durable(run.at(-1)?.lastSeq ?? 0, total, checkpoint);
+        // Nothing reads these batches any more: their memory holds the next ones (batch-memory.ts).
+        for (const batch of run) batch.release();
         if (stalled) this.events.resumed();
       }
     } catch (error) {
