@@ -328,7 +328,6 @@ export class AuditLog implements AuditSink {
     this.health.check(this.pending, this.options.maxPendingBytes);
   }
 
-
   /** Encodes a record (type word and fields: `typed`; a checkpoint's sig at `sigOffset`, else -1) into the batch; the chain fills prev, sig, hash. */
   private commit(seq: number, ts: string, typed: string, sigOffset: number): void {
     this.counted(seq, this.batch.push(this.segment, seq, ts, typed, sigOffset, sigOffset >= 0));
