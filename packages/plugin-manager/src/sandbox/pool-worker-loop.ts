@@ -43,8 +43,9 @@ export interface PoolWorkerHooks {
   readonly park?: (state: number) => void;
   /** Runs after the loop signalled `state` (DONE, HOST_REQUEST): such a loop sends it on. */
   readonly signalled?: (state: number) => void;
+  /** Runs after a batch of telemetry was posted mid-job: such a loop sends it on now (what a killed job had posted is not lost). */
+  readonly telemetry?: () => void;
 }
-
 
 const EMPTY = new Uint8Array(0);
 
@@ -80,7 +81,7 @@ class PoolWorker {
     this.#cancel = new WorkerCancel(data.cancel);
     this.#resources = { policies: new PolicyCache(), ioBridge: this.#cancel.bridge(createIoBridge('forge-io-pool')), sleep: this.#cancel.sleep };
     this.#port = data.port;
-    this.#outbox = new WorkerOutbox(data.port);
+    this.#outbox = new WorkerOutbox(data.port, hooks.telemetry);
     this.#spinMs = data.spinUs / 1000;
     this.#forwardHttp = data.forwardHttp === true;
     this.#hooks = hooks;

@@ -19,14 +19,17 @@ const COUNTS_INTERVAL_MS = 1000;
 /** See the module comment. */
 export class WorkerOutbox {
   readonly #port: MessagePort;
+  /** Told after each batch of telemetry is posted (a sandbox sends it on at once: child.ts). */
+  readonly #onTelemetry: (() => void) | undefined;
   #telemetry: TelemetryItem[] = [];
   #posted = false;
   #countsShippedAt = 0;
   /** True when a job's plugin counted host calls since the last shipment. */
   #countsPending = false;
 
-  constructor(port: MessagePort) {
+  constructor(port: MessagePort, onTelemetry?: () => void) {
     this.#port = port;
+    this.#onTelemetry = onTelemetry;
   }
 
   /** Posts a message now. */
@@ -42,10 +45,17 @@ export class WorkerOutbox {
     return posted;
   }
 
-  /** Queues a telemetry item; a full batch is posted at once. */
+  /**
+   * Queues a telemetry item; a full batch is posted at once, and so is a refusal or an
+   * anomaly with what was queued before it. SECURITY: a call stopped at its time limit
+   * ends with its thread (or its sandbox) killed, and what was still queued is lost: a
+   * plugin must not be able to probe with refused calls and then spin until the kill to
+   * leave no trace of them. Refusals are not a hot path (allowed records at level `all`
+   * are, and go in batches).
+   */
   queue(item: TelemetryItem): void {
     this.#telemetry.push(item);
-    if (this.#telemetry.length >= TELEMETRY_BATCH) this.flush();
+    if (this.#telemetry.length >= TELEMETRY_BATCH || (item.kind === 'audit' && !item.entry.allowed) || item.kind === 'anomaly') this.flush();
   }
 
   /** Posts the queued telemetry. */
@@ -60,6 +70,7 @@ export class WorkerOutbox {
       // send it as JSON-safe data rather than lose the batch.
       this.post({ type: 'telemetry', items: JSON.parse(JSON.stringify(items, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))) as TelemetryItem[] });
     }
+    this.#onTelemetry?.();
   }
 
   /** Notes that a job of `plugin` finished: if its gate counted host calls, there are counts to ship. */

@@ -127,6 +127,16 @@ class SandboxHost {
     slot.settle(STATE.HOST_REPLY);
   }
 
+  /**
+   * The loop posted a batch of telemetry mid-job (a full batch, a refusal, an anomaly):
+   * it goes to the host now, before the guest goes on, so a sandbox killed at its call's
+   * time limit has already sent it.
+   */
+  telemetry(): void {
+    this.#drain();
+    this.#flushTelemetry();
+  }
+
   /** Reads what the loop posted: telemetry, large payloads, a trace. */
   #drain(): void {
     for (let received = receiveMessageOnPort(this.#port); received !== undefined; received = receiveMessageOnPort(this.#port)) {
@@ -196,7 +206,7 @@ export function runSandboxChild(): void {
     const idle = reducer === undefined ? undefined : (memory: SharedMemoryModule) => idleCollector((fd, ms) => memory.waitReadable(fd, ms), reducer);
     const host = new SandboxHost(openChannel('sandbox', IN, OUT, ringArgument(process.argv.slice(2)), undefined, idle));
     host.ready();
-    servePoolWorker(host.data, { park: (state) => host.park(state), signalled: (state) => host.signalled(state) });
+    servePoolWorker(host.data, { park: (state) => host.park(state), signalled: (state) => host.signalled(state), telemetry: () => host.telemetry() });
   } catch (error) {
     if (error instanceof ChannelClosed) process.exit(0);
     process.stderr.write(`forge sandbox: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

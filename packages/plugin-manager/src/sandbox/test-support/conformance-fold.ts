@@ -78,3 +78,20 @@ export function describeAuditFolding(setup: Setup): void {
     assert.ok(calls + denied.length <= Number(budget / HOST_CALL_FUEL), `${calls + denied.length} host calls on a budget of ${budget}`);
   });
 }
+
+/**
+ * The case for backends that stop a computing call at its time limit by killing what runs
+ * it (a pool worker, a sandbox process): what the call had queued dies with it, so
+ * refusals must have left before. Call inside the backend's describe block.
+ */
+export function describeKilledCallAudit(setup: Setup): void {
+  it('keeps every refusal of a call killed at its time limit: a plugin that probes with refused calls and then spins leaves each in the log', async (t) => {
+    const { backend, host } = await setup(t);
+    const handle = await backend.load(await pluginSpec(FOLD_GUEST, { ...REFUSING_KV, fuel: 10n ** 15n, timeoutMs: 300 }));
+    // Fewer refusals than a telemetry batch holds: they cannot have left in a full batch.
+    assert.equal(await codeOf(handle.call('probe_then_spin', u32(37))), 'FO_SANDBOX_TIMEOUT');
+    const { denied } = recordsOf(host, handle.id);
+    assert.equal(denied.length, 37, 'every refused kv_get is in the log');
+    assert.ok(denied.every((entry) => entry.action === 'forge.kv_get' && entry.resource === 'kv:k'), 'each says what was asked for');
+  });
+}

@@ -223,6 +223,8 @@ export const TRAPPING_FREE_GUEST = `(module
  * - `mixed`: input `[u32 n][u32 every]`: n forge.time_now calls; after every `every`-th
  *   (0: never) one forge.kv_get of key "k" (refused when not granted); returns n (u32).
  * - `flood`: forge.time_now forever (fuel stops it), a forge.kv_get of "k" every 100th call.
+ * - `probe_then_spin`: input `[u32 n]`: n forge.kv_get of "k", then loops forever (a time
+ *   limit stops it).
  */
 export const FOLD_GUEST = `(module
   (import "forge" "time_now" (func $time_now (param i32 i32) (result i64)))
@@ -251,5 +253,15 @@ export const FOLD_GUEST = `(module
       (drop (call $time_now (i32.const 0) (i32.const 0)))
       (if (i32.eqz (i32.rem_u (local.get $i) (i32.const 100))) (then (drop (call $kv_get (i32.const 8) (i32.const 1)))))
       (br $again))
+    (i64.const 0))
+  (func (export "probe_then_spin") (param $p i32) (param $len i32) (result i64)
+    (local $n i32) (local $i i32)
+    (local.set $n (i32.load (local.get $p)))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (drop (call $kv_get (i32.const 8) (i32.const 1)))
+      (br $next)))
+    (loop $forever (br $forever))
     (i64.const 0))
 )`;
