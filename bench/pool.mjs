@@ -29,11 +29,14 @@
 //                                same worker
 //                CPU-bound thread    a plain thread outside the pool looping: the floor for
 //                                any neighbour that burns a core beside the good plugin
+//                both cores busy one CPU-bound process per core (other programs on the
+//                                machine, default priority): issue 16's "both cores busy"
 //                spinner, isolated   the spinner with the pool's defaults: after its first
 //                                fuel exhaustion each re-load goes to the isolation worker
 //
 // Usage: npm run build && node bench/pool.mjs [--quick] [--json] [--only calls|idle|neighbour]
 //        [--plugins N] [--extism-workers N]
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -271,9 +274,24 @@ async function neighbour() {
       await thread.terminate();
     })();
 
+  // Both cores busy: one CPU-bound process per core at the default priority (other work on
+  // the machine, not ForgeOne's), started once and stopped (SIGSTOP) between segments.
+  const hogProcesses = [];
+  const cores = (_pool, stop) =>
+    (async () => {
+      if (hogProcesses.length === 0) {
+        for (let i = 0; i < availableParallelism(); i += 1) hogProcesses.push(spawn(process.execPath, ['-e', 'for (;;);'], { stdio: 'ignore' }));
+        await new Promise((resolve) => setTimeout(resolve, 300)); // Node's start
+      }
+      for (const child of hogProcesses) child.kill('SIGCONT');
+      while (!stop.now) await new Promise((resolve) => setTimeout(resolve, 2));
+      for (const child of hogProcesses) child.kill('SIGSTOP');
+    })();
+
   const cases = [
     { name: 'alone', options: { size } },
     { name: 'a CPU-bound thread outside the pool', options: { size }, driver: hog },
+    { name: 'both cores busy (a CPU-bound process per core)', options: { size }, driver: cores },
     { name: 'spinner, same worker (isolateBusy off)', options: { size, isolateBusy: false }, driver: spinner },
     { name: 'busy neighbour (~2 ms calls), same worker', options: { size, isolateBusy: false }, driver: busy },
     { name: 'spinner, pool defaults (isolated)', options: { size }, driver: spinner },
@@ -302,6 +320,7 @@ async function neighbour() {
       await running;
     }
   }
+  for (const child of hogProcesses) child.kill('SIGKILL');
   const rows = [];
   for (const c of cases) {
     const sorted = [...c.latencies].sort((x, y) => x - y);
