@@ -115,14 +115,14 @@ class SandboxHost {
   #job(frame: Frame): void {
     const [op = 0, plugin = 0, name = 0, trace = 0] = frame.ints;
     const slot = this.slot;
-    const length = writePayload(slot, (message, transfer) => this.#post(message, transfer), frame.payload.slice());
+    const length = writePayload(slot, (message, transfer) => this.#post(message, transfer), frame.payload);
     slot.writeRequest({ op, plugin, name, length, fuel: frame.bigs[0] ?? 0n, trace: trace === 1 });
     slot.settle(STATE.REQUEST);
   }
 
   #reply(frame: Frame): void {
     const slot = this.slot;
-    const length = writePayload(slot, (message, transfer) => this.#post(message, transfer), frame.payload.slice());
+    const length = writePayload(slot, (message, transfer) => this.#post(message, transfer), frame.payload);
     slot.writeAnswer({ status: frame.ints[0] ?? 0, length, charge: frame.bigs[0] ?? 0n });
     slot.settle(STATE.HOST_REPLY);
   }
@@ -147,8 +147,9 @@ class SandboxHost {
     }
   }
 
+  /** The payload of the request or answer in the slot: a view of the slot's bytes (encoded into a frame at once), or the one posted. */
   #take(length: number): Uint8Array {
-    const payload = length < 0 ? (this.#payloads.shift() ?? EMPTY) : this.slot.data.slice(0, length);
+    const payload = length < 0 ? (this.#payloads.shift() ?? EMPTY) : this.slot.data.subarray(0, length);
     this.#payloads.length = 0;
     return payload;
   }
@@ -169,7 +170,8 @@ class SandboxHost {
 
   #done(): void {
     const slot = this.slot;
-    this.#drain();
+    // The loop flags an answer when it posted something since its last one (telemetry was sent on by telemetry()).
+    if ((slot.flags & FLAG.MESSAGES) !== 0) this.#drain();
     this.#flushTelemetry();
     const answer = slot.readAnswer();
     const payload = this.#take(answer.length);
