@@ -52,25 +52,31 @@ describe('the audit log killed at random moments', () => {
     const key = generateCheckpointKey();
     await writeFile(keyFile, key.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
     let next = 0;
-    const start = (): CrashChild => new CrashChild(CHILD, [path, keyFile, String(next), String(RECORDS)]);
+    const start = (early = false): CrashChild => new CrashChild(CHILD, [path, keyFile, String(next), String(RECORDS), ...(early ? ['EARLY'] : [])]);
     const { windowMs, end: calibration } = await measureCrashWindow(start);
     assertAcked(await verifiedRecords(path, key, 'calibration'), calibration.acks, 'calibration');
     next += RECORDS;
     const acked: string[] = [...calibration.acks];
-    const tally = { killed: 0, finished: 0 };
+    const tally = { killed: 0, finished: 0, beforeFirstAck: 0 };
     for (let run = 0; run < plan.iterations; run += 1) {
-      const delay = plan.delay(windowMs);
-      const end = await start().killAfter(delay);
-      const label = `run ${run} (${plan.label}), killed after ${delay.toFixed(1)} ms`;
+      // Every other run, the child itself recovers what the last kill left, and the kill may
+      // land in that recovery (early in its life: within the first third of the window).
+      const early = run % 2 === 1;
+      const delay = plan.delay(early ? windowMs / 3 : windowMs);
+      const end = await start(early).killAfter(delay);
+      const label = `run ${run} (${plan.label}${early ? ', the child recovering at open' : ''}), killed after ${delay.toFixed(1)} ms`;
       acked.push(...end.acks);
-      // The next open recovers what the kill left (a torn batch, a rotation cut short).
+      tally[end.signal === 'SIGKILL' ? 'killed' : 'finished'] += 1;
+      if (early && end.signal === 'SIGKILL' && end.acks.length === 0) tally.beforeFirstAck += 1;
+      next += RECORDS;
+      // What this kill left is the next child's to recover.
+      if (!early && run < plan.iterations - 1) continue;
+      // The next open recovers what the kill left (a torn batch, a rotation cut short, a recovery cut short).
       const log = await AuditLog.open({ path, signingKey: key });
       await log.close();
       const records = await verifiedRecords(path, key, label);
       // Every acknowledgement so far, of this child and the earlier ones, still holds.
       assertAcked(records, acked, label);
-      tally[end.signal === 'SIGKILL' ? 'killed' : 'finished'] += 1;
-      next += RECORDS;
     }
     // The next operation works: one more record, durable, after the last kill.
     const log = await AuditLog.open({ path, signingKey: key });
@@ -79,7 +85,7 @@ describe('the audit log killed at random moments', () => {
     const records = await verifiedRecords(path, key, 'after the loop');
     assertAcked(records, [`${seq} ${next}`], 'after the loop');
     const recoveries = [...records.values()].filter((record) => record.type === 'recovery').length;
-    t.diagnostic(`audit: ${RECORDS} records take ~${windowMs.toFixed(1)} ms; ${plan.label}: ${tally.killed} killed, ${tally.finished} finished, ${acked.length} acks checked, ${recoveries} torn tails cut at open`);
+    t.diagnostic(`audit: ${RECORDS} records take ~${windowMs.toFixed(1)} ms; ${plan.label}: ${tally.killed} killed, ${tally.finished} finished, ${tally.beforeFirstAck} killed in their open's recovery or before their first record was durable, ${acked.length} acks checked, ${recoveries} torn tails cut at open`);
   });
 });
 

@@ -4,16 +4,20 @@
  * FIRST .. FIRST+COUNT-1 (sampleEntry(i)): one at a time with appendDurable, and every
  * 4th round a burst of 6 appended together and awaited with durable(). After each record
  * is durable it prints `ack <seq> <i>`, so the parent knows what must survive.
- * Usage: node ack-child.js PATH KEY_FILE FIRST COUNT
+ * With EARLY, it prints `ready` before it opens the log, so that a kill may land in the
+ * open's recovery.
+ * Usage: node ack-child.js PATH KEY_FILE FIRST COUNT [EARLY]
  */
 import { writeSync } from 'node:fs';
 import { loadCheckpointKey } from '../keys.js';
 import { AuditLog } from '../log.js';
 import { sampleEntry } from './logs.js';
 
-const [path = '', keyFile = '', firstText = '0', countText = '0'] = process.argv.slice(2);
-const log = await AuditLog.open({ path, signingKey: await loadCheckpointKey(keyFile), checkpointEvery: 16, checkpointInterval: 0, rotateSize: 24 * 1024 });
-writeSync(1, 'ready\n');
+const [path = '', keyFile = '', firstText = '0', countText = '0', early = ''] = process.argv.slice(2);
+const signingKey = await loadCheckpointKey(keyFile);
+if (early === 'EARLY') writeSync(1, 'ready\n');
+const log = await AuditLog.open({ path, signingKey, checkpointEvery: 16, checkpointInterval: 0, rotateSize: 24 * 1024 });
+if (early !== 'EARLY') writeSync(1, 'ready\n');
 const first = Number(firstText);
 const end = first + Number(countText);
 for (let i = first, round = 0; i < end; round += 1) {
