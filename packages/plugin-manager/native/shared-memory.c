@@ -11,6 +11,11 @@
  *                           a MAP_SHARED read-write mapping of the first `bytes` of fd,
  *                           unmapped when the ArrayBuffer is collected; refuses an fd
  *                           whose size is not exactly `bytes` or that is not sealed so
+ *   copy(target, source) -> bytes
+ *                           memmove of min(target.length, source.length) bytes between two
+ *                           Uint8Arrays: where one is on a SharedArrayBuffer (a pool slot),
+ *                           V8 copies with relaxed atomics, byte by byte unless both sides
+ *                           share an alignment (a 1 MiB copy: 50-470 us, against 25 here)
  *   waitReadable(fd, ms) -> boolean
  *                           poll(2) for input on fd for at most ms milliseconds: true when
  *                           it is readable (or at its end, or failed: a read then says
@@ -101,6 +106,31 @@ static napi_value map(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static int bytes_of(napi_env env, napi_value value, uint8_t** data, size_t* length) {
+  napi_typedarray_type type;
+  napi_value buffer;
+  size_t offset;
+  void* start;
+  if (napi_get_typedarray_info(env, value, &type, length, &start, &buffer, &offset) != napi_ok || type != napi_uint8_array) return 0;
+  *data = (uint8_t*)start;
+  return 1;
+}
+
+static napi_value copy(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  uint8_t *target, *source;
+  size_t target_length, source_length;
+  if (!read_args(env, info, 2, argv) || !bytes_of(env, argv[0], &target, &target_length) || !bytes_of(env, argv[1], &source, &source_length)) {
+    napi_throw_type_error(env, "FO_SHARED_MEMORY", "copy(target, source) takes two Uint8Arrays");
+    return NULL;
+  }
+  size_t count = target_length < source_length ? target_length : source_length;
+  if (count > 0) memmove(target, source, count);
+  napi_value result;
+  napi_create_double(env, (double)count, &result);
+  return result;
+}
+
 static napi_value wait_readable(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   int32_t fd, ms;
@@ -118,6 +148,8 @@ static napi_value wait_readable(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   napi_value fn;
+  napi_create_function(env, "copy", NAPI_AUTO_LENGTH, copy, NULL, &fn);
+  napi_set_named_property(env, exports, "copy", fn);
   napi_create_function(env, "waitReadable", NAPI_AUTO_LENGTH, wait_readable, NULL, &fn);
   napi_set_named_property(env, exports, "waitReadable", fn);
   napi_create_function(env, "create", NAPI_AUTO_LENGTH, create, NULL, &fn);

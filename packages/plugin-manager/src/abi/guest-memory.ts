@@ -1,5 +1,6 @@
 import { ForgeError } from '@forgeone/common';
 import type { WasmMemory } from './wasm-api.js';
+import { copyBytes } from './bytes-copy.js';
 
 /**
  * Wraps whatever a guest threw (a trap, a stack overflow, a conversion failure at the
@@ -186,7 +187,7 @@ export class GuestHeap extends GuestMemory {
 
   /**
    * Allocates room for `data` (non-empty) through forge_alloc and copies it in with
-   * one `Uint8Array.set`.
+   * one copy (bytes-copy.ts).
    *
    * @returns the address of the copy
    * @throws ForgeError as {@link allocate}
@@ -195,7 +196,7 @@ export class GuestHeap extends GuestMemory {
     // A view over this very memory would be detached if forge_alloc grows it.
     const source = data.buffer === this.buffer ? data.slice() : data;
     const ptr = this.allocate(source.length);
-    this.bytes().set(source, ptr);
+    copyBytes(this.bytes(), source, ptr);
     return ptr;
   }
 

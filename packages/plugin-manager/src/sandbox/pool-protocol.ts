@@ -32,6 +32,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { PluginEvent } from '../syscall/index.js';
 import type { BackendAuditEntry } from './plugin-gate.js';
 import type { HostCallRecord, PluginSpec, PolicySpec } from './spec.js';
+import { copyBytes } from '../abi/bytes-copy.js';
 
 /** Values of the STATE word. */
 export const STATE = Object.freeze({ IDLE: 0, REQUEST: 1, BUSY: 2, HOST_REQUEST: 3, HOST_REPLY: 4, DONE: 5, DEAD: 6 });
@@ -323,7 +324,7 @@ export const ISOLATION_NICE = 10;
  */
 export function writePayload(slot: Slot, post: (message: { type: 'payload'; bytes: Uint8Array }, transfer: ArrayBuffer[]) => void, bytes: Uint8Array): number {
   if (bytes.length <= slot.data.length) {
-    slot.data.set(bytes);
+    copyBytes(slot.data, bytes);
     return bytes.length;
   }
   const copy = bytes.slice();

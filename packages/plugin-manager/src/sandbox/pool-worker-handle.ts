@@ -8,6 +8,7 @@ import { ForgeError } from '@forgeone/common';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort, type ResourceLimits } from 'node:worker_threads';
 import { CancelControl } from './pool-cancel.js';
 import { FLAG, STATE, Slot, WORD, type PoolWorkerData, type RequestWords, type TelemetryItem, type ToHost, type ToWorker, type TraceMessage } from './pool-protocol.js';
+import { copyOut } from '../abi/bytes-copy.js';
 
 /** Atomics.waitAsync (ES2024; in Node since 16), typed locally: the workspace builds against ES2023. */
 type WaitAsyncResult = { readonly async: false; readonly value: 'not-equal' | 'timed-out' } | { readonly async: true; readonly value: Promise<'ok' | 'timed-out'> };
@@ -286,7 +287,7 @@ export class WorkerHandle {
    * the worker posted for it (LENGTH = -1). Forgets every other posted payload.
    */
   takePayload(length: number): Uint8Array {
-    const payload = length < 0 ? (this.#payloads.shift() ?? EMPTY) : this.slot.data.slice(0, length);
+    const payload = length < 0 ? (this.#payloads.shift() ?? EMPTY) : copyOut(this.slot.data, length);
     // SECURITY: nothing the worker sent may outlive the request it came with.
     this.#payloads.length = 0;
     return payload;

@@ -30,6 +30,7 @@ import {
   type ToWorker,
 } from './pool-protocol.js';
 import type { CallerFuel, PluginSpec, PolicySpec } from './spec.js';
+import { copyBytes, copyOut } from '../abi/bytes-copy.js';
 
 /** Hooks: a test's, or those of a loop that has no host thread (a sandbox process's). */
 export interface PoolWorkerHooks {
@@ -168,7 +169,7 @@ class PoolWorker {
               input,
               (output) => {
                 if (output.length <= slot.data.length) {
-                  slot.data.set(output);
+                  copyBytes(slot.data, output);
                   return output.length;
                 }
                 large = output.slice();
@@ -340,7 +341,7 @@ class PoolWorker {
     }
     this.#drain();
     const { status, length, charge } = slot.readAnswer();
-    const answer = length < 0 ? (this.#payloads.shift() ?? EMPTY) : slot.data.slice(0, length);
+    const answer = length < 0 ? (this.#payloads.shift() ?? EMPTY) : copyOut(slot.data, length);
     this.#payloads.length = 0;
     slot.settle(STATE.BUSY);
     this.#cancel.afterReply();

@@ -31,6 +31,7 @@ import { checkHop, checkJobError, checkTelemetry, checkTrace, type SandboxPlugin
 import type { ToSandbox } from './child.js';
 import { openChannel } from './ring.js';
 import { ChannelClosed, KIND, encodeFrame, jsonBytes, violation, type Frame, type FrameChannel } from './wire.js';
+import { copyOut } from '../../abi/bytes-copy.js';
 
 /** What a relay receives as workerData besides a pool worker's. */
 export interface RelayData extends PoolWorkerData {
@@ -221,7 +222,7 @@ class Relay implements SandboxPlugins {
     this.#drain();
     const { op, plugin, name, length, fuel, trace } = slot.readRequest();
     if (op !== OP.ADOPT) {
-      const input = length < 0 ? (this.#payloads.shift() ?? EMPTY) : slot.data.slice(0, length);
+      const input = length < 0 ? (this.#payloads.shift() ?? EMPTY) : copyOut(slot.data, length);
       this.#payloads.length = 0;
       this.#write(encodeFrame(KIND.JOB, [op, plugin, name, trace ? 1 : 0], [fuel], input));
     }
@@ -371,7 +372,7 @@ class Relay implements SandboxPlugins {
     }
     this.#drain();
     const { status, length, charge } = slot.readAnswer();
-    const answer = length < 0 ? (this.#payloads.shift() ?? EMPTY) : slot.data.slice(0, length);
+    const answer = length < 0 ? (this.#payloads.shift() ?? EMPTY) : copyOut(slot.data, length);
     this.#payloads.length = 0;
     slot.settle(STATE.BUSY);
     return { status, answer, charge };
