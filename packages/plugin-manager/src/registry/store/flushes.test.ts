@@ -1,10 +1,10 @@
 /**
  * What a change flushes, and when (docs/store.md, "What each flush is for"): every file
- * and every directory with entries that the commit rename makes reachable is on disk
- * before that rename, each flushed once; the rename's two parent directories right
- * after it; nothing else (no scratch directory, not the lock). A power cut cannot be
- * tested, so this is what the guarantee after one rests on. Linux only: a flush is
- * traced to its path through /proc/self/fd.
+ * and every directory with entries that the commit rename makes reachable, and the
+ * scratch directory holding them and its entry in staging/, are on disk before that
+ * rename, each flushed once; the rename's two parent directories right after it; nothing
+ * else (not the lock). A power cut cannot be tested, so this is what the guarantee after
+ * one rests on. Linux only: a flush is traced to its path through /proc/self/fd.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readlinkSync } from 'node:fs';
@@ -106,6 +106,9 @@ function between(all: readonly Segment[], from: string | undefined, to: string):
 
 const sorted = (paths: readonly string[]): string[] => [...paths].sort();
 
+/** The scratch directory of the change and staging/, flushed with the tree so that recovery finds what a power cut left of it. */
+const STAGING = ['TXN', '.store/staging'];
+
 function onStep(operation: StoreOperation, step: StoreStep): void {
   if (operation === 'install') events.push({ step });
 }
@@ -116,16 +119,16 @@ describe('PluginStore flushes', () => {
   });
   after(() => restore?.());
 
-  it('flushes a first install\'s whole new tree once before its rename, the two parents after, and nothing else', async (t) => {
+  it('flushes a first install\'s whole new tree and the staging directories holding it once before its rename, the two parents after, and nothing else', async (t) => {
     if (!supported(t)) return;
     const store = await openStore({ onStep });
     const root = await realpath(store.directory);
     events.length = 0;
     await store.install(await makeSigned({ assets: { 'a/b/deep.txt': 'deep', 'top.txt': 'top' } }));
     const all = segments(root, 'hello', 'hello');
-    assert.deepEqual(between(all, undefined, 'staging'), [], 'no flush for the lock, the recovery or the scratch directory');
+    assert.deepEqual(between(all, undefined, 'staging'), [], 'no flush for the lock or the recovery, nor for the scratch directory on its own');
     const flushed = between(all, 'staging', 'staged');
-    assert.deepEqual(sorted(flushed), sorted(await reachable(root, join(root, 'hello'))), 'every file and directory with entries, each once');
+    assert.deepEqual(sorted(flushed), sorted([...(await reachable(root, join(root, 'hello'))), ...STAGING]), 'every file and directory with entries, each once');
     assert.deepEqual(sorted(at(all, 'committed')), sorted(['.', 'TXN']), 'after the rename: its destination and its source');
     assert.deepEqual(at(all, '(end)'), []);
     t.diagnostic(`a first install flushes ${events.filter((event) => 'flushed' in event).length} times`);
@@ -140,7 +143,7 @@ describe('PluginStore flushes', () => {
     await store.install(await makeSigned({ version: '3.0.0' }));
     const all = segments(root, 'version', 'hello/versions/3.0.0');
     assert.deepEqual(between(all, undefined, 'staging'), []);
-    assert.deepEqual(sorted(between(all, 'staging', 'staged')), sorted(await reachable(root, join(root, 'hello', 'versions', '3.0.0'))));
+    assert.deepEqual(sorted(between(all, 'staging', 'staged')), sorted([...(await reachable(root, join(root, 'hello', 'versions', '3.0.0'))), ...STAGING]));
     assert.deepEqual(sorted(at(all, 'committed')), sorted(['hello/versions', 'TXN']));
     assert.deepEqual(at(all, 'state-written'), ['hello/.state.json.tmp'], 'the new state.json before its rename');
     assert.deepEqual(at(all, 'switched'), ['hello'], 'and its directory after');
@@ -158,7 +161,7 @@ describe('PluginStore flushes', () => {
     await store.install(await makeSigned());
     const all = segments(root, 'versions', 'hello/versions');
     assert.deepEqual(between(all, undefined, 'staging'), []);
-    assert.deepEqual(sorted(between(all, 'staging', 'staged')), sorted(await reachable(root, join(root, 'hello', 'versions'))));
+    assert.deepEqual(sorted(between(all, 'staging', 'staged')), sorted([...(await reachable(root, join(root, 'hello', 'versions'))), ...STAGING]));
     assert.deepEqual(sorted(at(all, 'committed')), sorted(['hello', 'TXN']), 'versions/ is on disk in place before state.json names it');
     assert.deepEqual(at(all, 'state-written'), ['hello/.state.json.tmp']);
     assert.deepEqual(at(all, 'switched'), ['hello']);

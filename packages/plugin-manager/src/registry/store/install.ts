@@ -61,13 +61,13 @@ export async function installNew(context: InstallContext, name: string, input: V
   }
   const txn = join(layout.staging, transactionId());
   const state: StateFile = { format: STORE_FORMAT, name, current: input.identity.version, switched_at: input.installedAt };
-  // The scratch directory is not flushed: lost in a crash, it held nothing anyone reads.
+  // Flushed with the tree it will hold (new-tree.ts), not on its own.
   await makeDirectory(txn, DIRECTORY_MODE);
   await context.step('staging');
   const step = (): Promise<void> => context.step('file');
   if (existing === undefined) {
     const staged = join(txn, name);
-    const tree = new NewTree().directory(staged, DIRECTORY_MODE).directory(join(staged, 'versions'), DIRECTORY_MODE).directory(join(staged, 'data'), DATA_MODE);
+    const tree = new NewTree(txn).directory(staged, DIRECTORY_MODE).directory(join(staged, 'versions'), DIRECTORY_MODE).directory(join(staged, 'data'), DATA_MODE);
     addVersion(tree, join(staged, 'versions', input.identity.version), input);
     await tree.file({ path: join(staged, 'state.json'), data: storeJson(state), mode: STATE_MODE }).write(step);
     await context.step('staged');
@@ -77,7 +77,7 @@ export async function installNew(context: InstallContext, name: string, input: V
     // Adoption: the data stays where it is. versions/ without state.json is not a
     // plugin (recovery removes it), so the plugin exists once state.json does.
     const versions = join(txn, 'versions');
-    const tree = new NewTree().directory(versions, DIRECTORY_MODE);
+    const tree = new NewTree(txn).directory(versions, DIRECTORY_MODE);
     addVersion(tree, join(versions, input.identity.version), input);
     await tree.write(step);
     if ((await listDirectory(target)).length === 0) await makeDirectoryDurable(layout.data(name), DATA_MODE);
@@ -121,7 +121,7 @@ export async function installOver(context: InstallContext, state: StateFile, inp
     await context.step('staging');
     const staged = join(txn, 'version');
     const approval = plan.diff.widens ? { approvedAt: input.installedAt, escalations: plan.diff.escalations } : undefined;
-    const tree = new NewTree();
+    const tree = new NewTree(txn);
     addVersion(tree, staged, approval === undefined ? input : { ...input, approval });
     await tree.write(() => context.step('file'));
     await context.step('staged');

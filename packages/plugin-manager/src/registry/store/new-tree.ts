@@ -3,10 +3,11 @@
  * into place (the commit). Before that rename nothing reads the tree, so the order of
  * its flushes does not matter, only that every one has finished: each file is written
  * and flushed, several at a time, and then every directory that has entries is flushed,
- * all side by side, each once. Directories are created unflushed; the scratch directory
- * holding the tree is never flushed (the rename's own flushes cover its parents).
- * Why this is as strong as flushing one step at a time: docs/store.md, "What each flush
- * is for"; tested in flushes.test.ts.
+ * all side by side, each once, together with the scratch directory the tree is built in
+ * and staging/ (so that whatever a power cut leaves of an unfinished tree can be found
+ * and removed by recovery). These are the flushes a one-at-a-time build made before its
+ * rename, without the repeats: docs/store.md, "What each flush is for"; tested in
+ * flushes.test.ts.
  */
 import { dirname } from 'node:path';
 import { makeDirectory, syncDirectory, writeNewFile } from './durable.js';
@@ -31,8 +32,14 @@ export interface NewFile {
 
 /** The directories and files of a tree, written by {@link NewTree.write}. */
 export class NewTree {
+  readonly #scratch: string;
   readonly #directories: { readonly path: string; readonly mode: number }[] = [];
   readonly #files: NewFile[] = [];
+
+  /** @param scratch the directory under .store/staging/ the tree is built in (it exists) */
+  constructor(scratch: string) {
+    this.#scratch = scratch;
+  }
 
   /** Adds a directory; the first one added is the tree's root, and each parent comes before its children. */
   directory(path: string, mode: number): this {
@@ -48,7 +55,8 @@ export class NewTree {
 
   /**
    * Creates the directories (parents first), writes and flushes every file, then flushes
-   * every directory that has entries. When this returns, the whole tree is on disk.
+   * every directory that has entries, the scratch directory and its parent. When this
+   * returns, the whole tree is on disk and reachable from staging/.
    * @param onFile awaited after each packaged file is written and flushed (a test hook)
    * @throws ForgeError FO_IO_EXISTS when a path exists, FO_IO_*; files being written
    *   when one fails are finished first, so nothing writes into the tree after this throws
@@ -62,7 +70,7 @@ export class NewTree {
       if (file.packaged === true) await onFile();
     });
     const parents = new Set([...this.#directories.slice(1), ...this.#files].map((entry) => dirname(entry.path)));
-    const full = this.#directories.filter((directory) => parents.has(directory.path));
-    await mapConcurrently(full, FLUSH_CONCURRENCY, (directory) => syncDirectory(directory.path));
+    const full = this.#directories.filter((directory) => parents.has(directory.path)).map((directory) => directory.path);
+    await mapConcurrently([...full, this.#scratch, dirname(this.#scratch)], FLUSH_CONCURRENCY, syncDirectory);
   }
 }
