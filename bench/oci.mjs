@@ -3,17 +3,24 @@
 // (Debian's docker-registry, CNCF distribution 2.8, on 127.0.0.1), median over ROUNDS, next
 // to `skopeo copy docker://... oci:DIR` of the same artifact (a copy only: skopeo neither
 // verifies our signatures nor installs). Each round installs into a fresh store (made before
-// the clock starts) with a fresh client (no cached connection or token).
+// the clock starts) with a fresh client (no cached token; connections are kept alive by
+// Node's global fetch, as in a long-running daemon).
+// Then the same work split into its phases, in rounds of their own interleaved with those:
+// pull (pullPackage: manifest, layer and signature, the package put back together), verify
+// (store.install up to its `verified` step: reading the package and checking its signature),
+// install (the rest: lock, staging, flushes, the commit rename). And the flushes (fsync) one
+// install makes, counted in one extra round.
 // Run: npm run build && node bench/oci.mjs [ROUNDS] [--quick] [--json]   (default 30; --quick 8)
 import { spawnSync } from 'node:child_process';
 import { benchCase, jsonOutput, show, withRatios } from './stats.mjs';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OciClient } from '../packages/plugin-manager/dist/registry/oci/client.js';
 import { installFromRegistry } from '../packages/plugin-manager/dist/registry/oci/install.js';
+import { pullPackage } from '../packages/plugin-manager/dist/registry/oci/pull.js';
 import { pushPackage } from '../packages/plugin-manager/dist/registry/oci/push.js';
 import { parseReference } from '../packages/plugin-manager/dist/registry/oci/reference.js';
 import { startRegistry } from '../packages/plugin-manager/dist/registry/oci/test-support/registry.js';
@@ -32,13 +39,17 @@ try {
   console.log(`  package ${bytes.length} bytes, layer ${pushed.layer.size} bytes, ${pushed.signatures.length} signature referrer`);
 
   const forge = [];
+  const phases = { pull: [], verify: [], install: [] };
   for (let i = 0; i < rounds + 3; i += 1) {
     const store = await openStore();
     const t = performance.now();
     await installFromRegistry(new OciClient({ registry: registry.host }), parseReference(text), store);
     if (i >= 3) forge.push(performance.now() - t); // three warm-up rounds (JIT, page cache)
     await rm(store.directory, { recursive: true, force: true });
+    const split = await phased(text);
+    if (i >= 3) for (const [phase, ms] of Object.entries(split)) phases[phase].push(ms);
   }
+  const flushes = await countFlushes(text);
   const skopeo = [];
   const probe = spawnSync('skopeo', ['--version'], { encoding: 'utf8' });
   if (probe.status === 0) {
@@ -60,9 +71,55 @@ try {
   } else {
     console.log('  skopeo not installed: no anchor');
   }
+  console.log('the same, phase by phase (rounds of their own):');
+  for (const [phase, values] of Object.entries(phases)) show(`  ${phase}`, values, 'ms', 42);
+  // Each phase has a long tail, so the median of the totals is more than the sum of the phases' medians.
+  show('  all three (per round)', phases.pull.map((pull, i) => pull + phases.verify[i] + phases.install[i]), 'ms', 42);
+  console.log(`  flushes (fsync) per install: ${flushes}`);
   const cases = [benchCase('forge: installFromRegistry, fresh store', 'ms', forge, { perCall: true })];
   if (skopeo.length > 0) cases.push(benchCase(`skopeo copy docker:// -> oci: (${probe.stdout.trim()})`, 'ms', skopeo, { perCall: true }));
-  emit?.({ rounds, packageBytes: bytes.length, anchor: skopeo.length > 0 ? probe.stdout.trim() : 'skopeo not installed', cases: skopeo.length > 0 ? withRatios(cases, cases[1].id) : cases });
+  const phaseCases = Object.entries(phases).map(([phase, values]) => benchCase(`forge phase: ${phase}`, 'ms', values, { perCall: true, group: 'phases' }));
+  emit?.({
+    rounds,
+    packageBytes: bytes.length,
+    flushesPerInstall: flushes,
+    anchor: skopeo.length > 0 ? probe.stdout.trim() : 'skopeo not installed',
+    cases: [...(skopeo.length > 0 ? withRatios(cases, cases[1].id) : cases), ...phaseCases],
+  });
 } finally {
   await registry.stop();
+}
+
+/** One pull + verify + install into a fresh store, timed phase by phase (ms). */
+async function phased(text) {
+  let verified = 0;
+  const store = await openStore({ onStep: (operation, step) => void (step === 'verified' && (verified = performance.now())) });
+  const start = performance.now();
+  const pulled = await pullPackage(new OciClient({ registry: registry.host }), parseReference(text), { repack: 'fast' });
+  const pulledAt = performance.now();
+  await store.install(pulled.bytes);
+  const end = performance.now();
+  await rm(store.directory, { recursive: true, force: true });
+  return { pull: pulledAt - start, verify: verified - pulledAt, install: end - verified };
+}
+
+/** The FileHandle.sync calls (fsync) of one installFromRegistry into a fresh store. */
+async function countFlushes(text) {
+  const store = await openStore();
+  const probe = await open(store.directory, 'r');
+  const proto = Object.getPrototypeOf(probe);
+  await probe.close();
+  const sync = proto.sync;
+  let count = 0;
+  proto.sync = function (...args) {
+    count += 1;
+    return sync.apply(this, args);
+  };
+  try {
+    await installFromRegistry(new OciClient({ registry: registry.host }), parseReference(text), store);
+  } finally {
+    proto.sync = sync;
+  }
+  await rm(store.directory, { recursive: true, force: true });
+  return count;
 }

@@ -5,7 +5,7 @@
  * together with its attestations/. The bytes returned are NOT trusted: they go through
  * the same verification as a local file (store.install, forge verify).
  */
-import { ForgeError, describeValue } from '@forgeone/common';
+import { ForgeError, describeValue, toForgeError } from '@forgeone/common';
 import { ATTESTATIONS_PREFIX, DEFAULT_PACKAGE_LIMITS, readPackage, roleOf, writeArchive, type ArchiveFile, type PackageInMemory, type PackageLimits } from '../../loader/index.js';
 import type { OciClient } from './client.js';
 import {
@@ -92,6 +92,21 @@ async function pullSignature(source: ArtifactSource, what: string, referrer: Des
   return { descriptor: referrer, manifest: signed.bytes, bundle: { descriptor: bundleDescriptor, bytes }, file };
 }
 
+/** The signature referrers of `subject`: at most `max`, each pulled and digest-checked, their file names unique. */
+async function pullSignatures(source: ArtifactSource, what: string, subject: string, limits: PackageLimits, max: number): Promise<PulledSignature[]> {
+  const referrers = await source.referrers(subject, SIGSTORE_BUNDLE_MEDIA_TYPE);
+  if (referrers.length > max) {
+    throw new ForgeError('FO_OCI_TOO_LARGE', `${what}: expected at most ${max} signature referrers, found ${referrers.length}`, { details: { limit: max, actual: referrers.length } });
+  }
+  const signatures: PulledSignature[] = [];
+  for (const referrer of referrers) {
+    const signature = await pullSignature(source, what, referrer, subject, limits);
+    if (signatures.some((entry) => entry.file === signature.file)) throw protocol(what, `expected unique signature file names, found ${describeValue(signature.file)} twice`);
+    signatures.push(signature);
+  }
+  return signatures;
+}
+
 /**
  * Pulls the plugin at `ref`: its manifest, layer and signature referrers, every digest
  * and size checked, the layer read as a package under the limits.
@@ -116,23 +131,19 @@ export async function readArtifact(source: ArtifactSource, what: string, target:
     throw protocol(what, `expected artifactType ${PLUGIN_ARTIFACT_TYPE}, found ${describeValue(manifest.artifactType ?? 'none')}`);
   }
   const layerDescriptor = onlyLayer(manifest.layers, PLUGIN_LAYER_MEDIA_TYPE, `manifest of ${what}`);
-  // The layer and the signatures are fetched side by side: their round trips overlap.
-  const [layer, referrers] = await Promise.all([
+  // The layer and the signatures are fetched side by side: the signatures' round trips
+  // (up to four) overlap the layer's download and its reading as a package. Both settle before
+  // either's failure is reported (the layer's first), so nothing is left in flight.
+  const [layerOutcome, signaturesOutcome] = await Promise.allSettled([
     source.blob(layerDescriptor, limits.maxPackageSize, options.onProgress).then(async (bytes) => ({ bytes, contents: await readPackage(bytes, limits) })),
-    source.referrers(fetched.digest, SIGSTORE_BUNDLE_MEDIA_TYPE),
+    pullSignatures(source, what, fetched.digest, limits, options.maxSignatures ?? 16),
   ]);
+  if (layerOutcome.status === 'rejected') throw toForgeError(layerOutcome.reason);
+  const layer = layerOutcome.value;
   const stray = layer.contents.attestations[0];
   if (stray !== undefined) throw protocol(what, `expected a layer without attestations (they travel as referrers), found ${describeValue(stray.path)}`);
-  const max = options.maxSignatures ?? 16;
-  if (referrers.length > max) {
-    throw new ForgeError('FO_OCI_TOO_LARGE', `${what}: expected at most ${max} signature referrers, found ${referrers.length}`, { details: { limit: max, actual: referrers.length } });
-  }
-  const signatures: PulledSignature[] = [];
-  for (const referrer of referrers) {
-    const signature = await pullSignature(source, what, referrer, fetched.digest, limits);
-    if (signatures.some((entry) => entry.file === signature.file)) throw protocol(what, `expected unique signature file names, found ${describeValue(signature.file)} twice`);
-    signatures.push(signature);
-  }
+  if (signaturesOutcome.status === 'rejected') throw toForgeError(signaturesOutcome.reason);
+  const signatures = signaturesOutcome.value;
   if (signatures.length === 0 && (options.requireSignatures ?? true)) {
     throw new ForgeError('FO_OCI_MISSING_SIGNATURE', `${what}: expected at least one signature referrer (${SIGSTORE_BUNDLE_MEDIA_TYPE}) of ${fetched.digest}, found none`, {
       details: { reference: what, digest: fetched.digest },

@@ -2,8 +2,9 @@
  * File-system steps with the flushes that make them survive a crash. A rename is
  * atomic on POSIX file systems (readers and a restarted process see the old name or
  * the new one), and it is durable once the directories it changed are flushed. A new
- * file is durable once its data and its directory entry are flushed; a directory
- * built in staging is flushed bottom-up before it is renamed into place.
+ * file is durable once its data and its directory entry are flushed; a tree built in
+ * staging is flushed whole (new-tree.ts) before it is renamed into place. Why each
+ * flush is there, and why there are no others: docs/store.md, "What each flush is for".
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, unlink } from 'node:fs/promises';
@@ -32,14 +33,15 @@ export async function syncDirectory(dir: string): Promise<void> {
 /**
  * Creates `path` (which must not exist) with `data`, and flushes it.
  * @param mode permission bits for the new file
+ * @param flush false for a file whose loss in a power cut harms nothing (the lock's)
  * @throws ForgeError FO_IO_EXISTS when the file exists, FO_IO_*
  */
-export async function writeNewFile(path: string, data: Uint8Array | string, mode: number): Promise<void> {
+export async function writeNewFile(path: string, data: Uint8Array | string, mode: number, flush = true): Promise<void> {
   try {
     const handle = await open(path, 'wx', mode);
     try {
       await handle.writeFile(data);
-      await handle.sync();
+      if (flush) await handle.sync();
     } finally {
       await handle.close();
     }
@@ -75,8 +77,10 @@ export async function replaceFileAtomic(file: string, data: string, mode: number
 }
 
 /**
- * Renames `from` to `to` and flushes both parent directories, so the move is on disk
- * when this returns.
+ * Renames `from` to `to` and flushes both parent directories (side by side), so the
+ * move is on disk when this returns: the new entry, and the old one gone (a file
+ * system that logged only the first could show the directory under both names, and
+ * recovery would empty it through the old one).
  * @throws ForgeError FO_IO_*; FO_IO_EXISTS when `to` is a non-empty directory
  */
 export async function renameDurable(from: string, to: string): Promise<void> {
@@ -87,20 +91,28 @@ export async function renameDurable(from: string, to: string): Promise<void> {
     const wrapped = isNodeSystemError(error, 'ENOTEMPTY') ? Object.assign(new Error(error.message), { code: 'EEXIST' }) : error;
     throw fromFsError(wrapped, `move ${from} to`, to);
   }
-  await syncDirectory(dirname(to));
-  if (dirname(from) !== dirname(to)) await syncDirectory(dirname(from));
+  await Promise.all([syncDirectory(dirname(to)), ...(dirname(from) === dirname(to) ? [] : [syncDirectory(dirname(from))])]);
 }
 
 /**
- * Creates a directory (not its parents) and flushes its parent.
- * @throws ForgeError FO_IO_*
+ * Creates a directory (not its parents), unflushed: a scratch directory, or one of a
+ * tree flushed whole later (new-tree.ts).
+ * @throws ForgeError FO_IO_EXISTS when it exists, FO_IO_*
  */
-export async function makeDirectoryDurable(path: string, mode: number): Promise<void> {
+export async function makeDirectory(path: string, mode: number): Promise<void> {
   try {
     await mkdir(path, { mode });
   } catch (error) {
     throw fromFsError(error, 'create the directory', path);
   }
+}
+
+/**
+ * Creates a directory (not its parents) and flushes its parent.
+ * @throws ForgeError FO_IO_EXISTS when it exists, FO_IO_*
+ */
+export async function makeDirectoryDurable(path: string, mode: number): Promise<void> {
+  await makeDirectory(path, mode);
   await syncDirectory(dirname(path));
 }
 

@@ -9,11 +9,12 @@ import { lstat, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ForgeError, fromFsError, isNodeSystemError } from '@forgeone/common';
 import { DATA_MODE, isPublisherKey } from './data.js';
-import { listDirectory, makeDirectoryDurable, renameDurable, replaceFileAtomic, syncDirectory, transactionId, writeNewFile } from './durable.js';
+import { listDirectory, makeDirectory, makeDirectoryDurable, renameDurable, replaceFileAtomic, transactionId } from './durable.js';
 import { STORE_FORMAT, type StoreLayout } from './layout.js';
 import { corrupt, type StoreReader } from './reader.js';
 import { storeJson, type StateFile } from './records.js';
-import { DIRECTORY_MODE, stageVersion, type VersionInput } from './stage.js';
+import { NewTree } from './new-tree.js';
+import { DIRECTORY_MODE, addVersion, type VersionInput } from './stage.js';
 import type { StoreStep } from './steps.js';
 import type { InstallOptions, InstallResult, InstalledPlugin } from './types.js';
 import { planUpgrade } from './upgrade-plan.js';
@@ -60,17 +61,15 @@ export async function installNew(context: InstallContext, name: string, input: V
   }
   const txn = join(layout.staging, transactionId());
   const state: StateFile = { format: STORE_FORMAT, name, current: input.identity.version, switched_at: input.installedAt };
-  await makeDirectoryDurable(txn, DIRECTORY_MODE);
+  // Flushed with the tree it will hold (new-tree.ts), not on its own.
+  await makeDirectory(txn, DIRECTORY_MODE);
   await context.step('staging');
+  const step = (): Promise<void> => context.step('file');
   if (existing === undefined) {
     const staged = join(txn, name);
-    await makeDirectoryDurable(staged, DIRECTORY_MODE);
-    await makeDirectoryDurable(join(staged, 'versions'), DIRECTORY_MODE);
-    await makeDirectoryDurable(join(staged, 'data'), DATA_MODE);
-    await stageVersion(join(staged, 'versions', input.identity.version), input, () => context.step('file'));
-    await writeNewFile(join(staged, 'state.json'), storeJson(state), STATE_MODE);
-    await syncDirectory(join(staged, 'versions'));
-    await syncDirectory(staged);
+    const tree = new NewTree(txn).directory(staged, DIRECTORY_MODE).directory(join(staged, 'versions'), DIRECTORY_MODE).directory(join(staged, 'data'), DATA_MODE);
+    addVersion(tree, join(staged, 'versions', input.identity.version), input);
+    await tree.file({ path: join(staged, 'state.json'), data: storeJson(state), mode: STATE_MODE }).write(step);
     await context.step('staged');
     await renameDurable(staged, target);
     await context.step('committed');
@@ -78,9 +77,9 @@ export async function installNew(context: InstallContext, name: string, input: V
     // Adoption: the data stays where it is. versions/ without state.json is not a
     // plugin (recovery removes it), so the plugin exists once state.json does.
     const versions = join(txn, 'versions');
-    await makeDirectoryDurable(versions, DIRECTORY_MODE);
-    await stageVersion(join(versions, input.identity.version), input, () => context.step('file'));
-    await syncDirectory(versions);
+    const tree = new NewTree(txn).directory(versions, DIRECTORY_MODE);
+    addVersion(tree, join(versions, input.identity.version), input);
+    await tree.write(step);
     if ((await listDirectory(target)).length === 0) await makeDirectoryDurable(layout.data(name), DATA_MODE);
     await context.step('staged');
     await renameDurable(versions, layout.versions(name));
@@ -118,11 +117,13 @@ export async function installOver(context: InstallContext, state: StateFile, inp
   if (plan.kind === 'unchanged') return { action: 'unchanged', plugin: current, from: undefined, diff: undefined };
   if (!plan.reusePrevious) {
     const txn = join(layout.staging, transactionId());
-    await makeDirectoryDurable(txn, DIRECTORY_MODE);
+    await makeDirectory(txn, DIRECTORY_MODE);
     await context.step('staging');
     const staged = join(txn, 'version');
     const approval = plan.diff.widens ? { approvedAt: input.installedAt, escalations: plan.diff.escalations } : undefined;
-    await stageVersion(staged, approval === undefined ? input : { ...input, approval }, () => context.step('file'));
+    const tree = new NewTree(txn);
+    addVersion(tree, staged, approval === undefined ? input : { ...input, approval });
+    await tree.write(() => context.step('file'));
     await context.step('staged');
     await renameDurable(staged, layout.version(name, version));
     await context.step('committed');

@@ -4,7 +4,7 @@ import { mapConcurrently } from './reader.js';
 
 const tick = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('mapConcurrently (how the store lists many plugins)', () => {
+describe('mapConcurrently (how the store lists many plugins and writes a new tree)', () => {
   it('keeps the items\' order whatever order the work finishes in, with at most `limit` running', async () => {
     let running = 0;
     let most = 0;
@@ -32,6 +32,19 @@ describe('mapConcurrently (how the store lists many plugins)', () => {
     );
     await tick(50);
     assert.deepEqual(started, [1, 2], 'the worker of item 1 takes nothing after the failure');
+  });
+
+  it('rejects only once the items already running have finished, so nothing still writes when the caller cleans up', async () => {
+    const finished: number[] = [];
+    await assert.rejects(
+      mapConcurrently([1, 2, 3], 3, async (n) => {
+        await tick(n === 1 ? 1 : 30);
+        if (n === 1) throw new Error('disk full writing file 1');
+        finished.push(n);
+      }),
+      /disk full writing file 1/,
+    );
+    assert.deepEqual(finished.sort(), [2, 3], 'the two writes in flight finished before the failure was reported');
   });
 
   it('answers an empty list with an empty list', async () => {

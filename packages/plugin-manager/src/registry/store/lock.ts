@@ -133,7 +133,9 @@ export const CANDIDATE_MARK = '.candidate-';
  */
 async function publish(path: string, owner: StoreLockOwner): Promise<boolean> {
   const candidate = `${path}${CANDIDATE_MARK}${owner.pid}-${owner.token}`;
-  await writeNewFile(candidate, `${JSON.stringify(owner)}\n`, 0o644);
+  // Not flushed: the lock keeps out live processes, and a power cut leaves none (a lock
+  // from another boot, half-written or gone, is broken or absent; docs/store.md).
+  await writeNewFile(candidate, `${JSON.stringify(owner)}\n`, 0o644, false);
   try {
     await link(candidate, path);
     return true;

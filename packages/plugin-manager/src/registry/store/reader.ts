@@ -20,23 +20,27 @@ const READ_ATTEMPTS = 4;
 /** Plugins read at once when listing: enough to keep libuv's file threads busy, few enough to hold few file descriptors. */
 export const LIST_CONCURRENCY = 16;
 
-/** `fn` of every item, at most `limit` at a time, in the items' order; the first failure rejects, and no item is started after it. */
+/**
+ * `fn` of every item, at most `limit` at a time, in the items' order. After a failure no
+ * item is started; the first failure rejects once the items already started have
+ * settled, so nothing is still writing when the caller cleans up.
+ */
 export async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array<R>(items.length);
   let next = 0;
-  let failed = false;
+  let failure: { readonly error: unknown } | undefined;
   const worker = async (): Promise<void> => {
-    while (next < items.length && !failed) {
+    while (next < items.length && failure === undefined) {
       const index = next++;
       try {
         results[index] = await fn(items[index] as T);
       } catch (error) {
-        failed = true; // the other workers take no new item
-        throw error;
+        failure ??= { error }; // the workers take no new item
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure !== undefined) throw failure.error;
   return results;
 }
 

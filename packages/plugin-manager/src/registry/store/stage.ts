@@ -1,13 +1,13 @@
 /**
- * Writing one version directory in staging: the package bytes as verified, every
- * file unpacked from the same bytes, and the record. Everything is flushed, files
- * and then directories bottom-up, before the caller renames it into place.
+ * One version directory, added to a tree built in staging (new-tree.ts): the package
+ * bytes as verified, every file unpacked from the same bytes, and the record. No I/O
+ * here: the tree writes and flushes it all before the caller renames it into place.
  */
 import { dirname, join, sep } from 'node:path';
 import { ForgeError, type PluginIdentity } from '@forgeone/common';
 import { sha256Digest, type PackageInMemory } from '../../loader/index.js';
-import { makeDirectoryDurable, syncDirectory, writeNewFile } from './durable.js';
 import { STORE_FORMAT, VERSION_ENTRIES } from './layout.js';
+import type { NewTree } from './new-tree.js';
 import { storeJson, type VersionRecord } from './records.js';
 
 /** Installed content is never modified in place: read-only for everyone. */
@@ -15,7 +15,7 @@ export const CONTENT_MODE = 0o444;
 /** Directories of the store. */
 export const DIRECTORY_MODE = 0o755;
 
-/** What {@link stageVersion} writes. */
+/** What {@link addVersion} adds. */
 export interface VersionInput {
   /** The package file exactly as it was verified. */
   readonly bytes: Uint8Array;
@@ -29,17 +29,16 @@ export interface VersionInput {
 }
 
 /**
- * Writes a version directory at `dir` (which must not exist).
- * @param onFile awaited after each package file is written (a test hook)
+ * Adds a version directory at `dir` (which must not exist) to `tree`.
  * @throws ForgeError FO_STORE_CORRUPT when a file's bytes do not match the package
- *   listing (a loader bug), FO_IO_*
+ *   listing (a loader bug)
  */
-export async function stageVersion(dir: string, input: VersionInput, onFile: () => Promise<void>): Promise<VersionRecord> {
+export function addVersion(tree: NewTree, dir: string, input: VersionInput): VersionRecord {
   const { contents } = input;
   const filesDir = join(dir, VERSION_ENTRIES.files);
-  await makeDirectoryDurable(dir, DIRECTORY_MODE);
-  await writeNewFile(join(dir, VERSION_ENTRIES.package), input.bytes, CONTENT_MODE);
-  await makeDirectoryDurable(filesDir, DIRECTORY_MODE);
+  tree.directory(dir, DIRECTORY_MODE);
+  tree.file({ path: join(dir, VERSION_ENTRIES.package), data: input.bytes, mode: CONTENT_MODE });
+  tree.directory(filesDir, DIRECTORY_MODE);
   const directories = new Set<string>([filesDir]);
   for (const file of contents.files) {
     const data = contents.read(file.path);
@@ -54,9 +53,8 @@ export async function stageVersion(dir: string, input: VersionInput, onFile: () 
     if (!target.startsWith(filesDir + sep)) {
       throw new ForgeError('FO_STORE_CORRUPT', `package file ${file.path} would be written outside ${filesDir}`, { details: { path: file.path } });
     }
-    await makeParents(dirname(target), filesDir, directories);
-    await writeNewFile(target, data, CONTENT_MODE);
-    await onFile();
+    addParents(tree, dirname(target), directories);
+    tree.file({ path: target, data, mode: CONTENT_MODE, packaged: true });
   }
   const record: VersionRecord = {
     format: STORE_FORMAT,
@@ -68,16 +66,14 @@ export async function stageVersion(dir: string, input: VersionInput, onFile: () 
     installed_at: input.installedAt,
     ...(input.approval === undefined ? {} : { approval: { approved_at: input.approval.approvedAt, escalations: [...input.approval.escalations] } }),
   };
-  await writeNewFile(join(dir, VERSION_ENTRIES.record), storeJson(record), CONTENT_MODE);
-  // Deepest first, so each directory's entries are on disk before its parent's.
-  for (const directory of [...directories].sort((a, b) => b.length - a.length)) await syncDirectory(directory);
-  await syncDirectory(dir);
+  tree.file({ path: join(dir, VERSION_ENTRIES.record), data: storeJson(record), mode: CONTENT_MODE });
   return record;
 }
 
-async function makeParents(directory: string, root: string, made: Set<string>): Promise<void> {
-  if (made.has(directory) || directory === root) return;
-  await makeParents(dirname(directory), root, made);
-  await makeDirectoryDurable(directory, DIRECTORY_MODE);
-  made.add(directory);
+/** Adds `directory` and its parents up to a directory already added, parents first. */
+function addParents(tree: NewTree, directory: string, added: Set<string>): void {
+  if (added.has(directory)) return;
+  addParents(tree, dirname(directory), added);
+  tree.directory(directory, DIRECTORY_MODE);
+  added.add(directory);
 }

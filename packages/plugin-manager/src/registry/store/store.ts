@@ -5,24 +5,23 @@
  * a process killed at any point leaves the old state or the new one; the next change
  * (or open) removes what it left behind. Reading takes no lock.
  */
-import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ForgeError, fromFsError, isNodeSystemError, silentLogger, toForgeError, type Logger, type PluginIdentity } from '@forgeone/common';
+import { ForgeError, silentLogger, toForgeError, type Logger, type PluginIdentity } from '@forgeone/common';
 import { openVerifiedPackage, type OpenPackageOptions } from '../../attestation/index.js';
 import { DEFAULT_PACKAGE_LIMITS, type PackageLimits } from '../../loader/index.js';
 import { DEFAULT_MAX_PLUGINS, type PluginStoreOptions } from './options.js';
 import { LoadAttempt, auditRefusal } from '../load-refusal.js';
 import { migrateLegacyData } from './data.js';
-import { makeDirectoryDurable, removeTree, renameDurable, replaceFileAtomic, transactionId } from './durable.js';
+import { removeTree, renameDurable, replaceFileAtomic, transactionId } from './durable.js';
 import { STATE_MODE, installNew, installOver, type InstallContext } from './install.js';
 import { checkVersion, integrityError, type IntegrityProblem } from './integrity.js';
 import { STORE_FORMAT, StoreLayout, checkPluginName, isVersionDirName } from './layout.js';
 import { StoreLock } from './lock.js';
 import { LIST_CONCURRENCY, StoreReader, corrupt, mapConcurrently, notInstalled } from './reader.js';
+import { prepareStoreDirectory } from './prepare.js';
 import { storeJson, type StateFile } from './records.js';
 import { discardStaged, markForRecovery, recoverBefore } from './recovery.js';
 import { readPackageSource } from './source.js';
-import { DIRECTORY_MODE } from './stage.js';
 import type { StoreOperation, StoreStep } from './steps.js';
 import type { InstallOptions, InstallResult, InstalledPlugin, UninstallResult } from './types.js';
 
@@ -77,27 +76,7 @@ export class PluginStore {
 
   async #prepare(): Promise<void> {
     const layout = this.#layout;
-    try {
-      await mkdir(layout.root, { recursive: true, mode: DIRECTORY_MODE });
-    } catch (error) {
-      throw fromFsError(error, 'create the plugin directory', layout.root);
-    }
-    for (const dir of [layout.meta, layout.staging, layout.trash]) {
-      try {
-        await makeDirectoryDurable(dir, DIRECTORY_MODE);
-      } catch (error) {
-        if (!ForgeError.is(error, 'FO_IO_EXISTS')) throw error;
-      }
-    }
-    const format = await readFile(layout.formatFile, 'utf8').catch((error: unknown) => {
-      if (isNodeSystemError(error, 'ENOENT')) return undefined;
-      throw fromFsError(error, 'read the store format', layout.formatFile);
-    });
-    if (format === undefined) {
-      await replaceFileAtomic(layout.formatFile, `${JSON.stringify({ format: STORE_FORMAT })}\n`, STATE_MODE);
-    } else if (!/^\{"format":1\}\s*$/.test(format)) {
-      throw corrupt(layout.formatFile, `expected a plugin store of layout format ${STORE_FORMAT} at ${layout.root}, found ${JSON.stringify(format.slice(0, 80))} in ${layout.formatFile}`);
-    }
+    await prepareStoreDirectory(layout);
     // Recovery needs the lock; when someone holds it, their own change recovers first.
     await this.#serial(async () => {
       let lock: StoreLock;
@@ -284,6 +263,7 @@ export class PluginStore {
     if (!isVersionDirName(version)) {
       throw new ForgeError('FO_STORE_INVALID_NAME', `expected a version of at most 200 characters, found ${version.length} characters`, { details: { name, version } });
     }
+    await this.#step('install', 'verified');
     return this.#change('install', `install ${name} ${version}`, name, async () => {
       const state = await this.#reader.state(name);
       const input = { bytes, contents, identity, installedAt: this.#now() };
