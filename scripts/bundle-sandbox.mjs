@@ -13,7 +13,7 @@
 // `bindings`) stays a runtime require from node_modules, which the sandbox binds read-only,
 // made on the first key-value store opened (see lazySqlite below).
 import { build } from 'esbuild';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -63,6 +63,31 @@ const lazySqlite = {
   },
 };
 
+// node:crypto serves a sandbox only randomness (WASI random_get, a store's keys): the
+// module and the internal ones it loads cost ~0.7 MiB per sandbox at start (Node's crypto
+// JS layer; OpenSSL itself is initialised by Node either way), so the bundle loads it on
+// the first call that needs it. Every function node:crypto exports is offered as a
+// wrapper that loads it first (modules import more than the sandbox runs; tree-shaking
+// drops the rest); after the build, a wrapper the bundle kept that is not in LAZY_CRYPTO
+// (a class, an instanceof, a new use) fails it.
+const LAZY_CRYPTO = new Set(['randomBytes', 'randomFillSync']);
+const lazyCrypto = {
+  name: 'forgeone-lazy-crypto',
+  setup(esbuild) {
+    esbuild.onResolve({ filter: /^(node:)?crypto$/ }, (args) => (args.namespace === 'lazy-crypto' ? { path: 'node:crypto', external: true } : { path: 'node:crypto', namespace: 'lazy-crypto' }));
+    esbuild.onLoad({ filter: /.*/, namespace: 'lazy-crypto' }, async () => {
+      const names = Object.entries(await import('node:crypto')).filter(([name, value]) => typeof value === 'function' && name !== 'default').map(([name]) => name);
+      return {
+        loader: 'js',
+        contents: [
+          "let crypto; const load = () => (crypto ??= require('node:crypto'));",
+          ...names.map((name) => `export function ${name}(...args) { return load().${name}(...args); } /* lazy-crypto:${name} */`),
+        ].join('\n'),
+      };
+    });
+  },
+};
+
 // CommonJS, not an ES module: an ES module entry makes Node start its ES module loader
 // and libuv's thread pool (it reads the module asynchronously), which a sandbox then keeps
 // idle for its whole life: ~0.6 MiB PSS and one thread more per sandbox (docs/sandbox.md,
@@ -102,7 +127,7 @@ const result = await build({
   external: ['better-sqlite3'],
   define: { 'import.meta.url': '__forgeModuleUrl' },
   banner: { js: "'use strict';const __forgeModuleUrl=require('node:url').pathToFileURL(__filename).href;" },
-  plugins: [lazySqlite, catalogKinds, ownCode],
+  plugins: [lazySqlite, lazyCrypto, catalogKinds, ownCode],
   // The source is a string in every sandbox's heap: whitespace and comments cost memory (names are kept for stacks).
   minifyWhitespace: true,
   metafile: true,
@@ -110,3 +135,11 @@ const result = await build({
   legalComments: 'none',
 });
 writeFileSync(metafile, JSON.stringify({ inputs: Object.fromEntries(Object.entries(result.metafile.inputs).map(([path, input]) => [path, { bytes: input.bytes }])) }));
+// The crypto wrappers the bundle kept (lazyCrypto above) must be functions it only calls.
+const keptCrypto = [...readFileSync(outfile, 'utf8').matchAll(/function (\w+)\(\.\.\.args\)\{return load\d*\(\)\.(\w+)\(\.\.\.args\)\}/g)].map((match) => match[1]);
+const unexpected = keptCrypto.filter((name) => !LAZY_CRYPTO.has(name));
+if (keptCrypto.length === 0 || unexpected.length > 0) {
+  console.error(`bundle-sandbox: the sandbox uses node:crypto's ${unexpected.join(', ') || '(no wrapper found: the check is out of date)'}, not known to be safe to load lazily; add it to LAZY_CRYPTO if it is only ever called`);
+  unlinkSync(outfile);
+  process.exit(1);
+}

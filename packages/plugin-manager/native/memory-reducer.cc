@@ -12,6 +12,7 @@
  * against the headers of the Node that builds it, and NODE_MODULE_INIT makes a Node of
  * another ABI version refuse to load it (the sandbox then keeps its memory, as before).
  */
+#include <malloc.h>
 #include <node.h>
 #include <v8.h>
 
@@ -19,6 +20,7 @@ namespace {
 
 void Reduce(const v8::FunctionCallbackInfo<v8::Value>& info) {
   info.GetIsolate()->LowMemoryNotification();
+  malloc_trim(0);
 }
 
 }  // namespace
