@@ -63,25 +63,37 @@ const lazySqlite = {
   },
 };
 
-// node:crypto serves a sandbox only randomness (WASI random_get, a store's keys): the
-// module and the internal ones it loads cost ~0.7 MiB per sandbox at start (Node's crypto
-// JS layer; OpenSSL itself is initialised by Node either way), so the bundle loads it on
-// the first call that needs it. Every function node:crypto exports is offered as a
-// wrapper that loads it first (modules import more than the sandbox runs; tree-shaking
-// drops the rest); after the build, a wrapper the bundle kept that is not in LAZY_CRYPTO
-// (a class, an instanceof, a new use) fails it.
-const LAZY_CRYPTO = new Set(['randomBytes', 'randomFillSync']);
-const lazyCrypto = {
-  name: 'forgeone-lazy-crypto',
+// Built-ins a sandbox needs rarely load on first use. node:crypto serves it randomness
+// alone (WASI random_get, a store's keys): its JS layer costs ~0.5 MiB per sandbox at start
+// (OpenSSL itself is initialised by Node either way). node:worker_threads serves only the
+// I/O bridge of a pool worker, which a sandbox never starts (it forwards HTTP to its host;
+// its loop's port is in-thread: process/child.ts): ~0.4 MiB. Every export of the module is
+// offered as a wrapper that loads it first (modules import more than the sandbox runs; tree-
+// shaking drops the rest): a function is called through, a class constructed through, and
+// a plain value cannot be lazy. After the build, a wrapper the bundle kept that LAZY does
+// not list for its use fails it, so nothing can behave differently at run time.
+const LAZY = {
+  'node:crypto': { call: ['randomBytes', 'randomFillSync'], construct: [] },
+  'node:worker_threads': { call: ['receiveMessageOnPort'], construct: ['Worker', 'MessageChannel'] },
+};
+const lazyBuiltins = {
+  name: 'forgeone-lazy-builtins',
   setup(esbuild) {
-    esbuild.onResolve({ filter: /^(node:)?crypto$/ }, (args) => (args.namespace === 'lazy-crypto' ? { path: 'node:crypto', external: true } : { path: 'node:crypto', namespace: 'lazy-crypto' }));
-    esbuild.onLoad({ filter: /.*/, namespace: 'lazy-crypto' }, async () => {
-      const names = Object.entries(await import('node:crypto')).filter(([name, value]) => typeof value === 'function' && name !== 'default').map(([name]) => name);
+    esbuild.onResolve({ filter: /^(node:)?(crypto|worker_threads)$/ }, (args) => {
+      const path = args.path.startsWith('node:') ? args.path : `node:${args.path}`;
+      return args.namespace === 'lazy-builtin' ? { path, external: true } : { path, namespace: 'lazy-builtin' };
+    });
+    esbuild.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, async (args) => {
+      const exported = Object.entries(await import(args.path)).filter(([name]) => name !== 'default' && /^[A-Za-z_$][\w$]*$/.test(name));
+      const kind = (name, value) => (typeof value !== 'function' ? 'Value' : /^[A-Z]/.test(name) ? 'New' : 'Call');
       return {
         loader: 'js',
         contents: [
-          "let crypto; const load = () => (crypto ??= require('node:crypto'));",
-          ...names.map((name) => `export function ${name}(...args) { return load().${name}(...args); } /* lazy-crypto:${name} */`),
+          `let loaded; const load = () => (loaded ??= require(${JSON.stringify(args.path)}));`,
+          'const __lazyCall = (_module, name) => (...args) => load()[name](...args);',
+          'const __lazyNew = (_module, name) => new Proxy(function () {}, { construct: (_target, args) => Reflect.construct(load()[name], args) });',
+          'const __lazyValue = () => undefined;',
+          ...exported.map(([name, value]) => `export const ${name} = /* @__PURE__ */ __lazy${kind(name, value)}(${JSON.stringify(args.path)}, ${JSON.stringify(name)});`),
         ].join('\n'),
       };
     });
@@ -127,7 +139,7 @@ const result = await build({
   external: ['better-sqlite3'],
   define: { 'import.meta.url': '__forgeModuleUrl' },
   banner: { js: "'use strict';const __forgeModuleUrl=require('node:url').pathToFileURL(__filename).href;" },
-  plugins: [lazySqlite, lazyCrypto, catalogKinds, ownCode],
+  plugins: [lazySqlite, lazyBuiltins, catalogKinds, ownCode],
   // The source is a string in every sandbox's heap: whitespace and comments cost memory (names are kept for stacks).
   minifyWhitespace: true,
   metafile: true,
@@ -135,11 +147,12 @@ const result = await build({
   legalComments: 'none',
 });
 writeFileSync(metafile, JSON.stringify({ inputs: Object.fromEntries(Object.entries(result.metafile.inputs).map(([path, input]) => [path, { bytes: input.bytes }])) }));
-// The crypto wrappers the bundle kept (lazyCrypto above) must be functions it only calls.
-const keptCrypto = [...readFileSync(outfile, 'utf8').matchAll(/function (\w+)\(\.\.\.args\)\{return load\d*\(\)\.(\w+)\(\.\.\.args\)\}/g)].map((match) => match[1]);
-const unexpected = keptCrypto.filter((name) => !LAZY_CRYPTO.has(name));
-if (keptCrypto.length === 0 || unexpected.length > 0) {
-  console.error(`bundle-sandbox: the sandbox uses node:crypto's ${unexpected.join(', ') || '(no wrapper found: the check is out of date)'}, not known to be safe to load lazily; add it to LAZY_CRYPTO if it is only ever called`);
+// The lazy wrappers the bundle kept (lazyBuiltins above) must be uses LAZY lists.
+const kept = [...readFileSync(outfile, 'utf8').matchAll(/__lazy(Call|New|Value)\d*\("(node:\w+)","(\w+)"\)/g)].map(([, use, module, name]) => ({ use, module, name }));
+const unexpected = kept.filter(({ use, module, name }) => !(LAZY[module]?.[use === 'Call' ? 'call' : 'construct'] ?? []).includes(name) || use === 'Value');
+if (kept.length === 0 || unexpected.length > 0) {
+  const list = unexpected.map(({ use, module, name }) => `${module} ${name} (${use === 'Value' ? 'a value' : use === 'New' ? 'constructed' : 'called'})`).join(', ');
+  console.error(`bundle-sandbox: the sandbox uses ${list || '(no lazy wrapper found: the check is out of date)'}, not listed in LAZY as safe to load on first use`);
   unlinkSync(outfile);
   process.exit(1);
 }

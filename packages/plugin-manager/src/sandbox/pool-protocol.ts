@@ -285,6 +285,17 @@ export type ToHost =
   | { readonly type: 'lost'; readonly error: unknown };
 
 /** What a pool worker receives as workerData. */
+/**
+ * A pool worker loop's end of its port: a MessagePort in a pool worker thread (read with
+ * receiveMessageOnPort: pool-worker-loop.ts runPoolWorker), an in-thread pair of queues in a
+ * sandbox process (process/child.ts), which so never loads node:worker_threads.
+ */
+export interface WorkerPort {
+  postMessage(message: ToHost, transfer?: ArrayBuffer[]): void;
+  /** The next message the host posted, or undefined. */
+  receive(): ToWorker | undefined;
+}
+
 export interface PoolWorkerData {
   readonly slot: SharedArrayBuffer;
   readonly port: MessagePort;

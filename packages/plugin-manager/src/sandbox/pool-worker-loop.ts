@@ -4,7 +4,7 @@
  * Atomics.wait between jobs and reads its port synchronously, so a job starts within
  * microseconds of the host's notify and nothing else runs between jobs.
  */
-import { isMainThread, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { isMainThread, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { ForgeError, toForgeError } from '@forgeone/common';
 import { ENTRY_POINT_NAMES } from '../plugin/entry-points.js';
 import { createIoBridge } from '../syscall/index.js';
@@ -28,6 +28,7 @@ import {
   writePayload,
   type PoolWorkerData,
   type ToWorker,
+  type WorkerPort,
 } from './pool-protocol.js';
 import type { CallerFuel, PluginSpec, PolicySpec } from './spec.js';
 import { copyBytes, copyOut } from '../abi/bytes-copy.js';
@@ -59,7 +60,7 @@ interface WorkerPlugin {
 /** The state of one pool worker. */
 class PoolWorker {
   readonly #slot: Slot;
-  readonly #port: MessagePort;
+  readonly #port: WorkerPort;
   readonly #hooks: PoolWorkerHooks;
   readonly #cancel: WorkerCancel;
   readonly #resources: ThreadResources;
@@ -77,12 +78,12 @@ class PoolWorker {
   /** The instances this worker hosts (made only when counts are shipped). */
   readonly #hosted = (): HostedPlugin[] => [...this.#plugins.values()].map(({ plugin }) => plugin);
 
-  constructor(data: PoolWorkerData, hooks: PoolWorkerHooks) {
+  constructor(data: Omit<PoolWorkerData, 'port'>, port: WorkerPort, hooks: PoolWorkerHooks) {
     this.#slot = new Slot(data.slot);
     this.#cancel = new WorkerCancel(data.cancel);
     this.#resources = { policies: new PolicyCache(), ioBridge: this.#cancel.bridge(createIoBridge('forge-io-pool')), sleep: this.#cancel.sleep };
-    this.#port = data.port;
-    this.#outbox = new WorkerOutbox(data.port, hooks.telemetry);
+    this.#port = port;
+    this.#outbox = new WorkerOutbox(port, hooks.telemetry);
     this.#spinMs = data.spinUs / 1000;
     this.#forwardHttp = data.forwardHttp === true;
     this.#hooks = hooks;
@@ -258,8 +259,7 @@ class PoolWorker {
 
   /** Applies every message the host posted for the job (or reply) at hand. */
   #drain(): void {
-    for (let received = receiveMessageOnPort(this.#port); received !== undefined; received = receiveMessageOnPort(this.#port)) {
-      const message = received.message as ToWorker;
+    for (let message = this.#port.receive(); message !== undefined; message = this.#port.receive()) {
       switch (message.type) {
         case 'load':
           this.#specs.set(message.plugin, this.#interner.intern(message.spec));
@@ -367,8 +367,8 @@ function guestSafe(error: unknown): ForgeError {
  * brings each of the host's steps into the slot, `hooks.signalled` sends the loop's on.
  * Never returns (but by throwing from a hook).
  */
-export function servePoolWorker(data: PoolWorkerData, hooks: PoolWorkerHooks & Required<Pick<PoolWorkerHooks, 'park' | 'signalled'>>): never {
-  return new PoolWorker(data, hooks).serve();
+export function servePoolWorker(data: Omit<PoolWorkerData, 'port'>, port: WorkerPort, hooks: PoolWorkerHooks & Required<Pick<PoolWorkerHooks, 'park' | 'signalled'>>): never {
+  return new PoolWorker(data, port, hooks).serve();
 }
 
 /**
@@ -381,7 +381,8 @@ export function runPoolWorker(hooks: PoolWorkerHooks = {}): void {
     throw new Error('runPoolWorker runs inside a worker started by the pool backend');
   }
   if (data.nice !== undefined) niceThread(data.nice);
-  const worker = new PoolWorker(data as PoolWorkerData, hooks);
+  const port = (data as PoolWorkerData).port;
+  const worker = new PoolWorker(data as PoolWorkerData, { postMessage: (message, transfer) => port.postMessage(message, transfer), receive: () => receiveMessageOnPort(port)?.message as ToWorker | undefined }, hooks);
   process.once('exit', () => worker.died());
   worker.serve();
 }

@@ -5,10 +5,9 @@
  * (pool-worker-loop.ts) flushes it before it moves to HOST_REQUEST or DONE and sets
  * FLAGS.MESSAGES when something was posted, so the host reads it before it acts.
  */
-import type { MessagePort } from 'node:worker_threads';
 import type { HostCallRecorder } from './host-call-trace.js';
 import type { HostedPlugin } from './hosted-plugin.js';
-import type { TelemetryItem, ToHost, TraceMessage } from './pool-protocol.js';
+import type { TelemetryItem, ToHost, TraceMessage, WorkerPort } from './pool-protocol.js';
 
 /** Batches of telemetry are posted once they hold this many items, even mid-call. */
 const TELEMETRY_BATCH = 256;
@@ -18,7 +17,7 @@ const COUNTS_INTERVAL_MS = 1000;
 
 /** See the module comment. */
 export class WorkerOutbox {
-  readonly #port: MessagePort;
+  readonly #port: Pick<WorkerPort, 'postMessage'>;
   /** Told after each batch of telemetry is posted (a sandbox sends it on at once: child.ts). */
   readonly #onTelemetry: (() => void) | undefined;
   #telemetry: TelemetryItem[] = [];
@@ -27,7 +26,7 @@ export class WorkerOutbox {
   /** True when a job's plugin counted host calls since the last shipment. */
   #countsPending = false;
 
-  constructor(port: MessagePort, onTelemetry?: () => void) {
+  constructor(port: Pick<WorkerPort, 'postMessage'>, onTelemetry?: () => void) {
     this.#port = port;
     this.#onTelemetry = onTelemetry;
   }

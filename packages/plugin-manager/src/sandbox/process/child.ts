@@ -19,9 +19,8 @@
  */
 import { createRequire } from 'node:module';
 import { deserialize } from 'node:v8';
-import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { wasm } from '../../abi/wasm-api.js';
-import { FLAG, STATE, Slot, writePayload, type PoolWorkerData, type ToHost, type ToWorker } from '../pool-protocol.js';
+import { FLAG, STATE, Slot, writePayload, type PoolWorkerData, type ToHost, type ToWorker, type WorkerPort } from '../pool-protocol.js';
 import { servePoolWorker } from '../pool-worker-loop.js';
 import type { PluginSpec } from '../spec.js';
 import { idleCollector, memoryReducer } from './idle-memory.js';
@@ -45,9 +44,11 @@ const SLOT_BYTES = 1024 * 1024;
 
 class SandboxHost {
   readonly slot = new Slot(Slot.allocate(SLOT_BYTES));
-  /** The loop's port is the other end: what is posted here, it reads synchronously, and the other way round. */
-  readonly #port: MessagePort;
-  readonly data: PoolWorkerData;
+  /** What this side posted for the loop, and what the loop posted for this side: its port, in this thread. */
+  readonly #toLoop: ToWorker[] = [];
+  readonly #fromLoop: ToHost[] = [];
+  readonly port: WorkerPort = { postMessage: (message) => void this.#fromLoop.push(message), receive: () => this.#toLoop.shift() };
+  readonly data: Omit<PoolWorkerData, 'port'>;
   readonly #payloads: Uint8Array[] = [];
   readonly #telemetry: unknown[] = [];
   #trace: ToHost | undefined;
@@ -56,9 +57,7 @@ class SandboxHost {
 
   constructor(channel: FrameChannel) {
     this.#channel = channel;
-    const { port1, port2 } = new MessageChannel();
-    this.#port = port1;
-    this.data = { slot: this.slot.buffer, port: port2, spinUs: 0, forwardHttp: true };
+    this.data = { slot: this.slot.buffer, spinUs: 0, forwardHttp: true };
   }
 
   /** Host requests sent and not answered yet (a nested job's may come in between). */
@@ -108,21 +107,21 @@ class SandboxHost {
     }
   }
 
-  #post(message: ToWorker, transfer: ArrayBuffer[] = []): void {
-    this.#port.postMessage(message, transfer);
+  #post(message: ToWorker): void {
+    this.#toLoop.push(message);
   }
 
   #job(frame: Frame): void {
     const [op = 0, plugin = 0, name = 0, trace = 0] = frame.ints;
     const slot = this.slot;
-    const length = writePayload(slot, (message, transfer) => this.#post(message, transfer), frame.payload);
+    const length = writePayload(slot, (message) => this.#post(message), frame.payload);
     slot.writeRequest({ op, plugin, name, length, fuel: frame.bigs[0] ?? 0n, trace: trace === 1 });
     slot.settle(STATE.REQUEST);
   }
 
   #reply(frame: Frame): void {
     const slot = this.slot;
-    const length = writePayload(slot, (message, transfer) => this.#post(message, transfer), frame.payload);
+    const length = writePayload(slot, (message) => this.#post(message), frame.payload);
     slot.writeAnswer({ status: frame.ints[0] ?? 0, length, charge: frame.bigs[0] ?? 0n });
     slot.settle(STATE.HOST_REPLY);
   }
@@ -139,8 +138,7 @@ class SandboxHost {
 
   /** Reads what the loop posted: telemetry, large payloads, a trace. */
   #drain(): void {
-    for (let received = receiveMessageOnPort(this.#port); received !== undefined; received = receiveMessageOnPort(this.#port)) {
-      const message = received.message as ToHost;
+    for (let message = this.#fromLoop.shift(); message !== undefined; message = this.#fromLoop.shift()) {
       if (message.type === 'payload') this.#payloads.push(message.bytes);
       else if (message.type === 'trace') this.#trace = message;
       else if (message.type === 'telemetry') this.#telemetry.push(...message.items);
@@ -208,7 +206,7 @@ export function runSandboxChild(): void {
     const idle = reducer === undefined ? undefined : (memory: SharedMemoryModule) => idleCollector((fd, ms) => memory.waitReadable(fd, ms), reducer);
     const host = new SandboxHost(openChannel('sandbox', IN, OUT, ringArgument(process.argv.slice(2)), undefined, idle));
     host.ready();
-    servePoolWorker(host.data, { park: (state) => host.park(state), signalled: (state) => host.signalled(state), telemetry: () => host.telemetry() });
+    servePoolWorker(host.data, host.port, { park: (state) => host.park(state), signalled: (state) => host.signalled(state), telemetry: () => host.telemetry() });
   } catch (error) {
     if (error instanceof ChannelClosed) process.exit(0);
     process.stderr.write(`forge sandbox: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -19,12 +19,16 @@ const RANDOM_GUEST = `(module
 )`;
 
 // Needs bubblewrap, user namespaces and writable cgroups, as backend.test.ts. The sandbox
-// bundle loads node:crypto on its first use (scripts/bundle-sandbox.mjs, lazyCrypto).
+// bundle loads node:crypto and node:worker_threads on first use (scripts/bundle-sandbox.mjs,
+// lazyBuiltins); a sandbox never uses the latter (its loop's port is in-thread).
 describe('process backend: modules a sandbox loads on first use', () => {
   it('loads node:crypto only when asked for randomness, and then gives it', async (t) => {
-    const requires = [...readFileSync(CHILD_SCRIPT, 'utf8').matchAll(/.{0,40}require\("node:crypto"\)/g)].map((match) => match[0]);
-    assert.equal(requires.length, 1, 'one require of node:crypto in the bundle');
-    assert.match(requires[0] ?? '', /load=\(\)=>crypto\?\?=require/, 'inside the loader of first use');
+    const bundle = readFileSync(CHILD_SCRIPT, 'utf8');
+    for (const module of ['node:crypto', 'node:worker_threads']) {
+      const requires = [...bundle.matchAll(new RegExp(`.{0,40}require\\("${module}"\\)`, 'g'))].map((match) => match[0]);
+      assert.equal(requires.length, 1, `one require of ${module} in the bundle`);
+      assert.match(requires[0] ?? '', /load\d*=\(\)=>loaded\d*\?\?=require/, `${module}: inside the loader of first use`);
+    }
     const backend = await ProcessBackend.create(new RecordingHost());
     t.after(() => backend.close());
     const handle = await backend.load(await pluginSpec(RANDOM_GUEST, { id: `random-${process.pid}` }));
