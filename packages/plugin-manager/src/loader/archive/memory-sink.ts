@@ -27,7 +27,10 @@ export class MemorySink implements EntrySink {
 
   endEntry(entry: ArchiveEntry): void {
     if (this.#path !== entry.path) throw misuse(`endEntry(${describeValue(entry.path)}) does not match the open entry`);
-    this.files.set(entry.path, Buffer.concat(this.#chunks));
+    // An entry that arrived in one write (every entry of a package read from memory) is
+    // kept as its copy, not copied again by a join.
+    const [only] = this.#chunks;
+    this.files.set(entry.path, this.#chunks.length === 1 && only !== undefined ? only : Buffer.concat(this.#chunks));
     this.#path = undefined;
     this.#chunks = [];
   }
