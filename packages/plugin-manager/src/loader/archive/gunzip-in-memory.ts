@@ -1,6 +1,6 @@
 import { crc32, inflateRawSync } from 'node:zlib';
 import { fromZlibError, ratioExceeded, tooLarge, trailingData, type GunzipOptions } from './gunzip.js';
-import { GzipHeaderParser, GzipTrailer, TRAILER_BYTES } from './gzip-framing.js';
+import { GzipHeaderParser, GzipTrailer, MIN_CHUNK, TRAILER_BYTES } from './gzip-framing.js';
 
 /**
  * Most bytes {@link gunzipInMemory} decompresses, whatever the ratio limit allows: it
@@ -8,9 +8,6 @@ import { GzipHeaderParser, GzipTrailer, TRAILER_BYTES } from './gzip-framing.js'
  * output, so larger packages go through the streaming {@link gunzip}.
  */
 export const IN_MEMORY_INFLATE_LIMIT = 16 * 1024 * 1024;
-
-/** zlib's smallest output chunk, in bytes. */
-const MIN_CHUNK = 64;
 
 /**
  * Decompresses the one gzip member of `bytes` in a single synchronous zlib call, for a
