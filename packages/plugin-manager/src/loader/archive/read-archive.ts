@@ -58,7 +58,8 @@ async function unpack(input: PackageSource, sink: EntrySink, limits: ArchiveLimi
   const entries: ArchiveEntry[] = [];
   let current: { readonly path: string; readonly size: number; readonly hash: Hash } | undefined;
   const options = { declaredSize: input.size, maxPackageSize: limits.maxPackageSize, maxCompressionRatio: limits.maxCompressionRatio };
-  for await (const chunk of decompressed(input, options)) {
+  const tar = decompressed(input, options);
+  for await (const chunk of tar.chunks) {
     for (const event of parser.push(chunk)) {
       switch (event.kind) {
         case 'begin':
@@ -67,7 +68,7 @@ async function unpack(input: PackageSource, sink: EntrySink, limits: ArchiveLimi
           break;
         case 'data':
           current?.hash.update(event.chunk);
-          await sink.write(event.chunk);
+          await sink.write(event.chunk, tar.stable);
           break;
         case 'end': {
           if (current === undefined) break;
@@ -94,16 +95,17 @@ async function unpack(input: PackageSource, sink: EntrySink, limits: ArchiveLimi
  * reported before a deflate error later in it, which one call cannot tell apart).
  * A refused package costs at most twice the decompression, capped by the ratio limit.
  */
-function decompressed(input: PackageSource, options: GunzipOptions): AsyncIterable<Uint8Array> | Iterable<Uint8Array> {
+function decompressed(input: PackageSource, options: GunzipOptions): { chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>; stable: boolean } {
   if (input.whole !== undefined) {
     try {
       const tar = gunzipInMemory(input.whole, options);
-      if (tar !== undefined) return [tar];
+      // Nothing else holds this buffer: the sink may keep views of it (EntrySink.write).
+      if (tar !== undefined) return { chunks: [tar], stable: true };
     } catch {
       // Refused: the streaming path below reports it.
     }
   }
-  return gunzip(input.chunks, options);
+  return { chunks: gunzip(input.chunks, options), stable: false };
 }
 
 /**
