@@ -9,7 +9,8 @@
 // pull (pullPackage: manifest, layer and signature, the package put back together), verify
 // (store.install up to its `verified` step: reading the package and checking its signature),
 // install (the rest: lock, staging, flushes, the commit rename). And the flushes (fsync) one
-// install makes, counted in one extra round.
+// install makes, counted in one extra round, and the full garbage collections during the
+// timed installs.
 // Run: npm run build && node bench/oci.mjs [ROUNDS] [--quick] [--json]   (default 30; --quick 8)
 import { spawnSync } from 'node:child_process';
 import { benchCase, jsonOutput, show, withRatios } from './stats.mjs';
@@ -17,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { OciClient } from '../packages/plugin-manager/dist/registry/oci/client.js';
 import { installFromRegistry } from '../packages/plugin-manager/dist/registry/oci/install.js';
@@ -40,11 +42,15 @@ try {
 
   const forge = [];
   const phases = { pull: [], verify: [], install: [] };
+  const gc = majorCollections();
+  const timed = [];
   for (let i = 0; i < rounds + 3; i += 1) {
     const store = await openStore();
     const t = performance.now();
     await installFromRegistry(new OciClient({ registry: registry.host }), parseReference(text), store);
-    if (i >= 3) forge.push(performance.now() - t); // three warm-up rounds (JIT, page cache)
+    const end = performance.now();
+    if (i >= 3) forge.push(end - t); // three warm-up rounds (JIT, page cache)
+    if (i >= 3) timed.push([t, end]);
     await rm(store.directory, { recursive: true, force: true });
     const split = await phased(text);
     if (i >= 3) for (const [phase, ms] of Object.entries(split)) phases[phase].push(ms);
@@ -76,6 +82,8 @@ try {
   // Each phase has a long tail, so the median of the totals is more than the sum of the phases' medians.
   show('  all three (per round)', phases.pull.map((pull, i) => pull + phases.verify[i] + phases.install[i]), 'ms', 42);
   console.log(`  flushes (fsync) per install: ${flushes}`);
+  const collections = await gc.within(timed);
+  console.log(`  full garbage collections during the timed installs: ${collections.count} in ${rounds} installs (${collections.ms.toFixed(1)} ms in all)`);
   const cases = [benchCase('forge: installFromRegistry, fresh store', 'ms', forge, { perCall: true })];
   if (skopeo.length > 0) cases.push(benchCase(`skopeo copy docker:// -> oci: (${probe.stdout.trim()})`, 'ms', skopeo, { perCall: true }));
   const phaseCases = Object.entries(phases).map(([phase, values]) => benchCase(`forge phase: ${phase}`, 'ms', values, { perCall: true, group: 'phases' }));
@@ -83,6 +91,7 @@ try {
     rounds,
     packageBytes: bytes.length,
     flushesPerInstall: flushes,
+    fullCollections: collections.count,
     anchor: skopeo.length > 0 ? probe.stdout.trim() : 'skopeo not installed',
     cases: [...(skopeo.length > 0 ? withRatios(cases, cases[1].id) : cases), ...phaseCases],
   });
@@ -101,6 +110,27 @@ async function phased(text) {
   const end = performance.now();
   await rm(store.directory, { recursive: true, force: true });
   return { pull: pulledAt - start, verify: verified - pulledAt, install: end - verified };
+}
+
+/**
+ * Full (mark-compact) garbage collections, counted afterwards in the windows given:
+ * the timed installs themselves, not the phase rounds run between them.
+ */
+function majorCollections() {
+  const major = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) if (entry.detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) major.push(entry);
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    within: async (windows) => {
+      // GC entries are delivered asynchronously: give the last ones a turn first.
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      observer.disconnect();
+      const inside = major.filter((entry) => windows.some(([from, to]) => entry.startTime >= from && entry.startTime <= to));
+      return { count: inside.length, ms: inside.reduce((sum, entry) => sum + entry.duration, 0) };
+    },
+  };
 }
 
 /** The FileHandle.sync calls (fsync) of one installFromRegistry into a fresh store. */

@@ -93,9 +93,9 @@ class LayoutSink implements EntrySink {
     await this.inner.beginEntry(path, size);
   }
 
-  async write(chunk: Uint8Array): Promise<void> {
+  async write(chunk: Uint8Array, stable?: boolean): Promise<void> {
     if (this.#current !== undefined) this.metadata.get(this.#current)?.push(Buffer.from(chunk));
-    await this.inner.write(chunk);
+    await this.inner.write(chunk, stable);
   }
 
   async endEntry(entry: ArchiveEntry): Promise<void> {

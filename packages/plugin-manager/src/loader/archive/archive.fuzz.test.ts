@@ -7,12 +7,13 @@
  * that all keep to the rules: safe relative names, each within the size limits, the
  * sink holding exactly the bytes the entry declares. Unpacked onto disk (DirectorySink),
  * the outcome is the same as in memory, and the directory holds exactly the entries, or
- * nothing once refused.
+ * nothing once refused. Read from memory (inflated in one call) the outcome is the same
+ * as read from a file (streamed).
  * Seeded: see docs/fuzzing.md for FORGE_FUZZ_SEED / FORGE_FUZZ_RUNS.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -91,7 +92,7 @@ function filesUnder(dir: string, prefix = ''): Map<string, Buffer> {
 }
 
 /** The outcome of one read: the entries, or the refusal's code. */
-async function outcome(pkg: Uint8Array, sink: EntrySink): Promise<{ entries?: ArchiveEntry[]; code?: string }> {
+async function outcome(pkg: Uint8Array | string, sink: EntrySink): Promise<{ entries?: ArchiveEntry[]; code?: string }> {
   try {
     return { entries: await readArchive(pkg, sink, LIMITS) };
   } catch (error) {
@@ -121,6 +122,14 @@ async function sameOnDisk(pkg: Uint8Array): Promise<void> {
   }
 }
 
+/** Reads `pkg` from memory (the in-memory inflate) and from a file (the stream): both must agree, entry for entry or code for code. */
+async function sameFromFile(pkg: Uint8Array, file: string): Promise<void> {
+  writeFileSync(file, pkg);
+  const fromMemory = await outcome(pkg, new MemorySink());
+  const fromFile = await outcome(file, new MemorySink());
+  assert.deepEqual(fromMemory, fromFile, 'bytes in memory and the same bytes in a file were read differently');
+}
+
 describe('archive fuzz: readArchive', () => {
   it('reads generated archives back exactly', async () => {
     await runFuzz(
@@ -148,6 +157,19 @@ describe('archive fuzz: readArchive', () => {
   it('unpacks mutated tar streams onto disk exactly as into memory, or leaves nothing', async () => {
     const mutatedTar = fc.tuple(files, fc.array(edit, { minLength: 1, maxLength: 4 })).map(([list, edits]) => gzipSync(apply(gunzipSync(writeArchive(list)), edits)));
     await runFuzz('archive.fuzz', 150, (settings) => fc.check(fc.asyncProperty(mutatedTar, sameOnDisk), settings), (details) => fc.asyncDefaultReportMessage(details));
+  });
+
+  it('reads mutated tar streams and gzip bytes from memory exactly as from a file', async () => {
+    const mutatedTar = fc.tuple(files, fc.array(edit, { minLength: 1, maxLength: 4 })).map(([list, edits]) => gzipSync(apply(gunzipSync(writeArchive(list)), edits)));
+    const mutatedGzip = fc.tuple(files, fc.array(edit, { minLength: 1, maxLength: 3 })).map(([list, edits]) => apply(writeArchive(list), edits));
+    const dir = mkdtempSync(join(tmpdir(), 'forge-archive-fuzz-'));
+    try {
+      const file = join(dir, 'package.forgepkg');
+      const property = fc.asyncProperty(fc.oneof(mutatedTar, mutatedGzip), (pkg) => sameFromFile(pkg, file));
+      await runFuzz('archive.fuzz', 300, (settings) => fc.check(property, settings), (details) => fc.asyncDefaultReportMessage(details));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses mutated gzip bytes with a real reason or reads entries that keep every rule', async () => {

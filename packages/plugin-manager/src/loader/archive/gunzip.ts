@@ -48,11 +48,7 @@ export async function* gunzip(source: AsyncIterable<Uint8Array> | Iterable<Uint8
     for await (const chunk of source) {
       if (stopped) return;
       compressed += chunk.length;
-      if (compressed > options.maxPackageSize) {
-        throw new ForgeError('FO_PACKAGE_TOO_LARGE', `package: expected at most ${formatSize(options.maxPackageSize)}, found more than ${compressed - 1} bytes while reading`, {
-          details: { limit: options.maxPackageSize, actual: compressed },
-        });
-      }
+      if (compressed > options.maxPackageSize) throw tooLarge(options.maxPackageSize, compressed);
       let rest = chunk.subarray(header.done ? 0 : header.push(chunk));
       if (!header.done) continue;
       if (!deflateEnded && rest.length > 0) {
@@ -68,12 +64,7 @@ export async function* gunzip(source: AsyncIterable<Uint8Array> | Iterable<Uint8
       }
       if (rest.length > 0) {
         const used = trailer.push(rest);
-        if (used < rest.length) {
-          const offset = compressed - rest.length + used;
-          throw new ForgeError('FO_PACKAGE_TRAILING_DATA', `gzip stream: expected the end of the file after the member trailer at offset ${offset}, found more bytes${rest[used] === 0x1f ? ' (another gzip member?)' : ''}`, {
-            details: { offset },
-          });
-        }
+        if (used < rest.length) throw trailingData(compressed - rest.length + used, rest[used]);
       }
     }
     header.finish();
@@ -93,11 +84,7 @@ export async function* gunzip(source: AsyncIterable<Uint8Array> | Iterable<Uint8
     for await (const out of inflate as AsyncIterable<Buffer>) {
       produced += out.length;
       const limit = options.maxCompressionRatio * Math.max(options.declaredSize, compressed);
-      if (produced > limit) {
-        throw new ForgeError('FO_PACKAGE_COMPRESSION_RATIO', `package: expected at most ${options.maxCompressionRatio} decompressed bytes per compressed byte (${Math.floor(limit)} bytes), found more than ${produced - out.length} decompressed`, {
-          details: { limit: Math.floor(limit), actual: produced, offset: produced - out.length },
-        });
-      }
+      if (produced > limit) throw ratioExceeded(options.maxCompressionRatio, limit, produced, produced - out.length);
       crc = crc32(out, crc);
       yield out;
     }
@@ -119,8 +106,29 @@ export async function* gunzip(source: AsyncIterable<Uint8Array> | Iterable<Uint8
   trailer.verify(crc, produced, header.length + inflate.bytesWritten);
 }
 
+/** More compressed bytes than the limit: `actual` counted so far. */
+export function tooLarge(limit: number, actual: number): ForgeError {
+  return new ForgeError('FO_PACKAGE_TOO_LARGE', `package: expected at most ${formatSize(limit)}, found more than ${actual - 1} bytes while reading`, {
+    details: { limit, actual },
+  });
+}
+
+/** A byte after the member trailer, at compressed `offset`. */
+export function trailingData(offset: number, next: number | undefined): ForgeError {
+  return new ForgeError('FO_PACKAGE_TRAILING_DATA', `gzip stream: expected the end of the file after the member trailer at offset ${offset}, found more bytes${next === 0x1f ? ' (another gzip member?)' : ''}`, {
+    details: { offset },
+  });
+}
+
+/** More decompressed bytes than `ratio` times the compressed size allows: `produced` so far, the first `offset` of them within it. */
+export function ratioExceeded(ratio: number, limit: number, produced: number, offset: number): ForgeError {
+  return new ForgeError('FO_PACKAGE_COMPRESSION_RATIO', `package: expected at most ${ratio} decompressed bytes per compressed byte (${Math.floor(limit)} bytes), found more than ${offset} decompressed`, {
+    details: { limit: Math.floor(limit), actual: produced, offset },
+  });
+}
+
 /** Maps zlib's failures: a stream cut short is truncation, anything else corruption. */
-function fromZlibError(error: unknown, offset: number): ForgeError {
+export function fromZlibError(error: unknown, offset: number): ForgeError {
   if (error instanceof ForgeError) return error;
   const code = (error as { code?: unknown }).code;
   const reason = error instanceof Error ? error.message : String(error);

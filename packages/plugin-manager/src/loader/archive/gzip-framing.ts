@@ -1,5 +1,5 @@
 import { ForgeError } from '@forgeone/common';
-import { crc32, deflateRawSync } from 'node:zlib';
+import { crc32, gzipSync } from 'node:zlib';
 
 /**
  * The gzip member format (RFC 1952) around raw deflate data: a header we write with
@@ -18,21 +18,36 @@ const FNAME = 0x08;
 const FCOMMENT = 0x10;
 const FRESERVED = 0xe0;
 const FIXED_HEADER_BYTES = 10;
+/** zlib's smallest output chunk, in bytes. */
+export const MIN_CHUNK = 64;
 /** Length of the member trailer: CRC-32 and ISIZE, little-endian, in bytes. */
 export const TRAILER_BYTES = 8;
 
 /** 1f 8b, deflate, no flags, mtime 0, XFL 2 (maximum compression), OS 255 (unknown). */
 const FIXED_HEADER = Buffer.from([ID1, ID2, CM_DEFLATE, 0, 0, 0, 0, 0, 2, 255]);
 
+/** The bytes zlib writes where {@link FIXED_HEADER} has XFL and OS. */
+const XFL_OFFSET = 8;
+
 /**
- * Wraps `data` in one gzip member compressed at level 9. The header carries no name and
- * mtime 0, so the output depends only on `data` and the zlib build.
+ * Wraps `data` in one gzip member compressed at `level` (default 9). The header carries
+ * no name and mtime 0, so the output depends only on `data`, `level` and the zlib build.
+ *
+ * zlib writes the member itself (its header is ours but for XFL and OS, set here; it
+ * computes the same CRC-32 and ISIZE trailer), into one output buffer sized by zlib's
+ * deflateBound: no 16 KiB output chunks joined, no second copy to add the framing. At
+ * levels 1-9 the deflate data does not depend on the output buffer's size; stored
+ * blocks (level 0) do, and are here up to 64 KiB long.
  */
 export function gzipDeterministic(data: Uint8Array, level = 9): Buffer {
-  const trailer = Buffer.alloc(TRAILER_BYTES);
-  trailer.writeUInt32LE(crc32(data), 0);
-  trailer.writeUInt32LE(data.length % 2 ** 32, 4);
-  return Buffer.concat([FIXED_HEADER, deflateRawSync(data, { level }), trailer]);
+  const n = data.length;
+  // deflateBound (zlib's deflate.c) + the gzip framing, + 1 so that output that fills it
+  // exactly does not make zlib allocate another chunk to find out.
+  const bound = n + (n >>> 12) + (n >>> 14) + (n >>> 25) + 13 + FIXED_HEADER_BYTES + TRAILER_BYTES + 1;
+  const member = gzipSync(data, { level, chunkSize: Math.max(MIN_CHUNK, bound) });
+  FIXED_HEADER.copy(member, XFL_OFFSET, XFL_OFFSET);
+  // Data that compressed well would keep the whole bound-sized buffer alive.
+  return member.length < member.buffer.byteLength / 2 ? Buffer.from(member) : member;
 }
 
 type HeaderStep = 'fixed' | 'extra-length' | 'extra' | 'name' | 'comment' | 'header-crc' | 'done';

@@ -19,15 +19,18 @@ export class MemorySink implements EntrySink {
     this.#chunks = [];
   }
 
-  /** Copies `chunk`, since the reader may reuse its memory. */
-  write(chunk: Uint8Array): void {
+  /** Copies `chunk`, since the reader may reuse its memory; keeps a view of a `stable` one. */
+  write(chunk: Uint8Array, stable = false): void {
     if (this.#path === undefined) throw misuse('write() with no entry open');
-    this.#chunks.push(Buffer.from(chunk));
+    this.#chunks.push(stable ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.from(chunk));
   }
 
   endEntry(entry: ArchiveEntry): void {
     if (this.#path !== entry.path) throw misuse(`endEntry(${describeValue(entry.path)}) does not match the open entry`);
-    this.files.set(entry.path, Buffer.concat(this.#chunks));
+    // An entry that arrived in one write (every entry of a package read from memory) is
+    // kept as it is, not copied again by a join.
+    const [only] = this.#chunks;
+    this.files.set(entry.path, this.#chunks.length === 1 && only !== undefined ? only : Buffer.concat(this.#chunks));
     this.#path = undefined;
     this.#chunks = [];
   }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ForgeError } from '@forgeone/common';
@@ -47,6 +48,34 @@ describe('readArchive', () => {
       await assert.rejects(readArchive(validPackage(), new MemorySink(), { [limit]: value }), hasCode('FO_LIMIT_INVALID'));
     });
   }
+
+  it('hands the sink whole entries it may keep from bytes in memory, and pieces to copy from a file', async () => {
+    const big = randomBytes(200_000);
+    const bytes = gzipSync(Buffer.concat([file('a', big), file('b', 'small'), TAR_END]));
+    const sandbox = await createSandbox();
+    try {
+      const path = join(sandbox.sandbox, 'p.forgepkg');
+      await writeFile(path, bytes);
+      for (const [source, stable] of [[bytes, true], [path, false]] as const) {
+        const writes: { size: number; stable: boolean | undefined }[] = [];
+        const sink = new (class extends MemorySink {
+          override write(chunk: Uint8Array, kept?: boolean): void {
+            writes.push({ size: chunk.length, stable: kept });
+            super.write(chunk, kept);
+          }
+        })();
+        await readArchive(source, sink);
+        assert.ok(writes.every((write) => write.stable === stable), JSON.stringify(writes));
+        if (stable) assert.deepEqual(writes.map((write) => write.size), [big.length, 5]);
+        else assert.ok(writes.length > 2, 'a file streams in pieces');
+        assert.ok(sink.files.get('a')?.equals(big));
+        // Kept views share the decompressed stream; copies do not.
+        assert.equal(sink.files.get('a')?.buffer === sink.files.get('b')?.buffer, stable);
+      }
+    } finally {
+      await sandbox.remove();
+    }
+  });
 
   it('reports a missing package file as FO_IO_NOT_FOUND', async () => {
     const sandbox = await createSandbox();

@@ -1,7 +1,8 @@
 import { ForgeError, formatSize, fromFsError, toForgeError } from '@forgeone/common';
 import { createHash, type Hash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
-import { gunzip } from './gunzip.js';
+import { gunzip, type GunzipOptions } from './gunzip.js';
+import { gunzipInMemory } from './gunzip-in-memory.js';
 import { resolveLimits, type ArchiveLimits } from './limits.js';
 import type { ArchiveEntry, EntrySink } from './sink.js';
 import { TarParser } from './tar-parser.js';
@@ -9,17 +10,20 @@ import { TarParser } from './tar-parser.js';
 /** Size of the pieces the package is read in, in bytes. */
 const READ_CHUNK = 64 * 1024;
 
-/** A package opened for streaming: its size before reading, and its bytes. */
+/** A package opened for streaming: its size before reading, and its bytes (`whole` when in memory). */
 interface PackageSource {
   readonly size: number;
   readonly chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+  readonly whole?: Uint8Array;
   close(): Promise<void>;
 }
 
 /**
  * Streams a .forgepkg (a file path, read with a file stream, or bytes in memory) through
  * gunzip and a tar parser under `limits`, feeding each entry to `sink` as it arrives.
- * Nothing is buffered beyond one read chunk, one inflate chunk and one header block.
+ * From a file, nothing is buffered beyond one read chunk, one inflate chunk and one
+ * header block; bytes in memory are decompressed whole, up to 16 MiB (see
+ * {@link decompressed}), then parsed, each entry's data reaching the sink in one write.
  *
  * @param limits overrides of {@link DEFAULT_ARCHIVE_LIMITS}.
  * @returns the entries in archive order, each with its SHA-256.
@@ -54,7 +58,8 @@ async function unpack(input: PackageSource, sink: EntrySink, limits: ArchiveLimi
   const entries: ArchiveEntry[] = [];
   let current: { readonly path: string; readonly size: number; readonly hash: Hash } | undefined;
   const options = { declaredSize: input.size, maxPackageSize: limits.maxPackageSize, maxCompressionRatio: limits.maxCompressionRatio };
-  for await (const chunk of gunzip(input.chunks, options)) {
+  const tar = decompressed(input, options);
+  for await (const chunk of tar.chunks) {
     for (const event of parser.push(chunk)) {
       switch (event.kind) {
         case 'begin':
@@ -63,7 +68,7 @@ async function unpack(input: PackageSource, sink: EntrySink, limits: ArchiveLimi
           break;
         case 'data':
           current?.hash.update(event.chunk);
-          await sink.write(event.chunk);
+          await sink.write(event.chunk, tar.stable);
           break;
         case 'end': {
           if (current === undefined) break;
@@ -81,13 +86,36 @@ async function unpack(input: PackageSource, sink: EntrySink, limits: ArchiveLimi
 }
 
 /**
+ * The tar stream: for bytes in memory, decompressed in one call when
+ * {@link gunzipInMemory} accepts the whole gzip member; otherwise streamed.
+ *
+ * SECURITY: whatever the in-memory path refuses is read again by the streaming path,
+ * before any entry reached the sink, so every refusal is the streaming path's own:
+ * the same code, message and archive order (a tar problem early in the stream is
+ * reported before a deflate error later in it, which one call cannot tell apart).
+ * A refused package costs at most twice the decompression, capped by the ratio limit.
+ */
+function decompressed(input: PackageSource, options: GunzipOptions): { chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>; stable: boolean } {
+  if (input.whole !== undefined) {
+    try {
+      const tar = gunzipInMemory(input.whole, options);
+      // Nothing else holds this buffer: the sink may keep views of it (EntrySink.write).
+      if (tar !== undefined) return { chunks: [tar], stable: true };
+    } catch {
+      // Refused: the streaming path below reports it.
+    }
+  }
+  return { chunks: gunzip(input.chunks, options), stable: false };
+}
+
+/**
  * Opens the package. A file's size comes from fstat on the opened handle (so it is the
  * file that is then read) and is checked before any byte is read.
  */
 async function openSource(source: string | Uint8Array, maxPackageSize: number): Promise<PackageSource> {
   if (typeof source !== 'string') {
     checkSize(source.byteLength, maxPackageSize);
-    return { size: source.byteLength, chunks: slices(source), close: () => Promise.resolve() };
+    return { size: source.byteLength, chunks: slices(source), whole: source, close: () => Promise.resolve() };
   }
   let handle: FileHandle;
   try {

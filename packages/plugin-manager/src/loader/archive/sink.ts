@@ -22,9 +22,11 @@ export interface EntrySink {
   beginEntry(path: string, size: number): void | Promise<void>;
   /**
    * Receives the next piece of the current entry. `chunk` is only valid until the
-   * returned promise settles; copy it to keep it.
+   * returned promise settles; copy it to keep it. Unless `stable` is true: then the
+   * reader never reuses or changes its memory (a package read from memory, whose
+   * decompressed tar stream the chunk is a view of), and a sink may keep it as it is.
    */
-  write(chunk: Uint8Array): void | Promise<void>;
+  write(chunk: Uint8Array, stable?: boolean): void | Promise<void>;
   /** Called after the last byte of the entry, with its digest. */
   endEntry(entry: ArchiveEntry): void | Promise<void>;
   /** Called once when the read fails; must remove everything the sink wrote. Must not throw. */

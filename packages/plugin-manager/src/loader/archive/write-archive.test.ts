@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { crc32, gunzipSync } from 'node:zlib';
+import { crc32, deflateRawSync, gunzipSync } from 'node:zlib';
 import { ForgeError } from '@forgeone/common';
 import { requireTool } from '@forgeone/common/testing';
 import { createSandbox } from '../test-support/sandbox.js';
+import { gzipDeterministic } from './gzip-framing.js';
 import { MemorySink, readArchive, writeArchive, type ArchiveFile } from './index.js';
 
 const FILES: readonly ArchiveFile[] = [
@@ -48,7 +50,19 @@ describe('writeArchive', () => {
     assert.deepEqual(writeArchive([...FILES].reverse()), reference);
   });
 
-  it('frames one gzip member by hand: fixed header, level-9 deflate, CRC-32 and ISIZE trailer', () => {
+  it('writes at levels 1-9 the deflate data deflateRawSync writes, whatever its output buffer; at level 0 stored blocks it inflates back', () => {
+    const tar = gunzipSync(writeArchive(FILES));
+    for (const level of [1, 6, 9]) assert.ok(gzipDeterministic(tar, level).subarray(10, -8).equals(deflateRawSync(tar, { level })), `level ${level}`);
+    const big = Buffer.concat([randomBytes(200_000), Buffer.alloc(200_000)]);
+    for (const level of [0, 1, 9]) {
+      const member = gzipDeterministic(big, level);
+      assert.deepEqual([...member.subarray(0, 10)], [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 255]);
+      assert.ok(gunzipSync(member).equals(big), `level ${level}`);
+      assert.ok(member.buffer.byteLength < 2 * member.length, `level ${level}: ${member.length} bytes hold ${member.buffer.byteLength}`);
+    }
+  });
+
+  it('frames one gzip member: fixed header, level-9 deflate, CRC-32 and ISIZE trailer', () => {
     const archive = writeArchive(FILES);
     assert.deepEqual([...archive.subarray(0, 10)], [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 255]);
     const tar = gunzipSync(archive);

@@ -15,8 +15,8 @@ export interface ArchiveFile {
  * Entries are sorted by the UTF-8 bytes of their names; every header has mode 0644,
  * uid and gid 0, empty user and group names, mtime 0 and typeflag '0'; names over 100
  * bytes use the ustar prefix field; the archive ends with two zero blocks and no record
- * padding. The gzip header is written by hand (1f 8b 08 00, mtime 0, XFL 2, OS 255)
- * around `deflateRawSync` at level 9, with a CRC-32 + ISIZE trailer. So the same set of
+ * padding. The gzip member has a fixed header (1f 8b 08 00, mtime 0, XFL 2, OS 255),
+ * zlib's deflate at level 9 and a CRC-32 + ISIZE trailer. So the same set of
  * files gives the same bytes whatever their order; across machines the tar stream is
  * always identical, and the compressed bytes are as long as the zlib build is the same.
  * `level` (default 9) is lower only where the bytes are not published but stored: a
