@@ -4,10 +4,10 @@ import { GzipHeaderParser, GzipTrailer, MIN_CHUNK, TRAILER_BYTES } from './gzip-
 
 /**
  * Most bytes {@link gunzipInMemory} decompresses, whatever the ratio limit allows: it
- * blocks the event loop while it inflates (16 MiB: some 10-40 ms) and holds the whole
+ * blocks the event loop while it inflates (4 MiB: some 3-10 ms) and holds the whole
  * output, so larger packages go through the streaming {@link gunzip}.
  */
-export const IN_MEMORY_INFLATE_LIMIT = 16 * 1024 * 1024;
+export const IN_MEMORY_INFLATE_LIMIT = 4 * 1024 * 1024;
 
 /**
  * Decompresses the one gzip member of `bytes` in a single synchronous zlib call, for a

@@ -22,7 +22,7 @@ interface PackageSource {
  * Streams a .forgepkg (a file path, read with a file stream, or bytes in memory) through
  * gunzip and a tar parser under `limits`, feeding each entry to `sink` as it arrives.
  * From a file, nothing is buffered beyond one read chunk, one inflate chunk and one
- * header block; bytes in memory are decompressed whole, up to 16 MiB (see
+ * header block; bytes in memory are decompressed whole, up to 4 MiB (see
  * {@link decompressed}), then parsed, each entry's data reaching the sink in one write.
  *
  * @param limits overrides of {@link DEFAULT_ARCHIVE_LIMITS}.
