@@ -75,26 +75,36 @@ export async function readCapped(response: Response, limit: number, what: string
   const chunks: Buffer[] = [];
   let total = 0;
   if (response.body === null) return Buffer.alloc(0);
+  // With a length announced (within the limit), the body is read into one buffer of that
+  // size (allocated, not touched, so an announcement the body does not keep costs no memory)
+  // instead of chunks joined at the end: one 1 MiB copy and temporary less per layer.
+  let into: Buffer | undefined = Number.isSafeInteger(announced) && announced > 0 ? Buffer.allocUnsafe(announced) : undefined;
   const reader = response.body.getReader();
   try {
     for (;;) {
       // undici types the chunks as any; they are Uint8Array for a byte stream.
       const { done, value } = (await reader.read()) as { done: boolean; value: Uint8Array | undefined };
       if (done || value === undefined) break;
-      total += value.byteLength;
-      if (total > limit) {
+      if (total + value.byteLength > limit) {
         await reader.cancel().catch(() => undefined);
-        throw new ForgeError('FO_OCI_TOO_LARGE', `${what}: expected at most ${limit} bytes, the registry sent more; reading stopped there`, { details: { limit, actual: total } });
+        throw new ForgeError('FO_OCI_TOO_LARGE', `${what}: expected at most ${limit} bytes, the registry sent more; reading stopped there`, { details: { limit, actual: total + value.byteLength } });
       }
       onChunk?.(value);
-      chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+      if (into !== undefined && total + value.byteLength > into.length) {
+        // More than announced: the chunks are joined after all.
+        chunks.push(into.subarray(0, total));
+        into = undefined;
+      }
+      if (into === undefined) chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+      else into.set(value, total);
+      total += value.byteLength;
     }
   } catch (error) {
     throw transportError(error, what, true);
   } finally {
     reader.releaseLock();
   }
-  return Buffer.concat(chunks, total);
+  return into === undefined ? Buffer.concat(chunks, total) : into.subarray(0, total);
 }
 
 /** A client of one registry. Safe to share between sequential operations. */
