@@ -29,13 +29,13 @@ import type { PluginSpec } from '../spec.js';
 import { spinWhile } from './spin.js';
 import { checkHop, checkJobError, checkTelemetry, checkTrace, type SandboxPlugins } from './child-input.js';
 import { ReportedAudits } from './reported-audits.js';
-
-export { MAX_REPORTED_AUDITS } from './reported-audits.js';
 import type { ToSandbox } from './child.js';
 import { openChannel } from './ring.js';
 import { ChannelClosed, KIND, encodeFrame, jsonBytes, violation, type Frame, type FrameChannel } from './wire.js';
 import { copyOut } from '../../abi/bytes-copy.js';
 import { HOST_CALL_FUEL } from '../../abi/index.js';
+
+export { MAX_REPORTED_AUDITS } from './reported-audits.js';
 
 /** What a relay receives as workerData besides a pool worker's. */
 export interface RelayData extends PoolWorkerData {
