@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ForgeError } from '@forgeone/common';
 import { throwsCode } from '@forgeone/common/testing';
-import { CallAuditFold, FOLDED_ACTION, MAX_FOLDED_KEYS } from './audit-fold.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CallAuditFold, FOLDED_ACTION, FOLD_CHECK_EVERY, FOLD_PROGRESS_MS, MAX_FOLDED_KEYS, type FoldProgress } from './audit-fold.js';
 import type { BackendAuditEntry } from './plugin-gate.js';
 
 const allow = (action: string, resource?: string): BackendAuditEntry => ({ plugin: 'p', action, resource, allowed: true, reason: 'ok' });
@@ -87,5 +88,44 @@ describe('CallAuditFold', () => {
     broken.now = true;
     // The call's own error stands; the summary could not be written anywhere.
     fold.end(true);
+  });
+
+  it('reports the running counts of a folding call (for a call killed before it ends): at the first clock check, before each refusal, then at most every FOLD_PROGRESS_MS', async () => {
+    const order: string[] = [];
+    const reports: FoldProgress[] = [];
+    const fold = new CallAuditFold('p', 1, (entry) => void order.push(`${entry.action}:${entry.allowed}`), () => undefined, (progress) => {
+      reports.push(progress);
+      order.push(`progress:${progress.folded}`);
+    });
+    fold.begin('run');
+    fold.record(allow('forge.time_now'));
+    for (let i = 1; i < FOLD_CHECK_EVERY; i += 1) fold.record(allow('forge.time_now'));
+    assert.equal(reports.length, 0, 'no clock check before the 16th folded record');
+    fold.record(allow('forge.kv_get', `kv:${'k'.repeat(300)}`));
+    assert.deepEqual(reports, [{ call: 'run', kept: 1, folded: 16, counts: [['forge.time_now', null, 15], ['forge.kv_get', `kv:${'k'.repeat(117)}`, 1]], other: 0 }], 'the first check reports');
+    fold.record(deny('forge.kv_get', 'kv:a'));
+    assert.equal(reports.length, 1, 'nothing folded since the last report: the refusal goes alone');
+    for (let i = 0; i < 3; i += 1) fold.record(allow('forge.time_now'));
+    fold.record(deny('forge.kv_get', 'kv:b'));
+    assert.deepEqual(order.slice(-2), ['progress:19', 'forge.kv_get:false'], 'the counts up to a refusal go before it');
+    await sleep(FOLD_PROGRESS_MS + 5);
+    for (let i = 19; i < 2 * FOLD_CHECK_EVERY; i += 1) fold.record(allow('forge.time_now'));
+    assert.equal(reports.at(-1)?.folded, 32, 'reported again at the next check once FOLD_PROGRESS_MS has passed');
+    fold.end(false);
+    assert.equal(order.at(-1), `${FOLDED_ACTION}:true`);
+    const before = reports.length;
+    fold.begin('again');
+    fold.record(allow('forge.time_now'));
+    for (let i = 0; i < FOLD_CHECK_EVERY; i += 1) fold.record(allow('forge.time_now'));
+    assert.deepEqual(reports.slice(before).map((report) => [report.call, report.folded]), [['again', 16]], 'a new call starts its own reports');
+  });
+
+  it('reports nothing without a progress sink (the inline backend: its calls are never killed)', () => {
+    const { fold, written } = folder(1);
+    fold.begin('run');
+    for (let i = 0; i < 100; i += 1) fold.record(allow('forge.time_now'));
+    fold.record(deny('forge.kv_get', 'kv:a'));
+    fold.end(false);
+    assert.deepEqual(written.map((entry) => entry.action), ['forge.time_now', 'forge.kv_get', FOLDED_ACTION]);
   });
 });

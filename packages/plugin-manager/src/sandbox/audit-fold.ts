@@ -10,6 +10,14 @@
  *
  * SECURITY: denials are never folded: every refusal keeps its own record with what was
  * really asked for. Records made outside a call pass as they are.
+ *
+ * A call stopped by killing what runs it (a pool worker, a sandbox) never ends here, so
+ * its summary would be lost with it: while it folds, the fold reports its running
+ * counts ({@link FoldProgress}) to a `progress` sink, at most every
+ * {@link FOLD_PROGRESS_MS} (checked every {@link FOLD_CHECK_EVERY} folded records) and
+ * before each refusal, and the host writes the summary of a call it kills from the
+ * last report it has (pool-fold-progress.ts): it misses the folded records of at most
+ * a FOLD_PROGRESS_MS window and FOLD_CHECK_EVERY - 1 more, the call's last.
  */
 import type { AuditData } from '@forgeone/microkernel';
 import type { BackendAuditEntry } from './plugin-gate.js';
@@ -24,7 +32,60 @@ export const MAX_FOLDED_KEYS = 32;
 const MAX_COUNTS_TEXT = 1000;
 
 /** Longest resource kept in a summary's key, in UTF-16 units (a key names a resource, it need not quote all of it). */
-const MAX_KEY_RESOURCE = 120;
+export const MAX_KEY_RESOURCE = 120;
+
+/** Least time between two progress reports of one call's counts, in ms. */
+export const FOLD_PROGRESS_MS = 15;
+
+/** Folded records between two reads of the clock for {@link FOLD_PROGRESS_MS} (a power of two). */
+export const FOLD_CHECK_EVERY = 16;
+
+/** Counts of one (action, resource) pair: the resource cut to {@link MAX_KEY_RESOURCE}, null for none. */
+export type FoldedCount = readonly [action: string, resource: string | null, count: number];
+
+/** A call's running counts, as its summary would say them now. */
+export interface FoldProgress {
+  /** The export or lifecycle step (at most 256 characters). */
+  readonly call: string;
+  /** Allowed records the call wrote one by one (the limit). */
+  readonly kept: number;
+  /** Allowed records folded so far. */
+  readonly folded: number;
+  /** At most {@link MAX_FOLDED_KEYS} pairs; their counts and `other` add up to `folded`. */
+  readonly counts: readonly FoldedCount[];
+  readonly other: number;
+}
+
+/**
+ * The `audit.folded` record of `progress` for `plugin`: allowed, the counts listed
+ * largest first while their JSON fits the log's data string (the rest join `other`).
+ * @param extra more data fields (a killed call's), and the reason to give
+ */
+export function foldedSummary(plugin: string, progress: FoldProgress, reason: string, extra: AuditData = {}): BackendAuditEntry {
+  const entries = [...progress.counts].sort((a, b) => b[2] - a[2]);
+  const listed: FoldedCount[] = [];
+  let other = progress.other;
+  let length = 2;
+  for (const [action, resource, count] of entries) {
+    const item: FoldedCount = [action, resource === null ? null : resource.slice(0, MAX_KEY_RESOURCE), count];
+    const size = JSON.stringify(item).length + 1;
+    if (length + size > MAX_COUNTS_TEXT) {
+      other += count;
+      continue;
+    }
+    length += size;
+    listed.push(item);
+  }
+  const call = progress.call.slice(0, 256);
+  return {
+    plugin,
+    action: FOLDED_ACTION,
+    resource: call,
+    allowed: true,
+    reason,
+    data: { call, kept: progress.kept, folded: progress.folded, counts: JSON.stringify(listed), other, ...extra },
+  };
+}
 
 /** Folds the allowed audit records of the plugin's calls past a limit; see the module comment. */
 export class CallAuditFold {
@@ -33,6 +94,7 @@ export class CallAuditFold {
   readonly #write: (entry: BackendAuditEntry) => void;
   /** Refuses a folded record as the sink would refuse a written one (a failed audit log). */
   readonly #check: () => void;
+  readonly #progress: ((progress: FoldProgress) => void) | undefined;
   #depth = 0;
   #call = '';
   #written = 0;
@@ -40,24 +102,32 @@ export class CallAuditFold {
   #other = 0;
   /** Per `action\0resource`: [action, resource, count]. */
   #counts = new Map<string, [string, string | undefined, number]>();
+  /** `#folded` when progress was last reported, and performance.now() then. */
+  #reported = 0;
+  #reportedAt = 0;
 
   /**
    * @param limit allowed records written one by one per call, >= 1
    * @param write where records go (the plugin's audit sink)
    * @param check throws (FO_AUDIT_WRITE_FAILED) when a record would be refused, so a
    *   folded record fails closed like a written one
+   * @param progress where running counts go while a call folds (a backend that may kill
+   *   the call); none: they are not reported
    */
-  constructor(plugin: string, limit: number, write: (entry: BackendAuditEntry) => void, check: () => void) {
+  constructor(plugin: string, limit: number, write: (entry: BackendAuditEntry) => void, check: () => void, progress?: (progress: FoldProgress) => void) {
     this.#plugin = plugin;
     this.#limit = limit;
     this.#write = write;
     this.#check = check;
+    this.#progress = progress;
   }
 
   /** Records one gate decision: written, or folded when it is an allowed one past the call's limit. */
   record(entry: BackendAuditEntry): void {
     if (this.#depth === 0 || !entry.allowed || this.#written < this.#limit) {
       if (this.#depth > 0 && entry.allowed) this.#written += 1;
+      // A refusal leaves at once (pool-worker-outbox.ts): the counts up to it go first.
+      else if (this.#depth > 0 && this.#folded !== this.#reported) this.#report(performance.now());
       this.#write(entry);
       return;
     }
@@ -68,6 +138,21 @@ export class CallAuditFold {
     if (counted !== undefined) counted[2] += 1;
     else if (this.#counts.size < MAX_FOLDED_KEYS) this.#counts.set(key, [entry.action, entry.resource, 1]);
     else this.#other += 1;
+    if ((this.#folded & (FOLD_CHECK_EVERY - 1)) === 0 && this.#progress !== undefined) {
+      const now = performance.now();
+      if (now - this.#reportedAt >= FOLD_PROGRESS_MS) this.#report(now);
+    }
+  }
+
+  /** Reports the call's running counts, if there is a progress sink. */
+  #report(now: number): void {
+    const progress = this.#progress;
+    if (progress === undefined) return;
+    this.#reported = this.#folded;
+    this.#reportedAt = now;
+    const counts: FoldedCount[] = [];
+    for (const [action, resource, count] of this.#counts.values()) counts.push([action, resource === undefined ? null : resource.slice(0, MAX_KEY_RESOURCE), count]);
+    progress({ call: this.#call.slice(0, 256), kept: this.#limit, folded: this.#folded, counts, other: this.#other });
   }
 
   /** A call of export (or lifecycle step) `name` begins; a call nested in it counts as part of it. */
@@ -90,6 +175,8 @@ export class CallAuditFold {
     this.#written = 0;
     this.#folded = 0;
     this.#other = 0;
+    this.#reported = 0;
+    this.#reportedAt = 0;
     this.#counts = new Map();
     if (summary === undefined) return;
     try {
@@ -100,29 +187,11 @@ export class CallAuditFold {
   }
 
   #summary(): BackendAuditEntry {
-    // Largest counts first, while the text fits; what does not fit joins `other`.
-    const entries = [...this.#counts.values()].sort((a, b) => b[2] - a[2]);
-    const listed: [string, string | null, number][] = [];
-    let other = this.#other;
-    let length = 2;
-    for (const [action, resource, count] of entries) {
-      const item: [string, string | null, number] = [action, resource === undefined ? null : resource.slice(0, MAX_KEY_RESOURCE), count];
-      const size = JSON.stringify(item).length + 1;
-      if (length + size > MAX_COUNTS_TEXT) {
-        other += count;
-        continue;
-      }
-      length += size;
-      listed.push(item);
-    }
-    const data: AuditData = { call: this.#call.slice(0, 256), kept: this.#limit, folded: this.#folded, counts: JSON.stringify(listed), other };
-    return {
-      plugin: this.#plugin,
-      action: FOLDED_ACTION,
-      resource: this.#call.slice(0, 256),
-      allowed: true,
-      reason: `${this.#folded} allowed records of the call past the first ${this.#limit} were folded into this one`,
-      data,
-    };
+    const counts: FoldedCount[] = [...this.#counts.values()].map(([action, resource, count]) => [action, resource ?? null, count]);
+    return foldedSummary(
+      this.#plugin,
+      { call: this.#call, kept: this.#limit, folded: this.#folded, counts, other: this.#other },
+      `${this.#folded} allowed records of the call past the first ${this.#limit} were folded into this one`,
+    );
   }
 }

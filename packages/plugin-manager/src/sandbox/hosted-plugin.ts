@@ -16,7 +16,7 @@ import { HostFunctionRegistry, importedHostFunctions, instantiateAbi, type AbiIn
 import type { EntryPointName } from '../plugin/index.js';
 import { WasiPreview1 } from '../runtime/index.js';
 import { FORGE_HOST_FUNCTION_NAMES, createForgeHostFunctions, resolveHostCallLimits, type ForgeHostFunctions, type PluginEvent, type SyncBridge } from '../syscall/index.js';
-import { CallAuditFold } from './audit-fold.js';
+import { CallAuditFold, type FoldProgress } from './audit-fold.js';
 import { CallFuel } from './call-fuel.js';
 import { GuestLog, SinkLogger } from './guest-log.js';
 import { PluginGate, type BackendAuditEntry } from './plugin-gate.js';
@@ -33,6 +33,8 @@ export interface PluginSinks extends RegisteredCallPort {
   anomaly(anomaly: Anomaly): void;
   log(record: LogRecord): void;
   event(event: PluginEvent): void;
+  /** Takes a folding call's running counts (audit-fold.ts), where the call may be killed before it ends; absent: not reported. */
+  foldProgress?(progress: FoldProgress): void;
 }
 
 /** What the plugins of one thread share. */
@@ -108,7 +110,7 @@ export class HostedPlugin {
     const opened: { host?: ForgeHostFunctions; wasi?: WasiPreview1; fuel?: CallFuel } = {};
     try {
       const limit = spec.auditMaxCallRecords;
-      const fold = limit === undefined ? undefined : new CallAuditFold(spec.id, limit, (entry) => sinks.audit(entry), () => sinks.auditCheck());
+      const fold = limit === undefined ? undefined : new CallAuditFold(spec.id, limit, (entry) => sinks.audit(entry), () => sinks.auditCheck(), sinks.foldProgress?.bind(sinks));
       const gate = new PluginGate(spec, policy, fold === undefined ? sinks : { audit: (entry) => fold.record(entry), anomaly: (found) => sinks.anomaly(found) });
       const logger = new SinkLogger((record) => sinks.log(record));
       // forge.log and WASI stdout/stderr share one budget (guest-log.ts); the forge.*

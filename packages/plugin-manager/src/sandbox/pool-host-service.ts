@@ -2,9 +2,12 @@
  * What the host thread does for a pool worker besides running its jobs: answering its
  * host requests (a registered host call, or the resource such a call touches) through
  * the {@link BackendHost}, and handing the telemetry it batched (audit entries, logs,
- * events, anomalies, host-call counts) to the host.
+ * events, anomalies, host-call counts) to the host, keeping the running counts of its
+ * folding calls (pool-fold-progress.ts).
  */
 import { ForgeError, type Logger } from '@forgeone/common';
+import { FOLDED_ACTION } from './audit-fold.js';
+import type { FoldProgressBook } from './pool-fold-progress.js';
 import type { LanePlugin } from './pool-job.js';
 import { HOST_OP, NO_FUEL, STATE, STATUS, errorBytes, utf8, writePayload, type TelemetryItem } from './pool-protocol.js';
 import type { WorkerHandle } from './pool-worker-handle.js';
@@ -106,13 +109,18 @@ function forGuest(logger: Logger, error: unknown, plugin: string | undefined, na
   return new ForgeError('FO_INTERNAL_UNEXPECTED', `${name ?? 'the host call'} failed inside the host`);
 }
 
-/** Hands a worker's telemetry to the host, one item at a time; a throwing sink does not stop the others. */
-export function deliverTelemetry(env: HostServiceEnv, items: readonly TelemetryItem[]): void {
+/**
+ * Hands a worker's telemetry to the host, one item at a time; a throwing sink does not
+ * stop the others. The running counts of folding calls go to `folds` (the worker's),
+ * and a call's summary makes it forget them.
+ */
+export function deliverTelemetry(env: HostServiceEnv, items: readonly TelemetryItem[], folds?: FoldProgressBook): void {
   const host = env.host;
   for (const item of items) {
     try {
       switch (item.kind) {
         case 'audit':
+          if (item.entry.action === FOLDED_ACTION) folds?.forget(item.plugin);
           host.audit(item.entry);
           // The host's audit log takes records again (it recovered from a full disk).
           if (env.auditRestored()) env.logger.info('the audit log takes records again; audited calls are answered again', { plugin: item.plugin });
@@ -128,6 +136,9 @@ export function deliverTelemetry(env: HostServiceEnv, items: readonly TelemetryI
           break;
         case 'counts':
           host.hostCallCounts?.(item.plugin, item.counts);
+          break;
+        case 'fold':
+          folds?.note(item.plugin, item.progress, performance.now());
           break;
       }
     } catch (error) {

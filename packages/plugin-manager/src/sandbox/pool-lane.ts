@@ -29,7 +29,8 @@ import { dispatchJob, settleJob, type SettleEnv } from './pool-dispatch.js';
 import { PluginTable, type Job, type LanePlugin } from './pool-job.js';
 import { ISOLATION_NICE, OP, STATE, WORD } from './pool-protocol.js';
 import { FairQueue } from './pool-queue.js';
-import { recoverLane, type RecoveringLane } from './pool-recovery.js';
+import { recoverLane, timedOut, workerLost, type RecoveringLane } from './pool-recovery.js';
+import { FoldProgressBook } from './pool-fold-progress.js';
 import type { LaneEnv } from './pool-lane-env.js';
 import { WorkerHandle, type PreparedWorker } from './pool-worker-handle.js';
 
@@ -51,6 +52,8 @@ export class Lane {
   readonly #stopping = new Set<Promise<unknown>>();
   readonly #recovery: RecoveringLane;
   readonly #settleEnv: SettleEnv;
+  /** The running counts of the worker's folding calls, for the summaries of calls it is killed in. */
+  readonly #folds = new FoldProgressBook();
   #running: WorkerHandle | undefined;
   #generation = 0;
   #serving = 0;
@@ -196,7 +199,7 @@ export class Lane {
       {
         died: (why) => this.#died(generation, why),
         ready: () => this.#pump(),
-        telemetry: (items) => deliverTelemetry(env, items),
+        telemetry: (items) => deliverTelemetry(env, items, this.#folds),
       },
     );
   }
@@ -212,15 +215,7 @@ export class Lane {
 
   #died(generation: number, why: unknown): void {
     if (generation !== this.#generation || this.#closed) return;
-    const job = this.#active[0];
-    // A sandbox's own account of its end (FO_SANDBOX_MEMORY_LIMIT, a protocol violation, ...) is the cause as it is.
-    if (why instanceof ForgeError) return this.#fail(why);
-    const reason = why instanceof Error ? `${why.name}: ${why.message}` : `exit code ${String(why)}`;
-    this.#fail(
-      new ForgeError('FO_SANDBOX_WORKER_FAILED', `pool worker ${this.id} exited unexpectedly (${reason})${job === undefined ? '' : ` during the ${job.what}`}; it was replaced`, {
-        details: { worker: this.id, reason },
-      }),
-    );
+    this.#fail(workerLost(this.id, this.#active[0], why));
   }
 
   // --- running jobs ---------------------------------------------------------------
@@ -258,6 +253,7 @@ export class Lane {
     const running = this.#running;
     if (running === undefined) throw this.#broken ?? unloaded(job.plugin?.id ?? 'pool', job.what);
     if (this.#active.length === 0) running.cancel?.arm(performance.now(), job.timeoutMs); // a nested job is never cancelled in place
+    if (job.plugin !== undefined) this.#folds.forget(job.plugin.id); // what an earlier call of it reported
     dispatchJob(running, job);
     this.#active.push(job);
   }
@@ -352,19 +348,19 @@ export class Lane {
       job.timer = setTimeout(() => this.#timedOut(job), CANCEL_GRACE_MS);
       return;
     }
-    this.#fail(
-      new ForgeError(
-        'FO_SANDBOX_TIMEOUT',
-        `the ${job.what} ran past its ${job.timeoutMs} ms limit; pool worker ${this.id} was terminated and replaced`,
-        { details: { plugin: job.plugin?.id, timeoutMs: job.timeoutMs, worker: this.id } },
-      ),
-    );
+    this.#fail(timedOut(this.id, job));
   }
 
-  /** The worker is lost: stop it, then let pool-recovery.ts settle its jobs and re-create its plugins. */
+  /**
+   * The worker is lost: read what it posted before, write the summaries of the folding
+   * calls it ran (pool-fold-progress.ts), stop it, then let pool-recovery.ts settle its
+   * jobs and re-create its plugins.
+   */
   #fail(error: ForgeError): void {
     if (this.#closed) return;
     this.#generation += 1;
+    this.#running?.drain();
+    deliverTelemetry(this.#env, this.#folds.killed(this.#active, error, performance.now()));
     this.#stop();
     recoverLane(this.#recovery, error);
     this.#pump();

@@ -30,6 +30,7 @@ import { ForgeError, type LogRecord } from '@forgeone/common';
 import type { Anomaly, HostCallCount } from '@forgeone/microkernel';
 import type { MessagePort } from 'node:worker_threads';
 import type { PluginEvent } from '../syscall/index.js';
+import type { FoldProgress } from './audit-fold.js';
 import type { BackendAuditEntry } from './plugin-gate.js';
 import type { HostCallRecord, PluginSpec, PolicySpec } from './spec.js';
 import { copyBytes } from '../abi/bytes-copy.js';
@@ -254,13 +255,18 @@ export class Slot {
   }
 }
 
-/** An audit entry, log record, event or anomaly on its way to the host thread. */
+/**
+ * An audit entry, log record, event, anomaly, host-call counts, or the running counts of
+ * a call that folds its allowed records (kept by the host for the summary of a call it
+ * kills: pool-fold-progress.ts), on its way to the host thread.
+ */
 export type TelemetryItem =
   | { readonly kind: 'audit'; readonly plugin: string; readonly entry: BackendAuditEntry }
   | { readonly kind: 'log'; readonly plugin: string; readonly record: LogRecord }
   | { readonly kind: 'event'; readonly plugin: string; readonly event: PluginEvent }
   | { readonly kind: 'anomaly'; readonly plugin: string; readonly anomaly: Anomaly }
-  | { readonly kind: 'counts'; readonly plugin: string; readonly counts: readonly HostCallCount[] };
+  | { readonly kind: 'counts'; readonly plugin: string; readonly counts: readonly HostCallCount[] }
+  | { readonly kind: 'fold'; readonly plugin: string; readonly progress: FoldProgress };
 
 /** The host calls a traced call made (posted just before its DONE). */
 export interface TraceMessage {

@@ -43,6 +43,26 @@ export interface RecoveringLane {
   requeue(job: Job, urgent: boolean): void;
 }
 
+/** FO_SANDBOX_TIMEOUT for `job`, which ran past its limit: worker `worker` was terminated. */
+export function timedOut(worker: number, job: Job): ForgeError {
+  return new ForgeError('FO_SANDBOX_TIMEOUT', `the ${job.what} ran past its ${job.timeoutMs} ms limit; pool worker ${worker} was terminated and replaced`, {
+    details: { plugin: job.plugin?.id, timeoutMs: job.timeoutMs, worker },
+  });
+}
+
+/**
+ * Why worker `worker` was lost when it ended on its own (`why`: its error or exit code)
+ * while running `job`: a sandbox's own account (FO_SANDBOX_MEMORY_LIMIT, a protocol
+ * violation) as it is, else FO_SANDBOX_WORKER_FAILED.
+ */
+export function workerLost(worker: number, job: Job | undefined, why: unknown): ForgeError {
+  if (why instanceof ForgeError) return why;
+  const reason = why instanceof Error ? `${why.name}: ${why.message}` : `exit code ${String(why)}`;
+  return new ForgeError('FO_SANDBOX_WORKER_FAILED', `pool worker ${worker} exited unexpectedly (${reason})${job === undefined ? '' : ` during the ${job.what}`}; it was replaced`, {
+    details: { worker, reason },
+  });
+}
+
 /** FO_SANDBOX_WORKER_REPLACED for a job that was running, not by fault of its plugin, when the worker was lost. */
 function replacedDuring(worker: number, job: Job, cause: ForgeError): ForgeError {
   return new ForgeError(

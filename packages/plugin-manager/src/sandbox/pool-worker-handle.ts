@@ -276,10 +276,12 @@ export class WorkerHandle {
 
   /** Reads what the worker posted (telemetry, large payloads), when it says it did. */
   drainIfFlagged(): void {
-    if ((this.slot.flags & FLAG.MESSAGES) === 0) return;
-    for (let received = receiveMessageOnPort(this.#port); received !== undefined; received = receiveMessageOnPort(this.#port)) {
-      this.#receive(received.message as ToHost);
-    }
+    if ((this.slot.flags & FLAG.MESSAGES) !== 0) this.drain();
+  }
+
+  /** Reads everything the worker posted and the event loop has not delivered yet (before it is stopped: stop() drops it). */
+  drain(): void {
+    for (let received = receiveMessageOnPort(this.#port); received !== undefined; received = receiveMessageOnPort(this.#port)) this.#receive(received.message as ToHost);
   }
 
   /**
@@ -308,7 +310,7 @@ export class WorkerHandle {
     const prepared = this.#prepared;
     const known = prepared !== undefined && !(prepared instanceof Promise) ? prepared.cause() : undefined;
     if (known !== undefined) return known;
-    for (let received = receiveMessageOnPort(this.#port); received !== undefined; received = receiveMessageOnPort(this.#port)) this.#receive(received.message as ToHost);
+    this.drain();
     return this.#lost;
   }
 

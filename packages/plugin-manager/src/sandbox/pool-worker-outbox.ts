@@ -12,6 +12,15 @@ import type { TelemetryItem, ToHost, TraceMessage, WorkerPort } from './pool-pro
 /** Batches of telemetry are posted once they hold this many items, even mid-call. */
 const TELEMETRY_BATCH = 256;
 
+/**
+ * A partial batch is posted once its oldest item has waited this long, in ms (checked
+ * when an item is queued: every {@link AGE_CHECK_EVERY}th item of a batch reads the clock).
+ */
+export const TELEMETRY_MAX_AGE_MS = 15;
+
+/** Items of a batch between two reads of the clock for {@link TELEMETRY_MAX_AGE_MS} (a power of two). */
+export const AGE_CHECK_EVERY = 16;
+
 /** Host-call counts are shipped at most this often while jobs keep coming, in ms (and whenever the worker parks). */
 const COUNTS_INTERVAL_MS = 1000;
 
@@ -21,6 +30,8 @@ export class WorkerOutbox {
   /** Told after each batch of telemetry is posted (a sandbox sends it on at once: child.ts). */
   readonly #onTelemetry: (() => void) | undefined;
   #telemetry: TelemetryItem[] = [];
+  /** performance.now() when the oldest item of the batch was queued. */
+  #oldestAt = 0;
   #posted = false;
   #countsShippedAt = 0;
   /** True when a job's plugin counted host calls since the last shipment. */
@@ -45,16 +56,22 @@ export class WorkerOutbox {
   }
 
   /**
-   * Queues a telemetry item; a full batch is posted at once, and so is a refusal or an
-   * anomaly with what was queued before it. SECURITY: a call stopped at its time limit
-   * ends with its thread (or its sandbox) killed, and what was still queued is lost: a
-   * plugin must not be able to probe with refused calls and then spin until the kill to
-   * leave no trace of them. Refusals are not a hot path (allowed records at level `all`
-   * are, and go in batches).
+   * Queues a telemetry item; a full batch is posted at once, and so is a refusal, an
+   * anomaly or a folding call's running counts with what was queued before it, and a
+   * batch whose oldest item has waited {@link TELEMETRY_MAX_AGE_MS}. SECURITY: a call
+   * stopped at its time limit ends with its thread (or its sandbox) killed, and what was
+   * still queued is lost: a plugin must not be able to probe with refused calls and then
+   * spin until the kill to leave no trace of them, and the allowed records it loses are
+   * those of a TELEMETRY_MAX_AGE_MS window and AGE_CHECK_EVERY - 1 more, its last before
+   * it stopped making host calls. Refusals are not a hot path (allowed records at level
+   * `all` are: one clock read per AGE_CHECK_EVERY of them, and one per batch).
    */
   queue(item: TelemetryItem): void {
-    this.#telemetry.push(item);
-    if (this.#telemetry.length >= TELEMETRY_BATCH || (item.kind === 'audit' && !item.entry.allowed) || item.kind === 'anomaly') this.flush();
+    const items = this.#telemetry;
+    const queued = items.push(item);
+    if (queued >= TELEMETRY_BATCH || item.kind === 'fold' || item.kind === 'anomaly' || (item.kind === 'audit' && !item.entry.allowed)) this.flush();
+    else if (queued === 1) this.#oldestAt = performance.now();
+    else if ((queued & (AGE_CHECK_EVERY - 1)) === 0 && performance.now() - this.#oldestAt >= TELEMETRY_MAX_AGE_MS) this.flush();
   }
 
   /** Posts the queued telemetry. */

@@ -7,6 +7,7 @@
 import { ForgeError, type LogRecord } from '@forgeone/common';
 import type { Anomaly } from '@forgeone/microkernel';
 import type { PluginEvent } from '../syscall/index.js';
+import type { FoldProgress } from './audit-fold.js';
 import type { PluginSinks, ThreadResources } from './hosted-plugin.js';
 import type { BackendAuditEntry } from './plugin-gate.js';
 import { auditUnavailable } from './plugin-gate.js';
@@ -66,6 +67,11 @@ class WorkerSinks implements PluginSinks {
 
   event(event: PluginEvent): void {
     this.#outbox.queue({ kind: 'event', plugin: this.#id, event });
+  }
+
+  /** Sent at once: the host writes a killed call's summary from the last it has (pool-fold-progress.ts). */
+  foldProgress(progress: FoldProgress): void {
+    this.#outbox.queue({ kind: 'fold', plugin: this.#id, progress });
   }
 
   call(name: string, request: Uint8Array, fuel: CallerFuel | undefined): Uint8Array {

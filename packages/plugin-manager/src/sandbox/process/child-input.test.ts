@@ -9,10 +9,11 @@ import { jsonBytes } from './wire.js';
 const HOSTED = 'plugin-a';
 const REGISTERED = 'forge.weather';
 
-/** A sandbox hosting plugin-a only, whose host decides forge.http_request and forge.weather. */
+/** A sandbox hosting plugin-a only, whose host decides forge.http_request and forge.weather; plugin-a keeps 100 allowed records a call and its fuel pays for 10^6 host calls. */
 const plugins: SandboxPlugins = {
   has: (id) => id === HOSTED,
   decidedByHost: (id, call) => id === HOSTED && (call === 'forge.http_request' || call === REGISTERED),
+  folding: (id) => (id === HOSTED ? { kept: 100, calls: 1_000_000 } : undefined),
 };
 
 const audit = (action: string, allowed: boolean, plugin = HOSTED): unknown => ({ kind: 'audit', plugin, entry: { plugin, action, resource: 'r', allowed, reason: 'why' } });
@@ -45,6 +46,29 @@ describe('process sandbox input: telemetry', () => {
     violates(() => telemetry([folded({ counts: { nested: 1 } })]), 'an object value');
     violates(() => telemetry([folded({ counts: 'x'.repeat(1025) })]), 'a string past 1024');
     violates(() => telemetry([folded([1, 2])]), 'an array');
+  });
+
+  it("takes a folding call's running counts only as the plugin's spec allows them: its limit, counts that add up, no more calls than its fuel pays for, bounded texts", () => {
+    const progress = { call: 'work', kept: 100, folded: 900, counts: [['forge.time_now', null, 600], ['wasi_snapshot_preview1.path_open', '/data/a', 200]], other: 100 };
+    const fold = (value: unknown, plugin = HOSTED): unknown => ({ kind: 'fold', plugin, progress: value });
+    const [item] = telemetry([fold(progress)]);
+    assert.deepEqual(item, { kind: 'fold', plugin: HOSTED, progress });
+    violates(() => telemetry([fold(progress, 'plugin-b')]), 'a plugin the sandbox does not host');
+    const one = { ...plugins, folding: () => undefined };
+    throwsCode(() => checkTelemetry(jsonBytes([fold(progress)]), one), 'FO_SANDBOX_PROTOCOL_VIOLATION', 'a plugin that folds no records');
+    violates(() => telemetry([fold({ ...progress, kept: 1000 })]), 'a limit other than the spec’s');
+    violates(() => telemetry([fold({ ...progress, folded: 901 })]), 'counts that do not add up');
+    violates(() => telemetry([fold({ ...progress, folded: 1_000_001, other: 1_000_001 - 800 })]), 'more folded calls than the fuel pays for');
+    violates(() => telemetry([fold({ ...progress, folded: 2 ** 60, other: 2 ** 60 - 800 })]), 'a huge count');
+    violates(() => telemetry([fold({ ...progress, folded: 0, counts: [], other: 0 })]), 'nothing folded');
+    violates(() => telemetry([fold({ ...progress, other: -1, folded: 799 })]), 'a negative count');
+    violates(() => telemetry([fold({ ...progress, counts: [...progress.counts, ['x', 'y', 0.5]], folded: 900.5 })]), 'a fractional count');
+    violates(() => telemetry([fold({ ...progress, counts: Array.from({ length: 33 }, (_, i) => [`a${i}`, null, 1]), other: 0, folded: 33 })]), '33 keys');
+    violates(() => telemetry([fold({ ...progress, counts: [['forge.time_now', 'r'.repeat(121), 800]] })]), 'a resource past 120 characters');
+    violates(() => telemetry([fold({ ...progress, counts: [['a'.repeat(257), null, 800]] })]), 'an action past 256 characters');
+    violates(() => telemetry([fold({ ...progress, call: 'c'.repeat(257) })]), 'a call name past 256 characters');
+    violates(() => telemetry([fold({ ...progress, counts: [{ action: 'forge.time_now', count: 800 }] })]), 'an entry that is not a triple');
+    violates(() => telemetry([fold('900')]), 'not an object');
   });
 
   it('refuses an item naming a plugin the sandbox does not host, whatever its kind', () => {

@@ -1,6 +1,7 @@
 /**
  * What the host accepts from a confined sandbox, checked field by field: its telemetry
- * (audit entries, logs, events, anomalies, host-call counts), the host calls a traced
+ * (audit entries, logs, events, anomalies, host-call counts, a folding call's running
+ * counts), the host calls a traced
  * call recorded, and the HTTP hops it asks the host to make. The sandbox may be
  * compromised (a plugin that escaped the wasm sandbox runs its code), so every value is
  * hostile until checked here; anything malformed is a protocol violation, which costs
@@ -9,7 +10,7 @@
 import { LOG_LEVELS, isErrorCode } from '@forgeone/common';
 import type { AnomalyKind, AuditData } from '@forgeone/microkernel';
 import { FORBIDDEN_REQUEST_HEADERS, HTTP_METHODS, type ExplicitHosts, type HttpHop, type HttpLimits } from '../../syscall/index.js';
-import { FOLDED_ACTION, MAX_FOLDED_KEYS } from '../audit-fold.js';
+import { FOLDED_ACTION, MAX_FOLDED_KEYS, MAX_KEY_RESOURCE, type FoldProgress, type FoldedCount } from '../audit-fold.js';
 import type { TelemetryItem, TraceMessage } from '../pool-protocol.js';
 import { MAX_TRACED_HOST_CALLS, type HostCallRecord } from '../spec.js';
 import { MAX_TELEMETRY_ITEMS, fromJsonBytes, violation } from './wire.js';
@@ -83,6 +84,12 @@ export interface SandboxPlugins {
   has(id: string): boolean;
   /** True when the host, not the sandbox, decides `call` for plugin `id` (registered calls, forge.http_request). */
   decidedByHost(id: string, call: string): boolean;
+  /**
+   * How plugin `id` folds its calls' allowed records: `kept` one by one (its
+   * auditMaxCallRecords), and at most `calls` host calls per call (what its fuel pays
+   * for); undefined when it folds none.
+   */
+  folding(id: string): { readonly kept: number; readonly calls: number } | undefined;
 }
 
 /**
@@ -163,9 +170,41 @@ function checkItem(item: Json, plugin: string, what: string, plugins: SandboxPlu
         .filter((entry) => !plugins.decidedByHost(plugin, entry.call));
       return checked.length === 0 ? undefined : { kind: 'counts', plugin, counts: checked };
     }
+    case 'fold':
+      return { kind: 'fold', plugin, progress: foldProgress(item['progress'], plugin, `${what}.progress`, plugins) };
     default:
-      throw violation(`${what}.kind: expected audit, log, event, anomaly or counts`);
+      throw violation(`${what}.kind: expected audit, log, event, anomaly, counts or fold`);
   }
+}
+
+/**
+ * A folding call's running counts (audit-fold.ts), held to what the plugin's spec allows:
+ * it must fold at all, `kept` is its limit, the counts add up to `folded`, which is no
+ * more than the host calls its fuel pays for, and every text is bounded, so the summary
+ * the host writes from it when it kills the call (pool-fold-progress.ts) is one the log
+ * takes and says no more than the plugin could have done.
+ */
+function foldProgress(value: unknown, plugin: string, what: string, plugins: SandboxPlugins): FoldProgress {
+  const folding = plugins.folding(plugin);
+  if (folding === undefined) throw violation(`${what}: the plugin folds no audit records`);
+  const progress = object(value, what);
+  const kept = count(progress['kept'], `${what}.kept`);
+  if (kept !== folding.kept) throw violation(`${what}.kept: expected the plugin's ${folding.kept}`);
+  const folded = count(progress['folded'], `${what}.folded`);
+  if (folded < 1 || folded > folding.calls) throw violation(`${what}.folded: expected 1 to ${folding.calls} (the host calls its fuel pays for)`);
+  const other = count(progress['other'], `${what}.other`);
+  const list = progress['counts'];
+  if (!Array.isArray(list) || list.length > MAX_FOLDED_KEYS) throw violation(`${what}.counts: expected at most ${MAX_FOLDED_KEYS} entries`);
+  let sum = other;
+  const counts = list.map((entry, j): FoldedCount => {
+    if (!Array.isArray(entry) || entry.length !== 3) throw violation(`${what}.counts[${j}]: expected [action, resource, count]`);
+    const resource = entry[1] === null ? null : text(entry[1], `${what}.counts[${j}][1]`, MAX_KEY_RESOURCE);
+    const n = count(entry[2], `${what}.counts[${j}][2]`);
+    sum += n;
+    return [text(entry[0], `${what}.counts[${j}][0]`, 256), resource, n];
+  });
+  if (sum !== folded) throw violation(`${what}: the counts add up to ${sum}, not ${folded}`);
+  return { call: text(progress['call'], `${what}.call`, 256), kept, folded, counts, other };
 }
 
 /** The host calls of a TRACE frame, checked. @throws FO_SANDBOX_PROTOCOL_VIOLATION */

@@ -6,7 +6,8 @@ import { describe, it, type TestContext } from 'node:test';
 import type { ErrorCode } from '@forgeone/common';
 import { rejectsWithCode } from '@forgeone/common/testing';
 import { CORE_GUEST } from '../test-support/guests.js';
-import { RecordingHost, pluginSpec } from '../test-support/specs.js';
+import { FOLDED_ACTION } from '../audit-fold.js';
+import { RecordingHost, pluginSpec, type SpecOptions } from '../test-support/specs.js';
 import { ProcessBackend } from './backend.js';
 import { MAX_REPORTED_AUDITS } from './relay.js';
 
@@ -45,11 +46,11 @@ async function setup(t: TestContext, transport: 'ring' | 'fifo' = 'fifo'): Promi
 }
 
 /** Loads a plugin whose sandbox makes `move`, expecting the load to fail with `code`. */
-async function hostileLoad(t: TestContext, move: string, code: ErrorCode, transport: 'ring' | 'fifo' = 'fifo'): Promise<{ backend: ProcessBackend; host: RecordingHost; id: string }> {
+async function hostileLoad(t: TestContext, move: string, code: ErrorCode, transport: 'ring' | 'fifo' = 'fifo', options: SpecOptions = {}): Promise<{ backend: ProcessBackend; host: RecordingHost; id: string }> {
   const { backend, host } = await setup(t, transport);
   next += 1;
   const id = `hostile-${move}-${next}`;
-  await rejectsWithCode(backend.load(await pluginSpec(CORE_GUEST, { id })), code, move);
+  await rejectsWithCode(backend.load(await pluginSpec(CORE_GUEST, { ...options, id })), code, move);
   assert.deepEqual(backend.sandboxes(), [], 'the failed sandbox is no longer the backend’s');
   await assertNoSandboxLeft();
   return { backend, host, id };
@@ -168,5 +169,30 @@ describe('process backend against a compromised sandbox', () => {
     assert.notDeepEqual(hostilePids(), [], 'the running sandbox is found by its program');
     await backend.close();
     await assertNoSandboxLeft();
+  });
+
+  it("kills a sandbox that reports a folding call's counts beyond what its plugin's fuel pays for, or for a plugin that folds nothing; no summary is written from them", async (t) => {
+    const folding = await hostileLoad(t, 'foldhuge', 'FO_SANDBOX_PROTOCOL_VIOLATION', 'fifo', { auditLevel: 'all', auditMaxCallRecords: 100 });
+    assert.deepEqual(protocolAudits(folding.host, folding.id), [['sandbox.protocol', undefined, false]]);
+    assert.match(folding.host.audits.find((entry) => entry.action === 'sandbox.protocol')?.reason ?? '', /folded: expected 1 to 50000 \(the host calls its fuel pays for\)/);
+    assert.deepEqual(folding.host.auditOf(folding.id).filter(([action]) => action === FOLDED_ACTION), []);
+    const plain = await hostileLoad(t, 'foldhuge', 'FO_SANDBOX_PROTOCOL_VIOLATION');
+    assert.match(plain.host.audits.find((entry) => entry.action === 'sandbox.protocol')?.reason ?? '', /the plugin folds no audit records/);
+  });
+
+  it('writes the summary of a killed call from what its sandbox reported, under the host’s name for the call and the plugin’s own limit: a lying sandbox over-states only its own plugin’s allowed calls', async (t) => {
+    const { backend, host } = await setup(t);
+    next += 1;
+    const id = `hostile-latefoldspin-${next}`;
+    const handle = await backend.load(await pluginSpec(CORE_GUEST, { id, auditLevel: 'all', auditMaxCallRecords: 100, timeoutMs: 400 }));
+    const input = new Uint8Array([1, 2, 3]);
+    assert.deepEqual(await handle.call('echo', input), input, 'the first call is answered well');
+    await rejectsWithCode(handle.call('echo', input), 'FO_SANDBOX_TIMEOUT', 'the second call is never answered');
+    const summaries = host.audits.filter((entry) => entry.action === FOLDED_ACTION);
+    assert.equal(summaries.length, 1);
+    assert.equal(summaries[0]?.plugin, id, 'attributed to the plugin whose call was killed');
+    const data = summaries[0]?.data ?? {};
+    assert.deepEqual([data['call'], data['kept'], data['folded'], data['ended'], data['cause']], ['echo', 100, 5000, 'killed', 'FO_SANDBOX_TIMEOUT']);
+    assert.deepEqual(protocolAudits(host, id), [], 'well-formed counts are no violation');
   });
 });

@@ -28,10 +28,14 @@ import { WorkerOutbox } from '../pool-worker-outbox.js';
 import type { PluginSpec } from '../spec.js';
 import { spinWhile } from './spin.js';
 import { checkHop, checkJobError, checkTelemetry, checkTrace, type SandboxPlugins } from './child-input.js';
+import { ReportedAudits } from './reported-audits.js';
 import type { ToSandbox } from './child.js';
 import { openChannel } from './ring.js';
 import { ChannelClosed, KIND, encodeFrame, jsonBytes, violation, type Frame, type FrameChannel } from './wire.js';
 import { copyOut } from '../../abi/bytes-copy.js';
+import { HOST_CALL_FUEL } from '../../abi/index.js';
+
+export { MAX_REPORTED_AUDITS } from './reported-audits.js';
 
 /** What a relay receives as workerData besides a pool worker's. */
 export interface RelayData extends PoolWorkerData {
@@ -44,9 +48,6 @@ export interface RelayData extends PoolWorkerData {
   /** The host's positions in the ring, shared with the host thread's direct path (direct.ts). */
   readonly cursor?: SharedArrayBuffer;
 }
-
-/** Audit entries a sandbox may report during one job (nested jobs included); more are dropped and counted. */
-export const MAX_REPORTED_AUDITS = 16_384;
 
 /** The call forge.http_request hops are decided as. */
 const HTTP_CALL = 'forge.http_request';
@@ -76,9 +77,8 @@ class Relay implements SandboxPlugins {
   readonly #payloads: Uint8Array[] = [];
   #io: SyncBridge | undefined;
   #auditBrokenSent = false;
-  /** Audit entries the sandbox reported during the outermost job, and those dropped past the budget, by plugin. */
-  #reported = 0;
-  readonly #dropped = new Map<string, number>();
+  /** Audit entries the sandbox reported during the outermost job (reported-audits.ts). */
+  readonly #reported = new ReportedAudits();
   /** Jobs in progress: 1 for a job, more while nested jobs run inside it. */
   #depth = 0;
 
@@ -97,6 +97,11 @@ class Relay implements SandboxPlugins {
     if (call === HTTP_CALL) return true;
     for (const plugin of this.#plugins.values()) if (plugin.spec.id === id) return plugin.registered.includes(call);
     return false;
+  }
+
+  folding(id: string): { kept: number; calls: number } | undefined {
+    const spec = [...this.#plugins.values()].find((plugin) => plugin.spec.id === id)?.spec;
+    return spec?.auditMaxCallRecords === undefined ? undefined : { kept: spec.auditMaxCallRecords, calls: spec.fuelExport === undefined ? Number.MAX_SAFE_INTEGER : Number(spec.fuelPerCall / HOST_CALL_FUEL) };
   }
 
   /** Waits for the sandbox's READY, then serves jobs until the sandbox is lost. */
@@ -240,7 +245,9 @@ class Relay implements SandboxPlugins {
       const frame = this.#read();
       switch (frame.kind) {
         case KIND.TELEMETRY:
+          // Posted on at once: the sandbox sent a batch because the host must have it now.
           for (const item of checkTelemetry(frame.payload, this)) this.#take(item);
+          this.#outbox.flush();
           break;
         case KIND.TRACE:
           this.#outbox.post(checkTrace(frame.payload));
@@ -257,34 +264,9 @@ class Relay implements SandboxPlugins {
     }
   }
 
-  /**
-   * Passes on one checked item from the sandbox. SECURITY: the audit entries a sandbox
-   * reports are bounded per job (a compromised one could send well-formed denials without
-   * end): past {@link MAX_REPORTED_AUDITS}, they are counted per plugin and recorded as one
-   * entry when the job ends.
-   */
+  /** Passes on one checked item from the sandbox, within the job's budget of audit entries (reported-audits.ts). */
   #take(item: TelemetryItem): void {
-    if (item.kind === 'audit') {
-      if (this.#reported >= MAX_REPORTED_AUDITS) {
-        this.#dropped.set(item.plugin, (this.#dropped.get(item.plugin) ?? 0) + 1);
-        return;
-      }
-      this.#reported += 1;
-    }
-    this.#outbox.queue(item);
-  }
-
-  /** Records the audit entries dropped during the job that ends, one entry per plugin. */
-  #reportDropped(): void {
-    for (const [plugin, count] of this.#dropped) {
-      this.#outbox.queue({
-        kind: 'audit',
-        plugin,
-        entry: { plugin, action: 'sandbox.audit_dropped', resource: undefined, allowed: false, reason: `the sandbox reported ${count} audit entries beyond the ${MAX_REPORTED_AUDITS} the host takes per job; they were dropped` },
-      });
-    }
-    this.#dropped.clear();
-    this.#reported = 0;
+    if (this.#reported.take(item)) this.#outbox.queue(item);
   }
 
   #done(frame: Frame): void {
@@ -298,7 +280,7 @@ class Relay implements SandboxPlugins {
     slot.writeAnswer({ status, length, fuel: frame.bigs[0] ?? 0n, charge: frame.bigs[1] ?? 0n });
     slot.elapsedUs = elapsedUs;
     slot.memoryBytes = pages * 65_536;
-    if (this.#depth === 1) this.#reportDropped();
+    if (this.#depth === 1) for (const item of this.#reported.end()) this.#outbox.queue(item);
     this.#queueCounts();
     this.#outbox.flush();
     slot.flags = flags | (this.#outbox.takePosted() ? FLAG.MESSAGES : 0);

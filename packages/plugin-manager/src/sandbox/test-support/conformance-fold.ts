@@ -80,9 +80,10 @@ export function describeAuditFolding(setup: Setup): void {
 }
 
 /**
- * The case for backends that stop a computing call at its time limit by killing what runs
+ * The cases for backends that stop a computing call at its time limit by killing what runs
  * it (a pool worker, a sandbox process): what the call had queued dies with it, so
- * refusals must have left before. Call inside the backend's describe block.
+ * refusals must have left before, and the host writes the summary of its folded records
+ * from the last counts it received. Call inside the backend's describe block.
  */
 export function describeKilledCallAudit(setup: Setup): void {
   it('keeps every refusal of a call killed at its time limit: a plugin that probes with refused calls and then spins leaves each in the log', async (t) => {
@@ -93,5 +94,31 @@ export function describeKilledCallAudit(setup: Setup): void {
     const { denied } = recordsOf(host, handle.id);
     assert.equal(denied.length, 37, 'every refused kv_get is in the log');
     assert.ok(denied.every((entry) => entry.action === 'forge.kv_get' && entry.resource === 'kv:k'), 'each says what was asked for');
+  });
+
+  it('writes the audit.folded summary of a call killed at its time limit mid-flood, marked killed, from the last counts the host received; its kept records and every refusal are in the log', async (t) => {
+    const { backend, host } = await setup(t);
+    const handle = await backend.load(await pluginSpec(FOLD_GUEST, { ...REFUSING_KV, fuel: 10n ** 15n, timeoutMs: 300 }));
+    assert.equal(await codeOf(handle.call('flood', new Uint8Array(0))), 'FO_SANDBOX_TIMEOUT');
+    const { allowed, denied, summaries } = recordsOf(host, handle.id);
+    assert.equal(allowed.length, 100, 'the records kept one by one are all in the log');
+    assert.ok(denied.length >= 1 && denied.every((entry) => entry.action === 'forge.kv_get' && entry.resource === 'kv:k'), `${denied.length} refusals, each saying what was asked for`);
+    assert.equal(summaries.length, 1, 'one summary for the killed call');
+    const summary = summaries[0];
+    assert.equal(host.audits.filter((entry) => entry.plugin === handle.id).at(-1), summary, 'written when the call was killed');
+    const data = summary?.data ?? {};
+    assert.equal(summary?.allowed, true);
+    assert.deepEqual([data['call'], data['kept'], data['ended'], data['cause'], data['other']], ['flood', 100, 'killed', 'FO_SANDBOX_TIMEOUT', 0]);
+    const folded = Number(data['folded']);
+    assert.deepEqual(JSON.parse(String(data['counts'])), [['forge.time_now', allowed[0]?.resource ?? null, folded]]);
+    const calls = 100 + folded;
+    // The guest makes a kv_get after every 100th time_now, and the counts up to a refusal leave with it:
+    // the summary counts at least the allowed calls the refusals in the log prove, and at most those
+    // before the next refusal but one (that one may have died with the sandbox, unread: security.md §40).
+    assert.ok(calls >= 100 * denied.length && calls <= 100 * (denied.length + 2), `${calls} allowed calls and ${denied.length} refusals`);
+    const countedMs = Number(data['counted_ms']);
+    const killedMs = Number(data['killed_ms']);
+    assert.ok(countedMs <= killedMs && killedMs >= 299, `counted until ${countedMs} ms, killed at ${killedMs} ms`);
+    assert.match(summary?.reason ?? '', /killed \(FO_SANDBOX_TIMEOUT\).*more may have followed/);
   });
 }

@@ -26,6 +26,9 @@ const words = (): Int32Array => {
   return new Int32Array(memory.map(ringFd, RING_BYTES), 0, 1024);
 };
 
+/** A folding call's running counts for plugin `id`, all of them forge.time_now. */
+const foldItem = (id: string, folded: number): unknown => ({ kind: 'fold', plugin: id, progress: { call: 'forged-name', kept: 100, folded, counts: [['forge.time_now', null, folded]], other: 0 } });
+
 /** The hostile moves, by name. */
 const MOVES: Readonly<Record<string, (id: string) => void>> = {
   // Telemetry attributed to a plugin this sandbox does not host.
@@ -85,6 +88,10 @@ const MOVES: Readonly<Record<string, (id: string) => void>> = {
     }
     writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1], [0n, 0n]));
   },
+  // A folding call's running counts past what the plugin's fuel pays for (or for a plugin that folds nothing).
+  foldhuge: (id) => writeFrame(OUT, encodeFrame(KIND.TELEMETRY, [], [], jsonBytes([foldItem(id, 1_000_000)]))),
+  // Running counts for the call at hand (a lie: it made no host call, and names another call), then no answer: the host kills the call at its limit.
+  foldspin: (id) => writeFrame(OUT, encodeFrame(KIND.TELEMETRY, [], [], jsonBytes([foldItem(id, 5000)]))),
   // Forged "allowed" audit entries for calls the host decides (and a denial), then a normal answer.
   forge: (id) => {
     const entry = (action: string, allowed: boolean): unknown => ({ kind: 'audit', plugin: id, entry: { plugin: id, action, resource: 'evil.example', allowed, reason: 'forged by the sandbox' } });
