@@ -40,13 +40,12 @@ let nativeModule: NativeFill | null | undefined;
  * The native filler, loaded once per thread: dist/native/chain-fill.node, one level above
  * this file's folder (dist/audit/). RTLD_NOW: were an OpenSSL symbol missing from this
  * Node, loading fails here (and JS fills) instead of a call aborting the process.
- * `FORGE_AUDIT_NATIVE_CHAIN=0` keeps the JS path (benchmarks compare the two).
  */
 function nativeFill(): NativeFill | null {
   if (nativeModule === undefined) {
     nativeModule = null;
     const path = fileURLToPath(new URL('../native/chain-fill.node', import.meta.url));
-    if (process.env.FORGE_AUDIT_NATIVE_CHAIN !== '0' && existsSync(path)) {
+    if (existsSync(path)) {
       try {
         const module = { exports: {} as { fill?: NativeFill } };
         process.dlopen(module, path, constants.dlopen.RTLD_NOW);
@@ -59,9 +58,17 @@ function nativeFill(): NativeFill | null {
   return nativeModule;
 }
 
-/** Whether records are filled by the native module (false: in JS). */
+/** Whether this thread fills records with the native module (false: in JS). */
 export function nativeChain(): boolean {
   return nativeFill() !== null;
+}
+
+/**
+ * Fills in JS on this thread from now on, and on the chain workers of logs opened after
+ * (benchmarks and tests compare the two ways; the bytes are the same).
+ */
+export function disableNativeChain(): void {
+  nativeModule = null;
 }
 
 /** Fills record `index` in JS (a checkpoint's sig too); returns its hash. */

@@ -24,7 +24,7 @@ import { signCheckpoint, type CheckpointKey } from './keys.js';
  * reply costs the log's thread about 12 to 15 us and adds about 30 us before the batch can
  * be written, against about 0.3 us per record filled natively here (0.6 to 1.1 us in JS).
  */
-const FILL_HERE_UP_TO = nativeChain() ? 32 : 12;
+const FILL_HERE_UP_TO = { native: 32, js: 12 };
 
 type WorkerState = 'none' | 'starting' | 'ready' | 'dead';
 
@@ -41,6 +41,7 @@ export class Chainer {
   readonly #inFlight: RecordBatch[] = [];
   #nextId = 0;
   #firstId = 0;
+  readonly #fillHereUpTo: number;
   /** Batches the worker filled. */
   offThread = 0;
 
@@ -61,6 +62,7 @@ export class Chainer {
     this.#key = key;
     this.#sign = key === undefined ? undefined : (seq, recordHash) => signCheckpoint(key, seq, recordHash);
     this.#logger = logger;
+    this.#fillHereUpTo = nativeChain() ? FILL_HERE_UP_TO.native : FILL_HERE_UP_TO.js;
   }
 
   /** Where batches are filled now: `log` (no worker yet, or it failed: `dead`) or `worker`. */
@@ -70,7 +72,7 @@ export class Chainer {
 
   /** Takes a sealed batch; `full`: it was sealed for its size (the log is busy). */
   submit(batch: RecordBatch, full: boolean): void {
-    if (this.#state === 'ready' && this.#worker !== undefined && (this.#inFlight.length > 0 || batch.records > FILL_HERE_UP_TO)) {
+    if (this.#state === 'ready' && this.#worker !== undefined && (this.#inFlight.length > 0 || batch.records > this.#fillHereUpTo)) {
       const job: ChainJob = {
         id: this.#nextId,
         memory: batch.buffer.buffer as SharedArrayBuffer,
@@ -122,7 +124,10 @@ export class Chainer {
 
   private start(): void {
     this.#state = 'starting';
-    const data: ChainWorkerData = this.#key === undefined ? {} : { privateKey: this.#key.privateKey.export({ format: 'der', type: 'pkcs8' }) };
+    const data: ChainWorkerData = {
+      native: nativeChain(),
+      ...(this.#key === undefined ? {} : { privateKey: this.#key.privateKey.export({ format: 'der', type: 'pkcs8' }) }),
+    };
     let worker: Worker;
     try {
       worker = new Worker(this.workerUrl, { workerData: data });

@@ -1,17 +1,18 @@
 /**
  * A child process for chain-fill.test.ts: writes a log the same way every run, so that
- * runs with the native chain filler and without it (FORGE_AUDIT_NATIVE_CHAIN=0) can be
- * compared byte for byte. argv: the log path, the checkpoint key file (Ed25519 signatures
- * are deterministic), the number of records. Prints `native` or `js`: which filled it.
+ * runs with the native chain filler and without it can be compared byte for byte. argv:
+ * the log path, the checkpoint key file (Ed25519 signatures are deterministic), the number
+ * of records, `native` or `js`. Prints which filled it and how many batches the worker filled.
  */
 import { IdentityContext } from '@forgeone/common';
-import { nativeChain } from '../chain-fill.js';
+import { disableNativeChain, nativeChain } from '../chain-fill.js';
 import type { Chainer } from '../chainer.js';
 import { loadCheckpointKey } from '../keys.js';
 import { AuditLog } from '../log.js';
 import { random, sampleEntry } from './logs.js';
 
-const [path = '', keyFile = '', count = '0'] = process.argv.slice(2);
+const [path = '', keyFile = '', count = '0', how = 'native'] = process.argv.slice(2);
+if (how === 'js') disableNativeChain();
 const identity = new IdentityContext('host').forPlugin({ publisher: 'acme', name: 'demo', version: '1.0.0', digest: `sha256:${'c'.repeat(64)}`, attested: true });
 const rand = random(16);
 const log = await AuditLog.open({
