@@ -5,7 +5,8 @@
 // audited at level all into a real AuditLog on disk (a temp dir): group commit, signed
 // checkpoints, every batch written and fdatasync'ed inside the timed region; the log is
 // verified afterwards and must hold exactly one event record per call.
-// Run: npm run build && node bench/bridge.mjs [--quick] [--json]
+// Run: npm run build && node bench/bridge.mjs [--quick] [--json] [--js-chain]
+// (--js-chain: the audit chain is filled in JS, not by the native module, to compare the two)
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,9 +24,11 @@ import {
   generateCheckpointKey,
   verifyAuditLog,
 } from '../packages/microkernel/dist/index.js';
+import { disableNativeChain, nativeChain } from '../packages/microkernel/dist/audit/chain-fill.js';
 
 const emit = jsonOutput();
 const quick = process.argv.includes('--quick');
+if (process.argv.includes('--js-chain')) disableNativeChain();
 // Every measurement's per-round samples, in the order they were taken (for --json).
 const taken = [];
 const host = new IdentityContext('bench');
@@ -181,7 +184,7 @@ console.log(`  + host-call counts (metrics)                   ${gateCounts.toFix
 console.log(`  + Cedar policies configured (cache hit)        ${gateCedar.toFixed(1)} ns`);
 console.log(`decision with Cedar, cache miss                  ${(cedarMiss / 1000).toFixed(1)} us  (${(cedarMiss / gateCedar).toFixed(0)}x a cache hit)`);
 console.log(`gate.check, real AuditLog on disk, audit=all     ${gateAudited.toFixed(1)} ns  (target <= 500 ns; ${auditedCalls} records verified, ${auditStats.syncs} fdatasyncs)`);
-console.log(`  CPU per audited call: caller's thread ${callerCpu === undefined ? 'n/a' : `${callerCpu.toFixed(0)} ns`}, whole process ${processCpu.toFixed(0)} ns (${auditStats.hashedOffThread ?? 0} batches hashed off thread)`);
+console.log(`  CPU per audited call: caller's thread ${callerCpu === undefined ? 'n/a' : `${callerCpu.toFixed(0)} ns`}, whole process ${processCpu.toFixed(0)} ns (${auditStats.hashedOffThread ?? 0} batches hashed off thread, chain filled ${nativeChain() ? 'natively' : 'in JS'})`);
 if (sink < 0) console.log(sink);
 // Medians over rounds of the mean per call (no per-call samples: a call takes nanoseconds).
 emit?.({

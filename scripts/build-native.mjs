@@ -10,7 +10,11 @@
 //   packages/plugin-manager/native/memory-reducer.cc -> packages/plugin-manager/dist/native/memory-reducer.node
 //     (C++, with $CXX, else c++, clang++ or g++) a memory-reducing collection once a sandbox
 //     is idle; without it an idle sandbox keeps the young generation its load touched
-//     (about 1.5 MiB more per sandbox; docs/sandbox.md).
+//     (about 1.5 MiB more per sandbox; docs/sandbox.md);
+//   packages/microkernel/native/chain-fill.c -> packages/microkernel/dist/native/chain-fill.node
+//     the audit chain's sha256 and prev/hash writes, a batch per call, with the OpenSSL
+//     Node exports; without it the chain is hashed in JS (about twice the CPU per audited
+//     record; docs/audit.md).
 // Without a compiler the build goes on and says so. Under CI a failure fails the build.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
@@ -23,6 +27,7 @@ const modules = [
   { source: 'packages/forge/native/peercred.c', target: 'packages/forge/dist/native/peercred.node', without: 'forge daemon will rely on its socket file mode alone' },
   { source: 'packages/plugin-manager/native/shared-memory.c', target: 'packages/plugin-manager/dist/native/shared-memory.node', without: 'the process backend will speak to sandboxes over FIFOs alone' },
   { source: 'packages/plugin-manager/native/memory-reducer.cc', target: 'packages/plugin-manager/dist/native/memory-reducer.node', without: 'idle sandboxes will keep their young generation', cxx: true },
+  { source: 'packages/microkernel/native/chain-fill.c', target: 'packages/microkernel/dist/native/chain-fill.node', without: 'the audit chain will be hashed in JS' },
 ];
 
 if (process.platform !== 'linux') process.exit(0);

@@ -4,7 +4,16 @@
  * three things only the chain knows: `prev` (the record before's hash), a checkpoint's
  * `sig` (it signs that hash) and `hash` (of the body, `prev` and `sig` included). Filling
  * them in record order makes exactly the lines format.ts describes.
+ *
+ * The per-record work (write prev, sha256 the body, write its hex) runs in native code
+ * when native/chain-fill.c was built (scripts/build-native.mjs), one call per run of
+ * records up to the next checkpoint, whose signature is made here; without the module
+ * (no C compiler at build time, or it does not load) the same is done in JS. The bytes
+ * are identical either way.
  */
+import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { writeLatin1 } from './bytes.js';
 import { HASH_OPEN, sha256Hex } from './format.js';
 
@@ -22,6 +31,65 @@ export const SIG_LENGTH = 88;
 /** Signs checkpoint statement (seq, hash): base64, {@link SIG_LENGTH} characters. */
 export type CheckpointSigner = (seq: number, recordHash: string) => string;
 
+/** native/chain-fill.c's `fill`: fills records `from` up to the first checkpoint or `to`; returns where it stopped. */
+type NativeFill = (buf: Uint8Array, layout: Int32Array, from: number, to: number, prev: string) => number;
+
+let nativeModule: NativeFill | null | undefined;
+
+/**
+ * The native filler, loaded once per thread: dist/native/chain-fill.node, one level above
+ * this file's folder (dist/audit/). RTLD_NOW: were an OpenSSL symbol missing from this
+ * Node, loading fails here (and JS fills) instead of a call aborting the process.
+ */
+function nativeFill(): NativeFill | null {
+  if (nativeModule === undefined) {
+    nativeModule = null;
+    const path = fileURLToPath(new URL('../native/chain-fill.node', import.meta.url));
+    if (existsSync(path)) {
+      try {
+        const module = { exports: {} as { fill?: NativeFill } };
+        process.dlopen(module, path, constants.dlopen.RTLD_NOW);
+        nativeModule = module.exports.fill ?? null;
+      } catch {
+        nativeModule = null;
+      }
+    }
+  }
+  return nativeModule;
+}
+
+/** Whether this thread fills records with the native module (false: in JS). */
+export function nativeChain(): boolean {
+  return nativeFill() !== null;
+}
+
+/**
+ * Fills in JS on this thread from now on, and on the chain workers of logs opened after
+ * (benchmarks and tests compare the two ways; the bytes are the same).
+ */
+export function disableNativeChain(): void {
+  nativeModule = null;
+}
+
+/** Fills record `index` in JS (a checkpoint's sig too); returns its hash. */
+function fillRecord(buf: Buffer, layout: Int32Array, index: number, firstSeq: number, prev: string, sign: CheckpointSigner | undefined): string {
+  const base = index * LAYOUT_STRIDE;
+  const start = layout[base + AT_START] ?? 0;
+  const sigAt = layout[base + AT_SIG] ?? -1;
+  const bodyEnd = layout[base + AT_BODY_END] ?? 0;
+  writeLatin1(buf, prev, layout[base + AT_PREV] ?? 0);
+  if (sigAt >= 0) {
+    if (sign === undefined) throw new Error('a checkpoint record has no signer');
+    const sig = sign(firstSeq + index - 1, prev);
+    if (sig.length !== SIG_LENGTH) throw new Error(`a checkpoint signature is ${sig.length} characters, not ${SIG_LENGTH}`);
+    writeLatin1(buf, sig, sigAt);
+  }
+  // A view on the same memory, not a Buffer object per record.
+  const hash = sha256Hex(new Uint8Array(buf.buffer, buf.byteOffset + start, bodyEnd - start));
+  writeLatin1(buf, hash, bodyEnd + HASH_OPEN.length);
+  return hash;
+}
+
 /**
  * Fills prev, sig and hash of records `from` to `to` (exclusive) of a batch, in order.
  *
@@ -30,29 +98,29 @@ export type CheckpointSigner = (seq: number, recordHash: string) => string;
  * @param firstSeq seq of record 0 of the batch
  * @param prev hash of the record before record `from`
  * @param sign signs checkpoints; required when a record has a sig field
+ * @param native false: fill in JS even where the native module is loaded (tests compare the two)
  * @returns the hash of record `to - 1` (`prev` when the range is empty)
- * @throws Error when a record has a sig field and there is no signer (a bug, not input)
+ * @throws Error when a record has a sig field and there is no signer (a bug, not input),
+ *   or (native) when the layout points outside the batch
  */
-export function fillChain(buf: Buffer, layout: ArrayLike<number>, from: number, to: number, firstSeq: number, prev: string, sign: CheckpointSigner | undefined): string {
+export function fillChain(buf: Buffer, layout: Int32Array, from: number, to: number, firstSeq: number, prev: string, sign: CheckpointSigner | undefined, native = true): string {
+  const fill = native ? nativeFill() : null;
   let last = prev;
-  // The hash is one sha256 call per record; the rest is kept to plain writes (no Buffer#write
-  // encoding lookup, no Buffer object per record: a view on the same memory).
-  const memory = buf.buffer;
-  const offset = buf.byteOffset;
-  for (let index = from; index < to; index += 1) {
-    const base = index * LAYOUT_STRIDE;
-    const start = layout[base + AT_START] ?? 0;
-    const sigAt = layout[base + AT_SIG] ?? -1;
-    const bodyEnd = layout[base + AT_BODY_END] ?? 0;
-    writeLatin1(buf, last, layout[base + AT_PREV] ?? 0);
-    if (sigAt >= 0) {
-      if (sign === undefined) throw new Error('a checkpoint record has no signer');
-      const sig = sign(firstSeq + index - 1, last);
-      if (sig.length !== SIG_LENGTH) throw new Error(`a checkpoint signature is ${sig.length} characters, not ${SIG_LENGTH}`);
-      writeLatin1(buf, sig, sigAt);
+  let index = from;
+  while (index < to) {
+    if (fill !== null) {
+      const next = fill(buf, layout, index, to, last);
+      if (next > index) {
+        // The hash of record next - 1, where the module wrote it.
+        const hashAt = (layout[(next - 1) * LAYOUT_STRIDE + AT_BODY_END] ?? 0) + HASH_OPEN.length;
+        last = buf.toString('latin1', hashAt, hashAt + 64);
+        index = next;
+        if (index === to) break;
+      }
     }
-    last = sha256Hex(new Uint8Array(memory, offset + start, bodyEnd - start));
-    writeLatin1(buf, last, bodyEnd + HASH_OPEN.length);
+    // In JS: every record without the module, else the checkpoint the module stopped at.
+    last = fillRecord(buf, layout, index, firstSeq, last, sign);
+    index += 1;
   }
   return last;
 }

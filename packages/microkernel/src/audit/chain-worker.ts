@@ -5,7 +5,7 @@
  */
 import { createPrivateKey, sign } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
-import { fillChain, type CheckpointSigner } from './chain-fill.js';
+import { disableNativeChain, fillChain, type CheckpointSigner } from './chain-fill.js';
 import { checkpointStatement } from './format.js';
 
 /** One batch to fill. */
@@ -19,12 +19,14 @@ export interface ChainJob {
   readonly prev?: string;
 }
 
-/** What the worker is started with: the checkpoint key in PKCS#8 DER, if the log signs. */
+/** What the worker is started with: the checkpoint key in PKCS#8 DER, if the log signs; false `native`: fill in JS, as the log's thread does. */
 export interface ChainWorkerData {
   readonly privateKey?: Uint8Array;
+  readonly native: boolean;
 }
 
 const data = workerData as ChainWorkerData;
+if (!data.native) disableNativeChain();
 const privateKey = data.privateKey === undefined ? undefined : createPrivateKey({ key: Buffer.from(data.privateKey), format: 'der', type: 'pkcs8' });
 const signer: CheckpointSigner | undefined =
   privateKey === undefined ? undefined : (seq, recordHash) => sign(null, Buffer.from(checkpointStatement(seq, recordHash)), privateKey).toString('base64');

@@ -91,28 +91,62 @@ describe('AuditLog: the chain worker', () => {
   });
 });
 
+/** A batch of `records` records from seq `firstSeq` on (the same bytes every call). */
+function batchOf(firstSeq: number, records: number): RecordBatch {
+  const batch = new RecordBatch(1, 4096, 2);
+  for (let seq = firstSeq; seq < firstSeq + records; seq += 1) batch.push(seq, '2025-01-02T03:04:05.678Z', `event","principal":"host:x","action":"a${seq}","decision":"allow"`, -1);
+  return batch;
+}
+/** Batches of these sizes, seq from 1 on. */
+function batches(...sizes: number[]): RecordBatch[] {
+  let seq = 1;
+  return sizes.map((records) => batchOf((seq += records) - records, records));
+}
+const bytes = (list: RecordBatch[]): string[] => list.map((batch) => batch.bytes().toString('latin1'));
+
+/** A chainer whose worker is up, having filled `first` (a full batch) on the log thread. */
+async function withWorker(first: RecordBatch, workerUrl?: URL): Promise<Chainer> {
+  const chainer = new Chainer(GENESIS_HASH, undefined, silentLogger, true, workerUrl);
+  chainer.submit(first, true);
+  for (let turn = 0; turn < 2000 && chainer.where === 'starting'; turn += 1) await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.equal(chainer.where, 'worker');
+  return chainer;
+}
+
 describe('Chainer: a chain worker that dies', () => {
   it('fills the batch the worker held, and every later one, on the log thread: the same bytes as without a worker', async () => {
-    const batches = (): RecordBatch[] =>
-      [0, 1, 2].map((index) => {
-        const batch = new RecordBatch(1, 4096, 2);
-        for (let i = 1; i <= 5; i += 1) batch.push(index * 5 + i, '2025-01-02T03:04:05.678Z', `event","principal":"host:x","action":"a${i}","decision":"allow"`, -1);
-        return batch;
-      });
-    const reference = batches();
+    // 40 records a batch: more than the log thread fills itself while the worker is idle.
+    const reference = batches(40, 40, 40);
     const plain = new Chainer(GENESIS_HASH, undefined, silentLogger, false);
     for (const batch of reference) plain.submit(batch, true);
-    const dying = new Chainer(GENESIS_HASH, undefined, silentLogger, true, new URL('./test-support/dying-chain-worker.js', import.meta.url));
-    const [first, ...rest] = batches();
-    dying.submit(first as RecordBatch, true);
-    for (let turn = 0; turn < 2000 && dying.where === 'starting'; turn += 1) await new Promise((resolve) => setTimeout(resolve, 5));
-    assert.equal(dying.where, 'worker');
+    const [first, ...rest] = batches(40, 40, 40);
+    const dying = await withWorker(first as RecordBatch, new URL('./test-support/dying-chain-worker.js', import.meta.url));
     for (const batch of rest) dying.submit(batch, true);
     await Promise.all(rest.map((batch) => batch.ready));
     assert.equal(dying.where, 'dead');
     await dying.close();
-    const bytes = (list: RecordBatch[]) => list.map((batch) => batch.bytes().toString('latin1'));
     assert.deepEqual(bytes([first as RecordBatch, ...rest]), bytes(reference));
     assert.equal(dying.head(undefined), plain.head(undefined));
+  });
+});
+
+describe('Chainer: small batches', () => {
+  it('fills a small batch on the log thread while the worker is idle, and one behind a batch the worker holds on the worker, in order', async () => {
+    const sizes = [40, 5, 40, 1];
+    const reference = batches(...sizes);
+    const plain = new Chainer(GENESIS_HASH, undefined, silentLogger, false);
+    for (const batch of reference) plain.submit(batch, false);
+    const [first, small, large, behind] = batches(...sizes) as [RecordBatch, RecordBatch, RecordBatch, RecordBatch];
+    const chainer = await withWorker(first);
+    chainer.submit(small, false);
+    assert.equal(small.filled, true, 'filled here, before submit returned');
+    chainer.submit(large, true);
+    chainer.submit(behind, false);
+    assert.equal(behind.filled, false, 'behind a batch the worker holds, it waits for the worker');
+    await Promise.all([large.ready, behind.ready]);
+    assert.equal(chainer.offThread, 2, 'the worker filled the large batch and the one behind it');
+    assert.deepEqual(bytes([first, small, large, behind]), bytes(reference));
+    assert.equal(chainer.head(undefined), plain.head(undefined));
+    await chainer.close();
   });
 });

@@ -1,10 +1,12 @@
 /**
  * A log's chain: fills every sealed batch's prev, sig and hash fields (chain-fill.ts), in
- * seq order, before the writer may write it. Hashing is most of what an audited call
+ * seq order, before the writer may write it. Hashing is much of what an audited call
  * costs (a sha256 per record), so once the log is busy (its first full batch) the chain
- * moves to a worker thread and the caller's thread only encodes records. Until the
- * worker is up, and for good if it fails, batches are filled on the log's thread, the
- * same way: the bytes written are identical either way.
+ * moves to a worker thread and the caller's thread only encodes records; a small batch
+ * (a light load's, or a flush's) with nothing ahead of it in the worker is still filled
+ * here, where it costs less than the round trip. Until the worker is up, and for good if
+ * it fails, batches are filled on the log's thread, the same way: the bytes written are
+ * identical either way.
  *
  * Nothing is lost by moving the work: a record is acknowledged only when its batch is
  * durable, and a batch is written only once it is filled.
@@ -12,9 +14,17 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '@forgeone/common';
 import type { RecordBatch } from './batch.js';
-import { fillChain, type CheckpointSigner } from './chain-fill.js';
+import { fillChain, nativeChain, type CheckpointSigner } from './chain-fill.js';
 import type { ChainJob, ChainWorkerData } from './chain-worker.js';
 import { signCheckpoint, type CheckpointKey } from './keys.js';
+
+/**
+ * A batch of at most this many records is filled on the log's thread even once the worker
+ * is up, when the worker has nothing in flight: posting a batch to the worker and taking its
+ * reply costs the log's thread about 12 to 15 us and adds about 30 us before the batch can
+ * be written, against about 0.3 us per record filled natively here (0.6 to 1.1 us in JS).
+ */
+const FILL_HERE_UP_TO = { native: 32, js: 12 };
 
 type WorkerState = 'none' | 'starting' | 'ready' | 'dead';
 
@@ -31,6 +41,7 @@ export class Chainer {
   readonly #inFlight: RecordBatch[] = [];
   #nextId = 0;
   #firstId = 0;
+  readonly #fillHereUpTo: number;
   /** Batches the worker filled. */
   offThread = 0;
 
@@ -51,6 +62,7 @@ export class Chainer {
     this.#key = key;
     this.#sign = key === undefined ? undefined : (seq, recordHash) => signCheckpoint(key, seq, recordHash);
     this.#logger = logger;
+    this.#fillHereUpTo = nativeChain() ? FILL_HERE_UP_TO.native : FILL_HERE_UP_TO.js;
   }
 
   /** Where batches are filled now: `log` (no worker yet, or it failed: `dead`) or `worker`. */
@@ -60,7 +72,7 @@ export class Chainer {
 
   /** Takes a sealed batch; `full`: it was sealed for its size (the log is busy). */
   submit(batch: RecordBatch, full: boolean): void {
-    if (this.#state === 'ready' && this.#worker !== undefined) {
+    if (this.#state === 'ready' && this.#worker !== undefined && (this.#inFlight.length > 0 || batch.records > this.#fillHereUpTo)) {
       const job: ChainJob = {
         id: this.#nextId,
         memory: batch.buffer.buffer as SharedArrayBuffer,
@@ -112,7 +124,10 @@ export class Chainer {
 
   private start(): void {
     this.#state = 'starting';
-    const data: ChainWorkerData = this.#key === undefined ? {} : { privateKey: this.#key.privateKey.export({ format: 'der', type: 'pkcs8' }) };
+    const data: ChainWorkerData = {
+      native: nativeChain(),
+      ...(this.#key === undefined ? {} : { privateKey: this.#key.privateKey.export({ format: 'der', type: 'pkcs8' }) }),
+    };
     let worker: Worker;
     try {
       worker = new Worker(this.workerUrl, { workerData: data });
