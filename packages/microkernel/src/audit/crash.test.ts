@@ -112,17 +112,24 @@ async function fillUntilFull(log: AuditLog): Promise<{ acks: string[]; failure: 
   return { acks, failure: undefined, stranded: [] };
 }
 
+/**
+ * A log on the 1 MiB tmpfs at `dir`, next to a filler leaving it 128 KiB, with checkpoints only
+ * at close (the state file is written once space is back), appended to until the disk is full.
+ */
+async function logOnFullDisk(dir: string): Promise<{ path: string; key: CheckpointKey; log: AuditLog } & Awaited<ReturnType<typeof fillUntilFull>>> {
+  const path = join(dir, 'audit.log');
+  const key = generateCheckpointKey();
+  writeFileSync(join(dir, 'filler'), Buffer.alloc(896 * 1024));
+  const log = await AuditLog.open({ path, signingKey: key, checkpointEvery: 1_000_000, checkpointInterval: 0 });
+  return { path, key, log, ...(await fillUntilFull(log)) };
+}
+
 describe('the audit log on a full disk', () => {
   it('refuses records with FO_AUDIT_WRITE_FAILED naming ENOSPC while the disk is full, writes them again on its own once space is freed: no record lost or doubled, one record notes the outage, the chain and its checkpoints verify', async (t: TestContext) => {
     const fs = mountTmpfs(t, 1024 * 1024);
     if (fs === undefined) return;
     try {
-      const path = join(fs.dir, 'audit.log');
-      const key = generateCheckpointKey();
-      writeFileSync(join(fs.dir, 'filler'), Buffer.alloc(896 * 1024));
-      // Checkpoints only at close: the state file is written once space is back.
-      const log = await AuditLog.open({ path, signingKey: key, checkpointEvery: 1_000_000, checkpointInterval: 0 });
-      const { acks, failure, stranded } = await fillUntilFull(log);
+      const { path, key, log, acks, failure, stranded } = await logOnFullDisk(fs.dir);
       assert.ok(acks.length > 0, 'some records fit');
       assert.ok(ForgeError.is(failure, 'FO_AUDIT_WRITE_FAILED'), `the batch that found the disk full was not made durable: FO_AUDIT_WRITE_FAILED, found ${String(failure)}`);
       assert.equal(failure.details['errno'], 'ENOSPC', 'the failure names the full disk');
@@ -155,11 +162,7 @@ describe('the audit log on a full disk', () => {
     const fs = mountTmpfs(t, 1024 * 1024);
     if (fs === undefined) return;
     try {
-      const path = join(fs.dir, 'audit.log');
-      const key = generateCheckpointKey();
-      writeFileSync(join(fs.dir, 'filler'), Buffer.alloc(896 * 1024));
-      const log = await AuditLog.open({ path, signingKey: key, checkpointEvery: 1_000_000, checkpointInterval: 0 });
-      const { acks, failure } = await fillUntilFull(log);
+      const { path, key, log, acks, failure } = await logOnFullDisk(fs.dir);
       assert.ok(ForgeError.is(failure, 'FO_AUDIT_WRITE_FAILED'));
       await assert.rejects(log.close(), (error: unknown) => ForgeError.is(error, 'FO_AUDIT_WRITE_FAILED'), 'close does not wait for space');
       assert.throws(() => log.append(sampleEntry(0)), (error: unknown) => ForgeError.is(error, 'FO_AUDIT_WRITE_FAILED'), 'a stopped log takes no more records');
