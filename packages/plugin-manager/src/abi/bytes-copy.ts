@@ -7,36 +7,13 @@
  * us per MiB, any alignment); without the native module (no C compiler at build time)
  * TypedArray#set does it as before.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { sharedMemory } from './shared-memory.js';
 
 /** Below this many bytes TypedArray#set is as fast as a call into the native module. */
 const NATIVE_FROM_BYTES = 2048;
 
-type NativeCopy = (target: Uint8Array, source: Uint8Array) => number;
-
-let loaded: NativeCopy | null | undefined;
-
-/**
- * The shared-memory module's path: dist/native/, one level above this file's folder, or
- * two above the sandbox's bundle (dist/sandbox/process/sandbox-child.cjs), whose own URL
- * `import.meta.url` is there.
- */
-function modulePath(): string | undefined {
-  return ['../native/shared-memory.node', '../../native/shared-memory.node'].map((relative) => fileURLToPath(new URL(relative, import.meta.url))).find((path) => existsSync(path));
-}
-
-function nativeCopy(): NativeCopy | null {
-  if (loaded === undefined) {
-    try {
-      const path = modulePath();
-      loaded = path === undefined ? null : (createRequire(import.meta.url)(path) as { copy?: NativeCopy }).copy ?? null;
-    } catch {
-      loaded = null;
-    }
-  }
-  return loaded;
+function nativeCopy(): ((target: Uint8Array, source: Uint8Array) => number) | null {
+  return sharedMemory()?.copy ?? null;
 }
 
 /** Copies all of `source` into `target` at `offset` (which must have room: as TypedArray#set, it throws RangeError otherwise). */

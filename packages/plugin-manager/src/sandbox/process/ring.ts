@@ -32,10 +32,9 @@
  * host's doorbell without end costs the relay one read per 64 bytes.
  */
 import { readSync, writeSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { ForgeError } from '@forgeone/common';
+import { sharedMemory, type SharedMemoryModule } from '../../abi/shared-memory.js';
 import { ChannelClosed, FifoChannel, MAX_FRAME_BYTES, decodeFrame, violation, type Frame, type FrameChannel } from './wire.js';
 
 /** Bytes of each ring (a power of two); a larger frame streams through in pieces. */
@@ -63,29 +62,7 @@ const RUNG = 2;
 const WANTS_ROOM = 3;
 const BELL = new Uint8Array([1]);
 
-/** native/shared-memory.c. */
-export interface SharedMemoryModule {
-  /** A sealed memfd of `bytes` (close-on-exec). */
-  create(bytes: number): number;
-  /** A shared mapping of a sealed memfd of exactly `bytes`. */
-  map(fd: number, bytes: number): ArrayBuffer;
-  /** Polls `fd` for input up to `ms`: false when the time ran out. */
-  waitReadable(fd: number, ms: number): boolean;
-}
-
-let loaded: SharedMemoryModule | null | undefined;
-
-/** The native module, or undefined when it was not built (no C compiler): the backend then uses FIFOs alone. */
-export function sharedMemory(): SharedMemoryModule | undefined {
-  if (loaded === undefined) {
-    try {
-      loaded = createRequire(import.meta.url)(fileURLToPath(new URL('../../native/shared-memory.node', import.meta.url))) as SharedMemoryModule;
-    } catch {
-      loaded = null;
-    }
-  }
-  return loaded ?? undefined;
-}
+export { sharedMemory, type SharedMemoryModule } from '../../abi/shared-memory.js';
 
 /** The memfd of the shared ring, from `--ring=FD` among a sandbox's arguments (the host passes it when it made one). */
 export function ringArgument(args: readonly string[]): number | undefined {
