@@ -14,14 +14,17 @@ import type { ArtifactSource } from './source.js';
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
-/** `oci:DIR[:TAG]` -> its directory and tag (default `latest`), or undefined when `text` does not start with `oci:`. */
+/**
+ * `oci:DIR[:TAG]` -> its directory and tag (default `latest`), or undefined when `text` does
+ * not start with `oci:`. DIR ends at the first colon, as skopeo reads it, so TAG may hold
+ * colons (`oci:mirror:greeter:1.2.0`, a dependency forge pull --to mirrored).
+ */
 export function parseLayoutArgument(text: string): { dir: string; tag: string } | undefined {
   if (!text.startsWith('oci:')) return undefined;
   const body = text.slice('oci:'.length);
-  const colon = body.lastIndexOf(':');
-  const tagged = colon >= 0 && !body.slice(colon + 1).includes('/');
-  const dir = tagged ? body.slice(0, colon) : body;
-  const tag = tagged ? body.slice(colon + 1) : 'latest';
+  const colon = body.indexOf(':');
+  const dir = colon < 0 ? body : body.slice(0, colon);
+  const tag = colon < 0 ? 'latest' : body.slice(colon + 1);
   if (dir === '' || tag === '') {
     throw new ForgeError('FO_OCI_BAD_REFERENCE', `image layout ${JSON.stringify(text)}: expected oci:DIR[:TAG]`, { details: { reference: text } });
   }

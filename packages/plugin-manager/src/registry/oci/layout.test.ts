@@ -33,8 +33,8 @@ describe('OCI image layout mirror', () => {
     const dir = join(await mkdtemp(join(tmpdir(), 'forge-oci-layout-')), 'mirror');
     for (const name of ['one', 'two']) await pushPackage(client, parseReference(`${registry.host}/forge/${name}:1.0.0`), await makeSigned({ name }));
     const one = await pullArtifact(client, parseReference(`${registry.host}/forge/one:1.0.0`));
-    await writeLayout(dir, one, 'one-1.0.0');
-    await writeLayout(dir, await pullArtifact(client, parseReference(`${registry.host}/forge/two:1.0.0`)), 'two-1.0.0');
+    await writeLayout(dir, [{ artifact: one, refName: 'one-1.0.0' }]);
+    await writeLayout(dir, [{ artifact: await pullArtifact(client, parseReference(`${registry.host}/forge/two:1.0.0`)), refName: 'two-1.0.0' }]);
     assert.deepEqual(JSON.parse(await readFile(join(dir, 'oci-layout'), 'utf8')), { imageLayoutVersion: '1.0.0' });
     for (const name of await readdir(join(dir, 'blobs', 'sha256'))) {
       assert.equal(createHash('sha256').update(await readFile(join(dir, 'blobs', 'sha256', name))).digest('hex'), name, `blob ${name}`);
@@ -60,7 +60,7 @@ describe('OCI image layout mirror', () => {
     for (const name of ['alpha', 'beta']) {
       packages.set(name, await makeSigned({ name }));
       await pushPackage(client, parseReference(`${registry.host}/forge/${name}:1.0.0`), packages.get(name) ?? Buffer.alloc(0));
-      await writeLayout(dir, await pullArtifact(client, parseReference(`${registry.host}/forge/${name}:1.0.0`)), name);
+      await writeLayout(dir, [{ artifact: await pullArtifact(client, parseReference(`${registry.host}/forge/${name}:1.0.0`)), refName: name }]);
     }
     await registry.stop().then(() => undefined);
     registry = await startRegistry();
@@ -92,7 +92,7 @@ describe('OCI image layout mirror', () => {
     await pushPackage(client, parseReference(`${registry.host}/forge/mirrored:1.0.0`), bytes);
     const artifact = await pullArtifact(client, parseReference(`${registry.host}/forge/mirrored:1.0.0`));
     const dir = join(await mkdtemp(join(tmpdir(), 'forge-oci-layout-')), 'mirror');
-    await writeLayout(dir, artifact, '1.0.0');
+    await writeLayout(dir, [{ artifact, refName: '1.0.0' }]);
     const copy = spawnSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${dir}:1.0.0`, `docker://${registry.host}/forge/copied:1.0.0`], { encoding: 'utf8' });
     assert.equal(copy.status, 0, copy.stderr);
     // skopeo copies the plugin, not its referrers: the copy pulls unsigned, with the same manifest digest.

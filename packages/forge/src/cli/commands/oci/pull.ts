@@ -1,7 +1,7 @@
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ForgeError, fromFsError } from '@forgeone/common';
-import { pullArtifact, reassemble, writeLayout } from '@forgeone/plugin-manager';
+import { planFromRegistry, pullArtifact, reassemble, writeLayout, type PlannedPlugin } from '@forgeone/plugin-manager';
 import { packageLimitsFromConfig } from '@forgeone/plugin-manager/signing';
 import { CONFIG_FLAG, JSON_FLAG, defineCommand } from '../../command.js';
 import { loadCliConfig } from '../../config.js';
@@ -34,10 +34,15 @@ export const ociPull = defineCommand({
     exactly as for any local file. A plugin without signature referrers is refused (exit 4) unless
     --allow-unsigned is given.
 
-    With --to DIR instead of -o, the artifact is mirrored as it is (manifest, config, layer, signature
-    manifests and bundles, every digest checked) into the OCI image layout DIR (created when absent; other
-    entries kept), listed in its index.json under the reference's tag, for skopeo, oras or a registry to
-    take from there.
+    With --to DIR instead of -o, the plugin and every dependency it needs are mirrored as they are
+    (manifest, config, layer, signature manifests and bundles, every digest checked) into the OCI image
+    layout DIR (created when absent; other entries kept), for forge install oci:DIR:TAG to install
+    offline, or skopeo, oras or a registry to take from there. Dependencies are chosen as forge install
+    REF chooses them (the newest semver tag in range of each sibling repository), whatever this machine
+    has installed. In index.json every plugin is listed under NAME:VERSION, and the one pulled also under
+    the reference's tag (replacing what that tag named before), each with its name and version as
+    annotations (io.forgeone.plugin.name, io.forgeone.plugin.version); nothing is written until all of
+    them are pulled.
   `}\n\n${REGISTRY_HELP}`,
   flags: [
     { name: 'output', short: 'o', type: 'string', value: 'FILE', description: 'Where to write the package.' },
@@ -57,24 +62,41 @@ export const ociPull = defineCommand({
     const { config } = await loadCliConfig(io, flags.config);
     const { ref, client } = await clientFor(io, args.REF, flags);
     const progress = uploadProgress(io, `pulling ${args.REF}`, 'received', flags.json);
+    const options = {
+      limits: packageLimitsFromConfig(config.package_limits),
+      requireSignatures: !flags['allow-unsigned'],
+      onProgress: (received: number, total: number) => progress.update(received, total),
+    };
+    if (flags.to !== undefined) {
+      let plan: PlannedPlugin[];
+      try {
+        // Every dependency, installed here or not: the layout is for a machine that has none.
+        plan = await planFromRegistry(client, ref, () => Promise.resolve(undefined), options);
+      } finally {
+        progress.done();
+      }
+      const root = plan[plan.length - 1] as PlannedPlugin;
+      const dir = resolve(io.cwd, flags.to);
+      const listed = plan.map((planned) => ({ artifact: planned.artifact, refName: `${planned.name}:${planned.version}`, plugin: { name: planned.name, version: planned.version } }));
+      const tagged = ref.tag === undefined ? [] : [{ ...(listed[listed.length - 1] as (typeof listed)[number]), refName: ref.tag }];
+      await writeLayout(dir, [...listed, ...tagged]);
+      const dependencies = plan.slice(0, -1).map((planned) => ({ name: planned.name, version: planned.version, reference: planned.reference, digest: planned.artifact.manifest.digest, refName: `${planned.name}:${planned.version}` }));
+      const signatures = root.artifact.signatures.map((signature) => signature.file);
+      if (flags.json) io.stdout.write(toSafeJson({ layout: dir, digest: root.artifact.manifest.digest, tag: ref.tag ?? null, signatures, dependencies }));
+      else {
+        const lines = [`mirrored ${sanitizeForTerminal(args.REF)} into ${dir}`, `  manifest: ${root.artifact.manifest.digest}`, `  signatures: ${signatures.length}`];
+        for (const entry of dependencies) lines.push(`  dependency ${sanitizeForTerminal(entry.name)} ${sanitizeForTerminal(entry.version)} as ${sanitizeForTerminal(entry.refName)} (${entry.digest})`);
+        io.stdout.write(`${lines.join('\n')}\n`);
+      }
+      return;
+    }
     let artifact;
     try {
-      artifact = await pullArtifact(client, ref, {
-        limits: packageLimitsFromConfig(config.package_limits),
-        requireSignatures: !flags['allow-unsigned'],
-        onProgress: (received, total) => progress.update(received, total),
-      });
+      artifact = await pullArtifact(client, ref, options);
     } finally {
       progress.done();
     }
     const signatures = artifact.signatures.map((signature) => signature.file);
-    if (flags.to !== undefined) {
-      const dir = resolve(io.cwd, flags.to);
-      await writeLayout(dir, artifact, ref.tag);
-      if (flags.json) io.stdout.write(toSafeJson({ layout: dir, digest: artifact.manifest.digest, tag: ref.tag ?? null, signatures }));
-      else io.stdout.write(`${[`mirrored ${sanitizeForTerminal(args.REF)} into ${dir}`, `  manifest: ${artifact.manifest.digest}`, `  signatures: ${signatures.length}`].join('\n')}\n`);
-      return;
-    }
     const file = resolve(io.cwd, flags.output ?? '');
     const result = { bytes: reassemble(artifact), digest: artifact.manifest.digest, signatures };
     await writeAtomically(file, result.bytes);

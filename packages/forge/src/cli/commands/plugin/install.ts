@@ -1,18 +1,30 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ForgeError, type ForgeConfig } from '@forgeone/common';
-import { installPlan, layoutSource, parseLayoutArgument, planFromRegistry, readArtifact, reassemble, type InstallOptions, type InstallResult, type OciClient, type OciReference, type PermissionDiff, type PullOptions } from '@forgeone/plugin-manager';
+import {
+  installPlan,
+  installedIn,
+  parseLayoutArgument,
+  planFromLayout,
+  planFromRegistry,
+  type InstallOptions,
+  type InstallResult,
+  type OciClient,
+  type OciReference,
+  type PermissionDiff,
+  type PlannedPlugin,
+  type PullOptions,
+  type VersionInstalled,
+} from '@forgeone/plugin-manager';
 import { MarketplaceClient, marketplaceCacheFor, refuseRevoked } from '@forgeone/plugin-manager/marketplace';
 import { packageLimitsFromConfig } from '@forgeone/plugin-manager/signing';
-import { call } from '../../../daemon/client.js';
-import type { PullOutcome } from '../../../daemon/pulls.js';
-import type { InstallOutcome } from '../../../daemon/service.js';
 import { CONFIG_FLAG, JSON_FLAG, defineCommand, type CliIo } from '../../command.js';
 import { loadCliConfig } from '../../config.js';
-import { DAEMON_HELP, findDaemon, type DaemonLink } from '../../daemon-link.js';
+import { DAEMON_HELP, findDaemon } from '../../daemon-link.js';
 import { text } from '../../help-text.js';
 import { uploadProgress } from '../../progress.js';
 import { sanitizeForTerminal, toSafeJson } from '../../terminal.js';
+import { daemonVersions, installThrough, planThrough, pullThrough, type DependencyOutcome } from './install-daemon.js';
 import { installLines, readPackage, type InstallSummary } from './install-output.js';
 import { WAIT_FLAG, diffLines, pluginJson, withCliStore } from './store.js';
 import { PLAIN_HTTP_FLAG, REGISTRY_CONFIG_FLAG, clientFor, isReferenceArgument } from '../oci/registry.js';
@@ -39,16 +51,16 @@ async function pulling<T>(io: CliIo, argument: string, config: ForgeConfig, flag
 }
 
 /**
- * The package in the image layout `argument` names (`oci:DIR[:TAG]`, see forge pull --to),
- * read offline with the same checks as a pull; undefined when the argument is not one
- * (or a file of that name exists).
+ * The plugin in the image layout `argument` names (`oci:DIR[:TAG]`, see forge pull --to) and
+ * the dependencies `installed` lacks, read offline from the same layout with the same checks
+ * as a pull, in install order; undefined when the argument is not one (or a file of that
+ * name exists).
  */
-async function fromLayout(io: CliIo, argument: string, file: string, config: ForgeConfig): Promise<Uint8Array | undefined> {
+async function layoutPlan(io: CliIo, argument: string, file: string, config: ForgeConfig, installed: VersionInstalled): Promise<PlannedPlugin[] | undefined> {
   const layout = parseLayoutArgument(argument);
   if (layout === undefined || existsSync(file)) return undefined;
-  const source = layoutSource(resolve(io.cwd, layout.dir));
   const options = { limits: packageLimitsFromConfig(config.package_limits), requireSignatures: config.security.verify_signatures };
-  return reassemble(await readArtifact(source, argument, layout.tag, undefined, options));
+  return planFromLayout(resolve(io.cwd, layout.dir), layout.tag, installed, options);
 }
 
 /**
@@ -65,67 +77,6 @@ async function marketplaceAdmit(config: ForgeConfig): Promise<Pick<InstallOption
   const client = new MarketplaceClient({ url, trustedRoot, cacheDirectory: marketplaceCacheFor(market.cache_directory, url), maxIndexSize: market.max_index_size, fetchTimeout: market.fetch_timeout });
   const { revocations } = (await client.load({ maxAge: market.refresh_interval })).index;
   return { admit: (identity) => refuseRevoked(revocations, identity, url) };
-}
-
-interface InstallFlags {
-  readonly 'approve-permissions': boolean;
-  readonly 'allow-downgrade': boolean;
-  readonly 'allow-publisher-change': boolean;
-  readonly json: boolean;
-}
-
-/** Uploads the package to the daemon, with progress on a terminal. */
-async function installThrough(link: DaemonLink, io: CliIo, file: string, bytes: Uint8Array, flags: InstallFlags): Promise<{ json: unknown; summary: InstallSummary }> {
-  const query = new URLSearchParams();
-  if (flags['approve-permissions']) query.set('approve_permissions', 'true');
-  if (flags['allow-downgrade']) query.set('allow_downgrade', 'true');
-  if (flags['allow-publisher-change']) query.set('allow_publisher_change', 'true');
-  const progress = uploadProgress(io, `uploading ${file}`, 'the daemon verifies and installs it', flags.json);
-  let outcome: InstallOutcome;
-  try {
-    outcome = await call<InstallOutcome>(link.target, {
-      method: 'POST',
-      path: `/v1/plugins${query.size === 0 ? '' : `?${query.toString()}`}`,
-      bytes,
-      onUploadProgress: (sent, total) => progress.update(sent, total),
-    });
-  } finally {
-    progress.done();
-  }
-  return { json: outcome, summary: summaryOf(outcome) };
-}
-
-/** What the daemon's answer to an install says, in the form the text output prints. */
-function summaryOf(outcome: InstallOutcome): InstallSummary {
-  const { plugin } = outcome;
-  return {
-    action: outcome.action,
-    from: outcome.from,
-    diff: outcome.diff,
-    name: plugin.name,
-    version: plugin.version,
-    publisher: plugin.publisher,
-    attested: plugin.attested,
-    digest: plugin.digest,
-    path: undefined,
-    permissions: plugin.permissions,
-    previous: plugin.previousVersion,
-  };
-}
-
-/**
- * Asks the daemon to pull and install a registry reference (POST /v1/plugins/pull): the
- * daemon pulls with its own credentials from the registries its configuration allows,
- * checks its marketplace's revocations, and installs the dependencies the plugin lacks.
- */
-async function pullThrough(link: DaemonLink, io: CliIo, reference: string, flags: InstallFlags): Promise<{ json: unknown; summary: InstallSummary; dependencies: PullOutcome['dependencies'] }> {
-  if (!flags.json && io.stderr.isTTY === true) io.stderr.write(`the daemon pulls ${sanitizeForTerminal(reference)} and its missing dependencies, verifies and installs them\n`);
-  const outcome = await call<PullOutcome>(link.target, {
-    method: 'POST',
-    path: '/v1/plugins/pull',
-    json: { reference, approve_permissions: flags['approve-permissions'], allow_downgrade: flags['allow-downgrade'], allow_publisher_change: flags['allow-publisher-change'] },
-  });
-  return { json: outcome, dependencies: outcome.dependencies, summary: summaryOf(outcome) };
 }
 
 /** `forge install PKG [--approve-permissions] [--allow-downgrade] [--allow-publisher-change] [--json]` */
@@ -164,8 +115,11 @@ export const pluginInstall = defineCommand({
     within refresh_interval, or fetched) is verified first, a revoked version is refused with
     FO_MARKET_PLUGIN_REVOKED, and an index that does not verify refuses the install with its own code.
 
-    PKG oci:DIR[:TAG] (no such file existing) installs offline from an OCI image layout written by forge
-    pull --to DIR, under the same checks; its dependencies are not looked up there.
+    PKG oci:DIR[:TAG] (no such file existing; DIR ends at the first colon, as for skopeo) installs offline
+    from an OCI image layout written by forge pull --to DIR, under the same checks: the plugin listed
+    under TAG (default latest), and the dependencies that are not installed from the same layout (the
+    newest version in range among the plugins it lists by name), installed first and removed again if
+    any step fails. With a daemon, each package is read here and uploaded to it in that order.
   `}\n\n${DAEMON_HELP}`,
   flags: [
     { name: 'approve-permissions', type: 'boolean', description: 'Accept the permissions an upgrade asks for beyond the installed version\'s.' },
@@ -182,60 +136,55 @@ export const pluginInstall = defineCommand({
   async run({ flags, args }, io) {
     const file = resolve(io.cwd, args.PKG);
     let result: { json: unknown; summary: InstallSummary };
-    let dependencies: { name: string; version: string; action: string }[] = [];
+    let dependencies: DependencyOutcome[] = [];
     try {
       const { config } = await loadCliConfig(io, flags.config);
-      const offline = await fromLayout(io, args.PKG, file, config);
-      const reference = offline === undefined && isReferenceArgument(io, args.PKG);
+      const layout = parseLayoutArgument(args.PKG) !== undefined && !existsSync(file);
+      const reference = !layout && isReferenceArgument(io, args.PKG);
       const link = await findDaemon(io, config);
-      if (link !== undefined && reference) {
-        const pulled = await pullThrough(link, io, args.PKG, flags);
-        dependencies = [...pulled.dependencies];
-        result = pulled;
+      if (link !== undefined && (reference || layout)) {
+        const done = reference ? await pullThrough(link, io, args.PKG, flags) : await planThrough(link, io, (await layoutPlan(io, args.PKG, file, config, await daemonVersions(link))) ?? [], flags);
+        dependencies = [...done.dependencies];
+        result = done;
+      } else if (link !== undefined) {
+        result = await installThrough(link, io, file, await readPackage(file, config.package_limits.max_package_size), flags);
       } else {
-        result =
-          link !== undefined
-            ? await installThrough(
-                link,
-                io,
-                offline !== undefined ? args.PKG : file,
-                offline ?? (await readPackage(file, config.package_limits.max_package_size)),
-                flags,
-              )
-            : await withCliStore(io, flags, true, async (store) => {
-                const options = {
-                  approvePermissions: flags['approve-permissions'],
-                  allowDowngrade: flags['allow-downgrade'],
-                  allowPublisherChange: flags['allow-publisher-change'],
-                  ...(await marketplaceAdmit(config)),
-                };
-                let done: InstallResult;
-                if (reference) {
-                  const plan = await pulling(io, args.PKG, config, flags, (client, ref, pullOptions) => planFromRegistry(client, ref, store, pullOptions));
-                  const results = await installPlan(store, plan, options);
-                  dependencies = results.slice(0, -1).map((entry) => ({ name: entry.plugin.name, version: entry.plugin.version, action: entry.action }));
-                  done = results[results.length - 1] as InstallResult;
-                } else {
-                  done = await store.install(offline ?? file, options);
-                }
-                const { plugin } = done;
-                return {
-                  json: { action: done.action, from: done.from ?? null, diff: done.diff ?? null, plugin: pluginJson(plugin), ...(reference ? { dependencies } : {}) },
-                  summary: {
-                    action: done.action,
-                    from: done.from ?? null,
-                    diff: done.diff ?? null,
-                    name: plugin.name,
-                    version: plugin.version,
-                    publisher: plugin.identity.publisher,
-                    attested: plugin.identity.attested,
-                    digest: plugin.identity.digest,
-                    path: plugin.paths.dir,
-                    permissions: plugin.manifest.permissions,
-                    previous: plugin.previous?.version ?? null,
-                  },
-                };
-              });
+        result = await withCliStore(io, flags, true, async (store) => {
+          const options = {
+            approvePermissions: flags['approve-permissions'],
+            allowDowngrade: flags['allow-downgrade'],
+            allowPublisherChange: flags['allow-publisher-change'],
+            ...(await marketplaceAdmit(config)),
+          };
+          let done: InstallResult;
+          if (reference || layout) {
+            const plan = reference
+              ? await pulling(io, args.PKG, config, flags, (client, ref, pullOptions) => planFromRegistry(client, ref, store, pullOptions))
+              : ((await layoutPlan(io, args.PKG, file, config, installedIn(store))) ?? []);
+            const results = await installPlan(store, plan, options);
+            dependencies = results.slice(0, -1).map((entry) => ({ name: entry.plugin.name, version: entry.plugin.version, action: entry.action }));
+            done = results[results.length - 1] as InstallResult;
+          } else {
+            done = await store.install(file, options);
+          }
+          const { plugin } = done;
+          return {
+            json: { action: done.action, from: done.from ?? null, diff: done.diff ?? null, plugin: pluginJson(plugin), ...(reference || layout ? { dependencies } : {}) },
+            summary: {
+              action: done.action,
+              from: done.from ?? null,
+              diff: done.diff ?? null,
+              name: plugin.name,
+              version: plugin.version,
+              publisher: plugin.identity.publisher,
+              attested: plugin.identity.attested,
+              digest: plugin.identity.digest,
+              path: plugin.paths.dir,
+              permissions: plugin.manifest.permissions,
+              previous: plugin.previous?.version ?? null,
+            },
+          };
+        });
       }
     } catch (error) {
       if (ForgeError.is(error, 'FO_STORE_APPROVAL_REQUIRED') && !flags.json) {
