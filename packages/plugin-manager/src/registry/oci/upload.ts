@@ -1,10 +1,11 @@
 /**
  * Blob uploads (distribution spec "push"): HEAD first to skip a blob the repository
  * already has, a cross-repository mount when a source repository is named, then a
- * monolithic POST + PUT, or a chunked POST + PATCH... + PUT with Content-Range.
+ * monolithic POST + PUT, or a chunked POST + PATCH... + PUT with Content-Range (chunks.ts
+ * recovers a chunked upload the registry lost track of).
  */
-import { ForgeError } from '@forgeone/common';
 import type { OciClient } from './client.js';
+import { locationOf, sendChunks } from './chunks.js';
 import { digestOf } from './manifest.js';
 
 /** How one blob goes up. */
@@ -19,14 +20,6 @@ export interface BlobUploadOptions {
 
 /** How a blob reached the registry. */
 export type BlobUploadOutcome = 'existed' | 'mounted' | 'uploaded';
-
-function locationOf(response: Response, what: string): string {
-  const location = response.headers.get('location');
-  if (location === null || location === '') {
-    throw new ForgeError('FO_OCI_PROTOCOL', `${what}: expected a Location header on HTTP ${response.status}, found none`, { details: { status: response.status } });
-  }
-  return location;
-}
 
 /** `location` with `digest=<digest>` added to its query. */
 function withDigest(location: string, digest: string): string {
@@ -76,21 +69,7 @@ export async function uploadBlob(client: OciClient, repository: string, bytes: U
     options.onProgress?.(bytes.byteLength, bytes.byteLength);
     return 'uploaded';
   }
-  for (let offset = 0; offset < bytes.byteLength; offset += chunkSize) {
-    const part = bytes.subarray(offset, Math.min(offset + chunkSize, bytes.byteLength));
-    const sent = await client.send({
-      method: 'PATCH',
-      path: location,
-      headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${offset + part.byteLength - 1}` },
-      body: part,
-      scope,
-      what,
-      accept: [202],
-    });
-    await sent.body?.cancel();
-    location = locationOf(sent, what);
-    options.onProgress?.(offset + part.byteLength, bytes.byteLength);
-  }
+  location = await sendChunks(client, { repository, scope, what, bytes, chunkSize, onProgress: options.onProgress }, location);
   const closed = await client.send({ method: 'PUT', path: withDigest(location, digest), scope, what, accept: [201] });
   await closed.body?.cancel();
   return 'uploaded';
