@@ -65,10 +65,26 @@ export interface PreparedModule {
  *   FO_RUNTIME_ATOMIC_WAIT_DENIED without permissions.threads
  */
 export async function prepareModule(bytes: Uint8Array, options: PrepareOptions, cache: CompileCache): Promise<PreparedModule> {
+  const key = rememberKey(bytes, options);
+  let done = key === undefined ? undefined : recall(cache, key);
+  if (done === undefined) {
+    done = instrumented(bytes, options);
+    if (key !== undefined) remember(cache, key, done);
+  }
+  // A copy for each load, so no caller can change what a later load of the same module gets.
+  const bytesNow = new Uint8Array(done.bytes);
+  const module = await cache.compile(bytesNow);
+  return { module, ...done, bytes: bytesNow };
+}
+
+/** What analysing, checking and instrumenting made of one module under one set of options. */
+type Instrumented = Omit<PreparedModule, 'module'>;
+
+function instrumented(bytes: Uint8Array, options: PrepareOptions): Instrumented {
   const info = analyzeModule(bytes, options.limits);
   checkThreads(info, options.permissions.threads === true);
   checkImports(info, importPolicy(options.permissions));
-  const instrumented = instrumentModule(bytes, {
+  const result = instrumentModule(bytes, {
     fuel: options.fuel ?? true,
     memoryBudgetBytes: options.maxMemoryBytes,
     maxTableElements: options.maxTableElements ?? DEFAULT_MAX_TABLE_ELEMENTS,
@@ -76,6 +92,45 @@ export async function prepareModule(bytes: Uint8Array, options: PrepareOptions, 
     maxTotalTableElements: options.maxTotalTableElements ?? DEFAULT_MAX_TOTAL_TABLE_ELEMENTS,
     ...(options.limits === undefined ? {} : { limits: options.limits }),
   });
-  const module = await cache.compile(instrumented.bytes);
-  return { module, info, fuelExport: instrumented.fuelExport, bytes: instrumented.bytes, digest: CompileCache.digest(instrumented.bytes) };
+  return Object.freeze({ info, fuelExport: result.fuelExport, bytes: result.bytes, digest: CompileCache.digest(result.bytes) });
+}
+
+/**
+ * Loading the same plugin again (a restart, a reload, another instance) skips the
+ * analysis and instrumentation (1-2 ms for a small module): their outcome is remembered
+ * per compile cache, keyed by the sha256 of the module's bytes and every option that
+ * decides it (the permissions whole: they decide which imports pass). A refusal is never
+ * remembered, so it is decided again each time.
+ */
+const REMEMBERED = 64;
+const rememberedBy = new WeakMap<CompileCache, Map<string, Instrumented>>();
+
+/** The key of `bytes` under `options`, or undefined when the options cannot be written as JSON. */
+function rememberKey(bytes: Uint8Array, options: PrepareOptions): string | undefined {
+  let decisive: string;
+  try {
+    decisive = JSON.stringify([options.fuel ?? true, options.maxMemoryBytes, options.maxTableElements ?? null, options.maxTables ?? null, options.maxTotalTableElements ?? null, options.limits ?? null, options.permissions]);
+  } catch {
+    return undefined;
+  }
+  return `${CompileCache.digest(bytes)} ${decisive}`;
+}
+
+function recall(cache: CompileCache, key: string): Instrumented | undefined {
+  const entries = rememberedBy.get(cache);
+  const found = entries?.get(key);
+  if (entries === undefined || found === undefined) return undefined;
+  entries.delete(key);
+  entries.set(key, found);
+  return found;
+}
+
+function remember(cache: CompileCache, key: string, done: Instrumented): void {
+  let entries = rememberedBy.get(cache);
+  if (entries === undefined) rememberedBy.set(cache, (entries = new Map<string, Instrumented>()));
+  entries.set(key, done);
+  for (const oldest of entries.keys()) {
+    if (entries.size <= REMEMBERED) break;
+    entries.delete(oldest);
+  }
 }
