@@ -30,7 +30,9 @@
 //                CPU-bound thread    a plain thread outside the pool looping: the floor for
 //                                any neighbour that burns a core beside the good plugin
 //                both cores busy one CPU-bound process per core (other programs on the
-//                                machine, default priority): issue 16's "both cores busy"
+//                                machine, default priority): issue 16's "both cores busy";
+//                                also with every wait parked (fastWaitUs 0, workerSpinUs 0),
+//                                what the spin governor (sandbox/spin-governor.ts) falls back to
 //                spinner, isolated   the spinner with the pool's defaults: after its first
 //                                fuel exhaustion each re-load goes to the isolation worker
 //
@@ -292,6 +294,7 @@ async function neighbour() {
     { name: 'alone', options: { size } },
     { name: 'a CPU-bound thread outside the pool', options: { size }, driver: hog },
     { name: 'both cores busy (a CPU-bound process per core)', options: { size }, driver: cores },
+    { name: 'both cores busy, every wait parked (fastWaitUs 0, workerSpinUs 0)', options: { size, fastWaitUs: 0, workerSpinUs: 0 }, driver: cores },
     { name: 'spinner, same worker (isolateBusy off)', options: { size, isolateBusy: false }, driver: spinner },
     { name: 'busy neighbour (~2 ms calls), same worker', options: { size, isolateBusy: false }, driver: busy },
     { name: 'spinner, pool defaults (isolated)', options: { size }, driver: spinner },

@@ -9,6 +9,7 @@ import { HEAT } from './pool-placement.js';
 import type { Job, LanePlugin } from './pool-job.js';
 import { FLAG, NO_FUEL, OP, STATE, STATUS, errorFrom, writePayload, type ToWorker } from './pool-protocol.js';
 import type { WorkerHandle } from './pool-worker-handle.js';
+import { spinAllowed } from './spin-governor.js';
 
 /** What settling a job needs from the pool. */
 export interface SettleEnv {
@@ -61,7 +62,7 @@ export function dispatchJob(worker: WorkerHandle, job: Job): void {
       if (job.policy !== undefined) post({ type: 'policy', policy: job.policy });
       break;
   }
-  slot.writeRequest({ op: job.op, plugin: plugin?.index ?? 0, name, length, fuel: job.lent ?? NO_FUEL, trace: job.probe?.traceHostCalls === true });
+  slot.writeRequest({ op: job.op, plugin: plugin?.index ?? 0, name, length, fuel: job.lent ?? NO_FUEL, trace: job.probe?.traceHostCalls === true, park: !spinAllowed(performance.now()) });
   job.startedAt = performance.now();
   slot.signal(STATE.REQUEST);
 }

@@ -76,7 +76,7 @@ export const WORD = Object.freeze({
   ELAPSED_US: 8,
   /** Set to 1 (and notified) by the worker once it is ready for jobs. */
   READY: 9,
-  /** REQUEST (CALL): 1 to record the host calls the call makes (tracing), else 0. */
+  /** REQUEST (CALL): bit 1 to record the host calls the call makes (tracing); bit 2, see RequestWords.park. */
   TRACE: 10,
   /** DONE (CALL, LIFECYCLE): the instance's linear memory after the job, in 64 KiB pages. */
   MEMORY_PAGES: 11,
@@ -119,6 +119,11 @@ export interface RequestWords {
   readonly fuel?: bigint;
   /** See {@link WORD}.TRACE; default false. */
   readonly trace?: boolean;
+  /**
+   * REQUEST: the host's spinning is off (its CPU is contended, spin-governor.ts), so the
+   * worker should not spin either once the job is done; default false. Bit 2 of the TRACE word.
+   */
+  readonly park?: boolean;
 }
 
 /** The words of an answer: a finished job (worker to host) or a host reply (host to worker). */
@@ -176,7 +181,7 @@ export class Slot {
     header[WORD.PLUGIN] = words.plugin;
     header[WORD.NAME] = words.name;
     header[WORD.LENGTH] = words.length;
-    header[WORD.TRACE] = words.trace === true ? 1 : 0;
+    header[WORD.TRACE] = (words.trace === true ? 1 : 0) | (words.park === true ? 2 : 0);
     this.#big[BIG.FUEL] = words.fuel ?? NO_FUEL;
   }
 
@@ -189,7 +194,8 @@ export class Slot {
       name: header[WORD.NAME] ?? 0,
       length: header[WORD.LENGTH] ?? 0,
       fuel: this.#big[BIG.FUEL] ?? NO_FUEL,
-      trace: header[WORD.TRACE] === 1,
+      trace: ((header[WORD.TRACE] ?? 0) & 1) === 1,
+      park: ((header[WORD.TRACE] ?? 0) & 2) !== 0,
     };
   }
 

@@ -9,6 +9,7 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort, type Re
 import { CancelControl } from './pool-cancel.js';
 import { FLAG, STATE, Slot, WORD, type PoolWorkerData, type RequestWords, type TelemetryItem, type ToHost, type ToWorker, type TraceMessage } from './pool-protocol.js';
 import { copyOut } from '../abi/bytes-copy.js';
+import { spinAllowed, spinMissed, spinPreempted } from './spin-governor.js';
 
 /** Atomics.waitAsync (ES2024; in Node since 16), typed locally: the workspace builds against ES2023. */
 type WaitAsyncResult = { readonly async: false; readonly value: 'not-equal' | 'timed-out' } | { readonly async: true; readonly value: Promise<'ok' | 'timed-out'> };
@@ -234,8 +235,18 @@ export class WorkerHandle {
     if (this.#direct?.inFlight === true && this.#direct.poll(this, until, keep)) return STATE.DONE;
     const header = this.slot.header;
     let state = Atomics.load(header, WORD.STATE);
-    for (let round = 0; state !== STATE.HOST_REQUEST && state !== STATE.DONE && state !== STATE.DEAD; round += 1) {
-      if ((round & 63) === 0 && performance.now() >= until) break;
+    let last = performance.now();
+    if (!spinAllowed(last)) return state;
+    for (let round = 1; state !== STATE.HOST_REQUEST && state !== STATE.DONE && state !== STATE.DEAD; round += 1) {
+      if ((round & 63) === 0) {
+        const now = performance.now();
+        if (spinPreempted(last, now)) break;
+        if (now >= until) {
+          spinMissed(now);
+          break;
+        }
+        last = now;
+      }
       state = Atomics.load(header, WORD.STATE);
     }
     return state;

@@ -13,6 +13,7 @@ import { PolicyCache, checkPolicyFor } from './policy.js';
 import { SpecInterner } from './spec-intern.js';
 import { WorkerCancel } from './pool-worker-cancel.js';
 import { niceThread } from './thread-priority.js';
+import { spinAllowed, spinPreempted } from './spin-governor.js';
 import { WorkerOutbox } from './pool-worker-outbox.js';
 import { workerResources, workerSinks, type Ask } from './pool-worker-sinks.js';
 import {
@@ -71,6 +72,8 @@ class PoolWorker {
   readonly #names: { plugin: number; id: number; name: string }[] = [];
   readonly #payloads: Uint8Array[] = [];
   readonly #spinMs: number;
+  /** The last job's host does not spin (RequestWords.park): neither does this worker then. */
+  #hostParks = false;
   readonly #forwardHttp: boolean;
   #policy: PolicySpec | undefined;
   readonly #outbox: WorkerOutbox;
@@ -117,10 +120,16 @@ class PoolWorker {
   #spin(a: number, b: number): number {
     const header = this.#slot.header;
     let state = Atomics.load(header, WORD.STATE);
-    if (state === a || state === b || this.#spinMs <= 0) return state;
-    const until = performance.now() + this.#spinMs;
+    if (state === a || state === b || this.#spinMs <= 0 || this.#hostParks) return state;
+    let last = performance.now();
+    if (!spinAllowed(last)) return state;
+    const until = last + this.#spinMs;
     for (let round = 1; state !== a && state !== b; round += 1) {
-      if ((round & 63) === 0 && performance.now() >= until) break;
+      if ((round & 63) === 0) {
+        const now = performance.now();
+        if (now >= until || spinPreempted(last, now)) break;
+        last = now;
+      }
       state = Atomics.load(header, WORD.STATE);
     }
     return state;
@@ -134,7 +143,8 @@ class PoolWorker {
   #job(): void {
     const slot = this.#slot;
     this.#drain();
-    const { op, plugin: index, name, length, fuel: lentWord, trace } = slot.readRequest();
+    const { op, plugin: index, name, length, fuel: lentWord, trace, park } = slot.readRequest();
+    this.#hostParks = park;
     const lent = lentWord === NO_FUEL ? undefined : lentWord;
     // Take the job's input before anything can fail, so a large one never stays queued
     // to be mistaken for a later job's.
