@@ -8,6 +8,10 @@
  * - A plugin goes to the regular worker with the fewest plugins; a plugin that keeps
  *   exhausting its fuel, timing out or running long calls goes, when it is next
  *   (re)loaded, to an isolation worker kept apart from the others (pool-placement.ts).
+ * - A plugin whose module can block its thread (a shared memory with atomic waits,
+ *   permissions.threads) goes to a worker shared only with such plugins: a wait that
+ *   never ends is stopped only by replacing its worker, which re-creates every plugin
+ *   there, so that costs the state of plugins that can block, never of those that cannot.
  * - Each worker runs one call at a time; its queue takes one call per plugin in turn.
  * - A trap or fuel exhaustion fails that call and poisons that instance only. A call
  *   past its wall-clock limit, or a worker that dies, costs the worker: see pool-recovery.ts.
@@ -25,6 +29,7 @@ import { Job, LanePlugin } from './pool-job.js';
 import { HeatMap, pickLane } from './pool-placement.js';
 import { DEFAULT_SLOT_BYTES, OP } from './pool-protocol.js';
 import { adoptPolicy } from './policy.js';
+import { threadBlockingReason } from '../runtime/index.js';
 import { PoolHandle } from './pool-handle.js';
 import type { BackendHost, IsolationBackend, PluginHandle, PluginSpec, PolicySpec } from './spec.js';
 
@@ -67,6 +72,8 @@ export interface PoolOptions {
 export interface PoolWorkerInfo {
   readonly id: number;
   readonly isolation: boolean;
+  /** The worker of the plugins whose module can block its thread. */
+  readonly blocking: boolean;
   readonly plugins: number;
   readonly restarts: number;
 }
@@ -105,6 +112,10 @@ export class PoolBackend implements IsolationBackend {
   readonly name = 'pool';
   readonly #lanes: Lane[] = [];
   #isolation: Lane | undefined;
+  /** Plugins whose module can block its thread (pool-placement.ts: laneKind). */
+  #blocking: Lane | undefined;
+  /** The isolation and blocking workers, in the order they were started (their ids follow the regular ones). */
+  readonly #extra: Lane[] = [];
   readonly #env: LaneEnv;
   readonly #heat: HeatMap;
   readonly #isolateBusy: boolean;
@@ -149,7 +160,7 @@ export class PoolBackend implements IsolationBackend {
    */
   async load(spec: PluginSpec): Promise<PluginHandle> {
     if (this.#closed) throw new ForgeError('FO_SANDBOX_CLOSED', `the pool backend is closed; cannot load ${spec.id}`, { details: { plugin: spec.id } });
-    const lane = this.#laneFor(spec.id);
+    const lane = this.#laneFor(spec);
     const logger = this.#env.logger;
     const kept = withoutBytes(spec);
     const record = lane.place((index) => new LanePlugin(index, kept, new HandleBook(spec.id, (error) => logger.warn('a plugin handle listener threw', { plugin: spec.id, error: toForgeError(error).message }))));
@@ -192,7 +203,7 @@ export class PoolBackend implements IsolationBackend {
 
   /** The workers and how many plugins each holds. */
   workers(): PoolWorkerInfo[] {
-    return this.#allLanes().map((lane) => ({ id: lane.id, isolation: lane.isolation, plugins: lane.plugins.length, restarts: lane.restarts }));
+    return this.#allLanes().map((lane) => ({ id: lane.id, isolation: lane.isolation, blocking: lane === this.#blocking, plugins: lane.plugins.length, restarts: lane.restarts }));
   }
 
   /** The worker hosting `handle`'s plugin (an index into {@link workers}), or undefined for a handle of another backend. */
@@ -209,14 +220,20 @@ export class PoolBackend implements IsolationBackend {
   }
 
   #allLanes(): Lane[] {
-    return this.#isolation === undefined ? [...this.#lanes] : [...this.#lanes, this.#isolation];
+    return [...this.#lanes, ...this.#extra];
   }
 
-  #laneFor(id: string): Lane {
-    if (this.#isolateBusy && this.#heat.hot(id)) {
-      this.#isolation ??= new Lane(this.#lanes.length, true, this.#env);
-      return this.#isolation;
-    }
+  /** A worker beside the regular ones, started now. */
+  #extraLane(isolation: boolean): Lane {
+    const lane = new Lane(this.#lanes.length + this.#extra.length, isolation, this.#env);
+    this.#extra.push(lane);
+    return lane;
+  }
+
+  #laneFor(spec: PluginSpec): Lane {
+    const id = spec.id;
+    if (this.#isolateBusy && this.#heat.hot(id)) return (this.#isolation ??= this.#extraLane(true));
+    if (threadBlockingReason(spec.module) !== undefined) return (this.#blocking ??= this.#extraLane(false));
     const loads = this.#lanes.map((lane) => {
       const plugins = lane.plugins;
       return { plugins: plugins.length, hotPlugins: plugins.filter((plugin) => this.#heat.hot(plugin.id)).length };

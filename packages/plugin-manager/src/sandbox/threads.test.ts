@@ -8,7 +8,7 @@ import { wat } from '../runtime/wasm/test-support/wat.js';
 import { InlineBackend } from './inline.js';
 import { PoolBackend } from './pool.js';
 import type { IsolationBackend, PluginSpec } from './spec.js';
-import { CORE_GUEST } from './test-support/guests.js';
+import { CORE_GUEST, readI32 } from './test-support/guests.js';
 import { RecordingHost, pluginSpec } from './test-support/specs.js';
 
 /**
@@ -62,13 +62,24 @@ describe('threads on the isolation backends', () => {
     assert.deepEqual(await neighbour.call('echo', Uint8Array.of(7)), Uint8Array.of(7));
   });
 
-  it('pool: hosts it, and a wait past the call timeout ends in FO_SANDBOX_TIMEOUT while a neighbour keeps working', async (t) => {
-    const backend = backendFor(t, (host) => new PoolBackend(host, { size: 1 }));
+  it('pool: hosts it on a worker of its own kind, and a wait past the call timeout ends in FO_SANDBOX_TIMEOUT while a neighbour that cannot block keeps its state', async (t) => {
+    const backend = backendFor(t, (host) => new PoolBackend(host, { size: 1 })) as PoolBackend;
     const handle = await backend.load(await waiterSpec(300));
     const neighbour = await backend.load(await pluginSpec(CORE_GUEST));
+    const restarts: string[] = [];
+    neighbour.onEvent((event) => restarts.push(event.type));
+    assert.deepEqual(
+      backend.workers().map((worker) => [worker.blocking, worker.plugins]),
+      [[false, 1], [true, 1]],
+      'the waiter alone on the blocking worker, the neighbour on the regular one',
+    );
     assert.deepEqual(await handle.call('echo', Uint8Array.of(1, 2)), Uint8Array.of(1, 2));
+    assert.equal(readI32(await neighbour.call('count', new Uint8Array(0))), 1);
+    const queued = neighbour.call('count', new Uint8Array(0));
     assert.equal(await codeOf(handle.call('hold', new Uint8Array(new Uint32Array([3600]).buffer))), 'FO_SANDBOX_TIMEOUT');
     assert.equal(handle.state, 'poisoned');
-    assert.deepEqual(await neighbour.call('echo', Uint8Array.of(9)), Uint8Array.of(9));
+    assert.equal(readI32(await queued), 2);
+    assert.equal(readI32(await neighbour.call('count', new Uint8Array(0))), 3, 'its counter went on: never re-created');
+    assert.deepEqual(restarts, []);
   });
 });
