@@ -1,10 +1,10 @@
 /*
  * WASI preview1's file reads and writes in one system call each: fd_read, fd_pread,
  * fd_write and fd_pwrite on a host file hand the kernel the guest's whole iovec list
- * (preadv(2) / pwritev(2)) straight into or out of the guest's memory, with no
- * per-iovec round trip through Node's fs layer. A Node-API module (ABI-stable across
- * Node versions), built by scripts/build-native.mjs; src/runtime/wasi-p1/host-io.ts
- * loads it, and does the same with node:fs when it was not built.
+ * (preadv(2) / pwritev(2); pread(2) / pwrite(2) for a single iovec) straight into or
+ * out of the guest's memory, with no per-iovec round trip through Node's fs layer. A
+ * Node-API module (ABI-stable across Node versions), built by scripts/build-native.mjs;
+ * src/runtime/wasi-p1/host-io.ts loads it, and does the same with node:fs without it.
  *
  *   preadv(fd, memory, iovs, count, position) -> bytes read, or -errno
  *   pwritev(fd, memory, iovs, count, position) -> bytes written, or -errno
@@ -18,17 +18,18 @@
  * SECURITY: the guest writes the iovec list, so nothing in it is trusted. The adapter
  * checks every iovec before it calls here; this module checks again, on its own, and
  * touches nothing unless the list and every buffer it names lie inside `memory`:
- * otherwise it returns -EFAULT (-EINVAL for more than IOV_MAX iovecs) with no byte moved.
- * Offsets and lengths are added in 64 bits, so no u32 sum wraps around.
- * A transfer of zero bytes makes no system call (as node:fs's readSync and writeSync with
- * length 0 do for reads; for writes too, so no empty write reaches a pipe or terminal).
- * EINTR is retried. Other failures come back as the kernel's errno, negated, for the caller to
- * map to preview1's errno; a wrong argument type (a bug in the caller) throws a TypeError.
+ * otherwise it returns -EFAULT (-EINVAL for more than IOV_MAX iovecs) with no byte
+ * moved. Offsets and lengths are added in 64 bits, so no u32 sum wraps around.
+ * A list of zero bytes in all makes no system call and returns 0. EINTR is retried.
+ * Other failures come back as the kernel's errno, negated, for the caller to map to
+ * preview1's errno; a wrong argument (a bug in the caller, never guest input) throws
+ * a TypeError.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdint.h>
 #include <sys/uio.h>
+#include <unistd.h>
 #include <node_api.h>
 
 /* POSIX IOV_MAX on Linux; preview1 guests get EINVAL beyond it (docs/wasi.md). */
@@ -36,7 +37,13 @@
 /* Largest file offset the JS side handles (Number.MAX_SAFE_INTEGER). */
 #define MAX_POSITION 9007199254740991.0
 
-typedef ssize_t (*transfer_fn)(int, const struct iovec*, int, off_t);
+typedef ssize_t (*vectors_fn)(int, const struct iovec*, int, off_t);
+
+/* One iovec (the usual case) goes as pread/pwrite: the kernel then imports no vector. */
+typedef struct {
+  vectors_fn vectors;
+  int write;
+} transfer_fn;
 
 static uint32_t u32le(const uint8_t* at) {
   return (uint32_t)at[0] | (uint32_t)at[1] << 8 | (uint32_t)at[2] << 16 | (uint32_t)at[3] << 24;
@@ -80,17 +87,19 @@ static napi_value transfer(napi_env env, napi_callback_info info, transfer_fn ca
   if (total == 0) return number(env, 0);
   ssize_t done;
   do {
-    done = call(fd, list, (int)count, (off_t)position);
+    if (count > 1) done = call.vectors(fd, list, (int)count, (off_t)position);
+    else if (call.write) done = pwrite(fd, list[0].iov_base, list[0].iov_len, (off_t)position);
+    else done = pread(fd, list[0].iov_base, list[0].iov_len, (off_t)position);
   } while (done < 0 && errno == EINTR);
   return number(env, done < 0 ? -(double)errno : (double)done);
 }
 
 static napi_value read_vectors(napi_env env, napi_callback_info info) {
-  return transfer(env, info, preadv);
+  return transfer(env, info, (transfer_fn){ preadv, 0 });
 }
 
 static napi_value write_vectors(napi_env env, napi_callback_info info) {
-  return transfer(env, info, pwritev);
+  return transfer(env, info, (transfer_fn){ pwritev, 1 });
 }
 
 NAPI_MODULE_INIT() {
