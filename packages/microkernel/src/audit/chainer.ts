@@ -71,12 +71,14 @@ export class Chainer {
   }
 
   /**
-   * Takes a sealed batch; `full`: it was sealed for its size (the log is busy). `place`:
-   * where the writer will write it, for the worker to write it there first (writer.ts);
-   * the batch is marked {@link RecordBatch.preWriting} when it went to the worker with it.
+   * Takes a sealed batch; `full`: it was sealed for its size (the log is busy). `placeOf`,
+   * asked only when the batch goes to the worker: where the writer will write it, for the
+   * worker to write it there first (writer.ts); the batch is then marked
+   * {@link RecordBatch.preWriting}.
    */
-  submit(batch: RecordBatch, full: boolean, place?: { readonly fd: number; readonly position: number }): void {
+  submit(batch: RecordBatch, full: boolean, placeOf?: () => { readonly fd: number; readonly position: number } | undefined): void {
     if (this.#state === 'ready' && this.#worker !== undefined && (this.#inFlight.length > 0 || batch.records > this.#fillHereUpTo)) {
+      const place = placeOf?.();
       batch.preWriting = place !== undefined;
       const job: ChainJob = {
         id: this.#nextId,

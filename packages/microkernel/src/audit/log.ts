@@ -89,7 +89,7 @@ export class AuditLog implements AuditSink {
     this.writer = init.writer;
     this.chain = new Chainer(init.head.hash, init.options.signingKey, init.options.logger, init.options.chainWorker);
     const records = init.options.batchRecords;
-    this.batch = new FillingBatch({ records, delayMs: init.options.batchDelay }, (batch) => (this.chain.submit(batch, batch.records >= records, this.writer.reserve(batch)), this.writer.enqueue(batch)));
+    this.batch = new FillingBatch({ records, delayMs: init.options.batchDelay }, (batch) => (this.chain.submit(batch, batch.records >= records, () => this.writer.reserve(batch)), this.writer.enqueue(batch)));
     this.release = init.release;
     this.recordsAdmitted = (['denial', 'decision', 'call'] as const).map((event) => auditLevelAdmits(this.level, event));
     this.seqValue = init.head.seq;

@@ -10,8 +10,7 @@ import { Chainer } from './chainer.js';
 import { GENESIS_HASH } from './format.js';
 import { generateCheckpointKey } from './keys.js';
 import { AuditLog } from './log.js';
-import type { AuditLogOptions } from './options.js';
-import { tempDir } from './test-support/logs.js';
+import { comparedLogOptions, tempDir } from './test-support/logs.js';
 import { verifyAuditLog } from './verify.js';
 import { GroupCommitWriter, type WriterEvents } from './writer.js';
 
@@ -94,9 +93,9 @@ describe('Chainer: the worker writes a batch at its place once filled', () => {
     try {
       const batches = [unfilled(41, 40), unfilled(81, 40), unfilled(121, 40)];
       const [a, b, c] = batches as [RecordBatch, RecordBatch, RecordBatch];
-      chainer.submit(a, true, { fd: good, position: 7 });
-      chainer.submit(b, true, { fd: readOnly, position: 0 });
-      chainer.submit(c, true, { fd: readOnly, position: 0 });
+      chainer.submit(a, true, () => ({ fd: good, position: 7 }));
+      chainer.submit(b, true, () => ({ fd: readOnly, position: 0 }));
+      chainer.submit(c, true, () => ({ fd: readOnly, position: 0 }));
       await Promise.all(batches.map((batch) => batch.ready));
       assert.deepEqual(
         batches.map((batch) => [batch.preWriting, batch.writtenAt]),
@@ -126,17 +125,8 @@ describe('AuditLog: a log thread that never yields (a guest running synchronousl
   it('has the worker write its batches meanwhile, and ends with the same bytes as a log without a worker', async () => {
     const dir = await tempDir();
     const key = generateCheckpointKey();
-    const options = (name: string, chainWorker: boolean): AuditLogOptions => ({
-      path: join(dir, name, 'audit.log'),
-      signingKey: key,
-      clock: () => Date.UTC(2025, 0, 2, 3, 4, 5, 678),
-      batchRecords: 200,
-      checkpointEvery: 1000,
-      checkpointInterval: 0,
-      level: 'all',
-      chainWorker,
-    });
-    const logs = [await AuditLog.open(options('worker', true)), await AuditLog.open(options('here', false))] as const;
+    const sizes = { batchRecords: 200, checkpointEvery: 1000 };
+    const logs = [await AuditLog.open(comparedLogOptions(dir, 'worker', key, true, sizes)), await AuditLog.open(comparedLogOptions(dir, 'here', key, false, sizes))] as const;
     const report = (log: AuditLog, i: number): void => log.record({ identity, action: 'wasi_snapshot_preview1.fd_read', resource: 'fd:4', allowed: true, reason: `cached ${i % 3}` });
     // Until the worker is up, batches are filled on the log thread.
     for (let round = 0; round < 400 && logs[0].stats().hashedOffThread === 0; round += 1) {

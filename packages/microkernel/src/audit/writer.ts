@@ -111,8 +111,10 @@ export class GroupCommitWriter {
   private preWrittenBatches = 0;
   /** Wakes the pause between two retries of a stalled write. */
   private wake: (() => void) | undefined;
-  /** The active segment's pre-write descriptor, and those retired while the chain worker might still use them. */
+  /** The active segment's pre-write descriptor (opened on first use), and those retired while the chain worker might still use them. */
   private preWriteFd: number | undefined;
+  /** The segment {@link preWriteFd} was opened (or tried) for. */
+  private preWriteSegment = -1;
   private readonly retiredFds: number[] = [];
   /** Segment of the last batch enqueued, and where the next batch of it goes. */
   private reservedSegment: number;
@@ -135,7 +137,6 @@ export class GroupCommitWriter {
     this.position = position;
     this.reservedSegment = segment;
     this.reservedEnd = position;
-    this.preWriteFd = openPreWrite(logPath, handle);
   }
 
   /**
@@ -143,10 +144,14 @@ export class GroupCommitWriter {
    * first; undefined when that is not known now or would leave a gap (see the module comment).
    */
   reserve(batch: RecordBatch): { readonly fd: number; readonly position: number } | undefined {
-    const fd = this.preWriteFd;
-    if (fd === undefined || this.stopped || batch.segment !== this.segment || batch.segment !== this.reservedSegment) return undefined;
+    if (this.stopped || batch.segment !== this.segment || batch.segment !== this.reservedSegment) return undefined;
     if (!this.queue.every((queued) => queued.preWriting)) return undefined;
-    return { fd, position: this.reservedEnd };
+    if (this.preWriteSegment !== this.segment) {
+      this.preWriteSegment = this.segment;
+      this.preWriteFd = openPreWrite(this.logPath, this.handle);
+    }
+    const fd = this.preWriteFd;
+    return fd === undefined ? undefined : { fd, position: this.reservedEnd };
   }
 
   /** Queues a sealed batch; batches must come in seq order. */
@@ -293,7 +298,6 @@ export class GroupCommitWriter {
     this.segment = next;
     this.position = 0;
     this.rotations += 1;
-    if (this.events.preWritesSettled()) this.preWriteFd = openPreWrite(this.logPath, this.handle);
   }
 
   /** Stops pre-writes to the active segment: its descriptor is closed now, or kept for {@link closePreWrites} while the worker may still use it. */
