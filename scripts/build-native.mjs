@@ -11,6 +11,9 @@
 //     (C++, with $CXX, else c++, clang++ or g++) a memory-reducing collection once a sandbox
 //     is idle; without it an idle sandbox keeps the young generation its load touched
 //     (about 1.5 MiB more per sandbox; docs/sandbox.md);
+//   packages/plugin-manager/native/wasi-io.c -> packages/plugin-manager/dist/native/wasi-io.node
+//     WASI file reads and writes as one preadv/pwritev into or out of guest memory; without
+//     it they go through node:fs, one call per iovec (slower small reads; docs/wasi.md);
 //   packages/microkernel/native/chain-fill.c -> packages/microkernel/dist/native/chain-fill.node
 //     the audit chain's sha256 and prev/hash writes, a batch per call, with the OpenSSL
 //     Node exports; without it the chain is hashed in JS (about twice the CPU per audited
@@ -27,6 +30,7 @@ const modules = [
   { source: 'packages/forge/native/peercred.c', target: 'packages/forge/dist/native/peercred.node', without: 'forge daemon will rely on its socket file mode alone' },
   { source: 'packages/plugin-manager/native/shared-memory.c', target: 'packages/plugin-manager/dist/native/shared-memory.node', without: 'the process backend will speak to sandboxes over FIFOs alone' },
   { source: 'packages/plugin-manager/native/memory-reducer.cc', target: 'packages/plugin-manager/dist/native/memory-reducer.node', without: 'idle sandboxes will keep their young generation', cxx: true },
+  { source: 'packages/plugin-manager/native/wasi-io.c', target: 'packages/plugin-manager/dist/native/wasi-io.node', without: 'WASI file reads and writes will go through node:fs' },
   { source: 'packages/microkernel/native/chain-fill.c', target: 'packages/microkernel/dist/native/chain-fill.node', without: 'the audit chain will be hashed in JS' },
 ];
 

@@ -83,6 +83,10 @@ export class RecordBatch {
   checkpoint: BatchCheckpoint | undefined;
   /** True once every record's prev, sig and hash are filled. */
   filled = false;
+  /** Sent to the chain worker with its place in the segment, for the worker to write it once filled (writer.ts). */
+  preWriting = false;
+  /** Where the chain worker wrote the filled batch in its segment; -1: not written, the writer writes it. */
+  writtenAt = -1;
   /** False once something may still write into the batch's memory after it is durable (a chain worker given up on): it is not reused then. */
   reusable = true;
   /** Resolves once {@link filled}; rejects when the chain could not fill it. */

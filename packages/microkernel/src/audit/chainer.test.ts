@@ -12,7 +12,7 @@ import { generateCheckpointKey } from './keys.js';
 import { AuditLog } from './log.js';
 import type { AuditLogOptions } from './options.js';
 import { parseAuditRecord } from './record.js';
-import { sampleEntry, tempDir } from './test-support/logs.js';
+import { comparedLogOptions, sampleEntry, tempDir } from './test-support/logs.js';
 import { verifyAuditLog } from './verify.js';
 
 const identity = new IdentityContext('host').forPlugin({ publisher: 'acme', name: 'demo', version: '1.0.0', digest: `sha256:${'c'.repeat(64)}`, attested: true });
@@ -38,17 +38,7 @@ describe('AuditLog: the chain worker', () => {
   it('hashes and signs a busy log off the log thread and writes byte for byte what the log thread writes', async () => {
     const dir = await tempDir();
     const key = generateCheckpointKey();
-    const options = (name: string, chainWorker: boolean): AuditLogOptions => ({
-      path: join(dir, name, 'audit.log'),
-      signingKey: key,
-      clock: () => Date.UTC(2025, 0, 2, 3, 4, 5, 678),
-      batchRecords: 100,
-      checkpointEvery: 250,
-      checkpointInterval: 0,
-      rotateSize: 64 * 1024,
-      level: 'all',
-      chainWorker,
-    });
+    const options = (name: string, chainWorker: boolean): AuditLogOptions => comparedLogOptions(dir, name, key, chainWorker, { batchRecords: 100, checkpointEvery: 250, rotateSize: 64 * 1024 });
     const worker = await AuditLog.open(options('worker', true));
     const here = await AuditLog.open(options('here', false));
     // Until the worker is up, batches are hashed here; go on until it has hashed some.

@@ -15,7 +15,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '@forgeone/common';
 import type { RecordBatch } from './batch.js';
 import { fillChain, nativeChain, type CheckpointSigner } from './chain-fill.js';
-import type { ChainJob, ChainWorkerData } from './chain-worker.js';
+import type { ChainJob, ChainReply, ChainWorkerData } from './chain-worker.js';
 import { signCheckpoint, type CheckpointKey } from './keys.js';
 
 /**
@@ -70,9 +70,16 @@ export class Chainer {
     return this.#state === 'none' ? 'log' : this.#state === 'ready' ? 'worker' : this.#state;
   }
 
-  /** Takes a sealed batch; `full`: it was sealed for its size (the log is busy). */
-  submit(batch: RecordBatch, full: boolean): void {
+  /**
+   * Takes a sealed batch; `full`: it was sealed for its size (the log is busy). `placeOf`,
+   * asked only when the batch goes to the worker: where the writer will write it, for the
+   * worker to write it there first (writer.ts); the batch is then marked
+   * {@link RecordBatch.preWriting}.
+   */
+  submit(batch: RecordBatch, full: boolean, placeOf?: () => { readonly fd: number; readonly position: number } | undefined): void {
     if (this.#state === 'ready' && this.#worker !== undefined && (this.#inFlight.length > 0 || batch.records > this.#fillHereUpTo)) {
+      const place = placeOf?.();
+      batch.preWriting = place !== undefined;
       const job: ChainJob = {
         id: this.#nextId,
         memory: batch.buffer.buffer as SharedArrayBuffer,
@@ -80,6 +87,7 @@ export class Chainer {
         records: batch.records,
         firstSeq: batch.firstSeq,
         ...(this.#inFlight.length === 0 ? { prev: this.#last } : {}),
+        ...(place === undefined ? {} : { write: { fd: place.fd, position: place.position, used: batch.used } }),
       };
       this.#nextId += 1;
       if (this.#inFlight.length === 0) this.#worker.ref();
@@ -140,14 +148,14 @@ export class Chainer {
     worker.once('online', () => {
       if (this.#state === 'starting') this.#state = 'ready';
     });
-    worker.on('message', (reply: { id: number; hash?: string; error?: string }) => this.onReply(reply));
+    worker.on('message', (reply: ChainReply) => this.onReply(reply));
     worker.on('error', (error) => this.giveUp(error));
     worker.on('exit', (code) => {
       if (this.#state !== 'dead') this.giveUp(new Error(`the chain worker exited with code ${code}`));
     });
   }
 
-  private onReply(reply: { id: number; hash?: string; error?: string }): void {
+  private onReply(reply: ChainReply): void {
     const batch = this.#inFlight[0];
     if (batch === undefined || reply.id !== this.#firstId) return;
     if (reply.hash === undefined) {
@@ -158,6 +166,7 @@ export class Chainer {
     this.#firstId += 1;
     this.#last = reply.hash;
     this.offThread += 1;
+    if (reply.writtenAt !== undefined) batch.writtenAt = reply.writtenAt;
     batch.filled = true;
     batch.settle();
     if (this.#inFlight.length === 0) this.#worker?.unref();

@@ -89,7 +89,7 @@ export class AuditLog implements AuditSink {
     this.writer = init.writer;
     this.chain = new Chainer(init.head.hash, init.options.signingKey, init.options.logger, init.options.chainWorker);
     const records = init.options.batchRecords;
-    this.batch = new FillingBatch({ records, delayMs: init.options.batchDelay }, (batch) => (this.chain.submit(batch, batch.records >= records), this.writer.enqueue(batch)));
+    this.batch = new FillingBatch({ records, delayMs: init.options.batchDelay }, (batch) => (this.chain.submit(batch, batch.records >= records, () => this.writer.reserve(batch)), this.writer.enqueue(batch)));
     this.release = init.release;
     this.recordsAdmitted = (['denial', 'decision', 'call'] as const).map((event) => auditLevelAdmits(this.level, event));
     this.seqValue = init.head.seq;
@@ -142,6 +142,7 @@ export class AuditLog implements AuditSink {
         stalled: (error) => log.health.stall(error, log.durableSeqValue),
         // The first record after an outage notes it (unless the log is closing).
         resumed: () => log.health.resume((entry) => log.closing === undefined && log.append(entry)),
+        preWritesSettled: () => log.chain.where !== 'dead',
       });
       const log: AuditLog = new AuditLog({
         path,
@@ -268,9 +269,8 @@ export class AuditLog implements AuditSink {
   }
 
   /**
-   * Writes a checkpoint now (if a record was appended since the last one) and resolves
-   * with its seq once it is durable and in the state file; undefined without a key or
-   * without new records.
+   * Writes a checkpoint now (if a record was appended since the last one) and resolves with
+   * its seq once it is durable and in the state file; undefined without a key or new records.
    * @throws ForgeError FO_AUDIT_CLOSED, FO_AUDIT_WRITE_FAILED
    */
   async checkpoint(): Promise<number | undefined> {
@@ -319,6 +319,7 @@ export class AuditLog implements AuditSink {
     } finally {
       this.batch.cancel();
       await this.chain.close();
+      this.writer.closePreWrites();
       await this.release();
     }
     if (this.health.failure !== undefined) throw this.health.failure;

@@ -8,6 +8,16 @@
  * While one write + fdatasync is in flight, the batches sealed meanwhile queue and go
  * out together in the next one, so a slow disk costs larger writes, not more syncs.
  *
+ * Pre-writes: the log's thread may be kept busy for long stretches (a guest's synchronous
+ * run), while only it can run this writer. So a batch whose place in the active segment
+ * is known when it is sealed ({@link GroupCommitWriter.reserve}: same segment, and every
+ * batch queued before it is pre-written too, so nothing the worker writes lies beyond a
+ * gap) is written there by the chain worker as soon as it is filled, through a second
+ * descriptor of the segment (chain-worker.ts). A run of batches all found in place is
+ * only synced here; any other run is written here in full (the same bytes at the same
+ * offsets). Durability is unchanged: nothing is reported durable before this writer's
+ * own fdatasync.
+ *
  * A write that finds the disk full (ENOSPC, EDQUOT) is not the end: the writer reports
  * it stalled and writes the same bytes at the same offset again after a pause (100 ms,
  * doubling to 5 s), until it gets through or {@link GroupCommitWriter.abandon} stops
@@ -15,7 +25,7 @@
  * rotation still stops the writer for good: after a failed fdatasync the page cache
  * cannot be trusted.
  */
-import { constants } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { open, rename, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { RecordBatch } from './batch.js';
@@ -41,6 +51,8 @@ export interface WriterEvents {
   stalled(error: unknown): void;
   /** The write that stalled got through and was synced (reported durable just before). */
   resumed(): void;
+  /** False when the chain worker may still write through a pre-write descriptor (it was given up on): it is then closed only by {@link GroupCommitWriter.closePreWrites}. */
+  preWritesSettled(): boolean;
 }
 
 /** Counters for benchmarks and `forge audit` diagnostics. */
@@ -50,10 +62,35 @@ export interface WriterStats {
   readonly batches: number;
   readonly bytes: number;
   readonly rotations: number;
+  /** Batches the chain worker had already written in place, which this writer only synced. */
+  readonly preWritten: number;
 }
 
 // Linux caps one writev at IOV_MAX (1024) buffers; stay under it.
 const MAX_BATCHES_PER_WRITE = 512;
+
+/** A second descriptor (its own open file description) of the file `handle` has open, or undefined when `path` is no longer that file. */
+function openPreWrite(path: string, handle: FileHandle): number | undefined {
+  try {
+    const fd = openSync(path, constants.O_WRONLY);
+    const [mine, theirs] = [fstatSync(fd), fstatSync(handle.fd)];
+    if (mine.ino === theirs.ino && mine.dev === theirs.dev) return fd;
+    closeSync(fd);
+  } catch {
+    // No pre-writes for this segment: the writer writes every batch.
+  }
+  return undefined;
+}
+
+/** The bytes of `run` when the chain worker wrote every batch in order from `start`, else -1. */
+function preWritten(run: readonly RecordBatch[], start: number): number {
+  let at = start;
+  for (const batch of run) {
+    if (batch.writtenAt !== at) return -1;
+    at += batch.used;
+  }
+  return at - start;
+}
 
 /** Writes batches to the active segment of one log; see the module comment. */
 export class GroupCommitWriter {
@@ -71,8 +108,17 @@ export class GroupCommitWriter {
   private batches = 0;
   private bytes = 0;
   private rotations = 0;
+  private preWrittenBatches = 0;
   /** Wakes the pause between two retries of a stalled write. */
   private wake: (() => void) | undefined;
+  /** The active segment's pre-write descriptor (opened on first use), and those retired while the chain worker might still use them. */
+  private preWriteFd: number | undefined;
+  /** The segment {@link preWriteFd} was opened (or tried) for. */
+  private preWriteSegment = -1;
+  private readonly retiredFds: number[] = [];
+  /** Segment of the last batch enqueued, and where the next batch of it goes. */
+  private reservedSegment: number;
+  private reservedEnd: number;
 
   /**
    * @param handle the active segment, open for writing
@@ -89,11 +135,30 @@ export class GroupCommitWriter {
     this.handle = handle;
     this.segment = segment;
     this.position = position;
+    this.reservedSegment = segment;
+    this.reservedEnd = position;
+  }
+
+  /**
+   * Where the batch about to be enqueued goes, for the chain worker to write it there
+   * first; undefined when that is not known now or would leave a gap (see the module comment).
+   */
+  reserve(batch: RecordBatch): { readonly fd: number; readonly position: number } | undefined {
+    if (this.stopped || batch.segment !== this.segment || batch.segment !== this.reservedSegment) return undefined;
+    if (!this.queue.every((queued) => queued.preWriting)) return undefined;
+    if (this.preWriteSegment !== this.segment) {
+      this.preWriteSegment = this.segment;
+      this.preWriteFd = openPreWrite(this.logPath, this.handle);
+    }
+    const fd = this.preWriteFd;
+    return fd === undefined ? undefined : { fd, position: this.reservedEnd };
   }
 
   /** Queues a sealed batch; batches must come in seq order. */
   enqueue(batch: RecordBatch): void {
     if (this.stopped) return;
+    if (batch.segment !== this.reservedSegment) [this.reservedSegment, this.reservedEnd] = [batch.segment, 0];
+    this.reservedEnd += batch.used;
     this.queue.push(batch);
     if (!this.pumping) {
       this.pumping = true;
@@ -116,6 +181,12 @@ export class GroupCommitWriter {
     }
   }
 
+  /** Closes the pre-write descriptors: once the chain worker is stopped (the log closed). */
+  closePreWrites(): void {
+    this.retirePreWrite();
+    for (const fd of this.retiredFds.splice(0)) closeSync(fd);
+  }
+
   /** Stops retrying a stalled write: the writer stops and reports the disk's error as a failure. */
   abandon(): void {
     this.stopped = true;
@@ -123,7 +194,7 @@ export class GroupCommitWriter {
   }
 
   stats(): WriterStats {
-    return { syncs: this.syncs, batches: this.batches, bytes: this.bytes, rotations: this.rotations };
+    return { syncs: this.syncs, batches: this.batches, bytes: this.bytes, rotations: this.rotations, preWritten: this.preWrittenBatches };
   }
 
   private async pump(): Promise<void> {
@@ -139,8 +210,9 @@ export class GroupCommitWriter {
         for (const batch of run) if (!batch.filled) await batch.ready;
         if (this.stopped) break;
         const start = this.position;
-        const buffers = run.map((batch) => batch.bytes());
-        const { total, stalled } = await this.writeRetrying(buffers, start);
+        const inPlace = preWritten(run, start);
+        const { total, stalled } = inPlace >= 0 ? { total: inPlace, stalled: false } : await this.writeRetrying(run.map((batch) => batch.bytes()), start);
+        if (inPlace >= 0) this.preWrittenBatches += count;
         await this.handle.datasync();
         this.queue.splice(0, count);
         this.position += total;
@@ -216,6 +288,7 @@ export class GroupCommitWriter {
 
   /** Closes the active file (already durable), renames it to its segment name, creates the next. */
   private async rotate(next: number): Promise<void> {
+    this.retirePreWrite();
     this.handleOpen = false;
     await this.handle.close();
     await rename(this.logPath, segmentPath(this.logPath, this.segment));
@@ -225,5 +298,14 @@ export class GroupCommitWriter {
     this.segment = next;
     this.position = 0;
     this.rotations += 1;
+  }
+
+  /** Stops pre-writes to the active segment: its descriptor is closed now, or kept for {@link closePreWrites} while the worker may still use it. */
+  private retirePreWrite(): void {
+    const fd = this.preWriteFd;
+    this.preWriteFd = undefined;
+    if (fd === undefined) return;
+    if (this.events.preWritesSettled()) closeSync(fd);
+    else this.retiredFds.push(fd);
   }
 }

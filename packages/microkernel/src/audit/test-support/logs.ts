@@ -105,3 +105,12 @@ export function rechain(lines: LogLine[], from: number): void {
     line.text = rehash(line.text.replace(/"prev":"[0-9a-f]{64}"/, `"prev":"${prev}"`));
   }
 }
+
+/**
+ * Options of a log `name` under `dir` for comparing a log whose chain runs on the worker
+ * with one whose chain runs on the log's thread: a fixed clock (so both write the same
+ * bytes), level all, signed checkpoints, no checkpoint timer.
+ */
+export function comparedLogOptions(dir: string, name: string, key: CheckpointKey, chainWorker: boolean, sizes: Partial<AuditLogOptions>): AuditLogOptions {
+  return { path: join(dir, name, 'audit.log'), signingKey: key, clock: () => Date.UTC(2025, 0, 2, 3, 4, 5, 678), checkpointInterval: 0, level: 'all', chainWorker, ...sizes };
+}

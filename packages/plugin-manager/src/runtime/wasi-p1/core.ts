@@ -1,12 +1,13 @@
 /**
  * The memory-agnostic core of WASI preview1: the descriptor table with its rights,
  * preopens, clocks, random bytes and every fd_* operation. It never sees guest
- * memory: it takes and fills host byte arrays, returns values, and throws a
+ * memory as such: it takes and fills host byte arrays (reads and writes take an iovec
+ * list the adapter checked, in the array it names: host-io.ts), returns values, and throws a
  * {@link WasiErrno} to refuse. Path operations live in {@link PathOps}, polling in
  * `poll.ts`; the marshalling adapter (`imports.ts`) turns guest pointers into calls
  * here. Every method is synchronous: the guest is blocked while it runs.
  */
-import { fdatasyncSync, fstatSync, fsyncSync, ftruncateSync, readSync, writeSync } from 'node:fs';
+import { fdatasyncSync, fstatSync, fsyncSync, ftruncateSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
 import type { HostCallGate } from '@forgeone/common';
 import { ADVICE_MAX, ALL_FDFLAGS, CALL, ERRNO, FDFLAGS, FILETYPE, RIGHTS, SIGNAL_MAX, WHENCE, rightNames } from './abi.js';
@@ -15,6 +16,7 @@ import { fail, refuse } from './errno.js';
 import { FdEntry, FdTable } from './fd-table.js';
 import { TimeShadow, type Filestat } from './filestat.js';
 import { openPreopenDirectory } from './host-dir.js';
+import { eachVector, readVectors, writeVectors } from './host-io.js';
 import type { NormalizedWasiOptions } from './options.js';
 import { PathOps, type PathPolicy } from './path-ops.js';
 import { entryAt, listingFor, type DirectoryEntry } from './readdir.js';
@@ -235,41 +237,48 @@ export class WasiCore {
     this.paths.setTimesByFd(entry.hostFd, atim, mtim, fstflags);
   }
 
-  /** Reads into `into[offset, offset + length)` at the descriptor's offset. @returns bytes read, 0 at the end */
-  fdRead(fd: number, into: Uint8Array, offset: number, length: number): number {
+  /**
+   * Reads into the iovec list at `iovs` in `memory` ({@link readVectors}: bounds checked by
+   * the caller) at the descriptor's offset. @returns bytes read, 0 at the end
+   */
+  fdRead(fd: number, memory: Uint8Array, iovs: number, count: number): number {
     const entry = this.table.require(fd, RIGHTS.FD_READ);
-    if (entry.input !== undefined) return entry.input.read(into, offset, length);
-    const count = readSync(entry.hostFd, into, offset, length, entry.offset);
-    entry.offset += count;
-    return count;
+    const input = entry.input;
+    if (input !== undefined) return eachVector(memory, iovs, count, false, (into, offset, length) => input.read(into, offset, length));
+    const read = readVectors(entry.hostFd, memory, iovs, count, entry.offset);
+    entry.offset += read;
+    return read;
   }
 
-  /** Reads at `position` without moving the offset. */
-  fdPread(fd: number, into: Uint8Array, offset: number, length: number, position: bigint): number {
+  /** Reads the iovec list at `position` without moving the offset. */
+  fdPread(fd: number, memory: Uint8Array, iovs: number, count: number, position: bigint): number {
     const entry = this.table.require(fd, RIGHTS.FD_READ | RIGHTS.FD_SEEK);
     if (entry.kind !== 'file') fail(ERRNO.ESPIPE);
-    return readSync(entry.hostFd, into, offset, length, toOffset(position));
+    return readVectors(entry.hostFd, memory, iovs, count, toOffset(position));
   }
 
-  /** Writes `from[offset, offset + length)` at the offset, or at the end with APPEND. @returns bytes written */
-  fdWrite(fd: number, from: Uint8Array, offset: number, length: number): number {
+  /** Writes the iovec list at the offset, or at the end with APPEND. @returns bytes written */
+  fdWrite(fd: number, memory: Uint8Array, iovs: number, count: number): number {
     const entry = this.table.require(fd, RIGHTS.FD_WRITE);
-    if (entry.output !== undefined) {
-      entry.output.write(from.subarray(offset, offset + length));
-      return length;
+    const output = entry.output;
+    if (output !== undefined) {
+      return eachVector(memory, iovs, count, false, (from, offset, length) => {
+        output.write(from.subarray(offset, offset + length));
+        return length;
+      });
     }
     // APPEND is kept by us, not on the host descriptor, so fd_fdstat_set_flags can change it.
     const at = (entry.fdflags & FDFLAGS.APPEND) !== 0 ? fstatSync(entry.hostFd).size : entry.offset;
-    const count = writeSync(entry.hostFd, from, offset, length, at);
-    entry.offset = at + count;
-    return count;
+    const written = writeVectors(entry.hostFd, memory, iovs, count, at);
+    entry.offset = at + written;
+    return written;
   }
 
-  /** Writes at `position` without moving the offset (also with APPEND, as POSIX says). */
-  fdPwrite(fd: number, from: Uint8Array, offset: number, length: number, position: bigint): number {
+  /** Writes the iovec list at `position` without moving the offset (also with APPEND, as POSIX says). */
+  fdPwrite(fd: number, memory: Uint8Array, iovs: number, count: number, position: bigint): number {
     const entry = this.table.require(fd, RIGHTS.FD_WRITE | RIGHTS.FD_SEEK);
     if (entry.kind !== 'file') fail(ERRNO.ESPIPE);
-    return writeSync(entry.hostFd, from, offset, length, toOffset(position));
+    return writeVectors(entry.hostFd, memory, iovs, count, toOffset(position));
   }
 
   /** The name of preopen `fd`, UTF-8. @throws EBADF when `fd` is not a preopen */

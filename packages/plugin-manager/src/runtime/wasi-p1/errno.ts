@@ -5,6 +5,7 @@
  * of the same name. One instance per errno is made once and rethrown, so a refusal
  * on a hot path allocates nothing.
  */
+import { constants } from 'node:os';
 import { isNodeSystemError } from '@forgeone/common';
 import { ERRNO } from './abi.js';
 
@@ -85,4 +86,23 @@ export function errnoOf(error: unknown): number | undefined {
     if (error.code.startsWith('E') && typeof (error as { errno?: unknown }).errno === 'number') return ERRNO.EIO;
   }
   return undefined;
+}
+
+/** preview1 errno by host errno number, made on the first host failure (failHost). */
+let byHostNumber: number[] | undefined;
+
+/**
+ * Throws the preview1 errno for host errno number `hostErrno` (what a native call
+ * returned negated): the errno of the same name, as {@link errnoOf} maps a Node
+ * system error, EIO when preview1 has none.
+ */
+export function failHost(hostErrno: number): never {
+  if (byHostNumber === undefined) {
+    byHostNumber = [];
+    for (const [name, value] of Object.entries(constants.errno)) {
+      const mapped = BY_NODE_CODE.get(name);
+      if (mapped !== undefined) byHostNumber[value] ??= mapped;
+    }
+  }
+  fail(byHostNumber[hostErrno] ?? ERRNO.EIO);
 }

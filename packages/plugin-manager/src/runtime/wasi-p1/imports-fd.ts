@@ -29,23 +29,12 @@ export function fdImports(ctx: ImportContext): Record<string, HostFunction> {
     }
   };
 
-  /** Reads into (or writes from) each iovec in turn, stopping at the first short transfer. */
+  /** Reads into (or writes from) the iovec list, after checking it: one host call for the whole list (host-io.ts). */
   const transfer = (fd: number, iovs: number, count: number, write: boolean, position: bigint | undefined): number => {
     checkIovecs(iovs, count);
-    const { u8, view } = memory;
-    if (count === 0) return write ? core.fdWrite(fd, u8, 0, 0) : core.fdRead(fd, u8, 0, 0);
-    let total = 0;
-    for (let index = 0; index < count; index += 1) {
-      const at = iovs + index * LAYOUT.IOVEC_SIZE;
-      const ptr = view.getUint32(at, true);
-      const length = view.getUint32(at + 4, true);
-      let done: number;
-      if (position === undefined) done = write ? core.fdWrite(fd, u8, ptr, length) : core.fdRead(fd, u8, ptr, length);
-      else done = write ? core.fdPwrite(fd, u8, ptr, length, position + BigInt(total)) : core.fdPread(fd, u8, ptr, length, position + BigInt(total));
-      total += done;
-      if (done < length) break;
-    }
-    return total;
+    const u8 = memory.u8;
+    if (position === undefined) return write ? core.fdWrite(fd, u8, iovs, count) : core.fdRead(fd, u8, iovs, count);
+    return write ? core.fdPwrite(fd, u8, iovs, count, position) : core.fdPread(fd, u8, iovs, count, position);
   };
 
   /** A transfer whose count goes to the u32 at `out`. */
