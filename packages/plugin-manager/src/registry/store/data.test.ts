@@ -27,6 +27,19 @@ describe('PluginStore and plugin data kept per publisher', () => {
     throwsCode(() => dataDirectory('/srv/plugins', { name: '../etc', publisher: 'x', attested: true }), 'FO_STORE_INVALID_NAME');
   });
 
+  it('prepares a data directory once: again it is found as it is, and a publisher file missing (a crash after mkdir) is written', async () => {
+    const store = await openStore();
+    const owner = { name: 'hello', publisher: 'Store Publisher', attested: true };
+    const data = await prepareDataDirectory(store.directory, owner);
+    await writeFile(join(data, 'kv.sqlite'), 'kept');
+    assert.equal(await prepareDataDirectory(store.directory, owner), data);
+    assert.deepEqual(await entries(data), ['kv.sqlite', 'publisher.json']);
+    await rm(join(data, 'publisher.json'));
+    assert.equal(await prepareDataDirectory(store.directory, owner), data);
+    assert.deepEqual(JSON.parse(await readFile(join(data, 'publisher.json'), 'utf8')), { publisher: 'Store Publisher', attested: true });
+    assert.equal(await readFile(join(data, 'kv.sqlite'), 'utf8'), 'kept');
+  });
+
   it('installs over a directory holding only data a plugin left before its install, keeping that data', async () => {
     const store = await openStore();
     const data = await prepareDataDirectory(store.directory, { name: 'hello', publisher: 'Store Publisher', attested: true });

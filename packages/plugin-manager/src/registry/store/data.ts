@@ -24,7 +24,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fromFsError, isNodeSystemError, type Logger, type PluginIdentity } from '@forgeone/common';
+import { ForgeError, fromFsError, isNodeSystemError, type Logger, type PluginIdentity } from '@forgeone/common';
 import { listDirectory, makeDirectoryDurable, renameDurable, syncDirectory } from './durable.js';
 import { checkPluginName, type StoreLayout } from './layout.js';
 
@@ -75,22 +75,27 @@ export function dataDirectory(root: string, identity: DataOwner & Pick<PluginIde
  */
 export async function prepareDataDirectory(root: string, identity: DataOwner & Pick<PluginIdentity, 'name'>): Promise<string> {
   const dir = dataDirectory(root, identity);
+  // The directory usually exists with its publisher file: one call finds that out.
+  if (await describeOwner(dir, identity)) return dir;
   try {
     await mkdir(dir, { recursive: true, mode: DATA_MODE });
   } catch (error) {
     throw fromFsError(error, 'create the plugin data directory', dir);
   }
-  await describeOwner(dir, identity);
+  if (!(await describeOwner(dir, identity))) throw new ForgeError('FO_IO_NOT_FOUND', `the plugin data directory ${dir} disappeared while it was prepared`, { details: { path: dir } });
   return dir;
 }
 
-async function describeOwner(dir: string, owner: DataOwner): Promise<void> {
+/** Writes the publisher file unless it exists. @returns false when the directory does not exist */
+async function describeOwner(dir: string, owner: DataOwner): Promise<boolean> {
   const file = join(dir, PUBLISHER_FILE);
   try {
     await writeFile(file, `${JSON.stringify({ publisher: owner.publisher, attested: owner.attested })}\n`, { flag: 'wx', mode: 0o600 });
   } catch (error) {
+    if (isNodeSystemError(error, 'ENOENT')) return false;
     if (!isNodeSystemError(error, 'EEXIST')) throw fromFsError(error, 'write', file);
   }
+  return true;
 }
 
 /**
