@@ -22,7 +22,7 @@
  * `data/`; {@link migrateLegacyData} moves it to the installed publisher's key.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ForgeError, fromFsError, isNodeSystemError, type Logger, type PluginIdentity } from '@forgeone/common';
 import { listDirectory, makeDirectoryDurable, renameDurable, syncDirectory } from './durable.js';
@@ -75,7 +75,9 @@ export function dataDirectory(root: string, identity: DataOwner & Pick<PluginIde
  */
 export async function prepareDataDirectory(root: string, identity: DataOwner & Pick<PluginIdentity, 'name'>): Promise<string> {
   const dir = dataDirectory(root, identity);
-  // The directory usually exists with its publisher file: one call finds that out.
+  // The directory usually exists with its publisher file: one call finds that out (an
+  // access that succeeds; a create that fails with EEXIST costs an exception per load).
+  if (await access(join(dir, PUBLISHER_FILE)).then(() => true, () => false)) return dir;
   if (await describeOwner(dir, identity)) return dir;
   try {
     await mkdir(dir, { recursive: true, mode: DATA_MODE });
