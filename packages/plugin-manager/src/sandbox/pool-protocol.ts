@@ -284,7 +284,8 @@ export type ToWorker =
 
 /** Messages to the host thread. */
 export type ToHost =
-  | { readonly type: 'telemetry'; readonly items: readonly TelemetryItem[] }
+  /** `batch`: the number of the worker's audit mirror batch it empties (pool-audit-mirror.ts), when it has one. */
+  | { readonly type: 'telemetry'; readonly items: readonly TelemetryItem[]; readonly batch?: number }
   | { readonly type: 'payload'; readonly bytes: Uint8Array }
   | TraceMessage
   /** A sandbox relay's last word before it signals DEAD: why (a ForgeError as JSON). */
@@ -319,6 +320,10 @@ export interface PoolWorkerData {
    * lane terminates the worker).
    */
   readonly cancel?: SharedArrayBuffer;
+  /** Shared memory where the worker mirrors its queued audit records (pool-audit-mirror.ts). Absent: not mirrored. */
+  readonly auditMirror?: SharedArrayBuffer;
+  /** Shared memory where the worker keeps its folding calls' counts (fold-tally.ts). Absent: not kept. */
+  readonly foldTally?: SharedArrayBuffer;
   /**
    * The nice value the worker gives its own thread at start (Linux; elsewhere nothing): the
    * isolation worker's {@link ISOLATION_NICE}. Absent: the process's own.

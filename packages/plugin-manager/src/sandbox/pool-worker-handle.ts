@@ -9,6 +9,8 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort, type Re
 import { CancelControl } from './pool-cancel.js';
 import { FLAG, STATE, Slot, WORD, type PoolWorkerData, type RequestWords, type TelemetryItem, type ToHost, type ToWorker, type TraceMessage } from './pool-protocol.js';
 import { copyOut } from '../abi/bytes-copy.js';
+import { allocateAuditMirror, readAuditMirror, type MirroredRecord } from './pool-audit-mirror.js';
+import { allocateFoldTally, readFoldTally, type TallyRead } from './fold-tally.js';
 
 /** Atomics.waitAsync (ES2024; in Node since 16), typed locally: the workspace builds against ES2023. */
 type WaitAsyncResult = { readonly async: false; readonly value: 'not-equal' | 'timed-out' } | { readonly async: true; readonly value: Promise<'ok' | 'timed-out'> };
@@ -99,6 +101,10 @@ export class WorkerHandle {
    * a sandbox process, whose waits happen in another process.
    */
   readonly cancel: CancelControl | undefined;
+  /** What the worker still holds when it is killed (pool-audit-mirror.ts, fold-tally.ts); absent for a relay (a sandbox's are in another process). */
+  readonly #shared: { readonly auditMirror: SharedArrayBuffer; readonly foldTally: SharedArrayBuffer } | undefined;
+  /** The number of the last telemetry batch received from the worker's mirror. */
+  #receivedBatch = 0;
   #worker: Worker | undefined;
   #prepared: PreparedWorker | Promise<PreparedWorker | undefined> | undefined;
   /** Why the worker said it was lost (a sandbox relay: its sandbox ended or broke its protocol). */
@@ -126,11 +132,13 @@ export class WorkerHandle {
     if (start.auditBroken) this.slot.setAuditBroken(true);
     this.cancel = start.prepare === undefined ? new CancelControl() : undefined;
     const cancel = this.cancel === undefined ? {} : { cancel: this.cancel.buffer };
+    this.#shared = start.prepare === undefined ? { auditMirror: allocateAuditMirror(), foldTally: allocateFoldTally() } : undefined;
+    const shared = this.#shared ?? {};
     this.#port = port1;
     const launch = (data: Readonly<Record<string, unknown>>): void => {
       const worker = new Worker(start.url, {
         name: start.name,
-        workerData: { ...data, ...cancel, slot: this.slot.buffer, port: port2, spinUs: start.spinUs, ...(start.nice === undefined ? {} : { nice: start.nice }) } satisfies PoolWorkerData,
+        workerData: { ...data, ...cancel, ...shared, slot: this.slot.buffer, port: port2, spinUs: start.spinUs, ...(start.nice === undefined ? {} : { nice: start.nice }) } satisfies PoolWorkerData,
         transferList: [port2],
         ...(start.resourceLimits === undefined ? {} : { resourceLimits: start.resourceLimits }),
       });
@@ -285,6 +293,19 @@ export class WorkerHandle {
   }
 
   /**
+   * The audit records the worker queued and did not post (call after {@link drain}, when
+   * the worker is to be stopped): those of its mirror's batch unless it was received.
+   */
+  unpostedAudits(): MirroredRecord[] {
+    return this.#shared === undefined ? [] : readAuditMirror(this.#shared.auditMirror, this.#receivedBatch);
+  }
+
+  /** The counts of the folding call of the plugin at `index` on the worker, as the worker kept them (fold-tally.ts), if it has one. */
+  foldTally(index: number): TallyRead | undefined {
+    return this.#shared === undefined ? undefined : readFoldTally(this.#shared.foldTally, index);
+  }
+
+  /**
    * The payload of the request or answer at hand: from the data area, or the message
    * the worker posted for it (LENGTH = -1). Forgets every other posted payload.
    */
@@ -333,6 +354,9 @@ export class WorkerHandle {
     if (message.type === 'lost') this.#lost = ForgeError.fromJSON(message.error);
     else if (message.type === 'payload') this.#payloads.push(message.bytes);
     else if (message.type === 'trace') this.#trace = message;
-    else this.#events.telemetry(message.items);
+    else {
+      if (message.batch !== undefined) this.#receivedBatch = Math.max(this.#receivedBatch, message.batch);
+      this.#events.telemetry(message.items);
+    }
   }
 }

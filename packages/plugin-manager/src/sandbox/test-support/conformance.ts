@@ -16,7 +16,7 @@ import { ForgeError } from '@forgeone/common';
 import { codeOf, hasCode } from '@forgeone/common/testing';
 import { guestCodeOf } from '../../abi/test-support/guest-code.js';
 import type { BackendHost, IsolationBackend } from '../spec.js';
-import { describeAuditFolding, describeKilledCallAudit } from './conformance-fold.js';
+import { describeAuditFolding, describeKilledCallAudit, describeStoppedBurstAudit } from './conformance-fold.js';
 import { describeLimitEvasions } from './conformance-limits.js';
 import { CORE_GUEST, NOT_A_PLUGIN, RELAY_GUEST, WASI_GUEST, WEATHER_CALL, readI32, u32 } from './guests.js';
 import { events } from './outcomes.js';
@@ -294,6 +294,7 @@ export function describeBackendConformance(name: string, makeBackend: BackendFac
 
     if (options.preemptsTimeouts) {
       describeKilledCallAudit(setup);
+      describeStoppedBurstAudit(setup);
       it('stops a call blocked past its wall-clock limit with FO_SANDBOX_TIMEOUT', async (t) => {
         const { backend } = await setup(t);
         const handle = await backend.load(await pluginSpec(WASI_GUEST, { timeoutMs: 300 }));
