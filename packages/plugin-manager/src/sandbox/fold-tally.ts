@@ -29,10 +29,8 @@ const SLOT_WORDS = COUNTS + MAX_FOLDED_KEYS;
 const TEXT_BYTES = 16 * 1024;
 const WORDS_BYTES = FOLD_TALLY_SLOTS * SLOT_WORDS * 4;
 
-/** A new tally's shared memory. */
-export function allocateFoldTally(): SharedArrayBuffer {
-  return new SharedArrayBuffer(WORDS_BYTES + FOLD_TALLY_SLOTS * TEXT_BYTES);
-}
+/** Bytes of a tally (pool-ledger.ts places it). */
+export const FOLD_TALLY_TOTAL = WORDS_BYTES + FOLD_TALLY_SLOTS * TEXT_BYTES;
 
 /** The worker's side. Not thread-safe (the worker thread's). */
 export class FoldTally {
@@ -40,9 +38,10 @@ export class FoldTally {
   readonly #text: Buffer;
   readonly #used = new Int32Array(FOLD_TALLY_SLOTS);
 
-  constructor(buffer: SharedArrayBuffer) {
-    this.#words = new Int32Array(buffer, 0, FOLD_TALLY_SLOTS * SLOT_WORDS);
-    this.#text = Buffer.from(buffer, WORDS_BYTES);
+  /** @param buffer shared memory holding the tally at `offset` (a multiple of 4) */
+  constructor(buffer: ArrayBufferLike, offset: number) {
+    this.#words = new Int32Array(buffer, offset, FOLD_TALLY_SLOTS * SLOT_WORDS);
+    this.#text = Buffer.from(buffer, offset + WORDS_BYTES, FOLD_TALLY_SLOTS * TEXT_BYTES);
   }
 
   /** The plugin at `index` on the worker begins to fold a call: its slot, or -1 when none is free. */
@@ -92,13 +91,13 @@ export interface TallyRead {
 const decoder = new TextDecoder('utf-8');
 
 /** The counts of the folding call of the plugin at `index` on the worker, if it has one. */
-export function readFoldTally(buffer: SharedArrayBuffer, index: number): TallyRead | undefined {
-  const words = new Int32Array(buffer, 0, FOLD_TALLY_SLOTS * SLOT_WORDS);
+export function readFoldTally(buffer: ArrayBufferLike, offset: number, index: number): TallyRead | undefined {
+  const words = new Int32Array(buffer, offset, FOLD_TALLY_SLOTS * SLOT_WORDS);
   for (let slot = 0; slot < FOLD_TALLY_SLOTS; slot += 1) {
     const base = slot * SLOT_WORDS;
     if (Atomics.load(words, base + OWNER) !== index + 1) continue;
     const published = Atomics.load(words, base + TEXT);
-    const names = keyNames(buffer, slot, published);
+    const names = keyNames(new Uint8Array(buffer, offset + WORDS_BYTES + slot * TEXT_BYTES, TEXT_BYTES), published);
     const counts: FoldedCount[] = [];
     let other = Math.max(0, Atomics.load(words, base + OTHER));
     for (let key = 0; key < MAX_FOLDED_KEYS; key += 1) {
@@ -114,12 +113,11 @@ export function readFoldTally(buffer: SharedArrayBuffer, index: number): TallyRe
   return undefined;
 }
 
-/** The well-formed key names published in `slot`. */
-function keyNames(buffer: SharedArrayBuffer, slot: number, published: number): Map<number, readonly [string, string | null]> {
+/** The well-formed key names among the first `published` bytes of a slot's `text`. */
+function keyNames(text: Uint8Array, published: number): Map<number, readonly [string, string | null]> {
   const names = new Map<number, readonly [string, string | null]>();
   if (published <= 0 || published > TEXT_BYTES) return names;
-  const bytes = new Uint8Array(published);
-  bytes.set(new Uint8Array(buffer, WORDS_BYTES + slot * TEXT_BYTES, published));
+  const bytes = text.slice(0, published);
   for (const line of decoder.decode(bytes).split('\n')) {
     let parsed: unknown;
     try {

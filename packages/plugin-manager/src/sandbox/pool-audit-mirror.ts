@@ -38,10 +38,8 @@ const HAS_REQUESTED = 4;
 /** A UTF-8 character takes at most this many bytes: a write that left less room than this may have been cut. */
 const MAX_CHAR_BYTES = 4;
 
-/** A new mirror's shared memory. */
-export function allocateAuditMirror(): SharedArrayBuffer {
-  return new SharedArrayBuffer(HEADER_BYTES + AUDIT_MIRROR_BYTES);
-}
+/** Bytes of a mirror, its header included (pool-ledger.ts places it). */
+export const AUDIT_MIRROR_TOTAL = HEADER_BYTES + AUDIT_MIRROR_BYTES;
 
 /** The worker's side. Not thread-safe (the worker thread's). */
 export class AuditMirror {
@@ -51,10 +49,11 @@ export class AuditMirror {
   #used = 0;
   #batch = 1;
 
-  constructor(buffer: SharedArrayBuffer) {
-    this.#header = new Int32Array(buffer, 0, HEADER_BYTES / 4);
-    this.#words = new Int32Array(buffer, HEADER_BYTES);
-    this.#bytes = Buffer.from(buffer, HEADER_BYTES);
+  /** @param buffer shared memory holding the mirror at `offset` (a multiple of 4) */
+  constructor(buffer: ArrayBufferLike, offset: number) {
+    this.#header = new Int32Array(buffer, offset, HEADER_BYTES / 4);
+    this.#words = new Int32Array(buffer, offset + HEADER_BYTES, AUDIT_MIRROR_BYTES / 4);
+    this.#bytes = Buffer.from(buffer, offset + HEADER_BYTES, AUDIT_MIRROR_BYTES);
     Atomics.store(this.#header, BATCH, this.#batch);
   }
 
@@ -118,15 +117,15 @@ const decoder = new TextDecoder('utf-8');
  * above `received`, the last batch number the host got), else none. Stops at the first
  * malformed record.
  */
-export function readAuditMirror(buffer: SharedArrayBuffer, received: number): MirroredRecord[] {
-  const header = new Int32Array(buffer, 0, HEADER_BYTES / 4);
+export function readAuditMirror(buffer: ArrayBufferLike, offset: number, received: number): MirroredRecord[] {
+  const header = new Int32Array(buffer, offset, HEADER_BYTES / 4);
   for (let attempt = 0; attempt < READ_ATTEMPTS; attempt += 1) {
     const batch = Atomics.load(header, BATCH);
     if (batch <= received) return [];
     const committed = Atomics.load(header, COMMITTED);
-    if (committed < 0 || committed > buffer.byteLength - HEADER_BYTES || committed % 4 !== 0) return [];
+    if (committed < 0 || committed > AUDIT_MIRROR_BYTES || committed % 4 !== 0) return [];
     const copy = new Uint8Array(committed);
-    copy.set(new Uint8Array(buffer, HEADER_BYTES, committed));
+    copy.set(new Uint8Array(buffer, offset + HEADER_BYTES, committed));
     if (Atomics.load(header, BATCH) === batch && Atomics.load(header, COMMITTED) >= committed) return parseRecords(copy);
   }
   return [];

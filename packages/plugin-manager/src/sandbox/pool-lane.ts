@@ -369,7 +369,7 @@ export class Lane {
 
   /** The worker is to be stopped with jobs running: what it did and held reaches the log (pool-stopped-audit.ts). */
   #auditStopped(cause: ForgeError, ended: 'killed' | 'closed'): void {
-    auditStoppedWorker(this.#env, this.#running, (index) => this.#plugins.get(index), this.#folds, this.#active, { cause, ended, at: performance.now() });
+    auditStoppedWorker(this.#env, this.#running, this.#plugins, this.#folds, this.#active, { cause, ended, at: performance.now() });
   }
 
   #recoveryPort(): RecoveringLane {

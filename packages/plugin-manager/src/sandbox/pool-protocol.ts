@@ -320,10 +320,8 @@ export interface PoolWorkerData {
    * lane terminates the worker).
    */
   readonly cancel?: SharedArrayBuffer;
-  /** Shared memory where the worker mirrors its queued audit records (pool-audit-mirror.ts). Absent: not mirrored. */
-  readonly auditMirror?: SharedArrayBuffer;
-  /** Shared memory where the worker keeps its folding calls' counts (fold-tally.ts). Absent: not kept. */
-  readonly foldTally?: SharedArrayBuffer;
+  /** Where the worker keeps what a host stopping it must not lose (pool-ledger.ts). Absent: nothing is kept. */
+  readonly ledger?: ArrayBufferLike;
   /**
    * The nice value the worker gives its own thread at start (Linux; elsewhere nothing): the
    * isolation worker's {@link ISOLATION_NICE}. Absent: the process's own.

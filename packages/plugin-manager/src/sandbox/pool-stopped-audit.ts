@@ -1,16 +1,24 @@
 /**
  * What the host writes for a pool worker it stops while jobs run on it (a call killed at
  * its time limit, a worker that died, the pool closing): first what the worker posted,
- * then the audit records it had queued and not posted (pool-audit-mirror.ts), then the
- * `audit.folded` summary of each folding call it ran (pool-fold-progress.ts), from the
- * counts it kept (fold-tally.ts) or its last report.
+ * then the audit records it had queued and not posted, then the `audit.folded` summary
+ * of each folding call it ran (pool-fold-progress.ts), from the counts it kept or its
+ * last report. Both come from the worker's ledger (pool-ledger.ts).
+ *
+ * SECURITY: a sandbox's ledger (the process backend) is written by a process that may be
+ * compromised: what it holds passes the checks of its TELEMETRY frames (child-input.ts)
+ * against the lane's own record of its plugins, so a killed sandbox can say in its
+ * ledger only what it could have said in a frame; a malformed ledger is dropped whole.
  */
 import type { ForgeError } from '@forgeone/common';
+import type { TallyRead } from './fold-tally.js';
 import type { FoldProgressBook } from './pool-fold-progress.js';
 import { deliverTelemetry, type HostServiceEnv } from './pool-host-service.js';
-import type { Job, LanePlugin } from './pool-job.js';
+import type { Job, LanePlugin, PluginTable } from './pool-job.js';
 import type { TelemetryItem } from './pool-protocol.js';
 import type { WorkerHandle } from './pool-worker-handle.js';
+import { checkTelemetry, foldingOf, type SandboxPlugins } from './process/child-input.js';
+import { jsonBytes } from './process/wire.js';
 
 /** Why and when the worker is stopped. */
 export interface Stop {
@@ -21,22 +29,57 @@ export interface Stop {
   readonly at: number;
 }
 
+/** The call a sandbox's own records of it are dropped for (the relay decides it): see SandboxPlugins.decidedByHost. */
+const HTTP_CALL = 'forge.http_request';
+
 /**
  * Delivers to the host what `worker` (about to be stopped while running `active`,
  * outermost first) did and held. Call before stopping it.
- * @param pluginAt the lane's plugin at an index on the worker
+ * @param plugins the lane's plugins, by their index on the worker
  */
-export function auditStoppedWorker(env: HostServiceEnv, worker: WorkerHandle | undefined, pluginAt: (index: number) => LanePlugin | undefined, folds: FoldProgressBook, active: readonly Job[], stop: Stop): void {
+export function auditStoppedWorker(env: HostServiceEnv, worker: WorkerHandle | undefined, plugins: PluginTable, folds: FoldProgressBook, active: readonly Job[], stop: Stop): void {
   worker?.drain();
-  if (worker !== undefined) {
-    const unposted: TelemetryItem[] = [];
-    for (const { index, entry } of worker.unpostedAudits()) {
-      // SECURITY: attributed by the lane's own table; a record naming no plugin of the lane is dropped.
-      const plugin = pluginAt(index);
-      if (plugin !== undefined) unposted.push({ kind: 'audit', plugin: plugin.id, entry: { ...entry, plugin: plugin.id } });
-    }
-    deliverTelemetry(env, unposted, folds);
+  if (worker === undefined) {
+    deliverTelemetry(env, folds.stopped(active, stop.cause, stop.at, stop.ended));
+    return;
   }
-  const tally = worker === undefined ? undefined : (plugin: LanePlugin) => worker.foldTally(plugin.index);
+  const known = worker.ledgerUntrusted ? sandboxPlugins(plugins.all()) : undefined;
+  const unposted: TelemetryItem[] = [];
+  for (const { index, entry } of worker.unpostedAudits()) {
+    // SECURITY: attributed by the lane's own table; a record naming no plugin of the lane is dropped.
+    const plugin = plugins.get(index);
+    if (plugin !== undefined) unposted.push({ kind: 'audit', plugin: plugin.id, entry: { ...entry, plugin: plugin.id } });
+  }
+  deliverTelemetry(env, known === undefined ? unposted : checked(env, unposted, known));
+  const tally = (plugin: LanePlugin): TallyRead | undefined => {
+    const read = worker.foldTally(plugin.index);
+    if (read === undefined || known === undefined) return read;
+    const progress = { ...read, call: plugin.id, kept: plugin.spec.auditMaxCallRecords };
+    return checked(env, [{ kind: 'fold', plugin: plugin.id, progress } as TelemetryItem], known).length === 1 ? read : undefined;
+  };
   deliverTelemetry(env, folds.stopped(active, stop.cause, stop.at, stop.ended, tally));
+}
+
+/** `items` from a sandbox's ledger as its frames are checked; none when one is malformed. */
+function checked(env: HostServiceEnv, items: TelemetryItem[], known: SandboxPlugins): TelemetryItem[] {
+  if (items.length === 0) return items;
+  try {
+    return checkTelemetry(jsonBytes(items), known);
+  } catch (error) {
+    env.logger.warn('a stopped sandbox left a malformed ledger; what it held was dropped', { error: error instanceof Error ? error.message : String(error) });
+    return [];
+  }
+}
+
+/** What the host knows of a lane's plugins, as the checks of a sandbox's frames ask it. */
+function sandboxPlugins(all: readonly LanePlugin[]): SandboxPlugins {
+  const byId = new Map(all.map((plugin) => [plugin.id, plugin]));
+  return {
+    has: (id) => byId.has(id),
+    decidedByHost: (id, call) => call === HTTP_CALL || (byId.get(id)?.registered.includes(call) ?? false),
+    folding: (id) => {
+      const plugin = byId.get(id);
+      return plugin === undefined ? undefined : foldingOf(plugin.spec);
+    },
+  };
 }

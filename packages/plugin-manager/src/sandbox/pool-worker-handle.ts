@@ -9,8 +9,9 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort, type Re
 import { CancelControl } from './pool-cancel.js';
 import { FLAG, STATE, Slot, WORD, type PoolWorkerData, type RequestWords, type TelemetryItem, type ToHost, type ToWorker, type TraceMessage } from './pool-protocol.js';
 import { copyOut } from '../abi/bytes-copy.js';
-import { allocateAuditMirror, readAuditMirror, type MirroredRecord } from './pool-audit-mirror.js';
-import { allocateFoldTally, readFoldTally, type TallyRead } from './fold-tally.js';
+import type { MirroredRecord } from './pool-audit-mirror.js';
+import type { TallyRead } from './fold-tally.js';
+import { LedgerReader, allocateLedger } from './pool-ledger.js';
 
 /** Atomics.waitAsync (ES2024; in Node since 16), typed locally: the workspace builds against ES2023. */
 type WaitAsyncResult = { readonly async: false; readonly value: 'not-equal' | 'timed-out' } | { readonly async: true; readonly value: Promise<'ok' | 'timed-out'> };
@@ -53,6 +54,8 @@ export interface PreparedWorker {
   stop(): Promise<void>;
   /** The host thread's own way to what the worker serves, for plain calls (a sandbox's ring: process/direct.ts). */
   readonly direct?: DirectCalls;
+  /** The host's mapping of what it serves writes for a host that stops it (a sandbox's ledger, pool-ledger.ts). */
+  readonly ledger?: ArrayBufferLike;
 }
 
 /** Where a direct answer goes: the slot, and its payload. */
@@ -101,8 +104,8 @@ export class WorkerHandle {
    * a sandbox process, whose waits happen in another process.
    */
   readonly cancel: CancelControl | undefined;
-  /** What the worker still holds when it is killed (pool-audit-mirror.ts, fold-tally.ts); absent for a relay (a sandbox's are in another process). */
-  readonly #shared: { readonly auditMirror: SharedArrayBuffer; readonly foldTally: SharedArrayBuffer } | undefined;
+  /** What the worker holds that must outlive it (pool-ledger.ts): a pool worker's, or its sandbox's once prepared (written by the sandbox: untrusted). */
+  #ledger: { readonly reader: LedgerReader; readonly untrusted: boolean } | undefined;
   /** The number of the last telemetry batch received from the worker's mirror. */
   #receivedBatch = 0;
   #worker: Worker | undefined;
@@ -132,13 +135,13 @@ export class WorkerHandle {
     if (start.auditBroken) this.slot.setAuditBroken(true);
     this.cancel = start.prepare === undefined ? new CancelControl() : undefined;
     const cancel = this.cancel === undefined ? {} : { cancel: this.cancel.buffer };
-    this.#shared = start.prepare === undefined ? { auditMirror: allocateAuditMirror(), foldTally: allocateFoldTally() } : undefined;
-    const shared = this.#shared ?? {};
+    const ledger = start.prepare === undefined ? allocateLedger() : undefined;
+    if (ledger !== undefined) this.#ledger = { reader: new LedgerReader(ledger), untrusted: false };
     this.#port = port1;
     const launch = (data: Readonly<Record<string, unknown>>): void => {
       const worker = new Worker(start.url, {
         name: start.name,
-        workerData: { ...data, ...cancel, ...shared, slot: this.slot.buffer, port: port2, spinUs: start.spinUs, ...(start.nice === undefined ? {} : { nice: start.nice }) } satisfies PoolWorkerData,
+        workerData: { ...data, ...cancel, ...(ledger === undefined ? {} : { ledger }), slot: this.slot.buffer, port: port2, spinUs: start.spinUs, ...(start.nice === undefined ? {} : { nice: start.nice }) } satisfies PoolWorkerData,
         transferList: [port2],
         ...(start.resourceLimits === undefined ? {} : { resourceLimits: start.resourceLimits }),
       });
@@ -161,6 +164,7 @@ export class WorkerHandle {
           }
           void prepared.ended.then((why) => events.died(why));
           this.#direct = prepared.direct;
+          if (prepared.ledger !== undefined) this.#ledger = { reader: new LedgerReader(prepared.ledger), untrusted: true };
           launch(prepared.data);
           return prepared;
         },
@@ -297,12 +301,17 @@ export class WorkerHandle {
    * the worker is to be stopped): those of its mirror's batch unless it was received.
    */
   unpostedAudits(): MirroredRecord[] {
-    return this.#shared === undefined ? [] : readAuditMirror(this.#shared.auditMirror, this.#receivedBatch);
+    return this.#ledger?.reader.unposted(this.#receivedBatch) ?? [];
   }
 
   /** The counts of the folding call of the plugin at `index` on the worker, as the worker kept them (fold-tally.ts), if it has one. */
   foldTally(index: number): TallyRead | undefined {
-    return this.#shared === undefined ? undefined : readFoldTally(this.#shared.foldTally, index);
+    return this.#ledger?.reader.tally(index);
+  }
+
+  /** True when what {@link unpostedAudits} and {@link foldTally} read was written by a sandbox process: to be checked as its frames are. */
+  get ledgerUntrusted(): boolean {
+    return this.#ledger?.untrusted === true;
   }
 
   /**

@@ -14,8 +14,7 @@ import { SpecInterner } from './spec-intern.js';
 import { WorkerCancel } from './pool-worker-cancel.js';
 import { niceThread } from './thread-priority.js';
 import { WorkerOutbox } from './pool-worker-outbox.js';
-import { AuditMirror } from './pool-audit-mirror.js';
-import { FoldTally } from './fold-tally.js';
+import { openLedger } from './pool-ledger.js';
 import { workerResources, workerSinks, type Ask } from './pool-worker-sinks.js';
 import {
   FLAG,
@@ -85,10 +84,7 @@ class PoolWorker {
     this.#cancel = new WorkerCancel(data.cancel);
     this.#resources = { policies: new PolicyCache(), ioBridge: this.#cancel.bridge(createIoBridge('forge-io-pool')), sleep: this.#cancel.sleep };
     this.#port = port;
-    this.#outbox = new WorkerOutbox(port, hooks.telemetry, {
-      ...(data.auditMirror === undefined ? {} : { mirror: new AuditMirror(data.auditMirror) }),
-      ...(data.foldTally === undefined ? {} : { tally: new FoldTally(data.foldTally) }),
-    });
+    this.#outbox = new WorkerOutbox(port, hooks.telemetry, data.ledger === undefined ? {} : openLedger(data.ledger));
     this.#spinMs = data.spinUs / 1000;
     this.#forwardHttp = data.forwardHttp === true;
     this.#hooks = hooks;

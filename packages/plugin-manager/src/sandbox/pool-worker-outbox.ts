@@ -117,15 +117,18 @@ export class WorkerOutbox {
     const mirror = this.#mirror;
     const batch = mirror === undefined ? {} : { batch: mirror.batch };
     try {
-      this.post({ type: 'telemetry', items, ...batch });
-    } catch {
-      // A record holding something that cannot be cloned (a function in a log field):
-      // send it as JSON-safe data rather than lose the batch.
-      this.post({ type: 'telemetry', items: JSON.parse(JSON.stringify(items, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))) as TelemetryItem[], ...batch });
+      try {
+        this.post({ type: 'telemetry', items, ...batch });
+      } catch {
+        // A record holding something that cannot be cloned (a function in a log field):
+        // send it as JSON-safe data rather than lose the batch.
+        this.post({ type: 'telemetry', items: JSON.parse(JSON.stringify(items, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))) as TelemetryItem[], ...batch });
+      }
+      // Sent on before the mirror lets the batch go: a sandbox's frame carries its number (child.ts).
+      this.#onTelemetry?.();
     } finally {
       mirror?.next();
     }
-    this.#onTelemetry?.();
   }
 
   /** Notes that a job of `plugin` finished: if its gate counted host calls, there are counts to ship. */

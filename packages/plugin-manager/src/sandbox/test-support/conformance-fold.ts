@@ -93,7 +93,7 @@ export function describeAuditFolding(setup: Setup): void {
  * refusals must have left before, and the host writes the summary of its folded records
  * from the last counts it received. Call inside the backend's describe block.
  */
-export function describeKilledCallAudit(setup: Setup): void {
+export function describeKilledCallAudit(setup: Setup, relayed: boolean): void {
   it('keeps every refusal of a call killed at its time limit: a plugin that probes with refused calls and then spins leaves each in the log', async (t) => {
     const { backend, host } = await setup(t);
     const handle = await backend.load(await pluginSpec(FOLD_GUEST, { ...REFUSING_KV, fuel: 10n ** 15n, timeoutMs: 300 }));
@@ -121,9 +121,11 @@ export function describeKilledCallAudit(setup: Setup): void {
     assert.deepEqual(JSON.parse(String(data['counts'])), [['forge.time_now', allowed[0]?.resource ?? null, folded]]);
     const calls = 100 + folded;
     // The guest makes a kv_get after every 100th time_now, and the counts up to a refusal leave with it:
-    // the summary counts at least the allowed calls the refusals in the log prove, and at most those
-    // before the next refusal but one (that one may have died with the sandbox, unread: security.md §40).
-    assert.ok(calls >= 100 * denied.length && calls <= 100 * (denied.length + 2), `${calls} allowed calls and ${denied.length} refusals`);
+    // the summary counts at least the allowed calls the refusals in the log prove. A pool worker's
+    // thread is read as it is killed: at most the calls before the next refusal but one. A relay may
+    // not have read the sandbox's last frames, refusals among them, when it dies (security.md §40),
+    // while the counts come from the sandbox's ledger as it is killed: no such bound there.
+    assert.ok(calls >= 100 * denied.length && (relayed || calls <= 100 * (denied.length + 2)), `${calls} allowed calls and ${denied.length} refusals`);
     const countedMs = Number(data['counted_ms']);
     const killedMs = Number(data['killed_ms']);
     assert.ok(countedMs <= killedMs && killedMs >= 299, `counted until ${countedMs} ms, killed at ${killedMs} ms`);
