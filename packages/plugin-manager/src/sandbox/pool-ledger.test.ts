@@ -17,6 +17,16 @@ function mirrored(): { box: WorkerOutbox; reader: LedgerReader; buffer: SharedAr
   return { box: new WorkerOutbox(port, undefined, openLedger(buffer)), reader: new LedgerReader(buffer), buffer, posted };
 }
 
+/** A ledger where the plugin at `index` folds a call: key 0 (forge.kv_get of `resource`) named and counted once. */
+function folding(index: number, resource: string) {
+  const buffer = allocateLedger();
+  const writer = openLedger(buffer).tally;
+  const slot = writer.open(index);
+  writer.name(slot, 0, 'forge.kv_get', resource);
+  writer.count(slot, 0);
+  return { buffer, writer, reader: new LedgerReader(buffer), slot };
+}
+
 describe('the ledger: what a killed worker had queued and counted, read back by its host', () => {
   it('holds each queued audit record, exactly, until its batch is posted; then the host takes nothing of a batch it received', () => {
     const { box, reader, posted } = mirrored();
@@ -75,12 +85,8 @@ describe('the ledger: what a killed worker had queued and counted, read back by 
   });
 
   it('keeps a folding call’s exact counts by key, with `other` for keys it could not name, and frees the slot when the call ends', () => {
-    const buffer = allocateLedger();
-    const writer = openLedger(buffer).tally;
-    const reader = new LedgerReader(buffer);
-    const slot = writer.open(7);
-    writer.name(slot, 0, 'forge.kv_get', 'kv:k');
-    for (let i = 0; i < 37; i += 1) writer.count(slot, 0);
+    const { writer, reader, slot } = folding(7, 'kv:k');
+    for (let i = 1; i < 37; i += 1) writer.count(slot, 0);
     writer.count(slot, 1); // a key never named
     writer.count(slot, -1);
     assert.deepEqual(reader.tally(7), { folded: 39, counts: [['forge.kv_get', 'kv:k', 37]], other: 2 });
@@ -91,12 +97,7 @@ describe('the ledger: what a killed worker had queued and counted, read back by 
   });
 
   it('parses the tally as untrusted: malformed key names are left out and their counts summed in other; negative counts are zero', () => {
-    const buffer = allocateLedger();
-    const writer = openLedger(buffer).tally;
-    const reader = new LedgerReader(buffer);
-    const slot = writer.open(2);
-    writer.name(slot, 0, 'forge.kv_get', 'kv:a');
-    writer.count(slot, 0);
+    const { buffer, reader } = folding(2, 'kv:a');
     // What a compromised sandbox could write: a key out of range, a non-string action, garbage, a negative count.
     const view = new Int32Array(buffer);
     const names = new TextEncoder().encode('[0,"forge.kv_get","kv:a"]\n[40,"x",null]\n[1,7,null]\n{oops\n');
