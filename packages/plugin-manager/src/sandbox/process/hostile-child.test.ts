@@ -195,4 +195,19 @@ describe('process backend against a compromised sandbox', () => {
     assert.deepEqual([data['call'], data['kept'], data['folded'], data['ended'], data['cause']], ['echo', 100, 5000, 'killed', 'FO_SANDBOX_TIMEOUT']);
     assert.deepEqual(protocolAudits(host, id), [], 'well-formed counts are no violation');
   });
+
+  it('checks a killed sandbox’s ledger as its frames: keeps its own plugin’s record of a call it decides, drops what the host decides, names no other plugin, and counts nothing past the fuel', async (t) => {
+    const { backend, host } = await setup(t);
+    next += 1;
+    const id = `hostile-lateledger-${next}`;
+    const handle = await backend.load(await pluginSpec(CORE_GUEST, { id, auditLevel: 'all', auditMaxCallRecords: 100, timeoutMs: 400 }));
+    const input = new Uint8Array([1, 2, 3]);
+    assert.deepEqual(await handle.call('echo', input), input, 'the first call is answered well');
+    await rejectsWithCode(handle.call('echo', input), 'FO_SANDBOX_TIMEOUT', 'the second call is never answered');
+    assert.deepEqual(
+      host.audits.map((entry) => [entry.plugin, entry.action, entry.resource, entry.allowed]),
+      [[id, 'forge.kv_get', 'kv:own', true]],
+      'only the record a frame could have carried: no forged forge.http_request, nothing for a slot it does not host, no summary past the fuel',
+    );
+  });
 });
