@@ -109,13 +109,20 @@ export class WorkerOutbox {
     return mirror.add(index, entry);
   }
 
-  /** Posts the queued telemetry (with the mirror's batch number, and empties the mirror). */
-  flush(): void {
-    if (this.#telemetry.length === 0) return;
+  /**
+   * Posts the queued telemetry, with the mirror's batch number (and empties the mirror).
+   * @param ends a batch number to post with it instead when there is no mirror, even with
+   *   nothing queued (a relay passing on the end of its sandbox's batch, in the same message)
+   */
+  flush(ends?: number): void {
+    const mirror = this.#mirror;
+    const batch = mirror !== undefined ? { batch: mirror.batch } : ends !== undefined ? { batch: ends } : {};
+    if (this.#telemetry.length === 0) {
+      if (ends !== undefined && mirror === undefined) this.post({ type: 'telemetry', items: [], ...batch });
+      return;
+    }
     const items = this.#telemetry;
     this.#telemetry = [];
-    const mirror = this.#mirror;
-    const batch = mirror === undefined ? {} : { batch: mirror.batch };
     try {
       try {
         this.post({ type: 'telemetry', items, ...batch });

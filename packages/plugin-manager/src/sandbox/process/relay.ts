@@ -246,9 +246,9 @@ class Relay implements SandboxPlugins {
         case KIND.TELEMETRY:
           // Posted on at once: the sandbox sent a batch because the host must have it now.
           for (const item of checkTelemetry(frame.payload, this)) this.#take(item);
-          this.#outbox.flush();
-          // The host takes from the sandbox's ledger only a batch it was not told of (pool-ledger.ts); a false number only hides the sandbox's own records.
-          if ((frame.ints[0] ?? 0) > 0) this.#outbox.post({ type: 'telemetry', items: [], batch: frame.ints[0] ?? 0 });
+          // With the number of the batch it ends: the host takes from the sandbox's ledger only a batch it was
+          // not told of (pool-ledger.ts); a false number only hides the sandbox's own records.
+          this.#outbox.flush((frame.ints[0] ?? 0) > 0 ? frame.ints[0] : undefined);
           break;
         case KIND.TRACE:
           this.#outbox.post(checkTrace(frame.payload));
