@@ -6,8 +6,9 @@
 // (audit.max_call_records: each folded record is also counted in the ledger: fold-tally.ts).
 // The host discards what it is given, so the worker's side and the batches' crossing are
 // what is timed. With --base DIR (a copy of another build's packages/plugin-manager/dist
-// placed inside this repository, so that its imports resolve) the same calls run on that
-// build too, rounds interleaved, and each case gets its ratio to the base.
+// placed inside this repository, e.g. node_modules/.base-dist, so that its imports resolve)
+// the same calls run on that build too, rounds interleaved, and each case gets its ratio to
+// the base (bench/README.md).
 // Run: npm run build && node bench/chatty-audit.mjs [--quick] [--json] [--base DIR]
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';

@@ -20,7 +20,9 @@
  * Layout (words in the platform's order: one machine): header [committed bytes, batch],
  * then records, each [total bytes, plugin index, flags, text bytes, and the UTF-16
  * lengths of action, resource, reason, requested] followed by their UTF-8 text, padded
- * to 4 bytes. A record with `data` (a call's summary) is not mirrored: it is posted at once.
+ * to 4 bytes; a record whose texts are those of the record before it in the batch says so
+ * in its flags and writes none (a chatty call repeats one decision: no encoding then). A
+ * record with `data` (a call's summary) is not mirrored: it is posted at once.
  */
 import type { BackendAuditEntry } from './plugin-gate.js';
 
@@ -35,6 +37,8 @@ const RECORD_HEADER = RECORD_WORDS * 4;
 const ALLOWED = 1;
 const HAS_RESOURCE = 2;
 const HAS_REQUESTED = 4;
+/** The record's texts are those of the record before it in the batch (none written: a chatty call repeats one decision). */
+const SAME_TEXT = 8;
 /** A UTF-8 character takes at most this many bytes: a write that left less room than this may have been cut. */
 const MAX_CHAR_BYTES = 4;
 
@@ -48,6 +52,8 @@ export class AuditMirror {
   readonly #bytes: Buffer;
   #used = 0;
   #batch = 1;
+  /** The texts of the last record written with its texts in this batch (undefined: none yet). */
+  #last: Pick<BackendAuditEntry, 'action' | 'resource' | 'reason' | 'requested'> | undefined;
 
   /** @param buffer shared memory holding the mirror at `offset` (a multiple of 4) */
   constructor(buffer: ArrayBufferLike, offset: number) {
@@ -68,7 +74,9 @@ export class AuditMirror {
    */
   add(index: number, entry: BackendAuditEntry): boolean {
     const { action, resource, reason, requested } = entry;
-    const text = action + (resource ?? '') + reason + (requested ?? '');
+    const last = this.#last;
+    const same = last !== undefined && action === last.action && resource === last.resource && reason === last.reason && requested === last.requested;
+    const text = same ? '' : action + (resource ?? '') + reason + (requested ?? '');
     const start = this.#used;
     const at = start + RECORD_HEADER;
     const room = this.#bytes.length - at;
@@ -81,13 +89,15 @@ export class AuditMirror {
     const total = RECORD_HEADER + ((written + 3) & ~3);
     words[w] = total;
     words[w + 1] = index;
-    words[w + 2] = (entry.allowed ? ALLOWED : 0) | (resource === undefined ? 0 : HAS_RESOURCE) | (requested === undefined ? 0 : HAS_REQUESTED);
+    words[w + 2] = (entry.allowed ? ALLOWED : 0) | (resource === undefined ? 0 : HAS_RESOURCE) | (requested === undefined ? 0 : HAS_REQUESTED) | (same ? SAME_TEXT : 0);
     words[w + 3] = written;
-    words[w + 4] = action.length;
-    words[w + 5] = resource?.length ?? 0;
-    words[w + 6] = reason.length;
-    words[w + 7] = requested?.length ?? 0;
+    // The lengths of the texts written (none for a record repeating the one before).
+    words[w + 4] = same ? 0 : action.length;
+    words[w + 5] = same ? 0 : (resource?.length ?? 0);
+    words[w + 6] = same ? 0 : reason.length;
+    words[w + 7] = same ? 0 : (requested?.length ?? 0);
     this.#used = start + total;
+    if (!same) this.#last = { action, resource, reason, requested };
     // SECURITY: published only once the record is whole; the host reads no further.
     Atomics.store(this.#header, COMMITTED, this.#used);
     return true;
@@ -96,6 +106,7 @@ export class AuditMirror {
   /** The batch was posted: empties the mirror for the next one (length first, so a reader never sees the old records under the new number). */
   next(): void {
     this.#used = 0;
+    this.#last = undefined;
     this.#batch += 1;
     Atomics.store(this.#header, COMMITTED, 0);
     Atomics.store(this.#header, BATCH, this.#batch);
@@ -144,15 +155,17 @@ function parseRecords(bytes: Uint8Array): MirroredRecord[] {
     // Each UTF-16 unit the worker wrote decodes to one again (a lone surrogate became U+FFFD).
     if (lengths.reduce((sum, length) => sum + length, 0) !== text.length) break;
     const flags = words[w + 2] ?? 0;
-    const [action, resource, reason, requested] = cut(text, lengths);
+    const previous = records.at(-1)?.entry;
+    if ((flags & SAME_TEXT) !== 0 && (previous === undefined || written !== 0)) break;
+    const [action, resource, reason, requested] = previous !== undefined && (flags & SAME_TEXT) !== 0 ? [previous.action, previous.resource, previous.reason, previous.requested] : cut(text, lengths);
     records.push({
       index: words[w + 1] ?? 0,
       entry: {
         action,
-        resource: (flags & HAS_RESOURCE) === 0 ? undefined : resource,
+        resource: (flags & HAS_RESOURCE) === 0 ? undefined : (resource ?? ''),
         allowed: (flags & ALLOWED) !== 0,
         reason,
-        ...((flags & HAS_REQUESTED) === 0 ? {} : { requested }),
+        ...((flags & HAS_REQUESTED) === 0 ? {} : { requested: requested ?? '' }),
       },
     });
     at += total;

@@ -44,6 +44,27 @@ describe('the ledger: what a killed worker had queued and counted, read back by 
     assert.equal(reader.unposted(1).length, 1, 'batch 2 was not received');
   });
 
+  it('writes a record repeating the one before as its flags alone, and refuses such a record with nothing before it in the batch', () => {
+    const { box, reader, buffer } = mirrored();
+    box.queueAudit(1, item(1));
+    box.queueAudit(2, item(1));
+    box.queueAudit(2, item(2));
+    box.queueAudit(1, item(2));
+    const words = new Int32Array(buffer);
+    assert.equal(words[4 + (words[4] ?? 0) / 4], 32, 'the repeat is its header alone');
+    assert.deepEqual(
+      reader.unposted(0).map(({ index, entry: { resource } }) => [index, resource]),
+      [
+        [1, 'kv:1'],
+        [2, 'kv:1'],
+        [2, 'kv:2'],
+        [1, 'kv:2'],
+      ],
+    );
+    words[6] = (words[6] ?? 0) | 8; // the first record claims to repeat a record before it
+    assert.deepEqual(reader.unposted(0), []);
+  });
+
   it('posts the batch early when the mirror is full, and a record with data at once, so none is in neither place', () => {
     const { box, reader, posted } = mirrored();
     const long = 'x'.repeat(4000);
