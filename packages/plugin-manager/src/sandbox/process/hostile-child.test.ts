@@ -45,6 +45,18 @@ async function setup(t: TestContext, transport: 'ring' | 'fifo' = 'fifo'): Promi
   return { backend, host };
 }
 
+/** A folding plugin (level all, 100 kept, 400 ms limit) whose sandbox answers its first call and makes `move` at the second, which the host kills at its limit. */
+async function killedAtSecondCall(t: TestContext, move: string): Promise<{ host: RecordingHost; id: string }> {
+  const { backend, host } = await setup(t);
+  next += 1;
+  const id = `hostile-late${move}-${next}`;
+  const handle = await backend.load(await pluginSpec(CORE_GUEST, { id, auditLevel: 'all', auditMaxCallRecords: 100, timeoutMs: 400 }));
+  const input = new Uint8Array([1, 2, 3]);
+  assert.deepEqual(await handle.call('echo', input), input, 'the first call is answered well');
+  await rejectsWithCode(handle.call('echo', input), 'FO_SANDBOX_TIMEOUT', 'the second call is never answered');
+  return { host, id };
+}
+
 /** Loads a plugin whose sandbox makes `move`, expecting the load to fail with `code`. */
 async function hostileLoad(t: TestContext, move: string, code: ErrorCode, transport: 'ring' | 'fifo' = 'fifo', options: SpecOptions = {}): Promise<{ backend: ProcessBackend; host: RecordingHost; id: string }> {
   const { backend, host } = await setup(t, transport);
@@ -181,13 +193,7 @@ describe('process backend against a compromised sandbox', () => {
   });
 
   it('writes the summary of a killed call from what its sandbox reported, under the host’s name for the call and the plugin’s own limit: a lying sandbox over-states only its own plugin’s allowed calls', async (t) => {
-    const { backend, host } = await setup(t);
-    next += 1;
-    const id = `hostile-latefoldspin-${next}`;
-    const handle = await backend.load(await pluginSpec(CORE_GUEST, { id, auditLevel: 'all', auditMaxCallRecords: 100, timeoutMs: 400 }));
-    const input = new Uint8Array([1, 2, 3]);
-    assert.deepEqual(await handle.call('echo', input), input, 'the first call is answered well');
-    await rejectsWithCode(handle.call('echo', input), 'FO_SANDBOX_TIMEOUT', 'the second call is never answered');
+    const { host, id } = await killedAtSecondCall(t, 'foldspin');
     const summaries = host.audits.filter((entry) => entry.action === FOLDED_ACTION);
     assert.equal(summaries.length, 1);
     assert.equal(summaries[0]?.plugin, id, 'attributed to the plugin whose call was killed');
@@ -197,13 +203,7 @@ describe('process backend against a compromised sandbox', () => {
   });
 
   it('checks a killed sandbox’s ledger as its frames: keeps its own plugin’s record of a call it decides, drops what the host decides, names no other plugin, and counts nothing past the fuel', async (t) => {
-    const { backend, host } = await setup(t);
-    next += 1;
-    const id = `hostile-lateledger-${next}`;
-    const handle = await backend.load(await pluginSpec(CORE_GUEST, { id, auditLevel: 'all', auditMaxCallRecords: 100, timeoutMs: 400 }));
-    const input = new Uint8Array([1, 2, 3]);
-    assert.deepEqual(await handle.call('echo', input), input, 'the first call is answered well');
-    await rejectsWithCode(handle.call('echo', input), 'FO_SANDBOX_TIMEOUT', 'the second call is never answered');
+    const { host, id } = await killedAtSecondCall(t, 'ledger');
     assert.deepEqual(
       host.audits.map((entry) => [entry.plugin, entry.action, entry.resource, entry.allowed]),
       [[id, 'forge.kv_get', 'kv:own', true]],
