@@ -8,9 +8,10 @@
  * SECURITY: a sandbox's ledger (the process backend) is written by a process that may be
  * compromised: what it holds passes the checks of its TELEMETRY frames (child-input.ts)
  * against the lane's own record of its plugins, so a killed sandbox can say in its
- * ledger only what it could have said in a frame; a malformed ledger is dropped whole.
+ * ledger only what it could have said in a frame; a malformed ledger is dropped whole and
+ * the violation audited.
  */
-import type { ForgeError } from '@forgeone/common';
+import { toForgeError, type ForgeError } from '@forgeone/common';
 import type { TallyRead } from './fold-tally.js';
 import type { FoldProgressBook } from './pool-fold-progress.js';
 import { deliverTelemetry, type HostServiceEnv } from './pool-host-service.js';
@@ -44,30 +45,39 @@ export function auditStoppedWorker(env: HostServiceEnv, worker: WorkerHandle | u
     return;
   }
   const known = worker.ledgerUntrusted ? sandboxPlugins(plugins.all()) : undefined;
+  const checked = (items: TelemetryItem[]): TelemetryItem[] => (known === undefined ? items : checkedLedger(env, items, known, plugins.all()));
   const unposted: TelemetryItem[] = [];
   for (const { index, entry } of worker.unpostedAudits()) {
     // SECURITY: attributed by the lane's own table; a record naming no plugin of the lane is dropped.
     const plugin = plugins.get(index);
     if (plugin !== undefined) unposted.push({ kind: 'audit', plugin: plugin.id, entry: { ...entry, plugin: plugin.id } });
   }
-  deliverTelemetry(env, known === undefined ? unposted : checked(env, unposted, known));
+  deliverTelemetry(env, checked(unposted));
   const tally = (plugin: LanePlugin): TallyRead | undefined => {
     const read = worker.foldTally(plugin.index);
     if (read === undefined || known === undefined) return read;
     const progress = { ...read, call: plugin.id, kept: plugin.spec.auditMaxCallRecords };
-    return checked(env, [{ kind: 'fold', plugin: plugin.id, progress } as TelemetryItem], known).length === 1 ? read : undefined;
+    const result = checked([{ kind: 'fold', plugin: plugin.id, progress } as TelemetryItem]);
+    if (result[0]?.kind === 'fold') return read;
+    deliverTelemetry(env, result); // the violation's records
+    return undefined;
   };
   deliverTelemetry(env, folds.stopped(active, stop.cause, stop.at, stop.ended, tally));
 }
 
-/** `items` from a sandbox's ledger as its frames are checked; none when one is malformed. */
-function checked(env: HostServiceEnv, items: TelemetryItem[], known: SandboxPlugins): TelemetryItem[] {
+/**
+ * `items` from a sandbox's ledger as its frames are checked. A malformed one is a protocol
+ * violation, as in a frame: none of them is kept, and the violation is audited against
+ * every plugin of the sandbox (any of them may have done it), as the relay does.
+ */
+function checkedLedger(env: HostServiceEnv, items: TelemetryItem[], known: SandboxPlugins, all: readonly LanePlugin[]): TelemetryItem[] {
   if (items.length === 0) return items;
   try {
     return checkTelemetry(jsonBytes(items), known);
   } catch (error) {
-    env.logger.warn('a stopped sandbox left a malformed ledger; what it held was dropped', { error: error instanceof Error ? error.message : String(error) });
-    return [];
+    const reason = `a stopped sandbox left a malformed ledger: ${toForgeError(error).message}`;
+    env.logger.warn('a stopped sandbox left a malformed ledger; what it held was dropped', { error: reason });
+    return all.map((plugin) => ({ kind: 'audit', plugin: plugin.id, entry: { plugin: plugin.id, action: 'sandbox.protocol', resource: undefined, allowed: false, reason } }));
   }
 }
 

@@ -206,8 +206,12 @@ describe('process backend against a compromised sandbox', () => {
     const { host, id } = await killedAtSecondCall(t, 'ledger');
     assert.deepEqual(
       host.audits.map((entry) => [entry.plugin, entry.action, entry.resource, entry.allowed]),
-      [[id, 'forge.kv_get', 'kv:own', true]],
-      'only the record a frame could have carried: no forged forge.http_request, nothing for a slot it does not host, no summary past the fuel',
+      [
+        [id, 'forge.kv_get', 'kv:own', true],
+        [id, 'sandbox.protocol', undefined, false],
+      ],
+      'only the record a frame could have carried: no forged forge.http_request, nothing for a slot it does not host, no summary past the fuel but the violation',
     );
+    assert.match(host.audits.find((entry) => entry.action === 'sandbox.protocol')?.reason ?? '', /malformed ledger.*1 to \d+ \(the host calls its fuel pays for\)/);
   });
 });
