@@ -20,6 +20,7 @@
  * a FOLD_PROGRESS_MS window and FOLD_CHECK_EVERY - 1 more, the call's last.
  */
 import type { AuditData } from '@forgeone/microkernel';
+import type { FoldTally } from './fold-tally.js';
 import type { BackendAuditEntry } from './plugin-gate.js';
 
 /** The action of the summary record a call with folded records ends with. */
@@ -95,13 +96,17 @@ export class CallAuditFold {
   /** Refuses a folded record as the sink would refuse a written one (a failed audit log). */
   readonly #check: () => void;
   readonly #progress: ((progress: FoldProgress) => void) | undefined;
+  /** Where the counts are kept in shared memory (fold-tally.ts), with the plugin's index there. */
+  readonly #tally: { readonly tally: FoldTally; readonly index: number } | undefined;
+  /** The call's slot in the tally; -1: none (yet). */
+  #slot = -1;
   #depth = 0;
   #call = '';
   #written = 0;
   #folded = 0;
   #other = 0;
-  /** Per `action\0resource`: [action, resource, count]. */
-  #counts = new Map<string, [string, string | undefined, number]>();
+  /** Per `action\0resource`: [action, resource, count, the key's order in the call]. */
+  #counts = new Map<string, [string, string | undefined, number, number]>();
   /** `#folded` when progress was last reported, and performance.now() then. */
   #reported = 0;
   #reportedAt = 0;
@@ -113,13 +118,23 @@ export class CallAuditFold {
    *   folded record fails closed like a written one
    * @param progress where running counts go while a call folds (a backend that may kill
    *   the call); none: they are not reported
+   * @param tally where the counts are kept for the host to read when it kills the call (a
+   *   pool worker's shared memory), with the plugin's index there; none: they are not kept
    */
-  constructor(plugin: string, limit: number, write: (entry: BackendAuditEntry) => void, check: () => void, progress?: (progress: FoldProgress) => void) {
+  constructor(
+    plugin: string,
+    limit: number,
+    write: (entry: BackendAuditEntry) => void,
+    check: () => void,
+    progress?: (progress: FoldProgress) => void,
+    tally?: { readonly tally: FoldTally; readonly index: number },
+  ) {
     this.#plugin = plugin;
     this.#limit = limit;
     this.#write = write;
     this.#check = check;
     this.#progress = progress;
+    this.#tally = tally;
   }
 
   /** Records one gate decision: written, or folded when it is an allowed one past the call's limit. */
@@ -135,9 +150,23 @@ export class CallAuditFold {
     this.#folded += 1;
     const key = `${entry.action}\0${entry.resource ?? ''}`;
     const counted = this.#counts.get(key);
-    if (counted !== undefined) counted[2] += 1;
-    else if (this.#counts.size < MAX_FOLDED_KEYS) this.#counts.set(key, [entry.action, entry.resource, 1]);
-    else this.#other += 1;
+    const tally = this.#tally;
+    if (tally !== undefined && this.#slot < 0 && this.#folded === 1) this.#slot = tally.tally.open(tally.index);
+    const slot = this.#slot;
+    if (counted !== undefined) {
+      counted[2] += 1;
+      if (slot >= 0) tally?.tally.count(slot, counted[3]);
+    } else if (this.#counts.size < MAX_FOLDED_KEYS) {
+      const order = this.#counts.size;
+      this.#counts.set(key, [entry.action, entry.resource, 1, order]);
+      if (slot >= 0) {
+        tally?.tally.name(slot, order, entry.action, entry.resource === undefined ? null : entry.resource.slice(0, MAX_KEY_RESOURCE));
+        tally?.tally.count(slot, order);
+      }
+    } else {
+      this.#other += 1;
+      if (slot >= 0) tally?.tally.count(slot, -1);
+    }
     if ((this.#folded & (FOLD_CHECK_EVERY - 1)) === 0 && this.#progress !== undefined) {
       const now = performance.now();
       if (now - this.#reportedAt >= FOLD_PROGRESS_MS) this.#report(now);
@@ -172,17 +201,21 @@ export class CallAuditFold {
     if (this.#depth > 0) return;
     const folded = this.#folded;
     const summary = folded === 0 ? undefined : this.#summary();
+    const slot = this.#slot;
     this.#written = 0;
     this.#folded = 0;
     this.#other = 0;
     this.#reported = 0;
     this.#reportedAt = 0;
     this.#counts = new Map();
-    if (summary === undefined) return;
+    this.#slot = -1;
     try {
-      this.#write(summary);
+      if (summary !== undefined) this.#write(summary);
     } catch (error) {
       if (!failed) throw error;
+    } finally {
+      // After the summary left: a host that kills the thread in between finds it (pool-fold-progress.ts).
+      if (slot >= 0) this.#tally?.tally.close(slot);
     }
   }
 

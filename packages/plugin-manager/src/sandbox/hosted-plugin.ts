@@ -17,6 +17,7 @@ import type { EntryPointName } from '../plugin/index.js';
 import { WasiPreview1 } from '../runtime/index.js';
 import { FORGE_HOST_FUNCTION_NAMES, createForgeHostFunctions, resolveHostCallLimits, type ForgeHostFunctions, type PluginEvent, type SyncBridge } from '../syscall/index.js';
 import { CallAuditFold, type FoldProgress } from './audit-fold.js';
+import type { FoldTally } from './fold-tally.js';
 import { CallFuel } from './call-fuel.js';
 import { GuestLog, SinkLogger } from './guest-log.js';
 import { PluginGate, type BackendAuditEntry } from './plugin-gate.js';
@@ -35,6 +36,8 @@ export interface PluginSinks extends RegisteredCallPort {
   event(event: PluginEvent): void;
   /** Takes a folding call's running counts (audit-fold.ts), where the call may be killed before it ends; absent: not reported. */
   foldProgress?(progress: FoldProgress): void;
+  /** Where a folding call's counts are kept for a host that may kill it (a pool worker's fold-tally.ts), with the plugin's index there. */
+  readonly foldTally?: { readonly tally: FoldTally; readonly index: number } | undefined;
 }
 
 /** What the plugins of one thread share. */
@@ -110,7 +113,7 @@ export class HostedPlugin {
     const opened: { host?: ForgeHostFunctions; wasi?: WasiPreview1; fuel?: CallFuel } = {};
     try {
       const limit = spec.auditMaxCallRecords;
-      const fold = limit === undefined ? undefined : new CallAuditFold(spec.id, limit, (entry) => sinks.audit(entry), () => sinks.auditCheck(), sinks.foldProgress?.bind(sinks));
+      const fold = limit === undefined ? undefined : new CallAuditFold(spec.id, limit, (entry) => sinks.audit(entry), () => sinks.auditCheck(), sinks.foldProgress?.bind(sinks), sinks.foldTally);
       const gate = new PluginGate(spec, policy, fold === undefined ? sinks : { audit: (entry) => fold.record(entry), anomaly: (found) => sinks.anomaly(found) });
       const logger = new SinkLogger((record) => sinks.log(record));
       // forge.log and WASI stdout/stderr share one budget (guest-log.ts); the forge.*

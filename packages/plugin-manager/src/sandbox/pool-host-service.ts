@@ -120,7 +120,7 @@ export function deliverTelemetry(env: HostServiceEnv, items: readonly TelemetryI
     try {
       switch (item.kind) {
         case 'audit':
-          if (item.entry.action === FOLDED_ACTION) folds?.forget(item.plugin);
+          if (item.entry.action === FOLDED_ACTION) folds?.summarised(item.plugin);
           host.audit(item.entry);
           // The host's audit log takes records again (it recovered from a full disk).
           if (env.auditRestored()) env.logger.info('the audit log takes records again; audited calls are answered again', { plugin: item.plugin });

@@ -28,6 +28,7 @@ import { answerHostRequest, deliverTelemetry, readHostRequest, replyToHostReques
 import { dispatchJob, settleJob, type SettleEnv } from './pool-dispatch.js';
 import { PluginTable, type Job, type LanePlugin } from './pool-job.js';
 import { ISOLATION_NICE, OP, STATE, WORD } from './pool-protocol.js';
+import { auditStoppedWorker } from './pool-stopped-audit.js';
 import { FairQueue } from './pool-queue.js';
 import { recoverLane, timedOut, workerLost, type RecoveringLane } from './pool-recovery.js';
 import { FoldProgressBook } from './pool-fold-progress.js';
@@ -170,6 +171,7 @@ export class Lane {
     if (!this.#closed) {
       this.#closed = true;
       this.#generation += 1;
+      if (this.#active.length > 0) this.#auditStopped(unloaded(this.#active[0]?.plugin?.id ?? 'pool', 'call'), 'closed');
       for (const job of [...this.#active.splice(0), ...this.#queue.take(() => true)]) {
         clearTimeout(job.timer);
         job.reject(unloaded(job.plugin?.id ?? 'pool', job.what));
@@ -352,19 +354,22 @@ export class Lane {
   }
 
   /**
-   * The worker is lost: read what it posted before, write the summaries of the folding
-   * calls it ran (pool-fold-progress.ts), stop it, then let pool-recovery.ts settle its
-   * jobs and re-create its plugins.
+   * The worker is lost: write what it did and held (pool-stopped-audit.ts), stop it, then
+   * let pool-recovery.ts settle its jobs and re-create its plugins.
    */
   #fail(error: ForgeError): void {
     if (this.#closed) return;
     this.#generation += 1;
-    this.#running?.drain();
-    deliverTelemetry(this.#env, this.#folds.killed(this.#active, error, performance.now()));
+    this.#auditStopped(error, 'killed');
     this.#stop();
     recoverLane(this.#recovery, error);
     this.#pump();
     this.#reference();
+  }
+
+  /** The worker is to be stopped with jobs running: what it did and held reaches the log (pool-stopped-audit.ts). */
+  #auditStopped(cause: ForgeError, ended: 'killed' | 'closed'): void {
+    auditStoppedWorker(this.#env, this.#running, this.#plugins, this.#folds, this.#active, { cause, ended, at: performance.now() });
   }
 
   #recoveryPort(): RecoveringLane {

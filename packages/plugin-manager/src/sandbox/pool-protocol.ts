@@ -290,7 +290,8 @@ export type ToWorker =
 
 /** Messages to the host thread. */
 export type ToHost =
-  | { readonly type: 'telemetry'; readonly items: readonly TelemetryItem[] }
+  /** `batch`: the number of the worker's audit mirror batch it empties (pool-audit-mirror.ts), when it has one. */
+  | { readonly type: 'telemetry'; readonly items: readonly TelemetryItem[]; readonly batch?: number }
   | { readonly type: 'payload'; readonly bytes: Uint8Array }
   | TraceMessage
   /** A sandbox relay's last word before it signals DEAD: why (a ForgeError as JSON). */
@@ -325,6 +326,8 @@ export interface PoolWorkerData {
    * lane terminates the worker).
    */
   readonly cancel?: SharedArrayBuffer;
+  /** Where the worker keeps what a host stopping it must not lose (pool-ledger.ts). Absent: nothing is kept. */
+  readonly ledger?: ArrayBufferLike;
   /**
    * The nice value the worker gives its own thread at start (Linux; elsewhere nothing): the
    * isolation worker's {@link ISOLATION_NICE}. Absent: the process's own.

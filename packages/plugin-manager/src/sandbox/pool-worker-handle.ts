@@ -9,7 +9,10 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort, type Re
 import { CancelControl } from './pool-cancel.js';
 import { FLAG, STATE, Slot, WORD, type PoolWorkerData, type RequestWords, type TelemetryItem, type ToHost, type ToWorker, type TraceMessage } from './pool-protocol.js';
 import { copyOut } from '../abi/bytes-copy.js';
-import { spinAllowed, spinMissed, spinPreempted } from './spin-governor.js';
+import type { MirroredRecord } from './pool-audit-mirror.js';
+import type { TallyRead } from './fold-tally.js';
+import { LedgerReader, allocateLedger } from './pool-ledger.js';
+import { spinOn } from './spin-governor.js';
 
 /** Atomics.waitAsync (ES2024; in Node since 16), typed locally: the workspace builds against ES2023. */
 type WaitAsyncResult = { readonly async: false; readonly value: 'not-equal' | 'timed-out' } | { readonly async: true; readonly value: Promise<'ok' | 'timed-out'> };
@@ -52,6 +55,8 @@ export interface PreparedWorker {
   stop(): Promise<void>;
   /** The host thread's own way to what the worker serves, for plain calls (a sandbox's ring: process/direct.ts). */
   readonly direct?: DirectCalls;
+  /** The host's mapping of what it serves writes for a host that stops it (a sandbox's ledger, pool-ledger.ts). */
+  readonly ledger?: ArrayBufferLike;
 }
 
 /** Where a direct answer goes: the slot, and its payload. */
@@ -100,6 +105,10 @@ export class WorkerHandle {
    * a sandbox process, whose waits happen in another process.
    */
   readonly cancel: CancelControl | undefined;
+  /** What the worker holds that must outlive it (pool-ledger.ts): a pool worker's, or its sandbox's once prepared (written by the sandbox: untrusted). */
+  #ledger: { readonly reader: LedgerReader; readonly untrusted: boolean } | undefined;
+  /** The number of the last telemetry batch received from the worker's mirror. */
+  #receivedBatch = 0;
   #worker: Worker | undefined;
   #prepared: PreparedWorker | Promise<PreparedWorker | undefined> | undefined;
   /** Why the worker said it was lost (a sandbox relay: its sandbox ended or broke its protocol). */
@@ -127,11 +136,13 @@ export class WorkerHandle {
     if (start.auditBroken) this.slot.setAuditBroken(true);
     this.cancel = start.prepare === undefined ? new CancelControl() : undefined;
     const cancel = this.cancel === undefined ? {} : { cancel: this.cancel.buffer };
+    const ledger = start.prepare === undefined ? allocateLedger() : undefined;
+    if (ledger !== undefined) this.#ledger = { reader: new LedgerReader(ledger), untrusted: false };
     this.#port = port1;
     const launch = (data: Readonly<Record<string, unknown>>): void => {
       const worker = new Worker(start.url, {
         name: start.name,
-        workerData: { ...data, ...cancel, slot: this.slot.buffer, port: port2, spinUs: start.spinUs, ...(start.nice === undefined ? {} : { nice: start.nice }) } satisfies PoolWorkerData,
+        workerData: { ...data, ...cancel, ...(ledger === undefined ? {} : { ledger }), slot: this.slot.buffer, port: port2, spinUs: start.spinUs, ...(start.nice === undefined ? {} : { nice: start.nice }) } satisfies PoolWorkerData,
         transferList: [port2],
         ...(start.resourceLimits === undefined ? {} : { resourceLimits: start.resourceLimits }),
       });
@@ -154,6 +165,7 @@ export class WorkerHandle {
           }
           void prepared.ended.then((why) => events.died(why));
           this.#direct = prepared.direct;
+          if (prepared.ledger !== undefined) this.#ledger = { reader: new LedgerReader(prepared.ledger), untrusted: true };
           launch(prepared.data);
           return prepared;
         },
@@ -233,24 +245,9 @@ export class WorkerHandle {
    */
   spinForHost(until: number, keep = false): number {
     if (this.#direct?.inFlight === true && this.#direct.poll(this, until, keep)) return STATE.DONE;
-    const header = this.slot.header;
-    let state = Atomics.load(header, WORD.STATE);
-    let last = performance.now();
-    if (!spinAllowed(last)) return state;
-    for (let round = 1; state !== STATE.HOST_REQUEST && state !== STATE.DONE && state !== STATE.DEAD; round += 1) {
-      if ((round & 63) === 0) {
-        const now = performance.now();
-        if (spinPreempted(last, now)) break;
-        if (now >= until) {
-          spinMissed(now);
-          break;
-        }
-        last = now;
-      }
-      state = Atomics.load(header, WORD.STATE);
-    }
-    return state;
+    return spinOn(this.slot.header, WORD.STATE, STATE.HOST_REQUEST, STATE.DONE, STATE.DEAD, until, true);
   }
+
 
   /**
    * Calls `wake` once the STATE word shows something for the host (at once if it does
@@ -293,6 +290,24 @@ export class WorkerHandle {
   /** Reads everything the worker posted and the event loop has not delivered yet (before it is stopped: stop() drops it). */
   drain(): void {
     for (let received = receiveMessageOnPort(this.#port); received !== undefined; received = receiveMessageOnPort(this.#port)) this.#receive(received.message as ToHost);
+  }
+
+  /**
+   * The audit records the worker queued and did not post (call after {@link drain}, when
+   * the worker is to be stopped): those of its mirror's batch unless it was received.
+   */
+  unpostedAudits(): MirroredRecord[] {
+    return this.#ledger?.reader.unposted(this.#receivedBatch) ?? [];
+  }
+
+  /** The counts of the folding call of the plugin at `index` on the worker, as the worker kept them (fold-tally.ts), if it has one. */
+  foldTally(index: number): TallyRead | undefined {
+    return this.#ledger?.reader.tally(index);
+  }
+
+  /** True when what {@link unpostedAudits} and {@link foldTally} read was written by a sandbox process: to be checked as its frames are. */
+  get ledgerUntrusted(): boolean {
+    return this.#ledger?.untrusted === true;
   }
 
   /**
@@ -344,6 +359,9 @@ export class WorkerHandle {
     if (message.type === 'lost') this.#lost = ForgeError.fromJSON(message.error);
     else if (message.type === 'payload') this.#payloads.push(message.bytes);
     else if (message.type === 'trace') this.#trace = message;
-    else this.#events.telemetry(message.items);
+    else {
+      if (message.batch !== undefined) this.#receivedBatch = Math.max(this.#receivedBatch, message.batch);
+      this.#events.telemetry(message.items);
+    }
   }
 }

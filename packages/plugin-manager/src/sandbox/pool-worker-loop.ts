@@ -13,8 +13,9 @@ import { PolicyCache, checkPolicyFor } from './policy.js';
 import { SpecInterner } from './spec-intern.js';
 import { WorkerCancel } from './pool-worker-cancel.js';
 import { niceThread } from './thread-priority.js';
-import { spinAllowed, spinPreempted } from './spin-governor.js';
+import { spinOn } from './spin-governor.js';
 import { WorkerOutbox } from './pool-worker-outbox.js';
+import { openLedger } from './pool-ledger.js';
 import { workerResources, workerSinks, type Ask } from './pool-worker-sinks.js';
 import {
   FLAG,
@@ -86,7 +87,7 @@ class PoolWorker {
     this.#cancel = new WorkerCancel(data.cancel);
     this.#resources = { policies: new PolicyCache(), ioBridge: this.#cancel.bridge(createIoBridge('forge-io-pool')), sleep: this.#cancel.sleep };
     this.#port = port;
-    this.#outbox = new WorkerOutbox(port, hooks.telemetry);
+    this.#outbox = new WorkerOutbox(port, hooks.telemetry, data.ledger === undefined ? {} : openLedger(data.ledger));
     this.#spinMs = data.spinUs / 1000;
     this.#forwardHttp = data.forwardHttp === true;
     this.#hooks = hooks;
@@ -119,21 +120,11 @@ class PoolWorker {
    */
   #spin(a: number, b: number): number {
     const header = this.#slot.header;
-    let state = Atomics.load(header, WORD.STATE);
+    const state = Atomics.load(header, WORD.STATE);
     if (state === a || state === b || this.#spinMs <= 0 || this.#hostParks) return state;
-    let last = performance.now();
-    if (!spinAllowed(last)) return state;
-    const until = last + this.#spinMs;
-    for (let round = 1; state !== a && state !== b; round += 1) {
-      if ((round & 63) === 0) {
-        const now = performance.now();
-        if (now >= until || spinPreempted(last, now)) break;
-        last = now;
-      }
-      state = Atomics.load(header, WORD.STATE);
-    }
-    return state;
+    return spinOn(header, WORD.STATE, a, b, b, performance.now() + this.#spinMs, false);
   }
+
 
   /** Marks the slot dead so a host blocked on it wakes (best effort: not after a hard crash). */
   died(): void {

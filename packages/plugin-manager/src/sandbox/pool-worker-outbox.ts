@@ -5,7 +5,10 @@
  * (pool-worker-loop.ts) flushes it before it moves to HOST_REQUEST or DONE and sets
  * FLAGS.MESSAGES when something was posted, so the host reads it before it acts.
  */
+import type { FoldTally } from './fold-tally.js';
 import type { HostCallRecorder } from './host-call-trace.js';
+import type { AuditMirror } from './pool-audit-mirror.js';
+import type { BackendAuditEntry } from './plugin-gate.js';
 import type { HostedPlugin } from './hosted-plugin.js';
 import type { TelemetryItem, ToHost, TraceMessage, WorkerPort } from './pool-protocol.js';
 
@@ -37,9 +40,16 @@ export class WorkerOutbox {
   /** True when a job's plugin counted host calls since the last shipment. */
   #countsPending = false;
 
-  constructor(port: Pick<WorkerPort, 'postMessage'>, onTelemetry?: () => void) {
+  /** The queued audit records, mirrored for a host that kills the thread (pool-audit-mirror.ts); absent: not mirrored. */
+  readonly #mirror: AuditMirror | undefined;
+  /** Folding calls' counts, kept for a host that kills the thread (fold-tally.ts); absent: not kept. */
+  readonly tally: FoldTally | undefined;
+
+  constructor(port: Pick<WorkerPort, 'postMessage'>, onTelemetry?: () => void, shared: { readonly mirror?: AuditMirror; readonly tally?: FoldTally } = {}) {
     this.#port = port;
     this.#onTelemetry = onTelemetry;
+    this.#mirror = shared.mirror;
+    this.tally = shared.tally;
   }
 
   /** Posts a message now. */
@@ -74,19 +84,58 @@ export class WorkerOutbox {
     else if ((queued & (AGE_CHECK_EVERY - 1)) === 0 && performance.now() - this.#oldestAt >= TELEMETRY_MAX_AGE_MS) this.flush();
   }
 
-  /** Posts the queued telemetry. */
-  flush(): void {
-    if (this.#telemetry.length === 0) return;
+  /**
+   * Queues the audit record of the plugin at `index` on the worker as {@link queue} does,
+   * and mirrors it in shared memory first when there is a mirror: SECURITY: a host that
+   * kills the thread (a call at its time limit) reads there what was still queued, so a
+   * burst of allowed calls followed by a spin leaves every record. A record the mirror
+   * cannot hold (a call's summary, with `data`; one larger than the mirror) is posted
+   * at once, with the batch.
+   */
+  queueAudit(index: number, item: Extract<TelemetryItem, { kind: 'audit' }>): void {
+    const mirror = this.#mirror;
+    if (mirror === undefined || (item.entry.data === undefined && this.#mirrored(mirror, index, item.entry))) {
+      this.queue(item);
+      return;
+    }
+    this.#telemetry.push(item);
+    this.flush();
+  }
+
+  /** Mirrors `entry`, posting the batch first when the mirror is full. @returns false when it does not fit even then */
+  #mirrored(mirror: AuditMirror, index: number, entry: BackendAuditEntry): boolean {
+    if (mirror.add(index, entry)) return true;
+    this.flush();
+    return mirror.add(index, entry);
+  }
+
+  /**
+   * Posts the queued telemetry, with the mirror's batch number (and empties the mirror).
+   * @param ends a batch number to post with it instead when there is no mirror, even with
+   *   nothing queued (a relay passing on the end of its sandbox's batch, in the same message)
+   */
+  flush(ends?: number): void {
+    const mirror = this.#mirror;
+    const batch = mirror !== undefined ? { batch: mirror.batch } : ends !== undefined ? { batch: ends } : {};
+    if (this.#telemetry.length === 0) {
+      if (ends !== undefined && mirror === undefined) this.post({ type: 'telemetry', items: [], ...batch });
+      return;
+    }
     const items = this.#telemetry;
     this.#telemetry = [];
     try {
-      this.post({ type: 'telemetry', items });
-    } catch {
-      // A record holding something that cannot be cloned (a function in a log field):
-      // send it as JSON-safe data rather than lose the batch.
-      this.post({ type: 'telemetry', items: JSON.parse(JSON.stringify(items, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))) as TelemetryItem[] });
+      try {
+        this.post({ type: 'telemetry', items, ...batch });
+      } catch {
+        // A record holding something that cannot be cloned (a function in a log field):
+        // send it as JSON-safe data rather than lose the batch.
+        this.post({ type: 'telemetry', items: JSON.parse(JSON.stringify(items, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))) as TelemetryItem[], ...batch });
+      }
+      // Sent on before the mirror lets the batch go: a sandbox's frame carries its number (child.ts).
+      this.#onTelemetry?.();
+    } finally {
+      mirror?.next();
     }
-    this.#onTelemetry?.();
   }
 
   /** Notes that a job of `plugin` finished: if its gate counted host calls, there are counts to ship. */

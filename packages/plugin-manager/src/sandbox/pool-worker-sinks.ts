@@ -8,6 +8,7 @@ import { ForgeError, type LogRecord } from '@forgeone/common';
 import type { Anomaly } from '@forgeone/microkernel';
 import type { PluginEvent } from '../syscall/index.js';
 import type { FoldProgress } from './audit-fold.js';
+import type { FoldTally } from './fold-tally.js';
 import type { PluginSinks, ThreadResources } from './hosted-plugin.js';
 import type { BackendAuditEntry } from './plugin-gate.js';
 import { auditUnavailable } from './plugin-gate.js';
@@ -47,10 +48,10 @@ class WorkerSinks implements PluginSinks {
     // audit log fails, the bridge refuses every call it must audit. The refusal is sent
     // for the record too: once the host's log takes it, the host takes audited calls again.
     if (this.#slot.auditBroken) {
-      this.#outbox.queue({ kind: 'audit', plugin: this.#id, entry: { ...entry, allowed: false, reason: `refused: the host's audit log was failing (${entry.reason ?? 'no reason given'})` } });
+      this.#outbox.queueAudit(this.#index, { kind: 'audit', plugin: this.#id, entry: { ...entry, allowed: false, reason: `refused: the host's audit log was failing (${entry.reason ?? 'no reason given'})` } });
       throw auditUnavailable(this.#id);
     }
-    this.#outbox.queue({ kind: 'audit', plugin: this.#id, entry });
+    this.#outbox.queueAudit(this.#index, { kind: 'audit', plugin: this.#id, entry });
   }
 
   auditCheck(): void {
@@ -72,6 +73,11 @@ class WorkerSinks implements PluginSinks {
   /** Sent at once: the host writes a killed call's summary from the last it has (pool-fold-progress.ts). */
   foldProgress(progress: FoldProgress): void {
     this.#outbox.queue({ kind: 'fold', plugin: this.#id, progress });
+  }
+
+  get foldTally(): { readonly tally: FoldTally; readonly index: number } | undefined {
+    const tally = this.#outbox.tally;
+    return tally === undefined ? undefined : { tally, index: this.#index };
   }
 
   call(name: string, request: Uint8Array, fuel: CallerFuel | undefined): Uint8Array {

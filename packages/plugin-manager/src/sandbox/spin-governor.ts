@@ -61,3 +61,29 @@ export function spinMissed(now: number): void {
 export function spinPreemptions(): number {
   return preemptions;
 }
+
+/**
+ * Reads `words[index]` until it is `a`, `b` or `c`, `until` (performance.now() ms) passes,
+ * or the spin shows the CPU is contended (above); not at all while spinning is off.
+ * `missCounts`: running out of time counts as a miss ({@link spinMissed}).
+ * @returns the last value read
+ */
+export function spinOn(words: Int32Array, index: number, a: number, b: number, c: number, until: number, missCounts: boolean): number {
+  let state = Atomics.load(words, index);
+  if (state === a || state === b || state === c) return state;
+  let last = performance.now();
+  if (!spinAllowed(last)) return state;
+  for (let round = 1; state !== a && state !== b && state !== c; round += 1) {
+    if ((round & 63) === 0) {
+      const now = performance.now();
+      if (spinPreempted(last, now)) break;
+      if (now >= until) {
+        if (missCounts) spinMissed(now);
+        break;
+      }
+      last = now;
+    }
+    state = Atomics.load(words, index);
+  }
+  return state;
+}

@@ -131,6 +131,7 @@ export class ProcessBackend implements IsolationBackend {
           cause: () => channel.memoryCause(),
           stop: () => channel.kill(),
           ...(direct === undefined ? {} : { direct }),
+          ...(channel.ledger === undefined ? {} : { ledger: channel.ledger }),
         };
       },
     };

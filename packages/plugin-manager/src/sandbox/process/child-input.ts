@@ -12,7 +12,8 @@ import type { AnomalyKind, AuditData } from '@forgeone/microkernel';
 import { FORBIDDEN_REQUEST_HEADERS, HTTP_METHODS, type ExplicitHosts, type HttpHop, type HttpLimits } from '../../syscall/index.js';
 import { FOLDED_ACTION, MAX_FOLDED_KEYS, MAX_KEY_RESOURCE, type FoldProgress, type FoldedCount } from '../audit-fold.js';
 import type { TelemetryItem, TraceMessage } from '../pool-protocol.js';
-import { MAX_TRACED_HOST_CALLS, type HostCallRecord } from '../spec.js';
+import { MAX_TRACED_HOST_CALLS, type HostCallRecord, type PluginSpec } from '../spec.js';
+import { HOST_CALL_FUEL } from '../../abi/index.js';
 import { MAX_TELEMETRY_ITEMS, fromJsonBytes, violation } from './wire.js';
 
 /** Longest string field the host takes from a sandbox (reasons, messages, paths), in UTF-16 units. */
@@ -90,6 +91,11 @@ export interface SandboxPlugins {
    * for); undefined when it folds none.
    */
   folding(id: string): { readonly kept: number; readonly calls: number } | undefined;
+}
+
+/** How the plugin of `spec` folds (SandboxPlugins.folding): undefined when it folds none. */
+export function foldingOf(spec: PluginSpec): { readonly kept: number; readonly calls: number } | undefined {
+  return spec.auditMaxCallRecords === undefined ? undefined : { kept: spec.auditMaxCallRecords, calls: spec.fuelExport === undefined ? Number.MAX_SAFE_INTEGER : Number(spec.fuelPerCall / HOST_CALL_FUEL) };
 }
 
 /**

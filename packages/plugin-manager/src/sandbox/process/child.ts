@@ -24,7 +24,8 @@ import { FLAG, STATE, Slot, writePayload, type PoolWorkerData, type ToHost, type
 import { servePoolWorker } from '../pool-worker-loop.js';
 import type { PluginSpec } from '../spec.js';
 import { idleCollector, memoryReducer } from './idle-memory.js';
-import { openChannel, ringArgument, type SharedMemoryModule } from './ring.js';
+import { LEDGER_BYTES } from '../pool-ledger.js';
+import { descriptorArgument, openChannel, sharedMemory, type SharedMemoryModule } from './ring.js';
 import { ChannelClosed, KIND, MAX_TELEMETRY_ITEMS, encodeFrame, jsonBytes, type Frame, type FrameChannel } from './wire.js';
 
 const IN = 0;
@@ -51,13 +52,16 @@ class SandboxHost {
   readonly data: Omit<PoolWorkerData, 'port'>;
   readonly #payloads: Uint8Array[] = [];
   readonly #telemetry: unknown[] = [];
+  /** The number of the last audit-mirror batch drained (pool-audit-mirror.ts): the host takes from the mirror only a batch it did not get. */
+  #batch = 0;
   #trace: ToHost | undefined;
 
   readonly #channel: FrameChannel;
 
-  constructor(channel: FrameChannel) {
+  /** @param ledger the mapping of the memfd the host reads when it kills this sandbox (pool-ledger.ts) */
+  constructor(channel: FrameChannel, ledger: ArrayBuffer | undefined) {
     this.#channel = channel;
-    this.data = { slot: this.slot.buffer, spinUs: 0, forwardHttp: true };
+    this.data = { slot: this.slot.buffer, spinUs: 0, forwardHttp: true, ...(ledger === undefined ? {} : { ledger }) };
   }
 
   /** Host requests sent and not answered yet (a nested job's may come in between). */
@@ -141,7 +145,10 @@ class SandboxHost {
     for (let message = this.#fromLoop.shift(); message !== undefined; message = this.#fromLoop.shift()) {
       if (message.type === 'payload') this.#payloads.push(message.bytes);
       else if (message.type === 'trace') this.#trace = message;
-      else if (message.type === 'telemetry') this.#telemetry.push(...message.items);
+      else if (message.type === 'telemetry') {
+        this.#telemetry.push(...message.items);
+        if (message.batch !== undefined) this.#batch = message.batch;
+      }
     }
   }
 
@@ -155,7 +162,11 @@ class SandboxHost {
   #flushTelemetry(): void {
     // A call making thousands of host calls at audit level all piles up more items than
     // the host takes in one frame (it refuses more as a violation): send them in several.
-    while (this.#telemetry.length > 0) this.#channel.write(encodeFrame(KIND.TELEMETRY, [], [], jsonBytes(this.#telemetry.splice(0, MAX_TELEMETRY_ITEMS))));
+    // The batch number goes with the last frame: the host has the whole batch only then.
+    while (this.#telemetry.length > 0) {
+      const items = this.#telemetry.splice(0, MAX_TELEMETRY_ITEMS);
+      this.#channel.write(encodeFrame(KIND.TELEMETRY, [this.#telemetry.length === 0 ? this.#batch : 0], [], jsonBytes(items)));
+    }
   }
 
   #hostRequest(): void {
@@ -204,7 +215,9 @@ export function runSandboxChild(): void {
   try {
     const reducer = memoryReducer();
     const idle = reducer === undefined ? undefined : (memory: SharedMemoryModule) => idleCollector((fd, ms) => memory.waitReadable(fd, ms), reducer);
-    const host = new SandboxHost(openChannel('sandbox', IN, OUT, ringArgument(process.argv.slice(2)), undefined, idle));
+    const args = process.argv.slice(2);
+    const ledger = descriptorArgument(args, 'ledger');
+    const host = new SandboxHost(openChannel('sandbox', IN, OUT, descriptorArgument(args, 'ring'), undefined, idle), ledger === undefined ? undefined : sharedMemory()?.map(ledger, LEDGER_BYTES));
     host.ready();
     servePoolWorker(host.data, host.port, { park: (state) => host.park(state), signalled: (state) => host.signalled(state), telemetry: () => host.telemetry() });
   } catch (error) {

@@ -45,6 +45,18 @@ async function setup(t: TestContext, transport: 'ring' | 'fifo' = 'fifo'): Promi
   return { backend, host };
 }
 
+/** A folding plugin (level all, 100 kept, 400 ms limit) whose sandbox answers its first call and makes `move` at the second, which the host kills at its limit. */
+async function killedAtSecondCall(t: TestContext, move: string): Promise<{ host: RecordingHost; id: string }> {
+  const { backend, host } = await setup(t);
+  next += 1;
+  const id = `hostile-late${move}-${next}`;
+  const handle = await backend.load(await pluginSpec(CORE_GUEST, { id, auditLevel: 'all', auditMaxCallRecords: 100, timeoutMs: 400 }));
+  const input = new Uint8Array([1, 2, 3]);
+  assert.deepEqual(await handle.call('echo', input), input, 'the first call is answered well');
+  await rejectsWithCode(handle.call('echo', input), 'FO_SANDBOX_TIMEOUT', 'the second call is never answered');
+  return { host, id };
+}
+
 /** Loads a plugin whose sandbox makes `move`, expecting the load to fail with `code`. */
 async function hostileLoad(t: TestContext, move: string, code: ErrorCode, transport: 'ring' | 'fifo' = 'fifo', options: SpecOptions = {}): Promise<{ backend: ProcessBackend; host: RecordingHost; id: string }> {
   const { backend, host } = await setup(t, transport);
@@ -181,18 +193,25 @@ describe('process backend against a compromised sandbox', () => {
   });
 
   it('writes the summary of a killed call from what its sandbox reported, under the host’s name for the call and the plugin’s own limit: a lying sandbox over-states only its own plugin’s allowed calls', async (t) => {
-    const { backend, host } = await setup(t);
-    next += 1;
-    const id = `hostile-latefoldspin-${next}`;
-    const handle = await backend.load(await pluginSpec(CORE_GUEST, { id, auditLevel: 'all', auditMaxCallRecords: 100, timeoutMs: 400 }));
-    const input = new Uint8Array([1, 2, 3]);
-    assert.deepEqual(await handle.call('echo', input), input, 'the first call is answered well');
-    await rejectsWithCode(handle.call('echo', input), 'FO_SANDBOX_TIMEOUT', 'the second call is never answered');
+    const { host, id } = await killedAtSecondCall(t, 'foldspin');
     const summaries = host.audits.filter((entry) => entry.action === FOLDED_ACTION);
     assert.equal(summaries.length, 1);
     assert.equal(summaries[0]?.plugin, id, 'attributed to the plugin whose call was killed');
     const data = summaries[0]?.data ?? {};
     assert.deepEqual([data['call'], data['kept'], data['folded'], data['ended'], data['cause']], ['echo', 100, 5000, 'killed', 'FO_SANDBOX_TIMEOUT']);
     assert.deepEqual(protocolAudits(host, id), [], 'well-formed counts are no violation');
+  });
+
+  it('checks a killed sandbox’s ledger as its frames: keeps its own plugin’s record of a call it decides, drops what the host decides, names no other plugin, and counts nothing past the fuel', async (t) => {
+    const { host, id } = await killedAtSecondCall(t, 'ledger');
+    assert.deepEqual(
+      host.audits.map((entry) => [entry.plugin, entry.action, entry.resource, entry.allowed]),
+      [
+        [id, 'forge.kv_get', 'kv:own', true],
+        [id, 'sandbox.protocol', undefined, false],
+      ],
+      'only the record a frame could have carried: no forged forge.http_request, nothing for a slot it does not host, no summary past the fuel but the violation',
+    );
+    assert.match(host.audits.find((entry) => entry.action === 'sandbox.protocol')?.reason ?? '', /malformed ledger.*1 to \d+ \(the host calls its fuel pays for\)/);
   });
 });

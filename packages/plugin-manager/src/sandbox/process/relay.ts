@@ -27,13 +27,12 @@ import { FLAG, HOST_OP, NO_FUEL, OP, STATE, STATUS, Slot, WORD, errorBytes, text
 import { WorkerOutbox } from '../pool-worker-outbox.js';
 import type { PluginSpec } from '../spec.js';
 import { spinWhile } from './spin.js';
-import { checkHop, checkJobError, checkTelemetry, checkTrace, type SandboxPlugins } from './child-input.js';
+import { checkHop, checkJobError, checkTelemetry, checkTrace, foldingOf, type SandboxPlugins } from './child-input.js';
 import { ReportedAudits } from './reported-audits.js';
 import type { ToSandbox } from './child.js';
 import { openChannel } from './ring.js';
 import { ChannelClosed, KIND, encodeFrame, jsonBytes, violation, type Frame, type FrameChannel } from './wire.js';
 import { copyOut } from '../../abi/bytes-copy.js';
-import { HOST_CALL_FUEL } from '../../abi/index.js';
 
 export { MAX_REPORTED_AUDITS } from './reported-audits.js';
 
@@ -101,7 +100,7 @@ class Relay implements SandboxPlugins {
 
   folding(id: string): { kept: number; calls: number } | undefined {
     const spec = [...this.#plugins.values()].find((plugin) => plugin.spec.id === id)?.spec;
-    return spec?.auditMaxCallRecords === undefined ? undefined : { kept: spec.auditMaxCallRecords, calls: spec.fuelExport === undefined ? Number.MAX_SAFE_INTEGER : Number(spec.fuelPerCall / HOST_CALL_FUEL) };
+    return spec === undefined ? undefined : foldingOf(spec);
   }
 
   /** Waits for the sandbox's READY, then serves jobs until the sandbox is lost. */
@@ -247,7 +246,9 @@ class Relay implements SandboxPlugins {
         case KIND.TELEMETRY:
           // Posted on at once: the sandbox sent a batch because the host must have it now.
           for (const item of checkTelemetry(frame.payload, this)) this.#take(item);
-          this.#outbox.flush();
+          // With the number of the batch it ends: the host takes from the sandbox's ledger only a batch it was
+          // not told of (pool-ledger.ts); a false number only hides the sandbox's own records.
+          this.#outbox.flush((frame.ints[0] ?? 0) > 0 ? frame.ints[0] : undefined);
           break;
         case KIND.TRACE:
           this.#outbox.post(checkTrace(frame.payload));

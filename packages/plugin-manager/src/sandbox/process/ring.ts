@@ -64,11 +64,11 @@ const BELL = new Uint8Array([1]);
 
 export { sharedMemory, type SharedMemoryModule } from '../../abi/shared-memory.js';
 
-/** The memfd of the shared ring, from `--ring=FD` among a sandbox's arguments (the host passes it when it made one). */
-export function ringArgument(args: readonly string[]): number | undefined {
-  const given = args.find((arg) => arg.startsWith('--ring='));
+/** A descriptor the host passed as `--NAME=FD` among a sandbox's arguments (`ring`: the shared ring's memfd; `ledger`: pool-ledger.ts), if it did. */
+export function descriptorArgument(args: readonly string[], name: string): number | undefined {
+  const given = args.find((arg) => arg.startsWith(`--${name}=`));
   if (given === undefined) return undefined;
-  const fd = Number(given.slice('--ring='.length));
+  const fd = Number(given.slice(name.length + 3));
   if (!Number.isInteger(fd) || fd < 3) throw new Error(`sandbox: bad ${given}`);
   return fd;
 }

@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { ForgeError, type Logger } from '@forgeone/common';
 import type { Cgroup, CgroupHost } from '../linux/index.js';
 import { launchConfined, nodeRuntimePaths, sharedDescriptor, type ConfinedVolume, type ConfinementLimits, type ConfinementSpec } from '../linux/index.js';
+import { LEDGER_BYTES } from '../pool-ledger.js';
 import { RING_BYTES, sharedMemory, type SharedMemoryModule } from './ring.js';
 import type { PluginSpec } from '../spec.js';
 
@@ -54,6 +55,8 @@ export interface SandboxChannel {
   readonly toSandbox: number;
   /** The shared ring's memfd when the sandbox speaks through it (the FIFOs then carry doorbells); closed by kill. */
   readonly ring: number | undefined;
+  /** The host's mapping of the sandbox's ledger (pool-ledger.ts), when shared memory is available: written by the sandbox, untrusted. */
+  readonly ledger: ArrayBuffer | undefined;
   readonly cgroup: Cgroup | undefined;
   /** Settles with why the sandbox ended, once it has. */
   readonly ended: Promise<ForgeError>;
@@ -207,18 +210,31 @@ export async function startSandbox(id: string, mounts: readonly ConfinedVolume[]
   const cgroup = await env.cgroups?.create(id);
   let ends: Awaited<ReturnType<typeof fifos>> | undefined;
   let ring: number | undefined;
+  let ledgerFd: number | undefined;
   try {
     ends = await fifos();
     const spec: ConfinementSpec = { node: process.execPath, nodeOptions: SANDBOX_NODE_OPTIONS, script: env.script ?? CHILD_SCRIPT, runtimePaths: await env.runtimePaths, volumes: mounts, env: SANDBOX_ENV };
     if (env.transport === 'ring') ring = requireSharedMemory().create(RING_BYTES);
-    const box = await launchConfined(ring === undefined ? spec : { ...spec, args: [`--ring=${sharedDescriptor(spec, 0)}`] }, {
-      ...(cgroup === undefined ? {} : { cgroup }),
-      limits: env.limits,
-      stdio: { stdin: ends.childIn, stdout: ends.childOut },
-      ...(ring === undefined ? {} : { shared: [ring] }),
-    });
+    // What the sandbox still holds when it is killed mid-call (its unposted audit records, its folding calls' counts).
+    const memory = sharedMemory();
+    ledgerFd = memory?.create(LEDGER_BYTES);
+    const ledger = ledgerFd === undefined ? undefined : memory?.map(ledgerFd, LEDGER_BYTES);
+    const shared = [...(ring === undefined ? [] : [ring]), ...(ledgerFd === undefined ? [] : [ledgerFd])];
+    const args = [...(ring === undefined ? [] : [`--ring=${sharedDescriptor(spec, 0)}`]), ...(ledgerFd === undefined ? [] : [`--ledger=${sharedDescriptor(spec, shared.length - 1)}`])];
+    const box = await launchConfined(
+      { ...spec, args },
+      {
+        ...(cgroup === undefined ? {} : { cgroup }),
+        limits: env.limits,
+        stdio: { stdin: ends.childIn, stdout: ends.childOut },
+        ...(shared.length === 0 ? {} : { shared }),
+      },
+    );
     closeSync(ends.childIn);
     closeSync(ends.childOut);
+    // The host keeps its mapping; the sandbox has its own descriptor.
+    if (ledgerFd !== undefined) closeSync(ledgerFd);
+    ledgerFd = undefined;
     const { hostIn, hostOut } = ends;
     // A started sandbox does not keep the host's event loop alive (as an idle pool worker does not).
     box.child.unref();
@@ -249,10 +265,11 @@ export async function startSandbox(id: string, mounts: readonly ConfinedVolume[]
         closeSync(hostOut);
         if (ring !== undefined) closeSync(ring);
       }));
-    return { fromSandbox: hostIn, toSandbox: hostOut, ring, cgroup, ended, memoryCause, kill };
+    return { fromSandbox: hostIn, toSandbox: hostOut, ring, ledger, cgroup, ended, memoryCause, kill };
   } catch (error) {
     if (ends !== undefined) for (const fd of Object.values(ends)) closeSafely(fd);
     if (ring !== undefined) closeSafely(ring);
+    if (ledgerFd !== undefined) closeSafely(ledgerFd);
     await cgroup?.remove().catch(() => undefined);
     throw error;
   }

@@ -90,7 +90,7 @@ describe('sandbox wire frames (hostile bytes)', () => {
   });
 
   it('reports the end of the channel in the prefix or mid-frame as ChannelClosed, not a frame', (t) => {
-    const whole = encodeFrame(KIND.TELEMETRY, [], [], new Uint8Array(100));
+    const whole = encodeFrame(KIND.TELEMETRY, [0], [], new Uint8Array(100));
     for (const cut of [0, 2, 4, 5, 50, whole.length - 1]) {
       const fd = source(t, whole.subarray(0, cut));
       assert.throws(() => readFrame(fd), ChannelClosed, `cut at ${cut}`);

@@ -29,7 +29,7 @@ const LAYOUT: Readonly<Record<number, readonly [number, number]>> = {
   [KIND.READY]: [0, 0],
   [KIND.HOST]: [3, 1], // op, plugin, name | fuel
   [KIND.DONE]: [4, 2], // status, flags, elapsedUs, memoryPages | fuel, charge
-  [KIND.TELEMETRY]: [0, 0],
+  [KIND.TELEMETRY]: [1, 0], // the number of the audit-mirror batch it ends (pool-audit-mirror.ts), or 0
   [KIND.TRACE]: [0, 0],
 };
 

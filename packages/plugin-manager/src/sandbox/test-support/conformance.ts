@@ -16,7 +16,7 @@ import { ForgeError } from '@forgeone/common';
 import { codeOf, hasCode } from '@forgeone/common/testing';
 import { guestCodeOf } from '../../abi/test-support/guest-code.js';
 import type { BackendHost, IsolationBackend } from '../spec.js';
-import { describeAuditFolding, describeKilledCallAudit } from './conformance-fold.js';
+import { describeAuditFolding, describeKilledCallAudit, describeStoppedBurstAudit } from './conformance-fold.js';
 import { describeLimitEvasions } from './conformance-limits.js';
 import { CORE_GUEST, NOT_A_PLUGIN, RELAY_GUEST, WASI_GUEST, WEATHER_CALL, readI32, u32 } from './guests.js';
 import { events } from './outcomes.js';
@@ -30,6 +30,12 @@ export interface ConformanceOptions {
    * when fuel is the only bound and an overrun is logged instead (inline).
    */
   readonly preemptsTimeouts: boolean;
+  /**
+   * True when a thread of the host relays what runs the plugins (process: the relay reads
+   * the sandbox's frames): frames it had not read yet when the sandbox is killed are lost
+   * (security.md §40). Default false.
+   */
+  readonly relayed?: boolean;
 }
 
 /** Creates the backend under test for one test, reporting to `host`. */
@@ -293,7 +299,8 @@ export function describeBackendConformance(name: string, makeBackend: BackendFac
     describeAuditFolding(setup);
 
     if (options.preemptsTimeouts) {
-      describeKilledCallAudit(setup);
+      describeKilledCallAudit(setup, options.relayed === true);
+      describeStoppedBurstAudit(setup);
       it('stops a call blocked past its wall-clock limit with FO_SANDBOX_TIMEOUT', async (t) => {
         const { backend } = await setup(t);
         const handle = await backend.load(await pluginSpec(WASI_GUEST, { timeoutMs: 300 }));

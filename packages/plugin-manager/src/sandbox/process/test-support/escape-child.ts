@@ -16,7 +16,7 @@ import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deserialize } from 'node:v8';
-import { openChannel, ringArgument } from '../ring.js';
+import { openChannel, descriptorArgument } from '../ring.js';
 import { KIND, encodeFrame } from '../wire.js';
 
 const IN = 0;
@@ -85,7 +85,7 @@ async function escape(id: string, kvDirectory: string): Promise<void> {
 let spec: { id: string; hostCalls: { kvDirectory?: string } } | undefined;
 let answered = false;
 // Whatever transport the host chose (the shared ring, or the FIFOs alone).
-const channel = openChannel('sandbox', IN, OUT, ringArgument(process.argv.slice(2)));
+const channel = openChannel('sandbox', IN, OUT, descriptorArgument(process.argv.slice(2), 'ring'));
 channel.write(encodeFrame(KIND.READY, [], []));
 for (;;) {
   const frame = channel.read();

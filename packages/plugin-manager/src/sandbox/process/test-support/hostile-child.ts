@@ -10,13 +10,15 @@
  */
 import { ftruncateSync, writeSync } from 'node:fs';
 import { deserialize } from 'node:v8';
-import { RING_BYTES, RING_CAPACITY, RING_WORDS, openChannel, ringArgument, sharedMemory } from '../ring.js';
+import { RING_BYTES, RING_CAPACITY, RING_WORDS, openChannel, descriptorArgument, sharedMemory } from '../ring.js';
 import { KIND, encodeFrame, jsonBytes } from '../wire.js';
+import { LEDGER_BYTES, openLedger } from '../../pool-ledger.js';
+import type { BackendAuditEntry } from '../../plugin-gate.js';
 
 const IN = 0;
 const OUT = 1;
 // Whatever transport the host chose (the shared ring, or the FIFOs alone).
-const ringFd = ringArgument(process.argv.slice(2));
+const ringFd = descriptorArgument(process.argv.slice(2), 'ring');
 const channel = openChannel('sandbox', IN, OUT, ringFd);
 const writeFrame = (_fd: number, frame: Uint8Array): void => channel.write(frame);
 /** The shared words, mapped a second time to break them. */
@@ -32,7 +34,7 @@ const foldItem = (id: string, folded: number): unknown => ({ kind: 'fold', plugi
 /** The hostile moves, by name. */
 const MOVES: Readonly<Record<string, (id: string) => void>> = {
   // Telemetry attributed to a plugin this sandbox does not host.
-  foreign: () => writeFrame(OUT, encodeFrame(KIND.TELEMETRY, [], [], jsonBytes([{ kind: 'audit', plugin: 'someone-else', entry: { plugin: 'someone-else', action: 'forge.kv_get', allowed: false, reason: 'forged' } }]))),
+  foreign: () => writeFrame(OUT, encodeFrame(KIND.TELEMETRY, [0], [], jsonBytes([{ kind: 'audit', plugin: 'someone-else', entry: { plugin: 'someone-else', action: 'forge.kv_get', allowed: false, reason: 'forged' } }]))),
   // A length prefix of 4 GiB - 1 with a few bytes after it.
   huge: () => {
     const prefix = Buffer.alloc(4);
@@ -50,7 +52,7 @@ const MOVES: Readonly<Record<string, (id: string) => void>> = {
   // Well-formed denials without end: 5 frames of 4,096 (over the host's budget per job), then a normal answer.
   flood: (id) => {
     const entry = { kind: 'audit', plugin: id, entry: { plugin: id, action: 'wasi_snapshot_preview1.path_open', resource: '/x', allowed: false, reason: 'flood' } };
-    const frame = encodeFrame(KIND.TELEMETRY, [], [], jsonBytes(new Array<unknown>(4096).fill(entry)));
+    const frame = encodeFrame(KIND.TELEMETRY, [0], [], jsonBytes(new Array<unknown>(4096).fill(entry)));
     for (let i = 0; i < 5; i += 1) writeFrame(OUT, frame);
     writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1], [0n, 0n]));
   },
@@ -89,26 +91,47 @@ const MOVES: Readonly<Record<string, (id: string) => void>> = {
     writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1], [0n, 0n]));
   },
   // A folding call's running counts past what the plugin's fuel pays for (or for a plugin that folds nothing).
-  foldhuge: (id) => writeFrame(OUT, encodeFrame(KIND.TELEMETRY, [], [], jsonBytes([foldItem(id, 1_000_000)]))),
+  foldhuge: (id) => writeFrame(OUT, encodeFrame(KIND.TELEMETRY, [0], [], jsonBytes([foldItem(id, 1_000_000)]))),
   // Running counts for the call at hand (a lie: it made no host call, and names another call), then no answer: the host kills the call at its limit.
-  foldspin: (id) => writeFrame(OUT, encodeFrame(KIND.TELEMETRY, [], [], jsonBytes([foldItem(id, 5000)]))),
+  foldspin: (id) => writeFrame(OUT, encodeFrame(KIND.TELEMETRY, [0], [], jsonBytes([foldItem(id, 5000)]))),
+  // A forged ledger (pool-ledger.ts), then no answer: the host kills the call at its limit and reads it. An
+  // allowed kv_get of its own plugin (the sandbox decides those), an allowed forge.http_request (the host
+  // decides it), a record for a plugin slot it does not host, and counts past what the plugin's fuel pays for.
+  ledger: (id) => {
+    const fd = descriptorArgument(process.argv.slice(2), 'ledger');
+    const memory = sharedMemory();
+    if (fd === undefined || memory === undefined) process.exit(65);
+    const { mirror, tally } = openLedger(memory.map(fd, LEDGER_BYTES));
+    const entry = (action: string, resource: string): BackendAuditEntry => ({ plugin: id, action, resource, allowed: true, reason: 'forged by the sandbox' });
+    mirror.add(index, entry('forge.kv_get', 'kv:own'));
+    mirror.add(index, entry('forge.http_request', 'evil.example'));
+    mirror.add(99, entry('forge.kv_get', 'kv:not-hosted'));
+    const slot = tally.open(index);
+    tally.name(slot, 0, 'forge.time_now', null);
+    for (let i = 0; i < 1_000_000; i += 1) tally.count(slot, 0);
+  },
   // Forged "allowed" audit entries for calls the host decides (and a denial), then a normal answer.
   forge: (id) => {
     const entry = (action: string, allowed: boolean): unknown => ({ kind: 'audit', plugin: id, entry: { plugin: id, action, resource: 'evil.example', allowed, reason: 'forged by the sandbox' } });
-    writeFrame(OUT, encodeFrame(KIND.TELEMETRY, [], [], jsonBytes([entry('forge.http_request', true), entry('forge.http_request', false)])));
+    writeFrame(OUT, encodeFrame(KIND.TELEMETRY, [0], [], jsonBytes([entry('forge.http_request', true), entry('forge.http_request', false)])));
     writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1], [0n, 0n]));
   },
 };
 
 let id = '';
+/** The plugin's index on the worker (its slot), from the LOAD message. */
+let index = 0;
 let moved = false;
 let jobs = 0;
 writeFrame(OUT, encodeFrame(KIND.READY, [], []));
 for (;;) {
   const frame = channel.read();
   if (frame.kind === KIND.MSG) {
-    const message = deserialize(frame.payload) as { type: string; spec?: { id: string } };
-    if (message.type === 'load' && message.spec !== undefined) id = message.spec.id;
+    const message = deserialize(frame.payload) as { type: string; plugin?: number; spec?: { id: string } };
+    if (message.type === 'load' && message.spec !== undefined) {
+      id = message.spec.id;
+      index = message.plugin ?? 0;
+    }
   } else if (frame.kind === KIND.JOB && !moved) {
     jobs += 1;
     const named = id.split('-')[1] ?? '';

@@ -1,0 +1,41 @@
+/**
+ * What a worker holds that a host stopping it mid-call must not lose, in one block of
+ * shared memory: its queued, unposted audit records (pool-audit-mirror.ts) and its
+ * folding calls' counts (fold-tally.ts). A pool worker's is a SharedArrayBuffer; a
+ * sandbox's is a memfd both processes map (process/sandbox.ts), written by the sandbox
+ * and checked by the host like a frame (pool-stopped-audit.ts).
+ */
+import { AUDIT_MIRROR_TOTAL, AuditMirror, readAuditMirror, type MirroredRecord } from './pool-audit-mirror.js';
+import { FOLD_TALLY_TOTAL, FoldTally, readFoldTally, type TallyRead } from './fold-tally.js';
+
+/** Bytes of a ledger: whole pages (a sandbox's is a memfd). */
+export const LEDGER_BYTES = Math.ceil((AUDIT_MIRROR_TOTAL + FOLD_TALLY_TOTAL) / 4096) * 4096;
+
+/** A pool worker's ledger. */
+export function allocateLedger(): SharedArrayBuffer {
+  return new SharedArrayBuffer(LEDGER_BYTES);
+}
+
+/** The worker's side of `buffer` ({@link LEDGER_BYTES}). */
+export function openLedger(buffer: ArrayBufferLike): { readonly mirror: AuditMirror; readonly tally: FoldTally } {
+  return { mirror: new AuditMirror(buffer, 0), tally: new FoldTally(buffer, AUDIT_MIRROR_TOTAL) };
+}
+
+/** The host's side of a worker's ledger. */
+export class LedgerReader {
+  readonly #buffer: ArrayBufferLike;
+
+  constructor(buffer: ArrayBufferLike) {
+    this.#buffer = buffer;
+  }
+
+  /** The audit records of the mirror's batch, unless the host received it (`received`: the last batch number it got). */
+  unposted(received: number): MirroredRecord[] {
+    return readAuditMirror(this.#buffer, 0, received);
+  }
+
+  /** The counts of the folding call of the plugin at `index` on the worker, if it has one. */
+  tally(index: number): TallyRead | undefined {
+    return readFoldTally(this.#buffer, AUDIT_MIRROR_TOTAL, index);
+  }
+}
