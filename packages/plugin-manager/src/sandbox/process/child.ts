@@ -25,7 +25,7 @@ import { servePoolWorker } from '../pool-worker-loop.js';
 import type { PluginSpec } from '../spec.js';
 import { idleCollector, memoryReducer } from './idle-memory.js';
 import { openChannel, ringArgument, type SharedMemoryModule } from './ring.js';
-import { ChannelClosed, KIND, MAX_TELEMETRY_ITEMS, encodeFrame, jsonBytes, type Frame, type FrameChannel } from './wire.js';
+import { ChannelClosed, KIND, MAX_TELEMETRY_ITEMS, jsonBytes, type Frame, type FrameChannel } from './wire.js';
 
 const IN = 0;
 const OUT = 1;
@@ -64,7 +64,7 @@ class SandboxHost {
   #asking = 0;
 
   ready(): void {
-    this.#channel.write(encodeFrame(KIND.READY, [], []));
+    this.#channel.send(KIND.READY, [], []);
   }
 
   /** The loop waits in `state`: read frames until one moves the slot on. */
@@ -155,7 +155,7 @@ class SandboxHost {
   #flushTelemetry(): void {
     // A call making thousands of host calls at audit level all piles up more items than
     // the host takes in one frame (it refuses more as a violation): send them in several.
-    while (this.#telemetry.length > 0) this.#channel.write(encodeFrame(KIND.TELEMETRY, [], [], jsonBytes(this.#telemetry.splice(0, MAX_TELEMETRY_ITEMS))));
+    while (this.#telemetry.length > 0) this.#channel.send(KIND.TELEMETRY, [], [], jsonBytes(this.#telemetry.splice(0, MAX_TELEMETRY_ITEMS)));
   }
 
   #hostRequest(): void {
@@ -163,7 +163,7 @@ class SandboxHost {
     this.#flushTelemetry();
     const request = this.slot.readRequest();
     this.#asking += 1;
-    this.#channel.write(encodeFrame(KIND.HOST, [request.op, request.plugin, request.name], [request.fuel], this.#take(request.length)));
+    this.#channel.send(KIND.HOST, [request.op, request.plugin, request.name], [request.fuel], this.#take(request.length));
   }
 
   #done(): void {
@@ -175,9 +175,9 @@ class SandboxHost {
     const payload = this.#take(answer.length);
     const trace = this.#trace;
     this.#trace = undefined;
-    if (trace !== undefined) this.#channel.write(encodeFrame(KIND.TRACE, [], [], jsonBytes(trace)));
+    if (trace !== undefined) this.#channel.send(KIND.TRACE, [], [], jsonBytes(trace));
     const flags = slot.flags & ~FLAG.MESSAGES;
-    this.#channel.write(encodeFrame(KIND.DONE, [answer.status, flags, slot.elapsedUs, slot.memoryBytes / 65_536], [answer.fuel, answer.charge], payload));
+    this.#channel.send(KIND.DONE, [answer.status, flags, slot.elapsedUs, slot.memoryBytes / 65_536], [answer.fuel, answer.charge], payload);
     slot.settle(STATE.IDLE);
   }
 }

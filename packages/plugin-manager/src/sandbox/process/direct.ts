@@ -28,7 +28,7 @@ import { FLAG, OP, STATE, STATUS, type RequestWords, type Slot } from '../pool-p
 import type { DirectCalls, DirectSink } from '../pool-worker-handle.js';
 import { checkJobError } from './child-input.js';
 import { RING_BYTES, RING_CAPACITY, RingChannel, sharedMemory } from './ring.js';
-import { KIND, encodeFrame, type Frame } from './wire.js';
+import { KIND, frameBytes, type Frame } from './wire.js';
 
 /** Largest payload a call may carry to take the direct path (a larger one goes through the relay). */
 export const DIRECT_MAX_PAYLOAD = 64 * 1024;
@@ -106,12 +106,14 @@ export class DirectPath implements DirectCalls {
       return false;
     }
     if (this.#closed || this.#inFlight || slot.state !== STATE.IDLE || payload.length > DIRECT_MAX_PAYLOAD) return false;
-    const frame = encodeFrame(KIND.JOB, [request.op, request.plugin, request.name, request.trace === true ? 1 : 0], [request.fuel ?? 0n], payload);
+    const ints = [request.op, request.plugin, request.name, request.trace === true ? 1 : 0];
+    const bigs = [request.fuel ?? 0n];
     // Kept for a hand-over: the relay needs the plugin the call is for.
     slot.writeRequest({ ...request, op: OP.ADOPT, length: 0 });
     try {
-      if (!this.#channel.fits(frame.length)) return false;
-      this.#channel.write(frame);
+      if (!this.#channel.fits(frameBytes(KIND.JOB, ints, bigs, payload.length))) return false;
+      // Encoded straight into the ring (ring.ts send): no frame is built apart.
+      this.#channel.send(KIND.JOB, ints, bigs, payload);
     } catch {
       // The sandbox claims a read position past what was written, or it is gone: the call
       // is in flight all the same, and the relay it is handed to finds out.

@@ -31,7 +31,7 @@ import { checkHop, checkJobError, checkTelemetry, checkTrace, type SandboxPlugin
 import { ReportedAudits } from './reported-audits.js';
 import type { ToSandbox } from './child.js';
 import { openChannel } from './ring.js';
-import { ChannelClosed, KIND, encodeFrame, jsonBytes, violation, type Frame, type FrameChannel } from './wire.js';
+import { ChannelClosed, KIND, jsonBytes, violation, type Frame, type FrameChannel } from './wire.js';
 import { copyOut } from '../../abi/bytes-copy.js';
 import { HOST_CALL_FUEL } from '../../abi/index.js';
 
@@ -173,13 +173,13 @@ class Relay implements SandboxPlugins {
     return this.#channel.read();
   }
 
-  #write(frame: Uint8Array): void {
+  #write(kind: number, ints: readonly number[], bigs: readonly bigint[], payload: Uint8Array): void {
     if (this.#channel === undefined) throw new Error('relay: no channel yet');
-    this.#channel.write(frame);
+    this.#channel.send(kind, ints, bigs, payload);
   }
 
   #send(message: ToSandbox): void {
-    this.#write(encodeFrame(KIND.MSG, [], [], serialize(message)));
+    this.#write(KIND.MSG, [], [], serialize(message));
   }
 
   #load(index: number, spec: PluginSpec): void {
@@ -229,7 +229,7 @@ class Relay implements SandboxPlugins {
     if (op !== OP.ADOPT) {
       const input = length < 0 ? (this.#payloads.shift() ?? EMPTY) : copyOut(slot.data, length);
       this.#payloads.length = 0;
-      this.#write(encodeFrame(KIND.JOB, [op, plugin, name, trace ? 1 : 0], [fuel], input));
+      this.#write(KIND.JOB, [op, plugin, name, trace ? 1 : 0], [fuel], input);
     }
     this.#depth += 1;
     try {
@@ -308,7 +308,7 @@ class Relay implements SandboxPlugins {
       reply = op === HOST_OP.RESOURCE ? this.#ask(op, index, name, frame.payload, NO_FUEL) : this.#registered(plugin, index, name, frame.payload, frame.bigs[0] ?? NO_FUEL);
     } else throw violation(`a host request with op ${op}`);
     this.#outbox.flush();
-    this.#write(encodeFrame(KIND.REPLY, [reply.status], [reply.charge], reply.answer));
+    this.#write(KIND.REPLY, [reply.status], [reply.charge], reply.answer);
   }
 
   /** A registered call: decided here, with the resource the host names for the request, then run by the host. */
