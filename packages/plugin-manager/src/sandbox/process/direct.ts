@@ -22,12 +22,12 @@
  * both published with the slot's atomics. The read and write positions live in a cursor
  * shared by these two threads only (never in the sandbox's memory).
  */
-import { openSync, closeSync, constants } from 'node:fs';
+import { openSync, closeSync, constants, readSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { FLAG, OP, STATE, STATUS, type RequestWords, type Slot } from '../pool-protocol.js';
 import type { DirectCalls, DirectSink } from '../pool-worker-handle.js';
 import { checkJobError } from './child-input.js';
-import { RING_BYTES, RING_CAPACITY, RingChannel, sharedMemory } from './ring.js';
+import { RING_BYTES, RING_CAPACITY, RingChannel, sharedMemory, type SharedMemoryModule } from './ring.js';
 import { KIND, frameBytes, type Frame } from './wire.js';
 
 /** Largest payload a call may carry to take the direct path (a larger one goes through the relay). */
@@ -50,6 +50,10 @@ export class DirectPath implements DirectCalls {
   readonly #bell: number;
   /** The host's doorbell FIFO (read end), reopened for each wait in the event loop. */
   readonly #fromSandbox: number;
+  /** The same FIFO, non-blocking, for synchronous waits ({@link waitSync}): polled, then emptied. */
+  readonly #syncBell: number;
+  readonly #memory: SharedMemoryModule;
+  readonly #spare = Buffer.allocUnsafe(64);
   /** The wait in the event loop for the call in flight, if any. */
   #waiter: { readonly socket: Socket | undefined; readonly sink: DirectSink; readonly done: () => void } | undefined;
   #inFlight = false;
@@ -59,10 +63,12 @@ export class DirectPath implements DirectCalls {
   #answered = 0;
   #handedOver = 0;
 
-  private constructor(channel: RingChannel, bell: number, fromSandbox: number) {
+  private constructor(channel: RingChannel, bell: number, fromSandbox: number, syncBell: number, memory: SharedMemoryModule) {
     this.#channel = channel;
     this.#bell = bell;
     this.#fromSandbox = fromSandbox;
+    this.#syncBell = syncBell;
+    this.#memory = memory;
   }
 
   /**
@@ -74,14 +80,17 @@ export class DirectPath implements DirectCalls {
     const memory = sharedMemory();
     if (memory === undefined) return undefined;
     let bell: number | undefined;
+    let syncBell: number | undefined;
     try {
       bell = openSync(`/proc/self/fd/${toSandbox}`, constants.O_WRONLY | constants.O_NONBLOCK);
-      // The host thread never sleeps in a read of its doorbell (it waits in its event loop), so the channel's blocking read end is the relay's.
+      syncBell = openSync(`/proc/self/fd/${fromSandbox}`, constants.O_RDONLY | constants.O_NONBLOCK);
+      // The host thread never sleeps in a blocking read of its doorbell (it waits in its event loop, or in poll(2)), so the channel's blocking read end is the relay's.
       const channel = new RingChannel(memory.map(memfd, RING_BYTES), 'host', fromSandbox, bell, cursor);
       channel.setSandboxSpin(DIRECT_SANDBOX_SPIN_US);
-      return new DirectPath(channel, bell, fromSandbox);
+      return new DirectPath(channel, bell, fromSandbox, syncBell, memory);
     } catch {
       if (bell !== undefined) closeSync(bell);
+      if (syncBell !== undefined) closeSync(syncBell);
       return undefined;
     }
   }
@@ -188,6 +197,56 @@ export class DirectPath implements DirectCalls {
     }
   }
 
+  /**
+   * Waits for the answer of the call in flight blocking the host thread, until `until`
+   * (performance.now() ms), for a synchronous call, which cannot wait in the event loop:
+   * parked on the ring, in poll(2) on the doorbell FIFO, so that only this thread wakes
+   * when the sandbox answers (handing the call over instead woke the relay, which then
+   * woke this thread: two wake-ups, and the relay's spin on a core the sandbox needs).
+   * Anything but an answer hands the call over as {@link poll} does, and so does `until`
+   * passing (the caller then times the call out), or a sandbox ringing more than
+   * {@link DIRECT_MAX_WAKES} times without answering, or its doorbell closing.
+   * @returns true when the answer was taken
+   */
+  waitSync(sink: DirectSink, until: number): boolean {
+    for (let wakes = 0; ; ) {
+      const step = this.#step(sink);
+      if (step === 'answered') return true;
+      const left = until - performance.now();
+      if (step === 'other' || left <= 0 || wakes > DIRECT_MAX_WAKES) break;
+      let parked: boolean;
+      try {
+        parked = this.#channel.parkForBytes();
+      } catch {
+        break; // a word the checks refuse: the relay reads it again, and says so
+      }
+      if (!parked) continue;
+      const rang = this.#memory.waitReadable(this.#syncBell, Math.ceil(left));
+      this.#channel.unpark();
+      if (!rang) continue;
+      wakes += 1;
+      if (!this.#emptyBell()) break; // the sandbox closed its end: the relay finds out
+    }
+    this.handOff(sink.slot);
+    return false;
+  }
+
+  /** Reads the doorbell bytes waiting on the FIFO. @returns false at its end (the sandbox is gone) */
+  #emptyBell(): boolean {
+    for (;;) {
+      let got: number;
+      try {
+        got = readSync(this.#syncBell, this.#spare, 0, this.#spare.length, null);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EINTR') continue;
+        return code === 'EAGAIN';
+      }
+      if (got === 0) return false;
+      if (got < this.#spare.length) return true;
+    }
+  }
+
   /** One look at the ring: the answer taken, a frame for the relay, or nothing yet. */
   #step(sink: DirectSink): 'answered' | 'other' | 'none' {
     let other = false;
@@ -243,6 +302,7 @@ export class DirectPath implements DirectCalls {
     this.#closed = true;
     this.#endWait();
     closeSync(this.#bell);
+    closeSync(this.#syncBell);
   }
 
   #write(sink: DirectSink, answer: Answer): void {

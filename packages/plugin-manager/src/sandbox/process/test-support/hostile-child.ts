@@ -41,6 +41,18 @@ const MOVES: Readonly<Record<string, (id: string) => void>> = {
   },
   // A host request (an HTTP hop) for a plugin slot the sandbox was never given.
   slot: () => writeFrame(OUT, encodeFrame(KIND.HOST, [3, 99, 0], [0n], jsonBytes({ method: 'GET', url: 'http://127.0.0.1/', headers: [], body: new Uint8Array(0), timeoutMs: 1000, redirectsFollowed: false }))),
+  // A DONE whose length prefix counts its kind and 8 bytes, short of its 32 bytes of words (the words follow all the same).
+  short: () => {
+    const done = encodeFrame(KIND.DONE, [0, 0, 0, 1], [0n, 0n]);
+    done.writeUInt32LE(9, 0);
+    writeFrame(OUT, done.subarray(0, 13));
+  },
+  // A DONE whose length prefix claims 2 GiB, far past the ring (and the host's limit), with a few bytes after it.
+  past: () => {
+    const prefix = Buffer.alloc(4);
+    prefix.writeUInt32LE(0x7fff_ffff, 0);
+    writeFrame(OUT, Buffer.concat([prefix, Buffer.from([KIND.DONE, 1, 2, 3])]));
+  },
   // A job answer with flags the protocol does not define.
   flags: () => writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0x100, 0, 1], [0n, 0n])),
   // A frame of a host-to-sandbox kind.
