@@ -62,6 +62,8 @@ class SandboxHost {
 
   /** Host requests sent and not answered yet (a nested job's may come in between). */
   #asking = 0;
+  /** The ids of the jobs running, innermost last (a nested job runs while its caller waits for a host reply): each DONE echoes its job's. */
+  readonly #calls: number[] = [];
 
   ready(): void {
     this.#channel.send(KIND.READY, [], []);
@@ -112,7 +114,8 @@ class SandboxHost {
   }
 
   #job(frame: Frame): void {
-    const [op = 0, plugin = 0, name = 0, trace = 0] = frame.ints;
+    const [op = 0, plugin = 0, name = 0, trace = 0, call = 0] = frame.ints;
+    this.#calls.push(call);
     const slot = this.slot;
     const length = writePayload(slot, (message) => this.#post(message), frame.payload);
     slot.writeRequest({ op, plugin, name, length, fuel: frame.bigs[0] ?? 0n, trace: trace === 1 });
@@ -177,7 +180,7 @@ class SandboxHost {
     this.#trace = undefined;
     if (trace !== undefined) this.#channel.send(KIND.TRACE, [], [], jsonBytes(trace));
     const flags = slot.flags & ~FLAG.MESSAGES;
-    this.#channel.send(KIND.DONE, [answer.status, flags, slot.elapsedUs, slot.memoryBytes / 65_536], [answer.fuel, answer.charge], payload);
+    this.#channel.send(KIND.DONE, [answer.status, flags, slot.elapsedUs, slot.memoryBytes / 65_536, this.#calls.pop() ?? 0], [answer.fuel, answer.charge], payload);
     slot.settle(STATE.IDLE);
   }
 }

@@ -158,7 +158,7 @@ describe('process backend: the host thread’s direct path (direct.ts)', () => {
   it('kills a sandbox whose DONE in the ring is shorter than its words (a lying length prefix), and audits it', async (t) => {
     const { backend, host, id, call } = await lateMove(t, 'short');
     await rejectsWithCode(call(), 'FO_SANDBOX_PROTOCOL_VIOLATION', 'the direct call');
-    assert.match(protocolReasons(host, id)[0] ?? '', /a frame of kind 18 shorter than its 32 bytes of words/);
+    assert.match(protocolReasons(host, id)[0] ?? '', /a frame of kind 18 shorter than its 36 bytes of words/);
     assert.equal(backend.sandboxes()[0]?.direct?.handedOver, 1, 'the host thread took nothing, and left the frame to the relay');
   });
 
@@ -167,6 +167,20 @@ describe('process backend: the host thread’s direct path (direct.ts)', () => {
     throwsCode(callSync, 'FO_SANDBOX_PROTOCOL_VIOLATION', 'the synchronous direct call');
     assert.match(protocolReasons(host, id)[0] ?? '', /a frame of 2147483647 bytes/);
     assert.equal(backend.sandboxes()[0]?.direct?.handedOver, 1, 'the host thread read nothing past the ring, and left the frame to the relay');
+  });
+
+  it('kills a sandbox that ends a direct call with a DONE for a call id the host never sent, and audits it', async (t) => {
+    const { backend, host, id, call } = await lateMove(t, 'callid');
+    await rejectsWithCode(call(), 'FO_SANDBOX_PROTOCOL_VIOLATION', 'the direct call');
+    assert.match(protocolReasons(host, id)[0] ?? '', /a DONE for call (-?\d+) while call (?!\1)-?\d+ was in flight/);
+    assert.equal(backend.sandboxes()[0]?.direct?.handedOver, 1, 'the host thread took nothing, and left the frame to the relay');
+  });
+
+  it('kills a sandbox that sends a DONE while no call is in flight (a call answered twice), at the next call, and audits it', async (t) => {
+    const { host, id, call } = await lateMove(t, 'twice');
+    assert.deepEqual(await call(), new Uint8Array(0), 'the first answer ends the call');
+    await rejectsWithCode(call(), 'FO_SANDBOX_PROTOCOL_VIOLATION', 'the next call finds the second answer first');
+    assert.match(protocolReasons(host, id)[0] ?? '', /a DONE for call (-?\d+) while call (?!\1)-?\d+ was in flight/);
   });
 
   it('keeps the relay’s budget on reported audit entries when telemetry floods a direct call', async (t) => {
@@ -191,7 +205,7 @@ describe('shared ring doorbells (ring.ts)', () => {
     });
     const host = new RingChannel(memory.map(memfd, RING_BYTES), 'host', fifo.read, fifo.write);
     const sandbox = new Int32Array(memory.map(memfd, RING_BYTES), 0, 1024);
-    const frame = encodeFrame(KIND.JOB, [2, 0, 0, 0], [0n], new Uint8Array(8));
+    const frame = encodeFrame(KIND.JOB, [2, 0, 0, 0, 1], [0n], new Uint8Array(8));
     // 100,000 frames, each while the sandbox says it parked for bytes: far more rings than a pipe holds (64 KiB).
     for (let i = 0; i < 100_000; i += 1) {
       Atomics.store(sandbox, RING_WORDS.SANDBOX_PARKED, 1);

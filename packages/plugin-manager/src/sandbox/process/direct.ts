@@ -27,7 +27,7 @@ import { Socket } from 'node:net';
 import { FLAG, OP, STATE, STATUS, type RequestWords, type Slot } from '../pool-protocol.js';
 import type { DirectCalls, DirectSink } from '../pool-worker-handle.js';
 import { checkJobError } from './child-input.js';
-import { RING_BYTES, RING_CAPACITY, RingChannel, sharedMemory, type SharedMemoryModule } from './ring.js';
+import { CallIds, RING_BYTES, RING_CAPACITY, RingChannel, sharedMemory, type SharedMemoryModule } from './ring.js';
 import { KIND, frameBytes, type Frame } from './wire.js';
 
 /** Largest payload a call may carry to take the direct path (a larger one goes through the relay). */
@@ -54,6 +54,8 @@ export class DirectPath implements DirectCalls {
   readonly #syncBell: number;
   readonly #memory: SharedMemoryModule;
   readonly #spare = Buffer.allocUnsafe(64);
+  /** Ids of the jobs sent, counted with the relay (ring.ts CallIds). */
+  readonly #calls: CallIds;
   /** The wait in the event loop for the call in flight, if any. */
   #waiter: { readonly socket: Socket | undefined; readonly sink: DirectSink; readonly done: () => void } | undefined;
   #inFlight = false;
@@ -63,12 +65,13 @@ export class DirectPath implements DirectCalls {
   #answered = 0;
   #handedOver = 0;
 
-  private constructor(channel: RingChannel, bell: number, fromSandbox: number, syncBell: number, memory: SharedMemoryModule) {
+  private constructor(channel: RingChannel, bell: number, fromSandbox: number, syncBell: number, memory: SharedMemoryModule, calls: CallIds) {
     this.#channel = channel;
     this.#bell = bell;
     this.#fromSandbox = fromSandbox;
     this.#syncBell = syncBell;
     this.#memory = memory;
+    this.#calls = calls;
   }
 
   /**
@@ -87,7 +90,7 @@ export class DirectPath implements DirectCalls {
       // The host thread never sleeps in a blocking read of its doorbell (it waits in its event loop, or in poll(2)), so the channel's blocking read end is the relay's.
       const channel = new RingChannel(memory.map(memfd, RING_BYTES), 'host', fromSandbox, bell, cursor);
       channel.setSandboxSpin(DIRECT_SANDBOX_SPIN_US);
-      return new DirectPath(channel, bell, fromSandbox, syncBell, memory);
+      return new DirectPath(channel, bell, fromSandbox, syncBell, memory, new CallIds(cursor));
     } catch {
       if (bell !== undefined) closeSync(bell);
       if (syncBell !== undefined) closeSync(syncBell);
@@ -115,12 +118,13 @@ export class DirectPath implements DirectCalls {
       return false;
     }
     if (this.#closed || this.#inFlight || slot.state !== STATE.IDLE || payload.length > DIRECT_MAX_PAYLOAD) return false;
-    const ints = [request.op, request.plugin, request.name, request.trace === true ? 1 : 0];
+    const ints = [request.op, request.plugin, request.name, request.trace === true ? 1 : 0, 0];
     const bigs = [request.fuel ?? 0n];
     // Kept for a hand-over: the relay needs the plugin the call is for.
     slot.writeRequest({ ...request, op: OP.ADOPT, length: 0 });
     try {
       if (!this.#channel.fits(frameBytes(KIND.JOB, ints, bigs, payload.length))) return false;
+      ints[4] = this.#calls.next();
       // Encoded straight into the ring (ring.ts send): no frame is built apart.
       this.#channel.send(KIND.JOB, ints, bigs, payload);
     } catch {
@@ -257,7 +261,7 @@ export class DirectPath implements DirectCalls {
       const answer = other
         ? undefined
         : this.#channel.tryRead((frame) => {
-            const checked = checkDone(frame);
+            const checked = checkDone(frame, this.#calls.last);
             other = checked === undefined;
             return checked;
           }, RING_CAPACITY - 4);
@@ -333,14 +337,14 @@ interface Answer {
 }
 
 /**
- * A DONE frame as the relay checks it (relay.ts #done); undefined for any other frame or
+ * A DONE frame of job `call` as the relay checks it (relay.ts #relayJob, #done); undefined for any other frame or
  * a DONE those checks refuse, which the host thread leaves to the relay.
  * @throws what checking a job error throws (nothing is taken then either)
  */
-function checkDone(frame: Frame): Answer | undefined {
+function checkDone(frame: Frame, call: number): Answer | undefined {
   if (frame.kind !== KIND.DONE) return undefined;
-  const [status = 0, flags = 0, elapsedUs = 0, pages = 0] = frame.ints;
-  const valid = (status === STATUS.OK || status === STATUS.ERROR || status === STATUS.NONE) && (flags & ~(FLAG.POISONED | FLAG.RECREATED)) === 0 && pages >= 0 && pages <= 65_536 && elapsedUs >= 0;
+  const [status = 0, flags = 0, elapsedUs = 0, pages = 0, id] = frame.ints;
+  const valid = id === call && (status === STATUS.OK || status === STATUS.ERROR || status === STATUS.NONE) && (flags & ~(FLAG.POISONED | FLAG.RECREATED)) === 0 && pages >= 0 && pages <= 65_536 && elapsedUs >= 0;
   if (!valid) return undefined;
   const payload = status === STATUS.ERROR ? checkJobError(frame.payload) : frame.payload;
   return { status, flags, elapsedUs, pages, fuel: frame.bigs[0] ?? 0n, charge: frame.bigs[1] ?? 0n, payload };

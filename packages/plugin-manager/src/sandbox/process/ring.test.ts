@@ -43,14 +43,14 @@ describe('shared ring frames written and read in place (ring.ts)', () => {
       assertFrame(host.tryRead((frame) => frame), KIND.MSG, [], [], filler, `filler up, ${before}`);
       // The next frames start `before` bytes short of the end and wrap.
       const input = bytes(16, 7 + before);
-      host.send(KIND.JOB, [1, -2, 3, 1], [-(2n ** 63n)], input);
-      assertFrame(sandbox.read(), KIND.JOB, [1, -2, 3, 1], [-(2n ** 63n)], input, `JOB wrapping ${before}`);
-      sandbox.send(KIND.DONE, [0, 4, 12, 1], [5n, 2n ** 63n - 1n], input);
-      assert.deepEqual(host.peek(), { length: 1 + 32 + 16, kind: KIND.DONE }, `peek wrapping ${before}`);
-      assertFrame(host.tryRead((frame) => frame), KIND.DONE, [0, 4, 12, 1], [5n, 2n ** 63n - 1n], input, `DONE wrapping ${before}`);
+      host.send(KIND.JOB, [1, -2, 3, 1, 9], [-(2n ** 63n)], input);
+      assertFrame(sandbox.read(), KIND.JOB, [1, -2, 3, 1, 9], [-(2n ** 63n)], input, `JOB wrapping ${before}`);
+      sandbox.send(KIND.DONE, [0, 4, 12, 1, 9], [5n, 2n ** 63n - 1n], input);
+      assert.deepEqual(host.peek(), { length: 1 + 36 + 16, kind: KIND.DONE }, `peek wrapping ${before}`);
+      assertFrame(host.tryRead((frame) => frame), KIND.DONE, [0, 4, 12, 1, 9], [5n, 2n ** 63n - 1n], input, `DONE wrapping ${before}`);
       // And the frames after the wrap are read in place again.
-      sandbox.send(KIND.DONE, [2, 0, 0, 0], [0n, 0n]);
-      assertFrame(host.read(), KIND.DONE, [2, 0, 0, 0], [0n, 0n], new Uint8Array(0), `DONE after the wrap ${before}`);
+      sandbox.send(KIND.DONE, [2, 0, 0, 0, 10], [0n, 0n]);
+      assertFrame(host.read(), KIND.DONE, [2, 0, 0, 0, 10], [0n, 0n], new Uint8Array(0), `DONE after the wrap ${before}`);
       assert.equal(host.peek(), undefined, 'nothing left');
     }
   });
@@ -58,16 +58,16 @@ describe('shared ring frames written and read in place (ring.ts)', () => {
   it('writes a large frame that does not fit before the ring’s end in two pieces, and reads it whole', (t) => {
     const { host, sandbox } = pair(t);
     const large = bytes(RING_CAPACITY - 4096, 3);
-    sandbox.send(KIND.DONE, [0, 0, 0, 1], [0n, 0n], large.subarray(0, 64));
-    assertFrame(host.read(), KIND.DONE, [0, 0, 0, 1], [0n, 0n], large.subarray(0, 64), 'a small frame first');
-    sandbox.send(KIND.DONE, [0, 0, 0, 1], [0n, 0n], large);
-    assertFrame(host.read(), KIND.DONE, [0, 0, 0, 1], [0n, 0n], large, 'a frame that wraps');
+    sandbox.send(KIND.DONE, [0, 0, 0, 1, 1], [0n, 0n], large.subarray(0, 64));
+    assertFrame(host.read(), KIND.DONE, [0, 0, 0, 1, 1], [0n, 0n], large.subarray(0, 64), 'a small frame first');
+    sandbox.send(KIND.DONE, [0, 0, 0, 1, 1], [0n, 0n], large);
+    assertFrame(host.read(), KIND.DONE, [0, 0, 0, 1, 1], [0n, 0n], large, 'a frame that wraps');
   });
 
   it('gives the host a copy of a payload: the sandbox rewriting the ring after cannot change what the host took', (t) => {
     const { host, sandbox, up } = pair(t);
     const answer = bytes(32, 9);
-    sandbox.send(KIND.DONE, [0, 0, 0, 1], [0n, 0n], answer);
+    sandbox.send(KIND.DONE, [0, 0, 0, 1, 1], [0n, 0n], answer);
     const taken = host.tryRead((frame) => frame);
     assert.ok(taken !== undefined);
     up.fill(0xee, 0, 128);
@@ -77,7 +77,7 @@ describe('shared ring frames written and read in place (ring.ts)', () => {
   it('takes nothing while a frame is not whole in the ring, and takes it once it is', (t) => {
     const { host, sandbox } = pair(t);
     assert.equal(host.tryRead((frame) => frame), undefined, 'an empty ring');
-    sandbox.send(KIND.DONE, [0, 0, 0, 1], [0n, 0n], bytes(8, 1));
+    sandbox.send(KIND.DONE, [0, 0, 0, 1, 1], [0n, 0n], bytes(8, 1));
     assert.equal(
       host.tryRead(() => undefined),
       undefined,
@@ -88,6 +88,6 @@ describe('shared ring frames written and read in place (ring.ts)', () => {
       undefined,
       'a frame over the limit stays',
     );
-    assertFrame(host.tryRead((frame) => frame), KIND.DONE, [0, 0, 0, 1], [0n, 0n], bytes(8, 1), 'then taken');
+    assertFrame(host.tryRead((frame) => frame), KIND.DONE, [0, 0, 0, 1, 1], [0n, 0n], bytes(8, 1), 'then taken');
   });
 });

@@ -74,6 +74,32 @@ function checkLength(length: number, limit: number): void {
 
 export { sharedMemory, type SharedMemoryModule } from '../../abi/shared-memory.js';
 
+/**
+ * The id of the last job the host sent to a sandbox (JOB frames carry it; the sandbox
+ * echoes it in the DONE that ends the job). The host's threads that take turns on one
+ * sandbox (the relay and the direct path) count in the same word: the third of the ring's
+ * cursor ({@link RingChannel.cursorBytes}), or a private one for the FIFOs.
+ */
+export class CallIds {
+  readonly #last: Int32Array;
+
+  constructor(cursor?: SharedArrayBuffer) {
+    this.#last = cursor === undefined ? new Int32Array(1) : new Int32Array(cursor, 8, 1);
+  }
+
+  /** The id of the job sent last. */
+  get last(): number {
+    return this.#last[0] as number;
+  }
+
+  /** A new id for a job about to be sent (wrapping at 2^31). */
+  next(): number {
+    const id = ((this.#last[0] as number) + 1) | 0;
+    this.#last[0] = id;
+    return id;
+  }
+}
+
 /** The memfd of the shared ring, from `--ring=FD` among a sandbox's arguments (the host passes it when it made one). */
 export function ringArgument(args: readonly string[]): number | undefined {
   const given = args.find((arg) => arg.startsWith('--ring='));
@@ -150,8 +176,8 @@ export class RingChannel implements FrameChannel {
     this.#idle = idle;
   }
 
-  /** Bytes of a cursor shared by host threads. */
-  static readonly cursorBytes = 8;
+  /** Bytes of a cursor shared by host threads: the two positions, then the id of the last job sent ({@link CallIds}). */
+  static readonly cursorBytes = 12;
 
   get #written(): number {
     return this.#cursor[0] as number;

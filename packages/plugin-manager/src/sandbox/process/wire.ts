@@ -23,12 +23,12 @@ export const KIND = Object.freeze({ JOB: 1, MSG: 2, REPLY: 3, READY: 16, HOST: 1
 
 /** How many i32 and i64 words each kind's body starts with. */
 const LAYOUT: Readonly<Record<number, readonly [number, number]>> = {
-  [KIND.JOB]: [4, 1], // op, plugin, name, trace | fuel
+  [KIND.JOB]: [5, 1], // op, plugin, name, trace, call id | fuel
   [KIND.MSG]: [0, 0],
   [KIND.REPLY]: [1, 1], // status | charge
   [KIND.READY]: [0, 0],
   [KIND.HOST]: [3, 1], // op, plugin, name | fuel
-  [KIND.DONE]: [4, 2], // status, flags, elapsedUs, memoryPages | fuel, charge
+  [KIND.DONE]: [5, 2], // status, flags, elapsedUs, memoryPages, call id | fuel, charge
   [KIND.TELEMETRY]: [0, 0],
   [KIND.TRACE]: [0, 0],
 };
