@@ -24,7 +24,8 @@ import { FLAG, STATE, Slot, writePayload, type PoolWorkerData, type ToHost, type
 import { servePoolWorker } from '../pool-worker-loop.js';
 import type { PluginSpec } from '../spec.js';
 import { idleCollector, memoryReducer } from './idle-memory.js';
-import { openChannel, ringArgument, type SharedMemoryModule } from './ring.js';
+import { openChannel, ringArgument } from './channel.js';
+import type { SharedMemoryModule } from './ring.js';
 import { ChannelClosed, KIND, MAX_TELEMETRY_ITEMS, jsonBytes, type Frame, type FrameChannel } from './wire.js';
 
 const IN = 0;

@@ -27,7 +27,8 @@ import { Socket } from 'node:net';
 import { FLAG, OP, STATE, STATUS, type RequestWords, type Slot } from '../pool-protocol.js';
 import type { DirectCalls, DirectSink } from '../pool-worker-handle.js';
 import { checkJobError } from './child-input.js';
-import { CallIds, RING_BYTES, RING_CAPACITY, RingChannel, sharedMemory, type SharedMemoryModule } from './ring.js';
+import { CallIds } from './call-ids.js';
+import { RING_BYTES, RING_CAPACITY, RingChannel, sharedMemory, type SharedMemoryModule } from './ring.js';
 import { KIND, frameBytes, type Frame } from './wire.js';
 
 /** Largest payload a call may carry to take the direct path (a larger one goes through the relay). */
@@ -54,7 +55,7 @@ export class DirectPath implements DirectCalls {
   readonly #syncBell: number;
   readonly #memory: SharedMemoryModule;
   readonly #spare = Buffer.allocUnsafe(64);
-  /** Ids of the jobs sent, counted with the relay (ring.ts CallIds). */
+  /** Ids of the jobs sent, counted with the relay (call-ids.ts). */
   readonly #calls: CallIds;
   /** The wait in the event loop for the call in flight, if any. */
   #waiter: { readonly socket: Socket | undefined; readonly sink: DirectSink; readonly done: () => void } | undefined;

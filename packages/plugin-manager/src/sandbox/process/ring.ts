@@ -34,9 +34,7 @@
  */
 import { readSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { ForgeError } from '@forgeone/common';
-import { sharedMemory, type SharedMemoryModule } from '../../abi/shared-memory.js';
-import { ChannelClosed, FifoChannel, MAX_FRAME_BYTES, decodeFrame, decodeFrameAt, encodeFrame, encodeFrameAt, frameBytes, violation, type Frame, type FrameChannel } from './wire.js';
+import { ChannelClosed, MAX_FRAME_BYTES, decodeFrame, decodeFrameAt, encodeFrame, encodeFrameAt, frameBytes, violation, type Frame, type FrameChannel } from './wire.js';
 
 /** Bytes of each ring (a power of two); a larger frame streams through in pieces. */
 export const RING_CAPACITY = 256 * 1024;
@@ -73,54 +71,6 @@ function checkLength(length: number, limit: number): void {
 }
 
 export { sharedMemory, type SharedMemoryModule } from '../../abi/shared-memory.js';
-
-/**
- * The id of the last job the host sent to a sandbox (JOB frames carry it; the sandbox
- * echoes it in the DONE that ends the job). The host's threads that take turns on one
- * sandbox (the relay and the direct path) count in the same word: the third of the ring's
- * cursor ({@link RingChannel.cursorBytes}), or a private one for the FIFOs.
- */
-export class CallIds {
-  readonly #last: Int32Array;
-
-  constructor(cursor?: SharedArrayBuffer) {
-    this.#last = cursor === undefined ? new Int32Array(1) : new Int32Array(cursor, 8, 1);
-  }
-
-  /** The id of the job sent last. */
-  get last(): number {
-    return this.#last[0] as number;
-  }
-
-  /** A new id for a job about to be sent (wrapping at 2^31). */
-  next(): number {
-    const id = ((this.#last[0] as number) + 1) | 0;
-    this.#last[0] = id;
-    return id;
-  }
-}
-
-/** The memfd of the shared ring, from `--ring=FD` among a sandbox's arguments (the host passes it when it made one). */
-export function ringArgument(args: readonly string[]): number | undefined {
-  const given = args.find((arg) => arg.startsWith('--ring='));
-  if (given === undefined) return undefined;
-  const fd = Number(given.slice('--ring='.length));
-  if (!Number.isInteger(fd) || fd < 3) throw new Error(`sandbox: bad ${given}`);
-  return fd;
-}
-
-/**
- * One side's channel: the shared ring over the memfd `memfd` when given (the FIFOs `bell`
- * and `ring` then carry doorbells; `cursor`: see {@link RingChannel}), else frames over
- * the FIFOs themselves. `idle` ({@link RingChannel}) is made with the loaded module.
- * @throws FO_SANDBOX_UNAVAILABLE when the shared-memory module cannot be loaded; what mapping throws
- */
-export function openChannel(side: 'host' | 'sandbox', bell: number, ring: number, memfd: number | undefined, cursor?: SharedArrayBuffer, idle?: (memory: SharedMemoryModule) => ((bell: number) => void) | undefined): FrameChannel {
-  if (memfd === undefined) return new FifoChannel(bell, ring);
-  const memory = sharedMemory();
-  if (memory === undefined) throw new ForgeError('FO_SANDBOX_UNAVAILABLE', `the ${side} cannot load the shared-memory module (native/shared-memory.node)`);
-  return new RingChannel(memory.map(memfd, RING_BYTES), side, bell, ring, cursor, idle?.(memory));
-}
 
 /** One side of a ring channel. See the module comment. */
 export class RingChannel implements FrameChannel {
@@ -176,7 +126,7 @@ export class RingChannel implements FrameChannel {
     this.#idle = idle;
   }
 
-  /** Bytes of a cursor shared by host threads: the two positions, then the id of the last job sent ({@link CallIds}). */
+  /** Bytes of a cursor shared by host threads: the two positions, then the id of the last job sent (call-ids.ts). */
   static readonly cursorBytes = 12;
 
   get #written(): number {

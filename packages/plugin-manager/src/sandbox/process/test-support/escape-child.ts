@@ -16,7 +16,7 @@ import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deserialize } from 'node:v8';
-import { openChannel, ringArgument } from '../ring.js';
+import { openChannel, ringArgument } from '../channel.js';
 import { KIND, encodeFrame } from '../wire.js';
 
 const IN = 0;

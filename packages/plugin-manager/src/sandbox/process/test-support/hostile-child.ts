@@ -10,7 +10,8 @@
  */
 import { ftruncateSync, writeSync } from 'node:fs';
 import { deserialize } from 'node:v8';
-import { RING_BYTES, RING_CAPACITY, RING_WORDS, openChannel, ringArgument, sharedMemory } from '../ring.js';
+import { openChannel, ringArgument } from '../channel.js';
+import { RING_BYTES, RING_CAPACITY, RING_WORDS, sharedMemory } from '../ring.js';
 import { KIND, encodeFrame, jsonBytes } from '../wire.js';
 
 const IN = 0;
