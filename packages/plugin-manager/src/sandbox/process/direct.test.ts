@@ -8,6 +8,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { rejectsWithCode, throwsCode } from '@forgeone/common/testing';
 import { CORE_GUEST } from '../test-support/guests.js';
 import { RecordingHost, pluginSpec } from '../test-support/specs.js';
+import type { PluginHandle } from '../spec.js';
 import { ProcessBackend } from './backend.js';
 import { RING_BYTES, RING_WORDS, RingChannel, sharedMemory } from './ring.js';
 import { KIND, encodeFrame } from './wire.js';
@@ -37,6 +38,18 @@ async function lateMove(t: TestContext, move: string): Promise<{ backend: Proces
   return { backend, host, id, call: () => handle.call('echo', INPUT), callSync: () => callSync('echo', INPUT) };
 }
 
+/** The input of the guest's `work` export: `n` rounds of work, echoed. */
+const iterations = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffer);
+
+/** A real sandbox with plugin `id` loaded and its `work` export named (through the relay, by a first short call). */
+async function working(t: TestContext, id: string): Promise<{ backend: ProcessBackend; handle: PluginHandle }> {
+  const backend = await ProcessBackend.create(new RecordingHost());
+  t.after(() => backend.close());
+  const handle = await backend.load(await pluginSpec(CORE_GUEST, { id }));
+  assert.deepEqual(await handle.call('work', iterations(10)), iterations(10), 'the export is named through the relay');
+  return { backend, handle };
+}
+
 function protocolReasons(host: RecordingHost, id: string): string[] {
   return host.audits.filter((entry) => entry.plugin === id && entry.action === 'sandbox.protocol' && !entry.allowed).map((entry) => entry.reason ?? '');
 }
@@ -63,11 +76,7 @@ describe('process backend: the host thread’s direct path (direct.ts)', () => {
   });
 
   it('waits for a long direct call in the event loop (the sandbox rings the host thread’s doorbell), with no hand-over', async (t) => {
-    const backend = await ProcessBackend.create(new RecordingHost());
-    t.after(() => backend.close());
-    const handle = await backend.load(await pluginSpec(CORE_GUEST, { id: 'direct-work' }));
-    const iterations = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffer);
-    assert.deepEqual(await handle.call('work', iterations(10)), iterations(10), 'the export is named through the relay');
+    const { backend, handle } = await working(t, 'direct-work');
     const before = backend.sandboxes()[0]?.direct;
     // Tens of milliseconds of guest work: far past the host thread's spin.
     let ticks = 0;
@@ -81,11 +90,7 @@ describe('process backend: the host thread’s direct path (direct.ts)', () => {
   });
 
   it('waits for a long synchronous direct call blocking on its doorbell, with no hand-over', async (t) => {
-    const backend = await ProcessBackend.create(new RecordingHost());
-    t.after(() => backend.close());
-    const handle = await backend.load(await pluginSpec(CORE_GUEST, { id: 'direct-sync-work' }));
-    const iterations = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffer);
-    assert.deepEqual(await handle.call('work', iterations(10)), iterations(10), 'the export is named through the relay');
+    const { backend, handle } = await working(t, 'direct-sync-work');
     const callSync = handle.callSync?.bind(handle);
     assert.ok(callSync !== undefined);
     const before = backend.sandboxes()[0]?.direct;
@@ -102,7 +107,6 @@ describe('process backend: the host thread’s direct path (direct.ts)', () => {
     t.after(() => backend.close());
     // Fuel for about a second of guest work: the long call is surely still running when the synchronous one comes.
     const handle = await backend.load(await pluginSpec(CORE_GUEST, { id: 'direct-mixed', fuel: 5_000_000_000n }));
-    const iterations = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffer);
     await handle.call('work', iterations(10));
     await handle.call('echo', INPUT);
     const before = backend.sandboxes()[0]?.direct;

@@ -22,13 +22,13 @@
  * both published with the slot's atomics. The read and write positions live in a cursor
  * shared by these two threads only (never in the sandbox's memory).
  */
-import { openSync, closeSync, constants, readSync } from 'node:fs';
+import { openSync, closeSync, constants } from 'node:fs';
 import { Socket } from 'node:net';
 import { FLAG, OP, STATE, STATUS, type RequestWords, type Slot } from '../pool-protocol.js';
 import type { DirectCalls, DirectSink } from '../pool-worker-handle.js';
 import { checkJobError } from './child-input.js';
 import { CallIds } from './call-ids.js';
-import { RING_BYTES, RING_CAPACITY, RingChannel, sharedMemory, type SharedMemoryModule } from './ring.js';
+import { RING_BYTES, RING_CAPACITY, RingChannel, readBell, sharedMemory, type SharedMemoryModule } from './ring.js';
 import { KIND, frameBytes, type Frame } from './wire.js';
 
 /** Largest payload a call may carry to take the direct path (a larger one goes through the relay). */
@@ -239,16 +239,9 @@ export class DirectPath implements DirectCalls {
   /** Reads the doorbell bytes waiting on the FIFO. @returns false at its end (the sandbox is gone) */
   #emptyBell(): boolean {
     for (;;) {
-      let got: number;
-      try {
-        got = readSync(this.#syncBell, this.#spare, 0, this.#spare.length, null);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EINTR') continue;
-        return code === 'EAGAIN';
-      }
+      const got = readBell(this.#syncBell, this.#spare);
       if (got === 0) return false;
-      if (got < this.#spare.length) return true;
+      if (got < this.#spare.length) return true; // -1: empty now
     }
   }
 

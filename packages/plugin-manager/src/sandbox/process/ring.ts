@@ -63,6 +63,21 @@ const BELL = new Uint8Array([1]);
 const EMPTY = new Uint8Array(0);
 
 /**
+ * One read of a doorbell FIFO into `spare`, retried on EINTR.
+ * @returns the bytes read; 0 at its end or on an error (the other side is gone); -1 when a non-blocking one is empty (EAGAIN)
+ */
+export function readBell(fd: number, spare: Buffer): number {
+  for (;;) {
+    try {
+      return readSync(fd, spare, 0, spare.length, null);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EINTR') return code === 'EAGAIN' ? -1 : 0;
+    }
+  }
+}
+
+/**
  * Refuses a frame length out of range.
  * SECURITY: checked before allocating, so a hostile length cannot make the host allocate.
  */
@@ -355,16 +370,9 @@ export class RingChannel implements FrameChannel {
   #sleep(): void {
     this.#idle?.(this.#bell);
     for (;;) {
-      let got: number;
-      try {
-        got = readSync(this.#bell, this.#spare, 0, this.#spare.length, null);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EINTR' || code === 'EAGAIN') continue;
-        throw new ChannelClosed();
-      }
+      const got = readBell(this.#bell, this.#spare);
       if (got === 0) throw new ChannelClosed();
-      return;
+      if (got > 0) return;
     }
   }
 
