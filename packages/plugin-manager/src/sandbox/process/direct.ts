@@ -28,8 +28,8 @@ import { FLAG, OP, STATE, STATUS, type RequestWords, type Slot } from '../pool-p
 import type { DirectCalls, DirectSink } from '../pool-worker-handle.js';
 import { checkJobError } from './child-input.js';
 import { CallIds } from './call-ids.js';
-import { RING_BYTES, RING_CAPACITY, RingChannel, readBell, sharedMemory, type SharedMemoryModule } from './ring.js';
-import { KIND, frameBytes, type Frame } from './wire.js';
+import { RING_BYTES, RING_CAPACITY, RingChannel, sharedMemory, type SharedMemoryModule } from './ring.js';
+import { KIND, frameBytes, readBell, type Frame } from './wire.js';
 
 /** Largest payload a call may carry to take the direct path (a larger one goes through the relay). */
 export const DIRECT_MAX_PAYLOAD = 64 * 1024;

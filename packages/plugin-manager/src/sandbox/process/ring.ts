@@ -32,9 +32,9 @@
  * sandbox cannot shrink it under the host's mapping (SIGBUS). A sandbox that rings the
  * host's doorbell without end costs the relay one read per 64 bytes.
  */
-import { readSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { ChannelClosed, MAX_FRAME_BYTES, decodeFrame, decodeFrameAt, encodeFrame, encodeFrameAt, frameBytes, violation, type Frame, type FrameChannel } from './wire.js';
+import { ChannelClosed, MAX_FRAME_BYTES, decodeFrame, readBell, decodeFrameAt, encodeFrame, encodeFrameAt, frameBytes, violation, type Frame, type FrameChannel } from './wire.js';
 
 /** Bytes of each ring (a power of two); a larger frame streams through in pieces. */
 export const RING_CAPACITY = 256 * 1024;
@@ -61,21 +61,6 @@ const RUNG = 2;
 const WANTS_ROOM = 3;
 const BELL = new Uint8Array([1]);
 const EMPTY = new Uint8Array(0);
-
-/**
- * One read of a doorbell FIFO into `spare`, retried on EINTR.
- * @returns the bytes read; 0 at its end or on an error (the other side is gone); -1 when a non-blocking one is empty (EAGAIN)
- */
-export function readBell(fd: number, spare: Buffer): number {
-  for (;;) {
-    try {
-      return readSync(fd, spare, 0, spare.length, null);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'EINTR') return code === 'EAGAIN' ? -1 : 0;
-    }
-  }
-}
 
 /**
  * Refuses a frame length out of range.
@@ -114,6 +99,8 @@ export class RingChannel implements FrameChannel {
    */
   readonly #cursor: Int32Array;
   readonly #idle: ((bell: number) => void) | undefined;
+  /** This side rang its peer awake since its last wait. */
+  #woke = false;
 
   /**
    * @param memory the shared mapping ({@link RING_BYTES})
@@ -356,7 +343,10 @@ export class RingChannel implements FrameChannel {
 
   /** Spins, then parks on the doorbell saying what it waits for (`reason`), until `ready()`. */
   #wait(ready: () => boolean, reason: number): void {
-    const spinMs = this.#host ? this.#spinMs : Math.max(this.#spinMs, Math.min(MAX_SANDBOX_SPIN_US, Atomics.load(this.#words, SANDBOX_SPIN_US)) / 1000);
+    // A peer just rung awake is likely queued on this CPU (a pipe write is a sync wake-up): spinning would hold it off.
+    const woke = this.#woke;
+    this.#woke = false;
+    const spinMs = this.#host || woke ? this.#spinMs : Math.max(this.#spinMs, Math.min(MAX_SANDBOX_SPIN_US, Atomics.load(this.#words, SANDBOX_SPIN_US)) / 1000);
     const until = performance.now() + spinMs;
     for (let round = 1; !ready(); round += 1) {
       if ((round & 63) !== 0 || performance.now() < until) continue;
@@ -383,6 +373,7 @@ export class RingChannel implements FrameChannel {
    */
   #notify(made: number): void {
     if (Atomics.load(this.#words, this.#peerParked) !== made || Atomics.compareExchange(this.#words, this.#peerParked, made, RUNG) !== made) return;
+    this.#woke = true;
     for (;;) {
       try {
         writeSync(this.#ring, BELL, 0, 1);

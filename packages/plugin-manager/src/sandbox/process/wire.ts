@@ -152,6 +152,21 @@ function readExactly(fd: number, length: number): Buffer {
 }
 
 /**
+ * One read of a doorbell FIFO (ring.ts) into `spare`, retried on EINTR.
+ * @returns the bytes read; 0 at its end or on an error (the other side is gone); -1 when a non-blocking one is empty (EAGAIN)
+ */
+export function readBell(fd: number, spare: Buffer): number {
+  for (;;) {
+    try {
+      return readSync(fd, spare, 0, spare.length, null);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EINTR') return code === 'EAGAIN' ? -1 : 0;
+    }
+  }
+}
+
+/**
  * Reads the next frame from `fd`, blocking.
  * @throws ChannelClosed at end of file; FO_SANDBOX_PROTOCOL_VIOLATION for a frame over `limit` bytes or malformed
  */
