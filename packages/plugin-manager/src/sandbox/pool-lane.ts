@@ -273,7 +273,8 @@ export class Lane {
     while (!job.done) {
       const running = this.#running;
       if (running === undefined) return;
-      const state = running.spinForHost(spinUntil, !strict);
+      // A strict wait blocks on a direct call in flight until the deadline (pool-worker-handle.ts), not handing it to the worker at the spin's end.
+      const state = running.spinForHost(spinUntil, !strict, strict ? deadline : undefined);
       if (state === STATE.HOST_REQUEST) this.#serve(running);
       else if (state === STATE.DONE) this.#complete(running);
       else if (state === STATE.DEAD) this.#died(this.#generation, running.cause() ?? 'the worker exited');
@@ -384,9 +385,7 @@ export class Lane {
         if (this.#completedSinceSpawn === 0) this.#bootFailures += 1;
         return this.#bootFailures;
       },
-      giveUp: (error) => {
-        this.#broken = error;
-      },
+      giveUp: (error) => void (this.#broken = error),
       respawn: () => {
         this.#restarts += 1;
         this.#spawn();

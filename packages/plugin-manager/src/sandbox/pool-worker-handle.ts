@@ -79,6 +79,8 @@ export interface DirectCalls {
   poll(sink: DirectSink, until: number, keep?: boolean): boolean;
   /** Calls `done` once the call in flight is answered into the slot or handed over, waiting in the event loop meanwhile. */
   whenAnswered(sink: DirectSink, done: () => void): void;
+  /** Blocks for the call in flight until it is answered into the slot (true) or `until` (performance.now() ms) passes or it needs the worker: then it is handed over (false). */
+  waitSync(sink: DirectSink, until: number): boolean;
   /** Gives the call in flight to the worker. */
   handOff(slot: Slot): void;
   /** Sends the next call through the worker: it has something to pass on first. */
@@ -240,11 +242,17 @@ export class WorkerHandle {
    * Reads the STATE word until it shows something for the host (a host request, a
    * finished job, a dead worker) or `until` (performance.now() ms) passes. A call in
    * flight on the direct path is polled there first, and handed to the worker when it
-   * needs it, or at `until` unless `keep` (the caller then waits with {@link whenChanged}).
+   * needs it, or at `until` unless `keep` (the caller then waits with {@link whenChanged})
+   * or a `deadline` is given: a synchronous wait for it then goes on, blocking, until that
+   * deadline (performance.now() ms), before it is handed over.
    * @returns the last state read
    */
-  spinForHost(until: number, keep = false): number {
-    if (this.#direct?.inFlight === true && this.#direct.poll(this, until, keep)) return STATE.DONE;
+  spinForHost(until: number, keep = false, deadline?: number): number {
+    const direct = this.#direct;
+    if (direct?.inFlight === true) {
+      if (direct.poll(this, until, keep || deadline !== undefined)) return STATE.DONE;
+      if (deadline !== undefined && direct.inFlight && direct.waitSync(this, deadline)) return STATE.DONE;
+    }
     return spinOn(this.slot.header, WORD.STATE, STATE.HOST_REQUEST, STATE.DONE, STATE.DEAD, until, true);
   }
 

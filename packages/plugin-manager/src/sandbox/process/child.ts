@@ -25,8 +25,9 @@ import { servePoolWorker } from '../pool-worker-loop.js';
 import type { PluginSpec } from '../spec.js';
 import { idleCollector, memoryReducer } from './idle-memory.js';
 import { LEDGER_BYTES } from '../pool-ledger.js';
-import { descriptorArgument, openChannel, sharedMemory, type SharedMemoryModule } from './ring.js';
-import { ChannelClosed, KIND, MAX_TELEMETRY_ITEMS, encodeFrame, jsonBytes, type Frame, type FrameChannel } from './wire.js';
+import { descriptorArgument, openChannel } from './channel.js';
+import { sharedMemory, type SharedMemoryModule } from './ring.js';
+import { ChannelClosed, KIND, MAX_TELEMETRY_ITEMS, jsonBytes, type Frame, type FrameChannel } from './wire.js';
 
 const IN = 0;
 const OUT = 1;
@@ -66,9 +67,11 @@ class SandboxHost {
 
   /** Host requests sent and not answered yet (a nested job's may come in between). */
   #asking = 0;
+  /** The ids of the jobs running, innermost last (a nested job runs while its caller waits for a host reply): each DONE echoes its job's. */
+  readonly #calls: number[] = [];
 
   ready(): void {
-    this.#channel.write(encodeFrame(KIND.READY, [], []));
+    this.#channel.send(KIND.READY, [], []);
   }
 
   /** The loop waits in `state`: read frames until one moves the slot on. */
@@ -116,7 +119,8 @@ class SandboxHost {
   }
 
   #job(frame: Frame): void {
-    const [op = 0, plugin = 0, name = 0, trace = 0] = frame.ints;
+    const [op = 0, plugin = 0, name = 0, trace = 0, call = 0] = frame.ints;
+    this.#calls.push(call);
     const slot = this.slot;
     const length = writePayload(slot, (message) => this.#post(message), frame.payload);
     slot.writeRequest({ op, plugin, name, length, fuel: frame.bigs[0] ?? 0n, trace: trace === 1 });
@@ -165,7 +169,7 @@ class SandboxHost {
     // The batch number goes with the last frame: the host has the whole batch only then.
     while (this.#telemetry.length > 0) {
       const items = this.#telemetry.splice(0, MAX_TELEMETRY_ITEMS);
-      this.#channel.write(encodeFrame(KIND.TELEMETRY, [this.#telemetry.length === 0 ? this.#batch : 0], [], jsonBytes(items)));
+      this.#channel.send(KIND.TELEMETRY, [this.#telemetry.length === 0 ? this.#batch : 0], [], jsonBytes(items));
     }
   }
 
@@ -174,7 +178,7 @@ class SandboxHost {
     this.#flushTelemetry();
     const request = this.slot.readRequest();
     this.#asking += 1;
-    this.#channel.write(encodeFrame(KIND.HOST, [request.op, request.plugin, request.name], [request.fuel], this.#take(request.length)));
+    this.#channel.send(KIND.HOST, [request.op, request.plugin, request.name], [request.fuel], this.#take(request.length));
   }
 
   #done(): void {
@@ -186,9 +190,9 @@ class SandboxHost {
     const payload = this.#take(answer.length);
     const trace = this.#trace;
     this.#trace = undefined;
-    if (trace !== undefined) this.#channel.write(encodeFrame(KIND.TRACE, [], [], jsonBytes(trace)));
+    if (trace !== undefined) this.#channel.send(KIND.TRACE, [], [], jsonBytes(trace));
     const flags = slot.flags & ~FLAG.MESSAGES;
-    this.#channel.write(encodeFrame(KIND.DONE, [answer.status, flags, slot.elapsedUs, slot.memoryBytes / 65_536], [answer.fuel, answer.charge], payload));
+    this.#channel.send(KIND.DONE, [answer.status, flags, slot.elapsedUs, slot.memoryBytes / 65_536, this.#calls.pop() ?? 0], [answer.fuel, answer.charge], payload);
     slot.settle(STATE.IDLE);
   }
 }

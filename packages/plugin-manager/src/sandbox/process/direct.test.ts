@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it, type TestContext } from 'node:test';
-import { rejectsWithCode } from '@forgeone/common/testing';
+import { rejectsWithCode, throwsCode } from '@forgeone/common/testing';
 import { CORE_GUEST } from '../test-support/guests.js';
 import { RecordingHost, pluginSpec } from '../test-support/specs.js';
+import type { PluginHandle } from '../spec.js';
 import { ProcessBackend } from './backend.js';
 import { RING_BYTES, RING_WORDS, RingChannel, sharedMemory } from './ring.js';
 import { KIND, encodeFrame } from './wire.js';
@@ -26,13 +27,27 @@ async function hostile(t: TestContext): Promise<{ backend: ProcessBackend; host:
 }
 
 /** Loads `hostile-late<move>-N` and makes its first call (through the relay: a new export name). */
-async function lateMove(t: TestContext, move: string): Promise<{ backend: ProcessBackend; host: RecordingHost; id: string; call: () => Promise<Uint8Array> }> {
+async function lateMove(t: TestContext, move: string): Promise<{ backend: ProcessBackend; host: RecordingHost; id: string; call: () => Promise<Uint8Array>; callSync: () => Uint8Array }> {
   const { backend, host } = await hostile(t);
   next += 1;
   const id = `hostile-late${move}-${next}`;
   const handle = await backend.load(await pluginSpec(CORE_GUEST, { id }));
   assert.deepEqual(await handle.call('echo', INPUT), INPUT, 'the first call is answered well');
-  return { backend, host, id, call: () => handle.call('echo', INPUT) };
+  const callSync = handle.callSync?.bind(handle);
+  assert.ok(callSync !== undefined);
+  return { backend, host, id, call: () => handle.call('echo', INPUT), callSync: () => callSync('echo', INPUT) };
+}
+
+/** The input of the guest's `work` export: `n` rounds of work, echoed. */
+const iterations = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffer);
+
+/** A real sandbox with plugin `id` loaded and its `work` export named (through the relay, by a first short call). */
+async function working(t: TestContext, id: string): Promise<{ backend: ProcessBackend; handle: PluginHandle }> {
+  const backend = await ProcessBackend.create(new RecordingHost());
+  t.after(() => backend.close());
+  const handle = await backend.load(await pluginSpec(CORE_GUEST, { id }));
+  assert.deepEqual(await handle.call('work', iterations(10)), iterations(10), 'the export is named through the relay');
+  return { backend, handle };
 }
 
 function protocolReasons(host: RecordingHost, id: string): string[] {
@@ -61,11 +76,7 @@ describe('process backend: the host thread’s direct path (direct.ts)', () => {
   });
 
   it('waits for a long direct call in the event loop (the sandbox rings the host thread’s doorbell), with no hand-over', async (t) => {
-    const backend = await ProcessBackend.create(new RecordingHost());
-    t.after(() => backend.close());
-    const handle = await backend.load(await pluginSpec(CORE_GUEST, { id: 'direct-work' }));
-    const iterations = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffer);
-    assert.deepEqual(await handle.call('work', iterations(10)), iterations(10), 'the export is named through the relay');
+    const { backend, handle } = await working(t, 'direct-work');
     const before = backend.sandboxes()[0]?.direct;
     // Tens of milliseconds of guest work: far past the host thread's spin.
     let ticks = 0;
@@ -78,12 +89,24 @@ describe('process backend: the host thread’s direct path (direct.ts)', () => {
     assert.deepEqual([(after?.answered ?? 0) - (before?.answered ?? 0), (after?.handedOver ?? 0) - (before?.handedOver ?? 0)], [1, 0]);
   });
 
-  it('hands a direct call waited for in the event loop to the relay when a synchronous call needs the sandbox, and answers both', async (t) => {
+  it('waits for a long synchronous direct call blocking on its doorbell, with no hand-over', async (t) => {
+    const { backend, handle } = await working(t, 'direct-sync-work');
+    const callSync = handle.callSync?.bind(handle);
+    assert.ok(callSync !== undefined);
+    const before = backend.sandboxes()[0]?.direct;
+    // Tens of milliseconds of guest work: far past the host thread's spin, which used to hand the call over.
+    assert.deepEqual(callSync('work', iterations(5_000_000)), iterations(5_000_000));
+    for (let i = 0; i < 50; i += 1) assert.deepEqual(callSync('echo', INPUT), INPUT);
+    const after = backend.sandboxes()[0]?.direct;
+    // The echo export is named through the relay by its first call; the other 50 calls are sent directly.
+    assert.deepEqual([(after?.answered ?? 0) - (before?.answered ?? 0), (after?.handedOver ?? 0) - (before?.handedOver ?? 0)], [50, 0]);
+  });
+
+  it('waits on the doorbell, blocking, for a direct call waited for in the event loop when a synchronous call needs the sandbox, and answers both without a hand-over', async (t) => {
     const backend = await ProcessBackend.create(new RecordingHost());
     t.after(() => backend.close());
     // Fuel for about a second of guest work: the long call is surely still running when the synchronous one comes.
     const handle = await backend.load(await pluginSpec(CORE_GUEST, { id: 'direct-mixed', fuel: 5_000_000_000n }));
-    const iterations = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffer);
     await handle.call('work', iterations(10));
     await handle.call('echo', INPUT);
     const before = backend.sandboxes()[0]?.direct;
@@ -94,10 +117,8 @@ describe('process backend: the host thread’s direct path (direct.ts)', () => {
     assert.deepEqual(callSync('echo', INPUT), INPUT, 'the synchronous call ran after the long one');
     assert.deepEqual(await long, iterations(300_000_000));
     const after = backend.sandboxes()[0]?.direct;
-    // The long call was handed over; the echo after it too when the sandbox did not answer within the host's spin (a loaded machine).
-    const handed = (after?.handedOver ?? 0) - (before?.handedOver ?? 0);
-    assert.ok(handed === 1 || handed === 2, `${handed} calls handed over`);
-    assert.equal((after?.answered ?? 0) + (after?.handedOver ?? 0) - (before?.answered ?? 0) - (before?.handedOver ?? 0), 2, 'both calls went the direct way');
+    // The synchronous call first waits for the long one in poll(2) on the doorbell (its wait in the event loop is told), then for its own answer.
+    assert.deepEqual([(after?.answered ?? 0) - (before?.answered ?? 0), (after?.handedOver ?? 0) - (before?.handedOver ?? 0)], [2, 0]);
   });
 
   it('kills a sandbox that answers a direct call with flags the protocol does not define, and audits it', async (t) => {
@@ -129,6 +150,43 @@ describe('process backend: the host thread’s direct path (direct.ts)', () => {
     assert.equal(backend.sandboxes().length, 1, 'ringing is no violation: the sandbox lives');
   });
 
+  it('hands a synchronous call to the relay when its sandbox rings the host thread’s doorbell without answering', async (t) => {
+    const { backend, callSync } = await lateMove(t, 'ringbell');
+    const before = backend.sandboxes()[0]?.direct;
+    assert.deepEqual(callSync(), new Uint8Array(0), 'answered, through the relay');
+    const after = backend.sandboxes()[0]?.direct;
+    assert.equal((after?.handedOver ?? 0) - (before?.handedOver ?? 0), 1);
+    assert.equal(backend.sandboxes().length, 1, 'ringing is no violation: the sandbox lives');
+  });
+
+  it('kills a sandbox whose DONE in the ring is shorter than its words (a lying length prefix), and audits it', async (t) => {
+    const { backend, host, id, call } = await lateMove(t, 'short');
+    await rejectsWithCode(call(), 'FO_SANDBOX_PROTOCOL_VIOLATION', 'the direct call');
+    assert.match(protocolReasons(host, id)[0] ?? '', /a frame of kind 18 shorter than its 36 bytes of words/);
+    assert.equal(backend.sandboxes()[0]?.direct?.handedOver, 1, 'the host thread took nothing, and left the frame to the relay');
+  });
+
+  it('kills a sandbox whose DONE in the ring claims a length past the ring, during a synchronous direct call', async (t) => {
+    const { backend, host, id, callSync } = await lateMove(t, 'past');
+    throwsCode(callSync, 'FO_SANDBOX_PROTOCOL_VIOLATION', 'the synchronous direct call');
+    assert.match(protocolReasons(host, id)[0] ?? '', /a frame of 2147483647 bytes/);
+    assert.equal(backend.sandboxes()[0]?.direct?.handedOver, 1, 'the host thread read nothing past the ring, and left the frame to the relay');
+  });
+
+  it('kills a sandbox that ends a direct call with a DONE for a call id the host never sent, and audits it', async (t) => {
+    const { backend, host, id, call } = await lateMove(t, 'callid');
+    await rejectsWithCode(call(), 'FO_SANDBOX_PROTOCOL_VIOLATION', 'the direct call');
+    assert.match(protocolReasons(host, id)[0] ?? '', /a DONE for call (-?\d+) while call (?!\1)-?\d+ was in flight/);
+    assert.equal(backend.sandboxes()[0]?.direct?.handedOver, 1, 'the host thread took nothing, and left the frame to the relay');
+  });
+
+  it('kills a sandbox that sends a DONE while no call is in flight (a call answered twice), at the next call, and audits it', async (t) => {
+    const { host, id, call } = await lateMove(t, 'twice');
+    assert.deepEqual(await call(), new Uint8Array(0), 'the first answer ends the call');
+    await rejectsWithCode(call(), 'FO_SANDBOX_PROTOCOL_VIOLATION', 'the next call finds the second answer first');
+    assert.match(protocolReasons(host, id)[0] ?? '', /a DONE for call (-?\d+) while call (?!\1)-?\d+ was in flight/);
+  });
+
   it('keeps the relay’s budget on reported audit entries when telemetry floods a direct call', async (t) => {
     const { host, id, call } = await lateMove(t, 'flood');
     assert.deepEqual(await call(), new Uint8Array(0), 'the call is answered after the flood');
@@ -151,7 +209,7 @@ describe('shared ring doorbells (ring.ts)', () => {
     });
     const host = new RingChannel(memory.map(memfd, RING_BYTES), 'host', fifo.read, fifo.write);
     const sandbox = new Int32Array(memory.map(memfd, RING_BYTES), 0, 1024);
-    const frame = encodeFrame(KIND.JOB, [2, 0, 0, 0], [0n], new Uint8Array(8));
+    const frame = encodeFrame(KIND.JOB, [2, 0, 0, 0, 1], [0n], new Uint8Array(8));
     // 100,000 frames, each while the sandbox says it parked for bytes: far more rings than a pipe holds (64 KiB).
     for (let i = 0; i < 100_000; i += 1) {
       Atomics.store(sandbox, RING_WORDS.SANDBOX_PARKED, 1);

@@ -27,8 +27,9 @@ import { Socket } from 'node:net';
 import { FLAG, OP, STATE, STATUS, type RequestWords, type Slot } from '../pool-protocol.js';
 import type { DirectCalls, DirectSink } from '../pool-worker-handle.js';
 import { checkJobError } from './child-input.js';
-import { RING_BYTES, RING_CAPACITY, RingChannel, sharedMemory } from './ring.js';
-import { KIND, encodeFrame, type Frame } from './wire.js';
+import { CallIds } from './call-ids.js';
+import { RING_BYTES, RING_CAPACITY, RingChannel, sharedMemory, type SharedMemoryModule } from './ring.js';
+import { KIND, frameBytes, readBell, type Frame } from './wire.js';
 
 /** Largest payload a call may carry to take the direct path (a larger one goes through the relay). */
 export const DIRECT_MAX_PAYLOAD = 64 * 1024;
@@ -50,6 +51,12 @@ export class DirectPath implements DirectCalls {
   readonly #bell: number;
   /** The host's doorbell FIFO (read end), reopened for each wait in the event loop. */
   readonly #fromSandbox: number;
+  /** The same FIFO, non-blocking, for synchronous waits ({@link waitSync}): polled, then emptied. */
+  readonly #syncBell: number;
+  readonly #memory: SharedMemoryModule;
+  readonly #spare = Buffer.allocUnsafe(64);
+  /** Ids of the jobs sent, counted with the relay (call-ids.ts). */
+  readonly #calls: CallIds;
   /** The wait in the event loop for the call in flight, if any. */
   #waiter: { readonly socket: Socket | undefined; readonly sink: DirectSink; readonly done: () => void } | undefined;
   #inFlight = false;
@@ -59,10 +66,13 @@ export class DirectPath implements DirectCalls {
   #answered = 0;
   #handedOver = 0;
 
-  private constructor(channel: RingChannel, bell: number, fromSandbox: number) {
+  private constructor(channel: RingChannel, bell: number, fromSandbox: number, syncBell: number, memory: SharedMemoryModule, calls: CallIds) {
     this.#channel = channel;
     this.#bell = bell;
     this.#fromSandbox = fromSandbox;
+    this.#syncBell = syncBell;
+    this.#memory = memory;
+    this.#calls = calls;
   }
 
   /**
@@ -74,14 +84,17 @@ export class DirectPath implements DirectCalls {
     const memory = sharedMemory();
     if (memory === undefined) return undefined;
     let bell: number | undefined;
+    let syncBell: number | undefined;
     try {
       bell = openSync(`/proc/self/fd/${toSandbox}`, constants.O_WRONLY | constants.O_NONBLOCK);
-      // The host thread never sleeps in a read of its doorbell (it waits in its event loop), so the channel's blocking read end is the relay's.
+      syncBell = openSync(`/proc/self/fd/${fromSandbox}`, constants.O_RDONLY | constants.O_NONBLOCK);
+      // The host thread never sleeps in a blocking read of its doorbell (it waits in its event loop, or in poll(2)), so the channel's blocking read end is the relay's.
       const channel = new RingChannel(memory.map(memfd, RING_BYTES), 'host', fromSandbox, bell, cursor);
       channel.setSandboxSpin(DIRECT_SANDBOX_SPIN_US);
-      return new DirectPath(channel, bell, fromSandbox);
+      return new DirectPath(channel, bell, fromSandbox, syncBell, memory, new CallIds(cursor));
     } catch {
       if (bell !== undefined) closeSync(bell);
+      if (syncBell !== undefined) closeSync(syncBell);
       return undefined;
     }
   }
@@ -106,12 +119,15 @@ export class DirectPath implements DirectCalls {
       return false;
     }
     if (this.#closed || this.#inFlight || slot.state !== STATE.IDLE || payload.length > DIRECT_MAX_PAYLOAD) return false;
-    const frame = encodeFrame(KIND.JOB, [request.op, request.plugin, request.name, request.trace === true ? 1 : 0], [request.fuel ?? 0n], payload);
+    const ints = [request.op, request.plugin, request.name, request.trace === true ? 1 : 0, 0];
+    const bigs = [request.fuel ?? 0n];
     // Kept for a hand-over: the relay needs the plugin the call is for.
     slot.writeRequest({ ...request, op: OP.ADOPT, length: 0 });
     try {
-      if (!this.#channel.fits(frame.length)) return false;
-      this.#channel.write(frame);
+      if (!this.#channel.fits(frameBytes(KIND.JOB, ints, bigs, payload.length))) return false;
+      ints[4] = this.#calls.next();
+      // Encoded straight into the ring (ring.ts send): no frame is built apart.
+      this.#channel.send(KIND.JOB, ints, bigs, payload);
     } catch {
       // The sandbox claims a read position past what was written, or it is gone: the call
       // is in flight all the same, and the relay it is handed to finds out.
@@ -186,6 +202,49 @@ export class DirectPath implements DirectCalls {
     }
   }
 
+  /**
+   * Waits for the answer of the call in flight blocking the host thread, until `until`
+   * (performance.now() ms), for a synchronous call, which cannot wait in the event loop:
+   * parked on the ring, in poll(2) on the doorbell FIFO, so that only this thread wakes
+   * when the sandbox answers (handing the call over instead woke the relay, which then
+   * woke this thread: two wake-ups, and the relay's spin on a core the sandbox needs).
+   * Anything but an answer hands the call over as {@link poll} does, and so does `until`
+   * passing (the caller then times the call out), or a sandbox ringing more than
+   * {@link DIRECT_MAX_WAKES} times without answering, or its doorbell closing.
+   * @returns true when the answer was taken
+   */
+  waitSync(sink: DirectSink, until: number): boolean {
+    for (let wakes = 0; ; ) {
+      const step = this.#step(sink);
+      if (step === 'answered') return true;
+      const left = until - performance.now();
+      if (step === 'other' || left <= 0 || wakes > DIRECT_MAX_WAKES) break;
+      let parked: boolean;
+      try {
+        parked = this.#channel.parkForBytes();
+      } catch {
+        break; // a word the checks refuse: the relay reads it again, and says so
+      }
+      if (!parked) continue;
+      const rang = this.#memory.waitReadable(this.#syncBell, Math.ceil(left));
+      this.#channel.unpark();
+      if (!rang) continue;
+      wakes += 1;
+      if (!this.#emptyBell()) break; // the sandbox closed its end: the relay finds out
+    }
+    this.handOff(sink.slot);
+    return false;
+  }
+
+  /** Reads the doorbell bytes waiting on the FIFO. @returns false at its end (the sandbox is gone) */
+  #emptyBell(): boolean {
+    for (;;) {
+      const got = readBell(this.#syncBell, this.#spare);
+      if (got === 0) return false;
+      if (got < this.#spare.length) return true; // -1: empty now
+    }
+  }
+
   /** One look at the ring: the answer taken, a frame for the relay, or nothing yet. */
   #step(sink: DirectSink): 'answered' | 'other' | 'none' {
     let other = false;
@@ -196,7 +255,7 @@ export class DirectPath implements DirectCalls {
       const answer = other
         ? undefined
         : this.#channel.tryRead((frame) => {
-            const checked = checkDone(frame);
+            const checked = checkDone(frame, this.#calls.last);
             other = checked === undefined;
             return checked;
           }, RING_CAPACITY - 4);
@@ -241,6 +300,7 @@ export class DirectPath implements DirectCalls {
     this.#closed = true;
     this.#endWait();
     closeSync(this.#bell);
+    closeSync(this.#syncBell);
   }
 
   #write(sink: DirectSink, answer: Answer): void {
@@ -271,14 +331,14 @@ interface Answer {
 }
 
 /**
- * A DONE frame as the relay checks it (relay.ts #done); undefined for any other frame or
+ * A DONE frame of job `call` as the relay checks it (relay.ts #relayJob, #done); undefined for any other frame or
  * a DONE those checks refuse, which the host thread leaves to the relay.
  * @throws what checking a job error throws (nothing is taken then either)
  */
-function checkDone(frame: Frame): Answer | undefined {
+function checkDone(frame: Frame, call: number): Answer | undefined {
   if (frame.kind !== KIND.DONE) return undefined;
-  const [status = 0, flags = 0, elapsedUs = 0, pages = 0] = frame.ints;
-  const valid = (status === STATUS.OK || status === STATUS.ERROR || status === STATUS.NONE) && (flags & ~(FLAG.POISONED | FLAG.RECREATED)) === 0 && pages >= 0 && pages <= 65_536 && elapsedUs >= 0;
+  const [status = 0, flags = 0, elapsedUs = 0, pages = 0, id] = frame.ints;
+  const valid = id === call && (status === STATUS.OK || status === STATUS.ERROR || status === STATUS.NONE) && (flags & ~(FLAG.POISONED | FLAG.RECREATED)) === 0 && pages >= 0 && pages <= 65_536 && elapsedUs >= 0;
   if (!valid) return undefined;
   const payload = status === STATUS.ERROR ? checkJobError(frame.payload) : frame.payload;
   return { status, flags, elapsedUs, pages, fuel: frame.bigs[0] ?? 0n, charge: frame.bigs[1] ?? 0n, payload };

@@ -102,6 +102,12 @@ describe('process backend against a compromised sandbox', () => {
     assert.deepEqual(protocolAudits(host, id), [['sandbox.protocol', undefined, false]]);
   });
 
+  it('kills a sandbox that ends a job relayed over the FIFOs with a DONE for a call id the host never sent', async (t) => {
+    const { host, id } = await hostileLoad(t, 'callid', 'FO_SANDBOX_PROTOCOL_VIOLATION');
+    assert.deepEqual(protocolAudits(host, id), [['sandbox.protocol', undefined, false]]);
+    assert.match(host.audits.find((entry) => entry.action === 'sandbox.protocol')?.reason ?? '', /a DONE for call 1001 while call 1 was in flight/);
+  });
+
   it('kills a sandbox that sends a host-to-sandbox frame kind during a job', async (t) => {
     const { host, id } = await hostileLoad(t, 'kind', 'FO_SANDBOX_PROTOCOL_VIOLATION');
     assert.deepEqual(protocolAudits(host, id), [['sandbox.protocol', undefined, false]]);

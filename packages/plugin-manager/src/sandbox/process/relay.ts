@@ -30,8 +30,9 @@ import { spinWhile } from './spin.js';
 import { checkHop, checkJobError, checkTelemetry, checkTrace, foldingOf, type SandboxPlugins } from './child-input.js';
 import { ReportedAudits } from './reported-audits.js';
 import type { ToSandbox } from './child.js';
-import { openChannel } from './ring.js';
-import { ChannelClosed, KIND, encodeFrame, jsonBytes, violation, type Frame, type FrameChannel } from './wire.js';
+import { CallIds } from './call-ids.js';
+import { openChannel } from './channel.js';
+import { ChannelClosed, KIND, jsonBytes, violation, type Frame, type FrameChannel } from './wire.js';
 import { copyOut } from '../../abi/bytes-copy.js';
 
 export { MAX_REPORTED_AUDITS } from './reported-audits.js';
@@ -80,12 +81,15 @@ class Relay implements SandboxPlugins {
   readonly #reported = new ReportedAudits();
   /** Jobs in progress: 1 for a job, more while nested jobs run inside it. */
   #depth = 0;
+  /** Ids of the jobs sent, counted with the host thread's direct path (it sends the jobs the relay ADOPTs). */
+  readonly #calls: CallIds;
 
   constructor(data: RelayData) {
     this.#slot = new Slot(data.slot);
     this.#port = data.port;
     this.#outbox = new WorkerOutbox(data.port);
     this.#data = data;
+    this.#calls = new CallIds(data.cursor);
   }
 
   has(id: string): boolean {
@@ -172,13 +176,13 @@ class Relay implements SandboxPlugins {
     return this.#channel.read();
   }
 
-  #write(frame: Uint8Array): void {
+  #write(kind: number, ints: readonly number[], bigs: readonly bigint[], payload: Uint8Array): void {
     if (this.#channel === undefined) throw new Error('relay: no channel yet');
-    this.#channel.write(frame);
+    this.#channel.send(kind, ints, bigs, payload);
   }
 
   #send(message: ToSandbox): void {
-    this.#write(encodeFrame(KIND.MSG, [], [], serialize(message)));
+    this.#write(KIND.MSG, [], [], serialize(message));
   }
 
   #load(index: number, spec: PluginSpec): void {
@@ -225,21 +229,23 @@ class Relay implements SandboxPlugins {
     const slot = this.#slot;
     this.#drain();
     const { op, plugin, name, length, fuel, trace } = slot.readRequest();
+    // An adopted job was sent by the host thread, with the last id.
+    const call = op === OP.ADOPT ? this.#calls.last : this.#calls.next();
     if (op !== OP.ADOPT) {
       const input = length < 0 ? (this.#payloads.shift() ?? EMPTY) : copyOut(slot.data, length);
       this.#payloads.length = 0;
-      this.#write(encodeFrame(KIND.JOB, [op, plugin, name, trace ? 1 : 0], [fuel], input));
+      this.#write(KIND.JOB, [op, plugin, name, trace ? 1 : 0, call], [fuel], input);
     }
     this.#depth += 1;
     try {
-      this.#relayJob(op === OP.ADOPT ? OP.CALL : op, plugin);
+      this.#relayJob(op === OP.ADOPT ? OP.CALL : op, plugin, call);
     } finally {
       this.#depth -= 1;
     }
   }
 
-  /** Reads the sandbox's frames for the job just sent, until its DONE. */
-  #relayJob(op: number, plugin: number): void {
+  /** Reads the sandbox's frames for the job just sent (id `call`), until its DONE. */
+  #relayJob(op: number, plugin: number, call: number): void {
     for (;;) {
       const frame = this.#read();
       switch (frame.kind) {
@@ -257,6 +263,8 @@ class Relay implements SandboxPlugins {
           this.#host(frame);
           break;
         case KIND.DONE:
+          // SECURITY: a DONE ends only the job in flight: one with another id (a job not sent, one answered already) is a violation.
+          if (frame.ints[4] !== call) throw violation(`a DONE for call ${frame.ints[4] ?? '?'} while call ${call} was in flight`, { call: frame.ints[4], expected: call });
           if (op === OP.UNLOAD) this.#forget(plugin);
           return this.#done(frame);
         default:
@@ -309,7 +317,7 @@ class Relay implements SandboxPlugins {
       reply = op === HOST_OP.RESOURCE ? this.#ask(op, index, name, frame.payload, NO_FUEL) : this.#registered(plugin, index, name, frame.payload, frame.bigs[0] ?? NO_FUEL);
     } else throw violation(`a host request with op ${op}`);
     this.#outbox.flush();
-    this.#write(encodeFrame(KIND.REPLY, [reply.status], [reply.charge], reply.answer));
+    this.#write(KIND.REPLY, [reply.status], [reply.charge], reply.answer);
   }
 
   /** A registered call: decided here, with the resource the host names for the request, then run by the host. */

@@ -35,7 +35,7 @@ const move: fc.Arbitrary<Move> = fc.oneof(
 
 /** The frame for a kind, with the words its layout needs (an unknown kind gets none). */
 function frameBytes(kind: number, payload: Uint8Array): Uint8Array {
-  const layouts: Record<number, [number, number]> = { [KIND.JOB]: [4, 1], [KIND.REPLY]: [1, 1], [KIND.HOST]: [3, 1], [KIND.DONE]: [4, 2], [KIND.TELEMETRY]: [1, 0] };
+  const layouts: Record<number, [number, number]> = { [KIND.JOB]: [5, 1], [KIND.REPLY]: [1, 1], [KIND.HOST]: [3, 1], [KIND.DONE]: [5, 2], [KIND.TELEMETRY]: [1, 0] };
   const [ints, bigs] = layouts[kind] ?? [0, 0];
   if (KINDS.includes(kind as never)) return encodeFrame(kind, new Array<number>(ints).fill(1), new Array<bigint>(bigs).fill(0n), payload);
   const raw = Buffer.alloc(5 + payload.length);
@@ -98,7 +98,7 @@ describe('fuzz: the host’s side of the shared ring against a hostile sandbox',
           else {
             assert.equal(moved, 4 + expectedLength, 'a taken frame moves the read position by its length');
             assert.equal(taken.kind, KIND.DONE);
-            assert.deepEqual([taken.ints.length, taken.bigs.length], [4, 2]);
+            assert.deepEqual([taken.ints.length, taken.bigs.length], [5, 2]);
           }
         }
       }

@@ -25,17 +25,16 @@
  * spurious wake-up; a closed FIFO (the other side gone) ends the channel as before.
  *
  * SECURITY: on the host's side every word the sandbox writes is untrusted: a sequence that
- * claims more than the ring holds is a protocol violation, bytes are copied out of the ring
- * before anything parses them (the sandbox may change them at any time), the host's own
+ * claims more than the ring holds is a protocol violation, every byte of a frame is read
+ * once (its words in place, its payload copied out: the sandbox may change them at any
+ * time, so no check and use may see two values), the host's own
  * positions are kept in private fields (never read back), and the memfd is sealed so the
  * sandbox cannot shrink it under the host's mapping (SIGBUS). A sandbox that rings the
  * host's doorbell without end costs the relay one read per 64 bytes.
  */
-import { readSync, writeSync } from 'node:fs';
+import { writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { ForgeError } from '@forgeone/common';
-import { sharedMemory, type SharedMemoryModule } from '../../abi/shared-memory.js';
-import { ChannelClosed, FifoChannel, MAX_FRAME_BYTES, decodeFrame, violation, type Frame, type FrameChannel } from './wire.js';
+import { ChannelClosed, MAX_FRAME_BYTES, decodeFrame, readBell, decodeFrameAt, encodeFrame, encodeFrameAt, frameBytes, violation, type Frame, type FrameChannel } from './wire.js';
 
 /** Bytes of each ring (a power of two); a larger frame streams through in pieces. */
 export const RING_CAPACITY = 256 * 1024;
@@ -61,36 +60,26 @@ const WANTS_BYTES = 1;
 const RUNG = 2;
 const WANTS_ROOM = 3;
 const BELL = new Uint8Array([1]);
-
-export { sharedMemory, type SharedMemoryModule } from '../../abi/shared-memory.js';
-
-/** A descriptor the host passed as `--NAME=FD` among a sandbox's arguments (`ring`: the shared ring's memfd; `ledger`: pool-ledger.ts), if it did. */
-export function descriptorArgument(args: readonly string[], name: string): number | undefined {
-  const given = args.find((arg) => arg.startsWith(`--${name}=`));
-  if (given === undefined) return undefined;
-  const fd = Number(given.slice(name.length + 3));
-  if (!Number.isInteger(fd) || fd < 3) throw new Error(`sandbox: bad ${given}`);
-  return fd;
-}
+const EMPTY = new Uint8Array(0);
 
 /**
- * One side's channel: the shared ring over the memfd `memfd` when given (the FIFOs `bell`
- * and `ring` then carry doorbells; `cursor`: see {@link RingChannel}), else frames over
- * the FIFOs themselves. `idle` ({@link RingChannel}) is made with the loaded module.
- * @throws FO_SANDBOX_UNAVAILABLE when the shared-memory module cannot be loaded; what mapping throws
+ * Refuses a frame length out of range.
+ * SECURITY: checked before allocating, so a hostile length cannot make the host allocate.
  */
-export function openChannel(side: 'host' | 'sandbox', bell: number, ring: number, memfd: number | undefined, cursor?: SharedArrayBuffer, idle?: (memory: SharedMemoryModule) => ((bell: number) => void) | undefined): FrameChannel {
-  if (memfd === undefined) return new FifoChannel(bell, ring);
-  const memory = sharedMemory();
-  if (memory === undefined) throw new ForgeError('FO_SANDBOX_UNAVAILABLE', `the ${side} cannot load the shared-memory module (native/shared-memory.node)`);
-  return new RingChannel(memory.map(memfd, RING_BYTES), side, bell, ring, cursor, idle?.(memory));
+function checkLength(length: number, limit: number): void {
+  if (length < 1 || length > limit) throw violation(`a frame of ${length} bytes (limit ${limit})`, { length, limit });
 }
+
+export { sharedMemory, type SharedMemoryModule } from '../../abi/shared-memory.js';
 
 /** One side of a ring channel. See the module comment. */
 export class RingChannel implements FrameChannel {
   readonly #words: Int32Array;
   readonly #in: Uint8Array;
   readonly #out: Uint8Array;
+  /** The same rings, for reading and writing a frame's words in place. */
+  readonly #inView: DataView;
+  readonly #outView: DataView;
   readonly #inWritten: number;
   readonly #inRead: number;
   readonly #outWritten: number;
@@ -110,6 +99,8 @@ export class RingChannel implements FrameChannel {
    */
   readonly #cursor: Int32Array;
   readonly #idle: ((bell: number) => void) | undefined;
+  /** This side rang its peer awake since its last wait. */
+  #woke = false;
 
   /**
    * @param memory the shared mapping ({@link RING_BYTES})
@@ -127,6 +118,8 @@ export class RingChannel implements FrameChannel {
     const down = new Uint8Array(memory, 4096, RING_CAPACITY);
     const up = new Uint8Array(memory, 4096 + RING_CAPACITY, RING_CAPACITY);
     [this.#in, this.#out] = this.#host ? [up, down] : [down, up];
+    this.#inView = new DataView(this.#in.buffer, this.#in.byteOffset, RING_CAPACITY);
+    this.#outView = new DataView(this.#out.buffer, this.#out.byteOffset, RING_CAPACITY);
     [this.#inWritten, this.#inRead, this.#outWritten, this.#outRead] = this.#host ? [UP_WRITTEN, UP_READ, DOWN_WRITTEN, DOWN_READ] : [DOWN_WRITTEN, DOWN_READ, UP_WRITTEN, UP_READ];
     [this.#parked, this.#peerParked] = this.#host ? [HOST_PARKED, SANDBOX_PARKED] : [SANDBOX_PARKED, HOST_PARKED];
     this.#bell = bell;
@@ -135,8 +128,8 @@ export class RingChannel implements FrameChannel {
     this.#idle = idle;
   }
 
-  /** Bytes of a cursor shared by host threads. */
-  static readonly cursorBytes = 8;
+  /** Bytes of a cursor shared by host threads: the two positions, then the id of the last job sent (call-ids.ts). */
+  static readonly cursorBytes = 12;
 
   get #written(): number {
     return this.#cursor[0] as number;
@@ -184,13 +177,12 @@ export class RingChannel implements FrameChannel {
 
   /**
    * The length prefix and kind of the next frame, once its first five bytes are in the in
-   * ring (copied out: the other side may change them after); never waits, takes nothing.
+   * ring (each byte read once: the other side may change them after); never waits, takes nothing.
    * @throws what a bad sequence word throws (host side: a protocol violation)
    */
   peek(): { readonly length: number; readonly kind: number } | undefined {
     if (this.#available() < 5) return undefined;
-    const head = this.#copy(0, 5);
-    return { length: head.readUInt32LE(0), kind: head.readUInt8(4) };
+    return { length: this.#u32(0), kind: this.#in[(this.#read + 4) & MASK] as number };
   }
 
   /**
@@ -203,14 +195,40 @@ export class RingChannel implements FrameChannel {
   tryRead<T>(use: (frame: Frame) => T | undefined, limit: number = MAX_FRAME_BYTES): T | undefined {
     const available = this.#available();
     if (available < 5) return undefined;
-    const length = this.#copy(0, 4).readUInt32LE(0);
+    const length = this.#u32(0);
     if (length < 1 || length > limit || available < 4 + length) return undefined;
-    const used = use(decodeFrame(this.#copy(4, length)));
+    const used = use(this.#decode(length));
     if (used === undefined) return undefined;
-    this.#read = (this.#read + 4 + length) >>> 0;
+    this.#advance(4 + length);
+    return used;
+  }
+
+  /**
+   * The little-endian u32 `skip` bytes past the read position (which the caller knows are
+   * in the ring), its four bytes read once each, in place (a frame's length prefix).
+   */
+  #u32(skip: number): number {
+    const at = this.#read + skip;
+    const bytes = this.#in;
+    return ((bytes[at & MASK] as number) | ((bytes[(at + 1) & MASK] as number) << 8) | ((bytes[(at + 2) & MASK] as number) << 16)) + (bytes[(at + 3) & MASK] as number) * 2 ** 24;
+  }
+
+  /**
+   * Decodes the frame body of `length` bytes after the length prefix at the read position
+   * (the caller knows it is all in the ring): in place when it lies in one piece, its
+   * payload copied out (wire.ts decodeFrameAt reads every byte once); else copied out
+   * whole first, as it wraps around the ring's end.
+   */
+  #decode(length: number): Frame {
+    const at = (this.#read + 4) & MASK;
+    return at + length <= RING_CAPACITY ? decodeFrameAt(this.#inView, this.#in, at, length, true) : decodeFrame(this.#copy(4, length));
+  }
+
+  /** Takes `count` bytes read in place: moves and publishes the read position, and wakes a peer waiting for room. */
+  #advance(count: number): void {
+    this.#read = (this.#read + count) >>> 0;
     Atomics.exchange(this.#words, this.#inRead, this.#read | 0);
     this.#notify(WANTS_ROOM);
-    return used;
   }
 
   /** `length` bytes of the in ring from `skip` bytes past the read position, copied out. */
@@ -223,12 +241,44 @@ export class RingChannel implements FrameChannel {
     return bytes;
   }
 
-  /** Reads the next frame, waiting for it. @throws FO_SANDBOX_PROTOCOL_VIOLATION (host side); ChannelClosed */
+  /**
+   * Reads the next frame, waiting for it: decoded in place when it is whole in the ring
+   * already (the usual case: frames are small), else taken piece by piece.
+   * @throws FO_SANDBOX_PROTOCOL_VIOLATION (host side); ChannelClosed
+   */
   read(limit: number = MAX_FRAME_BYTES): Frame {
-    const length = this.#take(4).readUInt32LE(0);
-    // SECURITY: checked before allocating, so a hostile length cannot make the host allocate.
-    if (length < 1 || length > limit) throw violation(`a frame of ${length} bytes (limit ${limit})`, { length, limit });
+    const available = this.#available();
+    if (available < 4) return this.#readLength(this.#take(4).readUInt32LE(0), limit);
+    const length = this.#u32(0);
+    if (available < 4 + length) {
+      this.#advance(4);
+      return this.#readLength(length, limit);
+    }
+    checkLength(length, limit);
+    const frame = this.#decode(length);
+    this.#advance(4 + length);
+    return frame;
+  }
+
+  /** Reads the body of a frame whose length prefix was taken, waiting for it. */
+  #readLength(length: number, limit: number): Frame {
+    checkLength(length, limit);
     return decodeFrame(this.#take(length));
+  }
+
+  /**
+   * Encodes and writes a frame: straight into the out ring when it has room for it in one
+   * piece now (no frame built apart, no copy but the payload's), else as {@link write}.
+   * @throws ChannelClosed; what a bad read position throws (host side: a protocol violation)
+   */
+  send(kind: number, ints: readonly number[], bigs: readonly bigint[], payload: Uint8Array = EMPTY): void {
+    const total = frameBytes(kind, ints, bigs, payload.length);
+    const at = this.#written & MASK;
+    if (at + total > RING_CAPACITY || this.#room() < total) return this.write(encodeFrame(kind, ints, bigs, payload));
+    encodeFrameAt(this.#outView, this.#out, at, kind, ints, bigs, payload, total);
+    this.#written = (this.#written + total) >>> 0;
+    Atomics.exchange(this.#words, this.#outWritten, this.#written | 0);
+    this.#notify(WANTS_BYTES);
   }
 
   /** Writes a whole frame, waiting for room as the other side reads. @throws ChannelClosed */
@@ -267,9 +317,7 @@ export class RingChannel implements FrameChannel {
       const first = Math.min(count, RING_CAPACITY - at);
       bytes.set(this.#in.subarray(at, at + first), got);
       if (count > first) bytes.set(this.#in.subarray(0, count - first), got + first);
-      this.#read = (this.#read + count) >>> 0;
-      Atomics.exchange(this.#words, this.#inRead, this.#read | 0);
-      this.#notify(WANTS_ROOM);
+      this.#advance(count);
       got += count;
     }
     return bytes;
@@ -295,7 +343,10 @@ export class RingChannel implements FrameChannel {
 
   /** Spins, then parks on the doorbell saying what it waits for (`reason`), until `ready()`. */
   #wait(ready: () => boolean, reason: number): void {
-    const spinMs = this.#host ? this.#spinMs : Math.max(this.#spinMs, Math.min(MAX_SANDBOX_SPIN_US, Atomics.load(this.#words, SANDBOX_SPIN_US)) / 1000);
+    // A peer just rung awake is likely queued on this CPU (a pipe write is a sync wake-up): spinning would hold it off.
+    const woke = this.#woke;
+    this.#woke = false;
+    const spinMs = this.#host || woke ? this.#spinMs : Math.max(this.#spinMs, Math.min(MAX_SANDBOX_SPIN_US, Atomics.load(this.#words, SANDBOX_SPIN_US)) / 1000);
     const until = performance.now() + spinMs;
     for (let round = 1; !ready(); round += 1) {
       if ((round & 63) !== 0 || performance.now() < until) continue;
@@ -309,16 +360,9 @@ export class RingChannel implements FrameChannel {
   #sleep(): void {
     this.#idle?.(this.#bell);
     for (;;) {
-      let got: number;
-      try {
-        got = readSync(this.#bell, this.#spare, 0, this.#spare.length, null);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EINTR' || code === 'EAGAIN') continue;
-        throw new ChannelClosed();
-      }
+      const got = readBell(this.#bell, this.#spare);
       if (got === 0) throw new ChannelClosed();
-      return;
+      if (got > 0) return;
     }
   }
 
@@ -329,6 +373,7 @@ export class RingChannel implements FrameChannel {
    */
   #notify(made: number): void {
     if (Atomics.load(this.#words, this.#peerParked) !== made || Atomics.compareExchange(this.#words, this.#peerParked, made, RUNG) !== made) return;
+    this.#woke = true;
     for (;;) {
       try {
         writeSync(this.#ring, BELL, 0, 1);

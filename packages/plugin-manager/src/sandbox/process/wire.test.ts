@@ -34,16 +34,16 @@ function rest(fd: number): Buffer {
 
 describe('sandbox wire frames (hostile bytes)', () => {
   it('round-trips every kind with its words and payload', (t) => {
-    const job = encodeFrame(KIND.JOB, [1, -2, 3, 1], [-(2n ** 63n)], new Uint8Array([9, 8, 7]));
-    const done = encodeFrame(KIND.DONE, [0, 4, 12, 1], [5n, 2n ** 63n - 1n]);
+    const job = encodeFrame(KIND.JOB, [1, -2, 3, 1, 7], [-(2n ** 63n)], new Uint8Array([9, 8, 7]));
+    const done = encodeFrame(KIND.DONE, [0, 4, 12, 1, 7], [5n, 2n ** 63n - 1n]);
     const fd = source(t, Buffer.concat([job, done]));
     const first = readFrame(fd);
     assert.equal(first.kind, KIND.JOB);
-    assert.deepEqual(first.ints, [1, -2, 3, 1]);
+    assert.deepEqual(first.ints, [1, -2, 3, 1, 7]);
     assert.deepEqual(first.bigs, [-(2n ** 63n)]);
     assert.deepEqual([...first.payload], [9, 8, 7]);
     const second = readFrame(fd);
-    assert.deepEqual([second.kind, second.ints, second.bigs, second.payload.length], [KIND.DONE, [0, 4, 12, 1], [5n, 2n ** 63n - 1n], 0]);
+    assert.deepEqual([second.kind, second.ints, second.bigs, second.payload.length], [KIND.DONE, [0, 4, 12, 1, 7], [5n, 2n ** 63n - 1n], 0]);
     assert.throws(() => readFrame(fd), ChannelClosed, 'end of file after the last frame');
   });
 
@@ -78,9 +78,9 @@ describe('sandbox wire frames (hostile bytes)', () => {
   });
 
   it('refuses a body shorter than its kind words, and reads one exactly as long', () => {
-    const done = encodeFrame(KIND.DONE, [0, 0, 0, 0], [0n, 0n]).subarray(4); // 1 + 16 + 16 bytes
-    assert.equal(done.length, 33);
-    for (const cut of [1, 5, 17, 32]) {
+    const done = encodeFrame(KIND.DONE, [0, 0, 0, 0, 0], [0n, 0n]).subarray(4); // 1 + 20 + 16 bytes
+    assert.equal(done.length, 37);
+    for (const cut of [1, 5, 17, 21, 36]) {
       const error = throwsCode(() => decodeFrame(done.subarray(0, cut)), 'FO_SANDBOX_PROTOCOL_VIOLATION', `${cut} bytes`);
       assert.equal(error.details['length'], cut);
     }
@@ -98,7 +98,7 @@ describe('sandbox wire frames (hostile bytes)', () => {
   });
 
   it('refuses to encode words that do not fit the kind (a host-side bug, not a frame)', () => {
-    assert.throws(() => encodeFrame(KIND.JOB, [1, 2, 3], [0n]), /bad words/);
+    assert.throws(() => encodeFrame(KIND.JOB, [1, 2, 3, 4], [0n]), /bad words/);
     assert.throws(() => encodeFrame(99, [], []), /bad words/);
   });
 });

@@ -23,12 +23,12 @@ export const KIND = Object.freeze({ JOB: 1, MSG: 2, REPLY: 3, READY: 16, HOST: 1
 
 /** How many i32 and i64 words each kind's body starts with. */
 const LAYOUT: Readonly<Record<number, readonly [number, number]>> = {
-  [KIND.JOB]: [4, 1], // op, plugin, name, trace | fuel
+  [KIND.JOB]: [5, 1], // op, plugin, name, trace, call id | fuel
   [KIND.MSG]: [0, 0],
   [KIND.REPLY]: [1, 1], // status | charge
   [KIND.READY]: [0, 0],
   [KIND.HOST]: [3, 1], // op, plugin, name | fuel
-  [KIND.DONE]: [4, 2], // status, flags, elapsedUs, memoryPages | fuel, charge
+  [KIND.DONE]: [5, 2], // status, flags, elapsedUs, memoryPages, call id | fuel, charge
   [KIND.TELEMETRY]: [1, 0], // the number of the audit-mirror batch it ends (pool-audit-mirror.ts), or 0
   [KIND.TRACE]: [0, 0],
 };
@@ -60,35 +60,75 @@ export class ChannelClosed extends Error {
   }
 }
 
-/** Encodes a frame. */
-export function encodeFrame(kind: number, ints: readonly number[], bigs: readonly bigint[], payload: Uint8Array = new Uint8Array(0)): Buffer {
+/**
+ * Bytes of a frame of `kind` with these words and a payload of `payloadLength` bytes, its
+ * length prefix included.
+ * @throws Error when the words do not match the kind's layout (a bug of the writer)
+ */
+export function frameBytes(kind: number, ints: readonly number[], bigs: readonly bigint[], payloadLength: number): number {
   const layout = LAYOUT[kind];
   if (layout === undefined || ints.length !== layout[0] || bigs.length !== layout[1]) throw new Error(`wire: bad words for frame kind ${kind}`);
-  const fixed = 4 * ints.length + 8 * bigs.length;
-  const frame = Buffer.allocUnsafe(5 + fixed + payload.length);
-  frame.writeUInt32LE(1 + fixed + payload.length, 0);
-  frame.writeUInt8(kind, 4);
-  let at = 5;
-  for (const value of ints) at = frame.writeInt32LE(value | 0, at);
-  for (const value of bigs) at = frame.writeBigInt64LE(BigInt.asIntN(64, value), at);
-  frame.set(payload, at);
+  return 5 + 4 * ints.length + 8 * bigs.length + payloadLength;
+}
+
+/**
+ * Writes a frame at `at` of `view` (and `bytes`, the same memory), which has room for its
+ * {@link frameBytes}: the ring writes frames straight into the shared memory this way.
+ * @returns the offset after the frame
+ */
+export function encodeFrameAt(view: DataView, bytes: Uint8Array, at: number, kind: number, ints: readonly number[], bigs: readonly bigint[], payload: Uint8Array, total: number): number {
+  view.setUint32(at, total - 4, true);
+  view.setUint8(at + 4, kind);
+  let offset = at + 5;
+  for (const value of ints) {
+    view.setInt32(offset, value | 0, true);
+    offset += 4;
+  }
+  for (const value of bigs) {
+    view.setBigInt64(offset, BigInt.asIntN(64, value), true);
+    offset += 8;
+  }
+  bytes.set(payload, offset);
+  return offset + payload.length;
+}
+
+/** Encodes a frame. */
+export function encodeFrame(kind: number, ints: readonly number[], bigs: readonly bigint[], payload: Uint8Array = new Uint8Array(0)): Buffer {
+  const total = frameBytes(kind, ints, bigs, payload.length);
+  const frame = Buffer.allocUnsafe(total);
+  encodeFrameAt(new DataView(frame.buffer, frame.byteOffset, total), frame, 0, kind, ints, bigs, payload, total);
   return frame;
 }
 
 /** Decodes a frame's kind and body (without its length prefix). @throws FO_SANDBOX_PROTOCOL_VIOLATION */
 export function decodeFrame(body: Buffer): Frame {
-  if (body.length < 1) throw violation('an empty frame');
-  const kind = body.readUInt8(0);
+  return decodeFrameAt(new DataView(body.buffer, body.byteOffset, body.length), body, 0, body.length, false);
+}
+
+/**
+ * Decodes the frame body (kind and body, no length prefix) of `length` bytes at `at` of
+ * `view` (and `bytes`, the same memory). The payload is a view into `bytes`, or a copy when
+ * `copy` (memory the other side may write: the shared ring), a plain Uint8Array either way.
+ *
+ * SECURITY: every byte of the body is read once (each word into a number or bigint, the
+ * payload copied when `copy`), so a sandbox changing the shared memory meanwhile cannot make
+ * a check and a use see different values.
+ * @throws FO_SANDBOX_PROTOCOL_VIOLATION for an empty body, an unknown kind, a body shorter than its kind's words
+ */
+export function decodeFrameAt(view: DataView, bytes: Uint8Array, at: number, length: number, copy: boolean): Frame {
+  if (length < 1) throw violation('an empty frame');
+  const kind = view.getUint8(at);
   const layout = LAYOUT[kind];
   if (layout === undefined) throw violation(`an unknown frame kind ${kind}`, { kind });
   const fixed = 4 * layout[0] + 8 * layout[1];
-  if (body.length < 1 + fixed) throw violation(`a frame of kind ${kind} shorter than its ${fixed} bytes of words`, { kind, length: body.length });
+  if (length < 1 + fixed) throw violation(`a frame of kind ${kind} shorter than its ${fixed} bytes of words`, { kind, length });
   const ints: number[] = [];
   const bigs: bigint[] = [];
-  let at = 1;
-  for (let i = 0; i < layout[0]; i += 1, at += 4) ints.push(body.readInt32LE(at));
-  for (let i = 0; i < layout[1]; i += 1, at += 8) bigs.push(body.readBigInt64LE(at));
-  return { kind, ints, bigs, payload: new Uint8Array(body.buffer, body.byteOffset + at, body.length - at) };
+  let offset = at + 1;
+  for (let i = 0; i < layout[0]; i += 1, offset += 4) ints.push(view.getInt32(offset, true));
+  for (let i = 0; i < layout[1]; i += 1, offset += 8) bigs.push(view.getBigInt64(offset, true));
+  const end = at + length;
+  return { kind, ints, bigs, payload: copy ? Uint8Array.prototype.slice.call(bytes, offset, end) : new Uint8Array(bytes.buffer, bytes.byteOffset + offset, end - offset) };
 }
 
 /** Reads exactly `length` bytes, blocking. @throws ChannelClosed at end of file */
@@ -109,6 +149,21 @@ function readExactly(fd: number, length: number): Buffer {
     read += got;
   }
   return buffer;
+}
+
+/**
+ * One read of a doorbell FIFO (ring.ts) into `spare`, retried on EINTR.
+ * @returns the bytes read; 0 at its end or on an error (the other side is gone); -1 when a non-blocking one is empty (EAGAIN)
+ */
+export function readBell(fd: number, spare: Buffer): number {
+  for (;;) {
+    try {
+      return readSync(fd, spare, 0, spare.length, null);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EINTR') return code === 'EAGAIN' ? -1 : 0;
+    }
+  }
 }
 
 /**
@@ -143,6 +198,8 @@ export interface FrameChannel {
   read(limit?: number): Frame;
   /** Sends a frame (from {@link encodeFrame}), waiting for room. @throws ChannelClosed */
   write(frame: Uint8Array): void;
+  /** Encodes and sends a frame (as {@link encodeFrame}), waiting for room; the ring encodes it in place. @throws ChannelClosed */
+  send(kind: number, ints: readonly number[], bigs: readonly bigint[], payload?: Uint8Array): void;
 }
 
 /** Frames over a pair of blocking FIFOs (when the shared-memory module was not built). */
@@ -158,6 +215,10 @@ export class FifoChannel implements FrameChannel {
 
   write(frame: Uint8Array): void {
     writeFrame(this.output, frame);
+  }
+
+  send(kind: number, ints: readonly number[], bigs: readonly bigint[], payload?: Uint8Array): void {
+    writeFrame(this.output, encodeFrame(kind, ints, bigs, payload));
   }
 }
 

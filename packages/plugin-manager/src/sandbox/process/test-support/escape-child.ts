@@ -16,7 +16,7 @@ import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deserialize } from 'node:v8';
-import { openChannel, descriptorArgument } from '../ring.js';
+import { descriptorArgument, openChannel } from '../channel.js';
 import { KIND, encodeFrame } from '../wire.js';
 
 const IN = 0;
@@ -97,6 +97,6 @@ for (;;) {
     const kv = spec?.hostCalls.kvDirectory;
     if (spec === undefined || kv === undefined) process.exit(64);
     await escape(spec.id, kv);
-    channel.write(encodeFrame(KIND.DONE, [0, 0, 0, 1], [0n, 0n]));
+    channel.write(encodeFrame(KIND.DONE, [0, 0, 0, 1, frame.ints[4] ?? 0], [0n, 0n]));
   }
 }

@@ -10,7 +10,8 @@
  */
 import { ftruncateSync, writeSync } from 'node:fs';
 import { deserialize } from 'node:v8';
-import { RING_BYTES, RING_CAPACITY, RING_WORDS, openChannel, descriptorArgument, sharedMemory } from '../ring.js';
+import { descriptorArgument, openChannel } from '../channel.js';
+import { RING_BYTES, RING_CAPACITY, RING_WORDS, sharedMemory } from '../ring.js';
 import { KIND, encodeFrame, jsonBytes } from '../wire.js';
 import { LEDGER_BYTES, openLedger } from '../../pool-ledger.js';
 import type { BackendAuditEntry } from '../../plugin-gate.js';
@@ -43,10 +44,29 @@ const MOVES: Readonly<Record<string, (id: string) => void>> = {
   },
   // A host request (an HTTP hop) for a plugin slot the sandbox was never given.
   slot: () => writeFrame(OUT, encodeFrame(KIND.HOST, [3, 99, 0], [0n], jsonBytes({ method: 'GET', url: 'http://127.0.0.1/', headers: [], body: new Uint8Array(0), timeoutMs: 1000, redirectsFollowed: false }))),
+  // A DONE whose length prefix counts its kind and 8 bytes, short of its 36 bytes of words (the words follow all the same).
+  short: () => {
+    const done = encodeFrame(KIND.DONE, [0, 0, 0, 1, call], [0n, 0n]);
+    done.writeUInt32LE(9, 0);
+    writeFrame(OUT, done.subarray(0, 13));
+  },
+  // A DONE whose length prefix claims 2 GiB, far past the ring (and the host's limit), with a few bytes after it.
+  past: () => {
+    const prefix = Buffer.alloc(4);
+    prefix.writeUInt32LE(0x7fff_ffff, 0);
+    writeFrame(OUT, Buffer.concat([prefix, Buffer.from([KIND.DONE, 1, 2, 3])]));
+  },
+  // A DONE for a call id the host never sent.
+  callid: () => writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1, call + 1000], [0n, 0n])),
+  // Answers the call twice: the second DONE comes while no call is in flight, and is read at the next call.
+  twice: () => {
+    writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1, call], [0n, 0n]));
+    writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1, call], [0n, 0n]));
+  },
   // A job answer with flags the protocol does not define.
-  flags: () => writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0x100, 0, 1], [0n, 0n])),
+  flags: () => writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0x100, 0, 1, call], [0n, 0n])),
   // A frame of a host-to-sandbox kind.
-  kind: () => writeFrame(OUT, encodeFrame(KIND.JOB, [1, 0, 0, 0], [0n])),
+  kind: () => writeFrame(OUT, encodeFrame(KIND.JOB, [1, 0, 0, 0, call], [0n])),
   // The sandbox dies in the middle of the job.
   exit: () => process.exit(3),
   // Well-formed denials without end: 5 frames of 4,096 (over the host's budget per job), then a normal answer.
@@ -54,12 +74,12 @@ const MOVES: Readonly<Record<string, (id: string) => void>> = {
     const entry = { kind: 'audit', plugin: id, entry: { plugin: id, action: 'wasi_snapshot_preview1.path_open', resource: '/x', allowed: false, reason: 'flood' } };
     const frame = encodeFrame(KIND.TELEMETRY, [0], [], jsonBytes(new Array<unknown>(4096).fill(entry)));
     for (let i = 0; i < 5; i += 1) writeFrame(OUT, frame);
-    writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1], [0n, 0n]));
+    writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1, call], [0n, 0n]));
   },
   // Ends the job with an error only the host can decide (the memory-limit kill).
-  liar: () => writeFrame(OUT, encodeFrame(KIND.DONE, [1, 0, 0, 1], [0n, 0n], jsonBytes({ code: 'FO_SANDBOX_MEMORY_LIMIT', kind: 'limit', message: 'the host ran out of memory' }))),
+  liar: () => writeFrame(OUT, encodeFrame(KIND.DONE, [1, 0, 0, 1, call], [0n, 0n], jsonBytes({ code: 'FO_SANDBOX_MEMORY_LIMIT', kind: 'limit', message: 'the host ran out of memory' }))),
   // Ends the job with an error whose message is 1 MiB long.
-  verbose: () => writeFrame(OUT, encodeFrame(KIND.DONE, [1, 0, 0, 1], [0n, 0n], jsonBytes({ code: 'FO_ABI_GUEST_TRAP', kind: 'internal', message: 'z'.repeat(1024 * 1024) }))),
+  verbose: () => writeFrame(OUT, encodeFrame(KIND.DONE, [1, 0, 0, 1, call], [0n, 0n], jsonBytes({ code: 'FO_ABI_GUEST_TRAP', kind: 'internal', message: 'z'.repeat(1024 * 1024) }))),
   // Ring only: claims to have written more than the ring holds.
   overrun: () => {
     Atomics.store(words(), RING_WORDS.UP_WRITTEN, RING_CAPACITY * 2);
@@ -69,7 +89,7 @@ const MOVES: Readonly<Record<string, (id: string) => void>> = {
   readahead: () => {
     const shared = words();
     Atomics.store(shared, RING_WORDS.DOWN_READ, Atomics.load(shared, RING_WORDS.DOWN_WRITTEN) + 4096);
-    writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1], [0n, 0n]));
+    writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1, call], [0n, 0n]));
   },
   // Ring only: tries to shrink the shared memory under the host's mapping (SIGBUS in the host); answers normally only when the kernel refused.
   truncate: () => {
@@ -77,7 +97,7 @@ const MOVES: Readonly<Record<string, (id: string) => void>> = {
     try {
       ftruncateSync(ringFd, 0);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EPERM') return writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1], [0n, 0n]));
+      if ((error as NodeJS.ErrnoException).code === 'EPERM') return writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1, call], [0n, 0n]));
     }
     process.exit(66);
   },
@@ -88,7 +108,7 @@ const MOVES: Readonly<Record<string, (id: string) => void>> = {
       writeSync(OUT, new Uint8Array([1]));
       Atomics.wait(pause, 0, 0, 1);
     }
-    writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1], [0n, 0n]));
+    writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1, call], [0n, 0n]));
   },
   // A folding call's running counts past what the plugin's fuel pays for (or for a plugin that folds nothing).
   foldhuge: (id) => writeFrame(OUT, encodeFrame(KIND.TELEMETRY, [0], [], jsonBytes([foldItem(id, 1_000_000)]))),
@@ -114,13 +134,15 @@ const MOVES: Readonly<Record<string, (id: string) => void>> = {
   forge: (id) => {
     const entry = (action: string, allowed: boolean): unknown => ({ kind: 'audit', plugin: id, entry: { plugin: id, action, resource: 'evil.example', allowed, reason: 'forged by the sandbox' } });
     writeFrame(OUT, encodeFrame(KIND.TELEMETRY, [0], [], jsonBytes([entry('forge.http_request', true), entry('forge.http_request', false)])));
-    writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1], [0n, 0n]));
+    writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1, call], [0n, 0n]));
   },
 };
 
 let id = '';
 /** The plugin's index on the worker (its slot), from the LOAD message. */
 let index = 0;
+/** The id of the job at hand, which a DONE echoes. */
+let call = 0;
 let moved = false;
 let jobs = 0;
 writeFrame(OUT, encodeFrame(KIND.READY, [], []));
@@ -134,10 +156,11 @@ for (;;) {
     }
   } else if (frame.kind === KIND.JOB && !moved) {
     jobs += 1;
+    call = frame.ints[4] ?? 0;
     const named = id.split('-')[1] ?? '';
     const late = named.startsWith('late');
     if (late && jobs < 3) {
-      writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1], [0n, 0n], frame.payload));
+      writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1, call], [0n, 0n], frame.payload));
       continue;
     }
     moved = true;
