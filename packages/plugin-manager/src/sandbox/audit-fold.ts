@@ -139,6 +139,18 @@ export class CallAuditFold {
 
   /** Records one gate decision: written, or folded when it is an allowed one past the call's limit. */
   record(entry: BackendAuditEntry): void {
+    // A host about to stop the worker halts it here (ledger-gate.ts), so what it reads is whole.
+    const gate = this.#tally?.tally.gate;
+    if (gate === undefined) return this.#record(entry);
+    gate.enter();
+    try {
+      this.#record(entry);
+    } finally {
+      gate.leave();
+    }
+  }
+
+  #record(entry: BackendAuditEntry): void {
     if (this.#depth === 0 || !entry.allowed || this.#written < this.#limit) {
       if (this.#depth > 0 && entry.allowed) this.#written += 1;
       // A refusal leaves at once (pool-worker-outbox.ts): the counts up to it go first.

@@ -16,6 +16,7 @@
  * published, and the counts of keys without a name are summed in `other`.
  */
 import { MAX_FOLDED_KEYS, type FoldedCount } from './audit-fold.js';
+import type { LedgerGate } from './ledger-gate.js';
 
 /** Calls that can fold at once on one worker (an outer call and the calls nested in it); more fall back to the `fold` reports. */
 export const FOLD_TALLY_SLOTS = 4;
@@ -38,8 +39,12 @@ export class FoldTally {
   readonly #text: Buffer;
   readonly #used = new Int32Array(FOLD_TALLY_SLOTS);
 
+  /** Wraps every record of the worker: the host halts it through this before reading the ledger. */
+  readonly gate: LedgerGate | undefined;
+
   /** @param buffer shared memory holding the tally at `offset` (a multiple of 4) */
-  constructor(buffer: ArrayBufferLike, offset: number) {
+  constructor(buffer: ArrayBufferLike, offset: number, gate?: LedgerGate) {
+    this.gate = gate;
     this.#words = new Int32Array(buffer, offset, FOLD_TALLY_SLOTS * SLOT_WORDS);
     this.#text = Buffer.from(buffer, offset + WORDS_BYTES, FOLD_TALLY_SLOTS * TEXT_BYTES);
   }

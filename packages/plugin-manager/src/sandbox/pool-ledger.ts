@@ -7,9 +7,12 @@
  */
 import { AUDIT_MIRROR_TOTAL, AuditMirror, readAuditMirror, type MirroredRecord } from './pool-audit-mirror.js';
 import { FOLD_TALLY_TOTAL, FoldTally, readFoldTally, type TallyRead } from './fold-tally.js';
+import { LEDGER_GATE_BYTES, LedgerGate, haltLedger } from './ledger-gate.js';
 
+/** Where the halt words are (ledger-gate.ts). */
+const GATE_OFFSET = AUDIT_MIRROR_TOTAL + FOLD_TALLY_TOTAL;
 /** Bytes of a ledger: whole pages (a sandbox's is a memfd). */
-export const LEDGER_BYTES = Math.ceil((AUDIT_MIRROR_TOTAL + FOLD_TALLY_TOTAL) / 4096) * 4096;
+export const LEDGER_BYTES = Math.ceil((GATE_OFFSET + LEDGER_GATE_BYTES) / 4096) * 4096;
 
 /** A pool worker's ledger. */
 export function allocateLedger(): SharedArrayBuffer {
@@ -18,7 +21,7 @@ export function allocateLedger(): SharedArrayBuffer {
 
 /** The worker's side of `buffer` ({@link LEDGER_BYTES}). */
 export function openLedger(buffer: ArrayBufferLike): { readonly mirror: AuditMirror; readonly tally: FoldTally } {
-  return { mirror: new AuditMirror(buffer, 0), tally: new FoldTally(buffer, AUDIT_MIRROR_TOTAL) };
+  return { mirror: new AuditMirror(buffer, 0), tally: new FoldTally(buffer, AUDIT_MIRROR_TOTAL, new LedgerGate(buffer, GATE_OFFSET)) };
 }
 
 /** The host's side of a worker's ledger. */
@@ -27,6 +30,11 @@ export class LedgerReader {
 
   constructor(buffer: ArrayBufferLike) {
     this.#buffer = buffer;
+  }
+
+  /** Halts the worker (ledger-gate.ts) before anything is read. @returns false when it was still recording at the bound */
+  halt(): boolean {
+    return haltLedger(this.#buffer, GATE_OFFSET);
   }
 
   /** The audit records of the mirror's batch, unless the host received it (`received`: the last batch number it got). */

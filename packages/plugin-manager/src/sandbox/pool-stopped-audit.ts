@@ -3,7 +3,8 @@
  * its time limit, a worker that died, the pool closing): first what the worker posted,
  * then the audit records it had queued and not posted, then the `audit.folded` summary
  * of each folding call it ran (pool-fold-progress.ts), from the counts it kept or its
- * last report. Both come from the worker's ledger (pool-ledger.ts).
+ * last report. Both come from the worker's ledger (pool-ledger.ts), read after the worker
+ * was halted (ledger-gate.ts).
  *
  * SECURITY: a sandbox's ledger (the process backend) is written by a process that may be
  * compromised: what it holds passes the checks of its TELEMETRY frames (child-input.ts)
@@ -39,6 +40,9 @@ const HTTP_CALL = 'forge.http_request';
  * @param plugins the lane's plugins, by their index on the worker
  */
 export function auditStoppedWorker(env: HostServiceEnv, worker: WorkerHandle | undefined, plugins: PluginTable, folds: FoldProgressBook, active: readonly Job[], stop: Stop): void {
+  // The worker may still be running: halted first (ledger-gate.ts), it records nothing more,
+  // so its port, its unposted records and its counts are read as one picture.
+  worker?.haltLedger();
   worker?.drain();
   if (worker === undefined) {
     deliverTelemetry(env, folds.stopped(active, stop.cause, stop.at, stop.ended));

@@ -300,9 +300,15 @@ export class WorkerHandle {
     for (let received = receiveMessageOnPort(this.#port); received !== undefined; received = receiveMessageOnPort(this.#port)) this.#receive(received.message as ToHost);
   }
 
+  /** Halts the worker that is to be stopped (ledger-gate.ts): it records nothing more, so what is read next is whole. */
+  haltLedger(): void {
+    this.#ledger?.reader.halt();
+  }
+
   /**
-   * The audit records the worker queued and did not post (call after {@link drain}, when
-   * the worker is to be stopped): those of its mirror's batch unless it was received.
+   * The audit records the worker queued and did not post (call after {@link haltLedger}
+   * and {@link drain}, when the worker is to be stopped): those of its mirror's batch
+   * unless it was received.
    */
   unpostedAudits(): MirroredRecord[] {
     return this.#ledger?.reader.unposted(this.#receivedBatch) ?? [];

@@ -77,6 +77,18 @@ export class WorkerOutbox {
    * `all` are: one clock read per AGE_CHECK_EVERY of them, and one per batch).
    */
   queue(item: TelemetryItem): void {
+    // A host about to stop the worker halts it here (ledger-gate.ts), so what it reads is whole.
+    const gate = this.tally?.gate;
+    if (gate === undefined) return this.#queue(item);
+    gate.enter();
+    try {
+      this.#queue(item);
+    } finally {
+      gate.leave();
+    }
+  }
+
+  #queue(item: TelemetryItem): void {
     const items = this.#telemetry;
     const queued = items.push(item);
     if (queued >= TELEMETRY_BATCH || item.kind === 'fold' || item.kind === 'anomaly' || (item.kind === 'audit' && !item.entry.allowed)) this.flush();

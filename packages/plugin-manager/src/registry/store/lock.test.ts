@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { rejectsWithCode } from '@forgeone/common/testing';
+import { META_DIR } from './layout.js';
 import { StoreLock, isOwnerAlive, type StoreLockOwner } from './lock.js';
 import { LiveChild, runChild } from './test-support/children.js';
 import { NOW, makeSigned, openStore, tempDir, writeTrustDir } from './test-support/fixtures.js';
@@ -56,6 +57,18 @@ describe('StoreLock', () => {
     const lock = await StoreLock.acquire(path, { operation: 'after a crash' });
     assert.equal((JSON.parse(await readFile(path, 'utf8')) as StoreLockOwner).token, lock.owner.token);
     await lock.release();
+  });
+
+  it('a breaker left by a process killed while it broke a dead lock is removed by the next recovery; a live one is kept', async () => {
+    const store = await openStore();
+    const meta = join(store.directory, META_DIR);
+    const breaker = join(meta, 'lock.break');
+    await writeFile(breaker, JSON.stringify(owner({ pid: deadPid(), token: 'killed-while-breaking' })));
+    await store.install(await makeSigned());
+    assert.equal(existsSync(breaker), false, 'removed by the recovery before the install');
+    await writeFile(breaker, JSON.stringify(owner({ pid: process.pid, token: 'breaking-now' })));
+    await store.uninstall('hello');
+    assert.equal(existsSync(breaker), true, 'a live process is still breaking: its breaker stays');
   });
 
   it('breaks a lock file that it cannot read as a holder', async () => {

@@ -154,7 +154,7 @@ async function publish(path: string, owner: StoreLockOwner): Promise<boolean> {
  */
 async function breakDeadLock(path: string, dead: StoreLockOwner, self: StoreLockOwner, options: StoreLockOptions & { readonly isAlive: (owner: StoreLockOwner) => boolean }): Promise<void> {
   const { isAlive } = options;
-  const breaker = `${path}.break`;
+  const breaker = `${path}${BREAKER_SUFFIX}`;
   if (!(await publish(breaker, self))) {
     const other = await readOwner(breaker);
     // A breaker left by a process killed while breaking (a window of microseconds).
@@ -170,6 +170,22 @@ async function breakDeadLock(path: string, dead: StoreLockOwner, self: StoreLock
   } finally {
     await removeFile(breaker);
   }
+}
+
+/** The suffix of the breaker a process writes while it removes a dead holder's lock. */
+export const BREAKER_SUFFIX = '.break';
+
+/**
+ * Removes the breaker at `path` when the process that wrote it is dead (killed while it
+ * broke a lock, after removing the lock itself: nothing else would ever remove it). The
+ * caller holds the lock. A live breaker is left: its process removes it.
+ * @returns true when it was removed
+ */
+export async function removeDeadBreaker(path: string, isAlive: (owner: StoreLockOwner) => boolean = isOwnerAlive): Promise<boolean> {
+  const owner = await readOwner(path);
+  if (owner === undefined || isAlive(owner)) return false;
+  await removeFile(path);
+  return true;
 }
 
 /** An acquired store lock. Release it in a `finally`. */

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { ForgeError, fromFsError, isNodeSystemError } from '@forgeone/common';
 import { listDirectory, removeFile, removeTree, renameDurable, temporaryPrefix, transactionId, writeNewFile } from './durable.js';
 import { META_DIR, isPluginName, type StoreLayout } from './layout.js';
-import { CANDIDATE_MARK } from './lock.js';
+import { BREAKER_SUFFIX, CANDIDATE_MARK, removeDeadBreaker } from './lock.js';
 import { readStoreJson, stateSchema } from './records.js';
 
 /** What a recovery removed, as paths, and what it found but left alone. */
@@ -52,6 +52,8 @@ export async function recoverStore(layout: StoreLayout, only?: string): Promise<
     const pid = candidatePid(entry);
     if (pid !== undefined && pid !== process.pid) {
       await removeFile(join(layout.meta, entry));
+      removed.push(join(layout.meta, entry));
+    } else if (pid === undefined && entry.endsWith(BREAKER_SUFFIX) && (await removeDeadBreaker(join(layout.meta, entry)))) {
       removed.push(join(layout.meta, entry));
     }
   }
