@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { RecordBatch } from './batch.js';
-import { AT_BODY_END, AT_PREV, AT_SIG, AT_START, fillChain, LAYOUT_STRIDE, nativeChain, SIG_LENGTH, type CheckpointSigner } from './chain-fill.js';
+import { AT_BODY_END, AT_PREV, AT_SIG, AT_START, fillChain, LAYOUT_STRIDE, SIG_LENGTH, type CheckpointSigner } from './chain-fill.js';
 import { listSegments, statePathFor } from './files.js';
 import { GENESIS_HASH, HASH_OPEN, sha256Hex } from './format.js';
 import { loadCheckpointVerifyKey } from './keys.js';
+import { nativeChain } from './native.js';
 import { below, random, tempDir } from './test-support/logs.js';
 import { verifyAuditLog } from './verify.js';
 
