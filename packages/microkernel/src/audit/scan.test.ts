@@ -66,6 +66,37 @@ describe('scanLines', () => {
     assert.deepEqual(result, { end: 4, stop: 'visitor' });
   });
 
+  it('offers the lines to a run visitor before each line, which takes whole lines; the visitor sees the rest, at the same offsets', async () => {
+    const content = 'alpha\nbeta\n\ngamma-delta-epsilon\nz\nomega\ntail';
+    const all: [string, number][] = [
+      ['alpha', 0],
+      ['beta', 6],
+      ['', 11],
+      ['gamma-delta-epsilon', 12],
+      ['z', 32],
+      ['omega', 34],
+    ];
+    for (const chunkSize of [1, 3, 7, 4096]) {
+      const taken: [string, number][] = [];
+      let offers = 0;
+      // Takes up to `offers % 3` complete lines of the offered bytes, as a native check would.
+      const run = (buf: Buffer, start: number, end: number, offset: number): number => {
+        let at = start;
+        for (let count = offers++ % 3; count > 0; count -= 1) {
+          const newline = buf.indexOf(10, at);
+          if (newline === -1 || newline >= end) break;
+          taken.push([buf.toString('latin1', at, newline), offset + (at - start)]);
+          at = newline + 1;
+        }
+        return at;
+      };
+      const { lines, result } = await scan(content, { chunkSize, run });
+      assert.ok(taken.length > 0 && lines.length > 0, `chunk ${chunkSize}: both took lines`);
+      assert.deepEqual([...taken, ...lines].sort((a, b) => a[1] - b[1]), all, `chunk ${chunkSize}`);
+      assert.deepEqual(result, { end: 40, stop: 'incomplete' }, `chunk ${chunkSize}`);
+    }
+  });
+
   it('handles an empty file', async () => {
     assert.deepEqual((await scan('')).result, { end: 0, stop: undefined });
   });
