@@ -166,7 +166,7 @@ export async function verifyAuditLog(options: VerifyAuditLogOptions): Promise<Au
       return finish(walk, options.path, statePath, state, stateProblem, keys, summary.records, summary.last);
     }
   }
-  let walk = await walkSegments(new Walk(true), segments, firstIndex, keys, state, partial, statePath ?? '');
+  let walk = await walkSegments(new Walk(nativeChain()), segments, firstIndex, keys, state, partial, statePath ?? '');
   if (walk.inexact) walk = await walkSegments(new Walk(false), segments, firstIndex, keys, state, partial, statePath ?? '');
   return finish(walk, options.path, statePath, state, stateProblem, keys, walk.checker.position, { seq: walk.checker.seq, hash: walk.checker.hash });
 }
