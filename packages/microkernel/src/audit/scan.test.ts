@@ -28,16 +28,20 @@ async function scan(content: string, options: ScanOptions & { from?: number; sto
   }
 }
 
+/** Lines of varied lengths, an empty one among them, and each one's offset. */
+const CONTENT = 'alpha\nbeta\n\ngamma-delta-epsilon\nz\n';
+const LINES: [string, number][] = [
+  ['alpha', 0],
+  ['beta', 6],
+  ['', 11],
+  ['gamma-delta-epsilon', 12],
+  ['z', 32],
+];
+
 describe('scanLines', () => {
   it('visits every line with its file offset, whatever the chunk size', async () => {
-    const content = 'alpha\nbeta\n\ngamma-delta-epsilon\nz\n';
-    const expected: [string, number][] = [
-      ['alpha', 0],
-      ['beta', 6],
-      ['', 11],
-      ['gamma-delta-epsilon', 12],
-      ['z', 32],
-    ];
+    const content = CONTENT;
+    const expected = LINES;
     for (const chunkSize of [1, 2, 3, 5, 7, 64, 4096]) {
       const { lines, result } = await scan(content, { chunkSize });
       assert.deepEqual(lines, expected, `chunk ${chunkSize}`);
@@ -67,15 +71,8 @@ describe('scanLines', () => {
   });
 
   it('offers the lines to a run visitor before each line, which takes whole lines; the visitor sees the rest, at the same offsets', async () => {
-    const content = 'alpha\nbeta\n\ngamma-delta-epsilon\nz\nomega\ntail';
-    const all: [string, number][] = [
-      ['alpha', 0],
-      ['beta', 6],
-      ['', 11],
-      ['gamma-delta-epsilon', 12],
-      ['z', 32],
-      ['omega', 34],
-    ];
+    const content = `${CONTENT}omega\ntail`;
+    const all: [string, number][] = [...LINES, ['omega', 34]];
     for (const chunkSize of [1, 3, 7, 4096]) {
       const taken: [string, number][] = [];
       let offers = 0;
