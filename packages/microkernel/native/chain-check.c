@@ -120,7 +120,7 @@ napi_value chain_check(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "check(buf: Uint8Array, start, end, limit, maxLine: whole numbers, io: Float64Array, hash: Uint8Array)");
     return NULL;
   }
-  if (io_length != 3 || hash_length != HEX_LENGTH || !chain_is_lower_hex(hash, HEX_LENGTH) || !(io[0] >= 0 && io[0] < MAX_SAFE && io[0] == (double)(int64_t)io[0]) ||
+  if (io_length != 3 || hash_length != HEX_LENGTH || !chain_is_lower_hex(hash, HEX_LENGTH) || !(io[0] >= 0 && io[0] <= MAX_SAFE && io[0] == (double)(int64_t)io[0]) ||
       !(io[1] >= 0 && io[1] <= MAX_SAFE)) {
     napi_throw_type_error(env, NULL, "check: io is not [seq, stop seq, lines] or hash is not 64 lowercase hex characters");
     return NULL;
