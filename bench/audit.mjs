@@ -6,10 +6,12 @@
 //      JSON.stringify again with the hash, the same batching and fdatasync policy, so
 //      the difference is the encoding and hashing alone;
 //   3. chain verification of the log written in 1 (verifyAuditLog: fixed offsets, one
-//      hash per record, no JSON.parse), target >= 1M records/s, against a naive verifier
-//      that JSON.parses every line and re-serialises it to hash.
-// Run: npx tsc -b && node bench/audit.mjs [--records N] [--dir DIR] [--quick] [--json]
-// (--quick: 100,000 records unless --records says otherwise)
+//      hash per record, no JSON.parse; runs of lines checked natively where the module
+//      was built), target >= 1M records/s, against a naive verifier that JSON.parses every
+//      line and re-serialises it to hash.
+// Run: npx tsc -b && node bench/audit.mjs [--records N] [--dir DIR] [--quick] [--json] [--js-chain]
+// (--quick: 100,000 records unless --records says otherwise; --js-chain: fill and check
+// the chain in JS even where the native module was built, for comparisons)
 // Timings include every fdatasync; the log lives in DIR (default: the OS temp dir).
 import { createHash } from 'node:crypto';
 import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
@@ -18,12 +20,14 @@ import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { jsonOutput, singleCase, withRatios } from './stats.mjs';
 import { AuditLog, defaultVerifyThreads, generateCheckpointKey, verifyAuditLog } from '../packages/microkernel/dist/index.js';
+import { nativeChain, setNativeChain } from '../packages/microkernel/dist/audit/native.js';
 
 function arg(name, fallback) {
   const index = process.argv.indexOf(`--${name}`);
   return index === -1 ? fallback : process.argv[index + 1];
 }
 
+if (process.argv.includes('--js-chain')) setNativeChain(false);
 const emit = jsonOutput();
 const RECORDS = Number(arg('records', process.argv.includes('--quick') ? '100000' : '1000000'));
 const base = await mkdtemp(join(arg('dir', tmpdir()), 'forge-bench-audit-'));
@@ -132,7 +136,7 @@ try {
   console.log('append (sustained, durable at the end)');
   console.log(`  AuditLog group commit   ${fmt(rate(RECORDS, fast.ms)).padStart(11)} records/s  (${fast.stats.syncs} writev+fdatasync for ${fast.stats.batches} batches, target >= 300,000)`);
   console.log(`  naive JSON.stringify    ${fmt(rate(RECORDS, slow.ms)).padStart(11)} records/s  (${slow.syncs} write+fdatasync)`);
-  console.log('chain verification');
+  console.log(`chain verification (chain ${nativeChain() ? 'checked natively' : 'checked in JS'})`);
   console.log(`  verifyAuditLog          ${fmt(rate(result.records, verifyMs)).padStart(11)} records/s  (default: ${defaultThreads} thread(s) for the idle cores; ${fmt(result.records)} records, ${result.checkpoints} checkpoints, target >= 1,000,000)`);
   console.log(`    on 1 thread           ${fmt(rate(result.records, oneMs)).padStart(11)} records/s`);
   console.log(`    on ${cores} threads           ${fmt(rate(result.records, allMs)).padStart(11)} records/s  (load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores)`);
@@ -140,6 +144,7 @@ try {
   emit?.({
     records: RECORDS,
     recordBytes: Math.round(size / result.records),
+    chain: nativeChain() ? 'native' : 'js',
     cases: [
       ...withRatios([singleCase('append: AuditLog group commit', 'records/s', rate(RECORDS, fast.ms), { group: 'append' }), singleCase('append: naive JSON + sha256', 'records/s', rate(RECORDS, slow.ms), { group: 'append' })], 'append: naive JSON + sha256'),
       ...withRatios(

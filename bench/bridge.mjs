@@ -24,11 +24,11 @@ import {
   generateCheckpointKey,
   verifyAuditLog,
 } from '../packages/microkernel/dist/index.js';
-import { disableNativeChain, nativeChain } from '../packages/microkernel/dist/audit/chain-fill.js';
+import { nativeChain, setNativeChain } from '../packages/microkernel/dist/audit/native.js';
 
 const emit = jsonOutput();
 const quick = process.argv.includes('--quick');
-if (process.argv.includes('--js-chain')) disableNativeChain();
+if (process.argv.includes('--js-chain')) setNativeChain(false);
 // Every measurement's per-round samples, in the order they were taken (for --json).
 const taken = [];
 const host = new IdentityContext('bench');

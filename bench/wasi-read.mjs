@@ -24,7 +24,7 @@ import wabtInit from 'wabt';
 import { benchCase, withRatios } from './stats.mjs';
 import { ALLOW_ALL_GATE, IdentityContext } from '../packages/common/dist/index.js';
 import { AuditLog, SyscallBridge, TrustContext, generateCheckpointKey, verifyAuditLog } from '../packages/microkernel/dist/index.js';
-import { disableNativeChain, nativeChain } from '../packages/microkernel/dist/audit/chain-fill.js';
+import { nativeChain, setNativeChain } from '../packages/microkernel/dist/audit/native.js';
 import { runWasiCommand } from '../packages/plugin-manager/dist/wasi.js';
 import { nativeWasiIo, useNativeWasiIo } from '../packages/plugin-manager/dist/runtime/wasi-p1/host-io.js';
 
@@ -36,7 +36,7 @@ const SIZE = option('size-mib', 64) * 1024 * 1024;
 const CHUNK = option('chunk-kib', 64) * 1024;
 const ROUNDS = option('rounds', process.argv.includes('--quick') ? 5 : 15);
 const JSON_OUTPUT = process.argv.includes('--json');
-if (process.argv.includes('--js-chain')) disableNativeChain();
+if (process.argv.includes('--js-chain')) setNativeChain(false);
 if (process.argv.includes('--js-io')) useNativeWasiIo(false);
 
 // _start: open "data.bin" in the preopen (fd 3), fd_read CHUNK bytes at a time into

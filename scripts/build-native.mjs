@@ -14,10 +14,11 @@
 //   packages/plugin-manager/native/wasi-io.c -> packages/plugin-manager/dist/native/wasi-io.node
 //     WASI file reads and writes as one preadv/pwritev into or out of guest memory; without
 //     it they go through node:fs, one call per iovec (slower small reads; docs/wasi.md);
-//   packages/microkernel/native/chain-fill.c -> packages/microkernel/dist/native/chain-fill.node
-//     the audit chain's sha256 and prev/hash writes, a batch per call, with the OpenSSL
-//     Node exports; without it the chain is hashed in JS (about twice the CPU per audited
-//     record; docs/audit.md).
+//   packages/microkernel/native/chain-fill.c + chain-check.c -> packages/microkernel/dist/native/chain-fill.node
+//     the audit chain's sha256 and prev/hash writes, a batch per call, and verification's
+//     check of a chunk's lines, with the OpenSSL Node exports; without it the chain is
+//     hashed and checked in JS (about twice the CPU per audited record, three times per
+//     verified record; docs/audit.md).
 // Without a compiler the build goes on and says so. Under CI a failure fails the build.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
@@ -31,15 +32,22 @@ const modules = [
   { source: 'packages/plugin-manager/native/shared-memory.c', target: 'packages/plugin-manager/dist/native/shared-memory.node', without: 'the process backend will speak to sandboxes over FIFOs alone' },
   { source: 'packages/plugin-manager/native/memory-reducer.cc', target: 'packages/plugin-manager/dist/native/memory-reducer.node', without: 'idle sandboxes will keep their young generation', cxx: true },
   { source: 'packages/plugin-manager/native/wasi-io.c', target: 'packages/plugin-manager/dist/native/wasi-io.node', without: 'WASI file reads and writes will go through node:fs' },
-  { source: 'packages/microkernel/native/chain-fill.c', target: 'packages/microkernel/dist/native/chain-fill.node', without: 'the audit chain will be hashed in JS' },
+  {
+    source: ['packages/microkernel/native/chain-fill.c', 'packages/microkernel/native/chain-check.c'],
+    headers: ['packages/microkernel/native/chain-native.h'],
+    target: 'packages/microkernel/dist/native/chain-fill.node',
+    without: 'the audit chain will be hashed and checked in JS',
+  },
 ];
 
 if (process.platform !== 'linux') process.exit(0);
 let failed = false;
-for (const { source: relativeSource, target: relativeTarget, without, cxx = false } of modules) {
-  const source = join(root, relativeSource);
+for (const { source: relativeSource, headers: relativeHeaders = [], target: relativeTarget, without, cxx = false } of modules) {
+  // One source file, or several compiled into one module (with the headers they share).
+  const sources = [relativeSource].flat().map((file) => join(root, file));
   const target = join(root, relativeTarget);
-  if (existsSync(target) && statSync(target).mtimeMs >= statSync(source).mtimeMs) continue;
+  const newest = Math.max(...[...sources, ...relativeHeaders.map((file) => join(root, file))].map((file) => statSync(file).mtimeMs));
+  if (existsSync(target) && statSync(target).mtimeMs >= newest) continue;
   mkdirSync(dirname(target), { recursive: true });
   // $CC, else the first of cc, clang and gcc that runs (Debian's clang package, which .ci/run installs, may not provide cc);
   // for C++, $CXX, else c++, clang++ and g++.
@@ -47,7 +55,7 @@ for (const { source: relativeSource, target: relativeTarget, without, cxx = fals
   let why = '';
   let built = false;
   for (const compiler of compilers) {
-    const result = spawnSync(compiler, ['-shared', '-fPIC', '-O2', '-Wall', '-Werror', ...(cxx ? ['-std=c++17'] : []), `-I${headers}`, '-o', target, source], { encoding: 'utf8' });
+    const result = spawnSync(compiler, ['-shared', '-fPIC', '-O2', '-Wall', '-Werror', ...(cxx ? ['-std=c++17'] : []), `-I${headers}`, '-o', target, ...sources], { encoding: 'utf8' });
     if (result.status === 0) {
       built = true;
       break;

@@ -1,7 +1,8 @@
 /*
  * The audit chain's per-record work in one native call per run of records: a Node-API
  * module (ABI-stable across Node versions) using the OpenSSL that Node itself exports
- * (headers in Node's include/node/openssl), built by scripts/build-native.mjs. The
+ * (headers in Node's include/node/openssl), built by scripts/build-native.mjs together
+ * with chain-check.c (verification's check, exported by this file's module init). The
  * TypeScript caller is src/audit/chain-fill.ts; without this module it does the same in JS.
  *
  *   fill(buf, layout, from, to, prev) -> next
@@ -22,38 +23,15 @@
  * (FO_AUDIT_CHAIN_LAYOUT) after the records before it were filled, and nothing is
  * written outside `buf`. A bad `prev` string or argument throws a TypeError.
  */
-#define OPENSSL_SUPPRESS_DEPRECATED
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <node_api.h>
-#include <openssl/sha.h>
+#include "chain-native.h"
 
 #define STRIDE 4
 #define AT_START 0
 #define AT_PREV 1
 #define AT_SIG 2
 #define AT_BODY_END 3
-#define HEX_LENGTH 64
-/* strlen(",\"hash\":\"") */
-#define HASH_OPEN_LENGTH 9
-
-static const char HEX[] = "0123456789abcdef";
-
-static int read_bytes(napi_env env, napi_value value, napi_typedarray_type wanted, void** data, size_t* length) {
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  return napi_get_typedarray_info(env, value, &type, length, data, &buffer, &offset) == napi_ok && type == wanted && (*data != NULL || *length == 0);
-}
-
-static int is_lower_hex(const char* text, size_t length) {
-  for (size_t i = 0; i < length; i += 1) {
-    char c = text[i];
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return 0;
-  }
-  return 1;
-}
 
 static napi_value layout_error(napi_env env, int64_t index, const char* what) {
   char message[160];
@@ -71,15 +49,15 @@ static napi_value fill(napi_env env, napi_callback_info info) {
   int64_t from = 0, to = 0;
   char prev[HEX_LENGTH + 1];
   size_t prev_length = 0;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 5 || !read_bytes(env, argv[0], napi_uint8_array, (void**)&buf, &buf_length) ||
-      !read_bytes(env, argv[1], napi_int32_array, (void**)&layout, &layout_length) || napi_get_value_int64(env, argv[2], &from) != napi_ok ||
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 5 || !chain_typed_array(env, argv[0], napi_uint8_array, (void**)&buf, &buf_length) ||
+      !chain_typed_array(env, argv[1], napi_int32_array, (void**)&layout, &layout_length) || napi_get_value_int64(env, argv[2], &from) != napi_ok ||
       napi_get_value_int64(env, argv[3], &to) != napi_ok || napi_get_value_string_latin1(env, argv[4], prev, sizeof prev, &prev_length) != napi_ok) {
     napi_throw_type_error(env, NULL, "fill(buf: Uint8Array, layout: Int32Array, from: number, to: number, prev: string)");
     return NULL;
   }
   /* napi_get_value_string_latin1 truncates: a longer string would read as its first 64 characters, so ask for its length too. */
   size_t full_length = 0;
-  if (prev_length != HEX_LENGTH || napi_get_value_string_latin1(env, argv[4], NULL, 0, &full_length) != napi_ok || full_length != HEX_LENGTH || !is_lower_hex(prev, HEX_LENGTH)) {
+  if (prev_length != HEX_LENGTH || napi_get_value_string_latin1(env, argv[4], NULL, 0, &full_length) != napi_ok || full_length != HEX_LENGTH || !chain_is_lower_hex((const uint8_t*)prev, HEX_LENGTH)) {
     napi_throw_type_error(env, NULL, "fill: prev is not 64 lowercase hex characters");
     return NULL;
   }
@@ -105,15 +83,9 @@ static napi_value fill(napi_env env, napi_callback_info info) {
     if (prev_at < start || prev_at + HEX_LENGTH > body_end) return layout_error(env, index, "its prev field is outside its body");
     uint8_t* hash_at = buf + body_end + HASH_OPEN_LENGTH;
     memcpy(buf + prev_at, last, HEX_LENGTH);
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256_CTX context;
-    if (!SHA256_Init(&context) || !SHA256_Update(&context, buf + start, (size_t)(body_end - start)) || !SHA256_Final(digest, &context)) {
+    if (!chain_sha256_hex(buf + start, (size_t)(body_end - start), (uint8_t*)last)) {
       napi_throw_error(env, NULL, "fill: sha256 failed");
       return NULL;
-    }
-    for (int i = 0; i < SHA256_DIGEST_LENGTH; i += 1) {
-      last[2 * i] = HEX[digest[i] >> 4];
-      last[2 * i + 1] = HEX[digest[i] & 15];
     }
     memcpy(hash_at, last, HEX_LENGTH);
   }
@@ -122,8 +94,12 @@ static napi_value fill(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* The module's exports: `fill` (above) and `check` (chain-check.c). */
 NAPI_MODULE_INIT() {
-  napi_value function;
-  if (napi_create_function(env, "fill", NAPI_AUTO_LENGTH, fill, NULL, &function) != napi_ok || napi_set_named_property(env, exports, "fill", function) != napi_ok) return NULL;
+  napi_value fill_function, check_function;
+  if (napi_create_function(env, "fill", NAPI_AUTO_LENGTH, fill, NULL, &fill_function) != napi_ok || napi_set_named_property(env, exports, "fill", fill_function) != napi_ok ||
+      napi_create_function(env, "check", NAPI_AUTO_LENGTH, chain_check, NULL, &check_function) != napi_ok || napi_set_named_property(env, exports, "check", check_function) != napi_ok) {
+    return NULL;
+  }
   return exports;
 }

@@ -1,20 +1,20 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { RecordBatch } from './batch.js';
-import { AT_BODY_END, AT_PREV, AT_SIG, AT_START, fillChain, LAYOUT_STRIDE, nativeChain, SIG_LENGTH, type CheckpointSigner } from './chain-fill.js';
+import { AT_BODY_END, AT_PREV, AT_SIG, AT_START, fillChain, LAYOUT_STRIDE, SIG_LENGTH, type CheckpointSigner } from './chain-fill.js';
 import { listSegments, statePathFor } from './files.js';
 import { GENESIS_HASH, HASH_OPEN, sha256Hex } from './format.js';
 import { loadCheckpointVerifyKey } from './keys.js';
+import { nativeChain } from './native.js';
+import { needsNative as needsModule } from './test-support/chain-modes.js';
 import { below, random, tempDir } from './test-support/logs.js';
 import { verifyAuditLog } from './verify.js';
 
-const built = existsSync(fileURLToPath(new URL('../native/chain-fill.node', import.meta.url)));
-const needsModule = built ? {} : { skip: 'native/chain-fill.node was not built (no C compiler): only the JS path exists' };
 const TS = '2025-01-02T03:04:05.678Z';
 const TEXT = ['a', 'fd:3', 'ünïcødé', '😀', '\\"', 'x'.repeat(700), '\u202e', ' '];
 

@@ -6,16 +6,14 @@
  * them in record order makes exactly the lines format.ts describes.
  *
  * The per-record work (write prev, sha256 the body, write its hex) runs in native code
- * when native/chain-fill.c was built (scripts/build-native.mjs), one call per run of
+ * when native/chain-fill.c was built (native.ts loads it), one call per run of
  * records up to the next checkpoint, whose signature is made here; without the module
  * (no C compiler at build time, or it does not load) the same is done in JS. The bytes
  * are identical either way.
  */
-import { existsSync } from 'node:fs';
-import { constants } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { writeLatin1 } from './bytes.js';
 import { HASH_OPEN, sha256Hex } from './format.js';
+import { nativeChainModule } from './native.js';
 
 /** Numbers kept per record in a batch's layout, in this order. */
 export const LAYOUT_STRIDE = 4;
@@ -30,46 +28,6 @@ export const SIG_LENGTH = 88;
 
 /** Signs checkpoint statement (seq, hash): base64, {@link SIG_LENGTH} characters. */
 export type CheckpointSigner = (seq: number, recordHash: string) => string;
-
-/** native/chain-fill.c's `fill`: fills records `from` up to the first checkpoint or `to`; returns where it stopped. */
-type NativeFill = (buf: Uint8Array, layout: Int32Array, from: number, to: number, prev: string) => number;
-
-let nativeModule: NativeFill | null | undefined;
-
-/**
- * The native filler, loaded once per thread: dist/native/chain-fill.node, one level above
- * this file's folder (dist/audit/). RTLD_NOW: were an OpenSSL symbol missing from this
- * Node, loading fails here (and JS fills) instead of a call aborting the process.
- */
-function nativeFill(): NativeFill | null {
-  if (nativeModule === undefined) {
-    nativeModule = null;
-    const path = fileURLToPath(new URL('../native/chain-fill.node', import.meta.url));
-    if (existsSync(path)) {
-      try {
-        const module = { exports: {} as { fill?: NativeFill } };
-        process.dlopen(module, path, constants.dlopen.RTLD_NOW);
-        nativeModule = module.exports.fill ?? null;
-      } catch {
-        nativeModule = null;
-      }
-    }
-  }
-  return nativeModule;
-}
-
-/** Whether this thread fills records with the native module (false: in JS). */
-export function nativeChain(): boolean {
-  return nativeFill() !== null;
-}
-
-/**
- * Fills in JS on this thread from now on, and on the chain workers of logs opened after
- * (benchmarks and tests compare the two ways; the bytes are the same).
- */
-export function disableNativeChain(): void {
-  nativeModule = null;
-}
 
 /** Fills record `index` in JS (a checkpoint's sig too); returns its hash. */
 function fillRecord(buf: Buffer, layout: Int32Array, index: number, firstSeq: number, prev: string, sign: CheckpointSigner | undefined): string {
@@ -104,7 +62,7 @@ function fillRecord(buf: Buffer, layout: Int32Array, index: number, firstSeq: nu
  *   or (native) when the layout points outside the batch
  */
 export function fillChain(buf: Buffer, layout: Int32Array, from: number, to: number, firstSeq: number, prev: string, sign: CheckpointSigner | undefined, native = true): string {
-  const fill = native ? nativeFill() : null;
+  const fill = native ? (nativeChainModule()?.fill ?? null) : null;
   let last = prev;
   let index = from;
   while (index < to) {

@@ -14,7 +14,8 @@
 import { createPrivateKey, sign } from 'node:crypto';
 import { fdatasync, writeSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { disableNativeChain, fillChain, type CheckpointSigner } from './chain-fill.js';
+import { fillChain, type CheckpointSigner } from './chain-fill.js';
+import { setNativeChain } from './native.js';
 import { checkpointStatement } from './format.js';
 
 /** One batch to fill. */
@@ -52,7 +53,7 @@ export interface ChainWorkerData {
 }
 
 const data = workerData as ChainWorkerData;
-if (!data.native) disableNativeChain();
+if (!data.native) setNativeChain(false);
 const privateKey = data.privateKey === undefined ? undefined : createPrivateKey({ key: Buffer.from(data.privateKey), format: 'der', type: 'pkcs8' });
 const signer: CheckpointSigner | undefined =
   privateKey === undefined ? undefined : (seq, recordHash) => sign(null, Buffer.from(checkpointStatement(seq, recordHash)), privateKey).toString('base64');

@@ -5,8 +5,12 @@
  *
  * The fast path reads fixed offsets and hashes the body once; it allocates the two
  * 64-character hash strings it compares and nothing else. No JSON parsing happens here.
+ * Where the native module loads (native.ts), {@link ChainChecker.checkRun} makes the same
+ * check of a whole run of lines in one call, without a string per line.
  */
+import { writeLatin1 } from './bytes.js';
 import { GENESIS_HASH, HASH_OPEN, LINE_CLOSE, LINE_START, PREV_OPEN, TAIL_LENGTH, TIMESTAMP_LENGTH, TYPE_OPEN, sha256Hex } from './format.js';
+import { nativeChainModule } from './native.js';
 
 /** Where a chain starts: the seq and hash of the record before the first one checked. */
 export interface ChainAnchor {
@@ -27,6 +31,12 @@ export interface ChainFault {
    * record before its predecessor, which makes the records in between insertions.
    */
   readonly firstBad: number;
+  /**
+   * False for a break found within {@link RECENT} lines of lines accepted by
+   * {@link ChainChecker.checkRun}: its explanation (message, firstBad) looks back at
+   * records that run did not keep, and may be wrong. Re-check without runs to name it.
+   */
+  readonly exact: boolean;
 }
 
 /** Type codes {@link ChainChecker.check} returns for good lines: the first letter of the type. */
@@ -40,7 +50,9 @@ const HASH = Buffer.from(HASH_OPEN, 'latin1');
 const CLOSE = Buffer.from(LINE_CLOSE, 'latin1');
 // `{"seq":1` + ts + prev + type + `x"` + tail: the shortest line the format allows.
 const MIN_LINE = START.length + 1 + TS_OPEN.length + TIMESTAMP_LENGTH + PREV.length + 64 + TYPE.length + 2 + TAIL_LENGTH;
+/** How many of the last good records a break is explained against (a repeat of one, or records inserted after one). */
 const RECENT = 4096;
+const LOWER_HEX_64 = /^[0-9a-f]{64}$/;
 // The whole type word with its closing quote, by first letter.
 const TYPE_WORDS: Readonly<Record<number, Buffer>> = Object.fromEntries(
   Object.entries(TYPE_CODE).map(([word, code]) => [code, Buffer.from(`${word}"`, 'latin1')]),
@@ -78,6 +90,10 @@ export class ChainChecker {
   private readonly recentSeq: number[] = new Array<number>(RECENT).fill(-1);
 
   private readonly anchor: ChainAnchor;
+  // The position after the last line checkRun accepted: the history before it has gaps.
+  private runEnd = 0;
+  // checkRun's exchange with the native check, made on its first use.
+  private native: { readonly io: Float64Array; readonly hash: Buffer } | undefined;
 
   constructor(anchor: ChainAnchor = GENESIS_ANCHOR) {
     this.anchor = anchor;
@@ -126,19 +142,54 @@ export class ChainChecker {
     return typeCode;
   }
 
+  /**
+   * Checks the lines of `buf` from `start` on natively, as {@link check} would one by one,
+   * while each is a good next event or segment record. Stops before a line it leaves to
+   * {@link check}: one not complete in `[start, end)`, starting at `limit` or later, longer
+   * than `maxLine` (newline included), bad, a checkpoint or recovery record, or the
+   * record with seq `stopSeq` (0: none). Accepted lines count in {@link position},
+   * {@link seq} and {@link hash} as if checked one by one, but are not kept to explain a
+   * later break ({@link ChainFault.exact}).
+   *
+   * @returns the index in `buf` where it stopped: `start` when it accepted nothing, or
+   *   when the native module is not loaded
+   */
+  checkRun(buf: Buffer, start: number, end: number, limit: number, maxLine: number, stopSeq: number): number {
+    const check = nativeChainModule()?.check;
+    // An anchor that is not a hash (a partial log's first prev) is continued in JS first.
+    if (check === undefined || !LOWER_HEX_64.test(this.hash) || !Number.isSafeInteger(this.seq) || this.seq < 0 || limit <= start) return start;
+    this.native ??= { io: new Float64Array(3), hash: Buffer.alloc(64) };
+    const { io, hash } = this.native;
+    io[0] = this.seq;
+    // A seq no line can have (15 digits at most) stops nothing.
+    io[1] = Number.isSafeInteger(stopSeq) && stopSeq > 0 ? stopSeq : 0;
+    io[2] = 0;
+    writeLatin1(hash, this.hash, 0);
+    const stop = check(buf, start, end, limit, maxLine, io, hash);
+    const lines = io[2] ?? 0;
+    if (lines > 0) {
+      this.seq = io[0] ?? 0;
+      this.hash = latin1(hash, 0, 64);
+      this.position += lines;
+      this.runEnd = this.position;
+    }
+    return stop;
+  }
+
   private corrupt(reason: string): 0 {
-    this.fault = { code: 'FO_AUDIT_RECORD_CORRUPT', message: `record is corrupt: ${reason}`, firstBad: this.position };
+    this.fault = { code: 'FO_AUDIT_RECORD_CORRUPT', message: `record is corrupt: ${reason}`, firstBad: this.position, exact: true };
     return 0;
   }
 
   /** Names the first record off the chain: this one, unless it continues an earlier record. */
   private broken(seq: number, prev: string, stored: string): 0 {
+    const exact = this.position - this.runEnd >= Math.min(this.position, RECENT);
     const expected = `expected seq ${this.seq + 1} continuing hash ${this.hash.slice(0, 16)}…, found seq ${seq} continuing ${prev.slice(0, 16)}…`;
     const known = Math.min(this.position, RECENT);
     for (let back = 1; back <= known; back += 1) {
       const slot = (this.position - back) % RECENT;
       if (this.recentHash[slot] === stored) {
-        this.fault = { code: 'FO_AUDIT_CHAIN_BROKEN', message: `record repeats the record ${back} lines earlier (${expected})`, firstBad: this.position };
+        this.fault = { code: 'FO_AUDIT_CHAIN_BROKEN', message: `record repeats the record ${back} lines earlier (${expected})`, firstBad: this.position, exact };
         return 0;
       }
     }
@@ -153,11 +204,11 @@ export class ChainChecker {
           inserted === 1
             ? 'record was inserted: the record after it continues the record before it'
             : `record and the ${inserted - 1} after it were inserted: the record ${inserted} lines later continues the record before this one`;
-        this.fault = { code: 'FO_AUDIT_CHAIN_BROKEN', message, firstBad: this.position - inserted };
+        this.fault = { code: 'FO_AUDIT_CHAIN_BROKEN', message, firstBad: this.position - inserted, exact };
         return 0;
       }
     }
-    this.fault = { code: 'FO_AUDIT_CHAIN_BROKEN', message: `record does not continue the chain (${expected}): a record before it was deleted, or records were reordered`, firstBad: this.position };
+    this.fault = { code: 'FO_AUDIT_CHAIN_BROKEN', message: `record does not continue the chain (${expected}): a record before it was deleted, or records were reordered`, firstBad: this.position, exact };
     return 0;
   }
 }

@@ -14,7 +14,8 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '@forgeone/common';
 import type { RecordBatch } from './batch.js';
-import { fillChain, nativeChain, type CheckpointSigner } from './chain-fill.js';
+import { fillChain, type CheckpointSigner } from './chain-fill.js';
+import { nativeChain } from './native.js';
 import type { ChainJob, ChainReply, ChainWorkerData } from './chain-worker.js';
 import { signCheckpoint, type CheckpointKey } from './keys.js';
 

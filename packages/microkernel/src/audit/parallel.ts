@@ -11,6 +11,7 @@ import type { ChainAnchor } from './chain.js';
 import { GENESIS_ANCHOR } from './chain.js';
 import type { SegmentFile } from './files.js';
 import type { CheckpointVerifyKey } from './keys.js';
+import { nativeChain } from './native.js';
 import type { RangeResult, RangeTask } from './range.js';
 
 /** A clean log as the workers saw it; locations are filled in like the sequential verifier's. */
@@ -38,12 +39,13 @@ async function plan(segments: readonly SegmentFile[], keys: readonly CheckpointV
   const total = sizes.reduce((sum, size) => sum + size, 0);
   const rangeSize = Math.max(MIN_RANGE, Math.ceil(total / (threads * 4)));
   const publicKeys = keys.map((key) => key.publicKey);
+  const native = nativeChain();
   const planned: Planned[] = [];
   for (const [index, segment] of segments.entries()) {
     const size = sizes[index] ?? 0;
     // An empty segment still gets a (empty) range, so that it is listed in the summary.
     for (let start = 0; start < size || start === 0; start += rangeSize) {
-      planned.push({ task: { file: segment.path, start, end: Math.min(start + rangeSize, size), keys: publicKeys, stateSeq }, segment, size });
+      planned.push({ task: { file: segment.path, start, end: Math.min(start + rangeSize, size), keys: publicKeys, stateSeq, native }, segment, size });
       if (size === 0) break;
     }
   }

@@ -4,6 +4,7 @@
  * nothing until a message arrives.
  */
 import { parentPort } from 'node:worker_threads';
+import { setNativeChain } from './native.js';
 import { checkRange, type RangeTask } from './range.js';
 
 /** A message to the worker: one range, with an id to match the reply. */
@@ -13,6 +14,7 @@ export interface RangeRequest {
 }
 
 parentPort?.on('message', (request: RangeRequest) => {
+  setNativeChain(request.task.native);
   checkRange(request.task).then(
     (result) => parentPort?.postMessage({ id: request.id, result }),
     (error: unknown) => parentPort?.postMessage({ id: request.id, error: error instanceof Error ? error.message : String(error) }),

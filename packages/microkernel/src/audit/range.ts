@@ -12,7 +12,7 @@ import { open } from 'node:fs/promises';
 import { ChainChecker, TYPE_CODE, checkStandalone } from './chain.js';
 import { checkpointKeyId, verifyCheckpointSignature } from './keys.js';
 import { parseAuditRecord, type AuditCheckpointRecord, type AuditRecoveryRecord } from './record.js';
-import { scanLines } from './scan.js';
+import { MAX_LINE, scanLines } from './scan.js';
 
 /** One range to check. */
 export interface RangeTask {
@@ -23,6 +23,8 @@ export interface RangeTask {
   readonly keys: readonly KeyObject[];
   /** Seq whose hash the caller wants (the state file's checkpoint), 0 for none. */
   readonly stateSeq: number;
+  /** Whether runs of lines go to the native check where it loads (native.ts), as on the caller's thread. */
+  readonly native: boolean;
 }
 
 /** A line's place inside its range: its 0-based line number there and its byte offset in the file. */
@@ -60,6 +62,14 @@ export async function checkRange(task: RangeTask): Promise<RangeResult> {
   let fault: string | undefined;
   // From start - 1, the first visited line is the end of a line that began before the range (or empty).
   let skip = task.start > 0;
+  // Lines good as far as the native check sees go in runs, up to the range's end; the rest go to the visitor.
+  const run = (buf: Buffer, start: number, end: number, offset: number): number => {
+    if (skip || checker === undefined) return start;
+    const before = checker.position;
+    const stop = checker.checkRun(buf, start, end, start + (task.end - offset), MAX_LINE, task.stateSeq);
+    records += checker.position - before;
+    return stop;
+  };
   try {
     const scan = await scanLines(handle, Math.max(task.start - 1, 0), (buf, start, end, offset) => {
       if (skip) {
@@ -101,7 +111,7 @@ export async function checkRange(task: RangeTask): Promise<RangeResult> {
         recoveries.push({ seq: record.seq, reason: record.reason, cutBytes: record.cut_bytes, savedTo: record.saved_to, line, offset });
       }
       return true;
-    });
+    }, task.native ? { run } : {});
     if (fault === undefined && scan.stop !== undefined && scan.stop !== 'visitor') fault = `scan stopped: ${scan.stop}`;
   } catch (error) {
     // A record that passed the hash check but does not parse is bad content, not an I/O failure.

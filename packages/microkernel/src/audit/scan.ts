@@ -3,6 +3,10 @@
  * as a view into the chunk (no per-line copy or string). Shared by verification,
  * recovery and tail.
  *
+ * A run visitor may take many lines at once (verification's native check): it is offered
+ * the bytes from each line start on, before that line is visited, and says where it
+ * stopped; the line there is then visited as usual.
+ *
  * Two buffers alternate so that the next chunk is read while this one is visited. Each
  * buffer keeps `maxLine` bytes free in front of its data, where the unfinished last line
  * of the previous chunk is copied, so lines never need a buffer of their own.
@@ -11,6 +15,14 @@ import type { FileHandle } from 'node:fs/promises';
 
 /** Sees one line `buf[start, end)` (newline excluded) that starts at file offset `offset`; false stops the scan. */
 export type LineVisitor = (buf: Buffer, start: number, end: number, offset: number) => boolean;
+
+/**
+ * Takes a run of lines at once: `buf[start, end)` holds the bytes read from the line at
+ * `start` (file offset `offset`) on. Returns the index where it stopped, the start of a
+ * line (`start` when it took none); it takes only complete lines of at most `maxLine`
+ * bytes with their newline, and only lines the line visitor would have accepted.
+ */
+export type RunVisitor = (buf: Buffer, start: number, end: number, offset: number) => number;
 
 /** How a scan ended. */
 export interface ScanResult {
@@ -31,6 +43,8 @@ export interface ScanOptions {
   readonly maxLine?: number;
   /** Offset to stop at (default: the file's size when the scan starts). */
   readonly until?: number;
+  /** Offered the lines from each line start on before that line is visited (default: none, every line is visited). */
+  readonly run?: RunVisitor;
 }
 
 /** Longest line a scan accepts by default: well above the largest record the writer makes (about 250 KiB). */
@@ -43,6 +57,7 @@ export const MAX_LINE = 1024 * 1024;
 export async function scanLines(handle: FileHandle, from: number, visit: LineVisitor, options: ScanOptions = {}): Promise<ScanResult> {
   const until = options.until ?? (await handle.stat()).size;
   const maxLine = options.maxLine ?? MAX_LINE;
+  const run = options.run;
   const chunk = Math.max(1, Math.min(options.chunkSize ?? 4 * 1024 * 1024, until - from));
   const reserve = Math.min(maxLine, until - from);
   let buf = Buffer.allocUnsafe(reserve + chunk);
@@ -70,7 +85,10 @@ export async function scanLines(handle: FileHandle, from: number, visit: LineVis
     const regionEnd = reserve + bytesRead;
     const view = buf.subarray(0, regionEnd);
     let lineStart = regionStart;
-    for (let newline = view.indexOf(10, lineStart); newline !== -1; newline = view.indexOf(10, lineStart)) {
+    for (;;) {
+      if (run !== undefined) lineStart = run(buf, lineStart, regionEnd, carryOffset + (lineStart - regionStart));
+      const newline = view.indexOf(10, lineStart);
+      if (newline === -1) break;
       const offset = carryOffset + (lineStart - regionStart);
       if (newline + 1 - lineStart > maxLine) {
         await pending;

@@ -9,10 +9,11 @@
  */
 import assert from 'node:assert/strict';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { describe, it } from 'node:test';
+import { it } from 'node:test';
 import { runFuzz } from '@forgeone/common/testing';
 import fc from 'fast-check';
 import { generateCheckpointKey } from './keys.js';
+import { describeBothChains } from './test-support/chain-modes.js';
 import { readLines, tempDir, writeLines, writeLog, type LogLine } from './test-support/logs.js';
 import { verifyAuditLog } from './verify.js';
 
@@ -64,7 +65,7 @@ function corrupt(lines: LogLine[], c: Corruption): { file: string; offset: numbe
   }
 }
 
-describe('audit fuzz: verifyAuditLog detects every corruption', () => {
+describeBothChains('audit fuzz: verifyAuditLog detects every corruption', () => {
   it('a changed byte, a dropped, duplicated or moved record, or a cut is reported', async () => {
     const key = generateCheckpointKey();
     const shape = fc.record({ count: fc.integer({ min: 1, max: 40 }), checkpointEvery: fc.integer({ min: 1, max: 15 }), rotate: fc.boolean() });

@@ -6,10 +6,11 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { describe, it } from 'node:test';
+import { it } from 'node:test';
 import { checkpointStatement } from './format.js';
 import { generateCheckpointKey } from './keys.js';
 import { parseAuditRecord } from './record.js';
+import { describeBothChains } from './test-support/chain-modes.js';
 import { below, random, readLines, rechain, rehash, tempDir, writeLines, writeLog, type LogLine } from './test-support/logs.js';
 import { verifyAuditLog } from './verify.js';
 
@@ -111,7 +112,7 @@ async function changeByte(lines: readonly LogLine[], rand: () => number): Promis
   return { expected: k, what: `byte ${at} of ${line.file} (line ${k}) from ${old} to ${bytes[at] ?? 0}` };
 }
 
-describe('verifyAuditLog property: every kind of tampering is detected at the first bad record', () => {
+describeBothChains('verifyAuditLog property: every kind of tampering is detected at the first bad record', () => {
   it(`holds for ${RUNS} random logs x ${Object.keys(MUTATIONS).length + 1} kinds of tampering`, async () => {
     let checked = 0;
     for (let run = 0; run < RUNS; run += 1) {

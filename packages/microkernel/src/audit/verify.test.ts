@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { it } from 'node:test';
 import { ForgeError } from '@forgeone/common';
 import { requireTool } from '@forgeone/common/testing';
 import { segmentPath, statePathFor } from './files.js';
 import { checkpointStatement } from './format.js';
 import { generateCheckpointKey } from './keys.js';
 import { parseAuditRecord } from './record.js';
+import { describeBothChains } from './test-support/chain-modes.js';
 import { rechain, readLines, rehash, tempDir, writeLines, writeLog } from './test-support/logs.js';
 import { verifyAuditLog, type AuditVerification } from './verify.js';
 
@@ -16,7 +17,7 @@ function problemAt(result: AuditVerification): [string | undefined, number | und
   return [result.problem?.code, result.problem?.record?.index];
 }
 
-describe('verifyAuditLog', () => {
+describeBothChains('verifyAuditLog', () => {
   it('accepts an untouched log and reports its records, checkpoints and state', async () => {
     const dir = await tempDir();
     const { path, key } = await writeLog(dir, 50, { checkpointEvery: 20 });

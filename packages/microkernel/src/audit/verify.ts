@@ -10,18 +10,20 @@
  * It stops at the first problem and names the first bad record (file, line, byte
  * offset, position, and the seq that belongs there). Tampering is a result, not an
  * exception: only a missing log or an unreadable file throws.
+ *
+ * Steps 3 and 4 run on worker threads for a large log (parallel.ts) and otherwise here
+ * (walk.ts), where a break that the native check's runs leave unexplained is named by
+ * walking the log again in JS alone.
  */
 import { availableParallelism, loadavg } from 'node:os';
-import { open, stat } from 'node:fs/promises';
-import { basename } from 'node:path';
-import { ForgeError, fromFsError, type ErrorCode } from '@forgeone/common';
-import { ChainChecker, GENESIS_ANCHOR, TYPE_CODE, checkStandalone } from './chain.js';
+import { stat } from 'node:fs/promises';
+import { ForgeError, type ErrorCode } from '@forgeone/common';
 import { listSegments, statePathFor, type SegmentFile } from './files.js';
 import { verifyInParallel } from './parallel.js';
 import { verifyCheckpointSignature, type CheckpointVerifyKey } from './keys.js';
-import { parseAuditRecord, type AuditCheckpointRecord, type AuditRecoveryRecord } from './record.js';
-import { scanLines } from './scan.js';
+import { nativeChain } from './native.js';
 import { readCheckpointState, type LoadedCheckpointState } from './state.js';
+import { Walk, fail, walkSegments } from './walk.js';
 
 /** Options of {@link verifyAuditLog}. */
 export interface VerifyAuditLogOptions {
@@ -39,11 +41,15 @@ export interface VerifyAuditLogOptions {
   /** Accept a log whose oldest segments were removed, checking from the first record present (default false). */
   readonly partial?: boolean;
   /**
-   * Worker threads for a log of 64 MiB or more (default {@link defaultVerifyThreads};
+   * Worker threads for a log of `parallelFrom` bytes or more (default {@link defaultVerifyThreads};
    * 1 checks on this thread only). The result is the same either way, only the time differs.
    */
   readonly threads?: number;
-  /** Smallest log, in bytes, checked on worker threads (default 64 MiB: below it, starting workers costs more than it saves). */
+  /**
+   * Smallest log, in bytes, checked on worker threads (default 256 MiB where the native
+   * check runs, 64 MiB in JS: below it, starting workers, about 0.1 s, costs more than
+   * they save).
+   */
   readonly parallelFrom?: number;
 }
 
@@ -103,137 +109,6 @@ export interface AuditVerification {
   readonly problem: AuditProblem | undefined;
 }
 
-const RING = 4096;
-
-/** Mutable progress of one verification. */
-class Walk {
-  checker = new ChainChecker(GENESIS_ANCHOR);
-  problem: AuditProblem | undefined;
-  checkpoints = 0;
-  lastCheckpoint: AuditVerification['lastCheckpoint'] | undefined;
-  stateMatched = false;
-  readonly recoveries: AuditRecoverySummary[] = [];
-  readonly segments: { file: string; index: number; records: number; bytes: number }[] = [];
-  // Where each of the last RING lines is, to name a record found bad after the fact.
-  readonly ringFile: string[] = new Array<string>(RING).fill('');
-  readonly ringLine = new Float64Array(RING);
-  readonly ringOffset = new Float64Array(RING);
-
-  /** Location of the line at 0-based position `index` (the current one or one of the last RING). */
-  location(index: number, fallback: { file: string; line: number; offset: number }): AuditRecordLocation {
-    const seq = this.seqBase + index + 1;
-    if (index >= this.checker.position || index < this.checker.position - RING) return { ...fallback, index, seq };
-    const slot = index % RING;
-    return { file: this.ringFile[slot] ?? '', line: this.ringLine[slot] ?? 0, offset: this.ringOffset[slot] ?? 0, index, seq };
-  }
-
-  /** Seq of the first record checked, minus one (0 unless partial). */
-  seqBase = 0;
-}
-
-function fail(walk: Walk, code: ErrorCode, message: string, record?: AuditRecordLocation): false {
-  walk.problem = record === undefined ? { code, message } : { code, message, record };
-  return false;
-}
-
-/** Step 4 for one checkpoint record. */
-function checkCheckpoint(walk: Walk, line: string, keys: readonly CheckpointVerifyKey[], where: AuditRecordLocation): boolean {
-  let record: AuditCheckpointRecord;
-  try {
-    record = parseAuditRecord(line) as AuditCheckpointRecord;
-  } catch (error) {
-    return fail(walk, 'FO_AUDIT_RECORD_CORRUPT', `checkpoint record is malformed: ${(error as Error).message}`, where);
-  }
-  walk.checkpoints += 1;
-  walk.lastCheckpoint = { seq: record.seq, key: record.key, location: where };
-  if (keys.length === 0) return true;
-  const key = keys.find((candidate) => candidate.id === record.key);
-  if (key === undefined) {
-    return fail(walk, 'FO_AUDIT_KEY_UNKNOWN', `checkpoint is signed by key ${record.key}, not by ${keys.map((k) => k.id).join(' or ')}`, where);
-  }
-  if (!verifyCheckpointSignature(key, record.seq - 1, record.prev, record.sig)) {
-    return fail(walk, 'FO_AUDIT_SIGNATURE_INVALID', `checkpoint signature does not verify over seq ${record.seq - 1} and hash ${record.prev.slice(0, 16)}…`, where);
-  }
-  return true;
-}
-
-/** Step 3 for one segment file. */
-async function walkSegment(
-  walk: Walk,
-  segment: SegmentFile,
-  last: boolean,
-  keys: readonly CheckpointVerifyKey[],
-  state: LoadedCheckpointState | undefined,
-  partialStart: boolean,
-  /** Where `state` came from (the state file, a witness), for messages. */
-  stateSource: string,
-): Promise<void> {
-  const handle = await open(segment.path, 'r').catch((error: unknown) => {
-    throw fromFsError(error, 'open an audit log segment', segment.path);
-  });
-  const file = segment.path;
-  let line = 0;
-  let records = 0;
-  let needAnchor = partialStart;
-  try {
-    const scan = await scanLines(handle, 0, (buf, start, end, offset) => {
-      line += 1;
-      if (needAnchor) {
-        // A partial log: trust the first record's own links and check from there.
-        needAnchor = false;
-        const first = checkStandalone(buf, start, end);
-        if (typeof first !== 'string') {
-          walk.checker = new ChainChecker({ seq: first.seq - 1, hash: first.prev });
-          walk.seqBase = first.seq - 1;
-        }
-      }
-      const index = walk.checker.position;
-      const type = walk.checker.check(buf, start, end);
-      if (type === 0) {
-        const fault = walk.checker.fault;
-        const here = { file, line, offset };
-        return fail(walk, fault?.code ?? 'FO_AUDIT_RECORD_CORRUPT', fault?.message ?? 'bad record', walk.location(fault?.firstBad ?? index, here));
-      }
-      const slot = index % RING;
-      walk.ringFile[slot] = file;
-      walk.ringLine[slot] = line;
-      walk.ringOffset[slot] = offset;
-      records += 1;
-      if (type === TYPE_CODE.checkpoint || type === TYPE_CODE.recovery || (state !== undefined && walk.checker.seq === state.seq)) {
-        const where: AuditRecordLocation = { file, line, offset, index, seq: walk.checker.seq };
-        const text = buf.toString('utf8', start, end);
-        if (type === TYPE_CODE.checkpoint && !checkCheckpoint(walk, text, keys, where)) return false;
-        if (type === TYPE_CODE.recovery) {
-          let recovery: AuditRecoveryRecord;
-          try {
-            recovery = parseAuditRecord(text) as AuditRecoveryRecord;
-          } catch (error) {
-            return fail(walk, 'FO_AUDIT_RECORD_CORRUPT', `recovery record is malformed: ${(error as Error).message}`, where);
-          }
-          walk.recoveries.push({ seq: recovery.seq, reason: recovery.reason, cutBytes: recovery.cut_bytes, savedTo: recovery.saved_to, location: where });
-        }
-        if (state !== undefined && walk.checker.seq === state.seq) {
-          if (walk.checker.hash !== state.hash) {
-            return fail(walk, 'FO_AUDIT_STATE_INVALID', `record at seq ${state.seq} is not the checkpoint ${stateSource} holds: the log was rewritten from here or earlier`, where);
-          }
-          walk.stateMatched = true;
-        }
-      }
-      return true;
-    });
-    walk.segments.push({ file, index: segment.index, records, bytes: scan.end });
-    if (walk.problem !== undefined || scan.stop === undefined) return;
-    const here = walk.location(walk.checker.position, { file, line: line + 1, offset: scan.end });
-    if (scan.stop === 'incomplete') {
-      fail(walk, 'FO_AUDIT_TRUNCATED', last ? 'the last line is incomplete (a torn write, or the file was cut)' : `segment ${basename(file)} ends with an incomplete line`, here);
-    } else {
-      fail(walk, 'FO_AUDIT_RECORD_CORRUPT', 'record is corrupt: a line is longer than any record', here);
-    }
-  } finally {
-    await handle.close();
-  }
-}
-
 /**
  * Verifies the audit log at `options.path` (all its segments) and names the first bad
  * record, if any.
@@ -255,7 +130,6 @@ export async function verifyAuditLog(options: VerifyAuditLogOptions): Promise<Au
   if (segments.length === 0) {
     throw new ForgeError('FO_AUDIT_LOG_NOT_FOUND', `no audit log at ${options.path} (neither the file nor rotated segments exist)`, { details: { path: options.path } });
   }
-  const walk = new Walk();
   // Step 2: the state file.
   const statePath = options.state !== undefined ? options.state.source : options.statePath === undefined ? statePathFor(options.path) : options.statePath;
   let state: LoadedCheckpointState | undefined = options.state?.checkpoint;
@@ -280,9 +154,10 @@ export async function verifyAuditLog(options: VerifyAuditLogOptions): Promise<Au
   const firstIndex = partial ? (segments[0]?.index ?? 1) : 1;
   const numbered = segments.every((segment, position) => segment.index === firstIndex + position);
   const threads = options.threads ?? defaultVerifyThreads();
-  if (numbered && stateProblem === undefined && threads > 1 && (await totalSize(segments)) >= (options.parallelFrom ?? 64 * 1024 * 1024)) {
+  if (numbered && stateProblem === undefined && threads > 1 && (await totalSize(segments)) >= (options.parallelFrom ?? defaultParallelFrom())) {
     const summary = await verifyInParallel(segments, keys, state?.seq ?? 0, state?.hash, partial, threads);
     if (summary !== undefined) {
+      const walk = new Walk(false);
       walk.segments.push(...summary.segments);
       walk.checkpoints = summary.checkpoints;
       walk.lastCheckpoint = summary.lastCheckpoint;
@@ -291,17 +166,8 @@ export async function verifyAuditLog(options: VerifyAuditLogOptions): Promise<Au
       return finish(walk, options.path, statePath, state, stateProblem, keys, summary.records, summary.last);
     }
   }
-  let expectedIndex = firstIndex;
-  for (const [position, segment] of segments.entries()) {
-    if (walk.problem !== undefined) break;
-    if (segment.index !== expectedIndex) {
-      const here = walk.location(walk.checker.position, { file: segment.path, line: 1, offset: 0 });
-      fail(walk, 'FO_AUDIT_INCOMPLETE', expectedIndex === 1 ? `the log starts at segment ${segment.index}; earlier segments are missing` : `segment ${expectedIndex} is missing before ${basename(segment.path)}`, here);
-      break;
-    }
-    expectedIndex += 1;
-    await walkSegment(walk, segment, position === segments.length - 1, keys, state, partial && position === 0, statePath ?? '');
-  }
+  let walk = await walkSegments(new Walk(nativeChain()), segments, firstIndex, keys, state, partial, statePath ?? '');
+  if (walk.inexact) walk = await walkSegments(new Walk(false), segments, firstIndex, keys, state, partial, statePath ?? '');
   return finish(walk, options.path, statePath, state, stateProblem, keys, walk.checker.position, { seq: walk.checker.seq, hash: walk.checker.hash });
 }
 
@@ -313,6 +179,15 @@ export async function verifyAuditLog(options: VerifyAuditLogOptions): Promise<Au
 export function defaultVerifyThreads(): number {
   const idle = availableParallelism() - (loadavg()[0] ?? 0);
   return Math.max(1, Math.min(8, Math.round(idle)));
+}
+
+/**
+ * A range worker takes about 0.1 s to start, in which one thread checks about 140 MB
+ * natively (30 MB in JS); on two idle cores, workers save time only on logs of about
+ * twice that (docs/audit.md).
+ */
+function defaultParallelFrom(): number {
+  return (nativeChain() ? 256 : 64) * 1024 * 1024;
 }
 
 function stateStatus(walk: Walk, statePath: string | null, state: LoadedCheckpointState | undefined, stateProblem: AuditProblem | undefined): AuditVerification['state'] {

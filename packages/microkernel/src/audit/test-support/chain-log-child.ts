@@ -5,14 +5,14 @@
  * of records, `native` or `js`. Prints which filled it and how many batches the worker filled.
  */
 import { IdentityContext } from '@forgeone/common';
-import { disableNativeChain, nativeChain } from '../chain-fill.js';
+import { nativeChain, setNativeChain } from '../native.js';
 import type { Chainer } from '../chainer.js';
 import { loadCheckpointKey } from '../keys.js';
 import { AuditLog } from '../log.js';
 import { random, sampleEntry } from './logs.js';
 
 const [path = '', keyFile = '', count = '0', how = 'native'] = process.argv.slice(2);
-if (how === 'js') disableNativeChain();
+if (how === 'js') setNativeChain(false);
 const identity = new IdentityContext('host').forPlugin({ publisher: 'acme', name: 'demo', version: '1.0.0', digest: `sha256:${'c'.repeat(64)}`, attested: true });
 const rand = random(16);
 const log = await AuditLog.open({
