@@ -64,7 +64,8 @@ export function dispatchJob(worker: WorkerHandle, job: Job): void {
   }
   slot.writeRequest({ op: job.op, plugin: plugin?.index ?? 0, name, length, fuel: job.lent ?? NO_FUEL, trace: job.probe?.traceHostCalls === true, park: !spinAllowed(performance.now()) });
   job.startedAt = performance.now();
-  slot.signal(STATE.REQUEST);
+  // A worker woken from its park takes a while to run: a spin running out on it says nothing of contention.
+  worker.wokeForJob = slot.signal(STATE.REQUEST) > 0;
 }
 
 /**

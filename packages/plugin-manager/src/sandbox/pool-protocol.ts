@@ -163,10 +163,10 @@ export class Slot {
     return Atomics.load(this.header, WORD.STATE);
   }
 
-  /** Moves to `state` and wakes whoever waits on the STATE word. */
-  signal(state: number): void {
+  /** Moves to `state` and wakes whoever waits on the STATE word. @returns how many it woke */
+  signal(state: number): number {
     Atomics.store(this.header, WORD.STATE, state);
-    Atomics.notify(this.header, WORD.STATE);
+    return Atomics.notify(this.header, WORD.STATE);
   }
 
   /** Moves to `state` without waking anyone (the side that moves is the one that waits next). */

@@ -109,6 +109,8 @@ export class WorkerHandle {
   readonly cancel: CancelControl | undefined;
   /** What the worker holds that must outlive it (pool-ledger.ts): a pool worker's, or its sandbox's once prepared (written by the sandbox: untrusted). */
   #ledger: { readonly reader: LedgerReader; readonly untrusted: boolean } | undefined;
+  /** The last job's request woke the worker from its park (pool-dispatch.ts): a spin that runs out then is no miss (spin-governor.ts). */
+  wokeForJob = false;
   /** The number of the last telemetry batch received from the worker's mirror. */
   #receivedBatch = 0;
   #worker: Worker | undefined;
@@ -253,7 +255,7 @@ export class WorkerHandle {
       if (direct.poll(this, until, keep || deadline !== undefined)) return STATE.DONE;
       if (deadline !== undefined && direct.inFlight && direct.waitSync(this, deadline)) return STATE.DONE;
     }
-    return spinOn(this.slot.header, WORD.STATE, STATE.HOST_REQUEST, STATE.DONE, STATE.DEAD, until, true);
+    return spinOn(this.slot.header, WORD.STATE, STATE.HOST_REQUEST, STATE.DONE, STATE.DEAD, until, !this.wokeForJob);
   }
 
 

@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MISS_WINDOW_MS, PREEMPTED_GAP_MS, SPIN_BACKOFF_MS, spinAllowed, spinMissed, spinPreempted, spinPreemptions } from './spin-governor.js';
+import { MISSES_TO_TRIP, MISS_WINDOW_MS, PREEMPTED_GAP_MS, SPIN_BACKOFF_MS, spinAllowed, spinMissed, spinPreempted, spinPreemptions } from './spin-governor.js';
 
 describe('spin governor', () => {
-  it('stops a spin whose clock jumped and keeps spinning off for the backoff; one miss is not enough, two close ones are', () => {
+  it('stops a spin whose clock jumped and keeps spinning off for the backoff; misses count only in a row, close together', () => {
     const t0 = 1_000_000;
     assert.equal(spinAllowed(t0), true);
     assert.equal(spinPreempted(t0, t0 + PREEMPTED_GAP_MS / 2), false, 'a short gap is the spin itself');
@@ -20,11 +20,13 @@ describe('spin governor', () => {
 
     const t1 = t0 + 10_000;
     spinMissed(t1);
-    assert.equal(spinAllowed(t1 + 1), true, 'one miss: a slow call, perhaps');
+    spinMissed(t1 + 1);
+    assert.equal(spinAllowed(t1 + 2), true, 'two misses: a garbage collection in the worker, perhaps');
     spinMissed(t1 + MISS_WINDOW_MS * 3);
-    assert.equal(spinAllowed(t1 + MISS_WINDOW_MS * 3 + 1), true, 'two misses far apart');
-    spinMissed(t1 + MISS_WINDOW_MS * 3.5);
-    assert.equal(spinAllowed(t1 + MISS_WINDOW_MS * 3.5 + 1), false, 'two misses close together');
+    spinMissed(t1 + MISS_WINDOW_MS * 3 + 1);
+    assert.equal(spinAllowed(t1 + MISS_WINDOW_MS * 3 + 2), true, 'the first of these was too long after the ones before: two in a row');
+    spinMissed(t1 + MISS_WINDOW_MS * 3 + 2);
+    assert.equal(spinAllowed(t1 + MISS_WINDOW_MS * 3 + 3), false, `${MISSES_TO_TRIP} misses in a row, close together`);
     assert.equal(spinPreemptions(), 2);
   });
 });

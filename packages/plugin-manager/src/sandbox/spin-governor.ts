@@ -19,12 +19,15 @@ export const PREEMPTED_GAP_MS = 0.2;
 /** How long spinning stays off once a spin was preempted, in ms. */
 export const SPIN_BACKOFF_MS = 50;
 
-/** Two spins ending without their answer within this many ms turn spinning off too. */
+/** Spins ending without their answer, one after the other (no answered spin between), each within MISS_WINDOW_MS of the last, that turn spinning off too. */
+export const MISSES_TO_TRIP = 3;
+/** See {@link MISSES_TO_TRIP}, in ms. */
 export const MISS_WINDOW_MS = 10;
 
 let offUntil = 0;
 let preemptions = 0;
 let lastMiss = Number.NEGATIVE_INFINITY;
+let misses = 0;
 
 /** True when a spin may start at `now` (performance.now() ms). */
 export function spinAllowed(now: number): boolean {
@@ -45,16 +48,25 @@ export function spinPreempted(previous: number, now: number): boolean {
 
 /**
  * Called when a spin for a quick call's answer ran out without it: the thread it waits
- * for did not get a CPU in time (or the call was slow). Two such within
- * {@link MISS_WINDOW_MS} turn spinning off for a while: under contention every spin
- * misses, and each one took a CPU from the thread that was to answer.
+ * for did not get a CPU in time (or was busy: a garbage collection, a slow call).
+ * {@link MISSES_TO_TRIP} in a row, close together, turn spinning off for a while: under
+ * contention nearly every spin misses, and each one took a CPU from the thread that was to
+ * answer; on a quiet machine a miss is followed by answered spins (measured: a lone
+ * garbage collection in the worker, two misses within 10 ms, tripped it a few times a
+ * second there).
  */
 export function spinMissed(now: number): void {
-  if (now - lastMiss <= MISS_WINDOW_MS) {
-    offUntil = now + SPIN_BACKOFF_MS;
-    preemptions += 1;
-  }
+  misses = now - lastMiss <= MISS_WINDOW_MS ? misses + 1 : 1;
   lastMiss = now;
+  if (misses < MISSES_TO_TRIP) return;
+  offUntil = now + SPIN_BACKOFF_MS;
+  preemptions += 1;
+  misses = 0;
+}
+
+/** Called when a spin got its answer: the misses before it were not in a row. */
+function spinAnswered(): void {
+  misses = 0;
 }
 
 /** Spins this thread found preempted so far (tests, benchmarks). */
@@ -76,14 +88,15 @@ export function spinOn(words: Int32Array, index: number, a: number, b: number, c
   for (let round = 1; state !== a && state !== b && state !== c; round += 1) {
     if ((round & 63) === 0) {
       const now = performance.now();
-      if (spinPreempted(last, now)) break;
+      if (spinPreempted(last, now)) return state;
       if (now >= until) {
         if (missCounts) spinMissed(now);
-        break;
+        return state;
       }
       last = now;
     }
     state = Atomics.load(words, index);
   }
+  if (missCounts) spinAnswered();
   return state;
 }
