@@ -13,14 +13,22 @@
  * and then looks at HALT; the host sets HALT and then waits for BUSY to fall to 0 (sequentially
  * consistent atomics: either the host sees the thread busy and waits, or the thread sees
  * the halt and never records). A halted thread blocks in Atomics.wait until it is stopped.
+ * The host spins a little (a record takes well under a microsecond), then sleeps in short
+ * slices: on a loaded machine the recording thread may have been descheduled mid-record,
+ * and a host spinning on the only free core would keep it from finishing (measured in CI:
+ * a 2 ms spin-only bound ran out on a two-core machine under load).
  * SECURITY: a sandbox may ignore the halt; the host waits at most {@link HALT_WAIT_MS} and
  * reads the ledger as untrusted input anyway.
  */
 
 /** Bytes of the two words. */
 export const LEDGER_GATE_BYTES = 8;
-/** Longest the host waits for the worker to finish the record it is making, in ms. */
-export const HALT_WAIT_MS = 2;
+/** Longest the host waits for the worker to finish the record it is making, in ms (a scheduler time slice or two on a loaded machine). */
+export const HALT_WAIT_MS = 50;
+/** How long the host spins before it sleeps between looks, in ms. */
+const SPIN_MS = 0.05;
+/** One sleep between looks, in ms. */
+const SLEEP_MS = 0.2;
 
 const HALT = 0;
 const BUSY = 1;
@@ -57,9 +65,19 @@ export class LedgerGate {
 export function haltLedger(buffer: ArrayBufferLike, offset: number): boolean {
   const words = new Int32Array(buffer, offset, 2);
   Atomics.store(words, HALT, 1);
-  const until = performance.now() + HALT_WAIT_MS;
-  for (let round = 0; Atomics.load(words, BUSY) > 0; round += 1) {
-    if ((round & 63) === 0 && performance.now() >= until) return false;
+  const start = performance.now();
+  while (Atomics.load(words, BUSY) > 0) {
+    const waited = performance.now() - start;
+    if (waited >= HALT_WAIT_MS) return false;
+    if (waited >= SPIN_MS) sleep(SLEEP_MS);
   }
   return true;
+}
+
+let sleeper: Int32Array | undefined;
+
+/** Sleeps `ms` on this thread, leaving the core to the thread being waited for. */
+function sleep(ms: number): void {
+  sleeper ??= new Int32Array(new SharedArrayBuffer(4));
+  Atomics.wait(sleeper, 0, 0, ms);
 }
