@@ -21,6 +21,7 @@
  */
 import type { AuditData } from '@forgeone/microkernel';
 import type { FoldTally } from './fold-tally.js';
+import { gated } from './ledger-gate.js';
 import type { BackendAuditEntry } from './plugin-gate.js';
 
 /** The action of the summary record a call with folded records ends with. */
@@ -140,17 +141,10 @@ export class CallAuditFold {
   /** Records one gate decision: written, or folded when it is an allowed one past the call's limit. */
   record(entry: BackendAuditEntry): void {
     // A host about to stop the worker halts it here (ledger-gate.ts), so what it reads is whole.
-    const gate = this.#tally?.tally.gate;
-    if (gate === undefined) return this.#record(entry);
-    gate.enter();
-    try {
-      this.#record(entry);
-    } finally {
-      gate.leave();
-    }
+    gated(this.#tally?.tally.gate, this.#record, entry);
   }
 
-  #record(entry: BackendAuditEntry): void {
+  readonly #record = (entry: BackendAuditEntry): void => {
     if (this.#depth === 0 || !entry.allowed || this.#written < this.#limit) {
       if (this.#depth > 0 && entry.allowed) this.#written += 1;
       // A refusal leaves at once (pool-worker-outbox.ts): the counts up to it go first.
@@ -183,7 +177,7 @@ export class CallAuditFold {
       const now = performance.now();
       if (now - this.#reportedAt >= FOLD_PROGRESS_MS) this.#report(now);
     }
-  }
+  };
 
   /** Reports the call's running counts, if there is a progress sink. */
   #report(now: number): void {

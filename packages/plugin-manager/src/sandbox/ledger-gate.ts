@@ -61,6 +61,17 @@ export class LedgerGate {
   }
 }
 
+/** Runs `record(value)` inside `gate` (everything a worker records passes it), or plainly when the worker has no ledger. */
+export function gated<T>(gate: LedgerGate | undefined, record: (value: T) => void, value: T): void {
+  if (gate === undefined) return record(value);
+  gate.enter();
+  try {
+    record(value);
+  } finally {
+    gate.leave();
+  }
+}
+
 /** The host's side: halts the worker and waits (bounded) until it records nothing more. @returns false when it was still busy at the bound */
 export function haltLedger(buffer: ArrayBufferLike, offset: number): boolean {
   const words = new Int32Array(buffer, offset, 2);

@@ -6,6 +6,7 @@
  * FLAGS.MESSAGES when something was posted, so the host reads it before it acts.
  */
 import type { FoldTally } from './fold-tally.js';
+import { gated } from './ledger-gate.js';
 import type { HostCallRecorder } from './host-call-trace.js';
 import type { AuditMirror } from './pool-audit-mirror.js';
 import type { BackendAuditEntry } from './plugin-gate.js';
@@ -78,23 +79,16 @@ export class WorkerOutbox {
    */
   queue(item: TelemetryItem): void {
     // A host about to stop the worker halts it here (ledger-gate.ts), so what it reads is whole.
-    const gate = this.tally?.gate;
-    if (gate === undefined) return this.#queue(item);
-    gate.enter();
-    try {
-      this.#queue(item);
-    } finally {
-      gate.leave();
-    }
+    gated(this.tally?.gate, this.#queue, item);
   }
 
-  #queue(item: TelemetryItem): void {
+  readonly #queue = (item: TelemetryItem): void => {
     const items = this.#telemetry;
     const queued = items.push(item);
     if (queued >= TELEMETRY_BATCH || item.kind === 'fold' || item.kind === 'anomaly' || (item.kind === 'audit' && !item.entry.allowed)) this.flush();
     else if (queued === 1) this.#oldestAt = performance.now();
     else if ((queued & (AGE_CHECK_EVERY - 1)) === 0 && performance.now() - this.#oldestAt >= TELEMETRY_MAX_AGE_MS) this.flush();
-  }
+  };
 
   /**
    * Queues the audit record of the plugin at `index` on the worker as {@link queue} does,
