@@ -1,4 +1,4 @@
-import { closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { mkdir, readdir, rmdir } from 'node:fs/promises';
 import { ForgeError, isNodeSystemError } from '@forgeone/common';
 
@@ -15,6 +15,15 @@ export interface CgroupFs {
   write(path: string, text: string): Promise<void>;
   /** Names of the sub-directories of `path` (child groups). */
   subdirs(path: string): Promise<string[]>;
+  /** Opens an existing file to keep (the freezer's: cgroup-freezer.ts); without it, those files are used by path. */
+  open?(path: string, access: 'r' | 'w' | 'rw'): CgroupFile;
+}
+
+/** A cgroup file held open: each read from offset 0 (the kernel generates it again), one write(2) per value. */
+export interface CgroupFile {
+  read(): string;
+  write(text: string): void;
+  close(): void;
 }
 
 /** `work()`'s result as a promise, its exception as a rejection. */
@@ -51,6 +60,16 @@ export const NODE_CGROUP_FS: CgroupFs = {
       }
     }),
   subdirs: async (path) => (await readdir(path, { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name),
+  open: (path, access) => {
+    // Never O_CREAT, as write: a missing interface file says ENOENT.
+    const fd = openSync(path, access === 'r' ? constants.O_RDONLY : access === 'w' ? constants.O_WRONLY : constants.O_RDWR);
+    const buffer = Buffer.allocUnsafe(4096);
+    return {
+      read: () => buffer.toString('utf8', 0, readSync(fd, buffer, 0, buffer.length, 0)),
+      write: (text) => void writeSync(fd, text),
+      close: () => closeSync(fd),
+    };
+  },
 };
 
 /**
