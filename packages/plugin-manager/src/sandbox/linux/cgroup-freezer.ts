@@ -13,34 +13,44 @@
  * bubblewrap processes) is woken and must be scheduled to reach the freezer. A host thread
  * that re-reads the state back to back holds a core those tasks need: on a loaded 2-vCPU
  * machine a freeze waited for that way took 31-32 ms (thousands of reads) where the tasks
- * needed microseconds of CPU. So between reads this thread sleeps {@link NAP_MS} (a
- * futex wait: the scheduler runs the woken tasks meanwhile) and lets its event loop turn,
- * for {@link NAP_WINDOW_MS}; then it backs off as {@link pollUntil} does.
+ * needed microseconds of CPU. So after re-reading for {@link READ_MS} (a task running on
+ * another core is stopped by an interrupt at once) this thread sleeps {@link NAP_MS}
+ * between reads (a futex wait: the scheduler runs the woken tasks meanwhile) and lets its
+ * event loop turn,
+ * for {@link NAP_WINDOW_MS} (a read costs about 2 us of CPU per sleep of 50-70 us); then
+ * it waits on timers, 1 ms doubling to 50 ms, as {@link pollUntil} does.
  */
 import { cgroupUnavailable, pollUntil, type CgroupFile, type CgroupFs } from './cgroup-fs.js';
 
+/** How long, in ms, the wait re-reads the state back to back before it starts sleeping between reads. */
+export const READ_MS = 0.03;
 /** How long each sleep between two reads of the state lasts, in ms (the kernel's timer slack adds about 50 us). */
 export const NAP_MS = 0.02;
-/** How long, in ms, the wait reads the state between short sleeps before it backs off to timers. */
-export const NAP_WINDOW_MS = 3;
+/** How long, in ms, the wait reads the state between short sleeps before it backs off to timers (1 ms, doubling). */
+export const NAP_WINDOW_MS = 10;
 
 const NAP = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * Waits until `done` answers true, giving the core away between reads (see the module
- * comment): once at once, then between sleeps of {@link NAP_MS} for {@link NAP_WINDOW_MS},
- * then as {@link pollUntil}.
+ * comment): back to back for {@link READ_MS}, then between sleeps of {@link NAP_MS} for {@link NAP_WINDOW_MS},
+ * then on timers as {@link pollUntil} waits, without its quick reads (they would hold the core again).
  * @throws FO_SANDBOX_UNAVAILABLE when it is still not done after `timeoutMs`
  */
 export async function waitForFreezer(done: () => Promise<boolean>, what: string, path: string, timeoutMs = 10_000): Promise<void> {
-  if (await done()) return;
+  // A task running on another core is stopped by an interrupt within microseconds: re-read for that long first.
+  const readUntil = performance.now() + READ_MS;
+  for (;;) {
+    if (await done()) return;
+    if (performance.now() >= readUntil) break;
+  }
   const napUntil = performance.now() + NAP_WINDOW_MS;
   while (performance.now() < napUntil) {
     Atomics.wait(NAP, 0, 0, NAP_MS);
     if (await done()) return;
     await new Promise((resolve) => setImmediate(resolve));
   }
-  await pollUntil(done, what, path, timeoutMs);
+  await pollUntil(done, what, path, timeoutMs - NAP_WINDOW_MS, false);
 }
 
 /**

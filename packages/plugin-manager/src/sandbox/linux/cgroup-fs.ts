@@ -135,15 +135,16 @@ export function parsePids(text: string): number[] {
  * between reads.
  *
  * @param timeoutMs how long to wait in total (default 10 s)
+ * @param quick false: no quick reads, timers from the first wait on (the freezer's wait, which has its own: cgroup-freezer.ts)
  * @throws FO_SANDBOX_UNAVAILABLE when it is still not done after `timeoutMs`
  */
-export async function pollUntil(done: () => Promise<boolean>, what: string, path: string, timeoutMs = 10_000): Promise<void> {
+export async function pollUntil(done: () => Promise<boolean>, what: string, path: string, timeoutMs = 10_000, quick = true): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const quickUntil = performance.now() + QUICK_MS;
+  const quickUntil = quick ? performance.now() + QUICK_MS : 0;
   let delay = 1;
   for (let reads = 1; !(await done()); reads += 1) {
     if (Date.now() > deadline) throw new ForgeError('FO_SANDBOX_UNAVAILABLE', `${what}: ${path} did not change within ${timeoutMs} ms`, { details: { path, timeoutMs } });
-    if (reads <= QUICK_READS) continue;
+    if (quick && reads <= QUICK_READS) continue;
     if (performance.now() < quickUntil) {
       // A freeze usually completes within a few hundred microseconds: re-read after
       // letting the event loop run, rather than sleep a whole millisecond.
