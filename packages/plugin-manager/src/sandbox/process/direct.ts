@@ -145,6 +145,7 @@ export class DirectPath implements DirectCalls {
     const bigs = [request.fuel ?? 0n];
     // Kept for a hand-over: the relay needs the plugin the call is for.
     slot.writeRequest({ ...request, op: OP.ADOPT, length: 0 });
+    this.#rang = false;
     try {
       if (!this.#channel.fits(frameBytes(KIND.JOB, ints, bigs, payload.length))) return false;
       ints[4] = this.#calls.next();
