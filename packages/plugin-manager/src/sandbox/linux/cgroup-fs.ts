@@ -1,4 +1,4 @@
-import { closeSync, constants, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { mkdir, readdir, rmdir } from 'node:fs/promises';
 import { ForgeError, isNodeSystemError } from '@forgeone/common';
 
@@ -15,6 +15,15 @@ export interface CgroupFs {
   write(path: string, text: string): Promise<void>;
   /** Names of the sub-directories of `path` (child groups). */
   subdirs(path: string): Promise<string[]>;
+  /** Opens an existing file to keep (the freezer's: cgroup-freezer.ts); without it, those files are used by path. */
+  open?(path: string, access: 'r' | 'w' | 'rw'): CgroupFile;
+}
+
+/** A cgroup file held open: each read from offset 0 (the kernel generates it again), one write(2) per value. */
+export interface CgroupFile {
+  read(): string;
+  write(text: string): void;
+  close(): void;
 }
 
 /** `work()`'s result as a promise, its exception as a rejection. */
@@ -51,6 +60,16 @@ export const NODE_CGROUP_FS: CgroupFs = {
       }
     }),
   subdirs: async (path) => (await readdir(path, { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name),
+  open: (path, access) => {
+    // Never O_CREAT, as write: a missing interface file says ENOENT.
+    const fd = openSync(path, access === 'r' ? constants.O_RDONLY : access === 'w' ? constants.O_WRONLY : constants.O_RDWR);
+    const buffer = Buffer.allocUnsafe(4096);
+    return {
+      read: () => buffer.toString('utf8', 0, readSync(fd, buffer, 0, buffer.length, 0)),
+      write: (text) => void writeSync(fd, text),
+      close: () => closeSync(fd),
+    };
+  },
 };
 
 /**
@@ -116,15 +135,16 @@ export function parsePids(text: string): number[] {
  * between reads.
  *
  * @param timeoutMs how long to wait in total (default 10 s)
+ * @param quick false: no quick reads, timers from the first wait on (the freezer's wait, which has its own: cgroup-freezer.ts)
  * @throws FO_SANDBOX_UNAVAILABLE when it is still not done after `timeoutMs`
  */
-export async function pollUntil(done: () => Promise<boolean>, what: string, path: string, timeoutMs = 10_000): Promise<void> {
+export async function pollUntil(done: () => Promise<boolean>, what: string, path: string, timeoutMs = 10_000, quick = true): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const quickUntil = performance.now() + QUICK_MS;
+  const quickUntil = quick ? performance.now() + QUICK_MS : 0;
   let delay = 1;
   for (let reads = 1; !(await done()); reads += 1) {
     if (Date.now() > deadline) throw new ForgeError('FO_SANDBOX_UNAVAILABLE', `${what}: ${path} did not change within ${timeoutMs} ms`, { details: { path, timeoutMs } });
-    if (reads <= QUICK_READS) continue;
+    if (quick && reads <= QUICK_READS) continue;
     if (performance.now() < quickUntil) {
       // A freeze usually completes within a few hundred microseconds: re-read after
       // letting the event loop run, rather than sleep a whole millisecond.

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { ForgeError, isNodeSystemError } from '@forgeone/common';
 import { CPU_PERIOD_US, checkLimits, cpuQuotaUs, memoryLimitError, type Cgroup, type CgroupLimits, type CgroupUsage } from './cgroup.js';
-import { OnceRemoval, cgroupUnavailable, isGroupGone, killAll, parseKeyed, parsePids, pollUntil, readCgroupFile, removeGroupDir, writeCgroupFile, type CgroupFs } from './cgroup-fs.js';
+import { OnceRemoval, cgroupUnavailable, isGroupGone, killAll, parseKeyed, parsePids, readCgroupFile, removeGroupDir, writeCgroupFile, type CgroupFs } from './cgroup-fs.js';
+import { FreezerFiles } from './cgroup-freezer.js';
 import type { V1Controller } from './cgroup-layout.js';
 
 /** A sandbox's group in the legacy hierarchies: one directory per hierarchy (cpu and cpuacct may share one). */
@@ -11,12 +12,15 @@ export class V1Cgroup implements Cgroup {
   readonly #fs: CgroupFs;
   readonly #removal = new OnceRemoval();
   readonly #dir: Readonly<Record<V1Controller, string>>;
+  readonly #freezer: FreezerFiles;
 
   /** Wraps existing directories; use {@link createV1Group}. */
   constructor(fs: CgroupFs, dirs: Readonly<Record<V1Controller, string>>, readonly id: string) {
     this.#fs = fs;
     this.#dir = dirs;
     this.dirs = [...new Set(Object.values(dirs))];
+    const state = join(dirs.freezer, 'freezer.state');
+    this.#freezer = new FreezerFiles(fs, state, state);
   }
 
   #file(controller: V1Controller, name: string): string {
@@ -73,12 +77,9 @@ export class V1Cgroup implements Cgroup {
     return [...all].sort((a, b) => a - b);
   }
 
-  async #setState(state: 'FROZEN' | 'THAWED'): Promise<void> {
-    const file = this.#file('freezer', 'freezer.state');
-    const action = state === 'FROZEN' ? 'freeze the cgroup' : 'thaw the cgroup';
-    await writeCgroupFile(this.#fs, file, state, action);
+  #setState(state: 'FROZEN' | 'THAWED'): Promise<void> {
     // FREEZING until every task has stopped.
-    await pollUntil(async () => (await readCgroupFile(this.#fs, file, action)).trim() === state, action, file);
+    return this.#freezer.set(state, (text) => text.trim() === state, state === 'FROZEN' ? 'freeze the cgroup' : 'thaw the cgroup');
   }
 
   freeze(): Promise<void> {
@@ -130,6 +131,7 @@ export class V1Cgroup implements Cgroup {
       if (!isGroupGone(error)) throw cgroupUnavailable('thaw the cgroup before removing it', this.#file('freezer', 'freezer.state'), error);
     });
     await killAll(() => this.pids(), this.#dir.freezer);
+    this.#freezer.close();
     for (const dir of this.dirs) await removeGroupDir(fs, dir);
   }
 }

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { ForgeError, isNodeSystemError } from '@forgeone/common';
 import { CPU_PERIOD_US, checkLimits, cpuQuotaUs, memoryLimitError, type Cgroup, type CgroupLimits, type CgroupUsage } from './cgroup.js';
-import { OnceRemoval, cgroupUnavailable, isGroupGone, killAll, parseKeyed, parsePids, pollUntil, readCgroupFile, removeGroupDir, writeCgroupFile, type CgroupFs } from './cgroup-fs.js';
+import { OnceRemoval, cgroupUnavailable, isGroupGone, killAll, parseKeyed, parsePids, readCgroupFile, removeGroupDir, writeCgroupFile, type CgroupFs } from './cgroup-fs.js';
+import { FreezerFiles } from './cgroup-freezer.js';
 import { V2_CONTROLLERS } from './cgroup-layout.js';
 
 const ENABLE = V2_CONTROLLERS.map((controller) => `+${controller}`).join(' ');
@@ -43,12 +44,14 @@ export class V2Cgroup implements Cgroup {
   readonly #fs: CgroupFs;
   readonly #removal = new OnceRemoval();
   readonly #dir: string;
+  readonly #freezer: FreezerFiles;
 
   /** Wraps an existing directory; use {@link createV2Group}. */
   constructor(fs: CgroupFs, dir: string, readonly id: string) {
     this.#fs = fs;
     this.#dir = dir;
     this.dirs = [dir];
+    this.#freezer = new FreezerFiles(fs, join(dir, 'cgroup.freeze'), join(dir, 'cgroup.events'));
   }
 
   #file(name: string): string {
@@ -75,11 +78,8 @@ export class V2Cgroup implements Cgroup {
     return parsePids(await readCgroupFile(this.#fs, this.#file('cgroup.procs'), 'list the cgroup\'s processes'));
   }
 
-  async #setFrozen(frozen: 0 | 1): Promise<void> {
-    const action = frozen === 1 ? 'freeze the cgroup' : 'thaw the cgroup';
-    await writeCgroupFile(this.#fs, this.#file('cgroup.freeze'), String(frozen), action);
-    const events = this.#file('cgroup.events');
-    await pollUntil(async () => parseKeyed(await readCgroupFile(this.#fs, events, action)).get('frozen') === frozen, action, events);
+  #setFrozen(frozen: 0 | 1): Promise<void> {
+    return this.#freezer.set(String(frozen), (events) => parseKeyed(events).get('frozen') === frozen, frozen === 1 ? 'freeze the cgroup' : 'thaw the cgroup');
   }
 
   freeze(): Promise<void> {
@@ -110,6 +110,7 @@ export class V2Cgroup implements Cgroup {
 
   async #remove(): Promise<void> {
     const fs = this.#fs;
+    this.#freezer.close();
     try {
       // cgroup.kill (Linux 5.14) kills every task at once, forks included, frozen or not.
       await fs.write(this.#file('cgroup.kill'), '1');

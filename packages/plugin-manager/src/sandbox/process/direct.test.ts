@@ -102,6 +102,21 @@ describe('process backend: the host thread’s direct path (direct.ts)', () => {
     assert.deepEqual([(after?.answered ?? 0) - (before?.answered ?? 0), (after?.handedOver ?? 0) - (before?.handedOver ?? 0)], [50, 0]);
   });
 
+  it('answers a synchronous call into a parked sandbox (rung awake: the host thread waits in poll(2) without spinning) on the host thread, with no hand-over', async (t) => {
+    const { backend, handle } = await working(t, 'direct-sync-parked');
+    const callSync = handle.callSync?.bind(handle);
+    assert.ok(callSync !== undefined);
+    assert.deepEqual(callSync('echo', INPUT), INPUT); // names the export through the relay
+    const before = backend.sandboxes()[0]?.direct;
+    for (let i = 0; i < 5; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 20)); // far past the sandbox's 50 us spin: it has parked
+      assert.deepEqual(callSync('echo', INPUT), INPUT);
+      assert.deepEqual(callSync('work', iterations(1000)), iterations(1000), 'and the call right after it, the sandbox awake');
+    }
+    const after = backend.sandboxes()[0]?.direct;
+    assert.deepEqual([(after?.answered ?? 0) - (before?.answered ?? 0), (after?.handedOver ?? 0) - (before?.handedOver ?? 0)], [10, 0]);
+  });
+
   it('waits on the doorbell, blocking, for a direct call waited for in the event loop when a synchronous call needs the sandbox, and answers both without a hand-over', async (t) => {
     const backend = await ProcessBackend.create(new RecordingHost());
     t.after(() => backend.close());

@@ -28,7 +28,7 @@ import { FLAG, OP, STATE, STATUS, type RequestWords, type Slot } from '../pool-p
 import type { DirectCalls, DirectSink } from '../pool-worker-handle.js';
 import { checkJobError } from './child-input.js';
 import { CallIds } from './call-ids.js';
-import { RING_BYTES, RING_CAPACITY, RingChannel, sharedMemory, type SharedMemoryModule } from './ring.js';
+import { RING_BYTES, RING_CAPACITY, RING_WORDS, RingChannel, sharedMemory, type SharedMemoryModule } from './ring.js';
 import { KIND, frameBytes, readBell, type Frame } from './wire.js';
 
 /** Largest payload a call may carry to take the direct path (a larger one goes through the relay). */
@@ -39,6 +39,22 @@ export const DIRECT_MAX_WAKES = 16;
 export const DIRECT_SANDBOX_SPIN_US = 50;
 
 
+/** Synchronous calls in progress on this thread ({@link inSyncCall}). */
+let syncCalls = 0;
+
+/**
+ * Runs `call`, a synchronous call (`callSync`), marked as one: while it waits, a direct
+ * path that had to ring its sandbox awake does not spin (see {@link DirectPath.poll}).
+ */
+export function inSyncCall<T>(call: () => T): T {
+  syncCalls += 1;
+  try {
+    return call();
+  } finally {
+    syncCalls -= 1;
+  }
+}
+
 /** Calls a direct path sent: answered by the host thread, or handed to the relay. */
 export interface DirectCounts {
   readonly answered: number;
@@ -48,6 +64,10 @@ export interface DirectCounts {
 /** The host thread's side of one sandbox's ring. See the module comment. */
 export class DirectPath implements DirectCalls {
   readonly #channel: RingChannel;
+  /** The ring's shared words, for the sandbox's parked word only (untrusted: a hint for how to wait, never for what to accept). */
+  readonly #words: Int32Array;
+  /** The call in flight had to ring the sandbox awake: it was parked when the JOB was sent. */
+  #rang = false;
   readonly #bell: number;
   /** The host's doorbell FIFO (read end), reopened for each wait in the event loop. */
   readonly #fromSandbox: number;
@@ -66,8 +86,9 @@ export class DirectPath implements DirectCalls {
   #answered = 0;
   #handedOver = 0;
 
-  private constructor(channel: RingChannel, bell: number, fromSandbox: number, syncBell: number, memory: SharedMemoryModule, calls: CallIds) {
+  private constructor(channel: RingChannel, words: Int32Array, bell: number, fromSandbox: number, syncBell: number, memory: SharedMemoryModule, calls: CallIds) {
     this.#channel = channel;
+    this.#words = words;
     this.#bell = bell;
     this.#fromSandbox = fromSandbox;
     this.#syncBell = syncBell;
@@ -89,9 +110,10 @@ export class DirectPath implements DirectCalls {
       bell = openSync(`/proc/self/fd/${toSandbox}`, constants.O_WRONLY | constants.O_NONBLOCK);
       syncBell = openSync(`/proc/self/fd/${fromSandbox}`, constants.O_RDONLY | constants.O_NONBLOCK);
       // The host thread never sleeps in a blocking read of its doorbell (it waits in its event loop, or in poll(2)), so the channel's blocking read end is the relay's.
-      const channel = new RingChannel(memory.map(memfd, RING_BYTES), 'host', fromSandbox, bell, cursor);
+      const mapping = memory.map(memfd, RING_BYTES);
+      const channel = new RingChannel(mapping, 'host', fromSandbox, bell, cursor);
       channel.setSandboxSpin(DIRECT_SANDBOX_SPIN_US);
-      return new DirectPath(channel, bell, fromSandbox, syncBell, memory, new CallIds(cursor));
+      return new DirectPath(channel, new Int32Array(mapping, 0, 1024), bell, fromSandbox, syncBell, memory, new CallIds(cursor));
     } catch {
       if (bell !== undefined) closeSync(bell);
       if (syncBell !== undefined) closeSync(syncBell);
@@ -123,11 +145,14 @@ export class DirectPath implements DirectCalls {
     const bigs = [request.fuel ?? 0n];
     // Kept for a hand-over: the relay needs the plugin the call is for.
     slot.writeRequest({ ...request, op: OP.ADOPT, length: 0 });
+    this.#rang = false;
     try {
       if (!this.#channel.fits(frameBytes(KIND.JOB, ints, bigs, payload.length))) return false;
       ints[4] = this.#calls.next();
       // Encoded straight into the ring (ring.ts send): no frame is built apart.
       this.#channel.send(KIND.JOB, ints, bigs, payload);
+      // Not running once the JOB is published: it was parked, and send rang it (ring.ts #notify).
+      this.#rang = Atomics.load(this.#words, RING_WORDS.SANDBOX_PARKED) !== 0;
     } catch {
       // The sandbox claims a read position past what was written, or it is gone: the call
       // is in flight all the same, and the relay it is handed to finds out.
@@ -142,9 +167,21 @@ export class DirectPath implements DirectCalls {
    * on it now). Anything else first (left in the ring, unread) hands the call over; so
    * does no answer by `until` (performance.now() ms), unless `keep`: the call then stays
    * in flight, for {@link whenAnswered}.
+   *
+   * Inside a synchronous call ({@link inSyncCall}) whose JOB had to ring the sandbox
+   * awake, it looks once and does not spin: the caller then waits in poll(2)
+   * ({@link waitSync}), off its core. A doorbell is a FIFO write, a "sync" wake-up, which
+   * tends to queue the sandbox on this thread's own core; spinning there held the sandbox
+   * off for the whole spin, and every call took the spin plus a wake-up (callSync
+   * median 66-73 us against 23-32 us without the spin, load average 8-9: docs/sandbox.md).
    * @returns true when the answer was taken
    */
   poll(sink: DirectSink, until: number, keep = false): boolean {
+    if (keep && syncCalls > 0 && this.#rang) {
+      const step = this.#step(sink);
+      if (step === 'other') this.handOff(sink.slot);
+      return step === 'answered';
+    }
     for (let round = 0; ; round += 1) {
       // The clock is read before the ring, so that an answer that came while this thread
       // was off its core (preempted, or `until` already past) is still taken, not handed over.

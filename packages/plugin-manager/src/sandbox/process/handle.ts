@@ -13,6 +13,7 @@ import { ForgeError } from '@forgeone/common';
 import type { EntryPointName } from '../../plugin/index.js';
 import { PoolHandle } from '../pool-handle.js';
 import type { CallProbe, CallerFuel } from '../spec.js';
+import { inSyncCall } from './direct.js';
 import type { SandboxSlot } from './freezer.js';
 
 /** See the module comment. */
@@ -31,7 +32,7 @@ export class ProcessHandle extends PoolHandle {
 
   override callSync(exportName: string, input: Uint8Array, fuel?: CallerFuel, probe?: CallProbe): Uint8Array {
     if (this.#sandbox.frozen) throw this.#frozen(exportName);
-    return super.callSync(exportName, input, fuel, probe);
+    return inSyncCall(() => super.callSync(exportName, input, fuel, probe));
   }
 
   override async lifecycle(step: EntryPointName): Promise<boolean> {
