@@ -224,11 +224,11 @@ export class AuditLog implements AuditSink {
   record(report: AuditDecisionReport): void {
     this.assertWritable();
     const { identity, action, resource, allowed, reason, requested } = report;
-    // The record after its timestamp is encoded once per distinct report and copied after (report-cache.ts).
-    const frame = this.reports.frame(identity, action, resource, allowed, reason, requested);
-    const seq = this.seqValue + 1;
     const ts = this.clockText.now();
-    this.counted(seq, this.batch.pushFrame(this.segment, seq, this.clockText.bytes, frame));
+    // The record after its seq is encoded once per distinct report (and timestamp) and copied after (report-cache.ts).
+    const timed = this.reports.timed(identity, action, resource, allowed, reason, requested, ts);
+    const seq = this.seqValue + 1;
+    this.counted(seq, this.batch.pushFrame(this.segment, seq, timed));
     this.afterRecord();
     if (this.observers.active) this.observers.notifyEvent(seq, ts, identity.principal, identity.plugin?.digest, action, resource, allowed ? 'allow' : 'deny', reason);
   }
