@@ -70,7 +70,10 @@ export class TimestampCache {
   #text = '';
   constructor(private readonly clock: () => number) {}
   now(): string {
-    const ms = this.clock();
+    return this.at(this.clock());
+  }
+  /** The timestamp of `ms`, a time read from the same clock. */
+  at(ms: number): string {
     if (ms !== this.#ms) {
       this.#ms = ms;
       this.#text = formatTimestamp(ms);
