@@ -37,7 +37,8 @@ const MAX_ACTIONS = 512;
 export class ReportBytesCache {
   readonly #identities = new IdentityFieldCache();
   readonly #memos = new WeakMap<IdentityContext, Map<string, Memo>>();
-  // The last report's identity, action and memo: a plugin's run of one host call hits it without a map lookup.
+  // The last report's identity, action and memo: a plugin's run of one host call hits it without a map lookup
+  // (this keeps that one identity object alive until the next report).
   #lastIdentity: IdentityContext | undefined;
   #lastAction = '';
   #last: Memo | undefined;
