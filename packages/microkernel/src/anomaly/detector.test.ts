@@ -62,4 +62,16 @@ describe('anomaly detection', () => {
     d.observe('a', 'x', false, 3);
     assert.equal(found.length, 0);
   });
+
+  it('starts a plugin afresh when it is started again, even in the middle of a run of one call', () => {
+    const { detector: d, found } = detector({ warmupMs: 1000 });
+    d.start('a', 0);
+    d.observe('a', 'x', true, 2000);
+    d.observe('a', 'x', true, 2001);
+    assert.deepEqual(found.map((a) => a.kind), ['first_use']);
+    // A new start forgets the call: its next use past the warm-up is a first use again.
+    d.start('a', 0);
+    d.observe('a', 'x', true, 2002);
+    assert.deepEqual(found.map((a) => a.kind), ['first_use', 'first_use']);
+  });
 });

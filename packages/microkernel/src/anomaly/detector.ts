@@ -78,6 +78,11 @@ export class AnomalyDetector {
   readonly #options: AnomalyOptions;
   readonly #report: (anomaly: Anomaly) => void;
   readonly #plugins = new Map<string, PluginState>();
+  // The last (plugin, call) observed and its states: a plugin's run of one host call skips both map lookups.
+  #lastPlugin: string | undefined;
+  #lastCall: string | undefined;
+  #lastState: PluginState | undefined;
+  #lastCalls: CallState | undefined;
 
   constructor(report: (anomaly: Anomaly) => void, options: Partial<AnomalyOptions> = {}) {
     this.#options = { ...DEFAULT_ANOMALY_OPTIONS, ...options };
@@ -86,16 +91,25 @@ export class AnomalyDetector {
 
   /** Starts watching a plugin; its warm-up begins now. */
   start(plugin: string, now: number = Date.now()): void {
+    this.#forgetLast();
     this.#plugins.set(plugin, { startedAt: now, calls: new Map(), denialWindowStart: now, denials: 0, burstReported: false });
   }
 
   /** Stops watching a plugin and forgets its baselines. */
   forget(plugin: string): void {
+    this.#forgetLast();
     this.#plugins.delete(plugin);
   }
 
   /** Records one decided call. Unknown plugins are started on first sight. */
   observe(plugin: string, call: string, allowed: boolean, now: number = Date.now()): void {
+    const last = this.#lastCalls;
+    const lastState = this.#lastState;
+    if (last !== undefined && lastState !== undefined && plugin === this.#lastPlugin && call === this.#lastCall) {
+      this.#rate(plugin, call, last, now);
+      if (!allowed) this.#denial(plugin, call, lastState, now);
+      return;
+    }
     let state = this.#plugins.get(plugin);
     if (state === undefined) {
       state = { startedAt: now, calls: new Map(), denialWindowStart: now, denials: 0, burstReported: false };
@@ -110,8 +124,16 @@ export class AnomalyDetector {
         this.#report({ kind: 'first_use', plugin, call, detail: `first call of ${call} ${Math.round((now - state.startedAt) / 1000)}s after start, past the ${options.warmupMs / 1000}s warm-up`, at: now });
       }
     }
+    [this.#lastPlugin, this.#lastCall, this.#lastState, this.#lastCalls] = [plugin, call, state, calls];
     this.#rate(plugin, call, calls, now);
     if (!allowed) this.#denial(plugin, call, state, now);
+  }
+
+  #forgetLast(): void {
+    this.#lastPlugin = undefined;
+    this.#lastCall = undefined;
+    this.#lastState = undefined;
+    this.#lastCalls = undefined;
   }
 
   #rate(plugin: string, call: string, calls: CallState, now: number): void {

@@ -49,6 +49,15 @@ describe('audit levels', () => {
     assert.equal(isAuditLevel('decisions'), true);
     assert.equal(isAuditLevel('everything'), false);
   });
+
+  it('admits exactly the event classes at or below each level, for every pair', () => {
+    const admitted = (['denials', 'decisions', 'all'] as const).map((level) => (['denial', 'decision', 'call'] as const).map((event) => auditLevelAdmits(level, event)));
+    assert.deepEqual(admitted, [
+      [true, false, false],
+      [true, true, false],
+      [true, true, true],
+    ]);
+  });
 });
 
 describe('checkpoint keys and the state file', () => {

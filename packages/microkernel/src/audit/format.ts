@@ -62,22 +62,21 @@ export function formatTimestamp(ms: number): string {
 
 /**
  * The log's one timestamp source: `clock()` read once per record, formatted once per
- * distinct millisecond (records come many per ms), as text and as the bytes a record
- * holds.
+ * distinct millisecond (records come many per ms): {@link now} returns the same string
+ * until the millisecond changes, so callers may key caches on it (report-cache.ts).
  */
 export class TimestampCache {
   #ms = Number.NaN;
   #text = '';
-  /** The bytes of the timestamp {@link now} returned last ({@link TIMESTAMP_LENGTH}, ASCII); rewritten in place. */
-  readonly bytes = new Uint8Array(TIMESTAMP_LENGTH);
   constructor(private readonly clock: () => number) {}
   now(): string {
-    const ms = this.clock();
+    return this.at(this.clock());
+  }
+  /** The timestamp of `ms`, a time read from the same clock. */
+  at(ms: number): string {
     if (ms !== this.#ms) {
       this.#ms = ms;
-      const text = formatTimestamp(ms);
-      this.#text = text;
-      for (let i = 0; i < TIMESTAMP_LENGTH; i += 1) this.bytes[i] = text.charCodeAt(i);
+      this.#text = formatTimestamp(ms);
     }
     return this.#text;
   }

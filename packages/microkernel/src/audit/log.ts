@@ -15,7 +15,7 @@ import { acquireLock, listSegments, statePathFor } from './files.js';
 import { TimestampCache } from './format.js';
 import { AuditObservers, type AuditObserver } from './observers.js';
 import { auditLevelAdmits, type AuditEventClass, type AuditLevel } from './level.js';
-import { resolveLogOptions, type AuditLogOptions, type AuditLogStats, type AuditSink, type ResolvedLogOptions } from './options.js';
+import { resolveLogOptions, type AuditLogOptions, type AuditLogStats, type AuditSink, type OpenedLogParts, type ResolvedLogOptions } from './options.js';
 import { encodeEventFields, type AuditDecisionReport, type AuditEntry } from './record.js';
 import { ReportBytesCache } from './report-cache.js';
 import { LogHealth } from './outage.js';
@@ -40,6 +40,8 @@ export class AuditLog implements AuditSink {
   /** Absolute path of the active segment. */
   readonly path: string;
   readonly level: AuditLevel;
+  /** The log's clock (ms since the epoch), for a reporter that reads it once per call: see {@link AuditDecisionReport.at}. */
+  readonly clock: () => number;
   private readonly options: ResolvedLogOptions;
   private readonly writer: GroupCommitWriter;
   private readonly release: () => Promise<void>;
@@ -66,19 +68,11 @@ export class AuditLog implements AuditSink {
   private readonly reports = new ReportBytesCache();
   private readonly observers: AuditObservers;
 
-  private constructor(init: {
-    path: string;
-    options: ResolvedLogOptions;
-    head: ChainAnchor;
-    segment: number;
-    segmentBytes: number;
-    sinceCheckpoint: number;
-    writer: GroupCommitWriter;
-    release: () => Promise<void>;
-  }) {
+  private constructor(init: OpenedLogParts) {
     this.path = init.path;
     this.options = init.options;
     this.level = init.options.level;
+    this.clock = init.options.clock;
     this.health = new LogHealth(init.path, init.options.logger, init.options.clock);
     this.states = new CheckpointStateQueue(statePathFor(init.path), {
       onCheckpoint: init.options.onCheckpoint,
@@ -217,18 +211,19 @@ export class AuditLog implements AuditSink {
   /**
    * Records a decision the syscall bridge reports, so an AuditLog can be the bridge's
    * audit port: `allowed` becomes `decision`, the identity becomes `principal` and
-   * `plugin` (encoded once per IdentityContext object).
+   * `plugin` (encoded once per IdentityContext object). Its time is `report.at` when the
+   * reporter read {@link clock} for it, else the clock is read now.
    *
    * @throws ForgeError as {@link append}
    */
   record(report: AuditDecisionReport): void {
     this.assertWritable();
-    const { identity, action, resource, allowed, reason, requested } = report;
-    // The record after its timestamp is encoded once per distinct report and copied after (report-cache.ts).
-    const frame = this.reports.frame(identity, action, resource, allowed, reason, requested);
+    const { identity, action, resource, allowed, reason, requested, at } = report;
+    const ts = at === undefined ? this.clockText.now() : this.clockText.at(at);
+    // The record after its seq is encoded once per distinct report (and timestamp) and copied after (report-cache.ts).
+    const timed = this.reports.timed(identity, action, resource, allowed, reason, requested, ts);
     const seq = this.seqValue + 1;
-    const ts = this.clockText.now();
-    this.counted(seq, this.batch.pushFrame(this.segment, seq, this.clockText.bytes, frame));
+    this.counted(seq, this.batch.pushFrame(this.segment, seq, timed));
     this.afterRecord();
     if (this.observers.active) this.observers.notifyEvent(seq, ts, identity.principal, identity.plugin?.digest, action, resource, allowed ? 'allow' : 'deny', reason);
   }

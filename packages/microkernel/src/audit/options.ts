@@ -7,7 +7,7 @@ import type { ChainAnchor } from './chain.js';
 import type { CheckpointKey } from './keys.js';
 import { DEFAULT_AUDIT_LEVEL, type AuditEventClass, type AuditLevel } from './level.js';
 import type { AuditDecisionReport, AuditEntry } from './record.js';
-import type { DurableCheckpoint, WriterStats } from './writer.js';
+import type { DurableCheckpoint, GroupCommitWriter, WriterStats } from './writer.js';
 
 /** What the syscall bridge needs from an audit log: the level check and a cheap append. */
 export interface AuditSink {
@@ -90,6 +90,20 @@ export interface ResolvedLogOptions {
   readonly logger: Logger;
   readonly onCheckpoint: ((checkpoint: AuditCheckpointNotice) => void) | undefined;
   readonly chainWorker: boolean;
+}
+
+/** What `AuditLog.open` hands the log it opened: where it stands after recovery, and its writer. */
+export interface OpenedLogParts {
+  readonly path: string;
+  readonly options: ResolvedLogOptions;
+  /** Seq and hash of the last record in the log. */
+  readonly head: ChainAnchor;
+  readonly segment: number;
+  readonly segmentBytes: number;
+  readonly sinceCheckpoint: number;
+  readonly writer: GroupCommitWriter;
+  /** Releases the log's lock. */
+  readonly release: () => Promise<void>;
 }
 
 const MiB = 1024 * 1024;

@@ -180,6 +180,12 @@ export interface AuditDecisionReport {
    * before links were followed and `..` resolved, a URL): recorded as `data.requested`.
    */
   readonly requested?: string | undefined;
+  /**
+   * When the reporter read the log's own clock for this report (`AuditLog.clock`, in ms
+   * since the epoch): the record's time, so that the clock is read once per call. Absent:
+   * the log reads its clock.
+   */
+  readonly at?: number | undefined;
 }
 
 /** Fields every record has. */

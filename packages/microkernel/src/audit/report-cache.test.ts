@@ -59,6 +59,42 @@ describe('AuditLog.record: pre-encoded bridge reports', () => {
     assert.equal(verified.records, REPORTS.length);
   });
 
+  it('writes the same bytes as append() while the clock moves between records and the seq gains digits', async () => {
+    const dir = await tempDir();
+    // The millisecond changes every third record, sometimes within a run of one report.
+    const clocked = (): (() => number) => {
+      let reads = 0;
+      return () => Date.UTC(2025, 0, 2, 3, 4, 5, 678) + Math.floor((reads += 1) / 3);
+    };
+    const cached = await AuditLog.open({ path: join(dir, 'cached.log'), level: 'all', clock: clocked() });
+    const fresh = await AuditLog.open({ path: join(dir, 'fresh.log'), level: 'all', clock: clocked() });
+    // 9 rounds of the 12 reports: seqs 1 to 108, crossing 9 -> 10 and 99 -> 100.
+    for (let round = 0; round < 9; round += 1) {
+      for (const report of REPORTS) {
+        cached.record(report);
+        fresh.append({
+          principal: report.identity.principal,
+          plugin: report.identity.plugin?.digest,
+          action: report.action,
+          resource: report.resource,
+          decision: report.allowed ? 'allow' : 'deny',
+          reason: report.reason,
+          ...(report.requested === undefined ? {} : { data: { requested: report.requested } }),
+        });
+      }
+    }
+    await cached.close();
+    await fresh.close();
+    const written = await readFile(join(dir, 'cached.log'), 'utf8');
+    const lines = written.trimEnd().split('\n');
+    assert.equal(lines.length, 9 * REPORTS.length);
+    // About one timestamp per three records (the log reads its clock on open too).
+    assert.ok(new Set(lines.map((line) => (JSON.parse(line) as { ts: string }).ts)).size >= (9 * REPORTS.length) / 3 - 1);
+    assert.equal(written, await readFile(join(dir, 'fresh.log'), 'utf8'));
+    const verified = await verifyAuditLog({ path: join(dir, 'cached.log'), threads: 1 });
+    assert.deepEqual([verified.ok, verified.records], [true, 9 * REPORTS.length]);
+  });
+
   it('refuses an invalid report with FO_AUDIT_RECORD_INVALID every time, writes nothing for it, and records the next valid one', async () => {
     const path = join(await tempDir(), 'audit.log');
     const log = await AuditLog.open({ path, level: 'all' });

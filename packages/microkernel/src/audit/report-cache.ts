@@ -3,14 +3,16 @@
  * same few host calls (16,384 `fd_read` on `fd:3` to read 64 MiB in 4 KiB chunks): every
  * byte of such a record after its `"type":"` is the same each time, so it is encoded
  * (checked, escaped, UTF-8) once and copied into the batch afterwards. Only the head
- * (seq, ts, prev) and the hash differ from one record to the next.
+ * (seq, ts, prev) and the hash differ from one record to the next; the timestamp changes
+ * at most once a millisecond, so the frame is kept joined to the last one it had
+ * ({@link timedFrame}), and a record costs its seq's digits and one copy.
  *
  * A report is served from the cache only when every field that reaches the record is
  * equal (===) to the one cached, so a cached record says exactly what a fresh encoding
  * would say.
  */
 import type { IdentityContext } from '@forgeone/common';
-import { recordFrame } from './batch.js';
+import { recordFrame, timedFrame } from './batch.js';
 import { encodeEventTail, IdentityFieldCache } from './record.js';
 
 /** One action's last report and its encoded bytes. */
@@ -21,36 +23,62 @@ interface Memo {
   readonly requested: string | undefined;
   /** The record from its `","prev":"` to its newline, one character per byte ({@link recordFrame}). */
   readonly frame: string;
+  /** The timestamp {@link timed} was made for. */
+  ts: string;
+  /** The record from its `,"ts":"` to its newline ({@link timedFrame} of `ts` and `frame`). */
+  timed: string;
 }
 
 // Distinct actions remembered per identity before that identity's memos are dropped: the
 // call catalog is far smaller, so this only bounds a host that invents action names.
 const MAX_ACTIONS = 512;
 
-/** The encoded frames (`event"<fields>` with room for prev and hash) of bridge reports, remembered per identity and action. */
+/** The encoded frames (`event"<fields>` with room for prev and hash) of bridge reports, remembered per identity and action, joined to their last timestamp. */
 export class ReportBytesCache {
   readonly #identities = new IdentityFieldCache();
   readonly #memos = new WeakMap<IdentityContext, Map<string, Memo>>();
+  // The last report's identity, action and memo: a plugin's run of one host call hits it without a map lookup
+  // (this keeps that one identity object alive until the next report).
+  #lastIdentity: IdentityContext | undefined;
+  #lastAction = '';
+  #last: Memo | undefined;
 
   /**
-   * The frame of a report's record (its type word and fields, with room for prev and
-   * hash): from the cache when this identity's last report of `action` had the same
-   * resource, outcome, reason and request.
+   * The bytes of a report's record after its seq, timestamp `ts` included (its type word
+   * and fields, with room for prev and hash): from the cache when this identity's last
+   * report of `action` had the same resource, outcome, reason and request.
    *
+   * @param ts the record's timestamp ({@link TIMESTAMP_LENGTH} characters)
    * @throws ForgeError FO_AUDIT_RECORD_INVALID as `encodeEventTail` and `encodeIdentityFields`
    */
-  frame(identity: IdentityContext, action: string, resource: string | undefined, allowed: boolean, reason: string, requested: string | undefined): string {
+  timed(identity: IdentityContext, action: string, resource: string | undefined, allowed: boolean, reason: string, requested: string | undefined, ts: string): string {
+    let memo = this.#last;
+    if (memo === undefined || identity !== this.#lastIdentity || action !== this.#lastAction) {
+      memo = this.#memos.get(identity)?.get(action);
+    }
+    if (memo === undefined || memo.resource !== resource || memo.allowed !== allowed || memo.reason !== reason || memo.requested !== requested) {
+      memo = this.encode(identity, action, resource, allowed, reason, requested, ts);
+    } else if (memo.ts !== ts) {
+      memo.ts = ts;
+      memo.timed = timedFrame(ts, memo.frame);
+    }
+    this.#lastIdentity = identity;
+    this.#lastAction = action;
+    this.#last = memo;
+    return memo.timed;
+  }
+
+  private encode(identity: IdentityContext, action: string, resource: string | undefined, allowed: boolean, reason: string, requested: string | undefined, ts: string): Memo {
     let memos = this.#memos.get(identity);
     if (memos === undefined) {
       memos = new Map();
       this.#memos.set(identity, memos);
     }
-    const memo = memos.get(action);
-    if (memo !== undefined && memo.resource === resource && memo.allowed === allowed && memo.reason === reason && memo.requested === requested) return memo.frame;
     const fields = `event"${this.#identities.get(identity)}${encodeEventTail(action, resource, allowed ? 'allow' : 'deny', reason, requested === undefined ? undefined : { requested })}`;
     const frame = recordFrame(fields);
-    if (memos.size >= MAX_ACTIONS && memo === undefined) memos.clear();
-    memos.set(action, { resource, allowed, reason, requested, frame });
-    return frame;
+    if (memos.size >= MAX_ACTIONS && !memos.has(action)) memos.clear();
+    const memo: Memo = { resource, allowed, reason, requested, frame, ts, timed: timedFrame(ts, frame) };
+    memos.set(action, memo);
+    return memo;
   }
 }

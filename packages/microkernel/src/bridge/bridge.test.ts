@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ForgeError, IdentityContext, object, required, string, type PluginIdentity } from '@forgeone/common';
 import { AnomalyDetector, type Anomaly } from '../anomaly/index.js';
 import { CedarPolicies, TrustContext, type Ceiling } from '../trust/index.js';
-import type { AuditLevel } from '../audit/index.js';
+import { AuditLog, type AuditLevel } from '../audit/index.js';
+import { tempDir } from '../audit/test-support/logs.js';
 import { SyscallBridge, type BridgeAuditEntry } from './index.js';
 
 const host = new IdentityContext('test-host');
@@ -174,5 +177,35 @@ describe('syscall bridge when the audit log fails', () => {
     assert.match(gate.check('wasi_snapshot_preview1.clock_time_get')?.reason ?? '', /fail closed/);
     bridge.register(weather);
     await assert.rejects(bridge.executeSyscall('forge.weather', { city: 'Oslo' }, identity), (error: unknown) => ForgeError.is(error, 'FO_TRUST_DENIED') && /audit log cannot record/.test(error.message));
+  });
+});
+
+describe('syscall bridge auditing into an AuditLog', () => {
+  it('reads the log clock once per observed and audited call; the record and anomaly detection get that time', async () => {
+    let reads = 0;
+    // Far from Date.now(): a time read from any other clock would show.
+    const clock = (): number => Date.UTC(2025, 0, 2, 3, 4, 5, 0) + (reads += 1) * 1000;
+    const path = join(await tempDir(), 'audit.log');
+    const log = await AuditLog.open({ path, level: 'all', clock });
+    const trust = new TrustContext(host);
+    const anomalies: Anomaly[] = [];
+    const anomaly = new AnomalyDetector((found) => anomalies.push(found), { warmupMs: 0 });
+    anomaly.start(plugin.digest, 0);
+    const gate = new SyscallBridge({ trust, audit: log, anomaly }).gateFor(trust.registerPlugin(plugin, ceiling), identity);
+    const before = reads;
+    const calls = ['wasi_snapshot_preview1.clock_time_get', 'wasi_snapshot_preview1.random_get', 'wasi_snapshot_preview1.clock_time_get', 'forge.weather'];
+    for (const call of calls) gate.check(call);
+    assert.equal(reads - before, calls.length);
+    await log.close();
+    const times = (await readFile(path, 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((line) => Date.parse((JSON.parse(line) as { ts: string }).ts));
+    assert.deepEqual(times, [1, 2, 3, 4].map((n) => Date.UTC(2025, 0, 2, 3, 4, 5, 0) + (before + n) * 1000));
+    // A first use of each call, at the time its record has.
+    assert.deepEqual(
+      anomalies.map((found) => [found.kind, found.call, found.at]),
+      [0, 1, 3].map((index) => ['first_use', calls[index], times[index]]),
+    );
   });
 });

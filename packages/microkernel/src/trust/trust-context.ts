@@ -24,7 +24,8 @@ const UNKNOWN_PLUGIN: Decision = Object.freeze({ allowed: false, by: 'ceiling', 
 /**
  * One plugin's view of a {@link TrustContext}: its identity, its ceiling and its
  * decision cache. `decide` is the hot path of every host call: a cache hit is two Map
- * lookups and an epoch comparison, and allocates nothing.
+ * lookups and an epoch comparison (none when the call repeats the last one, with no
+ * access: a guest's run of one host call), and allocates nothing.
  */
 export class PluginTrust {
   readonly identity: PluginIdentity;
@@ -35,6 +36,10 @@ export class PluginTrust {
   readonly #cache = new Map<string, Map<string, Decision>>();
   /** True when the last {@link decide} computed its decision rather than reading the cache. */
   lastMiss = false;
+  // The last call and resource decided without an access, and the decision: valid while the epoch is #epoch.
+  #lastCall: string | undefined;
+  #lastResource: string | undefined;
+  #lastDecision: Decision | undefined;
 
   /** @internal Created by {@link TrustContext.registerPlugin}. */
   constructor(context: TrustContext, identity: PluginIdentity, ceiling: Ceiling) {
@@ -50,6 +55,13 @@ export class PluginTrust {
       this.#cache.clear();
       this.#size = 0;
       this.#epoch = context.epoch;
+      this.#lastDecision = undefined;
+    }
+    const last = this.#lastDecision;
+    if (last !== undefined && access === undefined && call === this.#lastCall && resource === this.#lastResource) {
+      context.stats.hits += 1;
+      this.lastMiss = false;
+      return last;
     }
     const key = access === undefined ? (resource ?? '') : `${resource ?? ''}\u0000${access}`;
     let byResource = this.#cache.get(call);
@@ -57,6 +69,7 @@ export class PluginTrust {
     if (cached !== undefined) {
       context.stats.hits += 1;
       this.lastMiss = false;
+      this.remember(call, resource, access, cached);
       return cached;
     }
     context.stats.misses += 1;
@@ -81,7 +94,16 @@ export class PluginTrust {
     }
     byResource.set(key, decision);
     this.#size += 1;
+    this.remember(call, resource, access, decision);
     return decision;
+  }
+
+  /** Keeps `decision` as the last one (only for a call without an access: the common one). */
+  private remember(call: string, resource: string | undefined, access: HostCallAccess | undefined, decision: Decision): void {
+    if (access !== undefined) return;
+    this.#lastCall = call;
+    this.#lastResource = resource;
+    this.#lastDecision = decision;
   }
 }
 

@@ -189,6 +189,22 @@ describe('decision cache', () => {
     assert.equal(allowed(trust, 'forge.http_request', 'api.example.com'), true);
   });
 
+  it('never answers a repeated call for another resource or access, alternating with it', () => {
+    const trust = context();
+    // /docs is read-only: the same call and path is allowed to read and refused to write.
+    for (let round = 0; round < 3; round += 1) {
+      assert.equal(allowed(trust, 'wasi_snapshot_preview1.path_open', '/docs/a'), true);
+      assert.equal(allowed(trust, 'wasi_snapshot_preview1.path_open', '/docs/a', 'write'), false);
+      assert.equal(allowed(trust, 'wasi_snapshot_preview1.path_open', '/docs/a'), true);
+      assert.equal(allowed(trust, 'wasi_snapshot_preview1.path_open', '/etc/passwd'), false);
+      assert.equal(allowed(trust, 'wasi_snapshot_preview1.path_open', '/etc/passwd'), false);
+      assert.equal(allowed(trust, 'wasi_snapshot_preview1.path_open', '/docs/a', 'read'), true);
+      assert.equal(allowed(trust, 'wasi_snapshot_preview1.path_open', '/docs/a', 'write'), false);
+      assert.equal(allowed(trust, 'wasi_snapshot_preview1.path_open'), false);
+    }
+    assert.deepEqual(trust.stats, { hits: 19, misses: 5 });
+  });
+
   it('is invalidated when a plugin is registered again with another ceiling', () => {
     const trust = context();
     assert.equal(allowed(trust, 'forge.kv_get', 'kv:a'), true);
