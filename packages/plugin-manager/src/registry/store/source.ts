@@ -11,6 +11,8 @@
  * time in ten (bench/README.md, "Start-up"). Anything else (a larger file, a FIFO, a
  * device) is read asynchronously as before. The file is opened with O_NONBLOCK so that
  * opening a FIFO never blocks the thread; it has no effect on a regular file's reads.
+ * The price: a package not in the page cache blocks this thread for the disk's read (one
+ * read of at most 1 MiB, once per load or install).
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
