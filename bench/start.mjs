@@ -8,6 +8,10 @@
 //    hit after the first), backend.load (instantiate in the worker), init, start;
 //  - stop -> start: the plugin is loaded and stopped; start runs its start entry point;
 //  - the first load + start of the process (cold: compiles the module, warms the worker);
+//  - where load + start's time goes, in a second registry whose backend is wrapped to time
+//    its calls (separate rounds, so the wrapping costs the timed case nothing): loadPlugin
+//    (read, verify, prepare on the host), the pool's load (placing, the worker's
+//    instantiation and both threads' wake-ups), the init and start jobs, and the rest;
 //  - the anchor, Extism: createPlugin + one call of its echo guest, from bytes (its cold
 //    start), from a compiled module, and in a worker of its own (rounds / 5, at least 5).
 // Container runtimes (podman with runc, and crun where it runs) are measured side by side
@@ -22,6 +26,7 @@ import wabtInit from 'wabt';
 import { benchCase, jsonOutput, singleCase } from './stats.mjs';
 import { parseConfig } from '../packages/common/dist/index.js';
 import { PluginRegistry, PluginStore, storeOptionsFromConfig } from '../packages/plugin-manager/dist/index.js';
+import { configuredBackend } from '../packages/plugin-manager/dist/registry/backend-host.js';
 import { TrustStore, createRootCa, encodePem, generateKeyPair, issueCertificate, packDirectory, signPackage } from '../packages/plugin-manager/dist/signing.js';
 
 const emit = jsonOutput();
@@ -67,6 +72,51 @@ for (let round = 0; round < rounds; round += 1) {
 }
 await registry.close();
 
+// The stages of load + start. The backend and its handles are wrapped to time load and
+// the lifecycle steps; what the registry does around them is the rest of startPlugin.
+const stage = { loadPlugin: [], 'pool load (instantiate in the worker)': [], 'init job': [], 'start job': [], 'rest of startPlugin': [] };
+let current = {};
+const timed = (what, run) => async (...args) => {
+  const begun = process.hrtime.bigint();
+  try {
+    return await run(...args);
+  } finally {
+    current[what] = ms(begun);
+  }
+};
+const timedHandle = (handle) => new Proxy(handle, {
+  get: (target, key) => {
+    const value = Reflect.get(target, key);
+    if (typeof value !== 'function') return value;
+    return key === 'lifecycle' ? (step, ...rest) => timed(`${step} job`, (...args) => value.apply(target, args))(step, ...rest) : value.bind(target);
+  },
+});
+const timedBackend = (backend) => new Proxy(backend, {
+  get: (target, key) => {
+    const value = Reflect.get(target, key);
+    if (typeof value !== 'function') return value;
+    return key === 'load' ? timed('pool load (instantiate in the worker)', async (spec) => timedHandle(await value.call(target, spec))) : value.bind(target);
+  },
+});
+const staged = await PluginRegistry.create(config, { configDir: dir, audit: false, attestation: verification, backend: async (host, forged) => timedBackend(await configuredBackend(host, forged)) });
+id = await staged.loadPlugin(installed.paths.package);
+await staged.startPlugin(id);
+for (let round = 0; round < rounds; round += 1) {
+  await staged.stopPlugin(id);
+  await staged.startPlugin(id);
+  await staged.unloadPlugin(id);
+  current = {};
+  start = process.hrtime.bigint();
+  id = await staged.loadPlugin(installed.paths.package);
+  stage.loadPlugin.push(ms(start));
+  start = process.hrtime.bigint();
+  await staged.startPlugin(id);
+  const starting = ms(start);
+  for (const what of ['pool load (instantiate in the worker)', 'init job', 'start job']) stage[what].push(current[what] ?? 0);
+  stage['rest of startPlugin'].push(starting - (current['pool load (instantiate in the worker)'] ?? 0) - (current['init job'] ?? 0) - (current['start job'] ?? 0));
+}
+await staged.close();
+
 // Extism, the embedding peer: createPlugin of its echo guest (bench/fixtures/extism-echo.wat)
 // plus one call, then close, from the module's bytes (compile + instantiate: its cold start)
 // and from a compiled WebAssembly.Module (instantiate only: the counterpart of ForgeOne's
@@ -97,6 +147,8 @@ console.log(`installed signed plugin to Running on a one-worker pool (node ${pro
 console.log(`  first load + start in the process (cold compile)     ${cold.toFixed(2)} ms`);
 console.log(`  load + start (verify, prepare, instantiate, init)    median ${median(loadStart).toFixed(3)} ms, p90 ${p90(loadStart).toFixed(3)} ms  (target <= 5 ms)`);
 console.log(`  stopped -> Running (start entry point)               median ${median(stopStart).toFixed(3)} ms, p90 ${p90(stopStart).toFixed(3)} ms`);
+console.log('  where load + start goes (separate rounds, wrapped backend):');
+for (const [what, values] of Object.entries(stage)) console.log(`    ${what.padEnd(50)} median ${median(values).toFixed(3)} ms, p90 ${p90(values).toFixed(3)} ms`);
 console.log('  container runtimes: see bench/containers.mjs (podman run --rm, pause, memory, side by side)');
 console.log(`  Extism createPlugin + first call, from bytes (cold)   median ${median(extismTimes.bytes).toFixed(3)} ms`);
 console.log(`  Extism createPlugin + first call, compiled module     median ${median(extismTimes.module).toFixed(3)} ms`);
@@ -107,6 +159,7 @@ emit?.({
     benchCase('load + start', 'ms', loadStart, { perCall: true }),
     benchCase('stopped -> Running', 'ms', stopStart, { perCall: true }),
     singleCase('first load + start in the process (cold)', 'ms', cold),
+    ...Object.entries(stage).map(([what, values]) => benchCase(`load + start, stage: ${what}`, 'ms', values, { perCall: true })),
     ...[
       ['Extism: createPlugin + first call, from bytes (compile + instantiate)', extismTimes.bytes],
       ['Extism: createPlugin + first call, from a compiled module (instantiate)', extismTimes.module],
