@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it, type TestContext } from 'node:test';
 import { rejectsWithCode, throwsCode } from '@forgeone/common/testing';
+import { BUMP_ALLOCATOR } from '../../abi/test-support/guests.js';
 import { CORE_GUEST } from '../test-support/guests.js';
 import { RecordingHost, pluginSpec } from '../test-support/specs.js';
 import type { PluginHandle } from '../spec.js';
@@ -134,6 +135,33 @@ describe('process backend: the host thread’s direct path (direct.ts)', () => {
     const after = backend.sandboxes()[0]?.direct;
     // The synchronous call first waits for the long one in poll(2) on the doorbell (its wait in the event loop is told), then for its own answer.
     assert.deepEqual([(after?.answered ?? 0) - (before?.answered ?? 0), (after?.handedOver ?? 0) - (before?.handedOver ?? 0)], [2, 0]);
+  });
+
+  it('sends lifecycle steps the direct way: a step answered on the host thread, one that makes a host call handed to the relay, the sandbox frozen between pause and resume', async (t) => {
+    const host = new RecordingHost();
+    const backend = await ProcessBackend.create(host);
+    t.after(() => backend.close());
+    const guest = `(module (import "forge" "log" (func $log (param i32 i32) (result i64))) (memory (export "memory") 1) ${BUMP_ALLOCATOR}
+      (data (i32.const 65000) "\\02pausing")
+      (func (export "init") (result i32) (i32.const 0))
+      (func (export "pause") (result i32) (drop (call $log (i32.const 65000) (i32.const 8))) (i32.const 0))
+      (func (export "resume") (result i32) (i32.const 0)))`;
+    const handle = await backend.load(await pluginSpec(guest, { id: 'direct-lifecycle', entryPoints: { init: 'init', pause: 'pause', resume: 'resume' }, permissions: { syscalls: ['forge.log'] } }));
+    assert.equal(await handle.lifecycle('init'), true);
+    const counts = (): number[] => {
+      const direct = backend.sandboxes()[0]?.direct;
+      return [direct?.answered ?? 0, direct?.handedOver ?? 0];
+    };
+    const before = counts();
+    assert.equal(await handle.lifecycle('pause'), true, 'the pause entry point ran');
+    assert.equal(backend.sandboxes()[0]?.frozen, true, 'frozen after its last plugin paused');
+    const paused = counts();
+    assert.deepEqual([paused[0]! - before[0]!, paused[1]! - before[1]!], [0, 1], 'the step made a host call: handed to the relay');
+    assert.equal(await handle.lifecycle('resume'), true);
+    const after = counts();
+    assert.deepEqual([after[0]! - paused[0]!, after[1]! - paused[1]!], [1, 0], 'answered on the host thread');
+    assert.ok(host.logs.some((entry) => entry.plugin === 'direct-lifecycle' && entry.record.message === 'pausing'), 'the host call of the pause step was served');
+    assert.ok(host.audits.some((entry) => entry.plugin === 'direct-lifecycle' && entry.action === 'forge.log' && entry.allowed), 'and audited');
   });
 
   it('kills a sandbox that answers a direct call with flags the protocol does not define, and audits it', async (t) => {
