@@ -70,7 +70,7 @@ export class Lane {
     this.isolation = isolation;
     this.#env = env;
     this.#recovery = this.#recoveryPort();
-    this.#settleEnv = { busyCallUs: env.busyCallUs, heat: (plugin, amount) => env.heat(plugin, amount), forget: (plugin) => this.forget(plugin) };
+    this.#settleEnv = { busyCallUs: env.busyCallUs, fastWaitUs: env.fastWaitMs * 1000, heat: (plugin, amount) => env.heat(plugin, amount), forget: (plugin) => this.forget(plugin) };
     this.#spawn();
   }
 
