@@ -193,7 +193,7 @@ export class Lane {
         name: `forge-pool-${this.id}`,
         slotBytes: env.slotBytes,
         spinUs: env.workerSpinUs,
-        ...(this.isolation ? { nice: ISOLATION_NICE } : {}),
+        ...(env.threadPriority?.(this.isolation) ?? (this.isolation ? { nice: ISOLATION_NICE } : {})),
         resourceLimits: env.resourceLimits,
         auditBroken: env.auditBroken,
         ...(env.prepare === undefined ? {} : { prepare: () => (env.prepare as (id: number) => Promise<PreparedWorker>)(this.id) }),

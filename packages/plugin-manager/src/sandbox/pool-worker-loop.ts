@@ -12,7 +12,7 @@ import { HostedPlugin, type ThreadResources } from './hosted-plugin.js';
 import { PolicyCache, checkPolicyFor } from './policy.js';
 import { SpecInterner } from './spec-intern.js';
 import { WorkerCancel } from './pool-worker-cancel.js';
-import { niceThread } from './thread-priority.js';
+import { applyThreadPriority } from './thread-priority.js';
 import { spinOn } from './spin-governor.js';
 import { WorkerOutbox } from './pool-worker-outbox.js';
 import { openLedger } from './pool-ledger.js';
@@ -381,7 +381,7 @@ export function runPoolWorker(hooks: PoolWorkerHooks = {}): void {
   if (isMainThread || !(data?.slot instanceof SharedArrayBuffer) || data.port === undefined) {
     throw new Error('runPoolWorker runs inside a worker started by the pool backend');
   }
-  if (data.nice !== undefined) niceThread(data.nice);
+  applyThreadPriority(data);
   const port = (data as PoolWorkerData).port;
   const worker = new PoolWorker(data as PoolWorkerData, { postMessage: (message, transfer) => port.postMessage(message, transfer), receive: () => receiveMessageOnPort(port)?.message as ToWorker | undefined }, hooks);
   process.once('exit', () => worker.died());
