@@ -2,7 +2,8 @@
  * A pool worker thread's time slice (src/sandbox/thread-priority.ts): Node has no API for
  * sched_setattr. A Node-API module, built by scripts/build-native.mjs.
  *
- *   setSlice(ns) -> ns      asks the kernel for a time slice of `ns` nanoseconds for the
+ *   setSlice(ns) -> ns      asks the kernel for a time slice of `ns` nanoseconds (0: its
+ *                           default again) for the
  *                           calling thread (sched_setattr's sched_runtime, which Linux 6.12
  *                           and later read for the normal policies: a thread with a shorter
  *                           slice than the running one preempts it when it wakes, where it
@@ -59,8 +60,8 @@ static napi_value set_slice(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   double ns;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 || napi_get_value_double(env, argv[0], &ns) != napi_ok || !(ns >= MIN_SLICE_NS && ns <= MAX_SLICE_NS)) {
-    napi_throw_range_error(env, "FO_THREAD_SCHED", "setSlice(ns): ns from 100000 to 100000000");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 || napi_get_value_double(env, argv[0], &ns) != napi_ok || !(ns == 0 || (ns >= MIN_SLICE_NS && ns <= MAX_SLICE_NS))) {
+    napi_throw_range_error(env, "FO_THREAD_SCHED", "setSlice(ns): ns 0 (the kernel's default) or from 100000 to 100000000");
     return NULL;
   }
   struct slice_attr attr;

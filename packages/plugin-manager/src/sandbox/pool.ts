@@ -124,9 +124,10 @@ function checkOptions(options: PoolOptions): string[] {
     const refusal = sliceRefusal();
     if (refusal !== undefined) problems.push(`workerSliceUs: ${slice} cannot be set: ${refusal}`);
   }
-  if (options.workerNice !== undefined && problems.length === 0) {
-    const refusal = niceRefusal(options.workerNice);
-    if (refusal !== undefined) problems.push(`workerNice: ${options.workerNice} is not permitted: ${refusal}`);
+  const nice = options.workerNice;
+  if (nice !== undefined && Number.isInteger(nice) && nice >= NICE_MIN && nice <= NICE_MAX) {
+    const refusal = niceRefusal(nice);
+    if (refusal !== undefined) problems.push(`workerNice: ${nice} is not permitted: ${refusal}`);
   }
   if (options.busyCallMs !== undefined && !(options.busyCallMs > 0)) problems.push(`busyCallMs: expected a positive number, found ${String(options.busyCallMs)}`);
   if (options.heatHalfLifeMs !== undefined && !(options.heatHalfLifeMs > 0)) problems.push(`heatHalfLifeMs: expected a positive number, found ${String(options.heatHalfLifeMs)}`);
