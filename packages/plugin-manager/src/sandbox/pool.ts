@@ -68,12 +68,13 @@ export interface PoolOptions {
    */
   readonly workerNice?: number;
   /**
-   * The time slice the regular workers' threads ask the kernel for, in microseconds (0, or
-   * 100 to 100,000; default 100 where it can be set, else 0: the kernel's, 1.4 ms on two
-   * cores). A woken thread with a shorter slice than the running one preempts it, where it
-   * would otherwise wait for that one's slice to end: a call's wake-up beside other
-   * programs' CPU-bound work. The threads' share of the CPU is unchanged (no privilege
-   * needed); a long call only runs in shorter turns while the CPU is contended. Needs Linux
+   * The time slice the regular workers' threads ask the kernel for while they park, in
+   * microseconds (0, or 100 to 100,000; default 100 where it can be set, else 0: the
+   * kernel's, 1.4 ms on two cores; while a worker spins it has the kernel's). A woken thread
+   * with a shorter slice than the running one preempts it, where it would otherwise wait for
+   * that one's slice to end: a call's wake-up beside other programs' CPU-bound work. The
+   * threads' share of the CPU is unchanged (no privilege needed); a call started from a park
+   * runs in shorter turns while the CPU is contended. Needs Linux
    * 6.12 or later and the native module thread-sched.node: a value other than 0 given where
    * either is missing is refused (FO_SANDBOX_BAD_OPTION); the default then stays 0.
    */
