@@ -14,6 +14,10 @@
 //   packages/plugin-manager/native/wasi-io.c -> packages/plugin-manager/dist/native/wasi-io.node
 //     WASI file reads and writes as one preadv/pwritev into or out of guest memory; without
 //     it they go through node:fs, one call per iovec (slower small reads; docs/wasi.md);
+//   packages/plugin-manager/native/thread-sched.c -> packages/plugin-manager/dist/native/thread-sched.node
+//     a pool worker thread's time slice (sched_setattr, Linux 6.12+); without it the pool's
+//     workers keep the kernel's default slice (a slower wake-up when every core is busy;
+//     docs/sandbox.md);
 //   packages/microkernel/native/chain-fill.c + chain-check.c -> packages/microkernel/dist/native/chain-fill.node
 //     the audit chain's sha256 and prev/hash writes, a batch per call, and verification's
 //     check of a chunk's lines, with the OpenSSL Node exports; without it the chain is
@@ -32,6 +36,7 @@ const modules = [
   { source: 'packages/plugin-manager/native/shared-memory.c', target: 'packages/plugin-manager/dist/native/shared-memory.node', without: 'the process backend will speak to sandboxes over FIFOs alone' },
   { source: 'packages/plugin-manager/native/memory-reducer.cc', target: 'packages/plugin-manager/dist/native/memory-reducer.node', without: 'idle sandboxes will keep their young generation', cxx: true },
   { source: 'packages/plugin-manager/native/wasi-io.c', target: 'packages/plugin-manager/dist/native/wasi-io.node', without: 'WASI file reads and writes will go through node:fs' },
+  { source: 'packages/plugin-manager/native/thread-sched.c', target: 'packages/plugin-manager/dist/native/thread-sched.node', without: 'pool workers will keep the kernel’s default time slice' },
   {
     source: ['packages/microkernel/native/chain-fill.c', 'packages/microkernel/native/chain-check.c'],
     headers: ['packages/microkernel/native/chain-native.h'],

@@ -15,6 +15,8 @@ import { spinAllowed } from './spin-governor.js';
 export interface SettleEnv {
   /** A job at least this long, in microseconds, makes its plugin warmer. */
   readonly busyCallUs: number;
+  /** The host's synchronous wait for a quick job, in microseconds (PoolOptions.fastWaitUs): see {@link nextMeanUs}. */
+  readonly fastWaitUs: number;
   /** Adds heat to a plugin (placement). */
   heat(plugin: LanePlugin, amount: number): void;
   /** Forgets a plugin whose instance the worker unloaded. */
@@ -77,6 +79,21 @@ export function dispatchJob(worker: WorkerHandle, job: Job): void {
 }
 
 /**
+ * A plugin's moving average of its jobs' time (LanePlugin.meanUs), which decides whether
+ * the host waits for its next call synchronously (pool-lane.ts: under `fastWaitUs`), after
+ * a job of `elapsedUs`. A job counts as at most twice the fast wait: on a busy machine the
+ * worker is now and then descheduled mid-call for a whole time slice (a millisecond or
+ * more), and one such job counted in full kept the plugin's next several calls off the
+ * fast wait, each a trip through the event loop (measured: about 1% of the calls beside two
+ * CPU-bound processes, right at the p99). Calls that really take longer than the fast wait
+ * leave it after four.
+ */
+export function nextMeanUs(meanUs: number, elapsedUs: number, fastWaitUs: number): number {
+  const counted = Math.min(elapsedUs, 2 * fastWaitUs);
+  return meanUs === 0 ? counted : meanUs * 0.8 + counted * 0.2;
+}
+
+/**
  * Reads the finished job's answer from the slot, hands the slot back (IDLE), and
  * settles `job` (undefined: an answer nobody waits for any more).
  */
@@ -107,7 +124,7 @@ export function settleJob(worker: WorkerHandle, job: Job | undefined, env: Settl
         probe.droppedHostCalls = trace.dropped;
       }
     }
-    plugin.meanUs = plugin.meanUs === 0 ? elapsedUs : plugin.meanUs * 0.8 + elapsedUs * 0.2;
+    plugin.meanUs = nextMeanUs(plugin.meanUs, elapsedUs, env.fastWaitUs);
     if (elapsedUs >= env.busyCallUs) env.heat(plugin, HEAT.slowCall);
     // Running out of lent fuel is the caller's budget running out: no heat, no poison.
     if (error !== undefined && (flags & FLAG.RECREATED) !== 0) plugin.book.restarted(error);

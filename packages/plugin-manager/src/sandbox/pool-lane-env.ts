@@ -4,6 +4,7 @@ import type { Logger } from '@forgeone/common';
 import type { LanePlugin } from './pool-job.js';
 import type { PreparedWorker } from './pool-worker-handle.js';
 import type { BackendHost } from './spec.js';
+import type { ThreadPriority } from './thread-priority.js';
 
 /** What every lane of a pool shares. */
 export interface LaneEnv {
@@ -15,6 +16,8 @@ export interface LaneEnv {
   readonly fastWaitMs: number;
   /** How long a worker spins for its next request before parking, in microseconds. */
   readonly workerSpinUs: number;
+  /** What each worker thread sets on itself at start, by kind (pool.ts); absent: the isolation worker's ISOLATION_NICE alone. */
+  readonly threadPriority?: (isolation: boolean) => ThreadPriority;
   /** A job at least this long, in microseconds, makes its plugin warmer. */
   readonly busyCallUs: number;
   readonly resourceLimits: ResourceLimits | undefined;

@@ -70,7 +70,7 @@ export class Lane {
     this.isolation = isolation;
     this.#env = env;
     this.#recovery = this.#recoveryPort();
-    this.#settleEnv = { busyCallUs: env.busyCallUs, heat: (plugin, amount) => env.heat(plugin, amount), forget: (plugin) => this.forget(plugin) };
+    this.#settleEnv = { busyCallUs: env.busyCallUs, fastWaitUs: env.fastWaitMs * 1000, heat: (plugin, amount) => env.heat(plugin, amount), forget: (plugin) => this.forget(plugin) };
     this.#spawn();
   }
 
@@ -193,7 +193,7 @@ export class Lane {
         name: `forge-pool-${this.id}`,
         slotBytes: env.slotBytes,
         spinUs: env.workerSpinUs,
-        ...(this.isolation ? { nice: ISOLATION_NICE } : {}),
+        ...(env.threadPriority?.(this.isolation) ?? (this.isolation ? { nice: ISOLATION_NICE } : {})),
         resourceLimits: env.resourceLimits,
         auditBroken: env.auditBroken,
         ...(env.prepare === undefined ? {} : { prepare: () => (env.prepare as (id: number) => Promise<PreparedWorker>)(this.id) }),

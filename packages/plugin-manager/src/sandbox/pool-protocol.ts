@@ -330,9 +330,11 @@ export interface PoolWorkerData {
   readonly ledger?: ArrayBufferLike;
   /**
    * The nice value the worker gives its own thread at start (Linux; elsewhere nothing): the
-   * isolation worker's {@link ISOLATION_NICE}. Absent: the process's own.
+   * isolation worker's {@link ISOLATION_NICE}, the pool's `workerNice` for the others. Absent: the process's own.
    */
   readonly nice?: number;
+  /** The time slice the worker asks for at start (thread-priority.ts), and whether failing to get it fails the worker. Absent: the kernel's. */
+  readonly slice?: { readonly us: number; readonly required: boolean };
 }
 
 /**

@@ -13,6 +13,7 @@ import type { MirroredRecord } from './pool-audit-mirror.js';
 import type { TallyRead } from './fold-tally.js';
 import { LedgerReader, allocateLedger } from './pool-ledger.js';
 import { spinOn } from './spin-governor.js';
+import type { ThreadPriority } from './thread-priority.js';
 
 /** Atomics.waitAsync (ES2024; in Node since 16), typed locally: the workspace builds against ES2023. */
 type WaitAsyncResult = { readonly async: false; readonly value: 'not-equal' | 'timed-out' } | { readonly async: true; readonly value: Promise<'ok' | 'timed-out'> };
@@ -32,6 +33,8 @@ export interface WorkerStart {
   readonly spinUs: number;
   /** The nice value the worker's thread takes (PoolWorkerData.nice); default the process's. */
   readonly nice?: number;
+  /** The time slice the worker's thread asks for (PoolWorkerData.slice); default the kernel's. */
+  readonly slice?: ThreadPriority['slice'];
   readonly resourceLimits: ResourceLimits | undefined;
   /** True when BackendHost.audit already failed: the new worker refuses audited calls from the start. */
   readonly auditBroken: boolean;
@@ -146,7 +149,7 @@ export class WorkerHandle {
     const launch = (data: Readonly<Record<string, unknown>>): void => {
       const worker = new Worker(start.url, {
         name: start.name,
-        workerData: { ...data, ...cancel, ...(ledger === undefined ? {} : { ledger }), slot: this.slot.buffer, port: port2, spinUs: start.spinUs, ...(start.nice === undefined ? {} : { nice: start.nice }) } satisfies PoolWorkerData,
+        workerData: { ...data, ...cancel, ...(ledger === undefined ? {} : { ledger }), slot: this.slot.buffer, port: port2, spinUs: start.spinUs, ...(start.nice === undefined ? {} : { nice: start.nice }), ...(start.slice === undefined ? {} : { slice: start.slice }) } satisfies PoolWorkerData,
         transferList: [port2],
         ...(start.resourceLimits === undefined ? {} : { resourceLimits: start.resourceLimits }),
       });

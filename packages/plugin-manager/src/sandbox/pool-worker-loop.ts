@@ -12,7 +12,7 @@ import { HostedPlugin, type ThreadResources } from './hosted-plugin.js';
 import { PolicyCache, checkPolicyFor } from './policy.js';
 import { SpecInterner } from './spec-intern.js';
 import { WorkerCancel } from './pool-worker-cancel.js';
-import { niceThread } from './thread-priority.js';
+import { SliceSwitch, applyThreadPriority } from './thread-priority.js';
 import { spinOn } from './spin-governor.js';
 import { WorkerOutbox } from './pool-worker-outbox.js';
 import { openLedger } from './pool-ledger.js';
@@ -75,6 +75,8 @@ class PoolWorker {
   readonly #spinMs: number;
   /** The last job's host does not spin (RequestWords.park): neither does this worker then. */
   #hostParks = false;
+  /** The short time slice, taken while this worker parks between jobs (thread-priority.ts). */
+  readonly #slice: SliceSwitch;
   readonly #forwardHttp: boolean;
   #policy: PolicySpec | undefined;
   readonly #outbox: WorkerOutbox;
@@ -89,6 +91,7 @@ class PoolWorker {
     this.#port = port;
     this.#outbox = new WorkerOutbox(port, hooks.telemetry, data.ledger === undefined ? {} : openLedger(data.ledger));
     this.#spinMs = data.spinUs / 1000;
+    this.#slice = new SliceSwitch(data.slice?.us);
     this.#forwardHttp = data.forwardHttp === true;
     this.#hooks = hooks;
   }
@@ -108,6 +111,7 @@ class PoolWorker {
   }
 
   #park(state: number): void {
+    this.#slice.parking(true);
     if (this.#hooks.park !== undefined) this.#hooks.park(state);
     else Atomics.wait(this.#slot.header, WORD.STATE, state);
   }
@@ -122,6 +126,7 @@ class PoolWorker {
     const header = this.#slot.header;
     const state = Atomics.load(header, WORD.STATE);
     if (state === a || state === b || this.#spinMs <= 0 || this.#hostParks) return state;
+    this.#slice.parking(false);
     return spinOn(header, WORD.STATE, a, b, b, performance.now() + this.#spinMs, false);
   }
 
@@ -381,7 +386,7 @@ export function runPoolWorker(hooks: PoolWorkerHooks = {}): void {
   if (isMainThread || !(data?.slot instanceof SharedArrayBuffer) || data.port === undefined) {
     throw new Error('runPoolWorker runs inside a worker started by the pool backend');
   }
-  if (data.nice !== undefined) niceThread(data.nice);
+  applyThreadPriority(data);
   const port = (data as PoolWorkerData).port;
   const worker = new PoolWorker(data as PoolWorkerData, { postMessage: (message, transfer) => port.postMessage(message, transfer), receive: () => receiveMessageOnPort(port)?.message as ToWorker | undefined }, hooks);
   process.once('exit', () => worker.died());

@@ -27,10 +27,11 @@ import { HandleBook } from './handle-state.js';
 import { Lane, type LaneEnv } from './pool-lane.js';
 import { Job, LanePlugin } from './pool-job.js';
 import { HeatMap, pickLane } from './pool-placement.js';
-import { DEFAULT_SLOT_BYTES, OP } from './pool-protocol.js';
+import { DEFAULT_SLOT_BYTES, ISOLATION_NICE, OP } from './pool-protocol.js';
 import { adoptPolicy } from './policy.js';
 import { threadBlockingReason } from '../runtime/index.js';
 import { PoolHandle } from './pool-handle.js';
+import { NICE_MAX, NICE_MIN, SLICE_MAX_US, SLICE_MIN_US, niceRefusal, sliceRefusal, type ThreadPriority } from './thread-priority.js';
 import type { BackendHost, IsolationBackend, PluginHandle, PluginSpec, PolicySpec } from './spec.js';
 
 /** Options for {@link PoolBackend}. */
@@ -54,6 +55,30 @@ export interface PoolOptions {
    * of after the 10-20 us a parked thread takes to wake; an idle worker costs nothing.
    */
   readonly workerSpinUs?: number;
+  /**
+   * The nice value of the regular workers' threads (Linux; -20 to 19; default: the
+   * process's own, unchanged). A value below the process's own makes a call's wake-up
+   * preempt other programs' CPU-bound work instead of queueing behind it (the pool's tail
+   * latency when every core is busy: docs/sandbox.md, "Waiting under contention"), and
+   * gives the plugins' code that priority over them too. Lowering it needs CAP_SYS_NICE
+   * or an RLIMIT_NICE soft limit of at least 20 - workerNice: without either the pool
+   * refuses to start (FO_SANDBOX_BAD_OPTION), and a worker whose thread is still refused
+   * (a user namespace) fails to start, so its loads fail with FO_SANDBOX_WORKER_FAILED. The
+   * isolation worker runs at the larger of this and ISOLATION_NICE (10).
+   */
+  readonly workerNice?: number;
+  /**
+   * The time slice the regular workers' threads ask the kernel for while they park, in
+   * microseconds (0, or 100 to 100,000; default 100 where it can be set, else 0: the
+   * kernel's, 1.4 ms on two cores; while a worker spins it has the kernel's). A woken thread
+   * with a shorter slice than the running one preempts it, where it would otherwise wait for
+   * that one's slice to end: a call's wake-up beside other programs' CPU-bound work. The
+   * threads' share of the CPU is unchanged (no privilege needed); a call started from a park
+   * runs in shorter turns while the CPU is contended. Needs Linux
+   * 6.12 or later and the native module thread-sched.node: a value other than 0 given where
+   * either is missing is refused (FO_SANDBOX_BAD_OPTION); the default then stays 0.
+   */
+  readonly workerSliceUs?: number;
   /** Keep plugins that exhaust fuel, time out or run long calls on an isolation worker when they are (re)loaded (default true). */
   readonly isolateBusy?: boolean;
   /** A call at least this long makes its plugin warmer, in ms (default 10). */
@@ -78,6 +103,9 @@ export interface PoolWorkerInfo {
   readonly restarts: number;
 }
 
+/** The regular workers' time slice where it can be set (PoolOptions.workerSliceUs), in microseconds. */
+export const DEFAULT_SLICE_US = 100;
+
 /** The worker module every lane runs. */
 export const POOL_WORKER_URL = new URL('./pool-worker.js', import.meta.url);
 
@@ -90,9 +118,31 @@ function checkOptions(options: PoolOptions): string[] {
   integer('slotBytes', options.slotBytes, 4096, 256 * 1024 * 1024);
   integer('fastWaitUs', options.fastWaitUs, 0, 10_000);
   integer('workerSpinUs', options.workerSpinUs, 0, 10_000);
+  integer('workerNice', options.workerNice, NICE_MIN, NICE_MAX);
+  const slice = options.workerSliceUs;
+  if (slice !== undefined && slice !== 0) {
+    integer('workerSliceUs', slice, SLICE_MIN_US, SLICE_MAX_US);
+    const refusal = sliceRefusal();
+    if (refusal !== undefined) problems.push(`workerSliceUs: ${slice} cannot be set: ${refusal}`);
+  }
+  const nice = options.workerNice;
+  if (nice !== undefined && Number.isInteger(nice) && nice >= NICE_MIN && nice <= NICE_MAX) {
+    const refusal = niceRefusal(nice);
+    if (refusal !== undefined) problems.push(`workerNice: ${nice} is not permitted: ${refusal}`);
+  }
   if (options.busyCallMs !== undefined && !(options.busyCallMs > 0)) problems.push(`busyCallMs: expected a positive number, found ${String(options.busyCallMs)}`);
   if (options.heatHalfLifeMs !== undefined && !(options.heatHalfLifeMs > 0)) problems.push(`heatHalfLifeMs: expected a positive number, found ${String(options.heatHalfLifeMs)}`);
   return problems;
+}
+
+/** What each worker thread sets on itself at start (thread-priority.ts), by kind (the isolation worker or another). */
+function workerPriority(options: PoolOptions): (isolation: boolean) => ThreadPriority {
+  const nice = options.workerNice;
+  // The default slice where it can be set; a slice the options ask for is required.
+  const us = options.workerSliceUs ?? (sliceRefusal() === undefined ? DEFAULT_SLICE_US : 0);
+  const regular: ThreadPriority = { ...(nice === undefined ? {} : { nice }), ...(us === 0 ? {} : { slice: { us, required: options.workerSliceUs !== undefined } }) };
+  const isolation: ThreadPriority = { nice: Math.max(ISOLATION_NICE, nice ?? ISOLATION_NICE) };
+  return (isolated) => (isolated ? isolation : regular);
 }
 
 /**
@@ -140,6 +190,7 @@ export class PoolBackend implements IsolationBackend {
       slotBytes: options.slotBytes ?? DEFAULT_SLOT_BYTES,
       fastWaitMs: (options.fastWaitUs ?? 50) / 1000,
       workerSpinUs: options.workerSpinUs ?? 50,
+      threadPriority: workerPriority(options),
       busyCallUs: (options.busyCallMs ?? 10) * 1000,
       resourceLimits: options.resourceLimits,
       heat: (plugin, amount) => this.#heat.add(plugin.id, amount),
