@@ -64,13 +64,14 @@ async function readFileAsync(path: string, maxSize: number): Promise<Uint8Array>
   try {
     const { size } = await handle.stat();
     checkSize(path, size, maxSize);
-    // SECURITY: read to the end, never past the limit. A FIFO or a device has no size to
-    // check first (a symlink to /dev/zero never ends), and a file may grow after its stat:
-    // FileHandle.readFile reads all of either.
+    // SECURITY: never past the limit. A FIFO or a device has no size to check first (a
+    // symlink to /dev/zero never ends): read to its end, refused one byte past the limit
+    // (FileHandle.readFile read all of it). A file with a size is read to that size, as
+    // readFile does, with no extra read for its end (a thread-pool round trip).
     const chunks: Buffer[] = [];
     let total = 0;
-    for (;;) {
-      const chunk = Buffer.allocUnsafeSlow(Math.min(Math.max(size - total, ASYNC_CHUNK), maxSize + 1 - total));
+    while (size === 0 || total < size) {
+      const chunk = Buffer.allocUnsafeSlow(size > 0 ? size - total : Math.min(ASYNC_CHUNK, maxSize + 1 - total));
       const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
       if (bytesRead === 0) break;
       chunks.push(chunk.subarray(0, bytesRead));
