@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ForgeError, IdentityContext } from '@forgeone/common';
+import { formatTimestamp } from './format.js';
 import { AuditLog } from './log.js';
 import type { AuditDecisionReport } from './record.js';
 import { tempDir } from './test-support/logs.js';
@@ -111,5 +112,23 @@ describe('AuditLog.record: pre-encoded bridge reports', () => {
     await log.close();
     const verified = await verifyAuditLog({ path, threads: 1 });
     assert.deepEqual([verified.ok, verified.records], [true, 1]);
+  });
+
+  it('gives each record its own report’s time (`at`), plugin and resource when two plugins interleave one call and times go back and forth', async () => {
+    const path = join(await tempDir(), 'audit.log');
+    const log = await AuditLog.open({ path, level: 'all' });
+    const base = Date.UTC(2025, 0, 2, 3, 4, 5, 678);
+    // The same action and resource from both plugins, times repeating, moving on, and going back.
+    const times = [0, 0, 1, 1, 0, 2, 2, 1, 5, 5, 4, 5];
+    const reports = times.map((offset, i): AuditDecisionReport => ({ identity: i % 3 === 0 ? other : demo, action: READ, resource: i % 4 === 3 ? 'fd:4' : 'fd:3', allowed: true, reason: 'fd rights', at: base + offset }));
+    for (const report of reports) log.record(report);
+    await log.close();
+    const lines = (await readFile(path, 'utf8')).trimEnd().split('\n').map((line) => JSON.parse(line) as { seq: number; ts: string; plugin?: string; resource?: string });
+    assert.deepEqual(
+      lines.map(({ seq, ts, plugin, resource }) => [seq, ts, plugin, resource]),
+      reports.map((report, i) => [i + 1, formatTimestamp(report.at ?? 0), report.identity.plugin?.digest, report.resource]),
+    );
+    const verified = await verifyAuditLog({ path, threads: 1 });
+    assert.deepEqual([verified.ok, verified.records], [true, reports.length]);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ForgeError, IdentityContext, type PluginIdentity } from '@forgeone/common';
-import { CallCatalog, CedarPolicies, EMPTY_CEILING, TrustContext, WASI_CALL_COUNT, matchesHostPattern, volumeOf, type Ceiling, type OperatorPolicy } from './index.js';
+import { CallCatalog, CedarPolicies, EMPTY_CEILING, MAX_CACHED_DECISIONS, TrustContext, WASI_CALL_COUNT, matchesHostPattern, volumeOf, type Ceiling, type OperatorPolicy } from './index.js';
 
 const host = new IdentityContext('plugin-manager');
 const plugin: PluginIdentity = { publisher: 'acme', name: 'notes', version: '1.0.0', digest: `sha256:${'1'.repeat(64)}`, attested: true };
@@ -203,6 +203,24 @@ describe('decision cache', () => {
       assert.equal(allowed(trust, 'wasi_snapshot_preview1.path_open'), false);
     }
     assert.deepEqual(trust.stats, { hits: 19, misses: 5 });
+  });
+
+  it('keeps each plugin its own last decision when two interleave the same call, and through an eviction of the cache', () => {
+    const trust = context();
+    const stranger: PluginIdentity = { ...plugin, name: 'stranger', digest: `sha256:${'2'.repeat(64)}` };
+    trust.registerPlugin(stranger, { ...ceiling, syscalls: [] });
+    const strangerIdentity = host.forPlugin(stranger);
+    for (let round = 0; round < 3; round += 1) {
+      assert.equal(allowed(trust, 'forge.kv_get', 'kv:a'), true);
+      assert.equal(trust.evaluate(strangerIdentity, 'forge.kv_get', 'kv:a', {}).allowed, false, 'not the other plugin’s last decision');
+      assert.equal(allowed(trust, 'forge.kv_get', 'kv:a'), true);
+    }
+    // More distinct resources than the cache holds: it is cleared, the last decision answered again right.
+    for (let i = 0; i <= MAX_CACHED_DECISIONS; i += 1) allowed(trust, 'wasi_snapshot_preview1.path_open', `/etc/${i}`);
+    assert.equal(allowed(trust, 'wasi_snapshot_preview1.path_open', `/etc/${MAX_CACHED_DECISIONS}`), false);
+    assert.equal(allowed(trust, 'wasi_snapshot_preview1.path_open', '/docs/a'), true);
+    assert.equal(allowed(trust, 'wasi_snapshot_preview1.path_open', '/docs/a'), true);
+    assert.equal(allowed(trust, 'wasi_snapshot_preview1.path_open', `/etc/${MAX_CACHED_DECISIONS}`), false);
   });
 
   it('is invalidated when a plugin is registered again with another ceiling', () => {

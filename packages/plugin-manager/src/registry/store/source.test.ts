@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -80,5 +80,23 @@ setTimeout(async () => { console.log('responsive'); closeSync(openSync(${JSON.st
     await writer.write(Buffer.from('piped package'));
     await writer.close();
     assert.equal(Buffer.from(await reading).toString(), 'piped package');
+  });
+
+  it('holds the size limit on a file with no size to check first: a FIFO fed past it, a symlink to /dev/zero', { timeout: 30_000 }, async () => {
+    const fifo = join(dir, 'flood.forgepkg');
+    execFileSync('mkfifo', [fifo]);
+    const reading = readPackageSource(fifo, 4096);
+    const writer = await open(fifo, 'w');
+    // The reader stops past the limit and closes its end: the rest of the flood is never read.
+    const flooding = writer.write(Buffer.alloc(256 * 1024, 7)).then(({ bytesWritten }) => bytesWritten, () => 0);
+    const refused = await rejectsWithCode(() => reading, 'FO_PACKAGE_TOO_LARGE');
+    assert.equal(refused.details?.['limit'], 4096);
+    assert.match(refused.message, /found at least 4097 bytes/);
+    assert.ok((await flooding) < 256 * 1024, 'the writer could not write it all');
+    await writer.close();
+    const zero = join(dir, 'zero.forgepkg');
+    await symlink('/dev/zero', zero);
+    const endless = await rejectsWithCode(() => readPackageSource(zero, SYNC_READ_LIMIT), 'FO_PACKAGE_TOO_LARGE');
+    assert.equal(endless.details?.['limit'], SYNC_READ_LIMIT);
   });
 });

@@ -20,6 +20,8 @@ import { ForgeError, fromFsError } from '@forgeone/common';
 
 /** The largest file read synchronously, in bytes (1 MiB: well under a millisecond from the page cache). */
 export const SYNC_READ_LIMIT = 1024 * 1024;
+/** What the asynchronous path reads at a time from a file with no size (a FIFO, a device), in bytes. */
+const ASYNC_CHUNK = 64 * 1024;
 
 /**
  * A package's bytes: `source` itself, or the file it names.
@@ -62,15 +64,33 @@ async function readFileAsync(path: string, maxSize: number): Promise<Uint8Array>
   try {
     const { size } = await handle.stat();
     checkSize(path, size, maxSize);
-    return await handle.readFile();
+    // SECURITY: never past the limit. A FIFO or a device has no size to check first (a
+    // symlink to /dev/zero never ends): read to its end, refused one byte past the limit
+    // (FileHandle.readFile read all of it). A file with a size is read to that size, as
+    // readFile does, with no extra read for its end (a thread-pool round trip).
+    const chunks: Buffer[] = [];
+    let total = 0;
+    while (size === 0 || total < size) {
+      const chunk = Buffer.allocUnsafeSlow(size > 0 ? size - total : Math.min(ASYNC_CHUNK, maxSize + 1 - total));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > maxSize) checkSize(path, total, maxSize, 'at least ');
+    }
+    if (chunks.length === 1) return chunks[0] as Buffer;
+    const whole = Buffer.allocUnsafeSlow(total); // never a view of the shared pool (Buffer.concat may give one)
+    let at = 0;
+    for (const chunk of chunks) at += chunk.copy(whole, at);
+    return whole;
   } finally {
     await handle.close();
   }
 }
 
-function checkSize(path: string, size: number, maxSize: number): void {
+function checkSize(path: string, size: number, maxSize: number, atLeast = ''): void {
   if (size > maxSize) {
-    throw new ForgeError('FO_PACKAGE_TOO_LARGE', `package: expected at most ${maxSize} bytes, found ${size} bytes in ${path}`, {
+    throw new ForgeError('FO_PACKAGE_TOO_LARGE', `package: expected at most ${maxSize} bytes, found ${atLeast}${size} bytes in ${path}`, {
       details: { limit: maxSize, actual: size, path },
     });
   }

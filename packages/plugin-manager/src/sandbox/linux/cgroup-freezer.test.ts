@@ -93,4 +93,37 @@ describe('cgroup freezer files and wait', () => {
     assert.match(late?.message ?? '', /did not change within/);
     assert.ok(reads > 3, `read again while waiting (${reads} reads)`);
   });
+
+  it('never reads through a descriptor closed while a freeze waits (the group removed meanwhile): the wait goes on by path', async () => {
+    const { fs, counts } = fakeFreezer(1_000_000);
+    let closed = false;
+    let readsAfterClose = 0;
+    const watched: CgroupFs = {
+      ...fs,
+      open: (path, access): CgroupFile => {
+        const file = (fs.open as NonNullable<CgroupFs['open']>)(path, access);
+        return {
+          read: () => {
+            if (closed) readsAfterClose += 1;
+            return file.read();
+          },
+          write: (text) => file.write(text),
+          close: () => {
+            closed = true;
+            file.close();
+          },
+        };
+      },
+    };
+    const freezer = new FreezerFiles(watched, '/cg/freezer.state', '/cg/freezer.state');
+    let reached = false;
+    const waiting = freezer.set('FROZEN', (text) => reached || text.trim() === 'FROZEN', 'freeze the cgroup');
+    for (let turn = 0; turn < 5; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+    freezer.close();
+    const pathReads = counts.pathReads;
+    reached = true;
+    await waiting;
+    assert.equal(readsAfterClose, 0, 'no read through the closed descriptor');
+    assert.equal(counts.pathReads, pathReads + 1, 'the next read went by path');
+  });
 });

@@ -86,7 +86,9 @@ export class FreezerFiles {
     }
     const read = async (): Promise<string> => {
       try {
-        return files === undefined ? await this.#fs.read(this.#state) : files.state.read();
+        // SECURITY: once closed (the group is being removed while this waits), by path: the
+        // descriptor's number may already be another file's, opened since by this process.
+        return files === undefined || this.#files !== files ? await this.#fs.read(this.#state) : files.state.read();
       } catch (error) {
         throw cgroupUnavailable(action, this.#state, error);
       }

@@ -3,7 +3,7 @@
 // whose machines have them, where they fail.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -162,6 +162,29 @@ describe('cgroups on this machine', () => {
     await group.remove();
     for (const dir of group.dirs) assert.equal(existsSync(dir), false, dir);
     assert.equal((await exited(child)).signal, 'SIGKILL');
+  });
+
+  it('keeps no freezer descriptor open after create, freeze, thaw and remove cycles, nor after a group removed behind its back and refused', async (t) => {
+    const cgroups = requireCgroups(t);
+    if (cgroups === undefined) return;
+    const open = (): number => readdirSync('/proc/self/fd').length;
+    const before = open();
+    for (let round = 0; round < 20; round += 1) {
+      const group = await cgroups.create(`fds-${round}`);
+      await group.freeze();
+      await group.thaw();
+      await group.freeze();
+      await group.remove();
+    }
+    assert.equal(open(), before, 'every cycle closed what it opened');
+    const group = await cgroups.create('fds-gone');
+    await group.freeze();
+    await group.thaw();
+    assert.ok(open() > before, 'the freezer files are kept open between uses');
+    for (const dir of [...group.dirs].reverse()) rmdirSync(dir); // removed by someone else, the files still open
+    await rejectsWithCode(() => group.freeze(), 'FO_SANDBOX_UNAVAILABLE');
+    await group.remove();
+    assert.equal(open(), before, 'closed at removal all the same');
   });
 
   it('removes a group once when its removal is asked for several times at once (a kill racing a close), with no ENODEV', async (t) => {

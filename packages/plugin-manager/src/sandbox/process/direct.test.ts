@@ -202,6 +202,21 @@ describe('process backend: the host thread’s direct path (direct.ts)', () => {
     assert.equal(backend.sandboxes().length, 1, 'ringing is no violation: the sandbox lives');
   });
 
+  it('times a synchronous call out when its sandbox claims to be parked for good and never answers: the lie only chooses how the host waits', async (t) => {
+    const { backend, host } = await hostile(t);
+    next += 1;
+    const id = `hostile-lateparkedlie-${next}`;
+    const handle = await backend.load(await pluginSpec(CORE_GUEST, { id, timeoutMs: 300 }));
+    const callSync = handle.callSync?.bind(handle);
+    assert.ok(callSync !== undefined);
+    assert.deepEqual(callSync('echo', INPUT), INPUT, 'the first call, through the relay');
+    assert.deepEqual(callSync('echo', INPUT), new Uint8Array(0), 'the move’s own answer is taken as sent');
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the lie is in the word when the next JOB is sent
+    throwsCode(() => callSync('echo', INPUT), 'FO_SANDBOX_TIMEOUT', 'the call after the lie');
+    assert.equal(backend.sandboxes()[0]?.restarts, 1, 'the sandbox was ended and replaced');
+    assert.deepEqual(protocolReasons(host, id), [], 'a lie in that word is no violation, only lost time of its own');
+  });
+
   it('kills a sandbox whose DONE in the ring is shorter than its words (a lying length prefix), and audits it', async (t) => {
     const { backend, host, id, call } = await lateMove(t, 'short');
     await rejectsWithCode(call(), 'FO_SANDBOX_PROTOCOL_VIOLATION', 'the direct call');

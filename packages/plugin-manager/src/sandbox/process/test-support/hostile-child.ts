@@ -69,6 +69,19 @@ const MOVES: Readonly<Record<string, (id: string) => void>> = {
   kind: () => writeFrame(OUT, encodeFrame(KIND.JOB, [1, 0, 0, 0, call], [0n])),
   // The sandbox dies in the middle of the job.
   exit: () => process.exit(3),
+  // Never answers the job (and keeps reading, so the host's frames still go somewhere).
+  silent: () => undefined,
+  // Answers the job, then claims to be parked on its doorbell for good (the word the host reads
+  // to choose how to wait for a synchronous call) while it reads nothing again.
+  parkedlie: () => {
+    writeFrame(OUT, encodeFrame(KIND.DONE, [0, 0, 0, 1, call], [0n, 0n]));
+    const shared = words();
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    for (;;) {
+      Atomics.store(shared, RING_WORDS.SANDBOX_PARKED, 1);
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  },
   // Well-formed denials without end: 5 frames of 4,096 (over the host's budget per job), then a normal answer.
   flood: (id) => {
     const entry = { kind: 'audit', plugin: id, entry: { plugin: id, action: 'wasi_snapshot_preview1.path_open', resource: '/x', allowed: false, reason: 'flood' } };
