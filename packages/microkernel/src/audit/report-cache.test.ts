@@ -32,6 +32,20 @@ const REPORTS: AuditDecisionReport[] = [
   { identity: demo, action: READ, resource: 'fd:3', allowed: true, reason: 'fd rights' },
 ];
 
+/** Records `report` into `cached` as the bridge does, and the same entry into `fresh` by append(). */
+function recordBoth(cached: AuditLog, fresh: AuditLog, report: (typeof REPORTS)[number]): void {
+  cached.record(report);
+  fresh.append({
+    principal: report.identity.principal,
+    plugin: report.identity.plugin?.digest,
+    action: report.action,
+    resource: report.resource,
+    decision: report.allowed ? 'allow' : 'deny',
+    reason: report.reason,
+    ...(report.requested === undefined ? {} : { data: { requested: report.requested } }),
+  });
+}
+
 describe('AuditLog.record: pre-encoded bridge reports', () => {
   it('writes, for reports that repeat and vary, byte for byte the records append() writes for the same entries', async () => {
     const dir = await tempDir();
@@ -39,16 +53,7 @@ describe('AuditLog.record: pre-encoded bridge reports', () => {
     const cached = await AuditLog.open({ path: join(dir, 'cached.log'), level: 'all', clock });
     const fresh = await AuditLog.open({ path: join(dir, 'fresh.log'), level: 'all', clock });
     for (const report of REPORTS) {
-      cached.record(report);
-      fresh.append({
-        principal: report.identity.principal,
-        plugin: report.identity.plugin?.digest,
-        action: report.action,
-        resource: report.resource,
-        decision: report.allowed ? 'allow' : 'deny',
-        reason: report.reason,
-        ...(report.requested === undefined ? {} : { data: { requested: report.requested } }),
-      });
+      recordBoth(cached, fresh, report);
     }
     await cached.close();
     await fresh.close();
@@ -72,16 +77,7 @@ describe('AuditLog.record: pre-encoded bridge reports', () => {
     // 9 rounds of the 12 reports: seqs 1 to 108, crossing 9 -> 10 and 99 -> 100.
     for (let round = 0; round < 9; round += 1) {
       for (const report of REPORTS) {
-        cached.record(report);
-        fresh.append({
-          principal: report.identity.principal,
-          plugin: report.identity.plugin?.digest,
-          action: report.action,
-          resource: report.resource,
-          decision: report.allowed ? 'allow' : 'deny',
-          reason: report.reason,
-          ...(report.requested === undefined ? {} : { data: { requested: report.requested } }),
-        });
+        recordBoth(cached, fresh, report);
       }
     }
     await cached.close();
