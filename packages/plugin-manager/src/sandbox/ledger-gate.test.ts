@@ -41,6 +41,7 @@ describe('ledger gate', () => {
     const gate = new LedgerGate(buffer, 8);
     gate.enter();
     assert.equal(haltLedger(buffer, 8), false, 'this very thread is inside a record');
+    assert.equal(haltLedger(buffer, 8, 0), false, 'no wait for a worker known to have ended: still busy, said at once');
     gate.leave();
     assert.equal(haltLedger(buffer, 8), true);
     assert.equal(new Int32Array(buffer, 8, 2)[0], 1);

@@ -72,14 +72,18 @@ export function gated<T>(gate: LedgerGate | undefined, record: (value: T) => voi
   }
 }
 
-/** The host's side: halts the worker and waits (bounded) until it records nothing more. @returns false when it was still busy at the bound */
-export function haltLedger(buffer: ArrayBufferLike, offset: number): boolean {
+/**
+ * The host's side: halts the worker and waits (bounded) until it records nothing more.
+ * @param waitMs the bound: {@link HALT_WAIT_MS}, or 0 for a worker known to have ended (a sandbox whose process is gone records nothing more, whatever its busy word says)
+ * @returns false when it was still busy at the bound
+ */
+export function haltLedger(buffer: ArrayBufferLike, offset: number, waitMs = HALT_WAIT_MS): boolean {
   const words = new Int32Array(buffer, offset, 2);
   Atomics.store(words, HALT, 1);
   const start = performance.now();
   while (Atomics.load(words, BUSY) > 0) {
     const waited = performance.now() - start;
-    if (waited >= HALT_WAIT_MS) return false;
+    if (waited >= waitMs) return false;
     if (waited >= SPIN_MS) sleep(SLEEP_MS);
   }
   return true;

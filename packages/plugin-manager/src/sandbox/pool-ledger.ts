@@ -7,7 +7,7 @@
  */
 import { AUDIT_MIRROR_TOTAL, AuditMirror, readAuditMirror, type MirroredRecord } from './pool-audit-mirror.js';
 import { FOLD_TALLY_TOTAL, FoldTally, readFoldTally, type TallyRead } from './fold-tally.js';
-import { LEDGER_GATE_BYTES, LedgerGate, haltLedger } from './ledger-gate.js';
+import { HALT_WAIT_MS, LEDGER_GATE_BYTES, LedgerGate, haltLedger } from './ledger-gate.js';
 
 /** Where the halt words are (ledger-gate.ts). */
 const GATE_OFFSET = AUDIT_MIRROR_TOTAL + FOLD_TALLY_TOTAL;
@@ -32,9 +32,9 @@ export class LedgerReader {
     this.#buffer = buffer;
   }
 
-  /** Halts the worker (ledger-gate.ts) before anything is read. @returns false when it was still recording at the bound */
-  halt(): boolean {
-    return haltLedger(this.#buffer, GATE_OFFSET);
+  /** Halts the worker (ledger-gate.ts) before anything is read; `ended`: its process is known to be gone, no wait. @returns false when it was still recording at the bound */
+  halt(ended = false): boolean {
+    return haltLedger(this.#buffer, GATE_OFFSET, ended ? 0 : HALT_WAIT_MS);
   }
 
   /** The audit records of the mirror's batch, unless the host received it (`received`: the last batch number it got). */

@@ -134,6 +134,8 @@ export class WorkerHandle {
   #waiting = false;
   #referenced = false;
   #stopped = false;
+  /** The sandbox process this worker's thread relays to has ended (its ledger changes no more). */
+  #ended = false;
 
   /** Starts the thread. Nothing runs on it before {@link WorkerEvents.ready}. */
   constructor(start: WorkerStart, events: WorkerEvents) {
@@ -170,7 +172,10 @@ export class WorkerHandle {
             void prepared.stop();
             return undefined;
           }
-          void prepared.ended.then((why) => events.died(why));
+          void prepared.ended.then((why) => {
+            this.#ended = true;
+            events.died(why);
+          });
           this.#direct = prepared.direct;
           if (prepared.ledger !== undefined) this.#ledger = { reader: new LedgerReader(prepared.ledger), untrusted: true };
           launch(prepared.data);
@@ -307,7 +312,8 @@ export class WorkerHandle {
 
   /** Halts the worker that is to be stopped (ledger-gate.ts): it records nothing more, so what is read next is whole. */
   haltLedger(): void {
-    this.#ledger?.reader.halt();
+    // A sandbox that has ended records nothing more: no wait on a busy word it left up (a crash mid-record).
+    this.#ledger?.reader.halt(this.#ended);
   }
 
   /**
