@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
@@ -17,7 +17,8 @@ import { ISOLATION_NICE } from './pool-protocol.js';
 import { DEFAULT_SLICE_US, PoolBackend, type PoolOptions } from './pool.js';
 import { CORE_GUEST } from './test-support/guests.js';
 import { RecordingHost, pluginSpec } from './test-support/specs.js';
-import { niceRefusal, sliceRefusal } from './thread-priority.js';
+import { inCi, requireTool } from '@forgeone/common/testing';
+import { niceRefusal, sliceRefusal, threadSchedBuilt } from './thread-priority.js';
 
 const NOTHING = new Uint8Array(0);
 
@@ -65,6 +66,16 @@ async function poolThreads(t: TestContext, options: PoolOptions, before: Readonl
 const tids = (): Set<string> => new Set(threads().map((thread) => thread.tid));
 const linux = process.platform === 'linux';
 const sliceSkip = linux ? sliceRefusal() : 'not Linux';
+// CI builds the native module (npm run build): there a slice refused for want of it is a broken build, not a reason to skip.
+if (linux && inCi() && !threadSchedBuilt()) throw new Error(`${sliceSkip ?? 'thread-sched.node did not load'}; CI must build it (npm run build)`);
+
+/** True when this process is root (running as nobody needs it); under CI it must be (.ci/run runs as root), elsewhere the test is skipped with the reason. */
+function requireRoot(t: TestContext): boolean {
+  if (process.getuid?.() === 0) return true;
+  if (inCi()) throw new Error('the test runs a process as nobody, which needs root; CI runs as root');
+  t.skip('needs root to run a process as nobody');
+  return false;
+}
 
 /** Runs `script` (ES module text, from a file anyone may read) with `command` before node; its last line of output. */
 function runAs(command: readonly string[], script: string): { out: string; err: string } {
@@ -190,7 +201,8 @@ describe('pool worker priority', { skip: linux ? false : 'Linux only' }, () => {
     }
   });
 
-  it('refuses a nice value below its own in a process that may not lower it (nobody): FO_SANDBOX_BAD_OPTION, before any worker starts', { skip: process.getuid?.() === 0 && existsSync('/usr/bin/setpriv') ? false : 'needs root and setpriv to run a process as nobody' }, () => {
+  it('refuses a nice value below its own in a process that may not lower it (nobody): FO_SANDBOX_BAD_OPTION, before any worker starts', (t) => {
+    if (!requireRoot(t) || !requireTool(t, 'setpriv', ['--version'])) return;
     const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
     const refused = runAs(nobody, poolScript({ size: 1, workerNice: -5 }));
     assert.match(refused.out, /^FO_SANDBOX_BAD_OPTION .*workerNice: -5 is not permitted: .*CAP_SYS_NICE/, refused.err);
@@ -199,12 +211,9 @@ describe('pool worker priority', { skip: linux ? false : 'Linux only' }, () => {
     assert.equal(allowed.out, 'ok', allowed.err);
   });
 
-  it('fails the worker visibly where /proc shows the capability but the kernel refuses it (a user namespace): FO_SANDBOX_WORKER_FAILED', { skip: existsSync('/usr/bin/unshare') ? false : 'needs unshare' }, (t) => {
-    const probe = spawnSync('unshare', ['-U', '-r', 'true']);
-    if (probe.status !== 0) {
-      t.skip('user namespaces are not available here');
-      return;
-    }
+  it('fails the worker visibly where /proc shows the capability but the kernel refuses it (a user namespace): FO_SANDBOX_WORKER_FAILED', (t) => {
+    // The probe: unshare (util-linux) running a command in a new user namespace; skipped without it, a failure under CI.
+    if (!requireTool(t, 'unshare', ['-U', '-r', 'true'])) return;
     const run = runAs(['unshare', '-U', '-r'], poolScript({ size: 1, workerNice: -5 }));
     assert.match(run.out, /^FO_SANDBOX_WORKER_FAILED .*EACCES/, run.err);
   });

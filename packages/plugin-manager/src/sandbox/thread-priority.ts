@@ -90,6 +90,11 @@ function threadSched(): ThreadSchedModule | undefined {
   return loaded ?? undefined;
 }
 
+/** Whether native/thread-sched.c was built and loads here (npm run build builds it where a C compiler is). */
+export function threadSchedBuilt(): boolean {
+  return threadSched() !== undefined;
+}
+
 /**
  * Why a worker thread could not be given its own time slice here, or undefined when it
  * can: Linux 6.12 or later (earlier kernels ignore the slice of a normal thread) and the
