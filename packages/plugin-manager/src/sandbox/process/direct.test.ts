@@ -51,6 +51,18 @@ async function working(t: TestContext, id: string): Promise<{ backend: ProcessBa
   return { backend, handle };
 }
 
+/** The calls the first sandbox's direct path answered and handed over so far. */
+function sent(backend: ProcessBackend): readonly [number, number] {
+  const direct = backend.sandboxes()[0]?.direct;
+  return [direct?.answered ?? 0, direct?.handedOver ?? 0];
+}
+
+/** What the first sandbox's direct path answered and handed over since `before` ({@link sent}). */
+function since(backend: ProcessBackend, before: readonly [number, number]): number[] {
+  const now = sent(backend);
+  return [now[0] - before[0], now[1] - before[1]];
+}
+
 function protocolReasons(host: RecordingHost, id: string): string[] {
   return host.audits.filter((entry) => entry.plugin === id && entry.action === 'sandbox.protocol' && !entry.allowed).map((entry) => entry.reason ?? '');
 }
@@ -78,7 +90,7 @@ describe('process backend: the host thread’s direct path (direct.ts)', () => {
 
   it('waits for a long direct call in the event loop (the sandbox rings the host thread’s doorbell), with no hand-over', async (t) => {
     const { backend, handle } = await working(t, 'direct-work');
-    const before = backend.sandboxes()[0]?.direct;
+    const before = sent(backend);
     // Tens of milliseconds of guest work: far past the host thread's spin.
     let ticks = 0;
     const ticking = setInterval(() => (ticks += 1), 1);
@@ -86,21 +98,19 @@ describe('process backend: the host thread’s direct path (direct.ts)', () => {
     clearInterval(ticking);
     assert.deepEqual(answer, iterations(5_000_000));
     assert.ok(ticks > 0, 'the event loop ran while the call did');
-    const after = backend.sandboxes()[0]?.direct;
-    assert.deepEqual([(after?.answered ?? 0) - (before?.answered ?? 0), (after?.handedOver ?? 0) - (before?.handedOver ?? 0)], [1, 0]);
+    assert.deepEqual(since(backend, before), [1, 0]);
   });
 
   it('waits for a long synchronous direct call blocking on its doorbell, with no hand-over', async (t) => {
     const { backend, handle } = await working(t, 'direct-sync-work');
     const callSync = handle.callSync?.bind(handle);
     assert.ok(callSync !== undefined);
-    const before = backend.sandboxes()[0]?.direct;
+    const before = sent(backend);
     // Tens of milliseconds of guest work: far past the host thread's spin, which used to hand the call over.
     assert.deepEqual(callSync('work', iterations(5_000_000)), iterations(5_000_000));
     for (let i = 0; i < 50; i += 1) assert.deepEqual(callSync('echo', INPUT), INPUT);
-    const after = backend.sandboxes()[0]?.direct;
     // The echo export is named through the relay by its first call; the other 50 calls are sent directly.
-    assert.deepEqual([(after?.answered ?? 0) - (before?.answered ?? 0), (after?.handedOver ?? 0) - (before?.handedOver ?? 0)], [50, 0]);
+    assert.deepEqual(since(backend, before), [50, 0]);
   });
 
   it('answers a synchronous call into a parked sandbox (rung awake: the host thread waits in poll(2) without spinning) on the host thread, with no hand-over', async (t) => {
@@ -108,14 +118,13 @@ describe('process backend: the host thread’s direct path (direct.ts)', () => {
     const callSync = handle.callSync?.bind(handle);
     assert.ok(callSync !== undefined);
     assert.deepEqual(callSync('echo', INPUT), INPUT); // names the export through the relay
-    const before = backend.sandboxes()[0]?.direct;
+    const before = sent(backend);
     for (let i = 0; i < 5; i += 1) {
       await new Promise((resolve) => setTimeout(resolve, 20)); // far past the sandbox's 50 us spin: it has parked
       assert.deepEqual(callSync('echo', INPUT), INPUT);
       assert.deepEqual(callSync('work', iterations(1000)), iterations(1000), 'and the call right after it, the sandbox awake');
     }
-    const after = backend.sandboxes()[0]?.direct;
-    assert.deepEqual([(after?.answered ?? 0) - (before?.answered ?? 0), (after?.handedOver ?? 0) - (before?.handedOver ?? 0)], [10, 0]);
+    assert.deepEqual(since(backend, before), [10, 0]);
   });
 
   it('waits on the doorbell, blocking, for a direct call waited for in the event loop when a synchronous call needs the sandbox, and answers both without a hand-over', async (t) => {
@@ -125,16 +134,15 @@ describe('process backend: the host thread’s direct path (direct.ts)', () => {
     const handle = await backend.load(await pluginSpec(CORE_GUEST, { id: 'direct-mixed', fuel: 5_000_000_000n }));
     await handle.call('work', iterations(10));
     await handle.call('echo', INPUT);
-    const before = backend.sandboxes()[0]?.direct;
+    const before = sent(backend);
     const long = handle.call('work', iterations(300_000_000));
     await new Promise((resolve) => setTimeout(resolve, 2)); // the long call now waits in the event loop
     const callSync = handle.callSync?.bind(handle);
     assert.ok(callSync !== undefined);
     assert.deepEqual(callSync('echo', INPUT), INPUT, 'the synchronous call ran after the long one');
     assert.deepEqual(await long, iterations(300_000_000));
-    const after = backend.sandboxes()[0]?.direct;
     // The synchronous call first waits for the long one in poll(2) on the doorbell (its wait in the event loop is told), then for its own answer.
-    assert.deepEqual([(after?.answered ?? 0) - (before?.answered ?? 0), (after?.handedOver ?? 0) - (before?.handedOver ?? 0)], [2, 0]);
+    assert.deepEqual(since(backend, before), [2, 0]);
   });
 
   it('sends lifecycle steps the direct way: a step answered on the host thread, one that makes a host call handed to the relay, the sandbox frozen between pause and resume', async (t) => {
@@ -148,18 +156,13 @@ describe('process backend: the host thread’s direct path (direct.ts)', () => {
       (func (export "resume") (result i32) (i32.const 0)))`;
     const handle = await backend.load(await pluginSpec(guest, { id: 'direct-lifecycle', entryPoints: { init: 'init', pause: 'pause', resume: 'resume' }, permissions: { syscalls: ['forge.log'] } }));
     assert.equal(await handle.lifecycle('init'), true);
-    const counts = (): number[] => {
-      const direct = backend.sandboxes()[0]?.direct;
-      return [direct?.answered ?? 0, direct?.handedOver ?? 0];
-    };
-    const before = counts();
+    const before = sent(backend);
     assert.equal(await handle.lifecycle('pause'), true, 'the pause entry point ran');
     assert.equal(backend.sandboxes()[0]?.frozen, true, 'frozen after its last plugin paused');
-    const paused = counts();
-    assert.deepEqual([paused[0]! - before[0]!, paused[1]! - before[1]!], [0, 1], 'the step made a host call: handed to the relay');
+    assert.deepEqual(since(backend, before), [0, 1], 'the step made a host call: handed to the relay');
+    const paused = sent(backend);
     assert.equal(await handle.lifecycle('resume'), true);
-    const after = counts();
-    assert.deepEqual([after[0]! - paused[0]!, after[1]! - paused[1]!], [1, 0], 'answered on the host thread');
+    assert.deepEqual(since(backend, paused), [1, 0], 'answered on the host thread');
     assert.ok(host.logs.some((entry) => entry.plugin === 'direct-lifecycle' && entry.record.message === 'pausing'), 'the host call of the pause step was served');
     assert.ok(host.audits.some((entry) => entry.plugin === 'direct-lifecycle' && entry.action === 'forge.log' && entry.allowed), 'and audited');
   });
@@ -186,19 +189,17 @@ describe('process backend: the host thread’s direct path (direct.ts)', () => {
 
   it('hands a call to the relay when its sandbox rings the host thread’s doorbell without answering', async (t) => {
     const { backend, call } = await lateMove(t, 'ringbell');
-    const before = backend.sandboxes()[0]?.direct;
+    const before = sent(backend);
     assert.deepEqual(await call(), new Uint8Array(0), 'answered, through the relay');
-    const after = backend.sandboxes()[0]?.direct;
-    assert.equal((after?.handedOver ?? 0) - (before?.handedOver ?? 0), 1);
+    assert.equal(since(backend, before)[1], 1);
     assert.equal(backend.sandboxes().length, 1, 'ringing is no violation: the sandbox lives');
   });
 
   it('hands a synchronous call to the relay when its sandbox rings the host thread’s doorbell without answering', async (t) => {
     const { backend, callSync } = await lateMove(t, 'ringbell');
-    const before = backend.sandboxes()[0]?.direct;
+    const before = sent(backend);
     assert.deepEqual(callSync(), new Uint8Array(0), 'answered, through the relay');
-    const after = backend.sandboxes()[0]?.direct;
-    assert.equal((after?.handedOver ?? 0) - (before?.handedOver ?? 0), 1);
+    assert.equal(since(backend, before)[1], 1);
     assert.equal(backend.sandboxes().length, 1, 'ringing is no violation: the sandbox lives');
   });
 
