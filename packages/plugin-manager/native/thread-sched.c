@@ -10,6 +10,14 @@
  *                           would otherwise wait for that one's slice to end), keeping its
  *                           policy and nice value; returns the slice the kernel then reports
  *                           (0, or the default slice, where the kernel ignores it)
+ *   cpu() -> number         the CPU the calling thread runs on now (sched_getcpu: glibc
+ *                           reads it from the thread's rseq area or the vDSO, no system
+ *                           call), -1 when it cannot be told
+ *   avoidCpu(cpu) -> bool   moves the calling thread off CPU `cpu`: its affinity becomes the
+ *                           mask it had at its first avoidCpu call minus that CPU (so a later
+ *                           call with another CPU gives the first one back; never wider than
+ *                           that first mask); -1 restores the first mask. Returns false,
+ *                           changing nothing, when that leaves no CPU
  *
  * Only a thread under SCHED_OTHER or SCHED_BATCH is touched (the policy is never changed;
  * a real-time thread is refused). Neither a shorter slice nor the call needs privilege: the
@@ -24,6 +32,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <node_api.h>
+#include <sched.h>
 
 /* struct sched_attr, first version (48 bytes): no utilization clamps. */
 struct slice_attr {
@@ -83,8 +92,44 @@ static napi_value set_slice(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* The calling thread's affinity at its first avoid_cpu call (one per thread). */
+static __thread cpu_set_t first_mask;
+static __thread int first_taken = 0;
+
+static napi_value avoid_cpu(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t cpu;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 || napi_get_value_int32(env, argv[0], &cpu) != napi_ok || cpu < -1 || cpu >= CPU_SETSIZE) {
+    napi_throw_range_error(env, "FO_THREAD_SCHED", "avoidCpu(cpu): cpu -1 or a CPU number");
+    return NULL;
+  }
+  if (!first_taken) {
+    if (sched_getaffinity(0, sizeof first_mask, &first_mask) != 0) return fail(env, "sched_getaffinity", errno);
+    first_taken = 1;
+  }
+  cpu_set_t mask = first_mask;
+  if (cpu >= 0) CPU_CLR(cpu, &mask);
+  napi_value result;
+  int applied = CPU_COUNT(&mask) > 0;
+  if (applied && sched_setaffinity(0, sizeof mask, &mask) != 0) return fail(env, "sched_setaffinity", errno);
+  napi_get_boolean(env, applied, &result);
+  return result;
+}
+
+static napi_value current_cpu(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  napi_create_int32(env, sched_getcpu(), &result);
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
+  napi_create_function(env, "cpu", NAPI_AUTO_LENGTH, current_cpu, NULL, &fn);
+  napi_set_named_property(env, exports, "cpu", fn);
+  napi_create_function(env, "avoidCpu", NAPI_AUTO_LENGTH, avoid_cpu, NULL, &fn);
+  napi_set_named_property(env, exports, "avoidCpu", fn);
   napi_create_function(env, "setSlice", NAPI_AUTO_LENGTH, set_slice, NULL, &fn);
   napi_set_named_property(env, exports, "setSlice", fn);
   return exports;

@@ -10,6 +10,7 @@ import type { Job, LanePlugin } from './pool-job.js';
 import { FLAG, NO_FUEL, OP, STATE, STATUS, errorFrom, writePayload, type ToWorker } from './pool-protocol.js';
 import type { WorkerHandle } from './pool-worker-handle.js';
 import { spinAllowed } from './spin-governor.js';
+import { currentCpu } from './thread-priority.js';
 
 /** What settling a job needs from the pool. */
 export interface SettleEnv {
@@ -25,8 +26,12 @@ export interface SettleEnv {
 
 const EMPTY = new Uint8Array(0);
 
-/** Writes `job` into the worker's slot and wakes the worker, or sends a plain call on the worker's direct path (process/direct.ts). */
-export function dispatchJob(worker: WorkerHandle, job: Job): void {
+/**
+ * Writes `job` into the worker's slot and wakes the worker, or sends a plain call on the
+ * worker's direct path (process/direct.ts). `waits`: the host thread waits for the answer
+ * synchronously (spinning first), so the worker should keep off its CPU (RequestWords.cpu).
+ */
+export function dispatchJob(worker: WorkerHandle, job: Job, waits: boolean): void {
   const slot = worker.slot;
   const plugin = job.plugin;
   const post = (message: ToWorker, transfer: ArrayBuffer[] = []): void => worker.post(message, transfer);
@@ -72,7 +77,7 @@ export function dispatchJob(worker: WorkerHandle, job: Job): void {
       if (job.policy !== undefined) post({ type: 'policy', policy: job.policy });
       break;
   }
-  slot.writeRequest({ op: job.op, plugin: plugin?.index ?? 0, name, length, fuel: job.lent ?? NO_FUEL, trace: job.probe?.traceHostCalls === true, park: !spinAllowed(performance.now()) });
+  slot.writeRequest({ op: job.op, plugin: plugin?.index ?? 0, name, length, fuel: job.lent ?? NO_FUEL, trace: job.probe?.traceHostCalls === true, park: !spinAllowed(performance.now()), cpu: waits ? currentCpu() : -1 });
   job.startedAt = performance.now();
   // A worker woken from its park takes a while to run: a spin running out on it says nothing of contention.
   worker.wokeForJob = slot.signal(STATE.REQUEST) > 0;

@@ -151,7 +151,7 @@ export class Lane {
         job.reject(new ForgeError('FO_SANDBOX_WORKER_FAILED', `the ${job.what} did not run: pool worker ${this.id} did not start within ${job.timeoutMs} ms`, { details: { worker: this.id } }));
       }
       if (!job.done) {
-        this.#start(job);
+        this.#start(job, true);
         this.#drive(job, job.startedAt + job.timeoutMs, true);
       }
     } finally {
@@ -231,8 +231,8 @@ export class Lane {
         job.reject(unloaded(job.plugin.id, job.what));
         continue;
       }
-      this.#start(job);
       const fast = job.quick && (job.plugin?.meanUs ?? 0) * 1e-3 < this.#env.fastWaitMs && performance.now() - started < PUMP_BUDGET_MS;
+      this.#start(job, fast);
       if (fast) {
         this.#driving += 1;
         try {
@@ -250,13 +250,13 @@ export class Lane {
     }
   }
 
-  /** Writes `job` into the slot and wakes the worker (pool-dispatch.ts). */
-  #start(job: Job): void {
+  /** Writes `job` into the slot and wakes the worker (pool-dispatch.ts); `waits`: this thread waits for it synchronously. */
+  #start(job: Job, waits: boolean): void {
     const running = this.#running;
     if (running === undefined) throw this.#broken ?? unloaded(job.plugin?.id ?? 'pool', job.what);
     if (this.#active.length === 0) running.cancel?.arm(performance.now(), job.timeoutMs); // a nested job is never cancelled in place
     if (job.plugin !== undefined) this.#folds.forget(job.plugin.id); // what an earlier call of it reported
-    dispatchJob(running, job);
+    dispatchJob(running, job, waits);
     this.#active.push(job);
   }
 

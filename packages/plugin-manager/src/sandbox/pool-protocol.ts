@@ -76,7 +76,7 @@ export const WORD = Object.freeze({
   ELAPSED_US: 8,
   /** Set to 1 (and notified) by the worker once it is ready for jobs. */
   READY: 9,
-  /** REQUEST (CALL): bit 1 to record the host calls the call makes (tracing); bit 2, see RequestWords.park. */
+  /** REQUEST (CALL): bit 1 to record the host calls the call makes (tracing); bit 2, see RequestWords.park; bits 8 and up, RequestWords.cpu + 1. */
   TRACE: 10,
   /** DONE (CALL, LIFECYCLE): the instance's linear memory after the job, in 64 KiB pages. */
   MEMORY_PAGES: 11,
@@ -124,6 +124,11 @@ export interface RequestWords {
    * worker should not spin either once the job is done; default false. Bit 2 of the TRACE word.
    */
   readonly park?: boolean;
+  /**
+   * REQUEST: the CPU the host thread wrote it on when it waits for the answer synchronously
+   * (thread-priority.ts HostCpuAvoider), -1 (the default) when it does not or cannot tell.
+   */
+  readonly cpu?: number;
 }
 
 /** The words of an answer: a finished job (worker to host) or a host reply (host to worker). */
@@ -181,7 +186,7 @@ export class Slot {
     header[WORD.PLUGIN] = words.plugin;
     header[WORD.NAME] = words.name;
     header[WORD.LENGTH] = words.length;
-    header[WORD.TRACE] = (words.trace === true ? 1 : 0) | (words.park === true ? 2 : 0);
+    header[WORD.TRACE] = (words.trace === true ? 1 : 0) | (words.park === true ? 2 : 0) | (((words.cpu ?? -1) + 1) << 8);
     this.#big[BIG.FUEL] = words.fuel ?? NO_FUEL;
   }
 
@@ -196,6 +201,7 @@ export class Slot {
       fuel: this.#big[BIG.FUEL] ?? NO_FUEL,
       trace: ((header[WORD.TRACE] ?? 0) & 1) === 1,
       park: ((header[WORD.TRACE] ?? 0) & 2) !== 0,
+      cpu: ((header[WORD.TRACE] ?? 0) >>> 8) - 1,
     };
   }
 

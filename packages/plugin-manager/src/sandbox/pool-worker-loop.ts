@@ -12,7 +12,7 @@ import { HostedPlugin, type ThreadResources } from './hosted-plugin.js';
 import { PolicyCache, checkPolicyFor } from './policy.js';
 import { SpecInterner } from './spec-intern.js';
 import { WorkerCancel } from './pool-worker-cancel.js';
-import { SliceSwitch, applyThreadPriority } from './thread-priority.js';
+import { HostCpuAvoider, SliceSwitch, applyThreadPriority } from './thread-priority.js';
 import { spinOn } from './spin-governor.js';
 import { WorkerOutbox } from './pool-worker-outbox.js';
 import { openLedger } from './pool-ledger.js';
@@ -75,6 +75,9 @@ class PoolWorker {
   readonly #spinMs: number;
   /** The last job's host does not spin (RequestWords.park): neither does this worker then. */
   #hostParks = false;
+  /** The CPU the host thread wrote the last job on (RequestWords.cpu), -1 when unknown. */
+  #hostCpu = -1;
+  readonly #cpus = new HostCpuAvoider();
   /** The short time slice, taken while this worker parks between jobs (thread-priority.ts). */
   readonly #slice: SliceSwitch;
   readonly #forwardHttp: boolean;
@@ -125,7 +128,7 @@ class PoolWorker {
   #spin(a: number, b: number): number {
     const header = this.#slot.header;
     const state = Atomics.load(header, WORD.STATE);
-    if (state === a || state === b || this.#spinMs <= 0 || this.#hostParks) return state;
+    if (state === a || state === b || this.#cpus.sharing(this.#hostCpu) || this.#spinMs <= 0 || this.#hostParks) return state;
     this.#slice.parking(false);
     return spinOn(header, WORD.STATE, a, b, b, performance.now() + this.#spinMs, false);
   }
@@ -139,8 +142,10 @@ class PoolWorker {
   #job(): void {
     const slot = this.#slot;
     this.#drain();
-    const { op, plugin: index, name, length, fuel: lentWord, trace, park } = slot.readRequest();
+    const { op, plugin: index, name, length, fuel: lentWord, trace, park, cpu } = slot.readRequest();
     this.#hostParks = park;
+    this.#hostCpu = cpu;
+    if (cpu < 0) this.#cpus.release();
     const lent = lentWord === NO_FUEL ? undefined : lentWord;
     // Take the job's input before anything can fail, so a large one never stays queued
     // to be mistaken for a later job's.

@@ -73,6 +73,10 @@ export const SLICE_MAX_US = 100_000;
 interface ThreadSchedModule {
   /** Sets the calling thread's slice; returns the slice the kernel then reports, in ns. */
   setSlice(ns: number): number;
+  /** The CPU the calling thread runs on now, -1 when it cannot be told. */
+  cpu(): number;
+  /** Moves this thread off CPU `cpu` (its first mask minus that CPU; -1: the first mask); false when that leaves none. */
+  avoidCpu(cpu: number): boolean;
 }
 
 let loaded: ThreadSchedModule | null | undefined;
@@ -93,6 +97,59 @@ function threadSched(): ThreadSchedModule | undefined {
 /** Whether native/thread-sched.c was built and loads here (npm run build builds it where a C compiler is). */
 export function threadSchedBuilt(): boolean {
   return threadSched() !== undefined;
+}
+
+/**
+ * The CPU this thread runs on now (sched_getcpu, no system call), or -1 where that cannot
+ * be told (no native module, not Linux). Read per pool call by the host thread and the
+ * worker (pool-protocol.ts, RequestWords.cpu): costs about what a property read through
+ * Node-API does.
+ */
+export function currentCpu(): number {
+  const sched = threadSched();
+  return sched === undefined ? -1 : sched.cpu();
+}
+
+/**
+ * Keeps a pool worker thread off the CPU its host thread runs on. The two hand each call
+ * back and forth, each spinning for the other's answer: on one CPU the spinner only keeps
+ * the other from running (measured on two cores with a CPU-bound process per core: a call
+ * 24-25 us median with the two threads on one CPU, 2.5-3.3 us on two; where the kernel
+ * puts them is chance, and it keeps them there). Each job says the CPU the host wrote it on
+ * (RequestWords.cpu); a worker found on that CPU moves off it (sched_setaffinity: the mask
+ * it started with minus that CPU, so it never runs where it could not before) and parks
+ * instead of spinning. A job the host does not wait for synchronously gives the thread its
+ * whole mask back. Where the native module or the CPU number is missing, nothing happens.
+ */
+export class HostCpuAvoider {
+  /** The CPU this thread is kept off, -1 for none. */
+  #avoiding = -1;
+
+  /**
+   * Called for each job the host does not wait for synchronously (RequestWords.cpu -1): a
+   * thread kept off a CPU gets its whole mask back (two long calls at once then use every CPU).
+   */
+  release(): void {
+    if (this.#avoiding >= 0) this.#move(-1);
+  }
+
+  /** @returns true when this thread runs on `hostCpu` (-1: unknown) and should not spin; it then moves off that CPU */
+  sharing(hostCpu: number): boolean {
+    if (hostCpu < 0) return false;
+    const sched = threadSched();
+    if (sched === undefined || sched.cpu() !== hostCpu) return false;
+    // Again even when it moved off that CPU before: something else set its mask since.
+    this.#move(hostCpu);
+    return true;
+  }
+
+  #move(cpu: number): void {
+    try {
+      if (threadSched()?.avoidCpu(cpu) === true) this.#avoiding = cpu;
+    } catch {
+      // Best effort: a mask the system will not take leaves the thread where it is.
+    }
+  }
 }
 
 /**
@@ -164,6 +221,12 @@ export interface ThreadPriority {
  * @throws Error when a nice value below the thread's own is not permitted, or a required slice cannot be set
  */
 export function applyThreadPriority(priority: ThreadPriority): void {
+  // The CPUs this thread starts with: the most a HostCpuAvoider ever gives it back.
+  try {
+    threadSched()?.avoidCpu(-1);
+  } catch {
+    // No affinity here: the avoider finds none either.
+  }
   if (priority.nice !== undefined) niceThread(priority.nice);
   const slice = priority.slice;
   if (slice === undefined) return;
