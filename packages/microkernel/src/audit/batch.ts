@@ -125,6 +125,11 @@ export class RecordBatch {
   readonly ready: Promise<void>;
   settle!: (error?: unknown) => void;
   readonly #memory: BatchMemory | undefined;
+  // `buffer.length` and `buffer.byteOffset` kept as numbers: optimized code reads them from a
+  // Buffer through a generic inline cache (Buffer.prototype is a dictionary-mode object),
+  // once per record otherwise.
+  #capacity: number;
+  #offset: number;
 
   /**
    * @param segment index of the segment the records belong to
@@ -136,6 +141,8 @@ export class RecordBatch {
     this.segment = segment;
     const space = memory === undefined ? allocateSpace(capacity, records) : memory.take(capacity, records);
     this.buffer = space.buffer;
+    this.#capacity = space.buffer.length;
+    this.#offset = space.buffer.byteOffset;
     this.layout = space.layout;
     this.#memory = memory;
     this.ready = new Promise<void>((resolve, reject) => {
@@ -207,7 +214,7 @@ export class RecordBatch {
     buf[start + 5] = 0x22;
     buf[start + 6] = 0x3a;
     const at = putDecimal(buf, start + SEQ_BYTES.length, seq);
-    frame.copyTo(buf, at);
+    frame.copyTo(buf, at, this.#offset);
     this.used = at + frame.length;
     this.place(seq, start, at + TIMED_PREV_AT, -1, this.used - FRAME_TAIL);
     return this.used - start;
@@ -216,10 +223,12 @@ export class RecordBatch {
   /** The buffer, grown (doubling) if fewer than `bytes` bytes are left after {@link used}. */
   private room(bytes: number): Buffer {
     const worst = this.used + bytes;
-    if (worst > this.buffer.length) {
-      const grown = allocateSpace(Math.max(worst, this.buffer.length * 2), 0).buffer;
+    if (worst > this.#capacity) {
+      const grown = allocateSpace(Math.max(worst, this.#capacity * 2), 0).buffer;
       this.buffer.copy(grown, 0, 0, this.used);
       this.buffer = grown;
+      this.#capacity = grown.length;
+      this.#offset = grown.byteOffset;
     }
     return this.buffer;
   }
@@ -257,6 +266,8 @@ export class RecordBatch {
   release(): void {
     const space: BatchSpace = { buffer: this.buffer, layout: this.layout };
     this.buffer = EMPTY;
+    this.#capacity = 0;
+    this.#offset = 0;
     this.layout = NO_LAYOUT;
     this.used = 0;
     if (this.reusable) this.#memory?.give(space);

@@ -16,7 +16,7 @@ describe('FrameCopies', () => {
       for (let at = 0; at < 24; at += 1) {
         const buf = make(FRAME.length + 48);
         buf.fill(0xee);
-        copies.copyTo(buf, at);
+        copies.copyTo(buf, at, buf.byteOffset);
         assert.equal(buf.toString('latin1', at, at + FRAME.length), FRAME, `at ${at}`);
         assert.ok(buf.subarray(0, at).every((byte) => byte === 0xee), `before ${at}`);
         assert.ok(buf.subarray(at + FRAME.length).every((byte) => byte === 0xee), `after ${at}`);
@@ -30,7 +30,7 @@ describe('FrameCopies', () => {
     const expected = `${FRAME.slice(0, 7)}2026-12-08T02:09:08.715Z${FRAME.slice(31)}`;
     for (let at = 0; at < 8; at += 1) {
       const buf = Buffer.from(new SharedArrayBuffer(FRAME.length + 8));
-      copies.copyTo(buf, at);
+      copies.copyTo(buf, at, buf.byteOffset);
       assert.equal(buf.toString('latin1', at, at + FRAME.length), expected, `at ${at}`);
     }
     assert.throws(() => copies.write('xy', FRAME.length - 1), RangeError);

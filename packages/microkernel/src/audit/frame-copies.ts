@@ -15,6 +15,10 @@
 import { writeLatin1 } from './bytes.js';
 
 const ALIGN = 8;
+// Called as a function rather than as `buf.set`: Buffer.prototype holds many methods (a
+// dictionary-mode prototype), so optimized code looks `set` up through a generic inline
+// cache on every record (about 10 ns in the profile).
+const { set: setBytes } = Uint8Array.prototype as unknown as { readonly set: (this: Uint8Array, source: Uint8Array, offset: number) => void };
 
 /** A timed frame as bytes, one copy per alignment; see the module comment. */
 export class FrameCopies {
@@ -43,10 +47,13 @@ export class FrameCopies {
     for (const start of this.#starts) writeLatin1(this.#all, text, start + offset);
   }
 
-  /** Copies the frame into `buf` at `at` (the caller made room). */
-  copyTo(buf: Uint8Array, at: number): void {
-    const copy = this.#copies[(buf.byteOffset + at) & (ALIGN - 1)];
+  /**
+   * Copies the frame into `buf` at `at` (the caller made room).
+   * @param byteOffset `buf.byteOffset`, which picks the copy (passed in: see batch.ts)
+   */
+  copyTo(buf: Uint8Array, at: number, byteOffset: number): void {
+    const copy = this.#copies[(byteOffset + at) & (ALIGN - 1)];
     if (copy === undefined) throw new Error('a frame has a copy for every alignment');
-    buf.set(copy, at);
+    setBytes.call(buf, copy, at);
   }
 }
