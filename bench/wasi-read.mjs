@@ -15,7 +15,7 @@
 //   (--quick: 5 rounds; --js-chain: the audit chain is filled in JS, not by the native
 //   module; --js-io: ForgeOne reads through node:fs, one readSync per iovec, not by one
 //   preadv in native/wasi-io.c; both to compare the two ways)
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,6 +106,17 @@ const pluginTrust = trust.registerPlugin(benchPlugin, {
 });
 const auditedGate = new SyscallBridge({ trust, audit: auditLog }).gateFor(pluginTrust, hostIdentity.forPlugin(benchPlugin));
 let auditedRuns = 0;
+/** Per audited run: the caller's thread CPU (ns, Linux) and the wait in its final flush() (ns). */
+const auditedDiagnostics = [];
+// CPU time of this (the caller's) thread, in ns, from /proc on Linux (undefined elsewhere): 10 ms ticks, so summed over runs.
+function threadCpuNs() {
+  try {
+    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * (1e9 / 100);
+  } catch {
+    return undefined;
+  }
+}
 
 const runners = {
   'forgeone (counting gate)': async () => (await runWasiCommand(module, { preopens: [{ host: dir, guest: '/' }], gate: countingGate })).exitCode,
@@ -124,8 +135,13 @@ const UNAUDITED_4K = 'forgeone (allow-all gate), 4 KiB';
 const audited4k = {
   [UNAUDITED_4K]: async () => (await runWasiCommand(module4k, { preopens: [{ host: dir, guest: '/data' }], gate: ALLOW_ALL_GATE })).exitCode,
   [AUDITED]: async () => {
+    const cpuBefore = threadCpuNs();
     const { exitCode } = await runWasiCommand(module4k, { preopens: [{ host: dir, guest: '/data' }], gate: auditedGate });
+    const flushStart = process.hrtime.bigint();
     await auditLog.flush();
+    // Diagnostics only (the timed region is unchanged): the caller's thread CPU over the
+    // run and the wait in flush() for the rest of the run's records to be durable.
+    auditedDiagnostics.push({ flushNs: Number(process.hrtime.bigint() - flushStart), cpuNs: cpuBefore === undefined ? undefined : (threadCpuNs() ?? 0) - cpuBefore });
     auditedRuns += 1;
     return exitCode;
   },
@@ -169,6 +185,10 @@ if (auditCheck.records - auditCheck.checkpoints !== auditedRuns * auditedCallsPe
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+// The timed rounds' audited runs (the two warm-up rounds excluded), per call.
+const timedDiagnostics = auditedDiagnostics.slice(-ROUNDS);
+const callerCpuPerCall = timedDiagnostics.some((run) => run.cpuNs === undefined) ? undefined : timedDiagnostics.reduce((sum, run) => sum + run.cpuNs, 0) / (timedDiagnostics.length * auditedCallsPerRun);
+const flushWaitPerCall = median(timedDiagnostics.map((run) => run.flushNs)) / auditedCallsPerRun;
 const baselineOf = (name) => median(samples[name in audited4k ? NODE_4K : 'node:wasi']);
 const results = Object.entries(samples).map(([name, values]) => ({ name, mibPerSecond: median(values), ratio: median(values) / baselineOf(name) }));
 const reads = (counted.get(`${W}.fd_read`) ?? 0) / (ROUNDS + 2);
@@ -176,12 +196,22 @@ if (JSON_OUTPUT) {
   const cases = Object.entries(samples).map(([name, values]) => benchCase(name, 'MiB/s', values, { group: name in audited4k ? AUDITED_CHUNK : CHUNK }));
   withRatios(cases, 'node:wasi', CHUNK);
   withRatios(cases, NODE_4K, AUDITED_CHUNK);
-  const audit = { records: auditCheck.records, checkpoints: auditCheck.checkpoints, syncs: auditStats.syncs, batches: auditStats.batches, preWritten: auditStats.preWritten, callsPerRun: auditedCallsPerRun };
+  const audit = {
+    records: auditCheck.records,
+    checkpoints: auditCheck.checkpoints,
+    syncs: auditStats.syncs,
+    batches: auditStats.batches,
+    preWritten: auditStats.preWritten,
+    callsPerRun: auditedCallsPerRun,
+    callerThreadCpuNsPerCall: callerCpuPerCall,
+    flushWaitNsPerCall: flushWaitPerCall,
+  };
   const io = nativeWasiIo() ? 'native' : 'node:fs';
   console.log(JSON.stringify({ sizeBytes: SIZE, chunkBytes: CHUNK, rounds: ROUNDS, node: process.version, readsPerRun: reads, io, audit, results, cases }, null, 2));
 } else {
   const io = nativeWasiIo() ? 'one native preadv per call' : 'node:fs readSync per iovec';
   console.log(`WASI read throughput: ${SIZE / 1048576} MiB in ${CHUNK / 1024} KiB fd_read calls (${reads} per run), median of ${ROUNDS} rounds, Node ${process.version}; ForgeOne reads: ${io}`);
   for (const result of results) console.log(`  ${result.name.padEnd(44)} ${result.mibPerSecond.toFixed(0).padStart(6)} MiB/s   ${result.ratio.toFixed(2)}x node:wasi`);
+  console.log(`  audited, per call: caller's thread CPU ${callerCpuPerCall === undefined ? 'n/a' : `${callerCpuPerCall.toFixed(0)} ns`} (all timed runs), wait in the run's final flush() ${flushWaitPerCall.toFixed(0)} ns (median run)`);
   console.log(`  audited: ${auditCheck.records} records verified (${auditCheck.checkpoints} checkpoints), ${auditStats.syncs} fdatasyncs, ${auditStats.preWritten} of ${auditStats.batches} batches written by the chain worker, chain filled ${nativeChain() ? 'natively' : 'in JS'}; target >= 0.8x node:wasi at 4 KiB`);
 }

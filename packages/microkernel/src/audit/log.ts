@@ -221,9 +221,9 @@ export class AuditLog implements AuditSink {
     const { identity, action, resource, allowed, reason, requested, at } = report;
     const ts = at === undefined ? this.clockText.now() : this.clockText.at(at);
     // The record after its seq is encoded once per distinct report (and timestamp) and copied after (report-cache.ts).
-    const timed = this.reports.timed(identity, action, resource, allowed, reason, requested, ts);
+    const { timed, copies } = this.reports.timed(identity, action, resource, allowed, reason, requested, ts);
     const seq = this.seqValue + 1;
-    this.counted(seq, this.batch.pushFrame(this.segment, seq, timed));
+    this.counted(seq, copies === undefined ? this.batch.pushFrame(this.segment, seq, timed) : this.batch.pushCopies(this.segment, seq, copies));
     this.afterRecord();
     if (this.observers.active) this.observers.notifyEvent(seq, ts, identity.principal, identity.plugin?.digest, action, resource, allowed ? 'allow' : 'deny', reason);
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ForgeError, IdentityContext } from '@forgeone/common';
 import { formatTimestamp } from './format.js';
+import { HOT_REPEATS } from './report-cache.js';
 import { AuditLog } from './log.js';
 import type { AuditDecisionReport } from './record.js';
 import { tempDir } from './test-support/logs.js';
@@ -90,6 +91,34 @@ describe('AuditLog.record: pre-encoded bridge reports', () => {
     assert.equal(written, await readFile(join(dir, 'fresh.log'), 'utf8'));
     const verified = await verifyAuditLog({ path: join(dir, 'cached.log'), threads: 1 });
     assert.deepEqual([verified.ok, verified.records], [true, 9 * REPORTS.length]);
+  });
+
+  it('writes the same bytes as append() for runs of repeats long enough to be copied word-wise, past the number of reports kept copied, while the clock moves', async () => {
+    const dir = await tempDir();
+    const clocked = (): (() => number) => {
+      let reads = 0;
+      return () => Date.UTC(2025, 0, 2, 3, 4, 5, 678) + Math.floor((reads += 1) / 7);
+    };
+    const cached = await AuditLog.open({ path: join(dir, 'cached.log'), level: 'all', clock: clocked() });
+    const fresh = await AuditLog.open({ path: join(dir, 'fresh.log'), level: 'all', clock: clocked() });
+    // 80 actions (more than the 64 kept copied at once), each in a run of HOT_REPEATS + 9
+    // records, then the first ones again (their copies were dropped, and are earned again):
+    // seqs cross 3, 4 and 5 digits, so the records land at every alignment.
+    const actions = Array.from({ length: 80 }, (_, i) => `wasi_snapshot_preview1.fd_read_${i}`);
+    let records = 0;
+    for (const action of [...actions, ...actions.slice(0, 4)]) {
+      for (let i = 0; i < HOT_REPEATS + 9; i += 1) {
+        recordBoth(cached, fresh, { identity: i % 20 === 19 ? other : demo, action, resource: 'fd:3', allowed: true, reason: 'fd rights' });
+        records += 1;
+      }
+    }
+    await cached.close();
+    await fresh.close();
+    const written = await readFile(join(dir, 'cached.log'), 'utf8');
+    assert.equal(written.trimEnd().split('\n').length, records);
+    assert.equal(written, await readFile(join(dir, 'fresh.log'), 'utf8'));
+    const verified = await verifyAuditLog({ path: join(dir, 'cached.log'), threads: 1 });
+    assert.deepEqual([verified.ok, verified.records], [true, records]);
   });
 
   it('refuses an invalid report with FO_AUDIT_RECORD_INVALID every time, writes nothing for it, and records the next valid one', async () => {

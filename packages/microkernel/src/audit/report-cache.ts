@@ -13,10 +13,19 @@
  */
 import type { IdentityContext } from '@forgeone/common';
 import { recordFrame, timedFrame } from './batch.js';
+import { FrameCopies } from './frame-copies.js';
 import { encodeEventTail, IdentityFieldCache } from './record.js';
 
+/** A report's record after its seq, as {@link ReportBytesCache.timed} returns it: a string, and for a report that keeps repeating the same bytes as {@link FrameCopies} too. */
+export interface TimedRecord {
+  /** The record from its `,"ts":"` to its newline ({@link timedFrame}), one character per byte. */
+  readonly timed: string;
+  /** The same bytes, once the report repeated {@link HOT_REPEATS} times (and while few reports have them). */
+  readonly copies: FrameCopies | undefined;
+}
+
 /** One action's last report and its encoded bytes. */
-interface Memo {
+interface Memo extends TimedRecord {
   readonly resource: string | undefined;
   readonly allowed: boolean;
   readonly reason: string;
@@ -27,11 +36,21 @@ interface Memo {
   ts: string;
   /** The record from its `,"ts":"` to its newline ({@link timedFrame} of `ts` and `frame`). */
   timed: string;
+  /** Times it was served from the cache. */
+  hits: number;
+  copies: FrameCopies | undefined;
 }
 
 // Distinct actions remembered per identity before that identity's memos are dropped: the
 // call catalog is far smaller, so this only bounds a host that invents action names.
 const MAX_ACTIONS = 512;
+// Repeats after which a report's bytes are kept as FrameCopies (eight copies of the
+// record: a run of one host call, not an occasional one), and how many reports keep them
+// at once (about 4 KiB each): past that, every report drops them and earns them again.
+export const HOT_REPEATS = 32;
+const MAX_COPIED = 64;
+// Where a timed frame's timestamp starts (after `,"ts":"`).
+const TS_AT = 7;
 
 /** The encoded frames (`event"<fields>` with room for prev and hash) of bridge reports, remembered per identity and action, joined to their last timestamp. */
 export class ReportBytesCache {
@@ -42,30 +61,51 @@ export class ReportBytesCache {
   #lastIdentity: IdentityContext | undefined;
   #lastAction = '';
   #last: Memo | undefined;
+  /** The memos that have FrameCopies now. */
+  readonly #copied: Memo[] = [];
 
   /**
    * The bytes of a report's record after its seq, timestamp `ts` included (its type word
    * and fields, with room for prev and hash): from the cache when this identity's last
-   * report of `action` had the same resource, outcome, reason and request.
+   * report of `action` had the same resource, outcome, reason and request. Read the
+   * result before the next call: it is the cache's own, updated in place.
    *
    * @param ts the record's timestamp ({@link TIMESTAMP_LENGTH} characters)
    * @throws ForgeError FO_AUDIT_RECORD_INVALID as `encodeEventTail` and `encodeIdentityFields`
    */
-  timed(identity: IdentityContext, action: string, resource: string | undefined, allowed: boolean, reason: string, requested: string | undefined, ts: string): string {
+  timed(identity: IdentityContext, action: string, resource: string | undefined, allowed: boolean, reason: string, requested: string | undefined, ts: string): TimedRecord {
     let memo = this.#last;
     if (memo === undefined || identity !== this.#lastIdentity || action !== this.#lastAction) {
       memo = this.#memos.get(identity)?.get(action);
     }
     if (memo === undefined || memo.resource !== resource || memo.allowed !== allowed || memo.reason !== reason || memo.requested !== requested) {
       memo = this.encode(identity, action, resource, allowed, reason, requested, ts);
-    } else if (memo.ts !== ts) {
-      memo.ts = ts;
-      memo.timed = timedFrame(ts, memo.frame);
+    } else {
+      if (memo.ts !== ts) {
+        memo.timed = timedFrame(ts, memo.frame);
+        memo.ts = ts;
+        memo.copies?.write(ts, TS_AT);
+      }
+      memo.hits += 1;
+      if (memo.hits === HOT_REPEATS && memo.copies === undefined) this.copy(memo);
     }
     this.#lastIdentity = identity;
     this.#lastAction = action;
     this.#last = memo;
-    return memo.timed;
+    return memo;
+  }
+
+  /** Gives `memo` its FrameCopies; see {@link HOT_REPEATS}. */
+  private copy(memo: Memo): void {
+    if (this.#copied.length >= MAX_COPIED) {
+      for (const dropped of this.#copied) {
+        dropped.copies = undefined;
+        dropped.hits = 0;
+      }
+      this.#copied.length = 0;
+    }
+    memo.copies = new FrameCopies(memo.timed);
+    this.#copied.push(memo);
   }
 
   private encode(identity: IdentityContext, action: string, resource: string | undefined, allowed: boolean, reason: string, requested: string | undefined, ts: string): Memo {
@@ -77,7 +117,7 @@ export class ReportBytesCache {
     const fields = `event"${this.#identities.get(identity)}${encodeEventTail(action, resource, allowed ? 'allow' : 'deny', reason, requested === undefined ? undefined : { requested })}`;
     const frame = recordFrame(fields);
     if (memos.size >= MAX_ACTIONS && !memos.has(action)) memos.clear();
-    const memo: Memo = { resource, allowed, reason, requested, frame, ts, timed: timedFrame(ts, frame) };
+    const memo: Memo = { resource, allowed, reason, requested, frame, ts, timed: timedFrame(ts, frame), hits: 0, copies: undefined };
     memos.set(action, memo);
     return memo;
   }

@@ -45,24 +45,31 @@ export function plain<A extends unknown[]>(ctx: ImportContext, name: WasiFunctio
   };
 }
 
+/** The arguments after the descriptor of an fd_* function: at most four (fd_pread, fd_pwrite, fd_readdir). */
+type FdArgs = [] | [unknown] | [unknown, unknown] | [unknown, unknown, unknown] | [unknown, unknown, unknown, unknown];
+
 /**
  * A function on a descriptor: the gate decides it on the descriptor's resource
  * (`fd:<n>`; rights fixed at open time do the rest), then the body runs with the
  * descriptor as an unsigned number.
  */
-export function onFd<A extends unknown[]>(ctx: ImportContext, name: WasiFunctionName, body: (fd: number, ...args: A) => number): (fd: number, ...args: A) => number {
+export function onFd<A extends FdArgs>(ctx: ImportContext, name: WasiFunctionName, body: (fd: number, ...args: A) => number): (fd: number, ...args: A) => number {
   const call = CALL[name];
   const gate = ctx.gate;
   const table = ctx.core.table;
-  return (fd, ...args) => {
+  // Four fixed parameters rather than a rest parameter and a spread (FdArgs bounds the
+  // count): fd_read and fd_write run this once per guest read or write.
+  const run = body as unknown as (fd: number, a: unknown, b: unknown, c: unknown, d: unknown) => number;
+  const served = (fd: number, a: unknown, b: unknown, c: unknown, d: unknown): number => {
     const f = fd >>> 0;
     if (gate.check(call, table.resourceOf(f)) !== undefined) return EACCES;
     try {
-      return body(f, ...args);
+      return run(f, a, b, c, d);
     } catch (error) {
       return answer(gate, call, error);
     }
   };
+  return served as unknown as (fd: number, ...args: A) => number;
 }
 
 /**
