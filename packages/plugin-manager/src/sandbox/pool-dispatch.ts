@@ -5,6 +5,7 @@
  * worker's answer (the plugin's counters, the caller's probe, its heat, poisoning it when the worker says
  * its instance is unusable, a `restarted` event when the worker re-created it).
  */
+import { prepareAnswer } from './pool-answer.js';
 import { HEAT } from './pool-placement.js';
 import type { Job, LanePlugin } from './pool-job.js';
 import { FLAG, NO_FUEL, OP, STATE, STATUS, errorFrom, writePayload, type ToWorker } from './pool-protocol.js';
@@ -76,6 +77,9 @@ export function dispatchJob(worker: WorkerHandle, job: Job): void {
   job.startedAt = performance.now();
   // A worker woken from its park takes a while to run: a spin running out on it says nothing of contention.
   worker.wokeForJob = slot.signal(STATE.REQUEST) > 0;
+  // While the worker runs the call: the array for an answer the size of the last two (pool-answer.ts).
+  const predicted = job.op === OP.CALL ? (plugin?.answers.predicted ?? 0) : 0;
+  if (predicted > 0 && predicted <= slot.data.length) job.answer = prepareAnswer(predicted);
 }
 
 /**
@@ -104,7 +108,7 @@ export function settleJob(worker: WorkerHandle, job: Job | undefined, env: Settl
   const flags = slot.flags;
   const elapsedUs = slot.elapsedUs;
   const memoryBytes = slot.memoryBytes;
-  const payload = worker.takePayload(length);
+  const payload = worker.takePayload(length, job?.answer);
   // Taken whatever happens, so a trace never outlives the answer it came with.
   const trace = worker.takeTrace();
   slot.settle(STATE.IDLE);
@@ -133,8 +137,12 @@ export function settleJob(worker: WorkerHandle, job: Job | undefined, env: Settl
   }
   if (plugin !== undefined && job.op === OP.LOAD && error === undefined) plugin.loaded = true;
   if (plugin !== undefined && job.op === OP.UNLOAD) env.forget(plugin);
+  job.answer = undefined;
   if (error !== undefined) job.reject(error);
-  else if (job.op === OP.CALL) job.resolve(payload);
+  else if (job.op === OP.CALL) {
+    plugin?.answers.record(payload.length);
+    job.resolve(payload);
+  }
   else if (job.op === OP.LIFECYCLE) job.resolve(status !== STATUS.NONE);
   else job.resolve(undefined);
 }

@@ -9,6 +9,7 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort, type Re
 import { CancelControl } from './pool-cancel.js';
 import { FLAG, STATE, Slot, WORD, type PoolWorkerData, type RequestWords, type TelemetryItem, type ToHost, type ToWorker, type TraceMessage } from './pool-protocol.js';
 import { copyOut } from '../abi/bytes-copy.js';
+import { takeInto } from './pool-answer.js';
 import type { MirroredRecord } from './pool-audit-mirror.js';
 import type { TallyRead } from './fold-tally.js';
 import { LedgerReader, allocateLedger } from './pool-ledger.js';
@@ -337,10 +338,11 @@ export class WorkerHandle {
 
   /**
    * The payload of the request or answer at hand: from the data area, or the message
-   * the worker posted for it (LENGTH = -1). Forgets every other posted payload.
+   * the worker posted for it (LENGTH = -1), copied into `prepared` when it fits exactly
+   * (pool-answer.ts). Forgets every other posted payload.
    */
-  takePayload(length: number): Uint8Array {
-    const payload = length < 0 ? (this.#payloads.shift() ?? EMPTY) : copyOut(this.slot.data, length);
+  takePayload(length: number, prepared?: Uint8Array): Uint8Array {
+    const payload = length < 0 ? (this.#payloads.shift() ?? EMPTY) : (takeInto(this.slot.data, length, prepared) ?? copyOut(this.slot.data, length));
     // SECURITY: nothing the worker sent may outlive the request it came with.
     this.#payloads.length = 0;
     return payload;
