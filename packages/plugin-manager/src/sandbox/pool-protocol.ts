@@ -26,7 +26,7 @@
  * goes on the port in batches posted before the worker moves to HOST_REQUEST or DONE,
  * with FLAGS.MESSAGES set, so the host reads them before it acts on the state.
  */
-import { ForgeError, type LogRecord } from '@forgeone/common';
+import type { LogRecord } from '@forgeone/common';
 import type { Anomaly, HostCallCount } from '@forgeone/microkernel';
 import type { MessagePort } from 'node:worker_threads';
 import type { PluginEvent } from '../syscall/index.js';
@@ -34,6 +34,8 @@ import type { FoldProgress } from './audit-fold.js';
 import type { BackendAuditEntry } from './plugin-gate.js';
 import type { HostCallRecord, PluginSpec, PolicySpec } from './spec.js';
 import { copyBytes } from '../abi/bytes-copy.js';
+
+export { errorBytes, errorFrom, text, utf8 } from './pool-text.js';
 
 /** Values of the STATE word. */
 export const STATE = Object.freeze({ IDLE: 0, REQUEST: 1, BUSY: 2, HOST_REQUEST: 3, HOST_REPLY: 4, DONE: 5, DEAD: 6 });
@@ -358,37 +360,4 @@ export function writePayload(slot: Slot, post: (message: { type: 'payload'; byte
   const copy = bytes.slice();
   post({ type: 'payload', bytes: copy }, [copy.buffer]);
   return -1;
-}
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-/** UTF-8 bytes of `text`. */
-export function utf8(text: string): Uint8Array {
-  return encoder.encode(text);
-}
-
-/** Text from UTF-8 bytes (copied first: a decoder may refuse shared memory). */
-export function text(bytes: Uint8Array): string {
-  return decoder.decode(bytes.buffer instanceof SharedArrayBuffer ? bytes.slice() : bytes);
-}
-
-/** A ForgeError as UTF-8 JSON (its details dropped if they cannot be written as JSON). */
-export function errorBytes(error: ForgeError): Uint8Array {
-  try {
-    return utf8(JSON.stringify(error.toJSON()));
-  } catch {
-    return utf8(JSON.stringify({ code: error.code, kind: error.kind, message: error.message }));
-  }
-}
-
-/** The ForgeError {@link errorBytes} wrote. */
-export function errorFrom(bytes: Uint8Array): ForgeError {
-  let json: unknown;
-  try {
-    json = JSON.parse(text(bytes));
-  } catch {
-    json = { code: 'FO_INTERNAL_UNEXPECTED', message: 'a pool worker sent an unreadable error' };
-  }
-  return ForgeError.fromJSON(json);
 }
