@@ -21,8 +21,9 @@
  * While the worker waits for a host reply it also accepts a REQUEST: a nested job the
  * host runs synchronously while serving (a plugin calling another plugin of the same
  * worker through the host). Payloads up to the data area's size travel in the slot;
- * larger ones as a transferred ArrayBuffer on the port, with LENGTH = -1. Everything
- * the worker reports outside the call path (audit entries, logs, events, anomalies)
+ * larger ones as a transferred ArrayBuffer on the port, with LENGTH = -1. A large input
+ * may be streamed: copied after the REQUEST wakes the worker, which waits for INPUT_READY.
+ * Everything the worker reports outside the call path (audit entries, logs, events, anomalies)
  * goes on the port in batches posted before the worker moves to HOST_REQUEST or DONE,
  * with FLAGS.MESSAGES set, so the host reads them before it acts on the state.
  */
@@ -82,6 +83,8 @@ export const WORD = Object.freeze({
   TRACE: 10,
   /** DONE (CALL, LIFECYCLE): the instance's linear memory after the job, in 64 KiB pages. */
   MEMORY_PAGES: 11,
+  /** REQUEST: payload bytes in the data area: LENGTH, or 0 for a streamed request until the host publishes it (Slot.publishInput). Word 16: bytes 48-63 hold the 64-bit words. */
+  INPUT_READY: 16,
 });
 
 /** Bytes of a wasm page. */
@@ -102,8 +105,8 @@ const BIG = Object.freeze({
 /** The FUEL word's "none": no fuel lent, or a plugin that is not metered. */
 export const NO_FUEL = -(2n ** 63n);
 
-/** Bytes before the data area. */
-export const HEADER_BYTES = 64;
+/** Bytes before the data area (the header's words, padded to a cache line). */
+export const HEADER_BYTES = 128;
 
 /** Default size of a slot's data area: 1 MiB. */
 export const DEFAULT_SLOT_BYTES = 1024 * 1024;
@@ -126,6 +129,8 @@ export interface RequestWords {
    * worker should not spin either once the job is done; default false. Bit 2 of the TRACE word.
    */
   readonly park?: boolean;
+  /** REQUEST: the payload is not in the data area yet; the writer copies it after signalling and calls Slot.publishInput. Default false. */
+  readonly streamed?: boolean;
 }
 
 /** The words of an answer: a finished job (worker to host) or a host reply (host to worker). */
@@ -185,6 +190,32 @@ export class Slot {
     header[WORD.LENGTH] = words.length;
     header[WORD.TRACE] = (words.trace === true ? 1 : 0) | (words.park === true ? 2 : 0);
     this.#big[BIG.FUEL] = words.fuel ?? NO_FUEL;
+    Atomics.store(header, WORD.INPUT_READY, words.streamed === true ? 0 : Math.max(0, words.length));
+  }
+
+  /** A streamed request's payload (`length` bytes) is in the data area: wakes a worker waiting for it. */
+  publishInput(length: number): void {
+    Atomics.store(this.header, WORD.INPUT_READY, length);
+    Atomics.notify(this.header, WORD.INPUT_READY);
+  }
+
+  /**
+   * The request's first `length` bytes of payload, once the host has copied them into the
+   * data area (at once unless it was streamed): spinning up to 200 us, the host being mid-copy,
+   * then waiting.
+   */
+  input(length: number): Uint8Array {
+    const header = this.header;
+    let ready = Atomics.load(header, WORD.INPUT_READY);
+    if (ready < length) {
+      const until = performance.now() + 0.2;
+      while (ready < length && performance.now() < until) ready = Atomics.load(header, WORD.INPUT_READY);
+      while (ready < length) {
+        Atomics.wait(header, WORD.INPUT_READY, ready, 10);
+        ready = Atomics.load(header, WORD.INPUT_READY);
+      }
+    }
+    return this.data.subarray(0, length);
   }
 
   /** The request the other side wrote. */
@@ -198,6 +229,7 @@ export class Slot {
       fuel: this.#big[BIG.FUEL] ?? NO_FUEL,
       trace: ((header[WORD.TRACE] ?? 0) & 1) === 1,
       park: ((header[WORD.TRACE] ?? 0) & 2) !== 0,
+      streamed: Atomics.load(header, WORD.INPUT_READY) < (header[WORD.LENGTH] ?? 0),
     };
   }
 
