@@ -7,6 +7,9 @@
 //                                the answer, workers spin 50 us for the next request)
 //                pool, parked    PoolBackend with fastWaitUs: 0 and workerSpinUs: 0 (every
 //                                wait parks the thread; the host waits in its event loop)
+//                pool, sizes alternate   (64 KiB and 1 MiB only) the pool's defaults with
+//                                answers one byte shorter every other call: the host never
+//                                prepares the answer's array (sandbox/pool-answer.ts)
 //                inline          InlineBackend (the same plugin on the host thread)
 //                extism worker   @extism/extism createPlugin(..., { runInWorker: true }) on
 //                                bench/fixtures/extism-echo.wat
@@ -99,11 +102,24 @@ async function calls() {
   const inline = new InlineBackend(host);
   const spec = await pluginSpec(CORE_GUEST);
   const handles = { pool: await pool.load(spec), parked: await parked.load(spec), bigSlot: await bigSlot.load(spec), inline: await inline.load(spec) };
+  // Diagnostic: answers whose size changes every call, so the host never prepares the answer's array (sandbox/pool-answer.ts).
+  handles.varying = await pool.load(await pluginSpec(CORE_GUEST, { id: 'varying-sizes' }));
+  const callsBySize = new Map(); // the first call of each size (the echo check) is whole
   const worker = await extism(true);
   const cases = [
     { id: 'pool', label: 'pool (defaults)', call: (input) => handles.pool.call('echo', input) },
     { id: 'pool_parked', label: 'pool, parked waits', call: (input) => handles.parked.call('echo', input) },
     { id: 'pool_8mib_slot', label: 'pool, 8 MiB slot', call: (input) => handles.bigSlot.call('echo', input), sizes: [1 << 20, 4 << 20] },
+    {
+      id: 'pool_sizes_vary',
+      label: 'pool, sizes alternate (no prepared answer)',
+      call: (input) => {
+        const n = (callsBySize.get(input.length) ?? 0) + 1;
+        callsBySize.set(input.length, n);
+        return handles.varying.call('echo', n % 2 === 1 ? input : input.subarray(1));
+      },
+      sizes: [65_536, 1 << 20],
+    },
     { id: 'inline', label: 'inline', call: (input) => handles.inline.call('echo', input) },
     { id: 'extism_worker', label: 'extism runInWorker', call: async (input) => (await worker.call('echo', input)).bytes(), slow: true },
   ];

@@ -4,6 +4,7 @@
  */
 import { ForgeError } from '@forgeone/common';
 import type { HandleBook } from './handle-state.js';
+import { AnswerSizes } from './pool-answer.js';
 import { OP } from './pool-protocol.js';
 import type { CallProbe, PluginSpec, PolicySpec } from './spec.js';
 
@@ -25,6 +26,8 @@ export class LanePlugin {
   readonly names = new Map<string, number>();
   /** Registered host call names, by the index the worker uses. */
   readonly registered: readonly string[];
+  /** The sizes of its recent call answers, to prepare the next one's array (pool-answer.ts). */
+  readonly answers = new AnswerSizes();
   /** Moving average of its jobs' time in the worker, in microseconds. */
   meanUs = 0;
   /** True once its instance exists in the current worker. */
@@ -119,6 +122,8 @@ export class Job {
   /** Fuel the job used with its overshoot, in units, once the worker answered (what a lender is charged). */
   spent: bigint | undefined;
   timer: NodeJS.Timeout | undefined;
+  /** CALL: the array its answer is copied into when it has this size, prepared at dispatch (pool-answer.ts). */
+  answer: Uint8Array | undefined;
   /** Set once the job was cancelled in place (pool-cancel.ts): by then (performance.now() ms) the worker must have answered. */
   cancelUntil: number | undefined;
   #done = false;

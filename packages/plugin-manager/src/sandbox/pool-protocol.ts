@@ -21,12 +21,13 @@
  * While the worker waits for a host reply it also accepts a REQUEST: a nested job the
  * host runs synchronously while serving (a plugin calling another plugin of the same
  * worker through the host). Payloads up to the data area's size travel in the slot;
- * larger ones as a transferred ArrayBuffer on the port, with LENGTH = -1. Everything
- * the worker reports outside the call path (audit entries, logs, events, anomalies)
+ * larger ones as a transferred ArrayBuffer on the port, with LENGTH = -1. A large input
+ * may be streamed: copied after the REQUEST wakes the worker, which waits for INPUT_READY.
+ * Everything the worker reports outside the call path (audit entries, logs, events, anomalies)
  * goes on the port in batches posted before the worker moves to HOST_REQUEST or DONE,
  * with FLAGS.MESSAGES set, so the host reads them before it acts on the state.
  */
-import { ForgeError, type LogRecord } from '@forgeone/common';
+import type { LogRecord } from '@forgeone/common';
 import type { Anomaly, HostCallCount } from '@forgeone/microkernel';
 import type { MessagePort } from 'node:worker_threads';
 import type { PluginEvent } from '../syscall/index.js';
@@ -34,6 +35,8 @@ import type { FoldProgress } from './audit-fold.js';
 import type { BackendAuditEntry } from './plugin-gate.js';
 import type { HostCallRecord, PluginSpec, PolicySpec } from './spec.js';
 import { copyBytes } from '../abi/bytes-copy.js';
+
+export { errorBytes, errorFrom, text, utf8 } from './pool-text.js';
 
 /** Values of the STATE word. */
 export const STATE = Object.freeze({ IDLE: 0, REQUEST: 1, BUSY: 2, HOST_REQUEST: 3, HOST_REPLY: 4, DONE: 5, DEAD: 6 });
@@ -80,6 +83,8 @@ export const WORD = Object.freeze({
   TRACE: 10,
   /** DONE (CALL, LIFECYCLE): the instance's linear memory after the job, in 64 KiB pages. */
   MEMORY_PAGES: 11,
+  /** REQUEST: payload bytes in the data area: LENGTH, or 0 for a streamed request until the host publishes it (Slot.publishInput). Word 16: bytes 48-63 hold the 64-bit words. */
+  INPUT_READY: 16,
 });
 
 /** Bytes of a wasm page. */
@@ -100,8 +105,8 @@ const BIG = Object.freeze({
 /** The FUEL word's "none": no fuel lent, or a plugin that is not metered. */
 export const NO_FUEL = -(2n ** 63n);
 
-/** Bytes before the data area. */
-export const HEADER_BYTES = 64;
+/** Bytes before the data area (the header's words, padded to a cache line). */
+export const HEADER_BYTES = 128;
 
 /** Default size of a slot's data area: 1 MiB. */
 export const DEFAULT_SLOT_BYTES = 1024 * 1024;
@@ -129,6 +134,8 @@ export interface RequestWords {
    * (thread-priority.ts HostCpuAvoider), -1 (the default) when it does not or cannot tell.
    */
   readonly cpu?: number;
+  /** REQUEST: the payload is not in the data area yet; the writer copies it after signalling and calls Slot.publishInput. Default false. */
+  readonly streamed?: boolean;
 }
 
 /** The words of an answer: a finished job (worker to host) or a host reply (host to worker). */
@@ -188,6 +195,32 @@ export class Slot {
     header[WORD.LENGTH] = words.length;
     header[WORD.TRACE] = (words.trace === true ? 1 : 0) | (words.park === true ? 2 : 0) | (((words.cpu ?? -1) + 1) << 8);
     this.#big[BIG.FUEL] = words.fuel ?? NO_FUEL;
+    Atomics.store(header, WORD.INPUT_READY, words.streamed === true ? 0 : Math.max(0, words.length));
+  }
+
+  /** A streamed request's payload (`length` bytes) is in the data area: wakes a worker waiting for it. */
+  publishInput(length: number): void {
+    Atomics.store(this.header, WORD.INPUT_READY, length);
+    Atomics.notify(this.header, WORD.INPUT_READY);
+  }
+
+  /**
+   * The request's first `length` bytes of payload, once the host has copied them into the
+   * data area (at once unless it was streamed): spinning up to 200 us, the host being mid-copy,
+   * then waiting.
+   */
+  input(length: number): Uint8Array {
+    const header = this.header;
+    let ready = Atomics.load(header, WORD.INPUT_READY);
+    if (ready < length) {
+      const until = performance.now() + 0.2;
+      while (ready < length && performance.now() < until) ready = Atomics.load(header, WORD.INPUT_READY);
+      while (ready < length) {
+        Atomics.wait(header, WORD.INPUT_READY, ready, 10);
+        ready = Atomics.load(header, WORD.INPUT_READY);
+      }
+    }
+    return this.data.subarray(0, length);
   }
 
   /** The request the other side wrote. */
@@ -202,6 +235,7 @@ export class Slot {
       trace: ((header[WORD.TRACE] ?? 0) & 1) === 1,
       park: ((header[WORD.TRACE] ?? 0) & 2) !== 0,
       cpu: ((header[WORD.TRACE] ?? 0) >>> 8) - 1,
+      streamed: Atomics.load(header, WORD.INPUT_READY) < (header[WORD.LENGTH] ?? 0),
     };
   }
 
@@ -303,7 +337,6 @@ export type ToHost =
   /** A sandbox relay's last word before it signals DEAD: why (a ForgeError as JSON). */
   | { readonly type: 'lost'; readonly error: unknown };
 
-/** What a pool worker receives as workerData. */
 /**
  * A pool worker loop's end of its port: a MessagePort in a pool worker thread (read with
  * receiveMessageOnPort: pool-worker-loop.ts runPoolWorker), an in-thread pair of queues in a
@@ -314,7 +347,7 @@ export interface WorkerPort {
   /** The next message the host posted, or undefined. */
   receive(): ToWorker | undefined;
 }
-
+/** What a pool worker receives as workerData. */
 export interface PoolWorkerData {
   readonly slot: SharedArrayBuffer;
   readonly port: MessagePort;
@@ -364,37 +397,4 @@ export function writePayload(slot: Slot, post: (message: { type: 'payload'; byte
   const copy = bytes.slice();
   post({ type: 'payload', bytes: copy }, [copy.buffer]);
   return -1;
-}
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-/** UTF-8 bytes of `text`. */
-export function utf8(text: string): Uint8Array {
-  return encoder.encode(text);
-}
-
-/** Text from UTF-8 bytes (copied first: a decoder may refuse shared memory). */
-export function text(bytes: Uint8Array): string {
-  return decoder.decode(bytes.buffer instanceof SharedArrayBuffer ? bytes.slice() : bytes);
-}
-
-/** A ForgeError as UTF-8 JSON (its details dropped if they cannot be written as JSON). */
-export function errorBytes(error: ForgeError): Uint8Array {
-  try {
-    return utf8(JSON.stringify(error.toJSON()));
-  } catch {
-    return utf8(JSON.stringify({ code: error.code, kind: error.kind, message: error.message }));
-  }
-}
-
-/** The ForgeError {@link errorBytes} wrote. */
-export function errorFrom(bytes: Uint8Array): ForgeError {
-  let json: unknown;
-  try {
-    json = JSON.parse(text(bytes));
-  } catch {
-    json = { code: 'FO_INTERNAL_UNEXPECTED', message: 'a pool worker sent an unreadable error' };
-  }
-  return ForgeError.fromJSON(json);
 }

@@ -7,13 +7,17 @@
 import { ForgeError } from '@forgeone/common';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort, type ResourceLimits } from 'node:worker_threads';
 import { CancelControl } from './pool-cancel.js';
-import { FLAG, STATE, Slot, WORD, type PoolWorkerData, type RequestWords, type TelemetryItem, type ToHost, type ToWorker, type TraceMessage } from './pool-protocol.js';
+import { FLAG, STATE, Slot, WORD, type PoolWorkerData, type TelemetryItem, type ToHost, type ToWorker, type TraceMessage } from './pool-protocol.js';
 import { copyOut } from '../abi/bytes-copy.js';
+import { takeInto } from './pool-answer.js';
 import type { MirroredRecord } from './pool-audit-mirror.js';
 import type { TallyRead } from './fold-tally.js';
 import { LedgerReader, allocateLedger } from './pool-ledger.js';
 import { spinOn } from './spin-governor.js';
 import type { ThreadPriority } from './thread-priority.js';
+import type { DirectCalls } from './pool-direct-calls.js';
+
+export type { DirectCalls, DirectSink } from './pool-direct-calls.js';
 
 /** Atomics.waitAsync (ES2024; in Node since 16), typed locally: the workspace builds against ES2023. */
 type WaitAsyncResult = { readonly async: false; readonly value: 'not-equal' | 'timed-out' } | { readonly async: true; readonly value: Promise<'ok' | 'timed-out'> };
@@ -60,36 +64,6 @@ export interface PreparedWorker {
   readonly direct?: DirectCalls;
   /** The host's mapping of what it serves writes for a host that stops it (a sandbox's ledger, pool-ledger.ts). */
   readonly ledger?: ArrayBufferLike;
-}
-
-/** Where a direct answer goes: the slot, and its payload. */
-export interface DirectSink {
-  readonly slot: Slot;
-  stash(payload: Uint8Array): void;
-}
-
-/**
- * Plain calls the host thread sends and answers itself, past the worker (which relays to
- * a sandbox process), handing a call to the worker whenever it needs more: see
- * process/direct.ts. The worker takes turns with it through the slot.
- */
-export interface DirectCalls {
-  /** True while a call sent here has been neither answered here nor handed over. */
-  readonly inFlight: boolean;
-  /** Sends a call when the slot is idle; false: it did not (send it through the worker). */
-  send(slot: Slot, request: RequestWords, payload: Uint8Array): boolean;
-  /** Takes the call's answer into the slot (true, state DONE), or hands the call over (false) once it needs the worker or `until` (performance.now() ms) passes (unless `keep`: it then stays in flight). */
-  poll(sink: DirectSink, until: number, keep?: boolean): boolean;
-  /** Calls `done` once the call in flight is answered into the slot or handed over, waiting in the event loop meanwhile. */
-  whenAnswered(sink: DirectSink, done: () => void): void;
-  /** Blocks for the call in flight until it is answered into the slot (true) or `until` (performance.now() ms) passes or it needs the worker: then it is handed over (false). */
-  waitSync(sink: DirectSink, until: number): boolean;
-  /** Gives the call in flight to the worker. */
-  handOff(slot: Slot): void;
-  /** Sends the next call through the worker: it has something to pass on first. */
-  relayNext(): void;
-  /** Sends nothing more. */
-  close(): void;
 }
 
 /** What the worker tells its owner, on the host thread. */
@@ -337,10 +311,11 @@ export class WorkerHandle {
 
   /**
    * The payload of the request or answer at hand: from the data area, or the message
-   * the worker posted for it (LENGTH = -1). Forgets every other posted payload.
+   * the worker posted for it (LENGTH = -1), copied into `prepared` when it fits exactly
+   * (pool-answer.ts). Forgets every other posted payload.
    */
-  takePayload(length: number): Uint8Array {
-    const payload = length < 0 ? (this.#payloads.shift() ?? EMPTY) : copyOut(this.slot.data, length);
+  takePayload(length: number, prepared?: Uint8Array): Uint8Array {
+    const payload = length < 0 ? (this.#payloads.shift() ?? EMPTY) : (takeInto(this.slot.data, length, prepared) ?? copyOut(this.slot.data, length));
     // SECURITY: nothing the worker sent may outlive the request it came with.
     this.#payloads.length = 0;
     return payload;

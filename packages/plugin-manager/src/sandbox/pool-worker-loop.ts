@@ -149,7 +149,7 @@ class PoolWorker {
     const lent = lentWord === NO_FUEL ? undefined : lentWord;
     // Take the job's input before anything can fail, so a large one never stays queued
     // to be mistaken for a later job's.
-    const input = length < 0 ? (this.#payloads.shift() ?? EMPTY) : slot.data.subarray(0, length);
+    const input = length < 0 ? (this.#payloads.shift() ?? EMPTY) : slot.input(length);
     const started = performance.now();
     this.#cancel.enter();
     let status: number = STATUS.OK;
