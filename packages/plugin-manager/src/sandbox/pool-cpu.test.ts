@@ -55,7 +55,7 @@ describe('a pool worker keeps off its host thread’s CPU', () => {
     const slot = new Slot(Slot.allocate(64));
     for (const cpu of [-1, 0, 1, 63, 4095]) {
       slot.writeRequest({ op: OP.CALL, plugin: 3, name: 4, length: 5, trace: true, park: true, cpu });
-      assert.deepEqual({ ...slot.readRequest(), fuel: 0n }, { op: OP.CALL, plugin: 3, name: 4, length: 5, fuel: 0n, trace: true, park: true, cpu });
+      assert.deepEqual({ ...slot.readRequest(), fuel: 0n }, { op: OP.CALL, plugin: 3, name: 4, length: 5, fuel: 0n, trace: true, park: true, cpu, streamed: false });
     }
     slot.writeRequest({ op: OP.CALL, plugin: 0, name: 0, length: 0 });
     assert.equal(slot.readRequest().cpu, -1);
