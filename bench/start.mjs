@@ -12,11 +12,14 @@
 //    its calls (separate rounds, so the wrapping costs the timed case nothing): loadPlugin
 //    (read, verify, prepare on the host), the pool's load (placing, the worker's
 //    instantiation and both threads' wake-ups), the init and start jobs, and the rest;
+//    and (Linux, schedstat) how long threads were runnable but waiting for a CPU: the host
+//    thread during loadPlugin and during startPlugin, and every thread of the process (the
+//    pool worker, V8's helpers) during startPlugin;
 //  - the anchor, Extism: createPlugin + one call of its echo guest, from bytes (its cold
 //    start), from a compiled module, and in a worker of its own (rounds / 5, at least 5).
 // Container runtimes (podman with runc, and crun where it runs) are measured side by side
 // with ForgeOne's launcher in bench/containers.mjs, on an image it builds from busybox-static.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +78,18 @@ await registry.close();
 // The stages of load + start. The backend and its handles are wrapped to time load and
 // the lifecycle steps; what the registry does around them is the rest of startPlugin.
 const stage = { loadPlugin: [], 'pool load (instantiate in the worker)': [], 'init job': [], 'start job': [], 'rest of startPlugin': [] };
+// Time runnable but not running (the second field of schedstat, ns), read outside the timed stages.
+const schedstat = existsSync('/proc/thread-self/schedstat');
+const waitedMs = (path) => Number(readFileSync(path, 'utf8').split(' ')[1]) / 1e6;
+const hostWaited = () => waitedMs('/proc/thread-self/schedstat');
+const allWaited = () => readdirSync('/proc/self/task').reduce((sum, task) => {
+  try {
+    return sum + waitedMs(`/proc/self/task/${task}/schedstat`);
+  } catch {
+    return sum; // a thread that ended meanwhile
+  }
+}, 0);
+const cpuWait = { 'loadPlugin: the host thread': [], 'startPlugin: the host thread': [], 'startPlugin: every thread (worker, V8 helpers too)': [] };
 let current = {};
 const timed = (what, run) => async (...args) => {
   const begun = process.hrtime.bigint();
@@ -106,12 +121,21 @@ for (let round = 0; round < rounds; round += 1) {
   await staged.startPlugin(id);
   await staged.unloadPlugin(id);
   current = {};
+  const hostBefore = schedstat ? hostWaited() : 0;
   start = process.hrtime.bigint();
   id = await staged.loadPlugin(installed.paths.package);
   stage.loadPlugin.push(ms(start));
+  const hostBetween = schedstat ? hostWaited() : 0;
+  const allBefore = schedstat ? allWaited() : 0;
+  if (schedstat) cpuWait['loadPlugin: the host thread'].push(hostBetween - hostBefore);
+  const hostStarting = schedstat ? hostWaited() : 0;
   start = process.hrtime.bigint();
   await staged.startPlugin(id);
   const starting = ms(start);
+  if (schedstat) {
+    cpuWait['startPlugin: the host thread'].push(hostWaited() - hostStarting);
+    cpuWait['startPlugin: every thread (worker, V8 helpers too)'].push(allWaited() - allBefore);
+  }
   for (const what of ['pool load (instantiate in the worker)', 'init job', 'start job']) stage[what].push(current[what] ?? 0);
   stage['rest of startPlugin'].push(starting - (current['pool load (instantiate in the worker)'] ?? 0) - (current['init job'] ?? 0) - (current['start job'] ?? 0));
 }
@@ -149,6 +173,10 @@ console.log(`  load + start (verify, prepare, instantiate, init)    median ${med
 console.log(`  stopped -> Running (start entry point)               median ${median(stopStart).toFixed(3)} ms, p90 ${p90(stopStart).toFixed(3)} ms`);
 console.log('  where load + start goes (separate rounds, wrapped backend):');
 for (const [what, values] of Object.entries(stage)) console.log(`    ${what.padEnd(50)} median ${median(values).toFixed(3)} ms, p90 ${p90(values).toFixed(3)} ms`);
+if (schedstat) {
+  console.log('  runnable but waiting for a CPU, same rounds (/proc schedstat, summed over the threads named):');
+  for (const [what, values] of Object.entries(cpuWait)) console.log(`    ${what.padEnd(50)} median ${median(values).toFixed(3)} ms, p90 ${p90(values).toFixed(3)} ms`);
+}
 console.log('  container runtimes: see bench/containers.mjs (podman run --rm, pause, memory, side by side)');
 console.log(`  Extism createPlugin + first call, from bytes (cold)   median ${median(extismTimes.bytes).toFixed(3)} ms`);
 console.log(`  Extism createPlugin + first call, compiled module     median ${median(extismTimes.module).toFixed(3)} ms`);
@@ -160,6 +188,7 @@ emit?.({
     benchCase('stopped -> Running', 'ms', stopStart, { perCall: true }),
     singleCase('first load + start in the process (cold)', 'ms', cold),
     ...Object.entries(stage).map(([what, values]) => benchCase(`load + start, stage: ${what}`, 'ms', values, { perCall: true })),
+    ...(schedstat ? Object.entries(cpuWait).map(([what, values]) => benchCase(`load + start, waiting for a CPU: ${what}`, 'ms', values, { perCall: true })) : []),
     ...[
       ['Extism: createPlugin + first call, from bytes (compile + instantiate)', extismTimes.bytes],
       ['Extism: createPlugin + first call, from a compiled module (instantiate)', extismTimes.module],
