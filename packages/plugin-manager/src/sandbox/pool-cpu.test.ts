@@ -5,50 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
-import { describe, it, type TestContext } from 'node:test';
+import { readdirSync } from 'node:fs';
+import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { inCi, requireTool } from '@forgeone/common/testing';
+import { requireTool } from '@forgeone/common/testing';
 import { Slot, OP } from './pool-protocol.js';
 import { PoolBackend } from './pool.js';
 import { CORE_GUEST, u32 } from './test-support/guests.js';
 import { RecordingHost, pluginSpec } from './test-support/specs.js';
-import { HostCpuAvoider, currentCpu, threadSchedBuilt } from './thread-priority.js';
-
-/** The CPUs thread `tid` (default: this one) may run on, as a sorted list. */
-function allowed(tid: string | number = 'thread-self'): number[] {
-  const path = tid === 'thread-self' ? '/proc/thread-self/status' : `/proc/self/task/${tid}/status`;
-  const list = /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync(path, 'utf8'))?.[1] ?? '';
-  return list.split(',').flatMap((range) => {
-    const [from = 0, to = from] = range.split('-').map(Number);
-    return Array.from({ length: to - from + 1 }, (_, i) => from + i);
-  });
-}
-
-/** Skips (outside CI; fails in CI) where the avoider cannot work: one CPU, or no native module. */
-function requireCpus(t: TestContext): boolean {
-  const problem = !threadSchedBuilt() ? 'thread-sched.node was not built (scripts/build-native.mjs)' : allowed().length < 2 ? 'this process may run on one CPU only' : undefined;
-  if (problem === undefined) return true;
-  if (inCi()) assert.fail(`CI must run the CPU avoidance tests: ${problem}`);
-  t.skip(problem);
-  return false;
-}
-
-/** Reads `read()` until `done` holds for it, for up to 5 s; the last reading. */
-async function until<T>(read: () => T, done: (value: T) => boolean): Promise<T> {
-  const end = Date.now() + 5000;
-  let value = read();
-  while (!done(value) && Date.now() < end) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    value = read();
-  }
-  return value;
-}
-
-function pin(tid: string | number, cpu: number): void {
-  const result = spawnSync('taskset', ['-p', '-c', String(cpu), String(tid)], { encoding: 'utf8' });
-  assert.equal(result.status, 0, `taskset: ${result.stderr}`);
-}
+import { allowed, pin, requireCpus, until } from './test-support/cpus.js';
+import { HostCpuAvoider, currentCpu } from './thread-priority.js';
 
 describe('a pool worker keeps off its host thread’s CPU', () => {
   it('carries the CPU in a request, beside the trace and park bits', () => {

@@ -54,7 +54,7 @@ export function dispatchJob(worker: WorkerHandle, job: Job, waits: boolean): voi
       // A plain call (nothing to post first, nothing traced) may go the host thread's own way.
       const direct = worker.direct;
       if (direct !== undefined && id !== undefined && job.probe?.traceHostCalls !== true && !slot.auditBroken) {
-        const request = { op: OP.CALL, plugin: plugin.index, name: id, length: 0, fuel: job.lent ?? NO_FUEL };
+        const request = { op: OP.CALL, plugin: plugin.index, name: id, length: 0, fuel: job.lent ?? NO_FUEL, cpu: waits ? currentCpu() : -1 };
         if (direct.send(slot, request, job.input ?? EMPTY)) {
           job.startedAt = performance.now();
           return;
@@ -78,7 +78,7 @@ export function dispatchJob(worker: WorkerHandle, job: Job, waits: boolean): voi
       // A lifecycle step goes the direct way too: pausing a confined plugin is a step then a
       // freeze, and the relay's two wake-ups cost more than the freeze (docs/sandbox.md).
       const direct = worker.direct;
-      if (direct !== undefined && plugin !== undefined && !slot.auditBroken && direct.send(slot, { op: OP.LIFECYCLE, plugin: plugin.index, name, length: 0, fuel: job.lent ?? NO_FUEL }, EMPTY)) {
+      if (direct !== undefined && plugin !== undefined && !slot.auditBroken && direct.send(slot, { op: OP.LIFECYCLE, plugin: plugin.index, name, length: 0, fuel: job.lent ?? NO_FUEL, cpu: waits ? currentCpu() : -1 }, EMPTY)) {
         job.startedAt = performance.now();
         return;
       }

@@ -125,6 +125,15 @@ export class HostCpuAvoider {
   /** The CPU this thread is kept off, -1 for none. */
   #avoiding = -1;
 
+  /** Made when the thread starts serving: the CPUs it has now are the most it is ever given back. */
+  constructor() {
+    try {
+      threadSched()?.avoidCpu(-1);
+    } catch {
+      // No affinity here: moving fails the same way, and is skipped.
+    }
+  }
+
   /**
    * Called for each job the host does not wait for synchronously (RequestWords.cpu -1): a
    * thread kept off a CPU gets its whole mask back (two long calls at once then use every CPU).
@@ -221,12 +230,6 @@ export interface ThreadPriority {
  * @throws Error when a nice value below the thread's own is not permitted, or a required slice cannot be set
  */
 export function applyThreadPriority(priority: ThreadPriority): void {
-  // The CPUs this thread starts with: the most a HostCpuAvoider ever gives it back.
-  try {
-    threadSched()?.avoidCpu(-1);
-  } catch {
-    // No affinity here: the avoider finds none either.
-  }
   if (priority.nice !== undefined) niceThread(priority.nice);
   const slice = priority.slice;
   if (slice === undefined) return;

@@ -27,7 +27,7 @@ import { idleCollector, memoryReducer } from './idle-memory.js';
 import { LEDGER_BYTES } from '../pool-ledger.js';
 import { descriptorArgument, openChannel } from './channel.js';
 import { sharedMemory, type SharedMemoryModule } from './ring.js';
-import { ChannelClosed, KIND, MAX_TELEMETRY_ITEMS, jsonBytes, type Frame, type FrameChannel } from './wire.js';
+import { ChannelClosed, KIND, readJobFlags, MAX_TELEMETRY_ITEMS, jsonBytes, type Frame, type FrameChannel } from './wire.js';
 
 const IN = 0;
 const OUT = 1;
@@ -123,7 +123,7 @@ class SandboxHost {
     this.#calls.push(call);
     const slot = this.slot;
     const length = writePayload(slot, (message) => this.#post(message), frame.payload);
-    slot.writeRequest({ op, plugin, name, length, fuel: frame.bigs[0] ?? 0n, trace: trace === 1 });
+    slot.writeRequest({ op, plugin, name, length, fuel: frame.bigs[0] ?? 0n, ...readJobFlags(trace) });
     slot.settle(STATE.REQUEST);
   }
 

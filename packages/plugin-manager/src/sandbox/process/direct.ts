@@ -29,7 +29,7 @@ import type { DirectCalls, DirectSink } from '../pool-worker-handle.js';
 import { checkJobError } from './child-input.js';
 import { CallIds } from './call-ids.js';
 import { RING_BYTES, RING_CAPACITY, RING_WORDS, RingChannel, sharedMemory, type SharedMemoryModule } from './ring.js';
-import { KIND, frameBytes, readBell, type Frame } from './wire.js';
+import { KIND, jobFlags, frameBytes, readBell, type Frame } from './wire.js';
 
 /** Largest payload a call may carry to take the direct path (a larger one goes through the relay). */
 export const DIRECT_MAX_PAYLOAD = 64 * 1024;
@@ -141,7 +141,7 @@ export class DirectPath implements DirectCalls {
       return false;
     }
     if (this.#closed || this.#inFlight || slot.state !== STATE.IDLE || payload.length > DIRECT_MAX_PAYLOAD) return false;
-    const ints = [request.op, request.plugin, request.name, request.trace === true ? 1 : 0, 0];
+    const ints = [request.op, request.plugin, request.name, jobFlags(request.trace === true, request.cpu ?? -1), 0];
     const bigs = [request.fuel ?? 0n];
     // Kept for a hand-over: the relay needs the plugin the call is for.
     slot.writeRequest({ ...request, op: OP.ADOPT, length: 0 });

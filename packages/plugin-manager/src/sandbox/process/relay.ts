@@ -32,7 +32,7 @@ import { ReportedAudits } from './reported-audits.js';
 import type { ToSandbox } from './child.js';
 import { CallIds } from './call-ids.js';
 import { openChannel } from './channel.js';
-import { ChannelClosed, KIND, jsonBytes, violation, type Frame, type FrameChannel } from './wire.js';
+import { ChannelClosed, KIND, jobFlags, jsonBytes, violation, type Frame, type FrameChannel } from './wire.js';
 import { copyOut } from '../../abi/bytes-copy.js';
 
 export { MAX_REPORTED_AUDITS } from './reported-audits.js';
@@ -228,13 +228,13 @@ class Relay implements SandboxPlugins {
   #job(): void {
     const slot = this.#slot;
     this.#drain();
-    const { op, plugin, name, length, fuel, trace } = slot.readRequest();
+    const { op, plugin, name, length, fuel, trace, cpu } = slot.readRequest();
     // An adopted job was sent by the host thread, with the last id.
     const call = op === OP.ADOPT ? this.#calls.last : this.#calls.next();
     if (op !== OP.ADOPT) {
       const input = length < 0 ? (this.#payloads.shift() ?? EMPTY) : copyOut(slot.data, length);
       this.#payloads.length = 0;
-      this.#write(KIND.JOB, [op, plugin, name, trace ? 1 : 0, call], [fuel], input);
+      this.#write(KIND.JOB, [op, plugin, name, jobFlags(trace, cpu), call], [fuel], input);
     }
     this.#depth += 1;
     try {

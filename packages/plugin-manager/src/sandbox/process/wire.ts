@@ -23,7 +23,7 @@ export const KIND = Object.freeze({ JOB: 1, MSG: 2, REPLY: 3, READY: 16, HOST: 1
 
 /** How many i32 and i64 words each kind's body starts with. */
 const LAYOUT: Readonly<Record<number, readonly [number, number]>> = {
-  [KIND.JOB]: [5, 1], // op, plugin, name, trace, call id | fuel
+  [KIND.JOB]: [5, 1], // op, plugin, name, flags (jobFlags), call id | fuel
   [KIND.MSG]: [0, 0],
   [KIND.REPLY]: [1, 1], // status | charge
   [KIND.READY]: [0, 0],
@@ -255,4 +255,18 @@ export function fromJsonBytes(bytes: Uint8Array): unknown {
   } catch (error) {
     throw violation(`a body that is not UTF-8 JSON (${error instanceof Error ? error.message : String(error)})`);
   }
+}
+
+/**
+ * A JOB frame's flags word: bit 1, trace the call's host calls; bits 8 and up, the CPU the
+ * host thread waits on for the answer + 1 (0: it does not wait synchronously), so that the
+ * sandbox keeps off that CPU (RequestWords.cpu, thread-priority.ts HostCpuAvoider).
+ */
+export function jobFlags(trace: boolean, cpu: number): number {
+  return (trace ? 1 : 0) | ((Math.max(-1, cpu) + 1) << 8);
+}
+
+/** The fields {@link jobFlags} packed. */
+export function readJobFlags(flags: number): { trace: boolean; cpu: number } {
+  return { trace: (flags & 1) === 1, cpu: (flags >>> 8) - 1 };
 }
