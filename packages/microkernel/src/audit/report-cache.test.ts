@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ForgeError, IdentityContext } from '@forgeone/common';
 import { formatTimestamp } from './format.js';
-import { HOT_REPEATS } from './report-cache.js';
+import { HOT_REPEATS, ReportBytesCache } from './report-cache.js';
 import { AuditLog } from './log.js';
 import type { AuditDecisionReport } from './record.js';
 import { tempDir } from './test-support/logs.js';
@@ -155,5 +155,59 @@ describe('AuditLog.record: pre-encoded bridge reports', () => {
     );
     const verified = await verifyAuditLog({ path, threads: 1 });
     assert.deepEqual([verified.ok, verified.records], [true, reports.length]);
+  });
+  it('writes the same bytes as append() for copied runs of hostile strings (JSON escapes, unicode, 16 KiB, differing only at the end), the clock going back, seqs gaining digits, across rotations', async () => {
+    const root = await tempDir();
+    // The clock steps forward, then back a millisecond, every few reads.
+    const clocked = (): (() => number) => {
+      let reads = 0;
+      return () => Date.UTC(2025, 0, 2, 3, 4, 5, 678) + [0, 1, 2, 1, 0, 3][Math.floor((reads += 1) / 5) % 6]!;
+    };
+    const logs = await Promise.all(['cached', 'fresh'].map(async (name) => {
+      const dir = join(root, name);
+      return { dir, log: await AuditLog.open({ path: join(dir, 'audit.log'), level: 'all', clock: clocked(), rotateSize: 64 * 1024 }) };
+    }));
+    const [cached, fresh] = logs as [(typeof logs)[number], (typeof logs)[number]];
+    const long = 'x'.repeat(16 * 1024);
+    const resources = [
+      '/data/"quoted"\\back\nline\ttab\u0000nul\u001f\u007f',
+      '/data/\u00e9t\u00e9/\u65e5\u672c/\ud83d\ude00/\u202e\u2028\u2029',
+      '/data/lone \ud800 surrogate',
+      `/data/${long}a`,
+      `/data/${long}b`,
+      '\u00ff\u0100',
+    ];
+    let records = 0;
+    // The same reports through a cache of their own, to tell that they were copied.
+    const probe = new ReportBytesCache();
+    let copiedAll = true;
+    for (let round = 0; round < 2; round += 1) {
+      for (const [i, resource] of resources.entries()) {
+        // Long enough for both identities' reports to be copied, then one denial.
+        for (let n = 0; n <= 4 * HOT_REPEATS; n += 1) {
+          const report: AuditDecisionReport = { identity: n % 3 === 2 ? other : demo, action: `${OPEN}\u00e9"${i}`, resource, allowed: n !== 4 * HOT_REPEATS, reason: `granted \u2713 "${i}"`, requested: resource.slice(0, 40) };
+          recordBoth(cached.log, fresh.log, report);
+          const seen = probe.timed(report.identity, report.action, report.resource, report.allowed, report.reason, report.requested, '2025-01-02T03:04:05.678Z');
+          if (n === 4 * HOT_REPEATS - 1) copiedAll &&= seen.copies !== undefined;
+          records += 1;
+        }
+      }
+    }
+    await cached.log.close();
+    await fresh.log.close();
+    const files = (await readdir(cached.dir)).sort();
+    assert.deepEqual(files, (await readdir(fresh.dir)).sort());
+    assert.ok(files.filter((file) => file.startsWith('audit.log')).length > 2, `rotated: ${files.join(', ')}`);
+    for (const file of files) {
+      assert.ok((await readFile(join(cached.dir, file))).equals(await readFile(join(fresh.dir, file))), file);
+    }
+    const verified = await verifyAuditLog({ path: join(cached.dir, 'audit.log'), threads: 1 });
+    assert.equal(verified.ok, true);
+    let events = 0;
+    for (const file of files) {
+      for (const line of (await readFile(join(cached.dir, file), 'utf8')).split('\n')) if (line.includes('"type":"event"')) events += 1;
+    }
+    assert.equal(events, records, 'every report is one event record');
+    assert.equal(copiedAll, true, 'every run was long enough to be copied word-wise');
   });
 });

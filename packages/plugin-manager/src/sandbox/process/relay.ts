@@ -232,7 +232,9 @@ class Relay implements SandboxPlugins {
     // An adopted job was sent by the host thread, with the last id.
     const call = op === OP.ADOPT ? this.#calls.last : this.#calls.next();
     if (op !== OP.ADOPT) {
-      const input = length < 0 ? (this.#payloads.shift() ?? EMPTY) : copyOut(slot.data, length);
+      // SECURITY: Slot.input waits until a streamed input is published (WORD.INPUT_READY):
+      // read at once, the data area still holds the previous answer's bytes.
+      const input = length < 0 ? (this.#payloads.shift() ?? EMPTY) : copyOut(slot.input(length), length);
       this.#payloads.length = 0;
       this.#write(KIND.JOB, [op, plugin, name, jobFlags(trace, cpu), call], [fuel], input);
     }
