@@ -7,12 +7,11 @@
 // verified afterwards and must hold exactly one event record per call.
 // Run: npm run build && node bench/bridge.mjs [--quick] [--json] [--js-chain]
 // (--js-chain: the audit chain is filled in JS, not by the native module, to compare the two)
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { benchCase, jsonOutput, withRatios } from './stats.mjs';
+import { benchCase, jsonOutput, threadCpuNs, withRatios } from './stats.mjs';
 import { IdentityContext } from '../packages/common/dist/index.js';
 import {
   AnomalyDetector,
@@ -148,16 +147,6 @@ async function auditedRound(calls) {
   await auditLog.flush();
   auditedCalls += calls;
   return Number(process.hrtime.bigint() - start) / calls;
-}
-// CPU time of this (the caller's) thread, in ns, from /proc on Linux (undefined elsewhere):
-// wall time on a loaded machine is mostly waiting for a core; this is what a call costs.
-function threadCpuNs() {
-  try {
-    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * (1e9 / 100);
-  } catch {
-    return undefined;
-  }
 }
 const auditedSamples = [];
 const auditedPerRound = quick ? 20_000 : 50_000;

@@ -1,6 +1,7 @@
 // Order statistics shared by the benchmarks: median, p90 and the range of a set of timings,
 // printed on one line under a label; and the pieces of the `--json` output bench/run.mjs
 // collects (bench/README.md, "The suite").
+import { readFileSync } from 'node:fs';
 
 /** Median, p90, min and max of `values`. */
 export const stats = (values) => {
@@ -50,4 +51,16 @@ export const jsonOutput = (asJson = process.argv.includes('--json')) => {
   const write = process.stdout.write.bind(process.stdout);
   console.log = (...args) => console.error(...args);
   return (report) => write(`${JSON.stringify({ node: process.version, ...report })}\n`);
+};
+
+// CPU time of this process's main thread, in ns, from /proc on Linux (undefined elsewhere):
+// 10 ms ticks, so summed over runs. Wall time on a loaded machine is mostly waiting for a
+// core; this is what the work costs the caller.
+export const threadCpuNs = () => {
+  try {
+    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * (1e9 / 100);
+  } catch {
+    return undefined;
+  }
 };

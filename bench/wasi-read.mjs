@@ -15,13 +15,13 @@
 //   (--quick: 5 rounds; --js-chain: the audit chain is filled in JS, not by the native
 //   module; --js-io: ForgeOne reads through node:fs, one readSync per iovec, not by one
 //   preadv in native/wasi-io.c; both to compare the two ways)
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WASI } from 'node:wasi';
 import wabtInit from 'wabt';
-import { benchCase, withRatios } from './stats.mjs';
+import { benchCase, threadCpuNs, withRatios } from './stats.mjs';
 import { ALLOW_ALL_GATE, IdentityContext } from '../packages/common/dist/index.js';
 import { AuditLog, SyscallBridge, TrustContext, generateCheckpointKey, verifyAuditLog } from '../packages/microkernel/dist/index.js';
 import { nativeChain, setNativeChain } from '../packages/microkernel/dist/audit/native.js';
@@ -108,15 +108,6 @@ const auditedGate = new SyscallBridge({ trust, audit: auditLog }).gateFor(plugin
 let auditedRuns = 0;
 /** Per audited run: the caller's thread CPU (ns, Linux) and the wait in its final flush() (ns). */
 const auditedDiagnostics = [];
-// CPU time of this (the caller's) thread, in ns, from /proc on Linux (undefined elsewhere): 10 ms ticks, so summed over runs.
-function threadCpuNs() {
-  try {
-    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * (1e9 / 100);
-  } catch {
-    return undefined;
-  }
-}
 
 const runners = {
   'forgeone (counting gate)': async () => (await runWasiCommand(module, { preopens: [{ host: dir, guest: '/' }], gate: countingGate })).exitCode,

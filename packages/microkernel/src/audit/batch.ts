@@ -29,6 +29,21 @@ function put(buf: Buffer, at: number, bytes: Uint8Array): number {
   return at + bytes.length;
 }
 
+/**
+ * Writes `{"seq":` (one store per byte: SEQ_BYTES) and `seq`'s digits at `start`.
+ * @returns the index after the digits
+ */
+function putSeqHead(buf: Buffer, start: number, seq: number): number {
+  buf[start] = 0x7b;
+  buf[start + 1] = 0x22;
+  buf[start + 2] = 0x73;
+  buf[start + 3] = 0x65;
+  buf[start + 4] = 0x71;
+  buf[start + 5] = 0x22;
+  buf[start + 6] = 0x3a;
+  return putDecimal(buf, start + SEQ_BYTES.length, seq);
+}
+
 /** Writes `value` (a positive safe integer) in decimal at `at`; returns the end. */
 function putDecimal(buf: Buffer, at: number, value: number): number {
   // Below 2^31 (every seq in practice), in small-integer arithmetic: no float division.
@@ -184,15 +199,7 @@ export class RecordBatch {
   pushFrame(seq: number, timed: string): number {
     const buf = this.room(SEQ_BYTES.length + 16 + timed.length);
     const start = this.used;
-    // `{"seq":`, one store per byte (SEQ_BYTES).
-    buf[start] = 0x7b;
-    buf[start + 1] = 0x22;
-    buf[start + 2] = 0x73;
-    buf[start + 3] = 0x65;
-    buf[start + 4] = 0x71;
-    buf[start + 5] = 0x22;
-    buf[start + 6] = 0x3a;
-    const at = putDecimal(buf, start + SEQ_BYTES.length, seq);
+    const at = putSeqHead(buf, start, seq);
     this.used = at + writeLatin1(buf, timed, at);
     this.place(seq, start, at + TIMED_PREV_AT, -1, this.used - FRAME_TAIL);
     return this.used - start;
@@ -206,14 +213,7 @@ export class RecordBatch {
   pushCopies(seq: number, frame: FrameCopies): number {
     const buf = this.room(SEQ_BYTES.length + 16 + frame.length);
     const start = this.used;
-    buf[start] = 0x7b;
-    buf[start + 1] = 0x22;
-    buf[start + 2] = 0x73;
-    buf[start + 3] = 0x65;
-    buf[start + 4] = 0x71;
-    buf[start + 5] = 0x22;
-    buf[start + 6] = 0x3a;
-    const at = putDecimal(buf, start + SEQ_BYTES.length, seq);
+    const at = putSeqHead(buf, start, seq);
     frame.copyTo(buf, at, this.#offset);
     this.used = at + frame.length;
     this.place(seq, start, at + TIMED_PREV_AT, -1, this.used - FRAME_TAIL);
