@@ -44,6 +44,8 @@ export function dispatchJob(worker: WorkerHandle, job: Job, waits: boolean): voi
   let name = 0;
   // A large input that fits the slot is copied after the worker is woken (pool-protocol.ts, WORD.INPUT_READY).
   let streamed: Uint8Array | undefined;
+  // The host thread's CPU, for a job it waits for (RequestWords.cpu); -1 otherwise.
+  const cpu = waits ? currentCpu() : -1;
   switch (job.op) {
     case OP.LOAD:
       if (plugin !== undefined) post({ type: 'load', plugin: plugin.index, spec: plugin.spec });
@@ -54,7 +56,7 @@ export function dispatchJob(worker: WorkerHandle, job: Job, waits: boolean): voi
       // A plain call (nothing to post first, nothing traced) may go the host thread's own way.
       const direct = worker.direct;
       if (direct !== undefined && id !== undefined && job.probe?.traceHostCalls !== true && !slot.auditBroken) {
-        const request = { op: OP.CALL, plugin: plugin.index, name: id, length: 0, fuel: job.lent ?? NO_FUEL, cpu: waits ? currentCpu() : -1 };
+        const request = { op: OP.CALL, plugin: plugin.index, name: id, length: 0, fuel: job.lent ?? NO_FUEL, cpu };
         if (direct.send(slot, request, job.input ?? EMPTY)) {
           job.startedAt = performance.now();
           return;
@@ -78,7 +80,7 @@ export function dispatchJob(worker: WorkerHandle, job: Job, waits: boolean): voi
       // A lifecycle step goes the direct way too: pausing a confined plugin is a step then a
       // freeze, and the relay's two wake-ups cost more than the freeze (docs/sandbox.md).
       const direct = worker.direct;
-      if (direct !== undefined && plugin !== undefined && !slot.auditBroken && direct.send(slot, { op: OP.LIFECYCLE, plugin: plugin.index, name, length: 0, fuel: job.lent ?? NO_FUEL, cpu: waits ? currentCpu() : -1 }, EMPTY)) {
+      if (direct !== undefined && plugin !== undefined && !slot.auditBroken && direct.send(slot, { op: OP.LIFECYCLE, plugin: plugin.index, name, length: 0, fuel: job.lent ?? NO_FUEL, cpu }, EMPTY)) {
         job.startedAt = performance.now();
         return;
       }
@@ -88,7 +90,7 @@ export function dispatchJob(worker: WorkerHandle, job: Job, waits: boolean): voi
       if (job.policy !== undefined) post({ type: 'policy', policy: job.policy });
       break;
   }
-  slot.writeRequest({ op: job.op, plugin: plugin?.index ?? 0, name, length, fuel: job.lent ?? NO_FUEL, trace: job.probe?.traceHostCalls === true, park: !spinAllowed(performance.now()), cpu: waits ? currentCpu() : -1, streamed: streamed !== undefined });
+  slot.writeRequest({ op: job.op, plugin: plugin?.index ?? 0, name, length, fuel: job.lent ?? NO_FUEL, trace: job.probe?.traceHostCalls === true, park: !spinAllowed(performance.now()), cpu, streamed: streamed !== undefined });
   job.startedAt = performance.now();
   // A worker woken from its park takes a while to run: a spin running out on it says nothing of contention.
   worker.wokeForJob = slot.signal(STATE.REQUEST) > 0;

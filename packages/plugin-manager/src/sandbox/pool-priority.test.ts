@@ -15,6 +15,7 @@ import { ForgeError } from '@forgeone/common';
 import { nextMeanUs } from './pool-dispatch.js';
 import { ISOLATION_NICE } from './pool-protocol.js';
 import { DEFAULT_SLICE_US, PoolBackend, type PoolOptions } from './pool.js';
+import { until } from './test-support/cpus.js';
 import { CORE_GUEST } from './test-support/guests.js';
 import { RecordingHost, pluginSpec } from './test-support/specs.js';
 import { inCi, requireTool } from '@forgeone/common/testing';
@@ -43,14 +44,8 @@ function threads(): ThreadInfo[] {
 }
 
 /** Reads `threads()` until `done` holds for them (a worker sets its slice when it parks, after its spin), for up to 10 s; the last reading. */
-async function settled(done: (all: ThreadInfo[]) => boolean): Promise<ThreadInfo[]> {
-  const until = Date.now() + 10_000;
-  let all = threads();
-  while (!done(all) && Date.now() < until) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    all = threads();
-  }
-  return all;
+function settled(done: (all: ThreadInfo[]) => boolean): Promise<ThreadInfo[]> {
+  return until(threads, done, 10_000);
 }
 
 /** The threads a pool started: those that were not there before, once every worker is up. */

@@ -28,9 +28,9 @@ export function requireCpus(t: TestContext): boolean {
   return false;
 }
 
-/** Reads `read()` until `done` holds for it, for up to 5 s; the last reading. */
-export async function until<T>(read: () => T, done: (value: T) => boolean): Promise<T> {
-  const end = Date.now() + 5000;
+/** Reads `read()` until `done` holds for it, for up to `limitMs` (default 5 s); the last reading. */
+export async function until<T>(read: () => T, done: (value: T) => boolean, limitMs = 5000): Promise<T> {
+  const end = Date.now() + limitMs;
   let value = read();
   while (!done(value) && Date.now() < end) {
     await new Promise((resolve) => setTimeout(resolve, 10));
